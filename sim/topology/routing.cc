@@ -1,0 +1,307 @@
+#include "sim/topology/routing.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "sim/core/check.h"
+
+namespace wiresim {
+namespace {
+
+constexpr int64_t kUnreached = std::numeric_limits<int64_t>::max();
+
+// Where a path stands with respect to the network: before it, in it, or past it.
+enum Phase : uint8_t { kBeforeNetwork = 0, kInNetwork = 1, kPastNetwork = 2, kForbidden = 3 };
+
+Phase NextPhase(uint8_t phase, LinkKind kind) {
+  const bool network = IsNetworkLink(kind);
+  switch (phase) {
+    case kBeforeNetwork:
+      return network ? kInNetwork : kBeforeNetwork;
+    case kInNetwork:
+      return network ? kInNetwork : kPastNetwork;
+    default:
+      return network ? kForbidden : kPastNetwork;
+  }
+}
+
+struct HeapItem {
+  int64_t latency_ps;
+  int32_t hops;
+  NodeId node;
+  bool operator>(const HeapItem& o) const {
+    if (latency_ps != o.latency_ps) return latency_ps > o.latency_ps;
+    if (hops != o.hops) return hops > o.hops;
+    return node > o.node;
+  }
+};
+
+}  // namespace
+
+// The state of the last shortest-path search, and scratch space for extracting routes from it.
+struct Router::Search {
+  NodeId src = kNoNode;
+  std::vector<int64_t> latency_ps;
+  std::vector<int32_t> hops;
+  std::vector<uint8_t> phase;
+  std::vector<uint8_t> settled;
+  // Equal-cost predecessor links of each node, as linked lists in one pool.
+  std::vector<int32_t> pred_head;
+  struct Pred {
+    LinkId link;
+    int32_t next;
+  };
+  std::vector<Pred> preds;
+  std::vector<HeapItem> heap;
+
+  // Route extraction scratch.
+  std::vector<uint32_t> mark;
+  uint32_t stamp = 0;
+  std::vector<double> inflow;
+  std::vector<double> paths;
+  std::vector<NodeId> stack;
+  std::vector<LinkId> edges;
+};
+
+std::string PathInfo::ToString() const {
+  switch (cls) {
+    case PathClass::kSelf:
+      return "X";
+    case PathClass::kNvLink:
+      return "NV" + std::to_string(nvlinks);
+    case PathClass::kPix:
+      return "PIX";
+    case PathClass::kPxb:
+      return "PXB";
+    case PathClass::kPhb:
+      return "PHB";
+    case PathClass::kNode:
+      return "NODE";
+    case PathClass::kSys:
+      return "SYS";
+    case PathClass::kNet:
+      return "NET";
+  }
+  return "?";
+}
+
+Router::Router(const Topology& topology) : topology_(topology), search_(std::make_unique<Search>()) {
+  const size_t n = static_cast<size_t>(topology.node_count());
+  search_->latency_ps.assign(n, kUnreached);
+  search_->hops.assign(n, 0);
+  search_->phase.assign(n, kBeforeNetwork);
+  search_->settled.assign(n, 0);
+  search_->pred_head.assign(n, -1);
+  search_->mark.assign(n, 0);
+  search_->inflow.assign(n, 0.0);
+  search_->paths.assign(n, 0.0);
+}
+
+Router::~Router() = default;
+
+void Router::RunSearch(NodeId src) {
+  Search& s = *search_;
+  if (s.src == src) return;
+  s.src = src;
+  std::fill(s.latency_ps.begin(), s.latency_ps.end(), kUnreached);
+  std::fill(s.settled.begin(), s.settled.end(), 0);
+  std::fill(s.pred_head.begin(), s.pred_head.end(), -1);
+  s.preds.clear();
+  s.heap.clear();
+
+  s.latency_ps[src] = 0;
+  s.hops[src] = 0;
+  s.phase[src] = kBeforeNetwork;
+  s.heap.push_back({0, 0, src});
+  const auto later = std::greater<HeapItem>();
+  while (!s.heap.empty()) {
+    std::pop_heap(s.heap.begin(), s.heap.end(), later);
+    const HeapItem item = s.heap.back();
+    s.heap.pop_back();
+    const NodeId u = item.node;
+    if (s.settled[u] || item.latency_ps != s.latency_ps[u] || item.hops != s.hops[u]) continue;
+    s.settled[u] = 1;
+    if (u != src && topology_.node(u).spec.kind == NodeKind::kGpu) continue;  // GPUs do not forward
+    for (LinkId id : topology_.out_links(u)) {
+      const Link& link = topology_.link(id);
+      const NodeId v = link.to;
+      if (s.settled[v]) continue;  // settled nodes are strictly closer: no equal-cost path through u
+      const Phase next = NextPhase(s.phase[u], link.kind);
+      if (next == kForbidden) continue;
+      const int64_t lat = item.latency_ps + link.latency.picoseconds();
+      const int32_t hops = item.hops + 1;
+      const bool better = lat < s.latency_ps[v] || (lat == s.latency_ps[v] && hops < s.hops[v]);
+      if (better) {
+        s.latency_ps[v] = lat;
+        s.hops[v] = hops;
+        s.phase[v] = next;
+        s.preds.push_back({id, -1});
+        s.pred_head[v] = static_cast<int32_t>(s.preds.size() - 1);
+        s.heap.push_back({lat, hops, v});
+        std::push_heap(s.heap.begin(), s.heap.end(), later);
+      } else if (lat == s.latency_ps[v] && hops == s.hops[v] && next == s.phase[v]) {
+        // Another path of equal cost: append, keeping the lists in discovery order.
+        s.preds.push_back({id, -1});
+        const int32_t added = static_cast<int32_t>(s.preds.size() - 1);
+        int32_t* tail = &s.pred_head[v];
+        while (*tail != -1) tail = &s.preds[static_cast<size_t>(*tail)].next;
+        *tail = added;
+      }
+    }
+  }
+}
+
+bool Router::BuildRoute(NodeId dst, Route* out) {
+  Search& s = *search_;
+  if (s.latency_ps[dst] == kUnreached) return false;
+  out->src = s.src;
+  out->dst = dst;
+  out->latency = Time::Picoseconds(s.latency_ps[dst]);
+  out->hop_count = s.hops[dst];
+  out->hops.clear();
+
+  // Collect the links of every equal-cost path by walking predecessors back from dst.
+  if (++s.stamp == 0) {
+    std::fill(s.mark.begin(), s.mark.end(), 0);
+    s.stamp = 1;
+  }
+  s.edges.clear();
+  s.stack.assign(1, dst);
+  s.mark[dst] = s.stamp;
+  while (!s.stack.empty()) {
+    const NodeId v = s.stack.back();
+    s.stack.pop_back();
+    for (int32_t p = s.pred_head[v]; p != -1; p = s.preds[static_cast<size_t>(p)].next) {
+      const LinkId id = s.preds[static_cast<size_t>(p)].link;
+      s.edges.push_back(id);
+      const NodeId u = topology_.link(id).from;
+      if (s.mark[u] != s.stamp) {
+        s.mark[u] = s.stamp;
+        s.inflow[u] = 0;
+        s.paths[u] = 0;
+        s.stack.push_back(u);
+      }
+    }
+  }
+  s.inflow[dst] = 0;
+  s.paths[dst] = 0;
+
+  // Every predecessor link goes from hop level k to k+1, so ordering links by the level (then node, then id) of
+  // their tail visits each node's incoming links before its outgoing ones.
+  std::sort(s.edges.begin(), s.edges.end(), [&](LinkId a, LinkId b) {
+    const Link& la = topology_.link(a);
+    const Link& lb = topology_.link(b);
+    if (s.hops[la.from] != s.hops[lb.from]) return s.hops[la.from] < s.hops[lb.from];
+    if (la.from != lb.from) return la.from < lb.from;
+    return a < b;
+  });
+
+  s.inflow[s.src] = 1.0;
+  s.paths[s.src] = 1.0;
+  double bandwidth = std::numeric_limits<double>::infinity();
+  out->hops.reserve(s.edges.size());
+  for (size_t i = 0; i < s.edges.size();) {
+    const NodeId u = topology_.link(s.edges[i]).from;
+    size_t j = i;
+    double total = 0;
+    while (j < s.edges.size() && topology_.link(s.edges[j]).from == u) {
+      total += topology_.link(s.edges[j]).capacity_GBps;
+      ++j;
+    }
+    for (size_t k = i; k < j; ++k) {
+      const Link& link = topology_.link(s.edges[k]);
+      const double share = s.inflow[u] * link.capacity_GBps / total;
+      s.inflow[link.to] += share;
+      s.paths[link.to] += s.paths[u];
+      out->hops.push_back({s.edges[k], share});
+      bandwidth = std::min(bandwidth, link.capacity_GBps / share);
+    }
+    i = j;
+  }
+  out->bandwidth_GBps = bandwidth;
+  out->path_count = s.paths[dst];
+  return true;
+}
+
+const Route* Router::Find(NodeId src, NodeId dst) {
+  WIRESIM_CHECK_NE(src, dst) << "route from a node to itself";
+  const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(src)) << 32) | static_cast<uint32_t>(dst);
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second.get();
+  RunSearch(src);
+  auto route = std::make_unique<Route>();
+  if (!BuildRoute(dst, route.get())) route.reset();
+  return cache_.emplace(key, std::move(route)).first->second.get();
+}
+
+void Router::ForEachRouteFrom(NodeId src, const std::vector<NodeId>& dsts,
+                              const std::function<void(NodeId, const Route*)>& visit) {
+  RunSearch(src);
+  Route route;
+  for (NodeId dst : dsts) {
+    if (dst == src) continue;
+    visit(dst, BuildRoute(dst, &route) ? &route : nullptr);
+  }
+}
+
+PathInfo Router::Classify(const Route& route) const {
+  PathInfo info;
+  if (route.src == route.dst || route.hops.empty()) return info;
+  bool all_nvlink = true;
+  bool cpu_interconnect = false;
+  for (const RouteHop& hop : route.hops) {
+    const Link& link = topology_.link(hop.link);
+    if (IsNetworkLink(link.kind)) {
+      info.cls = PathClass::kNet;
+      return info;
+    }
+    if (link.kind != LinkKind::kNvLink) all_nvlink = false;
+    if (link.kind == LinkKind::kCpuInterconnect) cpu_interconnect = true;
+    if (link.kind == LinkKind::kNvLink && link.from == route.src) info.nvlinks += link.count;
+  }
+  if (all_nvlink) {
+    info.cls = PathClass::kNvLink;
+    return info;
+  }
+  info.nvlinks = 0;
+  if (cpu_interconnect) {
+    info.cls = PathClass::kSys;
+    return info;
+  }
+  // Walk one of the paths (hops are in level order) and look at the nodes it passes through.
+  int pcie_switches = 0;
+  bool cpu = false;
+  bool host_bridge = false;
+  NodeId at = route.src;
+  for (const RouteHop& hop : route.hops) {
+    const Link& link = topology_.link(hop.link);
+    if (link.from != at) continue;
+    at = link.to;
+    if (at == route.dst) break;
+    switch (topology_.node(at).spec.kind) {
+      case NodeKind::kCpu:
+        cpu = true;
+        break;
+      case NodeKind::kHostBridge:
+        host_bridge = true;
+        break;
+      case NodeKind::kPcieSwitch:
+        ++pcie_switches;
+        break;
+      default:
+        break;
+    }
+  }
+  if (cpu) {
+    info.cls = PathClass::kNode;
+  } else if (host_bridge) {
+    info.cls = PathClass::kPhb;
+  } else if (pcie_switches >= 2) {
+    info.cls = PathClass::kPxb;
+  } else {
+    info.cls = PathClass::kPix;
+  }
+  return info;
+}
+
+}  // namespace wiresim

@@ -1,0 +1,92 @@
+// Router: deterministic routes between nodes of a Topology, and the path class of a GPU pair in the vocabulary of
+// `nvidia-smi topo -m` (NV#, PIX, PXB, PHB, NODE, SYS, NET).
+//
+// A route is every shortest path from source to destination, where "shortest" means least total latency, then
+// fewest links. Equal-cost paths are all kept and share the traffic: at each node where paths branch, the bytes
+// split in proportion to the capacity of the outgoing links (NVLink traffic spread over the NVSwitch planes of an
+// HGX board, or over the spines of a leaf/spine fabric). A route is therefore a set of links, each with the share
+// of the transfer's bytes that crosses it; its bandwidth is the smallest capacity/share over those links.
+//
+// Rules every route obeys:
+//   - GPUs are endpoints only: no route passes through a GPU.
+//   - A route enters the network (InfiniBand, RoCE, Ethernet links) at most once: once it has left the network
+//     for a machine's PCIe, it cannot go back out. So no route uses a server as a switch.
+//
+//   Router router(topo);
+//   const Route* r = router.Find(topo.gpu(0), topo.gpu(9));
+//   double gbps = r->bandwidth_GBps;   // 50 for two DGX H100 nodes joined by 400G NDR
+//   PathClass c = router.Classify(*r); // PathClass::kNet
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/core/time.h"
+#include "sim/topology/topology.h"
+
+namespace wiresim {
+
+struct RouteHop {
+  LinkId link = -1;
+  double share = 0;  // fraction of the route's bytes that cross this link, in (0, 1]
+};
+
+struct Route {
+  NodeId src = kNoNode;
+  NodeId dst = kNoNode;
+  std::vector<RouteHop> hops;  // every link of every equal-cost path, ordered by distance from src
+  Time latency;                // sum of link latencies along any one of the paths
+  int hop_count = 0;           // links along any one of the paths
+  double path_count = 0;       // number of equal-cost paths
+  double bandwidth_GBps = 0;   // min over hops of capacity / share: the rate one transfer can reach alone
+};
+
+// The class of the connection between two devices, as nvidia-smi names it.
+enum class PathClass { kSelf, kNvLink, kPix, kPxb, kPhb, kNode, kSys, kNet };
+
+struct PathInfo {
+  PathClass cls = PathClass::kSelf;
+  int nvlinks = 0;  // for kNvLink: the links in the bonded set (the source's NVLinks the route uses)
+
+  // "X", "NV18", "PIX", "PXB", "PHB", "NODE", "SYS", "NET".
+  std::string ToString() const;
+};
+
+class Router {
+ public:
+  explicit Router(const Topology& topology);
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // The route from src to dst, computed on first use and cached. Returns nullptr when dst cannot be reached.
+  // The pointer stays valid for the life of the Router. REQUIRES: src != dst.
+  const Route* Find(NodeId src, NodeId dst);
+
+  // Computes the routes from src to each of `dsts` without caching them, calling `visit` with each (nullptr when
+  // unreachable). One shortest-path search serves all destinations: this is how whole matrices are computed.
+  void ForEachRouteFrom(NodeId src, const std::vector<NodeId>& dsts,
+                        const std::function<void(NodeId dst, const Route*)>& visit);
+
+  // The nvidia-smi class of a route, from the kinds of links and nodes it crosses:
+  //   NET  a network link;  NV#  NVLink only;  SYS  a CPU-to-CPU interconnect;  NODE  a CPU socket (between its
+  //   root complexes);  PHB  a PCIe host bridge;  PXB  two or more PCIe switches;  PIX  one PCIe switch.
+  PathInfo Classify(const Route& route) const;
+
+  const Topology& topology() const { return topology_; }
+
+ private:
+  struct Search;
+  void RunSearch(NodeId src);
+  bool BuildRoute(NodeId dst, Route* out);
+
+  const Topology& topology_;
+  std::unique_ptr<Search> search_;
+  std::unordered_map<uint64_t, std::unique_ptr<Route>> cache_;
+};
+
+}  // namespace wiresim

@@ -1,0 +1,336 @@
+#include "sim/topology/topology.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <queue>
+#include <unordered_map>
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/connected_components.hpp>
+
+#include "sim/topology/routing.h"
+
+namespace wiresim {
+namespace {
+
+struct KindName {
+  NodeKind kind;
+  std::string_view name;
+};
+constexpr KindName kNodeKinds[] = {
+    {NodeKind::kGpu, "gpu"},         {NodeKind::kNvSwitch, "nvswitch"}, {NodeKind::kPcieSwitch, "pcie_switch"},
+    {NodeKind::kHostBridge, "host_bridge"}, {NodeKind::kCpu, "cpu"},    {NodeKind::kNic, "nic"},
+    {NodeKind::kSwitch, "switch"},
+};
+
+struct LinkKindName {
+  LinkKind kind;
+  std::string_view name;
+};
+constexpr LinkKindName kLinkKinds[] = {
+    {LinkKind::kNvLink, "nvlink"},   {LinkKind::kPcie, "pcie"},         {LinkKind::kInfiniBand, "infiniband"},
+    {LinkKind::kRoce, "roce"},       {LinkKind::kEthernet, "ethernet"}, {LinkKind::kC2C, "c2c"},
+    {LinkKind::kCpuInterconnect, "cpu_interconnect"},
+};
+
+}  // namespace
+
+std::string_view ToString(NodeKind kind) {
+  for (const auto& k : kNodeKinds)
+    if (k.kind == kind) return k.name;
+  return "?";
+}
+
+std::optional<NodeKind> ParseNodeKind(std::string_view name) {
+  for (const auto& k : kNodeKinds)
+    if (k.name == name) return k.kind;
+  return std::nullopt;
+}
+
+std::string_view ToString(LinkKind kind) {
+  for (const auto& k : kLinkKinds)
+    if (k.kind == kind) return k.name;
+  return "?";
+}
+
+std::optional<LinkKind> ParseLinkKind(std::string_view name) {
+  for (const auto& k : kLinkKinds)
+    if (k.name == name) return k.kind;
+  return std::nullopt;
+}
+
+bool IsNetworkLink(LinkKind kind) {
+  return kind == LinkKind::kInfiniBand || kind == LinkKind::kRoce || kind == LinkKind::kEthernet;
+}
+
+struct Topology::Impl {
+  std::string name;
+  std::string description;
+  SourceLocation origin;
+  std::vector<Node> nodes;
+  std::vector<Link> links;
+  std::vector<LinkSpec> link_specs;
+  // Out-links of each node in compressed rows: out_links[out_begin[v] .. out_begin[v+1]).
+  std::vector<int32_t> out_begin;
+  std::vector<LinkId> out_links;
+  std::unordered_map<std::string, NodeId> by_name;
+  std::vector<NodeId> gpus;
+  std::vector<NodeId> nics;
+  std::vector<Host> hosts;
+  std::vector<std::vector<NodeId>> nearest_nics;  // per node; empty for non-GPUs
+  int nvlink_domains = 0;
+};
+
+Topology::Topology(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Topology::Topology(Topology&&) noexcept = default;
+Topology& Topology::operator=(Topology&&) noexcept = default;
+Topology::~Topology() = default;
+
+namespace {
+
+Status ValidateLinks(const TopologySpec& spec) {
+  const int n = static_cast<int>(spec.nodes.size());
+  for (const LinkSpec& l : spec.links) {
+    if (l.a < 0 || l.a >= n || l.b < 0 || l.b >= n) {
+      return InvalidInput(l.origin, "link", "endpoint refers to a node that does not exist");
+    }
+    if (l.a == l.b) {
+      return InvalidInput(l.origin, "link", "connects node '" + spec.nodes[static_cast<size_t>(l.a)].name +
+                                                "' to itself");
+    }
+    if (!std::isfinite(l.bandwidth_GBps) || l.bandwidth_GBps <= 0) {
+      return InvalidInput(l.origin, "bandwidth_GBps",
+                          "must be a positive number of GB/s, got " + std::to_string(l.bandwidth_GBps));
+    }
+    if (l.count < 1) {
+      return InvalidInput(l.origin, "count", "must be at least 1, got " + std::to_string(l.count));
+    }
+    if (l.latency < Time::Zero()) {
+      return InvalidInput(l.origin, "latency_ns", "must not be negative, got " + l.latency.ToString());
+    }
+  }
+  return Status::Ok();
+}
+
+// Labels GPUs joined by NVLink (directly, or through NVSwitches or other GPUs) with the same domain id, numbered in
+// order of each domain's first GPU.
+int LabelNvlinkDomains(const std::vector<LinkSpec>& links, std::vector<Node>& nodes) {
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::undirectedS>;
+  Graph g(nodes.size());
+  for (const LinkSpec& l : links) {
+    if (l.kind == LinkKind::kNvLink) boost::add_edge(static_cast<size_t>(l.a), static_cast<size_t>(l.b), g);
+  }
+  std::vector<int> component(nodes.size());
+  boost::connected_components(g, component.data());
+  std::unordered_map<int, int> dense;
+  for (Node& node : nodes) {
+    if (node.spec.kind != NodeKind::kGpu) continue;
+    const int c = component[static_cast<size_t>(&node - nodes.data())];
+    auto [it, inserted] = dense.emplace(c, static_cast<int>(dense.size()));
+    node.nvlink_domain = it->second;
+  }
+  return static_cast<int>(dense.size());
+}
+
+}  // namespace
+
+Result<Topology> Topology::Build(TopologySpec spec) {
+  auto impl = std::make_unique<Impl>();
+  impl->name = spec.name;
+  impl->description = spec.description;
+  impl->origin = spec.origin;
+
+  // Nodes: unique names, GPU numbering, hosts.
+  std::unordered_map<std::string, int> host_index;
+  for (size_t i = 0; i < spec.nodes.size(); ++i) {
+    NodeSpec& ns = spec.nodes[i];
+    if (ns.name.empty()) return InvalidInput(ns.origin, "node.name", "must not be empty");
+    auto [it, inserted] = impl->by_name.emplace(ns.name, static_cast<NodeId>(i));
+    if (!inserted) {
+      return InvalidInput(ns.origin, "node.name",
+                          "duplicate node name '" + ns.name + "' (first declared at " +
+                              spec.nodes[static_cast<size_t>(it->second)].origin.ToString() + ")");
+    }
+    Node node;
+    node.spec = ns;
+    if (!ns.host.empty()) {
+      auto [h, added] = host_index.emplace(ns.host, static_cast<int>(impl->hosts.size()));
+      if (added) impl->hosts.push_back(Host{ns.host, {}, {}});
+      node.host_index = h->second;
+    }
+    const NodeId id = static_cast<NodeId>(i);
+    if (ns.kind == NodeKind::kGpu) {
+      node.gpu_index = static_cast<int>(impl->gpus.size());
+      impl->gpus.push_back(id);
+      if (node.host_index >= 0) {
+        auto& list = impl->hosts[static_cast<size_t>(node.host_index)].gpus;
+        node.local_index = static_cast<int>(list.size());
+        list.push_back(id);
+      } else {
+        node.local_index = node.gpu_index;
+      }
+    } else if (ns.kind == NodeKind::kNic) {
+      impl->nics.push_back(id);
+      if (node.host_index >= 0) {
+        auto& list = impl->hosts[static_cast<size_t>(node.host_index)].nics;
+        node.local_index = static_cast<int>(list.size());
+        list.push_back(id);
+      }
+    }
+    impl->nodes.push_back(std::move(node));
+  }
+  if (impl->gpus.empty()) {
+    return InvalidInput(spec.origin, "node", "the topology has no GPU (a node with kind = \"gpu\")");
+  }
+
+  WIRESIM_RETURN_IF_ERROR(ValidateLinks(spec));
+
+  // Directed links, two per spec, and their compressed out-rows.
+  const size_t n = impl->nodes.size();
+  impl->links.reserve(spec.links.size() * 2);
+  std::vector<int32_t> degree(n + 1, 0);
+  for (size_t i = 0; i < spec.links.size(); ++i) {
+    const LinkSpec& l = spec.links[i];
+    const LinkId forward = static_cast<LinkId>(impl->links.size());
+    const double capacity = l.bandwidth_GBps * l.count;
+    impl->links.push_back(Link{l.a, l.b, l.kind, l.count, capacity, l.latency, forward + 1, static_cast<int>(i)});
+    impl->links.push_back(Link{l.b, l.a, l.kind, l.count, capacity, l.latency, forward, static_cast<int>(i)});
+    ++degree[static_cast<size_t>(l.a)];
+    ++degree[static_cast<size_t>(l.b)];
+  }
+  impl->out_begin.assign(n + 1, 0);
+  for (size_t v = 0; v < n; ++v) impl->out_begin[v + 1] = impl->out_begin[v] + degree[v];
+  impl->out_links.resize(impl->links.size());
+  std::vector<int32_t> fill(impl->out_begin.begin(), impl->out_begin.end() - 1);
+  for (size_t id = 0; id < impl->links.size(); ++id) {
+    const NodeId from = impl->links[id].from;
+    impl->out_links[static_cast<size_t>(fill[static_cast<size_t>(from)]++)] = static_cast<LinkId>(id);
+  }
+
+  impl->nvlink_domains = LabelNvlinkDomains(spec.links, impl->nodes);
+  impl->link_specs = std::move(spec.links);
+  impl->nearest_nics.assign(n, {});
+
+  Topology topo(std::move(impl));
+
+  // Nearest NICs: a search from each GPU over host links (no network links, no GPU transit), by hops then latency.
+  {
+    Impl& m = *topo.impl_;
+    std::vector<std::pair<int32_t, int64_t>> best(n);
+    using Item = std::tuple<int32_t, int64_t, NodeId>;
+    for (NodeId g : m.gpus) {
+      const int host = m.nodes[static_cast<size_t>(g)].host_index;
+      std::fill(best.begin(), best.end(), std::make_pair(std::numeric_limits<int32_t>::max(), int64_t{0}));
+      std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
+      best[static_cast<size_t>(g)] = {0, 0};
+      queue.emplace(0, 0, g);
+      std::pair<int32_t, int64_t> found{std::numeric_limits<int32_t>::max(), 0};
+      std::vector<NodeId> nics;
+      while (!queue.empty()) {
+        auto [hops, lat, u] = queue.top();
+        queue.pop();
+        if (std::make_pair(hops, lat) != best[static_cast<size_t>(u)]) continue;
+        if (std::make_pair(hops, lat) > found) break;
+        const Node& node = m.nodes[static_cast<size_t>(u)];
+        if (node.spec.kind == NodeKind::kNic) {
+          if (node.host_index == host) {
+            found = {hops, lat};
+            nics.push_back(u);
+          }
+          continue;  // do not pass through a NIC
+        }
+        if (u != g && node.spec.kind == NodeKind::kGpu) continue;
+        for (int32_t k = m.out_begin[static_cast<size_t>(u)]; k < m.out_begin[static_cast<size_t>(u) + 1]; ++k) {
+          const Link& link = m.links[static_cast<size_t>(m.out_links[static_cast<size_t>(k)])];
+          if (IsNetworkLink(link.kind)) continue;
+          const std::pair<int32_t, int64_t> key{hops + 1, lat + link.latency.picoseconds()};
+          if (key < best[static_cast<size_t>(link.to)]) {
+            best[static_cast<size_t>(link.to)] = key;
+            queue.emplace(key.first, key.second, link.to);
+          }
+        }
+      }
+      std::sort(nics.begin(), nics.end());
+      m.nearest_nics[static_cast<size_t>(g)] = std::move(nics);
+    }
+  }
+
+  // Every GPU must reach every other. Links work both ways and the routing rules read the same backwards, so
+  // reaching every GPU from GPU0 is enough.
+  {
+    Router router(topo);
+    const NodeId first = topo.gpu(0);
+    std::vector<NodeId> others(topo.gpus().begin() + 1, topo.gpus().end());
+    Status status;
+    router.ForEachRouteFrom(first, others, [&](NodeId dst, const Route* route) {
+      if (route != nullptr || !status.ok()) return;
+      const Node& node = topo.node(dst);
+      status = InvalidInput(node.spec.origin, "node '" + node.spec.name + "'",
+                            "GPU cannot reach GPU '" + topo.node(first).spec.name +
+                                "': no route joins them (a GPU with no links, or a part of the machine left "
+                                "unconnected?)");
+    });
+    WIRESIM_RETURN_IF_ERROR(status);
+  }
+  return topo;
+}
+
+const std::string& Topology::name() const { return impl_->name; }
+const std::string& Topology::description() const { return impl_->description; }
+const SourceLocation& Topology::origin() const { return impl_->origin; }
+int Topology::node_count() const { return static_cast<int>(impl_->nodes.size()); }
+int Topology::link_count() const { return static_cast<int>(impl_->links.size()); }
+const Node& Topology::node(NodeId id) const { return impl_->nodes[static_cast<size_t>(id)]; }
+const Link& Topology::link(LinkId id) const { return impl_->links[static_cast<size_t>(id)]; }
+
+std::span<const LinkId> Topology::out_links(NodeId id) const {
+  const size_t begin = static_cast<size_t>(impl_->out_begin[static_cast<size_t>(id)]);
+  const size_t end = static_cast<size_t>(impl_->out_begin[static_cast<size_t>(id) + 1]);
+  return std::span<const LinkId>(impl_->out_links.data() + begin, end - begin);
+}
+
+std::optional<NodeId> Topology::FindNode(std::string_view name) const {
+  auto it = impl_->by_name.find(std::string(name));
+  if (it == impl_->by_name.end()) return std::nullopt;
+  return it->second;
+}
+
+std::span<const NodeId> Topology::gpus() const { return impl_->gpus; }
+std::span<const NodeId> Topology::nics() const { return impl_->nics; }
+const std::vector<Host>& Topology::hosts() const { return impl_->hosts; }
+
+std::span<const NodeId> Topology::nearest_nics(NodeId gpu) const {
+  return impl_->nearest_nics[static_cast<size_t>(gpu)];
+}
+
+int Topology::rail(NodeId gpu) const {
+  auto nics = nearest_nics(gpu);
+  return nics.empty() ? -1 : node(nics.front()).spec.rail;
+}
+
+bool Topology::SameHost(NodeId a, NodeId b) const {
+  return node(a).host_index >= 0 && node(a).host_index == node(b).host_index;
+}
+
+bool Topology::SameNvlinkDomain(NodeId a, NodeId b) const {
+  return node(a).nvlink_domain >= 0 && node(a).nvlink_domain == node(b).nvlink_domain;
+}
+
+bool Topology::ShareNic(NodeId a, NodeId b) const {
+  auto na = nearest_nics(a);
+  auto nb = nearest_nics(b);
+  for (NodeId x : na)
+    if (std::find(nb.begin(), nb.end(), x) != nb.end()) return true;
+  return false;
+}
+
+bool Topology::SameRail(NodeId a, NodeId b) const { return rail(a) >= 0 && rail(a) == rail(b); }
+
+std::vector<std::vector<NodeId>> Topology::NvlinkDomains() const {
+  std::vector<std::vector<NodeId>> domains(static_cast<size_t>(impl_->nvlink_domains));
+  for (NodeId g : impl_->gpus) domains[static_cast<size_t>(node(g).nvlink_domain)].push_back(g);
+  return domains;
+}
+
+}  // namespace wiresim

@@ -1,0 +1,42 @@
+// The topology file: TOML that describes a cluster in a few dozen lines, even at thousands of GPUs.
+//
+//   name = "two-dgx"
+//   include = ["dgx-h100.toml"]              # brings that file's templates
+//   [[host]]                                 # two machines from the template
+//   template = "dgx-h100"
+//   name = "node"                            # node0, node1
+//   count = 2
+//   [[fabric]]                               # their NICs on a rail-optimised NDR fabric
+//   kind = "rail_optimized"
+//   name = "ib"
+//   preset = "ndr"
+//
+// A [[template]] lists [[template.node]] (name, kind, count, model, rail, numa) and [[template.link]] (from, to,
+// kind or preset, bandwidth_GBps, latency_ns, count, map); top-level [[node]] and [[link]] describe what sits
+// outside hosts (NVLink switch trays, hand-built fabrics), and [[fabric]] generates networks (fabric.h).
+// docs/formats/topology.md is the full reference.
+//
+//   WIRESIM_ASSIGN_OR_RETURN(SourceFile file, reader.Read("topologies/dgx-h100.toml", ""));
+//   WIRESIM_ASSIGN_OR_RETURN(TopologySpec spec, ParseTopologyFile(file, reader));
+//   WIRESIM_ASSIGN_OR_RETURN(Topology topo, Topology::Build(std::move(spec)));
+#pragma once
+
+#include <string>
+
+#include "sim/core/source.h"
+#include "sim/core/status.h"
+#include "sim/topology/topology.h"
+
+namespace wiresim {
+
+// Parses a topology file, reading its includes through `reader`. Every error names the file, line and field.
+Result<TopologySpec> ParseTopologyFile(const SourceFile& file, SourceReader& reader);
+
+// Parses and builds in one step.
+Result<Topology> LoadTopology(const SourceFile& file, SourceReader& reader);
+
+// Writes a spec as a topology file that ParseTopologyFile reads back into the same nodes and links (flat: one
+// [[node]] and one [[link]] per entry). `comment` lines go at the top, each prefixed with "# ".
+std::string WriteTopologyFile(const TopologySpec& spec, const std::string& comment);
+
+}  // namespace wiresim
