@@ -1,0 +1,51 @@
+# Thin wrappers over tools/install-deps.sh and CMake. The README's two commands are `make demo` and `make test`.
+#   make demo       install missing packages, build, run the default scenario
+#   make test       install missing packages, build, run every test
+#   make bench      build and run the benchmarks (Release)
+#   make sanitize   build with ASan+UBSan in build-asan/ and run every test there
+#   make format     apply .clang-format to every C++ file
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+ifeq ($(CI),true)
+  CMAKE_FLAGS += -DWIRESIM_WERROR=ON
+endif
+
+.PHONY: all deps configure build demo test bench sanitize format clean
+
+all: build
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@$(BUILD)/sim/app/wiresim topo show dgx-h100-2node
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: deps
+	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-release -j $(JOBS) --target wiresim_bench
+	@build-release/tools/bench/wiresim_bench
+
+sanitize: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWIRESIM_SANITIZE=ON -DWIRESIM_BUILD_CALIBRATE=OFF \
+	  -DWIRESIM_BUILD_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+format:
+	@find sim calibrate tests tools -name '*.cc' -o -name '*.h' -o -name '*.cu' | xargs clang-format -i
+
+clean:
+	@rm -rf $(BUILD) build-release build-asan

@@ -1,0 +1,41 @@
+// AppContext: what a command needs from the outside world, gathered in one place so the verbs can be tested
+// without a terminal or a file system: where to print, how to read input files, and how to write outputs (to a
+// temporary name, then renamed, so an interrupted run never leaves a half-written file).
+//
+//   AppContext ctx = AppContext::ForProcess();
+//   WIRESIM_ASSIGN_OR_RETURN(SourceFile f, ReadInput(ctx, "dgx-h100", InputKind::kTopology));
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <string_view>
+
+#include "sim/core/source.h"
+#include "sim/core/status.h"
+
+namespace wiresim::app {
+
+// Reads files from disk; when a path does not exist there, from the files built into the binary (by their path
+// in the source tree, or relative to the built-in file that refers to them).
+class FileSystemReader : public SourceReader {
+ public:
+  Result<SourceFile> Read(const std::string& path, const std::string& relative_to) override;
+};
+
+struct AppContext {
+  std::ostream& out;
+  std::ostream& err;
+  SourceReader& reader;
+  bool interactive = false;  // stdout is a terminal: progress lines are welcome
+};
+
+// What kind of input a name refers to; decides where a bare name ("dgx-h100") is looked up.
+enum class InputKind { kTopology, kModel, kScenario, kOther };
+
+// Reads a command-line input: a path, or the name of a shipped file ("dgx-h100" finds topologies/dgx-h100.toml).
+Result<SourceFile> ReadInput(AppContext& ctx, const std::string& arg, InputKind kind);
+
+// Writes `contents` to `path` through a temporary file in the same directory and a rename.
+Status WriteFileAtomically(const std::string& path, std::string_view contents);
+
+}  // namespace wiresim::app

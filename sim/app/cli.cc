@@ -1,0 +1,96 @@
+#include "sim/app/cli.h"
+
+#include <iomanip>
+#include <ostream>
+
+#include "sim/app/verbs.h"
+
+namespace wiresim::app {
+namespace {
+
+struct Verb {
+  const char* name;      // "topo show"
+  const char* summary;
+  int (*run)(const Args&, AppContext&);  // nullptr: not built yet
+  const char* arrives_with;              // for verbs not built yet
+};
+
+// The verbs of docs/user-guide.md, in the order the help lists them.
+constexpr Verb kVerbs[] = {
+    {"run", "simulate serving a model on a cluster: TTFT, TPOT, throughput, bubbles, exposed collectives", nullptr,
+     "the serving simulation"},
+    {"collective", "predict an NCCL collective over a set of GPUs, as an nccl-tests table", nullptr,
+     "the collective models"},
+    {"topo show", "the GPU x GPU matrix of a topology (nvidia-smi vocabulary), with bandwidth and latency", TopoShow,
+     nullptr},
+    {"topo import", "turn `nvidia-smi topo -m` output or an NCCL topology XML into a topology file", TopoImport,
+     nullptr},
+    {"model show", "a model's shapes, parameters, KV bytes per token and memory per GPU under a plan", nullptr,
+     "the model and parallel-plan part"},
+    {"calibrate import", "turn nccl-tests logs into a calibration profile", nullptr, "calibration"},
+    {"calibrate fit", "fit link and algorithm parameters to a calibration profile", nullptr, "calibration"},
+    {"plan", "rank parallel plans and placements for a model, cluster, traffic and SLO", nullptr,
+     "the plan search"},
+};
+
+void PrintUsage(std::ostream& out) {
+  out << "wiresim: what TTFT, TPOT and throughput an LLM gets on a GPU cluster, and where its time goes.\n\n"
+         "usage: wiresim VERB [options]      (wiresim VERB --help for each verb's options and an example)\n\n"
+         "verbs:\n";
+  for (const Verb& v : kVerbs) {
+    out << "  " << std::left << std::setw(18) << v.name << v.summary;
+    if (v.run == nullptr) out << " [not built yet]";
+    out << "\n";
+  }
+  out << "\nexamples:\n"
+         "  wiresim topo show dgx-h100\n"
+         "  wiresim topo show topologies/dgx-h100-2node.toml --json\n"
+         "  wiresim topo import nvidia-smi-topo.txt -o my-node.toml\n";
+}
+
+}  // namespace
+
+int ReportError(AppContext& ctx, const std::string& verb, const Status& status) {
+  ctx.err << "wiresim " << verb << ": " << status.message() << "\n";
+  return status.code() == StatusCode::kInternal ? kExitInternal : kExitBadInput;
+}
+
+int Main(const std::vector<std::string>& args, AppContext& ctx) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    PrintUsage(ctx.out);
+    return args.empty() ? kExitBadInput : kExitOk;
+  }
+  if (args[0] == "--version") {
+    ctx.out << "wiresim " << WIRESIM_VERSION << "\n";
+    return kExitOk;
+  }
+  // Longest match: "topo show" before "topo".
+  for (const Verb& v : kVerbs) {
+    const std::string name = v.name;
+    const size_t space = name.find(' ');
+    const bool two_words = space != std::string::npos;
+    if (two_words ? (args.size() >= 2 && args[0] == name.substr(0, space) && args[1] == name.substr(space + 1))
+                  : args[0] == name) {
+      if (v.run == nullptr) {
+        ctx.err << "wiresim " << name << ": not available yet; it arrives with " << v.arrives_with << ".\n";
+        return kExitBadInput;
+      }
+      const Args rest(args.begin() + (two_words ? 2 : 1), args.end());
+      return v.run(rest, ctx);
+    }
+  }
+  // A group word alone ("topo") or an unknown verb.
+  std::string group_verbs;
+  for (const Verb& v : kVerbs) {
+    const std::string name = v.name;
+    if (name.rfind(args[0] + " ", 0) == 0) group_verbs += "\n  wiresim " + name + "  " + v.summary;
+  }
+  if (!group_verbs.empty()) {
+    ctx.err << "wiresim " << args[0] << ": expected one of:" << group_verbs << "\n";
+  } else {
+    ctx.err << "wiresim: unknown verb '" << args[0] << "' (wiresim --help lists them)\n";
+  }
+  return kExitBadInput;
+}
+
+}  // namespace wiresim::app

@@ -1,0 +1,266 @@
+// `wiresim topo show` and `wiresim topo import`.
+#include <algorithm>
+#include <iomanip>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "sim/app/cli.h"
+#include "sim/app/verbs.h"
+#include "sim/topology/path_matrix.h"
+#include "sim/topology/topology_file.h"
+
+namespace wiresim::app {
+namespace po = boost::program_options;
+
+namespace {
+
+// Parses `args` against `options` (+ positionals), printing help when asked. Returns an exit code to stop with,
+// or nullopt to go on.
+std::optional<int> ParseOptions(const Args& args, AppContext& ctx, const std::string& verb, const std::string& usage,
+                                const std::string& example, po::options_description& options,
+                                const po::positional_options_description& positional, po::variables_map& vm) {
+  options.add_options()("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
+    if (vm.count("help")) {
+      ctx.out << "usage: wiresim " << verb << " " << usage << "\n\n" << options << "\nexample:\n  " << example << "\n";
+      return kExitOk;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    ctx.err << "wiresim " << verb << ": " << e.what() << " (wiresim " << verb << " --help)\n";
+    return kExitBadInput;
+  }
+  return std::nullopt;
+}
+
+std::string DeviceLabel(const Topology& topo, NodeId id) {
+  const Node& n = topo.node(id);
+  if (n.spec.kind == NodeKind::kGpu) return "GPU" + std::to_string(n.gpu_index);
+  const auto nics = topo.nics();
+  return "NIC" + std::to_string(std::find(nics.begin(), nics.end(), id) - nics.begin());
+}
+
+std::string Plural(size_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : (word.back() == 'h' ? "es" : "s"));
+}
+
+// "1 host, 8 GPUs (h100-sxm), 4 NVSwitches, ...; 1 NVLink domain of 8 GPUs"
+std::string Summary(const Topology& topo) {
+  std::map<NodeKind, size_t> kinds;
+  std::map<std::string, size_t> models;
+  for (NodeId i = 0; i < topo.node_count(); ++i) {
+    ++kinds[topo.node(i).spec.kind];
+    if (topo.node(i).spec.kind == NodeKind::kGpu) ++models[topo.node(i).spec.model.empty() ? "?" : topo.node(i).spec.model];
+  }
+  std::ostringstream s;
+  s << Plural(topo.hosts().size(), "host") << ", " << Plural(kinds[NodeKind::kGpu], "GPU") << " (";
+  bool first = true;
+  for (const auto& [model, n] : models) {
+    s << (first ? "" : ", ") << n << "x " << model;
+    first = false;
+  }
+  s << ")";
+  const std::pair<NodeKind, const char*> others[] = {{NodeKind::kNvSwitch, "NVSwitch"},
+                                                     {NodeKind::kPcieSwitch, "PCIe switch"},
+                                                     {NodeKind::kHostBridge, "host bridge"},
+                                                     {NodeKind::kCpu, "CPU"},
+                                                     {NodeKind::kNic, "NIC"},
+                                                     {NodeKind::kSwitch, "network switch"}};
+  for (const auto& [kind, word] : others)
+    if (kinds[kind] > 0) s << ", " << Plural(kinds[kind], word);
+  const auto domains = topo.NvlinkDomains();
+  std::map<size_t, size_t> sizes;
+  for (const auto& d : domains) ++sizes[d.size()];
+  s << "; NVLink domains:";
+  for (const auto& [size, count] : sizes) s << " " << count << "x " << size << " GPU" << (size == 1 ? "" : "s");
+  return s.str();
+}
+
+void PrintClassMatrix(std::ostream& out, const Topology& topo, const PathMatrix& m) {
+  const size_t n = m.size();
+  out << std::left << std::setw(8) << "";
+  for (NodeId d : m.devices) out << std::setw(8) << DeviceLabel(topo, d);
+  out << "Host\n";
+  for (size_t i = 0; i < n; ++i) {
+    out << std::setw(8) << DeviceLabel(topo, m.devices[i]);
+    for (size_t j = 0; j < n; ++j) {
+      const PairPath& c = m.at(i, j);
+      out << std::setw(8) << (i == j ? " X" : c.reachable ? c.info.ToString() : "-");
+    }
+    const Node& node = topo.node(m.devices[i]);
+    out << (node.spec.host.empty() ? "-" : node.spec.host) << "\n";
+  }
+  out << "\nLegend:\n\n"
+         "  X    = Self\n"
+         "  NET  = Connection crossing the network between machines (InfiniBand, RoCE, Ethernet)\n"
+         "  SYS  = Connection traversing PCIe as well as the SMP interconnect between NUMA nodes (e.g., QPI/UPI)\n"
+         "  NODE = Connection traversing PCIe as well as the interconnect between PCIe Host Bridges within a NUMA "
+         "node\n"
+         "  PHB  = Connection traversing PCIe as well as a PCIe Host Bridge (typically the CPU)\n"
+         "  PXB  = Connection traversing multiple PCIe bridges (without traversing the PCIe Host Bridge)\n"
+         "  PIX  = Connection traversing at most a single PCIe bridge\n"
+         "  NV#  = Connection traversing a bonded set of # NVLinks\n";
+  bool any_nic = false;
+  for (NodeId d : m.devices) {
+    if (topo.node(d).spec.kind != NodeKind::kNic) continue;
+    if (!any_nic) out << "\nNIC Legend:\n\n";
+    any_nic = true;
+    out << "  " << DeviceLabel(topo, d) << ": " << topo.node(d).spec.name;
+    if (topo.node(d).spec.rail >= 0) out << " (rail " << topo.node(d).spec.rail << ")";
+    out << "\n";
+  }
+}
+
+std::string FormatNumber(double v, int decimals) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(decimals) << v;
+  return s.str();
+}
+
+void PrintRouteMatrix(std::ostream& out, const Topology& topo, const PathMatrix& m, size_t gpus) {
+  out << "\nRoute bandwidth (GB/s per direction) / latency (us), GPU to GPU:\n\n";
+  out << std::left << std::setw(8) << "";
+  for (size_t j = 0; j < gpus; ++j) out << std::setw(13) << DeviceLabel(topo, m.devices[j]);
+  out << "\n";
+  for (size_t i = 0; i < gpus; ++i) {
+    out << std::setw(8) << DeviceLabel(topo, m.devices[i]);
+    for (size_t j = 0; j < gpus; ++j) {
+      const PairPath& c = m.at(i, j);
+      std::string cell = i == j ? " X" : !c.reachable ? "-"
+                                       : FormatNumber(c.bandwidth_GBps, c.bandwidth_GBps < 100 ? 1 : 0) + "/" +
+                                             FormatNumber(c.latency.ToMicroseconds(), 2);
+      out << std::setw(13) << cell;
+    }
+    out << "\n";
+  }
+}
+
+// For clusters too large for a matrix: GPU pairs grouped by class.
+void PrintClassSummary(std::ostream& out, const PathMatrix& m, size_t gpus) {
+  struct Stats {
+    size_t pairs = 0;
+    double bw_min = 1e300, bw_max = 0;
+    double lat_min = 1e300, lat_max = 0;
+  };
+  std::map<std::string, Stats> by_class;
+  for (size_t i = 0; i < gpus; ++i) {
+    for (size_t j = 0; j < gpus; ++j) {
+      if (i == j || !m.at(i, j).reachable) continue;
+      const PairPath& c = m.at(i, j);
+      Stats& s = by_class[c.info.ToString()];
+      ++s.pairs;
+      s.bw_min = std::min(s.bw_min, c.bandwidth_GBps);
+      s.bw_max = std::max(s.bw_max, c.bandwidth_GBps);
+      s.lat_min = std::min(s.lat_min, c.latency.ToMicroseconds());
+      s.lat_max = std::max(s.lat_max, c.latency.ToMicroseconds());
+    }
+  }
+  out << "\nGPU pairs by class (the full matrix: --full):\n\n"
+      << std::left << std::setw(8) << "class" << std::setw(12) << "pairs" << std::setw(24) << "bandwidth GB/s"
+      << "latency us\n";
+  for (const auto& [cls, s] : by_class) {
+    const std::string bw = s.bw_min == s.bw_max ? FormatNumber(s.bw_min, 1)
+                                                : FormatNumber(s.bw_min, 1) + " - " + FormatNumber(s.bw_max, 1);
+    const std::string lat = s.lat_min == s.lat_max ? FormatNumber(s.lat_min, 2)
+                                                   : FormatNumber(s.lat_min, 2) + " - " + FormatNumber(s.lat_max, 2);
+    out << std::setw(8) << cls << std::setw(12) << s.pairs << std::setw(24) << bw << lat << "\n";
+  }
+}
+
+nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
+  nlohmann::ordered_json j;
+  j["topology"] = topo.name();
+  j["description"] = topo.description();
+  j["source"] = topo.origin().file;
+  j["summary"] = Summary(topo);
+  auto& hosts = j["hosts"] = nlohmann::ordered_json::array();
+  for (const Host& h : topo.hosts()) {
+    nlohmann::ordered_json host{{"name", h.name}, {"gpus", nlohmann::ordered_json::array()},
+                                {"nics", nlohmann::ordered_json::array()}};
+    for (NodeId g : h.gpus) host["gpus"].push_back(topo.node(g).gpu_index);
+    for (NodeId n : h.nics) host["nics"].push_back(topo.node(n).spec.name);
+    hosts.push_back(std::move(host));
+  }
+  auto& gpus = j["gpus"] = nlohmann::ordered_json::array();
+  for (NodeId g : topo.gpus()) {
+    const Node& n = topo.node(g);
+    nlohmann::ordered_json gpu{{"index", n.gpu_index},       {"name", n.spec.name},
+                               {"host", n.spec.host},         {"model", n.spec.model},
+                               {"nvlink_domain", n.nvlink_domain}, {"rail", topo.rail(g)}};
+    gpu["nearest_nics"] = nlohmann::ordered_json::array();
+    for (NodeId nic : topo.nearest_nics(g)) gpu["nearest_nics"].push_back(topo.node(nic).spec.name);
+    gpus.push_back(std::move(gpu));
+  }
+  auto& devices = j["devices"] = nlohmann::ordered_json::array();
+  for (NodeId d : m.devices) devices.push_back(DeviceLabel(topo, d));
+  auto& cls = j["class"] = nlohmann::ordered_json::array();
+  auto& bw = j["bandwidth_GBps"] = nlohmann::ordered_json::array();
+  auto& lat = j["latency_us"] = nlohmann::ordered_json::array();
+  for (size_t r = 0; r < m.size(); ++r) {
+    nlohmann::ordered_json c = nlohmann::ordered_json::array(), b = c, l = c;
+    for (size_t col = 0; col < m.size(); ++col) {
+      const PairPath& p = m.at(r, col);
+      c.push_back(r == col ? "X" : p.reachable ? p.info.ToString() : "-");
+      b.push_back(p.bandwidth_GBps);
+      l.push_back(p.latency.ToMicroseconds());
+    }
+    cls.push_back(std::move(c));
+    bw.push_back(std::move(b));
+    lat.push_back(std::move(l));
+  }
+  return j;
+}
+
+}  // namespace
+
+int TopoShow(const Args& args, AppContext& ctx) {
+  po::options_description options("options");
+  std::string topology_arg;
+  options.add_options()("topology", po::value(&topology_arg)->default_value("dgx-h100"),
+                        "topology file, or the name of a shipped one (topologies/NAME.toml)")(
+      "json", "print the same data as JSON")("full", "print the full matrix even for large clusters");
+  po::positional_options_description positional;
+  positional.add("topology", 1);
+  po::variables_map vm;
+  if (auto code = ParseOptions(args, ctx, "topo show", "[TOPOLOGY] [--json] [--full]",
+                               "wiresim topo show topologies/dgx-h100-2node.toml", options, positional, vm)) {
+    return *code;
+  }
+  auto file = ReadInput(ctx, topology_arg, InputKind::kTopology);
+  if (!file.ok()) return ReportError(ctx, "topo show", file.status());
+  auto topo = LoadTopology(*file, ctx.reader);
+  if (!topo.ok()) return ReportError(ctx, "topo show", topo.status());
+
+  const bool small = topo->gpu_count() <= 32 || vm.count("full");
+  std::vector<NodeId> devices(topo->gpus().begin(), topo->gpus().end());
+  if (small) devices.insert(devices.end(), topo->nics().begin(), topo->nics().end());
+  const PathMatrix m = ComputePathMatrix(*topo, devices);
+  const size_t gpus = static_cast<size_t>(topo->gpu_count());
+
+  if (vm.count("json")) {
+    ctx.out << TopologyJson(*topo, m).dump(1) << "\n";
+    return kExitOk;
+  }
+  ctx.out << topo->name() << ": " << Summary(*topo) << "\n";
+  if (!topo->description().empty()) ctx.out << topo->description() << "\n";
+  ctx.out << "\n";
+  if (small) {
+    PrintClassMatrix(ctx.out, *topo, m);
+    PrintRouteMatrix(ctx.out, *topo, m, gpus);
+  } else {
+    PrintClassSummary(ctx.out, m, gpus);
+  }
+  return kExitOk;
+}
+
+int TopoImport(const Args& args, AppContext& ctx) {
+  (void)args;
+  return ReportError(ctx, "topo import", Unimplemented("the importers are being built"));
+}
+
+}  // namespace wiresim::app
