@@ -41,6 +41,7 @@ struct HeapItem {
 // The state of the last shortest-path search, and scratch space for extracting routes from it.
 struct Router::Search {
   NodeId src = kNoNode;
+  bool allow_network = true;
   std::vector<int64_t> latency_ps;
   std::vector<int32_t> hops;
   std::vector<uint8_t> phase;
@@ -99,10 +100,11 @@ Router::Router(const Topology& topology) : topology_(topology), search_(std::mak
 
 Router::~Router() = default;
 
-void Router::RunSearch(NodeId src) {
+void Router::RunSearch(NodeId src, bool allow_network) {
   Search& s = *search_;
-  if (s.src == src) return;
+  if (s.src == src && s.allow_network == allow_network) return;
   s.src = src;
+  s.allow_network = allow_network;
   std::fill(s.latency_ps.begin(), s.latency_ps.end(), kUnreached);
   std::fill(s.settled.begin(), s.settled.end(), 0);
   std::fill(s.pred_head.begin(), s.pred_head.end(), -1);
@@ -127,7 +129,7 @@ void Router::RunSearch(NodeId src) {
       const NodeId v = link.to;
       if (s.settled[v]) continue;  // settled nodes are strictly closer: no equal-cost path through u
       const Phase next = NextPhase(s.phase[u], link.kind);
-      if (next == kForbidden) continue;
+      if (next == kForbidden || (!allow_network && next != kBeforeNetwork)) continue;
       const int64_t lat = item.latency_ps + link.latency.picoseconds();
       const int32_t hops = item.hops + 1;
       const bool better = lat < s.latency_ps[v] || (lat == s.latency_ps[v] && hops < s.hops[v]);
@@ -228,18 +230,46 @@ const Route* Router::Find(NodeId src, NodeId dst) {
   const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(src)) << 32) | static_cast<uint32_t>(dst);
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second.get();
-  RunSearch(src);
   auto route = std::make_unique<Route>();
-  if (!BuildRoute(dst, route.get())) route.reset();
+  bool found = false;
+  if (topology_.SameHost(src, dst)) {
+    RunSearch(src, /*allow_network=*/false);
+    found = BuildRoute(dst, route.get());
+  }
+  if (!found) {
+    RunSearch(src, /*allow_network=*/true);
+    found = BuildRoute(dst, route.get());
+  }
+  if (!found) route.reset();
   return cache_.emplace(key, std::move(route)).first->second.get();
 }
 
 void Router::ForEachRouteFrom(NodeId src, const std::vector<NodeId>& dsts,
                               const std::function<void(NodeId, const Route*)>& visit) {
-  RunSearch(src);
   Route route;
+  // Destinations in src's host first, over host links only; then the rest (and any same-host destination that
+  // needs the network) with the full search. Each destination is visited exactly once, in `dsts` order within
+  // each of the two passes.
+  std::vector<NodeId> retry;
+  bool any_same_host = false;
+  for (NodeId dst : dsts) any_same_host = any_same_host || (dst != src && topology_.SameHost(src, dst));
+  if (any_same_host) {
+    RunSearch(src, /*allow_network=*/false);
+    for (NodeId dst : dsts) {
+      if (dst == src || !topology_.SameHost(src, dst)) continue;
+      if (BuildRoute(dst, &route)) {
+        visit(dst, &route);
+      } else {
+        retry.push_back(dst);
+      }
+    }
+  }
+  RunSearch(src, /*allow_network=*/true);
   for (NodeId dst : dsts) {
-    if (dst == src) continue;
+    if (dst == src || (topology_.SameHost(src, dst) &&
+                       std::find(retry.begin(), retry.end(), dst) == retry.end())) {
+      continue;
+    }
     visit(dst, BuildRoute(dst, &route) ? &route : nullptr);
   }
 }

@@ -11,6 +11,8 @@
 //   - GPUs are endpoints only: no route passes through a GPU.
 //   - A route enters the network (InfiniBand, RoCE, Ethernet links) at most once: once it has left the network
 //     for a machine's PCIe, it cannot go back out. So no route uses a server as a switch.
+//   - Two devices of the same host talk inside it whenever a path inside it exists, even if a loop through a
+//     network switch would be quicker: NCCL moves such traffic over P2P or shared memory, never the network.
 //
 //   Router router(topo);
 //   const Route* r = router.Find(topo.gpu(0), topo.gpu(9));
@@ -81,7 +83,8 @@ class Router {
 
  private:
   struct Search;
-  void RunSearch(NodeId src);
+  // A shortest-path search from src; with `allow_network` false, network links are not used.
+  void RunSearch(NodeId src, bool allow_network);
   bool BuildRoute(NodeId dst, Route* out);
 
   const Topology& topology_;
