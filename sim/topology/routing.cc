@@ -60,6 +60,8 @@ struct Router::Search {
   uint32_t stamp = 0;
   std::vector<double> inflow;
   std::vector<double> paths;
+  std::vector<double> outcap;  // capacity of each node's outgoing links within the route being built
+  std::vector<size_t> level_start;
   std::vector<NodeId> stack;
   std::vector<LinkId> edges;
 };
@@ -96,6 +98,7 @@ Router::Router(const Topology& topology) : topology_(topology), search_(std::mak
   search_->mark.assign(n, 0);
   search_->inflow.assign(n, 0.0);
   search_->paths.assign(n, 0.0);
+  search_->outcap.assign(n, 0.0);
 }
 
 Router::~Router() = default;
@@ -161,64 +164,61 @@ bool Router::BuildRoute(NodeId dst, Route* out) {
   out->latency = Time::Picoseconds(s.latency_ps[dst]);
   out->hop_count = s.hops[dst];
   out->hops.clear();
-
-  // Collect the links of every equal-cost path by walking predecessors back from dst.
   if (++s.stamp == 0) {
     std::fill(s.mark.begin(), s.mark.end(), 0);
     s.stamp = 1;
   }
+
+  // Walk the predecessors back from dst one hop level at a time. Every equal-cost predecessor link goes from
+  // level k to level k+1, so the links come out grouped by level (deepest first), and each node's outgoing
+  // capacity within the route is known before the forward pass needs it.
   s.edges.clear();
   s.stack.assign(1, dst);
   s.mark[dst] = s.stamp;
-  while (!s.stack.empty()) {
-    const NodeId v = s.stack.back();
-    s.stack.pop_back();
-    for (int32_t p = s.pred_head[v]; p != -1; p = s.preds[static_cast<size_t>(p)].next) {
-      const LinkId id = s.preds[static_cast<size_t>(p)].link;
-      s.edges.push_back(id);
-      const NodeId u = topology_.link(id).from;
-      if (s.mark[u] != s.stamp) {
-        s.mark[u] = s.stamp;
-        s.inflow[u] = 0;
-        s.paths[u] = 0;
-        s.stack.push_back(u);
-      }
-    }
-  }
   s.inflow[dst] = 0;
   s.paths[dst] = 0;
+  s.outcap[dst] = 0;
+  std::vector<size_t>& level_start = s.level_start;
+  level_start.clear();
+  size_t frontier_begin = 0;
+  while (frontier_begin < s.stack.size()) {
+    const size_t frontier_end = s.stack.size();
+    level_start.push_back(s.edges.size());
+    for (size_t i = frontier_begin; i < frontier_end; ++i) {
+      const NodeId v = s.stack[i];
+      for (int32_t p = s.pred_head[v]; p != -1; p = s.preds[static_cast<size_t>(p)].next) {
+        const LinkId id = s.preds[static_cast<size_t>(p)].link;
+        const Link& link = topology_.link(id);
+        s.edges.push_back(id);
+        const NodeId u = link.from;
+        if (s.mark[u] != s.stamp) {
+          s.mark[u] = s.stamp;
+          s.inflow[u] = 0;
+          s.paths[u] = 0;
+          s.outcap[u] = 0;
+          s.stack.push_back(u);
+        }
+        s.outcap[u] += link.capacity_GBps;
+      }
+    }
+    frontier_begin = frontier_end;
+  }
+  level_start.push_back(s.edges.size());
 
-  // Every predecessor link goes from hop level k to k+1, so ordering links by the level (then node, then id) of
-  // their tail visits each node's incoming links before its outgoing ones.
-  std::sort(s.edges.begin(), s.edges.end(), [&](LinkId a, LinkId b) {
-    const Link& la = topology_.link(a);
-    const Link& lb = topology_.link(b);
-    if (s.hops[la.from] != s.hops[lb.from]) return s.hops[la.from] < s.hops[lb.from];
-    if (la.from != lb.from) return la.from < lb.from;
-    return a < b;
-  });
-
+  // Forward: levels from src outwards. A node's bytes split over its outgoing links in proportion to capacity.
   s.inflow[s.src] = 1.0;
   s.paths[s.src] = 1.0;
   double bandwidth = std::numeric_limits<double>::infinity();
   out->hops.reserve(s.edges.size());
-  for (size_t i = 0; i < s.edges.size();) {
-    const NodeId u = topology_.link(s.edges[i]).from;
-    size_t j = i;
-    double total = 0;
-    while (j < s.edges.size() && topology_.link(s.edges[j]).from == u) {
-      total += topology_.link(s.edges[j]).capacity_GBps;
-      ++j;
-    }
-    for (size_t k = i; k < j; ++k) {
+  for (size_t level = level_start.size() - 1; level-- > 0;) {
+    for (size_t k = level_start[level]; k < level_start[level + 1]; ++k) {
       const Link& link = topology_.link(s.edges[k]);
-      const double share = s.inflow[u] * link.capacity_GBps / total;
+      const double share = s.inflow[link.from] * link.capacity_GBps / s.outcap[link.from];
       s.inflow[link.to] += share;
-      s.paths[link.to] += s.paths[u];
+      s.paths[link.to] += s.paths[link.from];
       out->hops.push_back({s.edges[k], share});
       bandwidth = std::min(bandwidth, link.capacity_GBps / share);
     }
-    i = j;
   }
   out->bandwidth_GBps = bandwidth;
   out->path_count = s.paths[dst];
