@@ -10,6 +10,7 @@
 
 #include "sim/app/cli.h"
 #include "sim/app/verbs.h"
+#include "sim/topology/importers.h"
 #include "sim/topology/path_matrix.h"
 #include "sim/topology/topology_file.h"
 
@@ -259,8 +260,57 @@ int TopoShow(const Args& args, AppContext& ctx) {
 }
 
 int TopoImport(const Args& args, AppContext& ctx) {
-  (void)args;
-  return ReportError(ctx, "topo import", Unimplemented("the importers are being built"));
+  po::options_description options("options");
+  std::string input, output, format, gpu_model, host;
+  double nic_speed = 0;
+  options.add_options()("input", po::value(&input)->required(),
+                        "`nvidia-smi topo -m` output, or an NCCL topology XML (NCCL_TOPO_DUMP_FILE)")(
+      "output,o", po::value(&output), "write the topology here (default: standard output)")(
+      "format", po::value(&format)->default_value("auto"), "auto, nvidia-smi or nccl-xml")(
+      "gpu-model", po::value(&gpu_model), "GPU model of every GPU (h100-sxm, a100-sxm-80gb, ...)")(
+      "nic-speed-gbps", po::value(&nic_speed), "NIC line rate in Gb/s, for nvidia-smi input (default 400)")(
+      "host", po::value(&host)->default_value("node"), "name of the imported machine");
+  po::positional_options_description positional;
+  positional.add("input", 1);
+  po::variables_map vm;
+  if (auto code = ParseOptions(args, ctx, "topo import", "FILE [-o OUT.toml] [--gpu-model M]",
+                               "nvidia-smi topo -m > node.txt && wiresim topo import node.txt -o node.toml", options,
+                               positional, vm)) {
+    return *code;
+  }
+  ImportOptions opts;
+  if (format == "nvidia-smi") {
+    opts.format = ImportFormat::kNvidiaSmi;
+  } else if (format == "nccl-xml") {
+    opts.format = ImportFormat::kNcclXml;
+  } else if (format != "auto") {
+    return ReportError(ctx, "topo import",
+                       InvalidArgument("--format: expected auto, nvidia-smi or nccl-xml, got '" + format + "'"));
+  }
+  opts.gpu_model = gpu_model;
+  opts.nic_speed_Gbps = nic_speed;
+  opts.host = host;
+  auto file = ctx.reader.Read(input, "");
+  if (!file.ok()) return ReportError(ctx, "topo import", file.status());
+  auto imported = ImportTopology(*file, opts);
+  if (!imported.ok()) return ReportError(ctx, "topo import", imported.status());
+  const std::string toml = WriteTopologyFile(imported->spec, imported->Comment());
+  // What is written must load back: parse it before anyone else has to.
+  SourceFile written{output.empty() ? "<output>" : output, toml};
+  if (auto check = LoadTopology(written, ctx.reader); !check.ok()) {
+    return ReportError(ctx, "topo import", Internal("the written topology does not load: " + check.status().message()));
+  }
+  for (const std::string& note : imported->notes) {
+    if (note.rfind("WARNING", 0) == 0) ctx.err << "wiresim topo import: " << note << "\n";
+  }
+  if (output.empty()) {
+    ctx.out << toml;
+    return kExitOk;
+  }
+  if (Status s = WriteFileAtomically(output, toml); !s.ok()) return ReportError(ctx, "topo import", s);
+  ctx.err << "wiresim topo import: wrote " << output << " (" << imported->spec.nodes.size() << " nodes, "
+          << imported->spec.links.size() << " links)\n";
+  return kExitOk;
 }
 
 }  // namespace wiresim::app

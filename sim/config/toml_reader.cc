@@ -201,6 +201,11 @@ Result<std::optional<TableReader>> TableReader::Table(std::string_view key) {
   return std::optional<TableReader>(TableReader(*t, file_, Field(key)));
 }
 
+Status TableReader::CheckKeys(std::initializer_list<std::string_view> allowed) {
+  for (std::string_view key : allowed) known_.emplace(key);
+  return CheckNoUnknownKeys();
+}
+
 Status TableReader::CheckNoUnknownKeys() const {
   for (const auto& [key, node] : *table_) {
     if (known_.count(key.str()) != 0) continue;

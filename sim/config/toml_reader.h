@@ -66,6 +66,9 @@ class TableReader {
 
   // Fails on the first key that no getter asked for, naming it, its line, and the keys that are allowed.
   Status CheckNoUnknownKeys() const;
+  // Declares the keys this table may have and fails on any other at once, so a misspelt key is reported as such
+  // rather than as the missing key it was meant to be.
+  Status CheckKeys(std::initializer_list<std::string_view> allowed);
 
   // The location of `key`'s value (or of this table when the key is absent), and an error placed there.
   SourceLocation Where(std::string_view key) const;

@@ -39,10 +39,10 @@ const LinkPreset* FindLinkPreset(std::string_view name) {
 Time DefaultLatency(LinkKind kind) {
   switch (kind) {
     case LinkKind::kNvLink:
-    case LinkKind::kC2C:
       return Time::Nanoseconds(300);  // 2 hops = NCCL NVLink Ring LL 0.6 us
     case LinkKind::kPcie:
     case LinkKind::kCpuInterconnect:
+    case LinkKind::kC2C:  // a host link: GPU traffic between GPUs takes NVLink, not a detour through the CPU
       return Time::Nanoseconds(500);  // 2 hops = NCCL PCI Ring LL 1.0 us
     case LinkKind::kInfiniBand:
     case LinkKind::kRoce:

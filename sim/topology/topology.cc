@@ -9,7 +9,6 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/connected_components.hpp>
 
-#include "sim/topology/routing.h"
 
 namespace wiresim {
 namespace {
@@ -131,6 +130,83 @@ int LabelNvlinkDomains(const std::vector<LinkSpec>& links, std::vector<Node>& no
     node.nvlink_domain = it->second;
   }
   return static_cast<int>(dense.size());
+}
+
+// Every GPU must reach every other under the routing rules of routing.h: no GPU forwards, and a route enters the
+// network once. So a reaches b either inside the machine (over non-network links, through no GPU), or by leaving
+// through some NIC into a network component (nodes joined by network links) that b also reaches from inside its
+// machine. Reachability is not transitive under these rules (h1 -> h0 -> h2 may exist while h1 -> h2 does not), so
+// every pair is checked, which is cheap: each GPU's inside reach is small and it touches few network components.
+Status CheckGpusReachEachOther(const Topology& topo) {
+  const size_t n = static_cast<size_t>(topo.node_count());
+  // Network components: union-find over network links.
+  std::vector<size_t> parent(n);
+  for (size_t i = 0; i < n; ++i) parent[i] = i;
+  auto find = [&](size_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (LinkId l = 0; l < topo.link_count(); ++l) {
+    const Link& link = topo.link(l);
+    if (IsNetworkLink(link.kind)) parent[find(static_cast<size_t>(link.from))] = find(static_cast<size_t>(link.to));
+  }
+  const auto gpus = topo.gpus();
+  std::vector<int> gpu_of(n, -1);
+  for (size_t g = 0; g < gpus.size(); ++g) gpu_of[static_cast<size_t>(gpus[g])] = static_cast<int>(g);
+  // For each GPU: the GPUs it reaches inside, and the network components it can enter.
+  std::vector<std::vector<int>> inside(gpus.size());
+  std::vector<std::vector<size_t>> networks(gpus.size());
+  std::vector<uint32_t> seen(n, 0);
+  std::vector<NodeId> stack;
+  for (size_t g = 0; g < gpus.size(); ++g) {
+    const uint32_t stamp = static_cast<uint32_t>(g + 1);
+    stack.assign(1, gpus[g]);
+    seen[static_cast<size_t>(gpus[g])] = stamp;
+    while (!stack.empty()) {
+      const NodeId u = stack.back();
+      stack.pop_back();
+      if (u != gpus[g] && topo.node(u).spec.kind == NodeKind::kGpu) {
+        inside[g].push_back(gpu_of[static_cast<size_t>(u)]);
+        continue;  // GPUs do not forward
+      }
+      for (LinkId l : topo.out_links(u)) {
+        const Link& link = topo.link(l);
+        if (IsNetworkLink(link.kind)) {
+          networks[g].push_back(find(static_cast<size_t>(u)));
+          continue;
+        }
+        if (seen[static_cast<size_t>(link.to)] != stamp) {
+          seen[static_cast<size_t>(link.to)] = stamp;
+          stack.push_back(link.to);
+        }
+      }
+    }
+    std::sort(inside[g].begin(), inside[g].end());
+    std::sort(networks[g].begin(), networks[g].end());
+    networks[g].erase(std::unique(networks[g].begin(), networks[g].end()), networks[g].end());
+  }
+  for (size_t a = 0; a < gpus.size(); ++a) {
+    for (size_t b = a + 1; b < gpus.size(); ++b) {
+      if (std::binary_search(inside[a].begin(), inside[a].end(), static_cast<int>(b))) continue;
+      bool shared = false;
+      for (size_t i = 0, j = 0; i < networks[a].size() && j < networks[b].size() && !shared;) {
+        if (networks[a][i] == networks[b][j]) {
+          shared = true;
+        } else if (networks[a][i] < networks[b][j]) {
+          ++i;
+        } else {
+          ++j;
+        }
+      }
+      if (shared) continue;
+      const NodeSpec& spec = topo.node(gpus[b]).spec;
+      return InvalidInput(spec.origin, "node '" + spec.name + "'",
+                          "GPU cannot reach GPU '" + topo.node(gpus[a]).spec.name +
+                              "': no route joins them (a GPU with no links, a part of the machine left unconnected, "
+                              "or machines whose only path runs through another machine?)");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -256,23 +332,7 @@ Result<Topology> Topology::Build(TopologySpec spec) {
     }
   }
 
-  // Every GPU must reach every other. Links work both ways and the routing rules read the same backwards, so
-  // reaching every GPU from GPU0 is enough.
-  {
-    Router router(topo);
-    const NodeId first = topo.gpu(0);
-    std::vector<NodeId> others(topo.gpus().begin() + 1, topo.gpus().end());
-    Status status;
-    router.ForEachRouteFrom(first, others, [&](NodeId dst, const Route* route) {
-      if (route != nullptr || !status.ok()) return;
-      const Node& node = topo.node(dst);
-      status = InvalidInput(node.spec.origin, "node '" + node.spec.name + "'",
-                            "GPU cannot reach GPU '" + topo.node(first).spec.name +
-                                "': no route joins them (a GPU with no links, or a part of the machine left "
-                                "unconnected?)");
-    });
-    WIRESIM_RETURN_IF_ERROR(status);
-  }
+  WIRESIM_RETURN_IF_ERROR(CheckGpusReachEachOther(topo));
   return topo;
 }
 

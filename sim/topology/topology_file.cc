@@ -35,6 +35,8 @@ bool ValidName(const std::string& name) {
 
 // Reads a [[node]] table into one or more NodeSpecs (several when `count` is given: name0, name1, ...).
 Status ReadNodes(TableReader& t, const std::string& host, std::vector<NodeSpec>* out) {
+  WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"name", "kind", "count", "model", "rail", "numa", "host"}));
+  if (t.Has("host") && !t.path().empty() && t.path() != "node") return t.Error("host", "unknown key");
   WIRESIM_ASSIGN_OR_RETURN(std::string name, t.String("name"));
   if (!ValidName(name)) {
     return t.Error("name", "'" + name + "' is not a valid node name (letters, digits, '_', '-', '.')");
@@ -179,6 +181,8 @@ Result<std::vector<std::pair<int, int>>> MapEndpoints(TableReader& t, const std:
 // Reads a [[link]] table: endpoints resolved against `names` (node indices in `ids`), links appended to `out`.
 Status ReadLinks(TableReader& t, const std::vector<std::string>& names, const std::vector<NodeId>& ids,
                  const std::string& scope, std::vector<LinkSpec>* out) {
+  WIRESIM_RETURN_IF_ERROR(
+      t.CheckKeys({"from", "to", "kind", "preset", "bandwidth_GBps", "latency_ns", "count", "map"}));
   WIRESIM_ASSIGN_OR_RETURN(std::string from_text, t.String("from"));
   WIRESIM_ASSIGN_OR_RETURN(std::string to_text, t.String("to"));
   WIRESIM_ASSIGN_OR_RETURN(std::vector<int> from, Resolve(t, "from", from_text, names, scope));
@@ -202,6 +206,7 @@ Status ReadLinks(TableReader& t, const std::vector<std::string>& names, const st
 }
 
 Result<Template> ReadTemplate(TableReader& t) {
+  WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"name", "description", "node", "link"}));
   Template tpl;
   WIRESIM_ASSIGN_OR_RETURN(tpl.name, t.String("name"));
   tpl.origin = t.where();
@@ -236,6 +241,8 @@ class Loader {
   Result<TopologySpec> Load(const SourceFile& file) {
     WIRESIM_ASSIGN_OR_RETURN(toml::table doc, config::ParseToml(file));
     TableReader top(doc, file.name, "");
+    WIRESIM_RETURN_IF_ERROR(
+        top.CheckKeys({"name", "description", "include", "template", "host", "node", "link", "fabric"}));
     TopologySpec spec;
     spec.origin = SourceLocation{file.name, 0, 0};
     WIRESIM_ASSIGN_OR_RETURN(spec.name, top.StringOr("name", ""));
@@ -300,6 +307,7 @@ class Loader {
     WIRESIM_ASSIGN_OR_RETURN(auto hosts, top.Tables("host"));
     std::set<std::string> host_names;
     for (TableReader& h : hosts) {
+      WIRESIM_RETURN_IF_ERROR(h.CheckKeys({"template", "name", "count", "gpu_model"}));
       WIRESIM_ASSIGN_OR_RETURN(std::string tpl_name, h.String("template"));
       auto it = templates_.find(tpl_name);
       if (it == templates_.end()) {
@@ -339,6 +347,9 @@ class Loader {
   }
 
   Status ReadFabric(TableReader& t, TopologySpec* spec) {
+    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"kind", "name", "nics", "link_kind", "preset", "bandwidth_GBps",
+                                         "latency_ns", "radix", "leaf_down_ports", "oversubscription",
+                                         "switch_model"}));
     FabricSpec f;
     f.origin = t.where();
     WIRESIM_ASSIGN_OR_RETURN(std::string kind, t.String("kind"));

@@ -1,0 +1,334 @@
+// NCCL topology XML to a TopologySpec (see importers.h), and the importers' shared pieces.
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <boost/property_tree/ptree.hpp>
+#include <boost/property_tree/xml_parser.hpp>
+
+#include "sim/topology/importers.h"
+#include "sim/topology/link_presets.h"
+
+namespace wiresim {
+
+namespace nccl_model {
+
+double NvlinkBandwidth(int sm) {
+  if (sm >= 100) return 40.1;
+  if (sm >= 90) return 20.6;
+  if (sm == 86) return 12.0;
+  if (sm >= 70) return 20.0;
+  if (sm >= 60) return 18.0;
+  return 20.0;
+}
+
+double PcieBandwidth(double gts, int width) {
+  struct Gen {
+    double gts;
+    double per_lane;  // 100 Mb/s units, NCCL kvDictPciGen
+  };
+  constexpr Gen kGens[] = {{2.5, 15}, {5, 30}, {8, 60}, {16, 120}, {32, 240}, {64, 480}};
+  for (const Gen& g : kGens)
+    if (std::fabs(g.gts - gts) < 1e-6) return width * g.per_lane / 80.0;
+  return 0;
+}
+
+}  // namespace nccl_model
+
+std::string ImportResult::Comment() const {
+  std::string out = spec.description + "\n";
+  for (const std::string& note : notes) out += note + "\n";
+  out += "Edit freely: this file is a starting point (docs/formats/topology.md describes every key).";
+  return out;
+}
+
+namespace {
+
+namespace pt = boost::property_tree;
+
+// Known NVIDIA PCI device ids (the `device` attribute of a GPU's pci element).
+std::string ModelOfDeviceId(const std::string& id) {
+  static const std::map<std::string, std::string> kIds = {
+      {"0x2330", "h100-sxm"},      {"0x2335", "h200-sxm"},      {"0x20b0", "a100-sxm-40gb"},
+      {"0x20b2", "a100-sxm-80gb"}, {"0x20b5", "a100-pcie-80gb"}, {"0x26b9", "l40s"},
+      {"0x2684", "rtx-4090"},      {"0x2230", "rtx-a6000"},
+  };
+  auto it = kIds.find(id);
+  return it == kIds.end() ? "" : it->second;
+}
+
+// NCCL's socket-to-socket bandwidth for a CPU (topo.cc): Intel by model (Skylake 10, Sapphire Rapids 22, Emerald
+// Rapids 40, older 6), AMD 16, other 6 (ARM) GB/s.
+double SmpBandwidth(const pt::ptree& cpu) {
+  const std::string vendor = cpu.get<std::string>("<xmlattr>.vendor", "");
+  const int model = cpu.get<int>("<xmlattr>.modelid", 0);
+  if (vendor == "GenuineIntel") {
+    if (model >= 0xCF) return 40.0;
+    if (model >= 0x8F) return 22.0;
+    if (model >= 0x55) return 10.0;
+    return 6.0;
+  }
+  if (vendor == "AuthenticAMD") return 16.0;
+  return 6.0;
+}
+
+class XmlBuilder {
+ public:
+  XmlBuilder(const SourceFile& file, const ImportOptions& options, ImportResult* result)
+      : file_(file), options_(options), result_(result) {}
+
+  Status Build(const pt::ptree& system) {
+    std::vector<std::pair<NodeId, const pt::ptree*>> cpus;
+    for (const auto& [tag, child] : system) {
+      if (tag != "cpu") continue;
+      const NodeId cpu = AddNode("cpu" + std::to_string(cpus.size()), NodeKind::kCpu, "");
+      const int numa = child.get<int>("<xmlattr>.numaid", -1);
+      spec().nodes[static_cast<size_t>(cpu)].numa = numa;
+      cpus.emplace_back(cpu, &child);
+      WIRESIM_RETURN_IF_ERROR(Walk(child, cpu, nullptr));
+    }
+    if (cpus.empty()) return Error("no <cpu> element under <system>");
+    for (size_t i = 0; i < cpus.size(); ++i) {
+      for (size_t j = i + 1; j < cpus.size(); ++j) {
+        Link(cpus[i].first, cpus[j].first, LinkKind::kCpuInterconnect, SmpBandwidth(*cpus[i].second), 1);
+      }
+    }
+    return ConnectNvlinks();
+  }
+
+  TopologySpec& spec() { return result_->spec; }
+
+ private:
+  Status Error(const std::string& message) const {
+    return InvalidInput(SourceLocation{file_.name, 0, 0}, "", message);
+  }
+
+  NodeId AddNode(const std::string& local, NodeKind kind, const std::string& model) {
+    NodeSpec n;
+    n.name = options_.host + "/" + local;
+    n.kind = kind;
+    n.host = options_.host;
+    n.model = model;
+    n.origin = SourceLocation{file_.name, 0, 0};
+    spec().nodes.push_back(n);
+    return static_cast<NodeId>(spec().nodes.size() - 1);
+  }
+
+  void Link(NodeId a, NodeId b, LinkKind kind, double bandwidth, int count) {
+    LinkSpec l;
+    l.a = a;
+    l.b = b;
+    l.kind = kind;
+    l.bandwidth_GBps = bandwidth;
+    l.count = count;
+    l.latency = DefaultLatency(kind);
+    l.origin = SourceLocation{file_.name, 0, 0};
+    spec().links.push_back(l);
+  }
+
+  // PCIe bandwidth of a pci element's link to its parent, by NCCL's formula; Gen4 x16 (24 GB/s) when absent.
+  double PciBandwidth(const pt::ptree& pci) {
+    const std::string speed = pci.get<std::string>("<xmlattr>.link_speed", "");
+    const int width = pci.get<int>("<xmlattr>.link_width", 0);
+    double gts = 0;
+    std::istringstream(speed) >> gts;
+    const double bw = nccl_model::PcieBandwidth(gts, width);
+    if (bw > 0) return bw;
+    if (!defaulted_pcie_) {
+      result_->notes.push_back("some PCIe links give no speed or width: assumed Gen4 x16 (NCCL: 24 GB/s)");
+      defaulted_pcie_ = true;
+    }
+    return 24.0;
+  }
+
+  // Walks the children of a cpu or pci element, attaching what it finds to `parent`. `parent_pci` is the pci element
+  // of `parent` when it is a bridge, to merge the ports of one physical switch.
+  Status Walk(const pt::ptree& element, NodeId parent, const pt::ptree* parent_pci) {
+    for (const auto& [tag, child] : element) {
+      if (tag == "pci") {
+        WIRESIM_RETURN_IF_ERROR(Pci(child, parent, parent_pci));
+      } else if (tag == "nic") {
+        AddNics(child, parent, 24.0);
+      } else if (tag == "pcilink" && !noted_pcilink_) {
+        result_->notes.push_back("<pcilink> peer links are not imported");
+        noted_pcilink_ = true;
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Pci(const pt::ptree& pci, NodeId parent, const pt::ptree* parent_pci) {
+    const std::string cls = pci.get<std::string>("<xmlattr>.class", "");
+    const std::string busid = pci.get<std::string>("<xmlattr>.busid", "");
+    const double bw = PciBandwidth(pci);
+    if (cls.rfind("0x0604", 0) == 0) {
+      // A bridge. The downstream ports of a PCIe switch appear as bridges under its upstream-port bridge, with the
+      // same vendor and device ids: they are one switch (as NCCL flattens Broadcom switches).
+      const std::string vendor = pci.get<std::string>("<xmlattr>.vendor", "");
+      const std::string device = pci.get<std::string>("<xmlattr>.device", "");
+      if (parent_pci != nullptr && !vendor.empty() && vendor == parent_pci->get<std::string>("<xmlattr>.vendor", "") &&
+          device == parent_pci->get<std::string>("<xmlattr>.device", "")) {
+        return Walk(pci, parent, parent_pci);
+      }
+      const NodeId sw = AddNode("pcie" + std::to_string(switches_++), NodeKind::kPcieSwitch, "");
+      Link(sw, parent, LinkKind::kPcie, bw, 1);
+      return Walk(pci, sw, &pci);
+    }
+    if (cls.rfind("0x0302", 0) == 0 || cls.rfind("0x0300", 0) == 0) {
+      const pt::ptree* gpu = nullptr;
+      if (auto g = pci.get_child_optional("gpu")) gpu = &*g;
+      std::string model = options_.gpu_model;
+      if (model.empty()) model = ModelOfDeviceId(pci.get<std::string>("<xmlattr>.device", ""));
+      const int sm = gpu ? gpu->get<int>("<xmlattr>.sm", 0) : 0;
+      if (model.empty() && sm > 0) model = "sm" + std::to_string(sm);
+      const NodeId id = AddNode("gpu" + std::to_string(gpus_++), NodeKind::kGpu, model);
+      Link(id, parent, LinkKind::kPcie, bw, 1);
+      gpu_by_busid_[busid] = id;
+      if (gpu != nullptr) {
+        for (const auto& [tag, link] : *gpu) {
+          if (tag == "nvlink") {
+            nvlinks_.push_back(NvlinkDecl{id, busid, link.get<std::string>("<xmlattr>.target", ""),
+                                          link.get<std::string>("<xmlattr>.tclass", ""),
+                                          link.get<int>("<xmlattr>.count", 1), sm});
+          } else if (tag == "c2c") {
+            // Grace-Hopper style NVLink-C2C to the CPU: bw is per link in GB/s (NCCL xml).
+            Link(id, CpuOf(parent), LinkKind::kC2C, link.get<double>("<xmlattr>.bw", 0),
+                 link.get<int>("<xmlattr>.count", 1));
+          }
+        }
+      }
+      return Status::Ok();
+    }
+    if (cls.rfind("0x0200", 0) == 0 || cls.rfind("0x0207", 0) == 0) {
+      if (auto nic = pci.get_child_optional("nic")) {
+        AddNics(*nic, parent, bw);
+      } else {
+        const NodeId id = AddNode("nic" + std::to_string(nics_++), NodeKind::kNic, "");
+        Link(id, parent, LinkKind::kPcie, bw, 1);
+      }
+      return Status::Ok();
+    }
+    // Another device (NVMe, ...): not part of the GPU fabric, but look inside.
+    return Walk(pci, parent, parent_pci);
+  }
+
+  void AddNics(const pt::ptree& nic, NodeId parent, double pcie_bw) {
+    bool any = false;
+    for (const auto& [tag, net] : nic) {
+      if (tag != "net") continue;
+      any = true;
+      const std::string name = net.get<std::string>("<xmlattr>.name", "?");
+      const double speed = net.get<double>("<xmlattr>.speed", 0);
+      const NodeId id = AddNode("nic" + std::to_string(nics_++), NodeKind::kNic, "");
+      Link(id, parent, LinkKind::kPcie, pcie_bw, 1);
+      result_->notes.push_back(spec().nodes[static_cast<size_t>(id)].name + " = " + name + ", " +
+                               std::to_string(static_cast<long>(speed / 1000)) + " Gb/s (NCCL: " +
+                               std::to_string(speed / 8000).substr(0, 5) + " GB/s)");
+    }
+    if (!any) {
+      const NodeId id = AddNode("nic" + std::to_string(nics_++), NodeKind::kNic, "");
+      Link(id, parent, LinkKind::kPcie, pcie_bw, 1);
+    }
+  }
+
+  NodeId CpuOf(NodeId node) {
+    // Follow PCIe links up to the CPU this node hangs from.
+    for (int hops = 0; hops < 64 && spec().nodes[static_cast<size_t>(node)].kind != NodeKind::kCpu; ++hops) {
+      for (const LinkSpec& l : spec().links) {
+        if (l.a == node && l.kind == LinkKind::kPcie) {
+          node = l.b;
+          break;
+        }
+      }
+    }
+    return node;
+  }
+
+  struct NvlinkDecl {
+    NodeId gpu;
+    std::string busid;
+    std::string target;
+    std::string tclass;
+    int count;
+    int sm;
+  };
+
+  Status ConnectNvlinks() {
+    std::map<std::string, NodeId> switches;
+    std::set<std::pair<NodeId, NodeId>> peers;
+    for (const NvlinkDecl& d : nvlinks_) {
+      const double bw = nccl_model::NvlinkBandwidth(d.sm > 0 ? d.sm : 90);
+      if (d.tclass == "0x068000") {
+        auto [it, added] = switches.emplace(d.target, kNoNode);
+        if (added) it->second = AddNode("nvswitch" + std::to_string(switches.size() - 1), NodeKind::kNvSwitch, "");
+        Link(d.gpu, it->second, LinkKind::kNvLink, bw, d.count);
+      } else if (d.target == d.busid) {
+        if (!noted_self_) {
+          result_->notes.push_back("an <nvlink> that targets its own GPU was skipped (busid " + d.busid + ")");
+          noted_self_ = true;
+        }
+      } else {
+        auto it = gpu_by_busid_.find(d.target);
+        if (it == gpu_by_busid_.end()) {
+          result_->notes.push_back("an <nvlink> from " + d.busid + " targets " + d.target +
+                                   ", which is no GPU in the file: skipped");
+          continue;
+        }
+        const auto key = std::minmax(d.gpu, it->second);
+        if (peers.insert(key).second) Link(d.gpu, it->second, LinkKind::kNvLink, bw, d.count);
+      }
+    }
+    if (switches.size() == 1 && switches.begin()->first.rfind("ffff", 0) == 0) {
+      result_->notes.push_back("NVSwitches hidden (a VM): one logical NVSwitch stands for them");
+    }
+    return Status::Ok();
+  }
+
+  const SourceFile& file_;
+  const ImportOptions& options_;
+  ImportResult* result_;
+  std::map<std::string, NodeId> gpu_by_busid_;
+  std::vector<NvlinkDecl> nvlinks_;
+  int switches_ = 0, gpus_ = 0, nics_ = 0;
+  bool defaulted_pcie_ = false, noted_pcilink_ = false, noted_self_ = false;
+};
+
+}  // namespace
+
+Result<ImportResult> ImportNcclTopoXml(const SourceFile& file, const ImportOptions& options) {
+  pt::ptree tree;
+  try {
+    std::istringstream in(file.text);
+    pt::read_xml(in, tree);
+  } catch (const pt::xml_parser_error& e) {
+    return InvalidInput(SourceLocation{file.name, static_cast<int>(e.line()), 0}, "",
+                        "XML syntax error: " + e.message());
+  }
+  auto system = tree.get_child_optional("system");
+  if (!system) {
+    return InvalidInput(SourceLocation{file.name, 1, 0}, "", "not an NCCL topology file: no <system> element");
+  }
+  ImportResult result;
+  XmlBuilder builder(file, options, &result);
+  WIRESIM_RETURN_IF_ERROR(builder.Build(*system));
+  result.spec.name = options.host;
+  result.spec.description = "imported from " + file.name + " (NCCL topology XML)";
+  result.notes.insert(result.notes.begin(),
+                      "bandwidths from NCCL's link model: NVLink per link by SM (sm90: 20.6 GB/s), PCIe width x "
+                      "rate / 80, NICs speed / 8000");
+  auto topo = Topology::Build(result.spec);
+  if (!topo.ok()) return topo.status().WithContext(file.name + ": the imported topology is invalid");
+  return result;
+}
+
+Result<ImportResult> ImportTopology(const SourceFile& file, const ImportOptions& options) {
+  ImportFormat format = options.format;
+  if (format == ImportFormat::kAuto) {
+    const size_t first = file.text.find_first_not_of(" \t\r\n");
+    format = first != std::string::npos && file.text[first] == '<' ? ImportFormat::kNcclXml : ImportFormat::kNvidiaSmi;
+  }
+  return format == ImportFormat::kNcclXml ? ImportNcclTopoXml(file, options) : ImportNvidiaSmiTopo(file, options);
+}
+
+}  // namespace wiresim

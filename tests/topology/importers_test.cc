@@ -1,0 +1,153 @@
+// Importers: each fixture (written in the format of `nvidia-smi topo -m` or NCCL's topology XML) must come back as a
+// topology that shows the fixture's own matrix, with NCCL's link-model bandwidths.
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "sim/topology/importers.h"
+#include "sim/topology/path_matrix.h"
+#include "sim/topology/topology_file.h"
+#include "tests/testing/memory_reader.h"
+
+namespace wiresim {
+namespace {
+
+SourceFile Fixture(const std::string& name) {
+  testing::SourceTreeReader reader;
+  auto f = reader.Read("tests/data/topology/" + name, "");
+  REQUIRE(f.ok());
+  return *f;
+}
+
+// The class matrix written in an nvidia-smi fixture: the rows after the header, one token per column.
+std::vector<std::vector<std::string>> MatrixOf(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::vector<std::string>> rows;
+  size_t columns = 0;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream ls(line);
+    std::vector<std::string> t;
+    for (std::string tok; ls >> tok;) t.push_back(tok);
+    if (t.empty() || t[0] == "#") continue;
+    const auto gpu0 = std::find(t.begin(), t.end(), "GPU0");
+    if (gpu0 != t.end() && columns == 0) {  // the header (possibly after an ANSI escape token)
+      for (auto it = gpu0; it != t.end() && *it != "CPU"; ++it) ++columns;
+      continue;
+    }
+    if (t[0] == "Legend:") break;
+    if (columns > 0 && t.size() > columns) rows.emplace_back(t.begin() + 1, t.begin() + 1 + static_cast<long>(columns));
+  }
+  return rows;
+}
+
+void CheckRoundTrip(const std::string& fixture) {
+  const SourceFile file = Fixture(fixture);
+  auto imported = ImportTopology(file, ImportOptions{});
+  INFO(imported.status().message());
+  REQUIRE(imported.ok());
+  for (const std::string& note : imported->notes) CHECK(note.rfind("WARNING", 0) == std::string::npos);
+  // Through the written file, as a user gets it.
+  testing::MemoryReader reader;
+  auto topo = LoadTopology(SourceFile{"imported.toml", WriteTopologyFile(imported->spec, imported->Comment())}, reader);
+  REQUIRE(topo.ok());
+  const auto expected = MatrixOf(file.text);
+  const PathMatrix m = ComputePathMatrix(*topo, DefaultDevices(*topo));
+  REQUIRE(m.size() == expected.size());
+  for (size_t i = 0; i < m.size(); ++i) {
+    for (size_t j = 0; j < m.size(); ++j) {
+      INFO(fixture << " row " << i << " column " << j);
+      CHECK((i == j ? std::string("X") : m.at(i, j).info.ToString()) == expected[i][j]);
+    }
+  }
+}
+
+TEST_CASE("nvidia-smi, tabs, NIC legend, GPU NUMA ID column, ANSI codes: same matrix back") {
+  CheckRoundTrip("smi_nvswitch_tabs.txt");
+}
+
+TEST_CASE("nvidia-smi, older layout with mlx5 columns and spaces: same matrix back") {
+  CheckRoundTrip("smi_old_mlx5_spaces.txt");
+}
+
+TEST_CASE("nvidia-smi, every PCIe class: same matrix back") { CheckRoundTrip("smi_pcie_classes.txt"); }
+
+TEST_CASE("nvidia-smi bandwidths come from NCCL's link model") {
+  auto imported = ImportTopology(Fixture("smi_nvswitch_tabs.txt"), ImportOptions{});
+  REQUIRE(imported.ok());
+  auto topo = Topology::Build(imported->spec);
+  REQUIRE(topo.ok());
+  const PathMatrix m = ComputePathMatrix(*topo, DefaultDevices(*topo));
+  // NV18 means an H100-class GPU (sm90): 18 x 20.6 GB/s = 370.8 (NCCL SM90_NVLINK_BW, refdata
+  // nccl_tuning_model_constants.md); PCIe Gen5 x16 = 16 x 240 / 80 = 48 GB/s.
+  CHECK(m.at(0, 1).bandwidth_GBps == Approx(370.8));
+  CHECK(m.at(0, 4).bandwidth_GBps == Approx(48.0));
+  CHECK(topo->node(topo->gpu(0)).spec.model == "h100-sxm");
+  ImportOptions named;
+  named.gpu_model = "h200-sxm";
+  auto h200 = ImportTopology(Fixture("smi_nvswitch_tabs.txt"), named);
+  REQUIRE(h200.ok());
+  CHECK(h200->spec.nodes[0].model == "h200-sxm");
+}
+
+TEST_CASE("NCCL XML: switch ports merged, NVSwitch counts summed, NCCL bandwidths") {
+  auto imported = ImportTopology(Fixture("nccl_hgx_2socket.xml"), ImportOptions{});
+  INFO(imported.status().message());
+  REQUIRE(imported.ok());
+  auto topo = Topology::Build(imported->spec);
+  REQUIRE(topo.ok());
+  REQUIRE(topo->gpu_count() == 2);
+  REQUIRE(topo->nics().size() == 3);  // a dual-port NIC on socket 0, one port on socket 1
+  const PathMatrix m = ComputePathMatrix(*topo, DefaultDevices(*topo));
+  // GPU0 and GPU1: 5+5+4+4 = 18 links at 20.6 GB/s (sm90).
+  CHECK(m.at(0, 1).info.ToString() == "NV18");
+  CHECK(m.at(0, 1).bandwidth_GBps == Approx(370.8));
+  // The GPU and its NIC sit under two downstream ports of one Broadcom switch: one bridge, PIX; Gen5 x16 = 48.
+  CHECK(m.at(0, 2).info.ToString() == "PIX");
+  CHECK(m.at(0, 3).info.ToString() == "PIX");
+  CHECK(m.at(0, 2).bandwidth_GBps == Approx(48.0));
+  CHECK(m.at(0, 4).info.ToString() == "SYS");
+  // Sapphire Rapids (Intel model 143): NCCL SRP_QPI_BW = 22 GB/s between sockets.
+  CHECK(m.at(0, 4).bandwidth_GBps == Approx(22.0));
+  CHECK(topo->node(topo->gpu(0)).spec.model == "h100-sxm");  // PCI device 0x2330
+}
+
+TEST_CASE("NCCL XML: GPU-to-GPU NVLink, hidden NVSwitch, NIC under the CPU, missing PCIe speed") {
+  auto imported = ImportTopology(Fixture("nccl_vm_pairs.xml"), ImportOptions{});
+  INFO(imported.status().message());
+  REQUIRE(imported.ok());
+  auto topo = Topology::Build(imported->spec);
+  REQUIRE(topo.ok());
+  const PathMatrix m = ComputePathMatrix(*topo, DefaultDevices(*topo));
+  CHECK(m.at(0, 1).info.ToString() == "NV12");
+  CHECK(m.at(0, 1).bandwidth_GBps == Approx(240.0));  // 12 x 20.0 (SM80_NVLINK_BW)
+  // GPU2's only NVLink goes to the hidden switch, which no other GPU uses: it reaches the others over PCIe.
+  CHECK(m.at(0, 2).info.ToString() == "NODE");
+  // PCIe: GPU0 at 16 GT/s x16 = 24 GB/s; GPU2 gives no speed, so Gen4 x16 (24) is assumed, with a note.
+  CHECK(m.at(0, 2).bandwidth_GBps == Approx(24.0));
+  bool noted = false;
+  for (const auto& n : imported->notes) noted = noted || n.find("assumed Gen4 x16") != std::string::npos;
+  CHECK(noted);
+  CHECK(topo->nics().size() == 1);
+}
+
+TEST_CASE("Import errors name the file and line") {
+  auto not_smi = ImportTopology(SourceFile{"x.txt", "hello\nworld\n"}, ImportOptions{});
+  REQUIRE_FALSE(not_smi.ok());
+  CHECK_THAT(not_smi.status().message(), Catch::Matchers::Contains("x.txt:1: not `nvidia-smi topo -m` output"));
+  auto short_row = ImportTopology(SourceFile{"y.txt", "\tGPU0\tGPU1\nGPU0\t X \tNV4\nGPU1\tNV4\n"}, ImportOptions{});
+  REQUIRE_FALSE(short_row.ok());
+  CHECK_THAT(short_row.status().message(), Catch::Matchers::Contains("y.txt:3: row GPU1 has 1 entries, expected 2"));
+  auto bad_class = ImportTopology(SourceFile{"z.txt", "\tGPU0\tGPU1\nGPU0\t X \tNVX\nGPU1\tNVX\t X\n"},
+                                  ImportOptions{});
+  REQUIRE_FALSE(bad_class.ok());
+  CHECK_THAT(bad_class.status().message(), Catch::Matchers::Contains("z.txt:2: row GPU0, column GPU1: unknown class"));
+  auto truncated = ImportTopology(SourceFile{"t.xml", "<system version=\"1\">\n  <cpu numaid=\"0\">\n"},
+                                  ImportOptions{});
+  REQUIRE_FALSE(truncated.ok());
+  CHECK_THAT(truncated.status().message(), Catch::Matchers::Contains("t.xml:3: XML syntax error"));
+}
+
+}  // namespace
+}  // namespace wiresim

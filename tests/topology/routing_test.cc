@@ -1,0 +1,324 @@
+// Routes on small hand-built topologies whose answers follow from the link figures alone.
+#include <catch2/catch.hpp>
+
+#include "sim/topology/path_matrix.h"
+#include "sim/topology/routing.h"
+#include "sim/topology/topology_file.h"
+#include "tests/testing/memory_reader.h"
+
+namespace wiresim {
+namespace {
+
+Topology Load(const std::string& toml) {
+  testing::MemoryReader reader;
+  auto topo = LoadTopology(SourceFile{"t.toml", toml}, reader);
+  INFO(topo.status().message());
+  REQUIRE(topo.ok());
+  return std::move(topo).value();
+}
+
+NodeId Id(const Topology& t, const std::string& name) {
+  auto id = t.FindNode(name);
+  REQUIRE(id.has_value());
+  return *id;
+}
+
+TEST_CASE("A route's bandwidth is its slowest link and its latency the sum of its links") {
+  // gpu0 -(PCIe 32 GB/s, 500 ns)- sw -(PCIe 16 GB/s, 200 ns)- gpu1
+  Topology t = Load(R"(
+[[node]]
+name = "gpu"
+kind = "gpu"
+count = 2
+[[node]]
+name = "sw"
+kind = "pcie_switch"
+[[link]]
+from = "gpu0"
+to = "sw"
+kind = "pcie"
+bandwidth_GBps = 32
+latency_ns = 500
+[[link]]
+from = "gpu1"
+to = "sw"
+kind = "pcie"
+bandwidth_GBps = 16
+latency_ns = 200
+)");
+  Router r(t);
+  const Route* route = r.Find(t.gpu(0), t.gpu(1));
+  REQUIRE(route != nullptr);
+  CHECK(route->bandwidth_GBps == Approx(16.0));
+  CHECK(route->latency == Time::Nanoseconds(700));
+  CHECK(route->hop_count == 2);
+  CHECK(route->path_count == 1);
+  REQUIRE(route->hops.size() == 2);
+  CHECK(route->hops[0].share == 1.0);
+  CHECK(r.Classify(*route).ToString() == "PIX");  // one PCIe switch between them
+}
+
+TEST_CASE("Equal-cost NVSwitch planes share the traffic in proportion to their links") {
+  // HGX H100: 18 NVLink4 links per GPU as 5+5+4+4 over 4 switches, 25 GB/s each per direction. Split in
+  // proportion to capacity, plane k carries c_k/18 of the bytes over c_k*25 GB/s, so every plane allows
+  // c_k*25 / (c_k/18) = 450 GB/s: the route runs at 18 x 25 = 450 GB/s.
+  Topology t = Load(R"(
+[[node]]
+name = "gpu"
+kind = "gpu"
+count = 2
+[[node]]
+name = "nvs"
+kind = "nvswitch"
+count = 4
+[[link]]
+from = "gpu[*]"
+to = "nvs[0-1]"
+preset = "nvlink4"
+count = 5
+[[link]]
+from = "gpu[*]"
+to = "nvs[2-3]"
+preset = "nvlink4"
+count = 4
+)");
+  Router r(t);
+  const Route* route = r.Find(t.gpu(0), t.gpu(1));
+  REQUIRE(route != nullptr);
+  CHECK(route->bandwidth_GBps == Approx(450.0));
+  CHECK(route->path_count == 4);
+  CHECK(route->hops.size() == 8);
+  double first_hop_share = 0;
+  for (const RouteHop& h : route->hops) {
+    const Link& l = t.link(h.link);
+    if (l.from == t.gpu(0)) {
+      CHECK(h.share == Approx(l.count / 18.0));
+      first_hop_share += h.share;
+    }
+  }
+  CHECK(first_hop_share == Approx(1.0));
+  const PathInfo info = r.Classify(*route);
+  CHECK(info.ToString() == "NV18");
+}
+
+TEST_CASE("GPUs never forward traffic") {
+  // gpu0 = gpu1 = gpu2 by NVLink in a line (no gpu0-gpu2 link); all three on one CPU over PCIe. The 0->2 route must
+  // take PCIe through the CPU (NODE), not NVLink through gpu1, even though two NVLink hops are quicker.
+  Topology t = Load(R"(
+[[node]]
+name = "gpu"
+kind = "gpu"
+count = 3
+[[node]]
+name = "cpu"
+kind = "cpu"
+[[link]]
+from = "gpu0"
+to = "gpu1"
+preset = "nvlink3"
+count = 4
+[[link]]
+from = "gpu1"
+to = "gpu2"
+preset = "nvlink3"
+count = 4
+[[link]]
+from = "gpu[*]"
+to = "cpu"
+preset = "pcie4x16"
+)");
+  Router r(t);
+  const Route* route = r.Find(t.gpu(0), t.gpu(2));
+  REQUIRE(route != nullptr);
+  CHECK(r.Classify(*route).ToString() == "NODE");
+  CHECK(route->bandwidth_GBps == Approx(31.5));
+  CHECK(r.Classify(*r.Find(t.gpu(0), t.gpu(1))).ToString() == "NV4");
+  CHECK(r.Find(t.gpu(0), t.gpu(1))->bandwidth_GBps == Approx(100.0));  // 4 x 25
+}
+
+// Two single-GPU hosts, each with one NIC, on one switch: the cross-host class is NET.
+const char* kTwoHosts = R"(
+[[template]]
+name = "box"
+  [[template.node]]
+  name = "gpu"
+  kind = "gpu"
+  [[template.node]]
+  name = "nic"
+  kind = "nic"
+  count = 2
+  [[template.node]]
+  name = "sw"
+  kind = "pcie_switch"
+  [[template.link]]
+  from = "gpu"
+  to = "sw"
+  preset = "pcie5x16"
+  [[template.link]]
+  from = "nic[*]"
+  to = "sw"
+  preset = "pcie5x16"
+[[host]]
+template = "box"
+name = "h"
+count = 2
+[[fabric]]
+kind = "single_switch"
+name = "ib"
+preset = "ndr"
+)";
+
+TEST_CASE("Across hosts the class is NET and the NIC paces the route") {
+  Topology t = Load(kTwoHosts);
+  Router r(t);
+  const Route* route = r.Find(t.gpu(0), t.gpu(1));
+  REQUIRE(route != nullptr);
+  CHECK(r.Classify(*route).ToString() == "NET");
+  // Two NICs per host, both on the switch: the bytes split over the two 50 GB/s ports (and the 63 GB/s PCIe
+  // link of the GPU is the limit): min(63, 2 x 50) = 63.
+  CHECK(route->bandwidth_GBps == Approx(63.0));
+  CHECK(route->path_count == 4);  // 2 NICs out x 2 NICs in
+}
+
+TEST_CASE("Two devices of one host talk inside it even when the network is quicker") {
+  Topology t = Load(kTwoHosts);
+  Router r(t);
+  // h0/nic0 -> h0/nic1: through the PCIe switch (PIX, 1.0 us) although nic0 -> ib -> nic1 is 0.7 us.
+  const Route* route = r.Find(Id(t, "h0/nic0"), Id(t, "h0/nic1"));
+  REQUIRE(route != nullptr);
+  CHECK(r.Classify(*route).ToString() == "PIX");
+  CHECK(route->latency == Time::Nanoseconds(1000));
+}
+
+TEST_CASE("No route uses a server as a switch") {
+  // h0 and h1 share leaf0; h0 and h2 share leaf1; nothing joins the leaves. h1 -> h2 exists only as
+  // leaf0 -> h0/nic0 -> h0/sw -> h0/nic1 -> leaf1, through h0's PCIe switch (no GPU on the way), which routes
+  // must not use: building the topology fails because GPUs cannot reach each other.
+  testing::MemoryReader reader;
+  auto topo = LoadTopology(SourceFile{"t.toml", R"(
+[[template]]
+name = "box"
+  [[template.node]]
+  name = "gpu"
+  kind = "gpu"
+  [[template.node]]
+  name = "nic"
+  kind = "nic"
+  count = 2
+  [[template.node]]
+  name = "sw"
+  kind = "pcie_switch"
+  [[template.link]]
+  from = "gpu"
+  to = "sw"
+  preset = "pcie5x16"
+  [[template.link]]
+  from = "nic[*]"
+  to = "sw"
+  preset = "pcie5x16"
+[[host]]
+template = "box"
+name = "h"
+count = 3
+[[node]]
+name = "leaf"
+kind = "switch"
+count = 2
+[[link]]
+from = "h[0-1]/nic0"
+to = "leaf0"
+preset = "ndr"
+[[link]]
+from = "h0/nic1"
+to = "leaf1"
+preset = "ndr"
+[[link]]
+from = "h2/nic1"
+to = "leaf1"
+preset = "ndr"
+)"},
+                           reader);
+  REQUIRE_FALSE(topo.ok());
+  CHECK_THAT(topo.status().message(), Catch::Matchers::Contains("cannot reach"));
+}
+
+TEST_CASE("Each nvidia-smi class comes from the nodes a route crosses") {
+  // One socket with a host bridge (two switches under it), a second socket; plus a NIC per socket.
+  Topology t = Load(R"(
+[[node]]
+name = "gpu"
+kind = "gpu"
+count = 6
+[[node]]
+name = "sw"
+kind = "pcie_switch"
+count = 4
+[[node]]
+name = "hb"
+kind = "host_bridge"
+[[node]]
+name = "cpu"
+kind = "cpu"
+count = 2
+[[link]]
+from = "gpu[0-1]"
+to = "sw0"
+preset = "pcie4x16"
+[[link]]
+from = "gpu2"
+to = "sw1"
+preset = "pcie4x16"
+[[link]]
+from = "sw[0-1]"
+to = "sw2"
+preset = "pcie4x16"
+[[link]]
+from = "sw2"
+to = "hb"
+preset = "pcie4x16"
+[[link]]
+from = "gpu3"
+to = "hb"
+preset = "pcie4x16"
+[[link]]
+from = "hb"
+to = "cpu0"
+preset = "pcie4x16"
+[[link]]
+from = "gpu4"
+to = "cpu0"
+preset = "pcie4x16"
+[[link]]
+from = "gpu5"
+to = "sw3"
+preset = "pcie4x16"
+[[link]]
+from = "sw3"
+to = "cpu1"
+preset = "pcie4x16"
+[[link]]
+from = "cpu0"
+to = "cpu1"
+preset = "upi-spr"
+)");
+  const PathMatrix m = ComputePathMatrix(t, std::vector<NodeId>(t.gpus().begin(), t.gpus().end()));
+  CHECK(m.at(0, 1).info.ToString() == "PIX");   // one switch
+  CHECK(m.at(0, 2).info.ToString() == "PXB");   // sw0, sw2, sw1
+  CHECK(m.at(0, 3).info.ToString() == "PHB");   // through the host bridge
+  CHECK(m.at(0, 4).info.ToString() == "NODE");  // through the socket
+  CHECK(m.at(0, 5).info.ToString() == "SYS");   // across sockets
+  CHECK(m.at(0, 5).bandwidth_GBps == Approx(22.0));  // the UPI link
+}
+
+TEST_CASE("Nearest NICs, rails and NVLink domains") {
+  Topology t = Load(kTwoHosts);
+  CHECK(t.nearest_nics(t.gpu(0)).size() == 2);  // both NICs one switch away
+  CHECK(t.ShareNic(t.gpu(0), t.gpu(0)));
+  CHECK_FALSE(t.ShareNic(t.gpu(0), t.gpu(1)));
+  CHECK_FALSE(t.SameHost(t.gpu(0), t.gpu(1)));
+  CHECK_FALSE(t.SameNvlinkDomain(t.gpu(0), t.gpu(1)));  // no NVLink at all: each GPU alone
+  CHECK(t.NvlinkDomains().size() == 2);
+}
+
+}  // namespace
+}  // namespace wiresim
