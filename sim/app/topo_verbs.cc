@@ -123,21 +123,28 @@ std::string FormatNumber(double v, int decimals) {
   return s.str();
 }
 
+// Writes `line` without its trailing blanks.
+void EmitLine(std::ostream& out, const std::string& line) {
+  out << line.substr(0, line.find_last_not_of(' ') + 1) << "\n";
+}
+
 void PrintRouteMatrix(std::ostream& out, const Topology& topo, const PathMatrix& m, size_t gpus) {
   out << "\nRoute bandwidth (GB/s per direction) / latency (us), GPU to GPU:\n\n";
-  out << std::left << std::setw(8) << "";
-  for (size_t j = 0; j < gpus; ++j) out << std::setw(13) << DeviceLabel(topo, m.devices[j]);
-  out << "\n";
+  std::ostringstream header;
+  header << std::left << std::setw(8) << "";
+  for (size_t j = 0; j < gpus; ++j) header << std::setw(13) << DeviceLabel(topo, m.devices[j]);
+  EmitLine(out, header.str());
   for (size_t i = 0; i < gpus; ++i) {
-    out << std::setw(8) << DeviceLabel(topo, m.devices[i]);
+    std::ostringstream row;
+    row << std::left << std::setw(8) << DeviceLabel(topo, m.devices[i]);
     for (size_t j = 0; j < gpus; ++j) {
       const PairPath& c = m.at(i, j);
       std::string cell = i == j ? " X" : !c.reachable ? "-"
                                        : FormatNumber(c.bandwidth_GBps, c.bandwidth_GBps < 100 ? 1 : 0) + "/" +
                                              FormatNumber(c.latency.ToMicroseconds(), 2);
-      out << std::setw(13) << cell;
+      row << std::setw(13) << cell;
     }
-    out << "\n";
+    EmitLine(out, row.str());
   }
 }
 
@@ -179,7 +186,7 @@ nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
   j["description"] = topo.description();
   j["source"] = topo.origin().file;
   j["summary"] = Summary(topo);
-  auto& hosts = j["hosts"] = nlohmann::ordered_json::array();
+  nlohmann::ordered_json hosts = nlohmann::ordered_json::array();
   for (const Host& h : topo.hosts()) {
     nlohmann::ordered_json host{{"name", h.name}, {"gpus", nlohmann::ordered_json::array()},
                                 {"nics", nlohmann::ordered_json::array()}};
@@ -187,7 +194,8 @@ nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
     for (NodeId n : h.nics) host["nics"].push_back(topo.node(n).spec.name);
     hosts.push_back(std::move(host));
   }
-  auto& gpus = j["gpus"] = nlohmann::ordered_json::array();
+  j["hosts"] = std::move(hosts);
+  nlohmann::ordered_json gpus = nlohmann::ordered_json::array();
   for (NodeId g : topo.gpus()) {
     const Node& n = topo.node(g);
     nlohmann::ordered_json gpu{{"index", n.gpu_index},       {"name", n.spec.name},
@@ -197,11 +205,11 @@ nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
     for (NodeId nic : topo.nearest_nics(g)) gpu["nearest_nics"].push_back(topo.node(nic).spec.name);
     gpus.push_back(std::move(gpu));
   }
-  auto& devices = j["devices"] = nlohmann::ordered_json::array();
+  j["gpus"] = std::move(gpus);
+  // ordered_json keeps keys in a vector: fill local arrays, then insert them (no references across insertions).
+  nlohmann::ordered_json devices = nlohmann::ordered_json::array();
   for (NodeId d : m.devices) devices.push_back(DeviceLabel(topo, d));
-  auto& cls = j["class"] = nlohmann::ordered_json::array();
-  auto& bw = j["bandwidth_GBps"] = nlohmann::ordered_json::array();
-  auto& lat = j["latency_us"] = nlohmann::ordered_json::array();
+  nlohmann::ordered_json cls = nlohmann::ordered_json::array(), bw = cls, lat = cls;
   for (size_t r = 0; r < m.size(); ++r) {
     nlohmann::ordered_json c = nlohmann::ordered_json::array(), b = c, l = c;
     for (size_t col = 0; col < m.size(); ++col) {
@@ -214,6 +222,10 @@ nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
     bw.push_back(std::move(b));
     lat.push_back(std::move(l));
   }
+  j["devices"] = std::move(devices);
+  j["class"] = std::move(cls);
+  j["bandwidth_GBps"] = std::move(bw);
+  j["latency_us"] = std::move(lat);
   return j;
 }
 
