@@ -84,17 +84,21 @@ std::string Summary(const Topology& topo) {
 
 void PrintClassMatrix(std::ostream& out, const Topology& topo, const PathMatrix& m) {
   const size_t n = m.size();
-  out << std::left << std::setw(8) << "";
-  for (NodeId d : m.devices) out << std::setw(8) << DeviceLabel(topo, d);
-  out << "Host\n";
+  std::ostringstream header;
+  header << std::left << std::setw(8) << "";
+  for (NodeId d : m.devices) header << std::setw(8) << DeviceLabel(topo, d);
+  header << "Host";
+  out << header.str() << "\n";
   for (size_t i = 0; i < n; ++i) {
-    out << std::setw(8) << DeviceLabel(topo, m.devices[i]);
+    std::ostringstream row;
+    row << std::left << std::setw(8) << DeviceLabel(topo, m.devices[i]);
     for (size_t j = 0; j < n; ++j) {
       const PairPath& c = m.at(i, j);
-      out << std::setw(8) << (i == j ? " X" : c.reachable ? c.info.ToString() : "-");
+      row << std::setw(8) << (i == j ? " X" : c.reachable ? c.info.ToString() : "-");
     }
     const Node& node = topo.node(m.devices[i]);
-    out << (node.spec.host.empty() ? "-" : node.spec.host) << "\n";
+    row << (node.spec.host.empty() ? "-" : node.spec.host);
+    out << row.str() << "\n";
   }
   out << "\nLegend:\n\n"
          "  X    = Self\n"
