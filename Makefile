@@ -5,6 +5,7 @@
 #   make sanitize   build with ASan+UBSan in build-asan/ and run every test there
 #   make format     apply .clang-format to every C++ file
 BUILD ?= build
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 ifeq ($(CI),true)
