@@ -1,50 +1,44 @@
-// wiresim-calibrate: runs on a GPU node. This first version reports what the node offers (GPUs, driver, CUDA and
-// NCCL versions); measurement verbs arrive with the calibration profile format.
-//
-//   wiresim-calibrate devices
-#include <cuda_runtime.h>
-#include <nccl.h>
-
+// wiresim-calibrate: measures a GPU node (GEMMs, memory copies, NCCL collectives) and writes a calibration profile
+// the simulator reads. See `wiresim-calibrate --help` and docs/guide/calibrate.md.
 #include <cstdio>
-#include <cstring>
 #include <string>
+#include <vector>
 
-namespace {
-
-int Devices() {
-  int count = 0;
-  const cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess || count == 0) {
-    std::fprintf(stderr, "wiresim-calibrate devices: no CUDA device visible (%s)\n",
-                 err == cudaSuccess ? "0 devices" : cudaGetErrorString(err));
-    return 2;
-  }
-  int driver = 0, runtime = 0, nccl = 0;
-  cudaDriverGetVersion(&driver);
-  cudaRuntimeGetVersion(&runtime);
-  ncclGetVersion(&nccl);
-  std::printf("driver CUDA %d.%d, runtime CUDA %d.%d, NCCL %d.%d.%d\n", driver / 1000, (driver % 1000) / 10,
-              runtime / 1000, (runtime % 1000) / 10, nccl / 10000, (nccl % 10000) / 100, nccl % 100);
-  for (int d = 0; d < count; ++d) {
-    cudaDeviceProp p{};
-    if (cudaGetDeviceProperties(&p, d) != cudaSuccess) continue;
-    std::printf("GPU%d: %s, sm_%d%d, %d SMs, %.1f GiB, PCI %04x:%02x:%02x\n", d, p.name, p.major, p.minor,
-                p.multiProcessorCount, static_cast<double>(p.totalGlobalMem) / (1 << 30), p.pciDomainID, p.pciBusID,
-                p.pciDeviceID);
-  }
-  return 0;
-}
-
-}  // namespace
+#include "calibrate/gpu/communicator.h"
+#include "calibrate/gpu/runner.h"
+#include "calibrate/options.h"
+#include "calibrate/sweep.h"
 
 int main(int argc, char** argv) {
-  const std::string verb = argc > 1 ? argv[1] : "";
-  if (verb == "--version") {
-    std::printf("wiresim-calibrate %s\n", WIRESIM_VERSION);
-    return 0;
+  using namespace wiresim::calibrate;
+  std::string mpi_error;
+  std::unique_ptr<MpiSession> mpi = StartMpiIfLaunched(&argc, &argv, &mpi_error);
+  try {
+    if (!mpi_error.empty()) throw CalibrateError(mpi_error);
+    std::string help;
+    const Options o = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc), &help);
+    if (o.verb == "help") {
+      std::printf("%s", help.c_str());
+      return argc > 1 ? 0 : 2;
+    }
+    if (o.verb == "devices") return ListDevices();
+    if (o.verb == "plan") {
+      const int gpus = o.gpus > 0 ? o.gpus : 8;
+      std::string topo;
+      if (!o.topo_file.empty()) {
+        std::FILE* f = std::fopen(o.topo_file.c_str(), "r");
+        if (f == nullptr) throw CalibrateError(o.topo_file + ": cannot be opened");
+        char buf[4096];
+        for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) topo.append(buf, n);
+        std::fclose(f);
+      }
+      const Plan plan = MakePlan(o, gpus, NvlinkDomainsFromTopo(topo));
+      std::printf("# plan for %d GPUs: %zu measurements\n%s", gpus, plan.measurements(), Describe(plan).c_str());
+      return 0;
+    }
+    return RunCalibration(o, mpi.get());
+  } catch (const CalibrateError& e) {
+    std::fprintf(stderr, "wiresim-calibrate: %s\n", e.what());
+    return 2;
   }
-  if (verb == "devices") return Devices();
-  std::fprintf(stderr,
-               "usage: wiresim-calibrate devices     list the GPUs, driver, CUDA and NCCL versions of this node\n");
-  return verb.empty() || verb == "--help" ? (verb.empty() ? 2 : 0) : 2;
 }

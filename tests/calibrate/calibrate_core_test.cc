@@ -1,0 +1,257 @@
+// What wiresim-calibrate does without a GPU: sizes, groups, model shapes, plans, resume, the profile file, and
+// reading NCCL's tuning lines.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "calibrate/model_shapes.h"
+#include "calibrate/options.h"
+#include "calibrate/plan.h"
+#include "calibrate/profile.h"
+#include "calibrate/sweep.h"
+#include "calibrate/table.h"
+#include "calibrate/tuning_log.h"
+
+namespace wiresim::calibrate {
+namespace {
+
+using Catch::Matchers::Contains;
+const std::string kData = std::string(WIRESIM_SOURCE_DIR) + "/tests/data/calibrate/";
+
+TEST_CASE("Sizes as nccl-tests takes them") {
+  CHECK(ParseSize("8") == 8);
+  CHECK(ParseSize("64K") == 65536);
+  CHECK(ParseSize("1M") == 1048576);
+  CHECK(ParseSize("8G") == 8589934592LL);
+  CHECK_THROWS_WITH(ParseSize("8X"), Contains("expected a number of bytes"));
+  // 8 B to 8 GiB doubling: 2^3 .. 2^33 is 31 sizes, as nccl-tests -b 8 -e 8G -f 2 prints.
+  const auto s = SizeSeries(8, ParseSize("8G"), 2);
+  CHECK(s.size() == 31);
+  CHECK(s.front() == 8);
+  CHECK(s.back() == 8589934592LL);
+  CHECK(ParseIntList("1,2,4-6", "x") == std::vector<int>{1, 2, 4, 5, 6});
+  CHECK_THROWS_WITH(ParseIntList("3-1", "--tp"), Contains("--tp: empty range"));
+}
+
+TEST_CASE("GPU groups: the node, every pair, every NVLink domain") {
+  // 8 GPUs: 1 whole-node group + C(8,2) = 28 pairs.
+  CHECK(PlanGroups(8, {"all", "pairs"}, {}).size() == 29);
+  // Two islands of 4 from an nvidia-smi matrix; the whole node is not an NVLink domain.
+  const std::string topo =
+      "\tGPU0\tGPU1\tGPU2\tGPU3\tCPU Affinity\n"
+      "GPU0\t X \tNV4\tSYS\tSYS\t0-7\n"
+      "GPU1\tNV4\t X \tSYS\tSYS\t0-7\n"
+      "GPU2\tSYS\tSYS\t X \tNV4\t8-15\n"
+      "GPU3\tSYS\tSYS\tNV4\t X \t8-15\n";
+  const auto domains = NvlinkDomainsFromTopo(topo);
+  REQUIRE(domains.size() == 2);
+  CHECK(domains[1] == std::vector<int>{2, 3});
+  const auto groups = PlanGroups(4, {"all", "nvlink", "pairs"}, domains);
+  // all, two NVLink pairs (which are also pairs: not repeated), and the other 4 pairs: 1 + 2 + 4.
+  CHECK(groups.size() == 7);
+  CHECK(groups[1].kind == "nvlink");
+  CHECK(FormatGpus({0, 1, 2, 3, 5, 7, 8}) == "0-3,5,7-8");
+  CHECK_THROWS_WITH(PlanGroups(4, {"ring"}, {}), Contains("unknown group kind 'ring'"));
+}
+
+TEST_CASE("Linear layers of a Llama-shaped model at each tensor-parallel degree") {
+  const ModelShape m = ReadModelShape(kData + "llama8b_config.json");
+  // tp = 1: qkv n = (32 + 2 x 8) x 128 = 6144; o k = 32 x 128 = 4096; gate_up n = 2 x 14336; lm_head n = 128256.
+  auto tp1 = LinearLayers(m, 1);
+  REQUIRE(tp1.size() == 5);
+  CHECK(tp1[0].layer == "qkv");
+  CHECK(tp1[0].n == 6144);
+  CHECK(tp1[0].k == 4096);
+  CHECK(tp1[1].k == 4096);
+  CHECK(tp1[2].n == 28672);
+  CHECK(tp1[3].k == 14336);
+  CHECK(tp1[4].n == 128256);
+  // tp = 8: 4 query heads and 1 KV head per GPU: (4 + 2) x 128 = 768; down k = 14336 / 8 = 1792.
+  auto tp8 = LinearLayers(m, 8);
+  CHECK(tp8[0].n == 768);
+  CHECK(tp8[3].k == 1792);
+  CHECK(tp8[4].n == 16032);
+  // tp = 16 exceeds the 8 KV heads: they replicate, one per GPU: (2 + 2) x 128.
+  CHECK(LinearLayers(m, 16)[0].n == 512);
+  CHECK_THROWS_WITH(LinearLayers(m, 3), Contains("does not divide the 32 attention heads"));
+}
+
+TEST_CASE("Linear layers of an MLA + MoE model") {
+  const ModelShape m = ReadModelShape(kData + "moe_mla_config.json");
+  auto layers = LinearLayers(m, 8);
+  // q_a 1536 x 7168; q_b: 16 heads x (128 + 64) = 3072; kv_a: 512 + 64 = 576; kv_b: 16 x (128 + 128) = 4096;
+  // o: k = 16 x 128 = 2048; dense MLP (first 3 layers) 2 x 18432 / 8 = 4608; expert gate_up 2 x 2048 / 8 = 512;
+  // shared expert 2 x 1 x 2048 / 8 = 512; lm_head 129280 / 8 = 16160.
+  std::map<std::string, std::pair<int64_t, int64_t>> by_name;
+  for (const auto& l : layers) by_name[l.layer] = {l.n, l.k};
+  CHECK(by_name["q_a"] == std::make_pair<int64_t, int64_t>(1536, 7168));
+  CHECK(by_name["q_b"].first == 3072);
+  CHECK(by_name["kv_a"].first == 576);
+  CHECK(by_name["kv_b"].first == 4096);
+  CHECK(by_name["o"].second == 2048);
+  CHECK(by_name["gate_up"].first == 4608);
+  CHECK(by_name["expert_gate_up"].first == 512);
+  CHECK(by_name["shared_gate_up"].first == 512);
+  CHECK(by_name["lm_head"].first == 16160);
+}
+
+Options Parse(std::vector<std::string> args) {
+  std::string help;
+  return ParseCommandLine(args, &help);
+}
+
+TEST_CASE("A plan from the command line, and what a profile leaves of it") {
+  Options o = Parse({"run", "--model", kData + "llama8b_config.json", "--tp", "1,2", "--tokens", "1,64",
+                     "--gemm-dtypes", "bfloat16", "-b", "1K", "-e", "1M", "--ops", "all_reduce,all_gather",
+                     "--groups", "all,pairs", "--copy-bytes", "64M"});
+  Plan plan = MakePlan(o, 4, {});
+  // GEMMs: 5 layers x 2 tp degrees x 2 token counts = 20 (every layer's n or k changes with tp: no duplicates).
+  CHECK(plan.gemms.size() == 20);
+  CHECK(plan.copies.size() == 1);
+  // Collectives: the 4-GPU group runs both ops; 6 pairs run only all_reduce (pairs skip all_gather): 2 + 6 sweeps.
+  CHECK(plan.collectives.size() == 8);
+  // 1 KiB .. 1 MiB doubling: 11 sizes.
+  CHECK(plan.collectives[0].sizes.size() == 11);
+  // Resume: a profile holding the first GEMM and one collective size is left out of what remains.
+  Profile done;
+  GemmEntry g;
+  g.m = plan.gemms[0].m;
+  g.n = plan.gemms[0].n;
+  g.k = plan.gemms[0].k;
+  g.dtype = "bfloat16";
+  g.time_us = 10;
+  done.gemm.push_back(g);
+  CollectiveEntry c;
+  c.op = "all_reduce";
+  c.dtype = o.nccl_dtype;
+  c.gpus = plan.collectives[0].group.gpus;
+  c.size = 1024;
+  done.collectives.push_back(c);
+  Plan left = Remaining(plan, done, o.nccl_dtype);
+  CHECK(left.gemms.size() == 19);
+  CHECK(left.measurements() == plan.measurements() - 2);
+  CHECK_THAT(Describe(plan), Contains("GEMM: 20 shapes"));
+}
+
+TEST_CASE("Bad command lines are refused with the reason") {
+  CHECK_THROWS_WITH(Parse({"measure"}), Contains("unknown verb 'measure'"));
+  CHECK_THROWS_WITH(Parse({"run", "--gemm-dtypes", "int3"}), Contains("--gemm-dtypes: 'int3'"));
+  CHECK_THROWS_WITH(Parse({"run", "-b", "2G", "-e", "1G"}), Contains("--minbytes is larger"));
+  CHECK_THROWS_WITH(Parse({"run", "--colour"}), Contains("(wiresim-calibrate --help)"));
+  CHECK_THROWS_WITH(MakePlan(Parse({"run", "--ops", "all_dance"}), 8, {}), Contains("unknown operation 'all_dance'"));
+  CHECK(Parse({"--help"}).verb == "help");
+}
+
+TEST_CASE("nccl-tests count and bus bandwidth conventions") {
+  // all_gather of a 1 MiB total over 8 ranks of float: 2^20 / 4 / 8 = 32768 elements per rank.
+  CHECK(NcclTestsCount("all_gather", 1 << 20, 4, 8) == 32768);
+  CHECK(NcclTestsCount("all_reduce", 1 << 20, 4, 8) == 262144);
+  CHECK(BusFactor("all_reduce", 8) == Approx(1.75));
+  CHECK(BusFactor("alltoall", 8) == Approx(0.875));
+  CHECK(BusFactor("sendrecv", 2) == 1.0);
+}
+
+TEST_CASE("The profile file round-trips, resumes, and rejects what it cannot read") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("wiresim-profile-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "p.json").string();
+  Profile p;
+  p.provenance.tool = "wiresim-calibrate test";
+  GpuInfo gpu;
+  gpu.name = "NVIDIA H100 80GB HBM3";
+  gpu.sm = "9.0";
+  gpu.sm_count = 132;
+  p.provenance.gpus.push_back(gpu);
+  GemmEntry g;
+  g.m = 64;
+  g.n = 6144;
+  g.k = 4096;
+  g.dtype = "bfloat16";
+  g.time_us = 21.5;
+  g.repetitions = 100;
+  g.label = "qkv";
+  p.gemm.push_back(g);
+  CollectiveEntry c;
+  c.op = "all_reduce";
+  c.dtype = "bfloat16";
+  c.redop = "sum";
+  c.gpus = {0, 1, 2, 3, 4, 5, 6, 7};
+  c.ranks = 8;
+  c.size = 1 << 20;
+  c.count = 1 << 19;
+  c.time_us = 20;
+  c.algbw_GBps = 52.4288;
+  c.busbw_GBps = 91.75;
+  c.algorithm = "NVLS";
+  c.protocol = "Simple";
+  p.collectives.push_back(c);
+  p.notes.push_back("note");
+  WriteProfileFile(path, p);
+  for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().filename() == "p.json");  // no temp left
+  const Profile back = ReadProfileFile(path);
+  CHECK(back.provenance.gpus[0].name == "NVIDIA H100 80GB HBM3");
+  CHECK(back.HasGemm(64, 6144, 4096, "bfloat16"));
+  CHECK_FALSE(back.HasGemm(64, 6144, 4096, "f8e4m3"));
+  CHECK(back.HasCollective("all_reduce", "bfloat16", c.gpus, 1 << 20, false));
+  CHECK(back.collectives[0].algorithm == "NVLS");
+  CHECK(ToJson(back) == ToJson(p));
+
+  std::ofstream(dir / "v9.json") << R"({"format": "wiresim-calibration-profile", "version": 9})";
+  CHECK_THROWS_WITH(ReadProfileFile((dir / "v9.json").string()), Contains("reads version 1, the file is version 9"));
+  std::ofstream(dir / "bad.json") << R"({"format": "wiresim-calibration-profile", "version": 1,
+    "gemm": [{"m": 1, "n": 2, "k": "three", "dtype": "bfloat16", "time_us": 1}]})";
+  CHECK_THROWS_WITH(ReadProfileFile((dir / "bad.json").string()), Contains("gemm[0].k: has the wrong type"));
+  std::ofstream(dir / "trunc.json") << R"({"format": "wiresim-calib)";
+  CHECK_THROWS_WITH(ReadProfileFile((dir / "trunc.json").string()), Contains("not valid JSON"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("NCCL's per-call tuning lines give the algorithm and protocol") {
+  const std::string log =
+      "host:123:456 [0] NCCL INFO AllReduce: 1048576 Bytes -> Algo RING proto LL128 channel{Lo..Hi}={0..31}\n"
+      "host:123:456 [0] NCCL INFO AllReduce: 1048576 Bytes -> Algo NVLS proto SIMPLE channel{Lo..Hi}={0..15}\n"
+      "host:123:456 [0] NCCL INFO AllReduce: 1048576 Bytes -> Algo NVLS proto SIMPLE channel{Lo..Hi}={0..15}\n"
+      "host:123:456 [0] NCCL INFO AllGather: 65536 Bytes -> Algo 1 proto 0 time 12.5\n"
+      "host:123:456 [0] NCCL INFO comm 0x55 rank 0 nRanks 8 nNodes 1 localRanks 8 localRank 0 MNNVL 0\n";
+  const auto choices = ParseTuningLines(log);
+  REQUIRE(choices.size() == 4);
+  CHECK(choices[0].algorithm == "Ring");
+  CHECK(choices[0].protocol == "LL128");
+  CHECK(choices[3].algorithm == "Ring");  // numbered form: algorithm 1 is Ring, protocol 0 is LL
+  CHECK(choices[3].protocol == "LL");
+  const TuningChoice most = MostFrequent(choices, "AllReduce");
+  CHECK(most.algorithm == "NVLS");
+  CHECK(most.protocol == "Simple");
+  CHECK(MostFrequent(choices, "Broadcast").algorithm.empty());
+}
+
+TEST_CASE("Collective rows split into nccl-tests' columns") {
+  CollectiveEntry e;
+  e.op = "all_reduce";
+  e.dtype = "float";
+  e.redop = "sum";
+  e.size = 8589934592LL;
+  e.count = 2147483648LL;
+  e.time_us = 31517;
+  e.algbw_GBps = 272.55;
+  e.busbw_GBps = 476.96;
+  std::istringstream row(CollectiveRow(e));
+  std::vector<std::string> t;
+  for (std::string s; row >> s;) t.push_back(s);
+  // size count type redop root time algbw busbw: the first 8 whitespace-separated fields, as nccl-tests prints.
+  REQUIRE(t.size() >= 8);
+  CHECK(t[0] == "8589934592");
+  CHECK(t[1] == "2147483648");
+  CHECK(t[2] == "float");
+  CHECK(t[3] == "sum");
+  CHECK(t[4] == "-1");
+  CHECK(t[7] == "476.96");
+}
+
+}  // namespace
+}  // namespace wiresim::calibrate
