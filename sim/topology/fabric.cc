@@ -3,29 +3,17 @@
 #include <cmath>
 #include <map>
 
+#include "sim/topology/spec_builder.h"
+
 namespace wiresim {
 namespace {
 
 NodeId AddSwitch(TopologySpec* spec, const std::string& name, const FabricSpec& f) {
-  NodeSpec node;
-  node.name = name;
-  node.kind = NodeKind::kSwitch;
-  node.model = f.switch_model;
-  node.origin = f.origin;
-  spec->nodes.push_back(std::move(node));
-  return static_cast<NodeId>(spec->nodes.size() - 1);
+  return internal::AppendNode(spec, name, NodeKind::kSwitch, "", f.switch_model, f.origin);
 }
 
 void AddLink(TopologySpec* spec, NodeId a, NodeId b, int count, const FabricSpec& f) {
-  LinkSpec link;
-  link.a = a;
-  link.b = b;
-  link.kind = f.link_kind;
-  link.bandwidth_GBps = f.bandwidth_GBps;
-  link.count = count;
-  link.latency = f.latency;
-  link.origin = f.origin;
-  spec->links.push_back(link);
+  internal::AppendLink(spec, a, b, f.link_kind, f.bandwidth_GBps, count, f.latency, f.origin);
 }
 
 // Joins leaves (each with the number of NIC ports it serves) through a spine layer.

@@ -9,6 +9,7 @@
 
 #include "sim/topology/importers.h"
 #include "sim/topology/link_presets.h"
+#include "sim/topology/spec_builder.h"
 
 namespace wiresim {
 
@@ -105,26 +106,12 @@ class XmlBuilder {
   }
 
   NodeId AddNode(const std::string& local, NodeKind kind, const std::string& model) {
-    NodeSpec n;
-    n.name = options_.host + "/" + local;
-    n.kind = kind;
-    n.host = options_.host;
-    n.model = model;
-    n.origin = SourceLocation{file_.name, 0, 0};
-    spec().nodes.push_back(n);
-    return static_cast<NodeId>(spec().nodes.size() - 1);
+    return internal::AppendNode(&spec(), options_.host + "/" + local, kind, options_.host, model,
+                                SourceLocation{file_.name, 0, 0});
   }
 
   void Link(NodeId a, NodeId b, LinkKind kind, double bandwidth, int count) {
-    LinkSpec l;
-    l.a = a;
-    l.b = b;
-    l.kind = kind;
-    l.bandwidth_GBps = bandwidth;
-    l.count = count;
-    l.latency = DefaultLatency(kind);
-    l.origin = SourceLocation{file_.name, 0, 0};
-    spec().links.push_back(l);
+    internal::AppendLink(&spec(), a, b, kind, bandwidth, count, DefaultLatency(kind), SourceLocation{file_.name, 0, 0});
   }
 
   // PCIe bandwidth of a pci element's link to its parent, by NCCL's formula; Gen4 x16 (24 GB/s) when absent.

@@ -11,6 +11,7 @@
 #include "sim/topology/importers.h"
 #include "sim/topology/link_presets.h"
 #include "sim/topology/path_matrix.h"
+#include "sim/topology/spec_builder.h"
 
 namespace wiresim {
 namespace {
@@ -199,26 +200,12 @@ class Builder {
   }
 
   NodeId AddNode(const std::string& local, NodeKind kind, const std::string& model, int line) {
-    NodeSpec n;
-    n.name = options_.host + "/" + local;
-    n.kind = kind;
-    n.host = options_.host;
-    n.model = model;
-    n.origin = SourceLocation{file_.name, line, 0};
-    spec_.nodes.push_back(n);
-    return static_cast<NodeId>(spec_.nodes.size() - 1);
+    return internal::AppendNode(&spec_, options_.host + "/" + local, kind, options_.host, model,
+                                SourceLocation{file_.name, line, 0});
   }
 
   void Link(NodeId a, NodeId b, LinkKind kind, double bandwidth, int count) {
-    LinkSpec l;
-    l.a = a;
-    l.b = b;
-    l.kind = kind;
-    l.bandwidth_GBps = bandwidth;
-    l.count = count;
-    l.latency = DefaultLatency(kind);
-    l.origin = SourceLocation{file_.name, 0, 0};
-    spec_.links.push_back(l);
+    internal::AppendLink(&spec_, a, b, kind, bandwidth, count, DefaultLatency(kind), SourceLocation{file_.name, 0, 0});
   }
 
   NodeId NewSwitch(NodeKind kind) {
