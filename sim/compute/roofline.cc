@@ -1,0 +1,85 @@
+#include "sim/compute/roofline.h"
+
+#include <algorithm>
+
+#include "sim/core/check.h"
+
+namespace wiresim {
+namespace {
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The fraction of SM slots busy over all waves when `tiles` output tiles run on `sms` SMs. Fewer tiles than SMs
+// is not penalised: libraries split K (or use stream-K) to fill the machine.
+double WaveEfficiency(int64_t tiles, int sms) {
+  if (tiles < sms) return 1.0;
+  const int64_t waves = CeilDiv(tiles, sms);
+  return static_cast<double>(tiles) / static_cast<double>(waves * sms);
+}
+
+}  // namespace
+
+RooflineModel::RooflineModel(const GpuSpec& gpu, RooflineParams params) : gpu_(gpu), params_(params) {
+  WIRESIM_CHECK(gpu_.sm_count > 0 && gpu_.memory_bandwidth > 0 && gpu_.bf16_flops > 0) << gpu_.name;
+}
+
+double RooflineModel::GemmSeconds(int64_t m, int64_t n, int64_t k, int64_t batch, DataType dtype, double bytes) const {
+  const RooflineParams& p = params_;
+  const int64_t tiles = batch * CeilDiv(m, p.tile_m) * CeilDiv(n, p.tile_n);
+  const int64_t padded_m = CeilDiv(m, p.m_granularity) * p.m_granularity;
+  const double k_efficiency = static_cast<double>(k) / (static_cast<double>(k) + p.gemm_k_half);
+  const double rate = PeakFlops(gpu_, dtype) * p.gemm_efficiency * k_efficiency * WaveEfficiency(tiles, gpu_.sm_count);
+  const double compute = 2.0 * static_cast<double>(batch) * static_cast<double>(padded_m) * static_cast<double>(n) *
+                         static_cast<double>(k) / rate;
+  const double memory = bytes / (gpu_.memory_bandwidth * p.memory_efficiency);
+  return std::max(compute, memory);
+}
+
+Time RooflineModel::KernelTime(const KernelShape& s) const {
+  const RooflineParams& p = params_;
+  switch (s.kind) {
+    case KernelKind::kGemm:
+    case KernelKind::kGroupedGemm: {
+      if (s.m == 0) return Time::Zero();
+      const double seconds = p.gemm_overhead_us * 1e-6 + p.gemm_k_step_ns * 1e-9 * static_cast<double>(s.k) +
+                             GemmSeconds(s.m, s.n, s.k, s.batch, s.dtype, s.bytes);
+      return Time::FromSecondsCeil(seconds);
+    }
+    case KernelKind::kAttentionPrefill:
+    case KernelKind::kAttentionDecode: {
+      if (s.flops == 0 && s.bytes == 0) return Time::Zero();
+      const double compute = s.flops / (PeakFlops(gpu_, s.dtype) * p.attention_efficiency);
+      const double memory = s.bytes / (gpu_.memory_bandwidth * p.attention_memory_efficiency);
+      return Time::FromSecondsCeil(p.attention_overhead_us * 1e-6 + std::max(compute, memory));
+    }
+    case KernelKind::kMemoryBound: {
+      if (s.bytes == 0) return Time::Zero();
+      return Time::FromSecondsCeil(p.memory_bound_overhead_us * 1e-6 +
+                                   s.bytes / (gpu_.memory_bandwidth * p.memory_efficiency));
+    }
+  }
+  return Time::Zero();
+}
+
+Time RooflineModel::GroupedGemmTime(std::span<const int64_t> tokens_per_expert, int64_t n, int64_t k, DataType dtype,
+                                    DataType weight_dtype) const {
+  const RooflineParams& p = params_;
+  int64_t tiles = 0;
+  double padded_rows = 0;
+  double bytes = 0;
+  for (int64_t t : tokens_per_expert) {
+    if (t == 0) continue;
+    tiles += CeilDiv(t, p.tile_m) * CeilDiv(n, p.tile_n);
+    padded_rows += static_cast<double>(CeilDiv(t, p.m_granularity) * p.m_granularity);
+    bytes += GemmKernel(t, n, k, dtype, weight_dtype).bytes;
+  }
+  if (tiles == 0) return Time::Zero();
+  const double k_efficiency = static_cast<double>(k) / (static_cast<double>(k) + p.gemm_k_half);
+  const double rate = PeakFlops(gpu_, dtype) * p.gemm_efficiency * k_efficiency * WaveEfficiency(tiles, gpu_.sm_count);
+  const double compute = 2.0 * padded_rows * static_cast<double>(n) * static_cast<double>(k) / rate;
+  const double memory = bytes / (gpu_.memory_bandwidth * p.memory_efficiency);
+  return Time::FromSecondsCeil(p.gemm_overhead_us * 1e-6 + p.gemm_k_step_ns * 1e-9 * static_cast<double>(k) +
+                               std::max(compute, memory));
+}
+
+}  // namespace wiresim
