@@ -56,7 +56,7 @@ Result<int64_t> Dimension(const std::string& text, const std::string& where) {
 
 // Times every row of a CSV with columns gpu, m, n, k (and optionally batch, dtype, weight_dtype); the output is
 // the input with a predicted_us column added. Lines starting with '#' are copied through.
-Result<std::string> TimeCsv(const SourceFile& file) {
+Result<std::string> TimeCsv(const SourceFile& file, const RooflineParams& params) {
   std::istringstream in(file.text);
   std::ostringstream out;
   std::string line;
@@ -96,7 +96,7 @@ Result<std::string> TimeCsv(const SourceFile& file) {
         return NotFound(where + ": gpu \"" + gpu + "\" is not in the catalog (known: " + std::string(KnownGpuNames()) +
                         ")");
       }
-      model = std::make_unique<RooflineModel>(*spec);
+      model = std::make_unique<RooflineModel>(*spec, params);
     }
     WIRESIM_ASSIGN_OR_RETURN(int64_t m, Dimension(cell("m").value_or(""), where + ": m"));
     WIRESIM_ASSIGN_OR_RETURN(int64_t n, Dimension(cell("n").value_or(""), where + ": n"));
@@ -115,7 +115,7 @@ Result<std::string> TimeCsv(const SourceFile& file) {
 }  // namespace
 
 int ComputeGemm(const Args& args, AppContext& ctx) {
-  std::string gpu, dtype_text, weight_text, csv, out_path;
+  std::string gpu, dtype_text, weight_text, csv, out_path, roofline;
   int64_t m = 0, n = 0, k = 0, batch = 1;
   po::options_description options("options");
   options.add_options()("gpu", po::value(&gpu)->default_value("h100"), "GPU model (wiresim compute gpus lists them)")(
@@ -124,17 +124,21 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
       "dtype", po::value(&dtype_text)->default_value("bf16"), "input type: bf16, fp16, fp32 (TF32), fp8, int8")(
       "weight-dtype", po::value(&weight_text), "stored weight type if different (int4 weight-only)")(
       "csv", po::value(&csv), "time every row of a CSV with columns gpu,m,n,k[,batch,dtype,weight_dtype]")(
-      "out,o", po::value(&out_path), "write the CSV result here instead of printing it")("json", "print JSON");
+      "out,o", po::value(&out_path), "write the CSV result here instead of printing it")(
+      "roofline", po::value(&roofline),
+      "override roofline parameters: gemm_efficiency=0.7,... (sim/compute/roofline.h)")("json", "print JSON");
   po::positional_options_description positional;
   po::variables_map vm;
   if (auto code = ParseOptions(args, ctx, "compute gemm", "--gpu G -m M -n N -k K [--dtype bf16] | --csv FILE",
                                "wiresim compute gemm --gpu h100 -m 64 -n 8192 -k 8192", options, positional, vm)) {
     return *code;
   }
+  auto params = ParseRooflineParams(roofline);
+  if (!params.ok()) return ReportError(ctx, "compute gemm", params.status());
   if (!csv.empty()) {
     auto file = ReadInput(ctx, csv, InputKind::kOther);
     if (!file.ok()) return ReportError(ctx, "compute gemm", file.status());
-    auto result = TimeCsv(*file);
+    auto result = TimeCsv(*file, *params);
     if (!result.ok()) return ReportError(ctx, "compute gemm", result.status());
     if (out_path.empty()) {
       ctx.out << *result;
@@ -155,7 +159,7 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
   if (!dtype.ok()) return ReportError(ctx, "compute gemm", dtype.status());
   auto weight = Dtype(weight_text.empty() ? dtype_text : weight_text, "--weight-dtype");
   if (!weight.ok()) return ReportError(ctx, "compute gemm", weight.status());
-  const RooflineModel model(*spec);
+  const RooflineModel model(*spec, *params);
   const KernelShape shape = GemmKernel(m, n, k, *dtype, *weight, batch);
   const Time t = model.KernelTime(shape);
   const double seconds = t.ToSeconds();

@@ -1,6 +1,8 @@
 #include "sim/compute/roofline.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "sim/core/check.h"
 
@@ -18,6 +20,56 @@ double WaveEfficiency(int64_t tiles, int sms) {
 }
 
 }  // namespace
+
+Result<RooflineParams> ParseRooflineParams(std::string_view text, RooflineParams base) {
+  struct Field {
+    std::string_view name;
+    double* number;
+    int64_t* integer;
+  };
+  RooflineParams p = base;
+  const Field fields[] = {{"gemm_efficiency", &p.gemm_efficiency, nullptr},
+                          {"memory_efficiency", &p.memory_efficiency, nullptr},
+                          {"gemm_k_half", &p.gemm_k_half, nullptr},
+                          {"gemm_k_step_ns", &p.gemm_k_step_ns, nullptr},
+                          {"tile_m", nullptr, &p.tile_m},
+                          {"tile_n", nullptr, &p.tile_n},
+                          {"m_granularity", nullptr, &p.m_granularity},
+                          {"gemm_overhead_us", &p.gemm_overhead_us, nullptr},
+                          {"attention_efficiency", &p.attention_efficiency, nullptr},
+                          {"attention_memory_efficiency", &p.attention_memory_efficiency, nullptr},
+                          {"attention_overhead_us", &p.attention_overhead_us, nullptr},
+                          {"memory_bound_overhead_us", &p.memory_bound_overhead_us, nullptr}};
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    const std::string_view item = text.substr(start, comma - start);
+    start = comma + 1;
+    const size_t eq = item.find('=');
+    const std::string_view key = item.substr(0, eq);
+    const Field* field = nullptr;
+    for (const Field& f : fields)
+      if (f.name == key) field = &f;
+    if (eq == std::string_view::npos || field == nullptr) {
+      std::string names;
+      for (const Field& f : fields) names += (names.empty() ? "" : ", ") + std::string(f.name);
+      return InvalidArgument("roofline parameter '" + std::string(item) + "': expected NAME=VALUE with NAME one of " +
+                             names);
+    }
+    const std::string value(item.substr(eq + 1));
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    const bool positive_only = field->integer != nullptr || key.find("efficiency") != std::string_view::npos;
+    if (value.empty() || end != value.c_str() + value.size() || v < 0 || (positive_only && v <= 0) ||
+        (field->integer != nullptr && v != static_cast<double>(static_cast<int64_t>(v)))) {
+      return InvalidArgument("roofline parameter '" + std::string(item) + "': bad value");
+    }
+    if (field->number != nullptr) *field->number = v;
+    if (field->integer != nullptr) *field->integer = static_cast<int64_t>(v);
+  }
+  return p;
+}
 
 RooflineModel::RooflineModel(const GpuSpec& gpu, RooflineParams params) : gpu_(gpu), params_(params) {
   WIRESIM_CHECK(gpu_.sm_count > 0 && gpu_.memory_bandwidth > 0 && gpu_.bf16_flops > 0) << gpu_.name;

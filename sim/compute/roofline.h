@@ -12,6 +12,7 @@
 
 #include "sim/compute/gpu_spec.h"
 #include "sim/compute/kernel_time_model.h"
+#include "sim/core/status.h"
 
 namespace wiresim {
 
@@ -21,11 +22,11 @@ struct RooflineParams {
   double gemm_efficiency = 0.74;    // fraction of peak tensor FLOP/s a large, long-K GEMM sustains
   double memory_efficiency = 0.85;  // fraction of peak memory bandwidth a streaming kernel sustains
   double gemm_k_half = 64;          // short-K penalty: efficiency x k / (k + gemm_k_half)
-  double gemm_k_step_ns = 1.0;      // serial main-loop latency per element of K, in ns
+  double gemm_k_step_ns = 0.5;      // serial main-loop latency per element of K, in ns
   int64_t tile_m = 128;             // output tile (rows x columns) for wave quantisation
   int64_t tile_n = 256;
   int64_t m_granularity = 64;     // M is padded to this many rows (the MMA tile's M)
-  double gemm_overhead_us = 4.0;  // fixed cost per GEMM: launch tail, prologue, epilogue
+  double gemm_overhead_us = 5.0;  // fixed cost per GEMM: launch tail, prologue, epilogue
   // Attention: FlashAttention-2 reaches 50-73% of A100 peak in its forward pass (Dao 2023, fig. 4) and
   // FlashAttention-3 up to 75% of H100 bf16 peak (Shah et al. 2024); 0.5 sits at the low end for
   // inference-sized chunks, whose short sequences do not fill every SM.
@@ -35,6 +36,10 @@ struct RooflineParams {
   double attention_overhead_us = 4.0;
   double memory_bound_overhead_us = 2.0;  // norms, activations, rotary embeddings: a short kernel's floor
 };
+
+// Overrides fields of `base` from "gemm_efficiency=0.7,tile_n=128" (the field names above). For fitting and
+// what-if runs; errors name the unknown field or the bad value.
+Result<RooflineParams> ParseRooflineParams(std::string_view text, RooflineParams base = {});
 
 class RooflineModel : public KernelTimeModel {
  public:
