@@ -124,5 +124,16 @@ TEST_CASE("Attention: causal prefill FLOPs and decode KV bytes") {
   CHECK(Us(model.KernelTime(decode)) == Approx(Us(decode.bytes / 1e12)));
 }
 
+TEST_CASE("Roofline parameters can be overridden by name, and bad names or values are errors") {
+  Result<RooflineParams> p = ParseRooflineParams("gemm_efficiency=0.5,tile_n=128");
+  REQUIRE(p.ok());
+  CHECK(p->gemm_efficiency == 0.5);
+  CHECK(p->tile_n == 128);
+  CHECK(p->memory_efficiency == RooflineParams{}.memory_efficiency);  // untouched
+  CHECK_FALSE(ParseRooflineParams("gemm_eficiency=0.5").ok());
+  CHECK_FALSE(ParseRooflineParams("tile_n=12.5").ok());
+  CHECK_FALSE(ParseRooflineParams("memory_efficiency=0").ok());
+}
+
 }  // namespace
 }  // namespace wiresim
