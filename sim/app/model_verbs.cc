@@ -362,7 +362,7 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
         << Pad(Grouped(static_cast<int64_t>(s["kv_bytes_per_token"].get<double>())), 12)
         << Grouped(s["kv_tokens"].get<int64_t>()) << "\n";
   }
-  out << "Max KV tokens per replica: " << Grouped(mem.max_kv_tokens);
+  out << "Max KV tokens per replica" << (plan.dp > 1 ? " (one DP rank)" : "") << ": " << Grouped(mem.max_kv_tokens);
   if (m.max_position_embeddings > 0) {
     out << " (" << Fixed(static_cast<double>(mem.max_kv_tokens) / static_cast<double>(m.max_position_embeddings), 2)
         << " sequences of the full " << Grouped(m.max_position_embeddings) << "-token context)";

@@ -310,14 +310,22 @@ class RankProgramBuilder {
     Kernel("topk_softmax", MemoryBoundKernel(static_cast<double>(tokens * m_.moe.num_experts) * 4));
   }
 
-  // Routed experts of this GPU: `experts` experts with `per_expert` tokens each.
-  void Experts(int64_t experts, int64_t per_expert) {
-    const double rows = static_cast<double>(experts * per_expert);
+  // Routed experts of this GPU: `rows` token copies over its `experts` experts, when `tokens` distinct tokens
+  // each chose top-k of all experts. With uniform routing an expert escapes one token with probability
+  // 1 - k/E, so E_local x (1 - (1 - k/E)^tokens) experts are busy and only their weights are read: small decode
+  // batches touch a fraction of the experts.
+  void Experts(int64_t experts, double rows, int64_t tokens) {
+    const double k = static_cast<double>(m_.moe.experts_per_token), e = static_cast<double>(m_.moe.num_experts);
+    const double busy_fraction = 1.0 - std::pow(1.0 - k / e, static_cast<double>(tokens));
+    const int64_t busy = std::clamp<int64_t>(
+        static_cast<int64_t>(std::ceil(static_cast<double>(experts) * busy_fraction - 1e-9)), 1, experts);
+    const int64_t per_expert = static_cast<int64_t>(std::ceil(rows / static_cast<double>(busy) - 1e-9));
+    const double padded_rows = static_cast<double>(busy * per_expert);
     const DataType w = m_.weight_dtype;
     Kernel("moe_permute", Bytes(2.0 * rows * static_cast<double>(h_)));
-    Kernel("experts_gate_up", GroupedGemmKernel(experts, per_expert, 2 * s_.expert_width, h_, linear_dtype_, w));
-    Kernel("experts_silu_and_mul", Bytes(3.0 * rows * static_cast<double>(s_.expert_width)));
-    Kernel("experts_down", GroupedGemmKernel(experts, per_expert, h_, s_.expert_width, linear_dtype_, w));
+    Kernel("experts_gate_up", GroupedGemmKernel(busy, per_expert, 2 * s_.expert_width, h_, linear_dtype_, w));
+    Kernel("experts_silu_and_mul", Bytes(3.0 * padded_rows * static_cast<double>(s_.expert_width)));
+    Kernel("experts_down", GroupedGemmKernel(busy, per_expert, h_, s_.expert_width, linear_dtype_, w));
     Kernel("moe_unpermute", Bytes(2.0 * rows * static_cast<double>(h_)));
   }
 
@@ -330,7 +338,7 @@ class RankProgramBuilder {
   void TensorParallelMoe() {
     Router(tokens_);
     SharedExperts(tokens_);
-    Experts(m_.moe.num_experts, CeilDiv(tokens_ * m_.moe.experts_per_token, m_.moe.num_experts));
+    Experts(m_.moe.num_experts, static_cast<double>(tokens_ * m_.moe.experts_per_token), tokens_);
   }
 
   // ep > 1: this rank dispatches its 1/tp share of the tokens (top-k copies each) to the GPUs holding the chosen
@@ -353,7 +361,7 @@ class RankProgramBuilder {
     }
     // Tokens arriving here: all n ranks' copies times this rank's share.
     const double received = static_cast<double>(n * dispatched * m_.moe.experts_per_token) * share;
-    Experts(s_.experts, static_cast<int64_t>(std::ceil(received / static_cast<double>(s_.experts))));
+    Experts(s_.experts, received, n * dispatched);
     if (o_.expert_imbalance == 1.0) {
       Collective("ep_combine", CollectiveOp::kAllToAll, ParallelDim::kEp, ep, sent, phase_);
     } else {

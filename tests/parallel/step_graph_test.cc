@@ -141,6 +141,18 @@ TEST_CASE("Expert imbalance: the busiest EP rank receives f times the average") 
   CHECK(Find(b.graph.programs[0], "experts_gate_up", 3)[0]->kernel.m == 512);  // twice the balanced 256
 }
 
+TEST_CASE("A small decode batch reads the weights of the experts its tokens chose, not all of them") {
+  const ModelSpec m = ShippedModel("mixtral-8x7b");  // top-2 of 8
+  // One token picks exactly 2 experts: E (1 - (1 - k/E)^1) = 8 x 2/8 = 2 busy experts of 1 row each.
+  const KernelShape one = Find(Build(m, "tp=1", "decode=1x100").graph.programs[0], "experts_gate_up", 0)[0]->kernel;
+  CHECK(one.batch == 2);
+  CHECK(one.m == 1);
+  // 4 tokens: 8 x (1 - (3/4)^4) = 5.47 -> 6 busy experts sharing 8 rows: 2 rows each (padded).
+  const KernelShape four = Find(Build(m, "tp=1", "decode=4x100").graph.programs[0], "experts_gate_up", 0)[0]->kernel;
+  CHECK(four.batch == 6);
+  CHECK(four.m == 2);
+}
+
 TEST_CASE("Pipeline stages send hidden state and residual to the same TP rank of the next stage") {
   const ModelSpec m = ShippedModel("llama-3.1-70b");
   const Built b = Build(m, "tp=8,pp=2", "decode=128x2048");
