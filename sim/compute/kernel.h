@@ -3,7 +3,7 @@
 // KernelTimeModel (kernel_time_model.h) as often as the simulator needs.
 //
 //   KernelShape qkv = GemmKernel(/*m=*/tokens, /*n=*/1280, /*k=*/8192, DataType::kBFloat16, DataType::kBFloat16);
-//   KernelShape attn = DecodeAttentionKernel(heads, contexts, DataType::kBFloat16);
+//   KernelShape attn = DecodeAttentionKernel(heads, contexts);   // heads: AttentionHeads, contexts: KV lengths
 //   Time t = model.KernelTime(qkv);
 #pragma once
 

@@ -6,7 +6,7 @@
 //
 //   MemoryOptions options;                                   // vLLM's defaults
 //   Result<MemoryPlan> mem = PlanMemory(model, plan, placement, gpu_specs, options);
-//   if (!mem.ok()) ...;                                      // "GPU 0 ... needs 104.7 GB ... but 72.0 GB is usable"
+//   if (!mem.ok()) ...;                                      // "GPU 0 ... needs 104.5 GB ... but 72.0 GB is usable"
 //   int64_t tokens = mem->max_kv_tokens;                     // context tokens one replica can cache
 #pragma once
 
