@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/app/cli.h"
+#include "sim/app/options.h"
 #include "sim/app/verbs.h"
 #include "sim/topology/importers.h"
 #include "sim/topology/path_matrix.h"
@@ -18,26 +19,6 @@ namespace wiresim::app {
 namespace po = boost::program_options;
 
 namespace {
-
-// Parses `args` against `options` (+ positionals), printing help when asked. Returns an exit code to stop with,
-// or nullopt to go on.
-std::optional<int> ParseOptions(const Args& args, AppContext& ctx, const std::string& verb, const std::string& usage,
-                                const std::string& example, po::options_description& options,
-                                const po::positional_options_description& positional, po::variables_map& vm) {
-  options.add_options()("help,h", "show this help");
-  try {
-    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
-    if (vm.count("help")) {
-      ctx.out << "usage: wiresim " << verb << " " << usage << "\n\n" << options << "\nexample:\n  " << example << "\n";
-      return kExitOk;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    ctx.err << "wiresim " << verb << ": " << e.what() << " (wiresim " << verb << " --help)\n";
-    return kExitBadInput;
-  }
-  return std::nullopt;
-}
 
 std::string DeviceLabel(const Topology& topo, NodeId id) {
   const Node& n = topo.node(id);

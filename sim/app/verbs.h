@@ -13,5 +13,8 @@ using Args = std::vector<std::string>;
 
 int TopoShow(const Args& args, AppContext& ctx);
 int TopoImport(const Args& args, AppContext& ctx);
+int ModelShow(const Args& args, AppContext& ctx);
+int ComputeGemm(const Args& args, AppContext& ctx);
+int ComputeGpus(const Args& args, AppContext& ctx);
 
 }  // namespace wiresim::app

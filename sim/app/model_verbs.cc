@@ -1,0 +1,451 @@
+// `wiresim model show`: a model's shapes, parameters, KV bytes and FLOPs per token; with --plan, memory per GPU,
+// the KV tokens that fit, and the step graph of one iteration with each kernel's predicted time.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "sim/app/cli.h"
+#include "sim/app/options.h"
+#include "sim/app/verbs.h"
+#include "sim/compute/roofline.h"
+#include "sim/model/model_file.h"
+#include "sim/model/parameters.h"
+#include "sim/parallel/memory.h"
+#include "sim/parallel/step_graph.h"
+#include "sim/topology/topology_file.h"
+
+namespace wiresim::app {
+namespace po = boost::program_options;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+std::string Fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return buf;
+}
+
+// 1234567 -> "1,234,567".
+std::string Grouped(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (v < 0 ? "-" : "") + out;
+}
+
+std::string Billions(int64_t n) { return Fixed(static_cast<double>(n) / 1e9, 2) + " B"; }
+std::string Gb(double bytes) { return Fixed(bytes / 1e9, 1); }
+
+std::string Pad(const std::string& s, size_t width) {
+  return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+}
+
+std::string Describe(const ModelSpec& m) {
+  std::ostringstream s;
+  s << "hidden " << m.hidden_size << ", " << m.num_layers << " layers";
+  if (m.IsMoe()) s << " (" << m.MoeLayerCount() << " MoE, " << m.num_layers - m.MoeLayerCount() << " dense)";
+  if (m.attention == AttentionKind::kMultiLatent) {
+    s << ", MLA with " << m.num_attention_heads << " heads (q/k " << m.QkHeadDim() << ", v " << m.VHeadDim()
+      << ", latent " << m.mla.kv_lora_rank << " + rope " << m.mla.qk_rope_head_dim << ")";
+  } else {
+    s << ", " << m.num_attention_heads << " heads / " << m.num_kv_heads << " KV heads x " << m.head_dim;
+  }
+  if (m.intermediate_size > 0 && m.MoeLayerCount() < m.num_layers) s << ", MLP " << m.intermediate_size;
+  if (m.IsMoe()) {
+    s << ", " << m.moe.num_experts << " experts (top-" << m.moe.experts_per_token << ") of "
+      << m.moe.expert_intermediate_size;
+    if (m.moe.num_shared_experts > 0) s << " + " << m.moe.num_shared_experts << " shared";
+  }
+  s << ", vocab " << m.vocab_size;
+  if (m.tie_word_embeddings) s << " (tied LM head)";
+  return s.str();
+}
+
+// Everything `model show` prints without a plan.
+Json ModelJson(const ModelSpec& m) {
+  const ParameterCounts p = CountParameters(m);
+  const FlopsPerToken f = CountFlopsPerToken(m);
+  Json j;
+  j["name"] = m.name;
+  j["model_type"] = m.model_type;
+  j["source"] = m.source;
+  j["shape"] = Describe(m);
+  j["dtypes"] = {{"weights", ToString(m.weight_dtype)},
+                 {"activations", ToString(m.activation_dtype)},
+                 {"kv_cache", ToString(m.kv_cache_dtype)}};
+  j["parameters"] = {
+      {"total", p.total},         {"active_per_token", p.active},       {"attention", p.attention},
+      {"dense_mlp", p.dense_mlp}, {"routed_experts", p.routed_experts}, {"shared_experts", p.shared_experts},
+      {"router", p.router},       {"embedding", p.embedding},           {"lm_head", p.lm_head},
+      {"norms", p.norms}};
+  j["weight_bytes"] = ModelWeightBytes(m);
+  j["kv_bytes_per_token"] = m.KvBytesPerToken();
+  j["kv_bytes_per_token_per_layer"] = m.KvBytesPerToken() / static_cast<double>(m.num_layers);
+  j["flops_per_token"] = {{"linear", f.linear}, {"attention_per_context_token", f.attention_per_context_token}};
+  return j;
+}
+
+void PrintModel(std::ostream& out, const ModelSpec& m) {
+  const ParameterCounts p = CountParameters(m);
+  const FlopsPerToken f = CountFlopsPerToken(m);
+  out << m.name << (m.model_type.empty() ? "" : " (" + m.model_type + ")") << "  " << m.source << "\n";
+  out << "  " << Describe(m) << "\n";
+  out << "  types: weights " << ToString(m.weight_dtype) << ", activations " << ToString(m.activation_dtype)
+      << ", KV cache " << ToString(m.kv_cache_dtype) << "\n\n";
+  out << "Parameters      " << Billions(p.total) << " total, " << Billions(p.active) << " active per token\n";
+  out << "  attention " << Billions(p.attention);
+  if (p.dense_mlp > 0) out << ", dense MLP " << Billions(p.dense_mlp);
+  if (p.routed_experts > 0) out << ", routed experts " << Billions(p.routed_experts);
+  if (p.shared_experts > 0) out << ", shared experts " << Billions(p.shared_experts);
+  if (p.router > 0) out << ", routers " << Billions(p.router);
+  out << ", embedding " << Billions(p.embedding);
+  if (p.lm_head > 0) out << ", LM head " << Billions(p.lm_head);
+  out << "\n";
+  out << "Weights         " << Gb(ModelWeightBytes(m)) << " GB\n";
+  out << "KV cache        " << Grouped(static_cast<int64_t>(m.KvBytesPerToken())) << " bytes per token ("
+      << Grouped(static_cast<int64_t>(m.KvBytesPerToken() / static_cast<double>(m.num_layers))) << " per layer)\n";
+  out << "FLOPs per token " << Fixed(f.linear / 1e9, 1) << " GFLOP in linear layers + "
+      << Fixed(f.attention_per_context_token / 1e6, 2) << " MFLOP of attention per token of context\n";
+}
+
+struct Hardware {
+  std::vector<GpuSpec> specs;  // by global GPU index
+  int available = 0;           // 0: as many as the plan needs
+  std::string label;           // "8x h100-sxm (dgx-h100)"
+};
+
+Result<Hardware> ResolveHardware(AppContext& ctx, const std::string& topology, const std::string& gpu, int world) {
+  Hardware hw;
+  if (!topology.empty()) {
+    WIRESIM_ASSIGN_OR_RETURN(SourceFile file, ReadInput(ctx, topology, InputKind::kTopology));
+    WIRESIM_ASSIGN_OR_RETURN(Topology topo, LoadTopology(file, ctx.reader));
+    std::map<std::string, int> models;
+    for (int i = 0; i < topo.gpu_count(); ++i) {
+      const std::string& name = topo.node(topo.gpu(i)).spec.model;
+      const GpuSpec* spec = FindGpuSpec(name);
+      if (spec == nullptr) {
+        return NotFound(file.name + ": GPU " + std::to_string(i) + " has model \"" + name +
+                        "\", which wiresim has no spec for (known: " + std::string(KnownGpuNames()) + ")");
+      }
+      hw.specs.push_back(*spec);
+      ++models[std::string(spec->name)];
+    }
+    hw.available = topo.gpu_count();
+    for (const auto& [name, n] : models) hw.label += (hw.label.empty() ? "" : ", ") + std::to_string(n) + "x " + name;
+    hw.label += " (" + topo.name() + ")";
+    return hw;
+  }
+  const GpuSpec* spec = FindGpuSpec(gpu);
+  if (spec == nullptr) {
+    return NotFound("--gpu " + gpu + ": no such GPU (known: " + std::string(KnownGpuNames()) + ")");
+  }
+  hw.specs.assign(static_cast<size_t>(world), *spec);
+  hw.label = std::to_string(world) + "x " + std::string(spec->name);
+  return hw;
+}
+
+std::string GpuRange(const std::vector<int>& gpus) {
+  if (gpus.empty()) return "-";
+  std::vector<int> g = gpus;
+  std::sort(g.begin(), g.end());
+  std::string out;
+  for (size_t i = 0; i < g.size();) {
+    size_t j = i;
+    while (j + 1 < g.size() && g[j + 1] == g[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + std::to_string(g[i]) + (j > i ? "-" + std::to_string(g[j]) : "");
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string ShapeOf(const StepOp& op) {
+  const KernelShape& k = op.kernel;
+  if (op.kind == StepOp::Kind::kCollective) {
+    return std::string(ToString(op.collective.op)) + " " + std::string(ToString(op.dim)) + " over " +
+           std::to_string(op.collective.gpus.size()) + " GPUs";
+  }
+  switch (k.kind) {
+    case KernelKind::kGemm:
+      return std::to_string(k.m) + "x" + std::to_string(k.n) + "x" + std::to_string(k.k) +
+             (k.batch > 1 ? " (x" + std::to_string(k.batch) + ")" : "");
+    case KernelKind::kGroupedGemm:
+      return std::to_string(k.batch) + " experts x " + std::to_string(k.m) + "x" + std::to_string(k.n) + "x" +
+             std::to_string(k.k);
+    case KernelKind::kAttentionPrefill:
+      return std::to_string(k.m) + " tokens, " + std::to_string(k.batch) + " chunks";
+    case KernelKind::kAttentionDecode:
+      return std::to_string(k.m) + " sequences";
+    case KernelKind::kMemoryBound:
+      return "";
+  }
+  return "";
+}
+
+// The layers worth printing: before the first, the first of each kind (dense, MoE) on the stage, after the last.
+std::vector<int> RepresentativeLayers(const ModelSpec& m, const GpuProgram& program) {
+  std::vector<int> layers;
+  bool dense_seen = false, moe_seen = false;
+  for (const StepOp& op : program.ops) {
+    if (!layers.empty() && layers.back() == op.layer) continue;
+    if (std::find(layers.begin(), layers.end(), op.layer) != layers.end()) continue;
+    if (op.layer >= 0 && op.layer < m.num_layers) {
+      bool& seen = m.IsMoeLayer(op.layer) ? moe_seen : dense_seen;
+      if (seen) continue;
+      seen = true;
+    }
+    layers.push_back(op.layer);
+  }
+  return layers;
+}
+
+std::string LayerLabel(const ModelSpec& m, int layer) {
+  if (layer < 0) return "in";
+  if (layer >= m.num_layers) return "out";
+  return std::to_string(layer) + (m.IsMoeLayer(layer) ? " moe" : "");
+}
+
+Json StepRows(const ModelSpec& m, const GpuProgram& program, const KernelTimeModel& timer) {
+  Json rows = Json::array();
+  const std::vector<int> layers = RepresentativeLayers(m, program);
+  for (const StepOp& op : program.ops) {
+    if (std::find(layers.begin(), layers.end(), op.layer) == layers.end()) continue;
+    Json r;
+    r["layer"] = op.layer;
+    r["op"] = op.name;
+    r["phase"] = ToString(op.phase);
+    if (op.kind == StepOp::Kind::kKernel) {
+      r["kind"] = ToString(op.kernel.kind);
+      r["shape"] = ShapeOf(op);
+      r["flops"] = op.kernel.flops;
+      r["bytes"] = op.kernel.bytes;
+      r["time_us"] = timer.KernelTime(op.kernel).ToMicroseconds();
+    } else {
+      r["kind"] = "collective";
+      r["shape"] = ShapeOf(op);
+      r["collective"] = ToString(op.collective.op);
+      r["dimension"] = ToString(op.dim);
+      r["gpus"] = op.collective.gpus;
+      r["bytes"] = op.collective.bytes;
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+struct Options {
+  std::string model, plan, gpu = "h100", topology, placement = "packed", batch = "prefill=1x2048,decode=64x2048";
+  std::string weight_dtype, kv_dtype;
+  MemoryOptions memory;
+  double reserve_gib = 2.0;
+  double imbalance = 1.0;
+  int rank = 0;
+  bool json = false;
+};
+
+Status ApplyDtypes(const Options& o, ModelSpec& m) {
+  if (!o.weight_dtype.empty()) {
+    std::optional<DataType> t = ParseDataType(o.weight_dtype);
+    if (!t) return InvalidArgument("--weight-dtype " + o.weight_dtype + ": expected bf16, fp16, fp8, int8 or int4");
+    m.weight_dtype = *t;
+  }
+  if (!o.kv_dtype.empty() && o.kv_dtype != "auto") {
+    std::optional<DataType> t = ParseDataType(o.kv_dtype);
+    if (!t) return InvalidArgument("--kv-cache-dtype " + o.kv_dtype + ": expected auto, bf16, fp16 or fp8");
+    m.kv_cache_dtype = *t;
+  }
+  return Status::Ok();
+}
+
+// The plan part of `model show`: memory, KV capacity and the step graph. Prints (or fills `j`).
+Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) {
+  WIRESIM_ASSIGN_OR_RETURN(ParallelPlan plan, ParsePlan(o.plan));
+  WIRESIM_ASSIGN_OR_RETURN(Hardware hw, ResolveHardware(ctx, o.topology, o.gpu, plan.WorldSize()));
+  WIRESIM_RETURN_IF_ERROR(ValidatePlan(plan, m, hw.available));
+  WIRESIM_ASSIGN_OR_RETURN(Placement placement, ParsePlacement(o.placement, plan, static_cast<int>(hw.specs.size())));
+  MemoryOptions mem_options = o.memory;
+  mem_options.runtime_reserve_bytes = o.reserve_gib * 1024 * 1024 * 1024;
+  WIRESIM_ASSIGN_OR_RETURN(MemoryPlan mem, PlanMemory(m, plan, placement, hw.specs, mem_options));
+  WIRESIM_ASSIGN_OR_RETURN(BatchShape batch, ParseBatch(o.batch));
+  StepGraphOptions graph_options;
+  graph_options.expert_imbalance = o.imbalance;
+  WIRESIM_ASSIGN_OR_RETURN(StepGraph graph, BuildStepGraph(m, plan, placement, batch, graph_options));
+  const auto chosen =
+      std::find_if(graph.programs.begin(), graph.programs.end(), [&](const GpuProgram& g) { return g.rank == o.rank; });
+  if (chosen == graph.programs.end()) {
+    return InvalidArgument("--rank " + std::to_string(o.rank) + ": not a rank of the replica (0-" +
+                           std::to_string(plan.WorldSize() - 1) + ")");
+  }
+  const GpuProgram& program = *chosen;
+  const RooflineModel timer(hw.specs[static_cast<size_t>(program.gpu)]);
+
+  // Per stage: one row (every GPU of a stage holds the same).
+  Json stages = Json::array();
+  for (int s = 0; s < plan.pp; ++s) {
+    std::vector<int> gpus;
+    const GpuMemory* first = nullptr;
+    for (const GpuMemory& g : mem.gpus) {
+      if (g.stage != s) continue;
+      gpus.push_back(g.gpu);
+      if (first == nullptr) first = &g;
+    }
+    Time slowest;
+    for (const GpuProgram& p : graph.programs)
+      if (p.coord.pp == s)
+        slowest = std::max(slowest, ComputeTime(p, RooflineModel(hw.specs[static_cast<size_t>(p.gpu)])));
+    stages.push_back({{"stage", s},
+                      {"gpus", GpuRange(gpus)},
+                      {"gpu_model", first->gpu_model},
+                      {"capacity_bytes", first->capacity},
+                      {"usable_bytes", first->usable},
+                      {"weight_bytes", first->weights.total()},
+                      {"activation_bytes", first->activations},
+                      {"reserve_bytes", first->reserve},
+                      {"kv_cache_bytes", first->kv_cache},
+                      {"kv_bytes_per_token", first->kv_bytes_per_token},
+                      {"kv_tokens", first->kv_tokens},
+                      {"compute_time_us", slowest.ToMicroseconds()}});
+  }
+  std::map<std::string, std::pair<int, double>> by_dim;
+  for (const StepOp& op : program.ops) {
+    if (op.kind != StepOp::Kind::kCollective) continue;
+    auto& d = by_dim[std::string(ToString(op.dim))];
+    d.first += 1;
+    d.second += op.collective.bytes;
+  }
+  const Time compute = ComputeTime(program, timer);
+  if (j != nullptr) {
+    Json& pj = (*j)["plan"];
+    pj["plan"] = plan.ToString();
+    pj["hardware"] = hw.label;
+    pj["placement"] = placement.gpu_of_rank;
+    pj["memory_options"] = {{"gpu_memory_utilization", mem_options.gpu_memory_utilization},
+                            {"runtime_reserve_bytes", mem_options.runtime_reserve_bytes},
+                            {"max_num_batched_tokens", mem_options.max_num_batched_tokens},
+                            {"max_num_seqs", mem_options.max_num_seqs},
+                            {"kv_block_size", mem_options.kv_block_size}};
+    pj["stages"] = stages;
+    pj["max_kv_tokens"] = mem.max_kv_tokens;
+    Json& sg = (*j)["step_graph"];
+    sg["batch"] = batch.ToString();
+    sg["rank"] = program.rank;
+    sg["gpu"] = program.gpu;
+    sg["kernel_model"] = timer.name();
+    sg["compute_time_us"] = compute.ToMicroseconds();
+    sg["ops"] = program.ops.size();
+    Json collectives = Json::object();
+    for (const auto& [dim, d] : by_dim) collectives[dim] = {{"calls", d.first}, {"bytes", d.second}};
+    sg["collectives"] = collectives;
+    sg["rows"] = StepRows(m, program, timer);
+    return Status::Ok();
+  }
+  std::ostream& out = ctx.out;
+  out << "\nPlan " << plan.ToString() << " on " << hw.label << ", placement " << o.placement << "\n";
+  out << "Memory per GPU (GB; gpu_memory_utilization " << Fixed(mem_options.gpu_memory_utilization, 2)
+      << ", runtime reserve " << Fixed(o.reserve_gib, 1) << " GiB, activations for "
+      << mem_options.max_num_batched_tokens << " tokens):\n";
+  out << "  " << Pad("stage", 7) << Pad("GPUs", 10) << Pad("capacity", 10) << Pad("usable", 8) << Pad("weights", 9)
+      << Pad("activations", 13) << Pad("reserve", 9) << Pad("KV cache", 10) << Pad("KV B/token", 12) << "KV tokens\n";
+  for (const Json& s : stages) {
+    out << "  " << Pad(std::to_string(s["stage"].get<int>()), 7) << Pad(s["gpus"].get<std::string>(), 10)
+        << Pad(Gb(s["capacity_bytes"].get<double>()), 10) << Pad(Gb(s["usable_bytes"].get<double>()), 8)
+        << Pad(Gb(s["weight_bytes"].get<double>()), 9) << Pad(Gb(s["activation_bytes"].get<double>()), 13)
+        << Pad(Gb(s["reserve_bytes"].get<double>()), 9) << Pad(Gb(s["kv_cache_bytes"].get<double>()), 10)
+        << Pad(Grouped(static_cast<int64_t>(s["kv_bytes_per_token"].get<double>())), 12)
+        << Grouped(s["kv_tokens"].get<int64_t>()) << "\n";
+  }
+  out << "Max KV tokens per replica" << (plan.dp > 1 ? " (one DP rank)" : "") << ": " << Grouped(mem.max_kv_tokens);
+  if (m.max_position_embeddings > 0) {
+    out << " (" << Fixed(static_cast<double>(mem.max_kv_tokens) / static_cast<double>(m.max_position_embeddings), 2)
+        << " sequences of the full " << Grouped(m.max_position_embeddings) << "-token context)";
+  }
+  out << "\n\nStep graph of one iteration, batch " << batch.ToString() << " (" << Grouped(batch.Tokens())
+      << " tokens), rank " << program.rank << " on GPU " << program.gpu << "; kernel times from the " << timer.name()
+      << " model, collectives are timed by the collective model:\n";
+  out << "  " << Pad("layer", 7) << Pad("op", 26) << Pad("kind", 19) << Pad("shape", 30) << Pad("GFLOP", 10)
+      << Pad("MB", 10) << "time us\n";
+  const Json rows = StepRows(m, program, timer);
+  int last_layer = -2;
+  for (const Json& r : rows) {
+    const int layer = r["layer"].get<int>();
+    const std::string label = layer == last_layer ? "" : LayerLabel(m, layer);
+    last_layer = layer;
+    const bool kernel = r.contains("time_us");
+    out << "  " << Pad(label, 7) << Pad(r["op"].get<std::string>(), 26) << Pad(r["kind"].get<std::string>(), 19)
+        << Pad(r["shape"].get<std::string>(), 30) << Pad(kernel ? Fixed(r["flops"].get<double>() / 1e9, 2) : "", 10)
+        << Pad(Fixed(r["bytes"].get<double>() / 1e6, 2), 10) << (kernel ? Fixed(r["time_us"].get<double>(), 1) : "-")
+        << "\n";
+  }
+  out << "  (every other layer of the stage repeats the row of its kind)\n";
+  out << "Compute time of this GPU for the iteration: " << Fixed(compute.ToMicroseconds() / 1000, 3) << " ms over "
+      << program.ops.size() << " ops; collectives:";
+  if (by_dim.empty()) out << " none";
+  for (const auto& [dim, d] : by_dim)
+    out << " " << dim << " " << d.first << " calls, " << Fixed(d.second / 1e6, 1) << " MB;";
+  out << "\n";
+  if (plan.pp > 1) {
+    out << "Compute time per stage (slowest GPU):";
+    for (const Json& s : stages)
+      out << " stage " << s["stage"].get<int>() << " " << Fixed(s["compute_time_us"].get<double>() / 1000, 3) << " ms;";
+    out << "\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int ModelShow(const Args& args, AppContext& ctx) {
+  Options o;
+  po::options_description options("options");
+  options.add_options()("model", po::value(&o.model)->required(),
+                        "model: a TOML spec or HF config.json, or a shipped name (workloads/models/NAME.toml)")(
+      "plan", po::value(&o.plan), "parallel plan: tp=8,pp=2,cp=1,dp=1,ep=1,sp=on (adds memory and the step graph)")(
+      "gpu", po::value(&o.gpu)->default_value("h100"), "GPU model for every rank (without --topology)")(
+      "topology", po::value(&o.topology), "topology file or shipped name: GPUs, their models and how many there are")(
+      "placement", po::value(&o.placement)->default_value("packed"), "packed, strided, or GPU indices in rank order")(
+      "batch", po::value(&o.batch)->default_value(o.batch),
+      "the iteration: prefill=NxTOKENS[@CACHED],decode=NxCONTEXT")("weight-dtype", po::value(&o.weight_dtype),
+                                                                   "override the weight type: bf16, fp8, int8, int4")(
+      "kv-cache-dtype", po::value(&o.kv_dtype), "override the KV-cache type: auto, bf16, fp8")(
+      "gpu-memory-utilization", po::value(&o.memory.gpu_memory_utilization)->default_value(0.9),
+      "fraction of each GPU's memory to use (vLLM's default 0.9)")(
+      "runtime-reserve-GiB", po::value(&o.reserve_gib)->default_value(2.0),
+      "memory for CUDA graphs, NCCL and cuBLAS workspaces")(
+      "max-num-batched-tokens", po::value(&o.memory.max_num_batched_tokens)->default_value(8192),
+      "tokens per step the activation memory is sized for (vLLM's default 8192)")(
+      "max-num-seqs", po::value(&o.memory.max_num_seqs)->default_value(256), "sequences per step (vLLM's 256)")(
+      "expert-imbalance", po::value(&o.imbalance)->default_value(1.0),
+      "the busiest EP rank's routed tokens over the average (>= 1)")(
+      "rank", po::value(&o.rank)->default_value(0), "which rank's step graph to print")("json", "print JSON");
+  po::positional_options_description positional;
+  positional.add("model", 1);
+  po::variables_map vm;
+  if (auto code = ParseOptions(args, ctx, "model show", "MODEL [--plan tp=8,pp=2 --gpu h100 | --topology T] [--json]",
+                               "wiresim model show llama-3.1-70b --plan tp=8 --gpu h100 --batch decode=64x4096",
+                               options, positional, vm)) {
+    return *code;
+  }
+  o.json = vm.count("json") > 0;
+  auto file = ReadInput(ctx, o.model, InputKind::kModel);
+  if (!file.ok()) return ReportError(ctx, "model show", file.status());
+  auto model = LoadModel(*file);
+  if (!model.ok()) return ReportError(ctx, "model show", model.status());
+  if (Status s = ApplyDtypes(o, *model); !s.ok()) return ReportError(ctx, "model show", s);
+  Json j = ModelJson(*model);
+  if (!o.json) PrintModel(ctx.out, *model);
+  if (!o.plan.empty()) {
+    if (Status s = ShowPlan(ctx, o, *model, o.json ? &j : nullptr); !s.ok()) return ReportError(ctx, "model show", s);
+  }
+  if (o.json) ctx.out << j.dump(1) << "\n";
+  return kExitOk;
+}
+
+}  // namespace wiresim::app

@@ -1,0 +1,139 @@
+#include "sim/compute/gpu_spec.h"
+
+#include <array>
+#include <cctype>
+#include <string>
+
+namespace wiresim {
+namespace {
+
+constexpr double T = 1e12;  // tera
+constexpr double GB = 1e9;
+
+// Dense figures are the datasheets' "with sparsity" figures halved where the datasheet prints only those.
+constexpr std::array<GpuSpec, 8> kCatalog = {{
+    // [H100-DS] NVIDIA H100 Tensor Core GPU datasheet, H100 SXM column: FP64 Tensor Core 67 TF, TF32 989 TF*,
+    // BF16/FP16 1,979 TF*, FP8 3,958 TF*, INT8 3,958 TOPS* (* with sparsity), 80 GB, 3.35 TB/s.
+    // [H100-WP] NVIDIA H100 Tensor Core GPU Architecture whitepaper: H100 SXM5 has 132 SMs; dense BF16 989.4 TF.
+    {"h100-sxm", "NVIDIA H100 SXM5 80GB", 67 * T, 494.7 * T, 989.4 * T, 1978.9 * T, 1978.9 * T, 80 * GB, 3.35e12, 132},
+    // [H200-DS] NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column: the H100's tensor throughput (FP8
+    // 3,958 TF*, BF16 1,979 TF*), 141 GB HBM3e, 4.8 TB/s. Same GH100 die as H100 SXM5: 132 SMs.
+    {"h200-sxm", "NVIDIA H200 SXM 141GB", 67 * T, 494.7 * T, 989.4 * T, 1978.9 * T, 1978.9 * T, 141 * GB, 4.8e12, 132},
+    // [A100-DS] NVIDIA A100 Tensor Core GPU datasheet, A100 80GB SXM column: FP64 Tensor Core 19.5 TF, TF32 156 TF,
+    // BF16/FP16 312 TF, INT8 624 TOPS (dense), 80 GB HBM2e, 2,039 GB/s; no FP8.
+    // [A100-WP] NVIDIA A100 Tensor Core GPU Architecture whitepaper: 108 SMs.
+    {"a100-sxm-80gb", "NVIDIA A100 SXM4 80GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 80 * GB, 2.039e12, 108},
+    // [B200-DS] NVIDIA HGX B200 / DGX B200 datasheets, per GPU: FP64 40 TF, TF32 2.2 PF*, FP16/BF16 4.5 PF*,
+    // FP8 9 PF*, INT8 9 POPS* (* sparse), 180 GB HBM3e (DGX B200: 1,440 GB over 8 GPUs), 7.7 TB/s (the HGX B200
+    // datasheet's 2025 revision; earlier material says 8 TB/s). 148 SMs (CUDA device query of a B200).
+    {"b200", "NVIDIA B200 180GB", 40 * T, 1100 * T, 2250 * T, 4500 * T, 4500 * T, 180 * GB, 7.7e12, 148},
+    // [GB200-DS] NVIDIA GB200 NVL72 datasheet, per Blackwell GPU of the rack (1.2 kW): FP64 45 TF, TF32 2.5 PF*,
+    // FP16/BF16 5 PF*, FP8 10 PF*, INT8 10 POPS*; 13.4 TB HBM3e and 576 TB/s over 72 GPUs = 186 GB and 8 TB/s each.
+    // The same Blackwell GPU as B200: 148 SMs.
+    {"gb200", "NVIDIA GB200 (Blackwell GPU, NVL72)", 45 * T, 1250 * T, 2500 * T, 5000 * T, 5000 * T, 186 * GB, 8e12,
+     148},
+    // [L40S-DS] NVIDIA L40S datasheet: TF32 366 TF*, BF16/FP16 733 TF*, FP8 1,466 TF*, INT8 1,466 TOPS*,
+    // 48 GB GDDR6, 864 GB/s; 18,176 CUDA cores = 142 SMs of 128. No FP64 tensor cores (FP64 is 1/64 of FP32).
+    {"l40s", "NVIDIA L40S 48GB", 0, 183 * T, 366.5 * T, 733 * T, 733 * T, 48 * GB, 864e9, 142},
+    // [ADA-WP] NVIDIA Ada Lovelace GPU Architecture whitepaper, Appendix A (GeForce RTX 4090): dense TF32 82.6 TF,
+    // BF16/FP16 with FP32 accumulate 165.2 TF, FP8 with FP32 accumulate 330.3 TF, INT8 660.6 TOPS; 24 GB GDDR6X,
+    // 1,008 GB/s; 128 SMs. (GeForce halves the FP32-accumulate rate; inference kernels accumulate in FP32.)
+    {"rtx-4090", "NVIDIA GeForce RTX 4090 24GB", 0, 82.6 * T, 165.2 * T, 330.3 * T, 660.6 * T, 24 * GB, 1008e9, 128},
+    // [A6000-DS] NVIDIA RTX A6000 datasheet and the Ampere GA102 whitepaper: tensor performance 309.7 TF* (FP16,
+    // sparse) = 154.8 TF dense at full FP32-accumulate rate, TF32 77.4 TF dense, INT8 309.7 TOPS dense; 48 GB
+    // GDDR6, 768 GB/s; 84 SMs. No FP8.
+    {"rtx-a6000", "NVIDIA RTX A6000 48GB", 0, 77.4 * T, 154.8 * T, 0, 309.7 * T, 48 * GB, 768e9, 84},
+}};
+
+struct Alias {
+  std::string_view alias;  // normalised (NormalizeName)
+  std::string_view name;
+};
+
+// nvidia-smi's product names, marketing names, and the short names people type.
+constexpr Alias kAliases[] = {
+    {"h100", "h100-sxm"},
+    {"h100sxm", "h100-sxm"},
+    {"h100sxm5", "h100-sxm"},
+    {"h10080gbhbm3", "h100-sxm"},
+    {"h100sxm580gb", "h100-sxm"},
+    // H800 SXM: the H100 SXM with fewer NVLinks; compute and memory are the same (the collective part sees the
+    // links through the topology).
+    {"h800", "h100-sxm"},
+    {"h80080gbhbm3", "h100-sxm"},
+    {"h200", "h200-sxm"},
+    {"h200sxm", "h200-sxm"},
+    {"h200141gbhbm3e", "h200-sxm"},
+    {"h200sxm141gb", "h200-sxm"},
+    {"a100", "a100-sxm-80gb"},
+    {"a100sxm", "a100-sxm-80gb"},
+    {"a100sxm480gb", "a100-sxm-80gb"},
+    {"a10080gb", "a100-sxm-80gb"},
+    {"a100sxm80gb", "a100-sxm-80gb"},
+    {"b200", "b200"},
+    {"hgxb200", "b200"},
+    {"gb200", "gb200"},
+    {"gb200nvl72", "gb200"},
+    {"l40s", "l40s"},
+    {"4090", "rtx-4090"},
+    {"rtx4090", "rtx-4090"},
+    {"geforcertx4090", "rtx-4090"},
+    {"a6000", "rtx-a6000"},
+    {"rtxa6000", "rtx-a6000"},
+};
+
+// Lower case without spaces, dashes, underscores or a leading "nvidia".
+std::string NormalizeName(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c == ' ' || c == '-' || c == '_') continue;
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (out.rfind("nvidia", 0) == 0) out.erase(0, 6);
+  return out;
+}
+
+}  // namespace
+
+std::span<const GpuSpec> GpuCatalog() { return kCatalog; }
+
+const GpuSpec* FindGpuSpec(std::string_view name) {
+  const std::string key = NormalizeName(name);
+  for (const GpuSpec& g : kCatalog) {
+    if (NormalizeName(g.name) == key) return &g;
+  }
+  for (const Alias& a : kAliases) {
+    if (a.alias != key) continue;
+    for (const GpuSpec& g : kCatalog) {
+      if (g.name == a.name) return &g;
+    }
+  }
+  return nullptr;
+}
+
+std::string_view KnownGpuNames() {
+  return "h100-sxm (h100, h800), h200-sxm (h200), a100-sxm-80gb (a100), b200, gb200, l40s, rtx-4090 (4090), "
+         "rtx-a6000 (a6000)";
+}
+
+double PeakFlops(const GpuSpec& gpu, DataType dtype) {
+  switch (dtype) {
+    case DataType::kFloat64:
+      return gpu.fp64_flops;
+    case DataType::kFloat32:
+      return gpu.tf32_flops;
+    case DataType::kFloat16:
+    case DataType::kBFloat16:
+    case DataType::kInt4:  // weight-only: dequantized to 16 bits in the kernel
+      return gpu.bf16_flops;
+    case DataType::kFloat8E4M3:
+    case DataType::kFloat8E5M2:
+      return gpu.fp8_flops > 0 ? gpu.fp8_flops : gpu.bf16_flops;
+    case DataType::kInt8:
+    case DataType::kInt32:
+      return gpu.int8_ops > 0 ? gpu.int8_ops : gpu.bf16_flops;
+  }
+  return gpu.bf16_flops;
+}
+
+}  // namespace wiresim

@@ -1,0 +1,46 @@
+// GPU specs: the figures a kernel-time model needs (peak dense tensor-core FLOP/s per input type, memory
+// bandwidth and capacity, SM count), one entry per GPU model a topology can name, each figure from the vendor's
+// datasheet or architecture whitepaper (cited in gpu_spec.cc).
+//
+//   const GpuSpec* h100 = FindGpuSpec("H100 80GB HBM3");    // aliases: "h100", "h100-sxm", nvidia-smi's name
+//   double peak = PeakFlops(*h100, DataType::kBFloat16);    // 989.4e12
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "sim/core/dtype.h"
+
+namespace wiresim {
+
+struct GpuSpec {
+  std::string_view name;     // the name topologies use: "h100-sxm"
+  std::string_view product;  // "NVIDIA H100 SXM5 80GB"
+  // Peak dense tensor-core throughput (no 2:4 sparsity) by input type, in FLOP/s (int8: OP/s). 0 when the GPU
+  // has no tensor-core path for that type.
+  double fp64_flops = 0;
+  double tf32_flops = 0;
+  double bf16_flops = 0;  // fp16 is the same on every GPU here (with fp32 accumulation)
+  double fp8_flops = 0;
+  double int8_ops = 0;
+  double memory_bytes = 0;      // HBM or GDDR capacity (datasheet GB, 1e9 bytes)
+  double memory_bandwidth = 0;  // bytes per second
+  int sm_count = 0;
+};
+
+// The catalog, in a fixed order.
+std::span<const GpuSpec> GpuCatalog();
+
+// A spec by name or alias, ignoring case, spaces, underscores and a leading "nvidia": "h100", "H100-SXM5",
+// "NVIDIA H100 80GB HBM3" (nvidia-smi), "a100", "b200", "gb200", "l40s", "4090", "a6000". nullptr when unknown.
+const GpuSpec* FindGpuSpec(std::string_view name);
+// The names FindGpuSpec knows, for messages: "h100-sxm, h200-sxm, ...".
+std::string_view KnownGpuNames();
+
+// Peak FLOP/s of a matrix multiply whose inputs are `dtype`: fp32 runs on TF32 tensor cores (as cuBLAS does
+// with TF32 enabled, and XLA by default); fp8 on a GPU without fp8 tensor cores runs at the bf16 rate (weights
+// upcast, as weight-only fp8 kernels do on Ampere); int4 weight-only GEMMs compute in the activation type, so the
+// caller passes that.
+double PeakFlops(const GpuSpec& gpu, DataType dtype);
+
+}  // namespace wiresim

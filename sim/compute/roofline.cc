@@ -1,0 +1,137 @@
+#include "sim/compute/roofline.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "sim/core/check.h"
+
+namespace wiresim {
+namespace {
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The fraction of SM slots busy over all waves when `tiles` output tiles run on `sms` SMs. Fewer tiles than SMs
+// is not penalised: libraries split K (or use stream-K) to fill the machine.
+double WaveEfficiency(int64_t tiles, int sms) {
+  if (tiles < sms) return 1.0;
+  const int64_t waves = CeilDiv(tiles, sms);
+  return static_cast<double>(tiles) / static_cast<double>(waves * sms);
+}
+
+}  // namespace
+
+Result<RooflineParams> ParseRooflineParams(std::string_view text, RooflineParams base) {
+  struct Field {
+    std::string_view name;
+    double* number;
+    int64_t* integer;
+  };
+  RooflineParams p = base;
+  const Field fields[] = {{"gemm_efficiency", &p.gemm_efficiency, nullptr},
+                          {"memory_efficiency", &p.memory_efficiency, nullptr},
+                          {"gemm_k_half", &p.gemm_k_half, nullptr},
+                          {"gemm_k_step_ns", &p.gemm_k_step_ns, nullptr},
+                          {"tile_m", nullptr, &p.tile_m},
+                          {"tile_n", nullptr, &p.tile_n},
+                          {"m_granularity", nullptr, &p.m_granularity},
+                          {"gemm_overhead_us", &p.gemm_overhead_us, nullptr},
+                          {"attention_efficiency", &p.attention_efficiency, nullptr},
+                          {"attention_memory_efficiency", &p.attention_memory_efficiency, nullptr},
+                          {"attention_overhead_us", &p.attention_overhead_us, nullptr},
+                          {"memory_bound_overhead_us", &p.memory_bound_overhead_us, nullptr}};
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    const std::string_view item = text.substr(start, comma - start);
+    start = comma + 1;
+    const size_t eq = item.find('=');
+    const std::string_view key = item.substr(0, eq);
+    const Field* field = nullptr;
+    for (const Field& f : fields)
+      if (f.name == key) field = &f;
+    if (eq == std::string_view::npos || field == nullptr) {
+      std::string names;
+      for (const Field& f : fields) names += (names.empty() ? "" : ", ") + std::string(f.name);
+      return InvalidArgument("roofline parameter '" + std::string(item) + "': expected NAME=VALUE with NAME one of " +
+                             names);
+    }
+    const std::string value(item.substr(eq + 1));
+    char* end = nullptr;
+    const double v = std::strtod(value.c_str(), &end);
+    const bool positive_only = field->integer != nullptr || key.find("efficiency") != std::string_view::npos;
+    if (value.empty() || end != value.c_str() + value.size() || v < 0 || (positive_only && v <= 0) ||
+        (field->integer != nullptr && v != static_cast<double>(static_cast<int64_t>(v)))) {
+      return InvalidArgument("roofline parameter '" + std::string(item) + "': bad value");
+    }
+    if (field->number != nullptr) *field->number = v;
+    if (field->integer != nullptr) *field->integer = static_cast<int64_t>(v);
+  }
+  return p;
+}
+
+RooflineModel::RooflineModel(const GpuSpec& gpu, RooflineParams params) : gpu_(gpu), params_(params) {
+  WIRESIM_CHECK(gpu_.sm_count > 0 && gpu_.memory_bandwidth > 0 && gpu_.bf16_flops > 0) << gpu_.name;
+}
+
+double RooflineModel::GemmSeconds(int64_t m, int64_t n, int64_t k, int64_t batch, DataType dtype, double bytes) const {
+  const RooflineParams& p = params_;
+  const int64_t tiles = batch * CeilDiv(m, p.tile_m) * CeilDiv(n, p.tile_n);
+  const int64_t padded_m = CeilDiv(m, p.m_granularity) * p.m_granularity;
+  const double k_efficiency = static_cast<double>(k) / (static_cast<double>(k) + p.gemm_k_half);
+  const double rate = PeakFlops(gpu_, dtype) * p.gemm_efficiency * k_efficiency * WaveEfficiency(tiles, gpu_.sm_count);
+  const double compute = 2.0 * static_cast<double>(batch) * static_cast<double>(padded_m) * static_cast<double>(n) *
+                         static_cast<double>(k) / rate;
+  const double memory = bytes / (gpu_.memory_bandwidth * p.memory_efficiency);
+  return std::max(compute, memory);
+}
+
+Time RooflineModel::KernelTime(const KernelShape& s) const {
+  const RooflineParams& p = params_;
+  switch (s.kind) {
+    case KernelKind::kGemm:
+    case KernelKind::kGroupedGemm: {
+      if (s.m == 0) return Time::Zero();
+      const double seconds = p.gemm_overhead_us * 1e-6 + p.gemm_k_step_ns * 1e-9 * static_cast<double>(s.k) +
+                             GemmSeconds(s.m, s.n, s.k, s.batch, s.dtype, s.bytes);
+      return Time::FromSecondsCeil(seconds);
+    }
+    case KernelKind::kAttentionPrefill:
+    case KernelKind::kAttentionDecode: {
+      if (s.flops == 0 && s.bytes == 0) return Time::Zero();
+      const double compute = s.flops / (PeakFlops(gpu_, s.dtype) * p.attention_efficiency);
+      const double memory = s.bytes / (gpu_.memory_bandwidth * p.attention_memory_efficiency);
+      return Time::FromSecondsCeil(p.attention_overhead_us * 1e-6 + std::max(compute, memory));
+    }
+    case KernelKind::kMemoryBound: {
+      if (s.bytes == 0) return Time::Zero();
+      return Time::FromSecondsCeil(p.memory_bound_overhead_us * 1e-6 +
+                                   s.bytes / (gpu_.memory_bandwidth * p.memory_efficiency));
+    }
+  }
+  return Time::Zero();
+}
+
+Time RooflineModel::GroupedGemmTime(std::span<const int64_t> tokens_per_expert, int64_t n, int64_t k, DataType dtype,
+                                    DataType weight_dtype) const {
+  const RooflineParams& p = params_;
+  int64_t tiles = 0;
+  double padded_rows = 0;
+  double bytes = 0;
+  for (int64_t t : tokens_per_expert) {
+    if (t == 0) continue;
+    tiles += CeilDiv(t, p.tile_m) * CeilDiv(n, p.tile_n);
+    padded_rows += static_cast<double>(CeilDiv(t, p.m_granularity) * p.m_granularity);
+    bytes += GemmKernel(t, n, k, dtype, weight_dtype).bytes;
+  }
+  if (tiles == 0) return Time::Zero();
+  const double k_efficiency = static_cast<double>(k) / (static_cast<double>(k) + p.gemm_k_half);
+  const double rate = PeakFlops(gpu_, dtype) * p.gemm_efficiency * k_efficiency * WaveEfficiency(tiles, gpu_.sm_count);
+  const double compute = 2.0 * padded_rows * static_cast<double>(n) * static_cast<double>(k) / rate;
+  const double memory = bytes / (gpu_.memory_bandwidth * p.memory_efficiency);
+  return Time::FromSecondsCeil(p.gemm_overhead_us * 1e-6 + p.gemm_k_step_ns * 1e-9 * static_cast<double>(k) +
+                               std::max(compute, memory));
+}
+
+}  // namespace wiresim

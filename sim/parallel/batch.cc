@@ -1,0 +1,100 @@
+#include "sim/parallel/batch.h"
+
+#include <charconv>
+
+namespace wiresim {
+namespace {
+
+bool ParseInt(std::string_view s, int64_t& out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size() && out >= 0;
+}
+
+}  // namespace
+
+std::string_view ToString(Phase phase) {
+  switch (phase) {
+    case Phase::kPrefill:
+      return "prefill";
+    case Phase::kDecode:
+      return "decode";
+    case Phase::kMixed:
+      return "mixed";
+  }
+  return "?";
+}
+
+int64_t BatchShape::Tokens() const {
+  int64_t n = static_cast<int64_t>(decode_contexts.size());
+  for (const PrefillChunk& c : prefills) n += c.tokens;
+  return n;
+}
+
+int64_t BatchShape::SamplingSequences() const {
+  int64_t n = static_cast<int64_t>(decode_contexts.size());
+  for (const PrefillChunk& c : prefills) n += c.last ? 1 : 0;
+  return n;
+}
+
+Phase BatchShape::phase() const {
+  if (decode_contexts.empty()) return Phase::kPrefill;
+  if (prefills.empty()) return Phase::kDecode;
+  return Phase::kMixed;
+}
+
+std::string BatchShape::ToString() const {
+  // Runs of equal items, in first-appearance order.
+  std::string out;
+  auto add = [&out](const std::string& item) { out += (out.empty() ? "" : ",") + item; };
+  for (size_t i = 0; i < prefills.size();) {
+    size_t j = i;
+    while (j < prefills.size() && prefills[j].tokens == prefills[i].tokens &&
+           prefills[j].context == prefills[i].context)
+      ++j;
+    add("prefill=" + std::to_string(j - i) + "x" + std::to_string(prefills[i].tokens) +
+        (prefills[i].context > 0 ? "@" + std::to_string(prefills[i].context) : ""));
+    i = j;
+  }
+  for (size_t i = 0; i < decode_contexts.size();) {
+    size_t j = i;
+    while (j < decode_contexts.size() && decode_contexts[j] == decode_contexts[i]) ++j;
+    add("decode=" + std::to_string(j - i) + "x" + std::to_string(decode_contexts[i]));
+    i = j;
+  }
+  return out;
+}
+
+Result<BatchShape> ParseBatch(std::string_view text) {
+  BatchShape b;
+  const std::string expected =
+      "expected prefill=NxTOKENS[@CACHED] or decode=NxCONTEXT, e.g. prefill=1x2048,decode=64x1024";
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    const std::string_view item = text.substr(start, comma - start);
+    start = comma + 1;
+    const size_t eq = item.find('='), x = item.find('x');
+    if (eq == std::string_view::npos || x == std::string_view::npos || x < eq) {
+      return InvalidArgument("batch: '" + std::string(item) + "': " + expected);
+    }
+    const std::string_view kind = item.substr(0, eq);
+    int64_t n = 0, size = 0, cached = 0;
+    std::string_view rest = item.substr(x + 1);
+    const size_t at = rest.find('@');
+    const bool ok = ParseInt(item.substr(eq + 1, x - eq - 1), n) && ParseInt(rest.substr(0, at), size) &&
+                    (at == std::string_view::npos || ParseInt(rest.substr(at + 1), cached));
+    if (!ok || n < 1 || size < 1) return InvalidArgument("batch: '" + std::string(item) + "': " + expected);
+    if (kind == "prefill") {
+      for (int64_t i = 0; i < n; ++i) b.prefills.push_back({size, cached, true});
+    } else if (kind == "decode" && at == std::string_view::npos) {
+      for (int64_t i = 0; i < n; ++i) b.decode_contexts.push_back(size);
+    } else {
+      return InvalidArgument("batch: '" + std::string(item) + "': " + expected);
+    }
+  }
+  if (b.empty()) return InvalidArgument("batch: empty; " + expected);
+  return b;
+}
+
+}  // namespace wiresim

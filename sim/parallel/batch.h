@@ -1,0 +1,44 @@
+// BatchShape: what one iteration of a replica computes: prefill chunks (new prompt tokens after some already
+// cached) and decoding sequences (one new token each, attending over their cached context), as a continuous-
+// batching scheduler with chunked prefill forms them. The step graph is built for one BatchShape.
+//
+//   WIRESIM_ASSIGN_OR_RETURN(BatchShape b, ParseBatch("prefill=1x2048,decode=64x1024"));
+//   b.Tokens();   // 2048 + 64 = 2112
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/core/status.h"
+
+namespace wiresim {
+
+// Which part of serving an op belongs to: a batch of only prefill chunks, of only decodes, or both.
+enum class Phase { kPrefill, kDecode, kMixed };
+std::string_view ToString(Phase phase);
+
+struct PrefillChunk {
+  int64_t tokens = 0;   // new prompt tokens computed in this iteration
+  int64_t context = 0;  // tokens of the same prompt already in the KV cache (earlier chunks)
+  bool last = true;     // the chunk ends the prompt, so its sequence samples its first output token
+};
+
+struct BatchShape {
+  std::vector<PrefillChunk> prefills;
+  std::vector<int64_t> decode_contexts;  // per decoding sequence: tokens in its KV cache, the new one included
+
+  int64_t Tokens() const;             // new tokens: prefill chunk tokens plus one per decode
+  int64_t SamplingSequences() const;  // decodes plus prefill chunks that end their prompt
+  Phase phase() const;
+  bool empty() const { return prefills.empty() && decode_contexts.empty(); }
+  // "prefill=1x2048,decode=64x1024" (the form ParseBatch reads).
+  std::string ToString() const;
+};
+
+// Items joined by commas: "prefill=NxT" (N chunks of T new tokens), "prefill=NxT@C" (after C cached tokens),
+// "decode=NxC" (N sequences with C tokens of context each). Errors say what an item should look like.
+Result<BatchShape> ParseBatch(std::string_view text);
+
+}  // namespace wiresim

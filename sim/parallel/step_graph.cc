@@ -1,0 +1,468 @@
+#include "sim/parallel/step_graph.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/parallel/shard.h"
+
+namespace wiresim {
+namespace {
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Builds the program of one rank. Token counts follow the batch through the layer: `tokens` is what this rank's
+// GEMMs see (its CP share of the DP rank's batch, every TP rank the same), and the norms see 1/tp of it under
+// sequence parallelism.
+class RankProgramBuilder {
+ public:
+  RankProgramBuilder(const ModelSpec& m, const ParallelPlan& p, const ParallelGroups& groups,
+                     const Placement& placement, const BatchShape& batch, const StepGraphOptions& o, int rank)
+      : m_(m),
+        p_(p),
+        groups_(groups),
+        placement_(placement),
+        batch_(batch),
+        o_(o),
+        s_(LocalShapesOf(m, p)),
+        rank_(rank),
+        coord_(CoordOf(p, rank)),
+        a_(BytesPerElement(m.activation_dtype)),
+        h_(m.hidden_size),
+        tokens_(CeilDiv(batch.Tokens(), p.cp)),
+        phase_(batch.phase()) {
+    // Linear layers compute in the weight type when it has a tensor-core path (fp8, int8: W8A8), else in the
+    // activation type with weights dequantized on load (int4 weight-only).
+    const DataType w = m.weight_dtype;
+    linear_dtype_ =
+        (w == DataType::kInt4 || w == DataType::kBFloat16 || w == DataType::kFloat16 || w == DataType::kFloat32)
+            ? m.activation_dtype
+            : w;
+  }
+
+  GpuProgram Build() {
+    GpuProgram program;
+    program.rank = rank_;
+    program.gpu = placement_.GpuOf(rank_);
+    program.coord = coord_;
+    ops_ = &program.ops;
+    const std::vector<StageLayers> stages = SplitLayers(m_.num_layers, p_.pp);
+    const StageLayers& stage = stages[static_cast<size_t>(coord_.pp)];
+    const bool first = coord_.pp == 0, last = coord_.pp == p_.pp - 1;
+    if (first) {
+      Embedding();
+    } else {
+      PipelineTransfer(/*receive=*/true);
+    }
+    for (int64_t l = stage.first; l < stage.end; ++l) Layer(static_cast<int>(l));
+    if (last) {
+      Head();
+    } else {
+      PipelineTransfer(/*receive=*/false);
+    }
+    return program;
+  }
+
+ private:
+  // --- emitting -------------------------------------------------------------------------------------------------
+  void Kernel(std::string_view name, const KernelShape& shape, Phase phase) {
+    if (shape.kind == KernelKind::kGemm || shape.kind == KernelKind::kGroupedGemm) {
+      if (shape.m == 0) return;
+    } else if (shape.flops == 0 && shape.bytes == 0) {
+      return;
+    }
+    StepOp op;
+    op.kind = StepOp::Kind::kKernel;
+    op.name = name;
+    op.layer = layer_;
+    op.phase = phase;
+    op.kernel = shape;
+    ops_->push_back(std::move(op));
+  }
+  void Kernel(std::string_view name, const KernelShape& shape) { Kernel(name, shape, phase_); }
+
+  void Collective(std::string_view name, CollectiveOp op, ParallelDim dim, std::vector<int> gpus, double bytes,
+                  Phase phase) {
+    if (gpus.size() < 2 || bytes <= 0) return;
+    StepOp s;
+    s.kind = StepOp::Kind::kCollective;
+    s.name = name;
+    s.layer = layer_;
+    s.phase = phase;
+    s.dim = dim;
+    s.collective.op = op;
+    s.collective.gpus = std::move(gpus);
+    s.collective.bytes = bytes;
+    s.collective.dtype = m_.activation_dtype;
+    ops_->push_back(std::move(s));
+  }
+  const std::vector<int>& Group(ParallelDim dim) const { return groups_.Of(dim, rank_); }
+
+  // A linear layer of this GPU's shard: y[tokens, n] = x[tokens, k] W.
+  KernelShape Linear(int64_t tokens, int64_t n, int64_t k) const {
+    return GemmKernel(tokens, n, k, linear_dtype_, m_.weight_dtype);
+  }
+  KernelShape Unquantized(int64_t tokens, int64_t n, int64_t k) const {
+    return GemmKernel(tokens, n, k, m_.activation_dtype, m_.activation_dtype);
+  }
+  KernelShape Bytes(double elements) const { return MemoryBoundKernel(elements * a_); }
+
+  bool SequenceParallel() const { return p_.sequence_parallel && p_.tp > 1; }
+  // Tokens of the residual stream on this rank: all of its share, or 1/tp of it under sequence parallelism.
+  int64_t ResidualTokens() const { return SequenceParallel() ? CeilDiv(tokens_, p_.tp) : tokens_; }
+
+  // The TP reduction after a row-parallel layer: all-reduce, or reduce-scatter under sequence parallelism (and
+  // before an expert-parallel MoE block, whose dispatch starts from 1/tp of the tokens).
+  void TpReduce(bool scatter) {
+    if (p_.tp == 1) return;
+    const double bytes = static_cast<double>(tokens_ * h_) * a_;
+    if (scatter) {
+      Collective("tp_reduce_scatter", CollectiveOp::kReduceScatter, ParallelDim::kTp, Group(ParallelDim::kTp), bytes,
+                 phase_);
+    } else {
+      Collective("tp_all_reduce", CollectiveOp::kAllReduce, ParallelDim::kTp, Group(ParallelDim::kTp), bytes, phase_);
+    }
+  }
+  void TpGather(std::string_view name) {
+    if (p_.tp == 1) return;
+    Collective(name, CollectiveOp::kAllGather, ParallelDim::kTp, Group(ParallelDim::kTp),
+               static_cast<double>(tokens_ * h_) * a_, phase_);
+  }
+
+  // --- model parts ----------------------------------------------------------------------------------------------
+  void Embedding() {
+    layer_ = -1;
+    // Vocab-parallel lookup: each rank reads its rows (zeros elsewhere), then the TP group sums.
+    Kernel("embedding", Bytes(2.0 * static_cast<double>(tokens_ * h_)));
+    TpReduce(SequenceParallel());
+  }
+
+  void PipelineTransfer(bool receive) {
+    layer_ = receive ? -1 : static_cast<int>(m_.num_layers);
+    const std::vector<int>& pp = Group(ParallelDim::kPp);
+    const int me = groups_.IndexIn(ParallelDim::kPp, rank_);
+    const int peer = receive ? pp[static_cast<size_t>(me - 1)] : pp[static_cast<size_t>(me + 1)];
+    const int self = pp[static_cast<size_t>(me)];
+    // Hidden state and residual (vLLM's IntermediateTensors for Llama-style models).
+    const double bytes = 2.0 * static_cast<double>(ResidualTokens() * h_) * a_;
+    Collective(receive ? "pp_recv" : "pp_send", CollectiveOp::kSendRecv, ParallelDim::kPp,
+               receive ? std::vector<int>{peer, self} : std::vector<int>{self, peer}, bytes, phase_);
+  }
+
+  void Layer(int layer) {
+    layer_ = layer;
+    const bool moe = m_.IsMoeLayer(layer);
+    const bool ep_moe = moe && p_.ep > 1;
+    // Fused residual add + RMSNorm: reads and writes the hidden state and the residual.
+    Kernel("input_layernorm", Bytes(4.0 * static_cast<double>(ResidualTokens() * h_)));
+    if (SequenceParallel()) TpGather("sp_all_gather");
+    if (m_.attention == AttentionKind::kMultiLatent) {
+      LatentAttention();
+    } else {
+      MultiHeadAttention();
+    }
+    TpReduce(SequenceParallel() || (ep_moe && p_.tp > 1));
+    const int64_t norm_tokens = ep_moe && p_.tp > 1 ? CeilDiv(tokens_, p_.tp) : ResidualTokens();
+    Kernel("post_attention_layernorm", Bytes(4.0 * static_cast<double>(norm_tokens * h_)));
+    if (!moe) {
+      if (SequenceParallel()) TpGather("sp_all_gather");
+      DenseMlp();
+      TpReduce(SequenceParallel());
+    } else if (!ep_moe) {
+      if (SequenceParallel()) TpGather("sp_all_gather");
+      TensorParallelMoe();
+      TpReduce(SequenceParallel());
+    } else {
+      ExpertParallelMoe();
+      if (!SequenceParallel()) TpGather("tp_all_gather");
+    }
+  }
+
+  // Context parallelism around a prefill: the KV of every chunk's positions passes around the CP ring (cp - 1
+  // hops of this rank's share), or is all-gathered at once.
+  void CpPrefillExchange(double kv_bytes_per_token) {
+    if (p_.cp == 1 || batch_.prefills.empty()) return;
+    int64_t positions = 0;
+    for (const PrefillChunk& c : batch_.prefills) positions += c.tokens + c.context;
+    const std::vector<int>& cp = Group(ParallelDim::kCp);
+    if (p_.cp_attention == CpAttention::kAllGather) {
+      Collective("cp_kv_all_gather", CollectiveOp::kAllGather, ParallelDim::kCp, cp,
+                 static_cast<double>(positions) * kv_bytes_per_token, Phase::kPrefill);
+      return;
+    }
+    const int me = groups_.IndexIn(ParallelDim::kCp, rank_);
+    const int next = cp[static_cast<size_t>((me + 1) % p_.cp)];
+    const double share = static_cast<double>(CeilDiv(positions, p_.cp)) * kv_bytes_per_token;
+    for (int hop = 1; hop < p_.cp; ++hop) {
+      Collective("cp_ring_kv_pass", CollectiveOp::kSendRecv, ParallelDim::kCp, {cp[static_cast<size_t>(me)], next},
+                 share, Phase::kPrefill);
+    }
+  }
+
+  // Prefill attention of this rank: with CP, 1/cp of the queries of every chunk against all of its positions.
+  void PrefillAttention(const AttentionHeads& heads) {
+    if (batch_.prefills.empty()) return;
+    chunks_.clear();
+    for (const PrefillChunk& c : batch_.prefills) chunks_.push_back({c.tokens, c.context});
+    KernelShape k = PrefillAttentionKernel(heads, chunks_);
+    k.flops /= p_.cp;
+    k.m = CeilDiv(k.m, p_.cp);
+    Kernel("attention_prefill", k, Phase::kPrefill);
+  }
+
+  // Decode attention: with CP, every rank holds 1/cp of each sequence's KV: the decode queries are gathered over
+  // CP first and the partial outputs reduce-scattered back.
+  void DecodeAttention(const AttentionHeads& heads, int64_t q_width, int64_t out_width) {
+    if (batch_.decode_contexts.empty()) return;
+    const double decodes = static_cast<double>(batch_.decode_contexts.size());
+    const std::vector<int>& cp = p_.cp > 1 ? Group(ParallelDim::kCp) : empty_;
+    Collective("cp_query_all_gather", CollectiveOp::kAllGather, ParallelDim::kCp, cp,
+               decodes * static_cast<double>(s_.q_heads * q_width) * a_, Phase::kDecode);
+    contexts_.clear();
+    for (int64_t c : batch_.decode_contexts) contexts_.push_back(CeilDiv(c, p_.cp));
+    Kernel("attention_decode", DecodeAttentionKernel(heads, contexts_), Phase::kDecode);
+    Collective("cp_output_reduce_scatter", CollectiveOp::kReduceScatter, ParallelDim::kCp, cp,
+               decodes * static_cast<double>(s_.q_heads * out_width) * a_, Phase::kDecode);
+  }
+
+  void MultiHeadAttention() {
+    const int64_t hd = m_.head_dim;
+    const double t = static_cast<double>(tokens_);
+    Kernel("qkv_proj", Linear(tokens_, (s_.q_heads + 2 * s_.kv_heads) * hd, h_));
+    Kernel("rotary_embedding", Bytes(2.0 * t * static_cast<double>((s_.q_heads + s_.kv_heads) * hd)));
+    // K and V into the paged cache, at the cache's type.
+    Kernel("kv_cache_write",
+           MemoryBoundKernel(t * (static_cast<double>(2 * s_.kv_heads * hd) * a_ + s_.kv_bytes_per_token_layer)));
+    CpPrefillExchange(s_.kv_bytes_per_token_layer);
+    AttentionHeads heads;
+    heads.q_heads = s_.q_heads;
+    heads.qk_dim = hd;
+    heads.v_dim = hd;
+    heads.kv_bytes_per_token = s_.kv_bytes_per_token_layer;
+    heads.dtype = m_.activation_dtype;
+    PrefillAttention(heads);
+    DecodeAttention(heads, hd, hd);
+    Kernel("o_proj", Linear(tokens_, h_, s_.q_heads * hd));
+  }
+
+  // MLA as vLLM runs it: latent projections replicated on every TP rank; prefill up-projects the cached latent of
+  // every position (kv_b_proj) and runs ordinary attention; decode absorbs W_UK and W_UV into the query and output
+  // (per-head batched GEMMs) and attends over the latent itself.
+  void LatentAttention() {
+    const MlaShape& l = m_.mla;
+    const int64_t qk = l.qk_nope_head_dim + l.qk_rope_head_dim;
+    const int64_t latent = l.kv_lora_rank + l.qk_rope_head_dim;
+    const double t = static_cast<double>(tokens_);
+    if (l.q_lora_rank > 0) {
+      Kernel("fused_qkv_a_proj", Linear(tokens_, l.q_lora_rank + latent, h_));
+      Kernel("q_a_layernorm", Bytes(2.0 * t * static_cast<double>(l.q_lora_rank)));
+      Kernel("q_b_proj", Linear(tokens_, s_.q_heads * qk, l.q_lora_rank));
+    } else {
+      Kernel("q_proj", Linear(tokens_, s_.q_heads * qk, h_));
+      Kernel("kv_a_proj_with_mqa", Linear(tokens_, latent, h_));
+    }
+    Kernel("kv_a_layernorm", Bytes(2.0 * t * static_cast<double>(l.kv_lora_rank)));
+    Kernel("rotary_embedding", Bytes(2.0 * t * static_cast<double>((s_.q_heads + 1) * l.qk_rope_head_dim)));
+    Kernel("kv_cache_write", MemoryBoundKernel(t * (static_cast<double>(latent) * a_ + s_.kv_bytes_per_token_layer)));
+    CpPrefillExchange(s_.kv_bytes_per_token_layer);
+    if (!batch_.prefills.empty()) {
+      int64_t positions = 0;
+      for (const PrefillChunk& c : batch_.prefills) positions += c.tokens + c.context;
+      Kernel("kv_b_proj", Linear(positions, s_.q_heads * (l.qk_nope_head_dim + l.v_head_dim), l.kv_lora_rank),
+             Phase::kPrefill);
+      AttentionHeads heads;
+      heads.q_heads = s_.q_heads;
+      heads.qk_dim = qk;
+      heads.v_dim = l.v_head_dim;
+      heads.kv_bytes_per_token = static_cast<double>(s_.q_heads * (qk + l.v_head_dim)) * a_;  // expanded K, V
+      heads.dtype = m_.activation_dtype;
+      PrefillAttention(heads);
+    }
+    if (!batch_.decode_contexts.empty()) {
+      const int64_t decodes = static_cast<int64_t>(batch_.decode_contexts.size());
+      Kernel(
+          "mla_q_absorb",
+          GemmKernel(decodes, l.kv_lora_rank, l.qk_nope_head_dim, m_.activation_dtype, m_.activation_dtype, s_.q_heads),
+          Phase::kDecode);
+      AttentionHeads heads;
+      heads.q_heads = s_.q_heads;
+      heads.qk_dim = latent;
+      heads.v_dim = l.kv_lora_rank;
+      heads.kv_bytes_per_token = s_.kv_bytes_per_token_layer;  // the latent, shared by all heads
+      heads.dtype = m_.activation_dtype;
+      DecodeAttention(heads, latent, l.kv_lora_rank);
+      Kernel("mla_v_absorb",
+             GemmKernel(decodes, l.v_head_dim, l.kv_lora_rank, m_.activation_dtype, m_.activation_dtype, s_.q_heads),
+             Phase::kDecode);
+    }
+    Kernel("o_proj", Linear(tokens_, h_, s_.q_heads * l.v_head_dim));
+  }
+
+  void GatedMlp(std::string_view up, std::string_view act, std::string_view down, int64_t tokens, int64_t width) {
+    Kernel(up, Linear(tokens, 2 * width, h_));
+    Kernel(act, Bytes(3.0 * static_cast<double>(tokens * width)));  // silu(gate) * up: read 2 widths, write 1
+    Kernel(down, Linear(tokens, h_, width));
+  }
+
+  void DenseMlp() { GatedMlp("gate_up_proj", "silu_and_mul", "down_proj", tokens_, s_.dense_width); }
+
+  void Router(int64_t tokens) {
+    Kernel("router", Unquantized(tokens, m_.moe.num_experts, h_));
+    Kernel("topk_softmax", MemoryBoundKernel(static_cast<double>(tokens * m_.moe.num_experts) * 4));
+  }
+
+  // Routed experts of this GPU: `rows` token copies over its `experts` experts, when `tokens` distinct tokens
+  // each chose top-k of all experts. With uniform routing an expert escapes one token with probability
+  // 1 - k/E, so E_local x (1 - (1 - k/E)^tokens) experts are busy and only their weights are read: small decode
+  // batches touch a fraction of the experts.
+  void Experts(int64_t experts, double rows, int64_t tokens) {
+    const double k = static_cast<double>(m_.moe.experts_per_token), e = static_cast<double>(m_.moe.num_experts);
+    const double busy_fraction = 1.0 - std::pow(1.0 - k / e, static_cast<double>(tokens));
+    const int64_t busy = std::clamp<int64_t>(
+        static_cast<int64_t>(std::ceil(static_cast<double>(experts) * busy_fraction - 1e-9)), 1, experts);
+    const int64_t per_expert = static_cast<int64_t>(std::ceil(rows / static_cast<double>(busy) - 1e-9));
+    const double padded_rows = static_cast<double>(busy * per_expert);
+    const DataType w = m_.weight_dtype;
+    Kernel("moe_permute", Bytes(2.0 * rows * static_cast<double>(h_)));
+    Kernel("experts_gate_up", GroupedGemmKernel(busy, per_expert, 2 * s_.expert_width, h_, linear_dtype_, w));
+    Kernel("experts_silu_and_mul", Bytes(3.0 * padded_rows * static_cast<double>(s_.expert_width)));
+    Kernel("experts_down", GroupedGemmKernel(busy, per_expert, h_, s_.expert_width, linear_dtype_, w));
+    Kernel("moe_unpermute", Bytes(2.0 * rows * static_cast<double>(h_)));
+  }
+
+  void SharedExperts(int64_t tokens) {
+    if (s_.shared_width == 0) return;
+    GatedMlp("shared_gate_up", "shared_silu_and_mul", "shared_down", tokens, s_.shared_width);
+  }
+
+  // ep = 1: every GPU of the TP group holds a 1/tp slice of every expert and sees all tokens.
+  void TensorParallelMoe() {
+    Router(tokens_);
+    SharedExperts(tokens_);
+    Experts(m_.moe.num_experts, static_cast<double>(tokens_ * m_.moe.experts_per_token), tokens_);
+  }
+
+  // ep > 1: this rank dispatches its 1/tp share of the tokens (top-k copies each) to the GPUs holding the chosen
+  // experts, computes the tokens sent to its own experts, and sends the results back.
+  void ExpertParallelMoe() {
+    const int64_t dispatched = p_.tp > 1 ? CeilDiv(tokens_, p_.tp) : tokens_;
+    Router(dispatched);
+    const std::vector<int>& ep = Group(ParallelDim::kEp);
+    const int n = static_cast<int>(ep.size());
+    const double sent = static_cast<double>(dispatched * m_.moe.experts_per_token * h_) * a_;
+    // Destination shares: EP rank 0 receives `hot` of every rank's tokens, the others split the rest.
+    const double hot = std::min(o_.expert_imbalance, static_cast<double>(n)) / n;
+    const double cold = n > 1 ? (1.0 - hot) / (n - 1) : 0.0;
+    const int me = groups_.IndexIn(ParallelDim::kEp, rank_);
+    const double share = me == 0 ? hot : cold;
+    if (o_.expert_imbalance == 1.0) {
+      Collective("ep_dispatch", CollectiveOp::kAllToAll, ParallelDim::kEp, ep, sent, phase_);
+    } else {
+      EmitAllToAllV("ep_dispatch", ep, sent, hot, cold, /*transpose=*/false);
+    }
+    // Tokens arriving here: all n ranks' copies times this rank's share.
+    const double received = static_cast<double>(n * dispatched * m_.moe.experts_per_token) * share;
+    Experts(s_.experts, received, n * dispatched);
+    if (o_.expert_imbalance == 1.0) {
+      Collective("ep_combine", CollectiveOp::kAllToAll, ParallelDim::kEp, ep, sent, phase_);
+    } else {
+      EmitAllToAllV("ep_combine", ep, sent, hot, cold, /*transpose=*/true);
+    }
+    SharedExperts(dispatched);
+  }
+
+  // Every rank sends `sent` bytes split by destination share; combine is the transpose. `bytes` is the largest
+  // row or column sum, as nccl-tests reports alltoallv.
+  void EmitAllToAllV(std::string_view name, const std::vector<int>& ep, double sent, double hot, double cold,
+                     bool transpose) {
+    const size_t n = ep.size();
+    std::vector<double> matrix(n * n);
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < n; ++j) {
+        const size_t dest = transpose ? i : j;  // combine: results return from the expert's rank
+        matrix[i * n + j] = sent * (dest == 0 ? hot : cold);
+      }
+    }
+    double largest = 0;
+    for (size_t i = 0; i < n; ++i) {
+      double row = 0, col = 0;
+      for (size_t j = 0; j < n; ++j) {
+        row += matrix[i * n + j];
+        col += matrix[j * n + i];
+      }
+      largest = std::max({largest, row, col});
+    }
+    const size_t before = ops_->size();
+    Collective(name, CollectiveOp::kAllToAllV, ParallelDim::kEp, ep, largest, phase_);
+    if (ops_->size() > before) ops_->back().collective.matrix_bytes = std::move(matrix);
+  }
+
+  void Head() {
+    layer_ = static_cast<int>(m_.num_layers);
+    Kernel("final_norm", Bytes(4.0 * static_cast<double>(ResidualTokens() * h_)));
+    if (SequenceParallel()) TpGather("sp_all_gather");
+    const int64_t sampling = CeilDiv(batch_.SamplingSequences(), p_.cp);
+    if (sampling == 0) return;
+    Kernel("lm_head", Unquantized(sampling, s_.vocab, h_));
+    if (p_.tp > 1) {
+      Collective("logits_all_gather", CollectiveOp::kAllGather, ParallelDim::kTp, Group(ParallelDim::kTp),
+                 static_cast<double>(sampling * s_.vocab * p_.tp) * a_, phase_);
+    }
+    // fp32 softmax over the vocabulary: read the logits, write and read the probabilities.
+    Kernel("sampler", MemoryBoundKernel(3.0 * static_cast<double>(sampling * m_.vocab_size) * 4));
+  }
+
+  const ModelSpec& m_;
+  const ParallelPlan& p_;
+  const ParallelGroups& groups_;
+  const Placement& placement_;
+  const BatchShape& batch_;
+  const StepGraphOptions& o_;
+  const LocalShapes s_;
+  const int rank_;
+  const RankCoord coord_;
+  const double a_;        // activation bytes per element
+  const int64_t h_;       // hidden size
+  const int64_t tokens_;  // this rank's tokens (its CP share)
+  const Phase phase_;
+  DataType linear_dtype_ = DataType::kBFloat16;
+  std::vector<StepOp>* ops_ = nullptr;
+  int layer_ = -1;
+  std::vector<AttentionChunk> chunks_;
+  std::vector<int64_t> contexts_;
+  const std::vector<int> empty_;
+};
+
+}  // namespace
+
+Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
+                                 const BatchShape& batch, const StepGraphOptions& options) {
+  if (batch.empty()) return InvalidArgument("step graph: the batch is empty");
+  if (!(options.expert_imbalance >= 1.0)) {
+    return InvalidArgument("step graph: expert imbalance must be >= 1 (1 = balanced), got " +
+                           std::to_string(options.expert_imbalance));
+  }
+  if (options.replica < 0 || options.replica >= plan.dp) {
+    return InvalidArgument("step graph: replica " + std::to_string(options.replica) +
+                           " is not a DP rank (dp=" + std::to_string(plan.dp) + ")");
+  }
+  const ParallelGroups groups = BuildGroups(plan, placement);
+  const bool coupled = plan.ep > 1;  // experts over the DP ranks: they step together
+  StepGraph graph;
+  graph.batch = batch;
+  graph.phase = batch.phase();
+  for (int r = 0; r < plan.WorldSize(); ++r) {
+    if (!coupled && CoordOf(plan, r).dp != options.replica) continue;
+    graph.programs.push_back(RankProgramBuilder(model, plan, groups, placement, batch, options, r).Build());
+  }
+  return graph;
+}
+
+Time ComputeTime(const GpuProgram& program, const KernelTimeModel& model) {
+  Time total;
+  for (const StepOp& op : program.ops) {
+    if (op.kind == StepOp::Kind::kKernel) total += model.KernelTime(op.kernel);
+  }
+  return total;
+}
+
+}  // namespace wiresim

@@ -1,0 +1,72 @@
+// The step graph: for one iteration of one replica and one BatchShape, the ordered kernels and collectives each
+// GPU runs, with their FLOPs, bytes and message sizes. It is plain data, built once per iteration shape; the
+// compute part times its kernels and the collective part its collectives (CollectiveCall over global GPU indices).
+//
+//   WIRESIM_ASSIGN_OR_RETURN(StepGraph g, BuildStepGraph(model, plan, placement, batch, {}));
+//   for (const StepOp& op : g.programs[0].ops)
+//     if (op.kind == StepOp::Kind::kCollective) bytes += op.collective.bytes;
+//
+// Rules (docs/models.md derives each): per layer, a TP all-reduce of tokens x hidden after the attention output
+// projection and after the MLP down projection (reduce-scatter + all-gather around the norms with sequence
+// parallelism); with ep > 1, MoE layers dispatch and combine tokens x top-k x hidden over the EP group (uneven
+// with expert_imbalance > 1); context parallelism passes prefill KV around a ring (or all-gathers it) and gathers
+// decode queries; pipeline stages send hidden state and residual to the next stage; the first stage embeds
+// (vocab-parallel: an all-reduce) and the last computes logits (gathered over TP) and samples.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "sim/collective/collective_op.h"
+#include "sim/compute/kernel.h"
+#include "sim/compute/kernel_time_model.h"
+#include "sim/core/status.h"
+#include "sim/model/model_spec.h"
+#include "sim/parallel/batch.h"
+#include "sim/parallel/placement.h"
+
+namespace wiresim {
+
+struct StepOp {
+  enum class Kind { kKernel, kCollective };
+  Kind kind = Kind::kKernel;
+  std::string_view name;  // "qkv_proj", "tp_all_reduce", ... (static strings)
+  // The decoder layer; -1 before the first (embedding, pipeline receive), num_layers after the last (final norm,
+  // LM head, sampling, pipeline send).
+  int layer = 0;
+  Phase phase = Phase::kMixed;
+  KernelShape kernel;                  // kKernel
+  CollectiveCall collective;           // kCollective
+  ParallelDim dim = ParallelDim::kTp;  // kCollective
+};
+
+struct GpuProgram {
+  int rank = 0;
+  int gpu = 0;  // global index
+  RankCoord coord;
+  std::vector<StepOp> ops;
+};
+
+struct StepGraph {
+  std::vector<GpuProgram> programs;  // by rank; the replica's ranks only
+  BatchShape batch;                  // per DP rank
+  Phase phase = Phase::kMixed;
+};
+
+struct StepGraphOptions {
+  // The busiest EP rank receives this many times the average routed tokens (>= 1; 1 = perfectly balanced). The
+  // busiest is EP rank 0; the others share the rest evenly.
+  double expert_imbalance = 1.0;
+  // Which DP rank's GPUs, when DP ranks are independent replicas. When MoE layers spread experts over the DP
+  // ranks (ep > 1) the DP ranks step together and the graph holds all of them, each with `batch`.
+  int replica = 0;
+};
+
+// REQUIRES: ValidatePlan(plan, model, ...) is OK. Fails on an empty batch or options out of range.
+Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
+                                 const BatchShape& batch, const StepGraphOptions& options);
+
+// The kernels of `program` timed back to back (collectives excluded): the GPU's compute time for the iteration.
+Time ComputeTime(const GpuProgram& program, const KernelTimeModel& model);
+
+}  // namespace wiresim

@@ -1,0 +1,63 @@
+// The GPU catalog: every model name shipped topologies use resolves, with its datasheet figures.
+#include "sim/compute/gpu_spec.h"
+
+#include <catch2/catch.hpp>
+
+namespace wiresim {
+namespace {
+
+TEST_CASE("Every GPU model a topology names is in the catalog") {
+  for (const char* name : {"h100-sxm", "h200-sxm", "a100-sxm-80gb", "b200", "gb200", "l40s", "rtx-4090", "rtx-a6000"}) {
+    INFO(name);
+    const GpuSpec* g = FindGpuSpec(name);
+    REQUIRE(g != nullptr);
+    CHECK(g->name == name);
+    CHECK(g->bf16_flops > 0);
+    CHECK(g->memory_bandwidth > 0);
+    CHECK(g->memory_bytes > 0);
+    CHECK(g->sm_count > 0);
+  }
+  CHECK(FindGpuSpec("mi300x") == nullptr);
+}
+
+TEST_CASE("Aliases: short names, nvidia-smi product names, any case and separators") {
+  CHECK(FindGpuSpec("h100")->name == "h100-sxm");
+  CHECK(FindGpuSpec("NVIDIA H100 80GB HBM3")->name == "h100-sxm");  // nvidia-smi --query-gpu=name
+  CHECK(FindGpuSpec("H200")->name == "h200-sxm");
+  CHECK(FindGpuSpec("A100_SXM4_80GB")->name == "a100-sxm-80gb");
+  CHECK(FindGpuSpec("RTX 4090")->name == "rtx-4090");
+  CHECK(FindGpuSpec("a6000")->name == "rtx-a6000");
+}
+
+TEST_CASE("Datasheet figures: H100 SXM, H200, A100 80GB") {
+  const GpuSpec& h100 = *FindGpuSpec("h100");
+  // H100 datasheet: BF16 1,979 TF with sparsity = 989.4 dense; FP8 twice that; 3.35 TB/s; 80 GB; 132 SMs.
+  CHECK(h100.bf16_flops == Approx(989.4e12));
+  CHECK(h100.fp8_flops == Approx(2 * 989.45e12).epsilon(1e-3));
+  CHECK(h100.memory_bandwidth == Approx(3.35e12));
+  CHECK(h100.memory_bytes == Approx(80e9));
+  CHECK(h100.sm_count == 132);
+  // H200: the same compute, 141 GB at 4.8 TB/s.
+  const GpuSpec& h200 = *FindGpuSpec("h200");
+  CHECK(h200.bf16_flops == h100.bf16_flops);
+  CHECK(h200.memory_bytes == Approx(141e9));
+  CHECK(h200.memory_bandwidth == Approx(4.8e12));
+  // A100 80GB SXM: 312 TF bf16, 2,039 GB/s, 108 SMs, no fp8.
+  const GpuSpec& a100 = *FindGpuSpec("a100");
+  CHECK(a100.bf16_flops == Approx(312e12));
+  CHECK(a100.memory_bandwidth == Approx(2.039e12));
+  CHECK(a100.sm_count == 108);
+  CHECK(a100.fp8_flops == 0);
+}
+
+TEST_CASE("PeakFlops picks the tensor-core path of the input type") {
+  const GpuSpec& h100 = *FindGpuSpec("h100");
+  const GpuSpec& a100 = *FindGpuSpec("a100");
+  CHECK(PeakFlops(h100, DataType::kFloat8E4M3) == h100.fp8_flops);
+  CHECK(PeakFlops(h100, DataType::kFloat32) == h100.tf32_flops);     // TF32 tensor cores
+  CHECK(PeakFlops(h100, DataType::kInt4) == h100.bf16_flops);        // weight-only: computes in 16 bits
+  CHECK(PeakFlops(a100, DataType::kFloat8E4M3) == a100.bf16_flops);  // no fp8 tensor cores on Ampere
+}
+
+}  // namespace
+}  // namespace wiresim

@@ -1,0 +1,198 @@
+// The step graph's collectives against their closed forms, and its GEMM shapes against the per-shard shapes the
+// measured tables use (FORMATS.md section 6; Vidur's Llama-70B shard shapes).
+#include "sim/parallel/step_graph.h"
+
+#include <map>
+
+#include <catch2/catch.hpp>
+
+#include "tests/model/model_test_util.h"
+
+namespace wiresim {
+namespace {
+
+using testing::ShippedModel;
+
+struct Built {
+  ParallelPlan plan;
+  StepGraph graph;
+};
+
+Built Build(const ModelSpec& m, const char* plan_text, const char* batch_text, StepGraphOptions options = {}) {
+  Result<ParallelPlan> plan = ParsePlan(plan_text);
+  REQUIRE(plan.ok());
+  REQUIRE(ValidatePlan(*plan, m, 0).ok());
+  Result<Placement> where = ParsePlacement("packed", *plan, plan->WorldSize());
+  REQUIRE(where.ok());
+  Result<BatchShape> batch = ParseBatch(batch_text);
+  REQUIRE(batch.ok());
+  Result<StepGraph> g = BuildStepGraph(m, *plan, *where, *batch, options);
+  REQUIRE(g.ok());
+  return {*plan, std::move(g).value()};
+}
+
+std::vector<const StepOp*> Find(const GpuProgram& program, std::string_view name, int layer) {
+  std::vector<const StepOp*> out;
+  for (const StepOp& op : program.ops)
+    if (op.name == name && op.layer == layer) out.push_back(&op);
+  return out;
+}
+
+// Collectives of one program by name: count and bytes summed over decoder layers [first, end).
+std::map<std::string_view, std::pair<int, double>> LayerCollectives(const GpuProgram& program, int first, int end) {
+  std::map<std::string_view, std::pair<int, double>> out;
+  for (const StepOp& op : program.ops) {
+    if (op.kind != StepOp::Kind::kCollective || op.layer < first || op.layer >= end) continue;
+    out[op.name].first += 1;
+    out[op.name].second += op.collective.bytes;
+  }
+  return out;
+}
+
+TEST_CASE("TP all-reduce: tokens x hidden x 2 bytes, twice per layer, over the TP group") {
+  const ModelSpec m = ShippedModel("llama-3.1-70b");
+  const Built b = Build(m, "tp=8", "prefill=1x2048,decode=64x1024");
+  REQUIRE(b.graph.programs.size() == 8);
+  const GpuProgram& gpu0 = b.graph.programs[0];
+  const double tokens = 2048 + 64;
+  const double per_call = tokens * 8192 * 2;  // bf16
+  const auto c = LayerCollectives(gpu0, 0, 80);
+  REQUIRE(c.size() == 1);
+  CHECK(c.at("tp_all_reduce").first == 2 * 80);
+  CHECK(c.at("tp_all_reduce").second == 2 * 80 * per_call);
+  const std::vector<const StepOp*> layer5 = Find(gpu0, "tp_all_reduce", 5);
+  REQUIRE(layer5.size() == 2);
+  CHECK(layer5[0]->collective.op == CollectiveOp::kAllReduce);
+  CHECK(layer5[0]->collective.gpus == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(layer5[0]->dim == ParallelDim::kTp);
+  // The vocab-parallel embedding adds one more before the first layer.
+  CHECK(Find(gpu0, "tp_all_reduce", -1).size() == 1);
+}
+
+TEST_CASE("Sequence parallelism turns each all-reduce into a reduce-scatter and an all-gather of the same size") {
+  const ModelSpec m = ShippedModel("llama-3.1-70b");
+  const Built b = Build(m, "tp=8,sp=on", "prefill=1x4096");
+  const auto c = LayerCollectives(b.graph.programs[3], 0, 80);
+  const double per_call = 4096.0 * 8192 * 2;
+  CHECK(c.count("tp_all_reduce") == 0);
+  CHECK(c.at("tp_reduce_scatter").first == 2 * 80);
+  CHECK(c.at("tp_reduce_scatter").second == 2 * 80 * per_call);
+  CHECK(c.at("sp_all_gather").first == 2 * 80);
+  CHECK(c.at("sp_all_gather").second == 2 * 80 * per_call);
+  // Norms run on 1/8 of the tokens: 4 x 512 x 8192 x 2 bytes (residual add + RMSNorm, read and write both).
+  CHECK(Find(b.graph.programs[3], "input_layernorm", 0)[0]->kernel.bytes == 4.0 * 512 * 8192 * 2);
+}
+
+TEST_CASE("GEMM shapes per TP shard match Vidur's Llama-70B shards") {
+  const ModelSpec m = ShippedModel("llama-3.1-70b");
+  const Built b = Build(m, "tp=4", "decode=32x512");
+  const GpuProgram& g = b.graph.programs[0];
+  // (K, N) per shard at tp: qkv (8192, 10240/tp), o (8192/tp, 8192), gate+up (8192, 57344/tp), down (28672/tp, 8192).
+  const KernelShape qkv = Find(g, "qkv_proj", 0)[0]->kernel;
+  CHECK((qkv.m == 32 && qkv.k == 8192 && qkv.n == 10240 / 4));
+  const KernelShape o = Find(g, "o_proj", 0)[0]->kernel;
+  CHECK((o.k == 8192 / 4 && o.n == 8192));
+  const KernelShape up = Find(g, "gate_up_proj", 0)[0]->kernel;
+  CHECK((up.k == 8192 && up.n == 57344 / 4));
+  const KernelShape down = Find(g, "down_proj", 0)[0]->kernel;
+  CHECK((down.k == 28672 / 4 && down.n == 8192));
+  // Decode attention reads each sequence's KV of this GPU's 2 KV heads: 32 x 512 x (2 x 2 x 128 x 2) bytes.
+  const KernelShape attn = Find(g, "attention_decode", 0)[0]->kernel;
+  CHECK(attn.bytes == 32.0 * 512 * (2 * 2 * 128 * 2) + 32.0 * 16 * 256 * 2);
+}
+
+TEST_CASE("EP dispatch and combine: tokens x top-k x hidden x 2 bytes per rank, on MoE layers only") {
+  const ModelSpec m = ShippedModel("deepseek-v3");  // top-8, hidden 7168, 256 experts, layers 3-60 MoE
+  const Built b = Build(m, "dp=8,ep=8", "prefill=1x1024");
+  REQUIRE(b.graph.programs.size() == 8);  // the DP ranks step together
+  const double per_rank = 1024.0 * 8 * 7168 * 2;
+  for (const GpuProgram& g : b.graph.programs) {
+    const auto c = LayerCollectives(g, 0, 61);
+    CHECK(c.at("ep_dispatch").first == 58);
+    CHECK(c.at("ep_dispatch").second == 58 * per_rank);
+    CHECK(c.at("ep_combine").second == 58 * per_rank);
+    CHECK(c.count("tp_all_reduce") == 0);  // tp = 1: attention is data-parallel
+  }
+  const std::vector<const StepOp*> dispatch = Find(b.graph.programs[0], "ep_dispatch", 3);
+  REQUIRE(dispatch.size() == 1);
+  CHECK(dispatch[0]->collective.op == CollectiveOp::kAllToAll);
+  CHECK(dispatch[0]->collective.gpus.size() == 8);
+  CHECK(Find(b.graph.programs[0], "ep_dispatch", 2).empty());  // dense layer
+  // Each GPU holds 256 / 8 = 32 experts and receives 8 x 1024 x 8 / 8 = 8192 rows: 256 per expert.
+  const KernelShape experts = Find(b.graph.programs[5], "experts_gate_up", 10)[0]->kernel;
+  CHECK(experts.batch == 32);
+  CHECK(experts.m == 256);
+  CHECK(experts.n == 2 * 2048);
+}
+
+TEST_CASE("Expert imbalance: the busiest EP rank receives f times the average") {
+  const ModelSpec m = ShippedModel("deepseek-v3");
+  StepGraphOptions options;
+  options.expert_imbalance = 2.0;
+  const Built b = Build(m, "dp=8,ep=8", "prefill=1x1024", options);
+  const double per_rank = 1024.0 * 8 * 7168 * 2;
+  const StepOp& dispatch = *Find(b.graph.programs[0], "ep_dispatch", 3)[0];
+  CHECK(dispatch.collective.op == CollectiveOp::kAllToAllV);
+  // Rank 0 gets 2/8 of every rank's tokens: its column sums to 8 x per_rank x 2/8 = 2 x per_rank.
+  CHECK(dispatch.collective.bytes == Approx(2 * per_rank));
+  double row = 0;
+  for (int j = 0; j < 8; ++j) row += dispatch.collective.matrix_bytes[static_cast<size_t>(j)];
+  CHECK(row == Approx(per_rank));  // each rank still sends its own tokens, no more
+  CHECK(Find(b.graph.programs[0], "experts_gate_up", 3)[0]->kernel.m == 512);  // twice the balanced 256
+}
+
+TEST_CASE("A small decode batch reads the weights of the experts its tokens chose, not all of them") {
+  const ModelSpec m = ShippedModel("mixtral-8x7b");  // top-2 of 8
+  // One token picks exactly 2 experts: E (1 - (1 - k/E)^1) = 8 x 2/8 = 2 busy experts of 1 row each.
+  const KernelShape one = Find(Build(m, "tp=1", "decode=1x100").graph.programs[0], "experts_gate_up", 0)[0]->kernel;
+  CHECK(one.batch == 2);
+  CHECK(one.m == 1);
+  // 4 tokens: 8 x (1 - (3/4)^4) = 5.47 -> 6 busy experts sharing 8 rows: 2 rows each (padded).
+  const KernelShape four = Find(Build(m, "tp=1", "decode=4x100").graph.programs[0], "experts_gate_up", 0)[0]->kernel;
+  CHECK(four.batch == 6);
+  CHECK(four.m == 2);
+}
+
+TEST_CASE("Pipeline stages send hidden state and residual to the same TP rank of the next stage") {
+  const ModelSpec m = ShippedModel("llama-3.1-70b");
+  const Built b = Build(m, "tp=8,pp=2", "decode=128x2048");
+  const GpuProgram& first = b.graph.programs[2];    // stage 0, TP rank 2
+  const GpuProgram& second = b.graph.programs[10];  // stage 1, TP rank 2
+  const double bytes = 2.0 * 128 * 8192 * 2;
+  const StepOp& send = first.ops.back();
+  CHECK(send.name == "pp_send");
+  CHECK(send.collective.gpus == std::vector<int>{2, 10});
+  CHECK(send.collective.bytes == bytes);
+  CHECK(second.ops.front().name == "pp_recv");
+  CHECK(second.ops.front().collective.gpus == std::vector<int>{2, 10});
+  // 40 layers each; only the last stage computes logits.
+  CHECK(LayerCollectives(first, 0, 80).at("tp_all_reduce").first == 2 * 40);
+  CHECK(Find(first, "lm_head", 80).empty());
+  CHECK(Find(second, "lm_head", 80).size() == 1);
+}
+
+TEST_CASE("Context parallelism: ring passes of the prefill KV, cp - 1 hops of each rank's share") {
+  const ModelSpec m = ShippedModel("llama-3.1-8b");  // 8 KV heads x 128, 32 layers
+  const Built b = Build(m, "cp=4", "prefill=1x8192");
+  const auto c = LayerCollectives(b.graph.programs[1], 0, 32);
+  // Each rank's share: 8192 / 4 positions x (2 x 8 x 128 x 2) bytes = 2048 x 4096 per hop; 3 hops per layer.
+  CHECK(c.at("cp_ring_kv_pass").first == 3 * 32);
+  CHECK(c.at("cp_ring_kv_pass").second == 3 * 32 * 2048.0 * 4096);
+  const StepOp& hop = *Find(b.graph.programs[1], "cp_ring_kv_pass", 0)[0];
+  CHECK(hop.collective.gpus == std::vector<int>{1, 2});
+  // Its GEMMs see a quarter of the tokens.
+  CHECK(Find(b.graph.programs[1], "qkv_proj", 0)[0]->kernel.m == 2048);
+}
+
+TEST_CASE("Dense models: DP ranks are independent replicas; the graph holds the one asked for") {
+  const ModelSpec m = ShippedModel("llama-3.1-8b");
+  StepGraphOptions options;
+  options.replica = 1;
+  const Built b = Build(m, "tp=2,dp=2", "decode=8x100", options);
+  REQUIRE(b.graph.programs.size() == 2);
+  CHECK(b.graph.programs[0].gpu == 2);
+  CHECK(b.graph.programs[1].gpu == 3);
+}
+
+}  // namespace
+}  // namespace wiresim
