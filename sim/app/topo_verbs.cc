@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/app/cli.h"
+#include "sim/app/options.h"
 #include "sim/app/verbs.h"
 #include "sim/topology/path_matrix.h"
 #include "sim/topology/topology_file.h"
@@ -17,26 +18,6 @@ namespace wiresim::app {
 namespace po = boost::program_options;
 
 namespace {
-
-// Parses `args` against `options` (+ positionals), printing help when asked. Returns an exit code to stop with,
-// or nullopt to go on.
-std::optional<int> ParseOptions(const Args& args, AppContext& ctx, const std::string& verb, const std::string& usage,
-                                const std::string& example, po::options_description& options,
-                                const po::positional_options_description& positional, po::variables_map& vm) {
-  options.add_options()("help,h", "show this help");
-  try {
-    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
-    if (vm.count("help")) {
-      ctx.out << "usage: wiresim " << verb << " " << usage << "\n\n" << options << "\nexample:\n  " << example << "\n";
-      return kExitOk;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    ctx.err << "wiresim " << verb << ": " << e.what() << " (wiresim " << verb << " --help)\n";
-    return kExitBadInput;
-  }
-  return std::nullopt;
-}
 
 std::string DeviceLabel(const Topology& topo, NodeId id) {
   const Node& n = topo.node(id);
@@ -55,7 +36,8 @@ std::string Summary(const Topology& topo) {
   std::map<std::string, size_t> models;
   for (NodeId i = 0; i < topo.node_count(); ++i) {
     ++kinds[topo.node(i).spec.kind];
-    if (topo.node(i).spec.kind == NodeKind::kGpu) ++models[topo.node(i).spec.model.empty() ? "?" : topo.node(i).spec.model];
+    if (topo.node(i).spec.kind == NodeKind::kGpu)
+      ++models[topo.node(i).spec.model.empty() ? "?" : topo.node(i).spec.model];
   }
   std::ostringstream s;
   s << Plural(topo.hosts().size(), "host") << ", " << Plural(kinds[NodeKind::kGpu], "GPU") << " (";
@@ -131,9 +113,10 @@ void PrintRouteMatrix(std::ostream& out, const Topology& topo, const PathMatrix&
     out << std::setw(8) << DeviceLabel(topo, m.devices[i]);
     for (size_t j = 0; j < gpus; ++j) {
       const PairPath& c = m.at(i, j);
-      std::string cell = i == j ? " X" : !c.reachable ? "-"
-                                       : FormatNumber(c.bandwidth_GBps, c.bandwidth_GBps < 100 ? 1 : 0) + "/" +
-                                             FormatNumber(c.latency.ToMicroseconds(), 2);
+      std::string cell = i == j         ? " X"
+                         : !c.reachable ? "-"
+                                        : FormatNumber(c.bandwidth_GBps, c.bandwidth_GBps < 100 ? 1 : 0) + "/" +
+                                              FormatNumber(c.latency.ToMicroseconds(), 2);
       out << std::setw(13) << cell;
     }
     out << "\n";
@@ -180,8 +163,8 @@ nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
   j["summary"] = Summary(topo);
   auto& hosts = j["hosts"] = nlohmann::ordered_json::array();
   for (const Host& h : topo.hosts()) {
-    nlohmann::ordered_json host{{"name", h.name}, {"gpus", nlohmann::ordered_json::array()},
-                                {"nics", nlohmann::ordered_json::array()}};
+    nlohmann::ordered_json host{
+        {"name", h.name}, {"gpus", nlohmann::ordered_json::array()}, {"nics", nlohmann::ordered_json::array()}};
     for (NodeId g : h.gpus) host["gpus"].push_back(topo.node(g).gpu_index);
     for (NodeId n : h.nics) host["nics"].push_back(topo.node(n).spec.name);
     hosts.push_back(std::move(host));
@@ -189,9 +172,12 @@ nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
   auto& gpus = j["gpus"] = nlohmann::ordered_json::array();
   for (NodeId g : topo.gpus()) {
     const Node& n = topo.node(g);
-    nlohmann::ordered_json gpu{{"index", n.gpu_index},       {"name", n.spec.name},
-                               {"host", n.spec.host},         {"model", n.spec.model},
-                               {"nvlink_domain", n.nvlink_domain}, {"rail", topo.rail(g)}};
+    nlohmann::ordered_json gpu{{"index", n.gpu_index},
+                               {"name", n.spec.name},
+                               {"host", n.spec.host},
+                               {"model", n.spec.model},
+                               {"nvlink_domain", n.nvlink_domain},
+                               {"rail", topo.rail(g)}};
     gpu["nearest_nics"] = nlohmann::ordered_json::array();
     for (NodeId nic : topo.nearest_nics(g)) gpu["nearest_nics"].push_back(topo.node(nic).spec.name);
     gpus.push_back(std::move(gpu));
