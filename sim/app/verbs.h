@@ -13,5 +13,6 @@ using Args = std::vector<std::string>;
 
 int TopoShow(const Args& args, AppContext& ctx);
 int TopoImport(const Args& args, AppContext& ctx);
+int Collective(const Args& args, AppContext& ctx);
 
 }  // namespace wiresim::app
