@@ -93,7 +93,6 @@ Status CollectiveGroup::Analyze(std::vector<int> gpus, const GroupOptions& optio
     const Node& n = topo_.node(nodes_of_rank_[r]);
     std::pair<int, int> key{0, n.host_index};
     if (n.nvlink_domain >= 0 && domain_hosts[n.nvlink_domain].size() > 1) key = {1, n.nvlink_domain};
-    if (n.host_index < 0 && key.first == 0) key = {2, static_cast<int>(r)};
     auto [it, added] = node_index.emplace(key, static_cast<int>(node_ranks_.size()));
     if (added) {
       node_ranks_.emplace_back();
@@ -197,6 +196,13 @@ Route CollectiveGroup::ToNic(int rank, NodeId nic) {
   return ComposeRoutes({router_.Find(g, nic)}, topo_);
 }
 
+Route CollectiveGroup::FromNic(NodeId nic, int rank) {
+  const NodeId g = gpu_node(rank);
+  const NodeId proxy = PxnProxy(rank, nic);
+  if (proxy != kNoNode) return ComposeRoutes({router_.Find(nic, proxy), router_.Find(proxy, g)}, topo_);
+  return ComposeRoutes({router_.Find(nic, g)}, topo_);
+}
+
 void CollectiveGroup::PrefetchEdges(const std::vector<std::tuple<int, int, int>>& edges) {
   std::vector<std::pair<NodeId, NodeId>> pairs;
   for (const auto& [a, b, g] : edges) {
@@ -217,7 +223,13 @@ void CollectiveGroup::PrefetchEdges(const std::vector<std::tuple<int, int, int>>
       pairs.emplace_back(ga, nic_a);
     }
     pairs.emplace_back(nic_a, nic_b);
-    pairs.emplace_back(nic_b, gb);
+    const NodeId proxy_b = PxnProxy(b, nic_b);
+    if (proxy_b != kNoNode) {
+      pairs.emplace_back(nic_b, proxy_b);
+      pairs.emplace_back(proxy_b, gb);
+    } else {
+      pairs.emplace_back(nic_b, gb);
+    }
   }
   std::sort(pairs.begin(), pairs.end());
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
@@ -237,11 +249,11 @@ const Route* CollectiveGroup::EdgeRoute(int a, int b, int g) {
   } else {
     const Route out = ToNic(a, nic_a);
     const Route* across = router_.Find(nic_a, nic_b);
-    const Route* in = router_.Find(nic_b, gb);
-    if (out.hops.empty() || across == nullptr || in == nullptr) {
+    const Route in = FromNic(nic_b, b);
+    if (out.hops.empty() || across == nullptr || in.hops.empty()) {
       route = router_.Find(ga, gb);  // no way through those NICs: whatever path the topology has
     } else {
-      route = Store(ComposeRoutes({&out, across, in}, topo_));
+      route = Store(ComposeRoutes({&out, across, &in}, topo_));
     }
   }
   edge_cache_[key] = route;

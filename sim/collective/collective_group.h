@@ -100,7 +100,9 @@ class CollectiveGroup {
   int RankNearNic(int node, NodeId nic) const;
   // a -> nic on a's host: directly when the NIC is a's own, else over NVLink to the GPU next to it (PXN).
   Route ToNic(int rank, NodeId nic);
-  // The GPU ToNic goes through for (rank, nic), or kNoNode when it goes directly.
+  // nic -> rank on its host, the same way in reverse (the data lands next to the NIC and crosses NVLink).
+  Route FromNic(NodeId nic, int rank);
+  // The GPU ToNic / FromNic go through for (rank, nic), or kNoNode when they go directly.
   NodeId PxnProxy(int rank, NodeId nic) const;
   const Route* Store(Route r);
 
