@@ -1,5 +1,6 @@
 #include "sim/calibration/nccl_tests_log.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <limits>
@@ -89,8 +90,22 @@ std::string VersionFromCode(int64_t code) {
   return std::to_string(code / 1000) + "." + std::to_string(code / 100 % 10) + "." + std::to_string(code % 100);
 }
 
+// The line above the column names: "out-of-place   in-place" (with "(+ per-iteration)" under -I).
+bool IsGroupTitle(const std::vector<std::string>& tok) {
+  bool any = false;
+  for (const std::string& t : tok) {
+    if (t == "out-of-place" || t == "in-place") {
+      any = true;
+    } else if (t != "(+" && t != "per-iteration)") {
+      return false;
+    }
+  }
+  return any;
+}
+
 struct Header {
   bool seen = false;
+  bool only_out_of_place = false;  // the group title names out-of-place alone (wiresim's own tables)
   bool root = true;
   int group_width = 4;  // time algbw busbw #wrong, plus i_min i_max i_p99 i_cv% with -I
 };
@@ -180,6 +195,8 @@ class TextParser {
         if (t == "i_min") header_.group_width = 8;
         if (t == "cputime") log_.cpu_time = true;
       }
+    } else if (IsGroupTitle(tok)) {
+      header_.only_out_of_place = std::find(tok.begin(), tok.end(), "in-place") == tok.end();
     } else if (line.find("Avg bus bandwidth") != std::string::npos) {
       const size_t colon = line.find(':');
       if (colon != std::string::npos) {
@@ -193,6 +210,8 @@ class TextParser {
   Status Row(std::vector<std::string> tok, int line_no) {
     const SourceLocation where{file_.name, line_no, 0};
     while (tok.size() > 4 && IsTimestampToken(tok.back())) tok.pop_back();
+    // Columns some tools append after nccl-tests' own (wiresim's algorithm and protocol): words, never "N/A".
+    while (tok.size() > 8 && IsWord(tok.back()) && tok.back() != "N/A") tok.pop_back();
     NcclTestsRow row;
     row.line = line_no;
     row.size_bytes = *ParseNumber(tok[0]);
@@ -241,8 +260,10 @@ class TextParser {
         if (!v) return InvalidInput(where, "#wrong", "expected a number or N/A, got '" + wrong + "'");
         r.wrong = *v;
       }
-      // With one group only, it is the in-place one (trace replays print a blank out-of-place group).
-      (groups == 2 && g == 0 ? row.out_of_place : row.in_place) = r;
+      // With one group only, it is the in-place one (trace replays print a blank out-of-place group), unless the
+      // table's title names out-of-place alone.
+      const bool oop = groups == 2 ? g == 0 : header_.only_out_of_place;
+      (oop ? row.out_of_place : row.in_place) = r;
       at += static_cast<size_t>(width);
     }
     log_.rows.push_back(std::move(row));

@@ -6,6 +6,7 @@
 //     and the `#wrong` column (`N/A` when checking is off); numbers as getFloatStr prints them (47535, 1652.2,
 //     1.2e+05); the -I per-iteration columns; the -S timestamp; a blank out-of-place group; `cputime` headers;
 //     MPI prefixes such as `[1,0]<stdout>:` or `0: `; NCCL INFO/WARN lines and `NCCL version` lines mixed in;
+//     words appended after the numbers (the algorithm and protocol `wiresim collective` prints);
 //   - the JSON that `-J file.json` writes (nccl-tests 2.17.3 and later).
 //
 //   WIRESIM_ASSIGN_OR_RETURN(NcclTestsLog log, ParseNcclTestsLog(file));

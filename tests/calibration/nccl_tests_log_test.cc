@@ -123,6 +123,21 @@ TEST_CASE("the -J JSON form") {
   CHECK(*log.average_busbw_GBps == Approx(25.83));
 }
 
+TEST_CASE("words appended after the numbers are not part of the row") {
+  // What `wiresim collective` prints: one out-of-place group, then the algorithm and protocol.
+  const SourceFile f{"pred.txt",
+                     "#                                   out-of-place\n"
+                     "#  size count type redop root time algbw busbw #wrong algo proto\n"
+                     "  1048576  262144  float  sum  -1  60.00  17.48  30.58  N/A  Ring  LL\n"};
+  const auto log = ParseNcclTestsLog(f);
+  REQUIRE(log.ok());
+  REQUIRE(log->rows.size() == 1);
+  // The title names out-of-place alone, so the single group is that one.
+  REQUIRE(log->rows[0].out_of_place.has_value());
+  CHECK_FALSE(log->rows[0].in_place.has_value());
+  CHECK(log->rows[0].out_of_place->busbw_GBps == Approx(30.58));
+}
+
 TEST_CASE("bad input names the file, the line and the field") {
   const SourceFile bad{"bad.txt",
                        "#  size count type redop root time algbw busbw #wrong time algbw busbw #wrong\n"
