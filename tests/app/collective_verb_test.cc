@@ -69,7 +69,7 @@ TEST_CASE("GPUs across nodes: host:local lists and --nodes name the same GPUs") 
   CHECK(nlohmann::json::parse(ag.out)["rows"][0]["count"] == 8 * 1024 * 1024 / 4 / 16);
 }
 
-TEST_CASE("--compare reads a log and puts measured next to predicted") {
+TEST_CASE("comparing with a log puts measured next to predicted") {
   const Run r = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", kLog, "--json"});
   INFO(r.err);
   REQUIRE(r.code == 0);
