@@ -20,13 +20,13 @@ constexpr int kSettlePriority = std::numeric_limits<int>::max();
 FlowNetwork::FlowNetwork(Simulator& sim, const Topology& topo) : sim_(sim), topo_(topo) {
   const size_t links = static_cast<size_t>(topo.link_count());
   capacity_.resize(links);
-  for (size_t i = 0; i < links; ++i) capacity_[i] = topo.link(static_cast<LinkId>(i)).capacity_GBps * 1e9;
+  kinds_.resize(links);
+  for (size_t i = 0; i < links; ++i) {
+    capacity_[i] = topo.link(static_cast<LinkId>(i)).capacity_GBps * 1e9;
+    kinds_[i] = topo.link(static_cast<LinkId>(i)).kind;
+  }
   link_flows_.resize(links);
-  link_mark_.assign(links, 0);
-  residual_.assign(links, 0);
-  weight_sum_.assign(links, 0);
-  unfrozen_.assign(links, 0);
-  version_.assign(links, 0);
+  links_.resize(links);
 }
 
 FlowNetwork::~FlowNetwork() = default;
@@ -35,7 +35,7 @@ double FlowNetwork::LinkPayloadRate(LinkId link) const {
   double sum = 0;
   for (const FlowRef& ref : link_flows_[static_cast<size_t>(link)]) {
     const Flow& f = flows_[ref.flow];
-    sum += f.rate * f.hops[ref.hop].share;
+    sum += f.rate * f.shares[ref.hop];
   }
   return sum;
 }
@@ -81,12 +81,13 @@ void FlowNetwork::Transfer(const TransferRequest& request, TransferCallbacks cal
   const uint32_t id = NewFlow();
   Flow& f = flows_[id];
   f.hops.clear();
+  f.shares.clear();
   for (const RouteHop& hop : request.route->hops) {
-    const Link& link = topo_.link(hop.link);
-    const double eff = request.efficiency.of(link.kind);
+    const double eff = request.efficiency.of(kinds_[static_cast<size_t>(hop.link)]);
     WIRESIM_CHECK(eff > 0 && hop.share > 0) << "link efficiency " << eff << ", share " << hop.share;
     auto& on_link = link_flows_[static_cast<size_t>(hop.link)];
-    f.hops.push_back(Hop{hop.link, hop.share / eff, hop.share, static_cast<uint32_t>(on_link.size())});
+    f.hops.push_back(Hop{hop.link, static_cast<uint32_t>(on_link.size()), hop.share / eff});
+    f.shares.push_back(hop.share);
     on_link.push_back(FlowRef{id, static_cast<uint32_t>(f.hops.size() - 1)});
     MarkDirty(hop.link);
   }
@@ -127,20 +128,33 @@ void FlowNetwork::CollectComponent() {
   ++stamp_;
   comp_links_.clear();
   comp_flows_.clear();
-  for (LinkId l : dirty_links_) {
-    if (link_mark_[static_cast<size_t>(l)] == stamp_) continue;
-    link_mark_[static_cast<size_t>(l)] = stamp_;
-    comp_links_.push_back(l);
-  }
+  caps_.clear();
+  // Marking a link also readies it for progressive filling (full capacity, no weight yet), and visiting a flow adds
+  // its weight: one pass over the hops instead of two.
+  const auto mark = [&](LinkId l) -> LinkState& {
+    LinkState& s = links_[static_cast<size_t>(l)];
+    if (s.mark != stamp_) {
+      s.mark = stamp_;
+      comp_links_.push_back(l);
+      s.residual = capacity_[static_cast<size_t>(l)];
+      s.weight_sum = 0;
+      s.unfrozen = 0;
+    }
+    return s;
+  };
+  for (LinkId l : dirty_links_) mark(l);
   for (size_t next = 0; next < comp_links_.size(); ++next) {
     for (const FlowRef& ref : link_flows_[static_cast<size_t>(comp_links_[next])]) {
       if (flow_mark_[ref.flow] == stamp_) continue;
       flow_mark_[ref.flow] = stamp_;
       comp_flows_.push_back(ref.flow);
-      for (const Hop& hop : flows_[ref.flow].hops) {
-        if (link_mark_[static_cast<size_t>(hop.link)] == stamp_) continue;
-        link_mark_[static_cast<size_t>(hop.link)] = stamp_;
-        comp_links_.push_back(hop.link);
+      frozen_[ref.flow] = 0;
+      const Flow& f = flows_[ref.flow];
+      if (std::isfinite(f.cap)) caps_.emplace_back(f.cap, ref.flow);
+      for (const Hop& hop : f.hops) {
+        LinkState& s = mark(hop.link);
+        s.weight_sum += hop.weight;
+        ++s.unfrozen;
       }
     }
   }
@@ -149,32 +163,20 @@ void FlowNetwork::CollectComponent() {
 // Weighted max-min by progressive filling: raise every unfrozen flow's rate together; when a link fills, freeze the
 // flows crossing it at the current level; when the level reaches a flow's cap, freeze that flow. The level only
 // rises, so the next link to fill is always the one with the least residual capacity per unit of unfrozen weight.
+// CollectComponent has set every link's capacity and weight.
 void FlowNetwork::ProgressiveFilling() {
+  // Freezing flows at the current level never lowers another link's level (residual / unfrozen weight), so an
+  // entry in the heap can only understate its link's level: when one surfaces, its level is recomputed and it goes
+  // back in if it has risen. Links are pushed once up front and again only when they surface stale.
   const auto lower = [](const Level& a, const Level& b) {
     if (a.level != b.level) return a.level > b.level;
     return a.link > b.link;  // ties in link order: deterministic
   };
-  for (LinkId l : comp_links_) {
-    const size_t i = static_cast<size_t>(l);
-    residual_[i] = capacity_[i];
-    weight_sum_[i] = 0;
-    unfrozen_[i] = 0;
-  }
-  caps_.clear();
-  for (uint32_t f : comp_flows_) {
-    frozen_[f] = 0;
-    for (const Hop& hop : flows_[f].hops) {
-      weight_sum_[static_cast<size_t>(hop.link)] += hop.weight;
-      ++unfrozen_[static_cast<size_t>(hop.link)];
-    }
-    if (std::isfinite(flows_[f].cap)) caps_.emplace_back(flows_[f].cap, f);
-  }
   std::sort(caps_.begin(), caps_.end());
   heap_.clear();
   for (LinkId l : comp_links_) {
-    const size_t i = static_cast<size_t>(l);
-    if (unfrozen_[i] == 0) continue;
-    heap_.push_back(Level{residual_[i] / weight_sum_[i], l, ++version_[i]});
+    const LinkState& s = links_[static_cast<size_t>(l)];
+    if (s.unfrozen > 0) heap_.push_back(Level{s.residual / s.weight_sum, l, 0});
   }
   std::make_heap(heap_.begin(), heap_.end(), lower);
 
@@ -182,39 +184,48 @@ void FlowNetwork::ProgressiveFilling() {
     frozen_[f] = 1;
     new_rate_[f] = rate;
     for (const Hop& hop : flows_[f].hops) {
-      const size_t i = static_cast<size_t>(hop.link);
-      residual_[i] = std::max(0.0, residual_[i] - rate * hop.weight);
-      weight_sum_[i] -= hop.weight;
-      if (--unfrozen_[i] > 0) {
-        heap_.push_back(Level{residual_[i] / std::max(weight_sum_[i], 1e-300), hop.link, ++version_[i]});
-        std::push_heap(heap_.begin(), heap_.end(), lower);
-      } else {
-        ++version_[i];  // no unfrozen flow left: drop its entries
-      }
+      LinkState& s = links_[static_cast<size_t>(hop.link)];
+      s.residual = std::max(0.0, s.residual - rate * hop.weight);
+      s.weight_sum -= hop.weight;
+      --s.unfrozen;
     }
   };
 
   size_t left = comp_flows_.size();
   size_t next_cap = 0;
   while (left > 0) {
-    while (!heap_.empty() && heap_.front().version != version_[static_cast<size_t>(heap_.front().link)]) {
+    while (next_cap < caps_.size() && frozen_[caps_[next_cap].second]) ++next_cap;
+    const double cap_level = next_cap < caps_.size() ? caps_[next_cap].first : kInf;
+    // The lowest link whose entry is current.
+    double link_level = kInf;
+    LinkId bottleneck = -1;
+    while (!heap_.empty()) {
+      const Level top = heap_.front();
+      const LinkState& s = links_[static_cast<size_t>(top.link)];
       std::pop_heap(heap_.begin(), heap_.end(), lower);
       heap_.pop_back();
+      if (s.unfrozen <= 0) continue;
+      const double level = s.residual / std::max(s.weight_sum, 1e-300);
+      if (level > top.level * (1 + 1e-12) + 1e-300) {
+        heap_.push_back(Level{level, top.link, 0});
+        std::push_heap(heap_.begin(), heap_.end(), lower);
+        continue;
+      }
+      link_level = level;
+      bottleneck = top.link;
+      break;
     }
-    while (next_cap < caps_.size() && frozen_[caps_[next_cap].second]) ++next_cap;
-    const double link_level = heap_.empty() ? kInf : heap_.front().level;
-    const double cap_level = next_cap < caps_.size() ? caps_[next_cap].first : kInf;
     WIRESIM_CHECK(std::isfinite(link_level) || std::isfinite(cap_level)) << "unbounded flow rate";
     if (cap_level <= link_level) {
+      if (bottleneck >= 0) {  // not its turn yet: back in the heap
+        heap_.push_back(Level{link_level, bottleneck, 0});
+        std::push_heap(heap_.begin(), heap_.end(), lower);
+      }
       freeze(caps_[next_cap].second, cap_level);
       --left;
       continue;
     }
-    const LinkId l = heap_.front().link;
-    std::pop_heap(heap_.begin(), heap_.end(), lower);
-    heap_.pop_back();
-    ++version_[static_cast<size_t>(l)];
-    for (const FlowRef& ref : link_flows_[static_cast<size_t>(l)]) {
+    for (const FlowRef& ref : link_flows_[static_cast<size_t>(bottleneck)]) {
       if (frozen_[ref.flow]) continue;
       freeze(ref.flow, link_level);
       --left;

@@ -50,15 +50,15 @@ class FlowNetwork : public Network {
  private:
   struct Hop {
     LinkId link;
+    uint32_t pos;   // index in link_flows_[link]
     double weight;  // link capacity used per unit of the flow's rate: share / efficiency
-    double share;
-    uint32_t pos;  // index in link_flows_[link]
   };
   struct Flow {
     std::vector<Hop> hops;
-    double remaining = 0;  // bytes, as of last_update
-    double rate = 0;       // bytes per second
-    double cap = 0;        // bytes per second, +inf when none
+    std::vector<double> shares;  // per hop, for LinkPayloadRate only
+    double remaining = 0;        // bytes, as of last_update
+    double rate = 0;             // bytes per second
+    double cap = 0;              // bytes per second, +inf when none
     Time last_update;
     Time latency;
     EventId drain_event;
@@ -84,6 +84,7 @@ class FlowNetwork : public Network {
   Simulator& sim_;
   const Topology& topo_;
   std::vector<double> capacity_;  // bytes per second, per directed link
+  std::vector<LinkKind> kinds_;
   std::vector<Flow> flows_;
   std::vector<uint32_t> free_flows_;
   std::vector<std::vector<FlowRef>> link_flows_;
@@ -94,22 +95,24 @@ class FlowNetwork : public Network {
   // Settling.
   bool settle_pending_ = false;
   std::vector<LinkId> dirty_links_;
-  std::vector<uint32_t> link_mark_;
   std::vector<uint32_t> flow_mark_;
   uint32_t stamp_ = 0;
   std::vector<LinkId> comp_links_;
   std::vector<uint32_t> comp_flows_;
-  // Progressive-filling scratch, per link and per flow.
-  std::vector<double> residual_;
-  std::vector<double> weight_sum_;
-  std::vector<int32_t> unfrozen_;
-  std::vector<uint32_t> version_;
+  // Progressive-filling scratch per link, kept together: a freeze touches all of it for every hop.
+  struct LinkState {
+    double residual = 0;    // capacity left, bytes per second
+    double weight_sum = 0;  // weights of the unfrozen flows crossing it
+    int32_t unfrozen = 0;
+    uint32_t mark = 0;  // == stamp_: in the component being settled
+  };
+  std::vector<LinkState> links_;
   std::vector<double> new_rate_;
   std::vector<uint8_t> frozen_;
   struct Level {
-    double level;
+    double level;  // residual / unfrozen weight when pushed: never above the link's current level
     LinkId link;
-    uint32_t version;
+    uint32_t unused;
   };
   std::vector<Level> heap_;
   std::vector<std::pair<double, uint32_t>> caps_;
