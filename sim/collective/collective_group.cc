@@ -121,6 +121,7 @@ Status CollectiveGroup::Analyze(std::vector<int> gpus, const GroupOptions& optio
   }
 
   // Rails: the NICs inter-node traffic leaves through, per node.
+  own_nic_.assign(gpus_.size(), kNoNode);
   if (nodes() > 1) {
     rails_.resize(node_ranks_.size());
     for (size_t k = 0; k < node_ranks_.size(); ++k) {
@@ -137,11 +138,23 @@ Status CollectiveGroup::Analyze(std::vector<int> gpus, const GroupOptions& optio
         }
         continue;
       }
+      // Each GPU's own NIC: the first of its nearest NICs no other GPU of the node has taken (on a DGX A100 two
+      // GPUs share a PCIe switch with two NICs, one each).
       std::set<size_t> local;
       for (int r : node_ranks_[k]) {
         const auto nearest = topo_.nearest_nics(gpu_node(r));
-        if (nearest.empty()) continue;
-        const auto pos = std::find(h.nics.begin(), h.nics.end(), nearest[0]);
+        NodeId own = kNoNode;
+        for (NodeId nic : nearest) {
+          const size_t i = static_cast<size_t>(std::find(h.nics.begin(), h.nics.end(), nic) - h.nics.begin());
+          if (i < h.nics.size() && !local.count(i)) {
+            own = nic;
+            break;
+          }
+        }
+        if (own == kNoNode && !nearest.empty()) own = nearest[0];
+        if (own == kNoNode) continue;
+        own_nic_[static_cast<size_t>(r)] = own;
+        const auto pos = std::find(h.nics.begin(), h.nics.end(), own);
         if (pos != h.nics.end()) local.insert(static_cast<size_t>(pos - h.nics.begin()));
       }
       for (size_t i : local) rails_[k].push_back(h.nics[i]);
@@ -158,6 +171,8 @@ NodeId CollectiveGroup::RailNic(int node, int rail) const {
 
 int CollectiveGroup::RankNearNic(int node, NodeId nic) const {
   if (nic == kNoNode) return -1;
+  for (int r : node_ranks_[static_cast<size_t>(node)])
+    if (own_nic_[static_cast<size_t>(r)] == nic) return r;
   for (int r : node_ranks_[static_cast<size_t>(node)]) {
     const auto nearest = topo_.nearest_nics(gpu_node(r));
     if (std::find(nearest.begin(), nearest.end(), nic) != nearest.end()) return r;

@@ -114,6 +114,7 @@ class CollectiveGroup {
   std::vector<int> node_of_rank_;
   std::vector<int> host_of_node_;
   std::vector<std::vector<NodeId>> rails_;  // per node: NIC nodes in rail order
+  std::vector<NodeId> own_nic_;             // per rank: its NIC (no two ranks of a node share one when avoidable)
   GpuArch arch_;
   bool nvlink_intra_ = true;
   bool nic_close_ = true;
