@@ -435,9 +435,14 @@ int Collective(const Args& args, AppContext& ctx) {
   PrintTable(ctx.out, rows, log.has_value());
   if (log) {
     ctx.out << "# error = predicted busbw / measured busbw - 1\n";
-    ctx.out << "# median |error|, sizes >= 1 MiB: " << std::fixed << std::setprecision(1) << Median(big) * 100
-            << "% over " << big.size() << " rows; below 1 MiB: " << Median(small) * 100 << "% over " << small.size()
-            << " rows\n";
+    const auto median = [](const std::vector<double>& v) {
+      std::ostringstream text;
+      if (v.empty()) return std::string("-");
+      text << std::fixed << std::setprecision(1) << Median(v) * 100 << "%";
+      return text.str();
+    };
+    ctx.out << "# median |error|, sizes >= 1 MiB: " << median(big) << " over " << big.size()
+            << " rows; below 1 MiB: " << median(small) << " over " << small.size() << " rows\n";
   } else {
     double sum = 0;
     for (const Row& r : rows) sum += r.busbw;
