@@ -64,8 +64,8 @@ Result<SourceFile> ReadInput(AppContext& ctx, const std::string& arg, InputKind 
   auto direct = ctx.reader.Read(arg, "");
   if (direct.ok() || direct.status().code() != StatusCode::kNotFound) return direct;
   // A bare name: look among the shipped files of that kind.
-  const char* dir = kind == InputKind::kTopology ? "topologies/"
-                    : kind == InputKind::kModel  ? "workloads/models/"
+  const char* dir = kind == InputKind::kTopology   ? "topologies/"
+                    : kind == InputKind::kModel    ? "workloads/models/"
                     : kind == InputKind::kScenario ? "workloads/scenarios/"
                                                    : nullptr;
   if (dir != nullptr && arg.find('/') == std::string::npos) {
@@ -80,8 +80,8 @@ Result<SourceFile> ReadInput(AppContext& ctx, const std::string& arg, InputKind 
       name = name.substr(0, name.rfind('.'));
       known += (known.empty() ? "" : ", ") + name;
     }
-    return NotFound(arg + ": no such file" + (known.empty() ? "" : ", and no shipped one of that name (shipped: " +
-                                                                       known + ")"));
+    return NotFound(arg + ": no such file" +
+                    (known.empty() ? "" : ", and no shipped one of that name (shipped: " + known + ")"));
   }
   return direct;
 }

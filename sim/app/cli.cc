@@ -9,7 +9,7 @@ namespace wiresim::app {
 namespace {
 
 struct Verb {
-  const char* name;      // "topo show"
+  const char* name;  // "topo show"
   const char* summary;
   int (*run)(const Args&, AppContext&);  // nullptr: not built yet
   const char* arrives_with;              // for verbs not built yet
@@ -19,8 +19,7 @@ struct Verb {
 constexpr Verb kVerbs[] = {
     {"run", "simulate serving a model on a cluster: TTFT, TPOT, throughput, bubbles, exposed collectives", nullptr,
      "the serving simulation"},
-    {"collective", "predict an NCCL collective over a set of GPUs, as an nccl-tests table", nullptr,
-     "the collective models"},
+    {"collective", "predict an NCCL collective over a set of GPUs, as an nccl-tests table", Collective, nullptr},
     {"topo show", "the GPU x GPU matrix of a topology (nvidia-smi vocabulary), with bandwidth and latency", TopoShow,
      nullptr},
     {"topo import", "turn `nvidia-smi topo -m` output or an NCCL topology XML into a topology file", TopoImport,
@@ -33,8 +32,7 @@ constexpr Verb kVerbs[] = {
      nullptr},
     {"calibrate import", "turn nccl-tests logs into a calibration profile", nullptr, "calibration"},
     {"calibrate fit", "fit link and algorithm parameters to a calibration profile", nullptr, "calibration"},
-    {"plan", "rank parallel plans and placements for a model, cluster, traffic and SLO", nullptr,
-     "the plan search"},
+    {"plan", "rank parallel plans and placements for a model, cluster, traffic and SLO", nullptr, "the plan search"},
 };
 
 void PrintUsage(std::ostream& out) {

@@ -1,7 +1,7 @@
 // Entry point of the `wiresim` command: builds the process's context and hands the arguments to cli.cc.
-#include <unistd.h>
-
 #include <iostream>
+
+#include <unistd.h>
 
 #include "sim/app/cli.h"
 

@@ -37,7 +37,8 @@ std::string Summary(const Topology& topo) {
   std::map<std::string, size_t> models;
   for (NodeId i = 0; i < topo.node_count(); ++i) {
     ++kinds[topo.node(i).spec.kind];
-    if (topo.node(i).spec.kind == NodeKind::kGpu) ++models[topo.node(i).spec.model.empty() ? "?" : topo.node(i).spec.model];
+    if (topo.node(i).spec.kind == NodeKind::kGpu)
+      ++models[topo.node(i).spec.model.empty() ? "?" : topo.node(i).spec.model];
   }
   std::ostringstream s;
   s << Plural(topo.hosts().size(), "host") << ", " << Plural(kinds[NodeKind::kGpu], "GPU") << " (";
@@ -173,8 +174,8 @@ nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
   j["summary"] = Summary(topo);
   nlohmann::ordered_json hosts = nlohmann::ordered_json::array();
   for (const Host& h : topo.hosts()) {
-    nlohmann::ordered_json host{{"name", h.name}, {"gpus", nlohmann::ordered_json::array()},
-                                {"nics", nlohmann::ordered_json::array()}};
+    nlohmann::ordered_json host{
+        {"name", h.name}, {"gpus", nlohmann::ordered_json::array()}, {"nics", nlohmann::ordered_json::array()}};
     for (NodeId g : h.gpus) host["gpus"].push_back(topo.node(g).gpu_index);
     for (NodeId n : h.nics) host["nics"].push_back(topo.node(n).spec.name);
     hosts.push_back(std::move(host));
@@ -183,9 +184,12 @@ nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
   nlohmann::ordered_json gpus = nlohmann::ordered_json::array();
   for (NodeId g : topo.gpus()) {
     const Node& n = topo.node(g);
-    nlohmann::ordered_json gpu{{"index", n.gpu_index},       {"name", n.spec.name},
-                               {"host", n.spec.host},         {"model", n.spec.model},
-                               {"nvlink_domain", n.nvlink_domain}, {"rail", topo.rail(g)}};
+    nlohmann::ordered_json gpu{{"index", n.gpu_index},
+                               {"name", n.spec.name},
+                               {"host", n.spec.host},
+                               {"model", n.spec.model},
+                               {"nvlink_domain", n.nvlink_domain},
+                               {"rail", topo.rail(g)}};
     gpu["nearest_nics"] = nlohmann::ordered_json::array();
     for (NodeId nic : topo.nearest_nics(g)) gpu["nearest_nics"].push_back(topo.node(nic).spec.name);
     gpus.push_back(std::move(gpu));

@@ -16,5 +16,6 @@ int TopoImport(const Args& args, AppContext& ctx);
 int ModelShow(const Args& args, AppContext& ctx);
 int ComputeGemm(const Args& args, AppContext& ctx);
 int ComputeGpus(const Args& args, AppContext& ctx);
+int Collective(const Args& args, AppContext& ctx);
 
 }  // namespace wiresim::app

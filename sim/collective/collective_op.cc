@@ -10,10 +10,14 @@ struct OpName {
   std::string_view name;
 };
 constexpr OpName kOps[] = {
-    {CollectiveOp::kAllReduce, "all_reduce"},         {CollectiveOp::kAllGather, "all_gather"},
-    {CollectiveOp::kReduceScatter, "reduce_scatter"}, {CollectiveOp::kBroadcast, "broadcast"},
-    {CollectiveOp::kReduce, "reduce"},                {CollectiveOp::kAllToAll, "alltoall"},
-    {CollectiveOp::kAllToAllV, "alltoallv"},          {CollectiveOp::kSendRecv, "sendrecv"},
+    {CollectiveOp::kAllReduce, "all_reduce"},
+    {CollectiveOp::kAllGather, "all_gather"},
+    {CollectiveOp::kReduceScatter, "reduce_scatter"},
+    {CollectiveOp::kBroadcast, "broadcast"},
+    {CollectiveOp::kReduce, "reduce"},
+    {CollectiveOp::kAllToAll, "alltoall"},
+    {CollectiveOp::kAllToAllV, "alltoallv"},
+    {CollectiveOp::kSendRecv, "sendrecv"},
 };
 
 }  // namespace

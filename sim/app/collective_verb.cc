@@ -1,0 +1,455 @@
+// `wiresim collective`: predicts an NCCL collective over a set of GPUs of a topology and prints it as the table
+// nccl-tests prints (plus the algorithm and protocol chosen per row), as JSON, or side by side with a measured
+// nccl-tests log (--compare).
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/app/cli.h"
+#include "sim/app/gpu_selection.h"
+#include "sim/app/nccl_table.h"
+#include "sim/app/options.h"
+#include "sim/app/verbs.h"
+#include "sim/calibration/nccl_tests_log.h"
+#include "sim/collective/collective_model.h"
+#include "sim/network/analytical_network.h"
+#include "sim/network/flow_network.h"
+#include "sim/topology/topology_file.h"
+
+namespace wiresim::app {
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kVerb = "collective";
+
+struct Row {
+  double size = 0;
+  int64_t count = 0;
+  std::string type;
+  std::string redop;
+  int root = -1;
+  CollectiveChoice choice;
+  int channels = 0;
+  double time_us = 0;
+  double algbw = 0;
+  double busbw = 0;
+  double nccl_model_us = 0;
+  // --compare only.
+  bool measured = false;
+  double measured_time_us = 0;
+  double measured_busbw = 0;
+};
+
+struct Setup {
+  std::unique_ptr<Topology> topo;
+  std::unique_ptr<CollectiveModel> model;
+  std::unique_ptr<PreparedCollective> prepared;
+  CollectiveOp op = CollectiveOp::kAllReduce;
+  std::vector<int> gpus;
+  int root = 0;
+  AlgorithmFilter filter;
+  std::string network = "closed";
+};
+
+bool Reduces(CollectiveOp op) {
+  return op == CollectiveOp::kAllReduce || op == CollectiveOp::kReduceScatter || op == CollectiveOp::kReduce ||
+         op == CollectiveOp::kSendRecv;
+}
+
+bool SizeIsTotal(CollectiveOp op) {
+  return op == CollectiveOp::kAllGather || op == CollectiveOp::kReduceScatter || op == CollectiveOp::kAllToAll ||
+         op == CollectiveOp::kAllToAllV;
+}
+
+// The GPUs a log was measured on, when the command line does not say: as many hosts as the log lists, with as
+// many GPUs each, from the start of the topology.
+Result<std::vector<int>> GpusForLog(const NcclTestsLog& log, const Topology& topo) {
+  if (!log.hosts.empty()) {
+    std::vector<std::pair<std::string, int>> per_host;
+    for (const std::string& h : log.hosts) {
+      if (per_host.empty() || per_host.back().first != h) {
+        bool known = false;
+        for (auto& [name, count] : per_host)
+          if (name == h) {
+            ++count;
+            known = true;
+          }
+        if (!known) per_host.emplace_back(h, 1);
+      } else {
+        ++per_host.back().second;
+      }
+    }
+    if (per_host.size() > topo.hosts().size()) {
+      return InvalidArgument("the log ran on " + std::to_string(per_host.size()) + " hosts but " + topo.name() +
+                             " has " + std::to_string(topo.hosts().size()) + "; give --gpus");
+    }
+    std::vector<int> gpus;
+    for (size_t h = 0; h < per_host.size(); ++h) {
+      const Host& host = topo.hosts()[h];
+      if (per_host[h].second > static_cast<int>(host.gpus.size())) {
+        return InvalidArgument("the log ran " + std::to_string(per_host[h].second) + " ranks on host '" +
+                               per_host[h].first + "' but " + host.name + " has " + std::to_string(host.gpus.size()) +
+                               " GPUs; give --gpus");
+      }
+      for (int i = 0; i < per_host[h].second; ++i)
+        gpus.push_back(topo.node(host.gpus[static_cast<size_t>(i)]).gpu_index);
+    }
+    return gpus;
+  }
+  if (log.ranks) {
+    if (*log.ranks > topo.gpu_count()) return InvalidArgument("the log has more ranks than " + topo.name() + " GPUs");
+    std::vector<int> gpus;
+    for (int i = 0; i < *log.ranks; ++i) gpus.push_back(i);
+    return gpus;
+  }
+  return InvalidArgument("the log does not list its ranks; give --gpus or --nodes");
+}
+
+// Simulates the choice's transfers on a network model and returns the time.
+Result<Time> Simulate(Setup& s, CollectiveChoice choice, double bytes) {
+  WIRESIM_ASSIGN_OR_RETURN(CollectiveSchedule schedule, s.prepared->Expand(choice, bytes));
+  Simulator sim;
+  std::unique_ptr<Network> net;
+  if (s.network == "flow") {
+    net = std::make_unique<FlowNetwork>(sim, *s.topo);
+  } else {
+    net = std::make_unique<AnalyticalNetwork>(sim, *s.topo);
+  }
+  Time done;
+  ScheduleRun run(sim, *net, schedule, [&] { done = sim.Now(); });
+  run.Start();
+  sim.Run();
+  return done;
+}
+
+Result<Row> Predict(Setup& s, double size, DataType dtype) {
+  const int n = static_cast<int>(s.gpus.size());
+  const double type_bytes = BytesPerElement(dtype);
+  Row row;
+  const double per = SizeIsTotal(s.op) ? type_bytes * n : type_bytes;
+  row.count = static_cast<int64_t>(std::floor(size / per));
+  row.size = static_cast<double>(row.count) * per;
+  row.type = std::string(ToString(dtype));
+  row.redop = Reduces(s.op) ? "sum" : "none";
+  row.root = (s.op == CollectiveOp::kBroadcast || s.op == CollectiveOp::kReduce) ? s.root : -1;
+  WIRESIM_ASSIGN_OR_RETURN(Prediction p, s.prepared->Predict(row.size, s.filter));
+  row.choice = p.choice;
+  row.channels = p.channels;
+  row.nccl_model_us = p.nccl_model_us;
+  Time t = p.time;
+  if (s.network != "closed") {
+    WIRESIM_ASSIGN_OR_RETURN(t, Simulate(s, p.choice, row.size));
+  }
+  row.time_us = t.ToMicroseconds();
+  row.algbw = row.time_us > 0 ? row.size / (row.time_us * 1e3) : 0;
+  row.busbw = row.algbw * BusBandwidthFactor(s.op, n);
+  return row;
+}
+
+std::string Describe(const Setup& s, DataType dtype) {
+  const CollectiveGroup& g = s.prepared->group();
+  std::ostringstream out;
+  out << "# wiresim collective: " << ToString(s.op) << " on " << s.topo->name() << ", " << g.ranks() << " GPUs on "
+      << g.nodes() << " node" << (g.nodes() == 1 ? "" : "s") << " (" << g.max_ranks_per_node() << " per node), "
+      << s.topo->node(g.gpu_node(0)).spec.model << ", " << ToString(dtype) << "\n";
+  out << "# GPUs:";
+  for (int gpu : s.gpus) out << " " << gpu;
+  out << "\n# model: " << (s.network == "closed" ? "closed form" : s.network + " network, transfer by transfer")
+      << "; launch overhead " << s.model->params().launch_overhead.ToMicroseconds() << " us; channels: ring "
+      << s.prepared->channels(Algorithm::kRing) << ", NVLS " << s.prepared->channels(Algorithm::kNvls)
+      << (g.nvls_capable() ? "" : " (no NVLS here)") << "\n";
+  return out.str();
+}
+
+void PrintTable(std::ostream& out, const std::vector<Row>& rows, bool compare) {
+  out << "#\n";
+  if (compare) {
+    out << "# " << Right("", 10) << "  " << Right("", 12) << "  " << Right("", 8) << "  " << Right("", 6) << "  "
+        << Right("", 6) << "         measured          predicted\n";
+    out << "# " << Right("size", 10) << "  " << Right("count", 12) << "  " << Right("type", 8) << "  "
+        << Right("redop", 6) << "  " << Right("root", 6) << "  " << Right("time", 7) << "  " << Right("busbw", 6)
+        << "  " << Right("time", 7) << "  " << Right("busbw", 6) << "  " << Right("error", 7) << "  algo      proto\n";
+    out << "# " << Right("(B)", 10) << "  " << Right("(elements)", 12) << "  " << Right("", 8) << "  " << Right("", 6)
+        << "  " << Right("", 6) << "  " << Right("(us)", 7) << "  " << Right("(GB/s)", 6) << "  " << Right("(us)", 7)
+        << "  " << Right("(GB/s)", 6) << "  " << Right("(%)", 7) << "\n";
+  } else {
+    out << "# " << Right("", 10) << "  " << Right("", 12) << "  " << Right("", 8) << "  " << Right("", 6) << "  "
+        << Right("", 6) << "           out-of-place\n";
+    out << "# " << Right("size", 10) << "  " << Right("count", 12) << "  " << Right("type", 8) << "  "
+        << Right("redop", 6) << "  " << Right("root", 6) << "  " << Right("time", 7) << "  " << Right("algbw", 6)
+        << "  " << Right("busbw", 6) << "  " << Right("#wrong", 6) << "  algo      proto\n";
+    out << "# " << Right("(B)", 10) << "  " << Right("(elements)", 12) << "  " << Right("", 8) << "  " << Right("", 6)
+        << "  " << Right("", 6) << "  " << Right("(us)", 7) << "  " << Right("(GB/s)", 6) << "  " << Right("(GB/s)", 6)
+        << "\n";
+  }
+  for (const Row& r : rows) {
+    std::ostringstream size, count;
+    size << std::fixed << std::setprecision(0) << r.size;
+    count << r.count;
+    out << Right(size.str(), 12) << "  " << Right(count.str(), 12) << "  " << Right(r.type, 8) << "  "
+        << Right(r.redop, 6) << "  " << Right(std::to_string(r.root), 6);
+    if (compare) {
+      const double err = r.measured_busbw > 0 ? (r.busbw / r.measured_busbw - 1) * 100 : 0;
+      out << "  " << NcclNumber(r.measured_time_us, 7) << "  " << NcclNumber(r.measured_busbw, 6) << "  "
+          << NcclNumber(r.time_us, 7) << "  " << NcclNumber(r.busbw, 6) << "  "
+          << (r.measured_busbw > 0 ? NcclNumber(err, 7) : Right("-", 7));
+    } else {
+      out << "  " << NcclNumber(r.time_us, 7) << "  " << NcclNumber(r.algbw, 6) << "  " << NcclNumber(r.busbw, 6)
+          << "  " << Right("N/A", 6);
+    }
+    std::string algo(ToString(r.choice.algorithm));
+    out << "  " << algo << std::string(algo.size() < 8 ? 8 - algo.size() : 1, ' ') << "  "
+        << ToString(r.choice.protocol) << "\n";
+  }
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+nlohmann::ordered_json RowJson(const Row& r, bool compare) {
+  nlohmann::ordered_json j{{"size", r.size},
+                           {"count", r.count},
+                           {"type", r.type},
+                           {"redop", r.redop},
+                           {"root", r.root},
+                           {"time_us", r.time_us},
+                           {"algbw_GBps", r.algbw},
+                           {"busbw_GBps", r.busbw},
+                           {"algorithm", std::string(ToString(r.choice.algorithm))},
+                           {"protocol", std::string(ToString(r.choice.protocol))},
+                           {"channels", r.channels},
+                           {"nccl_model_us", r.nccl_model_us}};
+  if (compare) {
+    j["measured_time_us"] = r.measured_time_us;
+    j["measured_busbw_GBps"] = r.measured_busbw;
+    j["error"] = r.measured_busbw > 0 ? r.busbw / r.measured_busbw - 1 : 0.0;
+  }
+  return j;
+}
+
+}  // namespace
+
+int Collective(const Args& args, AppContext& ctx) {
+  po::options_description options("options");
+  std::string topology_arg, op_arg, gpus_arg, dtype_arg, algo_arg, proto_arg, compare_arg, network_arg, nics_arg;
+  std::string min_arg, max_arg, step_arg;
+  int nodes = 0, factor = 2, root = 0;
+  double launch_us = -1;
+  options.add_options()("topology,t", po::value(&topology_arg)->default_value("dgx-h100"),
+                        "topology file, or the name of a shipped one")(
+      "op", po::value(&op_arg)->default_value("all_reduce"),
+      "all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall, sendrecv (nccl-tests names)")(
+      "gpus,g", po::value(&gpus_arg), "GPUs: 0-7, 0,2,4, or node0:0-7,node1:0-7 (default: the first host's)")(
+      "nodes", po::value(&nodes), "every GPU of the first N hosts")(
+      "minbytes,b", po::value(&min_arg)->default_value("8"), "smallest size (K, M, G: powers of 1024)")(
+      "maxbytes,e", po::value(&max_arg)->default_value("8G"), "largest size")(
+      "stepfactor,f", po::value(&factor)->default_value(2), "multiply the size by this between rows")(
+      "stepbytes,i", po::value(&step_arg), "add this many bytes between rows instead")(
+      "dtype,d", po::value(&dtype_arg)->default_value("float"), "element type: float, half, bfloat16, ...")(
+      "root,r", po::value(&root)->default_value(0), "root rank of broadcast and reduce")(
+      "algo", po::value(&algo_arg), "allowed algorithms, as NCCL_ALGO: ring,tree,nvls,nvlstree,pat or ^nvls")(
+      "proto", po::value(&proto_arg), "allowed protocols, as NCCL_PROTO: ll,ll128,simple or ^ll")(
+      "launch-us", po::value(&launch_us), "launch overhead per call in microseconds (default 5)")(
+      "nics", po::value(&nics_arg), "local NIC indices inter-node traffic may use, as NCCL_IB_HCA: 0,1")(
+      "network", po::value(&network_arg)->default_value("closed"),
+      "closed (closed form), analytical or flow (the collective's transfers simulated on that network)")(
+      "compare", po::value(&compare_arg), "an nccl-tests log (text or -J JSON): measured vs predicted per size")(
+      "json", "print JSON");
+  po::positional_options_description positional;
+  po::variables_map vm;
+  if (auto code =
+          ParseOptions(args, ctx, kVerb, "[--topology T] [--op OP] [--gpus LIST | --nodes N] [-b MIN -e MAX -f F]",
+                       "wiresim collective --topology dgx-h100-2node --op all_reduce --nodes 2 -b 1M -e 8G", options,
+                       positional, vm)) {
+    return *code;
+  }
+  const auto fail = [&](const Status& st) { return ReportError(ctx, kVerb, st); };
+
+  Setup s;
+  if (network_arg != "closed" && network_arg != "analytical" && network_arg != "flow") {
+    return fail(InvalidArgument("--network: expected closed, analytical or flow, got '" + network_arg + "'"));
+  }
+  s.network = network_arg;
+  auto file = ReadInput(ctx, topology_arg, InputKind::kTopology);
+  if (!file.ok()) return fail(file.status());
+  auto topo = LoadTopology(*file, ctx.reader);
+  if (!topo.ok()) return fail(topo.status());
+  s.topo = std::make_unique<Topology>(std::move(topo).value());
+
+  std::optional<NcclTestsLog> log;
+  if (vm.count("compare")) {
+    auto log_file = ReadInput(ctx, compare_arg, InputKind::kOther);
+    if (!log_file.ok()) return fail(log_file.status());
+    auto parsed = ParseNcclTestsLog(*log_file);
+    if (!parsed.ok()) return fail(parsed.status());
+    log = std::move(parsed).value();
+  }
+
+  std::string op_name = op_arg;
+  if (log && vm["op"].defaulted()) {
+    if (log->op.empty()) return fail(InvalidArgument(compare_arg + ": the log does not name its test; give --op"));
+    op_name = log->op;
+  }
+  const auto op = ParseCollectiveOp(op_name);
+  if (!op || *op == CollectiveOp::kAllToAllV) {
+    return fail(InvalidArgument("--op: unknown or unsupported operation '" + op_name +
+                                "' (all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall, sendrecv)"));
+  }
+  s.op = *op;
+  s.root = root;
+
+  Result<std::vector<int>> gpus = std::vector<int>{};
+  if (vm.count("gpus") && vm.count("nodes")) return fail(InvalidArgument("give --gpus or --nodes, not both"));
+  if (vm.count("gpus")) {
+    gpus = ParseGpuSelection(gpus_arg, *s.topo);
+  } else if (vm.count("nodes")) {
+    gpus = FirstNodes(nodes, *s.topo);
+  } else if (log) {
+    gpus = GpusForLog(*log, *s.topo);
+  } else {
+    gpus = FirstNodes(1, *s.topo);
+    if (!gpus.ok() && s.topo->hosts().empty()) {
+      std::vector<int> all;
+      for (int i = 0; i < s.topo->gpu_count(); ++i) all.push_back(i);
+      gpus = all;
+    }
+  }
+  if (!gpus.ok()) return fail(gpus.status());
+  s.gpus = *gpus;
+  if (log && log->ranks && *log->ranks != static_cast<int>(s.gpus.size())) {
+    return fail(InvalidArgument(compare_arg + " was measured on " + std::to_string(*log->ranks) +
+                                " ranks but the selection has " + std::to_string(s.gpus.size()) + " GPUs"));
+  }
+
+  if (vm.count("algo")) {
+    if (auto err = ParseAlgorithmList(algo_arg, &s.filter)) return fail(InvalidArgument("--algo: " + *err));
+  }
+  if (vm.count("proto")) {
+    if (auto err = ParseProtocolList(proto_arg, &s.filter)) return fail(InvalidArgument("--proto: " + *err));
+  }
+  GroupOptions group_options;
+  if (vm.count("nics")) {
+    auto nics = ParseIntList(nics_arg, "--nics");
+    if (!nics.ok()) return fail(nics.status());
+    group_options.nics = *nics;
+  }
+  CollectiveParams params = CollectiveParams::Defaults();
+  if (vm.count("launch-us")) {
+    if (!(launch_us >= 0) || launch_us > 1e6) return fail(InvalidArgument("--launch-us must be in [0, 1e6]"));
+    params.launch_overhead = Time::FromMicroseconds(launch_us);
+  }
+  s.model = std::make_unique<CollectiveModel>(*s.topo, params);
+  CollectiveCall call;
+  call.op = s.op;
+  call.gpus = s.gpus;
+  call.root = s.root;
+  auto prepared = s.model->Prepare(call, group_options);
+  if (!prepared.ok()) return fail(prepared.status());
+  s.prepared = std::move(prepared).value();
+
+  const auto dtype = ParseDataType(dtype_arg);
+  if (!dtype) return fail(InvalidArgument("--dtype: unknown type '" + dtype_arg + "'"));
+
+  std::vector<Row> rows;
+  if (log) {
+    for (const NcclTestsRow& m : log->rows) {
+      const auto type = ParseDataType(m.type);
+      if (!type) {
+        return fail(InvalidInput({log->source, m.line, 0}, "type", "unknown type '" + m.type + "'"));
+      }
+      auto row = Predict(s, m.size_bytes, *type);
+      if (!row.ok()) return fail(row.status());
+      const std::optional<NcclTestsResult>& r = m.out_of_place ? m.out_of_place : m.in_place;
+      if (r) {
+        row->measured = true;
+        row->measured_time_us = r->time_us;
+        row->measured_busbw = r->busbw_GBps;
+        // Rows printed as 0.00 GB/s: use the time instead, which keeps its precision.
+        if (r->time_us > 0) {
+          row->measured_busbw =
+              row->size / (r->time_us * 1e3) * BusBandwidthFactor(s.op, static_cast<int>(s.gpus.size()));
+        }
+      }
+      rows.push_back(*row);
+    }
+  } else {
+    auto min_bytes = ParseByteSize(min_arg);
+    auto max_bytes = ParseByteSize(max_arg);
+    if (!min_bytes.ok()) return fail(InvalidArgument("-b: " + min_bytes.status().message()));
+    if (!max_bytes.ok()) return fail(InvalidArgument("-e: " + max_bytes.status().message()));
+    double step = 0;
+    if (vm.count("stepbytes")) {
+      auto st = ParseByteSize(step_arg);
+      if (!st.ok() || *st <= 0) return fail(InvalidArgument("-i: expected a positive size"));
+      step = *st;
+    } else if (factor < 2) {
+      return fail(InvalidArgument("-f must be at least 2"));
+    }
+    if (*max_bytes < *min_bytes) return fail(InvalidArgument("-e is smaller than -b"));
+    for (double size = *min_bytes; size <= *max_bytes; size = step > 0 ? size + step : size * factor) {
+      auto row = Predict(s, size, *dtype);
+      if (!row.ok()) return fail(row.status());
+      if (row->count > 0) rows.push_back(*row);
+      if (size == 0) break;
+      if (rows.size() > 100000) return fail(InvalidArgument("more than 100000 sizes; use a larger -f or -i"));
+    }
+  }
+
+  std::vector<double> big, small;
+  for (const Row& r : rows) {
+    if (!r.measured || r.measured_busbw <= 0) continue;
+    (r.size >= 1048576 ? big : small).push_back(std::fabs(r.busbw / r.measured_busbw - 1));
+  }
+  if (vm.count("json")) {
+    nlohmann::ordered_json j;
+    j["topology"] = s.topo->name();
+    j["op"] = std::string(ToString(s.op));
+    j["gpus"] = s.gpus;
+    j["ranks"] = s.gpus.size();
+    j["nodes"] = s.prepared->group().nodes();
+    j["model"] = s.network;
+    j["launch_overhead_us"] = params.launch_overhead.ToMicroseconds();
+    auto& out_rows = j["rows"] = nlohmann::ordered_json::array();
+    for (const Row& r : rows) out_rows.push_back(RowJson(r, log.has_value()));
+    if (log) {
+      j["log"] = log->source;
+      j["median_abs_error_1MiB_and_up"] = Median(big);
+      j["median_abs_error_below_1MiB"] = Median(small);
+    }
+    ctx.out << j.dump(1) << "\n";
+    return kExitOk;
+  }
+  ctx.out << Describe(s, *dtype);
+  if (log) ctx.out << "# measured: " << log->source << " (" << log->rows.size() << " rows)\n";
+  PrintTable(ctx.out, rows, log.has_value());
+  if (log) {
+    ctx.out << "# error = predicted busbw / measured busbw - 1\n";
+    const auto median = [](const std::vector<double>& v) {
+      std::ostringstream text;
+      if (v.empty()) return std::string("-");
+      text << std::fixed << std::setprecision(1) << Median(v) * 100 << "%";
+      return text.str();
+    };
+    ctx.out << "# median |error|, sizes >= 1 MiB: " << median(big) << " over " << big.size()
+            << " rows; below 1 MiB: " << median(small) << " over " << small.size() << " rows\n";
+  } else {
+    double sum = 0;
+    for (const Row& r : rows) sum += r.busbw;
+    ctx.out << "# Avg bus bandwidth    : " << std::fixed << std::setprecision(3)
+            << (rows.empty() ? 0.0 : sum / static_cast<double>(rows.size())) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace wiresim::app

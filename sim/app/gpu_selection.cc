@@ -1,0 +1,132 @@
+#include "sim/app/gpu_selection.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <set>
+
+namespace wiresim::app {
+namespace {
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t at = s.find(sep, start);
+    out.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
+    if (at == std::string::npos) break;
+    start = at + 1;
+  }
+  return out;
+}
+
+bool ParseNonNegative(const std::string& s, int* out) {
+  if (s.empty() || s.size() > 9) return false;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  *out = std::atoi(s.c_str());
+  return true;
+}
+
+// "3" or "0-7" -> [first, last].
+bool ParseRange(const std::string& s, int* first, int* last) {
+  const size_t dash = s.find('-');
+  if (dash == std::string::npos) {
+    if (!ParseNonNegative(s, first)) return false;
+    *last = *first;
+    return true;
+  }
+  return ParseNonNegative(s.substr(0, dash), first) && ParseNonNegative(s.substr(dash + 1), last) && *first <= *last;
+}
+
+}  // namespace
+
+Result<std::vector<int>> ParseGpuSelection(const std::string& text, const Topology& topo) {
+  std::vector<int> gpus;
+  std::set<int> seen;
+  const Host* host = nullptr;
+  for (std::string item : Split(text, ',')) {
+    std::erase_if(item, [](unsigned char c) { return std::isspace(c); });
+    if (item.empty()) return InvalidArgument("--gpus '" + text + "': empty item");
+    const size_t colon = item.find(':');
+    if (colon != std::string::npos) {
+      const std::string name = item.substr(0, colon);
+      host = nullptr;
+      for (const Host& h : topo.hosts())
+        if (h.name == name) host = &h;
+      if (host == nullptr) {
+        std::string names;
+        for (const Host& h : topo.hosts()) names += (names.empty() ? "" : ", ") + h.name;
+        if (topo.hosts().size() > 8) names = topo.hosts().front().name + " ... " + topo.hosts().back().name;
+        return InvalidArgument("--gpus: no host '" + name + "' in " + topo.name() + " (hosts: " + names + ")");
+      }
+      item = item.substr(colon + 1);
+    }
+    int first = 0, last = 0;
+    if (!ParseRange(item, &first, &last)) {
+      return InvalidArgument("--gpus: '" + item + "' is not an index or a range like 0-7");
+    }
+    for (int i = first; i <= last; ++i) {
+      int global = i;
+      if (host != nullptr) {
+        if (i >= static_cast<int>(host->gpus.size())) {
+          return InvalidArgument("--gpus: host '" + host->name + "' has GPUs 0-" +
+                                 std::to_string(host->gpus.size() - 1) + ", not " + std::to_string(i));
+        }
+        global = topo.node(host->gpus[static_cast<size_t>(i)]).gpu_index;
+      } else if (i >= topo.gpu_count()) {
+        return InvalidArgument("--gpus: " + topo.name() + " has GPUs 0-" + std::to_string(topo.gpu_count() - 1) +
+                               ", not " + std::to_string(i));
+      }
+      if (!seen.insert(global).second) return InvalidArgument("--gpus: GPU " + std::to_string(global) + " twice");
+      gpus.push_back(global);
+    }
+  }
+  return gpus;
+}
+
+Result<std::vector<int>> FirstNodes(int nodes, const Topology& topo) {
+  if (nodes < 1) return InvalidArgument("--nodes must be at least 1");
+  if (nodes > static_cast<int>(topo.hosts().size())) {
+    return InvalidArgument("--nodes " + std::to_string(nodes) + ": " + topo.name() + " has " +
+                           std::to_string(topo.hosts().size()) + " hosts");
+  }
+  std::vector<int> gpus;
+  for (int h = 0; h < nodes; ++h)
+    for (NodeId g : topo.hosts()[static_cast<size_t>(h)].gpus) gpus.push_back(topo.node(g).gpu_index);
+  if (gpus.empty()) return InvalidArgument("--nodes: those hosts have no GPUs");
+  return gpus;
+}
+
+Result<double> ParseByteSize(const std::string& text) {
+  if (text.empty()) return InvalidArgument("empty size");
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  std::string suffix(end);
+  double scale = 1;
+  if (suffix == "K" || suffix == "k")
+    scale = 1024.0;
+  else if (suffix == "M" || suffix == "m")
+    scale = 1024.0 * 1024;
+  else if (suffix == "G" || suffix == "g")
+    scale = 1024.0 * 1024 * 1024;
+  else if (suffix == "T" || suffix == "t")
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  else if (!suffix.empty())
+    return InvalidArgument("'" + text + "' is not a size (a number with K, M, G or T)");
+  v *= scale;
+  if (!std::isfinite(v) || v < 0) return InvalidArgument("'" + text + "' is not a size");
+  return std::floor(v);
+}
+
+Result<std::vector<int>> ParseIntList(const std::string& text, const std::string& what) {
+  std::vector<int> out;
+  for (const std::string& item : Split(text, ',')) {
+    int first = 0, last = 0;
+    if (!ParseRange(item, &first, &last)) return InvalidArgument(what + ": '" + item + "' is not an index or range");
+    for (int i = first; i <= last; ++i) out.push_back(i);
+  }
+  return out;
+}
+
+}  // namespace wiresim::app

@@ -1,0 +1,22 @@
+#include "sim/app/nccl_table.h"
+
+#include <cstdio>
+
+namespace wiresim::app {
+
+std::string NcclNumber(double value, int width) {
+  char buf[64];
+  for (int decimals = 2; decimals >= 0; --decimals) {
+    const int len = std::snprintf(buf, sizeof(buf), "%*.*f", width, decimals, value);
+    if (len <= width) return buf;
+  }
+  std::snprintf(buf, sizeof(buf), "%*.*e", width, width >= 7 ? 1 : 0, value);
+  return buf;
+}
+
+std::string Right(const std::string& text, int width) {
+  if (static_cast<int>(text.size()) >= width) return text;
+  return std::string(static_cast<size_t>(width) - text.size(), ' ') + text;
+}
+
+}  // namespace wiresim::app

@@ -1,0 +1,387 @@
+#include "sim/calibration/nccl_tests_log.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace wiresim {
+namespace {
+
+std::vector<std::string> SplitWhitespace(std::string_view line) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    size_t j = i;
+    while (j < line.size() && !std::isspace(static_cast<unsigned char>(line[j]))) ++j;
+    if (j > i) out.emplace_back(line.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool IsInteger(std::string_view s) {
+  if (!s.empty() && s[0] == '-') s.remove_prefix(1);
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+std::optional<double> ParseNumber(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size()) return std::nullopt;
+  return v;
+}
+
+bool IsWord(const std::string& s) { return !s.empty() && !ParseNumber(s).has_value(); }
+
+// "2025-10-01" and "12:34:56": the timestamp -S appends.
+bool IsTimestampToken(const std::string& s) {
+  if (s.size() == 10 && s[4] == '-' && s[7] == '-') return true;
+  if (s.size() == 8 && s[2] == ':' && s[5] == ':') return true;
+  return false;
+}
+
+// Removes what launchers put before a process's output: "[1,0]<stdout>:" (Open MPI --tag-output) and "0: " (srun
+// --label).
+std::string_view StripLauncherPrefix(std::string_view line) {
+  size_t start = 0;
+  while (start < line.size() && std::isspace(static_cast<unsigned char>(line[start]))) ++start;
+  std::string_view rest = line.substr(start);
+  if (!rest.empty() && rest[0] == '[') {
+    const size_t close = rest.find("]<std");
+    if (close != std::string_view::npos) {
+      const size_t colon = rest.find(':', close);
+      if (colon != std::string_view::npos) return rest.substr(colon + 1);
+    }
+  }
+  size_t digits = 0;
+  while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+  if (digits > 0 && digits < rest.size() && rest[digits] == ':' && digits + 1 < rest.size() &&
+      rest[digits + 1] == ' ') {
+    return rest.substr(digits + 2);
+  }
+  return line;
+}
+
+// "all_reduce_perf" (possibly a path, possibly "all_reduce_perf_mpi") -> "all_reduce"; empty if not a test binary.
+std::string OpFromBinary(std::string_view token) {
+  const size_t slash = token.rfind('/');
+  if (slash != std::string_view::npos) token.remove_prefix(slash + 1);
+  const size_t perf = token.find("_perf");
+  if (perf == std::string_view::npos || perf == 0) return "";
+  return std::string(token.substr(0, perf));
+}
+
+// 22907 -> "2.29.7" (NCCL_VERSION_CODE since 2.9: major*10000 + minor*100 + patch).
+std::string VersionFromCode(int64_t code) {
+  if (code <= 0) return "";
+  if (code >= 10000)
+    return std::to_string(code / 10000) + "." + std::to_string(code / 100 % 100) + "." + std::to_string(code % 100);
+  return std::to_string(code / 1000) + "." + std::to_string(code / 100 % 10) + "." + std::to_string(code % 100);
+}
+
+// The line above the column names: "out-of-place   in-place" (with "(+ per-iteration)" under -I).
+bool IsGroupTitle(const std::vector<std::string>& tok) {
+  bool any = false;
+  for (const std::string& t : tok) {
+    if (t == "out-of-place" || t == "in-place") {
+      any = true;
+    } else if (t != "(+" && t != "per-iteration)") {
+      return false;
+    }
+  }
+  return any;
+}
+
+struct Header {
+  bool seen = false;
+  bool only_out_of_place = false;  // the group title names out-of-place alone (wiresim's own tables)
+  bool root = true;
+  int group_width = 4;  // time algbw busbw #wrong, plus i_min i_max i_p99 i_cv% with -I
+};
+
+class TextParser {
+ public:
+  explicit TextParser(const SourceFile& file) : file_(file) { log_.source = file.name; }
+
+  Result<NcclTestsLog> Parse() {
+    std::istringstream in(file_.text);
+    std::string raw;
+    int line_no = 0;
+    while (std::getline(in, raw)) {
+      ++line_no;
+      if (!raw.empty() && raw.back() == '\r') raw.pop_back();
+      WIRESIM_RETURN_IF_ERROR(Line(std::string(StripLauncherPrefix(raw)), line_no));
+    }
+    if (!ranks_.empty()) log_.ranks = static_cast<int>(ranks_.size());
+    if (log_.rows.empty()) {
+      return InvalidInput({file_.name, 0, 0}, "",
+                          "no nccl-tests result rows (expected lines like '  8  2  float  sum  -1  135.8  0.00  0.00  "
+                          "0 ...' or -J JSON)");
+    }
+    return std::move(log_);
+  }
+
+ private:
+  Status Line(const std::string& line, int line_no) {
+    std::vector<std::string> tok = SplitWhitespace(line);
+    if (tok.empty()) return Status::Ok();
+    if (tok[0][0] == '#') return Comment(line, tok);
+    if (line.find("NCCL INFO") != std::string::npos || line.find("NCCL WARN") != std::string::npos) {
+      return Status::Ok();
+    }
+    if (tok.size() >= 3 && tok[0] == "NCCL" && tok[1] == "version") {
+      log_.nccl_version = tok[2].substr(0, tok[2].find('+'));
+      return Status::Ok();
+    }
+    if (log_.op.empty()) {
+      for (const std::string& t : tok) {
+        const std::string op = OpFromBinary(t);
+        if (!op.empty()) {
+          log_.op = op;
+          break;
+        }
+      }
+    }
+    if (tok.size() >= 8 && IsInteger(tok[0]) && IsInteger(tok[1]) && IsWord(tok[2]) && IsWord(tok[3])) {
+      return Row(tok, line_no);
+    }
+    return Status::Ok();
+  }
+
+  Status Comment(const std::string& line, std::vector<std::string> tok) {
+    if (tok[0] == "#") {
+      tok.erase(tok.begin());
+    } else {
+      tok[0] = tok[0].substr(1);  // "#size"
+    }
+    if (tok.empty()) return Status::Ok();
+    if (line.find("Collective test starting:") != std::string::npos && tok.size() >= 4) {
+      log_.op = OpFromBinary(tok.back());
+      if (log_.op.empty()) log_.op = tok.back();
+    } else if (tok.size() >= 3 && tok[0] == "nccl-tests" && tok[1] == "version") {
+      log_.tests_version = tok[2];
+    } else if (tok[0] == "Rank" && tok.size() >= 2 && IsInteger(tok[1])) {
+      const int rank = std::atoi(tok[1].c_str());
+      if (ranks_.insert(rank).second) {
+        std::string host, device;
+        for (size_t i = 0; i + 1 < tok.size(); ++i)
+          if (tok[i] == "on") host = tok[i + 1];
+        const size_t bracket = line.find(']');
+        if (bracket != std::string::npos) {
+          device = line.substr(bracket + 1);
+          const size_t b = device.find_first_not_of(' ');
+          device = b == std::string::npos ? "" : device.substr(b);
+        }
+        log_.hosts.push_back(host);
+        log_.devices.push_back(device);
+      }
+    } else if (tok[0] == "size" && tok.size() >= 3 && tok[1] == "count") {
+      header_.seen = true;
+      header_.root = false;
+      header_.group_width = 4;
+      for (const std::string& t : tok) {
+        if (t == "root") header_.root = true;
+        if (t == "i_min") header_.group_width = 8;
+        if (t == "cputime") log_.cpu_time = true;
+      }
+    } else if (IsGroupTitle(tok)) {
+      header_.only_out_of_place = std::find(tok.begin(), tok.end(), "in-place") == tok.end();
+    } else if (line.find("Avg bus bandwidth") != std::string::npos) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        const auto rest = SplitWhitespace(line.substr(colon + 1));
+        if (!rest.empty()) log_.average_busbw_GBps = ParseNumber(rest[0]);
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Row(std::vector<std::string> tok, int line_no) {
+    const SourceLocation where{file_.name, line_no, 0};
+    while (tok.size() > 4 && IsTimestampToken(tok.back())) tok.pop_back();
+    // Columns some tools append after nccl-tests' own (wiresim's algorithm and protocol): words, never "N/A".
+    while (tok.size() > 8 && IsWord(tok.back()) && tok.back() != "N/A") tok.pop_back();
+    NcclTestsRow row;
+    row.line = line_no;
+    row.size_bytes = *ParseNumber(tok[0]);
+    row.count = std::strtoll(tok[1].c_str(), nullptr, 10);
+    row.type = tok[2];
+    row.redop = tok[3];
+    size_t rest = tok.size() - 4;
+    bool root = false;
+    int width = header_.group_width;
+    if (header_.seen) {
+      root = header_.root;
+    } else {
+      // No header seen: the root column is there exactly when one token is left over from whole groups.
+      root = rest % 4 == 1;
+      width = (rest - (root ? 1 : 0)) >= 16 ? 8 : 4;
+    }
+    size_t at = 4;
+    if (root) {
+      if (!IsInteger(tok[at])) return InvalidInput(where, "root", "expected an integer, got '" + tok[at] + "'");
+      row.root = std::atoi(tok[at].c_str());
+      ++at;
+      --rest;
+    }
+    const size_t groups = rest / static_cast<size_t>(width);
+    if (rest % static_cast<size_t>(width) != 0 || groups < 1 || groups > 2) {
+      return InvalidInput(where, "",
+                          "a result row needs size, count, type, redop" + std::string(root ? ", root" : "") +
+                              " and one or two groups of " + std::to_string(width) + " numbers (time algbw busbw " +
+                              "#wrong" + (width == 8 ? " i_min i_max i_p99 i_cv%" : "") + "); got " +
+                              std::to_string(tok.size()) + " fields");
+    }
+    for (size_t g = 0; g < groups; ++g) {
+      NcclTestsResult r;
+      const char* names[] = {"time", "algbw", "busbw"};
+      double* fields[] = {&r.time_us, &r.algbw_GBps, &r.busbw_GBps};
+      for (int k = 0; k < 3; ++k) {
+        const auto v = ParseNumber(tok[at + static_cast<size_t>(k)]);
+        if (!v) {
+          return InvalidInput(where, names[k], "expected a number, got '" + tok[at + static_cast<size_t>(k)] + "'");
+        }
+        *fields[k] = *v;
+      }
+      const std::string& wrong = tok[at + 3];
+      if (wrong != "N/A") {
+        const auto v = ParseNumber(wrong);
+        if (!v) return InvalidInput(where, "#wrong", "expected a number or N/A, got '" + wrong + "'");
+        r.wrong = *v;
+      }
+      // With one group only, it is the in-place one (trace replays print a blank out-of-place group), unless the
+      // table's title names out-of-place alone.
+      const bool oop = groups == 2 ? g == 0 : header_.only_out_of_place;
+      (oop ? row.out_of_place : row.in_place) = r;
+      at += static_cast<size_t>(width);
+    }
+    log_.rows.push_back(std::move(row));
+    return Status::Ok();
+  }
+
+  const SourceFile& file_;
+  NcclTestsLog log_;
+  Header header_;
+  std::set<int> ranks_;
+};
+
+using Json = nlohmann::json;
+
+// nccl-tests writes NaN as the string "nan"; null means "not measured".
+std::optional<double> JsonNumber(const Json& v) {
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string() && v.get<std::string>() == "nan") return std::numeric_limits<double>::quiet_NaN();
+  return std::nullopt;
+}
+
+Result<NcclTestsResult> JsonResult(const Json& j, const SourceFile& file, size_t index, const char* group) {
+  const std::string where = "results[" + std::to_string(index) + "]." + group;
+  NcclTestsResult r;
+  const Json* time = j.contains("time") ? &j["time"] : j.contains("cpu_time") ? &j["cpu_time"] : nullptr;
+  const auto t = time ? JsonNumber(*time) : std::nullopt;
+  const auto a = j.contains("alg_bw") ? JsonNumber(j["alg_bw"]) : std::nullopt;
+  const auto b = j.contains("bus_bw") ? JsonNumber(j["bus_bw"]) : std::nullopt;
+  if (!t || !a || !b) {
+    return InvalidInput({file.name, 0, 0}, where, "expected numbers 'time' (or 'cpu_time'), 'alg_bw' and 'bus_bw'");
+  }
+  r.time_us = *t;
+  r.algbw_GBps = *a;
+  r.busbw_GBps = *b;
+  if (j.contains("nwrong")) r.wrong = JsonNumber(j["nwrong"]);
+  return r;
+}
+
+Result<NcclTestsLog> ParseJson(const SourceFile& file) {
+  Json doc;
+  try {
+    doc = Json::parse(file.text);
+  } catch (const Json::parse_error& e) {
+    return InvalidInput({file.name, 0, 0}, "", std::string("not valid JSON: ") + e.what());
+  }
+  NcclTestsLog log;
+  log.source = file.name;
+  log.json = true;
+  if (!doc.is_object() || !doc.contains("results") || !doc["results"].is_array()) {
+    return InvalidInput({file.name, 0, 0}, "results", "expected the nccl-tests -J object with a 'results' list");
+  }
+  if (doc.contains("args") && doc["args"].is_array() && !doc["args"].empty() && doc["args"][0].is_string()) {
+    log.op = OpFromBinary(doc["args"][0].get<std::string>());
+  }
+  if (doc.contains("nccl_version") && doc["nccl_version"].is_number_integer()) {
+    log.nccl_version = VersionFromCode(doc["nccl_version"].get<int64_t>());
+  }
+  // nccl-tests writes the device list inside "config"; accept it at the top level too.
+  const Json* devices = nullptr;
+  if (doc.contains("config") && doc["config"].is_object() && doc["config"].contains("devices")) {
+    devices = &doc["config"]["devices"];
+  } else if (doc.contains("devices")) {
+    devices = &doc["devices"];
+  }
+  if (devices != nullptr && devices->is_array() && !devices->empty()) {
+    log.ranks = static_cast<int>(devices->size());
+    for (const Json& d : *devices) {
+      log.hosts.push_back(d.value("hostname", ""));
+      log.devices.push_back(d.value("device_info", ""));
+    }
+  }
+  if (doc.contains("average_bus_bandwidth") && doc["average_bus_bandwidth"].is_object() &&
+      doc["average_bus_bandwidth"].contains("bandwidth")) {
+    log.average_busbw_GBps = JsonNumber(doc["average_bus_bandwidth"]["bandwidth"]);
+  }
+  const Json& results = doc["results"];
+  for (size_t i = 0; i < results.size(); ++i) {
+    const Json& r = results[i];
+    const std::string where = "results[" + std::to_string(i) + "]";
+    if (!r.is_object() || !r.contains("size") || !r["size"].is_number() || !r.contains("count") ||
+        !r["count"].is_number()) {
+      return InvalidInput({file.name, 0, 0}, where, "expected an object with numbers 'size' and 'count'");
+    }
+    NcclTestsRow row;
+    row.size_bytes = r["size"].get<double>();
+    row.count = r["count"].get<int64_t>();
+    row.type = r.value("type", "");
+    row.redop = r.value("redop", "");
+    if (r.contains("root")) {
+      if (r["root"].is_number_integer()) {
+        row.root = r["root"].get<int>();
+      } else if (r["root"].is_string()) {
+        const auto t = SplitWhitespace(r["root"].get<std::string>());  // "    -1": the %6i text
+        if (t.size() != 1 || !IsInteger(t[0])) {
+          return InvalidInput({file.name, 0, 0}, where + ".root", "expected an integer");
+        }
+        row.root = std::atoi(t[0].c_str());
+      }
+    }
+    for (const char* group : {"out_of_place", "in_place"}) {
+      if (!r.contains(group) || r[group].is_null()) continue;
+      if (!r[group].is_object()) return InvalidInput({file.name, 0, 0}, where + "." + group, "expected an object");
+      WIRESIM_ASSIGN_OR_RETURN(NcclTestsResult res, JsonResult(r[group], file, i, group));
+      if (r[group].contains("cpu_time")) log.cpu_time = true;
+      (std::string(group) == "out_of_place" ? row.out_of_place : row.in_place) = res;
+    }
+    log.rows.push_back(std::move(row));
+  }
+  if (log.rows.empty()) return InvalidInput({file.name, 0, 0}, "results", "is empty");
+  return log;
+}
+
+}  // namespace
+
+Result<NcclTestsLog> ParseNcclTestsLog(const SourceFile& file) {
+  const size_t first = file.text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && file.text[first] == '{') return ParseJson(file);
+  return TextParser(file).Parse();
+}
+
+}  // namespace wiresim

@@ -1,0 +1,107 @@
+// The pieces every algorithm's cost shares: link loads, step latencies, protocol efficiencies.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "sim/collective/algorithms.h"
+
+namespace wiresim::internal {
+
+Time AlgorithmCost::Of(double bytes) const {
+  double seconds = bytes * seconds_per_byte;
+  if (fill_seconds_per_byte > 0 && chunk_bytes > 0 && bytes > 0) {
+    const double per_group = bytes * group_share;
+    const double chunks = std::ceil(per_group / chunk_bytes);
+    seconds += per_group / chunks * fill_seconds_per_byte;
+  }
+  return latency + Time::FromSecondsCeil(seconds);
+}
+
+LinkLoads::LinkLoads(const Topology& topo) : topo_(topo), seconds_(static_cast<size_t>(topo.link_count()), 0.0) {}
+
+void LinkLoads::Add(const Route* route, double bytes, const LinkEfficiency& efficiency, double cap_GBps) {
+  if (bytes <= 0) return;
+  if (std::isfinite(cap_GBps)) cap_seconds_ = std::max(cap_seconds_, bytes / (cap_GBps * 1e9));
+  if (route == nullptr) return;
+  for (const RouteHop& h : route->hops) {
+    const Link& link = topo_.link(h.link);
+    const size_t i = static_cast<size_t>(h.link);
+    if (seconds_[i] == 0) touched_.push_back(h.link);
+    seconds_[i] += bytes * h.share / (link.capacity_GBps * 1e9 * efficiency.of(link.kind));
+  }
+}
+
+double LinkLoads::Seconds() const {
+  double s = cap_seconds_;
+  for (LinkId l : touched_) s = std::max(s, seconds_[static_cast<size_t>(l)]);
+  return s;
+}
+
+void LinkLoads::Clear() {
+  for (LinkId l : touched_) seconds_[static_cast<size_t>(l)] = 0;
+  touched_.clear();
+  cap_seconds_ = 0;
+}
+
+namespace {
+
+int HwClass(const Topology& topo, const Route& route) {
+  bool nvlink_only = true;
+  for (const RouteHop& h : route.hops) {
+    const LinkKind k = topo.link(h.link).kind;
+    if (IsNetworkLink(k)) return kNcclHwNet;
+    if (k != LinkKind::kNvLink && k != LinkKind::kC2C) nvlink_only = false;
+  }
+  return nvlink_only ? kNcclHwNvlink : kNcclHwPci;
+}
+
+}  // namespace
+
+Time StepLatency(const CollectiveGroup& group, const CollectiveParams& params, const Route& route, Algorithm a,
+                 Protocol p, bool ring_intra_multi_node, bool one_per_node) {
+  const int hw = HwClass(group.topology(), route);
+  int algo = NcclAlgoIndex(a);
+  if (algo < 0) algo = kNcclRing;  // point to point: the ring's per-step figures
+  if (hw == kNcclHwNet && one_per_node) algo = kNcclTree;
+  const auto& table = params.tuner.hw_latency_us[static_cast<size_t>(hw)];
+  const double value = table[static_cast<size_t>(algo)][static_cast<size_t>(p)];
+  const double baseline = table[kNcclRing][0];  // Ring/LL: what the topology's link latencies reproduce
+  Time t = route.latency + Time::FromMicroseconds(std::max(0.0, value - baseline));
+  if (ring_intra_multi_node) {
+    const double overhead = params.tuner.net_overhead_us * (p == Protocol::kSimple ? 3 : 1);
+    t = std::max(t, Time::FromMicroseconds(overhead));
+  }
+  return t;
+}
+
+LinkEfficiency TransferEfficiency(const CollectiveGroup& group, const CollectiveParams& params, Algorithm a,
+                                  Protocol p) {
+  const LinkEfficiency kernel = params.KernelEfficiency(group.arch().generation);
+  double factor = 1.0;
+  switch (a) {
+    case Algorithm::kRing:
+      factor = p == Protocol::kLL ? params.ring_ll : p == Protocol::kLL128 ? params.ring_ll128 : 1.0;
+      break;
+    case Algorithm::kTree:
+      factor = p == Protocol::kLL      ? params.tree_ll
+               : p == Protocol::kLL128 ? (group.nodes() == 1 ? params.tree_ll128_one_node : params.tree_ll128)
+                                       : params.tree_simple;
+      break;
+    case Algorithm::kPat:
+      factor = params.pat;
+      break;
+    case Algorithm::kDirect:
+      factor = params.p2p_efficiency * (p == Protocol::kLL ? params.ring_ll : 1.0);
+      break;
+    case Algorithm::kNvls:
+    case Algorithm::kNvlsTree: {
+      LinkEfficiency e = kernel;
+      e.set(LinkKind::kNvLink,
+            kernel.of(LinkKind::kNvLink) * params.nvls_efficiency[static_cast<size_t>(group.arch().generation)]);
+      return e;
+    }
+  }
+  return kernel.Scaled(factor);
+}
+
+}  // namespace wiresim::internal

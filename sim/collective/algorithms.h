@@ -1,0 +1,100 @@
+// Internal to the collective part: each algorithm's closed-form cost and its expansion into transfers, written
+// side by side so they stay the same model. collective_model.h is the public face.
+//
+// The model, for every algorithm: a collective costs a fixed latency (NCCL's base latency plus its per-step hop
+// latencies, the hops' own from the topology) plus its bytes over the bottleneck, where the bottleneck is the most
+// loaded link (bytes on the link over its rate at the transfers' efficiency) or the tightest per-GPU cap of the
+// protocol; chained pipelines (broadcast, reduce, trees) add the fill of the pipeline, chunk by chunk.
+#pragma once
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "sim/collective/algorithm.h"
+#include "sim/collective/collective_group.h"
+#include "sim/collective/collective_op.h"
+#include "sim/collective/collective_params.h"
+#include "sim/collective/nccl_tuning.h"
+#include "sim/collective/schedule.h"
+
+namespace wiresim::internal {
+
+// Everything an algorithm needs to know about the call.
+struct AlgorithmContext {
+  CollectiveGroup& group;
+  const CollectiveParams& params;
+  CollectiveOp op = CollectiveOp::kAllReduce;
+  int root = 0;                                 // rank, for broadcast and reduce
+  const std::vector<double>* matrix = nullptr;  // all-to-all-v: bytes[i * n + j], scaled so its largest row is 1
+  int ring_channels = 1;                        // NCCL's ring/tree channel count (its channel search)
+};
+
+// A closed form: T(S) = latency + S * seconds_per_byte + chunk(S) * fill_seconds_per_byte, where
+// chunk(S) = S_g / ceil(S_g / chunk_bytes) and S_g = S * group_share (the bytes one channel group pipelines).
+struct AlgorithmCost {
+  bool usable = false;
+  std::string why_not;  // when unusable: what the algorithm needs that this group lacks
+  Time latency;
+  double seconds_per_byte = 0;
+  double fill_seconds_per_byte = 0;
+  double chunk_bytes = 0;
+  double group_share = 1;
+
+  Time Of(double bytes) const;
+};
+
+// Accumulates the bytes concurrent transfers put on each link and the tightest per-transfer cap, to give the time
+// they take together when every link and cap runs at its rate.
+class LinkLoads {
+ public:
+  explicit LinkLoads(const Topology& topo);
+  void Add(const Route* route, double bytes, const LinkEfficiency& efficiency, double cap_GBps);
+  double Seconds() const;
+  void Clear();
+
+ private:
+  const Topology& topo_;
+  std::vector<double> seconds_;
+  std::vector<LinkId> touched_;
+  double cap_seconds_ = 0;
+};
+
+// The latency of one step of algorithm `a` with protocol `p` over `route`: the route's own latency plus the
+// protocol's handshake over the route's class, as NCCL's hwLatencies table puts it (the topology's default link
+// latencies add up to the table's Ring/LL figure, so the rest is the protocol's). `multi_node` and `ppn` apply
+// NCCL's adjustments (net overhead on intra-node ring steps, tree latencies when one GPU per node).
+Time StepLatency(const CollectiveGroup& group, const CollectiveParams& params, const Route& route, Algorithm a,
+                 Protocol p, bool ring_intra_multi_node = false, bool one_per_node = false);
+
+// Protocol payload efficiency for an algorithm family (CollectiveParams' factors), applied on top of the kernels'
+// link efficiency.
+LinkEfficiency TransferEfficiency(const CollectiveGroup& group, const CollectiveParams& params, Algorithm a,
+                                  Protocol p);
+
+// The (from, to, rail) edges each algorithm will route, so the model can compute every route in one pass sorted by
+// source (CollectiveGroup::PrefetchEdges) before costing.
+using EdgeList = std::vector<std::tuple<int, int, int>>;
+EdgeList TreeEdgeList(const AlgorithmContext& ctx);
+EdgeList NvlsTreeEdgeList(const AlgorithmContext& ctx);
+EdgeList PatEdgeList(const AlgorithmContext& ctx);
+
+AlgorithmCost RingCost(const AlgorithmContext& ctx, Protocol p);
+void RingExpand(const AlgorithmContext& ctx, Protocol p, double bytes, CollectiveSchedule* out);
+
+AlgorithmCost ChainCost(const AlgorithmContext& ctx, Protocol p);  // broadcast and reduce
+void ChainExpand(const AlgorithmContext& ctx, Protocol p, double bytes, CollectiveSchedule* out);
+
+AlgorithmCost TreeCost(const AlgorithmContext& ctx, Protocol p);
+void TreeExpand(const AlgorithmContext& ctx, Protocol p, double bytes, CollectiveSchedule* out);
+
+AlgorithmCost NvlsCost(const AlgorithmContext& ctx, Algorithm a);  // kNvls or kNvlsTree; Simple only
+void NvlsExpand(const AlgorithmContext& ctx, Algorithm a, double bytes, CollectiveSchedule* out);
+
+AlgorithmCost PatCost(const AlgorithmContext& ctx);  // Simple only
+void PatExpand(const AlgorithmContext& ctx, double bytes, CollectiveSchedule* out);
+
+AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p);
+void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, CollectiveSchedule* out);
+
+}  // namespace wiresim::internal

@@ -1,0 +1,60 @@
+// The numbers the collective model runs on, in plain structs so calibration can replace them: NCCL's tuning
+// constants (for choosing) and what NCCL's kernels achieve on each kind of link and protocol (for timing).
+// docs/collectives.md derives each default and names its source.
+//
+//   CollectiveParams params = CollectiveParams::Defaults();
+//   params.launch_overhead = Time::Microseconds(0);   // kernel times, as Vidur's profiles record them
+#pragma once
+
+#include <array>
+
+#include "sim/collective/algorithm.h"
+#include "sim/collective/gpu_arch.h"
+#include "sim/collective/nccl_tuning.h"
+#include "sim/core/time.h"
+#include "sim/network/network.h"
+
+namespace wiresim {
+
+struct CollectiveParams {
+  NcclTunerConstants tuner = NcclTunerConstants::Defaults();
+
+  // Host-side cost of one call before any GPU work: nccl-tests without CUDA graphs measures it in every row.
+  Time launch_overhead = Time::Microseconds(5);
+
+  // Fraction of a link's datasheet rate NCCL's kernels reach with the Simple protocol, by GPU generation for
+  // NVLink (NCCL 2.30.7 per-link NVLink bandwidth over the datasheet 25 GB/s, 50 for NVLink5), and for the other
+  // link kinds (NCCL's PCIe model: 24 of 31.5 GB/s for Gen4 x16; NICs: 47 of 50 GB/s on NDR, per NCCL maintainers).
+  std::array<double, 5> nvlink_efficiency{0.80, 0.80, 0.853, 0.824, 0.802};  // by GpuGeneration
+  double pcie_efficiency = 0.76;
+  double network_efficiency = 0.94;
+  double cpu_interconnect_efficiency = 1.0;  // topology files carry NCCL's effective QPI/UPI figures already
+  double c2c_efficiency = 1.0;
+
+  // Payload fraction each protocol leaves, per algorithm family (NCCL's own refinements, tuning.cc):
+  // ring LL 0.5, LL128 0.92; tree Simple 0.92, LL 0.92/3.8, LL128 0.92 x 120/128 (7/9 on one node); PAT 0.75.
+  double ring_ll = 0.5, ring_ll128 = 0.92;
+  double tree_simple = 0.92, tree_ll = 0.92 / 3.8, tree_ll128 = 0.92 * 120.0 / 128.0,
+         tree_ll128_one_node = 0.92 * 7.0 / 9.0;
+  double pat = 0.75;
+  // NVLink SHARP: what the switch reduction achieves of the NVLink rate (NCCL's nvlsEfficiency), by generation.
+  std::array<double, 5> nvls_efficiency{0.0, 0.0, 0.0, 0.85, 0.74};
+  // Point-to-point (all-to-all, send/recv) runs on fewer channels per peer than collectives: 195 of 240 GB/s on
+  // A100 NVSwitch (../shared/refdata/nccltests_a100_nvswitch_sendrecv.csv).
+  double p2p_efficiency = 0.81;
+  // Peers each rank sends to at once in a direct all-to-all (NCCL spreads peers over its p2p channels).
+  int p2p_peers_in_flight = 8;
+  // Bytes one channel moves per pipeline step, by protocol (NCCL's buffer per channel / NCCL_STEPS = 8): the grain
+  // of chained (broadcast, reduce) and tree pipelines.
+  std::array<double, 3> chunk_bytes{32 * 1024, 576000, 512 * 1024};
+  // NVLink SHARP channels (NCCL's nvlsChannels) and the cap on channels of a ring/tree graph.
+  int nvls_channels = 16;
+  int max_channels = 32;
+
+  static CollectiveParams Defaults() { return CollectiveParams(); }
+
+  // The link efficiency of NCCL kernel traffic for a GPU generation, before protocol overheads.
+  LinkEfficiency KernelEfficiency(GpuGeneration gen) const;
+};
+
+}  // namespace wiresim

@@ -1,0 +1,93 @@
+// NCCL's own cost model (src/graph/tuning.cc, NCCL 2.30.7), which NCCL uses to choose an algorithm and protocol
+// for every call: a latency and a bandwidth per (collective, algorithm, protocol), from per-channel bandwidths its
+// topology search finds and constant tables. wiresim uses it the way NCCL does, to choose; the time it predicts
+// comes from the algorithms' own costs on the topology (collective_model.h). Constants are verbatim from
+// ../shared/refdata/nccl_tuning_model_constants.md; calibration may replace them (plain struct).
+//
+//   NcclTuningInput in = ...;                      // ranks, nodes, GPU generation, per-algorithm graphs
+//   NcclTuningModel model(NcclTunerConstants::Defaults(), in);
+//   double us = model.TimeUs(CollectiveOp::kAllReduce, Algorithm::kRing, Protocol::kLL, 1 << 20);  // < 0: unusable
+#pragma once
+
+#include <array>
+
+#include "sim/collective/algorithm.h"
+#include "sim/collective/collective_op.h"
+
+namespace wiresim {
+
+// Index order of NCCL's tables.
+enum NcclAlgo { kNcclTree = 0, kNcclRing, kNcclCollNetDirect, kNcclCollNetChain, kNcclNvls, kNcclNvlsTree, kNcclPat };
+inline constexpr int kNcclAlgos = 7;
+enum NcclHw { kNcclHwNvlink = 0, kNcclHwPci, kNcclHwNet };
+
+struct NcclTunerConstants {
+  using PerProto = std::array<double, 3>;  // LL, LL128, Simple
+  std::array<PerProto, kNcclAlgos> base_latency_us{};
+  std::array<std::array<PerProto, kNcclAlgos>, 3> hw_latency_us{};  // [NVLINK, PCI, NET][algo][proto]
+  std::array<std::array<double, 3>, 4> ll_max_bw{};                 // [gen or CPU row][N1, N2, N4+]
+  std::array<std::array<double, 3>, 4> per_ch_max_ring_ll128_bw{};
+  std::array<std::array<double, 3>, 4> per_ch_max_tree_ll128_bw{};
+  std::array<std::array<double, 3>, 4> per_ch_max_tree_bw{};
+  std::array<std::array<double, 3>, 4> per_ch_max_nvls_tree_bw{};
+  std::array<double, 4> nvls_efficiency{};                  // [Volta, Ampere, Hopper, Blackwell]
+  std::array<std::array<double, 24>, 3> tree_correction{};  // [proto][log2(bytes / 64)]
+  double net_overhead_us = 1.0;                             // getNetOverhead(): 1 us on Intel x86 hosts, 2 us on AMD
+  bool amd_cpu = false;                                     // selects the multi-node llMaxBw row
+
+  // NCCL 2.30.7's ncclTunerConstantsDefaults and friends.
+  static NcclTunerConstants Defaults();
+};
+
+// What NCCL's topology search would report for one algorithm's graph.
+struct NcclGraph {
+  int channels = 0;
+  double bw_intra_GBps = 0;  // per channel
+  double bw_inter_GBps = 0;  // per channel
+  bool nvlink_intra = true;  // typeIntra is NVLink (else the PCI latency row)
+  double latency_inter_us = 0;
+  bool same_channels = true;
+  bool tree_pattern = false;  // NCCL_TOPO_PATTERN_TREE (the 0.85 derating); balanced trees otherwise
+};
+
+struct NcclTuningInput {
+  int ranks = 1;
+  int nodes = 1;
+  int sm = 80;       // compute capability x 10
+  int nccl_gen = 1;  // compCapIndex (GpuArch::nccl_index)
+  std::array<NcclGraph, kNcclAlgos> graphs{};
+  bool nvls_supported = false;
+  bool pat_enabled = false;
+  bool ll128_enabled = true;
+};
+
+class NcclTuningModel {
+ public:
+  NcclTuningModel(const NcclTunerConstants& constants, const NcclTuningInput& input);
+
+  // NCCL's modelled latency (us) and algorithm bandwidth (GB/s) for a rooted or reducing collective
+  // (broadcast, reduce, all-gather, reduce-scatter, all-reduce); bandwidth 0 when NCCL would not use it.
+  double LatencyUs(CollectiveOp op, Algorithm a, Protocol p) const;
+  double BandwidthGBps(CollectiveOp op, Algorithm a, Protocol p) const;
+
+  // ncclTopoGetAlgoTime for `bytes` (as NCCL counts them: the per-rank buffer, or the total for all-gather and
+  // reduce-scatter); negative when the combination is unusable (not modelled, disabled, or not applicable).
+  double TimeUs(CollectiveOp op, Algorithm a, Protocol p, double bytes) const;
+
+  const NcclTuningInput& input() const { return input_; }
+
+ private:
+  static int FuncIndex(CollectiveOp op);  // -1 for ops NCCL does not tune (all-to-all, send/recv)
+  void Compute(const NcclTunerConstants& c);
+
+  NcclTuningInput input_;
+  std::array<std::array<double, 24>, 3> tree_correction_{};
+  // [func][algo][proto], funcs in NCCL order: Broadcast, Reduce, AllGather, ReduceScatter, AllReduce.
+  std::array<std::array<std::array<double, 3>, kNcclAlgos>, 5> latency_{};
+  std::array<std::array<std::array<double, 3>, kNcclAlgos>, 5> bandwidth_{};
+};
+
+// Maps wiresim's algorithms onto NCCL's table index (-1 for Direct, which NCCL does not tune).
+int NcclAlgoIndex(Algorithm a);
+
+}  // namespace wiresim

@@ -1,0 +1,162 @@
+// NVLink SHARP: the NVSwitch reduces what the GPUs load through it and multicasts what they store. Per GPU, for an
+// all-reduce of S over n GPUs: the switch reads the GPU's whole buffer (S) for everyone's reductions and returns
+// its reduced share (S/n); the GPU stores that share (S/n) and receives everyone's (S). So each GPU moves
+// S(n+1)/n each way over its NVLinks, at the kernels' NVLink efficiency times NCCL's nvlsEfficiency.
+// All-gather: S/n up, S down; reduce-scatter: S up, S/n down (S the total buffer).
+//
+// NVLSTree (several nodes): NVLS reduce inside each node leaves each GPU the node's sum of its S/ppn share; the
+// GPUs holding the same share on every node exchange it over two binary trees across nodes (through their own
+// NICs, rail by rail), then NVLS multicast inside each node.
+//
+// Latency is NCCL's: the NVLS figure alone (which replaces the base latency), or base + NVLS + 2 log2(nodes) x the
+// inter-node hop for NVLSTree.
+#include <algorithm>
+#include <limits>
+
+#include "sim/collective/algorithms.h"
+
+namespace wiresim::internal {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+int Log2i(int n) {
+  int l = 0;
+  while (n >>= 1) ++l;
+  return l;
+}
+
+struct NvlsFlow {
+  const Route* route;
+  double share;  // bytes per byte of S
+};
+
+// Why NVLS cannot run here, or empty.
+std::string Unsupported(const AlgorithmContext& ctx, Algorithm a) {
+  const CollectiveGroup& g = ctx.group;
+  if (!g.nvls_capable()) return "NVLS needs Hopper or later GPUs whose node-mates share NVSwitches";
+  if (a == Algorithm::kNvls) {
+    if (g.nodes() > 1) return "NVLS spans one NVLink domain (across nodes NCCL runs NVLSTree)";
+    if (ctx.op != CollectiveOp::kAllReduce && ctx.op != CollectiveOp::kAllGather &&
+        ctx.op != CollectiveOp::kReduceScatter) {
+      return "NVLS runs all-reduce, all-gather and reduce-scatter";
+    }
+  } else {
+    if (g.nodes() == 1) return "NVLSTree needs several nodes (on one node NCCL runs NVLS)";
+    if (ctx.op != CollectiveOp::kAllReduce) return "NVLSTree runs all-reduce only";
+  }
+  return "";
+}
+
+std::vector<NvlsFlow> Flows(const AlgorithmContext& ctx, Algorithm a) {
+  CollectiveGroup& g = ctx.group;
+  std::vector<NvlsFlow> flows;
+  for (const auto& local : g.node_ranks()) {
+    const double n = static_cast<double>(local.size());
+    if (local.size() < 2) continue;
+    double up = 1 + 1 / n, down = 1 + 1 / n;
+    if (a == Algorithm::kNvls && ctx.op == CollectiveOp::kAllGather) up = 1 / n, down = 1;
+    if (a == Algorithm::kNvls && ctx.op == CollectiveOp::kReduceScatter) up = 1, down = 1 / n;
+    for (int r : local) {
+      flows.push_back({g.SwitchRoute(r, true), up});
+      flows.push_back({g.SwitchRoute(r, false), down});
+    }
+  }
+  if (a == Algorithm::kNvlsTree) {
+    const int nodes = g.nodes();
+    for (int j = 0; j < g.max_ranks_per_node(); ++j) {
+      const auto owner = [&](int k) {
+        const auto& local = g.node_ranks()[static_cast<size_t>(k)];
+        return local[static_cast<size_t>(j) % local.size()];
+      };
+      const double share = 1.0 / (2.0 * g.max_ranks_per_node());
+      std::vector<std::tuple<int, int, int>> edges;
+      for (int t = 0; t < 2; ++t) {
+        for (int pos = 1; pos < nodes; ++pos) {
+          const int child = owner(t == 0 ? pos : nodes - 1 - pos);
+          const int parent = owner(t == 0 ? (pos - 1) / 2 : nodes - 1 - (pos - 1) / 2);
+          edges.emplace_back(child, parent, j);
+          edges.emplace_back(parent, child, j);
+        }
+      }
+      for (const auto& [from, to, rail] : edges) flows.push_back({g.EdgeRoute(from, to, rail), share});
+    }
+  }
+  return flows;
+}
+
+Time NvlsLatency(const AlgorithmContext& ctx, Algorithm a) {
+  const auto& t = ctx.params.tuner;
+  const Time intra = Time::FromMicroseconds(t.hw_latency_us[kNcclHwNvlink][kNcclNvls][2]);
+  if (a == Algorithm::kNvls) return intra;
+  CollectiveGroup& g = ctx.group;
+  Time inter;
+  for (const NvlsFlow& f : Flows(ctx, a)) {
+    if (f.route == nullptr) continue;
+    bool network = false;
+    for (const RouteHop& h : f.route->hops) network |= IsNetworkLink(g.topology().link(h.link).kind);
+    if (network) {
+      inter = std::max(inter, StepLatency(g, ctx.params, *f.route, Algorithm::kNvlsTree, Protocol::kSimple, false,
+                                          g.max_ranks_per_node() == 1));
+    }
+  }
+  return Time::FromMicroseconds(t.base_latency_us[kNcclNvlsTree][2]) +
+         Time::FromMicroseconds(t.hw_latency_us[kNcclHwNvlink][kNcclNvlsTree][2]) + 2 * inter * Log2i(g.nodes());
+}
+
+}  // namespace
+
+EdgeList NvlsTreeEdgeList(const AlgorithmContext& ctx) {
+  EdgeList out;
+  CollectiveGroup& g = ctx.group;
+  if (ctx.op != CollectiveOp::kAllReduce || g.nodes() < 2 || !g.nvls_capable()) return out;
+  const int nodes = g.nodes();
+  for (int j = 0; j < g.max_ranks_per_node(); ++j) {
+    const auto owner = [&](int k) {
+      const auto& local = g.node_ranks()[static_cast<size_t>(k)];
+      return local[static_cast<size_t>(j) % local.size()];
+    };
+    for (int t = 0; t < 2; ++t) {
+      for (int pos = 1; pos < nodes; ++pos) {
+        const int child = owner(t == 0 ? pos : nodes - 1 - pos);
+        const int parent = owner(t == 0 ? (pos - 1) / 2 : nodes - 1 - (pos - 1) / 2);
+        out.emplace_back(child, parent, j);
+        out.emplace_back(parent, child, j);
+      }
+    }
+  }
+  return out;
+}
+
+AlgorithmCost NvlsCost(const AlgorithmContext& ctx, Algorithm a) {
+  AlgorithmCost cost;
+  cost.why_not = Unsupported(ctx, a);
+  if (!cost.why_not.empty()) return cost;
+  cost.usable = true;
+  CollectiveGroup& g = ctx.group;
+  const LinkEfficiency eff = TransferEfficiency(g, ctx.params, a, Protocol::kSimple);
+  LinkLoads loads(g.topology());
+  for (const NvlsFlow& f : Flows(ctx, a)) loads.Add(f.route, f.share, eff, kInf);
+  cost.seconds_per_byte = loads.Seconds();
+  cost.latency = NvlsLatency(ctx, a);
+  return cost;
+}
+
+void NvlsExpand(const AlgorithmContext& ctx, Algorithm a, double bytes, CollectiveSchedule* out) {
+  CollectiveGroup& g = ctx.group;
+  const uint16_t eff = out->AddEfficiency(TransferEfficiency(g, ctx.params, a, Protocol::kSimple));
+  const Time latency = NvlsLatency(ctx, a);
+  // Every stage of the pipeline at once; each transfer carries the whole latency.
+  for (const NvlsFlow& f : Flows(ctx, a)) {
+    if (f.route == nullptr) continue;
+    ScheduledTransfer t;
+    t.route = f.route;
+    t.bytes = bytes * f.share;
+    t.max_rate_GBps = kInf;
+    t.extra_latency = std::max(Time::Zero(), latency - f.route->latency);
+    t.efficiency = eff;
+    out->Add(t, {});
+  }
+}
+
+}  // namespace wiresim::internal

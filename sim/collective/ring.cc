@@ -1,0 +1,237 @@
+// Rings (all-reduce, all-gather, reduce-scatter) and the chains broadcast and reduce run along them.
+//
+// All-reduce over n ranks and G channel groups (one ring per NIC rail across nodes): 2(n-1) steps; in each, every
+// rank sends S/(nG) per group to the next rank of each ring, the data it received in the step before. All-gather
+// and reduce-scatter: n-1 steps of S/(nG) (S the total buffer). With one ring and equal hops of latency a and rate
+// B this is the textbook 2(n-1) * (a + S/(nB)) = 2(n-1)/n * S/B + 2(n-1) * a.
+//
+// Broadcast and reduce: a chain from (to) the root along each ring, the group's S/G bytes cut into chunks that
+// follow one another down the chain: latency + sum over hops of (a + chunk/B_h) + (chunks - 1) * chunk/min B_h.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "sim/collective/algorithms.h"
+
+namespace wiresim::internal {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+int RingSteps(CollectiveOp op, int n) { return op == CollectiveOp::kAllReduce ? 2 * (n - 1) : n - 1; }
+
+// Per-GPU caps of the protocol, in GB/s per ring edge (NCCL: LL's busBw <= llMaxBw; LL128's <= channels x
+// perChMaxRingLL128Bw), split over the G rings each GPU sends on.
+double RingCap(const AlgorithmContext& ctx, Protocol p) {
+  const CollectiveGroup& g = ctx.group;
+  const auto& t = ctx.params.tuner;
+  const size_t gen = static_cast<size_t>(g.arch().nccl_index());
+  const size_t index2 = static_cast<size_t>(g.nodes() <= 2 ? g.nodes() - 1 : 2);
+  const double groups = g.channel_groups();
+  if (p == Protocol::kLL) {
+    const size_t row = g.nodes() == 1 ? gen : (t.amd_cpu ? 1 : 0);
+    return t.ll_max_bw[row][index2] / groups;
+  }
+  if (p == Protocol::kLL128) return ctx.ring_channels * t.per_ch_max_ring_ll128_bw[gen][index2] / groups;
+  return kInf;
+}
+
+Time MaxStepLatency(const AlgorithmContext& ctx, Protocol p, bool inter) {
+  const CollectiveGroup& g = ctx.group;
+  const bool one_per_node = g.max_ranks_per_node() == 1;
+  Time worst;
+  for (const RingOrder& ring : g.rings()) {
+    for (size_t i = 0; i < ring.edges.size(); ++i) {
+      if (ring.edges[i] == nullptr || ring.inter_node[i] != inter) continue;
+      worst = std::max(worst, StepLatency(g, ctx.params, *ring.edges[i], Algorithm::kRing, p, !inter && g.nodes() > 1,
+                                          one_per_node));
+    }
+  }
+  return worst;
+}
+
+Time BaseLatency(const AlgorithmContext& ctx, Algorithm a, Protocol p) {
+  return Time::FromMicroseconds(
+      ctx.params.tuner.base_latency_us[static_cast<size_t>(NcclAlgoIndex(a))][static_cast<size_t>(p)]);
+}
+
+// The chain of ring g from (broadcast) or to (reduce) the root: its ranks in order of the data, with the route
+// of each hop.
+struct Chain {
+  std::vector<int> ranks;
+  std::vector<const Route*> hops;  // hops[j]: ranks[j] -> ranks[j + 1]
+};
+
+Chain BuildChain(const AlgorithmContext& ctx, int g) {
+  CollectiveGroup& group = ctx.group;
+  const RingOrder& ring = group.rings()[static_cast<size_t>(g)];
+  const size_t n = ring.order.size();
+  const size_t at = static_cast<size_t>(std::find(ring.order.begin(), ring.order.end(), ctx.root) - ring.order.begin());
+  Chain chain;
+  for (size_t j = 0; j < n; ++j) chain.ranks.push_back(ring.order[(at + j) % n]);
+  const bool reduce = ctx.op == CollectiveOp::kReduce;
+  for (size_t j = 0; j + 1 < n; ++j) {
+    const size_t e = (at + j) % n;  // ring edge from chain[j] to chain[j + 1]
+    chain.hops.push_back(reduce ? nullptr : ring.edges[e]);
+    if (reduce) chain.hops.back() = group.EdgeRoute(chain.ranks[j + 1], chain.ranks[j], ring.rails[e]);
+  }
+  if (reduce) {
+    // Data flows toward the root: reverse the order so hops[j] goes ranks[j] -> ranks[j + 1].
+    std::reverse(chain.ranks.begin(), chain.ranks.end());
+    std::reverse(chain.hops.begin(), chain.hops.end());
+  }
+  return chain;
+}
+
+double ChunkBytes(const AlgorithmContext& ctx, Protocol p, double groups) {
+  return ctx.params.chunk_bytes[static_cast<size_t>(p)] * std::max(1.0, ctx.ring_channels / groups);
+}
+
+}  // namespace
+
+AlgorithmCost RingCost(const AlgorithmContext& ctx, Protocol p) {
+  AlgorithmCost cost;
+  const CollectiveGroup& g = ctx.group;
+  if (ctx.op != CollectiveOp::kAllReduce && ctx.op != CollectiveOp::kAllGather &&
+      ctx.op != CollectiveOp::kReduceScatter) {
+    cost.why_not = "rings run all-reduce, all-gather and reduce-scatter (broadcast and reduce run as chains)";
+    return cost;
+  }
+  cost.usable = true;
+  const int n = g.ranks();
+  if (n == 1) return cost;
+  const int steps = RingSteps(ctx.op, n);
+  const double groups = g.channel_groups();
+  const LinkEfficiency eff = TransferEfficiency(g, ctx.params, Algorithm::kRing, p);
+  const double cap = RingCap(ctx, p);
+  LinkLoads loads(g.topology());
+  for (const RingOrder& ring : g.rings())
+    for (const Route* e : ring.edges) loads.Add(e, 1.0 / (n * groups), eff, cap);
+  cost.seconds_per_byte = steps * loads.Seconds();
+  const int inter_steps =
+      g.nodes() == 1 ? 0 : std::min(steps, ctx.op == CollectiveOp::kAllReduce ? 2 * (g.nodes() - 1) : g.nodes() - 1);
+  const Time intra = MaxStepLatency(ctx, p, false);
+  const Time inter = MaxStepLatency(ctx, p, true);
+  cost.latency = BaseLatency(ctx, Algorithm::kRing, p) + intra * (steps - inter_steps) + inter * inter_steps;
+  return cost;
+}
+
+void RingExpand(const AlgorithmContext& ctx, Protocol p, double bytes, CollectiveSchedule* out) {
+  const CollectiveGroup& g = ctx.group;
+  const int n = g.ranks();
+  out->start_delay += BaseLatency(ctx, Algorithm::kRing, p);
+  if (n == 1) return;
+  const int steps = RingSteps(ctx.op, n);
+  const int groups = g.channel_groups();
+  const uint16_t eff = out->AddEfficiency(TransferEfficiency(g, ctx.params, Algorithm::kRing, p));
+  const double cap = RingCap(ctx, p);
+  const bool one_per_node = g.max_ranks_per_node() == 1;
+  const auto index = [&](int grp, int s, int i) { return static_cast<uint32_t>((grp * steps + s) * n + i); };
+  for (int grp = 0; grp < groups; ++grp) {
+    const RingOrder& ring = g.rings()[static_cast<size_t>(grp)];
+    std::vector<Time> extra(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      const Route* e = ring.edges[static_cast<size_t>(i)];
+      const bool inter = ring.inter_node[static_cast<size_t>(i)];
+      extra[static_cast<size_t>(i)] =
+          StepLatency(g, ctx.params, *e, Algorithm::kRing, p, !inter && g.nodes() > 1, one_per_node) - e->latency;
+    }
+    for (int s = 0; s < steps; ++s) {
+      for (int i = 0; i < n; ++i) {
+        ScheduledTransfer t;
+        t.route = ring.edges[static_cast<size_t>(i)];
+        t.bytes = bytes / (n * groups);
+        t.max_rate_GBps = cap;
+        t.extra_latency = extra[static_cast<size_t>(i)];
+        t.efficiency = eff;
+        if (s == 0) {
+          out->Add(t, {});
+        } else {
+          // What this rank forwards arrived from its predecessor in the step before; its own previous send must
+          // have left.
+          out->Add(t, {CollectiveSchedule::Delivered(index(grp, s - 1, (i + n - 1) % n)),
+                       CollectiveSchedule::Drained(index(grp, s - 1, i))});
+        }
+      }
+    }
+  }
+}
+
+AlgorithmCost ChainCost(const AlgorithmContext& ctx, Protocol p) {
+  AlgorithmCost cost;
+  CollectiveGroup& g = ctx.group;
+  if (ctx.op != CollectiveOp::kBroadcast && ctx.op != CollectiveOp::kReduce) {
+    cost.why_not = "chains run broadcast and reduce";
+    return cost;
+  }
+  cost.usable = true;
+  const int n = g.ranks();
+  if (n == 1) return cost;
+  const double groups = g.channel_groups();
+  const LinkEfficiency eff = TransferEfficiency(g, ctx.params, Algorithm::kRing, p);
+  const double cap = RingCap(ctx, p);
+  LinkLoads loads(g.topology());
+  Time latency;
+  double sum_inv = 0, max_inv = 0;
+  for (int grp = 0; grp < g.channel_groups(); ++grp) {
+    const Chain chain = BuildChain(ctx, grp);
+    Time chain_latency;
+    for (const Route* hop : chain.hops) {
+      loads.Add(hop, 1.0 / groups, eff, cap);
+      chain_latency += StepLatency(g, ctx.params, *hop, Algorithm::kRing, p);
+      if (grp == 0) {
+        TransferRequest req;
+        req.route = hop;
+        req.max_rate_GBps = cap;
+        req.efficiency = eff;
+        const double inv = 1.0 / UncontendedRate(req, g.topology());
+        sum_inv += inv;
+        max_inv = std::max(max_inv, inv);
+      }
+    }
+    latency = std::max(latency, chain_latency);
+  }
+  cost.latency = BaseLatency(ctx, Algorithm::kRing, p) + latency;
+  cost.seconds_per_byte = loads.Seconds();
+  cost.fill_seconds_per_byte = sum_inv - max_inv;
+  cost.chunk_bytes = ChunkBytes(ctx, p, groups);
+  cost.group_share = 1.0 / groups;
+  return cost;
+}
+
+void ChainExpand(const AlgorithmContext& ctx, Protocol p, double bytes, CollectiveSchedule* out) {
+  CollectiveGroup& g = ctx.group;
+  const int n = g.ranks();
+  out->start_delay += BaseLatency(ctx, Algorithm::kRing, p);
+  if (n == 1 || bytes <= 0) return;
+  const int groups = g.channel_groups();
+  const uint16_t eff = out->AddEfficiency(TransferEfficiency(g, ctx.params, Algorithm::kRing, p));
+  const double cap = RingCap(ctx, p);
+  const double per_group = bytes / groups;
+  const double chunks = std::ceil(per_group / ChunkBytes(ctx, p, groups));
+  const double chunk = per_group / chunks;
+  const int k_count = static_cast<int>(chunks);
+  for (int grp = 0; grp < groups; ++grp) {
+    const Chain chain = BuildChain(ctx, grp);
+    const int hops = n - 1;
+    const uint32_t first = static_cast<uint32_t>(out->transfers.size());
+    const auto index = [&](int k, int j) { return first + static_cast<uint32_t>(k * hops + j); };
+    for (int k = 0; k < k_count; ++k) {
+      for (int j = 0; j < hops; ++j) {
+        const Route* hop = chain.hops[static_cast<size_t>(j)];
+        ScheduledTransfer t;
+        t.route = hop;
+        t.bytes = chunk;
+        t.max_rate_GBps = cap;
+        t.extra_latency = StepLatency(g, ctx.params, *hop, Algorithm::kRing, p) - hop->latency;
+        t.efficiency = eff;
+        std::vector<uint32_t> deps;
+        if (j > 0) deps.push_back(CollectiveSchedule::Delivered(index(k, j - 1)));  // the chunk arrived
+        if (k > 0) deps.push_back(CollectiveSchedule::Drained(index(k - 1, j)));    // the previous chunk left
+        out->Add(t, deps);
+      }
+    }
+  }
+}
+
+}  // namespace wiresim::internal

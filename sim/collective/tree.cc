@@ -1,0 +1,178 @@
+// NCCL's double binary tree for all-reduce. Each channel group g carries S/G, split over two trees: inside every
+// node a chain from the group's head (the GPU on its rail) through the node's other GPUs; across nodes two binary
+// trees over the heads, the second the mirror of the first so that a node interior in one is a leaf in the other.
+// Each tree reduces its half up (tail to head, child to parent) and broadcasts it back down, pipelined chunk by
+// chunk, so every edge carries S/(2G) up and S/(2G) down at the same time.
+//
+// Cost: NCCL's latency (base + 2((ranks per node - 1) x intra hop + log2(nodes) x inter hop)), plus the bytes on
+// the busiest link, plus the fill of the deepest path (up the chain, up the tree, down again).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "sim/collective/algorithms.h"
+
+namespace wiresim::internal {
+namespace {
+
+struct TreeEdge {
+  int from, to;
+  const Route* route;
+  bool inter;
+};
+
+int Log2i(int n) {
+  int l = 0;
+  while (n >>= 1) ++l;
+  return l;
+}
+
+// The chain of node k for group g: head first.
+std::vector<int> NodeChain(const CollectiveGroup& group, int k, int g) {
+  const auto& local = group.node_ranks()[static_cast<size_t>(k)];
+  const int head = group.head(k, g);
+  const size_t at = static_cast<size_t>(std::find(local.begin(), local.end(), head) - local.begin());
+  std::vector<int> chain;
+  for (size_t i = 0; i < local.size(); ++i) chain.push_back(local[(at + i) % local.size()]);
+  return chain;
+}
+
+// Position `pos` of the heap over nodes for tree t: tree 0 in node order, tree 1 mirrored.
+int TreeNode(int pos, int t, int nodes) { return t == 0 ? pos : nodes - 1 - pos; }
+
+// Every directed edge of tree t of group g, up edges then down edges; routed unless `route` is false.
+std::vector<TreeEdge> TreeEdges(CollectiveGroup& group, int g, int t, bool route = true) {
+  std::vector<TreeEdge> edges;
+  const int nodes = group.nodes();
+  for (int k = 0; k < nodes; ++k) {
+    const std::vector<int> chain = NodeChain(group, k, g);
+    for (size_t i = 0; i + 1 < chain.size(); ++i) {
+      edges.push_back({chain[i + 1], chain[i], nullptr, false});
+      edges.push_back({chain[i], chain[i + 1], nullptr, false});
+    }
+  }
+  for (int pos = 1; pos < nodes; ++pos) {
+    const int child = group.head(TreeNode(pos, t, nodes), g);
+    const int parent = group.head(TreeNode((pos - 1) / 2, t, nodes), g);
+    edges.push_back({child, parent, nullptr, true});
+    edges.push_back({parent, child, nullptr, true});
+  }
+  if (route)
+    for (TreeEdge& e : edges) e.route = group.EdgeRoute(e.from, e.to, g);
+  return edges;
+}
+
+struct TreeShape {
+  Time latency;  // without the base latency
+  double fill_per_chunk_byte = 0;
+};
+
+TreeShape Shape(const AlgorithmContext& ctx, Protocol p, const LinkEfficiency& eff) {
+  CollectiveGroup& g = ctx.group;
+  const bool one_per_node = g.max_ranks_per_node() == 1;
+  Time intra, inter;
+  for (int grp = 0; grp < g.channel_groups(); ++grp) {
+    for (int t = 0; t < 2; ++t) {
+      for (const TreeEdge& e : TreeEdges(g, grp, t)) {
+        const Time l = StepLatency(g, ctx.params, *e.route, Algorithm::kTree, p, false, one_per_node);
+        (e.inter ? inter : intra) = std::max(e.inter ? inter : intra, l);
+      }
+    }
+  }
+  TreeShape shape;
+  shape.latency = 2 * (intra * (g.max_ranks_per_node() - 1) + inter * Log2i(g.nodes()));
+  // The deepest path of group 0, tree 0: from the tail of the last node's chain up to the root and back.
+  std::vector<const Route*> path;
+  const int nodes = g.nodes();
+  int node = TreeNode(nodes - 1, 0, nodes);
+  const std::vector<int> chain = NodeChain(g, node, 0);
+  for (size_t i = chain.size() - 1; i > 0; --i) path.push_back(g.EdgeRoute(chain[i], chain[i - 1], 0));
+  for (int pos = nodes - 1; pos > 0; pos = (pos - 1) / 2) {
+    path.push_back(g.EdgeRoute(g.head(TreeNode(pos, 0, nodes), 0), g.head(TreeNode((pos - 1) / 2, 0, nodes), 0), 0));
+  }
+  const size_t up = path.size();
+  for (size_t i = up; i > 0; --i) path.push_back(path[i - 1]);  // the same hops back down (rates alike)
+  double sum = 0, worst = 0;
+  for (const Route* r : path) {
+    TransferRequest req;
+    req.route = r;
+    req.efficiency = eff;
+    const double inv = 1.0 / UncontendedRate(req, g.topology());
+    sum += inv;
+    worst = std::max(worst, inv);
+  }
+  shape.fill_per_chunk_byte = path.empty() ? 0 : sum - worst;
+  return shape;
+}
+
+double TreeChunk(const AlgorithmContext& ctx, Protocol p) {
+  const double trees = 2.0 * ctx.group.channel_groups();
+  return ctx.params.chunk_bytes[static_cast<size_t>(p)] * std::max(1.0, ctx.ring_channels / trees);
+}
+
+}  // namespace
+
+EdgeList TreeEdgeList(const AlgorithmContext& ctx) {
+  EdgeList out;
+  if (ctx.op != CollectiveOp::kAllReduce) return out;
+  for (int g = 0; g < ctx.group.channel_groups(); ++g)
+    for (int t = 0; t < 2; ++t)
+      for (const TreeEdge& e : TreeEdges(ctx.group, g, t, false)) out.emplace_back(e.from, e.to, g);
+  return out;
+}
+
+AlgorithmCost TreeCost(const AlgorithmContext& ctx, Protocol p) {
+  AlgorithmCost cost;
+  CollectiveGroup& g = ctx.group;
+  if (ctx.op != CollectiveOp::kAllReduce) {
+    cost.why_not = "trees run all-reduce only";
+    return cost;
+  }
+  cost.usable = true;
+  if (g.ranks() == 1) return cost;
+  const LinkEfficiency eff = TransferEfficiency(g, ctx.params, Algorithm::kTree, p);
+  const double share = 1.0 / (2.0 * g.channel_groups());
+  LinkLoads loads(g.topology());
+  for (int grp = 0; grp < g.channel_groups(); ++grp)
+    for (int t = 0; t < 2; ++t)
+      for (const TreeEdge& e : TreeEdges(g, grp, t))
+        loads.Add(e.route, share, eff, std::numeric_limits<double>::infinity());
+  const TreeShape shape = Shape(ctx, p, eff);
+  cost.latency =
+      Time::FromMicroseconds(ctx.params.tuner.base_latency_us[kNcclTree][static_cast<size_t>(p)]) + shape.latency;
+  cost.seconds_per_byte = loads.Seconds();
+  cost.fill_seconds_per_byte = shape.fill_per_chunk_byte;
+  cost.chunk_bytes = TreeChunk(ctx, p);
+  cost.group_share = share;
+  return cost;
+}
+
+void TreeExpand(const AlgorithmContext& ctx, Protocol p, double bytes, CollectiveSchedule* out) {
+  CollectiveGroup& g = ctx.group;
+  out->start_delay += Time::FromMicroseconds(ctx.params.tuner.base_latency_us[kNcclTree][static_cast<size_t>(p)]);
+  if (g.ranks() == 1 || bytes <= 0) return;
+  const LinkEfficiency e = TransferEfficiency(g, ctx.params, Algorithm::kTree, p);
+  const uint16_t eff = out->AddEfficiency(e);
+  const double share = 1.0 / (2.0 * g.channel_groups());
+  // The pipeline runs every edge at once; each transfer carries the tree's latency and fill, so the last one is
+  // delivered when the pipeline would have drained.
+  const TreeShape shape = Shape(ctx, p, e);
+  const double per_tree = bytes * share;
+  const double chunk = per_tree / std::ceil(per_tree / TreeChunk(ctx, p));
+  const Time tail = shape.latency + Time::FromSecondsCeil(chunk * shape.fill_per_chunk_byte);
+  for (int grp = 0; grp < g.channel_groups(); ++grp) {
+    for (int t = 0; t < 2; ++t) {
+      for (const TreeEdge& edge : TreeEdges(g, grp, t)) {
+        ScheduledTransfer x;
+        x.route = edge.route;
+        x.bytes = per_tree;
+        x.max_rate_GBps = std::numeric_limits<double>::infinity();
+        x.extra_latency = std::max(Time::Zero(), tail - edge.route->latency);
+        x.efficiency = eff;
+        out->Add(x, {});
+      }
+    }
+  }
+}
+
+}  // namespace wiresim::internal

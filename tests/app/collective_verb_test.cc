@@ -1,0 +1,121 @@
+// `wiresim collective` end to end: the table's numbers hold together as nccl-tests defines them, GPU selection
+// across nodes, --json, --compare against a log, and errors that exit with code 2.
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "sim/app/cli.h"
+#include "sim/calibration/nccl_tests_log.h"
+
+namespace wiresim::app {
+namespace {
+
+struct Run {
+  int code = 0;
+  std::string out, err;
+};
+
+Run Wiresim(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  FileSystemReader reader;
+  AppContext ctx{out, err, reader, false};
+  Run r;
+  r.code = Main(args, ctx);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+const std::string kLog = std::string(WIRESIM_SOURCE_DIR) + "/tests/calibration/data/all_reduce_v2.19_mpi.txt";
+
+TEST_CASE("the table is an nccl-tests table: algbw = size / time, busbw = algbw x 2(n-1)/n") {
+  const Run r = Wiresim({"collective", "--topology", "dgx-h100", "-b", "1M", "-e", "4M", "-f", "2"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  // Our own reader takes it back (the table names its single group out-of-place).
+  const auto log = ParseNcclTestsLog(SourceFile{"out", r.out});
+  REQUIRE(log.ok());
+  REQUIRE(log->rows.size() == 3);  // 1, 2 and 4 MiB
+  for (const NcclTestsRow& row : log->rows) {
+    REQUIRE(row.out_of_place.has_value());
+    const NcclTestsResult& x = *row.out_of_place;
+    CHECK(row.count * 4 == static_cast<int64_t>(row.size_bytes));  // float
+    CHECK(row.root == -1);
+    // Time and bandwidths are printed to 2 decimals: compare at that precision (time to 0.005 us in ~30 us).
+    CHECK(x.algbw_GBps == Approx(row.size_bytes / (x.time_us * 1e3)).epsilon(5e-4).margin(0.006));
+    CHECK(x.busbw_GBps == Approx(x.algbw_GBps * 2 * 7 / 8).margin(0.02));
+  }
+  CHECK(r.out.find("Ring") != std::string::npos);  // 1 MiB: NCCL's Ring/LL on 8 Hopper GPUs
+  CHECK(r.out.find("NVLS") != std::string::npos);  // 2 MiB and up: NVLS
+}
+
+TEST_CASE("GPUs across nodes: host:local lists and --nodes name the same GPUs") {
+  const Run a = Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "node0:0-7,node1:0-7", "-b", "8M",
+                         "-e", "8M", "--json"});
+  const Run b =
+      Wiresim({"collective", "--topology", "dgx-h100-2node", "--nodes", "2", "-b", "8M", "-e", "8M", "--json"});
+  REQUIRE(a.code == 0);
+  REQUIRE(b.code == 0);
+  const auto ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+  CHECK(ja["ranks"] == 16);
+  CHECK(ja["nodes"] == 2);
+  CHECK(ja["gpus"] == jb["gpus"]);
+  CHECK(ja["rows"][0]["time_us"] == jb["rows"][0]["time_us"]);
+  // all-gather: nccl-tests' size is the total buffer, count is per rank: 8 MiB / (4 bytes x 16 ranks).
+  const Run ag = Wiresim({"collective", "--topology", "dgx-h100-2node", "--nodes", "2", "--op", "all_gather", "-b",
+                          "8M", "-e", "8M", "--json"});
+  REQUIRE(ag.code == 0);
+  CHECK(nlohmann::json::parse(ag.out)["rows"][0]["count"] == 8 * 1024 * 1024 / 4 / 16);
+}
+
+TEST_CASE("comparing with a log puts measured next to predicted") {
+  const Run r = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", kLog, "--json"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  // The log ran 2 ranks on each of 2 hosts: GPUs 0, 1 of node0 and 0, 1 of node1 (global 8, 9).
+  CHECK(j["gpus"] == nlohmann::json::array({0, 1, 8, 9}));
+  CHECK(j["op"] == "all_reduce");
+  REQUIRE(j["rows"].size() == 4);
+  CHECK(j["rows"][0]["measured_time_us"] == Approx(21.5));  // from the fixture's out-of-place column
+  // error = predicted busbw / measured busbw - 1, with busbw recomputed from the time.
+  const auto& row = j["rows"][2];
+  const double measured = row["size"].get<double>() / (row["measured_time_us"].get<double>() * 1e3) * 1.5;
+  CHECK(row["error"].get<double>() == Approx(row["busbw_GBps"].get<double>() / measured - 1));
+  const Run text = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", kLog});
+  REQUIRE(text.code == 0);
+  CHECK(text.out.find("median |error|") != std::string::npos);
+}
+
+TEST_CASE("the flow network gives the closed form's time for a collective alone") {
+  // One all-reduce over 4 GPUs with NCCL's choice at 64 MiB (NVLS): every GPU's transfers on its own NVLinks.
+  const Run closed = Wiresim({"collective", "--gpus", "0-3", "-b", "64M", "-e", "64M", "--json"});
+  const Run flow = Wiresim({"collective", "--gpus", "0-3", "-b", "64M", "-e", "64M", "--json", "--network", "flow"});
+  REQUIRE(closed.code == 0);
+  REQUIRE(flow.code == 0);
+  const double a = nlohmann::json::parse(closed.out)["rows"][0]["time_us"];
+  const double b = nlohmann::json::parse(flow.out)["rows"][0]["time_us"];
+  CHECK(b == Approx(a).epsilon(1e-6));
+}
+
+TEST_CASE("bad input exits with 2 and says what is wrong") {
+  const Run op = Wiresim({"collective", "--op", "all_shuffle"});
+  CHECK(op.code == 2);
+  CHECK(op.err.find("all_shuffle") != std::string::npos);
+  const Run gpus = Wiresim({"collective", "--gpus", "node7:0-3"});
+  CHECK(gpus.code == 2);
+  CHECK(gpus.err.find("node7") != std::string::npos);
+  const Run range = Wiresim({"collective", "--gpus", "0-12"});
+  CHECK(range.code == 2);
+  CHECK(range.err.find("0-7") != std::string::npos);  // names the GPUs there are
+  const Run nvls = Wiresim({"collective", "--topology", "dgx-h100-2node", "--nodes", "2", "--algo", "nvls"});
+  CHECK(nvls.code == 2);
+  CHECK(nvls.err.find("NVLS") != std::string::npos);
+  const Run size = Wiresim({"collective", "-b", "lots"});
+  CHECK(size.code == 2);
+  CHECK(size.err.find("lots") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace wiresim::app

@@ -1,0 +1,160 @@
+// The nccl-tests reader, on hand-written logs in each layout nccl-tests has printed (tests/calibration/data/).
+// Expected values are the ones written in the fixture files.
+#include "sim/calibration/nccl_tests_log.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+namespace wiresim {
+namespace {
+
+SourceFile Fixture(const std::string& name) {
+  std::ifstream in(std::string(WIRESIM_SOURCE_DIR) + "/tests/calibration/data/" + name);
+  REQUIRE(in.good());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return SourceFile{name, text.str()};
+}
+
+NcclTestsLog Parse(const std::string& name) {
+  auto log = ParseNcclTestsLog(Fixture(name));
+  INFO(log.status().ToString());
+  REQUIRE(log.ok());
+  return std::move(log).value();
+}
+
+TEST_CASE("a current text log with MPI prefixes and NCCL lines mixed in") {
+  const NcclTestsLog log = Parse("all_reduce_v2.19_mpi.txt");
+  CHECK_FALSE(log.json);
+  CHECK(log.op == "all_reduce");
+  CHECK(log.tests_version == "2.19.6");
+  CHECK(log.nccl_version == "2.21.5");
+  REQUIRE(log.ranks == 4);
+  CHECK(log.hosts == std::vector<std::string>{"nodeA", "nodeA", "nodeB", "nodeB"});
+  CHECK(log.devices[3] == "NVIDIA H100 80GB HBM3");
+  REQUIRE(log.average_busbw_GBps.has_value());
+  CHECK(*log.average_busbw_GBps == Approx(6.9912));
+  // The NCCL INFO line between rows is not a row: 4 rows.
+  REQUIRE(log.rows.size() == 4);
+  const NcclTestsRow& first = log.rows[0];
+  CHECK(first.size_bytes == 8);
+  CHECK(first.count == 2);
+  CHECK(first.type == "float");
+  CHECK(first.redop == "sum");
+  CHECK(first.root == -1);
+  CHECK(first.line == 18);  // the fixture's 18th line
+  REQUIRE(first.out_of_place.has_value());
+  CHECK(first.out_of_place->time_us == Approx(21.5));
+  CHECK(first.out_of_place->wrong == 0.0);
+  REQUIRE(first.in_place.has_value());
+  CHECK(first.in_place->time_us == Approx(20.75));
+  const NcclTestsRow& mib = log.rows[2];
+  CHECK(mib.out_of_place->algbw_GBps == Approx(17.39));
+  CHECK(mib.out_of_place->busbw_GBps == Approx(26.08));
+  // getFloatStr falls back to %e when a time does not fit 7 characters.
+  CHECK(log.rows[3].out_of_place->time_us == Approx(1.2e5));
+  CHECK(log.rows[3].in_place->time_us == Approx(119873));
+}
+
+TEST_CASE("a pre-2.13 log: no root column, N/A wrong counts, srun prefixes") {
+  const NcclTestsLog log = Parse("all_gather_v2.11_noroot.txt");
+  CHECK(log.op.empty());  // old logs do not name the test
+  CHECK(log.ranks == 8);
+  CHECK(log.devices[0] == "NVIDIA A100-SXM4-80GB");
+  REQUIRE(log.rows.size() == 3);
+  for (const NcclTestsRow& row : log.rows) {
+    CHECK_FALSE(row.root.has_value());
+    CHECK_FALSE(row.out_of_place->wrong.has_value());
+    CHECK(row.redop == "none");
+  }
+  CHECK(log.rows[1].size_bytes == 2097152);
+  CHECK(log.rows[1].out_of_place->busbw_GBps == Approx(40.78));
+  CHECK(log.rows[2].in_place->time_us == Approx(69.9));
+}
+
+TEST_CASE("per-iteration columns and a timestamp after the row") {
+  const NcclTestsLog log = Parse("alltoall_per_iter_timestamp.txt");
+  CHECK(log.op == "alltoall");
+  REQUIRE(log.rows.size() == 1);
+  const NcclTestsRow& row = log.rows[0];
+  CHECK(row.root == -1);
+  CHECK(row.out_of_place->time_us == Approx(100.0));
+  CHECK(row.out_of_place->busbw_GBps == Approx(73.40));
+  // The in-place group starts after the four per-iteration columns of the out-of-place one.
+  CHECK(row.in_place->time_us == Approx(101.0));
+  CHECK(row.in_place->busbw_GBps == Approx(72.68));
+}
+
+TEST_CASE("a blank out-of-place group leaves only the in-place result") {
+  const NcclTestsLog log = Parse("alltoallv_trace_replay.txt");
+  REQUIRE(log.rows.size() == 1);
+  CHECK_FALSE(log.rows[0].out_of_place.has_value());
+  REQUIRE(log.rows[0].in_place.has_value());
+  CHECK(log.rows[0].in_place->time_us == Approx(55.0));
+}
+
+TEST_CASE("rows without a header: the root column is told from the field count") {
+  const NcclTestsLog log = Parse("rows_only.txt");
+  REQUIRE(log.rows.size() == 2);
+  CHECK(log.rows[0].root == -1);
+  CHECK(log.rows[0].out_of_place->time_us == Approx(12.0));
+  CHECK_FALSE(log.rows[1].root.has_value());
+  CHECK(log.rows[1].type == "half");
+  CHECK(log.rows[1].out_of_place->time_us == Approx(12.4));
+}
+
+TEST_CASE("the -J JSON form") {
+  const NcclTestsLog log = Parse("reduce_scatter.json");
+  CHECK(log.json);
+  CHECK(log.op == "reduce_scatter");
+  CHECK(log.nccl_version == "2.27.3");
+  CHECK(log.ranks == 2);
+  CHECK(log.hosts[1] == "h0");
+  REQUIRE(log.rows.size() == 2);
+  CHECK(log.rows[0].root == -1);  // the padded string "    -1"
+  CHECK(log.rows[0].out_of_place->time_us == Approx(20.5));
+  CHECK(log.rows[0].out_of_place->wrong == 0.0);
+  CHECK_FALSE(log.rows[0].in_place->wrong.has_value());  // null: not checked
+  CHECK_FALSE(log.rows[1].out_of_place.has_value());     // null group
+  CHECK(std::isnan(log.rows[1].in_place->busbw_GBps));   // "nan"
+  CHECK(*log.average_busbw_GBps == Approx(25.83));
+}
+
+TEST_CASE("words appended after the numbers are not part of the row") {
+  // What `wiresim collective` prints: one out-of-place group, then the algorithm and protocol.
+  const SourceFile f{"pred.txt",
+                     "#                                   out-of-place\n"
+                     "#  size count type redop root time algbw busbw #wrong algo proto\n"
+                     "  1048576  262144  float  sum  -1  60.00  17.48  30.58  N/A  Ring  LL\n"};
+  const auto log = ParseNcclTestsLog(f);
+  REQUIRE(log.ok());
+  REQUIRE(log->rows.size() == 1);
+  // The title names out-of-place alone, so the single group is that one.
+  REQUIRE(log->rows[0].out_of_place.has_value());
+  CHECK_FALSE(log->rows[0].in_place.has_value());
+  CHECK(log->rows[0].out_of_place->busbw_GBps == Approx(30.58));
+}
+
+TEST_CASE("bad input names the file, the line and the field") {
+  const SourceFile bad{"bad.txt",
+                       "#  size count type redop root time algbw busbw #wrong time algbw busbw #wrong\n"
+                       "  8  2  float  sum  -1  12.0  fast  0.00  0  11.0  0.00  0.00  0\n"};
+  const auto log = ParseNcclTestsLog(bad);
+  REQUIRE_FALSE(log.ok());
+  CHECK(log.status().message().find("bad.txt:2") != std::string::npos);
+  CHECK(log.status().message().find("algbw") != std::string::npos);
+
+  const auto empty = ParseNcclTestsLog(SourceFile{"empty.txt", "# nothing here\n"});
+  REQUIRE_FALSE(empty.ok());
+  CHECK(empty.status().message().find("empty.txt") != std::string::npos);
+
+  const auto json = ParseNcclTestsLog(SourceFile{"x.json", "{\"results\": [{\"size\": 8}]}"});
+  REQUIRE_FALSE(json.ok());
+  CHECK(json.status().message().find("results[0]") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace wiresim

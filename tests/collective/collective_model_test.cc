@@ -1,0 +1,393 @@
+// The collective model against closed forms derived by hand, against its own expansion into transfers, and the
+// cases the design must get right for the right reason: PCIe-joined NVLink islands, NIC-paced rings across DGX H100
+// nodes, NVLS, and contention between collectives.
+#include "sim/collective/collective_model.h"
+
+#include <catch2/catch.hpp>
+
+#include "sim/network/analytical_network.h"
+#include "sim/network/flow_network.h"
+#include "tests/support/topology_text.h"
+
+namespace wiresim {
+namespace {
+
+// 4 A100s on one NVSwitch, 12 NVLink3 links each (300 GB/s per direction), 0.3 us per hop: every GPU pair is
+// 2 hops, 0.6 us, 300 GB/s line rate, 240 GB/s at NCCL's Ampere NVLink efficiency (20 of 25 GB/s per link).
+constexpr const char* kUniform4 = R"(
+name = "uniform4"
+[[template]]
+name = "box"
+  [[template.node]]
+  name = "gpu"
+  kind = "gpu"
+  count = 4
+  model = "a100-sxm-80gb"
+  [[template.node]]
+  name = "sw"
+  kind = "nvswitch"
+  [[template.link]]
+  from = "gpu[*]"
+  to = "sw"
+  preset = "nvlink3"
+  count = 12
+  latency_ns = 300
+[[host]]
+template = "box"
+name = "box"
+)";
+
+// The seed's 8-GPU box: two HGX-A100-4GPU boards, each board's GPUs fully connected by 4 NVLink3 links per pair
+// (100 GB/s per direction), the boards joined only through PCIe Gen4 x16 (31.5 GB/s) to their CPU sockets and a
+// 64 GB/s socket link (fast enough that PCIe, not the socket link, is the narrowest hop between the boards).
+constexpr const char* kIslands = R"(
+name = "islands"
+[[template]]
+name = "box"
+  [[template.node]]
+  name = "gpu"
+  kind = "gpu"
+  count = 8
+  model = "a100-sxm-80gb"
+  [[template.node]]
+  name = "cpu"
+  kind = "cpu"
+  count = 2
+  [[template.link]]
+  from = "gpu0"
+  to = "gpu[1-3]"
+  preset = "nvlink3"
+  count = 4
+  [[template.link]]
+  from = "gpu1"
+  to = "gpu[2-3]"
+  preset = "nvlink3"
+  count = 4
+  [[template.link]]
+  from = "gpu2"
+  to = "gpu3"
+  preset = "nvlink3"
+  count = 4
+  [[template.link]]
+  from = "gpu4"
+  to = "gpu[5-7]"
+  preset = "nvlink3"
+  count = 4
+  [[template.link]]
+  from = "gpu5"
+  to = "gpu[6-7]"
+  preset = "nvlink3"
+  count = 4
+  [[template.link]]
+  from = "gpu6"
+  to = "gpu7"
+  preset = "nvlink3"
+  count = 4
+  [[template.link]]
+  from = "gpu[0-3]"
+  to = "cpu0"
+  preset = "pcie4x16"
+  [[template.link]]
+  from = "gpu[4-7]"
+  to = "cpu1"
+  preset = "pcie4x16"
+  [[template.link]]
+  from = "cpu0"
+  to = "cpu1"
+  kind = "cpu_interconnect"
+  bandwidth_GBps = 64
+[[host]]
+template = "box"
+name = "box"
+)";
+
+std::vector<int> Range(int first, int last) {
+  std::vector<int> v;
+  for (int i = first; i <= last; ++i) v.push_back(i);
+  return v;
+}
+
+std::unique_ptr<PreparedCollective> Prepare(CollectiveModel& model, CollectiveOp op, std::vector<int> gpus,
+                                            GroupOptions options = {}) {
+  CollectiveCall call;
+  call.op = op;
+  call.gpus = std::move(gpus);
+  auto p = model.Prepare(call, options);
+  INFO(p.status().ToString());
+  REQUIRE(p.ok());
+  return std::move(p).value();
+}
+
+enum class Net { kAnalytical, kFlow };
+
+// Plays the expansion of each (collective, choice, bytes) at time zero on one network; returns each one's end.
+struct Job {
+  PreparedCollective* collective;
+  CollectiveChoice choice;
+  double bytes;
+};
+std::vector<Time> Simulate(const Topology& topo, const std::vector<Job>& jobs, Net kind) {
+  Simulator sim;
+  AnalyticalNetwork analytical(sim, topo);
+  FlowNetwork flow(sim, topo);
+  Network& net = kind == Net::kFlow ? static_cast<Network&>(flow) : analytical;
+  std::vector<CollectiveSchedule> schedules;
+  for (const Job& j : jobs) {
+    auto s = j.collective->Expand(j.choice, j.bytes);
+    REQUIRE(s.ok());
+    schedules.push_back(std::move(s).value());
+  }
+  std::vector<Time> done(jobs.size());
+  std::vector<std::unique_ptr<ScheduleRun>> runs;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    runs.push_back(std::make_unique<ScheduleRun>(sim, net, schedules[i], [&done, &sim, i] { done[i] = sim.Now(); }));
+    runs.back()->Start();
+  }
+  sim.Run();
+  for (const auto& r : runs) REQUIRE(r->done());
+  return done;
+}
+
+double Busbw(CollectiveOp op, int n, double bytes, Time t) {
+  return bytes / t.ToSeconds() / 1e9 * BusBandwidthFactor(op, n);
+}
+
+const CollectiveChoice kRingSimple{Algorithm::kRing, Protocol::kSimple};
+
+TEST_CASE("ring all-reduce is the textbook closed form, and its transfers add up to it") {
+  const Topology topo = testing::TopologyFromText(kUniform4);
+  CollectiveModel model(topo);
+  auto ar = Prepare(model, CollectiveOp::kAllReduce, Range(0, 3));
+  const double S = 240e6;
+  // T = launch 5 us + NCCL's Ring/Simple base latency 8.4 us
+  //     + 2(n-1) steps x (0.6 us of links + Simple's 3.4 - 0.6 us of handshake over NVLink)
+  //     + 2(n-1)/n x S / B, with B = 300 GB/s x 0.8 = 240 GB/s: 1.5 x 1 ms.
+  const Time expected = Time::FromMicroseconds(5 + 8.4 + 6 * 3.4) + Time::FromSecondsCeil(1.5 * S / 240e9);
+  const Time closed = ar->Cost(kRingSimple, S);
+  CHECK(std::llabs(closed.picoseconds() - expected.picoseconds()) <= 2);
+  // Each of the 6 steps is one transfer per rank, each alone on its links: both network models give the same time,
+  // up to a picosecond of rounding per step.
+  for (Net net : {Net::kAnalytical, Net::kFlow}) {
+    const Time t = Simulate(topo, {{ar.get(), kRingSimple, S}}, net)[0];
+    INFO("network " << (net == Net::kFlow ? "flow" : "analytical"));
+    CHECK(std::llabs(t.picoseconds() - closed.picoseconds()) <= 8);
+  }
+}
+
+TEST_CASE("all-gather and reduce-scatter rings take n-1 steps") {
+  const Topology topo = testing::TopologyFromText(kUniform4);
+  CollectiveModel model(topo);
+  const double S = 240e6;  // the total buffer, as nccl-tests counts it
+  for (CollectiveOp op : {CollectiveOp::kAllGather, CollectiveOp::kReduceScatter}) {
+    auto c = Prepare(model, op, Range(0, 3));
+    // 5 + 8.4 + 3 x 3.4 us + (n-1)/n x S / 240 GB/s = 0.75 ms.
+    const Time expected = Time::FromMicroseconds(5 + 8.4 + 3 * 3.4) + Time::FromSecondsCeil(0.75 * S / 240e9);
+    CHECK(std::llabs(c->Cost(kRingSimple, S).picoseconds() - expected.picoseconds()) <= 2);
+    const Time t = Simulate(topo, {{c.get(), kRingSimple, S}}, Net::kFlow)[0];
+    CHECK(std::llabs(t.picoseconds() - expected.picoseconds()) <= 8);
+  }
+}
+
+TEST_CASE("broadcast pipelines chunks down a chain") {
+  const Topology topo = testing::TopologyFromText(kUniform4);
+  CollectiveModel model(topo);
+  auto bc = Prepare(model, CollectiveOp::kBroadcast, Range(0, 3));
+  // NCCL's channel search on 240 GB/s of NVLink finds 6 channels at 40 GB/s and, at 25 GB/s or more, doubles them:
+  // 12 channels; a Simple chunk is 512 KiB per channel, 6 MiB for the chain.
+  REQUIRE(bc->channels(Algorithm::kRing) == 12);
+  const double S = 60.0 * 1024 * 1024;  // 10 chunks of 6 MiB
+  // Three hops of 3.4 us, base 8.4, launch 5; chunks follow each other: the first crosses 3 hops, the other 9
+  // arrive one chunk time d = 6 MiB / 240 GB/s apart: 3d + 9d.
+  const double d = 6.0 * 1024 * 1024 / 240e9;
+  const Time expected = Time::FromMicroseconds(5 + 8.4 + 3 * 3.4) + Time::FromSecondsCeil(12 * d);
+  CHECK(std::llabs(bc->Cost(kRingSimple, S).picoseconds() - expected.picoseconds()) <= 4);
+  const Time t = Simulate(topo, {{bc.get(), kRingSimple, S}}, Net::kFlow)[0];
+  CHECK(std::llabs(t.picoseconds() - expected.picoseconds()) <= 64);
+}
+
+TEST_CASE("NVLS on a DGX H100: each GPU moves S(n+1)/n each way through the switches") {
+  const Topology topo = testing::ShippedTopology("dgx-h100");
+  CollectiveModel model(topo);
+  auto ar = Prepare(model, CollectiveOp::kAllReduce, Range(0, 7));
+  const CollectiveChoice nvls{Algorithm::kNvls, Protocol::kSimple};
+  const double S = 8.0 * 1024 * 1024 * 1024;
+  // 450 GB/s of NVLink4 per GPU x 0.824 (NCCL's 20.6 of 25 GB/s per link) x 0.85 (NCCL's nvlsEfficiency);
+  // latency: launch 5 + NCCL's NVLS 25 us.
+  const double rate = 450e9 * 0.824 * 0.85;
+  const Time expected = Time::FromMicroseconds(30) + Time::FromSecondsCeil(S * 9.0 / 8.0 / rate);
+  CHECK(std::llabs(ar->Cost(nvls, S).picoseconds() - expected.picoseconds()) <= 2);
+  // busbw = 2(n-1)/n x S / T: about 490 GB/s, where NCCL maintainers put an 8x H100 NVLS peak "about 480" and
+  // ../shared/refdata/stas00_mlengineering_collective_and_matmul_measurements.md measures 473-482 on 8x H200.
+  const double busbw = Busbw(CollectiveOp::kAllReduce, 8, S, expected);
+  CHECK(busbw == Approx(490).epsilon(0.01));
+  // The transfers (one up and one down per GPU, each on its own NVLinks) give the same time on the flow network.
+  const Time t = Simulate(topo, {{ar.get(), nvls, S}}, Net::kFlow)[0];
+  CHECK(std::llabs(t.picoseconds() - expected.picoseconds()) <= 4);
+}
+
+TEST_CASE("NCCL's choice on one DGX H100: ring LL up to 1 MiB, NVLS above") {
+  // ../shared/refdata/stas00_mlengineering_collective_and_matmul_measurements.md, section 2: on 8x H200 NCCL ran
+  // Ring/LL up to 1 MiB and NVLS/Simple from 2 MiB up.
+  const Topology topo = testing::ShippedTopology("dgx-h100");
+  CollectiveModel model(topo);
+  auto ar = Prepare(model, CollectiveOp::kAllReduce, Range(0, 7));
+  for (double s : {8.0, 65536.0, 1048576.0}) {
+    auto c = ar->Choose(s, {});
+    REQUIRE(c.ok());
+    CHECK(*c == CollectiveChoice{Algorithm::kRing, Protocol::kLL});
+  }
+  for (double s : {2097152.0, 1073741824.0}) {
+    auto c = ar->Choose(s, {});
+    REQUIRE(c.ok());
+    CHECK(*c == CollectiveChoice{Algorithm::kNvls, Protocol::kSimple});
+  }
+  // Forcing what cannot run is an error that says why.
+  AlgorithmFilter tree_only;
+  REQUIRE_FALSE(ParseAlgorithmList("nvlstree", &tree_only));
+  auto bad = ar->Choose(1 << 20, tree_only);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("several nodes") != std::string::npos);
+}
+
+TEST_CASE("the seed's box: all-reduce over both NVLink islands is paced by PCIe") {
+  const Topology topo = testing::TopologyFromText(kIslands);
+  CollectiveModel model(topo);
+  auto all8 = Prepare(model, CollectiveOp::kAllReduce, Range(0, 7));
+  auto island = Prepare(model, CollectiveOp::kAllReduce, Range(0, 3));
+  const double S = 1024.0 * 1024 * 1024;
+  // The ring over 8 crosses between the boards twice (3 -> 4 and 7 -> 0), each crossing paced by a PCIe Gen4 x16
+  // hop: 31.5 GB/s x NCCL's PCIe efficiency 0.76 = 23.9 GB/s per ring edge, and a ring's busbw is its edge rate.
+  const double pcie = 31.5 * 0.76;
+  const double busbw8 = Busbw(CollectiveOp::kAllReduce, 8, S, all8->Cost(kRingSimple, S));
+  CHECK(busbw8 == Approx(pcie).epsilon(0.01));
+  // Inside one island every edge is 4 NVLink3 links: 100 GB/s x 0.8 = 80 GB/s.
+  const double busbw4 = Busbw(CollectiveOp::kAllReduce, 4, S, island->Cost(kRingSimple, S));
+  CHECK(busbw4 == Approx(80).epsilon(0.01));
+  // With NCCL's own choices, 8 GPUs are still slower per byte than 4 (a larger all-reduce moves more per GPU,
+  // 2(n-1)/n, but here it is the PCIe hop that makes the difference).
+  auto p8 = all8->Predict(S, {});
+  auto p4 = island->Predict(S, {});
+  REQUIRE(p8.ok());
+  REQUIRE(p4.ok());
+  CHECK(p8->time.ToSeconds() > 2 * p4->time.ToSeconds());
+  CHECK(Busbw(CollectiveOp::kAllReduce, 8, S, p8->time) < pcie * 1.01);
+}
+
+TEST_CASE("two DGX H100 nodes: a 16-GPU ring is paced by the NICs") {
+  const Topology topo = testing::ShippedTopology("dgx-h100-2node");
+  CollectiveModel model(topo);
+  auto ar = Prepare(model, CollectiveOp::kAllReduce, Range(0, 15));
+  REQUIRE(ar->group().nodes() == 2);
+  REQUIRE(ar->group().channel_groups() == 8);  // one ring per NIC rail
+  const double S = 8.0 * 1024 * 1024 * 1024;
+  // Each of the 8 rings crosses between the nodes once each way, on its own rail: the 8 NICs carry 1/8 of the
+  // data each, so the ring's busbw is 8 x 50 GB/s x 0.94 (NDR NICs reach 47 of 50 GB/s, NCCL maintainers in
+  // ../shared/refdata/github_issues_nccl_measurements_digest.md) = 376 GB/s, about the node's NIC line rate.
+  // NVLink alone would allow more: each GPU sends 7/8 of its ring traffic over NVLink, 370.8 x 8/7 = 424 GB/s.
+  const double busbw = Busbw(CollectiveOp::kAllReduce, 16, S, ar->Cost(kRingSimple, S));
+  CHECK(busbw == Approx(8 * 50 * 0.94).epsilon(0.01));
+  CHECK(busbw < 0.95 * 370.8 * 8 / 7);
+  // The transfers on the flow network agree on the bandwidth (the rings share NVLinks, which the flow model shares
+  // max-min). The closed form charges every step its hop latency, as NCCL's model does; step by step, a rank
+  // starts sending as soon as its data is in, so the transfers hide up to that much latency behind the slow rail.
+  const double S2 = 512.0 * 1024 * 1024;
+  const Time closed = ar->Cost(kRingSimple, S2);
+  const Time latency = ar->Cost(kRingSimple, 0) - CollectiveParams::Defaults().launch_overhead;
+  const Time flow = Simulate(topo, {{ar.get(), kRingSimple, S2}}, Net::kFlow)[0];
+  CHECK(flow <= closed);
+  CHECK(flow >= closed - latency);
+}
+
+TEST_CASE("tree, NVLSTree and PAT expansions agree with their closed forms when nothing else runs") {
+  const Topology topo = testing::ShippedTopology("dgx-h100-2node");
+  CollectiveModel model(topo);
+  const double S = 256.0 * 1024 * 1024;
+  auto ar = Prepare(model, CollectiveOp::kAllReduce, Range(0, 15));
+  for (CollectiveChoice c : {CollectiveChoice{Algorithm::kTree, Protocol::kSimple},
+                             CollectiveChoice{Algorithm::kNvlsTree, Protocol::kSimple}}) {
+    INFO(ToString(c.algorithm));
+    const Time flow = Simulate(topo, {{ar.get(), c, S}}, Net::kFlow)[0];
+    CHECK(flow.ToSeconds() == Approx(ar->Cost(c, S).ToSeconds()).epsilon(0.02));
+  }
+  // PAT: one GPU per node (GPU 0 of each).
+  auto ag = Prepare(model, CollectiveOp::kAllGather, {0, 8});
+  const CollectiveChoice pat{Algorithm::kPat, Protocol::kSimple};
+  const Time flow = Simulate(topo, {{ag.get(), pat, S}}, Net::kFlow)[0];
+  CHECK(flow.ToSeconds() == Approx(ag->Cost(pat, S).ToSeconds()).epsilon(0.01));
+}
+
+TEST_CASE("contention: all-reduces on the two halves of one DGX H100 do not slow each other") {
+  const Topology topo = testing::ShippedTopology("dgx-h100");
+  CollectiveModel model(topo);
+  auto a = Prepare(model, CollectiveOp::kAllReduce, Range(0, 3));
+  auto b = Prepare(model, CollectiveOp::kAllReduce, Range(4, 7));
+  const double S = 256.0 * 1024 * 1024;
+  const CollectiveChoice ca = *a->Choose(S, {});
+  const CollectiveChoice cb = *b->Choose(S, {});
+  const Time alone = Simulate(topo, {{a.get(), ca, S}}, Net::kFlow)[0];
+  const std::vector<Time> both = Simulate(topo, {{a.get(), ca, S}, {b.get(), cb, S}}, Net::kFlow);
+  // Each GPU's traffic stays on its own NVLinks (to the switches and back): nothing is shared.
+  CHECK(both[0] == alone);
+  CHECK(std::llabs(both[1].picoseconds() - alone.picoseconds()) <= 4);
+}
+
+TEST_CASE("contention: two 2-node all-reduces forced through the same NICs each take about twice as long") {
+  const Topology topo = testing::ShippedTopology("dgx-h100-2node");
+  CollectiveModel model(topo);
+  const std::vector<int> left = {0, 1, 2, 3, 8, 9, 10, 11}, right = {4, 5, 6, 7, 12, 13, 14, 15};
+  auto a = Prepare(model, CollectiveOp::kAllReduce, left);
+  auto b_own = Prepare(model, CollectiveOp::kAllReduce, right);
+  GroupOptions same_nics;
+  same_nics.nics = {0, 1, 2, 3};  // as NCCL_IB_HCA would: the left half's NICs
+  auto b_forced = Prepare(model, CollectiveOp::kAllReduce, right, same_nics);
+  const double S = 256.0 * 1024 * 1024;
+  // Rings: each half is paced by its 4 NICs (4 x 47 GB/s), well below what NVLink allows it.
+  const Time alone = Simulate(topo, {{a.get(), kRingSimple, S}}, Net::kFlow)[0];
+  CHECK(Busbw(CollectiveOp::kAllReduce, 8, S, alone) == Approx(4 * 50 * 0.94).epsilon(0.03));
+  // On their own rails the halves do not meet.
+  const auto apart = Simulate(topo, {{a.get(), kRingSimple, S}, {b_own.get(), kRingSimple, S}}, Net::kFlow);
+  CHECK(apart[0].ToSeconds() == Approx(alone.ToSeconds()).epsilon(0.01));
+  CHECK(apart[1].ToSeconds() == Approx(alone.ToSeconds()).epsilon(0.01));
+  // Forced onto the same 4 NICs, each gets half of them.
+  const auto shared = Simulate(topo, {{a.get(), kRingSimple, S}, {b_forced.get(), kRingSimple, S}}, Net::kFlow);
+  CHECK(shared[0].ToSeconds() == Approx(2 * alone.ToSeconds()).epsilon(0.1));
+  CHECK(shared[1].ToSeconds() == Approx(2 * alone.ToSeconds()).epsilon(0.1));
+}
+
+TEST_CASE("all-to-all over one NVSwitch: every pair at once, at the point-to-point efficiency") {
+  const Topology topo = testing::TopologyFromText(kUniform4);
+  CollectiveModel model(topo);
+  auto a2a = Prepare(model, CollectiveOp::kAllToAll, Range(0, 3));
+  const double S = 120e6;  // each rank sends S/4 to each of the 3 others: 3S/4 leaves each GPU
+  const CollectiveChoice direct{Algorithm::kDirect, Protocol::kSimple};
+  // Rate: 300 GB/s x 0.8 x 0.81 (point to point, ../shared/refdata/nccltests_a100_nvswitch_sendrecv.csv);
+  // latency: launch 5 + 0.6 + (3.4 - 0.6) us.
+  const double rate = 300e9 * 0.8 * 0.81;
+  const Time expected = Time::FromMicroseconds(5 + 3.4) + Time::FromSecondsCeil(0.75 * S / rate);
+  CHECK(std::llabs(a2a->Cost(direct, S).picoseconds() - expected.picoseconds()) <= 2);
+  const Time t = Simulate(topo, {{a2a.get(), direct, S}}, Net::kFlow)[0];
+  CHECK(t.ToSeconds() == Approx(expected.ToSeconds()).epsilon(1e-6));
+}
+
+TEST_CASE("bad calls say what is wrong") {
+  const Topology topo = testing::TopologyFromText(kUniform4);
+  CollectiveModel model(topo);
+  CollectiveCall call;
+  call.gpus = {0, 0};
+  auto twice = model.Prepare(call, {});
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.status().message().find("twice") != std::string::npos);
+  call.gpus = {0, 9};
+  auto missing = model.Prepare(call, {});
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message().find("GPU 9") != std::string::npos);
+  call.gpus = {0, 1};
+  call.op = CollectiveOp::kBroadcast;
+  call.root = 3;
+  auto root = model.Prepare(call, {});
+  REQUIRE_FALSE(root.ok());
+  CHECK(root.status().message().find("root") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace wiresim

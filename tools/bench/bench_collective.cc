@@ -1,0 +1,113 @@
+// Collective and network benchmarks. Targets (issue: collectives as NCCL runs them):
+//   - the flow network computes at least 1 million flow rates per second on a 1,024-GPU all-to-all;
+//   - a full nccl-tests sweep (8 B - 8 GiB, factor 2) predicted with the closed form in under a second on 1,024 GPUs.
+#include <benchmark/benchmark.h>
+
+#include "sim/app/app_context.h"
+#include "sim/collective/collective_model.h"
+#include "sim/network/flow_network.h"
+#include "sim/topology/topology_file.h"
+
+namespace wiresim {
+namespace {
+
+Topology Load(const std::string& name) {
+  app::FileSystemReader reader;
+  auto file = reader.Read(std::string(WIRESIM_SOURCE_DIR) + "/topologies/" + name + ".toml", "");
+  return std::move(LoadTopology(*file, reader)).value();
+}
+
+CollectiveCall AllReduce(const Topology& topo) {
+  CollectiveCall call;
+  call.op = CollectiveOp::kAllReduce;
+  for (int i = 0; i < topo.gpu_count(); ++i) call.gpus.push_back(i);
+  return call;
+}
+
+// What `wiresim collective` does for one sweep, once the topology is loaded: analyse the group and cost every
+// algorithm (a fresh model, so no route is cached), then choose and cost 31 sizes.
+void Sweep(benchmark::State& state, const std::string& topology) {
+  const Topology topo = Load(topology);
+  for (auto _ : state) {
+    CollectiveModel model(topo);
+    auto prepared = std::move(model.Prepare(AllReduce(topo), {})).value();
+    double total = 0;
+    for (double size = 8; size <= 8589934592.0; size *= 2) total += prepared->Predict(size, {})->time.ToSeconds();
+    benchmark::DoNotOptimize(total);
+  }
+  state.counters["gpus"] = topo.gpu_count();
+}
+
+void BM_SweepAllReduce8Gpus(benchmark::State& state) { Sweep(state, "dgx-h100"); }
+BENCHMARK(BM_SweepAllReduce8Gpus)->Unit(benchmark::kMillisecond);
+
+void BM_SweepAllReduce1024Gpus(benchmark::State& state) { Sweep(state, "dgx-h100-128node"); }
+BENCHMARK(BM_SweepAllReduce1024Gpus)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// The same with the topology file read and built each time: the whole wait of `wiresim collective` on 1,024 GPUs.
+void BM_LoadAndSweepAllReduce1024Gpus(benchmark::State& state) {
+  for (auto _ : state) {
+    const Topology topo = Load("dgx-h100-128node");
+    CollectiveModel model(topo);
+    auto prepared = std::move(model.Prepare(AllReduce(topo), {})).value();
+    double total = 0;
+    for (double size = 8; size <= 8589934592.0; size *= 2) total += prepared->Predict(size, {})->time.ToSeconds();
+    benchmark::DoNotOptimize(total);
+  }
+}
+BENCHMARK(BM_LoadAndSweepAllReduce1024Gpus)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// An all-to-all on the 1,024-GPU cluster, played on the flow network. `peers` per rank, spread across the cluster
+// (a sample of the 1,023: the full set repeats the same pattern longer), `window` of them in flight at a time as the
+// direct algorithm runs them; `uneven` gives each pair 0.5-1.5 MiB as an MoE dispatch would (so flows end at
+// different times and every end re-settles its component), else 1 MiB each.
+void FlowAllToAll(benchmark::State& state, int peers, int window, bool uneven) {
+  const Topology topo = Load("dgx-h100-128node");
+  Router router(topo);
+  const int n = topo.gpu_count();
+  CollectiveSchedule schedule;
+  const uint16_t eff = schedule.AddEfficiency(CollectiveParams::Defaults().KernelEfficiency(GpuGeneration::kHopper));
+  for (int i = 0; i < n; ++i) {
+    std::vector<uint32_t> sent;
+    for (int k = 0; k < peers; ++k) {
+      const int j = (i + 1 + k * (n - 1) / peers) % n;
+      ScheduledTransfer t;
+      t.route = router.Find(topo.gpu(i), topo.gpu(j));
+      const double spread = uneven ? 0.5 + ((i * 7919 + k * 104729) % 1000) / 1000.0 : 1.0;
+      t.bytes = spread * (1 << 20);
+      t.max_rate_GBps = 1e300;
+      t.efficiency = eff;
+      std::vector<uint32_t> deps;
+      if (sent.size() >= static_cast<size_t>(window)) {
+        deps.push_back(CollectiveSchedule::Drained(sent[sent.size() - static_cast<size_t>(window)]));
+      }
+      sent.push_back(schedule.Add(t, deps));
+    }
+  }
+  int64_t updates = 0, settles = 0, flows = 0, events = 0;
+  for (auto _ : state) {
+    Simulator sim;
+    FlowNetwork net(sim, topo);
+    ScheduleRun run(sim, net, schedule, nullptr);
+    run.Start();
+    sim.Run();
+    updates += net.stats().rate_updates;
+    settles += net.stats().settles;
+    flows += net.stats().flows;
+    events += static_cast<int64_t>(sim.events_processed());
+  }
+  const auto rate = [](int64_t x) { return benchmark::Counter(static_cast<double>(x), benchmark::Counter::kIsRate); };
+  state.counters["rate_updates_per_s"] = rate(updates);
+  state.counters["flows_per_s"] = rate(flows);
+  state.counters["events_per_s"] = rate(events);
+  state.counters["settles_per_s"] = rate(settles);
+}
+
+void BM_FlowAllToAll1024Gpus(benchmark::State& state) { FlowAllToAll(state, 32, 8, false); }
+BENCHMARK(BM_FlowAllToAll1024Gpus)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_FlowAllToAllV1024Gpus(benchmark::State& state) { FlowAllToAll(state, 8, 8, true); }
+BENCHMARK(BM_FlowAllToAllV1024Gpus)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+}  // namespace wiresim
