@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/app/calibration_input.h"
 #include "sim/app/cli.h"
 #include "sim/app/gpu_selection.h"
 #include "sim/app/nccl_table.h"
@@ -41,6 +42,7 @@ struct Row {
   double algbw = 0;
   double busbw = 0;
   double nccl_model_us = 0;
+  CalibrationSource calibrated = CalibrationSource::kNone;  // what timed this row, with --calibration
   // --compare only.
   bool measured = false;
   double measured_time_us = 0;
@@ -56,6 +58,7 @@ struct Setup {
   int root = 0;
   AlgorithmFilter filter;
   std::string network = "closed";
+  std::optional<LoadedCalibration> calibration;  // --calibration
 };
 
 bool Reduces(CollectiveOp op) {
@@ -144,8 +147,18 @@ Result<Row> Predict(Setup& s, double size, DataType dtype) {
   row.channels = p.channels;
   row.nccl_model_us = p.nccl_model_us;
   Time t = p.time;
+  // Calibration corrects the closed form; a simulated network run is scaled by the same ratio.
+  double correction = 1.0;
+  if (s.calibration && s.calibration->fitted) {
+    if (auto corrected =
+            s.calibration->fitted->collective.Calibrated(*s.prepared, p.choice, row.size, s.filter, &row.calibrated)) {
+      correction = p.time > Time::Zero() ? corrected->ToSeconds() / p.time.ToSeconds() : 1.0;
+      t = *corrected;
+    }
+  }
   if (s.network != "closed") {
     WIRESIM_ASSIGN_OR_RETURN(t, Simulate(s, p.choice, row.size));
+    t = Time::FromSecondsCeil(t.ToSeconds() * correction);
   }
   row.time_us = t.ToMicroseconds();
   row.algbw = row.time_us > 0 ? row.size / (row.time_us * 1e3) : 0;
@@ -165,6 +178,7 @@ std::string Describe(const Setup& s, DataType dtype) {
       << "; launch overhead " << s.model->params().launch_overhead.ToMicroseconds() << " us; channels: ring "
       << s.prepared->channels(Algorithm::kRing) << ", NVLS " << s.prepared->channels(Algorithm::kNvls)
       << (g.nvls_capable() ? "" : " (no NVLS here)") << "\n";
+  if (s.calibration) out << "# calibration: " << s.calibration->note << "\n";
   return out.str();
 }
 
@@ -229,7 +243,8 @@ nlohmann::ordered_json RowJson(const Row& r, bool compare) {
                            {"algorithm", std::string(ToString(r.choice.algorithm))},
                            {"protocol", std::string(ToString(r.choice.protocol))},
                            {"channels", r.channels},
-                           {"nccl_model_us", r.nccl_model_us}};
+                           {"nccl_model_us", r.nccl_model_us},
+                           {"timed_by", std::string(ToString(r.calibrated))}};
   if (compare) {
     j["measured_time_us"] = r.measured_time_us;
     j["measured_busbw_GBps"] = r.measured_busbw;
@@ -243,7 +258,7 @@ nlohmann::ordered_json RowJson(const Row& r, bool compare) {
 int Collective(const Args& args, AppContext& ctx) {
   po::options_description options("options");
   std::string topology_arg, op_arg, gpus_arg, dtype_arg, algo_arg, proto_arg, compare_arg, network_arg, nics_arg;
-  std::string min_arg, max_arg, step_arg;
+  std::string min_arg, max_arg, step_arg, calibration_arg;
   int nodes = 0, factor = 2, root = 0;
   double launch_us = -1;
   options.add_options()("topology,t", po::value(&topology_arg)->default_value("dgx-h100"),
@@ -265,6 +280,7 @@ int Collective(const Args& args, AppContext& ctx) {
       "network", po::value(&network_arg)->default_value("closed"),
       "closed (closed form), analytical or flow (the collective's transfers simulated on that network)")(
       "compare", po::value(&compare_arg), "an nccl-tests log (text or -J JSON): measured vs predicted per size")(
+      "calibration", po::value(&calibration_arg), "a calibration profile: measured corrections where they apply")(
       "json", "print JSON");
   po::positional_options_description positional;
   po::variables_map vm;
@@ -349,6 +365,11 @@ int Collective(const Args& args, AppContext& ctx) {
     if (!(launch_us >= 0) || launch_us > 1e6) return fail(InvalidArgument("--launch-us must be in [0, 1e6]"));
     params.launch_overhead = Time::FromMicroseconds(launch_us);
   }
+  if (vm.count("calibration")) {
+    auto loaded = LoadCalibration(ctx, calibration_arg, s.topo.get());
+    if (!loaded.ok()) return fail(loaded.status());
+    s.calibration = std::move(loaded).value();
+  }
   s.model = std::make_unique<CollectiveModel>(*s.topo, params);
   CollectiveCall call;
   call.op = s.op;
@@ -420,6 +441,7 @@ int Collective(const Args& args, AppContext& ctx) {
     j["nodes"] = s.prepared->group().nodes();
     j["model"] = s.network;
     j["launch_overhead_us"] = params.launch_overhead.ToMicroseconds();
+    j["calibration"] = s.calibration ? nlohmann::ordered_json(s.calibration->note) : nlohmann::ordered_json();
     auto& out_rows = j["rows"] = nlohmann::ordered_json::array();
     for (const Row& r : rows) out_rows.push_back(RowJson(r, log.has_value()));
     if (log) {

@@ -9,6 +9,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "sim/app/calibration_input.h"
 #include "sim/app/cli.h"
 #include "sim/app/options.h"
 #include "sim/app/verbs.h"
@@ -56,13 +57,14 @@ Result<int64_t> Dimension(const std::string& text, const std::string& where) {
 
 // Times every row of a CSV with columns gpu, m, n, k (and optionally batch, dtype, weight_dtype); the output is
 // the input with a predicted_us column added. Lines starting with '#' are copied through.
-Result<std::string> TimeCsv(const SourceFile& file, const RooflineParams& params) {
+Result<std::string> TimeCsv(const SourceFile& file, const RooflineParams& params,
+                            const LoadedCalibration* calibration) {
   std::istringstream in(file.text);
   std::ostringstream out;
   std::string line;
   std::map<std::string, size_t> column;
   int line_number = 0;
-  std::map<std::string, std::unique_ptr<RooflineModel>> models;
+  std::map<std::string, std::unique_ptr<KernelTimeModel>> models;
   while (std::getline(in, line)) {
     ++line_number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -96,7 +98,7 @@ Result<std::string> TimeCsv(const SourceFile& file, const RooflineParams& params
         return NotFound(where + ": gpu \"" + gpu + "\" is not in the catalog (known: " + std::string(KnownGpuNames()) +
                         ")");
       }
-      model = std::make_unique<RooflineModel>(*spec, params);
+      model = KernelModelFor(*spec, params, calibration, nullptr);
     }
     WIRESIM_ASSIGN_OR_RETURN(int64_t m, Dimension(cell("m").value_or(""), where + ": m"));
     WIRESIM_ASSIGN_OR_RETURN(int64_t n, Dimension(cell("n").value_or(""), where + ": n"));
@@ -115,7 +117,7 @@ Result<std::string> TimeCsv(const SourceFile& file, const RooflineParams& params
 }  // namespace
 
 int ComputeGemm(const Args& args, AppContext& ctx) {
-  std::string gpu, dtype_text, weight_text, csv, out_path, roofline;
+  std::string gpu, dtype_text, weight_text, csv, out_path, roofline, calibration_arg;
   int64_t m = 0, n = 0, k = 0, batch = 1;
   po::options_description options("options");
   options.add_options()("gpu", po::value(&gpu)->default_value("h100"), "GPU model (wiresim compute gpus lists them)")(
@@ -126,7 +128,9 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
       "csv", po::value(&csv), "time every row of a CSV with columns gpu,m,n,k[,batch,dtype,weight_dtype]")(
       "out,o", po::value(&out_path), "write the CSV result here instead of printing it")(
       "roofline", po::value(&roofline),
-      "override roofline parameters: gemm_efficiency=0.7,... (sim/compute/roofline.h)")("json", "print JSON");
+      "override roofline parameters: gemm_efficiency=0.7,... (sim/compute/roofline.h)")(
+      "calibration", po::value(&calibration_arg), "a calibration profile: its measured GEMMs and HBM bandwidth")(
+      "json", "print JSON");
   po::positional_options_description positional;
   po::variables_map vm;
   if (auto code = ParseOptions(args, ctx, "compute gemm", "--gpu G -m M -n N -k K [--dtype bf16] | --csv FILE",
@@ -135,10 +139,17 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
   }
   auto params = ParseRooflineParams(roofline);
   if (!params.ok()) return ReportError(ctx, "compute gemm", params.status());
+  std::optional<LoadedCalibration> calibration;
+  if (vm.count("calibration")) {
+    auto loaded = LoadCalibration(ctx, calibration_arg, nullptr);
+    if (!loaded.ok()) return ReportError(ctx, "compute gemm", loaded.status());
+    calibration = std::move(loaded).value();
+  }
+  const LoadedCalibration* cal = calibration ? &*calibration : nullptr;
   if (!csv.empty()) {
     auto file = ReadInput(ctx, csv, InputKind::kOther);
     if (!file.ok()) return ReportError(ctx, "compute gemm", file.status());
-    auto result = TimeCsv(*file, *params);
+    auto result = TimeCsv(*file, *params, cal);
     if (!result.ok()) return ReportError(ctx, "compute gemm", result.status());
     if (out_path.empty()) {
       ctx.out << *result;
@@ -159,9 +170,10 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
   if (!dtype.ok()) return ReportError(ctx, "compute gemm", dtype.status());
   auto weight = Dtype(weight_text.empty() ? dtype_text : weight_text, "--weight-dtype");
   if (!weight.ok()) return ReportError(ctx, "compute gemm", weight.status());
-  const RooflineModel model(*spec, *params);
+  std::string model_note;
+  const std::unique_ptr<KernelTimeModel> model = KernelModelFor(*spec, *params, cal, &model_note);
   const KernelShape shape = GemmKernel(m, n, k, *dtype, *weight, batch);
-  const Time t = model.KernelTime(shape);
+  const Time t = model->KernelTime(shape);
   const double seconds = t.ToSeconds();
   const double tflops = shape.flops / seconds / 1e12;
   const double gbps = shape.bytes / seconds / 1e9;
@@ -177,7 +189,8 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
                              {"bytes", shape.bytes},
                              {"time_us", t.ToMicroseconds()},
                              {"tflops", tflops},
-                             {"model", model.name()}};
+                             {"model", model->name()},
+                             {"timed_by", model_note}};
     ctx.out << j.dump(1) << "\n";
     return kExitOk;
   }
@@ -186,6 +199,7 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
           << Fixed(tflops, 1) << " TFLOP/s = " << Fixed(100 * tflops * 1e12 / PeakFlops(*spec, *dtype), 0)
           << "% of peak; " << Fixed(gbps, 0) << " GB/s = " << Fixed(100 * gbps * 1e9 / spec->memory_bandwidth, 0)
           << "% of memory bandwidth)\n";
+  if (cal != nullptr) ctx.out << "timed by: " << model_note << "\n";
   return kExitOk;
 }
 

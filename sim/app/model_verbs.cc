@@ -10,6 +10,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "sim/app/calibration_input.h"
 #include "sim/app/cli.h"
 #include "sim/app/options.h"
 #include "sim/app/verbs.h"
@@ -249,6 +250,7 @@ struct Options {
   double imbalance = 1.0;
   int rank = 0;
   bool json = false;
+  std::string calibration;  // a calibration profile: measured GEMMs and HBM bandwidth
 };
 
 Status ApplyDtypes(const Options& o, ModelSpec& m) {
@@ -285,7 +287,16 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
                            std::to_string(plan.WorldSize() - 1) + ")");
   }
   const GpuProgram& program = *chosen;
-  const RooflineModel timer(hw.specs[static_cast<size_t>(program.gpu)]);
+  std::optional<LoadedCalibration> calibration;
+  if (!o.calibration.empty()) {
+    WIRESIM_ASSIGN_OR_RETURN(LoadedCalibration loaded, LoadCalibration(ctx, o.calibration, nullptr));
+    calibration = std::move(loaded);
+  }
+  const LoadedCalibration* cal = calibration ? &*calibration : nullptr;
+  std::string timed_by;
+  const std::unique_ptr<KernelTimeModel> timer_model =
+      KernelModelFor(hw.specs[static_cast<size_t>(program.gpu)], {}, cal, &timed_by);
+  const KernelTimeModel& timer = *timer_model;
 
   // Per stage: one row (every GPU of a stage holds the same).
   Json stages = Json::array();
@@ -300,7 +311,7 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     Time slowest;
     for (const GpuProgram& p : graph.programs)
       if (p.coord.pp == s)
-        slowest = std::max(slowest, ComputeTime(p, RooflineModel(hw.specs[static_cast<size_t>(p.gpu)])));
+        slowest = std::max(slowest, ComputeTime(p, *KernelModelFor(hw.specs[static_cast<size_t>(p.gpu)], {}, cal, nullptr)));
     stages.push_back({{"stage", s},
                       {"gpus", GpuRange(gpus)},
                       {"gpu_model", first->gpu_model},
@@ -339,6 +350,7 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     sg["rank"] = program.rank;
     sg["gpu"] = program.gpu;
     sg["kernel_model"] = timer.name();
+    sg["timed_by"] = timed_by;
     sg["compute_time_us"] = compute.ToMicroseconds();
     sg["ops"] = program.ops.size();
     Json collectives = Json::object();
@@ -368,8 +380,8 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
         << " sequences of the full " << Grouped(m.max_position_embeddings) << "-token context)";
   }
   out << "\n\nStep graph of one iteration, batch " << batch.ToString() << " (" << Grouped(batch.Tokens())
-      << " tokens), rank " << program.rank << " on GPU " << program.gpu << "; kernel times from the " << timer.name()
-      << " model, collectives are timed by the collective model:\n";
+      << " tokens), rank " << program.rank << " on GPU " << program.gpu << "; kernel times from the " << timed_by
+      << ", collectives are timed by the collective model:\n";
   out << "  " << Pad("layer", 7) << Pad("op", 26) << Pad("kind", 19) << Pad("shape", 30) << Pad("GFLOP", 10)
       << Pad("MB", 10) << "time us\n";
   const Json rows = StepRows(m, program, timer);
@@ -424,7 +436,9 @@ int ModelShow(const Args& args, AppContext& ctx) {
       "max-num-seqs", po::value(&o.memory.max_num_seqs)->default_value(256), "sequences per step (vLLM's 256)")(
       "expert-imbalance", po::value(&o.imbalance)->default_value(1.0),
       "the busiest EP rank's routed tokens over the average (>= 1)")(
-      "rank", po::value(&o.rank)->default_value(0), "which rank's step graph to print")("json", "print JSON");
+      "rank", po::value(&o.rank)->default_value(0), "which rank's step graph to print")(
+      "calibration", po::value(&o.calibration), "a calibration profile: kernel times from its measured GEMMs")(
+      "json", "print JSON");
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;

@@ -17,5 +17,7 @@ int ModelShow(const Args& args, AppContext& ctx);
 int ComputeGemm(const Args& args, AppContext& ctx);
 int ComputeGpus(const Args& args, AppContext& ctx);
 int Collective(const Args& args, AppContext& ctx);
+int CalibrateImport(const Args& args, AppContext& ctx);
+int CalibrateFit(const Args& args, AppContext& ctx);
 
 }  // namespace wiresim::app

@@ -111,6 +111,24 @@ const GpuSpec* FindGpuSpec(std::string_view name) {
   return nullptr;
 }
 
+const GpuSpec* FindGpuSpecByDeviceName(std::string_view device_name) {
+  if (const GpuSpec* exact = FindGpuSpec(device_name)) return exact;
+  std::string upper(device_name);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  // Most specific first: "GB200" contains "B200", "H200" would not match "H100".
+  struct Key {
+    const char* part;
+    const char* name;
+  };
+  constexpr Key kKeys[] = {{"GB200", "gb200"}, {"B200", "b200"},   {"H200", "h200-sxm"}, {"H100", "h100-sxm"},
+                           {"H800", "h100-sxm"}, {"A100", "a100-sxm-80gb"}, {"A800", "a100-sxm-80gb"},
+                           {"L40S", "l40s"}, {"4090", "rtx-4090"}, {"A6000", "rtx-a6000"}};
+  for (const Key& k : kKeys) {
+    if (upper.find(k.part) != std::string::npos) return FindGpuSpec(k.name);
+  }
+  return nullptr;
+}
+
 std::string_view KnownGpuNames() {
   return "h100-sxm (h100, h800), h200-sxm (h200), a100-sxm-80gb (a100), b200, gb200, l40s, rtx-4090 (4090), "
          "rtx-a6000 (a6000)";

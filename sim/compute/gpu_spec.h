@@ -34,6 +34,9 @@ std::span<const GpuSpec> GpuCatalog();
 // A spec by name or alias, ignoring case, spaces, underscores and a leading "nvidia": "h100", "H100-SXM5",
 // "NVIDIA H100 80GB HBM3" (nvidia-smi), "a100", "b200", "gb200", "l40s", "4090", "a6000". nullptr when unknown.
 const GpuSpec* FindGpuSpec(std::string_view name);
+// The catalog entry for a GPU as its driver names it ("NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB",
+// "NVIDIA GeForce RTX 4090"): what calibration profiles and nccl-tests logs record. nullptr when unknown.
+const GpuSpec* FindGpuSpecByDeviceName(std::string_view device_name);
 // The names FindGpuSpec knows, for messages: "h100-sxm, h200-sxm, ...".
 std::string_view KnownGpuNames();
 

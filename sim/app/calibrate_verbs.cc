@@ -1,0 +1,159 @@
+// `wiresim calibrate import` (nccl-tests logs into a calibration profile) and `wiresim calibrate fit` (the
+// corrections that make the models match a profile, for one topology).
+#include <cmath>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/app/calibration_input.h"
+#include "sim/app/cli.h"
+#include "sim/app/gpu_selection.h"
+#include "sim/app/options.h"
+#include "sim/app/verbs.h"
+#include "sim/calibration/nccl_tests_import.h"
+#include "sim/topology/topology_file.h"
+
+namespace wiresim::app {
+namespace po = boost::program_options;
+
+namespace {
+
+// Writes `text` to `path`, or to ctx.out when `path` is empty.
+int Emit(AppContext& ctx, const std::string& verb, const std::string& path, const std::string& text) {
+  if (path.empty()) {
+    ctx.out << text;
+    return kExitOk;
+  }
+  if (Status s = WriteFileAtomically(path, text); !s.ok()) return ReportError(ctx, verb, s);
+  return kExitOk;
+}
+
+std::string Fixed(double v, int decimals) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(decimals) << v;
+  return s.str();
+}
+
+}  // namespace
+
+int CalibrateImport(const Args& args, AppContext& ctx) {
+  const std::string verb = "calibrate import";
+  po::options_description options("options");
+  std::vector<std::string> logs;
+  std::string output;
+  NcclTestsImportOptions opts;
+  options.add_options()("log", po::value(&logs)->composing(), "nccl-tests output (text or -J JSON); several allowed")(
+      "output,o", po::value(&output), "the profile to write (default: standard output)")(
+      "op", po::value(&opts.op), "operation of logs that do not name their test: all_reduce, all_gather, ...")(
+      "ranks", po::value(&opts.ranks), "rank count of logs that do not list their devices")(
+      "nodes", po::value(&opts.nodes), "machines the logs ran on (default: the distinct hosts they list)");
+  po::positional_options_description positional;
+  positional.add("log", -1);
+  po::variables_map vm;
+  if (auto code = ParseOptions(args, ctx, verb, "LOG... [-o profile.json] [--op OP] [--ranks N] [--nodes N]",
+                               "wiresim calibrate import all_reduce_perf.txt all_gather_perf.json -o profile.json",
+                               options, positional, vm)) {
+    return *code;
+  }
+  if (logs.empty()) return ReportError(ctx, verb, InvalidArgument("give at least one nccl-tests log"));
+  std::vector<NcclTestsLog> parsed;
+  for (const std::string& path : logs) {
+    auto file = ReadInput(ctx, path, InputKind::kOther);
+    if (!file.ok()) return ReportError(ctx, verb, file.status());
+    auto log = ParseNcclTestsLog(*file);
+    if (!log.ok()) return ReportError(ctx, verb, log.status());
+    parsed.push_back(std::move(log).value());
+  }
+  auto profile = ImportNcclTestsLogs(parsed, opts);
+  if (!profile.ok()) return ReportError(ctx, verb, profile.status());
+  std::string command = "wiresim calibrate import";
+  for (const std::string& a : args) command += " " + a;
+  profile->provenance.command = command;
+  if (!output.empty()) {
+    ctx.err << "wiresim " << verb << ": " << profile->collectives.size() << " measurements from " << parsed.size()
+            << " log" << (parsed.size() == 1 ? "" : "s") << " -> " << output << "\n";
+  }
+  return Emit(ctx, verb, output, WriteCalibrationProfile(*profile));
+}
+
+int CalibrateFit(const Args& args, AppContext& ctx) {
+  const std::string verb = "calibrate fit";
+  po::options_description options("options");
+  std::string profile_arg, topology_arg, gpus_arg, output, algo_arg, proto_arg;
+  options.add_options()("profile", po::value(&profile_arg)->required(), "the calibration profile to fit")(
+      "topology,t", po::value(&topology_arg)->default_value("dgx-h100"), "the topology it was measured on")(
+      "gpus,g", po::value(&gpus_arg), "GPUs of the topology that ran groups the profile does not place")(
+      "output,o", po::value(&output), "write the profile with its fitted section here")(
+      "algo", po::value(&algo_arg), "algorithms the measured machine allowed, as NCCL_ALGO (e.g. ^nvls,nvlstree)")(
+      "proto", po::value(&proto_arg), "protocols it allowed, as NCCL_PROTO")(
+      "json", "print the fitted section as JSON");
+  po::positional_options_description positional;
+  positional.add("profile", 1);
+  po::variables_map vm;
+  if (auto code = ParseOptions(args, ctx, verb, "PROFILE --topology T [-o fitted.json]",
+                               "wiresim calibrate fit profile.json --topology dgx-h100-2node -o fitted.json", options,
+                               positional, vm)) {
+    return *code;
+  }
+  auto topo_file = ReadInput(ctx, topology_arg, InputKind::kTopology);
+  if (!topo_file.ok()) return ReportError(ctx, verb, topo_file.status());
+  auto topo = LoadTopology(*topo_file, ctx.reader);
+  if (!topo.ok()) return ReportError(ctx, verb, topo.status());
+  auto file = ReadInput(ctx, profile_arg, InputKind::kOther);
+  if (!file.ok()) return ReportError(ctx, verb, file.status());
+  auto profile = ParseCalibrationProfile(*file);
+  if (!profile.ok()) return ReportError(ctx, verb, profile.status());
+  FitOptions fit_options;
+  if (vm.count("gpus")) {
+    auto gpus = ParseGpuSelection(gpus_arg, *topo);
+    if (!gpus.ok()) return ReportError(ctx, verb, gpus.status());
+    fit_options.gpus = *gpus;
+  }
+  if (vm.count("algo")) {
+    if (auto err = ParseAlgorithmList(algo_arg, &fit_options.filter)) {
+      return ReportError(ctx, verb, InvalidArgument("--algo: " + *err));
+    }
+  }
+  if (vm.count("proto")) {
+    if (auto err = ParseProtocolList(proto_arg, &fit_options.filter)) {
+      return ReportError(ctx, verb, InvalidArgument("--proto: " + *err));
+    }
+  }
+  auto fitted = FitCalibration(*profile, *topo, fit_options, WIRESIM_VERSION);
+  if (!fitted.ok()) return ReportError(ctx, verb, fitted.status());
+  profile->fitted_json = ToJson(*fitted);
+  if (vm.count("json")) {
+    ctx.out << nlohmann::json::parse(profile->fitted_json).dump(1) << "\n";
+  } else {
+    std::ostream& out = ctx.out;
+    out << "# calibration fit of " << file->name << " on " << topo->name() << ": " << fitted->collective_measurements
+        << " collective measurements, " << fitted->gemm_measurements << " GEMMs\n";
+    out << "# t = launch + a x latency + w(size) x bytes term, against the model's own terms (docs/calibration.md)\n";
+    out << "#\n#" << std::setw(15) << "op" << std::setw(9) << "link" << std::setw(10) << "algo" << std::setw(8)
+        << "proto" << std::setw(8) << "points" << std::setw(11) << "launch us" << std::setw(8) << "a"
+        << std::setw(10) << "w small" << std::setw(9) << "w large" << std::setw(11) << "|err| med" << "\n";
+    for (const CorrectionEntry& e : fitted->collective.entries) {
+      out << " " << std::setw(15) << (e.op ? std::string(ToString(*e.op)) : "(any)") << std::setw(9)
+          << ToString(e.link) << std::setw(10) << ToString(e.choice.algorithm) << std::setw(8)
+          << ToString(e.choice.protocol) << std::setw(8) << e.points << std::setw(11) << Fixed(e.launch_us, 2)
+          << std::setw(8) << Fixed(e.latency_scale, 2) << std::setw(10)
+          << Fixed(e.bandwidth_scale.empty() ? 1 : e.bandwidth_scale.front(), 2) << std::setw(9)
+          << Fixed(e.bandwidth_scale.empty() ? 1 : e.bandwidth_scale.back(), 2) << std::setw(10)
+          << Fixed(e.median_abs_error * 100, 1) << "%\n";
+    }
+    if (fitted->hbm_GBps) out << "# HBM (device-to-device copies): " << Fixed(*fitted->hbm_GBps, 1) << " GB/s\n";
+    if (fitted->gemm_measurements > 0) {
+      out << "# GEMMs: " << fitted->gemm_measurements
+          << " measured; `--calibration` times those shapes from them (docs/calibration.md)\n";
+    }
+  }
+  if (!output.empty()) {
+    if (int code = Emit(ctx, verb, output, WriteCalibrationProfile(*profile)); code != kExitOk) return code;
+    ctx.err << "wiresim " << verb << ": wrote " << output << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace wiresim::app

@@ -1,0 +1,110 @@
+// The collective part of a calibration: corrections to the collective model's closed form, fitted to measured
+// sweeps (nccl-tests logs, wiresim-calibrate runs). For each (operation, link class, algorithm, protocol) the fit
+// finds, relative to the model's own split of a choice's time into a latency part L and a bytes part B(S),
+//
+//     t(S) = launch + a * L + B(S) * w(log2 S)
+//
+// Measured curves come first: a call whose shape was measured gets the measured time, interpolated between the
+// measured sizes. The fitted corrections cover everything else.
+//
+// launch: the per-call overhead; a: how much slower (or faster) each step is than NCCL's constants say; w: how much
+// slower the bytes move than the model's link efficiencies say, as a curve over message size (piecewise linear in
+// log2 S between knots every factor of 4, constant beyond the measured sizes). That curve is what the model cannot
+// know in advance: the ramp from small to large messages on this machine. A second set of entries pools every
+// operation of a (link class, algorithm, protocol), for operations that were not measured.
+//
+//   WIRESIM_ASSIGN_OR_RETURN(CollectiveCorrection c, FitCollectiveCorrection(model, sweeps, {}));
+//   std::optional<Time> t = c.Apply(prepared, choice, bytes);   // nullopt: nothing measured applies
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/collective/collective_model.h"
+#include "sim/core/status.h"
+
+namespace wiresim {
+
+// What paces a group: NVLink inside one node, PCIe (or a CPU link) inside one node, or the network across nodes.
+enum class LinkClass { kNvlink, kPcie, kNetwork };
+std::string_view ToString(LinkClass c);
+std::optional<LinkClass> ParseLinkClass(std::string_view name);
+LinkClass LinkClassOf(const CollectiveGroup& group);
+
+struct CorrectionEntry {
+  std::optional<CollectiveOp> op;  // nullopt: pooled over operations
+  LinkClass link = LinkClass::kNvlink;
+  CollectiveChoice choice;
+  double launch_us = 0;
+  double latency_scale = 1;
+  std::vector<double> knots_log2;       // log2 of the size, ascending
+  std::vector<double> bandwidth_scale;  // w at each knot
+  int points = 0;
+  double median_abs_error = 0;  // in-sample, relative to measured time
+  std::vector<std::string> sources;
+
+  // w at log2 size `x`: linear between knots, the end values beyond them.
+  double BandwidthScale(double x) const;
+  // The corrected time from the model's parts.
+  double Microseconds(double latency_us, double bytes_us, double bytes) const;
+};
+
+// A measured time curve of one group shape: used as is (log-log interpolation between measured sizes) for a call
+// of the same operation, rank count, node count and link class, within the measured sizes.
+struct MeasuredCurve {
+  CollectiveOp op = CollectiveOp::kAllReduce;
+  LinkClass link = LinkClass::kNvlink;
+  int ranks = 0;
+  int nodes = 1;
+  std::vector<double> bytes;    // ascending
+  std::vector<double> time_us;  // measured, one per size
+  std::string source;
+
+  // The interpolated time, or nullopt outside [bytes.front(), bytes.back()].
+  std::optional<double> Microseconds(double size) const;
+};
+
+// Where a calibrated time came from.
+enum class CalibrationSource { kNone, kMeasuredCurve, kFittedCorrection };
+std::string_view ToString(CalibrationSource s);
+
+struct CollectiveCorrection {
+  std::vector<CorrectionEntry> entries;
+  std::vector<MeasuredCurve> curves;
+  // The algorithms and protocols the measured machine let NCCL choose from: curves record what NCCL chose under it.
+  AlgorithmFilter measured_filter;
+
+  // The most specific entry for this operation, link class and choice: same operation first, then pooled.
+  const CorrectionEntry* Find(CollectiveOp op, LinkClass link, CollectiveChoice choice) const;
+  // The corrected time of `choice` for `bytes` (nccl-tests size) on `prepared`; nullopt when no entry applies.
+  std::optional<Time> Apply(const PreparedCollective& prepared, CollectiveChoice choice, double bytes) const;
+  // The measured curve for this call's shape, when one covers `bytes`.
+  const MeasuredCurve* FindCurve(const PreparedCollective& prepared, double bytes) const;
+  // The calibrated time: a measured curve when one applies (and NCCL's choice is as free as it was on the measured
+  // machine: a curve records what NCCL chose there), else a fitted correction, else nothing. `source` says which.
+  std::optional<Time> Calibrated(const PreparedCollective& prepared, CollectiveChoice choice, double bytes,
+                                 const AlgorithmFilter& filter, CalibrationSource* source) const;
+};
+
+// One measured sweep: an operation over a group of GPUs of the topology at several sizes.
+struct MeasuredSweep {
+  CollectiveOp op = CollectiveOp::kAllReduce;
+  std::vector<int> gpus;
+  struct Point {
+    double bytes = 0;
+    double time_us = 0;
+    std::optional<CollectiveChoice> choice;  // what NCCL ran, when recorded
+  };
+  std::vector<Point> points;
+  std::string source;
+};
+
+// Fits entries to the sweeps on `model`'s topology. Points whose recorded choice cannot run here use the model's
+// own choice. Errors: a sweep whose GPUs the topology does not have.
+// `filter` restricts the model's choice for points without a recorded one, as NCCL_ALGO / NCCL_PROTO restricted
+// the measured machine.
+Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, const std::vector<MeasuredSweep>& sweeps,
+                                                     const AlgorithmFilter& filter = {});
+
+}  // namespace wiresim

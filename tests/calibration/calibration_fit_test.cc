@@ -1,0 +1,285 @@
+// Calibration: the robust solver, the collective correction recovering known parameters, nccl-tests import,
+// profiles, and the GEMM and memory figures a profile yields.
+#include <cmath>
+
+#include <catch2/catch.hpp>
+
+#include "sim/calibration/calibration_profile.h"
+#include "sim/calibration/collective_correction.h"
+#include "sim/calibration/fitted_calibration.h"
+#include "sim/calibration/nccl_tests_import.h"
+#include "sim/calibration/robust_fit.h"
+#include "sim/topology/topology_file.h"
+#include "tests/testing/memory_reader.h"
+
+namespace wiresim {
+namespace {
+
+using Catch::Matchers::Contains;
+
+TEST_CASE("The robust solver recovers a line through an outlier") {
+  // y = 3 + 2x at x = 0..19, with y(7) = 1000: plain least squares would tilt; Huber weights leave it out.
+  LinearProblem p(2);
+  for (int x = 0; x < 20; ++x) p.AddRow({1.0, static_cast<double>(x)}, x == 7 ? 1000.0 : 3.0 + 2.0 * x, 1.0);
+  auto fit = SolveRobust(p);
+  REQUIRE(fit.ok());
+  CHECK(fit->coefficients[0] == Approx(3.0).margin(0.05));
+  CHECK(fit->coefficients[1] == Approx(2.0).margin(0.01));
+  CHECK(fit->down_weighted >= 1);
+}
+
+TEST_CASE("The solver refuses an underdetermined system and obeys priors") {
+  LinearProblem p(2);
+  p.AddRow({1.0, 1.0}, 2.0, 1.0);  // one equation, two unknowns
+  CHECK_FALSE(SolveRobust(p).ok());
+  p.AddPrior(0, 0.5, 1.0);  // pins the first: 0.5 + x1 = 2 -> x1 = 1.5
+  auto fit = SolveRobust(p);
+  REQUIRE(fit.ok());
+  CHECK(fit->coefficients[1] == Approx(1.5).margin(1e-6));
+}
+
+Topology Dgx() {
+  testing::SourceTreeReader reader;
+  auto file = reader.Read("topologies/dgx-h100.toml", "");
+  return std::move(LoadTopology(*file, reader)).value();
+}
+
+TEST_CASE("A collective correction recovers the parameters that made a sweep") {
+  // A synthetic machine: every ring/Simple all-reduce on the DGX H100 costs 12 us of launch, twice the model's step
+  // latency, and moves its bytes 1.5x slower than the model says: t = 12 + 2 L + 1.5 B. The fit must find those.
+  Topology topo = Dgx();
+  CollectiveModel model(topo);
+  CollectiveCall call;
+  call.op = CollectiveOp::kAllReduce;
+  call.gpus = {0, 1, 2, 3, 4, 5, 6, 7};
+  auto prepared = model.Prepare(call, {});
+  REQUIRE(prepared.ok());
+  const CollectiveChoice ring{Algorithm::kRing, Protocol::kSimple};
+  const double launch = model.params().launch_overhead.ToMicroseconds();
+  MeasuredSweep sweep;
+  sweep.op = CollectiveOp::kAllReduce;
+  sweep.gpus = call.gpus;
+  sweep.source = "synthetic";
+  for (double bytes = 1 << 16; bytes <= (1u << 31); bytes *= 2) {
+    const double zero = (*prepared)->Cost(ring, 0).ToMicroseconds();
+    const double latency = zero - launch;
+    const double b = (*prepared)->Cost(ring, bytes).ToMicroseconds() - zero;
+    sweep.points.push_back({bytes, 12 + 2 * latency + 1.5 * b, ring});
+  }
+  auto correction = FitCollectiveCorrection(model, {sweep});
+  REQUIRE(correction.ok());
+  const CorrectionEntry* e = correction->Find(CollectiveOp::kAllReduce, LinkClass::kNvlink, ring);
+  REQUIRE(e != nullptr);
+  REQUIRE(e->op.has_value());
+  for (double w : e->bandwidth_scale) CHECK(w == Approx(1.5).epsilon(0.01));
+  // Launch and latency scale are told apart only through their priors within one group, but their sum is exact.
+  const double latency = (*prepared)->Cost(ring, 0).ToMicroseconds() - launch;
+  CHECK(e->launch_us + e->latency_scale * latency == Approx(12 + 2 * latency).epsilon(0.01));
+  // Applied: a size between the measured ones comes out as the synthetic machine's time.
+  const double bytes = 3.0 * (1 << 20);
+  const double expected = 12 + 2 * latency + 1.5 * ((*prepared)->Cost(ring, bytes).ToMicroseconds() -
+                                                    (*prepared)->Cost(ring, 0).ToMicroseconds());
+  auto t = correction->Apply(**prepared, ring, bytes);
+  REQUIRE(t.has_value());
+  CHECK(t->ToMicroseconds() == Approx(expected).epsilon(0.01));
+  // A choice nothing measured keeps the model's own time.
+  CHECK_FALSE(correction->Apply(**prepared, {Algorithm::kNvls, Protocol::kSimple}, bytes).has_value());
+}
+
+// A small nccl-tests log in the v2.19 layout, written for this test (2 ranks on one host).
+const char* kLog = R"(# nccl-tests version 2.19.6 nccl-headers=22907 nccl-library=22907
+# Collective test starting: all_reduce_perf
+# nThread 1 nGpus 1 minBytes 1048576 maxBytes 4194304 step: 2(factor) warmup iters: 5 iters: 20 agg iters: 1 validation: 1 graph: 0
+#
+# Using devices
+#  Rank  0 Group  0 Pid   1001 on     box-a device  0 [0000:18:00] NVIDIA H100 80GB HBM3
+#  Rank  1 Group  0 Pid   1002 on     box-a device  1 [0000:2a:00] NVIDIA H100 80GB HBM3
+#
+#                                                              out-of-place                       in-place
+#       size         count      type   redop    root     time   algbw   busbw  #wrong     time   algbw   busbw  #wrong
+#        (B)    (elements)                               (us)  (GB/s)  (GB/s)             (us)  (GB/s)  (GB/s)
+     1048576        262144     float     sum      -1    10.00  104.86  104.86       0    11.00   95.33   95.33       0
+     2097152        524288     float     sum      -1    16.00  131.07  131.07       0    17.00  123.36  123.36       0
+     4194304       1048576     float     sum      -1    28.00  149.80  149.80       0    29.00  144.63  144.63       0
+# Out of bounds values : 0 OK
+# Avg bus bandwidth    : 124.84
+#
+# Collective test concluded: all_reduce_perf
+)";
+
+TEST_CASE("nccl-tests logs become profile measurements") {
+  auto log = ParseNcclTestsLog(SourceFile{"ar.txt", kLog});
+  REQUIRE(log.ok());
+  auto profile = ImportNcclTestsLogs({*log}, {});
+  REQUIRE(profile.ok());
+  REQUIRE(profile->collectives.size() == 6);  // 3 rows, out of place and in place
+  const MeasuredCollective& m = profile->collectives[0];
+  CHECK(m.op == "all_reduce");
+  CHECK(m.ranks == 2);
+  CHECK(m.nodes == 1);
+  CHECK(m.size == 1048576);
+  CHECK(m.time_us == 10.0);
+  // busbw recomputed from the time: 1048576 B / 10 us = 104.86 GB/s, x 2(n-1)/n = 1 for two ranks.
+  CHECK(m.busbw_GBps == Approx(104.8576));
+  CHECK(profile->collectives[1].in_place);
+  CHECK(profile->provenance.gpu_names.size() == 2);
+  // Through the file and back.
+  auto again = ParseCalibrationProfile(SourceFile{"p.json", WriteCalibrationProfile(*profile)});
+  REQUIRE(again.ok());
+  CHECK(again->collectives.size() == 6);
+  CHECK(again->collectives[2].time_us == 16.0);
+}
+
+TEST_CASE("Imports and profiles say what is wrong with them") {
+  std::string headless = kLog;
+  headless.replace(headless.find("# Collective test starting: all_reduce_perf"), 43, "#");
+  auto log = ParseNcclTestsLog(SourceFile{"old.txt", headless});
+  REQUIRE(log.ok());
+  auto missing_op = ImportNcclTestsLogs({*log}, {});
+  REQUIRE_FALSE(missing_op.ok());
+  CHECK_THAT(missing_op.status().message(), Contains("old.txt: the log does not name its test"));
+  NcclTestsImportOptions with_op;
+  with_op.op = "all_reduce";
+  CHECK(ImportNcclTestsLogs({*log}, with_op).ok());
+
+  auto bad_version = ParseCalibrationProfile(
+      SourceFile{"v2.json", R"({"format": "wiresim-calibration-profile", "version": 2})"});
+  REQUIRE_FALSE(bad_version.ok());
+  CHECK_THAT(bad_version.status().message(), Contains("v2.json: version: this wiresim reads version 1"));
+  auto bad_field = ParseCalibrationProfile(SourceFile{
+      "f.json",
+      R"({"format": "wiresim-calibration-profile", "version": 1, "collectives": [{"op": "all_reduce", "ranks": 8, "size": "big", "time_us": 3}]})"});
+  REQUIRE_FALSE(bad_field.ok());
+  CHECK_THAT(bad_field.status().message(), Contains("f.json: collectives[0].size: has the wrong type"));
+  auto bad_gemm = ParseCalibrationProfile(SourceFile{
+      "g.json",
+      R"({"format": "wiresim-calibration-profile", "version": 1, "gemm": [{"m": 8, "n": 8, "k": 8, "dtype": "bf17", "time_us": 3}]})"});
+  REQUIRE_FALSE(bad_gemm.ok());
+  CHECK_THAT(bad_gemm.status().message(), Contains("gemm[0].dtype: unknown data type \"bf17\""));
+  auto truncated = ParseCalibrationProfile(SourceFile{"t.json", R"({"format": "wiresim-cal)"});
+  REQUIRE_FALSE(truncated.ok());
+  CHECK_THAT(truncated.status().message(), Contains("t.json: not valid JSON"));
+}
+
+TEST_CASE("A profile's GEMMs become a table, its copies an HBM bandwidth") {
+  CalibrationProfile p;
+  p.source = "p.json";
+  for (int64_t m : {1, 16, 256}) {
+    MeasuredGemm g;
+    g.m = m;
+    g.n = 4096;
+    g.k = 4096;
+    g.time_us = 10.0 + static_cast<double>(m);  // log-log interpolation is exact at measured m
+    p.gemm.push_back(g);
+  }
+  auto table = GemmTableOf(p);
+  REQUIRE(table.ok());
+  CHECK(table->shape_count() == 1);
+  CHECK(table->Lookup(16, 4096, 4096, DataType::kBFloat16)->ToMicroseconds() == Approx(26.0));
+  // The median of the copies of 256 MiB and more: 2800, 2900, 3000 -> 2900; the small one does not count.
+  p.memory = {{"d2d_copy", 64 << 20, 1, 1000}, {"d2d_copy", int64_t{256} << 20, 1, 3000},
+              {"d2d_copy", int64_t{1} << 30, 1, 2800}, {"d2d_copy", int64_t{4} << 30, 1, 2900}};
+  CHECK(*MeasuredHbmBandwidth(p) == Approx(2900));
+  CHECK_FALSE(GemmTableOf(CalibrationProfile{}).ok());
+}
+
+TEST_CASE("Fitted corrections survive the file") {
+  Topology topo = Dgx();
+  CalibrationProfile p;
+  p.source = "p.json";
+  for (double bytes = 1 << 20; bytes <= (1 << 28); bytes *= 4) {
+    MeasuredCollective m;
+    m.op = "all_reduce";
+    m.dtype = "float";
+    m.ranks = 8;
+    m.size = static_cast<int64_t>(bytes);
+    m.time_us = 20 + bytes / 400e3;
+    p.collectives.push_back(m);
+  }
+  auto fitted = FitCalibration(p, topo, {}, "test");
+  REQUIRE(fitted.ok());
+  REQUIRE_FALSE(fitted->collective.entries.empty());
+  auto back = FittedFromJson(ToJson(*fitted), "p.json");
+  REQUIRE(back.ok());
+  REQUIRE(back->collective.entries.size() == fitted->collective.entries.size());
+  CHECK(back->collective.entries[0].bandwidth_scale == fitted->collective.entries[0].bandwidth_scale);
+  CHECK(back->topology == "dgx-h100");
+  auto bad = FittedFromJson(R"({"collective": {"entries": [{"link": "carrier-pigeon"}]}})", "x.json");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Contains("fitted.collective.entries[0].link"));
+}
+
+TEST_CASE("Measured curves: exact at measured sizes, log-log between, nothing outside") {
+  MeasuredCurve c;
+  c.bytes = {1 << 20, 4 << 20};
+  c.time_us = {100, 400};
+  CHECK(*c.Microseconds(1 << 20) == Approx(100));
+  CHECK(*c.Microseconds(4 << 20) == Approx(400));
+  // Between: t = 100 x (S / 1 MiB)^1 on a log-log line through (1 MiB, 100) and (4 MiB, 400): 200 at 2 MiB.
+  CHECK(*c.Microseconds(2 << 20) == Approx(200));
+  CHECK_FALSE(c.Microseconds(8 << 20).has_value());
+  CHECK_FALSE(c.Microseconds(1 << 19).has_value());
+}
+
+TEST_CASE("A measured curve takes precedence where it applies; fitted corrections elsewhere") {
+  // Four sizes of an 8-GPU all-reduce, measured at 10x the model's time: the curve gives the measured times back;
+  // a 4-GPU group (not measured) gets the fitted correction; a forced algorithm skips the curve.
+  Topology topo = Dgx();
+  CollectiveModel model(topo);
+  CollectiveCall call;
+  call.op = CollectiveOp::kAllReduce;
+  call.gpus = {0, 1, 2, 3, 4, 5, 6, 7};
+  auto eight = model.Prepare(call, {});
+  REQUIRE(eight.ok());
+  MeasuredSweep sweep;
+  sweep.op = CollectiveOp::kAllReduce;
+  sweep.gpus = call.gpus;
+  sweep.source = "x";
+  for (double bytes : {1e6, 4e6, 16e6, 64e6}) {
+    auto p = (*eight)->Predict(bytes, {});
+    sweep.points.push_back({bytes, 10 * p->time.ToMicroseconds(), std::nullopt});
+  }
+  auto fit = FitCollectiveCorrection(model, {sweep});
+  REQUIRE(fit.ok());
+  REQUIRE(fit->curves.size() == 1);
+  CHECK(fit->curves[0].ranks == 8);
+  CalibrationSource source;
+  auto choice = (*eight)->Choose(4e6, {});
+  auto t = fit->Calibrated(**eight, *choice, 4e6, {}, &source);
+  REQUIRE(t.has_value());
+  CHECK(source == CalibrationSource::kMeasuredCurve);
+  CHECK(t->ToMicroseconds() == Approx(sweep.points[1].time_us));
+  AlgorithmFilter ring_only;
+  REQUIRE_FALSE(ParseAlgorithmList("ring", &ring_only));
+  fit->Calibrated(**eight, {Algorithm::kRing, Protocol::kSimple}, 4e6, ring_only, &source);
+  CHECK(source != CalibrationSource::kMeasuredCurve);
+  call.gpus = {0, 1, 2, 3};
+  auto four = model.Prepare(call, {});
+  REQUIRE(four.ok());
+  auto choice4 = (*four)->Choose(16e6, {});
+  fit->Calibrated(**four, *choice4, 16e6, {}, &source);
+  CHECK(source != CalibrationSource::kMeasuredCurve);
+}
+
+TEST_CASE("Fitted corrections need three sizes; a few sizes give a constant") {
+  Topology topo = Dgx();
+  CollectiveModel model(topo);
+  const CollectiveChoice ring{Algorithm::kRing, Protocol::kSimple};
+  MeasuredSweep sweep;
+  sweep.op = CollectiveOp::kAllReduce;
+  sweep.gpus = {0, 1, 2, 3, 4, 5, 6, 7};
+  sweep.points = {{64e6, 500, ring}, {256e6, 1500, ring}};
+  auto two = FitCollectiveCorrection(model, {sweep});
+  REQUIRE(two.ok());
+  CHECK(two->entries.empty());  // two sizes: the model's own figures stand
+  sweep.points.push_back({1024e6, 5500, ring});
+  sweep.points.push_back({4096e6, 21000, ring});
+  auto four = FitCollectiveCorrection(model, {sweep});
+  REQUIRE(four.ok());
+  REQUIRE_FALSE(four->entries.empty());
+  // Four sizes over 2^26 .. 2^32: at most 4 / 2 = 2 knots.
+  CHECK(four->entries[0].knots_log2.size() <= 2);
+}
+
+}  // namespace
+}  // namespace wiresim
