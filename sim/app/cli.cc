@@ -45,9 +45,10 @@ void PrintUsage(std::ostream& out) {
     out << "\n";
   }
   out << "\nexamples:\n"
-         "  wiresim topo show dgx-h100\n"
-         "  wiresim topo show topologies/dgx-h100-2node.toml --json\n"
-         "  wiresim topo import nvidia-smi-topo.txt -o my-node.toml\n";
+         "  wiresim topo show dgx-h100-2node\n"
+         "  wiresim collective --topology dgx-h100-2node --nodes 2 --op all_reduce -b 1M -e 8G\n"
+         "  wiresim model show llama-3.1-70b --plan tp=8 --gpu h100\n"
+         "  wiresim calibrate import all_reduce_perf.txt -o profile.json\n";
 }
 
 }  // namespace
