@@ -130,6 +130,38 @@ TEST_CASE("nccl-tests logs become profile measurements") {
   CHECK(again->collectives[2].time_us == 16.0);
 }
 
+SourceFile Fixture(const std::string& name) {
+  testing::SourceTreeReader reader;
+  auto f = reader.Read("tests/calibration/data/" + name, "");
+  REQUIRE(f.ok());
+  return *f;
+}
+
+TEST_CASE("Both layouts of the shipped nccl-tests samples import") {
+  // The 2x8 layout (no version or "test starting" lines, two hosts in the device list, narrow #wrong header).
+  auto two_hosts = ParseNcclTestsLog(Fixture("all_reduce_2x4_v2.1x_two_hosts.txt"));
+  REQUIRE(two_hosts.ok());
+  NcclTestsImportOptions op;
+  op.op = "all_reduce";
+  auto p = ImportNcclTestsLogs({*two_hosts}, op);
+  REQUIRE(p.ok());
+  REQUIRE(p->collectives.size() == 6);
+  CHECK(p->collectives[0].ranks == 8);
+  CHECK(p->collectives[0].nodes == 2);  // fixture-a and fixture-b
+  CHECK(p->collectives[4].size == 16777216);
+  CHECK(p->collectives[4].time_us == 700.1);
+  // The single-size layout with an "NCCL version" line and [0x00] PCI ids.
+  auto single = ParseNcclTestsLog(Fixture("all_reduce_8gpu_single_size_nccl_version.txt"));
+  REQUIRE(single.ok());
+  auto q = ImportNcclTestsLogs({*single}, op);
+  REQUIRE(q.ok());
+  REQUIRE(q->collectives.size() == 2);
+  CHECK(q->provenance.nccl_version == "2.21.5");
+  CHECK(q->provenance.gpu_names.front() == "NVIDIA H200");
+  // 4294967296 B in 16000 us: algbw 268.44 GB/s, busbw x 2(8-1)/8 = 469.76.
+  CHECK(q->collectives[0].busbw_GBps == Approx(469.76).epsilon(1e-4));
+}
+
 TEST_CASE("Imports and profiles say what is wrong with them") {
   std::string headless = kLog;
   headless.replace(headless.find("# Collective test starting: all_reduce_perf"), 43, "#");
