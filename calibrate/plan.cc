@@ -16,8 +16,8 @@ size_t Plan::measurements() const {
 }
 
 int DtypeBytes(const std::string& dtype) {
-  static const std::map<std::string, int> kBytes = {{"double", 8},   {"float", 4},   {"int32", 4},  {"half", 2},
-                                                    {"bfloat16", 2}, {"f8e4m3", 1},  {"f8e5m2", 1}, {"int8", 1}};
+  static const std::map<std::string, int> kBytes = {{"double", 8},   {"float", 4},  {"int32", 4},  {"half", 2},
+                                                    {"bfloat16", 2}, {"f8e4m3", 1}, {"f8e5m2", 1}, {"int8", 1}};
   auto it = kBytes.find(dtype);
   if (it == kBytes.end()) throw CalibrateError("dtype '" + dtype + "': expected float, half, bfloat16, f8e4m3, ...");
   return it->second;

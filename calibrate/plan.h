@@ -17,14 +17,14 @@
 namespace wiresim::calibrate {
 
 struct Options {
-  std::string verb;                      // "run", "plan", "devices"
+  std::string verb;  // "run", "plan", "devices"
   std::string output = "calibration.json";
-  bool fresh = false;                    // ignore what the output file already holds
+  bool fresh = false;  // ignore what the output file already holds
   bool gemm = true, memory = true, nccl = true;
-  std::vector<std::string> models;       // config.json / .toml files whose linear layers to measure
+  std::vector<std::string> models;  // config.json / .toml files whose linear layers to measure
   std::vector<int> tp = {1, 2, 4, 8};
   std::vector<int64_t> tokens = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192};
-  bool gemm_grid = false;                // also a square-ish grid, model or not
+  bool gemm_grid = false;  // also a square-ish grid, model or not
   std::vector<std::string> gemm_dtypes = {"bfloat16", "f8e4m3"};
   std::vector<std::string> ops = {"all_reduce", "all_gather", "reduce_scatter", "alltoall", "broadcast", "sendrecv"};
   std::string nccl_dtype = "bfloat16";
@@ -37,10 +37,10 @@ struct Options {
   int warmup = 5;
   int iters = 20;
   int gemm_min_reps = 20;
-  double gemm_seconds = 0.2;             // time budget per GEMM shape, after warm-up
-  double timeout_s = 300;                // per collective sweep; a hung rank is aborted after it
-  int gpus = 0;                          // 0: every visible GPU (plan: how many to plan for)
-  std::string topo_file;                 // plan: `nvidia-smi topo -m` text giving the NVLink domains
+  double gemm_seconds = 0.2;  // time budget per GEMM shape, after warm-up
+  double timeout_s = 300;     // per collective sweep; a hung rank is aborted after it
+  int gpus = 0;               // 0: every visible GPU (plan: how many to plan for)
+  std::string topo_file;      // plan: `nvidia-smi topo -m` text giving the NVLink domains
   std::string command_line;
 };
 

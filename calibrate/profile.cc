@@ -1,13 +1,12 @@
 #include "calibrate/profile.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 namespace wiresim::calibrate {
 
@@ -25,8 +24,8 @@ bool Profile::HasMemory(const std::string& kind, int64_t bytes) const {
   return false;
 }
 
-bool Profile::HasCollective(const std::string& op, const std::string& dtype, const std::vector<int>& gpus,
-                            int64_t size, bool in_place) const {
+bool Profile::HasCollective(const std::string& op, const std::string& dtype, const std::vector<int>& gpus, int64_t size,
+                            bool in_place) const {
   for (const CollectiveEntry& e : collectives)
     if (e.op == op && e.dtype == dtype && e.gpus == gpus && e.size == size && e.in_place == in_place) return true;
   return false;
@@ -69,9 +68,17 @@ nlohmann::json ToJson(const Profile& p) {
 
   json gemm = json::array();
   for (const GemmEntry& e : p.gemm) {
-    json j{{"m", e.m},           {"n", e.n},           {"k", e.k},         {"dtype", e.dtype},
-           {"time_us", e.time_us}, {"min_us", e.min_us}, {"max_us", e.max_us}, {"p10_us", e.p10_us},
-           {"p90_us", e.p90_us}, {"repetitions", e.repetitions}, {"tflops", e.tflops}};
+    json j{{"m", e.m},
+           {"n", e.n},
+           {"k", e.k},
+           {"dtype", e.dtype},
+           {"time_us", e.time_us},
+           {"min_us", e.min_us},
+           {"max_us", e.max_us},
+           {"p10_us", e.p10_us},
+           {"p90_us", e.p90_us},
+           {"repetitions", e.repetitions},
+           {"tflops", e.tflops}};
     if (!e.label.empty()) j["label"] = e.label;
     gemm.push_back(std::move(j));
   }
@@ -84,9 +91,17 @@ nlohmann::json ToJson(const Profile& p) {
   doc["memory"] = std::move(memory);
   json collectives = json::array();
   for (const CollectiveEntry& e : p.collectives) {
-    json j{{"op", e.op},         {"dtype", e.dtype},   {"redop", e.redop},         {"gpus", e.gpus},
-           {"ranks", e.ranks},   {"nodes", e.nodes},   {"size", e.size},           {"count", e.count},
-           {"time_us", e.time_us}, {"algbw_GBps", e.algbw_GBps}, {"busbw_GBps", e.busbw_GBps}};
+    json j{{"op", e.op},
+           {"dtype", e.dtype},
+           {"redop", e.redop},
+           {"gpus", e.gpus},
+           {"ranks", e.ranks},
+           {"nodes", e.nodes},
+           {"size", e.size},
+           {"count", e.count},
+           {"time_us", e.time_us},
+           {"algbw_GBps", e.algbw_GBps},
+           {"busbw_GBps", e.busbw_GBps}};
     if (!e.algorithm.empty()) j["algorithm"] = e.algorithm;
     if (!e.protocol.empty()) j["protocol"] = e.protocol;
     j["in_place"] = e.in_place;

@@ -36,7 +36,8 @@ std::string ProtocolName(const std::string& s) {
 }  // namespace
 
 std::vector<TuningChoice> ParseTuningLines(const std::string& text) {
-  static const std::regex line(R"((AllReduce|AllGather|ReduceScatter|Broadcast|Reduce):\s+(\d+)\s+Bytes\s+->\s+Algo\s+(\w+)\s+proto\s+(\w+))");
+  static const std::regex line(
+      R"((AllReduce|AllGather|ReduceScatter|Broadcast|Reduce):\s+(\d+)\s+Bytes\s+->\s+Algo\s+(\w+)\s+proto\s+(\w+))");
   std::vector<TuningChoice> out;
   std::istringstream in(text);
   for (std::string l; std::getline(in, l);) {

@@ -13,7 +13,7 @@
 namespace wiresim::calibrate {
 
 struct TuningChoice {
-  std::string function;   // "AllReduce", "AllGather", "ReduceScatter", "Broadcast", "Reduce"
+  std::string function;  // "AllReduce", "AllGather", "ReduceScatter", "Broadcast", "Reduce"
   int64_t bytes = 0;
   std::string algorithm;  // NCCL's names: Tree, Ring, CollNetDirect, CollNetChain, NVLS, NVLSTree, PAT
   std::string protocol;   // LL, LL128, Simple

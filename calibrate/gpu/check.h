@@ -1,11 +1,11 @@
 // Turning CUDA, cuBLASLt and NCCL status codes into CalibrateError, with the call that failed.
 #pragma once
 
+#include <string>
+
 #include <cublasLt.h>
 #include <cuda_runtime.h>
 #include <nccl.h>
-
-#include <string>
 
 #include "calibrate/profile.h"
 

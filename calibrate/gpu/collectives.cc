@@ -40,8 +40,8 @@ struct Rank {
 
 }  // namespace
 
-void RunCollectiveSweep(Communicator& comm, const CollectiveJob& job, const std::vector<int>& gpus,
-                        const Options& o, LogTail* tuning, const std::function<void(const CollectiveEntry&)>& record,
+void RunCollectiveSweep(Communicator& comm, const CollectiveJob& job, const std::vector<int>& gpus, const Options& o,
+                        LogTail* tuning, const std::function<void(const CollectiveEntry&)>& record,
                         std::vector<std::string>* notes, const std::function<bool()>& interrupted) {
   const int ranks = comm.ranks();
   const ncclDataType_t type = NcclType(o.nccl_dtype);
@@ -107,10 +107,10 @@ void RunCollectiveSweep(Communicator& comm, const CollectiveJob& job, const std:
       } else if (job.op == "alltoall") {
         const size_t chunk = per_rank * static_cast<size_t>(dt);
         for (int p = 0; p < ranks; ++p) {
-          NCCL_CHECK(ncclSend(static_cast<char*>(s) + static_cast<size_t>(p) * chunk, per_rank, type, p, r.comm,
-                              r.stream));
-          NCCL_CHECK(ncclRecv(static_cast<char*>(d) + static_cast<size_t>(p) * chunk, per_rank, type, p, r.comm,
-                              r.stream));
+          NCCL_CHECK(
+              ncclSend(static_cast<char*>(s) + static_cast<size_t>(p) * chunk, per_rank, type, p, r.comm, r.stream));
+          NCCL_CHECK(
+              ncclRecv(static_cast<char*>(d) + static_cast<size_t>(p) * chunk, per_rank, type, p, r.comm, r.stream));
         }
       } else if (job.op == "sendrecv") {
         NCCL_CHECK(ncclSend(s, count, type, (r.rank + 1) % ranks, r.comm, r.stream));

@@ -24,7 +24,8 @@ class SweepAborted : public CalibrateError {
 // Runs `job` on `comm`, calling `record` with each size's entry (on every rank; only the root records). Sizes that
 // do not fit in memory are skipped with a note. `gpus` are the global GPU indices of the ranks, for the profile.
 void RunCollectiveSweep(Communicator& comm, const CollectiveJob& job, const std::vector<int>& gpus,
-                        const Options& options, LogTail* tuning, const std::function<void(const CollectiveEntry&)>& record,
-                        std::vector<std::string>* notes, const std::function<bool()>& interrupted);
+                        const Options& options, LogTail* tuning,
+                        const std::function<void(const CollectiveEntry&)>& record, std::vector<std::string>* notes,
+                        const std::function<bool()>& interrupted);
 
 }  // namespace wiresim::calibrate

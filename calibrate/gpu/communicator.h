@@ -3,12 +3,12 @@
 // id broadcast over MPI, as nccl-tests does). The sweep code runs the same either way.
 #pragma once
 
-#include <cuda_runtime.h>
-#include <nccl.h>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <cuda_runtime.h>
+#include <nccl.h>
 
 namespace wiresim::calibrate {
 
@@ -41,7 +41,7 @@ class MpiSession {
   virtual ~MpiSession() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
-  virtual int local_rank() const = 0;  // rank among the processes on this node
+  virtual int local_rank() const = 0;                  // rank among the processes on this node
   virtual std::vector<std::string> hosts() const = 0;  // host of each rank
   // One communicator over all ranks, each on `device`.
   virtual std::unique_ptr<Communicator> WorldCommunicator(int device) = 0;

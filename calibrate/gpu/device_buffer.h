@@ -2,11 +2,11 @@
 // outputs and can run faster than real data).
 #pragma once
 
-#include <cuda_runtime.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include <cuda_runtime.h>
 
 namespace wiresim::calibrate {
 

@@ -122,8 +122,7 @@ bool GemmRunner::Measure(const GemmJob& job, const Options& options, GemmEntry* 
       cublasLtMatrixLayoutCreate(&lc, CUDA_R_16BF, static_cast<uint64_t>(job.n), static_cast<uint64_t>(job.m), job.n));
   CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   const uint64_t ws = kWorkspace;
-  CUBLAS_CHECK(
-      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
+  CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws));
   cublasLtMatmulHeuristicResult_t heuristic{};
   int found = 0;
   const cublasStatus_t hs =
@@ -158,8 +157,8 @@ bool GemmRunner::Measure(const GemmJob& job, const Options& options, GemmEntry* 
   float warm_ms = 0;
   CUDA_CHECK(cudaEventElapsedTime(&warm_ms, t0, t1));
   const double each_s = std::max(1e-7, warm_ms * 1e-3 / static_cast<double>(warm));
-  const int reps = static_cast<int>(std::clamp(options.gemm_seconds / each_s, static_cast<double>(options.gemm_min_reps),
-                                               2000.0));
+  const int reps =
+      static_cast<int>(std::clamp(options.gemm_seconds / each_s, static_cast<double>(options.gemm_min_reps), 2000.0));
   std::vector<cudaEvent_t> marks(static_cast<size_t>(reps) + 1);
   for (auto& e : marks) CUDA_CHECK(cudaEventCreate(&e));
   CUDA_CHECK(cudaEventRecord(marks[0], impl_->stream));

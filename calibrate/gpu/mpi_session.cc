@@ -1,10 +1,10 @@
 // Multi-node runs under Open MPI: one process per GPU; NCCL bootstrapped from rank 0's unique id.
-#include <mpi.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+
+#include <mpi.h>
+#include <unistd.h>
 
 #include "calibrate/gpu/check.h"
 #include "calibrate/gpu/communicator.h"
@@ -14,7 +14,8 @@ namespace {
 
 class MpiCommunicator : public Communicator {
  public:
-  MpiCommunicator(int rank, int size, int device, int nodes) : rank_(rank), size_(size), device_(device), nodes_(nodes) {
+  MpiCommunicator(int rank, int size, int device, int nodes)
+      : rank_(rank), size_(size), device_(device), nodes_(nodes) {
     ncclUniqueId id;
     if (rank == 0) NCCL_CHECK(ncclGetUniqueId(&id));
     MPI_Bcast(&id, sizeof id, MPI_BYTE, 0, MPI_COMM_WORLD);
@@ -55,8 +56,7 @@ class OpenMpiSession : public MpiSession {
     int len = 0;
     MPI_Get_processor_name(name, &len);
     std::vector<char> all(static_cast<size_t>(size_) * MPI_MAX_PROCESSOR_NAME);
-    MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
-                  MPI_COMM_WORLD);
+    MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR, MPI_COMM_WORLD);
     for (int r = 0; r < size_; ++r) hosts_.emplace_back(&all[static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME]);
     for (int r = 0; r < rank_; ++r)
       if (hosts_[static_cast<size_t>(r)] == hosts_[static_cast<size_t>(rank_)]) ++local_rank_;

@@ -9,8 +9,9 @@ std::unique_ptr<MpiSession> StartMpiIfLaunched(int*, char***, std::string* error
   const char* size = std::getenv("OMPI_COMM_WORLD_SIZE");
   if (size == nullptr) size = std::getenv("PMI_SIZE");
   if (size != nullptr && std::atoi(size) > 1) {
-    *error = "launched under mpirun, but this wiresim-calibrate was built without MPI (install libopenmpi-dev "
-             "and rebuild) ";
+    *error =
+        "launched under mpirun, but this wiresim-calibrate was built without MPI (install libopenmpi-dev "
+        "and rebuild) ";
   }
   return nullptr;
 }

@@ -1,12 +1,12 @@
 #include "calibrate/gpu/provenance.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <sstream>
+
+#include <unistd.h>
 
 #include "calibrate/gpu/check.h"
 
@@ -62,8 +62,8 @@ Provenance CollectProvenance(const std::vector<int>& devices, const std::vector<
   ncclGetVersion(&nccl);
   p.cuda_driver_version = Version(driver, 1000, 10);
   p.cuda_runtime_version = Version(runtime, 1000, 10);
-  p.nccl_version = std::to_string(nccl / 10000) + "." + std::to_string((nccl % 10000) / 100) + "." +
-                   std::to_string(nccl % 100);
+  p.nccl_version =
+      std::to_string(nccl / 10000) + "." + std::to_string((nccl % 10000) / 100) + "." + std::to_string(nccl % 100);
   const size_t cublas = cublasLtGetVersion();
   p.cublas_version = std::to_string(cublas / 10000) + "." + std::to_string((cublas % 10000) / 100) + "." +
                      std::to_string(cublas % 100);

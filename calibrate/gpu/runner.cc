@@ -1,13 +1,13 @@
 #include "calibrate/gpu/runner.h"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+
+#include <unistd.h>
 
 #include "calibrate/gpu/check.h"
 #include "calibrate/gpu/collectives.h"
@@ -136,10 +136,11 @@ int RunCalibration(const Options& o, MpiSession* mpi) {
   }
   const Plan todo = Remaining(plan, profile, o.nccl_dtype);
   if (root) {
-    std::printf("# wiresim-calibrate on %s: %d GPU%s (%s), writing %s\n# %zu measurements planned, %zu already in "
-                "the profile\n%s",
-                here.hosts[0].c_str(), here.ranks, here.ranks == 1 ? "" : "s", here.gpus[0].name.c_str(),
-                o.output.c_str(), todo.measurements(), had, Describe(todo).c_str());
+    std::printf(
+        "# wiresim-calibrate on %s: %d GPU%s (%s), writing %s\n# %zu measurements planned, %zu already in "
+        "the profile\n%s",
+        here.hosts[0].c_str(), here.ranks, here.ranks == 1 ? "" : "s", here.gpus[0].name.c_str(), o.output.c_str(),
+        todo.measurements(), had, Describe(todo).c_str());
     std::fflush(stdout);
   }
   Saver saver(o.output, root);

@@ -87,8 +87,8 @@ int CalibrateFit(const Args& args, AppContext& ctx) {
       "gpus,g", po::value(&gpus_arg), "GPUs of the topology that ran groups the profile does not place")(
       "output,o", po::value(&output), "write the profile with its fitted section here")(
       "algo", po::value(&algo_arg), "algorithms the measured machine allowed, as NCCL_ALGO (e.g. ^nvls,nvlstree)")(
-      "proto", po::value(&proto_arg), "protocols it allowed, as NCCL_PROTO")(
-      "json", "print the fitted section as JSON");
+      "proto", po::value(&proto_arg), "protocols it allowed, as NCCL_PROTO")("json",
+                                                                             "print the fitted section as JSON");
   po::positional_options_description positional;
   positional.add("profile", 1);
   po::variables_map vm;
@@ -132,13 +132,14 @@ int CalibrateFit(const Args& args, AppContext& ctx) {
         << " collective measurements, " << fitted->gemm_measurements << " GEMMs\n";
     out << "# t = launch + a x latency + w(size) x bytes term, against the model's own terms (docs/calibration.md)\n";
     out << "#\n#" << std::setw(15) << "op" << std::setw(9) << "link" << std::setw(10) << "algo" << std::setw(8)
-        << "proto" << std::setw(8) << "points" << std::setw(11) << "launch us" << std::setw(8) << "a"
-        << std::setw(10) << "w small" << std::setw(9) << "w large" << std::setw(11) << "|err| med" << "\n";
+        << "proto" << std::setw(8) << "points" << std::setw(11) << "launch us" << std::setw(8) << "a" << std::setw(10)
+        << "w small" << std::setw(9) << "w large" << std::setw(11) << "|err| med"
+        << "\n";
     for (const CorrectionEntry& e : fitted->collective.entries) {
-      out << " " << std::setw(15) << (e.op ? std::string(ToString(*e.op)) : "(any)") << std::setw(9)
-          << ToString(e.link) << std::setw(10) << ToString(e.choice.algorithm) << std::setw(8)
-          << ToString(e.choice.protocol) << std::setw(8) << e.points << std::setw(11) << Fixed(e.launch_us, 2)
-          << std::setw(8) << Fixed(e.latency_scale, 2) << std::setw(10)
+      out << " " << std::setw(15) << (e.op ? std::string(ToString(*e.op)) : "(any)") << std::setw(9) << ToString(e.link)
+          << std::setw(10) << ToString(e.choice.algorithm) << std::setw(8) << ToString(e.choice.protocol)
+          << std::setw(8) << e.points << std::setw(11) << Fixed(e.launch_us, 2) << std::setw(8)
+          << Fixed(e.latency_scale, 2) << std::setw(10)
           << Fixed(e.bandwidth_scale.empty() ? 1 : e.bandwidth_scale.front(), 2) << std::setw(9)
           << Fixed(e.bandwidth_scale.empty() ? 1 : e.bandwidth_scale.back(), 2) << std::setw(10)
           << Fixed(e.median_abs_error * 100, 1) << "%\n";

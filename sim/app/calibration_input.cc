@@ -42,7 +42,8 @@ std::unique_ptr<KernelTimeModel> KernelModelFor(const GpuSpec& gpu, RooflinePara
     if (measured == nullptr && !calibration->profile.gemm.empty()) {
       said = "roofline (the calibration does not say which GPU it measured: not applied)";
     } else if (measured != nullptr && measured->name != gpu.name) {
-      said = "roofline (the calibration measured " + names.front() + ", not " + std::string(gpu.name) + ": not applied)";
+      said =
+          "roofline (the calibration measured " + names.front() + ", not " + std::string(gpu.name) + ": not applied)";
     } else {
       if (auto hbm = MeasuredHbmBandwidth(calibration->profile)) {
         params.memory_efficiency = std::min(1.0, *hbm * 1e9 / gpu.memory_bandwidth);

@@ -125,9 +125,10 @@ void PrintRouteMatrix(std::ostream& out, const Topology& topo, const PathMatrix&
     row << std::left << std::setw(8) << DeviceLabel(topo, m.devices[i]);
     for (size_t j = 0; j < gpus; ++j) {
       const PairPath& c = m.at(i, j);
-      std::string cell = i == j ? " X" : !c.reachable ? "-"
-                                       : FormatNumber(c.bandwidth_GBps, c.bandwidth_GBps < 100 ? 1 : 0) + "/" +
-                                             FormatNumber(c.latency.ToMicroseconds(), 2);
+      std::string cell = i == j         ? " X"
+                         : !c.reachable ? "-"
+                                        : FormatNumber(c.bandwidth_GBps, c.bandwidth_GBps < 100 ? 1 : 0) + "/" +
+                                              FormatNumber(c.latency.ToMicroseconds(), 2);
       row << std::setw(13) << cell;
     }
     EmitLine(out, row.str());

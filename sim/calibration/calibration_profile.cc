@@ -183,8 +183,14 @@ std::string WriteCalibrationProfile(const CalibrationProfile& p) {
                             {"sources", v.sources}};
   ojson gemm = ojson::array();
   for (const MeasuredGemm& e : p.gemm) {
-    ojson j{{"m", e.m},         {"n", e.n},           {"k", e.k},           {"dtype", std::string(ToString(e.dtype))},
-            {"time_us", e.time_us}, {"p10_us", e.p10_us}, {"p90_us", e.p90_us}, {"repetitions", e.repetitions}};
+    ojson j{{"m", e.m},
+            {"n", e.n},
+            {"k", e.k},
+            {"dtype", std::string(ToString(e.dtype))},
+            {"time_us", e.time_us},
+            {"p10_us", e.p10_us},
+            {"p90_us", e.p90_us},
+            {"repetitions", e.repetitions}};
     if (!e.label.empty()) j["label"] = e.label;
     gemm.push_back(std::move(j));
   }
@@ -197,9 +203,17 @@ std::string WriteCalibrationProfile(const CalibrationProfile& p) {
   doc["memory"] = std::move(memory);
   ojson collectives = ojson::array();
   for (const MeasuredCollective& e : p.collectives) {
-    ojson j{{"op", e.op},     {"dtype", e.dtype}, {"redop", e.redop},     {"gpus", e.gpus},
-            {"ranks", e.ranks}, {"nodes", e.nodes}, {"size", e.size},       {"count", e.count},
-            {"time_us", e.time_us}, {"algbw_GBps", e.algbw_GBps}, {"busbw_GBps", e.busbw_GBps}};
+    ojson j{{"op", e.op},
+            {"dtype", e.dtype},
+            {"redop", e.redop},
+            {"gpus", e.gpus},
+            {"ranks", e.ranks},
+            {"nodes", e.nodes},
+            {"size", e.size},
+            {"count", e.count},
+            {"time_us", e.time_us},
+            {"algbw_GBps", e.algbw_GBps},
+            {"busbw_GBps", e.busbw_GBps}};
     if (!e.algorithm.empty()) j["algorithm"] = e.algorithm;
     if (!e.protocol.empty()) j["protocol"] = e.protocol;
     j["in_place"] = e.in_place;

@@ -169,8 +169,8 @@ Result<CorrectionEntry> FitEntry(const std::vector<FitPoint>& points, double def
     } else if (s >= e.knots_log2.back()) {
       x[static_cast<size_t>(1 + k)] = p.parts.bytes_us;
     } else {
-      const size_t j = static_cast<size_t>(std::upper_bound(e.knots_log2.begin(), e.knots_log2.end(), s) -
-                                           e.knots_log2.begin());
+      const size_t j =
+          static_cast<size_t>(std::upper_bound(e.knots_log2.begin(), e.knots_log2.end(), s) - e.knots_log2.begin());
       const double f = (s - e.knots_log2[j - 1]) / (e.knots_log2[j] - e.knots_log2[j - 1]);
       x[2 + j - 1] = p.parts.bytes_us * (1 - f);
       x[2 + j] = p.parts.bytes_us * f;
@@ -224,8 +224,8 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
     if (!prepared.ok()) return prepared.status().WithContext(sweep.source);
     const PreparedCollective& p = **prepared;
     const LinkClass link = LinkClassOf(p.group());
-    const auto shape = std::make_tuple(static_cast<int>(sweep.op), static_cast<int>(link), p.group().ranks(),
-                                       p.group().nodes());
+    const auto shape =
+        std::make_tuple(static_cast<int>(sweep.op), static_cast<int>(link), p.group().ranks(), p.group().nodes());
     shape_sources[shape].insert(sweep.source);
     for (const MeasuredSweep::Point& point : sweep.points) {
       if (!(point.time_us > 0) || !(point.bytes > 0)) continue;

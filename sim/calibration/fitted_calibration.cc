@@ -49,8 +49,8 @@ Result<std::vector<MeasuredSweep>> SweepsOf(const CalibrationProfile& profile, c
     if (m.in_place) continue;
     const auto op = ParseCollectiveOp(m.op);
     if (!op) return InvalidArgument(profile.source + ": collectives: unknown op '" + m.op + "'");
-    const std::string file = m.source.substr(0, m.source.rfind(':') == std::string::npos ? m.source.size()
-                                                                                         : m.source.rfind(':'));
+    const std::string file =
+        m.source.substr(0, m.source.rfind(':') == std::string::npos ? m.source.size() : m.source.rfind(':'));
     auto key = std::make_tuple(m.op, m.dtype, m.gpus, m.ranks, m.nodes, file);
     auto [it, added] = sweeps.emplace(key, MeasuredSweep{});
     if (added) {
@@ -63,8 +63,9 @@ Result<std::vector<MeasuredSweep>> SweepsOf(const CalibrationProfile& profile, c
         it->second.gpus = options.gpus;
       } else {
         auto gpus = DefaultGpus(topo, m.ranks, m.nodes);
-        if (!gpus.ok()) return gpus.status().WithContext(profile.source + ": " + m.op + " over " +
-                                                         std::to_string(m.ranks) + " ranks");
+        if (!gpus.ok())
+          return gpus.status().WithContext(profile.source + ": " + m.op + " over " + std::to_string(m.ranks) +
+                                           " ranks");
         it->second.gpus = *gpus;
       }
     }

@@ -65,8 +65,8 @@ struct RobustSolver {
       rhs.tail(k) = cy;
       Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(system);
       if (qr.rank() < c) {
-        return InvalidArgument("the fit is underdetermined: " + std::to_string(qr.rank()) + " independent equations for " +
-                               std::to_string(c) + " parameters");
+        return InvalidArgument("the fit is underdetermined: " + std::to_string(qr.rank()) +
+                               " independent equations for " + std::to_string(c) + " parameters");
       }
       const Eigen::VectorXd next = qr.solve(rhs);
       const bool converged = iter > 0 && (next - x).norm() <= 1e-10 * (1 + x.norm());

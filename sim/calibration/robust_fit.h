@@ -45,7 +45,7 @@ struct RobustFit {
   std::vector<double> weighted_residuals;  // per observation, at the solution, before robust down-weighting
   double median_abs_residual = 0;          // of the weighted residuals
   int iterations = 0;
-  int down_weighted = 0;                   // observations the Huber loss treated as outliers at the end
+  int down_weighted = 0;  // observations the Huber loss treated as outliers at the end
 };
 
 // Fails when there are no observations or the system is singular even with its priors.

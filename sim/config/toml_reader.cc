@@ -93,7 +93,7 @@ Result<std::optional<int64_t>> TableReader::OptionalInt(std::string_view key, in
   if (!node->is_integer()) return WrongType(key, "an integer");
   const int64_t v = *node->value<int64_t>();
   if (v < min || v > max) {
-    std::string range = min == INT64_MIN ? "<= " + std::to_string(max)
+    std::string range = min == INT64_MIN   ? "<= " + std::to_string(max)
                         : max == INT64_MAX ? ">= " + std::to_string(min)
                                            : "in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
     return Error(key, "expected an integer " + range + ", got " + std::to_string(v));

@@ -42,8 +42,7 @@ class TableReader {
 
   // Optional values: nullopt when the key is absent.
   Result<std::optional<std::string>> OptionalString(std::string_view key);
-  Result<std::optional<int64_t>> OptionalInt(std::string_view key, int64_t min = INT64_MIN,
-                                             int64_t max = INT64_MAX);
+  Result<std::optional<int64_t>> OptionalInt(std::string_view key, int64_t min = INT64_MIN, int64_t max = INT64_MAX);
   Result<std::optional<double>> OptionalNumber(std::string_view key);
   Result<std::optional<bool>> OptionalBool(std::string_view key);
 

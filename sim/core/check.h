@@ -34,10 +34,10 @@ struct CheckVoidify {
 
 }  // namespace wiresim::internal
 
-#define WIRESIM_CHECK(condition)                        \
-  (condition) ? (void)0                                 \
-              : ::wiresim::internal::CheckVoidify() &   \
-                    ::wiresim::internal::CheckFailure(__FILE__, __LINE__, #condition)
+#define WIRESIM_CHECK(condition) \
+  (condition)                    \
+      ? (void)0                  \
+      : ::wiresim::internal::CheckVoidify() & ::wiresim::internal::CheckFailure(__FILE__, __LINE__, #condition)
 
 #define WIRESIM_CHECK_OP(a, op, b) WIRESIM_CHECK((a)op(b)) << "(" << (a) << " vs " << (b) << ") "
 #define WIRESIM_CHECK_EQ(a, b) WIRESIM_CHECK_OP(a, ==, b)

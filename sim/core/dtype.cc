@@ -58,14 +58,17 @@ std::optional<DataType> ParseDataType(std::string_view name) {
     DataType type;
   };
   static constexpr Alias kAliases[] = {
-      {"double", DataType::kFloat64},    {"float64", DataType::kFloat64},     {"fp64", DataType::kFloat64},
-      {"float", DataType::kFloat32},     {"float32", DataType::kFloat32},     {"fp32", DataType::kFloat32},
-      {"half", DataType::kFloat16},      {"float16", DataType::kFloat16},     {"fp16", DataType::kFloat16},
-      {"bfloat16", DataType::kBFloat16}, {"bf16", DataType::kBFloat16},       {"f8e4m3", DataType::kFloat8E4M3},
-      {"fp8", DataType::kFloat8E4M3},    {"float8_e4m3fn", DataType::kFloat8E4M3}, {"e4m3", DataType::kFloat8E4M3},
-      {"fp8_e4m3", DataType::kFloat8E4M3}, {"f8e5m2", DataType::kFloat8E5M2}, {"float8_e5m2", DataType::kFloat8E5M2},
-      {"fp8_e5m2", DataType::kFloat8E5M2}, {"int32", DataType::kInt32},       {"int8", DataType::kInt8},
-      {"int4", DataType::kInt4},
+      {"double", DataType::kFloat64},      {"float64", DataType::kFloat64},
+      {"fp64", DataType::kFloat64},        {"float", DataType::kFloat32},
+      {"float32", DataType::kFloat32},     {"fp32", DataType::kFloat32},
+      {"half", DataType::kFloat16},        {"float16", DataType::kFloat16},
+      {"fp16", DataType::kFloat16},        {"bfloat16", DataType::kBFloat16},
+      {"bf16", DataType::kBFloat16},       {"f8e4m3", DataType::kFloat8E4M3},
+      {"fp8", DataType::kFloat8E4M3},      {"float8_e4m3fn", DataType::kFloat8E4M3},
+      {"e4m3", DataType::kFloat8E4M3},     {"fp8_e4m3", DataType::kFloat8E4M3},
+      {"f8e5m2", DataType::kFloat8E5M2},   {"float8_e5m2", DataType::kFloat8E5M2},
+      {"fp8_e5m2", DataType::kFloat8E5M2}, {"int32", DataType::kInt32},
+      {"int8", DataType::kInt8},           {"int4", DataType::kInt4},
   };
   for (const Alias& a : kAliases)
     if (n == a.name) return a.type;

@@ -29,9 +29,7 @@ Status InvalidInput(const SourceLocation& where, const std::string& field, const
 }
 Status InvalidArgument(std::string message) { return Status(StatusCode::kInvalidArgument, std::move(message)); }
 Status NotFound(std::string message) { return Status(StatusCode::kNotFound, std::move(message)); }
-Status FailedPrecondition(std::string message) {
-  return Status(StatusCode::kFailedPrecondition, std::move(message));
-}
+Status FailedPrecondition(std::string message) { return Status(StatusCode::kFailedPrecondition, std::move(message)); }
 Status Unimplemented(std::string message) { return Status(StatusCode::kUnimplemented, std::move(message)); }
 Status Internal(std::string message) { return Status(StatusCode::kInternal, std::move(message)); }
 

@@ -18,11 +18,11 @@ namespace wiresim {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,  // the input is malformed or violates a rule: unknown key, bad value, dangling reference
-  kNotFound,         // a named file, model, GPU or node does not exist
+  kInvalidArgument,     // the input is malformed or violates a rule: unknown key, bad value, dangling reference
+  kNotFound,            // a named file, model, GPU or node does not exist
   kFailedPrecondition,  // the input is well-formed but cannot be used: a plan that does not fit in memory
-  kUnimplemented,    // asked for something wiresim does not do (yet)
-  kInternal,         // I/O failure or something that should not happen
+  kUnimplemented,       // asked for something wiresim does not do (yet)
+  kInternal,            // I/O failure or something that should not happen
 };
 
 // Where in an input a problem sits. Any part may be empty (line 0 means unknown).
@@ -67,7 +67,7 @@ Status Internal(std::string message);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit like absl::StatusOr
+  Result(T value) : state_(std::move(value)) {}        // NOLINT: implicit like absl::StatusOr
   Result(Status status) : state_(std::move(status)) {  // NOLINT
     WIRESIM_CHECK(!std::get<Status>(state_).ok()) << "a Result cannot hold an OK status without a value";
   }
@@ -94,27 +94,24 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
 
  private:
-  void CheckOk() const {
-    WIRESIM_CHECK(ok()) << "value() of a failed Result: " << std::get<Status>(state_).ToString();
-  }
+  void CheckOk() const { WIRESIM_CHECK(ok()) << "value() of a failed Result: " << std::get<Status>(state_).ToString(); }
   std::variant<T, Status> state_;
 };
 
 }  // namespace wiresim
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define WIRESIM_RETURN_IF_ERROR(expr)        \
-  do {                                       \
-    ::wiresim::Status _st = (expr);          \
-    if (!_st.ok()) return _st;               \
+#define WIRESIM_RETURN_IF_ERROR(expr) \
+  do {                                \
+    ::wiresim::Status _st = (expr);   \
+    if (!_st.ok()) return _st;        \
   } while (0)
 
 #define WIRESIM_CONCAT_INNER(a, b) a##b
 #define WIRESIM_CONCAT(a, b) WIRESIM_CONCAT_INNER(a, b)
 
 // Declares `lhs` from a Result, or returns its Status from the enclosing function.
-#define WIRESIM_ASSIGN_OR_RETURN(lhs, expr) \
-  WIRESIM_ASSIGN_OR_RETURN_IMPL(WIRESIM_CONCAT(_result_, __LINE__), lhs, expr)
+#define WIRESIM_ASSIGN_OR_RETURN(lhs, expr) WIRESIM_ASSIGN_OR_RETURN_IMPL(WIRESIM_CONCAT(_result_, __LINE__), lhs, expr)
 #define WIRESIM_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                  \
   if (!tmp.ok()) return tmp.status();                 \

@@ -72,9 +72,9 @@ Status AddFabric(const FabricSpec& f, TopologySpec* spec) {
       for (NodeId nic : f.nics) {
         const NodeSpec& node = spec->nodes[static_cast<size_t>(nic)];
         if (node.host.empty()) {
-          return InvalidInput(f.origin, "fabric.nics",
-                              "a rail-optimised fabric needs NICs that belong to hosts; '" + node.name +
-                                  "' belongs to none");
+          return InvalidInput(
+              f.origin, "fabric.nics",
+              "a rail-optimised fabric needs NICs that belong to hosts; '" + node.name + "' belongs to none");
         }
         auto [it, added] = by_host.emplace(node.host, std::vector<NodeId>());
         if (added) host_order.push_back(node.host);
@@ -93,8 +93,8 @@ Status AddFabric(const FabricSpec& f, TopologySpec* spec) {
       for (size_t r = 0; r < rails; ++r) {
         for (size_t h = 0; h < host_order.size(); ++h) {
           if (h % static_cast<size_t>(down_ports) == 0) {
-            const std::string name = f.name + "/rail" + std::to_string(r) + "-leaf" +
-                                     std::to_string(h / static_cast<size_t>(down_ports));
+            const std::string name =
+                f.name + "/rail" + std::to_string(r) + "-leaf" + std::to_string(h / static_cast<size_t>(down_ports));
             leaves.emplace_back(AddSwitch(spec, name, f), 0);
           }
           const NodeId nic = by_host[host_order[h]][r];

@@ -25,14 +25,14 @@ enum class FabricKind { kSingleSwitch, kRailOptimized, kFatTree };
 
 struct FabricSpec {
   FabricKind kind = FabricKind::kRailOptimized;
-  std::string name = "fabric";   // prefix of the generated switches: "ib/rail0-leaf1", "ib/spine3"
-  std::vector<NodeId> nics;      // NICs to attach, in host order
+  std::string name = "fabric";  // prefix of the generated switches: "ib/rail0-leaf1", "ib/spine3"
+  std::vector<NodeId> nics;     // NICs to attach, in host order
   LinkKind link_kind = LinkKind::kInfiniBand;
-  double bandwidth_GBps = 0;     // per direction, per port (NIC-leaf and leaf-spine alike)
-  Time latency;                  // per link
-  int radix = 64;                // ports per switch
-  int leaf_down_ports = 0;       // NIC-facing ports per leaf; 0 means radix / 2
-  double oversubscription = 1.0; // leaf down ports used : uplinks
+  double bandwidth_GBps = 0;      // per direction, per port (NIC-leaf and leaf-spine alike)
+  Time latency;                   // per link
+  int radix = 64;                 // ports per switch
+  int leaf_down_ports = 0;        // NIC-facing ports per leaf; 0 means radix / 2
+  double oversubscription = 1.0;  // leaf down ports used : uplinks
   std::string switch_model;
   SourceLocation origin;
 };

@@ -51,9 +51,8 @@ namespace pt = boost::property_tree;
 // Known NVIDIA PCI device ids (the `device` attribute of a GPU's pci element).
 std::string ModelOfDeviceId(const std::string& id) {
   static const std::map<std::string, std::string> kIds = {
-      {"0x2330", "h100-sxm"},      {"0x2335", "h200-sxm"},      {"0x20b0", "a100-sxm-40gb"},
-      {"0x20b2", "a100-sxm-80gb"}, {"0x20b5", "a100-pcie-80gb"}, {"0x26b9", "l40s"},
-      {"0x2684", "rtx-4090"},      {"0x2230", "rtx-a6000"},
+      {"0x2330", "h100-sxm"},       {"0x2335", "h200-sxm"}, {"0x20b0", "a100-sxm-40gb"}, {"0x20b2", "a100-sxm-80gb"},
+      {"0x20b5", "a100-pcie-80gb"}, {"0x26b9", "l40s"},     {"0x2684", "rtx-4090"},      {"0x2230", "rtx-a6000"},
   };
   auto it = kIds.find(id);
   return it == kIds.end() ? "" : it->second;
@@ -101,9 +100,7 @@ class XmlBuilder {
   TopologySpec& spec() { return result_->spec; }
 
  private:
-  Status Error(const std::string& message) const {
-    return InvalidInput(SourceLocation{file_.name, 0, 0}, "", message);
-  }
+  Status Error(const std::string& message) const { return InvalidInput(SourceLocation{file_.name, 0, 0}, "", message); }
 
   NodeId AddNode(const std::string& local, NodeKind kind, const std::string& model) {
     return internal::AppendNode(&spec(), options_.host + "/" + local, kind, options_.host, model,
@@ -210,8 +207,8 @@ class XmlBuilder {
       const NodeId id = AddNode("nic" + std::to_string(nics_++), NodeKind::kNic, "");
       Link(id, parent, LinkKind::kPcie, pcie_bw, 1);
       result_->notes.push_back(spec().nodes[static_cast<size_t>(id)].name + " = " + name + ", " +
-                               std::to_string(static_cast<long>(speed / 1000)) + " Gb/s (NCCL: " +
-                               std::to_string(speed / 8000).substr(0, 5) + " GB/s)");
+                               std::to_string(static_cast<long>(speed / 1000)) +
+                               " Gb/s (NCCL: " + std::to_string(speed / 8000).substr(0, 5) + " GB/s)");
     }
     if (!any) {
       const NodeId id = AddNode("nic" + std::to_string(nics_++), NodeKind::kNic, "");

@@ -91,8 +91,9 @@ Result<Parsed> Parse(const SourceFile& file) {
     const size_t row = it->second;
     const int line_no = static_cast<int>(li) + 1;
     if (t.size() < n + 1) {
-      return Error(file, line_no, "row " + t[0] + " has " + std::to_string(t.size() - 1) + " entries, expected " +
-                                      std::to_string(n) + " (one per column of the header)");
+      return Error(file, line_no,
+                   "row " + t[0] + " has " + std::to_string(t.size() - 1) + " entries, expected " + std::to_string(n) +
+                       " (one per column of the header)");
     }
     p.line_of_row[row] = line_no;
     for (size_t col = 0; col < n; ++col) {
@@ -115,11 +116,13 @@ Result<Parsed> Parse(const SourceFile& file) {
         lv = kNv;
         p.nvlinks[row][col] = std::stoi(m[1]);
       } else {
-        return Error(file, line_no, "row " + t[0] + ", column " + p.columns[col] + ": unknown class '" + cell +
-                                        "' (expected X, NV#, PIX, PXB, PHB, NODE or SYS)");
+        return Error(file, line_no,
+                     "row " + t[0] + ", column " + p.columns[col] + ": unknown class '" + cell +
+                         "' (expected X, NV#, PIX, PXB, PHB, NODE or SYS)");
       }
       if ((lv == kSelf) != (row == col)) {
-        return Error(file, line_no, "row " + t[0] + ", column " + p.columns[col] + ": 'X' belongs on the diagonal only");
+        return Error(file, line_no,
+                     "row " + t[0] + ", column " + p.columns[col] + ": 'X' belongs on the diagonal only");
       }
       p.level[row][col] = lv;
     }
@@ -135,8 +138,9 @@ Result<Parsed> Parse(const SourceFile& file) {
     }
     for (size_t j = 0; j < n; ++j) {
       if (p.level[i][j] != p.level[j][i] || p.nvlinks[i][j] != p.nvlinks[j][i]) {
-        return Error(file, p.line_of_row[i], p.columns[i] + " and " + p.columns[j] +
-                                                 " disagree about each other (the matrix must be symmetric)");
+        return Error(
+            file, p.line_of_row[i],
+            p.columns[i] + " and " + p.columns[j] + " disagree about each other (the matrix must be symmetric)");
       }
     }
   }
@@ -276,8 +280,8 @@ int SmOfModel(const std::string& model) {
     return s;
   }();
   if (m.find("b200") != std::string::npos || m.find("gb200") != std::string::npos) return 100;
-  if (m.find("h100") != std::string::npos || m.find("h200") != std::string::npos || m.find("h800") != std::string::npos ||
-      m.find("h20") != std::string::npos)
+  if (m.find("h100") != std::string::npos || m.find("h200") != std::string::npos ||
+      m.find("h800") != std::string::npos || m.find("h20") != std::string::npos)
     return 90;
   if (m.find("l40") != std::string::npos || m.find("4090") != std::string::npos) return 89;
   if (m.find("a6000") != std::string::npos || m.find("3090") != std::string::npos) return 86;
@@ -315,18 +319,17 @@ Result<ImportResult> ImportNvidiaSmiTopo(const SourceFile& file, const ImportOpt
     const Guess g = GuessGpu(max_nv, all_pairs_same);
     model = g.model;
     sm = g.sm;
-    result.notes.push_back(g.model.empty()
-                               ? "GPU model unknown (nvidia-smi topo -m does not name it): pass --gpu-model"
-                               : "GPU model guessed from NV" + std::to_string(max_nv) + ": " + g.model +
-                                     " (nvidia-smi topo -m does not name it; pass --gpu-model to set it)");
+    result.notes.push_back(g.model.empty() ? "GPU model unknown (nvidia-smi topo -m does not name it): pass --gpu-model"
+                                           : "GPU model guessed from NV" + std::to_string(max_nv) + ": " + g.model +
+                                                 " (nvidia-smi topo -m does not name it; pass --gpu-model to set it)");
   }
   const double nvlink_GBps = nccl_model::NvlinkBandwidth(sm > 0 ? sm : 80);
   // PCIe generation by GPU generation: Gen5 x16 for Hopper and Blackwell, Gen4 x16 before (NCCL: 48 / 24 GB/s).
   const double pcie_GBps = nccl_model::PcieBandwidth(sm >= 90 ? 32.0 : 16.0, 16);
   const double smp_GBps = 22.0;  // NCCL SRP_QPI_BW; the text does not say which CPU
   result.notes.push_back("bandwidths from NCCL's link model: NVLink " + std::to_string(nvlink_GBps).substr(0, 4) +
-                         " GB/s per link, PCIe " + std::to_string(static_cast<int>(pcie_GBps)) +
-                         " GB/s (Gen" + (sm >= 90 ? "5" : "4") + " x16), CPU interconnect 22 GB/s");
+                         " GB/s per link, PCIe " + std::to_string(static_cast<int>(pcie_GBps)) + " GB/s (Gen" +
+                         (sm >= 90 ? "5" : "4") + " x16), CPU interconnect 22 GB/s");
 
   Builder b(p, options, file, pcie_GBps);
   b.AddDevices(model);
@@ -339,7 +342,8 @@ Result<ImportResult> ImportNvidiaSmiTopo(const SourceFile& file, const ImportOpt
   } else {
     for (size_t a : gpus)
       for (size_t c : gpus)
-        if (a < c && p.level[a][c] == kNv) b.Link(device[a], device[c], LinkKind::kNvLink, nvlink_GBps, p.nvlinks[a][c]);
+        if (a < c && p.level[a][c] == kNv)
+          b.Link(device[a], device[c], LinkKind::kNvLink, nvlink_GBps, p.nvlinks[a][c]);
   }
 
   // PCIe: sockets, then host bridges, upper switches and leaf switches inside each.
@@ -364,8 +368,9 @@ Result<ImportResult> ImportNvidiaSmiTopo(const SourceFile& file, const ImportOpt
   }
   if (nic_line != "NIC legend:") result.notes.push_back(nic_line);
   const double nic_Gbps = options.nic_speed_Gbps > 0 ? options.nic_speed_Gbps : 400;
-  result.notes.push_back("NIC line rate " + std::to_string(static_cast<int>(nic_Gbps)) +
-                         " Gb/s assumed for a fabric (the text does not say); see [[fabric]] in docs/formats/topology.md");
+  result.notes.push_back(
+      "NIC line rate " + std::to_string(static_cast<int>(nic_Gbps)) +
+      " Gb/s assumed for a fabric (the text does not say); see [[fabric]] in docs/formats/topology.md");
 
   b.spec().name = options.host;
   b.spec().description = "imported from " + file.name + " (nvidia-smi topo -m)";
@@ -381,9 +386,10 @@ Result<ImportResult> ImportNvidiaSmiTopo(const SourceFile& file, const ImportOpt
   for (size_t i = 0; i < n; ++i) {
     for (size_t j = 0; j < n; ++j) {
       if (i == j) continue;
-      const std::string expected = p.level[i][j] == kNv ? "NV" + std::to_string(p.nvlinks[i][j])
-                                                        : std::array<const char*, 6>{"X", "PIX", "PXB", "PHB", "NODE",
-                                                                                     "SYS"}[static_cast<size_t>(p.level[i][j])];
+      const std::string expected =
+          p.level[i][j] == kNv
+              ? "NV" + std::to_string(p.nvlinks[i][j])
+              : std::array<const char*, 6>{"X", "PIX", "PXB", "PHB", "NODE", "SYS"}[static_cast<size_t>(p.level[i][j])];
       const std::string got = m.at(i, j).info.ToString();
       if (got != expected && mismatches++ < 5) {
         result.notes.push_back("WARNING: " + p.columns[i] + "-" + p.columns[j] + " is " + expected +

@@ -27,9 +27,9 @@ enum class ImportFormat { kAuto, kNvidiaSmi, kNcclXml };
 
 struct ImportOptions {
   ImportFormat format = ImportFormat::kAuto;
-  std::string gpu_model;     // empty: from the XML's PCI device id, or guessed from nvidia-smi's NV# count
-  double nic_speed_Gbps = 0; // nvidia-smi input: the NICs' line rate for the notes; 0 means 400
-  std::string host = "node"; // the host name of the imported machine
+  std::string gpu_model;      // empty: from the XML's PCI device id, or guessed from nvidia-smi's NV# count
+  double nic_speed_Gbps = 0;  // nvidia-smi input: the NICs' line rate for the notes; 0 means 400
+  std::string host = "node";  // the host name of the imported machine
 };
 
 struct ImportResult {

@@ -16,7 +16,7 @@ namespace wiresim {
 struct LinkPreset {
   std::string_view name;
   LinkKind kind;
-  double bandwidth_GBps;  // per direction, per link
+  double bandwidth_GBps;    // per direction, per link
   std::string_view source;  // where the figure comes from
 };
 

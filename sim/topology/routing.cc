@@ -266,8 +266,7 @@ void Router::ForEachRouteFrom(NodeId src, const std::vector<NodeId>& dsts,
   }
   RunSearch(src, /*allow_network=*/true);
   for (NodeId dst : dsts) {
-    if (dst == src || (topology_.SameHost(src, dst) &&
-                       std::find(retry.begin(), retry.end(), dst) == retry.end())) {
+    if (dst == src || (topology_.SameHost(src, dst) && std::find(retry.begin(), retry.end(), dst) == retry.end())) {
       continue;
     }
     visit(dst, BuildRoute(dst, &route) ? &route : nullptr);

@@ -27,9 +27,9 @@ class Selector {
  private:
   struct Segment {
     std::string base;
-    bool any_name = false;    // "*"
-    bool indexed = false;     // base[...]
-    bool any_index = false;   // base[*]
+    bool any_name = false;                      // "*"
+    bool indexed = false;                       // base[...]
+    bool any_index = false;                     // base[*]
     std::vector<std::pair<long, long>> ranges;  // inclusive
   };
   static bool SegmentMatches(const Segment& seg, std::string_view part);

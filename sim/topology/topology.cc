@@ -9,7 +9,6 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/connected_components.hpp>
 
-
 namespace wiresim {
 namespace {
 
@@ -18,8 +17,12 @@ struct KindName {
   std::string_view name;
 };
 constexpr KindName kNodeKinds[] = {
-    {NodeKind::kGpu, "gpu"},         {NodeKind::kNvSwitch, "nvswitch"}, {NodeKind::kPcieSwitch, "pcie_switch"},
-    {NodeKind::kHostBridge, "host_bridge"}, {NodeKind::kCpu, "cpu"},    {NodeKind::kNic, "nic"},
+    {NodeKind::kGpu, "gpu"},
+    {NodeKind::kNvSwitch, "nvswitch"},
+    {NodeKind::kPcieSwitch, "pcie_switch"},
+    {NodeKind::kHostBridge, "host_bridge"},
+    {NodeKind::kCpu, "cpu"},
+    {NodeKind::kNic, "nic"},
     {NodeKind::kSwitch, "switch"},
 };
 
@@ -28,8 +31,12 @@ struct LinkKindName {
   std::string_view name;
 };
 constexpr LinkKindName kLinkKinds[] = {
-    {LinkKind::kNvLink, "nvlink"},   {LinkKind::kPcie, "pcie"},         {LinkKind::kInfiniBand, "infiniband"},
-    {LinkKind::kRoce, "roce"},       {LinkKind::kEthernet, "ethernet"}, {LinkKind::kC2C, "c2c"},
+    {LinkKind::kNvLink, "nvlink"},
+    {LinkKind::kPcie, "pcie"},
+    {LinkKind::kInfiniBand, "infiniband"},
+    {LinkKind::kRoce, "roce"},
+    {LinkKind::kEthernet, "ethernet"},
+    {LinkKind::kC2C, "c2c"},
     {LinkKind::kCpuInterconnect, "cpu_interconnect"},
 };
 
@@ -95,8 +102,8 @@ Status ValidateLinks(const TopologySpec& spec) {
       return InvalidInput(l.origin, "link", "endpoint refers to a node that does not exist");
     }
     if (l.a == l.b) {
-      return InvalidInput(l.origin, "link", "connects node '" + spec.nodes[static_cast<size_t>(l.a)].name +
-                                                "' to itself");
+      return InvalidInput(l.origin, "link",
+                          "connects node '" + spec.nodes[static_cast<size_t>(l.a)].name + "' to itself");
     }
     if (!std::isfinite(l.bandwidth_GBps) || l.bandwidth_GBps <= 0) {
       return InvalidInput(l.origin, "bandwidth_GBps",

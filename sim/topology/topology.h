@@ -41,12 +41,12 @@ bool IsNetworkLink(LinkKind kind);
 
 // One node as a file describes it.
 struct NodeSpec {
-  std::string name;     // unique in the topology; "node3/gpu5" for nodes of a host
+  std::string name;  // unique in the topology; "node3/gpu5" for nodes of a host
   NodeKind kind = NodeKind::kGpu;
-  std::string host;     // the machine it belongs to ("node3"); empty for fabric-level nodes
-  std::string model;    // GPU model ("h100-sxm"), NIC or switch model; free text, may be empty
-  int rail = -1;        // NICs: the rail of a rail-optimised fabric, -1 when none
-  int numa = -1;        // CPUs: the NUMA node, -1 when unknown
+  std::string host;       // the machine it belongs to ("node3"); empty for fabric-level nodes
+  std::string model;      // GPU model ("h100-sxm"), NIC or switch model; free text, may be empty
+  int rail = -1;          // NICs: the rail of a rail-optimised fabric, -1 when none
+  int numa = -1;          // CPUs: the NUMA node, -1 when unknown
   SourceLocation origin;  // where the node was declared, for messages
 };
 
@@ -87,7 +87,7 @@ struct Link {
   double capacity_GBps = 0;  // bandwidth_GBps * count, this direction
   Time latency;
   LinkId reverse = -1;
-  int spec_index = -1;       // index into the spec's links
+  int spec_index = -1;  // index into the spec's links
 };
 
 struct Host {

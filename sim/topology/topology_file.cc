@@ -220,8 +220,8 @@ Result<Template> ReadTemplate(TableReader& t) {
   std::set<std::string> seen;
   for (const NodeSpec& n : tpl.nodes) {
     if (!seen.insert(n.name).second) {
-      return InvalidInput(n.origin, "template.node.name", "duplicate node name '" + n.name + "' in template '" +
-                                                              tpl.name + "'");
+      return InvalidInput(n.origin, "template.node.name",
+                          "duplicate node name '" + n.name + "' in template '" + tpl.name + "'");
     }
     ids.push_back(static_cast<NodeId>(names.size()));
     names.push_back(n.name);
@@ -313,9 +313,9 @@ class Loader {
       if (it == templates_.end()) {
         std::string known;
         for (const auto& [name, tpl] : templates_) known += (known.empty() ? "" : ", ") + name;
-        return h.Error("template", "no template named '" + tpl_name + "'" +
-                                       (known.empty() ? " (this file defines or includes none)"
-                                                      : " (known: " + known + ")"));
+        return h.Error("template",
+                       "no template named '" + tpl_name + "'" +
+                           (known.empty() ? " (this file defines or includes none)" : " (known: " + known + ")"));
       }
       const Template& tpl = it->second;
       WIRESIM_ASSIGN_OR_RETURN(std::string base, h.StringOr("name", "node"));
@@ -347,9 +347,8 @@ class Loader {
   }
 
   Status ReadFabric(TableReader& t, TopologySpec* spec) {
-    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"kind", "name", "nics", "link_kind", "preset", "bandwidth_GBps",
-                                         "latency_ns", "radix", "leaf_down_ports", "oversubscription",
-                                         "switch_model"}));
+    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"kind", "name", "nics", "link_kind", "preset", "bandwidth_GBps", "latency_ns",
+                                         "radix", "leaf_down_ports", "oversubscription", "switch_model"}));
     FabricSpec f;
     f.origin = t.where();
     WIRESIM_ASSIGN_OR_RETURN(std::string kind, t.String("kind"));

@@ -80,8 +80,8 @@ TEST_CASE("calibrate import and fit, then --calibration gives the measured times
   }
   CHECK_THAT(j["calibration"].get<std::string>(), Contains("fitted on dgx-h100"));
   // Fitted on another topology: fitted again for this one, and said so.
-  Run other = Wiresim({"collective", "--topology", "hgx-h200", "--gpus", "0-7", "-b", "4M", "-e", "4M",
-                       "--calibration", dir / "fit.json"});
+  Run other = Wiresim({"collective", "--topology", "hgx-h200", "--gpus", "0-7", "-b", "4M", "-e", "4M", "--calibration",
+                       dir / "fit.json"});
   REQUIRE(other.code == kExitOk);
   CHECK_THAT(other.out, Contains("fitted now on hgx-h200"));
 }
@@ -111,8 +111,8 @@ TEST_CASE("Measured GEMMs time the shapes they measured") {
     "gemm": [{"m": 16, "n": 8192, "k": 8192, "dtype": "bfloat16", "time_us": 70.0},
              {"m": 64, "n": 8192, "k": 8192, "dtype": "bfloat16", "time_us": 72.0},
              {"m": 256, "n": 8192, "k": 8192, "dtype": "bfloat16", "time_us": 90.0}]})";
-  Run measured = Wiresim({"compute", "gemm", "--gpu", "h100", "-m", "64", "-n", "8192", "-k", "8192",
-                          "--calibration", dir / "g.json", "--json"});
+  Run measured = Wiresim({"compute", "gemm", "--gpu", "h100", "-m", "64", "-n", "8192", "-k", "8192", "--calibration",
+                          dir / "g.json", "--json"});
   REQUIRE(measured.code == kExitOk);
   const auto j = nlohmann::json::parse(measured.out);
   CHECK(j["time_us"].get<double>() == Approx(72.0));

@@ -1,5 +1,7 @@
 // The `wiresim` command end to end: exit codes, messages naming file and line, JSON that parses, outputs written
 // whole or not at all.
+#include "sim/app/cli.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -7,7 +9,6 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "sim/app/cli.h"
 #include "tests/testing/memory_reader.h"
 
 namespace wiresim::app {
@@ -78,8 +79,9 @@ TEST_CASE("topo show --json carries the matrices") {
 
 TEST_CASE("Bad topology input exits 2 with file, line and field") {
   testing::MemoryReader reader;
-  reader.Add("bad.toml", "[[node]]\nname = \"gpu\"\nkind = \"gpu\"\ncount = 2\n[[link]]\nfrom = \"gpu0\"\nto = \"gpu1\"\n"
-                         "kind = \"nvlink\"\nbandwidth_GBps = -3\n");
+  reader.Add("bad.toml",
+             "[[node]]\nname = \"gpu\"\nkind = \"gpu\"\ncount = 2\n[[link]]\nfrom = \"gpu0\"\nto = \"gpu1\"\n"
+             "kind = \"nvlink\"\nbandwidth_GBps = -3\n");
   Run r = Wiresim({"topo", "show", "bad.toml"}, reader);
   CHECK(r.code == kExitBadInput);
   CHECK_THAT(r.err, Contains("wiresim topo show: bad.toml:9: link.bandwidth_GBps: must be a positive number"));

@@ -106,8 +106,8 @@ Options Parse(std::vector<std::string> args) {
 
 TEST_CASE("A plan from the command line, and what a profile leaves of it") {
   Options o = Parse({"run", "--model", kData + "llama8b_config.json", "--tp", "1,2", "--tokens", "1,64",
-                     "--gemm-dtypes", "bfloat16", "-b", "1K", "-e", "1M", "--ops", "all_reduce,all_gather",
-                     "--groups", "all,pairs", "--copy-bytes", "64M"});
+                     "--gemm-dtypes", "bfloat16", "-b", "1K", "-e", "1M", "--ops", "all_reduce,all_gather", "--groups",
+                     "all,pairs", "--copy-bytes", "64M"});
   Plan plan = MakePlan(o, 4, {});
   // GEMMs: 5 layers x 2 tp degrees x 2 token counts = 20 (every layer's n or k changes with tp: no duplicates).
   CHECK(plan.gemms.size() == 20);

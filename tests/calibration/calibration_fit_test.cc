@@ -77,8 +77,9 @@ TEST_CASE("A collective correction recovers the parameters that made a sweep") {
   CHECK(e->launch_us + e->latency_scale * latency == Approx(12 + 2 * latency).epsilon(0.01));
   // Applied: a size between the measured ones comes out as the synthetic machine's time.
   const double bytes = 3.0 * (1 << 20);
-  const double expected = 12 + 2 * latency + 1.5 * ((*prepared)->Cost(ring, bytes).ToMicroseconds() -
-                                                    (*prepared)->Cost(ring, 0).ToMicroseconds());
+  const double expected =
+      12 + 2 * latency +
+      1.5 * ((*prepared)->Cost(ring, bytes).ToMicroseconds() - (*prepared)->Cost(ring, 0).ToMicroseconds());
   auto t = correction->Apply(**prepared, ring, bytes);
   REQUIRE(t.has_value());
   CHECK(t->ToMicroseconds() == Approx(expected).epsilon(0.01));
@@ -174,8 +175,8 @@ TEST_CASE("Imports and profiles say what is wrong with them") {
   with_op.op = "all_reduce";
   CHECK(ImportNcclTestsLogs({*log}, with_op).ok());
 
-  auto bad_version = ParseCalibrationProfile(
-      SourceFile{"v2.json", R"({"format": "wiresim-calibration-profile", "version": 2})"});
+  auto bad_version =
+      ParseCalibrationProfile(SourceFile{"v2.json", R"({"format": "wiresim-calibration-profile", "version": 2})"});
   REQUIRE_FALSE(bad_version.ok());
   CHECK_THAT(bad_version.status().message(), Contains("v2.json: version: this wiresim reads version 1"));
   auto bad_field = ParseCalibrationProfile(SourceFile{
@@ -209,8 +210,10 @@ TEST_CASE("A profile's GEMMs become a table, its copies an HBM bandwidth") {
   CHECK(table->shape_count() == 1);
   CHECK(table->Lookup(16, 4096, 4096, DataType::kBFloat16)->ToMicroseconds() == Approx(26.0));
   // The median of the copies of 256 MiB and more: 2800, 2900, 3000 -> 2900; the small one does not count.
-  p.memory = {{"d2d_copy", 64 << 20, 1, 1000}, {"d2d_copy", int64_t{256} << 20, 1, 3000},
-              {"d2d_copy", int64_t{1} << 30, 1, 2800}, {"d2d_copy", int64_t{4} << 30, 1, 2900}};
+  p.memory = {{"d2d_copy", 64 << 20, 1, 1000},
+              {"d2d_copy", int64_t{256} << 20, 1, 3000},
+              {"d2d_copy", int64_t{1} << 30, 1, 2800},
+              {"d2d_copy", int64_t{4} << 30, 1, 2900}};
   CHECK(*MeasuredHbmBandwidth(p) == Approx(2900));
   CHECK_FALSE(GemmTableOf(CalibrationProfile{}).ok());
 }

@@ -18,9 +18,9 @@ TEST_CASE("Events run by time, then priority, then the order they were scheduled
   EventQueue q;
   std::string order;
   q.Push(Time::Nanoseconds(20), 0, [&] { order += "c"; });
-  q.Push(Time::Nanoseconds(10), 5, [&] { order += "b"; });   // same time as "a" but lower priority (5 > 1)
+  q.Push(Time::Nanoseconds(10), 5, [&] { order += "b"; });  // same time as "a" but lower priority (5 > 1)
   q.Push(Time::Nanoseconds(10), 1, [&] { order += "a"; });
-  q.Push(Time::Nanoseconds(20), 0, [&] { order += "d"; });   // same time and priority as "c": after it
+  q.Push(Time::Nanoseconds(20), 0, [&] { order += "d"; });  // same time and priority as "c": after it
   q.Push(Time::Nanoseconds(20), 0, [&] { order += "e"; });
   Drain(q);
   CHECK(order == "abcde");

@@ -72,7 +72,8 @@ std::vector<std::pair<int64_t, int>> TraceOfRun(uint64_t seed) {
     const Time at = Time::FromSecondsCeil(gaps.Exponential(1e6));  // mean 1 us
     // Many events share a time bucket when rounded to the microsecond: ties must break the same way.
     const Time bucket = Time::Microseconds(at.picoseconds() / 1'000'000);
-    sim.Schedule(bucket, [&, i] { trace.emplace_back(sim.Now().picoseconds(), i); }, i % 3);
+    sim.Schedule(
+        bucket, [&, i] { trace.emplace_back(sim.Now().picoseconds(), i); }, i % 3);
   }
   sim.Run();
   return trace;

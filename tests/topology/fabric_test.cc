@@ -46,7 +46,8 @@ name = "box"
 [[host]]
 template = "box"
 name = "h"
-count = )" + std::to_string(hosts) + "\n" + fabric;
+count = )" + std::to_string(hosts) +
+                           "\n" + fabric;
   auto topo = LoadTopology(SourceFile{"c.toml", toml}, reader);
   INFO(topo.status().message());
   REQUIRE(topo.ok());

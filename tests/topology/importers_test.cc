@@ -1,12 +1,13 @@
 // Importers: each fixture (written in the format of `nvidia-smi topo -m` or NCCL's topology XML) must come back as a
 // topology that shows the fixture's own matrix, with NCCL's link-model bandwidths.
+#include "sim/topology/importers.h"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include <catch2/catch.hpp>
 
-#include "sim/topology/importers.h"
 #include "sim/topology/path_matrix.h"
 #include "sim/topology/topology_file.h"
 #include "tests/testing/memory_reader.h"
@@ -139,12 +140,12 @@ TEST_CASE("Import errors name the file and line") {
   auto short_row = ImportTopology(SourceFile{"y.txt", "\tGPU0\tGPU1\nGPU0\t X \tNV4\nGPU1\tNV4\n"}, ImportOptions{});
   REQUIRE_FALSE(short_row.ok());
   CHECK_THAT(short_row.status().message(), Catch::Matchers::Contains("y.txt:3: row GPU1 has 1 entries, expected 2"));
-  auto bad_class = ImportTopology(SourceFile{"z.txt", "\tGPU0\tGPU1\nGPU0\t X \tNVX\nGPU1\tNVX\t X\n"},
-                                  ImportOptions{});
+  auto bad_class =
+      ImportTopology(SourceFile{"z.txt", "\tGPU0\tGPU1\nGPU0\t X \tNVX\nGPU1\tNVX\t X\n"}, ImportOptions{});
   REQUIRE_FALSE(bad_class.ok());
   CHECK_THAT(bad_class.status().message(), Catch::Matchers::Contains("z.txt:2: row GPU0, column GPU1: unknown class"));
-  auto truncated = ImportTopology(SourceFile{"t.xml", "<system version=\"1\">\n  <cpu numaid=\"0\">\n"},
-                                  ImportOptions{});
+  auto truncated =
+      ImportTopology(SourceFile{"t.xml", "<system version=\"1\">\n  <cpu numaid=\"0\">\n"}, ImportOptions{});
   REQUIRE_FALSE(truncated.ok());
   CHECK_THAT(truncated.status().message(), Catch::Matchers::Contains("t.xml:3: XML syntax error"));
 }

@@ -1,8 +1,9 @@
 // Routes on small hand-built topologies whose answers follow from the link figures alone.
+#include "sim/topology/routing.h"
+
 #include <catch2/catch.hpp>
 
 #include "sim/topology/path_matrix.h"
-#include "sim/topology/routing.h"
 #include "sim/topology/topology_file.h"
 #include "tests/testing/memory_reader.h"
 
@@ -302,11 +303,11 @@ to = "cpu1"
 preset = "upi-spr"
 )");
   const PathMatrix m = ComputePathMatrix(t, std::vector<NodeId>(t.gpus().begin(), t.gpus().end()));
-  CHECK(m.at(0, 1).info.ToString() == "PIX");   // one switch
-  CHECK(m.at(0, 2).info.ToString() == "PXB");   // sw0, sw2, sw1
-  CHECK(m.at(0, 3).info.ToString() == "PHB");   // through the host bridge
-  CHECK(m.at(0, 4).info.ToString() == "NODE");  // through the socket
-  CHECK(m.at(0, 5).info.ToString() == "SYS");   // across sockets
+  CHECK(m.at(0, 1).info.ToString() == "PIX");        // one switch
+  CHECK(m.at(0, 2).info.ToString() == "PXB");        // sw0, sw2, sw1
+  CHECK(m.at(0, 3).info.ToString() == "PHB");        // through the host bridge
+  CHECK(m.at(0, 4).info.ToString() == "NODE");       // through the socket
+  CHECK(m.at(0, 5).info.ToString() == "SYS");        // across sockets
   CHECK(m.at(0, 5).bandwidth_GBps == Approx(22.0));  // the UPI link
 }
 

@@ -1,8 +1,9 @@
 // The topology file: templates, selectors, maps, includes, and one test per kind of bad input, each naming the file,
 // the line and the field.
+#include "sim/topology/topology_file.h"
+
 #include <catch2/catch.hpp>
 
-#include "sim/topology/topology_file.h"
 #include "tests/testing/memory_reader.h"
 
 namespace wiresim {
@@ -129,7 +130,8 @@ TEST_CASE("Bad input: includes") {
   Status cycle = LoadError("include = [\"a.toml\"]\n" + std::string(kGood), reader);
   CHECK_THAT(cycle.message(), Contains("includes itself"));
   testing::MemoryReader broken;
-  broken.Add("c.toml", "[[template]]\nname = \"t\"\n  [[template.node]]\n  name = \"x\"\n  kind = \"gpu\"\n  colour = 1\n");
+  broken.Add("c.toml",
+             "[[template]]\nname = \"t\"\n  [[template.node]]\n  name = \"x\"\n  kind = \"gpu\"\n  colour = 1\n");
   Status inner = LoadError("include = [\"c.toml\"]\n" + std::string(kGood), broken);
   CHECK_THAT(inner.message(), Contains("c.toml:6: template.node.colour: unknown key"));
 }
