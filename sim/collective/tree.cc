@@ -122,7 +122,8 @@ TreeShape Shape(const AlgorithmContext& ctx, Protocol p, const LinkEfficiency& e
   for (size_t i = 0; i + 1 < up_path.size(); ++i) hop(up_path[i], up_path[i + 1], up);
   for (size_t i = up_path.size() - 1; i > 0; --i) hop(up_path[i], up_path[i - 1], down);
   const bool path_empty = up_path.size() < 2;
-  shape.fill_per_chunk_byte = path_empty ? 0 : sum - slowest;
+  // LL and LL128 forward each line as soon as its flag arrives: only Simple waits for a whole chunk at every hop.
+  shape.fill_per_chunk_byte = path_empty || p != Protocol::kSimple ? 0 : sum - slowest;
   return shape;
 }
 
