@@ -8,7 +8,8 @@
 namespace wiresim {
 namespace {
 
-// Three parallel 100 GB/s NVLinks a -> b and one 50 GB/s: four links of one kind between the same pair.
+// Three parallel 100 GB/s NVLinks gpu0 -> gpu1 and one of 50 GB/s, declared one by one (a `count` would bond them
+// into one link): four links of one kind between the same pair, directed ids 0, 2, 4, 6 forward.
 constexpr const char* kParallel = R"(
 name = "parallel"
 [[node]]
@@ -20,7 +21,16 @@ from = "gpu0"
 to = "gpu1"
 kind = "nvlink"
 bandwidth_GBps = 100
-count = 3
+[[link]]
+from = "gpu0"
+to = "gpu1"
+kind = "nvlink"
+bandwidth_GBps = 100
+[[link]]
+from = "gpu0"
+to = "gpu1"
+kind = "nvlink"
+bandwidth_GBps = 100
 [[link]]
 from = "gpu0"
 to = "gpu1"
@@ -31,8 +41,9 @@ bandwidth_GBps = 50
 TEST_CASE("a route in proportion to capacity is one bundle; part of it, or other proportions, split it") {
   const Topology topo = testing::TopologyFromText(kParallel);
   LinkBundles bundles(topo);
-  // Forward links of the four parallel links: directed ids 0, 2, 4, 6.
   const LinkId l0 = 0, l1 = 2, l2 = 4, l3 = 6;
+  REQUIRE(topo.link_count() == 8);
+  REQUIRE(topo.link(l0).capacity_GBps == 100);
   REQUIRE(topo.link(l3).capacity_GBps == 50);
   // Bytes split in proportion to capacity (100, 100, 100, 50 of 350): one bundle of 350 GB/s.
   Route whole;
