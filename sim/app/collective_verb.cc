@@ -61,6 +61,12 @@ struct Setup {
   std::optional<LoadedCalibration> calibration;  // --calibration
 };
 
+std::string FormatMicroseconds(Time t) {
+  std::ostringstream out;
+  out << t.ToMicroseconds();
+  return out.str();
+}
+
 bool Reduces(CollectiveOp op) {
   return op == CollectiveOp::kAllReduce || op == CollectiveOp::kReduceScatter || op == CollectiveOp::kReduce ||
          op == CollectiveOp::kSendRecv;
@@ -129,7 +135,7 @@ Result<Time> Simulate(Setup& s, CollectiveChoice choice, double bytes) {
   ScheduleRun run(sim, *net, schedule, [&] { done = sim.Now(); });
   run.Start();
   sim.Run();
-  return done;
+  return std::max(done, s.model->params().call_interval);
 }
 
 Result<Row> Predict(Setup& s, double size, DataType dtype) {
@@ -175,9 +181,12 @@ std::string Describe(const Setup& s, DataType dtype) {
   out << "# GPUs:";
   for (int gpu : s.gpus) out << " " << gpu;
   out << "\n# model: " << (s.network == "closed" ? "closed form" : s.network + " network, transfer by transfer")
-      << "; launch overhead " << s.model->params().launch_overhead.ToMicroseconds() << " us; channels: ring "
-      << s.prepared->channels(Algorithm::kRing) << ", NVLS " << s.prepared->channels(Algorithm::kNvls)
-      << (g.nvls_capable() ? "" : " (no NVLS here)") << "\n";
+      << "; launch overhead " << s.model->params().launch_overhead.ToMicroseconds() << " us"
+      << (s.model->params().call_interval > Time::Zero()
+              ? "; no call under " + FormatMicroseconds(s.model->params().call_interval) + " us"
+              : "")
+      << "; channels: ring " << s.prepared->channels(Algorithm::kRing) << ", NVLS "
+      << s.prepared->channels(Algorithm::kNvls) << (g.nvls_capable() ? "" : " (no NVLS here)") << "\n";
   if (s.calibration) out << "# calibration: " << s.calibration->note << "\n";
   return out.str();
 }
@@ -258,9 +267,9 @@ nlohmann::ordered_json RowJson(const Row& r, bool compare) {
 int Collective(const Args& args, AppContext& ctx) {
   po::options_description options("options");
   std::string topology_arg, op_arg, gpus_arg, dtype_arg, algo_arg, proto_arg, compare_arg, network_arg, nics_arg;
-  std::string min_arg, max_arg, step_arg, calibration_arg;
+  std::string min_arg, max_arg, step_arg, buffsize_arg, calibration_arg;
   int nodes = 0, factor = 2, root = 0;
-  double launch_us = -1;
+  double launch_us = -1, interval_us = 0;
   options.add_options()("topology,t", po::value(&topology_arg)->default_value("dgx-h100"),
                         "topology file, or the name of a shipped one")(
       "op", po::value(&op_arg)->default_value("all_reduce"),
@@ -276,6 +285,9 @@ int Collective(const Args& args, AppContext& ctx) {
       "algo", po::value(&algo_arg), "allowed algorithms, as NCCL_ALGO: ring,tree,nvls,nvlstree,pat or ^nvls")(
       "proto", po::value(&proto_arg), "allowed protocols, as NCCL_PROTO: ll,ll128,simple or ^ll")(
       "launch-us", po::value(&launch_us), "launch overhead per call in microseconds (default 5)")(
+      "call-interval-us", po::value(&interval_us),
+      "a host-bound benchmark's time per call in microseconds: no call reads less (default 0: off)")(
+      "buffsize", po::value(&buffsize_arg), "NCCL_BUFFSIZE: the Simple protocol's buffer per channel (default 4M)")(
       "nics", po::value(&nics_arg), "local NIC indices inter-node traffic may use, as NCCL_IB_HCA: 0,1")(
       "network", po::value(&network_arg)->default_value("closed"),
       "closed (closed form), analytical or flow (the collective's transfers simulated on that network)")(
@@ -365,6 +377,19 @@ int Collective(const Args& args, AppContext& ctx) {
     if (!(launch_us >= 0) || launch_us > 1e6) return fail(InvalidArgument("--launch-us must be in [0, 1e6]"));
     params.launch_overhead = Time::FromMicroseconds(launch_us);
   }
+  if (vm.count("call-interval-us")) {
+    if (!(interval_us >= 0) || interval_us > 1e6)
+      return fail(InvalidArgument("--call-interval-us must be in [0, 1e6]"));
+    params.call_interval = Time::FromMicroseconds(interval_us);
+  }
+  if (vm.count("buffsize")) {
+    auto buffsize = ParseByteSize(buffsize_arg);
+    // NCCL splits the buffer into NCCL_STEPS = 8 slots; a slot is the Simple protocol's chunk.
+    if (!buffsize.ok() || *buffsize < 64 * 1024 || *buffsize > (1LL << 31)) {
+      return fail(InvalidArgument("--buffsize: expected a size from 64K to 2G"));
+    }
+    params.chunk_bytes[static_cast<size_t>(Protocol::kSimple)] = *buffsize / 8;
+  }
   if (vm.count("calibration")) {
     auto loaded = LoadCalibration(ctx, calibration_arg, s.topo.get());
     if (!loaded.ok()) return fail(loaded.status());
@@ -441,6 +466,7 @@ int Collective(const Args& args, AppContext& ctx) {
     j["nodes"] = s.prepared->group().nodes();
     j["model"] = s.network;
     j["launch_overhead_us"] = params.launch_overhead.ToMicroseconds();
+    if (params.call_interval > Time::Zero()) j["call_interval_us"] = params.call_interval.ToMicroseconds();
     j["calibration"] = s.calibration ? nlohmann::ordered_json(s.calibration->note) : nlohmann::ordered_json();
     auto& out_rows = j["rows"] = nlohmann::ordered_json::array();
     for (const Row& r : rows) out_rows.push_back(RowJson(r, log.has_value()));

@@ -7,14 +7,43 @@
 
 namespace wiresim::internal {
 
-Time AlgorithmCost::Of(double bytes) const {
-  double seconds = bytes * seconds_per_byte;
-  if (fill_seconds_per_byte > 0 && chunk_bytes > 0 && bytes > 0) {
-    const double per_group = bytes * group_share;
-    const double chunks = std::ceil(per_group / chunk_bytes);
-    seconds += per_group / chunks * fill_seconds_per_byte;
+namespace {
+
+// The data-moving time of a full-width run: bytes over the bottleneck plus the pipeline's fill.
+double FullWidthSeconds(const AlgorithmCost& c, double bytes) {
+  double seconds = bytes * c.seconds_per_byte;
+  if (c.fill_seconds_per_byte > 0 && c.chunk_bytes > 0 && bytes > 0) {
+    const double per_group = bytes * c.group_share;
+    const double chunks = std::ceil(per_group / c.chunk_bytes);
+    seconds += per_group / chunks * c.fill_seconds_per_byte;
   }
-  return latency + Time::FromSecondsCeil(seconds);
+  return seconds;
+}
+
+}  // namespace
+
+Time AlgorithmCost::Of(double bytes) const {
+  return latency + Time::FromSecondsCeil(FullWidthSeconds(*this, bytes) * LaneFactor(bytes));
+}
+
+double AlgorithmCost::LaneFactor(double bytes) const {
+  if (runtime_channels <= 0) return 1;
+  // ncclTuningGetChannels: drop channels while the message is smaller than channels x threads x threshold, then
+  // (rings) halve the threads while a multiple of 128; a warp-multiple floor of 3 warps.
+  int nc = runtime_channels;
+  int nt = max_threads;
+  while (bytes < nc * nt * thread_threshold && nc >= 2) --nc;
+  if (reduce_threads) {
+    while (bytes < nc * nt * thread_threshold && nt % 128 == 0) nt /= 2;
+    nt = std::max(nt, 3 * 32);
+  }
+  const double lanes = nc * static_cast<double>(std::min(nt, max_threads)) / max_threads;
+  return std::max(1.0, full_speed_lanes / lanes);
+}
+
+Time AlgorithmCost::LaneDelay(double bytes) const {
+  const double full = FullWidthSeconds(*this, bytes);
+  return Time::FromSecondsCeil(full * LaneFactor(bytes)) - Time::FromSecondsCeil(full);
 }
 
 LinkLoads::LinkLoads(const Topology& topo) : topo_(topo), seconds_(static_cast<size_t>(topo.link_count()), 0.0) {}
@@ -34,6 +63,12 @@ void LinkLoads::Add(const Route* route, double bytes, const LinkEfficiency& effi
 double LinkLoads::Seconds() const {
   double s = cap_seconds_;
   for (LinkId l : touched_) s = std::max(s, seconds_[static_cast<size_t>(l)]);
+  return s;
+}
+
+double LinkLoads::SecondsOn(const Route& route) const {
+  double s = 0;
+  for (const RouteHop& h : route.hops) s = std::max(s, seconds_[static_cast<size_t>(h.link)]);
   return s;
 }
 
@@ -67,11 +102,25 @@ Time StepLatency(const CollectiveGroup& group, const CollectiveParams& params, c
   const double value = table[static_cast<size_t>(algo)][static_cast<size_t>(p)];
   const double baseline = table[kNcclRing][0];  // Ring/LL: what the topology's link latencies reproduce
   Time t = route.latency + Time::FromMicroseconds(std::max(0.0, value - baseline));
+  if (hw == kNcclHwNvlink && group.arch().sm == 80) {
+    t = Time::FromSecondsCeil(t.ToSeconds() * params.sm80_nvlink_step_factor[static_cast<size_t>(p)]);
+  }
   if (ring_intra_multi_node) {
     const double overhead = params.tuner.net_overhead_us * (p == Protocol::kSimple ? 3 : 1);
     t = std::max(t, Time::FromMicroseconds(overhead));
   }
   return t;
+}
+
+void SetLanes(const AlgorithmContext& ctx, Algorithm a, Protocol p, AlgorithmCost* cost) {
+  const size_t pi = static_cast<size_t>(p);
+  cost->runtime_channels = std::min(ctx.params.max_channels, 2 * ctx.ring_channels);
+  cost->full_speed_lanes = ctx.ring_channels;
+  cost->max_threads = ctx.params.max_threads[pi];
+  cost->thread_threshold = ctx.params.thread_threshold[pi];
+  // Rings (and the chains broadcast and reduce run on them) scale LL's threshold by the ranks.
+  if (a == Algorithm::kRing && p == Protocol::kLL) cost->thread_threshold *= ctx.group.ranks();
+  cost->reduce_threads = a != Algorithm::kTree;
 }
 
 LinkEfficiency TransferEfficiency(const CollectiveGroup& group, const CollectiveParams& params, Algorithm a,

@@ -30,8 +30,9 @@ struct AlgorithmContext {
   int ring_channels = 1;                        // NCCL's ring/tree channel count (its channel search)
 };
 
-// A closed form: T(S) = latency + S * seconds_per_byte + chunk(S) * fill_seconds_per_byte, where
-// chunk(S) = S_g / ceil(S_g / chunk_bytes) and S_g = S * group_share (the bytes one channel group pipelines).
+// A closed form: T(S) = latency + (S * seconds_per_byte + chunk(S) * fill_seconds_per_byte) * lanes(S), where
+// chunk(S) = S_g / ceil(S_g / chunk_bytes) and S_g = S * group_share (the bytes one pipeline carries), and lanes(S)
+// >= 1 is how much slower a small message runs on the fewer channels and threads NCCL gives it.
 struct AlgorithmCost {
   bool usable = false;
   std::string why_not;  // when unusable: what the algorithm needs that this group lacks
@@ -40,8 +41,19 @@ struct AlgorithmCost {
   double fill_seconds_per_byte = 0;
   double chunk_bytes = 0;
   double group_share = 1;
+  // NCCL's channel and thread reduction (ncclTuningGetChannels). 0 runtime channels: none modelled.
+  int runtime_channels = 0;      // the channels NCCL runs a large message on (twice the search's, ncclTopoPostset)
+  double full_speed_lanes = 1;   // channels at full threads that reach full speed (the search's channel count)
+  int max_threads = 512;         // per channel, for the protocol
+  double thread_threshold = 64;  // bytes per thread before NCCL adds threads or channels
+  bool reduce_threads = true;    // trees always run every thread
 
   Time Of(double bytes) const;
+  // How many times slower than at full width the data of a `bytes` message moves: full_speed_lanes over the
+  // channels x threads / max_threads NCCL runs it on, and at least 1.
+  double LaneFactor(double bytes) const;
+  // The time Of() adds for that (expansions charge it as a delay before the first transfer).
+  Time LaneDelay(double bytes) const;
 };
 
 // Accumulates the bytes concurrent transfers put on each link and the tightest per-transfer cap, to give the time
@@ -51,6 +63,8 @@ class LinkLoads {
   explicit LinkLoads(const Topology& topo);
   void Add(const Route* route, double bytes, const LinkEfficiency& efficiency, double cap_GBps);
   double Seconds() const;
+  // The busiest of the route's links: the seconds it needs per byte of S for everything added.
+  double SecondsOn(const Route& route) const;
   void Clear();
 
  private:
@@ -64,8 +78,12 @@ class LinkLoads {
 // protocol's handshake over the route's class, as NCCL's hwLatencies table puts it (the topology's default link
 // latencies add up to the table's Ring/LL figure, so the rest is the protocol's). `multi_node` and `ppn` apply
 // NCCL's adjustments (net overhead on intra-node ring steps, tree latencies when one GPU per node).
+// NVLink steps between sm80 GPUs take CollectiveParams::sm80_nvlink_step_factor times as long.
 Time StepLatency(const CollectiveGroup& group, const CollectiveParams& params, const Route& route, Algorithm a,
                  Protocol p, bool ring_intra_multi_node = false, bool one_per_node = false);
+
+// Sets the cost's channel and thread reduction for algorithm `a` (ring, chain or tree) and protocol `p`.
+void SetLanes(const AlgorithmContext& ctx, Algorithm a, Protocol p, AlgorithmCost* cost);
 
 // Protocol payload efficiency for an algorithm family (CollectiveParams' factors), applied on top of the kernels'
 // link efficiency.

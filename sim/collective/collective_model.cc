@@ -222,8 +222,8 @@ std::string PreparedCollective::WhyNot(CollectiveChoice c) const { return CostOf
 
 Time PreparedCollective::Cost(CollectiveChoice c, double bytes) const {
   WIRESIM_CHECK(Usable(c)) << ToString(c.algorithm) << "/" << ToString(c.protocol) << ": " << WhyNot(c);
-  if (group_->ranks() == 1) return params_.launch_overhead;
-  return params_.launch_overhead + CostOf(c).Of(bytes);
+  const Time alone = group_->ranks() == 1 ? params_.launch_overhead : params_.launch_overhead + CostOf(c).Of(bytes);
+  return std::max(alone, params_.call_interval);
 }
 
 Result<CollectiveChoice> PreparedCollective::Choose(double bytes, const AlgorithmFilter& filter) const {
@@ -315,6 +315,9 @@ Result<CollectiveSchedule> PreparedCollective::Expand(CollectiveChoice c, double
   CollectiveSchedule s;
   s.start_delay = params_.launch_overhead;
   if (g.ranks() == 1) return s;
+  // A message too small for every channel moves more slowly (AlgorithmCost::LaneFactor); the transfers below run at
+  // full width, so the difference waits before them.
+  s.start_delay += CostOf(c).LaneDelay(bytes);
   switch (c.algorithm) {
     case Algorithm::kRing:
       if (ctx_.op == CollectiveOp::kBroadcast || ctx_.op == CollectiveOp::kReduce) {

@@ -50,7 +50,8 @@ class PreparedCollective {
   // Whether a choice can run this operation on this group; when not, why.
   bool Usable(CollectiveChoice c) const;
   std::string WhyNot(CollectiveChoice c) const;
-  // Closed-form time of a usable choice, launch overhead included.
+  // Closed-form time of a usable choice, launch overhead included, and at least params().call_interval (what a
+  // host-bound benchmark measures; 0 by default).
   Time Cost(CollectiveChoice c, double bytes) const;
   // The choice's transfers; errors when it is unusable or would need more than `max_transfers`.
   Result<CollectiveSchedule> Expand(CollectiveChoice c, double bytes, size_t max_transfers = 20'000'000);

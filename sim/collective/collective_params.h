@@ -45,11 +45,38 @@ struct CollectiveParams {
   // Peers each rank sends to at once in a direct all-to-all (NCCL spreads peers over its p2p channels).
   int p2p_peers_in_flight = 8;
   // Bytes one channel moves per pipeline step, by protocol (NCCL's buffer per channel / NCCL_STEPS = 8): the grain
-  // of chained (broadcast, reduce) and tree pipelines.
+  // of chained (broadcast, reduce) and tree pipelines. NCCL_BUFFSIZE (4 MiB by default) sets Simple's: 512 KiB.
   std::array<double, 3> chunk_bytes{32 * 1024, 576000, 512 * 1024};
   // NVLink SHARP channels (NCCL's nvlsChannels) and the cap on channels of a ring/tree graph.
   int nvls_channels = 16;
   int max_channels = 32;
+
+  // Small messages run on fewer channels and threads (NCCL's ncclTuningGetChannels): while the bytes are fewer than
+  // channels x threads x a per-thread threshold, NCCL drops a channel, then halves the threads. By protocol (LL,
+  // LL128, Simple): the most threads a channel runs (NCCL_LL_MAX_NTHREADS 512, NCCL_LL128_MAX_NTHREADS 640,
+  // NCCL_SIMPLE_MAX_NTHREADS 512) and the bytes per thread (NCCL_LL_THREAD_THRESHOLD 8, times the ranks for rings;
+  // NCCL_LL128_THREAD_THRESHOLD 8; NCCL_SIMPLE_THREAD_THRESHOLD 64). A channel at full threads moves data at the
+  // speed NCCL's channel search gave it, so fewer channels (or threads) move a small message more slowly.
+  std::array<int, 3> max_threads{512, 640, 512};
+  std::array<double, 3> thread_threshold{8, 8, 64};
+
+  // Each loop of a ring ends with an operation that sends nothing: the last received chunk is copied out of the
+  // receive buffer into the user's (all-reduce, all-gather) or reduced into it (reduce-scatter). It holds the
+  // channel for this fraction of one step's time. Fitted: 0.5 on the 2-GPU rows of Vidur's H100 DGX profile, where
+  // a ring has 3 operations per loop of which 2 send (docs/collectives.md section 5).
+  double ring_local_copy = 0.5;
+
+  // Per-step latency of NVLink steps between Ampere sm80 GPUs (A100, A800, A30), as a multiple of NCCL's
+  // hwLatencies, by protocol. NCCL reads its peers' buffers over NVLink there (P2P read, enabled for sm80 only) and
+  // its constants are tuned on Hopper. Fitted: 3 on Vidur's 8x A100 DGX profile (docs/collectives.md section 5).
+  std::array<double, 3> sm80_nvlink_step_factor{3.0, 3.0, 3.0};
+
+  // What a benchmark that calls the collective back to back measures when the host is the bottleneck: a host that
+  // needs this long per call (the slowest rank's) makes every call take at least this long, because the ranks
+  // whose kernels start early wait in the kernel for the last one. 0 (the default) predicts the collective alone.
+  // Vidur's profiles (kernel times of torch.distributed calls) and nccl-tests with -g 8 (one thread launching
+  // eight GPUs) need it; docs/validation/collectives.md gives each system's value.
+  Time call_interval;
 
   static CollectiveParams Defaults() { return CollectiveParams(); }
 

@@ -87,6 +87,32 @@ double ChunkBytes(const AlgorithmContext& ctx, Protocol p, double groups) {
   return ctx.params.chunk_bytes[static_cast<size_t>(p)] * std::max(1.0, ctx.ring_channels / groups);
 }
 
+// Seconds per byte of S one ring step takes: every rank sends S/(nG) on each of the G rings at once, and the
+// busiest link (or the protocol's cap) sets the pace. `intra_only`: the edges inside nodes alone, the ones the
+// GPUs' own kernels drive (a NIC drains the others while the kernel goes on).
+double StepSecondsPerByte(const AlgorithmContext& ctx, Protocol p, bool intra_only = false) {
+  const CollectiveGroup& g = ctx.group;
+  const double n = g.ranks(), groups = g.channel_groups();
+  const LinkEfficiency eff = TransferEfficiency(g, ctx.params, Algorithm::kRing, p);
+  const double cap = RingCap(ctx, p);
+  LinkLoads loads(g.topology());
+  bool any = false;
+  for (const RingOrder& ring : g.rings()) {
+    for (size_t i = 0; i < ring.edges.size(); ++i) {
+      if (intra_only && ring.inter_node[i]) continue;
+      loads.Add(ring.edges[i], 1.0 / (n * groups), eff, cap);
+      any = true;
+    }
+  }
+  return any ? loads.Seconds() : 0.0;
+}
+
+// The loop's last operation copies the last chunk received out of the receive buffer (or reduces it into the
+// output): it sends nothing and holds the channel ring_local_copy of a step at the pace of the kernel-driven edges.
+double LocalCopySecondsPerByte(const AlgorithmContext& ctx, Protocol p) {
+  return ctx.params.ring_local_copy * StepSecondsPerByte(ctx, p, /*intra_only=*/true);
+}
+
 }  // namespace
 
 AlgorithmCost RingCost(const AlgorithmContext& ctx, Protocol p) {
@@ -101,13 +127,8 @@ AlgorithmCost RingCost(const AlgorithmContext& ctx, Protocol p) {
   const int n = g.ranks();
   if (n == 1) return cost;
   const int steps = RingSteps(ctx.op, n);
-  const double groups = g.channel_groups();
-  const LinkEfficiency eff = TransferEfficiency(g, ctx.params, Algorithm::kRing, p);
-  const double cap = RingCap(ctx, p);
-  LinkLoads loads(g.topology());
-  for (const RingOrder& ring : g.rings())
-    for (const Route* e : ring.edges) loads.Add(e, 1.0 / (n * groups), eff, cap);
-  cost.seconds_per_byte = steps * loads.Seconds();
+  cost.seconds_per_byte = steps * StepSecondsPerByte(ctx, p) + LocalCopySecondsPerByte(ctx, p);
+  SetLanes(ctx, Algorithm::kRing, p, &cost);
   const int inter_steps =
       g.nodes() == 1 ? 0 : std::min(steps, ctx.op == CollectiveOp::kAllReduce ? 2 * (g.nodes() - 1) : g.nodes() - 1);
   const Time intra = MaxStepLatency(ctx, p, false);
@@ -155,6 +176,20 @@ void RingExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collectiv
       }
     }
   }
+  // Each rank's last operation copies what the last step brought it out of the receive buffer: no link.
+  const double copy_seconds = bytes * LocalCopySecondsPerByte(ctx, p);
+  if (copy_seconds <= 0) return;
+  const double chunk = bytes / (n * groups);
+  for (int grp = 0; grp < groups; ++grp) {
+    for (int i = 0; i < n; ++i) {
+      ScheduledTransfer t;
+      t.bytes = chunk;
+      t.max_rate_GBps = chunk / copy_seconds / 1e9;
+      t.efficiency = eff;
+      out->Add(t, {CollectiveSchedule::Delivered(index(grp, steps - 1, (i + n - 1) % n)),
+                   CollectiveSchedule::Drained(index(grp, steps - 1, i))});
+    }
+  }
 }
 
 AlgorithmCost ChainCost(const AlgorithmContext& ctx, Protocol p) {
@@ -172,28 +207,28 @@ AlgorithmCost ChainCost(const AlgorithmContext& ctx, Protocol p) {
   const double cap = RingCap(ctx, p);
   LinkLoads loads(g.topology());
   Time latency;
-  double sum_inv = 0, max_inv = 0;
   for (int grp = 0; grp < g.channel_groups(); ++grp) {
     const Chain chain = BuildChain(ctx, grp);
     Time chain_latency;
     for (const Route* hop : chain.hops) {
       loads.Add(hop, 1.0 / groups, eff, cap);
       chain_latency += StepLatency(g, ctx.params, *hop, Algorithm::kRing, p);
-      if (grp == 0) {
-        TransferRequest req;
-        req.route = hop;
-        req.max_rate_GBps = cap;
-        req.efficiency = eff;
-        const double inv = 1.0 / UncontendedRate(req, g.topology());
-        sum_inv += inv;
-        max_inv = std::max(max_inv, inv);
-      }
     }
     latency = std::max(latency, chain_latency);
   }
+  // The fill: a chunk crosses every hop of the chain at the pace the chain gets there (the hop's links carry every
+  // chain's bytes, G chains in all), while the rest follow at the slowest hop's pace.
+  double sum = 0, slowest = 0;
+  for (const Route* hop : BuildChain(ctx, 0).hops) {
+    double per_byte = loads.SecondsOn(*hop) * groups;
+    if (std::isfinite(cap)) per_byte = std::max(per_byte, 1.0 / (cap * 1e9));
+    sum += per_byte;
+    slowest = std::max(slowest, per_byte);
+  }
   cost.latency = BaseLatency(ctx, Algorithm::kRing, p) + latency;
   cost.seconds_per_byte = loads.Seconds();
-  cost.fill_seconds_per_byte = sum_inv - max_inv;
+  cost.fill_seconds_per_byte = sum - slowest;
+  SetLanes(ctx, Algorithm::kRing, p, &cost);
   cost.chunk_bytes = ChunkBytes(ctx, p, groups);
   cost.group_share = 1.0 / groups;
   return cost;

@@ -15,10 +15,13 @@
 namespace wiresim::internal {
 namespace {
 
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
 struct TreeEdge {
   int from, to;
   const Route* route;
   bool inter;
+  bool up;  // toward the root (the reduction), else away from it (the broadcast)
 };
 
 int Log2i(int n) {
@@ -47,15 +50,15 @@ std::vector<TreeEdge> TreeEdges(CollectiveGroup& group, int g, int t, bool route
   for (int k = 0; k < nodes; ++k) {
     const std::vector<int> chain = NodeChain(group, k, g);
     for (size_t i = 0; i + 1 < chain.size(); ++i) {
-      edges.push_back({chain[i + 1], chain[i], nullptr, false});
-      edges.push_back({chain[i], chain[i + 1], nullptr, false});
+      edges.push_back({chain[i + 1], chain[i], nullptr, false, true});
+      edges.push_back({chain[i], chain[i + 1], nullptr, false, false});
     }
   }
   for (int pos = 1; pos < nodes; ++pos) {
     const int child = group.head(TreeNode(pos, t, nodes), g);
     const int parent = group.head(TreeNode((pos - 1) / 2, t, nodes), g);
-    edges.push_back({child, parent, nullptr, true});
-    edges.push_back({parent, child, nullptr, true});
+    edges.push_back({child, parent, nullptr, true, true});
+    edges.push_back({parent, child, nullptr, true, false});
   }
   if (route)
     for (TreeEdge& e : edges) e.route = group.EdgeRoute(e.from, e.to, g);
@@ -66,6 +69,20 @@ struct TreeShape {
   Time latency;  // without the base latency
   double fill_per_chunk_byte = 0;
 };
+
+// The bytes the tree edges of every group put on each link, per byte of S: each edge carries S/(2G). `Phase::kAll`
+// counts every edge (both streams run at once once the pipeline is full), the others one direction only.
+enum class Phase { kAll, kUp, kDown };
+LinkLoads TreeLoads(const AlgorithmContext& ctx, const LinkEfficiency& eff, Phase phase = Phase::kAll) {
+  CollectiveGroup& g = ctx.group;
+  const double share = 1.0 / (2.0 * g.channel_groups());
+  LinkLoads loads(g.topology());
+  for (int grp = 0; grp < g.channel_groups(); ++grp)
+    for (int t = 0; t < 2; ++t)
+      for (const TreeEdge& e : TreeEdges(g, grp, t))
+        if (phase == Phase::kAll || e.up == (phase == Phase::kUp)) loads.Add(e.route, share, eff, kInf);
+  return loads;
+}
 
 TreeShape Shape(const AlgorithmContext& ctx, Protocol p, const LinkEfficiency& eff) {
   CollectiveGroup& g = ctx.group;
@@ -81,27 +98,32 @@ TreeShape Shape(const AlgorithmContext& ctx, Protocol p, const LinkEfficiency& e
   }
   TreeShape shape;
   shape.latency = 2 * (intra * (g.max_ranks_per_node() - 1) + inter * Log2i(g.nodes()));
-  // The deepest path of group 0, tree 0: from the tail of the last node's chain up to the root and back.
-  std::vector<const Route*> path;
+  // The deepest path of group 0, tree 0: from the tail of the last node's chain up to the root and back down.
+  // (ranks, from the tail up).
+  std::vector<int> up_path;
   const int nodes = g.nodes();
-  int node = TreeNode(nodes - 1, 0, nodes);
-  const std::vector<int> chain = NodeChain(g, node, 0);
-  for (size_t i = chain.size() - 1; i > 0; --i) path.push_back(g.EdgeRoute(chain[i], chain[i - 1], 0));
-  for (int pos = nodes - 1; pos > 0; pos = (pos - 1) / 2) {
-    path.push_back(g.EdgeRoute(g.head(TreeNode(pos, 0, nodes), 0), g.head(TreeNode((pos - 1) / 2, 0, nodes), 0), 0));
-  }
-  const size_t up = path.size();
-  for (size_t i = up; i > 0; --i) path.push_back(path[i - 1]);  // the same hops back down (rates alike)
-  double sum = 0, worst = 0;
-  for (const Route* r : path) {
-    TransferRequest req;
-    req.route = r;
-    req.efficiency = eff;
-    const double inv = 1.0 / UncontendedRate(req, g.topology());
-    sum += inv;
-    worst = std::max(worst, inv);
-  }
-  shape.fill_per_chunk_byte = path.empty() ? 0 : sum - worst;
+  const std::vector<int> chain = NodeChain(g, TreeNode(nodes - 1, 0, nodes), 0);
+  for (size_t i = chain.size(); i > 0; --i) up_path.push_back(chain[i - 1]);
+  for (int pos = nodes - 1; pos > 0; pos = (pos - 1) / 2)
+    up_path.push_back(g.head(TreeNode((pos - 1) / 2, 0, nodes), 0));
+  // A chunk crosses each hop at the pace its pipeline gets there: the hop's links carry every pipeline's bytes
+  // (2G pipelines, S/(2G) each), so a pipeline byte takes the link's seconds per byte of S times 2G. While the
+  // first chunks climb, nothing comes down yet (and the other way round): each hop counts its own direction's
+  // streams only. The first chunk crosses every hop; the others follow at the slowest hop's pace, which the
+  // bandwidth term already counts.
+  const double pipelines = 2.0 * g.channel_groups();
+  const LinkLoads up = TreeLoads(ctx, eff, Phase::kUp), down = TreeLoads(ctx, eff, Phase::kDown);
+  double sum = 0, slowest = 0;
+  const auto hop = [&](int a, int b, const LinkLoads& loads) {
+    const double per_byte = loads.SecondsOn(*g.EdgeRoute(a, b, 0)) * pipelines;
+    sum += per_byte;
+    slowest = std::max(slowest, per_byte);
+  };
+  for (size_t i = 0; i + 1 < up_path.size(); ++i) hop(up_path[i], up_path[i + 1], up);
+  for (size_t i = up_path.size() - 1; i > 0; --i) hop(up_path[i], up_path[i - 1], down);
+  const bool path_empty = up_path.size() < 2;
+  // LL and LL128 forward each line as soon as its flag arrives: only Simple waits for a whole chunk at every hop.
+  shape.fill_per_chunk_byte = path_empty || p != Protocol::kSimple ? 0 : sum - slowest;
   return shape;
 }
 
@@ -132,11 +154,7 @@ AlgorithmCost TreeCost(const AlgorithmContext& ctx, Protocol p) {
   if (g.ranks() == 1) return cost;
   const LinkEfficiency eff = TransferEfficiency(g, ctx.params, Algorithm::kTree, p);
   const double share = 1.0 / (2.0 * g.channel_groups());
-  LinkLoads loads(g.topology());
-  for (int grp = 0; grp < g.channel_groups(); ++grp)
-    for (int t = 0; t < 2; ++t)
-      for (const TreeEdge& e : TreeEdges(g, grp, t))
-        loads.Add(e.route, share, eff, std::numeric_limits<double>::infinity());
+  const LinkLoads loads = TreeLoads(ctx, eff);
   const TreeShape shape = Shape(ctx, p, eff);
   cost.latency =
       Time::FromMicroseconds(ctx.params.tuner.base_latency_us[kNcclTree][static_cast<size_t>(p)]) + shape.latency;
@@ -144,6 +162,7 @@ AlgorithmCost TreeCost(const AlgorithmContext& ctx, Protocol p) {
   cost.fill_seconds_per_byte = shape.fill_per_chunk_byte;
   cost.chunk_bytes = TreeChunk(ctx, p);
   cost.group_share = share;
+  SetLanes(ctx, Algorithm::kTree, p, &cost);
   return cost;
 }
 
@@ -166,7 +185,7 @@ void TreeExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collectiv
         ScheduledTransfer x;
         x.route = edge.route;
         x.bytes = per_tree;
-        x.max_rate_GBps = std::numeric_limits<double>::infinity();
+        x.max_rate_GBps = kInf;
         x.extra_latency = std::max(Time::Zero(), tail - edge.route->latency);
         x.efficiency = eff;
         out->Add(x, {});

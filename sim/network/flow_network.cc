@@ -17,25 +17,19 @@ constexpr int kSettlePriority = std::numeric_limits<int>::max();
 
 }  // namespace
 
-FlowNetwork::FlowNetwork(Simulator& sim, const Topology& topo) : sim_(sim), topo_(topo) {
-  const size_t links = static_cast<size_t>(topo.link_count());
-  capacity_.resize(links);
-  kinds_.resize(links);
-  for (size_t i = 0; i < links; ++i) {
-    capacity_[i] = topo.link(static_cast<LinkId>(i)).capacity_GBps * 1e9;
-    kinds_[i] = topo.link(static_cast<LinkId>(i)).kind;
-  }
-  link_flows_.resize(links);
-  links_.resize(links);
-}
+FlowNetwork::FlowNetwork(Simulator& sim, const Topology& topo) : sim_(sim), topo_(topo), bundles_(topo) {}
 
 FlowNetwork::~FlowNetwork() = default;
 
 double FlowNetwork::LinkPayloadRate(LinkId link) const {
+  const int64_t b = bundles_.bundle_of(link);
+  if (b < 0 || static_cast<size_t>(b) >= bundle_flows_.size()) return 0;
+  // A flow's share of a member link is its share of the bundle in proportion to the link's capacity.
+  const double capacity = topo_.link(link).capacity_GBps * 1e9;
   double sum = 0;
-  for (const FlowRef& ref : link_flows_[static_cast<size_t>(link)]) {
+  for (const FlowRef& ref : bundle_flows_[static_cast<size_t>(b)]) {
     const Flow& f = flows_[ref.flow];
-    sum += f.rate * f.shares[ref.hop];
+    sum += f.rate * f.hops[ref.hop].payload * capacity;
   }
   return sum;
 }
@@ -78,33 +72,63 @@ void FlowNetwork::Transfer(const TransferRequest& request, TransferCallbacks cal
     return;
   }
 
+  parts_.clear();
+  splits_.clear();
+  bundles_.Map(*request.route, &parts_, &splits_);
+  if (bundle_flows_.size() < bundles_.count()) {
+    bundle_flows_.resize(bundles_.count());
+    state_.resize(bundles_.count());
+  }
+  if (!splits_.empty()) ApplySplits();
+
   const uint32_t id = NewFlow();
   Flow& f = flows_[id];
   f.hops.clear();
-  f.shares.clear();
-  for (const RouteHop& hop : request.route->hops) {
-    const double eff = request.efficiency.of(kinds_[static_cast<size_t>(hop.link)]);
-    WIRESIM_CHECK(eff > 0 && hop.share > 0) << "link efficiency " << eff << ", share " << hop.share;
-    auto& on_link = link_flows_[static_cast<size_t>(hop.link)];
-    f.hops.push_back(Hop{hop.link, static_cast<uint32_t>(on_link.size()), hop.share / eff});
-    f.shares.push_back(hop.share);
-    on_link.push_back(FlowRef{id, static_cast<uint32_t>(f.hops.size() - 1)});
-    MarkDirty(hop.link);
+  for (const LinkBundles::Part& part : parts_) {
+    const double eff = request.efficiency.of(bundles_.kind(part.bundle));
+    WIRESIM_CHECK(eff > 0 && part.share > 0) << "link efficiency " << eff << ", share " << part.share;
+    auto& on_bundle = bundle_flows_[part.bundle];
+    f.hops.push_back(Hop{part.bundle, static_cast<uint32_t>(on_bundle.size()), part.share / eff,
+                         part.share / bundles_.capacity(part.bundle)});
+    on_bundle.push_back(FlowRef{id, static_cast<uint32_t>(f.hops.size() - 1)});
+    MarkDirty(part.bundle);
   }
   f.remaining = request.bytes;
   f.rate = 0;
   f.cap = request.max_rate_GBps * 1e9;
   f.last_update = sim_.Now();
   f.latency = latency;
-  f.drain_event = EventId();
+  f.in_heap = false;
   f.on_drained = std::move(callbacks.on_drained);
   f.on_delivered = std::move(callbacks.on_delivered);
-  f.active = true;
   ++active_flows_;
   RequestSettle();
 }
 
-void FlowNetwork::MarkDirty(LinkId link) { dirty_links_.push_back(link); }
+// A bundle that lost links to new ones: every flow on it crossed all of its links in proportion to capacity, so it
+// crosses each part with its weight scaled by the part's share of the capacity. Rates do not change.
+void FlowNetwork::ApplySplits() {
+  for (size_t i = 0; i < splits_.size();) {
+    const uint32_t from = splits_[i].from;
+    WIRESIM_CHECK(splits_[i].to == from) << "a split lists its own bundle first";
+    const double keep = splits_[i].fraction;
+    size_t end = i + 1;
+    while (end < splits_.size() && splits_[end].from == from) ++end;
+    for (const FlowRef& ref : bundle_flows_[from]) {
+      Flow& f = flows_[ref.flow];
+      const double weight = f.hops[ref.hop].weight;
+      const double payload = f.hops[ref.hop].payload;
+      f.hops[ref.hop].weight = weight * keep;
+      for (size_t k = i + 1; k < end; ++k) {
+        auto& on_bundle = bundle_flows_[splits_[k].to];
+        f.hops.push_back(
+            Hop{splits_[k].to, static_cast<uint32_t>(on_bundle.size()), weight * splits_[k].fraction, payload});
+        on_bundle.push_back(FlowRef{ref.flow, static_cast<uint32_t>(f.hops.size() - 1)});
+      }
+    }
+    i = end;
+  }
+}
 
 void FlowNetwork::RequestSettle() {
   if (settle_pending_) return;
@@ -117,34 +141,34 @@ void FlowNetwork::Settle() {
   settle_pending_ = false;
   ++stats_.settles;
   CollectComponent();
-  dirty_links_.clear();
+  dirty_.clear();
   if (comp_flows_.empty()) return;
   ProgressiveFilling();
   ApplyRates();
 }
 
-// Every flow that shares a link, directly or through other flows, with a dirty link: the only rates that can change.
+// Every flow that shares a bundle, directly or through other flows, with a dirty one: the only rates that can change.
 void FlowNetwork::CollectComponent() {
   ++stamp_;
-  comp_links_.clear();
+  comp_bundles_.clear();
   comp_flows_.clear();
   caps_.clear();
-  // Marking a link also readies it for progressive filling (full capacity, no weight yet), and visiting a flow adds
-  // its weight: one pass over the hops instead of two.
-  const auto mark = [&](LinkId l) -> LinkState& {
-    LinkState& s = links_[static_cast<size_t>(l)];
+  // Marking a bundle also readies it for progressive filling (full capacity, no weight yet), and visiting a flow
+  // adds its weight: one pass over the hops instead of two.
+  const auto mark = [&](uint32_t b) -> BundleState& {
+    BundleState& s = state_[b];
     if (s.mark != stamp_) {
       s.mark = stamp_;
-      comp_links_.push_back(l);
-      s.residual = capacity_[static_cast<size_t>(l)];
+      comp_bundles_.push_back(b);
+      s.residual = bundles_.capacity(b);
       s.weight_sum = 0;
       s.unfrozen = 0;
     }
     return s;
   };
-  for (LinkId l : dirty_links_) mark(l);
-  for (size_t next = 0; next < comp_links_.size(); ++next) {
-    for (const FlowRef& ref : link_flows_[static_cast<size_t>(comp_links_[next])]) {
+  for (uint32_t b : dirty_) mark(b);
+  for (size_t next = 0; next < comp_bundles_.size(); ++next) {
+    for (const FlowRef& ref : bundle_flows_[comp_bundles_[next]]) {
       if (flow_mark_[ref.flow] == stamp_) continue;
       flow_mark_[ref.flow] = stamp_;
       comp_flows_.push_back(ref.flow);
@@ -152,7 +176,7 @@ void FlowNetwork::CollectComponent() {
       const Flow& f = flows_[ref.flow];
       if (std::isfinite(f.cap)) caps_.emplace_back(f.cap, ref.flow);
       for (const Hop& hop : f.hops) {
-        LinkState& s = mark(hop.link);
+        BundleState& s = mark(hop.bundle);
         s.weight_sum += hop.weight;
         ++s.unfrozen;
       }
@@ -160,23 +184,23 @@ void FlowNetwork::CollectComponent() {
   }
 }
 
-// Weighted max-min by progressive filling: raise every unfrozen flow's rate together; when a link fills, freeze the
-// flows crossing it at the current level; when the level reaches a flow's cap, freeze that flow. The level only
-// rises, so the next link to fill is always the one with the least residual capacity per unit of unfrozen weight.
-// CollectComponent has set every link's capacity and weight.
+// Weighted max-min by progressive filling: raise every unfrozen flow's rate together; when a bundle fills, freeze
+// the flows crossing it at the current level; when the level reaches a flow's cap, freeze that flow. The level only
+// rises, so the next bundle to fill is always the one with the least residual capacity per unit of unfrozen weight.
+// CollectComponent has set every bundle's capacity and weight.
 void FlowNetwork::ProgressiveFilling() {
-  // Freezing flows at the current level never lowers another link's level (residual / unfrozen weight), so an
-  // entry in the heap can only understate its link's level: when one surfaces, its level is recomputed and it goes
-  // back in if it has risen. Links are pushed once up front and again only when they surface stale.
+  // Freezing flows at the current level never lowers another bundle's level (residual / unfrozen weight), so an
+  // entry in the heap can only understate its bundle's level: when one surfaces, its level is recomputed and it
+  // goes back in if it has risen. Bundles are pushed once up front and again only when they surface stale.
   const auto lower = [](const Level& a, const Level& b) {
     if (a.level != b.level) return a.level > b.level;
-    return a.link > b.link;  // ties in link order: deterministic
+    return a.bundle > b.bundle;  // ties in bundle order: deterministic
   };
   std::sort(caps_.begin(), caps_.end());
   heap_.clear();
-  for (LinkId l : comp_links_) {
-    const LinkState& s = links_[static_cast<size_t>(l)];
-    if (s.unfrozen > 0) heap_.push_back(Level{s.residual / s.weight_sum, l, 0});
+  for (uint32_t b : comp_bundles_) {
+    const BundleState& s = state_[b];
+    if (s.unfrozen > 0) heap_.push_back(Level{s.residual / s.weight_sum, b});
   }
   std::make_heap(heap_.begin(), heap_.end(), lower);
 
@@ -184,7 +208,7 @@ void FlowNetwork::ProgressiveFilling() {
     frozen_[f] = 1;
     new_rate_[f] = rate;
     for (const Hop& hop : flows_[f].hops) {
-      LinkState& s = links_[static_cast<size_t>(hop.link)];
+      BundleState& s = state_[hop.bundle];
       s.residual = std::max(0.0, s.residual - rate * hop.weight);
       s.weight_sum -= hop.weight;
       --s.unfrozen;
@@ -196,38 +220,38 @@ void FlowNetwork::ProgressiveFilling() {
   while (left > 0) {
     while (next_cap < caps_.size() && frozen_[caps_[next_cap].second]) ++next_cap;
     const double cap_level = next_cap < caps_.size() ? caps_[next_cap].first : kInf;
-    // The lowest link whose entry is current.
-    double link_level = kInf;
-    LinkId bottleneck = -1;
+    // The lowest bundle whose entry is current.
+    double bundle_level = kInf;
+    int64_t bottleneck = -1;
     while (!heap_.empty()) {
       const Level top = heap_.front();
-      const LinkState& s = links_[static_cast<size_t>(top.link)];
+      const BundleState& s = state_[top.bundle];
       std::pop_heap(heap_.begin(), heap_.end(), lower);
       heap_.pop_back();
       if (s.unfrozen <= 0) continue;
       const double level = s.residual / std::max(s.weight_sum, 1e-300);
       if (level > top.level * (1 + 1e-12) + 1e-300) {
-        heap_.push_back(Level{level, top.link, 0});
+        heap_.push_back(Level{level, top.bundle});
         std::push_heap(heap_.begin(), heap_.end(), lower);
         continue;
       }
-      link_level = level;
-      bottleneck = top.link;
+      bundle_level = level;
+      bottleneck = top.bundle;
       break;
     }
-    WIRESIM_CHECK(std::isfinite(link_level) || std::isfinite(cap_level)) << "unbounded flow rate";
-    if (cap_level <= link_level) {
+    WIRESIM_CHECK(std::isfinite(bundle_level) || std::isfinite(cap_level)) << "unbounded flow rate";
+    if (cap_level <= bundle_level) {
       if (bottleneck >= 0) {  // not its turn yet: back in the heap
-        heap_.push_back(Level{link_level, bottleneck, 0});
+        heap_.push_back(Level{bundle_level, static_cast<uint32_t>(bottleneck)});
         std::push_heap(heap_.begin(), heap_.end(), lower);
       }
       freeze(caps_[next_cap].second, cap_level);
       --left;
       continue;
     }
-    for (const FlowRef& ref : link_flows_[static_cast<size_t>(bottleneck)]) {
+    for (const FlowRef& ref : bundle_flows_[static_cast<size_t>(bottleneck)]) {
       if (frozen_[ref.flow]) continue;
-      freeze(ref.flow, link_level);
+      freeze(ref.flow, bundle_level);
       --left;
     }
   }
@@ -240,49 +264,140 @@ void FlowNetwork::ApplyRates() {
     Flow& f = flows_[id];
     const double rate = new_rate_[id];
     WIRESIM_CHECK(rate > 0) << "a flow got no bandwidth";
-    // Unchanged rates (up to rounding noise) keep their drain events.
-    if (f.drain_event.valid() && std::abs(rate - f.rate) <= 1e-12 * f.rate) continue;
+    // Unchanged rates (up to rounding noise) keep their drain times.
+    if (f.in_heap && std::abs(rate - f.rate) <= 1e-12 * f.rate) continue;
     f.remaining = std::max(0.0, f.remaining - f.rate * (now - f.last_update).ToSeconds());
     f.last_update = now;
     f.rate = rate;
-    if (f.drain_event.valid()) {
-      sim_.Cancel(f.drain_event);
+    f.drain_at = now + Time::FromSecondsCeil(f.remaining / f.rate);
+    f.drain_seq = next_drain_seq_++;
+    if (f.in_heap) {
       ++stats_.reschedules;
+      HeapUp(f.heap_pos);
+      HeapDown(flows_[id].heap_pos);
+    } else {
+      HeapPush(id);
     }
-    ScheduleDrain(id);
   }
+  ArmTimer();
 }
 
-void FlowNetwork::ScheduleDrain(uint32_t id) {
-  Flow& f = flows_[id];
-  f.drain_event = sim_.ScheduleAfter(Time::FromSecondsCeil(f.remaining / f.rate), [this, id] { Drained(id); });
+bool FlowNetwork::DrainsBefore(uint32_t a, uint32_t b) const {
+  const Flow& x = flows_[a];
+  const Flow& y = flows_[b];
+  if (x.drain_at != y.drain_at) return x.drain_at < y.drain_at;
+  return x.drain_seq < y.drain_seq;
+}
+
+void FlowNetwork::HeapSet(size_t pos, uint32_t f) {
+  drains_[pos] = f;
+  flows_[f].heap_pos = static_cast<uint32_t>(pos);
+}
+
+void FlowNetwork::HeapUp(size_t pos) {
+  const uint32_t f = drains_[pos];
+  while (pos > 0) {
+    const size_t parent = (pos - 1) / 2;
+    if (!DrainsBefore(f, drains_[parent])) break;
+    HeapSet(pos, drains_[parent]);
+    pos = parent;
+  }
+  HeapSet(pos, f);
+}
+
+void FlowNetwork::HeapDown(size_t pos) {
+  const uint32_t f = drains_[pos];
+  const size_t n = drains_.size();
+  while (true) {
+    size_t child = 2 * pos + 1;
+    if (child >= n) break;
+    if (child + 1 < n && DrainsBefore(drains_[child + 1], drains_[child])) ++child;
+    if (!DrainsBefore(drains_[child], f)) break;
+    HeapSet(pos, drains_[child]);
+    pos = child;
+  }
+  HeapSet(pos, f);
+}
+
+void FlowNetwork::HeapPush(uint32_t f) {
+  flows_[f].in_heap = true;
+  drains_.push_back(f);
+  HeapUp(drains_.size() - 1);
+}
+
+void FlowNetwork::HeapRemove(uint32_t f) {
+  const size_t pos = flows_[f].heap_pos;
+  flows_[f].in_heap = false;
+  const uint32_t last = drains_.back();
+  drains_.pop_back();
+  if (pos == drains_.size()) return;
+  HeapSet(pos, last);
+  HeapUp(pos);
+  HeapDown(flows_[last].heap_pos);
+}
+
+// One simulator event waits for the earliest drain; it moves only when the earliest drain does.
+void FlowNetwork::ArmTimer() {
+  if (drains_.empty()) {
+    if (timer_.valid()) sim_.Cancel(timer_);
+    timer_ = EventId();
+    return;
+  }
+  const Time at = flows_[drains_.front()].drain_at;
+  if (timer_.valid() && timer_at_ == at) return;
+  if (timer_.valid()) sim_.Cancel(timer_);
+  timer_ = sim_.Schedule(at, [this] { OnTimer(); });
+  timer_at_ = at;
+}
+
+void FlowNetwork::OnTimer() {
+  timer_ = EventId();
+  const Time now = sim_.Now();
+  while (!drains_.empty() && flows_[drains_.front()].drain_at <= now) {
+    const uint32_t f = drains_.front();
+    HeapRemove(f);
+    Drained(f);
+  }
+  ArmTimer();
 }
 
 void FlowNetwork::Drained(uint32_t id) {
   Flow& f = flows_[id];
-  f.active = false;
   f.remaining = 0;
   f.rate = 0;
-  f.drain_event = EventId();
   --active_flows_;
   for (const Hop& hop : f.hops) {
-    auto& on_link = link_flows_[static_cast<size_t>(hop.link)];
-    const FlowRef moved = on_link.back();
-    on_link[hop.pos] = moved;
+    auto& on_bundle = bundle_flows_[hop.bundle];
+    const FlowRef moved = on_bundle.back();
+    on_bundle[hop.pos] = moved;
     flows_[moved.flow].hops[moved.hop].pos = hop.pos;
-    on_link.pop_back();
-    MarkDirty(hop.link);
+    on_bundle.pop_back();
+    MarkDirty(hop.bundle);
   }
   RequestSettle();
+  uint32_t slot;
+  if (!free_deliveries_.empty()) {
+    slot = free_deliveries_.back();
+    free_deliveries_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(deliveries_.size());
+    deliveries_.emplace_back();
+  }
+  deliveries_[slot] = std::move(f.on_delivered);
+  sim_.ScheduleAfter(f.latency, [this, slot] { Deliver(slot); });
   std::function<void()> on_drained = std::move(f.on_drained);
-  sim_.ScheduleAfter(f.latency, [this, done = std::move(f.on_delivered)] {
-    --in_flight_;
-    if (done) done();
-  });
   f.on_drained = nullptr;
   f.on_delivered = nullptr;
   free_flows_.push_back(id);
   if (on_drained) on_drained();  // last: it may start transfers that reuse this flow's slot
+}
+
+void FlowNetwork::Deliver(uint32_t slot) {
+  std::function<void()> done = std::move(deliveries_[slot]);
+  deliveries_[slot] = nullptr;
+  free_deliveries_.push_back(slot);
+  --in_flight_;
+  if (done) done();
 }
 
 }  // namespace wiresim

@@ -8,6 +8,11 @@
 // other event of that instant. A flow drains when its bytes have left at the rates it had over time (rounded up
 // to the next picosecond) and is delivered one route latency later.
 //
+// What keeps it fast on large fabrics: links that every route crosses together, in proportion to capacity (the
+// NVLinks of a GPU, a leaf's uplinks to all spines), are one bundle (link_bundles.h), so a flow touches a handful
+// of bundles instead of dozens of links; drain times live in the network's own heap, with one simulator event for
+// the earliest, so a rate change moves a heap entry instead of cancelling and scheduling an event.
+//
 //   FlowNetwork net(sim, topo);
 //   TransferRequest req;  req.route = r01;  req.bytes = 1e9;
 //   net.Transfer(req, {.on_drained = nullptr, .on_delivered = [&] { a = sim.Now(); }});
@@ -20,6 +25,7 @@
 #include <vector>
 
 #include "sim/core/simulator.h"
+#include "sim/network/link_bundles.h"
 #include "sim/network/network.h"
 
 namespace wiresim {
@@ -43,28 +49,30 @@ class FlowNetwork : public Network {
     int64_t flows = 0;         // transfers started
     int64_t settles = 0;       // rate recomputations (one per instant with starts or ends)
     int64_t rate_updates = 0;  // flow rates computed, summed over settles
-    int64_t reschedules = 0;   // drain events moved because a rate changed
+    int64_t reschedules = 0;   // drain times moved because a rate changed
   };
   const Stats& stats() const { return stats_; }
 
  private:
   struct Hop {
-    LinkId link;
-    uint32_t pos;   // index in link_flows_[link]
-    double weight;  // link capacity used per unit of the flow's rate: share / efficiency
+    uint32_t bundle;
+    uint32_t pos;    // index in bundle_flows_[bundle]
+    double weight;   // bundle capacity used per unit of the flow's rate: share / efficiency
+    double payload;  // payload rate per unit of the flow's rate, per byte/s of a member link's capacity
   };
   struct Flow {
     std::vector<Hop> hops;
-    std::vector<double> shares;  // per hop, for LinkPayloadRate only
-    double remaining = 0;        // bytes, as of last_update
-    double rate = 0;             // bytes per second
-    double cap = 0;              // bytes per second, +inf when none
+    double remaining = 0;  // bytes, as of last_update
+    double rate = 0;       // bytes per second
+    double cap = 0;        // bytes per second, +inf when none
     Time last_update;
     Time latency;
-    EventId drain_event;
+    Time drain_at;           // when the bytes run out at the current rate
+    uint64_t drain_seq = 0;  // orders equal drain times as the events they replace would have been ordered
+    uint32_t heap_pos = 0;   // in drains_, when in_heap
+    bool in_heap = false;
     std::function<void()> on_drained;
     std::function<void()> on_delivered;
-    bool active = false;
   };
   struct FlowRef {
     uint32_t flow;
@@ -72,47 +80,67 @@ class FlowNetwork : public Network {
   };
 
   uint32_t NewFlow();
-  void MarkDirty(LinkId link);
+  void ApplySplits();
+  void MarkDirty(uint32_t bundle) { dirty_.push_back(bundle); }
   void RequestSettle();
   void Settle();
   void CollectComponent();
   void ProgressiveFilling();
   void ApplyRates();
-  void ScheduleDrain(uint32_t f);
+  // The drain heap: earliest (drain_at, drain_seq) first; one simulator event waits for its top.
+  bool DrainsBefore(uint32_t a, uint32_t b) const;
+  void HeapSet(size_t pos, uint32_t f);
+  void HeapUp(size_t pos);
+  void HeapDown(size_t pos);
+  void HeapPush(uint32_t f);
+  void HeapRemove(uint32_t f);
+  void ArmTimer();
+  void OnTimer();
   void Drained(uint32_t f);
+  void Deliver(uint32_t slot);
 
   Simulator& sim_;
   const Topology& topo_;
-  std::vector<double> capacity_;  // bytes per second, per directed link
-  std::vector<LinkKind> kinds_;
+  LinkBundles bundles_;
   std::vector<Flow> flows_;
   std::vector<uint32_t> free_flows_;
-  std::vector<std::vector<FlowRef>> link_flows_;
+  std::vector<std::vector<FlowRef>> bundle_flows_;
   int64_t in_flight_ = 0;
   int64_t active_flows_ = 0;
   Stats stats_;
+  std::vector<LinkBundles::Part> parts_;
+  std::vector<LinkBundles::Split> splits_;
+
+  // Deliveries waiting for their latency: the callbacks, so the events carry a slot number only.
+  std::vector<std::function<void()>> deliveries_;
+  std::vector<uint32_t> free_deliveries_;
+
+  // Draining.
+  std::vector<uint32_t> drains_;
+  uint64_t next_drain_seq_ = 0;
+  EventId timer_;
+  Time timer_at_;
 
   // Settling.
   bool settle_pending_ = false;
-  std::vector<LinkId> dirty_links_;
+  std::vector<uint32_t> dirty_;
   std::vector<uint32_t> flow_mark_;
   uint32_t stamp_ = 0;
-  std::vector<LinkId> comp_links_;
+  std::vector<uint32_t> comp_bundles_;
   std::vector<uint32_t> comp_flows_;
-  // Progressive-filling scratch per link, kept together: a freeze touches all of it for every hop.
-  struct LinkState {
+  // Progressive-filling scratch per bundle, kept together: a freeze touches all of it for every hop.
+  struct BundleState {
     double residual = 0;    // capacity left, bytes per second
     double weight_sum = 0;  // weights of the unfrozen flows crossing it
     int32_t unfrozen = 0;
     uint32_t mark = 0;  // == stamp_: in the component being settled
   };
-  std::vector<LinkState> links_;
+  std::vector<BundleState> state_;
   std::vector<double> new_rate_;
   std::vector<uint8_t> frozen_;
   struct Level {
-    double level;  // residual / unfrozen weight when pushed: never above the link's current level
-    LinkId link;
-    uint32_t unused;
+    double level;  // residual / unfrozen weight when pushed: never above the bundle's current level
+    uint32_t bundle;
   };
   std::vector<Level> heap_;
   std::vector<std::pair<double, uint32_t>> caps_;

@@ -99,6 +99,30 @@ TEST_CASE("the flow network gives the closed form's time for a collective alone"
   CHECK(b == Approx(a).epsilon(1e-6));
 }
 
+TEST_CASE("a host interval floors every row, and the buffer size sets the Simple chunk of pipelined algorithms") {
+  // 8 B all-reduces take about 10 us on a DGX H100; with a 40 us host interval every row reads 40 us.
+  const Run host =
+      Wiresim({"collective", "-b", "8", "-e", "64", "--json", "--launch-us", "0", "--call-interval-us", "40"});
+  REQUIRE(host.code == 0);
+  const auto rows = nlohmann::json::parse(host.out)["rows"];
+  REQUIRE(rows.size() == 4);
+  for (const auto& r : rows) CHECK(r["time_us"].get<double>() == Approx(40));
+  // A tree on two nodes pipelines NCCL_BUFFSIZE / 8 per channel: a larger buffer fills a deeper pipeline longer.
+  const std::vector<std::string> tree = {"collective", "--topology", "dgx-h100-2node", "--nodes", "2",   "--algo",
+                                         "tree",       "--proto",    "simple",         "-b",      "64M", "-e",
+                                         "64M",        "--json"};
+  std::vector<std::string> big = tree;
+  big.insert(big.end(), {"--buffsize", "16M"});
+  const Run a = Wiresim(tree), b = Wiresim(big);
+  REQUIRE(a.code == 0);
+  REQUIRE(b.code == 0);
+  CHECK(nlohmann::json::parse(b.out)["rows"][0]["time_us"].get<double>() >
+        nlohmann::json::parse(a.out)["rows"][0]["time_us"].get<double>());
+  const Run bad = Wiresim({"collective", "--buffsize", "12"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("--buffsize") != std::string::npos);
+}
+
 TEST_CASE("bad input exits with 2 and says what is wrong") {
   const Run op = Wiresim({"collective", "--op", "all_shuffle"});
   CHECK(op.code == 2);

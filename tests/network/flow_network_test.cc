@@ -182,6 +182,33 @@ TEST_CASE("a multipath flow is limited by its most contended link") {
   RequireNear(ty, Time::Milliseconds(30));
 }
 
+TEST_CASE("links a route crosses in proportion are one bundle until a route crosses part of it") {
+  Fixture f;
+  // X crosses p and q (sw->gpu1, sw->gpu2, 100 GB/s each) with half its bytes on each: the network keeps them as
+  // one 200 GB/s bundle, and X alone runs at 200 GB/s (each link carrying its 100). X: 4e9 bytes, 2e9 by 10 ms.
+  // At 10 ms Y (2e9) crosses p alone: the bundle splits, and the rates are the per-link max-min ones: p carries
+  // r/2 + r and fills at r = 66.67 GB/s for both. X's last 2e9 and Y's 2e9 take 30 ms: both drain at 40 ms.
+  const Route* r01 = f.route(0, 1);
+  const Route* r02 = f.route(0, 2);
+  const LinkId p = r01->hops.back().link, q = r02->hops.back().link;
+  Route x;
+  x.hops = {{p, 0.5}, {q, 0.5}};
+  Route y;
+  y.hops = {{p, 1.0}};
+  Time tx, ty;
+  f.Start(Time::Zero(), &x, 4e9, &tx);
+  f.Start(Time::Milliseconds(10), &y, 2e9, &ty);
+  f.sim.RunUntil(Time::Milliseconds(5));
+  CHECK(f.net.LinkPayloadRate(p) == Approx(100e9));
+  CHECK(f.net.LinkPayloadRate(q) == Approx(100e9));
+  f.sim.RunUntil(Time::Milliseconds(20));
+  CHECK(f.net.LinkPayloadRate(p) == Approx(100e9));        // X's half and Y
+  CHECK(f.net.LinkPayloadRate(q) == Approx(100e9 / 3.0));  // X's half of 66.67
+  f.sim.Run();
+  RequireNear(tx, Time::Milliseconds(40));
+  RequireNear(ty, Time::Milliseconds(40));
+}
+
 TEST_CASE("drained comes one route latency before delivered, and counters return to zero") {
   Fixture f;
   Time drained, delivered;
