@@ -84,7 +84,9 @@ def collective_systems(wiresim, tmp):
 
     a3 = [(int(r["size_bytes"]), float(r["oop_time_us"]))
           for r in vc.read_csv("nccltests_gcp_a3mega_h100_2node_allreduce.csv")]
-    add("GCP A3 Mega, 2x8 H100, all_reduce", "gcp-a3-mega-2node", "vm0:0-7,vm1:0-7", "all_reduce", "float", a3)
+    gcp = ["--algo", "tree", "--proto", "simple", "--buffsize", "8M"]  # as docs/validation/collectives.md runs it
+    add("GCP A3 Mega, 2x8 H100, all_reduce", "gcp-a3-mega-2node", "vm0:0-7,vm1:0-7", "all_reduce", "float", a3,
+        gcp, gcp)
     oci = [(int(r["size_bytes"]), float(r["oop_time_us"]))
            for r in vc.read_csv("nccltests_oci_h200_2node_allreduce.csv")]
     add("OCI 2x8 H200, all_reduce", "oci-h200-2node", "node0:0-7,node1:0-7", "all_reduce", "float", oci)
@@ -98,6 +100,8 @@ def collective_systems(wiresim, tmp):
         key = (r["network_device"], int(r["num_workers"]), int(r["devices_per_node"]))
         configs.setdefault(key, []).append((int(r["size_bytes"]), float(r["median_ms"]) * 1000))
     for device, label, topology, extra, _ in vc.VIDUR:
+        interval, _ = vc.host_interval(configs, device)
+        model = ["--launch-us", "0", "--call-interval-us", "%.1f" % interval] + list(extra)
         for (dev, n, per_node), data in sorted(configs.items()):
             if dev != device:
                 continue
@@ -106,13 +110,13 @@ def collective_systems(wiresim, tmp):
                 continue
             gpus = ",".join("node%d:0-%d" % (k, per_node - 1) for k in range(nodes)) if nodes > 1 else \
                 "0-%d" % (per_node - 1)
-            algo = [a for i, a in enumerate(extra) if i > 0 and extra[i - 1] == "--algo"]
-            fit_extra = ["--algo", algo[0]] if algo else []
             add("%s, %d GPUs (%d per node)" % (label, n, per_node), topology, gpus, "all_reduce", "half", data,
-                ["--launch-us", "0"] + list(extra), fit_extra)
+                model, model)
     return systems
 
 
+# Every system is fitted and predicted with the same collective-model options (--algo, --proto, --launch-us,
+# --call-interval-us, --buffsize): the setup docs/validation/collectives.md gives it.
 DEVICE_NAMES = {"a100": "NVIDIA A100-SXM4-80GB", "h100": "NVIDIA H100 80GB HBM3"}
 
 

@@ -9,6 +9,7 @@
 
 #include "sim/app/calibration_input.h"
 #include "sim/app/cli.h"
+#include "sim/app/collective_options.h"
 #include "sim/app/gpu_selection.h"
 #include "sim/app/options.h"
 #include "sim/app/verbs.h"
@@ -81,14 +82,15 @@ int CalibrateImport(const Args& args, AppContext& ctx) {
 int CalibrateFit(const Args& args, AppContext& ctx) {
   const std::string verb = "calibrate fit";
   po::options_description options("options");
-  std::string profile_arg, topology_arg, gpus_arg, output, algo_arg, proto_arg;
+  std::string profile_arg, topology_arg, gpus_arg, output;
   options.add_options()("profile", po::value(&profile_arg)->required(), "the calibration profile to fit")(
       "topology,t", po::value(&topology_arg)->default_value("dgx-h100"), "the topology it was measured on")(
       "gpus,g", po::value(&gpus_arg), "GPUs of the topology that ran groups the profile does not place")(
       "output,o", po::value(&output), "write the profile with its fitted section here")(
-      "algo", po::value(&algo_arg), "algorithms the measured machine allowed, as NCCL_ALGO (e.g. ^nvls,nvlstree)")(
-      "proto", po::value(&proto_arg), "protocols it allowed, as NCCL_PROTO")("json",
-                                                                             "print the fitted section as JSON");
+      "json", "print the fitted section as JSON");
+  // The model the corrections are relative to; --algo/--proto: what the measured machine let NCCL choose.
+  CollectiveModelOptions model_options;
+  model_options.Add(options);
   po::positional_options_description positional;
   positional.add("profile", 1);
   po::variables_map vm;
@@ -111,16 +113,12 @@ int CalibrateFit(const Args& args, AppContext& ctx) {
     if (!gpus.ok()) return ReportError(ctx, verb, gpus.status());
     fit_options.gpus = *gpus;
   }
-  if (vm.count("algo")) {
-    if (auto err = ParseAlgorithmList(algo_arg, &fit_options.filter)) {
-      return ReportError(ctx, verb, InvalidArgument("--algo: " + *err));
-    }
-  }
-  if (vm.count("proto")) {
-    if (auto err = ParseProtocolList(proto_arg, &fit_options.filter)) {
-      return ReportError(ctx, verb, InvalidArgument("--proto: " + *err));
-    }
-  }
+  auto filter = model_options.Filter(vm);
+  if (!filter.ok()) return ReportError(ctx, verb, filter.status());
+  fit_options.filter = *filter;
+  auto params = model_options.Params(vm);
+  if (!params.ok()) return ReportError(ctx, verb, params.status());
+  fit_options.params = *params;
   auto fitted = FitCalibration(*profile, *topo, fit_options, WIRESIM_VERSION);
   if (!fitted.ok()) return ReportError(ctx, verb, fitted.status());
   profile->fitted_json = ToJson(*fitted);

@@ -2,7 +2,8 @@
 
 namespace wiresim::app {
 
-Result<LoadedCalibration> LoadCalibration(AppContext& ctx, const std::string& path, const Topology* topo) {
+Result<LoadedCalibration> LoadCalibration(AppContext& ctx, const std::string& path, const Topology* topo,
+                                          const CollectiveParams& params, const AlgorithmFilter& filter) {
   WIRESIM_ASSIGN_OR_RETURN(SourceFile file, ReadInput(ctx, path, InputKind::kOther));
   LoadedCalibration out;
   WIRESIM_ASSIGN_OR_RETURN(out.profile, ParseCalibrationProfile(file));
@@ -20,7 +21,10 @@ Result<LoadedCalibration> LoadCalibration(AppContext& ctx, const std::string& pa
       return out;
     }
   }
-  WIRESIM_ASSIGN_OR_RETURN(FittedCalibration now, FitCalibration(out.profile, *topo, {}, WIRESIM_VERSION));
+  FitOptions options;
+  options.params = params;
+  options.filter = filter;
+  WIRESIM_ASSIGN_OR_RETURN(FittedCalibration now, FitCalibration(out.profile, *topo, options, WIRESIM_VERSION));
   out.note = file.name + ": fitted now on " + topo->name() + " (" + std::to_string(now.collective_measurements) +
              " collective measurements, " + std::to_string(now.collective.entries.size()) + " corrections)";
   out.fitted = std::move(now);

@@ -19,7 +19,10 @@ struct LoadedCalibration {
   std::string note;                         // one line: what was read or fitted, for the output header
 };
 
-Result<LoadedCalibration> LoadCalibration(AppContext& ctx, const std::string& path, const Topology* topo);
+// `params` and `filter` are the collective model's options for the fit made here when the file holds none for `topo`.
+Result<LoadedCalibration> LoadCalibration(AppContext& ctx, const std::string& path, const Topology* topo,
+                                          const CollectiveParams& params = CollectiveParams::Defaults(),
+                                          const AlgorithmFilter& filter = {});
 
 }  // namespace wiresim::app
 

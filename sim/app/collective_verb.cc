@@ -13,6 +13,7 @@
 
 #include "sim/app/calibration_input.h"
 #include "sim/app/cli.h"
+#include "sim/app/collective_options.h"
 #include "sim/app/gpu_selection.h"
 #include "sim/app/nccl_table.h"
 #include "sim/app/options.h"
@@ -266,10 +267,9 @@ nlohmann::ordered_json RowJson(const Row& r, bool compare) {
 
 int Collective(const Args& args, AppContext& ctx) {
   po::options_description options("options");
-  std::string topology_arg, op_arg, gpus_arg, dtype_arg, algo_arg, proto_arg, compare_arg, network_arg, nics_arg;
-  std::string min_arg, max_arg, step_arg, buffsize_arg, calibration_arg;
+  std::string topology_arg, op_arg, gpus_arg, dtype_arg, compare_arg, network_arg, nics_arg;
+  std::string min_arg, max_arg, step_arg, calibration_arg;
   int nodes = 0, factor = 2, root = 0;
-  double launch_us = -1, interval_us = 0;
   options.add_options()("topology,t", po::value(&topology_arg)->default_value("dgx-h100"),
                         "topology file, or the name of a shipped one")(
       "op", po::value(&op_arg)->default_value("all_reduce"),
@@ -282,18 +282,14 @@ int Collective(const Args& args, AppContext& ctx) {
       "stepbytes,i", po::value(&step_arg), "add this many bytes between rows instead")(
       "dtype,d", po::value(&dtype_arg)->default_value("float"), "element type: float, half, bfloat16, ...")(
       "root,r", po::value(&root)->default_value(0), "root rank of broadcast and reduce")(
-      "algo", po::value(&algo_arg), "allowed algorithms, as NCCL_ALGO: ring,tree,nvls,nvlstree,pat or ^nvls")(
-      "proto", po::value(&proto_arg), "allowed protocols, as NCCL_PROTO: ll,ll128,simple or ^ll")(
-      "launch-us", po::value(&launch_us), "launch overhead per call in microseconds (default 5)")(
-      "call-interval-us", po::value(&interval_us),
-      "a host-bound benchmark's time per call in microseconds: no call reads less (default 0: off)")(
-      "buffsize", po::value(&buffsize_arg), "NCCL_BUFFSIZE: the Simple protocol's buffer per channel (default 4M)")(
       "nics", po::value(&nics_arg), "local NIC indices inter-node traffic may use, as NCCL_IB_HCA: 0,1")(
       "network", po::value(&network_arg)->default_value("closed"),
       "closed (closed form), analytical or flow (the collective's transfers simulated on that network)")(
       "compare", po::value(&compare_arg), "an nccl-tests log (text or -J JSON): measured vs predicted per size")(
       "calibration", po::value(&calibration_arg), "a calibration profile: measured corrections where they apply")(
       "json", "print JSON");
+  CollectiveModelOptions model_options;
+  model_options.Add(options);
   po::positional_options_description positional;
   po::variables_map vm;
   if (auto code =
@@ -360,38 +356,20 @@ int Collective(const Args& args, AppContext& ctx) {
                                 " ranks but the selection has " + std::to_string(s.gpus.size()) + " GPUs"));
   }
 
-  if (vm.count("algo")) {
-    if (auto err = ParseAlgorithmList(algo_arg, &s.filter)) return fail(InvalidArgument("--algo: " + *err));
-  }
-  if (vm.count("proto")) {
-    if (auto err = ParseProtocolList(proto_arg, &s.filter)) return fail(InvalidArgument("--proto: " + *err));
-  }
+  auto filter = model_options.Filter(vm);
+  if (!filter.ok()) return fail(filter.status());
+  s.filter = *filter;
   GroupOptions group_options;
   if (vm.count("nics")) {
     auto nics = ParseIntList(nics_arg, "--nics");
     if (!nics.ok()) return fail(nics.status());
     group_options.nics = *nics;
   }
-  CollectiveParams params = CollectiveParams::Defaults();
-  if (vm.count("launch-us")) {
-    if (!(launch_us >= 0) || launch_us > 1e6) return fail(InvalidArgument("--launch-us must be in [0, 1e6]"));
-    params.launch_overhead = Time::FromMicroseconds(launch_us);
-  }
-  if (vm.count("call-interval-us")) {
-    if (!(interval_us >= 0) || interval_us > 1e6)
-      return fail(InvalidArgument("--call-interval-us must be in [0, 1e6]"));
-    params.call_interval = Time::FromMicroseconds(interval_us);
-  }
-  if (vm.count("buffsize")) {
-    auto buffsize = ParseByteSize(buffsize_arg);
-    // NCCL splits the buffer into NCCL_STEPS = 8 slots; a slot is the Simple protocol's chunk.
-    if (!buffsize.ok() || *buffsize < 64 * 1024 || *buffsize > (1LL << 31)) {
-      return fail(InvalidArgument("--buffsize: expected a size from 64K to 2G"));
-    }
-    params.chunk_bytes[static_cast<size_t>(Protocol::kSimple)] = *buffsize / 8;
-  }
+  auto parsed_params = model_options.Params(vm);
+  if (!parsed_params.ok()) return fail(parsed_params.status());
+  const CollectiveParams params = *parsed_params;
   if (vm.count("calibration")) {
-    auto loaded = LoadCalibration(ctx, calibration_arg, s.topo.get());
+    auto loaded = LoadCalibration(ctx, calibration_arg, s.topo.get(), params, s.filter);
     if (!loaded.ok()) return fail(loaded.status());
     s.calibration = std::move(loaded).value();
   }

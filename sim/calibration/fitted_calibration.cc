@@ -92,7 +92,7 @@ Result<FittedCalibration> FitCalibration(const CalibrationProfile& profile, cons
   WIRESIM_ASSIGN_OR_RETURN(std::vector<MeasuredSweep> sweeps, SweepsOf(profile, topo, options));
   for (const MeasuredSweep& s : sweeps) f.collective_measurements += static_cast<int>(s.points.size());
   if (!sweeps.empty()) {
-    CollectiveModel model(topo);
+    CollectiveModel model(topo, options.params);
     WIRESIM_ASSIGN_OR_RETURN(f.collective, FitCollectiveCorrection(model, sweeps, options.filter));
   }
   return f;

@@ -32,6 +32,8 @@ struct FitOptions {
   std::vector<int> gpus;
   // What the measured machine let NCCL choose (NCCL_ALGO / NCCL_PROTO), for points that do not record their choice.
   AlgorithmFilter filter;
+  // The collective model the corrections are relative to: predictions should use the same.
+  CollectiveParams params = CollectiveParams::Defaults();
 };
 
 // The measured sweeps of a profile (out-of-place rows, grouped by operation, type and GPUs) placed on `topo`.
