@@ -95,21 +95,11 @@ def collective_systems(wiresim, tmp):
     sr = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in vc.read_csv("nccltests_a100_nvswitch_sendrecv.csv")]
     add("8x A100 NVSwitch, sendrecv", "hgx-a100", "0-7", "sendrecv", "float", sr)
 
-    configs = {}
-    for r in vc.read_csv("vidur_allreduce.csv"):
-        key = (r["network_device"], int(r["num_workers"]), int(r["devices_per_node"]))
-        configs.setdefault(key, []).append((int(r["size_bytes"]), float(r["median_ms"]) * 1000))
+    configs = vc.vidur_configs()
     for device, label, topology, extra, _ in vc.VIDUR:
         interval, _ = vc.host_interval(configs, device)
         model = ["--launch-us", "0", "--call-interval-us", "%.1f" % interval] + list(extra)
-        for (dev, n, per_node), data in sorted(configs.items()):
-            if dev != device:
-                continue
-            nodes = n // per_node
-            if ("two nodes" in label) != (nodes > 1):
-                continue
-            gpus = ",".join("node%d:0-%d" % (k, per_node - 1) for k in range(nodes)) if nodes > 1 else \
-                "0-%d" % (per_node - 1)
+        for n, per_node, gpus, data in vc.vidur_tables(configs, device, label):
             add("%s, %d GPUs (%d per node)" % (label, n, per_node), topology, gpus, "all_reduce", "half", data,
                 model, model)
     return systems

@@ -217,12 +217,28 @@ def host_interval(configs, device):
     return statistics.median(times), len(times)
 
 
-def vidur_systems(w):
-    rows = read_csv("vidur_allreduce.csv")
+def vidur_tables(configs, device, label):
+    """The (ranks, ranks per node, --gpus, rows) of a Vidur machine's tables: one-node tables for a one-node label,
+    multi-node ones for a "two nodes" label."""
+    for (dev, n, per_node), data in sorted(configs.items()):
+        nodes = n // per_node
+        if dev != device or ("two nodes" in label) != (nodes > 1):
+            continue
+        gpus = ",".join("node%d:0-%d" % (k, per_node - 1) for k in range(nodes)) if nodes > 1 else \
+            "0-%d" % (per_node - 1)
+        yield n, per_node, gpus, sorted(data)
+
+
+def vidur_configs():
     configs = {}
-    for r in rows:
+    for r in read_csv("vidur_allreduce.csv"):
         key = (r["network_device"], int(r["num_workers"]), int(r["devices_per_node"]))
         configs.setdefault(key, []).append((int(r["size_bytes"]), float(r["median_ms"]) * 1000))
+    return configs
+
+
+def vidur_systems(w):
+    configs = vidur_configs()
     systems = []
     for device, label, topology, extra, notes in VIDUR:
         interval, table = host_interval(configs, device)
@@ -230,16 +246,7 @@ def vidur_systems(w):
         s = System(label, "vidur_allreduce.csv (network_device %s)" % device,
                    "`--topology %s`, `%s`; launch overhead 0 (Vidur records kernel times)" %
                    (topology, " ".join(extra)), HOST % (interval, table) + " " + notes)
-        host = "node"
-        for (dev, n, per_node), data in sorted(configs.items()):
-            if dev != device:
-                continue
-            nodes = n // per_node
-            if ("two nodes" in label) != (nodes > 1):
-                continue
-            gpus = ",".join("%s%d:0-%d" % (host, k, per_node - 1) for k in range(nodes)) if nodes > 1 else \
-                "0-%d" % (per_node - 1)
-            data.sort()
+        for n, per_node, gpus, data in vidur_tables(configs, device, label):
             result = w.compare(topology, gpus, "all_reduce", "half", data, ["--launch-us", "0"] + extra)
             s.tables.append(("%d GPUs (%d per node)" % (n, per_node), compare_rows(result)))
         systems.append(s)

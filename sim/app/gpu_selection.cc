@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <set>
 
+#include "sim/core/index_list.h"
+
 namespace wiresim::app {
 namespace {
 
@@ -18,25 +20,6 @@ std::vector<std::string> Split(const std::string& s, char sep) {
     start = at + 1;
   }
   return out;
-}
-
-bool ParseNonNegative(const std::string& s, int* out) {
-  if (s.empty() || s.size() > 9) return false;
-  for (char c : s)
-    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
-  *out = std::atoi(s.c_str());
-  return true;
-}
-
-// "3" or "0-7" -> [first, last].
-bool ParseRange(const std::string& s, int* first, int* last) {
-  const size_t dash = s.find('-');
-  if (dash == std::string::npos) {
-    if (!ParseNonNegative(s, first)) return false;
-    *last = *first;
-    return true;
-  }
-  return ParseNonNegative(s.substr(0, dash), first) && ParseNonNegative(s.substr(dash + 1), last) && *first <= *last;
 }
 
 }  // namespace
@@ -62,11 +45,9 @@ Result<std::vector<int>> ParseGpuSelection(const std::string& text, const Topolo
       }
       item = item.substr(colon + 1);
     }
-    int first = 0, last = 0;
-    if (!ParseRange(item, &first, &last)) {
-      return InvalidArgument("--gpus: '" + item + "' is not an index or a range like 0-7");
-    }
-    for (int i = first; i <= last; ++i) {
+    auto indices = ParseIndexList(item);
+    if (!indices.ok()) return InvalidArgument("--gpus: " + indices.status().message());
+    for (int i : *indices) {
       int global = i;
       if (host != nullptr) {
         if (i >= static_cast<int>(host->gpus.size())) {
@@ -120,13 +101,9 @@ Result<double> ParseByteSize(const std::string& text) {
 }
 
 Result<std::vector<int>> ParseIntList(const std::string& text, const std::string& what) {
-  std::vector<int> out;
-  for (const std::string& item : Split(text, ',')) {
-    int first = 0, last = 0;
-    if (!ParseRange(item, &first, &last)) return InvalidArgument(what + ": '" + item + "' is not an index or range");
-    for (int i = first; i <= last; ++i) out.push_back(i);
-  }
-  return out;
+  auto list = ParseIndexList(text);
+  if (!list.ok()) return InvalidArgument(what + ": " + list.status().message());
+  return list;
 }
 
 }  // namespace wiresim::app

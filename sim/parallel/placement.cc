@@ -4,6 +4,8 @@
 #include <charconv>
 #include <set>
 
+#include "sim/core/index_list.h"
+
 namespace wiresim {
 namespace {
 
@@ -72,32 +74,19 @@ Result<Placement> ParsePlacement(std::string_view text, const ParallelPlan& plan
   for (int i = 0; i < gpu_count; ++i) all[static_cast<size_t>(i)] = i;
   if (text == "packed" || text.empty()) return PackedPlacement().Place(plan, all);
   if (text == "strided") return StridedPlacement().Place(plan, all);
+  auto listed = ParseIndexList(text);
+  if (!listed.ok()) {
+    return InvalidArgument("placement: " + listed.status().message() + " (expected packed, strided or a list of GPUs)");
+  }
   Placement out;
   std::set<int> seen;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    const std::string_view item = text.substr(start, comma - start);
-    start = comma + 1;
-    const size_t dash = item.find('-');
-    int lo = 0, hi = 0;
-    const std::string_view a = item.substr(0, dash), b = dash == std::string_view::npos ? a : item.substr(dash + 1);
-    auto r1 = std::from_chars(a.data(), a.data() + a.size(), lo);
-    auto r2 = std::from_chars(b.data(), b.data() + b.size(), hi);
-    if (r1.ec != std::errc() || r2.ec != std::errc() || r1.ptr != a.data() + a.size() ||
-        r2.ptr != b.data() + b.size() || lo > hi) {
-      return InvalidArgument("placement: '" + std::string(item) +
-                             "' is not a GPU index or range (expected packed, strided or a list like 0-3,8-11)");
+  for (int g : *listed) {
+    if (g >= gpu_count) {
+      return InvalidArgument("placement: GPU " + std::to_string(g) + " does not exist (GPUs 0-" +
+                             std::to_string(gpu_count - 1) + ")");
     }
-    for (int g = lo; g <= hi; ++g) {
-      if (g >= gpu_count) {
-        return InvalidArgument("placement: GPU " + std::to_string(g) + " does not exist (GPUs 0-" +
-                               std::to_string(gpu_count - 1) + ")");
-      }
-      if (!seen.insert(g).second) return InvalidArgument("placement: GPU " + std::to_string(g) + " appears twice");
-      out.gpu_of_rank.push_back(g);
-    }
+    if (!seen.insert(g).second) return InvalidArgument("placement: GPU " + std::to_string(g) + " appears twice");
+    out.gpu_of_rank.push_back(g);
   }
   if (static_cast<int>(out.gpu_of_rank.size()) != plan.WorldSize()) {
     return InvalidArgument("placement: " + std::to_string(out.gpu_of_rank.size()) + " GPUs listed, plan " +

@@ -34,3 +34,21 @@ TEST_CASE("Input errors name file, line and field") {
 
 }  // namespace
 }  // namespace wiresim
+
+#include "sim/core/index_list.h"
+
+namespace wiresim {
+namespace {
+
+TEST_CASE("Index lists: indices and inclusive ranges in the order written") {
+  CHECK(*ParseIndexList("0-3,8-9") == std::vector<int>{0, 1, 2, 3, 8, 9});
+  CHECK(*ParseIndexList("5, 2") == std::vector<int>{5, 2});
+  CHECK(*ParseIndexList("7") == std::vector<int>{7});
+  CHECK(ParseIndexList("3-1").status().message() == "'3-1' is not an index or a range like 0-7");
+  CHECK_FALSE(ParseIndexList("a").ok());
+  CHECK_FALSE(ParseIndexList("1,,2").ok());
+  CHECK_FALSE(ParseIndexList("-1").ok());
+}
+
+}  // namespace
+}  // namespace wiresim
