@@ -10,7 +10,7 @@
 #include "sim/calibration/nccl_tests_import.h"
 #include "sim/calibration/robust_fit.h"
 #include "sim/topology/topology_file.h"
-#include "tests/testing/memory_reader.h"
+#include "tests/testing/topology.h"
 
 namespace wiresim {
 namespace {
@@ -38,11 +38,7 @@ TEST_CASE("The solver refuses an underdetermined system and obeys priors") {
   CHECK(fit->coefficients[1] == Approx(1.5).margin(1e-6));
 }
 
-Topology Dgx() {
-  testing::SourceTreeReader reader;
-  auto file = reader.Read("topologies/dgx-h100.toml", "");
-  return std::move(LoadTopology(*file, reader)).value();
-}
+Topology Dgx() { return testing::ShippedTopology("dgx-h100"); }
 
 TEST_CASE("A collective correction recovers the parameters that made a sweep") {
   // A synthetic machine: every ring/Simple all-reduce on the DGX H100 costs 12 us of launch, twice the model's step
@@ -131,12 +127,7 @@ TEST_CASE("nccl-tests logs become profile measurements") {
   CHECK(again->collectives[2].time_us == 16.0);
 }
 
-SourceFile Fixture(const std::string& name) {
-  testing::SourceTreeReader reader;
-  auto f = reader.Read("tests/calibration/data/" + name, "");
-  REQUIRE(f.ok());
-  return *f;
-}
+SourceFile Fixture(const std::string& name) { return testing::ReadSourceFile("tests/calibration/data/" + name); }
 
 TEST_CASE("Both layouts of the shipped nccl-tests samples import") {
   // The 2x8 layout (no version or "test starting" lines, two hosts in the device list, narrow #wrong header).

@@ -7,7 +7,7 @@
 
 #include "sim/network/analytical_network.h"
 #include "sim/network/flow_network.h"
-#include "tests/support/topology_text.h"
+#include "tests/testing/topology.h"
 
 namespace wiresim {
 namespace {

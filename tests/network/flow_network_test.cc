@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "sim/network/analytical_network.h"
-#include "tests/support/topology_text.h"
+#include "tests/testing/topology.h"
 
 namespace wiresim {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "tests/support/topology_text.h"
+#include "tests/testing/topology.h"
 
 namespace wiresim {
 namespace {

@@ -1,10 +1,13 @@
 // Test helpers: a SourceReader over strings (files given inline, ninja-style), and one over the source tree.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "sim/core/source.h"
 
@@ -43,5 +46,13 @@ class SourceTreeReader : public SourceReader {
     return SourceFile{rel, text.str()};
   }
 };
+
+// A file of the source tree ("tests/data/hf/llama-style.config.json"); a fixture that is missing fails the test.
+inline SourceFile ReadSourceFile(const std::string& relative_path) {
+  auto file = SourceTreeReader().Read(relative_path, "");
+  INFO(file.status().message());
+  REQUIRE(file.ok());
+  return std::move(file).value();
+}
 
 }  // namespace wiresim::testing

@@ -15,12 +15,7 @@
 namespace wiresim {
 namespace {
 
-SourceFile Fixture(const std::string& name) {
-  testing::SourceTreeReader reader;
-  auto f = reader.Read("tests/data/topology/" + name, "");
-  REQUIRE(f.ok());
-  return *f;
-}
+SourceFile Fixture(const std::string& name) { return testing::ReadSourceFile("tests/data/topology/" + name); }
 
 // The class matrix written in an nvidia-smi fixture: the rows after the header, one token per column.
 std::vector<std::vector<std::string>> MatrixOf(const std::string& text) {

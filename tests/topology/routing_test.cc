@@ -3,20 +3,16 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include "sim/topology/path_matrix.h"
 #include "sim/topology/topology_file.h"
-#include "tests/testing/memory_reader.h"
+#include "tests/testing/topology.h"
 
 namespace wiresim {
 namespace {
 
-Topology Load(const std::string& toml) {
-  testing::MemoryReader reader;
-  auto topo = LoadTopology(SourceFile{"t.toml", toml}, reader);
-  INFO(topo.status().message());
-  REQUIRE(topo.ok());
-  return std::move(topo).value();
-}
+using testing::TopologyFromText;
 
 NodeId Id(const Topology& t, const std::string& name) {
   auto id = t.FindNode(name);
@@ -26,7 +22,7 @@ NodeId Id(const Topology& t, const std::string& name) {
 
 TEST_CASE("A route's bandwidth is its slowest link and its latency the sum of its links") {
   // gpu0 -(PCIe 32 GB/s, 500 ns)- sw -(PCIe 16 GB/s, 200 ns)- gpu1
-  Topology t = Load(R"(
+  Topology t = TopologyFromText(R"(
 [[node]]
 name = "gpu"
 kind = "gpu"
@@ -63,7 +59,7 @@ TEST_CASE("Equal-cost NVSwitch planes share the traffic in proportion to their l
   // HGX H100: 18 NVLink4 links per GPU as 5+5+4+4 over 4 switches, 25 GB/s each per direction. Split in
   // proportion to capacity, plane k carries c_k/18 of the bytes over c_k*25 GB/s, so every plane allows
   // c_k*25 / (c_k/18) = 450 GB/s: the route runs at 18 x 25 = 450 GB/s.
-  Topology t = Load(R"(
+  Topology t = TopologyFromText(R"(
 [[node]]
 name = "gpu"
 kind = "gpu"
@@ -105,7 +101,7 @@ count = 4
 TEST_CASE("GPUs never forward traffic") {
   // gpu0 = gpu1 = gpu2 by NVLink in a line (no gpu0-gpu2 link); all three on one CPU over PCIe. The 0->2 route must
   // take PCIe through the CPU (NODE), not NVLink through gpu1, even though two NVLink hops are quicker.
-  Topology t = Load(R"(
+  Topology t = TopologyFromText(R"(
 [[node]]
 name = "gpu"
 kind = "gpu"
@@ -137,8 +133,8 @@ preset = "pcie4x16"
   CHECK(r.Find(t.gpu(0), t.gpu(1))->bandwidth_GBps == Approx(100.0));  // 4 x 25
 }
 
-// Two single-GPU hosts, each with one NIC, on one switch: the cross-host class is NET.
-const char* kTwoHosts = R"(
+// A host of one GPU and two NICs, all three on one PCIe switch.
+const std::string kGpuTwoNicBox = R"(
 [[template]]
 name = "box"
   [[template.node]]
@@ -159,6 +155,10 @@ name = "box"
   from = "nic[*]"
   to = "sw"
   preset = "pcie5x16"
+)";
+
+// Two such hosts, both NICs of each on one switch: the cross-host class is NET.
+const std::string kTwoHosts = kGpuTwoNicBox + R"(
 [[host]]
 template = "box"
 name = "h"
@@ -170,7 +170,7 @@ preset = "ndr"
 )";
 
 TEST_CASE("Across hosts the class is NET and the NIC paces the route") {
-  Topology t = Load(kTwoHosts);
+  Topology t = TopologyFromText(kTwoHosts);
   Router r(t);
   const Route* route = r.Find(t.gpu(0), t.gpu(1));
   REQUIRE(route != nullptr);
@@ -182,7 +182,7 @@ TEST_CASE("Across hosts the class is NET and the NIC paces the route") {
 }
 
 TEST_CASE("Two devices of one host talk inside it even when the network is quicker") {
-  Topology t = Load(kTwoHosts);
+  Topology t = TopologyFromText(kTwoHosts);
   Router r(t);
   // h0/nic0 -> h0/nic1: through the PCIe switch (PIX, 1.0 us) although nic0 -> ib -> nic1 is 0.7 us.
   const Route* route = r.Find(Id(t, "h0/nic0"), Id(t, "h0/nic1"));
@@ -196,27 +196,7 @@ TEST_CASE("No route uses a server as a switch") {
   // leaf0 -> h0/nic0 -> h0/sw -> h0/nic1 -> leaf1, through h0's PCIe switch (no GPU on the way), which routes
   // must not use: building the topology fails because GPUs cannot reach each other.
   testing::MemoryReader reader;
-  auto topo = LoadTopology(SourceFile{"t.toml", R"(
-[[template]]
-name = "box"
-  [[template.node]]
-  name = "gpu"
-  kind = "gpu"
-  [[template.node]]
-  name = "nic"
-  kind = "nic"
-  count = 2
-  [[template.node]]
-  name = "sw"
-  kind = "pcie_switch"
-  [[template.link]]
-  from = "gpu"
-  to = "sw"
-  preset = "pcie5x16"
-  [[template.link]]
-  from = "nic[*]"
-  to = "sw"
-  preset = "pcie5x16"
+  auto topo = LoadTopology(SourceFile{"t.toml", kGpuTwoNicBox + R"(
 [[host]]
 template = "box"
 name = "h"
@@ -245,7 +225,7 @@ preset = "ndr"
 
 TEST_CASE("Each nvidia-smi class comes from the nodes a route crosses") {
   // One socket with a host bridge (two switches under it), a second socket; plus a NIC per socket.
-  Topology t = Load(R"(
+  Topology t = TopologyFromText(R"(
 [[node]]
 name = "gpu"
 kind = "gpu"
@@ -312,7 +292,7 @@ preset = "upi-spr"
 }
 
 TEST_CASE("Nearest NICs, rails and NVLink domains") {
-  Topology t = Load(kTwoHosts);
+  Topology t = TopologyFromText(kTwoHosts);
   CHECK(t.nearest_nics(t.gpu(0)).size() == 2);  // both NICs one switch away
   CHECK(t.ShareNic(t.gpu(0), t.gpu(0)));
   CHECK_FALSE(t.ShareNic(t.gpu(0), t.gpu(1)));

@@ -3,20 +3,12 @@
 
 #include "sim/topology/path_matrix.h"
 #include "sim/topology/topology_file.h"
-#include "tests/testing/memory_reader.h"
+#include "tests/testing/topology.h"
 
 namespace wiresim {
 namespace {
 
-Topology Shipped(const std::string& name) {
-  testing::SourceTreeReader reader;
-  auto file = reader.Read("topologies/" + name + ".toml", "");
-  REQUIRE(file.ok());
-  auto topo = LoadTopology(*file, reader);
-  INFO(topo.status().message());
-  REQUIRE(topo.ok());
-  return std::move(topo).value();
-}
+using testing::ShippedTopology;
 
 PathMatrix GpuMatrix(const Topology& t) {
   return ComputePathMatrix(t, std::vector<NodeId>(t.gpus().begin(), t.gpus().end()));
@@ -24,7 +16,7 @@ PathMatrix GpuMatrix(const Topology& t) {
 
 TEST_CASE("DGX H100: every GPU pair is NV18 at 450 GB/s per direction") {
   // H100 SXM datasheet: 18 NVLink4 links x 25 GB/s per direction.
-  Topology t = Shipped("dgx-h100");
+  Topology t = ShippedTopology("dgx-h100");
   REQUIRE(t.gpu_count() == 8);
   const PathMatrix m = GpuMatrix(t);
   for (size_t i = 0; i < 8; ++i) {
@@ -41,7 +33,7 @@ TEST_CASE("DGX H100: every GPU pair is NV18 at 450 GB/s per direction") {
 
 TEST_CASE("DGX H100: GPU-NIC classes match the HGX H100 nvidia-smi matrix") {
   // refdata topology_nvidia_smi_topo_matrices.md item 2: own NIC PIX, same socket NODE, other socket SYS.
-  Topology t = Shipped("dgx-h100");
+  Topology t = ShippedTopology("dgx-h100");
   const PathMatrix m = ComputePathMatrix(t, DefaultDevices(t));
   CHECK(m.at(0, 8).info.ToString() == "PIX");   // GPU0 - NIC0
   CHECK(m.at(0, 9).info.ToString() == "NODE");  // GPU0 - NIC1, socket 0
@@ -50,7 +42,7 @@ TEST_CASE("DGX H100: GPU-NIC classes match the HGX H100 nvidia-smi matrix") {
 }
 
 TEST_CASE("8x L40S: no NVLink; same-socket and cross-socket pairs told apart") {
-  Topology t = Shipped("pcie-8x-l40s");
+  Topology t = ShippedTopology("pcie-8x-l40s");
   const PathMatrix m = GpuMatrix(t);
   for (size_t i = 0; i < 8; ++i) {
     for (size_t j = 0; j < 8; ++j) {
@@ -74,7 +66,7 @@ TEST_CASE("8x L40S: no NVLink; same-socket and cross-socket pairs told apart") {
 }
 
 TEST_CASE("Two DGX H100 nodes: cross-node pairs are NET at 50 GB/s per NIC") {
-  Topology t = Shipped("dgx-h100-2node");
+  Topology t = ShippedTopology("dgx-h100-2node");
   REQUIRE(t.gpu_count() == 16);
   const PathMatrix m = GpuMatrix(t);
   for (size_t i = 0; i < 16; ++i) {
@@ -99,7 +91,7 @@ TEST_CASE("Two DGX H100 nodes: cross-node pairs are NET at 50 GB/s per NIC") {
 TEST_CASE("128-node cluster: 1,024 GPUs, 8 rails of 4 leaves, 16 spines") {
   // Rail-optimised, 64-port switches, 32 node ports per leaf: 128 nodes / 32 = 4 leaves per rail, 8 rails = 32
   // leaves; each leaf has 32 uplinks (non-blocking), 32 x 32 / 64 ports = 16 spines, 2 links per leaf-spine pair.
-  Topology t = Shipped("dgx-h100-128node");
+  Topology t = ShippedTopology("dgx-h100-128node");
   CHECK(t.gpu_count() == 1024);
   CHECK(t.hosts().size() == 128);
   int leaves = 0, spines = 0;
@@ -120,7 +112,7 @@ TEST_CASE("128-node cluster: 1,024 GPUs, 8 rails of 4 leaves, 16 spines") {
 
 TEST_CASE("2:1 oversubscribed fabric: half the uplinks, half the spines") {
   // 32 node ports per leaf, 16 uplinks: 32 x 16 / 64 = 8 spines.
-  Topology t = Shipped("dgx-h100-128node-oversub");
+  Topology t = ShippedTopology("dgx-h100-128node-oversub");
   int spines = 0;
   for (NodeId i = 0; i < t.node_count(); ++i)
     if (t.node(i).spec.name.find("spine") != std::string::npos) ++spines;
@@ -129,7 +121,7 @@ TEST_CASE("2:1 oversubscribed fabric: half the uplinks, half the spines") {
 
 TEST_CASE("Two NVLink islands of 4 joined by PCIe") {
   // Inside an island: 4 NVLink3 links x 25 GB/s = 100 GB/s; across: PCIe Gen4 x16 (31.5 GB/s).
-  Topology t = Shipped("a100-2x4-nvlink-islands");
+  Topology t = ShippedTopology("a100-2x4-nvlink-islands");
   const PathMatrix m = GpuMatrix(t);
   CHECK(m.at(0, 3).info.ToString() == "NV4");
   CHECK(m.at(0, 3).bandwidth_GBps == Approx(100.0));
@@ -142,7 +134,7 @@ TEST_CASE("Two NVLink islands of 4 joined by PCIe") {
 
 TEST_CASE("GB200 NVL72: 72 GPUs in one NVLink domain at 900 GB/s") {
   // 18 NVLink5 links per GPU, one to each switch chip, 50 GB/s per direction each.
-  Topology t = Shipped("gb200-nvl72");
+  Topology t = ShippedTopology("gb200-nvl72");
   CHECK(t.gpu_count() == 72);
   CHECK(t.NvlinkDomains().size() == 1);
   const PathMatrix m = GpuMatrix(t);
@@ -153,17 +145,17 @@ TEST_CASE("GB200 NVL72: 72 GPUs in one NVLink domain at 900 GB/s") {
 }
 
 TEST_CASE("The other shipped machines") {
-  const PathMatrix a100 = GpuMatrix(Shipped("dgx-a100"));
+  const PathMatrix a100 = GpuMatrix(ShippedTopology("dgx-a100"));
   CHECK(a100.at(0, 7).info.ToString() == "NV12");
   CHECK(a100.at(0, 7).bandwidth_GBps == Approx(300.0));  // 12 x 25 (A100 datasheet)
-  Topology h200 = Shipped("hgx-h200");
+  Topology h200 = ShippedTopology("hgx-h200");
   CHECK(h200.node(h200.gpu(5)).spec.model == "h200-sxm");
   CHECK(GpuMatrix(h200).at(0, 1).bandwidth_GBps == Approx(450.0));
-  const PathMatrix ws = GpuMatrix(Shipped("workstation-2x-a6000-nvlink"));
+  const PathMatrix ws = GpuMatrix(ShippedTopology("workstation-2x-a6000-nvlink"));
   CHECK(ws.at(0, 1).info.ToString() == "NV4");
   CHECK(ws.at(0, 1).bandwidth_GBps == Approx(56.25));  // 112.5 GB/s bidirectional (A6000 datasheet)
   for (const char* name : {"dgx-h100-4node", "dgx-h100-16node"}) {
-    Topology c = Shipped(name);
+    Topology c = ShippedTopology(name);
     CHECK(c.gpu_count() % 8 == 0);
   }
 }
