@@ -6,29 +6,16 @@
 #include <set>
 
 #include "sim/core/index_list.h"
+#include "sim/core/text.h"
 
 namespace wiresim::app {
-namespace {
-
-std::vector<std::string> Split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
-    if (at == std::string::npos) break;
-    start = at + 1;
-  }
-  return out;
-}
-
-}  // namespace
 
 Result<std::vector<int>> ParseGpuSelection(const std::string& text, const Topology& topo) {
   std::vector<int> gpus;
   std::set<int> seen;
   const Host* host = nullptr;
-  for (std::string item : Split(text, ',')) {
+  for (std::string_view part : Split(text, ',')) {
+    std::string item(part);
     std::erase_if(item, [](unsigned char c) { return std::isspace(c); });
     if (item.empty()) return InvalidArgument("--gpus '" + text + "': empty item");
     const size_t colon = item.find(':');

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <vector>
 
+#include "sim/core/text.h"
+
 namespace wiresim {
 namespace {
 
@@ -13,17 +15,13 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::vector<std::string> SplitComma(std::string_view s) {
+// The names of a comma-separated list, whitespace removed, empty items dropped.
+std::vector<std::string> Names(std::string_view s) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    const size_t comma = s.find(',', start);
-    const size_t end = comma == std::string_view::npos ? s.size() : comma;
-    std::string item(s.substr(start, end - start));
-    item.erase(std::remove_if(item.begin(), item.end(), [](unsigned char c) { return std::isspace(c); }), item.end());
+  for (std::string_view part : Split(s, ',')) {
+    std::string item(part);
+    std::erase_if(item, [](unsigned char c) { return std::isspace(c); });
     if (!item.empty()) out.push_back(item);
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
   }
   return out;
 }
@@ -37,7 +35,7 @@ std::optional<std::string> ParseList(std::string_view text, int count, const cha
     text.remove_prefix(1);
   }
   uint32_t listed = 0;
-  for (const std::string& name : SplitComma(text)) {
+  for (const std::string& name : Names(text)) {
     const std::optional<int> bit = parse(name);
     if (!bit) return "unknown " + std::string(what) + " '" + name + "'";
     listed |= 1u << *bit;

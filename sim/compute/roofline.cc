@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sim/core/check.h"
+#include "sim/core/text.h"
 
 namespace wiresim {
 namespace {
@@ -40,12 +41,8 @@ Result<RooflineParams> ParseRooflineParams(std::string_view text, RooflineParams
                           {"attention_memory_efficiency", &p.attention_memory_efficiency, nullptr},
                           {"attention_overhead_us", &p.attention_overhead_us, nullptr},
                           {"memory_bound_overhead_us", &p.memory_bound_overhead_us, nullptr}};
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    const std::string_view item = text.substr(start, comma - start);
-    start = comma + 1;
+  for (std::string_view item : Split(text, ',')) {
+    if (item.empty()) continue;
     const size_t eq = item.find('=');
     const std::string_view key = item.substr(0, eq);
     const Field* field = nullptr;

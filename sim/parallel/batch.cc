@@ -1,16 +1,8 @@
 #include "sim/parallel/batch.h"
 
-#include <charconv>
+#include "sim/core/text.h"
 
 namespace wiresim {
-namespace {
-
-bool ParseInt(std::string_view s, int64_t& out) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && end == s.data() + s.size() && out >= 0;
-}
-
-}  // namespace
 
 std::string_view ToString(Phase phase) {
   switch (phase) {
@@ -68,12 +60,8 @@ Result<BatchShape> ParseBatch(std::string_view text) {
   BatchShape b;
   const std::string expected =
       "expected prefill=NxTOKENS[@CACHED] or decode=NxCONTEXT, e.g. prefill=1x2048,decode=64x1024";
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    const std::string_view item = text.substr(start, comma - start);
-    start = comma + 1;
+  for (std::string_view item : Split(text, ',')) {
+    if (item.empty()) continue;
     const size_t eq = item.find('='), x = item.find('x');
     if (eq == std::string_view::npos || x == std::string_view::npos || x < eq) {
       return InvalidArgument("batch: '" + std::string(item) + "': " + expected);
@@ -82,8 +70,9 @@ Result<BatchShape> ParseBatch(std::string_view text) {
     int64_t n = 0, size = 0, cached = 0;
     std::string_view rest = item.substr(x + 1);
     const size_t at = rest.find('@');
-    const bool ok = ParseInt(item.substr(eq + 1, x - eq - 1), n) && ParseInt(rest.substr(0, at), size) &&
-                    (at == std::string_view::npos || ParseInt(rest.substr(at + 1), cached));
+    const bool ok = ParseWholeNumber(item.substr(eq + 1, x - eq - 1), &n) &&
+                    ParseWholeNumber(rest.substr(0, at), &size) &&
+                    (at == std::string_view::npos || ParseWholeNumber(rest.substr(at + 1), &cached));
     if (!ok || n < 1 || size < 1) return InvalidArgument("batch: '" + std::string(item) + "': " + expected);
     if (kind == "prefill") {
       for (int64_t i = 0; i < n; ++i) b.prefills.push_back({size, cached, true});

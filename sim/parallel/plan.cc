@@ -1,15 +1,9 @@
 #include "sim/parallel/plan.h"
 
-#include <charconv>
+#include "sim/core/text.h"
 
 namespace wiresim {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::string Str(int64_t v) { return std::to_string(v); }
 
@@ -34,16 +28,9 @@ std::string ParallelPlan::ToString() const {
 Result<ParallelPlan> ParsePlan(std::string_view text) {
   ParallelPlan plan;
   const std::string expected = "expected items like tp=8,pp=2,cp=1,dp=1,ep=8,sp=on,cp_attention=ring|allgather";
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    const std::string_view item = Trim(text.substr(start, comma - start));
-    start = comma + 1;
-    if (item.empty()) {
-      if (comma == text.size()) break;
-      continue;
-    }
+  for (std::string_view part : Split(text, ',')) {
+    const std::string_view item = Trim(part);
+    if (item.empty()) continue;
     const size_t eq = item.find('=');
     if (eq == std::string_view::npos) return InvalidArgument("plan: '" + std::string(item) + "': " + expected);
     const std::string_view key = Trim(item.substr(0, eq));
@@ -76,8 +63,7 @@ Result<ParallelPlan> ParsePlan(std::string_view text) {
                               : nullptr;
     if (slot == nullptr) return InvalidArgument("plan: unknown item '" + std::string(key) + "': " + expected);
     int v = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-    if (ec != std::errc() || end != value.data() + value.size() || v < 1 || v > 65536) {
+    if (!ParseWholeNumber(value, &v) || v < 1 || v > 65536) {
       return InvalidArgument("plan: '" + std::string(item) + "': " + std::string(key) + " must be a whole number >= 1");
     }
     *slot = v;

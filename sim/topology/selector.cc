@@ -1,30 +1,10 @@
 #include "sim/topology/selector.h"
 
 #include <cctype>
-#include <charconv>
+
+#include "sim/core/text.h"
 
 namespace wiresim::internal {
-namespace {
-
-std::vector<std::string_view> Split(std::string_view text, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    const size_t pos = text.find(sep, start);
-    out.push_back(text.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
-    if (pos == std::string_view::npos) break;
-    start = pos + 1;
-  }
-  return out;
-}
-
-bool ParseLong(std::string_view s, long* out) {
-  if (s.empty()) return false;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && ptr == s.data() + s.size() && *out >= 0;
-}
-
-}  // namespace
 
 std::optional<Selector> Selector::Parse(std::string_view text, std::string* error) {
   Selector sel;
@@ -67,9 +47,9 @@ std::optional<Selector> Selector::Parse(std::string_view text, std::string* erro
       for (std::string_view item : Split(list, ',')) {
         const size_t dash = item.find('-');
         long lo = 0, hi = 0;
-        const bool ok = dash == std::string_view::npos
-                            ? (ParseLong(item, &lo) && (hi = lo, true))
-                            : (ParseLong(item.substr(0, dash), &lo) && ParseLong(item.substr(dash + 1), &hi));
+        const bool ok = dash == std::string_view::npos ? (ParseWholeNumber(item, &lo) && (hi = lo, true))
+                                                       : (ParseWholeNumber(item.substr(0, dash), &lo) &&
+                                                          ParseWholeNumber(item.substr(dash + 1), &hi));
         if (!ok || hi < lo) {
           *error = "bad index list '[" + std::string(list) + "]' in '" + std::string(text) +
                    "' (expected *, N, N-M or a comma-separated list of them)";
@@ -92,7 +72,7 @@ bool Selector::SegmentMatches(const Segment& seg, std::string_view part) {
     if (!std::isdigit(static_cast<unsigned char>(c))) return false;
   if (digits.size() > 1 && digits[0] == '0') return false;
   long index = 0;
-  if (!ParseLong(digits, &index)) return false;
+  if (!ParseWholeNumber(digits, &index)) return false;
   if (seg.any_index) return true;
   for (const auto& [lo, hi] : seg.ranges)
     if (index >= lo && index <= hi) return true;

@@ -1,0 +1,27 @@
+// Splitting the short lists users write in options and files: "tp=8,pp=2", "h0/gpu[0-3]", "0-3,8-11".
+//
+//   for (std::string_view item : Split("prefill=1x2048,decode=64x1024", ',')) ...
+#pragma once
+
+#include <charconv>
+#include <concepts>
+#include <string_view>
+#include <vector>
+
+namespace wiresim {
+
+// Every item between separators, empty ones included, as views into `text`: Split("a,,b", ',') is
+// {"a", "", "b"} and Split("", ',') is {""}. Callers decide what an empty item means.
+std::vector<std::string_view> Split(std::string_view text, char sep);
+
+// `s` without leading and trailing spaces and tabs.
+std::string_view Trim(std::string_view s);
+
+// All of `s` as a non-negative whole number: "12" yes; "", " 1", "-1", "+1", "1x" and out-of-range no.
+template <std::integral Int>
+bool ParseWholeNumber(std::string_view s, Int* out) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size() && *out >= 0;
+}
+
+}  // namespace wiresim
