@@ -3,7 +3,6 @@
 #include <cmath>
 #include <iomanip>
 #include <ostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +10,7 @@
 #include "sim/app/cli.h"
 #include "sim/app/collective_options.h"
 #include "sim/app/gpu_selection.h"
+#include "sim/app/number_format.h"
 #include "sim/app/options.h"
 #include "sim/app/verbs.h"
 #include "sim/calibration/nccl_tests_import.h"
@@ -29,12 +29,6 @@ int Emit(AppContext& ctx, const std::string& verb, const std::string& path, cons
   }
   if (Status s = WriteFileAtomically(path, text); !s.ok()) return ReportError(ctx, verb, s);
   return kExitOk;
-}
-
-std::string Fixed(double v, int decimals) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(decimals) << v;
-  return s.str();
 }
 
 }  // namespace

@@ -15,7 +15,7 @@
 #include "sim/app/cli.h"
 #include "sim/app/collective_options.h"
 #include "sim/app/gpu_selection.h"
-#include "sim/app/nccl_table.h"
+#include "sim/app/number_format.h"
 #include "sim/app/options.h"
 #include "sim/app/verbs.h"
 #include "sim/calibration/nccl_tests_log.h"

@@ -11,6 +11,7 @@
 
 #include "sim/app/calibration_input.h"
 #include "sim/app/cli.h"
+#include "sim/app/number_format.h"
 #include "sim/app/options.h"
 #include "sim/app/verbs.h"
 #include "sim/compute/roofline.h"
@@ -19,12 +20,6 @@ namespace wiresim::app {
 namespace po = boost::program_options;
 
 namespace {
-
-std::string Fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-  return buf;
-}
 
 std::vector<std::string> SplitCsv(const std::string& line) {
   std::vector<std::string> cells;

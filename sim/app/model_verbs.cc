@@ -12,6 +12,7 @@
 
 #include "sim/app/calibration_input.h"
 #include "sim/app/cli.h"
+#include "sim/app/number_format.h"
 #include "sim/app/options.h"
 #include "sim/app/verbs.h"
 #include "sim/compute/roofline.h"
@@ -26,12 +27,6 @@ namespace po = boost::program_options;
 using Json = nlohmann::ordered_json;
 
 namespace {
-
-std::string Fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-  return buf;
-}
 
 // 1234567 -> "1,234,567".
 std::string Grouped(int64_t v) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/app/cli.h"
+#include "sim/app/number_format.h"
 #include "sim/app/options.h"
 #include "sim/app/verbs.h"
 #include "sim/topology/importers.h"
@@ -103,12 +104,6 @@ void PrintClassMatrix(std::ostream& out, const Topology& topo, const PathMatrix&
   }
 }
 
-std::string FormatNumber(double v, int decimals) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(decimals) << v;
-  return s.str();
-}
-
 // Writes `line` without its trailing blanks.
 void EmitLine(std::ostream& out, const std::string& line) {
   out << line.substr(0, line.find_last_not_of(' ') + 1) << "\n";
@@ -127,8 +122,8 @@ void PrintRouteMatrix(std::ostream& out, const Topology& topo, const PathMatrix&
       const PairPath& c = m.at(i, j);
       std::string cell = i == j         ? " X"
                          : !c.reachable ? "-"
-                                        : FormatNumber(c.bandwidth_GBps, c.bandwidth_GBps < 100 ? 1 : 0) + "/" +
-                                              FormatNumber(c.latency.ToMicroseconds(), 2);
+                                        : Fixed(c.bandwidth_GBps, c.bandwidth_GBps < 100 ? 1 : 0) + "/" +
+                                              Fixed(c.latency.ToMicroseconds(), 2);
       row << std::setw(13) << cell;
     }
     EmitLine(out, row.str());
@@ -159,10 +154,9 @@ void PrintClassSummary(std::ostream& out, const PathMatrix& m, size_t gpus) {
       << std::left << std::setw(8) << "class" << std::setw(12) << "pairs" << std::setw(24) << "bandwidth GB/s"
       << "latency us\n";
   for (const auto& [cls, s] : by_class) {
-    const std::string bw = s.bw_min == s.bw_max ? FormatNumber(s.bw_min, 1)
-                                                : FormatNumber(s.bw_min, 1) + " - " + FormatNumber(s.bw_max, 1);
-    const std::string lat = s.lat_min == s.lat_max ? FormatNumber(s.lat_min, 2)
-                                                   : FormatNumber(s.lat_min, 2) + " - " + FormatNumber(s.lat_max, 2);
+    const std::string bw = s.bw_min == s.bw_max ? Fixed(s.bw_min, 1) : Fixed(s.bw_min, 1) + " - " + Fixed(s.bw_max, 1);
+    const std::string lat =
+        s.lat_min == s.lat_max ? Fixed(s.lat_min, 2) : Fixed(s.lat_min, 2) + " - " + Fixed(s.lat_max, 2);
     out << std::setw(8) << cls << std::setw(12) << s.pairs << std::setw(24) << bw << lat << "\n";
   }
 }

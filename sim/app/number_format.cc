@@ -1,4 +1,4 @@
-#include "sim/app/nccl_table.h"
+#include "sim/app/number_format.h"
 
 #include <cstdio>
 
@@ -11,6 +11,12 @@ std::string NcclNumber(double value, int width) {
     if (len <= width) return buf;
   }
   std::snprintf(buf, sizeof(buf), "%*.*e", width, width >= 7 ? 1 : 0, value);
+  return buf;
+}
+
+std::string Fixed(double v, int decimals) {
+  char buf[384];  // DBL_MAX in %.f is 309 digits
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
   return buf;
 }
 

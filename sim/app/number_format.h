@@ -1,0 +1,21 @@
+// Printing numbers for the verbs' tables: fixed decimals, and the way nccl-tests does (src/util.cu as of 2.19.6):
+// right-aligned columns, times in 7 characters and bandwidths in 6, each with as many decimals as fit (2, 1, then 0),
+// else in exponent form.
+//
+//   NcclNumber(47535.2, 7);   // "  47535"
+//   NcclNumber(1.234, 6);     // "  1.23"
+#pragma once
+
+#include <string>
+
+namespace wiresim::app {
+
+std::string NcclNumber(double value, int width);
+
+// `v` with exactly `decimals` decimals, as printf's "%.*f": Fixed(2.0 / 3, 2) is "0.67".
+std::string Fixed(double v, int decimals);
+
+// `text` right-aligned in `width` characters (never truncated).
+std::string Right(const std::string& text, int width);
+
+}  // namespace wiresim::app
