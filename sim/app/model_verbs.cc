@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <sstream>
+#include <string_view>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -292,6 +294,14 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   const std::unique_ptr<KernelTimeModel> timer_model =
       KernelModelFor(hw.specs[static_cast<size_t>(program.gpu)], {}, cal, &timed_by);
   const KernelTimeModel& timer = *timer_model;
+  // One model per GPU type in the cluster: a calibrated GEMM table is built once, not once per GPU.
+  std::map<std::string_view, std::unique_ptr<KernelTimeModel>> timers;
+  auto timer_of = [&](int gpu) -> const KernelTimeModel& {
+    const GpuSpec& spec = hw.specs[static_cast<size_t>(gpu)];
+    std::unique_ptr<KernelTimeModel>& slot = timers[spec.name];
+    if (slot == nullptr) slot = KernelModelFor(spec, {}, cal, nullptr);
+    return *slot;
+  };
 
   // Per stage: one row (every GPU of a stage holds the same).
   Json stages = Json::array();
@@ -306,7 +316,7 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     Time slowest;
     for (const GpuProgram& p : graph.programs)
       if (p.coord.pp == s)
-        slowest = std::max(slowest, ComputeTime(p, *KernelModelFor(hw.specs[static_cast<size_t>(p.gpu)], {}, cal, nullptr)));
+        slowest = std::max(slowest, ComputeTime(p, timer_of(p.gpu)));
     stages.push_back({{"stage", s},
                       {"gpus", GpuRange(gpus)},
                       {"gpu_model", first->gpu_model},
