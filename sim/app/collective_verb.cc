@@ -20,6 +20,7 @@
 #include "sim/app/verbs.h"
 #include "sim/calibration/nccl_tests_log.h"
 #include "sim/collective/collective_model.h"
+#include "sim/core/statistics.h"
 #include "sim/network/analytical_network.h"
 #include "sim/network/flow_network.h"
 #include "sim/topology/topology_file.h"
@@ -232,13 +233,6 @@ void PrintTable(std::ostream& out, const std::vector<Row>& rows, bool compare) {
     out << "  " << algo << std::string(algo.size() < 8 ? 8 - algo.size() : 1, ' ') << "  "
         << ToString(r.choice.protocol) << "\n";
   }
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 nlohmann::ordered_json RowJson(const Row& r, bool compare) {
@@ -462,10 +456,7 @@ int Collective(const Args& args, AppContext& ctx) {
   if (log) {
     ctx.out << "# error = predicted busbw / measured busbw - 1\n";
     const auto median = [](const std::vector<double>& v) {
-      std::ostringstream text;
-      if (v.empty()) return std::string("-");
-      text << std::fixed << std::setprecision(1) << Median(v) * 100 << "%";
-      return text.str();
+      return v.empty() ? std::string("-") : Fixed(Median(v) * 100, 1) + "%";
     };
     ctx.out << "# median |error|, sizes >= 1 MiB: " << median(big) << " over " << big.size()
             << " rows; below 1 MiB: " << median(small) << " over " << small.size() << " rows\n";

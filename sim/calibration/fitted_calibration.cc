@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/core/statistics.h"
+
 namespace wiresim {
 namespace {
 
@@ -233,10 +235,8 @@ std::optional<double> MeasuredHbmBandwidth(const CalibrationProfile& profile) {
     all.push_back(c.bandwidth_GBps);
     if (c.bytes >= (int64_t{256} << 20)) big.push_back(c.bandwidth_GBps);
   }
-  std::vector<double>& use = big.empty() ? all : big;
-  if (use.empty()) return std::nullopt;
-  std::sort(use.begin(), use.end());
-  return use.size() % 2 ? use[use.size() / 2] : 0.5 * (use[use.size() / 2 - 1] + use[use.size() / 2]);
+  if (all.empty()) return std::nullopt;
+  return Median(big.empty() ? std::move(all) : std::move(big));
 }
 
 }  // namespace wiresim

@@ -6,6 +6,7 @@
 #include <Eigen/Dense>
 
 #include "sim/core/check.h"
+#include "sim/core/statistics.h"
 
 namespace wiresim {
 
@@ -92,9 +93,7 @@ struct RobustSolver {
     fit.weighted_residuals.assign(r.data(), r.data() + n);
     std::vector<double> abs(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) abs[static_cast<size_t>(i)] = std::fabs(r(i));
-    std::sort(abs.begin(), abs.end());
-    fit.median_abs_residual = n % 2 ? abs[static_cast<size_t>(n / 2)]
-                                    : 0.5 * (abs[static_cast<size_t>(n / 2 - 1)] + abs[static_cast<size_t>(n / 2)]);
+    fit.median_abs_residual = Median(std::move(abs));
     return fit;
   }
 };
