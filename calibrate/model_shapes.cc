@@ -115,16 +115,21 @@ std::vector<LinearShape> LinearLayers(const ModelShape& m, int tp) {
   const int64_t heads = m.heads / tp;
   std::vector<LinearShape> out;
   if (m.kv_lora_rank > 0) {
-    // MLA (DeepSeek-V2/V3): low-rank query and key/value projections.
+    // MLA (DeepSeek-V2/V3) as vLLM runs it: low-rank query and key/value projections (the two down-projections
+    // fused into one GEMM when the query is low-rank too), and in decode the per-head products that absorb the
+    // up-projections into the query and the output (one GEMM per head, the same shape for every head and any tp).
     const int64_t qk_head = m.qk_nope_head_dim + m.qk_rope_head_dim;
+    const int64_t latent = m.kv_lora_rank + m.qk_rope_head_dim;
     if (m.q_lora_rank > 0) {
-      out.push_back({"q_a", m.q_lora_rank, m.hidden});
+      out.push_back({"fused_qkv_a", m.q_lora_rank + latent, m.hidden});
       out.push_back({"q_b", heads * qk_head, m.q_lora_rank});
     } else {
       out.push_back({"q", heads * qk_head, m.hidden});
+      out.push_back({"kv_a", latent, m.hidden});
     }
-    out.push_back({"kv_a", m.kv_lora_rank + m.qk_rope_head_dim, m.hidden});
     out.push_back({"kv_b", heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank});
+    out.push_back({"mla_q_absorb", m.kv_lora_rank, m.qk_nope_head_dim});
+    out.push_back({"mla_v_absorb", m.v_head_dim, m.kv_lora_rank});
     out.push_back({"o", m.hidden, heads * m.v_head_dim});
   } else {
     const int64_t kv = std::max<int64_t>(1, m.kv_heads / tp);  // replicated when tp > kv heads
@@ -136,6 +141,7 @@ std::vector<LinearShape> LinearLayers(const ModelShape& m, int tp) {
     out.push_back({"down", m.hidden, m.intermediate / tp});
   }
   if (m.experts > 0) {
+    out.push_back({"router", m.experts, m.hidden});  // replicated on every GPU
     out.push_back({"expert_gate_up", 2 * m.moe_intermediate / tp, m.hidden, true});
     out.push_back({"expert_down", m.hidden, m.moe_intermediate / tp, true});
     if (m.shared_experts > 0) {

@@ -83,15 +83,20 @@ TEST_CASE("Linear layers of a Llama-shaped model at each tensor-parallel degree"
 TEST_CASE("Linear layers of an MLA + MoE model") {
   const ModelShape m = ReadModelShape(kData + "moe_mla_config.json");
   auto layers = LinearLayers(m, 8);
-  // q_a 1536 x 7168; q_b: 16 heads x (128 + 64) = 3072; kv_a: 512 + 64 = 576; kv_b: 16 x (128 + 128) = 4096;
-  // o: k = 16 x 128 = 2048; dense MLP (first 3 layers) 2 x 18432 / 8 = 4608; expert gate_up 2 x 2048 / 8 = 512;
-  // shared expert 2 x 1 x 2048 / 8 = 512; lm_head 129280 / 8 = 16160.
+  // fused q_a + kv_a: 1536 + (512 + 64) = 2112 x 7168; q_b: 16 heads x (128 + 64) = 3072;
+  // kv_b: 16 x (128 + 128) = 4096; per-head absorption in decode: q (nope 128 -> latent 512), v (512 -> 128);
+  // o: k = 16 x 128 = 2048; dense MLP (first 3 layers) 2 x 18432 / 8 = 4608; router 256 experts x 7168;
+  // expert gate_up 2 x 2048 / 8 = 512; shared expert 2 x 1 x 2048 / 8 = 512; lm_head 129280 / 8 = 16160.
   std::map<std::string, std::pair<int64_t, int64_t>> by_name;
   for (const auto& l : layers) by_name[l.layer] = {l.n, l.k};
-  CHECK(by_name["q_a"] == std::make_pair<int64_t, int64_t>(1536, 7168));
+  CHECK(by_name["fused_qkv_a"] == std::make_pair<int64_t, int64_t>(2112, 7168));
+  CHECK(by_name.count("q_a") == 0);
+  CHECK(by_name.count("kv_a") == 0);
   CHECK(by_name["q_b"].first == 3072);
-  CHECK(by_name["kv_a"].first == 576);
   CHECK(by_name["kv_b"].first == 4096);
+  CHECK(by_name["mla_q_absorb"] == std::make_pair<int64_t, int64_t>(512, 128));
+  CHECK(by_name["mla_v_absorb"] == std::make_pair<int64_t, int64_t>(128, 512));
+  CHECK(by_name["router"] == std::make_pair<int64_t, int64_t>(256, 7168));
   CHECK(by_name["o"].second == 2048);
   CHECK(by_name["gate_up"].first == 4608);
   CHECK(by_name["expert_gate_up"].first == 512);
