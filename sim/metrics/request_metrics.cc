@@ -1,0 +1,1 @@
+#include "sim/metrics/request_metrics.h"
