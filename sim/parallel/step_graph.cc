@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <string>
 
 #include "sim/parallel/shard.h"
 
@@ -72,19 +74,34 @@ class RankProgramBuilder {
     }
     StepOp op;
     op.kind = StepOp::Kind::kKernel;
+    op.stream = Stream::kCompute;
     op.name = name;
     op.layer = layer_;
     op.phase = phase;
     op.kernel = shape;
+    Push(std::move(op));
+  }
+
+  // Appends an op after the op before it (or after every op of the group that just ended). Returns its index.
+  int Push(StepOp op) {
+    if (!after_.empty()) {
+      op.deps = std::move(after_);
+      after_.clear();
+    } else if (!ops_->empty()) {
+      op.deps = {static_cast<int32_t>(ops_->size() - 1)};
+    }
     ops_->push_back(std::move(op));
+    return static_cast<int>(ops_->size() - 1);
   }
   void Kernel(std::string_view name, const KernelShape& shape) { Kernel(name, shape, phase_); }
 
-  void Collective(std::string_view name, CollectiveOp op, ParallelDim dim, std::vector<int> gpus, double bytes,
-                  Phase phase) {
-    if (gpus.size() < 2 || bytes <= 0) return;
+  // Returns the op's index, or -1 when there is nothing to send (a group of one, or no bytes).
+  int Collective(std::string_view name, CollectiveOp op, ParallelDim dim, std::vector<int> gpus, double bytes,
+                 Phase phase) {
+    if (gpus.size() < 2 || bytes <= 0) return -1;
     StepOp s;
     s.kind = StepOp::Kind::kCollective;
+    s.stream = Stream::kCommunication;
     s.name = name;
     s.layer = layer_;
     s.phase = phase;
@@ -93,7 +110,7 @@ class RankProgramBuilder {
     s.collective.gpus = std::move(gpus);
     s.collective.bytes = bytes;
     s.collective.dtype = m_.activation_dtype;
-    ops_->push_back(std::move(s));
+    return Push(std::move(s));
   }
   const std::vector<int>& Group(ParallelDim dim) const { return groups_.Of(dim, rank_); }
 
@@ -190,11 +207,25 @@ class RankProgramBuilder {
       return;
     }
     const int me = groups_.IndexIn(ParallelDim::kCp, rank_);
+    const int self = cp[static_cast<size_t>(me)];
     const int next = cp[static_cast<size_t>((me + 1) % p_.cp)];
+    const int prev = cp[static_cast<size_t>((me + p_.cp - 1) % p_.cp)];
     const double share = static_cast<double>(CeilDiv(positions, p_.cp)) * kv_bytes_per_token;
+    // Each hop sends this rank's current block to the next rank and receives the previous rank's, posted together
+    // (one NCCL group, so the ring cannot deadlock); the next hop, and attention, wait for both.
     for (int hop = 1; hop < p_.cp; ++hop) {
-      Collective("cp_ring_kv_pass", CollectiveOp::kSendRecv, ParallelDim::kCp, {cp[static_cast<size_t>(me)], next},
-                 share, Phase::kPrefill);
+      std::vector<int32_t> group_deps = after_;
+      if (group_deps.empty() && !ops_->empty()) group_deps = {static_cast<int32_t>(ops_->size() - 1)};
+      after_ = group_deps;
+      const int send = Collective("cp_ring_kv_pass", CollectiveOp::kSendRecv, ParallelDim::kCp, {self, next}, share,
+                                  Phase::kPrefill);
+      after_ = group_deps;
+      const int recv = Collective("cp_ring_kv_recv", CollectiveOp::kSendRecv, ParallelDim::kCp, {prev, self}, share,
+                                  Phase::kPrefill);
+      after_.clear();
+      if (send >= 0) after_.push_back(static_cast<int32_t>(send));
+      if (recv >= 0) after_.push_back(static_cast<int32_t>(recv));
+      if (after_.empty()) after_ = group_deps;
     }
   }
 
@@ -426,17 +457,88 @@ class RankProgramBuilder {
   const Phase phase_;
   DataType linear_dtype_ = DataType::kBFloat16;
   std::vector<StepOp>* ops_ = nullptr;
+  std::vector<int32_t> after_;  // dependencies of the next op when they are not simply the op before it
   int layer_ = -1;
   std::vector<AttentionChunk> chunks_;
   std::vector<int64_t> contexts_;
   const std::vector<int> empty_;
 };
 
+
+// The key that makes the ops of different programs one instance: what the instance is (a send and its receive
+// share "pp" or "cp_ring"), its layer, its GPUs in call order, and how many identical ones came before it in the
+// program (sequence parallelism gathers twice per layer over the same group).
+struct InstanceKey {
+  std::string_view what;
+  int layer = 0;
+  std::vector<int> gpus;
+  int occurrence = 0;
+  auto operator<=>(const InstanceKey&) const = default;
+};
+
+std::string_view MatchName(std::string_view name) {
+  if (name == "pp_send" || name == "pp_recv") return "pp";
+  if (name == "cp_ring_kv_pass" || name == "cp_ring_kv_recv") return "cp_ring";
+  return name;
+}
+
+bool IsReceive(std::string_view name) { return name == "pp_recv" || name == "cp_ring_kv_recv"; }
+
+// Joins the collective ops of all programs into instances. Fails when an instance is not reached by exactly the
+// GPUs its call names (a builder bug, reported rather than left for an executor to hang on).
+Status JoinInstances(StepGraph& graph) {
+  std::map<int, int> program_of_gpu;
+  for (size_t p = 0; p < graph.programs.size(); ++p) program_of_gpu[graph.programs[p].gpu] = static_cast<int>(p);
+  std::map<InstanceKey, int> instance_of;
+  for (size_t p = 0; p < graph.programs.size(); ++p) {
+    std::map<InstanceKey, int> seen;
+    for (StepOp& op : graph.programs[p].ops) {
+      if (op.kind != StepOp::Kind::kCollective) continue;
+      const bool p2p = op.collective.op == CollectiveOp::kSendRecv;
+      InstanceKey key{MatchName(op.name), MatchName(op.name) == "pp" ? 0 : op.layer, op.collective.gpus, 0};
+      key.occurrence = seen[key]++;
+      auto [it, fresh] = instance_of.try_emplace(key, static_cast<int>(graph.collectives.size()));
+      if (fresh) {
+        CollectiveInstance inst;
+        inst.dim = op.dim;
+        inst.phase = op.phase;
+        inst.layer = op.layer;
+        inst.call = op.collective;
+        inst.programs.assign(op.collective.gpus.size(), -1);
+        graph.collectives.push_back(std::move(inst));
+      }
+      CollectiveInstance& inst = graph.collectives[static_cast<size_t>(it->second)];
+      if (!p2p || !IsReceive(op.name)) {
+        inst.name = op.name;
+        inst.layer = op.layer;
+      }
+      op.instance = it->second;
+      const auto pos = std::find(op.collective.gpus.begin(), op.collective.gpus.end(), graph.programs[p].gpu);
+      const size_t slot = static_cast<size_t>(pos - op.collective.gpus.begin());
+      if (pos == op.collective.gpus.end() || inst.programs[slot] != -1) {
+        return Internal("step graph: " + std::string(op.name) + " of layer " + std::to_string(op.layer) +
+                        " is posted twice or by a GPU outside its group");
+      }
+      inst.programs[slot] = static_cast<int>(p);
+    }
+  }
+  for (const CollectiveInstance& inst : graph.collectives) {
+    for (size_t i = 0; i < inst.programs.size(); ++i) {
+      if (inst.programs[i] >= 0) continue;
+      const auto g = program_of_gpu.find(inst.call.gpus[i]);
+      return Internal("step graph: " + std::string(inst.name) + " of layer " + std::to_string(inst.layer) +
+                      " is never reached by GPU " + std::to_string(inst.call.gpus[i]) +
+                      (g == program_of_gpu.end() ? " (not in the replica)" : ""));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
                                  const BatchShape& batch, const StepGraphOptions& options) {
-  if (batch.empty()) return InvalidArgument("step graph: the batch is empty");
+  if (batch.empty() && options.dp_batches.empty()) return InvalidArgument("step graph: the batch is empty");
   if (!(options.expert_imbalance >= 1.0)) {
     return InvalidArgument("step graph: expert imbalance must be >= 1 (1 = balanced), got " +
                            std::to_string(options.expert_imbalance));
@@ -445,16 +547,73 @@ Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& pla
     return InvalidArgument("step graph: replica " + std::to_string(options.replica) +
                            " is not a DP rank (dp=" + std::to_string(plan.dp) + ")");
   }
-  const ParallelGroups groups = BuildGroups(plan, placement);
   const bool coupled = plan.ep > 1;  // experts over the DP ranks: they step together
+  if (!options.dp_batches.empty() && (!coupled || static_cast<int>(options.dp_batches.size()) != plan.dp)) {
+    return InvalidArgument("step graph: per-DP-rank batches need ep > 1 and one batch per DP rank (dp=" +
+                           std::to_string(plan.dp) + ")");
+  }
+  const ParallelGroups groups = BuildGroups(plan, placement);
   StepGraph graph;
   graph.batch = batch;
   graph.phase = batch.phase();
+  // An idle DP rank of a coupled group still joins every MoE collective, with a one-token dummy batch (as vLLM's
+  // data-parallel engine runs a dummy forward pass when it has no requests).
+  BatchShape dummy;
+  dummy.decode_contexts = {1};
   for (int r = 0; r < plan.WorldSize(); ++r) {
-    if (!coupled && CoordOf(plan, r).dp != options.replica) continue;
-    graph.programs.push_back(RankProgramBuilder(model, plan, groups, placement, batch, options, r).Build());
+    const int dp = CoordOf(plan, r).dp;
+    if (!coupled && dp != options.replica) continue;
+    const BatchShape* b = &batch;
+    if (!options.dp_batches.empty()) b = &options.dp_batches[static_cast<size_t>(dp)];
+    if (b->empty()) b = &dummy;
+    graph.programs.push_back(RankProgramBuilder(model, plan, groups, placement, *b, options, r).Build());
   }
+  WIRESIM_RETURN_IF_ERROR(JoinInstances(graph));
   return graph;
+}
+
+Status CheckStepGraph(const StepGraph& graph) {
+  // Each instance: its participants' ops, and that each of those refers back to it.
+  std::vector<int> posted(graph.collectives.size(), 0);
+  for (size_t p = 0; p < graph.programs.size(); ++p) {
+    const std::vector<StepOp>& ops = graph.programs[p].ops;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const StepOp& op = ops[i];
+      for (int32_t d : op.deps) {
+        if (d < 0 || static_cast<size_t>(d) >= i) {
+          return Internal("step graph: op " + std::to_string(i) + " (" + std::string(op.name) + ") of program " +
+                          std::to_string(p) + " depends on op " + std::to_string(d) + ", not an earlier one");
+        }
+      }
+      if (op.kind != StepOp::Kind::kCollective) continue;
+      if (op.instance < 0 || static_cast<size_t>(op.instance) >= graph.collectives.size()) {
+        return Internal("step graph: " + std::string(op.name) + " of program " + std::to_string(p) +
+                        " names no collective instance");
+      }
+      const CollectiveInstance& inst = graph.collectives[static_cast<size_t>(op.instance)];
+      if (std::find(inst.programs.begin(), inst.programs.end(), static_cast<int>(p)) == inst.programs.end()) {
+        return Internal("step graph: program " + std::to_string(p) + " posts " + std::string(inst.name) +
+                        " but is not one of its participants");
+      }
+      ++posted[static_cast<size_t>(op.instance)];
+    }
+  }
+  for (size_t c = 0; c < graph.collectives.size(); ++c) {
+    if (posted[c] != static_cast<int>(graph.collectives[c].programs.size())) {
+      return Internal("step graph: " + std::string(graph.collectives[c].name) + " of layer " +
+                      std::to_string(graph.collectives[c].layer) + " has " +
+                      std::to_string(graph.collectives[c].programs.size()) + " participants but " +
+                      std::to_string(posted[c]) + " ops post it");
+    }
+  }
+  // Run it with every op taking no time: an op is done when its dependencies are; a collective when every
+  // participant has posted it. Every op must end up done.
+  const StepGraphTiming timing = EvaluateStepGraph(
+      graph, [](size_t, const StepOp&) { return Time::Zero(); }, [](size_t) { return Time::Zero(); }, {});
+  if (!timing.complete) {
+    return Internal("step graph: the programs deadlock: " + timing.stuck);
+  }
+  return Status::Ok();
 }
 
 Time ComputeTime(const GpuProgram& program, const KernelTimeModel& model) {

@@ -24,12 +24,18 @@
 #include "sim/model/model_spec.h"
 #include "sim/parallel/batch.h"
 #include "sim/parallel/placement.h"
+#include "sim/parallel/step_graph_timing.h"
 
 namespace wiresim {
+
+// Where an op runs on its GPU: kernels one at a time on the compute stream, in program order; collectives on the
+// communication stream, started as soon as their dependencies are done and every participant has posted them.
+enum class Stream { kCompute, kCommunication };
 
 struct StepOp {
   enum class Kind { kKernel, kCollective };
   Kind kind = Kind::kKernel;
+  Stream stream = Stream::kCompute;
   std::string_view name;  // "qkv_proj", "tp_all_reduce", ... (static strings)
   // The decoder layer; -1 before the first (embedding, pipeline receive), num_layers after the last (final norm,
   // LM head, sampling, pipeline send).
@@ -38,6 +44,20 @@ struct StepOp {
   KernelShape kernel;                  // kKernel
   CollectiveCall collective;           // kCollective
   ParallelDim dim = ParallelDim::kTp;  // kCollective
+  int instance = -1;                   // kCollective: index into StepGraph::collectives
+  // Earlier ops of the same program that must be done before this one starts (ascending).
+  std::vector<int32_t> deps;
+};
+
+// One collective as all its participants see it. `programs[i]` is the index (into StepGraph::programs) of the
+// participant whose GPU is call.gpus[i]; for a send/recv, [0] sends and [1] receives.
+struct CollectiveInstance {
+  std::string_view name;  // the sender's op name for send/recv ("pp_send", "cp_ring_kv_pass")
+  ParallelDim dim = ParallelDim::kTp;
+  Phase phase = Phase::kMixed;
+  int layer = 0;
+  CollectiveCall call;
+  std::vector<int> programs;
 };
 
 struct GpuProgram {
@@ -49,6 +69,7 @@ struct GpuProgram {
 
 struct StepGraph {
   std::vector<GpuProgram> programs;  // by rank; the replica's ranks only
+  std::vector<CollectiveInstance> collectives;
   BatchShape batch;                  // per DP rank
   Phase phase = Phase::kMixed;
 };
@@ -60,11 +81,21 @@ struct StepGraphOptions {
   // Which DP rank's GPUs, when DP ranks are independent replicas. When MoE layers spread experts over the DP
   // ranks (ep > 1) the DP ranks step together and the graph holds all of them, each with `batch`.
   int replica = 0;
+  // ep > 1 and dp > 1 only: each DP rank's own batch (dp of them), as attention-DP runs them; an empty one is an
+  // idle rank, which still joins the MoE collectives with a one-token dummy batch. Empty: every DP rank runs
+  // `batch`.
+  std::vector<BatchShape> dp_batches;
 };
 
 // REQUIRES: ValidatePlan(plan, model, ...) is OK. Fails on an empty batch or options out of range.
 Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
                                  const BatchShape& batch, const StepGraphOptions& options);
+
+// Checks that the graph can be executed: every instance is referenced by exactly its participants (each once, on
+// the GPU the call names), dependencies point backwards, and running every program with every instance joined
+// by its participants reaches the end (no participant waits for an instance another never reaches). The error
+// names the first instance or op at fault.
+Status CheckStepGraph(const StepGraph& graph);
 
 // The kernels of `program` timed back to back (collectives excluded): the GPU's compute time for the iteration.
 Time ComputeTime(const GpuProgram& program, const KernelTimeModel& model);
