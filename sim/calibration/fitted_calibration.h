@@ -12,6 +12,7 @@
 
 #include "sim/calibration/calibration_profile.h"
 #include "sim/calibration/collective_correction.h"
+#include "sim/collective/collective_timing.h"
 #include "sim/compute/gemm_table.h"
 #include "sim/topology/topology.h"
 
@@ -39,6 +40,23 @@ struct FitOptions {
 // The measured sweeps of a profile (out-of-place rows, grouped by operation, type and GPUs) placed on `topo`.
 Result<std::vector<MeasuredSweep>> SweepsOf(const CalibrationProfile& profile, const Topology& topo,
                                             const FitOptions& options);
+
+// A fitted calibration as the executors of iterations see it (collective_timing.h): measured curves where the
+// group and choice were measured, fitted corrections elsewhere. `filter` is what the run lets NCCL choose.
+class FittedCollectiveCalibration : public CollectiveCalibration {
+ public:
+  FittedCollectiveCalibration(const CollectiveCorrection& correction, const AlgorithmFilter& filter)
+      : correction_(correction), filter_(filter) {}
+  std::optional<Time> Calibrated(const PreparedCollective& prepared, CollectiveChoice choice,
+                                 double bytes) const override {
+    CalibrationSource source = CalibrationSource::kNone;
+    return correction_.Calibrated(prepared, choice, bytes, filter_, &source);
+  }
+
+ private:
+  const CollectiveCorrection& correction_;
+  AlgorithmFilter filter_;
+};
 
 // Fits everything the profile has measurements for. `version` is recorded in the result.
 Result<FittedCalibration> FitCalibration(const CalibrationProfile& profile, const Topology& topo,

@@ -1,8 +1,9 @@
 // Timing a step graph without a Simulator: with every kernel's and every collective's duration known up front
 // (closed forms, no shared links), an iteration is a longest-path problem over the graph. EvaluateStepGraph
-// computes it with exactly the executor's rules (sim/serving/iteration_run.h): a kernel starts when its
-// dependencies are done and the previous kernel of its program has left the compute stream; a collective starts
-// when every participant has posted it (its dependencies done) and ends for all of them one duration later.
+// computes it with exactly the executor's rules (sim/serving/iteration_run.h): a program issues its ops in order,
+// each once its dependencies are done; a kernel starts when issued and the previous kernel of its program has left
+// the compute stream; a collective starts when every participant has posted (issued) it and ends for all of them
+// one duration later.
 // The serving part uses it to compile an iteration shape once; CheckStepGraph uses it with zero durations to
 // prove the graph cannot deadlock.
 //
@@ -27,6 +28,9 @@ struct StepGraphTiming {
   std::string stuck;      // when not: the first program that waits, and for what
   std::vector<Time> program_done;      // per program: when its last op is done (its start when it has none)
   std::vector<Time> collective_start;  // per instance: when every participant had posted it
+  // Per program and op, when asked for: a kernel's start, a collective's posting (its dependencies done), and
+  // when each was done.
+  std::vector<std::vector<Time>> op_start, op_done;
 };
 
 using KernelDuration = std::function<Time(size_t program, const StepOp& op)>;
@@ -34,6 +38,7 @@ using CollectiveDuration = std::function<Time(size_t instance)>;
 
 // `program_start[p]` is when program p may start (empty: all at zero).
 StepGraphTiming EvaluateStepGraph(const StepGraph& graph, const KernelDuration& kernel_time,
-                                  const CollectiveDuration& collective_time, std::span<const Time> program_start);
+                                  const CollectiveDuration& collective_time, std::span<const Time> program_start,
+                                  bool keep_op_times = false);
 
 }  // namespace wiresim

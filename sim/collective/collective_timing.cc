@@ -1,0 +1,96 @@
+#include "sim/collective/collective_timing.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace wiresim {
+
+ClosedFormCollectives::ClosedFormCollectives(CollectiveModel& model, const AlgorithmFilter& filter,
+                                             const CollectiveCalibration* calibration)
+    : model_(model), filter_(filter), calibration_(calibration) {}
+
+Result<PreparedCollective*> ClosedFormCollectives::Prepared(const CollectiveCall& call) {
+  // The matrix of an all-to-all-v is a pattern: normalised to its largest row or column sum (call.bytes), so
+  // calls that differ only in scale share one preparation.
+  std::vector<double> pattern;
+  if (call.op == CollectiveOp::kAllToAllV && call.bytes > 0) {
+    pattern.reserve(call.matrix_bytes.size());
+    for (double b : call.matrix_bytes) pattern.push_back(b / call.bytes);
+  }
+  GroupKey key{call.op, call.gpus, call.root, std::move(pattern)};
+  auto it = prepared_.find(key);
+  if (it == prepared_.end()) {
+    WIRESIM_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCollective> p, model_.Prepare(call, {}));
+    it = prepared_.emplace(std::move(key), std::move(p)).first;
+  }
+  return it->second.get();
+}
+
+Result<CollectiveChoice> ClosedFormCollectives::Choice(const CollectiveCall& call) {
+  WIRESIM_ASSIGN_OR_RETURN(PreparedCollective * p, Prepared(call));
+  return p->Choose(call.bytes, filter_);
+}
+
+Result<Time> ClosedFormCollectives::Duration(const CollectiveCall& call) {
+  WIRESIM_ASSIGN_OR_RETURN(PreparedCollective * p, Prepared(call));
+  const auto key = std::make_pair(static_cast<const PreparedCollective*>(p), call.bytes);
+  if (auto it = durations_.find(key); it != durations_.end()) return it->second;
+  WIRESIM_ASSIGN_OR_RETURN(Prediction pred, p->Predict(call.bytes, filter_));
+  Time t = pred.time;
+  if (calibration_ != nullptr) {
+    if (std::optional<Time> c = calibration_->Calibrated(*p, pred.choice, call.bytes)) t = *c;
+  }
+  durations_.emplace(key, t);
+  return t;
+}
+
+Status ClosedFormTimer::Start(const CollectiveCall& call, std::function<void(size_t)> on_done) {
+  WIRESIM_ASSIGN_OR_RETURN(Time t, closed_.Duration(call));
+  const size_t n = call.gpus.size();
+  sim_.ScheduleAfter(t, [on_done = std::move(on_done), n] {
+    for (size_t i = 0; i < n; ++i) on_done(i);
+  });
+  return Status::Ok();
+}
+
+struct FlowTimer::Running {
+  std::shared_ptr<const CollectiveSchedule> schedule;
+  std::unique_ptr<ScheduleRun> run;
+};
+
+FlowTimer::~FlowTimer() = default;
+
+Status FlowTimer::Start(const CollectiveCall& call, std::function<void(size_t)> on_done) {
+  WIRESIM_ASSIGN_OR_RETURN(PreparedCollective * p, closed_.Prepared(call));
+  WIRESIM_ASSIGN_OR_RETURN(CollectiveChoice choice, p->Choose(call.bytes, closed_.filter()));
+  const auto key = std::make_pair(static_cast<const PreparedCollective*>(p), call.bytes);
+  auto it = schedules_.find(key);
+  if (it == schedules_.end()) {
+    WIRESIM_ASSIGN_OR_RETURN(CollectiveSchedule s, p->Expand(choice, call.bytes));
+    it = schedules_.emplace(key, std::make_shared<const CollectiveSchedule>(std::move(s))).first;
+  }
+  Time extra = Time::Zero();
+  if (closed_.calibration() != nullptr) {
+    if (std::optional<Time> c = closed_.calibration()->Calibrated(*p, choice, call.bytes)) {
+      const Time modelled = p->Cost(choice, call.bytes);
+      if (*c > modelled) extra = *c - modelled;
+    }
+  }
+  auto running = std::make_shared<Running>();
+  running->schedule = it->second;
+  const size_t n = call.gpus.size();
+  ++running_;
+  // The run owns itself until its last transfer is delivered; the callback releases it after the event.
+  running->run = std::make_unique<ScheduleRun>(
+      sim_, net_, *running->schedule, [this, running, on_done = std::move(on_done), n, extra]() mutable {
+        --running_;
+        sim_.ScheduleAfter(extra, [running, on_done = std::move(on_done), n]() mutable {
+          for (size_t i = 0; i < n; ++i) on_done(i);
+          running->run.reset();
+        });
+      });
+  running->run->Start();
+  return Status::Ok();
+}
+
+}  // namespace wiresim

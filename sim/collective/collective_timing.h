@@ -1,0 +1,105 @@
+// How an executor times the collectives of an iteration, behind one interface with two implementations:
+//   - ClosedFormTimer: the collective model's closed form (NCCL's choice of algorithm and protocol, its cost on the
+//     group's routes), cached by operation, group and size. Right where the group's links are its own.
+//   - FlowTimer: the chosen algorithm expanded into its transfers on a Network (a FlowNetwork shares links with
+//     everything else in flight), for groups whose links other traffic uses at the same time.
+// Calibration plugs in behind both through CollectiveCalibration, which the calibration part implements and the
+// app injects; nothing above this interface rescales results.
+//
+//   ClosedFormCollectives closed(model, filter, calibration);      // calibration may be null
+//   ClosedFormTimer timer(sim, closed);
+//   WIRESIM_RETURN_IF_ERROR(timer.Start(call, [&](size_t participant) { ... }));
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+#include "sim/collective/collective_model.h"
+#include "sim/core/simulator.h"
+#include "sim/network/network.h"
+
+namespace wiresim {
+
+// Measured or fitted times that replace the model's. Implemented by the calibration part.
+class CollectiveCalibration {
+ public:
+  virtual ~CollectiveCalibration() = default;
+  // The calibrated time of `choice` for `bytes` (nccl-tests' size) on the prepared group, or nullopt when the
+  // calibration has nothing for it.
+  virtual std::optional<Time> Calibrated(const PreparedCollective& prepared, CollectiveChoice choice,
+                                         double bytes) const = 0;
+};
+
+// The collective model's answers for the calls of a run, prepared once per group and cached per size.
+class ClosedFormCollectives {
+ public:
+  ClosedFormCollectives(CollectiveModel& model, const AlgorithmFilter& filter,
+                        const CollectiveCalibration* calibration);
+  ClosedFormCollectives(const ClosedFormCollectives&) = delete;
+  ClosedFormCollectives& operator=(const ClosedFormCollectives&) = delete;
+
+  // The group of `call`, analysed once (its matrix, for all-to-all-v, is part of what identifies it).
+  Result<PreparedCollective*> Prepared(const CollectiveCall& call);
+  // The call's time: NCCL's choice for its size, its closed-form cost, or the calibration's when it has one.
+  Result<Time> Duration(const CollectiveCall& call);
+  // What ran it: the choice for the call's size.
+  Result<CollectiveChoice> Choice(const CollectiveCall& call);
+
+  const AlgorithmFilter& filter() const { return filter_; }
+  const CollectiveCalibration* calibration() const { return calibration_; }
+  CollectiveModel& model() { return model_; }
+  size_t cached_groups() const { return prepared_.size(); }
+
+ private:
+  using GroupKey = std::tuple<CollectiveOp, std::vector<int>, int, std::vector<double>>;
+  CollectiveModel& model_;
+  AlgorithmFilter filter_;
+  const CollectiveCalibration* calibration_;
+  std::map<GroupKey, std::unique_ptr<PreparedCollective>> prepared_;
+  std::map<std::pair<const PreparedCollective*, double>, Time> durations_;
+};
+
+class CollectiveTimer {
+ public:
+  virtual ~CollectiveTimer() = default;
+  // Starts `call` at sim.Now(); `on_done(i)` runs, as an event, when participant i (the GPU call.gpus[i]) has
+  // finished its part. Fails when the model cannot run the call on this group.
+  virtual Status Start(const CollectiveCall& call, std::function<void(size_t participant)> on_done) = 0;
+};
+
+// Every participant finishes one closed-form duration after the start.
+class ClosedFormTimer : public CollectiveTimer {
+ public:
+  ClosedFormTimer(Simulator& sim, ClosedFormCollectives& closed) : sim_(sim), closed_(closed) {}
+  Status Start(const CollectiveCall& call, std::function<void(size_t)> on_done) override;
+
+ private:
+  Simulator& sim_;
+  ClosedFormCollectives& closed_;
+};
+
+// The choice's transfers on `net`; every participant finishes when the last transfer is delivered. With a
+// calibration, the difference between the calibrated and the modelled closed-form time is added at the end (a
+// measured machine's slowness that the transfers do not model), never taken away.
+class FlowTimer : public CollectiveTimer {
+ public:
+  FlowTimer(Simulator& sim, Network& net, ClosedFormCollectives& closed) : sim_(sim), net_(net), closed_(closed) {}
+  ~FlowTimer() override;
+  Status Start(const CollectiveCall& call, std::function<void(size_t)> on_done) override;
+  int64_t running() const { return running_; }
+
+ private:
+  struct Running;
+  Simulator& sim_;
+  Network& net_;
+  ClosedFormCollectives& closed_;
+  int64_t running_ = 0;
+  std::map<std::pair<const PreparedCollective*, double>, std::shared_ptr<const CollectiveSchedule>> schedules_;
+};
+
+}  // namespace wiresim

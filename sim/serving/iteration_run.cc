@@ -1,0 +1,144 @@
+#include "sim/serving/iteration_run.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace wiresim {
+
+void GpuQueues::Acquire(int gpu, std::function<void()> start) {
+  PerGpu& g = gpus_[static_cast<size_t>(gpu)];
+  if (!g.busy) {
+    g.busy = true;
+    start();
+    return;
+  }
+  g.waiting.push_back(std::move(start));
+}
+
+void GpuQueues::Release(int gpu) {
+  PerGpu& g = gpus_[static_cast<size_t>(gpu)];
+  if (g.waiting.empty()) {
+    g.busy = false;
+    return;
+  }
+  std::function<void()> next = std::move(g.waiting.front());
+  g.waiting.pop_front();
+  next();
+}
+
+IterationRun::IterationRun(Simulator& sim, GpuQueues& gpus, CollectiveTimer& timer, KernelDuration kernel_time,
+                           ExecutionObserver* observer, std::shared_ptr<const StepGraph> graph,
+                           std::function<void()> on_done, std::function<void(size_t)> on_program_done,
+                           Status* error)
+    : sim_(sim),
+      gpus_(gpus),
+      timer_(timer),
+      kernel_time_(std::move(kernel_time)),
+      observer_(observer),
+      graph_(std::move(graph)),
+      on_done_(std::move(on_done)),
+      on_program_done_(std::move(on_program_done)),
+      error_(error) {
+  const StepGraph& g = *graph_;
+  programs_.resize(g.programs.size());
+  arrived_.assign(g.collectives.size(), 0);
+  posts_.resize(g.collectives.size());
+  for (size_t c = 0; c < g.collectives.size(); ++c) posts_[c].resize(g.collectives[c].programs.size());
+  for (size_t p = 0; p < g.programs.size(); ++p) {
+    const std::vector<StepOp>& ops = g.programs[p].ops;
+    programs_[p].done.assign(ops.size(), 0);
+    programs_[p].posted.assign(ops.size(), Time::Zero());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].kind != StepOp::Kind::kCollective) continue;
+      const CollectiveInstance& inst = g.collectives[static_cast<size_t>(ops[i].instance)];
+      const size_t slot = static_cast<size_t>(
+          std::find(inst.programs.begin(), inst.programs.end(), static_cast<int>(p)) - inst.programs.begin());
+      posts_[static_cast<size_t>(ops[i].instance)][slot] = {p, i};
+    }
+  }
+  programs_left_ = g.programs.size();
+}
+
+void IterationRun::Start() {
+  if (programs_left_ == 0) {
+    sim_.ScheduleAfter(Time::Zero(), [this] { on_done_(); });
+    return;
+  }
+  for (size_t p = 0; p < graph_->programs.size(); ++p) {
+    gpus_.Acquire(graph_->programs[p].gpu, [this, p] { StartProgram(p); });
+  }
+}
+
+void IterationRun::StartProgram(size_t p) {
+  ProgramState& s = programs_[p];
+  s.started = true;
+  s.compute_free = sim_.Now();
+  if (graph_->programs[p].ops.empty()) {
+    // Nothing to run: done at once (after the caller's event, like any other completion).
+    sim_.ScheduleAfter(Time::Zero(), [this, p] {
+      --programs_left_;
+      gpus_.Release(graph_->programs[p].gpu);
+      if (on_program_done_) on_program_done_(p);
+      if (programs_left_ == 0) on_done_();
+    });
+    return;
+  }
+  Advance(p);
+}
+
+void IterationRun::Advance(size_t p) {
+  ProgramState& s = programs_[p];
+  const std::vector<StepOp>& ops = graph_->programs[p].ops;
+  while (s.next < ops.size()) {
+    const StepOp& op = ops[s.next];
+    for (int32_t d : op.deps) {
+      if (!s.done[static_cast<size_t>(d)]) return;
+    }
+    const size_t i = s.next++;
+    if (op.kind == StepOp::Kind::kKernel) {
+      const Time begin = std::max(sim_.Now(), s.compute_free);
+      s.compute_free = begin + kernel_time_(p, op);
+      if (observer_ != nullptr) observer_->OnKernel(graph_->programs[p].gpu, begin, s.compute_free);
+      sim_.Schedule(s.compute_free, [this, p, i] { OpDone(p, i); });
+    } else {
+      Post(p, i);
+    }
+  }
+}
+
+void IterationRun::Post(size_t p, size_t op) {
+  programs_[p].posted[op] = sim_.Now();
+  const size_t c = static_cast<size_t>(graph_->programs[p].ops[op].instance);
+  const CollectiveInstance& inst = graph_->collectives[c];
+  if (++arrived_[c] < static_cast<int>(inst.programs.size())) return;
+  const Status started = timer_.Start(inst.call, [this, c](size_t participant) {
+    const auto [q, i] = posts_[c][participant];
+    if (observer_ != nullptr) {
+      const CollectiveInstance& done = graph_->collectives[c];
+      observer_->OnCollective(graph_->programs[q].gpu, programs_[q].posted[i], sim_.Now(), done.dim, done.phase);
+    }
+    OpDone(q, i);
+  });
+  if (!started.ok()) Fail(started);
+}
+
+void IterationRun::OpDone(size_t p, size_t op) {
+  ProgramState& s = programs_[p];
+  s.done[op] = 1;
+  ++s.done_count;
+  if (s.done_count == s.done.size()) {
+    --programs_left_;
+    gpus_.Release(graph_->programs[p].gpu);
+    if (on_program_done_) on_program_done_(p);
+    if (programs_left_ == 0) on_done_();
+    return;
+  }
+  Advance(p);
+}
+
+void IterationRun::Fail(const Status& s) {
+  if (error_ != nullptr && error_->ok()) *error_ = s;
+  sim_.Stop();
+}
+
+}  // namespace wiresim
