@@ -1,12 +1,12 @@
 // Workloads: where requests come from. Synthetic arrivals (Poisson, or Gamma with a burstiness factor as `vllm
 // bench serve --burstiness` draws them, or all at once) with prompt and output lengths from a distribution; or a
 // recorded trace replayed line by line (Mooncake JSONL, Azure LLM inference CSV), streamed from a std::istream and
-// never loaded whole. docs/formats/traces.md describes the formats; docs/serving.md the distributions and where
+// never loaded whole. docs/serving-workloads.md describes the formats, the distributions and where
 // the ShareGPT-like default comes from.
 //
 //   SyntheticWorkload w;
 //   w.arrivals = {ArrivalKind::kPoisson, /*rate_per_s=*/4.0};
-//   WIRESIM_ASSIGN_OR_RETURN(w.input, ParseLengthDistribution("lognormal:mean=...,sigma=..."));
+//   WIRESIM_ASSIGN_OR_RETURN(w.input, ParseLengthDistribution("lognormal:512,256"));
 //   w.requests = 1000;
 //   std::unique_ptr<RequestSource> src = MakeSyntheticSource(w, sim.Random("arrivals"), sim.Random("lengths"));
 //
@@ -30,9 +30,9 @@ namespace wiresim {
 struct LengthDistribution {
   enum class Kind { kFixed, kUniform, kNormal, kLogNormal, kEmpirical };
   Kind kind = Kind::kFixed;
-  double value = 0;   // kFixed: the length; kUniform: low; kNormal/kLogNormal: mean of the length
-  double high = 0;    // kUniform: high (inclusive)
-  double stddev = 0;  // kNormal/kLogNormal: standard deviation of the length (not of its log)
+  double value = 0;              // kFixed: the length; kUniform: low; kNormal/kLogNormal: mean of the length
+  double high = 0;               // kUniform: high (inclusive)
+  double stddev = 0;             // kNormal/kLogNormal: standard deviation of the length (not of its log)
   std::vector<int64_t> samples;  // kEmpirical: drawn uniformly
   int64_t min = 1;
   int64_t max = int64_t{1} << 30;
@@ -44,15 +44,16 @@ struct LengthDistribution {
 };
 
 // "512" or "fixed:512", "uniform:128-1024", "normal:512,128" (mean, stddev), "lognormal:512,256" (mean, stddev
-// of the length), each optionally followed by ",min=N" and/or ",max=N"; "sharegpt-input" / "sharegpt-output"
-// (the ShareGPT-like defaults, cited in docs/serving.md). Errors say what was expected.
+// of the length), "empirical:N1,N2,..." (drawn uniformly), each optionally followed by ",min=N" and/or ",max=N";
+// "sharegpt-input" / "sharegpt-output"
+// (the ShareGPT-like defaults, cited in docs/serving-workloads.md). Errors say what was expected.
 Result<LengthDistribution> ParseLengthDistribution(std::string_view text);
 LengthDistribution ShareGptInputLengths();
 LengthDistribution ShareGptOutputLengths();
 
 enum class ArrivalKind {
-  kPoisson,  // exponential gaps with mean 1/rate
-  kGamma,    // Gamma gaps, shape = burstiness, mean 1/rate (burstiness 1 is Poisson), as vllm bench serve
+  kPoisson,    // exponential gaps with mean 1/rate
+  kGamma,      // Gamma gaps, shape = burstiness, mean 1/rate (burstiness 1 is Poisson), as vllm bench serve
   kAllAtOnce,  // every request at t = 0 (vllm bench serve's --request-rate inf)
 };
 
@@ -78,15 +79,15 @@ std::unique_ptr<RequestSource> MakeSyntheticSource(const SyntheticWorkload& work
 Status ValidateWorkload(const SyntheticWorkload& workload);
 
 enum class TraceFormat {
-  kAuto,     // from the first line: '{' is Mooncake JSONL, a TIMESTAMP header is Azure CSV
-  kMooncake, // {"timestamp": ms, "input_length": N, "output_length": N, "hash_ids": [...]} per line
-  kAzure,    // TIMESTAMP,ContextTokens,GeneratedTokens with "YYYY-MM-DD HH:MM:SS.fffffff" timestamps
+  kAuto,      // from the first line: '{' is Mooncake JSONL, a TIMESTAMP header is Azure CSV
+  kMooncake,  // {"timestamp": ms, "input_length": N, "output_length": N, "hash_ids": [...]} per line
+  kAzure,     // TIMESTAMP,ContextTokens,GeneratedTokens with "YYYY-MM-DD HH:MM:SS.fffffff" timestamps
 };
 
 struct TraceOptions {
   TraceFormat format = TraceFormat::kAuto;
-  double time_scale = 1.0;   // arrival times are multiplied by this (0.5 replays twice as fast)
-  int64_t max_requests = 0;  // stop after this many (0: the whole trace)
+  double time_scale = 1.0;          // arrival times are multiplied by this (0.5 replays twice as fast)
+  int64_t max_requests = 0;         // stop after this many (0: the whole trace)
   int64_t hash_block_tokens = 512;  // Mooncake's block size for hash_ids
 };
 
