@@ -17,6 +17,8 @@
 #include <iosfwd>
 #include <map>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sim/core/status.h"
@@ -28,16 +30,19 @@ struct RequestRecord {
   int64_t id = 0;
   int replica = 0;
   int64_t input_tokens = 0;
-  int64_t output_tokens = 0;  // requested
-  Time sent;                  // the client sent it (after any concurrency limit let it through)
-  Time scheduled;             // first admitted into a batch (Time::Max() if never)
-  Time first_token;           // Time::Max() if none yet
-  Time last_token;
-  Time finished;              // Time::Max() if unfinished
-  int64_t tokens_received = 0;
+  int64_t output_tokens = 0;       // requested
+  Time sent = Time::Max();         // the client sent it (after any concurrency limit let it through); Max: never
+  Time scheduled = Time::Max();    // first admitted into a batch (Time::Max() if never)
+  Time first_token = Time::Max();  // Time::Max() if none yet
+  Time last_token = Time::Max();   // Time::Max() if none yet
+  Time finished = Time::Max();     // Time::Max() if unfinished
+  int64_t tokens_received = 0;     // what TPOT divides by, as vLLM uses the server's completion_tokens
   int64_t preemptions = 0;
   int64_t prefix_hit_tokens = 0;
+  bool was_sent() const { return !sent.IsMax(); }
   bool done() const { return !finished.IsMax(); }
+  // vllm bench serve counts a request as successful when its stream ended after at least one token.
+  bool succeeded() const { return done() && tokens_received > 0; }
 };
 
 // SLOs in milliseconds; 0 = not set. A request counts towards goodput when it meets every SLO that is set.
@@ -55,8 +60,8 @@ struct LatencyStats {
 
 struct ServingSummary {
   int64_t completed = 0;
-  int64_t failed = 0;             // sent but unfinished at the end of the run
-  double duration_s = 0;          // first send to last completion
+  int64_t failed = 0;             // sent but unfinished at the end of the run, or finished without a token
+  double duration_s = 0;          // benchmark start (SetBenchmarkStart, default 0) to the last completion
   int64_t total_input = 0;        // of completed requests
   int64_t total_output = 0;       // tokens received by completed requests
   double request_throughput = 0;  // completed / duration
@@ -67,11 +72,18 @@ struct ServingSummary {
   int64_t max_concurrent_requests = 0;
   LatencyStats ttft_ms, tpot_ms, itl_ms, e2el_ms;
   ServingSlo slo;
+  // Echoed from the workload by the caller, for the printed block (vllm prints each line only when it is set).
+  int64_t max_concurrency = 0;  // 0: no limit, "Maximum request concurrency:" omitted
+  double request_rate = 0;      // requests/s; 0: all at once (vllm's inf), "Request rate configured (RPS):" omitted
 };
 
 class RequestMetrics {
  public:
-  // Events, in simulated-time order.
+  // Where the benchmark's clock starts (vllm's benchmark_start_time, taken before the first arrival delay);
+  // Time::Zero() unless set. The duration runs from here to the last completion.
+  void SetBenchmarkStart(Time t) { benchmark_start_ = t; }
+
+  // Events, in simulated-time order. OnSent comes first for an id, once; the others REQUIRE it.
   void OnSent(int64_t id, Time t, int64_t input_tokens, int64_t output_tokens, int replica);
   void OnScheduled(int64_t id, Time t);  // the first call for a request counts
   void OnPreempted(int64_t id);
@@ -79,30 +91,51 @@ class RequestMetrics {
   void OnToken(int64_t id, Time t);  // one output token arrived at the client
   void OnFinished(int64_t id, Time t);
 
-  const std::vector<RequestRecord>& records() const { return records_; }  // by id (ids are dense from 0)
+  // By id (ids are dense from 0; an id never sent has was_sent() false and counts nowhere).
+  const std::vector<RequestRecord>& records() const { return records_; }
+  // The summary over successful requests (finished with at least one token), as vllm's calculate_metrics.
+  // `percentiles` in [0, 100], reported in the order given.
   ServingSummary Summarize(const ServingSlo& slo, const std::vector<double>& percentiles) const;
 
  private:
+  RequestRecord& Record(int64_t id);
+  void CountFinishedTokens(const RequestRecord& r, const std::vector<Time>& token_times);
+
+  Time benchmark_start_ = Time::Zero();
+  // The origin of the 1-second buckets: the earliest send (vllm: the earliest send of a successful request; the
+  // two agree unless the earliest-sent request fails).
+  Time bucket_origin_ = Time::Max();
   std::vector<RequestRecord> records_;
-  std::map<int64_t, int64_t> itl_ps_;  // exact ITL histogram: picoseconds -> count
-  // ... what else the implementation needs (e.g. per-second token counts for the peak)
+  // Token arrival times of requests still streaming; moved into the counters below when a request succeeds, so
+  // memory grows with the requests in flight, not with the run.
+  std::unordered_map<int64_t, std::vector<Time>> in_flight_tokens_;
+  std::map<int64_t, int64_t> itl_ps_;        // exact ITL histogram of successful requests: picoseconds -> count
+  std::vector<int64_t> tokens_per_second_;   // successful requests' tokens, by whole seconds since the origin
+  std::vector<int64_t> concurrency_change_;  // +1 at a request's first second, -1 after its last second
 };
 
-// numpy.percentile(values, p) with linear interpolation, over a sorted vector.
+// numpy.percentile(values, p) with linear interpolation, over a sorted vector; 0 for none (vllm's `values or 0`).
 double Percentile(const std::vector<double>& sorted, double p);
 
 // The block `vllm bench serve` prints ("============ Serving Benchmark Result ============" ...), same labels and
-// layout.
+// layout, with all four latency sections (as with --percentile-metrics ttft,tpot,itl,e2el). A non-empty `title`
+// replaces "Serving Benchmark Result" in the first line.
 void PrintServingSummary(std::ostream& out, const ServingSummary& s, const std::string& title);
 // The keys `vllm bench serve --save-result` writes for the metrics wiresim shares (completed, duration,
 // request_throughput, output_throughput, total_token_throughput, mean_ttft_ms, median_ttft_ms, std_ttft_ms,
 // p99_ttft_ms, ... for ttft, tpot, itl, e2el), as a JSON object text; wiresim's own keys are added by the caller.
+// request_goodput is null when no SLO is set, as vllm writes it.
 std::string SummaryJsonFields(const ServingSummary& s);  // nlohmann::ordered_json dump of the object
-// requests.csv: one row per request with a header; times in ms with fixed decimals (byte-identical across runs).
+// requests.csv: a header, then one row per sent request:
+//   id,replica,input_tokens,output_tokens,sent_ms,queue_ms,ttft_ms,tpot_ms,e2el_ms,preemptions,prefix_hit_tokens
+// output_tokens is the requested count; times in ms with 6 decimals (byte-identical across runs); a time whose
+// event has not happened (never scheduled, no token yet, unfinished; TPOT of fewer than 2 tokens) is empty.
 void WriteRequestsCsv(std::ostream& out, const std::vector<RequestRecord>& records);
 
 // A `vllm bench serve --save-result` JSON file: the metrics it holds, by key (e.g. "mean_ttft_ms" -> 122.88).
-// Errors name the file and the field (not an object, a metric that is not a number).
+// Every top-level number is returned; other values are skipped, except that a metric key wiresim writes (see
+// SummaryJsonFields) holding anything but a number (or null for request_goodput) is an error. Errors name the file
+// and the field: "NAME: field 'mean_ttft_ms': expected a number, got string".
 Result<std::map<std::string, double>> ReadVllmResult(const std::string& text, const std::string& name);
 
 }  // namespace wiresim
