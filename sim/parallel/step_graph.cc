@@ -31,7 +31,8 @@ class RankProgramBuilder {
         a_(BytesPerElement(m.activation_dtype)),
         h_(m.hidden_size),
         tokens_(CeilDiv(batch.Tokens(), p.cp)),
-        phase_(batch.phase()) {
+        phase_(batch.phase()),
+        attention_(m, p) {
     // Linear layers compute in the weight type when it has a tensor-core path (fp8, int8: W8A8), else in the
     // activation type with weights dequantized on load (int4 weight-only).
     const DataType w = m.weight_dtype;
@@ -230,27 +231,20 @@ class RankProgramBuilder {
   }
 
   // Prefill attention of this rank: with CP, 1/cp of the queries of every chunk against all of its positions.
-  void PrefillAttention(const AttentionHeads& heads) {
+  void PrefillAttention() {
     if (batch_.prefills.empty()) return;
-    chunks_.clear();
-    for (const PrefillChunk& c : batch_.prefills) chunks_.push_back({c.tokens, c.context});
-    KernelShape k = PrefillAttentionKernel(heads, chunks_);
-    k.flops /= p_.cp;
-    k.m = CeilDiv(k.m, p_.cp);
-    Kernel("attention_prefill", k, Phase::kPrefill);
+    Kernel("attention_prefill", attention_.Prefill(batch_), Phase::kPrefill);
   }
 
   // Decode attention: with CP, every rank holds 1/cp of each sequence's KV: the decode queries are gathered over
   // CP first and the partial outputs reduce-scattered back.
-  void DecodeAttention(const AttentionHeads& heads, int64_t q_width, int64_t out_width) {
+  void DecodeAttention(int64_t q_width, int64_t out_width) {
     if (batch_.decode_contexts.empty()) return;
     const double decodes = static_cast<double>(batch_.decode_contexts.size());
     const std::vector<int>& cp = p_.cp > 1 ? Group(ParallelDim::kCp) : empty_;
     Collective("cp_query_all_gather", CollectiveOp::kAllGather, ParallelDim::kCp, cp,
                decodes * static_cast<double>(s_.q_heads * q_width) * a_, Phase::kDecode);
-    contexts_.clear();
-    for (int64_t c : batch_.decode_contexts) contexts_.push_back(CeilDiv(c, p_.cp));
-    Kernel("attention_decode", DecodeAttentionKernel(heads, contexts_), Phase::kDecode);
+    Kernel("attention_decode", attention_.Decode(batch_), Phase::kDecode);
     Collective("cp_output_reduce_scatter", CollectiveOp::kReduceScatter, ParallelDim::kCp, cp,
                decodes * static_cast<double>(s_.q_heads * out_width) * a_, Phase::kDecode);
   }
@@ -264,14 +258,8 @@ class RankProgramBuilder {
     Kernel("kv_cache_write",
            MemoryBoundKernel(t * (static_cast<double>(2 * s_.kv_heads * hd) * a_ + s_.kv_bytes_per_token_layer)));
     CpPrefillExchange(s_.kv_bytes_per_token_layer);
-    AttentionHeads heads;
-    heads.q_heads = s_.q_heads;
-    heads.qk_dim = hd;
-    heads.v_dim = hd;
-    heads.kv_bytes_per_token = s_.kv_bytes_per_token_layer;
-    heads.dtype = m_.activation_dtype;
-    PrefillAttention(heads);
-    DecodeAttention(heads, hd, hd);
+    PrefillAttention();
+    DecodeAttention(hd, hd);
     Kernel("o_proj", Linear(tokens_, h_, s_.q_heads * hd));
   }
 
@@ -300,13 +288,7 @@ class RankProgramBuilder {
       for (const PrefillChunk& c : batch_.prefills) positions += c.tokens + c.context;
       Kernel("kv_b_proj", Linear(positions, s_.q_heads * (l.qk_nope_head_dim + l.v_head_dim), l.kv_lora_rank),
              Phase::kPrefill);
-      AttentionHeads heads;
-      heads.q_heads = s_.q_heads;
-      heads.qk_dim = qk;
-      heads.v_dim = l.v_head_dim;
-      heads.kv_bytes_per_token = static_cast<double>(s_.q_heads * (qk + l.v_head_dim)) * a_;  // expanded K, V
-      heads.dtype = m_.activation_dtype;
-      PrefillAttention(heads);
+      PrefillAttention();
     }
     if (!batch_.decode_contexts.empty()) {
       const int64_t decodes = static_cast<int64_t>(batch_.decode_contexts.size());
@@ -314,13 +296,7 @@ class RankProgramBuilder {
           "mla_q_absorb",
           GemmKernel(decodes, l.kv_lora_rank, l.qk_nope_head_dim, m_.activation_dtype, m_.activation_dtype, s_.q_heads),
           Phase::kDecode);
-      AttentionHeads heads;
-      heads.q_heads = s_.q_heads;
-      heads.qk_dim = latent;
-      heads.v_dim = l.kv_lora_rank;
-      heads.kv_bytes_per_token = s_.kv_bytes_per_token_layer;  // the latent, shared by all heads
-      heads.dtype = m_.activation_dtype;
-      DecodeAttention(heads, latent, l.kv_lora_rank);
+      DecodeAttention(latent, l.kv_lora_rank);
       Kernel("mla_v_absorb",
              GemmKernel(decodes, l.v_head_dim, l.kv_lora_rank, m_.activation_dtype, m_.activation_dtype, s_.q_heads),
              Phase::kDecode);
@@ -459,11 +435,51 @@ class RankProgramBuilder {
   std::vector<StepOp>* ops_ = nullptr;
   std::vector<int32_t> after_;  // dependencies of the next op when they are not simply the op before it
   int layer_ = -1;
-  std::vector<AttentionChunk> chunks_;
-  std::vector<int64_t> contexts_;
+  const LayerAttentionShapes attention_;
   const std::vector<int> empty_;
 };
 
+
+}  // namespace
+
+LayerAttentionShapes::LayerAttentionShapes(const ModelSpec& m, const ParallelPlan& p) : cp_(p.cp) {
+  const LocalShapes s = LocalShapesOf(m, p);
+  const double a = BytesPerElement(m.activation_dtype);
+  prefill_heads_.q_heads = decode_heads_.q_heads = s.q_heads;
+  prefill_heads_.dtype = decode_heads_.dtype = m.activation_dtype;
+  if (m.attention == AttentionKind::kMultiLatent) {
+    // MLA as vLLM runs it: prefill attends over up-projected K and V; decode over the cached latent itself.
+    const MlaShape& l = m.mla;
+    const int64_t qk = l.qk_nope_head_dim + l.qk_rope_head_dim;
+    prefill_heads_.qk_dim = qk;
+    prefill_heads_.v_dim = l.v_head_dim;
+    prefill_heads_.kv_bytes_per_token = static_cast<double>(s.q_heads * (qk + l.v_head_dim)) * a;  // expanded K, V
+    decode_heads_.qk_dim = l.kv_lora_rank + l.qk_rope_head_dim;
+    decode_heads_.v_dim = l.kv_lora_rank;
+    decode_heads_.kv_bytes_per_token = s.kv_bytes_per_token_layer;  // the latent, shared by all heads
+  } else {
+    prefill_heads_.qk_dim = prefill_heads_.v_dim = m.head_dim;
+    decode_heads_.qk_dim = decode_heads_.v_dim = m.head_dim;
+    prefill_heads_.kv_bytes_per_token = decode_heads_.kv_bytes_per_token = s.kv_bytes_per_token_layer;
+  }
+}
+
+KernelShape LayerAttentionShapes::Prefill(const BatchShape& batch) const {
+  chunks_.clear();
+  for (const PrefillChunk& c : batch.prefills) chunks_.push_back({c.tokens, c.context});
+  KernelShape k = PrefillAttentionKernel(prefill_heads_, chunks_);
+  k.flops /= cp_;
+  k.m = CeilDiv(k.m, cp_);
+  return k;
+}
+
+KernelShape LayerAttentionShapes::Decode(const BatchShape& batch) const {
+  contexts_.clear();
+  for (int64_t c : batch.decode_contexts) contexts_.push_back(CeilDiv(c, cp_));
+  return DecodeAttentionKernel(decode_heads_, contexts_);
+}
+
+namespace {
 
 // The key that makes the ops of different programs one instance: what the instance is (a send and its receive
 // share "pp" or "cp_ring"), its layer, its GPUs in call order, and how many identical ones came before it in the

@@ -87,6 +87,27 @@ struct StepGraphOptions {
   std::vector<BatchShape> dp_batches;
 };
 
+// The attention kernels one rank runs in every decoder layer for a batch (every rank of one DP rank runs the same
+// ones): the step graph emits exactly these, and a compiled iteration recomputes only these when the contexts
+// change. Holds scratch space: one instance per thread.
+class LayerAttentionShapes {
+ public:
+  LayerAttentionShapes(const ModelSpec& model, const ParallelPlan& plan);
+  // kAttentionPrefill over the batch's prefill chunks (with context parallelism, this rank's 1/cp of the queries);
+  // flops == 0 when the batch has none.
+  KernelShape Prefill(const BatchShape& batch) const;
+  // kAttentionDecode over the batch's decodes (with context parallelism, over this rank's 1/cp of each context).
+  KernelShape Decode(const BatchShape& batch) const;
+  AttentionHeads PrefillHeads() const { return prefill_heads_; }
+  AttentionHeads DecodeHeads() const { return decode_heads_; }
+
+ private:
+  int cp_;
+  AttentionHeads prefill_heads_, decode_heads_;
+  mutable std::vector<AttentionChunk> chunks_;
+  mutable std::vector<int64_t> contexts_;
+};
+
 // REQUIRES: ValidatePlan(plan, model, ...) is OK. Fails on an empty batch or options out of range.
 Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
                                  const BatchShape& batch, const StepGraphOptions& options);
