@@ -77,7 +77,9 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   // Queues a request. Fails (InvalidArgument, naming the request and the limit) when it can never run: prompt +
-  // output over max_model_len, or more blocks than the cache has in all.
+  // output over max_model_len; more blocks than the cache has in all (ceil((prompt + output - 1) / block_size), the
+  // last output token is never written); without chunked prefill, prompt + output - 1 tokens (what a preempted
+  // request recomputes in one step) over max_num_batched_tokens. Also when a length is < 1 or the id is queued.
   Status Add(const Request& request);
   // Forms the next step; empty when nothing can be scheduled now (it may still list preemptions). An empty step is
   // not in flight.
