@@ -5,10 +5,11 @@
 // when a running request needs a block and none is free, the most recently admitted running request is
 // preempted by recompute (its blocks freed, back to the front of the waiting queue, its progress lost). With
 // prefix caching, a new request whose prompt's leading blocks match cached blocks (Mooncake hash_ids) starts after
-// them. docs/serving.md gives each rule with the line of vLLM it follows.
+// them. scheduler.cc names, beside each rule, the vLLM file and function it follows, and where it differs.
 //
 // Pipeline parallelism keeps several steps in flight: Schedule() may be called again before Complete(); a request
-// that is part of an unfinished step is skipped until that step completes.
+// that is part of an unfinished step is skipped until that step completes, and is never chosen for preemption.
+// (vLLM would already give a prompt in flight its next chunk; see scheduler.cc.)
 //
 //   Scheduler s(options);
 //   WIRESIM_RETURN_IF_ERROR(s.Add(request));
@@ -34,8 +35,8 @@ struct SchedulerOptions {
   int64_t block_size = 16;                // tokens per KV block
   int64_t num_blocks = 0;                 // KV blocks of the replica (from the memory plan); > 0
   bool enable_prefix_caching = false;
-  int64_t hash_block_tokens = 512;        // tokens each Request::hash_ids entry covers
-  int64_t max_model_len = 0;              // prompt + output limit; 0: no limit
+  int64_t hash_block_tokens = 512;  // tokens each Request::hash_ids entry covers
+  int64_t max_model_len = 0;        // prompt + output limit; 0: no limit
 };
 
 // One sequence's share of a step.
@@ -48,11 +49,11 @@ struct ScheduledSequence {
 };
 
 struct SchedulerStep {
-  int64_t id = 0;  // 0, 1, 2, ... in the order Schedule() formed them
+  int64_t id = 0;                            // 0, 1, 2, ... in the order Schedule() formed them
   std::vector<ScheduledSequence> sequences;  // running requests first, then newly admitted ones
   std::vector<int64_t> preempted;            // request ids preempted while forming this step
   std::vector<int64_t> admitted;             // request ids admitted (first scheduled) in this step
-  int64_t prefix_hit_tokens = 0;             // prompt tokens newly admitted requests found in the cache
+  int64_t prefix_hit_tokens = 0;             // tokens admitted requests (resumed ones too) found in the cache
 
   bool empty() const { return sequences.empty(); }
   int64_t Tokens() const;
@@ -63,8 +64,8 @@ struct SchedulerStep {
 
 struct SequenceOutcome {
   int64_t request_id = 0;
-  bool emitted = false;   // an output token came out of this step
-  bool finished = false;  // it was the request's last token: its blocks are freed
+  bool emitted = false;        // an output token came out of this step
+  bool finished = false;       // it was the request's last token: its blocks are freed
   int64_t tokens_emitted = 0;  // output tokens so far, this one included
 };
 
@@ -76,16 +77,21 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   // Queues a request. Fails (InvalidArgument, naming the request and the limit) when it can never run: prompt +
-  // output over max_model_len, or more blocks than the cache has in all.
+  // output over max_model_len; more blocks than the cache has in all (ceil((prompt + output - 1) / block_size), the
+  // last output token is never written); without chunked prefill, prompt + output - 1 tokens (what a preempted
+  // request recomputes in one step) over max_num_batched_tokens. Also when a length is < 1 or the id is queued.
   Status Add(const Request& request);
-  // Forms the next step; empty when nothing can be scheduled now.
+  // Forms the next step; empty when nothing can be scheduled now (it may still list preemptions). An empty step is
+  // not in flight.
   SchedulerStep Schedule();
-  // Marks `step` done. REQUIRES: `step` came from Schedule() and was not completed before.
+  // Marks `step` done: one outcome per sequence, in the step's order; finished requests' blocks are freed (with
+  // prefix caching their full blocks stay findable until reused). Completing an empty step does nothing.
+  // REQUIRES: `step` came from Schedule() and was not completed before.
   std::vector<SequenceOutcome> Complete(const SchedulerStep& step);
 
-  int64_t waiting() const;   // queued, not admitted (preempted ones included)
-  int64_t running() const;   // admitted and unfinished
-  int64_t in_flight() const; // steps scheduled and not completed
+  int64_t waiting() const;    // queued, not admitted (preempted ones included)
+  int64_t running() const;    // admitted and unfinished
+  int64_t in_flight() const;  // steps scheduled and not completed
   int64_t used_blocks() const;
   int64_t num_blocks() const;
   int64_t preemptions() const;  // total so far
