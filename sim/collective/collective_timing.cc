@@ -35,6 +35,12 @@ Result<Time> ClosedFormCollectives::Duration(const CollectiveCall& call) {
   WIRESIM_ASSIGN_OR_RETURN(PreparedCollective * p, Prepared(call));
   const auto key = std::make_pair(static_cast<const PreparedCollective*>(p), call.bytes);
   if (auto it = durations_.find(key); it != durations_.end()) return it->second;
+  if (override_ != nullptr) {
+    if (std::optional<Time> own = override_->Duration(call, *p)) {
+      durations_.emplace(key, *own);
+      return *own;
+    }
+  }
   WIRESIM_ASSIGN_OR_RETURN(Prediction pred, p->Predict(call.bytes, filter_));
   Time t = pred.time;
   if (calibration_ != nullptr) {
@@ -42,6 +48,12 @@ Result<Time> ClosedFormCollectives::Duration(const CollectiveCall& call) {
   }
   durations_.emplace(key, t);
   return t;
+}
+
+Result<std::optional<Time>> ClosedFormCollectives::Overridden(const CollectiveCall& call) {
+  if (override_ == nullptr) return std::optional<Time>();
+  WIRESIM_ASSIGN_OR_RETURN(PreparedCollective * p, Prepared(call));
+  return override_->Duration(call, *p);
 }
 
 Status ClosedFormTimer::Start(const CollectiveCall& call, std::function<void(size_t)> on_done) {
@@ -61,6 +73,15 @@ struct FlowTimer::Running {
 FlowTimer::~FlowTimer() = default;
 
 Status FlowTimer::Start(const CollectiveCall& call, std::function<void(size_t)> on_done) {
+  // The engine's own kernels (inside one NVLink domain) keep their closed form.
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<Time> own, closed_.Overridden(call));
+  if (own) {
+    const size_t n = call.gpus.size();
+    sim_.ScheduleAfter(*own, [on_done = std::move(on_done), n] {
+      for (size_t i = 0; i < n; ++i) on_done(i);
+    });
+    return Status::Ok();
+  }
   WIRESIM_ASSIGN_OR_RETURN(PreparedCollective * p, closed_.Prepared(call));
   WIRESIM_ASSIGN_OR_RETURN(CollectiveChoice choice, p->Choose(call.bytes, closed_.filter()));
   const auto key = std::make_pair(static_cast<const PreparedCollective*>(p), call.bytes);

@@ -35,6 +35,15 @@ class CollectiveCalibration {
                                          double bytes) const = 0;
 };
 
+// A serving engine's own collective kernels, where it uses them instead of NCCL (vLLM's custom all-reduce for small
+// messages inside an NVLink domain, for instance). Implemented by the serving part; consulted before NCCL's model.
+class CollectiveOverride {
+ public:
+  virtual ~CollectiveOverride() = default;
+  // The time of `call` when the engine runs it with its own kernel, or nullopt when NCCL runs it.
+  virtual std::optional<Time> Duration(const CollectiveCall& call, const PreparedCollective& prepared) const = 0;
+};
+
 // The collective model's answers for the calls of a run, prepared once per group and cached per size.
 class ClosedFormCollectives {
  public:
@@ -50,6 +59,11 @@ class ClosedFormCollectives {
   // What ran it: the choice for the call's size.
   Result<CollectiveChoice> Choice(const CollectiveCall& call);
 
+  // The engine's own kernels, consulted first (null: NCCL runs everything). Not owned; set before any Duration().
+  void SetOverride(const CollectiveOverride* engine) { override_ = engine; }
+  // The engine's time for the call when it runs it itself.
+  Result<std::optional<Time>> Overridden(const CollectiveCall& call);
+
   const AlgorithmFilter& filter() const { return filter_; }
   const CollectiveCalibration* calibration() const { return calibration_; }
   CollectiveModel& model() { return model_; }
@@ -60,6 +74,7 @@ class ClosedFormCollectives {
   CollectiveModel& model_;
   AlgorithmFilter filter_;
   const CollectiveCalibration* calibration_;
+  const CollectiveOverride* override_ = nullptr;
   std::map<GroupKey, std::unique_ptr<PreparedCollective>> prepared_;
   std::map<std::pair<const PreparedCollective*, double>, Time> durations_;
 };

@@ -1,0 +1,97 @@
+// IterationModel: what running one iteration of a replica takes, at two levels that agree where both apply.
+//   - Full(): the step graph of the batch, op by op, for IterationRun to play (every kernel, every collective; the
+//     level that must be used when collectives share links with other traffic).
+//   - Compile(): the same iteration collapsed per GPU into [pipeline receive] body [pipeline send], the body timed
+//     once per iteration shape by EvaluateStepGraph. An iteration's kernels other than attention depend on its
+//     batch only through a small key (new tokens, sampled sequences, the numbers of prefill chunks and decodes,
+//     and for MLA or context parallelism the prefill positions), so the body is cached per key with its attention
+//     left out, and each iteration adds back layers x its own attention time. Where every GPU of the replica times
+//     kernels alike and the DP ranks do not step together, this is exact: every rank of a stage runs the same
+//     attention, so the attention shifts every rank of every segment between collectives by the same amount (a
+//     test holds the two levels equal to the picosecond over whole runs).
+//
+//   IterationModel im(model, plan, placement, /*replica=*/0, options, kernel_models, closed);
+//   WIRESIM_ASSIGN_OR_RETURN(const CompiledIteration* c, im.Compile(batch));
+//   im.BodyTimes(*c, batch, &times);   // per program of c->graph
+#pragma once
+
+#include <array>
+#include <map>
+#include <memory>
+#include <tuple>
+#include <vector>
+
+#include "sim/collective/collective_timing.h"
+#include "sim/compute/kernel_time_model.h"
+#include "sim/core/status.h"
+#include "sim/metrics/gpu_time.h"
+#include "sim/model/model_spec.h"
+#include "sim/parallel/step_graph.h"
+
+namespace wiresim {
+
+// One GPU's part of a compiled iteration: what its body did apart from attention, and how many attention kernels
+// it runs (each layer of its stage: one prefill and one decode attention, when the batch has them).
+struct CompiledBody {
+  int gpu = 0;
+  Time static_time;  // body duration with attention taking no time
+  int prefill_attention = 0;
+  int decode_attention = 0;
+  Time static_compute;  // kernels other than attention
+  std::array<std::array<Time, kPhases>, kParallelDims> exposed{};
+  Time communication;
+};
+
+struct CompiledIteration {
+  std::shared_ptr<const StepGraph> graph;  // per program: [pp_recv] "iteration_body" [pp_send]
+  std::vector<CompiledBody> bodies;        // per program
+  std::vector<size_t> body_op;             // per program: the index of its body op
+};
+
+class IterationModel {
+ public:
+  // `kernel_models[g]` times global GPU g's kernels (not owned; null for GPUs the replica does not use).
+  IterationModel(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement, int replica,
+                 double expert_imbalance, std::vector<const KernelTimeModel*> kernel_models,
+                 ClosedFormCollectives& closed);
+  IterationModel(const IterationModel&) = delete;
+  IterationModel& operator=(const IterationModel&) = delete;
+
+  // The iteration op by op. With coupled DP ranks (ep > 1, dp > 1) `dp_batches` gives each DP rank's batch.
+  Result<std::shared_ptr<const StepGraph>> Full(const BatchShape& batch,
+                                                const std::vector<BatchShape>& dp_batches = {});
+  // Whether Compile() is exact for this replica (see the file comment).
+  bool CanCompile() const { return can_compile_; }
+  // REQUIRES: CanCompile(). Cached per key.
+  Result<const CompiledIteration*> Compile(const BatchShape& batch);
+  // The body duration of each program of `c` for `batch` (which must have c's key), and its compute time.
+  void BodyTimes(const CompiledIteration& c, const BatchShape& batch, std::vector<Time>* body,
+                 std::vector<Time>* compute) const;
+
+  // The kernel time of program p's op in a full graph.
+  KernelDuration KernelTimes(std::shared_ptr<const StepGraph> graph) const;
+  // Every collective of `graph` timed by the closed form: fails (naming it) when the model cannot run one.
+  Status CheckCollectives(const StepGraph& graph);
+
+  size_t compiled_shapes() const { return compiled_.size(); }
+  const ParallelPlan& plan() const { return plan_; }
+
+ private:
+  using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>;
+  Key KeyOf(const BatchShape& batch) const;
+  Result<std::unique_ptr<CompiledIteration>> CompileNow(const BatchShape& batch);
+
+  const ModelSpec& model_;
+  ParallelPlan plan_;
+  Placement placement_;
+  int replica_;
+  StepGraphOptions graph_options_;
+  std::vector<const KernelTimeModel*> kernel_models_;
+  ClosedFormCollectives& closed_;
+  LayerAttentionShapes attention_;
+  bool can_compile_ = true;
+  bool key_needs_positions_ = false;
+  std::map<Key, std::unique_ptr<CompiledIteration>> compiled_;
+};
+
+}  // namespace wiresim

@@ -1,0 +1,153 @@
+#include "sim/serving/replica.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace wiresim {
+
+struct Replica::Step {
+  std::vector<SchedulerStep> per_dp;  // one per DP rank of the replica
+  std::shared_ptr<const StepGraph> graph;
+  std::vector<Time> body;  // compiled: each program's body duration
+  std::unique_ptr<IterationRun> run;
+  Time launched;
+};
+
+class Replica::TransfersOnly : public ExecutionObserver {
+ public:
+  explicit TransfersOnly(GpuTimeAccounting* acc) : acc_(acc) {}
+  void OnKernel(int, Time, Time) override {}
+  void OnCollective(int gpu, Time posted, Time done, ParallelDim dim, Phase phase) override {
+    if (acc_ != nullptr) acc_->OnCollective(gpu, posted, done, dim, phase);
+  }
+
+ private:
+  GpuTimeAccounting* acc_;
+};
+
+Replica::Replica(int index, Simulator& sim, GpuQueues& gpus, CollectiveTimer& timer, IterationModel& iterations,
+                 GpuTimeAccounting* accounting, ReplicaListener& listener, const ReplicaOptions& options)
+    : index_(index),
+      sim_(sim),
+      gpus_(gpus),
+      timer_(timer),
+      iterations_(iterations),
+      accounting_(accounting),
+      listener_(listener),
+      options_(options),
+      transfers_only_(std::make_unique<TransfersOnly>(accounting)) {
+  const ParallelPlan& plan = iterations.plan();
+  const int ranks = plan.ep > 1 && plan.dp > 1 ? plan.dp : 1;
+  for (int d = 0; d < ranks; ++d) schedulers_.push_back(std::make_unique<Scheduler>(options.scheduler));
+  outstanding_.assign(static_cast<size_t>(ranks), 0);
+  options_.compiled = options.compiled && iterations.CanCompile();
+}
+
+Replica::~Replica() = default;
+
+Status Replica::Add(const Request& request, int dp_rank) {
+  WIRESIM_RETURN_IF_ERROR(schedulers_[static_cast<size_t>(dp_rank)]->Add(request));
+  ++outstanding_[static_cast<size_t>(dp_rank)];
+  Poke();
+  return Status::Ok();
+}
+
+int64_t Replica::outstanding(int dp_rank) const { return outstanding_[static_cast<size_t>(dp_rank)]; }
+
+double Replica::kv_usage(int dp_rank) const {
+  const Scheduler& s = *schedulers_[static_cast<size_t>(dp_rank)];
+  return s.num_blocks() > 0 ? static_cast<double>(s.used_blocks()) / static_cast<double>(s.num_blocks()) : 0.0;
+}
+
+void Replica::Poke() {
+  if (host_busy_ || in_flight_ >= iterations_.plan().pp || !error_.ok()) return;
+  Form();
+}
+
+void Replica::Form() {
+  auto step = std::make_unique<Step>();
+  bool any = false;
+  for (size_t d = 0; d < schedulers_.size(); ++d) {
+    SchedulerStep s = schedulers_[d]->Schedule();
+    if (!s.empty() || !s.preempted.empty()) listener_.OnStepScheduled(index_, static_cast<int>(d), s);
+    any = any || !s.empty();
+    step->per_dp.push_back(std::move(s));
+  }
+  if (!any) return;
+  host_busy_ = true;
+  ++in_flight_;
+  stats_.host_time += options_.host_overhead;
+  Step* raw = step.get();
+  steps_.push_back(std::move(step));
+  sim_.ScheduleAfter(options_.host_overhead, [this, raw] {
+    host_busy_ = false;
+    if (Status s = Launch(raw); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    Poke();
+  });
+}
+
+Status Replica::Launch(Step* step) {
+  step->launched = sim_.Now();
+  KernelDuration kernel_time;
+  ExecutionObserver* observer = accounting_;
+  if (options_.compiled) {
+    const BatchShape shape = step->per_dp[0].Shape();
+    WIRESIM_ASSIGN_OR_RETURN(const CompiledIteration* c, iterations_.Compile(shape));
+    std::vector<Time> compute;
+    iterations_.BodyTimes(*c, shape, &step->body, &compute);
+    if (accounting_ != nullptr) {
+      for (size_t p = 0; p < c->bodies.size(); ++p) {
+        accounting_->AddPrecomputed(c->bodies[p].gpu, compute[p], c->bodies[p].exposed, c->bodies[p].communication);
+      }
+    }
+    step->graph = c->graph;
+    kernel_time = [step](size_t p, const StepOp&) { return step->body[p]; };
+    observer = transfers_only_.get();
+  } else if (schedulers_.size() > 1) {
+    std::vector<BatchShape> batches;
+    for (const SchedulerStep& s : step->per_dp) batches.push_back(s.Shape());
+    WIRESIM_ASSIGN_OR_RETURN(step->graph, iterations_.Full(BatchShape{}, batches));
+    kernel_time = iterations_.KernelTimes(step->graph);
+  } else {
+    WIRESIM_ASSIGN_OR_RETURN(step->graph, iterations_.Full(step->per_dp[0].Shape()));
+    kernel_time = iterations_.KernelTimes(step->graph);
+  }
+  step->run = std::make_unique<IterationRun>(sim_, gpus_, timer_, std::move(kernel_time), observer, step->graph,
+                                             [this, step] { Finish(step); }, nullptr, &error_);
+  step->run->Start();
+  return Status::Ok();
+}
+
+void Replica::Finish(Step* step) {
+  const Time now = sim_.Now();
+  if (accounting_ != nullptr) accounting_->OnReplicaBusy(index_, step->launched, now);
+  const Time from = std::max(step->launched, covered_until_);
+  if (now > from) stats_.gpu_busy += now - from;
+  covered_until_ = std::max(covered_until_, now);
+  ++stats_.steps;
+  --in_flight_;
+  for (size_t d = 0; d < schedulers_.size(); ++d) {
+    stats_.tokens += step->per_dp[d].Tokens();
+    std::vector<SequenceOutcome> outcomes = schedulers_[d]->Complete(step->per_dp[d]);
+    for (const SequenceOutcome& o : outcomes) {
+      if (o.finished) --outstanding_[d];
+    }
+    listener_.OnStepDone(index_, static_cast<int>(d), outcomes);
+  }
+  // The run is inside its own callback: release it after this event.
+  sim_.ScheduleAfter(Time::Zero(), [this, step] {
+    auto it = std::find_if(steps_.begin(), steps_.end(), [step](const auto& s) { return s.get() == step; });
+    if (it != steps_.end()) steps_.erase(it);
+  });
+  Poke();
+}
+
+void Replica::Fail(const Status& s) {
+  if (error_.ok()) error_ = s;
+  sim_.Stop();
+}
+
+}  // namespace wiresim

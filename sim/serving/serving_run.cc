@@ -1,0 +1,137 @@
+#include "sim/serving/serving_run.h"
+
+#include <utility>
+
+namespace wiresim {
+
+std::string_view ToString(RouterPolicy p) {
+  switch (p) {
+    case RouterPolicy::kRoundRobin:
+      return "round-robin";
+    case RouterPolicy::kLeastOutstanding:
+      return "least-outstanding";
+    case RouterPolicy::kLeastKvUsage:
+      return "least-kv";
+  }
+  return "?";
+}
+
+std::optional<RouterPolicy> ParseRouterPolicy(std::string_view text) {
+  for (RouterPolicy p : {RouterPolicy::kRoundRobin, RouterPolicy::kLeastOutstanding, RouterPolicy::kLeastKvUsage}) {
+    if (text == ToString(p)) return p;
+  }
+  return std::nullopt;
+}
+
+ServingRun::ServingRun(Simulator& sim, RequestSource& source, std::vector<Replica*> replicas,
+                       const ServingRunOptions& options, RequestMetrics& metrics)
+    : sim_(sim), source_(source), replicas_(std::move(replicas)), options_(options), metrics_(metrics) {
+  for (size_t r = 0; r < replicas_.size(); ++r) {
+    for (int d = 0; d < replicas_[r]->dp_ranks(); ++d) slots_.emplace_back(static_cast<int>(r), d);
+  }
+}
+
+Status ServingRun::Run() {
+  PullNext();
+  sim_.Run();
+  stats_.end = sim_.Now();
+  stats_.events = sim_.events_processed();
+  WIRESIM_RETURN_IF_ERROR(error_);
+  for (Replica* r : replicas_) WIRESIM_RETURN_IF_ERROR(r->error());
+  if (options_.progress) options_.progress(stats_.finished, stats_.sent, sim_.Now());
+  return Status::Ok();
+}
+
+void ServingRun::PullNext() {
+  Result<std::optional<Request>> next = source_.Next();
+  if (!next.ok()) {
+    error_ = next.status();
+    sim_.Stop();
+    return;
+  }
+  if (!next->has_value()) return;
+  Request r = std::move(**next);
+  const Time at = std::max(r.arrival, sim_.Now());
+  sim_.Schedule(at, [this, r = std::move(r)]() mutable { Arrive(std::move(r)); });
+}
+
+void ServingRun::Arrive(Request r) {
+  if (options_.max_concurrency > 0 && in_flight_ >= options_.max_concurrency) {
+    blocked_ = std::move(r);  // the next arrivals wait behind it: nothing more is pulled until it is sent
+    return;
+  }
+  Send(std::move(r));
+  PullNext();
+}
+
+std::pair<int, int> ServingRun::Route() {
+  if (options_.router == RouterPolicy::kRoundRobin || slots_.size() == 1) {
+    const auto slot = slots_[next_slot_];
+    next_slot_ = (next_slot_ + 1) % slots_.size();
+    return slot;
+  }
+  size_t best = 0;
+  for (size_t i = 1; i < slots_.size(); ++i) {
+    const auto [r, d] = slots_[i];
+    const auto [br, bd] = slots_[best];
+    const Replica& a = *replicas_[static_cast<size_t>(r)];
+    const Replica& b = *replicas_[static_cast<size_t>(br)];
+    if (options_.router == RouterPolicy::kLeastKvUsage) {
+      if (a.kv_usage(d) < b.kv_usage(bd) ||
+          (a.kv_usage(d) == b.kv_usage(bd) && a.outstanding(d) < b.outstanding(bd))) {
+        best = i;
+      }
+    } else if (a.outstanding(d) < b.outstanding(bd)) {
+      best = i;
+    }
+  }
+  return slots_[best];
+}
+
+void ServingRun::Send(Request r) {
+  const auto [replica, dp] = Route();
+  ++stats_.sent;
+  metrics_.OnSent(r.id, sim_.Now(), r.input_tokens, r.output_tokens, replica);
+  if (Status s = replicas_[static_cast<size_t>(replica)]->Add(r, dp); !s.ok()) {
+    ++stats_.rejected;  // the server refuses it (as vLLM answers 400 for a request over its limits): it fails
+    return;
+  }
+  ++in_flight_;
+}
+
+void ServingRun::OnStepScheduled(int, int, const SchedulerStep& step) {
+  const Time now = sim_.Now();
+  for (int64_t id : step.preempted) metrics_.OnPreempted(id);
+  if (step.admitted.empty()) return;
+  for (const ScheduledSequence& s : step.sequences) {
+    // A newly admitted request: its first scheduling, and the prompt tokens it found in the prefix cache.
+    for (int64_t id : step.admitted) {
+      if (id != s.request_id) continue;
+      metrics_.OnScheduled(id, now);
+      if (s.computed_before > 0) metrics_.OnPrefixHit(id, s.computed_before);
+    }
+  }
+}
+
+void ServingRun::OnStepDone(int, int, const std::vector<SequenceOutcome>& outcomes) {
+  const Time now = sim_.Now();
+  for (const SequenceOutcome& o : outcomes) {
+    if (o.emitted) metrics_.OnToken(o.request_id, now);
+    if (!o.finished) continue;
+    metrics_.OnFinished(o.request_id, now);
+    ++stats_.finished;
+    --in_flight_;
+    if (blocked_ && (options_.max_concurrency == 0 || in_flight_ < options_.max_concurrency)) {
+      Request r = std::move(*blocked_);
+      blocked_.reset();
+      Send(std::move(r));
+      PullNext();
+    }
+  }
+  if (options_.progress && stats_.finished >= next_progress_) {
+    options_.progress(stats_.finished, stats_.sent, now);
+    next_progress_ = stats_.finished + 1000;
+  }
+}
+
+}  // namespace wiresim

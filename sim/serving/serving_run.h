@@ -1,0 +1,81 @@
+// ServingRun: a whole serving deployment, simulated event by event. Requests come from a RequestSource (streamed:
+// one pending arrival at a time) and are sent as the client sends them: at their arrival time, or, under a
+// concurrency limit (vllm bench serve --max-concurrency), when one of the limit's slots frees, the request waiting
+// for it; a router spreads them over the replicas' DP ranks; replicas run their iterations; the metrics watch.
+//
+//   ServingRun run(sim, source, replicas, options, metrics);
+//   WIRESIM_RETURN_IF_ERROR(run.Run());
+//   metrics.Summarize(...);
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "sim/core/simulator.h"
+#include "sim/metrics/request_metrics.h"
+#include "sim/serving/replica.h"
+#include "sim/serving/request.h"
+
+namespace wiresim {
+
+enum class RouterPolicy {
+  kRoundRobin,         // each request to the next DP rank in turn
+  kLeastOutstanding,   // to the DP rank with the fewest queued and running requests (ties: the lowest index)
+  kLeastKvUsage,       // to the DP rank whose KV cache is least used (ties: fewest outstanding, lowest index)
+};
+std::string_view ToString(RouterPolicy p);
+std::optional<RouterPolicy> ParseRouterPolicy(std::string_view text);
+
+struct ServingRunOptions {
+  RouterPolicy router = RouterPolicy::kRoundRobin;
+  int64_t max_concurrency = 0;  // 0: no limit (open loop)
+  // Called now and then with (requests finished, requests sent, simulated time); may be empty.
+  std::function<void(int64_t, int64_t, Time)> progress;
+};
+
+struct ServingRunStats {
+  int64_t sent = 0;
+  int64_t finished = 0;
+  int64_t rejected = 0;  // sent but refused by the replica (can never fit); they count as failed
+  Time end;              // the last event
+  uint64_t events = 0;
+};
+
+class ServingRun : public ReplicaListener {
+ public:
+  ServingRun(Simulator& sim, RequestSource& source, std::vector<Replica*> replicas, const ServingRunOptions& options,
+             RequestMetrics& metrics);
+  ServingRun(const ServingRun&) = delete;
+  ServingRun& operator=(const ServingRun&) = delete;
+
+  // Runs until every request is finished. Fails on a source error (a broken trace line) or a replica's error.
+  Status Run();
+  const ServingRunStats& stats() const { return stats_; }
+
+  void OnStepScheduled(int replica, int dp_rank, const SchedulerStep& step) override;
+  void OnStepDone(int replica, int dp_rank, const std::vector<SequenceOutcome>& outcomes) override;
+
+ private:
+  void PullNext();
+  void Arrive(Request r);
+  void Send(Request r);
+  std::pair<int, int> Route();
+
+  Simulator& sim_;
+  RequestSource& source_;
+  std::vector<Replica*> replicas_;
+  ServingRunOptions options_;
+  RequestMetrics& metrics_;
+  std::vector<std::pair<int, int>> slots_;  // (replica, dp rank)
+  size_t next_slot_ = 0;
+  int64_t in_flight_ = 0;
+  std::optional<Request> blocked_;  // arrived, waiting for a concurrency slot
+  Status error_;
+  ServingRunStats stats_;
+  int64_t next_progress_ = 0;
+};
+
+}  // namespace wiresim
