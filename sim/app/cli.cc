@@ -17,8 +17,8 @@ struct Verb {
 
 // The verbs of docs/user-guide.md, in the order the help lists them.
 constexpr Verb kVerbs[] = {
-    {"run", "simulate serving a model on a cluster: TTFT, TPOT, throughput, bubbles, exposed collectives", nullptr,
-     "the serving simulation"},
+    {"run", "simulate serving a model on a cluster: TTFT, TPOT, throughput, bubbles, exposed collectives", Run,
+     nullptr},
     {"collective", "predict an NCCL collective over a set of GPUs, as an nccl-tests table", Collective, nullptr},
     {"topo show", "the GPU x GPU matrix of a topology (nvidia-smi vocabulary), with bandwidth and latency", TopoShow,
      nullptr},

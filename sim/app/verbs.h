@@ -11,6 +11,7 @@ namespace wiresim::app {
 
 using Args = std::vector<std::string>;
 
+int Run(const Args& args, AppContext& ctx);
 int TopoShow(const Args& args, AppContext& ctx);
 int TopoImport(const Args& args, AppContext& ctx);
 int ModelShow(const Args& args, AppContext& ctx);

@@ -48,6 +48,7 @@ class RankProgramBuilder {
     program.gpu = placement_.GpuOf(rank_);
     program.coord = coord_;
     ops_ = &program.ops;
+    ops_->reserve(static_cast<size_t>(32 * (o_.one_layer_per_kind ? 2 : m_.num_layers / p_.pp + 2)));
     const std::vector<StageLayers> stages = SplitLayers(m_.num_layers, p_.pp);
     const StageLayers& stage = stages[static_cast<size_t>(coord_.pp)];
     const bool first = coord_.pp == 0, last = coord_.pp == p_.pp - 1;
@@ -56,7 +57,15 @@ class RankProgramBuilder {
     } else {
       PipelineTransfer(/*receive=*/true);
     }
-    for (int64_t l = stage.first; l < stage.end; ++l) Layer(static_cast<int>(l));
+    bool dense_seen = false, moe_seen = false;
+    for (int64_t l = stage.first; l < stage.end; ++l) {
+      if (o_.one_layer_per_kind) {
+        bool& seen = m_.IsMoeLayer(static_cast<int>(l)) ? moe_seen : dense_seen;
+        if (seen) continue;
+        seen = true;
+      }
+      Layer(static_cast<int>(l));
+    }
     if (last) {
       Head();
     } else {

@@ -85,6 +85,9 @@ struct StepGraphOptions {
   // idle rank, which still joins the MoE collectives with a one-token dummy batch. Empty: every DP rank runs
   // `batch`.
   std::vector<BatchShape> dp_batches;
+  // Emit only the first decoder layer of each kind (dense, MoE) on each stage: the others repeat it op for op.
+  // A compiled iteration times these and multiplies (iteration_model.h says when that is exact).
+  bool one_layer_per_kind = false;
 };
 
 // The attention kernels one rank runs in every decoder layer for a batch (every rank of one DP rank runs the same

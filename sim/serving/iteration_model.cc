@@ -1,6 +1,7 @@
 #include "sim/serving/iteration_model.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 namespace wiresim {
@@ -93,9 +94,45 @@ Result<const CompiledIteration*> IterationModel::Compile(const BatchShape& batch
   return it->second.get();
 }
 
+namespace {
+
+// A stretch of one program's body between synchronisation points: the ops before the first decoder layer, each
+// decoder layer, or the ops after the last; `times` is how often it stands for (a layer's kind's count on the stage
+// when the graph holds one layer per kind).
+struct Segment {
+  int layer = 0;  // the ops' layer (-1 before the first, num_layers after the last)
+  size_t first = 0, end = 0;
+  int64_t times = 1;
+};
+
+std::vector<Segment> SegmentsOf(const GpuProgram& program, int recv, int send) {
+  std::vector<Segment> out;
+  for (size_t i = 0; i < program.ops.size(); ++i) {
+    if (static_cast<int>(i) == recv || static_cast<int>(i) == send) continue;
+    const int layer = program.ops[i].layer;
+    if (out.empty() || out.back().layer != layer || out.back().end != i) out.push_back({layer, i, i, 1});
+    out.back().end = i + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileNow(const BatchShape& batch) {
-  WIRESIM_ASSIGN_OR_RETURN(std::shared_ptr<const StepGraph> full, Full(batch));
-  const StepGraph& g = *full;
+  // First with one layer of each kind per stage; if every stage's ranks are in step at every layer boundary, each
+  // layer of a kind takes the same time and does the same work, and the body is the sum. Else the whole graph.
+  for (const bool reduced : {true, false}) {
+    StepGraphOptions o = graph_options_;
+    o.one_layer_per_kind = reduced;
+    WIRESIM_ASSIGN_OR_RETURN(StepGraph built, BuildStepGraph(model_, plan_, placement_, batch, o));
+    Result<std::unique_ptr<CompiledIteration>> c = CompileGraph(built, reduced);
+    if (!c.ok()) return c.status();
+    if (*c != nullptr) return std::move(*c);
+  }
+  return Internal("iteration: no compiled form");
+}
+
+Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileGraph(const StepGraph& g, bool reduced) {
   std::vector<Time> collective_time(g.collectives.size());
   for (size_t c = 0; c < g.collectives.size(); ++c) {
     if (g.collectives[c].dim == ParallelDim::kPp) continue;  // the stage boundaries stay in the compiled graph
@@ -115,32 +152,72 @@ Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileNow(const Batc
       [&](size_t c) { return collective_time[c]; }, {}, /*keep_op_times=*/true);
   if (!timing.complete) return Internal("iteration: the step graph deadlocks: " + timing.stuck);
 
+  // Layers of each kind per stage.
+  const std::vector<StageLayers> stages = SplitLayers(model_.num_layers, plan_.pp);
+  std::vector<std::array<int64_t, 2>> kinds(stages.size(), {0, 0});  // [dense, moe]
+  for (size_t st = 0; st < stages.size(); ++st) {
+    for (int64_t l = stages[st].first; l < stages[st].end; ++l) ++kinds[st][model_.IsMoeLayer(l) ? 1 : 0];
+  }
+  // Segments and their end times; in the reduced graph, every rank of a stage must end each one together.
+  std::vector<std::vector<Segment>> segments(g.programs.size());
+  std::vector<std::pair<int, int>> ends(g.programs.size());
+  std::map<std::pair<int, size_t>, Time> stage_boundary;  // (stage, segment) -> end time
+  for (size_t p = 0; p < g.programs.size(); ++p) {
+    const GpuProgram& program = g.programs[p];
+    ends[p] = PipelineEnds(program);
+    segments[p] = SegmentsOf(program, ends[p].first, ends[p].second);
+    for (size_t k = 0; k < segments[p].size(); ++k) {
+      Segment& seg = segments[p][k];
+      if (reduced && seg.layer >= 0 && seg.layer < model_.num_layers) {
+        seg.times = kinds[static_cast<size_t>(program.coord.pp)][model_.IsMoeLayer(seg.layer) ? 1 : 0];
+      }
+      if (!reduced) continue;
+      const Time end = timing.op_done[p][seg.end - 1];
+      auto [it, fresh] = stage_boundary.emplace(std::make_pair(program.coord.pp, k), end);
+      if (!fresh && it->second != end) return std::unique_ptr<CompiledIteration>();  // not in step: no shortcut
+    }
+  }
+
   auto out = std::make_unique<CompiledIteration>();
   auto graph = std::make_shared<StepGraph>();
   graph->batch = g.batch;
   graph->phase = g.phase;
-  // Each body replayed through the same accounting the executor feeds, so the breakdown matches op by op.
-  std::vector<int> own(g.programs.size(), 0);
-  GpuTimeAccounting acc(static_cast<int>(g.programs.size()), own);
   std::vector<int> remap(g.collectives.size(), -1);
   for (size_t p = 0; p < g.programs.size(); ++p) {
     const GpuProgram& program = g.programs[p];
-    const auto [recv, send] = PipelineEnds(program);
-    const Time body_start = recv >= 0 ? timing.op_done[p][static_cast<size_t>(recv)] : Time::Zero();
-    const Time body_end = send >= 0 ? timing.op_start[p][static_cast<size_t>(send)] : timing.program_done[p];
+    const auto [recv, send] = ends[p];
     CompiledBody body;
     body.gpu = program.gpu;
-    body.static_time = body_end - body_start;
-    for (size_t i = 0; i < program.ops.size(); ++i) {
-      if (static_cast<int>(i) == recv || static_cast<int>(i) == send) continue;
-      const StepOp& op = program.ops[i];
-      if (op.kind == StepOp::Kind::kKernel) {
-        if (op.kernel.kind == KernelKind::kAttentionPrefill) ++body.prefill_attention;
-        if (op.kernel.kind == KernelKind::kAttentionDecode) ++body.decode_attention;
-        acc.OnKernel(static_cast<int>(p), timing.op_start[p][i], timing.op_done[p][i]);
-      } else {
-        acc.OnCollective(static_cast<int>(p), timing.op_start[p][i], timing.op_done[p][i], op.dim, op.phase);
+    Time previous = recv >= 0 ? timing.op_done[p][static_cast<size_t>(recv)] : Time::Zero();
+    for (const Segment& seg : segments[p]) {
+      // Each segment replayed through the accounting the executor feeds, so the breakdown matches op by op.
+      GpuTimeAccounting acc(1, {0});
+      int prefill = 0, decode = 0;
+      for (size_t i = seg.first; i < seg.end; ++i) {
+        const StepOp& op = program.ops[i];
+        if (op.kind == StepOp::Kind::kKernel) {
+          if (op.kernel.kind == KernelKind::kAttentionPrefill) ++prefill;
+          if (op.kernel.kind == KernelKind::kAttentionDecode) ++decode;
+          acc.OnKernel(0, timing.op_start[p][i], timing.op_done[p][i]);
+        } else {
+          acc.OnCollective(0, timing.op_start[p][i], timing.op_done[p][i], op.dim, op.phase);
+        }
       }
+      const Time end = timing.op_done[p][seg.end - 1];
+      const GpuBreakdown b = acc.Finish(Time::Zero())[0];
+      body.static_time += (end - previous) * seg.times;
+      body.static_compute += b.compute * seg.times;
+      body.communication += b.communication * seg.times;
+      for (size_t d = 0; d < b.exposed.size(); ++d) {
+        for (size_t ph = 0; ph < b.exposed[d].size(); ++ph) body.exposed[d][ph] += b.exposed[d][ph] * seg.times;
+      }
+      body.prefill_attention += prefill * static_cast<int>(seg.times);
+      body.decode_attention += decode * static_cast<int>(seg.times);
+      previous = end;
+    }
+    if (send >= 0 && !segments[p].empty()) {
+      // The send is posted when the body is done (it depends on the last body op).
+      body.static_time += timing.op_start[p][static_cast<size_t>(send)] - previous;
     }
     GpuProgram collapsed;
     collapsed.rank = program.rank;
@@ -171,13 +248,8 @@ Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileNow(const Batc
     graph->programs.push_back(std::move(collapsed));
     out->bodies.push_back(body);
   }
-  const std::vector<GpuBreakdown> breakdown = acc.Finish(Time::Zero());
-  for (size_t p = 0; p < out->bodies.size(); ++p) {
-    out->bodies[p].static_compute = breakdown[p].compute;
-    out->bodies[p].exposed = breakdown[p].exposed;
-    out->bodies[p].communication = breakdown[p].communication;
-  }
   out->graph = std::move(graph);
+  out->reduced = reduced;
   return out;
 }
 

@@ -46,6 +46,7 @@ struct CompiledIteration {
   std::shared_ptr<const StepGraph> graph;  // per program: [pp_recv] "iteration_body" [pp_send]
   std::vector<CompiledBody> bodies;        // per program
   std::vector<size_t> body_op;             // per program: the index of its body op
+  bool reduced = false;                    // timed on one layer per kind (every stage's ranks in step)
 };
 
 class IterationModel {
@@ -80,6 +81,8 @@ class IterationModel {
   using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>;
   Key KeyOf(const BatchShape& batch) const;
   Result<std::unique_ptr<CompiledIteration>> CompileNow(const BatchShape& batch);
+  // Null (no error) when `reduced` and some stage's ranks are not in step at a layer boundary.
+  Result<std::unique_ptr<CompiledIteration>> CompileGraph(const StepGraph& graph, bool reduced);
 
   const ModelSpec& model_;
   ParallelPlan plan_;

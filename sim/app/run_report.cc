@@ -1,0 +1,225 @@
+#include "sim/app/run_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/app/number_format.h"
+
+namespace wiresim::app {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// vllm bench serve's "{:<40} {:<10.2f}" line.
+void Line(std::ostream& out, const std::string& label, double value) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%-40s %-10.2f", label.c_str(), value);
+  out << buf << "\n";
+}
+
+void Header(std::ostream& out, const std::string& title) {
+  const int width = 50;
+  const int pad = width - static_cast<int>(title.size());
+  const int left = pad / 2, right = pad - left;
+  out << std::string(static_cast<size_t>(std::max(left, 0)), '-') << title
+      << std::string(static_cast<size_t>(std::max(right, 0)), '-') << "\n";
+}
+
+std::string GpuList(const std::vector<int>& gpus) {
+  std::vector<int> g = gpus;
+  std::sort(g.begin(), g.end());
+  std::string out;
+  for (size_t i = 0; i < g.size();) {
+    size_t j = i;
+    while (j + 1 < g.size() && g[j + 1] == g[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + std::to_string(g[i]) + (j > i ? "-" + std::to_string(g[j]) : "");
+    i = j + 1;
+  }
+  return out;
+}
+
+constexpr ParallelDim kDims[] = {ParallelDim::kTp, ParallelDim::kPp, ParallelDim::kEp, ParallelDim::kCp,
+                                 ParallelDim::kDp};
+constexpr Phase kAllPhases[] = {Phase::kPrefill, Phase::kDecode, Phase::kMixed};
+
+}  // namespace
+
+RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutcome& o) {
+  RunReport report;
+  const ServingSlo slo{s.slo_ttft_ms, s.slo_tpot_ms, s.slo_e2el_ms};
+  ServingSummary summary = o.metrics->Summarize(slo, s.percentiles);
+  summary.max_concurrency = s.max_concurrency;
+  summary.request_rate = s.trace.empty() && !s.rate_inf ? s.rate : 0;
+  // The deployment's GPUs: those serving a replica.
+  std::vector<const GpuBreakdown*> used;
+  std::vector<int> used_ids;
+  for (const GpuBreakdown& g : o.gpus) {
+    if (g.replica < 0) continue;
+    used.push_back(&g);
+    used_ids.push_back(g.gpu);
+  }
+  const double n = static_cast<double>(used.size());
+  const double run_s = o.run.end.ToSeconds();
+  auto mean_s = [&](auto pick) {
+    double total = 0;
+    for (const GpuBreakdown* g : used) total += pick(*g).ToSeconds();
+    return n > 0 ? total / n : 0.0;
+  };
+  auto pct = [&](double seconds) { return run_s > 0 ? 100.0 * seconds / run_s : 0.0; };
+  const double compute = mean_s([](const GpuBreakdown& g) { return g.compute; });
+  const double bubble = mean_s([](const GpuBreakdown& g) { return g.bubble; });
+  const double idle = mean_s([](const GpuBreakdown& g) { return g.idle; });
+  double exposed_by_dim[kParallelDims] = {};
+  double exposed_by_phase[kPhases] = {};
+  for (const GpuBreakdown* g : used) {
+    for (int dim = 0; dim < kParallelDims; ++dim) {
+      for (int ph = 0; ph < kPhases; ++ph) {
+        const double t = g->exposed[static_cast<size_t>(dim)][static_cast<size_t>(ph)].ToSeconds();
+        exposed_by_dim[dim] += t / n;
+        exposed_by_phase[ph] += t / n;
+      }
+    }
+  }
+  double exposed_total = 0;
+  for (double t : exposed_by_dim) exposed_total += t;
+  int64_t steps = 0, preemptions = 0;
+  for (const ReplicaStats& r : o.replicas) steps += r.steps;
+  for (int64_t p : o.preemptions) preemptions += p;
+
+  // Text.
+  std::ostringstream t;
+  const ModelSpec& m = d.model;
+  t << "wiresim run: " << m.name << " (weights " << ToString(m.weight_dtype) << ", KV " << ToString(m.kv_cache_dtype)
+    << ") on " << d.topo->name() << ", " << d.plan.ToString() << " on GPUs " << GpuList(used_ids) << ", "
+    << d.engine << " engine, " << s.network << " network\n";
+  t << "  workload: ";
+  if (!s.trace.empty()) {
+    t << "trace " << s.trace;
+  } else {
+    t << s.requests << " requests, ";
+    if (s.rate_inf) {
+      t << "all at t=0";
+    } else {
+      t << (s.burstiness == 1.0 ? "Poisson " : "Gamma (burstiness " + Fixed(s.burstiness, 2) + ") ")
+        << Fixed(s.rate, 2) << "/s";
+    }
+    t << ", input " << s.input_len << ", output " << s.output_len;
+  }
+  if (s.max_concurrency > 0) t << ", at most " << s.max_concurrency << " in flight";
+  t << ", seed " << s.seed << "\n";
+  t << "  KV cache: " << d.kv_blocks << " blocks of " << s.block_size << " tokens per DP rank ("
+    << d.memory.max_kv_tokens << " tokens); host overhead " << Fixed(d.host_overhead.ToMicroseconds() / 1000.0, 2)
+    << " ms per step; iterations " << (o.compiled ? "compiled" : "op by op") << "\n";
+  PrintServingSummary(t, summary, "");
+  Header(t, "GPU time, mean per GPU (wiresim)");
+  Line(t, "Compute (%):", pct(compute));
+  Line(t, "Exposed collectives (%):", pct(exposed_total));
+  for (ParallelDim dim : kDims) {
+    const double v = exposed_by_dim[static_cast<int>(dim)];
+    if (v > 0) Line(t, "  " + std::string(ToString(dim)) + " (%):", pct(v));
+  }
+  Line(t, "Pipeline bubble (%):", pct(bubble));
+  Line(t, "Idle (%):", pct(idle));
+  Header(t, "Exposed collectives by phase (ms/GPU)");
+  for (Phase ph : kAllPhases) Line(t, std::string(ToString(ph)) + ":", 1000.0 * exposed_by_phase[static_cast<int>(ph)]);
+  if (d.plan.pp > 1) {
+    Header(t, "Pipeline bubble per stage (%)");
+    for (int st = 0; st < d.plan.pp; ++st) {
+      double b = 0, count = 0;
+      for (int r = 0; r < d.plan.WorldSize(); ++r) {
+        if (CoordOf(d.plan, r).pp != st) continue;
+        b += o.gpus[static_cast<size_t>(d.placement.GpuOf(r))].bubble.ToSeconds();
+        count += 1;
+      }
+      Line(t, "Stage " + std::to_string(st) + ":", pct(count > 0 ? b / count : 0));
+    }
+  }
+  Header(t, "Engine");
+  Line(t, "Steps:", static_cast<double>(steps));
+  Line(t, "Mean step time (ms):", steps > 0 ? 1000.0 * [&] {
+    double busy = 0;
+    for (const ReplicaStats& r : o.replicas) busy += r.gpu_busy.ToSeconds();
+    return busy / static_cast<double>(steps);
+  }() : 0.0);
+  Line(t, "Preemptions:", static_cast<double>(preemptions));
+  Line(t, "Failed (rejected) requests:", static_cast<double>(o.run.rejected));
+  t << std::string(50, '=') << "\n";
+  report.text = t.str();
+
+  // summary.json: vllm's keys first, then wiresim's.
+  Json j = Json::parse(SummaryJsonFields(summary));
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.value().is_number()) report.predicted[it.key()] = it.value().get<double>();
+  }
+  Json w;
+  w["scenario"] = s.name;
+  w["model"] = m.name;
+  w["topology"] = d.topo->name();
+  w["plan"] = d.plan.ToString();
+  w["gpus"] = used_ids;
+  w["engine"] = d.engine;
+  w["network"] = s.network;
+  w["iterations"] = o.compiled ? "compiled" : "op-by-op";
+  w["seed"] = s.seed;
+  w["kv_blocks_per_dp_rank"] = d.kv_blocks;
+  w["block_size"] = s.block_size;
+  w["host_overhead_ms"] = d.host_overhead.ToMicroseconds() / 1000.0;
+  w["steps"] = steps;
+  w["preemptions"] = preemptions;
+  w["rejected_requests"] = o.run.rejected;
+  w["simulated_seconds"] = run_s;
+  w["gpu_time_fraction"] = {{"compute", run_s > 0 ? compute / run_s : 0},
+                            {"exposed_collectives", run_s > 0 ? exposed_total / run_s : 0},
+                            {"bubble", run_s > 0 ? bubble / run_s : 0},
+                            {"idle", run_s > 0 ? idle / run_s : 0}};
+  Json dims = Json::object();
+  for (ParallelDim dim : kDims) dims[std::string(ToString(dim))] = exposed_by_dim[static_cast<int>(dim)];
+  w["exposed_collective_s_per_gpu"] = dims;
+  Json phases = Json::object();
+  for (Phase ph : kAllPhases) phases[std::string(ToString(ph))] = exposed_by_phase[static_cast<int>(ph)];
+  w["exposed_collective_s_per_gpu_by_phase"] = phases;
+  Json per_gpu = Json::array();
+  for (const GpuBreakdown* g : used) {
+    Json e;
+    e["gpu"] = g->gpu;
+    e["replica"] = g->replica;
+    e["compute_s"] = g->compute.ToSeconds();
+    Json ex = Json::object();
+    for (ParallelDim dim : kDims) ex[std::string(ToString(dim))] = g->Exposed(dim).ToSeconds();
+    e["exposed_s"] = ex;
+    e["communication_s"] = g->communication.ToSeconds();
+    e["bubble_s"] = g->bubble.ToSeconds();
+    e["idle_s"] = g->idle.ToSeconds();
+    per_gpu.push_back(std::move(e));
+  }
+  w["per_gpu"] = std::move(per_gpu);
+  j["wiresim"] = std::move(w);
+  report.summary_json = j.dump(2) + "\n";
+  std::ostringstream csv;
+  WriteRequestsCsv(csv, o.metrics->records());
+  report.requests_csv = csv.str();
+  return report;
+}
+
+void PrintComparison(std::ostream& out, const RunReport& report, const std::map<std::string, double>& measured,
+                     const std::string& name) {
+  out << "Measured (" << name << ") beside predicted:\n";
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "  %-28s %14s %14s %9s\n", "metric", "measured", "predicted", "error");
+  out << buf;
+  for (const auto& [key, predicted] : report.predicted) {
+    auto it = measured.find(key);
+    if (it == measured.end()) continue;
+    const double m = it->second;
+    const std::string err = m != 0 ? Fixed(100.0 * (predicted - m) / m, 1) + "%" : "-";
+    std::snprintf(buf, sizeof buf, "  %-28s %14.3f %14.3f %9s\n", key.c_str(), m, predicted, err.c_str());
+    out << buf;
+  }
+}
+
+}  // namespace wiresim::app

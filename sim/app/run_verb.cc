@@ -1,0 +1,260 @@
+// `wiresim run`: a serving deployment simulated end to end. Reads a scenario (a file, the shipped default, or
+// flags alone), resolves it against the topology and the model, builds the replicas and their scheduler, runs the
+// requests through them, and reports as `vllm bench serve` does, then where the GPUs' time went. Writes
+// summary.json and requests.csv with --out.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "sim/app/calibration_input.h"
+#include "sim/app/cli.h"
+#include "sim/app/gpu_selection.h"
+#include "sim/app/number_format.h"
+#include "sim/app/options.h"
+#include "sim/app/run_report.h"
+#include "sim/app/scenario.h"
+#include "sim/app/serving_setup.h"
+#include "sim/app/verbs.h"
+#include "sim/core/text.h"
+
+namespace wiresim::app {
+namespace po = boost::program_options;
+
+namespace {
+
+struct Flags {
+  std::string scenario, out, compare, slo;
+  bool json = false, quiet = false;
+};
+
+// Every flag that overrides a scenario field: its name, the field, and how to apply it.
+Status ApplyFlags(const po::variables_map& vm, Scenario& s) {
+  auto str = [&](const char* flag, const char* field, std::string* target) {
+    if (!vm.count(flag)) return;
+    *target = vm[flag].as<std::string>();
+    s.where[field] = std::string("--") + flag;
+  };
+  auto num = [&](const char* flag, const char* field, double* target) {
+    if (!vm.count(flag)) return;
+    *target = vm[flag].as<double>();
+    s.where[field] = std::string("--") + flag;
+  };
+  auto whole = [&](const char* flag, const char* field, int64_t* target) {
+    if (!vm.count(flag)) return;
+    *target = vm[flag].as<int64_t>();
+    s.where[field] = std::string("--") + flag;
+  };
+  str("topology", "deployment.topology", &s.topology);
+  str("model", "deployment.model", &s.model);
+  str("plan", "deployment.plan", &s.plan);
+  str("placement", "deployment.placement", &s.placement);
+  str("gpus", "deployment.gpus", &s.gpus);
+  str("weight-dtype", "deployment.weight_dtype", &s.weight_dtype);
+  str("kv-dtype", "deployment.kv_cache_dtype", &s.kv_cache_dtype);
+  str("engine", "deployment.engine", &s.engine);
+  str("network", "deployment.network", &s.network);
+  str("calibration", "deployment.calibration", &s.calibration);
+  str("iterations", "deployment.iterations", &s.iterations);
+  num("expert-imbalance", "deployment.expert_imbalance", &s.expert_imbalance);
+  whole("max-num-seqs", "scheduler.max_num_seqs", &s.max_num_seqs);
+  whole("max-num-batched-tokens", "scheduler.max_num_batched_tokens", &s.max_num_batched_tokens);
+  whole("block-size", "scheduler.block_size", &s.block_size);
+  whole("max-model-len", "scheduler.max_model_len", &s.max_model_len);
+  num("gpu-memory-utilization", "scheduler.gpu_memory_utilization", &s.gpu_memory_utilization);
+  str("router", "scheduler.router", &s.router);
+  if (vm.count("host-overhead-ms")) {
+    s.host_overhead_ms = vm["host-overhead-ms"].as<double>();
+    s.where["scheduler.host_overhead_ms"] = "--host-overhead-ms";
+  }
+  if (vm.count("prefix-caching")) {
+    s.enable_prefix_caching = true;
+    s.where["scheduler.enable_prefix_caching"] = "--prefix-caching";
+  }
+  if (vm.count("no-chunked-prefill")) {
+    s.enable_chunked_prefill = false;
+    s.where["scheduler.enable_chunked_prefill"] = "--no-chunked-prefill";
+  }
+  whole("requests", "workload.requests", &s.requests);
+  num("duration", "workload.duration_s", &s.duration_s);
+  if (vm.count("rate")) {
+    const std::string r = vm["rate"].as<std::string>();
+    s.where["workload.rate"] = "--rate";
+    if (r == "inf") {
+      s.rate_inf = true;
+    } else {
+      size_t used = 0;
+      double v = 0;
+      try {
+        v = std::stod(r, &used);
+      } catch (...) {
+        used = 0;
+      }
+      if (used != r.size() || !(v > 0) || !std::isfinite(v)) {
+        return InvalidArgument("--rate " + r + ": expected requests per second (a positive number) or inf");
+      }
+      s.rate = v;
+      s.rate_inf = false;
+    }
+  }
+  num("burstiness", "workload.burstiness", &s.burstiness);
+  whole("max-concurrency", "workload.max_concurrency", &s.max_concurrency);
+  str("input-len", "workload.input_len", &s.input_len);
+  str("output-len", "workload.output_len", &s.output_len);
+  if (vm.count("trace")) {
+    s.trace = vm["trace"].as<std::string>();
+    s.where["workload.trace"] = "--trace";
+  }
+  num("time-scale", "workload.time_scale", &s.time_scale);
+  whole("seed", "workload.seed", &s.seed);
+  return Status::Ok();
+}
+
+// "ttft=200,tpot=50,e2el=10000" (milliseconds).
+Status ApplySlo(const std::string& text, Scenario& s) {
+  for (std::string_view view : Split(text, ',')) {
+    const std::string item(view);
+    const size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    double v = 0;
+    size_t used = 0;
+    const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    try {
+      v = std::stod(value, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (eq == std::string::npos || used != value.size() || !(v > 0) || !std::isfinite(v)) {
+      return InvalidArgument("--slo " + text + ": expected ttft=MS,tpot=MS,e2el=MS (positive milliseconds)");
+    }
+    if (key == "ttft") {
+      s.slo_ttft_ms = v;
+    } else if (key == "tpot") {
+      s.slo_tpot_ms = v;
+    } else if (key == "e2el") {
+      s.slo_e2el_ms = v;
+    } else {
+      return InvalidArgument("--slo " + text + ": unknown SLO '" + key + "' (expected ttft, tpot or e2el)");
+    }
+  }
+  return Status::Ok();
+}
+
+Status WriteOutputs(const std::string& dir, const std::string& summary_json, const std::string& requests_csv) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return InvalidArgument("--out " + dir + ": cannot create the directory: " + ec.message());
+  WIRESIM_RETURN_IF_ERROR(WriteFileAtomically((std::filesystem::path(dir) / "summary.json").string(), summary_json));
+  WIRESIM_RETURN_IF_ERROR(WriteFileAtomically((std::filesystem::path(dir) / "requests.csv").string(), requests_csv));
+  return Status::Ok();
+}
+
+int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
+  Result<std::unique_ptr<ServingSetup>> setup = BuildServing(ctx, s);
+  if (!setup.ok()) return ReportError(ctx, "run", setup.status());
+  ServingSetup& d = **setup;
+  const bool progress = ctx.interactive && !f.quiet && !f.json;
+  Result<ServingOutcome> outcome = RunServing(ctx, d, progress);
+  if (!outcome.ok()) return ReportError(ctx, "run", outcome.status());
+  const RunReport report = MakeReport(s, d, *outcome);
+  std::map<std::string, double> measured;
+  if (!f.compare.empty()) {
+    Result<SourceFile> file = ReadInput(ctx, f.compare, InputKind::kOther);
+    if (!file.ok()) return ReportError(ctx, "run", file.status());
+    Result<std::map<std::string, double>> m = ReadVllmResult(file->text, file->name);
+    if (!m.ok()) return ReportError(ctx, "run", m.status());
+    measured = std::move(*m);
+  }
+  if (!f.out.empty()) {
+    if (Status w = WriteOutputs(f.out, report.summary_json, report.requests_csv); !w.ok()) {
+      return ReportError(ctx, "run", w);
+    }
+  }
+  if (f.json) {
+    ctx.out << report.summary_json;
+  } else {
+    ctx.out << report.text;
+    if (!measured.empty()) PrintComparison(ctx.out, report, measured, f.compare);
+    if (!f.out.empty()) ctx.out << "wrote " << f.out << "/summary.json and " << f.out << "/requests.csv\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int Run(const Args& args, AppContext& ctx) {
+  Flags f;
+  po::options_description options("options");
+  options.add_options()("scenario", po::value(&f.scenario), "scenario TOML (default: the shipped default.toml)")(
+      "topology", po::value<std::string>(), "topology file or shipped name")(
+      "model", po::value<std::string>(), "model spec, HF config.json, or shipped name")(
+      "plan", po::value<std::string>(), "tp=8,pp=2,dp=1,ep=1,cp=1,sp=on")(
+      "placement", po::value<std::string>(), "packed, strided, or GPU indices in rank order")(
+      "gpus", po::value<std::string>(), "which GPUs of the topology (default: the first ones)")(
+      "weight-dtype", po::value<std::string>(), "bf16, fp8, int8, int4")(
+      "kv-dtype", po::value<std::string>(), "auto, bf16, fp8")("engine", po::value<std::string>(),
+                                                               "vllm, sglang or trtllm")(
+      "network", po::value<std::string>(), "analytical (closed forms) or flow (transfers share links)")(
+      "calibration", po::value<std::string>(), "a calibration profile")(
+      "iterations", po::value<std::string>(), "compiled (fast, exact where it applies) or op-by-op")(
+      "expert-imbalance", po::value<double>(), "busiest EP rank's tokens over the average (>= 1)")(
+      "max-num-seqs", po::value<int64_t>(), "scheduler: sequences per step")(
+      "max-num-batched-tokens", po::value<int64_t>(), "scheduler: tokens per step")(
+      "block-size", po::value<int64_t>(), "KV block size in tokens")(
+      "max-model-len", po::value<int64_t>(), "prompt + output limit (default: the model's context)")(
+      "gpu-memory-utilization", po::value<double>(), "fraction of GPU memory vLLM may use")(
+      "host-overhead-ms", po::value<double>(), "host time per step (default: the engine's)")(
+      "prefix-caching", "enable prefix caching (Mooncake hash_ids)")("no-chunked-prefill", "disable chunked prefill")(
+      "router", po::value<std::string>(), "round-robin, least-outstanding or least-kv")(
+      "requests", po::value<int64_t>(), "number of requests")("duration", po::value<double>(),
+                                                               "stop sending after this many seconds")(
+      "rate", po::value<std::string>(), "requests per second, or inf")(
+      "burstiness", po::value<double>(), "Gamma arrivals' shape (1: Poisson)")(
+      "max-concurrency", po::value<int64_t>(), "closed loop: at most this many requests in flight")(
+      "input-len", po::value<std::string>(), "prompt lengths: 512, uniform:128-1024, lognormal:M,S, sharegpt-input")(
+      "output-len", po::value<std::string>(), "output lengths, same forms")(
+      "trace", po::value<std::string>(), "replay a Mooncake JSONL or Azure CSV trace")(
+      "time-scale", po::value<double>(), "multiply trace times by this")("seed", po::value<int64_t>(), "random seed")(
+      "slo", po::value(&f.slo), "ttft=MS,tpot=MS,e2el=MS for goodput")(
+      "out", po::value(&f.out), "write DIR/summary.json and DIR/requests.csv")(
+      "compare", po::value(&f.compare), "a `vllm bench serve --save-result` JSON: measured beside predicted")(
+      "json", "print summary.json instead of the text report")("quiet", "no progress line");
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  po::variables_map vm;
+  if (auto code = ParseOptions(args, ctx, "run", "[SCENARIO.toml] [--topology T --model M --plan P ...]",
+                               "wiresim run --topology dgx-h100 --model llama-3.1-70b --plan tp=8 --rate 4 "
+                               "--requests 500",
+                               options, positional, vm)) {
+    return *code;
+  }
+  f.json = vm.count("json") > 0;
+  f.quiet = vm.count("quiet") > 0;
+  Scenario s;
+  const bool quick = vm.count("topology") && vm.count("model");
+  if (!f.scenario.empty() || !quick) {
+    const std::string name = f.scenario.empty() ? "default" : f.scenario;
+    Result<SourceFile> file = ReadInput(ctx, name, InputKind::kScenario);
+    if (!file.ok()) return ReportError(ctx, "run", file.status());
+    Result<Scenario> loaded = LoadScenario(*file);
+    if (!loaded.ok()) return ReportError(ctx, "run", loaded.status());
+    s = std::move(*loaded);
+  } else {
+    s.name = "command line";
+  }
+  if (Status st = ApplyFlags(vm, s); !st.ok()) return ReportError(ctx, "run", st);
+  if (!f.slo.empty()) {
+    if (Status st = ApplySlo(f.slo, s); !st.ok()) return ReportError(ctx, "run", st);
+  }
+  return RunScenario(ctx, s, f);
+}
+
+}  // namespace wiresim::app

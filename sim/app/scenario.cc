@@ -1,0 +1,181 @@
+#include "sim/app/scenario.h"
+
+#include <cmath>
+
+#include "sim/config/toml_reader.h"
+
+namespace wiresim::app {
+namespace {
+
+using config::TableReader;
+
+// Remembers where a field was read from.
+void Note(Scenario& s, const TableReader& t, const std::string& table, std::string_view key) {
+  if (!t.Has(key)) return;
+  const SourceLocation at = t.Where(key);
+  s.where[table + "." + std::string(key)] = at.ToString();
+}
+
+Status ReadString(Scenario& s, TableReader& t, const std::string& table, std::string_view key, std::string* out) {
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<std::string> v, t.OptionalString(key));
+  if (v) *out = *v;
+  Note(s, t, table, key);
+  return Status::Ok();
+}
+
+Status ReadInt(Scenario& s, TableReader& t, const std::string& table, std::string_view key, int64_t* out,
+               int64_t min, int64_t max) {
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<int64_t> v, t.OptionalInt(key, min, max));
+  if (v) *out = *v;
+  Note(s, t, table, key);
+  return Status::Ok();
+}
+
+// A finite number in [min, max].
+Status ReadNumber(Scenario& s, TableReader& t, const std::string& table, std::string_view key, double* out,
+                  double min, double max) {
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<double> v, t.OptionalNumber(key));
+  if (v) {
+    if (!std::isfinite(*v) || *v < min || *v > max) {
+      return t.Error(key, "expected a number from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
+                              std::to_string(*v));
+    }
+    *out = *v;
+  }
+  Note(s, t, table, key);
+  return Status::Ok();
+}
+
+Status ReadBool(Scenario& s, TableReader& t, const std::string& table, std::string_view key, bool* out) {
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<bool> v, t.OptionalBool(key));
+  if (v) *out = *v;
+  Note(s, t, table, key);
+  return Status::Ok();
+}
+
+constexpr int64_t kMaxCount = int64_t{1} << 40;
+constexpr double kMaxMs = 1e9;  // about 11 days: beyond any latency a run can reach
+
+}  // namespace
+
+std::string Scenario::At(const std::string& field) const {
+  auto it = where.find(field);
+  if (it == where.end()) return name + " (" + field + ", default)";
+  return it->second + " (" + field + ")";
+}
+
+Result<Scenario> LoadScenario(const SourceFile& file) {
+  WIRESIM_ASSIGN_OR_RETURN(toml::table doc, config::ParseToml(file));
+  TableReader top(doc, file.name, "");
+  WIRESIM_RETURN_IF_ERROR(top.CheckKeys({"name", "deployment", "scheduler", "workload", "slo", "report"}));
+  Scenario s;
+  s.name = file.name;
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<std::string> title, top.OptionalString("name"));
+  (void)title;
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> dep, top.Table("deployment"));
+  if (!dep) return top.Error("deployment", "a scenario needs a [deployment] table (topology, model, plan)");
+  {
+    TableReader& t = *dep;
+    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"topology", "model", "plan", "placement", "gpus", "weight_dtype",
+                                         "kv_cache_dtype", "engine", "network", "calibration", "iterations",
+                                         "expert_imbalance"}));
+    const std::string d = "deployment";
+    WIRESIM_ASSIGN_OR_RETURN(s.topology, t.String("topology"));
+    Note(s, t, d, "topology");
+    WIRESIM_ASSIGN_OR_RETURN(s.model, t.String("model"));
+    Note(s, t, d, "model");
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "plan", &s.plan));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "placement", &s.placement));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "gpus", &s.gpus));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "weight_dtype", &s.weight_dtype));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "kv_cache_dtype", &s.kv_cache_dtype));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "engine", &s.engine));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "network", &s.network));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "calibration", &s.calibration));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "iterations", &s.iterations));
+    WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "expert_imbalance", &s.expert_imbalance, 1.0, 1e6));
+  }
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> sch, top.Table("scheduler"));
+  if (sch) {
+    TableReader& t = *sch;
+    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"max_num_seqs", "max_num_batched_tokens", "block_size", "max_model_len",
+                                         "enable_chunked_prefill", "enable_prefix_caching", "gpu_memory_utilization",
+                                         "runtime_reserve_gib", "host_overhead_ms", "router"}));
+    const std::string d = "scheduler";
+    WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "max_num_seqs", &s.max_num_seqs, 1, 1 << 20));
+    WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "max_num_batched_tokens", &s.max_num_batched_tokens, 1, 1 << 24));
+    WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "block_size", &s.block_size, 1, 1 << 16));
+    WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "max_model_len", &s.max_model_len, 0, 1 << 30));
+    WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "enable_chunked_prefill", &s.enable_chunked_prefill));
+    WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "enable_prefix_caching", &s.enable_prefix_caching));
+    WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "gpu_memory_utilization", &s.gpu_memory_utilization, 0.01, 1.0));
+    WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "runtime_reserve_gib", &s.runtime_reserve_gib, 0, 1e6));
+    double host = 0;
+    if (t.Has("host_overhead_ms")) {
+      WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "host_overhead_ms", &host, 0, 1e5));
+      s.host_overhead_ms = host;
+    }
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "router", &s.router));
+  }
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> wl, top.Table("workload"));
+  if (wl) {
+    TableReader& t = *wl;
+    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"requests", "duration_s", "rate", "burstiness", "max_concurrency",
+                                         "input_len", "output_len", "trace", "trace_format", "time_scale", "seed",
+                                         "hash_block_tokens"}));
+    const std::string d = "workload";
+    WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "requests", &s.requests, 0, kMaxCount));
+    WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "duration_s", &s.duration_s, 0, 1e7));
+    if (t.Has("rate")) {
+      WIRESIM_ASSIGN_OR_RETURN(std::optional<std::string> text, [&]() -> Result<std::optional<std::string>> {
+        if (t.table().get("rate")->is_string()) return t.OptionalString("rate");
+        return std::optional<std::string>();
+      }());
+      if (text) {
+        if (*text != "inf") return t.Error("rate", "expected requests per second, or \"inf\" (all at once)");
+        s.rate_inf = true;
+        Note(s, t, d, "rate");
+      } else {
+        WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "rate", &s.rate, 1e-9, 1e9));
+      }
+    }
+    WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "burstiness", &s.burstiness, 1e-6, 1e6));
+    WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "max_concurrency", &s.max_concurrency, 0, kMaxCount));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "input_len", &s.input_len));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "output_len", &s.output_len));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "trace", &s.trace));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "trace_format", &s.trace_format));
+    WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "time_scale", &s.time_scale, 1e-9, 1e9));
+    WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "seed", &s.seed, 0, INT64_MAX));
+    WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "hash_block_tokens", &s.hash_block_tokens, 1, 1 << 24));
+  }
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> slo, top.Table("slo"));
+  if (slo) {
+    TableReader& t = *slo;
+    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"ttft_ms", "tpot_ms", "e2el_ms"}));
+    WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, "slo", "ttft_ms", &s.slo_ttft_ms, 0, kMaxMs));
+    WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, "slo", "tpot_ms", &s.slo_tpot_ms, 0, kMaxMs));
+    WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, "slo", "e2el_ms", &s.slo_e2el_ms, 0, kMaxMs));
+  }
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> rep, top.Table("report"));
+  if (rep) {
+    TableReader& t = *rep;
+    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"percentiles"}));
+    if (const toml::array* a = t.table().get_as<toml::array>("percentiles")) {
+      s.percentiles.clear();
+      for (const toml::node& n : *a) {
+        const std::optional<double> v = n.is_integer() ? std::optional<double>(static_cast<double>(*n.value<int64_t>()))
+                                                       : n.value<double>();
+        if (!v || !(*v >= 0 && *v <= 100)) return t.Error("percentiles", "expected numbers from 0 to 100");
+        s.percentiles.push_back(*v);
+      }
+      Note(s, t, "report", "percentiles");
+    } else if (t.Has("percentiles")) {
+      return t.Error("percentiles", "expected an array of numbers, e.g. [50, 90, 99]");
+    }
+    t.Accept("percentiles");
+  }
+  return s;
+}
+
+}  // namespace wiresim::app

@@ -1,0 +1,52 @@
+// A serving scenario: what `wiresim run` simulates. Read from a TOML file (workloads/scenarios/*.toml; the format
+// is docs/formats/scenario.md) and overridden field by field by the command line, it stays plain text and numbers
+// until the run resolves it against the topology and the model; every field remembers where it was given (file and
+// line, or the flag), so an error in resolving it names that place.
+//
+//   WIRESIM_ASSIGN_OR_RETURN(Scenario s, LoadScenario(file));   // or Scenario::Defaults()
+//   s.Set("deployment.plan", "tp=4,dp=2", "--plan");
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/core/source.h"
+#include "sim/core/status.h"
+
+namespace wiresim::app {
+
+struct Scenario {
+  std::string name;  // the file it came from, or "command line"
+  // [deployment]
+  std::string topology, model, plan = "tp=1", placement = "packed", gpus, weight_dtype, kv_cache_dtype = "auto";
+  std::string engine = "vllm", network = "analytical", calibration, iterations = "compiled";
+  double expert_imbalance = 1.0;
+  // [scheduler]
+  int64_t max_num_seqs = 256, max_num_batched_tokens = 8192, block_size = 16, max_model_len = 0;
+  bool enable_chunked_prefill = true, enable_prefix_caching = false;
+  double gpu_memory_utilization = 0.9, runtime_reserve_gib = 2.0;
+  std::optional<double> host_overhead_ms;  // unset: the engine's default
+  std::string router = "round-robin";
+  // [workload]
+  int64_t requests = 1000, max_concurrency = 0, seed = 0, hash_block_tokens = 512;
+  double duration_s = 0, rate = 1.0, burstiness = 1.0, time_scale = 1.0;
+  bool rate_inf = false;
+  std::string input_len = "sharegpt-input", output_len = "sharegpt-output", trace, trace_format = "auto";
+  // [slo]
+  double slo_ttft_ms = 0, slo_tpot_ms = 0, slo_e2el_ms = 0;
+  // [report]
+  std::vector<double> percentiles = {50, 90, 99};
+
+  // Where each field was given ("default.toml:7" or "--plan"), by its dotted name.
+  std::map<std::string, std::string> where;
+  // "NAME (FIELD)" for messages: where the field came from.
+  std::string At(const std::string& field) const;
+};
+
+// Reads a scenario file. Unknown tables and keys are errors naming file, line and field; so are values of the
+// wrong type or out of range.
+Result<Scenario> LoadScenario(const SourceFile& file);
+
+}  // namespace wiresim::app

@@ -1,0 +1,308 @@
+#include "sim/app/serving_setup.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "sim/app/gpu_selection.h"
+#include "sim/app/number_format.h"
+#include "sim/model/model_file.h"
+#include "sim/network/flow_network.h"
+#include "sim/serving/iteration_model.h"
+#include "sim/topology/topology_file.h"
+
+namespace wiresim::app {
+namespace {
+
+// The error of resolving a field, placed where the field was given.
+Status At(const Scenario& s, const std::string& field, const Status& st) {
+  return Status(st.code(), s.At(field) + ": " + st.message());
+}
+
+Status ResolveModel(AppContext& ctx, const Scenario& s, ModelSpec* model) {
+  WIRESIM_ASSIGN_OR_RETURN(SourceFile file, ReadInput(ctx, s.model, InputKind::kModel));
+  Result<ModelSpec> m = LoadModel(file);
+  if (!m.ok()) return m.status();
+  *model = std::move(*m);
+  if (!s.weight_dtype.empty()) {
+    std::optional<DataType> t = ParseDataType(s.weight_dtype);
+    if (!t) {
+      return InvalidArgument(s.At("deployment.weight_dtype") + ": '" + s.weight_dtype +
+                             "' is not a weight type (expected bf16, fp16, fp8, int8 or int4)");
+    }
+    model->weight_dtype = *t;
+  }
+  if (!s.kv_cache_dtype.empty() && s.kv_cache_dtype != "auto") {
+    std::optional<DataType> t = ParseDataType(s.kv_cache_dtype);
+    if (!t) {
+      return InvalidArgument(s.At("deployment.kv_cache_dtype") + ": '" + s.kv_cache_dtype +
+                             "' is not a KV-cache type (expected auto, bf16, fp16 or fp8)");
+    }
+    model->kv_cache_dtype = *t;
+  }
+  return Status::Ok();
+}
+
+// The host overhead of one step when the scenario does not set it (docs/serving.md: where the figure comes from).
+Time DefaultHostOverhead(const std::string& engine) {
+  (void)engine;
+  return Time::Microseconds(1500);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario) {
+  auto d = std::make_unique<ServingSetup>();
+  d->scenario = scenario;
+  const Scenario& s = d->scenario;
+  // Topology.
+  {
+    Result<SourceFile> file = ReadInput(ctx, s.topology, InputKind::kTopology);
+    if (!file.ok()) return At(s, "deployment.topology", file.status());
+    Result<Topology> topo = LoadTopology(*file, ctx.reader);
+    if (!topo.ok()) return topo.status();
+    d->topo = std::make_unique<Topology>(std::move(*topo));
+  }
+  const Topology& topo = *d->topo;
+  // Model.
+  if (Status st = ResolveModel(ctx, s, &d->model); !st.ok()) {
+    return st.code() == StatusCode::kNotFound ? At(s, "deployment.model", st) : st;
+  }
+  // Plan, GPUs, placement.
+  {
+    Result<ParallelPlan> plan = ParsePlan(s.plan);
+    if (!plan.ok()) return At(s, "deployment.plan", plan.status());
+    d->plan = *plan;
+  }
+  std::vector<int> gpus;
+  if (s.gpus.empty()) {
+    if (d->plan.WorldSize() > topo.gpu_count()) {
+      return InvalidArgument(s.At("deployment.plan") + ": " + d->plan.ToString() + " needs " +
+                             std::to_string(d->plan.WorldSize()) + " GPUs but " + topo.name() + " has " +
+                             std::to_string(topo.gpu_count()));
+    }
+    for (int i = 0; i < d->plan.WorldSize(); ++i) gpus.push_back(i);
+  } else {
+    Result<std::vector<int>> sel = ParseGpuSelection(s.gpus, topo);
+    if (!sel.ok()) return At(s, "deployment.gpus", sel.status());
+    gpus = *sel;
+  }
+  if (Status st = ValidatePlan(d->plan, d->model, static_cast<int>(gpus.size())); !st.ok()) {
+    return At(s, "deployment.plan", st);
+  }
+  {
+    Result<Placement> where = ParsePlacement(s.placement, d->plan, static_cast<int>(gpus.size()));
+    if (!where.ok()) return At(s, "deployment.placement", where.status());
+    d->placement = *where;
+    for (int& g : d->placement.gpu_of_rank) g = gpus[static_cast<size_t>(g)];
+  }
+  // GPU specs.
+  for (int i = 0; i < topo.gpu_count(); ++i) {
+    const std::string& name = topo.node(topo.gpu(i)).spec.model;
+    const GpuSpec* spec = FindGpuSpec(name);
+    if (spec == nullptr) {
+      return NotFound(s.At("deployment.topology") + ": GPU " + std::to_string(i) + " has model \"" + name +
+                      "\", which wiresim has no spec for (known: " + std::string(KnownGpuNames()) + ")");
+    }
+    d->specs.push_back(*spec);
+  }
+  // Memory: what is left for the KV cache after the weights, activations and the runtime reserve.
+  MemoryOptions mem;
+  mem.gpu_memory_utilization = s.gpu_memory_utilization;
+  mem.runtime_reserve_bytes = s.runtime_reserve_gib * 1024 * 1024 * 1024;
+  mem.max_num_batched_tokens = s.max_num_batched_tokens;
+  mem.max_num_seqs = s.max_num_seqs;
+  mem.kv_block_size = s.block_size;
+  {
+    Result<MemoryPlan> m = PlanMemory(d->model, d->plan, d->placement, d->specs, mem);
+    if (!m.ok()) return At(s, "deployment.plan", m.status());
+    d->memory = std::move(*m);
+  }
+  d->kv_blocks = d->memory.max_kv_tokens / s.block_size;
+  if (d->kv_blocks < 1) {
+    return FailedPrecondition(s.At("deployment.plan") + ": no KV block fits (" +
+                              std::to_string(d->memory.max_kv_tokens) + " tokens of KV space)");
+  }
+  // Calibration, kernel and collective models.
+  if (!s.calibration.empty()) {
+    Result<LoadedCalibration> c = LoadCalibration(ctx, s.calibration, &topo);
+    if (!c.ok()) return At(s, "deployment.calibration", c.status());
+    d->calibration = std::move(*c);
+  }
+  const LoadedCalibration* cal = d->calibration ? &*d->calibration : nullptr;
+  d->kernel_of_gpu.assign(static_cast<size_t>(topo.gpu_count()), nullptr);
+  for (int g = 0; g < topo.gpu_count(); ++g) {
+    std::unique_ptr<KernelTimeModel>& m = d->kernel_models[std::string(d->specs[static_cast<size_t>(g)].name)];
+    if (m == nullptr) m = KernelModelFor(d->specs[static_cast<size_t>(g)], {}, cal, &d->kernel_note);
+    d->kernel_of_gpu[static_cast<size_t>(g)] = m.get();
+  }
+  d->collectives = std::make_unique<CollectiveModel>(topo);
+  if (cal != nullptr && cal->fitted) {
+    d->collective_calibration = std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, AlgorithmFilter{});
+  }
+  d->closed = std::make_unique<ClosedFormCollectives>(*d->collectives, AlgorithmFilter{}, d->collective_calibration.get());
+  // Engine.
+  if (s.engine != "vllm" && s.engine != "sglang" && s.engine != "trtllm") {
+    return InvalidArgument(s.At("deployment.engine") + ": unknown engine '" + s.engine +
+                           "' (expected vllm, sglang or trtllm)");
+  }
+  d->engine = s.engine;
+  d->host_overhead = s.host_overhead_ms ? Time::FromMicroseconds(*s.host_overhead_ms * 1000.0)
+                                        : DefaultHostOverhead(s.engine);
+  if (s.network != "analytical" && s.network != "flow") {
+    return InvalidArgument(s.At("deployment.network") + ": expected analytical or flow, got '" + s.network + "'");
+  }
+  if (s.iterations != "compiled" && s.iterations != "op-by-op") {
+    return InvalidArgument(s.At("deployment.iterations") + ": expected compiled or op-by-op, got '" + s.iterations +
+                           "'");
+  }
+  {
+    std::optional<RouterPolicy> r = ParseRouterPolicy(s.router);
+    if (!r) {
+      return InvalidArgument(s.At("scheduler.router") + ": expected round-robin, least-outstanding or least-kv, got '" +
+                             s.router + "'");
+    }
+    d->router = *r;
+  }
+  SchedulerOptions& so = d->replica_options.scheduler;
+  so.max_num_seqs = s.max_num_seqs;
+  so.max_num_batched_tokens = s.max_num_batched_tokens;
+  so.enable_chunked_prefill = s.enable_chunked_prefill;
+  so.block_size = s.block_size;
+  so.num_blocks = d->kv_blocks;
+  so.enable_prefix_caching = s.enable_prefix_caching;
+  so.hash_block_tokens = s.hash_block_tokens;
+  so.max_model_len = s.max_model_len > 0 ? s.max_model_len : d->model.max_position_embeddings;
+  d->replica_options.host_overhead = d->host_overhead;
+  d->replica_options.compiled = s.iterations == "compiled" && s.network == "analytical";
+  // Workload.
+  if (!s.trace.empty()) {
+    d->from_trace = true;
+    d->trace_options.time_scale = s.time_scale;
+    d->trace_options.max_requests = s.where.count("workload.requests") ? s.requests : 0;
+    d->trace_options.hash_block_tokens = s.hash_block_tokens;
+    if (s.trace_format == "mooncake") {
+      d->trace_options.format = TraceFormat::kMooncake;
+    } else if (s.trace_format == "azure") {
+      d->trace_options.format = TraceFormat::kAzure;
+    } else if (s.trace_format != "auto") {
+      return InvalidArgument(s.At("workload.trace_format") + ": expected auto, mooncake or azure");
+    }
+  } else {
+    SyntheticWorkload& w = d->synthetic;
+    w.arrivals.kind = s.rate_inf ? ArrivalKind::kAllAtOnce
+                      : s.burstiness == 1.0 ? ArrivalKind::kPoisson
+                                            : ArrivalKind::kGamma;
+    w.arrivals.rate_per_s = s.rate;
+    w.arrivals.burstiness = s.burstiness;
+    Result<LengthDistribution> in = ParseLengthDistribution(s.input_len);
+    if (!in.ok()) return At(s, "workload.input_len", in.status());
+    Result<LengthDistribution> out = ParseLengthDistribution(s.output_len);
+    if (!out.ok()) return At(s, "workload.output_len", out.status());
+    w.input = *in;
+    w.output = *out;
+    w.requests = s.requests;
+    w.duration = Time::FromSecondsCeil(s.duration_s);
+    if (Status st = ValidateWorkload(w); !st.ok()) return Status(st.code(), s.name + ": workload: " + st.message());
+  }
+  return d;
+}
+
+Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progress) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const Scenario& s = d.scenario;
+  const Topology& topo = *d.topo;
+  Simulator sim(static_cast<uint64_t>(s.seed));
+  // Requests.
+  std::unique_ptr<RequestSource> source;
+  if (d.from_trace) {
+    std::unique_ptr<std::istream> in;
+    std::string name = s.trace;
+    if (std::filesystem::is_regular_file(s.trace)) {
+      auto f = std::make_unique<std::ifstream>(s.trace);
+      if (!*f) return InvalidArgument(s.At("workload.trace") + ": cannot open " + s.trace);
+      in = std::move(f);
+    } else {
+      Result<SourceFile> file = ReadInput(ctx, s.trace, InputKind::kOther);
+      if (!file.ok()) return At(s, "workload.trace", file.status());
+      name = file->name;
+      in = std::make_unique<std::istringstream>(std::move(file->text));
+    }
+    Result<std::unique_ptr<RequestSource>> t = OpenTrace(std::move(in), name, d.trace_options);
+    if (!t.ok()) return t.status();
+    source = std::move(*t);
+  } else {
+    source = MakeSyntheticSource(d.synthetic, sim.Random("arrivals"), sim.Random("lengths"));
+  }
+  // The network and the collectives' timer.
+  std::unique_ptr<Network> net;
+  std::unique_ptr<CollectiveTimer> timer;
+  if (s.network == "flow") {
+    net = std::make_unique<FlowNetwork>(sim, topo);
+    timer = std::make_unique<FlowTimer>(sim, *net, *d.closed);
+  } else {
+    timer = std::make_unique<ClosedFormTimer>(sim, *d.closed);
+  }
+  // Replicas: one per DP rank, or one for all when the DP ranks step together through expert parallelism.
+  const ParallelPlan& plan = d.plan;
+  const bool coupled = plan.ep > 1 && plan.dp > 1;
+  const int replicas = coupled ? 1 : plan.dp;
+  std::vector<int> replica_of_gpu(static_cast<size_t>(topo.gpu_count()), -1);
+  for (int r = 0; r < plan.WorldSize(); ++r) {
+    replica_of_gpu[static_cast<size_t>(d.placement.GpuOf(r))] = coupled ? 0 : CoordOf(plan, r).dp;
+  }
+  GpuQueues queues(topo.gpu_count());
+  GpuTimeAccounting accounting(topo.gpu_count(), replica_of_gpu);
+  std::vector<std::unique_ptr<IterationModel>> models;
+  std::vector<std::unique_ptr<Replica>> owned;
+  std::vector<Replica*> replica_ptrs;
+  auto metrics = std::make_unique<RequestMetrics>();
+  ServingRunOptions run_options;
+  run_options.router = d.router;
+  run_options.max_concurrency = s.max_concurrency;
+  if (progress) {
+    const int64_t total = d.from_trace ? 0 : d.synthetic.requests;
+    run_options.progress = [&ctx, total](int64_t finished, int64_t sent, Time now) {
+      ctx.err << "\r  simulated " << Fixed(now.ToSeconds(), 1) << " s: " << finished << " requests finished, "
+              << sent << " sent";
+      if (total > 0) ctx.err << " of " << total;
+      ctx.err << "   " << std::flush;
+    };
+  }
+  // The run listens to the replicas; build it first, with the replica pointers filled in below.
+  std::unique_ptr<ServingRun> run;
+  class Forward : public ReplicaListener {
+   public:
+    ServingRun* run = nullptr;
+    void OnStepScheduled(int r, int dp, const SchedulerStep& step) override { run->OnStepScheduled(r, dp, step); }
+    void OnStepDone(int r, int dp, const std::vector<SequenceOutcome>& o) override { run->OnStepDone(r, dp, o); }
+  } forward;
+  for (int r = 0; r < replicas; ++r) {
+    models.push_back(std::make_unique<IterationModel>(d.model, plan, d.placement, r, s.expert_imbalance,
+                                                      d.kernel_of_gpu, *d.closed));
+    owned.push_back(std::make_unique<Replica>(r, sim, queues, *timer, *models.back(), &accounting, forward,
+                                              d.replica_options));
+    replica_ptrs.push_back(owned.back().get());
+  }
+  run = std::make_unique<ServingRun>(sim, *source, replica_ptrs, run_options, *metrics);
+  forward.run = run.get();
+  WIRESIM_RETURN_IF_ERROR(run->Run());
+  if (progress) ctx.err << "\n";
+  ServingOutcome o;
+  o.run = run->stats();
+  o.gpus = accounting.Finish(o.run.end);
+  for (const auto& r : owned) {
+    o.replicas.push_back(r->stats());
+    int64_t p = 0;
+    for (int dp = 0; dp < r->dp_ranks(); ++dp) p += r->scheduler(dp).preemptions();
+    o.preemptions.push_back(p);
+  }
+  for (const auto& m : models) o.compiled_shapes += m->compiled_shapes();
+  o.compiled = d.replica_options.compiled && models.front()->CanCompile();
+  o.metrics = std::move(metrics);
+  o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return o;
+}
+
+}  // namespace wiresim::app

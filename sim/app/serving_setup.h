@@ -1,0 +1,77 @@
+// Turning a Scenario into a runnable deployment, and running it: the topology and the GPUs the plan uses, the
+// model and its memory plan (KV blocks per replica), the kernel and collective models (with a calibration when
+// given), the engine's choices, the replicas and the request source. Every resolution error names the scenario
+// field it came from, and nothing is written before the run has succeeded.
+//
+//   WIRESIM_ASSIGN_OR_RETURN(std::unique_ptr<ServingSetup> d, BuildServing(ctx, scenario));
+//   WIRESIM_ASSIGN_OR_RETURN(ServingOutcome o, RunServing(ctx, *d, /*progress=*/false));
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/app/app_context.h"
+#include "sim/app/calibration_input.h"
+#include "sim/app/scenario.h"
+#include "sim/calibration/fitted_calibration.h"
+#include "sim/collective/collective_timing.h"
+#include "sim/compute/gpu_spec.h"
+#include "sim/compute/kernel_time_model.h"
+#include "sim/metrics/gpu_time.h"
+#include "sim/metrics/request_metrics.h"
+#include "sim/model/model_spec.h"
+#include "sim/parallel/memory.h"
+#include "sim/parallel/plan.h"
+#include "sim/serving/replica.h"
+#include "sim/serving/serving_run.h"
+#include "sim/serving/workload.h"
+#include "sim/topology/topology.h"
+
+namespace wiresim::app {
+
+struct ServingSetup {
+  Scenario scenario;
+  std::unique_ptr<Topology> topo;
+  ModelSpec model;
+  ParallelPlan plan;
+  Placement placement;         // rank -> global GPU
+  std::vector<GpuSpec> specs;  // by global GPU
+  MemoryPlan memory;
+  int64_t kv_blocks = 0;  // per DP rank
+  std::optional<LoadedCalibration> calibration;
+  std::string kernel_note;  // what times kernels
+  std::map<std::string, std::unique_ptr<KernelTimeModel>> kernel_models;  // by GPU spec name
+  std::vector<const KernelTimeModel*> kernel_of_gpu;
+  std::unique_ptr<CollectiveModel> collectives;
+  std::unique_ptr<FittedCollectiveCalibration> collective_calibration;
+  std::unique_ptr<ClosedFormCollectives> closed;
+  std::unique_ptr<CollectiveOverride> engine_collectives;
+  std::string engine;
+  Time host_overhead;
+  ReplicaOptions replica_options;
+  RouterPolicy router = RouterPolicy::kRoundRobin;
+  // The workload: a trace, or synthetic.
+  bool from_trace = false;
+  TraceOptions trace_options;
+  SyntheticWorkload synthetic;
+};
+
+struct ServingOutcome {
+  std::unique_ptr<RequestMetrics> metrics;
+  std::vector<GpuBreakdown> gpus;  // every GPU of the topology
+  std::vector<ReplicaStats> replicas;
+  std::vector<int64_t> preemptions;  // per replica
+  ServingRunStats run;
+  size_t compiled_shapes = 0;
+  bool compiled = false;
+  double wall_seconds = 0;
+};
+
+Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario);
+// Runs the deployment. `progress`: a line on ctx.err as requests finish.
+Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& setup, bool progress);
+
+}  // namespace wiresim::app
