@@ -1,0 +1,246 @@
+#include "sim/serving/engine.h"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace wiresim {
+
+namespace {
+
+constexpr double kKiB = 1024.0;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+// Latency and efficiency of the peer-read kernels, fitted (docs/engines.md, "Cost model") to the H100 TP=8
+// latencies of vLLM's custom all-reduce that SGLang PR #2904 lists (eager mode): 11.8 us at 64 KiB (one-shot);
+// 24.1, 30.4, 45.0 us at 512 KiB, 1 MiB, 2 MiB (two-shot). The two-shot slope gives B ~ 135 GB/s = 0.30 x the
+// H100's 450 GB/s; its intercept 2 x 8.5 us; one-shot at 64 KiB then predicts 8.5 + 3.4 = 11.9 us.
+constexpr Time kPhaseLatency = Time::Nanoseconds(8500);
+constexpr double kLinkEfficiency = 0.30;
+
+CustomAllReduceSpec VllmCustomAllReduce() {
+  // vllm/distributed/device_communicators/custom_all_reduce.py: CustomAllreduce._SUPPORTED_WORLD_SIZES = [2, 4, 6,
+  // 8]; __init__(max_size=8192 * 1024); should_custom_ar: inp_size < max_size, when world_size == 2 or the group
+  // is fully NVLink-connected. csrc/custom_all_reduce.cuh, CustomAllreduce::allreduce: world size 2 always
+  // cross_device_reduce_1stage; with full NVLink, 1stage when (ws <= 4 and bytes < 512 KiB) or (ws <= 8 and
+  // bytes < 256 KiB), else cross_device_reduce_2stage.
+  CustomAllReduceSpec s;
+  s.available = true;
+  s.limits = {{2, 8 * kMiB, 8 * kMiB}, {4, 8 * kMiB, 512 * kKiB}, {6, 8 * kMiB, 256 * kKiB}, {8, 8 * kMiB, 256 * kKiB}};
+  s.pcie_pairs = true;
+  s.phase_latency = kPhaseLatency;
+  s.link_efficiency = kLinkEfficiency;
+  return s;
+}
+
+CustomAllReduceSpec SglangCustomAllReduce() {
+  // python/sglang/srt/distributed/device_communicators/custom_all_reduce.py: _SUPPORTED_WORLD_SIZES = [2, 4, 6, 8],
+  // _MAX_CAR_SIZE = 8192 * 1024 on CUDA, should_custom_ar as vLLM's. sgl-kernel/csrc/allreduce/
+  // custom_all_reduce.cuh, CustomAllreduce::allreduce: the same one-shot/two-shot rule as vLLM's.
+  CustomAllReduceSpec s = VllmCustomAllReduce();
+  return s;
+}
+
+CustomAllReduceSpec TrtllmCustomAllReduce() {
+  // cpp/tensorrt_llm/common/customAllReduceUtils.h, selectStrategyLookUpTable and AllReduceBestStrategyTableSM90
+  // (AUTO strategy; 0 = NCCL, 4 = ONESHOT, 5 = TWOSHOT in AllReduceStrategyType), fusion NONE, hidden 8192, bf16,
+  // TP 2/4/8 only. Read as bytes = tokens x 8192 x 2:
+  //   TP=8: ONESHOT to 16 tokens (256 KiB), TWOSHOT from 32 (512 KiB) to 256 (4 MiB), NCCL from 512 (8 MiB).
+  //   TP=4: ONESHOT to 16 tokens, TWOSHOT from 32 (one ONESHOT at 64), NCCL from 512 (8 MiB).
+  //   TP=2: ONESHOT to 512 tokens (8 MiB, a few TWOSHOT entries), NCCL from 1024 (16 MiB).
+  // The table has no entries between powers of two: each boundary is the first size it sends elsewhere. The
+  // runtime also falls back to NCCL without P2P or NVLink (allreduceOp.cpp, ifFallbackToNCCL): no PCIe pairs.
+  CustomAllReduceSpec s;
+  s.available = true;
+  s.limits = {{2, 16 * kMiB, 16 * kMiB}, {4, 8 * kMiB, 512 * kKiB}, {8, 8 * kMiB, 512 * kKiB}};
+  s.pcie_pairs = false;
+  s.phase_latency = kPhaseLatency;
+  s.link_efficiency = kLinkEfficiency;
+  return s;
+}
+
+// The smallest captured size >= n, or -1 when n is over the largest.
+int64_t NextCaptured(const std::vector<int64_t>& sizes, int64_t n) {
+  auto it = std::lower_bound(sizes.begin(), sizes.end(), n);
+  return it == sizes.end() ? -1 : *it;
+}
+
+}  // namespace
+
+std::string_view ToString(Engine engine) {
+  switch (engine) {
+    case Engine::kVllm:
+      return "vllm";
+    case Engine::kSglang:
+      return "sglang";
+    case Engine::kTrtllm:
+      return "trtllm";
+  }
+  return "?";
+}
+
+Result<Engine> ParseEngine(std::string_view name) {
+  for (Engine e : {Engine::kVllm, Engine::kSglang, Engine::kTrtllm}) {
+    if (name == ToString(e)) return e;
+  }
+  return InvalidArgument("unknown engine '" + std::string(name) + "': expected vllm, sglang or trtllm");
+}
+
+std::vector<int64_t> VllmCaptureSizes(int64_t max_num_seqs, int64_t max_num_batched_tokens) {
+  // vllm/config/vllm.py, VllmConfig._set_cudagraph_sizes.
+  const int64_t largest = std::min<int64_t>(max_num_seqs * 2, 512);
+  std::vector<int64_t> sizes = {1, 2, 4};
+  for (int64_t s = 8; s < 256; s += 8) sizes.push_back(s);
+  for (int64_t s = 256; s <= largest; s += 16) sizes.push_back(s);
+  std::erase_if(sizes, [&](int64_t s) { return s > largest || s > max_num_batched_tokens; });
+  return sizes;
+}
+
+std::vector<int64_t> SglangCaptureSizes(int64_t cuda_graph_max_bs) {
+  // python/sglang/srt/server_args.py, ServerArgs._generate_cuda_graph_batch_sizes (no speculative decoding, padding
+  // on), then filtered to <= cuda_graph_max_bs.
+  std::vector<int64_t> sizes = {1, 2, 4, 8, 12};
+  for (int64_t s = 16; s <= 256; s += 8) sizes.push_back(s);
+  for (int64_t s = 272; s < 512; s += 16) sizes.push_back(s);
+  for (int64_t s = 512; s <= cuda_graph_max_bs; s += 32) sizes.push_back(s);
+  std::erase_if(sizes, [&](int64_t s) { return s > cuda_graph_max_bs; });
+  return sizes;
+}
+
+std::vector<int64_t> TrtllmCaptureSizes(int64_t max_batch_size) {
+  // tensorrt_llm/llmapi/llm_args.py, CudaGraphConfig._generate_cuda_graph_batch_sizes with enable_padding=False
+  // (the default).
+  std::vector<int64_t> sizes;
+  for (int64_t s = 1; s < 32; ++s) sizes.push_back(s);
+  sizes.insert(sizes.end(), {32, 64, 128});
+  for (int64_t p = 256; p < max_batch_size; p *= 2) sizes.push_back(p);
+  std::erase_if(sizes, [&](int64_t s) { return s > max_batch_size; });
+  if (sizes.empty() || sizes.back() != max_batch_size) sizes.push_back(max_batch_size);
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  return sizes;
+}
+
+EngineProfile ProfileOf(Engine engine) {
+  EngineProfile p;
+  p.engine = engine;
+  switch (engine) {
+    case Engine::kVllm:
+      p.custom_all_reduce = VllmCustomAllReduce();
+      // SchedulerOptions' defaults (scheduler.h), vLLM's for `vllm serve`.
+      p.max_num_seqs = 256;
+      p.max_num_batched_tokens = 8192;
+      p.cuda_graphs.capture_sizes = VllmCaptureSizes(p.max_num_seqs, p.max_num_batched_tokens);
+      p.cuda_graphs.pads_to_next_size = true;
+      // vllm/v1/worker/gpu_model_runner.py, execute_model: any batch of at most cudagraph_batch_sizes[-1] tokens
+      // is padded with pad_for_cudagraph and run through the piecewise graphs.
+      p.cuda_graphs.pads_mixed_batches = true;
+      // No measured figure found; a reasoned default (docs/engines.md, "Host overhead").
+      p.host_overhead_per_step = Time::Microseconds(300);
+      break;
+    case Engine::kSglang:
+      p.custom_all_reduce = SglangCustomAllReduce();
+      // server_args.py, the H100/H200 branch: chunked_prefill_size 8192, cuda_graph_max_bs 256 (TP < 4; 512 at
+      // TP >= 4). max_running_requests has no fixed default: 0.
+      p.max_num_seqs = 0;
+      p.max_num_batched_tokens = 8192;
+      p.cuda_graphs.capture_sizes = SglangCaptureSizes(256);
+      p.cuda_graphs.pads_to_next_size = true;
+      p.cuda_graphs.pads_mixed_batches = false;
+      // The overlap ("zero-overhead") scheduler, on by default, hides the CPU work behind the GPU's.
+      p.host_overhead_per_step = Time::Zero();
+      break;
+    case Engine::kTrtllm:
+      p.custom_all_reduce = TrtllmCustomAllReduce();
+      // Not verified in this session (docs/engines.md): max_batch_size 2048, max_num_tokens 8192.
+      p.max_num_seqs = 2048;
+      p.max_num_batched_tokens = 8192;
+      // CudaGraphConfig: max_batch_size 0 -> 128, enable_padding False.
+      p.cuda_graphs.capture_sizes = TrtllmCaptureSizes(128);
+      p.cuda_graphs.pads_to_next_size = false;
+      p.cuda_graphs.pads_mixed_batches = false;
+      // The overlap scheduler is on by default (TRT-LLM docs, features/overlap-scheduler).
+      p.host_overhead_per_step = Time::Zero();
+      break;
+  }
+  return p;
+}
+
+BatchShape PadForCudaGraph(const BatchShape& batch, const EngineProfile& profile) {
+  const CudaGraphSpec& g = profile.cuda_graphs;
+  if (batch.empty() || g.capture_sizes.empty() || !g.pads_to_next_size) return batch;
+  if (!batch.prefills.empty() && !g.pads_mixed_batches) return batch;
+  const int64_t tokens = batch.Tokens();
+  const int64_t target = NextCaptured(g.capture_sizes, tokens);
+  if (target < 0) return batch;  // over the largest captured size: eager
+  BatchShape padded = batch;
+  padded.decode_contexts.insert(padded.decode_contexts.end(), static_cast<size_t>(target - tokens), int64_t{1});
+  return padded;
+}
+
+CustomAllReduce::CustomAllReduce(const EngineProfile& profile, const Topology& topo)
+    : spec_(profile.custom_all_reduce), topo_(topo) {}
+
+const CustomAllReduceLimit* CustomAllReduce::LimitFor(const std::vector<int>& gpus, double bytes) const {
+  if (!spec_.available) return nullptr;
+  for (const CustomAllReduceLimit& l : spec_.limits) {
+    if (l.world_size == static_cast<int>(gpus.size())) return bytes < l.max_bytes ? &l : nullptr;
+  }
+  return nullptr;
+}
+
+double CustomAllReduce::GroupBandwidth(const std::vector<int>& gpus) const {
+  std::vector<NodeId> nodes;
+  for (int g : gpus) {
+    if (g < 0 || g >= topo_.gpu_count()) return 0;
+    nodes.push_back(topo_.gpu(g));
+  }
+  bool one_domain = true;
+  for (NodeId a : nodes) {
+    for (NodeId b : nodes) {
+      if (!topo_.SameHost(a, b)) return 0;  // the engines refuse groups that span hosts, MNNVL included
+      one_domain = one_domain && topo_.SameNvlinkDomain(a, b);
+    }
+  }
+  const bool pcie_pair = !one_domain && nodes.size() == 2 && spec_.pcie_pairs;
+  if (!one_domain && !pcie_pair) return 0;
+  auto in_group = [&](NodeId n) { return std::find(nodes.begin(), nodes.end(), n) != nodes.end(); };
+  double slowest = std::numeric_limits<double>::infinity();
+  for (NodeId a : nodes) {
+    double gbps = 0;
+    for (LinkId id : topo_.out_links(a)) {
+      const Link& l = topo_.link(id);
+      if (pcie_pair) {
+        if (l.kind == LinkKind::kPcie) gbps += l.capacity_GBps;
+      } else if (l.kind == LinkKind::kNvLink && (topo_.node(l.to).spec.kind == NodeKind::kNvSwitch || in_group(l.to))) {
+        gbps += l.capacity_GBps;
+      }
+    }
+    slowest = std::min(slowest, gbps);
+  }
+  return slowest > 0 && slowest < std::numeric_limits<double>::infinity() ? slowest * 1e9 : 0;
+}
+
+std::optional<bool> CustomAllReduce::OneShot(const std::vector<int>& gpus, double bytes) const {
+  const CustomAllReduceLimit* limit = LimitFor(gpus, bytes);
+  if (limit == nullptr || GroupBandwidth(gpus) <= 0) return std::nullopt;
+  return bytes < limit->one_shot_below;
+}
+
+std::optional<Time> CustomAllReduce::Duration(const std::vector<int>& gpus, double bytes) const {
+  const std::optional<bool> one_shot = OneShot(gpus, bytes);
+  if (!one_shot) return std::nullopt;
+  const double bw = spec_.link_efficiency * GroupBandwidth(gpus);
+  const double n = static_cast<double>(gpus.size());
+  if (*one_shot) return spec_.phase_latency + Time::FromSecondsCeil(bytes * (n - 1) / bw);
+  return spec_.phase_latency + spec_.phase_latency + Time::FromSecondsCeil(2 * bytes * (n - 1) / n / bw);
+}
+
+std::optional<Time> CustomAllReduce::Duration(const CollectiveCall& call, const PreparedCollective& prepared) const {
+  (void)prepared;  // the call names the group; the topology gives its links
+  if (call.op != CollectiveOp::kAllReduce) return std::nullopt;
+  return Duration(call.gpus, call.bytes);
+}
+
+}  // namespace wiresim

@@ -1,0 +1,120 @@
+// What differs between serving engines (vLLM, SGLang, TensorRT-LLM) where it changes the simulated answer: the
+// engine's own all-reduce kernel (which groups and sizes it takes from NCCL, one-shot or two-shot), the batch sizes
+// it captures CUDA graphs for (and so pads decode batches to), the host time a step exposes, and the scheduler
+// defaults that differ. Every value is cited, file and constant, in engine.cc and docs/engines.md.
+//
+//   WIRESIM_ASSIGN_OR_RETURN(Engine e, ParseEngine("vllm"));
+//   EngineProfile profile = ProfileOf(e);
+//   CustomAllReduce car(profile, topo);
+//   closed.SetOverride(&car);                        // small TP all-reduces inside one NVLink box skip NCCL
+//   BatchShape padded = PadForCudaGraph(step.Shape(), profile);   // decode=5x.. runs as 8 rows
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "sim/collective/collective_timing.h"
+#include "sim/core/status.h"
+#include "sim/core/time.h"
+#include "sim/parallel/batch.h"
+#include "sim/topology/topology.h"
+
+namespace wiresim {
+
+enum class Engine { kVllm, kSglang, kTrtllm };
+
+// "vllm", "sglang", "trtllm".
+std::string_view ToString(Engine engine);
+// Errors (InvalidArgument) on any other name, listing the accepted ones.
+Result<Engine> ParseEngine(std::string_view name);
+
+// The custom all-reduce's rule for one group size. The kernel runs the all-reduce when bytes < max_bytes; it runs
+// one-shot (every rank reads every peer's whole buffer) when bytes < one_shot_below, else two-shot (reduce-scatter
+// then all-gather, both by peer reads).
+struct CustomAllReduceLimit {
+  int world_size = 0;
+  double max_bytes = 0;
+  double one_shot_below = 0;
+};
+
+struct CustomAllReduceSpec {
+  bool available = false;
+  std::vector<CustomAllReduceLimit> limits;  // one per supported world size; other sizes go to NCCL
+  // A 2-GPU group may run it over PCIe peer access (vLLM and SGLang); larger groups need every GPU in one NVLink
+  // domain. Every GPU of the group must be on one host in all engines.
+  bool pcie_pairs = false;
+  Time phase_latency;            // launch plus one cross-GPU barrier: one-shot pays it once, two-shot twice
+  double link_efficiency = 1.0;  // fraction of a GPU's NVLink (or PCIe) bandwidth its peer reads reach
+};
+
+// What CUDA graphs a replica replays, and so how its batches are padded.
+struct CudaGraphSpec {
+  std::vector<int64_t> capture_sizes;  // ascending batch sizes (tokens, for decode-only batches: sequences)
+  bool pads_to_next_size = true;       // false: only an exactly captured size replays; others run eagerly
+  // vLLM v1's piecewise graphs are keyed by the token count of any batch, mixed ones included; SGLang and TRT-LLM
+  // capture decode-only batches.
+  bool pads_mixed_batches = false;
+};
+
+struct EngineProfile {
+  Engine engine = Engine::kVllm;
+  CustomAllReduceSpec custom_all_reduce;
+  CudaGraphSpec cuda_graphs;
+  Time host_overhead_per_step;  // CPU time between steps the GPU waits for (0: the engine overlaps it)
+  // Scheduler defaults; 0 where the engine has no fixed default (SGLang derives max_running_requests from the KV
+  // pool).
+  int64_t max_num_seqs = 0;
+  int64_t max_num_batched_tokens = 0;
+};
+
+// The profile of each engine at its defaults on an H100/H200-class GPU (docs/engines.md says which values change
+// with the GPU or the TP size).
+EngineProfile ProfileOf(Engine engine);
+
+// vLLM's default capture sizes: 1, 2, 4, multiples of 8 below 256, multiples of 16 from 256, up to
+// min(2 * max_num_seqs, 512), dropping sizes over max_num_batched_tokens.
+std::vector<int64_t> VllmCaptureSizes(int64_t max_num_seqs, int64_t max_num_batched_tokens);
+// SGLang's: 1, 2, 4, 8, 12, multiples of 8 to 256, of 16 from 272 below 512, of 32 from 512, up to cuda_graph_max_bs.
+std::vector<int64_t> SglangCaptureSizes(int64_t cuda_graph_max_bs);
+// TRT-LLM's (PyTorch flow, padding off): 1..31, 32, 64, 128, powers of two from 256 below max_batch_size, and
+// max_batch_size itself.
+std::vector<int64_t> TrtllmCaptureSizes(int64_t max_batch_size);
+
+// The batch the GPU computes when the engine replays a CUDA graph for `batch`. A decode-only batch of D sequences,
+// D at most the largest captured size, becomes the smallest captured size >= D, the extra rows decodes of context
+// 1 (their GEMM rows cost as much as real ones; their attention reads one KV entry). With pads_mixed_batches, a
+// batch with prefills whose token count is at most the largest size is padded the same way in tokens. Everything
+// else is returned unchanged (it runs eagerly, or its size is captured exactly).
+BatchShape PadForCudaGraph(const BatchShape& batch, const EngineProfile& profile);
+
+// The engine's own all-reduce, timed by a closed form on the topology's links. Takes an all-reduce when the engine
+// has the kernel, the group size is one of its limits, the bytes are under that limit, every GPU of the group is
+// on one host, and every pair is in one NVLink domain (or the group is a PCIe pair the engine allows); NCCL runs
+// everything else.
+//   one-shot:  t = phase_latency + bytes * (n - 1) / B
+//   two-shot:  t = 2 * phase_latency + 2 * bytes * (n - 1) / n / B
+// where B = link_efficiency x the smallest, over the group's GPUs, of a GPU's NVLink capacity to NVSwitches and to
+// the group's other GPUs (PCIe capacity for a PCIe pair).
+class CustomAllReduce : public CollectiveOverride {
+ public:
+  // `topo` must outlive this object.
+  CustomAllReduce(const EngineProfile& profile, const Topology& topo);
+
+  std::optional<Time> Duration(const CollectiveCall& call, const PreparedCollective& prepared) const override;
+  // The same answer for a group and size, without a prepared NCCL group.
+  std::optional<Time> Duration(const std::vector<int>& gpus, double bytes) const;
+  // Whether the kernel would run `bytes` on `gpus` one-shot; nullopt when it would not run it at all.
+  std::optional<bool> OneShot(const std::vector<int>& gpus, double bytes) const;
+
+ private:
+  const CustomAllReduceLimit* LimitFor(const std::vector<int>& gpus, double bytes) const;
+  // B before efficiency, in bytes per second; 0 when the group cannot use the kernel.
+  double GroupBandwidth(const std::vector<int>& gpus) const;
+
+  CustomAllReduceSpec spec_;
+  const Topology& topo_;
+};
+
+}  // namespace wiresim

@@ -1,0 +1,182 @@
+// Tests for the engine profiles: which all-reduces each engine runs itself and at what closed-form cost, and how
+// CUDA-graph capture pads batches. Expected values are derived by hand in the comments from the cited constants
+// (engine.cc, docs/engines.md), never read back from the code.
+#include "sim/serving/engine.h"
+
+#include <catch2/catch.hpp>
+
+#include "sim/collective/collective_model.h"
+#include "tests/testing/topology.h"
+
+namespace wiresim {
+namespace {
+
+using testing::ShippedTopology;
+
+constexpr double kKiB = 1024.0;
+constexpr double kMiB = 1024.0 * 1024.0;
+
+double Us(std::optional<Time> t) {
+  REQUIRE(t.has_value());
+  return t->ToMicroseconds();
+}
+
+std::vector<int> Range(int from, int to) {
+  std::vector<int> v;
+  for (int i = from; i < to; ++i) v.push_back(i);
+  return v;
+}
+
+TEST_CASE("ParseEngine: the three names, and an error naming them for anything else") {
+  CHECK(ParseEngine("vllm").value() == Engine::kVllm);
+  CHECK(ParseEngine("sglang").value() == Engine::kSglang);
+  CHECK(ParseEngine("trtllm").value() == Engine::kTrtllm);
+  for (const char* bad : {"vLLM", "tensorrt-llm", "", "vllm "}) {
+    Result<Engine> e = ParseEngine(bad);
+    REQUIRE_FALSE(e.ok());
+    CHECK(e.status().message().find("vllm, sglang or trtllm") != std::string::npos);
+  }
+}
+
+TEST_CASE("vLLM custom all-reduce on a DGX H100: 8 GPUs, 64 KiB, one-shot closed form") {
+  // One-shot below 256 KiB at 8 GPUs. Per GPU: 18 NVLink4 links x 25 GB/s = 450 GB/s to the NVSwitches; at 0.30
+  // efficiency B = 135e9 B/s. t = 8.5 us + 65536 x 7 / 135e9 s = 8.5 + 3.3981 = 11.898 us (SGLang PR #2904 lists
+  // 11.8 us for vLLM's kernel at this size).
+  Topology topo = ShippedTopology("dgx-h100");
+  CustomAllReduce car(ProfileOf(Engine::kVllm), topo);
+  CHECK(car.OneShot(Range(0, 8), 64 * kKiB) == std::optional<bool>(true));
+  CHECK(Us(car.Duration(Range(0, 8), 64 * kKiB)) == Approx(8.5 + 65536.0 * 7 / 135e9 * 1e6).epsilon(1e-6));
+  CHECK(Us(car.Duration(Range(0, 8), 64 * kKiB)) == Approx(11.898).epsilon(1e-4));
+}
+
+TEST_CASE("vLLM custom all-reduce: the one-shot/two-shot switch at 256 KiB for 8 GPUs, 512 KiB for 4") {
+  Topology topo = ShippedTopology("dgx-h100");
+  CustomAllReduce car(ProfileOf(Engine::kVllm), topo);
+  // csrc/custom_all_reduce.cuh: one-shot when (ws <= 4 and bytes < 512 KiB) or (ws <= 8 and bytes < 256 KiB).
+  CHECK(car.OneShot(Range(0, 8), 256 * kKiB - 16) == std::optional<bool>(true));
+  CHECK(car.OneShot(Range(0, 8), 256 * kKiB) == std::optional<bool>(false));
+  CHECK(car.OneShot(Range(0, 4), 256 * kKiB) == std::optional<bool>(true));
+  CHECK(car.OneShot(Range(0, 4), 512 * kKiB) == std::optional<bool>(false));
+  CHECK(car.OneShot(Range(0, 2), 4 * kMiB) == std::optional<bool>(true));  // 2 GPUs: always one-shot
+  // Two-shot at 8 GPUs, 256 KiB: 2 x 8.5 us + 2 x 262144 x 7/8 / 135e9 s = 17 + 3.3981 = 20.398 us.
+  CHECK(Us(car.Duration(Range(0, 8), 256 * kKiB)) == Approx(20.398).epsilon(1e-4));
+  // Two-shot at 8 GPUs, 1 MiB: 17 + 2 x 1048576 x 7/8 / 135e9 s = 17 + 13.592 = 30.592 us (measured 30.4).
+  CHECK(Us(car.Duration(Range(0, 8), 1 * kMiB)) == Approx(30.592).epsilon(1e-4));
+}
+
+TEST_CASE("vLLM custom all-reduce refuses: 8 MiB and over, two hosts, 4 PCIe GPUs, world size 3") {
+  Topology dgx = ShippedTopology("dgx-h100");
+  CustomAllReduce car(ProfileOf(Engine::kVllm), dgx);
+  CHECK(car.Duration(Range(0, 8), 8 * kMiB - 16).has_value());
+  CHECK_FALSE(car.Duration(Range(0, 8), 8 * kMiB).has_value());  // should_custom_ar: inp_size < max_size
+  CHECK_FALSE(car.Duration(Range(0, 8), 16 * kMiB).has_value());
+  CHECK_FALSE(car.Duration(Range(0, 3), 64 * kKiB).has_value());  // not in [2, 4, 6, 8]
+  CHECK_FALSE(car.Duration({0, 1, 2, 3, 4}, 64 * kKiB).has_value());
+  CHECK(car.Duration(Range(0, 6), 64 * kKiB).has_value());
+
+  Topology two = ShippedTopology("dgx-h100-2node");
+  CustomAllReduce car2(ProfileOf(Engine::kVllm), two);
+  CHECK(car2.Duration(Range(8, 16), 64 * kKiB).has_value());  // the second box alone
+  CHECK_FALSE(car2.Duration({0, 1, 2, 3, 8, 9, 10, 11}, 64 * kKiB).has_value());
+  CHECK_FALSE(car2.Duration({0, 8}, 64 * kKiB).has_value());
+
+  Topology pcie = ShippedTopology("pcie-8x-l40s");
+  CustomAllReduce car3(ProfileOf(Engine::kVllm), pcie);
+  CHECK_FALSE(car3.Duration(Range(0, 4), 64 * kKiB).has_value());
+  CHECK_FALSE(car3.Duration(Range(0, 8), 64 * kKiB).has_value());
+  // A PCIe pair is allowed (world_size == 2). Each L40S has one Gen4 x16 link, 32 GB/s: B = 0.30 x 32e9 = 9.6e9;
+  // t = 8.5 us + 65536 / 9.6e9 s = 8.5 + 6.8267 = 15.327 us.
+  CHECK(Us(car3.Duration({0, 1}, 64 * kKiB)) == Approx(15.327).epsilon(1e-4));
+}
+
+TEST_CASE("TRT-LLM's AUTO table: NCCL from 8 MiB at TP 8, two-shot from 512 KiB, no PCIe pairs, no TP 6") {
+  Topology dgx = ShippedTopology("dgx-h100");
+  CustomAllReduce car(ProfileOf(Engine::kTrtllm), dgx);
+  CHECK(car.OneShot(Range(0, 8), 256 * kKiB) == std::optional<bool>(true));
+  CHECK(car.OneShot(Range(0, 8), 512 * kKiB) == std::optional<bool>(false));
+  CHECK(car.OneShot(Range(0, 8), 4 * kMiB) == std::optional<bool>(false));
+  CHECK_FALSE(car.OneShot(Range(0, 8), 8 * kMiB).has_value());
+  CHECK(car.OneShot(Range(0, 2), 8 * kMiB) == std::optional<bool>(true));
+  CHECK_FALSE(car.OneShot(Range(0, 6), 64 * kKiB).has_value());
+  Topology pcie = ShippedTopology("pcie-8x-l40s");
+  CustomAllReduce car_pcie(ProfileOf(Engine::kTrtllm), pcie);
+  CHECK_FALSE(car_pcie.Duration({0, 1}, 64 * kKiB).has_value());
+}
+
+TEST_CASE("CustomAllReduce as a CollectiveOverride: all-reduces only") {
+  Topology topo = ShippedTopology("dgx-h100");
+  CollectiveModel model(topo);
+  CollectiveCall ar;
+  ar.gpus = Range(0, 8);
+  ar.bytes = 64 * kKiB;
+  auto prepared = model.Prepare(ar, {});
+  REQUIRE(prepared.ok());
+  CustomAllReduce car(ProfileOf(Engine::kSglang), topo);
+  const CollectiveOverride& engine = car;
+  CHECK(Us(engine.Duration(ar, **prepared)) == Approx(11.898).epsilon(1e-4));  // SGLang: vLLM's kernel and rule
+  CollectiveCall ag = ar;
+  ag.op = CollectiveOp::kAllGather;
+  CHECK_FALSE(engine.Duration(ag, **prepared).has_value());
+}
+
+TEST_CASE("Capture sizes: vLLM's, SGLang's and TRT-LLM's default lists") {
+  // vLLM at max_num_seqs 256: 1, 2, 4 (3) + 8..248 step 8 (31) + 256..512 step 16 (17) = 51 sizes.
+  const std::vector<int64_t> v = VllmCaptureSizes(256, 8192);
+  CHECK(v.size() == 51);
+  CHECK(v.back() == 512);
+  CHECK(VllmCaptureSizes(16, 8192) == std::vector<int64_t>{1, 2, 4, 8, 16, 24, 32});  // min(2 x 16, 512) = 32
+  CHECK(VllmCaptureSizes(256, 100).back() == 96);  // sizes over max_num_batched_tokens dropped
+  // SGLang at 256: 1, 2, 4, 8, 12 (5) + 16..256 step 8 (31) = 36.
+  CHECK(SglangCaptureSizes(256).size() == 36);
+  CHECK(SglangCaptureSizes(256).back() == 256);
+  // At 512: + 272..496 step 16 (15) + 512 (1) = 52.
+  CHECK(SglangCaptureSizes(512).size() == 52);
+  // TRT-LLM at 128: 1..31 (31) + 32, 64, 128 = 34.
+  const std::vector<int64_t> t = TrtllmCaptureSizes(128);
+  CHECK(t.size() == 34);
+  CHECK(t.back() == 128);
+}
+
+TEST_CASE("PadForCudaGraph: decode batches to the next captured size; mixed ones per engine") {
+  const EngineProfile vllm = ProfileOf(Engine::kVllm);
+  const EngineProfile sglang = ProfileOf(Engine::kSglang);
+  const EngineProfile trtllm = ProfileOf(Engine::kTrtllm);
+
+  // decode=5 -> 8 in vLLM: three extra decodes of context 1.
+  BatchShape d5 = ParseBatch("decode=5x1000").value();
+  BatchShape p = PadForCudaGraph(d5, vllm);
+  REQUIRE(p.decode_contexts.size() == 8);
+  CHECK(p.decode_contexts[4] == 1000);
+  CHECK(p.decode_contexts[5] == 1);
+  CHECK(p.decode_contexts[7] == 1);
+  CHECK(p.prefills.empty());
+
+  // decode=300: vLLM's sizes from 256 step 16: 256, 272, 288, 304 -> 304.
+  CHECK(PadForCudaGraph(ParseBatch("decode=300x100").value(), vllm).decode_contexts.size() == 304);
+  // decode=513: over the largest (512): eager, unchanged.
+  CHECK(PadForCudaGraph(ParseBatch("decode=513x100").value(), vllm).decode_contexts.size() == 513);
+  // decode=9: vLLM 16 (8, 16, ...); SGLang 12 (8, 12, 16, ...); TRT-LLM pads nothing (padding off).
+  CHECK(PadForCudaGraph(ParseBatch("decode=9x100").value(), vllm).decode_contexts.size() == 16);
+  CHECK(PadForCudaGraph(ParseBatch("decode=9x100").value(), sglang).decode_contexts.size() == 12);
+  CHECK(PadForCudaGraph(ParseBatch("decode=40x100").value(), trtllm).decode_contexts.size() == 40);
+  // SGLang's largest at its default cuda_graph_max_bs 256: 257 runs eagerly.
+  CHECK(PadForCudaGraph(ParseBatch("decode=257x100").value(), sglang).decode_contexts.size() == 257);
+
+  // A large mixed batch (2048 + 5 = 2053 tokens > 512) is unchanged everywhere.
+  BatchShape big = ParseBatch("prefill=1x2048,decode=5x100").value();
+  for (const EngineProfile* e : {&vllm, &sglang, &trtllm}) {
+    BatchShape out = PadForCudaGraph(big, *e);
+    CHECK(out.decode_contexts.size() == 5);
+    CHECK(out.Tokens() == 2053);
+  }
+  // A small mixed batch (100 + 3 = 103 tokens): vLLM's piecewise graphs pad it to 104; SGLang runs it eagerly.
+  BatchShape small = ParseBatch("prefill=1x100,decode=3x50").value();
+  CHECK(PadForCudaGraph(small, vllm).Tokens() == 104);
+  CHECK(PadForCudaGraph(small, vllm).prefills.size() == 1);
+  CHECK(PadForCudaGraph(small, sglang).Tokens() == 103);
+  // An empty batch stays empty.
+  CHECK(PadForCudaGraph(BatchShape{}, vllm).empty());
+}
+
+}  // namespace
+}  // namespace wiresim
