@@ -44,12 +44,6 @@ Status ResolveModel(AppContext& ctx, const Scenario& s, ModelSpec* model) {
   return Status::Ok();
 }
 
-// The host overhead of one step when the scenario does not set it (docs/serving.md: where the figure comes from).
-Time DefaultHostOverhead(const std::string& engine) {
-  (void)engine;
-  return Time::Microseconds(1500);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario) {
@@ -142,14 +136,21 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     d->collective_calibration = std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, AlgorithmFilter{});
   }
   d->closed = std::make_unique<ClosedFormCollectives>(*d->collectives, AlgorithmFilter{}, d->collective_calibration.get());
-  // Engine.
-  if (s.engine != "vllm" && s.engine != "sglang" && s.engine != "trtllm") {
-    return InvalidArgument(s.At("deployment.engine") + ": unknown engine '" + s.engine +
-                           "' (expected vllm, sglang or trtllm)");
+  // Engine: its own all-reduce kernels, CUDA-graph padding and host overhead (docs/engines.md).
+  {
+    Result<Engine> e = ParseEngine(s.engine);
+    if (!e.ok()) return At(s, "deployment.engine", e.status());
+    d->profile = ProfileOf(*e);
+    if (d->profile.engine == Engine::kVllm) {
+      d->profile.cuda_graphs.capture_sizes = VllmCaptureSizes(s.max_num_seqs, s.max_num_batched_tokens);
+    }
   }
   d->engine = s.engine;
+  d->engine_collectives = std::make_unique<CustomAllReduce>(d->profile, topo);
+  d->closed->SetOverride(d->engine_collectives.get());
   d->host_overhead = s.host_overhead_ms ? Time::FromMicroseconds(*s.host_overhead_ms * 1000.0)
-                                        : DefaultHostOverhead(s.engine);
+                                        : d->profile.host_overhead_per_step;
+  d->replica_options.engine = d->profile;
   if (s.network != "analytical" && s.network != "flow") {
     return InvalidArgument(s.At("deployment.network") + ": expected analytical or flow, got '" + s.network + "'");
   }

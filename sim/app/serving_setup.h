@@ -25,6 +25,7 @@
 #include "sim/model/model_spec.h"
 #include "sim/parallel/memory.h"
 #include "sim/parallel/plan.h"
+#include "sim/serving/engine.h"
 #include "sim/serving/replica.h"
 #include "sim/serving/serving_run.h"
 #include "sim/serving/workload.h"
@@ -50,6 +51,7 @@ struct ServingSetup {
   std::unique_ptr<ClosedFormCollectives> closed;
   std::unique_ptr<CollectiveOverride> engine_collectives;
   std::string engine;
+  EngineProfile profile;
   Time host_overhead;
   ReplicaOptions replica_options;
   RouterPolicy router = RouterPolicy::kRoundRobin;

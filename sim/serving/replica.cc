@@ -94,7 +94,7 @@ Status Replica::Launch(Step* step) {
   KernelDuration kernel_time;
   ExecutionObserver* observer = accounting_;
   if (options_.compiled) {
-    const BatchShape shape = step->per_dp[0].Shape();
+    const BatchShape shape = PadForCudaGraph(step->per_dp[0].Shape(), options_.engine);
     WIRESIM_ASSIGN_OR_RETURN(const CompiledIteration* c, iterations_.Compile(shape));
     std::vector<Time> compute;
     iterations_.BodyTimes(*c, shape, &step->body, &compute);
@@ -108,11 +108,11 @@ Status Replica::Launch(Step* step) {
     observer = transfers_only_.get();
   } else if (schedulers_.size() > 1) {
     std::vector<BatchShape> batches;
-    for (const SchedulerStep& s : step->per_dp) batches.push_back(s.Shape());
+    for (const SchedulerStep& s : step->per_dp) batches.push_back(PadForCudaGraph(s.Shape(), options_.engine));
     WIRESIM_ASSIGN_OR_RETURN(step->graph, iterations_.Full(BatchShape{}, batches));
     kernel_time = iterations_.KernelTimes(step->graph);
   } else {
-    WIRESIM_ASSIGN_OR_RETURN(step->graph, iterations_.Full(step->per_dp[0].Shape()));
+    WIRESIM_ASSIGN_OR_RETURN(step->graph, iterations_.Full(PadForCudaGraph(step->per_dp[0].Shape(), options_.engine)));
     kernel_time = iterations_.KernelTimes(step->graph);
   }
   step->run = std::make_unique<IterationRun>(sim_, gpus_, timer_, std::move(kernel_time), observer, step->graph,

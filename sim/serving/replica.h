@@ -16,6 +16,7 @@
 #include "sim/collective/collective_timing.h"
 #include "sim/core/simulator.h"
 #include "sim/metrics/gpu_time.h"
+#include "sim/serving/engine.h"
 #include "sim/serving/iteration_model.h"
 #include "sim/serving/iteration_run.h"
 #include "sim/serving/scheduler.h"
@@ -26,6 +27,7 @@ struct ReplicaOptions {
   SchedulerOptions scheduler;  // per DP rank
   Time host_overhead;          // per step
   bool compiled = true;        // compiled iterations where they are exact; else op by op
+  EngineProfile engine;        // CUDA-graph padding of the batches it runs
 };
 
 // What a replica tells the run. Called from simulator events, at sim.Now().
