@@ -34,8 +34,9 @@ void GpuTimeAccounting::OnKernel(int gpu, Time begin, Time end) {
   while (g.kernels.size() > 4096) g.kernels.pop_front();
 }
 
-void GpuTimeAccounting::OnCollective(int gpu, Time posted, Time done, ParallelDim dim, Phase phase) {
+void GpuTimeAccounting::OnCollective(int gpu, Time started, Time done, ParallelDim dim, Phase phase) {
   PerGpu& g = gpus_[static_cast<size_t>(gpu)];
+  const Time posted = started;
   const Time span = done - posted;
   g.communication += span;
   // Hidden: the parts of [posted, done) a kernel covers (kernels of one GPU do not overlap each other).

@@ -41,8 +41,10 @@ class ExecutionObserver {
  public:
   virtual ~ExecutionObserver() = default;
   virtual void OnKernel(int gpu, Time begin, Time end) = 0;
-  // A collective of `gpu`'s, from when the GPU posted it to when its part was done.
-  virtual void OnCollective(int gpu, Time posted, Time done, ParallelDim dim, Phase phase) = 0;
+  // A collective of `gpu`'s in flight: from when it started (every participant had posted it) to when this GPU's
+  // part was done. Waiting for a late participant is not communication: a pipeline stage waiting for its input is
+  // in a bubble, a TP rank waiting for a slower peer is idle on its compute stream.
+  virtual void OnCollective(int gpu, Time started, Time done, ParallelDim dim, Phase phase) = 0;
 };
 
 class GpuTimeAccounting : public ExecutionObserver {
@@ -51,7 +53,7 @@ class GpuTimeAccounting : public ExecutionObserver {
   GpuTimeAccounting(int gpus, std::vector<int> replica_of_gpu);
 
   void OnKernel(int gpu, Time begin, Time end) override;
-  void OnCollective(int gpu, Time posted, Time done, ParallelDim dim, Phase phase) override;
+  void OnCollective(int gpu, Time started, Time done, ParallelDim dim, Phase phase) override;
   // Adds what a compiled stretch of work did on `gpu` (the executor timed it once and replays its totals).
   void AddPrecomputed(int gpu, Time compute, const std::array<std::array<Time, kPhases>, kParallelDims>& exposed,
                       Time communication);

@@ -200,7 +200,8 @@ Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileGraph(const St
           if (op.kernel.kind == KernelKind::kAttentionDecode) ++decode;
           acc.OnKernel(0, timing.op_start[p][i], timing.op_done[p][i]);
         } else {
-          acc.OnCollective(0, timing.op_start[p][i], timing.op_done[p][i], op.dim, op.phase);
+          acc.OnCollective(0, timing.collective_start[static_cast<size_t>(op.instance)], timing.op_done[p][i], op.dim,
+                           op.phase);
         }
       }
       const Time end = timing.op_done[p][seg.end - 1];

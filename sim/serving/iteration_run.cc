@@ -111,11 +111,12 @@ void IterationRun::Post(size_t p, size_t op) {
   const size_t c = static_cast<size_t>(graph_->programs[p].ops[op].instance);
   const CollectiveInstance& inst = graph_->collectives[c];
   if (++arrived_[c] < static_cast<int>(inst.programs.size())) return;
-  const Status started = timer_.Start(inst.call, [this, c](size_t participant) {
+  const Time start = sim_.Now();
+  const Status started = timer_.Start(inst.call, [this, c, start](size_t participant) {
     const auto [q, i] = posts_[c][participant];
     if (observer_ != nullptr) {
       const CollectiveInstance& done = graph_->collectives[c];
-      observer_->OnCollective(graph_->programs[q].gpu, programs_[q].posted[i], sim_.Now(), done.dim, done.phase);
+      observer_->OnCollective(graph_->programs[q].gpu, start, sim_.Now(), done.dim, done.phase);
     }
     OpDone(q, i);
   });
