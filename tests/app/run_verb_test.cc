@@ -1,0 +1,249 @@
+// `wiresim run` end to end: a single request's TTFT, TPOT and E2EL against the kernel times of its iterations
+// summed by hand; the concurrency limit; pipeline bubbles; the compiled and op-by-op levels agreeing byte for byte;
+// reruns byte-identical; bad inputs refused with exit 2 and nothing written; --compare.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "sim/app/calibration_input.h"
+#include "sim/app/cli.h"
+#include "sim/compute/gpu_spec.h"
+#include "sim/model/model_file.h"
+#include "sim/parallel/step_graph.h"
+#include "tests/testing/memory_reader.h"
+
+namespace wiresim::app {
+namespace {
+
+using Catch::Matchers::Contains;
+
+struct Run {
+  int code = 0;
+  std::string out;
+  std::string err;
+};
+
+Run Wiresim(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  FileSystemReader reader;
+  AppContext ctx{out, err, reader};
+  Run r;
+  r.code = Main(args, ctx);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+nlohmann::json RunJson(std::vector<std::string> args) {
+  args.insert(args.begin(), "run");
+  args.push_back("--json");
+  const Run r = Wiresim(args);
+  INFO(r.err);
+  REQUIRE(r.code == kExitOk);
+  return nlohmann::json::parse(r.out);
+}
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::filesystem::path TempDir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("wiresim-run-test-" + name);
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+// The time of one iteration of a one-GPU replica: its kernels back to back (no collectives at tp=1), as the kernel
+// model times them. Independent of the scheduler, the executor and the iteration cache.
+double IterationMs(const ModelSpec& m, const char* batch) {
+  const ParallelPlan plan;  // tp=1
+  const Placement where{{0}};
+  Result<BatchShape> b = ParseBatch(batch);
+  REQUIRE(b.ok());
+  Result<StepGraph> g = BuildStepGraph(m, plan, where, *b, {});
+  REQUIRE(g.ok());
+  const std::unique_ptr<KernelTimeModel> timer = KernelModelFor(*FindGpuSpec("h100-sxm"), {}, nullptr, nullptr);
+  return ComputeTime(g->programs[0], *timer).ToMilliseconds();
+}
+
+const std::vector<std::string> kOneGpu = {"--topology", "dgx-h100",     "--model",       "llama-3.2-1b",
+                                          "--plan",     "tp=1",         "--gpus",        "0",
+                                          "--engine",   "trtllm",       "--host-overhead-ms", "0.5"};
+
+std::vector<std::string> With(std::vector<std::string> base, const std::vector<std::string>& more) {
+  base.insert(base.end(), more.begin(), more.end());
+  return base;
+}
+
+TEST_CASE("One request: TTFT is the host overhead plus the prefill, each decode adds the host overhead and a step") {
+  // TRT-LLM's profile pads nothing (docs/engines.md), so each step computes exactly the scheduler's batch.
+  const ModelSpec m = [] {
+    Result<ModelSpec> r = LoadModel(testing::ReadSourceFile("workloads/models/llama-3.2-1b.toml"));
+    REQUIRE(r.ok());
+    return std::move(r).value();
+  }();
+  const nlohmann::json j = RunJson(With(kOneGpu, {"--requests", "1", "--input-len", "100", "--output-len", "5"}));
+  // Step 1: the 100-token prompt; it samples token 1. Steps 2-5: one decode each over 101, 102, 103, 104 tokens
+  // (the new token included), each sampling one more token.
+  const double host = 0.5;
+  const double ttft = host + IterationMs(m, "prefill=1x100");
+  double decodes = 0;
+  for (const char* b : {"decode=1x101", "decode=1x102", "decode=1x103", "decode=1x104"}) decodes += host + IterationMs(m, b);
+  CHECK(j["mean_ttft_ms"].get<double>() == Approx(ttft).epsilon(1e-9));
+  CHECK(j["mean_e2el_ms"].get<double>() == Approx(ttft + decodes).epsilon(1e-9));
+  CHECK(j["mean_tpot_ms"].get<double>() == Approx(decodes / 4).epsilon(1e-9));
+  CHECK(j["completed"] == 1);
+  CHECK(j["total_output_tokens"] == 5);
+  CHECK(j["wiresim"]["steps"] == 5);
+}
+
+TEST_CASE("Closed loop with one client: each request is sent when the one before it finishes") {
+  const auto dir = TempDir("closed-loop");
+  const Run r = Wiresim(With(With({"run"}, kOneGpu),
+                             {"--requests", "6", "--rate", "inf", "--max-concurrency", "1", "--input-len",
+                              "uniform:50-200", "--output-len", "uniform:2-20", "--out", dir.string(), "--quiet"}));
+  INFO(r.err);
+  REQUIRE(r.code == kExitOk);
+  std::istringstream csv(Slurp(dir / "requests.csv"));
+  std::string line;
+  std::getline(csv, line);  // header: id,replica,input_tokens,output_tokens,sent_ms,queue_ms,ttft_ms,tpot_ms,e2el_ms,...
+  double previous_end = 0;
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    std::vector<std::string> f;
+    std::stringstream s(line);
+    for (std::string x; std::getline(s, x, ',');) f.push_back(x);
+    const double sent = std::stod(f[4]), e2el = std::stod(f[8]);
+    // All arrive at t = 0 (rate inf); one slot: request i waits for request i-1's last token.
+    CHECK(sent == Approx(previous_end).margin(1e-6));
+    previous_end = sent + e2el;
+    ++rows;
+  }
+  CHECK(rows == 6);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("Pipeline bubbles: with one micro-batch in flight, each stage idles while the other computes") {
+  // tp=1, pp=2, one request: the replica has one step in flight at a time. While the step is in flight a stage is
+  // computing, sending or receiving its activations, or waiting: its bubble is the other stage's compute.
+  const nlohmann::json j =
+      RunJson({"--topology", "dgx-h100", "--model", "llama-3.2-1b", "--plan", "tp=1,pp=2", "--gpus", "0,1",
+               "--engine", "trtllm", "--requests", "1", "--input-len", "300", "--output-len", "8"});
+  const auto& g = j["wiresim"]["per_gpu"];
+  REQUIRE(g.size() == 2);
+  CHECK(g[0]["bubble_s"].get<double>() == Approx(g[1]["compute_s"].get<double>()).epsilon(1e-9));
+  CHECK(g[1]["bubble_s"].get<double>() == Approx(g[0]["compute_s"].get<double>()).epsilon(1e-9));
+  CHECK(g[0]["exposed_s"]["PP"].get<double>() > 0);
+}
+
+// Runs a scenario at both levels of iteration fidelity and returns the two outputs.
+std::pair<std::string, std::string> BothLevels(const std::vector<std::string>& flags, const std::string& name) {
+  std::vector<std::string> outputs;
+  for (const char* level : {"compiled", "op-by-op"}) {
+    const auto dir = TempDir(name + "-" + level);
+    const Run r = Wiresim(With(With({"run"}, flags), {"--iterations", level, "--out", dir.string(), "--quiet"}));
+    INFO(r.err);
+    REQUIRE(r.code == kExitOk);
+    outputs.push_back(Slurp(dir / "requests.csv"));
+    std::filesystem::remove_all(dir);
+  }
+  return {outputs[0], outputs[1]};
+}
+
+TEST_CASE("Compiled iterations and op-by-op execution give byte-identical requests") {
+  // The compiled level times an iteration shape once (on one layer per kind) and adds each batch's attention; the
+  // op-by-op level plays every kernel and collective of every iteration. Results must not change by caching.
+  SECTION("tp=4 x pp=2 on one DGX H100") {
+    const auto [a, b] = BothLevels({"--topology", "dgx-h100", "--model", "llama-3.1-70b", "--plan", "tp=4,pp=2",
+                                    "--requests", "12", "--rate", "20", "--input-len", "uniform:100-3000"},
+                                   "pp");
+    CHECK(a == b);
+  }
+  SECTION("tp=2 x cp=2 with sequence parallelism") {
+    const auto [a, b] = BothLevels({"--topology", "dgx-h100", "--model", "llama-3.1-8b", "--plan",
+                                    "tp=2,cp=2,sp=on", "--requests", "8", "--input-len", "uniform:1000-6000"},
+                                   "cp");
+    CHECK(a == b);
+  }
+  SECTION("tp=16 across two nodes") {
+    const auto [a, b] = BothLevels({"--topology", "dgx-h100-2node", "--model", "llama-3.1-70b", "--plan", "tp=16",
+                                    "--requests", "6", "--rate", "10"},
+                                   "tp16");
+    CHECK(a == b);
+  }
+}
+
+TEST_CASE("The same scenario and seed give byte-identical outputs; another seed does not") {
+  auto run = [](const std::string& seed, const std::string& name) {
+    const auto dir = TempDir(name);
+    const Run r = Wiresim({"run", "--requests", "30", "--seed", seed, "--out", dir.string(), "--quiet"});
+    REQUIRE(r.code == kExitOk);
+    const std::string out = Slurp(dir / "summary.json") + Slurp(dir / "requests.csv");
+    std::filesystem::remove_all(dir);
+    return out;
+  };
+  const std::string a = run("7", "seed-a"), b = run("7", "seed-b"), c = run("8", "seed-c");
+  CHECK(a == b);
+  CHECK(a != c);
+}
+
+TEST_CASE("Bad inputs: exit 2 naming the place, and no output written") {
+  const auto dir = TempDir("bad");
+  const std::string scenario = (std::filesystem::temp_directory_path() / "wiresim-bad-scenario.toml").string();
+  SECTION("an unknown scenario field names its file and line") {
+    std::ofstream(scenario) << "[deployment]\ntopology = \"dgx-h100\"\nmodel = \"llama-3.1-8b\"\n"
+                               "[workload]\nrequest = 10\n";
+    const Run r = Wiresim({"run", scenario, "--out", dir.string()});
+    CHECK(r.code == kExitBadInput);
+    CHECK_THAT(r.err, Contains("wiresim-bad-scenario.toml:5") && Contains("request"));
+  }
+  SECTION("a plan that does not fit") {
+    const Run r = Wiresim({"run", "--topology", "dgx-h100", "--model", "llama-3.1-405b", "--plan", "tp=8", "--out",
+                           dir.string()});
+    CHECK(r.code == kExitBadInput);
+    CHECK_THAT(r.err, Contains("--plan") && Contains("does not fit"));
+  }
+  SECTION("a trace with a broken line names the file and line") {
+    const std::string trace = (std::filesystem::temp_directory_path() / "wiresim-broken.jsonl").string();
+    std::ofstream(trace) << "{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 5, \"hash_ids\": [1]}\n"
+                            "{\"timestamp\": 5, \"input_length\": \"ten\", \"output_length\": 5, \"hash_ids\": []}\n";
+    const Run r = Wiresim({"run", "--topology", "dgx-h100", "--model", "llama-3.1-8b", "--trace", trace, "--out",
+                           dir.string()});
+    CHECK(r.code == kExitBadInput);
+    CHECK_THAT(r.err, Contains("wiresim-broken.jsonl:2") && Contains("input_length"));
+    std::filesystem::remove(trace);
+  }
+  SECTION("a GPU the topology lacks") {
+    const Run r = Wiresim({"run", "--topology", "dgx-h100", "--model", "llama-3.1-8b", "--gpus", "8", "--out",
+                           dir.string()});
+    CHECK(r.code == kExitBadInput);
+    CHECK_THAT(r.err, Contains("--gpus"));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "summary.json"));
+  CHECK_FALSE(std::filesystem::exists(dir / "requests.csv"));
+  std::filesystem::remove(scenario);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("--compare prints a vllm bench serve result beside the prediction, with the error") {
+  // A measured file with the run's own TTFT doubled: the error printed is -50%.
+  const nlohmann::json predicted = RunJson(With(kOneGpu, {"--requests", "3"}));
+  const std::string measured = (std::filesystem::temp_directory_path() / "wiresim-measured.json").string();
+  nlohmann::json m;
+  m["mean_ttft_ms"] = 2 * predicted["mean_ttft_ms"].get<double>();
+  m["completed"] = 3;
+  std::ofstream(measured) << m.dump();
+  const Run r = Wiresim(With(With({"run"}, kOneGpu), {"--requests", "3", "--compare", measured}));
+  REQUIRE(r.code == kExitOk);
+  CHECK_THAT(r.out, Contains("mean_ttft_ms") && Contains("-50.0%"));
+  std::filesystem::remove(measured);
+}
+
+}  // namespace
+}  // namespace wiresim::app
