@@ -200,9 +200,12 @@ ServingSummary RequestMetrics::Summarize(const ServingSlo& slo, const std::vecto
     in_flight += change;
     s.max_concurrent_requests = std::max(s.max_concurrent_requests, in_flight);
   }
+  // The histogram is hashed for speed; its values in ascending order are what the statistics walk.
+  std::vector<std::pair<int64_t, int64_t>> sorted_itl(itl_ps_.begin(), itl_ps_.end());
+  std::sort(sorted_itl.begin(), sorted_itl.end());
   Counted itls;
-  itls.reserve(itl_ps_.size());
-  for (const auto& [ps, count] : itl_ps_) itls.emplace_back(Seconds(ps), count);
+  itls.reserve(sorted_itl.size());
+  for (const auto& [ps, count] : sorted_itl) itls.emplace_back(Seconds(ps), count);
   s.ttft_ms = StatsMs(CountSorted(std::move(ttfts)), percentiles);
   s.tpot_ms = StatsMs(CountSorted(std::move(tpots)), percentiles);
   s.itl_ms = StatsMs(itls, percentiles);

@@ -109,7 +109,7 @@ class RequestMetrics {
   // Token arrival times of requests still streaming; moved into the counters below when a request succeeds, so
   // memory grows with the requests in flight, not with the run.
   std::unordered_map<int64_t, std::vector<Time>> in_flight_tokens_;
-  std::map<int64_t, int64_t> itl_ps_;        // exact ITL histogram of successful requests: picoseconds -> count
+  std::unordered_map<int64_t, int64_t> itl_ps_;  // exact ITL histogram of successful requests: picoseconds -> count
   std::vector<int64_t> tokens_per_second_;   // successful requests' tokens, by whole seconds since the origin
   std::vector<int64_t> concurrency_change_;  // +1 at a request's first second, -1 after its last second
 };
