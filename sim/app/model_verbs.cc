@@ -1,5 +1,6 @@
 // `wiresim model show`: a model's shapes, parameters, KV bytes and FLOPs per token; with --plan, memory per GPU,
-// the KV tokens that fit, and the step graph of one iteration with each kernel's predicted time.
+// the KV tokens that fit, and the step graph of one iteration with each kernel's predicted time; with --topology
+// too, each collective's closed-form time and the iteration's time with communication.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -17,6 +18,7 @@
 #include "sim/app/number_format.h"
 #include "sim/app/options.h"
 #include "sim/app/verbs.h"
+#include "sim/collective/collective_timing.h"
 #include "sim/compute/roofline.h"
 #include "sim/model/model_file.h"
 #include "sim/model/parameters.h"
@@ -116,9 +118,10 @@ void PrintModel(std::ostream& out, const ModelSpec& m) {
 }
 
 struct Hardware {
-  std::vector<GpuSpec> specs;  // by global GPU index
-  int available = 0;           // 0: as many as the plan needs
-  std::string label;           // "8x h100-sxm (dgx-h100)"
+  std::vector<GpuSpec> specs;      // by global GPU index
+  int available = 0;               // 0: as many as the plan needs
+  std::string label;               // "8x h100-sxm (dgx-h100)"
+  std::unique_ptr<Topology> topo;  // with --topology only: what collectives are timed on
 };
 
 Result<Hardware> ResolveHardware(AppContext& ctx, const std::string& topology, const std::string& gpu, int world) {
@@ -140,6 +143,7 @@ Result<Hardware> ResolveHardware(AppContext& ctx, const std::string& topology, c
     hw.available = topo.gpu_count();
     for (const auto& [name, n] : models) hw.label += (hw.label.empty() ? "" : ", ") + std::to_string(n) + "x " + name;
     hw.label += " (" + topo.name() + ")";
+    hw.topo = std::make_unique<Topology>(std::move(topo));
     return hw;
   }
   const GpuSpec* spec = FindGpuSpec(gpu);
@@ -211,7 +215,26 @@ std::string LayerLabel(const ModelSpec& m, int layer) {
   return std::to_string(layer) + (m.IsMoeLayer(layer) ? " moe" : "");
 }
 
-Json StepRows(const ModelSpec& m, const GpuProgram& program, const KernelTimeModel& timer) {
+// Every collective instance of the graph timed by the collective model's closed form, with NCCL's choice for it.
+struct CollectiveTimes {
+  std::vector<Time> duration;  // by instance
+  std::vector<CollectiveChoice> choice;
+};
+
+Result<CollectiveTimes> TimeCollectives(const StepGraph& graph, ClosedFormCollectives& closed) {
+  CollectiveTimes t;
+  for (const CollectiveInstance& c : graph.collectives) {
+    WIRESIM_ASSIGN_OR_RETURN(Time d, closed.Duration(c.call));
+    WIRESIM_ASSIGN_OR_RETURN(CollectiveChoice choice, closed.Choice(c.call));
+    t.duration.push_back(d);
+    t.choice.push_back(choice);
+  }
+  return t;
+}
+
+// `times` is null when collectives are not timed.
+Json StepRows(const ModelSpec& m, const GpuProgram& program, const KernelTimeModel& timer,
+              const CollectiveTimes* times) {
   Json rows = Json::array();
   const std::vector<int> layers = RepresentativeLayers(m, program);
   for (const StepOp& op : program.ops) {
@@ -233,6 +256,12 @@ Json StepRows(const ModelSpec& m, const GpuProgram& program, const KernelTimeMod
       r["dimension"] = ToString(op.dim);
       r["gpus"] = op.collective.gpus;
       r["bytes"] = op.collective.bytes;
+      if (times != nullptr) {
+        const size_t c = static_cast<size_t>(op.instance);
+        r["time_us"] = times->duration[c].ToMicroseconds();
+        r["algorithm"] = ToString(times->choice[c].algorithm);
+        r["protocol"] = ToString(times->choice[c].protocol);
+      }
     }
     rows.push_back(std::move(r));
   }
@@ -286,7 +315,7 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   const GpuProgram& program = *chosen;
   std::optional<LoadedCalibration> calibration;
   if (!o.calibration.empty()) {
-    WIRESIM_ASSIGN_OR_RETURN(LoadedCalibration loaded, LoadCalibration(ctx, o.calibration, nullptr));
+    WIRESIM_ASSIGN_OR_RETURN(LoadedCalibration loaded, LoadCalibration(ctx, o.calibration, hw.topo.get()));
     calibration = std::move(loaded);
   }
   const LoadedCalibration* cal = calibration ? &*calibration : nullptr;
@@ -303,6 +332,30 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     return *slot;
   };
 
+  // Collectives, with a topology: the closed form on it (the fitted corrections of a calibration where they apply),
+  // and the iteration as the longest path through kernels and collectives.
+  std::unique_ptr<CollectiveModel> collective_model;
+  std::unique_ptr<FittedCollectiveCalibration> collective_calibration;
+  std::optional<ClosedFormCollectives> closed;
+  std::optional<CollectiveTimes> collective_times;
+  StepGraphTiming timing;
+  if (hw.topo != nullptr) {
+    collective_model = std::make_unique<CollectiveModel>(*hw.topo, CollectiveParams::Defaults());
+    if (cal != nullptr && cal->fitted) {
+      collective_calibration =
+          std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, AlgorithmFilter{});
+    }
+    closed.emplace(*collective_model, AlgorithmFilter{}, collective_calibration.get());
+    WIRESIM_ASSIGN_OR_RETURN(CollectiveTimes times, TimeCollectives(graph, *closed));
+    collective_times = std::move(times);
+    timing = EvaluateStepGraph(
+        graph, [&](size_t p, const StepOp& op) { return timer_of(graph.programs[p].gpu).KernelTime(op.kernel); },
+        [&](size_t c) { return collective_times->duration[c]; }, {});
+    if (!timing.complete) return Internal("the step graph does not run to its end: " + timing.stuck);
+  }
+  const CollectiveTimes* times = collective_times ? &*collective_times : nullptr;
+  const size_t chosen_index = static_cast<size_t>(chosen - graph.programs.begin());
+
   // Per stage: one row (every GPU of a stage holds the same).
   Json stages = Json::array();
   for (int s = 0; s < plan.pp; ++s) {
@@ -313,10 +366,13 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
       gpus.push_back(g.gpu);
       if (first == nullptr) first = &g;
     }
-    Time slowest;
-    for (const GpuProgram& p : graph.programs)
-      if (p.coord.pp == s)
-        slowest = std::max(slowest, ComputeTime(p, timer_of(p.gpu)));
+    Time slowest, done;
+    for (size_t i = 0; i < graph.programs.size(); ++i) {
+      const GpuProgram& p = graph.programs[i];
+      if (p.coord.pp != s) continue;
+      slowest = std::max(slowest, ComputeTime(p, timer_of(p.gpu)));
+      if (times != nullptr) done = std::max(done, timing.program_done[i]);
+    }
     stages.push_back({{"stage", s},
                       {"gpus", GpuRange(gpus)},
                       {"gpu_model", first->gpu_model},
@@ -329,6 +385,7 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
                       {"kv_bytes_per_token", first->kv_bytes_per_token},
                       {"kv_tokens", first->kv_tokens},
                       {"compute_time_us", slowest.ToMicroseconds()}});
+    if (times != nullptr) stages.back()["done_us"] = done.ToMicroseconds();
   }
   std::map<std::string, std::pair<int, double>> by_dim;
   for (const StepOp& op : program.ops) {
@@ -338,6 +395,11 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     d.second += op.collective.bytes;
   }
   const Time compute = ComputeTime(program, timer);
+  Time iteration, exposed;
+  if (times != nullptr) {
+    iteration = *std::max_element(timing.program_done.begin(), timing.program_done.end());
+    exposed = timing.program_done[chosen_index] - compute;
+  }
   if (j != nullptr) {
     Json& pj = (*j)["plan"];
     pj["plan"] = plan.ToString();
@@ -361,7 +423,14 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     Json collectives = Json::object();
     for (const auto& [dim, d] : by_dim) collectives[dim] = {{"calls", d.first}, {"bytes", d.second}};
     sg["collectives"] = collectives;
-    sg["rows"] = StepRows(m, program, timer);
+    if (times != nullptr) {
+      sg["collectives_timed_by"] = "closed form on " + hw.topo->name() + (collective_calibration ? ", calibrated" : "");
+      sg["iteration_time_us"] = iteration.ToMicroseconds();
+      sg["exposed_communication_us"] = exposed.ToMicroseconds();
+    } else {
+      sg["collectives_timed_by"] = nullptr;  // not timed without --topology
+    }
+    sg["rows"] = StepRows(m, program, timer, times);
     return Status::Ok();
   }
   std::ostream& out = ctx.out;
@@ -386,20 +455,30 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   }
   out << "\n\nStep graph of one iteration, batch " << batch.ToString() << " (" << Grouped(batch.Tokens())
       << " tokens), rank " << program.rank << " on GPU " << program.gpu << "; kernel times from the " << timed_by
-      << ", collectives are timed by the collective model:\n";
+      << "; "
+      << (times == nullptr
+              ? "collectives are not timed without --topology (give one to time them on its links)"
+              : "collectives by the closed form on " + hw.topo->name() +
+                    (collective_calibration ? " (calibrated)" : "") + ", NCCL's algorithm/protocol after the time")
+      << ":\n";
   out << "  " << Pad("layer", 7) << Pad("op", 26) << Pad("kind", 19) << Pad("shape", 30) << Pad("GFLOP", 10)
       << Pad("MB", 10) << "time us\n";
-  const Json rows = StepRows(m, program, timer);
+  const Json rows = StepRows(m, program, timer, times);
   int last_layer = -2;
   for (const Json& r : rows) {
     const int layer = r["layer"].get<int>();
     const std::string label = layer == last_layer ? "" : LayerLabel(m, layer);
     last_layer = layer;
-    const bool kernel = r.contains("time_us");
+    const bool kernel = r["kind"] != "collective";
+    std::string time = "-";
+    if (kernel) time = Fixed(r["time_us"].get<double>(), 1);
+    if (!kernel && r.contains("time_us")) {
+      time = Fixed(r["time_us"].get<double>(), 1) + " " + r["algorithm"].get<std::string>() + "/" +
+             r["protocol"].get<std::string>();
+    }
     out << "  " << Pad(label, 7) << Pad(r["op"].get<std::string>(), 26) << Pad(r["kind"].get<std::string>(), 19)
         << Pad(r["shape"].get<std::string>(), 30) << Pad(kernel ? Fixed(r["flops"].get<double>() / 1e9, 2) : "", 10)
-        << Pad(Fixed(r["bytes"].get<double>() / 1e6, 2), 10) << (kernel ? Fixed(r["time_us"].get<double>(), 1) : "-")
-        << "\n";
+        << Pad(Fixed(r["bytes"].get<double>() / 1e6, 2), 10) << time << "\n";
   }
   out << "  (every other layer of the stage repeats the row of its kind)\n";
   out << "Compute time of this GPU for the iteration: " << Fixed(compute.ToMicroseconds() / 1000, 3) << " ms over "
@@ -414,6 +493,17 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
       out << " stage " << s["stage"].get<int>() << " " << Fixed(s["compute_time_us"].get<double>() / 1000, 3) << " ms;";
     out << "\n";
   }
+  if (times != nullptr) {
+    out << "Iteration time with communication: " << Fixed(iteration.ToMicroseconds() / 1000, 3) << " ms (compute "
+        << Fixed(compute.ToMicroseconds() / 1000, 3) << " ms, exposed communication "
+        << Fixed(exposed.ToMicroseconds() / 1000, 3) << " ms on this GPU)\n";
+    if (plan.pp > 1) {
+      out << "Each stage done at (slowest GPU, with communication):";
+      for (const Json& s : stages)
+        out << " stage " << s["stage"].get<int>() << " " << Fixed(s["done_us"].get<double>() / 1000, 3) << " ms;";
+      out << "\n";
+    }
+  }
   return Status::Ok();
 }
 
@@ -426,7 +516,8 @@ int ModelShow(const Args& args, AppContext& ctx) {
                         "model: a TOML spec or HF config.json, or a shipped name (workloads/models/NAME.toml)")(
       "plan", po::value(&o.plan), "parallel plan: tp=8,pp=2,cp=1,dp=1,ep=1,sp=on (adds memory and the step graph)")(
       "gpu", po::value(&o.gpu)->default_value("h100"), "GPU model for every rank (without --topology)")(
-      "topology", po::value(&o.topology), "topology file or shipped name: GPUs, their models and how many there are")(
+      "topology", po::value(&o.topology),
+      "topology file or shipped name: GPUs, their models, and the links collectives are timed on")(
       "placement", po::value(&o.placement)->default_value("packed"), "packed, strided, or GPU indices in rank order")(
       "batch", po::value(&o.batch)->default_value(o.batch),
       "the iteration: prefill=NxTOKENS[@CACHED],decode=NxCONTEXT")("weight-dtype", po::value(&o.weight_dtype),
@@ -440,8 +531,8 @@ int ModelShow(const Args& args, AppContext& ctx) {
       "tokens per step the activation memory is sized for (vLLM's default 8192)")(
       "max-num-seqs", po::value(&o.memory.max_num_seqs)->default_value(256), "sequences per step (vLLM's 256)")(
       "expert-imbalance", po::value(&o.imbalance)->default_value(1.0),
-      "the busiest EP rank's routed tokens over the average (>= 1)")(
-      "rank", po::value(&o.rank)->default_value(0), "which rank's step graph to print")(
+      "the busiest EP rank's routed tokens over the average (>= 1)")("rank", po::value(&o.rank)->default_value(0),
+                                                                     "which rank's step graph to print")(
       "calibration", po::value(&o.calibration), "a calibration profile: kernel times from its measured GEMMs")(
       "json", "print JSON");
   po::positional_options_description positional;

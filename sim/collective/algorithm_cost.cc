@@ -78,6 +78,23 @@ void LinkLoads::Clear() {
   cap_seconds_ = 0;
 }
 
+void ShareLinksWithinWave(const Topology& topo, const std::vector<uint32_t>& wave, CollectiveSchedule* out) {
+  LinkLoads loads(topo);
+  const double inf = std::numeric_limits<double>::infinity();
+  for (uint32_t i : wave) {
+    const ScheduledTransfer& t = out->transfers[i];
+    loads.Add(t.route, t.bytes, out->efficiencies[t.efficiency], inf);
+  }
+  for (uint32_t i : wave) {
+    ScheduledTransfer& t = out->transfers[i];
+    if (t.route == nullptr || t.bytes <= 0) continue;
+    const double seconds = loads.SecondsOn(*t.route);
+    if (seconds <= 0) continue;
+    const double shared_GBps = t.bytes / seconds / 1e9;
+    t.max_rate_GBps = t.max_rate_GBps > 0 ? std::min(t.max_rate_GBps, shared_GBps) : shared_GBps;
+  }
+}
+
 namespace {
 
 int HwClass(const Topology& topo, const Route& route) {

@@ -74,6 +74,14 @@ class LinkLoads {
   double cap_seconds_ = 0;
 };
 
+// Caps each transfer of `wave` (indices into out->transfers: transfers the algorithm runs at the same time) at the
+// rate its links leave it when they divide their rate among the wave in proportion to bytes, so that the wave's
+// transfers on a link drain together: bytes / (its busiest link's summed drain time for the whole wave). This is
+// the sharing the closed form charges; without it a Network that gives each transfer its route alone
+// (AnalyticalNetwork) runs a collective's concurrent transfers as if each had the links to itself. The caps are
+// feasible, so a FlowNetwork with nothing else on the links gives the same rates.
+void ShareLinksWithinWave(const Topology& topo, const std::vector<uint32_t>& wave, CollectiveSchedule* out);
+
 // The latency of one step of algorithm `a` with protocol `p` over `route`: the route's own latency plus the
 // protocol's handshake over the route's class, as NCCL's hwLatencies table puts it (the topology's default link
 // latencies add up to the table's Ring/LL figure, so the rest is the protocol's). `multi_node` and `ppn` apply

@@ -73,6 +73,8 @@ void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collect
   const int n = g.ranks();
   const uint16_t eff = out->AddEfficiency(TransferEfficiency(g, ctx.params, Algorithm::kDirect, p));
   const int window = std::max(1, ctx.params.p2p_peers_in_flight);
+  // Wave w: every rank's sends w x window to (w + 1) x window - 1, which are in flight together.
+  std::vector<std::vector<uint32_t>> waves;
   for (int i = 0; i < n; ++i) {
     std::vector<uint32_t> sent;  // this rank's transfers, in peer order
     for (int d = 1; d < n; ++d) {
@@ -91,8 +93,12 @@ void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collect
         deps.push_back(CollectiveSchedule::Drained(sent[sent.size() - static_cast<size_t>(window)]));
       }
       sent.push_back(out->Add(t, deps));
+      const size_t w = (sent.size() - 1) / static_cast<size_t>(window);
+      if (waves.size() <= w) waves.resize(w + 1);
+      waves[w].push_back(sent.back());
     }
   }
+  for (const std::vector<uint32_t>& wave : waves) ShareLinksWithinWave(g.topology(), wave, out);
 }
 
 }  // namespace wiresim::internal

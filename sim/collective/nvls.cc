@@ -146,7 +146,8 @@ void NvlsExpand(const AlgorithmContext& ctx, Algorithm a, double bytes, Collecti
   CollectiveGroup& g = ctx.group;
   const uint16_t eff = out->AddEfficiency(TransferEfficiency(g, ctx.params, a, Protocol::kSimple));
   const Time latency = NvlsLatency(ctx, a);
-  // Every stage of the pipeline at once; each transfer carries the whole latency.
+  // Every stage of the pipeline at once, sharing the links they cross; each transfer carries the whole latency.
+  std::vector<uint32_t> wave;
   for (const NvlsFlow& f : Flows(ctx, a)) {
     if (f.route == nullptr) continue;
     ScheduledTransfer t;
@@ -155,8 +156,9 @@ void NvlsExpand(const AlgorithmContext& ctx, Algorithm a, double bytes, Collecti
     t.max_rate_GBps = kInf;
     t.extra_latency = std::max(Time::Zero(), latency - f.route->latency);
     t.efficiency = eff;
-    out->Add(t, {});
+    wave.push_back(out->Add(t, {}));
   }
+  ShareLinksWithinWave(g.topology(), wave, out);
 }
 
 }  // namespace wiresim::internal

@@ -111,6 +111,12 @@ void PatExpand(const AlgorithmContext& ctx, double bytes, CollectiveSchedule* ou
       out->Add(t, deps);
     }
   }
+  // Every rank's send of one step runs at once.
+  for (size_t k = 0; k < steps.size(); ++k) {
+    std::vector<uint32_t> wave;
+    for (int i = 0; i < n; ++i) wave.push_back(index(k, i));
+    ShareLinksWithinWave(g.topology(), wave, out);
+  }
 }
 
 }  // namespace wiresim::internal

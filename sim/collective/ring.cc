@@ -176,6 +176,13 @@ void RingExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collectiv
       }
     }
   }
+  // Step s of every ring runs at once: the rings' edges through one link (a GPU's NVLinks) share it.
+  for (int s = 0; s < steps; ++s) {
+    std::vector<uint32_t> wave;
+    for (int grp = 0; grp < groups; ++grp)
+      for (int i = 0; i < n; ++i) wave.push_back(index(grp, s, i));
+    ShareLinksWithinWave(g.topology(), wave, out);
+  }
   // Each rank's last operation copies what the last step brought it out of the receive buffer: no link.
   const double copy_seconds = bytes * LocalCopySecondsPerByte(ctx, p);
   if (copy_seconds <= 0) return;
@@ -246,6 +253,9 @@ void ChainExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collecti
   const double chunks = std::ceil(per_group / ChunkBytes(ctx, p, groups));
   const double chunk = per_group / chunks;
   const int k_count = static_cast<int>(chunks);
+  // Once the pipelines are full, chunk k is on every hop of every chain at once (each hop a different chunk, all of
+  // one size): a wave per chunk index shares the links as the pipelines do.
+  std::vector<std::vector<uint32_t>> waves(static_cast<size_t>(k_count));
   for (int grp = 0; grp < groups; ++grp) {
     const Chain chain = BuildChain(ctx, grp);
     const int hops = n - 1;
@@ -263,10 +273,11 @@ void ChainExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collecti
         std::vector<uint32_t> deps;
         if (j > 0) deps.push_back(CollectiveSchedule::Delivered(index(k, j - 1)));  // the chunk arrived
         if (k > 0) deps.push_back(CollectiveSchedule::Drained(index(k - 1, j)));    // the previous chunk left
-        out->Add(t, deps);
+        waves[static_cast<size_t>(k)].push_back(out->Add(t, deps));
       }
     }
   }
+  for (const std::vector<uint32_t>& wave : waves) ShareLinksWithinWave(g.topology(), wave, out);
 }
 
 }  // namespace wiresim::internal

@@ -179,6 +179,7 @@ void TreeExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collectiv
   const double per_tree = bytes * share;
   const double chunk = per_tree / std::ceil(per_tree / TreeChunk(ctx, p));
   const Time tail = shape.latency + Time::FromSecondsCeil(chunk * shape.fill_per_chunk_byte);
+  std::vector<uint32_t> wave;
   for (int grp = 0; grp < g.channel_groups(); ++grp) {
     for (int t = 0; t < 2; ++t) {
       for (const TreeEdge& edge : TreeEdges(g, grp, t)) {
@@ -188,10 +189,12 @@ void TreeExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collectiv
         x.max_rate_GBps = kInf;
         x.extra_latency = std::max(Time::Zero(), tail - edge.route->latency);
         x.efficiency = eff;
-        out->Add(x, {});
+        wave.push_back(out->Add(x, {}));
       }
     }
   }
+  // Every edge streams at once: the edges through one NIC or NVLink share it.
+  ShareLinksWithinWave(g.topology(), wave, out);
 }
 
 }  // namespace wiresim::internal

@@ -1,6 +1,7 @@
 // AnalyticalNetwork: each transfer alone on its route. It drains at bytes / (the route's bottleneck rate) and is
 // delivered one route latency later, whatever else is in flight: no contention, two events at most per transfer,
-// cheap enough for millions of transfers. FlowNetwork gives the same times when no link is shared.
+// cheap enough for millions of transfers. FlowNetwork gives the same times when no link is shared, or when the
+// transfers sharing one are capped at rates the link can carry together (as collective expansions cap theirs).
 //
 //   AnalyticalNetwork net(sim, topo);
 //   net.Transfer(request, {.on_drained = nullptr, .on_delivered = [&] { done = sim.Now(); }});

@@ -104,5 +104,59 @@ TEST_CASE("compute gemm --csv times each row as the library's roofline does") {
   CHECK(bad.code == kExitBadInput);
 }
 
+// The `collective` verb's closed-form time, in us, for one size of `op` over GPUs 0-7 of a DGX H100.
+double CollectiveVerbMicroseconds(const std::string& op, double bytes) {
+  const std::string size = std::to_string(static_cast<int64_t>(bytes));
+  const Run r =
+      Wiresim({"collective", "--topology", "dgx-h100", "--gpus", "0-7", "--op", op, "-b", size, "-e", size, "--json"});
+  REQUIRE(r.code == kExitOk);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  REQUIRE(j["rows"].size() == 1);
+  REQUIRE(j["rows"][0]["size"].get<double>() == bytes);
+  return j["rows"][0]["time_us"].get<double>();
+}
+
+TEST_CASE("model show on a topology times each collective and the iteration with communication") {
+  // Llama-3.1-70B, tp=8 on one DGX H100, 64 decodes: hidden 8192 in bf16, so every TP all-reduce carries
+  // 64 x 8192 x 2 = 1,048,576 bytes: one after the vocab-parallel embedding, two in each of the 80 layers. The
+  // logits of the 128,256-token vocabulary are gathered over TP: 64 x 128,256 x 2 = 16,416,768 bytes in all.
+  const Run r = Wiresim({"model", "show", "llama-3.1-70b", "--plan", "tp=8", "--topology", "dgx-h100", "--batch",
+                         "decode=64x1024", "--json"});
+  REQUIRE(r.code == kExitOk);
+  const nlohmann::json sg = nlohmann::json::parse(r.out)["step_graph"];
+  const double all_reduce_us = CollectiveVerbMicroseconds("all_reduce", 64 * 8192 * 2);
+  const double all_gather_us = CollectiveVerbMicroseconds("all_gather", 64 * 128256 * 2);
+  int collective_rows = 0;
+  for (const nlohmann::json& row : sg["rows"]) {
+    if (row["kind"] != "collective") continue;
+    ++collective_rows;
+    INFO(row.dump());
+    REQUIRE(row.contains("time_us"));
+    CHECK_FALSE(row["algorithm"].get<std::string>().empty());
+    CHECK_FALSE(row["protocol"].get<std::string>().empty());
+    const bool gather = row["collective"] == "all_gather";
+    CHECK(row["bytes"].get<double>() == (gather ? 64.0 * 128256 * 2 : 64.0 * 8192 * 2));
+    CHECK(row["time_us"].get<double>() == Approx(gather ? all_gather_us : all_reduce_us).epsilon(1e-9));
+  }
+  CHECK(collective_rows == 4);  // the embedding's, layer 0's two, the logits'
+  CHECK(sg["collectives"]["TP"]["calls"] == 162);
+  // Every rank runs the same program and each kernel waits for the all-reduce before it (blocking TP), so the
+  // iteration is the kernels back to back plus every collective in full: nothing overlaps.
+  const double compute_us = sg["compute_time_us"].get<double>();
+  const double expected_us = compute_us + 161 * all_reduce_us + all_gather_us;
+  CHECK(sg["iteration_time_us"].get<double>() == Approx(expected_us).epsilon(1e-9));
+  CHECK(sg["exposed_communication_us"].get<double>() == Approx(expected_us - compute_us).epsilon(1e-9));
+
+  // The text says the same, and without a topology says the collectives are not timed.
+  const Run text = Wiresim(
+      {"model", "show", "llama-3.1-70b", "--plan", "tp=8", "--topology", "dgx-h100", "--batch", "decode=64x1024"});
+  REQUIRE(text.code == kExitOk);
+  CHECK_THAT(text.out, Contains("Iteration time with communication: ") && Contains("exposed communication"));
+  const Run bare = Wiresim({"model", "show", "llama-3.1-70b", "--plan", "tp=8", "--batch", "decode=64x1024"});
+  REQUIRE(bare.code == kExitOk);
+  CHECK_THAT(bare.out, Contains("collectives are not timed without --topology"));
+  CHECK_THAT(bare.out, !Contains("Iteration time with communication"));
+}
+
 }  // namespace
 }  // namespace wiresim::app

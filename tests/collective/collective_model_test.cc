@@ -332,6 +332,50 @@ TEST_CASE("tree, NVLSTree and PAT expansions agree with their closed forms when 
   CHECK(flow.ToSeconds() == Approx(ag->Cost(pat, S).ToSeconds()).epsilon(0.01));
 }
 
+// Four DGX H100 nodes, 32 GPUs: each node's NIC on rail j carries several of its own collective's transfers at once
+// (a binary tree over 4 nodes gives the root two children, and the mirrored tree's edge on the same rail makes 3
+// streams out of one NIC; rings of 8 rails share each GPU's NVLinks). The analytical network gives a transfer its
+// route alone, so an expansion whose transfers did not say what they share ran up to 4x too fast (the 64 MiB
+// all-reduce on 1,024 GPUs: 269 us against the closed form's 579). With the transfers capped at their share of
+// the links, the two networks give the same rates: their times differ only by the rounding of each drain up to the
+// picosecond (at most one per transfer on the critical path: 2(n-1) = 62 ring steps, a few hundred chunk hops of a
+// chain), so 1 ns holds them. Trees and NVLSTree start every transfer at once and charge latency and fill as the
+// closed form does, and a chain's chunks follow one another as the closed form's fill says, so these match the
+// closed form to the same rounding; a ring's transfers hide up to the closed form's per-step latency behind the
+// slowest rail (see "two DGX H100 nodes" above).
+TEST_CASE("without other traffic the analytical and flow expansions agree, and with the closed form, across nodes") {
+  const Topology topo = testing::ShippedTopology("dgx-h100-4node");
+  CollectiveModel model(topo);
+  const double S = 64.0 * 1024 * 1024;
+  auto ar = Prepare(model, CollectiveOp::kAllReduce, Range(0, 31));
+  auto bc = Prepare(model, CollectiveOp::kBroadcast, Range(0, 31));
+  struct Case {
+    PreparedCollective* collective;
+    CollectiveChoice choice;
+    bool closed_to_rounding;
+  };
+  for (const Case& c : {Case{ar.get(), {Algorithm::kTree, Protocol::kLL128}, true},
+                        Case{ar.get(), {Algorithm::kTree, Protocol::kSimple}, true},
+                        Case{ar.get(), {Algorithm::kNvlsTree, Protocol::kSimple}, true},
+                        Case{ar.get(), {Algorithm::kRing, Protocol::kSimple}, false},
+                        Case{bc.get(), {Algorithm::kRing, Protocol::kLL128}, true}}) {
+    INFO(ToString(c.collective->op()) << " " << ToString(c.choice.algorithm) << "/" << ToString(c.choice.protocol));
+    const Time analytical = Simulate(topo, {{c.collective, c.choice, S}}, Net::kAnalytical)[0];
+    const Time flow = Simulate(topo, {{c.collective, c.choice, S}}, Net::kFlow)[0];
+    const Time closed = c.collective->Cost(c.choice, S);
+    INFO("analytical " << analytical.picoseconds() << " ps, flow " << flow.picoseconds() << " ps, closed "
+                       << closed.picoseconds() << " ps");
+    CHECK(std::llabs(analytical.picoseconds() - flow.picoseconds()) <= 1000);
+    if (c.closed_to_rounding) {
+      CHECK(std::llabs(analytical.picoseconds() - closed.picoseconds()) <= 1000);
+    } else {
+      const Time latency = c.collective->Cost(c.choice, 0) - CollectiveParams::Defaults().launch_overhead;
+      CHECK(analytical <= closed);
+      CHECK(analytical >= closed - latency);
+    }
+  }
+}
+
 TEST_CASE("contention: all-reduces on the two halves of one DGX H100 do not slow each other") {
   const Topology topo = testing::ShippedTopology("dgx-h100");
   CollectiveModel model(topo);
