@@ -231,7 +231,7 @@ TEST_CASE("Bad inputs: exit 2 naming the place, and no output written") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("--compare prints a vllm bench serve result beside the prediction, with the error") {
+TEST_CASE("Compare: a vllm bench serve result printed beside the prediction, with the error") {
   // A measured file with the run's own TTFT doubled: the error printed is -50%.
   const nlohmann::json predicted = RunJson(With(kOneGpu, {"--requests", "3"}));
   const std::string measured = (std::filesystem::temp_directory_path() / "wiresim-measured.json").string();
