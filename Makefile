@@ -1,5 +1,5 @@
 # Thin wrappers over tools/install-deps.sh and CMake. The README's two commands are `make demo` and `make test`.
-#   make demo       install missing packages, build, run the default scenario
+#   make demo       install missing packages, build, run the default scenario (wiresim run)
 #   make test       install missing packages, build, run every test
 #   make bench      build and run the benchmarks (Release)
 #   make sanitize   build with ASan+UBSan in build-asan/ and run every test there
@@ -29,7 +29,7 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
-	@$(BUILD)/sim/app/wiresim topo show dgx-h100-2node
+	@$(BUILD)/sim/app/wiresim run
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Runs the commands shown in the docs and checks their output, so a doc cannot drift from the build.
+
+A doc shows a command in a fenced block whose info string is `console` (or `console exit=N` for a command that
+must fail with exit code N):
+
+    ```console
+    $ wiresim run --requests 200
+    ...the output...
+    ```
+
+Each `$ wiresim ...` line runs from the repository root with `wiresim` replaced by the binary given. The output
+shown under it must match what the command prints, line for line (trailing spaces ignored); a line `...` in the
+doc stands for any number of lines. With --update the doc's output is rewritten from the run (keeping `...`
+lines out). Exit code 1 when a command fails or its output differs.
+
+    python3 tools/doc_examples.py --wiresim build/sim/app/wiresim docs/guide/run.md docs/examples/*.md
+"""
+import argparse
+import pathlib
+import re
+import shlex
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FENCE = re.compile(r"^```console(?:\s+exit=(\d+))?\s*$")
+
+
+def run(binary, command):
+    args = shlex.split(command)
+    if args[0] == "wiresim":
+        args[0] = binary
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return proc.returncode, (proc.stdout + proc.stderr).splitlines()
+
+
+def matches(expected, actual):
+    """Expected lines in order, `...` matching any run of lines."""
+    def go(i, j):
+        while i < len(expected):
+            if expected[i].strip() == "...":
+                if i + 1 == len(expected):
+                    return True
+                return any(go(i + 1, k) for k in range(j, len(actual) + 1))
+            if j >= len(actual) or expected[i].rstrip() != actual[j].rstrip():
+                return False
+            i += 1
+            j += 1
+        return j == len(actual)
+    return go(0, 0)
+
+
+def process(path, binary, update):
+    lines = path.read_text().splitlines()
+    out, failures, i = [], 0, 0
+    while i < len(lines):
+        m = FENCE.match(lines[i])
+        out.append(lines[i])
+        i += 1
+        if not m:
+            continue
+        want_code = int(m.group(1) or 0)
+        block = []
+        while i < len(lines) and lines[i] != "```":
+            block.append(lines[i])
+            i += 1
+        # Commands and the output shown under each.
+        k = 0
+        while k < len(block):
+            if not block[k].startswith("$ "):
+                out.append(block[k])
+                k += 1
+                continue
+            command = block[k][2:]
+            shown = []
+            k += 1
+            while k < len(block) and not block[k].startswith("$ "):
+                shown.append(block[k])
+                k += 1
+            code, actual = run(binary, command)
+            ok = code == want_code and matches(shown, actual)
+            if not ok:
+                failures += 1
+                print(f"{path}: `{command}` exited {code} (expected {want_code})" +
+                      ("" if matches(shown, actual) else "; its output differs from the doc"), file=sys.stderr)
+                if not update:
+                    for line in actual[:60]:
+                        print("    | " + line, file=sys.stderr)
+            out.append("$ " + command)
+            if update:
+                out.extend(line.rstrip() for line in actual)
+            else:
+                out.extend(shown)
+        if i < len(lines):
+            out.append(lines[i])
+            i += 1
+    if update:
+        path.write_text("\n".join(out) + "\n")
+    return failures
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--wiresim", default=str(ROOT / "build/sim/app/wiresim"))
+    ap.add_argument("--update", action="store_true", help="rewrite the docs' outputs from the runs")
+    ap.add_argument("docs", nargs="+")
+    a = ap.parse_args()
+    binary = str(pathlib.Path(a.wiresim).resolve())
+    failures = sum(process(pathlib.Path(d).resolve(), binary, a.update) for d in a.docs)
+    commands = sum(1 for d in a.docs for line in pathlib.Path(d).read_text().splitlines() if line.startswith("$ "))
+    print(f"doc-examples: {commands - failures} passed, {failures} failed")
+    return 1 if failures and not a.update else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
