@@ -115,6 +115,15 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   t << "  KV cache: " << d.kv_blocks << " blocks of " << s.block_size << " tokens per DP rank ("
     << d.memory.max_kv_tokens << " tokens); host overhead " << Fixed(d.host_overhead.ToMicroseconds() / 1000.0, 2)
     << " ms per step; iterations " << (o.compiled ? "compiled" : "op by op") << "\n";
+  if (o.shared_groups.empty()) {
+    t << "  links: every collective group's links are its own (closed forms exact";
+    t << (s.network == "flow" ? ", so no transfer needed the flow network)\n" : ")\n");
+  } else {
+    t << "  links: " << o.shared_groups.size() << " collective group" << (o.shared_groups.size() == 1 ? "" : "s")
+      << " can meet other traffic on a link (e.g. GPUs " << GpuList(o.shared_groups.front()) << ")"
+      << (o.flows ? ": they ran as transfers on the flow network\n"
+                  : ": the analytical network assumed them uncontended (--network flow simulates it)\n");
+  }
   PrintServingSummary(t, summary, "");
   Header(t, "GPU time, mean per GPU (wiresim)");
   Line(t, "Compute (%):", pct(compute));
@@ -165,6 +174,8 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   w["engine"] = d.engine;
   w["network"] = s.network;
   w["iterations"] = o.compiled ? "compiled" : "op-by-op";
+  w["shared_link_groups"] = o.shared_groups;
+  w["flows"] = o.flows;
   w["seed"] = s.seed;
   w["kv_blocks_per_dp_rank"] = d.kv_blocks;
   w["block_size"] = s.block_size;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "sim/app/gpu_selection.h"
@@ -10,6 +11,7 @@
 #include "sim/model/model_file.h"
 #include "sim/network/flow_network.h"
 #include "sim/serving/iteration_model.h"
+#include "sim/serving/link_sharing.h"
 #include "sim/topology/topology_file.h"
 
 namespace wiresim::app {
@@ -176,7 +178,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   so.hash_block_tokens = s.hash_block_tokens;
   so.max_model_len = s.max_model_len > 0 ? s.max_model_len : d->model.max_position_embeddings;
   d->replica_options.host_overhead = d->host_overhead;
-  d->replica_options.compiled = s.iterations == "compiled" && s.network == "analytical";
+  d->replica_options.compiled = s.iterations == "compiled";
   // Workload.
   if (!s.trace.empty()) {
     d->from_trace = true;
@@ -236,15 +238,6 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   } else {
     source = MakeSyntheticSource(d.synthetic, sim.Random("arrivals"), sim.Random("lengths"));
   }
-  // The network and the collectives' timer.
-  std::unique_ptr<Network> net;
-  std::unique_ptr<CollectiveTimer> timer;
-  if (s.network == "flow") {
-    net = std::make_unique<FlowNetwork>(sim, topo);
-    timer = std::make_unique<FlowTimer>(sim, *net, *d.closed);
-  } else {
-    timer = std::make_unique<ClosedFormTimer>(sim, *d.closed);
-  }
   // Replicas: one per DP rank, or one for all when the DP ranks step together through expert parallelism.
   const ParallelPlan& plan = d.plan;
   const bool coupled = plan.ep > 1 && plan.dp > 1;
@@ -253,6 +246,10 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   for (int r = 0; r < plan.WorldSize(); ++r) {
     replica_of_gpu[static_cast<size_t>(d.placement.GpuOf(r))] = coupled ? 0 : CoordOf(plan, r).dp;
   }
+  ServingOutcome o;
+  std::unique_ptr<Network> net;
+  std::unique_ptr<CollectiveTimer> timer;
+  ClosedFormTimer placeholder(sim, *d.closed);
   GpuQueues queues(topo.gpu_count());
   GpuTimeAccounting accounting(topo.gpu_count(), replica_of_gpu);
   std::vector<std::unique_ptr<IterationModel>> models;
@@ -282,15 +279,49 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   for (int r = 0; r < replicas; ++r) {
     models.push_back(std::make_unique<IterationModel>(d.model, plan, d.placement, r, s.expert_imbalance,
                                                       d.kernel_of_gpu, *d.closed));
-    owned.push_back(std::make_unique<Replica>(r, sim, queues, *timer, *models.back(), &accounting, forward,
+    owned.push_back(std::make_unique<Replica>(r, sim, queues, placeholder, *models.back(), &accounting, forward,
                                               d.replica_options));
     replica_ptrs.push_back(owned.back().get());
   }
   run = std::make_unique<ServingRun>(sim, *source, replica_ptrs, run_options, *metrics);
+  // Which collective groups can meet other traffic on a link: under --network flow they run as transfers, the others
+  // by their closed form (exact where a group's links are its own); an analytical run reports them.
+  std::vector<std::vector<int>> groups;
+  {
+    std::set<std::vector<int>> seen;
+    BatchShape probe;
+    probe.prefills = {{64, 0, true}};
+    probe.decode_contexts = {64};
+    for (const auto& m : models) {
+      Result<std::shared_ptr<const StepGraph>> g = m->Full(probe);
+      if (!g.ok()) return g.status();
+      for (const CollectiveInstance& inst : (*g)->collectives) {
+        if (seen.insert(inst.call.gpus).second) groups.push_back(inst.call.gpus);
+      }
+    }
+  }
+  const std::vector<bool> shared = GroupsMeetingOthers(topo, d.collectives->router(), groups);
+  std::set<std::vector<int>> private_groups;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (shared[i]) {
+      o.shared_groups.push_back(groups[i]);
+    } else {
+      private_groups.insert(groups[i]);
+    }
+  }
+  o.flows = s.network == "flow" && !o.shared_groups.empty();
+  if (o.flows) {
+    net = std::make_unique<FlowNetwork>(sim, topo);
+    auto flow = std::make_unique<FlowTimer>(sim, *net, *d.closed);
+    flow->SetPrivateGroups(std::move(private_groups));
+    timer = std::move(flow);
+  } else {
+    timer = std::make_unique<ClosedFormTimer>(sim, *d.closed);
+  }
+  for (auto& r : owned) r->SetTimer(*timer, /*compiled_allowed=*/!o.flows);
   forward.run = run.get();
   WIRESIM_RETURN_IF_ERROR(run->Run());
   if (progress) ctx.err << "\n";
-  ServingOutcome o;
   o.run = run->stats();
   o.gpus = accounting.Finish(o.run.end);
   for (const auto& r : owned) {
@@ -300,7 +331,7 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
     o.preemptions.push_back(p);
   }
   for (const auto& m : models) o.compiled_shapes += m->compiled_shapes();
-  o.compiled = d.replica_options.compiled && models.front()->CanCompile();
+  o.compiled = d.replica_options.compiled && models.front()->CanCompile() && !o.flows;
   o.metrics = std::move(metrics);
   o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return o;

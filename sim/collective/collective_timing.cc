@@ -73,8 +73,12 @@ struct FlowTimer::Running {
 FlowTimer::~FlowTimer() = default;
 
 Status FlowTimer::Start(const CollectiveCall& call, std::function<void(size_t)> on_done) {
-  // The engine's own kernels (inside one NVLink domain) keep their closed form.
+  // The engine's own kernels (inside one NVLink domain) keep their closed form, as do groups nothing else meets.
   WIRESIM_ASSIGN_OR_RETURN(std::optional<Time> own, closed_.Overridden(call));
+  if (!own && private_.count(call.gpus) > 0) {
+    WIRESIM_ASSIGN_OR_RETURN(Time t, closed_.Duration(call));
+    own = t;
+  }
   if (own) {
     const size_t n = call.gpus.size();
     sim_.ScheduleAfter(*own, [on_done = std::move(on_done), n] {

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <tuple>
 #include <vector>
 
@@ -107,9 +108,13 @@ class FlowTimer : public CollectiveTimer {
   ~FlowTimer() override;
   Status Start(const CollectiveCall& call, std::function<void(size_t)> on_done) override;
   int64_t running() const { return running_; }
+  // Groups (their GPUs in call order) whose links no other traffic uses: timed by the closed form, which equals
+  // their transfers alone (collective_model.h). Empty: every group runs as transfers.
+  void SetPrivateGroups(std::set<std::vector<int>> groups) { private_ = std::move(groups); }
 
  private:
   struct Running;
+  std::set<std::vector<int>> private_;
   Simulator& sim_;
   Network& net_;
   ClosedFormCollectives& closed_;

@@ -1,5 +1,7 @@
 #include "sim/core/time.h"
 
+#include <cstdlib>
+
 #include <cmath>
 #include <cstdio>
 #include <ostream>
@@ -30,25 +32,9 @@ Time Time::FromNanoseconds(double ns) {
   return Time(static_cast<int64_t>(std::llround(ns * 1e3)));
 }
 
-Time operator+(Time a, Time b) {
-  WIRESIM_CHECK(!a.IsMax() && !b.IsMax()) << "arithmetic on Time::Max()";
-  int64_t out = 0;
-  if (__builtin_add_overflow(a.ps_, b.ps_, &out)) Time::OverflowFailure("+");
-  return Time(out);
-}
-
-Time operator-(Time a, Time b) {
-  WIRESIM_CHECK(!a.IsMax() && !b.IsMax()) << "arithmetic on Time::Max()";
-  int64_t out = 0;
-  if (__builtin_sub_overflow(a.ps_, b.ps_, &out)) Time::OverflowFailure("-");
-  return Time(out);
-}
-
-Time operator*(Time a, int64_t k) {
-  WIRESIM_CHECK(!a.IsMax()) << "arithmetic on Time::Max()";
-  int64_t out = 0;
-  if (__builtin_mul_overflow(a.ps_, k, &out)) Time::OverflowFailure("*");
-  return Time(out);
+void Time::MaxFailure(const char* what) {
+  WIRESIM_CHECK(false) << "arithmetic on Time::Max() (" << what << ")";
+  std::abort();
 }
 
 std::string Time::ToString() const {

@@ -46,9 +46,26 @@ class Time {
   // A human-readable value with a unit chosen so the number is in [1, 1000): "812 ps", "3.250 us", "1.204 s".
   std::string ToString() const;
 
-  friend Time operator+(Time a, Time b);
-  friend Time operator-(Time a, Time b);
-  friend Time operator*(Time a, int64_t k);
+  // Checked: arithmetic on Time::Max() or past int64's range aborts with a message (inline: the event loop's hot
+  // path adds times).
+  friend Time operator+(Time a, Time b) {
+    int64_t out = 0;
+    if (a.IsMax() || b.IsMax()) [[unlikely]] MaxFailure("+");
+    if (__builtin_add_overflow(a.ps_, b.ps_, &out)) [[unlikely]] OverflowFailure("+");
+    return Time(out);
+  }
+  friend Time operator-(Time a, Time b) {
+    int64_t out = 0;
+    if (a.IsMax() || b.IsMax()) [[unlikely]] MaxFailure("-");
+    if (__builtin_sub_overflow(a.ps_, b.ps_, &out)) [[unlikely]] OverflowFailure("-");
+    return Time(out);
+  }
+  friend Time operator*(Time a, int64_t k) {
+    int64_t out = 0;
+    if (a.IsMax()) [[unlikely]] MaxFailure("*");
+    if (__builtin_mul_overflow(a.ps_, k, &out)) [[unlikely]] OverflowFailure("*");
+    return Time(out);
+  }
   friend Time operator*(int64_t k, Time a) { return a * k; }
   friend constexpr Time operator/(Time a, int64_t k) { return Time(a.ps_ / k); }
   friend constexpr int64_t operator/(Time a, Time b) { return a.ps_ / b.ps_; }
@@ -72,6 +89,7 @@ class Time {
     return out;
   }
   [[noreturn]] static void OverflowFailure(const char* what);
+  [[noreturn]] static void MaxFailure(const char* what);
 
   int64_t ps_ = 0;
 };

@@ -53,6 +53,10 @@ class Replica {
   Replica(const Replica&) = delete;
   Replica& operator=(const Replica&) = delete;
 
+  // The timer the replica's collectives use from now on; `compiled_allowed` false forces op-by-op iterations (their
+  // collectives may share links with other traffic). Call before the first request.
+  void SetTimer(CollectiveTimer& timer, bool compiled_allowed);
+
   // Queues a request on one of the replica's DP ranks (0 unless the DP ranks step together).
   Status Add(const Request& request, int dp_rank);
   int dp_ranks() const { return static_cast<int>(schedulers_.size()); }
@@ -74,7 +78,7 @@ class Replica {
   int index_;
   Simulator& sim_;
   GpuQueues& gpus_;
-  CollectiveTimer& timer_;
+  CollectiveTimer* timer_;
   IterationModel& iterations_;
   GpuTimeAccounting* accounting_;
   ReplicaListener& listener_;
