@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every wiresim command shown in the worked examples, so that they cannot drift from the binary unnoticed: in
-# each docs/examples/*.md, the lines of ```console blocks that begin with "$ wiresim " are run from the repository
+# each docs/examples/*.md, the lines of ```console blocks (indented or not) that begin with "$ wiresim " are run from the repository
 # root with `wiresim` replaced by the binary given. Their output is not compared (the examples show it trimmed);
 # the check fails if any command exits non-zero, and names each one that did.
 #
@@ -34,6 +34,8 @@ for doc in "${docs[@]}"; do
   line_no=0
   while IFS= read -r line || [[ -n "$line" ]]; do
     line_no=$((line_no + 1))
+    # Blocks may be indented (inside a list item); so may their lines.
+    line=${line#"${line%%[![:space:]]*}"}
     if [[ $in_console -eq 0 && "$line" =~ ^\`\`\`console[[:space:]]*$ ]]; then
       in_console=1
       continue
