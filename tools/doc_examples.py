@@ -12,11 +12,14 @@ must fail with exit code N):
 Each `$ wiresim ...` line runs from the repository root with `wiresim` replaced by the binary given. The output
 shown under it must match what the command prints, line for line (trailing spaces ignored); a line `...` in the
 doc stands for any number of lines. With --update the doc's output is rewritten from the run (keeping `...`
-lines out). Exit code 1 when a command fails or its output differs.
+lines out). A doc that shows only some lines (marked `...` or `[...]`) keeps showing those: --update replaces each
+shown line with the printed line that has the same label (the text before its value). Exit code 1 when a command
+fails or its output differs.
 
     python3 tools/doc_examples.py --wiresim build/sim/app/wiresim docs/guide/run.md docs/examples/*.md
 """
 import argparse
+import os
 import pathlib
 import re
 import shlex
@@ -31,15 +34,45 @@ def run(binary, command):
     args = shlex.split(command)
     if args[0] == "wiresim":
         args[0] = binary
-    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    # Commands that call wiresim themselves (tools/*.py) find the same binary first on PATH.
+    env = dict(os.environ, PATH=str(pathlib.Path(binary).parent) + os.pathsep + os.environ.get("PATH", ""))
+    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     return proc.returncode, (proc.stdout + proc.stderr).splitlines()
 
 
+def is_gap(line):
+    return line.strip() in ("...", "[...]")
+
+
+def label(line):
+    """The part of a line that names what it shows: up to its last ':' (the vllm-style rows), else all of it."""
+    cut = line.rfind(":")
+    return line[:cut + 1] if cut >= 0 else line.rstrip()
+
+
+def refreshed(shown, actual):
+    """`shown` with each non-gap line replaced by the next printed line with the same label."""
+    if not any(is_gap(line) for line in shown):
+        return [line.rstrip() for line in actual]
+    out, j = [], 0
+    for line in shown:
+        if is_gap(line):
+            out.append(line)
+            continue
+        k = next((k for k in range(j, len(actual)) if label(actual[k]) == label(line)), None)
+        if k is None:
+            out.append(line)
+            continue
+        out.append(actual[k].rstrip())
+        j = k + 1
+    return out
+
+
 def matches(expected, actual):
-    """Expected lines in order, `...` matching any run of lines."""
+    """Expected lines in order, `...` or `[...]` matching any run of lines."""
     def go(i, j):
         while i < len(expected):
-            if expected[i].strip() == "...":
+            if is_gap(expected[i]):
                 if i + 1 == len(expected):
                     return True
                 return any(go(i + 1, k) for k in range(j, len(actual) + 1))
@@ -80,7 +113,10 @@ def process(path, binary, update):
                 k += 1
             code, actual = run(binary, command)
             ok = code == want_code and matches(shown, actual)
-            if not ok:
+            if update and code != want_code:
+                failures += 1
+                print(f"{path}: `{command}` exited {code} (expected {want_code})", file=sys.stderr)
+            if not ok and not update:
                 failures += 1
                 print(f"{path}: `{command}` exited {code} (expected {want_code})" +
                       ("" if matches(shown, actual) else "; its output differs from the doc"), file=sys.stderr)
@@ -89,7 +125,7 @@ def process(path, binary, update):
                         print("    | " + line, file=sys.stderr)
             out.append("$ " + command)
             if update:
-                out.extend(line.rstrip() for line in actual)
+                out.extend(refreshed(shown, actual))
             else:
                 out.extend(shown)
         if i < len(lines):

@@ -17,7 +17,7 @@ std::string_view ToString(Phase phase) {
 }
 
 int64_t BatchShape::Tokens() const {
-  int64_t n = static_cast<int64_t>(decode_contexts.size());
+  int64_t n = static_cast<int64_t>(decode_contexts.size()) + padding;
   for (const PrefillChunk& c : prefills) n += c.tokens;
   return n;
 }
@@ -53,6 +53,7 @@ std::string BatchShape::ToString() const {
     add("decode=" + std::to_string(j - i) + "x" + std::to_string(decode_contexts[i]));
     i = j;
   }
+  if (padding > 0) add("pad=" + std::to_string(padding));
   return out;
 }
 
@@ -62,6 +63,12 @@ Result<BatchShape> ParseBatch(std::string_view text) {
       "expected prefill=NxTOKENS[@CACHED] or decode=NxCONTEXT, e.g. prefill=1x2048,decode=64x1024";
   for (std::string_view item : Split(text, ',')) {
     if (item.empty()) continue;
+    if (item.substr(0, 4) == "pad=") {
+      if (!ParseWholeNumber(item.substr(4), &b.padding) || b.padding < 0) {
+        return InvalidArgument("batch: '" + std::string(item) + "': expected pad=N (padding rows, N >= 0)");
+      }
+      continue;
+    }
     const size_t eq = item.find('='), x = item.find('x');
     if (eq == std::string_view::npos || x == std::string_view::npos || x < eq) {
       return InvalidArgument("batch: '" + std::string(item) + "': " + expected);

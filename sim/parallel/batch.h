@@ -28,8 +28,11 @@ struct PrefillChunk {
 struct BatchShape {
   std::vector<PrefillChunk> prefills;
   std::vector<int64_t> decode_contexts;  // per decoding sequence: tokens in its KV cache, the new one included
+  // Rows a CUDA graph adds to reach its captured size: they pass through every GEMM, norm and collective like a
+  // token, but attend to nothing and sample nothing (they change neither the phase nor the KV cache).
+  int64_t padding = 0;
 
-  int64_t Tokens() const;             // new tokens: prefill chunk tokens plus one per decode
+  int64_t Tokens() const;             // rows: prefill chunk tokens, one per decode, and the padding
   int64_t SamplingSequences() const;  // decodes plus prefill chunks that end their prompt
   Phase phase() const;
   bool empty() const { return prefills.empty() && decode_contexts.empty(); }
@@ -38,7 +41,8 @@ struct BatchShape {
 };
 
 // Items joined by commas: "prefill=NxT" (N chunks of T new tokens), "prefill=NxT@C" (after C cached tokens),
-// "decode=NxC" (N sequences with C tokens of context each). Errors say what an item should look like.
+// "decode=NxC" (N sequences with C tokens of context each), "pad=N" (N padding rows). Errors say what an item
+// should look like.
 Result<BatchShape> ParseBatch(std::string_view text);
 
 }  // namespace wiresim

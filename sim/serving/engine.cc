@@ -175,7 +175,7 @@ BatchShape PadForCudaGraph(const BatchShape& batch, const EngineProfile& profile
   const int64_t target = NextCaptured(g.capture_sizes, tokens);
   if (target < 0) return batch;  // over the largest captured size: eager
   BatchShape padded = batch;
-  padded.decode_contexts.insert(padded.decode_contexts.end(), static_cast<size_t>(target - tokens), int64_t{1});
+  padded.padding += target - tokens;
   return padded;
 }
 

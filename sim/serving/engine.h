@@ -7,7 +7,7 @@
 //   EngineProfile profile = ProfileOf(e);
 //   CustomAllReduce car(profile, topo);
 //   closed.SetOverride(&car);                        // small TP all-reduces inside one NVLink box skip NCCL
-//   BatchShape padded = PadForCudaGraph(step.Shape(), profile);   // decode=5x.. runs as 8 rows
+//   BatchShape padded = PadForCudaGraph(step.Shape(), profile);   // decode=5x.. runs as 8 rows (3 padding)
 #pragma once
 
 #include <cstdint>
@@ -83,8 +83,8 @@ std::vector<int64_t> SglangCaptureSizes(int64_t cuda_graph_max_bs);
 std::vector<int64_t> TrtllmCaptureSizes(int64_t max_batch_size);
 
 // The batch the GPU computes when the engine replays a CUDA graph for `batch`. A decode-only batch of D sequences,
-// D at most the largest captured size, becomes the smallest captured size >= D, the extra rows decodes of context
-// 1 (their GEMM rows cost as much as real ones; their attention reads one KV entry). With pads_mixed_batches, a
+// D at most the largest captured size, becomes the smallest captured size >= D, the extra rows BatchShape::padding
+// (their GEMM, norm and collective rows cost as much as real ones; they attend to nothing and sample nothing). With pads_mixed_batches, a
 // batch with prefills whose token count is at most the largest size is padded the same way in tokens. Everything
 // else is returned unchanged (it runs eagerly, or its size is captured exactly).
 BatchShape PadForCudaGraph(const BatchShape& batch, const EngineProfile& profile);

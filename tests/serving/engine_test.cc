@@ -142,25 +142,27 @@ TEST_CASE("PadForCudaGraph: decode batches to the next captured size; mixed ones
   const EngineProfile sglang = ProfileOf(Engine::kSglang);
   const EngineProfile trtllm = ProfileOf(Engine::kTrtllm);
 
-  // decode=5 -> 8 in vLLM: three extra decodes of context 1.
+  // decode=5 -> 8 rows in vLLM: three padding rows; the five decodes are unchanged and still a decode batch.
   BatchShape d5 = ParseBatch("decode=5x1000").value();
   BatchShape p = PadForCudaGraph(d5, vllm);
-  REQUIRE(p.decode_contexts.size() == 8);
+  CHECK(p.Tokens() == 8);
+  CHECK(p.padding == 3);
+  REQUIRE(p.decode_contexts.size() == 5);
   CHECK(p.decode_contexts[4] == 1000);
-  CHECK(p.decode_contexts[5] == 1);
-  CHECK(p.decode_contexts[7] == 1);
   CHECK(p.prefills.empty());
+  CHECK(p.phase() == Phase::kDecode);
+  CHECK(p.SamplingSequences() == 5);
 
   // decode=300: vLLM's sizes from 256 step 16: 256, 272, 288, 304 -> 304.
-  CHECK(PadForCudaGraph(ParseBatch("decode=300x100").value(), vllm).decode_contexts.size() == 304);
+  CHECK(PadForCudaGraph(ParseBatch("decode=300x100").value(), vllm).Tokens() == 304);
   // decode=513: over the largest (512): eager, unchanged.
-  CHECK(PadForCudaGraph(ParseBatch("decode=513x100").value(), vllm).decode_contexts.size() == 513);
+  CHECK(PadForCudaGraph(ParseBatch("decode=513x100").value(), vllm).Tokens() == 513);
   // decode=9: vLLM 16 (8, 16, ...); SGLang 12 (8, 12, 16, ...); TRT-LLM pads nothing (padding off).
-  CHECK(PadForCudaGraph(ParseBatch("decode=9x100").value(), vllm).decode_contexts.size() == 16);
-  CHECK(PadForCudaGraph(ParseBatch("decode=9x100").value(), sglang).decode_contexts.size() == 12);
-  CHECK(PadForCudaGraph(ParseBatch("decode=40x100").value(), trtllm).decode_contexts.size() == 40);
+  CHECK(PadForCudaGraph(ParseBatch("decode=9x100").value(), vllm).Tokens() == 16);
+  CHECK(PadForCudaGraph(ParseBatch("decode=9x100").value(), sglang).Tokens() == 12);
+  CHECK(PadForCudaGraph(ParseBatch("decode=40x100").value(), trtllm).Tokens() == 40);
   // SGLang's largest at its default cuda_graph_max_bs 256: 257 runs eagerly.
-  CHECK(PadForCudaGraph(ParseBatch("decode=257x100").value(), sglang).decode_contexts.size() == 257);
+  CHECK(PadForCudaGraph(ParseBatch("decode=257x100").value(), sglang).Tokens() == 257);
 
   // A large mixed batch (2048 + 5 = 2053 tokens > 512) is unchanged everywhere.
   BatchShape big = ParseBatch("prefill=1x2048,decode=5x100").value();
@@ -173,6 +175,8 @@ TEST_CASE("PadForCudaGraph: decode batches to the next captured size; mixed ones
   BatchShape small = ParseBatch("prefill=1x100,decode=3x50").value();
   CHECK(PadForCudaGraph(small, vllm).Tokens() == 104);
   CHECK(PadForCudaGraph(small, vllm).prefills.size() == 1);
+  CHECK(PadForCudaGraph(small, vllm).phase() == Phase::kMixed);
+  CHECK(PadForCudaGraph(ParseBatch("prefill=1x100").value(), vllm).phase() == Phase::kPrefill);
   CHECK(PadForCudaGraph(small, sglang).Tokens() == 103);
   // An empty batch stays empty.
   CHECK(PadForCudaGraph(BatchShape{}, vllm).empty());
