@@ -27,7 +27,7 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-FENCE = re.compile(r"^```console(?:\s+exit=(\d+))?\s*$")
+FENCE = re.compile(r"^(\s*)```console(?:\s+exit=(\d+))?\s*$")
 
 
 def run(binary, command):
@@ -93,16 +93,17 @@ def process(path, binary, update):
         i += 1
         if not m:
             continue
-        want_code = int(m.group(1) or 0)
+        indent = m.group(1)
+        want_code = int(m.group(2) or 0)
         block = []
-        while i < len(lines) and lines[i] != "```":
-            block.append(lines[i])
+        while i < len(lines) and lines[i].strip() != "```":
+            block.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
             i += 1
         # Commands and the output shown under each.
         k = 0
         while k < len(block):
             if not block[k].startswith("$ "):
-                out.append(block[k])
+                out.append(indent + block[k])
                 k += 1
                 continue
             command = block[k][2:]
@@ -123,11 +124,8 @@ def process(path, binary, update):
                 if not update:
                     for line in actual[:60]:
                         print("    | " + line, file=sys.stderr)
-            out.append("$ " + command)
-            if update:
-                out.extend(refreshed(shown, actual))
-            else:
-                out.extend(shown)
+            out.append(indent + "$ " + command)
+            out.extend(indent + line if line else line for line in (refreshed(shown, actual) if update else shown))
         if i < len(lines):
             out.append(lines[i])
             i += 1
@@ -144,7 +142,8 @@ def main():
     a = ap.parse_args()
     binary = str(pathlib.Path(a.wiresim).resolve())
     failures = sum(process(pathlib.Path(d).resolve(), binary, a.update) for d in a.docs)
-    commands = sum(1 for d in a.docs for line in pathlib.Path(d).read_text().splitlines() if line.startswith("$ "))
+    commands = sum(1 for d in a.docs for line in pathlib.Path(d).read_text().splitlines()
+                   if line.lstrip().startswith("$ "))
     print(f"doc-examples: {commands - failures} passed, {failures} failed")
     return 1 if failures and not a.update else 0
 
