@@ -44,7 +44,7 @@ struct Row {
   double algbw = 0;
   double busbw = 0;
   double nccl_model_us = 0;
-  CalibrationSource calibrated = CalibrationSource::kNone;  // what timed this row, with --calibration
+  std::string timed_by = "model";  // what timed this row: model, or with --calibration measured or fitted
   // --compare only.
   bool measured = false;
   double measured_time_us = 0;
@@ -61,6 +61,7 @@ struct Setup {
   AlgorithmFilter filter;
   std::string network = "closed";
   std::optional<LoadedCalibration> calibration;  // --calibration
+  std::unique_ptr<FittedCollectiveCalibration> collective_calibration;  // its corrections, as the interface
 };
 
 std::string FormatMicroseconds(Time t) {
@@ -155,18 +156,16 @@ Result<Row> Predict(Setup& s, double size, DataType dtype) {
   row.channels = p.channels;
   row.nccl_model_us = p.nccl_model_us;
   Time t = p.time;
-  // Calibration corrects the closed form; a simulated network run is scaled by the same ratio.
-  double correction = 1.0;
-  if (s.calibration && s.calibration->fitted) {
-    if (auto corrected =
-            s.calibration->fitted->collective.Calibrated(*s.prepared, p.choice, row.size, s.filter, &row.calibrated)) {
-      correction = p.time > Time::Zero() ? corrected->ToSeconds() / p.time.ToSeconds() : 1.0;
-      t = *corrected;
-    }
+  // Calibration reaches the prediction through the collective part's interface, as it reaches iterations: it
+  // replaces the closed form, and adds its excess over the closed form to a simulated run of the transfers.
+  std::optional<Time> calibrated;
+  if (s.collective_calibration) {
+    calibrated = s.collective_calibration->Calibrated(*s.prepared, p.choice, row.size, &row.timed_by);
+    if (calibrated) t = *calibrated;
   }
   if (s.network != "closed") {
-    WIRESIM_ASSIGN_OR_RETURN(t, Simulate(s, p.choice, row.size));
-    t = Time::FromSecondsCeil(t.ToSeconds() * correction);
+    WIRESIM_ASSIGN_OR_RETURN(Time simulated, Simulate(s, p.choice, row.size));
+    t = WithCalibration(simulated, p.time, calibrated);
   }
   row.time_us = t.ToMicroseconds();
   row.algbw = row.time_us > 0 ? row.size / (row.time_us * 1e3) : 0;
@@ -248,7 +247,7 @@ nlohmann::ordered_json RowJson(const Row& r, bool compare) {
                            {"protocol", std::string(ToString(r.choice.protocol))},
                            {"channels", r.channels},
                            {"nccl_model_us", r.nccl_model_us},
-                           {"timed_by", std::string(ToString(r.calibrated))}};
+                           {"timed_by", r.timed_by}};
   if (compare) {
     j["measured_time_us"] = r.measured_time_us;
     j["measured_busbw_GBps"] = r.measured_busbw;
@@ -366,6 +365,10 @@ int Collective(const Args& args, AppContext& ctx) {
     auto loaded = LoadCalibration(ctx, calibration_arg, s.topo.get(), params, s.filter);
     if (!loaded.ok()) return fail(loaded.status());
     s.calibration = std::move(loaded).value();
+    if (s.calibration->fitted) {
+      s.collective_calibration =
+          std::make_unique<FittedCollectiveCalibration>(s.calibration->fitted->collective, s.filter);
+    }
   }
   s.model = std::make_unique<CollectiveModel>(*s.topo, params);
   CollectiveCall call;

@@ -47,10 +47,12 @@ class FittedCollectiveCalibration : public CollectiveCalibration {
  public:
   FittedCollectiveCalibration(const CollectiveCorrection& correction, const AlgorithmFilter& filter)
       : correction_(correction), filter_(filter) {}
-  std::optional<Time> Calibrated(const PreparedCollective& prepared, CollectiveChoice choice,
-                                 double bytes) const override {
+  std::optional<Time> Calibrated(const PreparedCollective& prepared, CollectiveChoice choice, double bytes,
+                                 std::string* timed_by = nullptr) const override {
     CalibrationSource source = CalibrationSource::kNone;
-    return correction_.Calibrated(prepared, choice, bytes, filter_, &source);
+    std::optional<Time> t = correction_.Calibrated(prepared, choice, bytes, filter_, &source);
+    if (timed_by != nullptr) *timed_by = std::string(ToString(source));
+    return t;
   }
 
  private:

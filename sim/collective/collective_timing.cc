@@ -5,6 +5,11 @@
 
 namespace wiresim {
 
+Time WithCalibration(Time simulated, Time modelled, std::optional<Time> calibrated) {
+  if (calibrated && *calibrated > modelled) return simulated + (*calibrated - modelled);
+  return simulated;
+}
+
 ClosedFormCollectives::ClosedFormCollectives(CollectiveModel& model, const AlgorithmFilter& filter,
                                              const CollectiveCalibration* calibration)
     : model_(model), filter_(filter), calibration_(calibration) {}
@@ -96,10 +101,8 @@ Status FlowTimer::Start(const CollectiveCall& call, std::function<void(size_t)> 
   }
   Time extra = Time::Zero();
   if (closed_.calibration() != nullptr) {
-    if (std::optional<Time> c = closed_.calibration()->Calibrated(*p, choice, call.bytes)) {
-      const Time modelled = p->Cost(choice, call.bytes);
-      if (*c > modelled) extra = *c - modelled;
-    }
+    const Time modelled = p->Cost(choice, call.bytes);
+    extra = WithCalibration(Time::Zero(), modelled, closed_.calibration()->Calibrated(*p, choice, call.bytes));
   }
   auto running = std::make_shared<Running>();
   running->schedule = it->second;

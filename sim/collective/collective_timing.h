@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -31,10 +32,15 @@ class CollectiveCalibration {
  public:
   virtual ~CollectiveCalibration() = default;
   // The calibrated time of `choice` for `bytes` (nccl-tests' size) on the prepared group, or nullopt when the
-  // calibration has nothing for it.
-  virtual std::optional<Time> Calibrated(const PreparedCollective& prepared, CollectiveChoice choice,
-                                         double bytes) const = 0;
+  // calibration has nothing for it. `timed_by` (may be null) receives what timed it ("measured", "fitted"), or
+  // "model" when nothing did.
+  virtual std::optional<Time> Calibrated(const PreparedCollective& prepared, CollectiveChoice choice, double bytes,
+                                         std::string* timed_by = nullptr) const = 0;
 };
+
+// A collective simulated as transfers (`simulated`) under a calibration: the measured machine's slowness that the
+// transfers do not model, calibrated - modelled closed form, is added at the end; never taken away.
+Time WithCalibration(Time simulated, Time modelled, std::optional<Time> calibrated);
 
 // A serving engine's own collective kernels, where it uses them instead of NCCL (vLLM's custom all-reduce for small
 // messages inside an NVLink domain, for instance). Implemented by the serving part; consulted before NCCL's model.
