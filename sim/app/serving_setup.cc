@@ -46,6 +46,28 @@ Status ResolveModel(AppContext& ctx, const Scenario& s, ModelSpec* model) {
   return Status::Ok();
 }
 
+// A length distribution as written ("lognormal:512,256", "sharegpt-input", ...), or "trace:FILE": the prompt (or
+// output) lengths of a trace's requests, drawn uniformly (independently of each other).
+Result<LengthDistribution> LengthsFrom(AppContext& ctx, const Scenario& s, const std::string& field,
+                                       const std::string& text, bool output) {
+  if (text.rfind("trace:", 0) != 0) {
+    Result<LengthDistribution> d = ParseLengthDistribution(text);
+    if (!d.ok()) return At(s, field, d.status());
+    return d;
+  }
+  const std::string path = text.substr(6);
+  Result<SourceFile> file = ReadInput(ctx, path, InputKind::kOther);
+  if (!file.ok()) return At(s, field, file.status());
+  std::istringstream in(file->text);
+  Result<std::vector<std::pair<int64_t, int64_t>>> lengths = ReadTraceLengths(in, file->name, TraceOptions{});
+  if (!lengths.ok()) return lengths.status();
+  if (lengths->empty()) return InvalidArgument(s.At(field) + ": " + file->name + " has no requests");
+  LengthDistribution d;
+  d.kind = LengthDistribution::Kind::kEmpirical;
+  for (const auto& [prompt, generated] : *lengths) d.samples.push_back(output ? generated : prompt);
+  return d;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario) {
@@ -199,10 +221,10 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
                                             : ArrivalKind::kGamma;
     w.arrivals.rate_per_s = s.rate;
     w.arrivals.burstiness = s.burstiness;
-    Result<LengthDistribution> in = ParseLengthDistribution(s.input_len);
-    if (!in.ok()) return At(s, "workload.input_len", in.status());
-    Result<LengthDistribution> out = ParseLengthDistribution(s.output_len);
-    if (!out.ok()) return At(s, "workload.output_len", out.status());
+    Result<LengthDistribution> in = LengthsFrom(ctx, s, "workload.input_len", s.input_len, /*output=*/false);
+    if (!in.ok()) return in.status();
+    Result<LengthDistribution> out = LengthsFrom(ctx, s, "workload.output_len", s.output_len, /*output=*/true);
+    if (!out.ok()) return out.status();
     w.input = *in;
     w.output = *out;
     w.requests = s.requests;

@@ -2,6 +2,7 @@
 // summed by hand; the concurrency limit; pipeline bubbles; the compiled and op-by-op levels agreeing byte for byte;
 // reruns byte-identical; bad inputs refused with exit 2 and nothing written; --compare.
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -126,6 +127,43 @@ TEST_CASE("Closed loop with one client: each request is sent when the one before
     ++rows;
   }
   CHECK(rows == 6);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("Lengths drawn from a trace are the trace's own") {
+  // The Azure excerpt's ContextTokens column, read here independently of the trace reader.
+  std::set<int64_t> context;
+  {
+    std::ifstream in(std::string(WIRESIM_SOURCE_DIR) + "/workloads/traces/azure_conv_2023_head.csv");
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::stringstream s(line);
+      for (std::string x; std::getline(s, x, ',');) f.push_back(x);
+      if (f.size() >= 2) context.insert(std::stoll(f[1]));
+    }
+  }
+  REQUIRE(context.size() >= 5);
+  const auto dir = TempDir("trace-lengths");
+  const Run r = Wiresim(With(With({"run"}, kOneGpu),
+                             {"--requests", "40", "--output-len", "3", "--input-len",
+                              std::string("trace:") + WIRESIM_SOURCE_DIR + "/workloads/traces/azure_conv_2023_head.csv",
+                              "--out", dir.string(), "--quiet"}));
+  INFO(r.err);
+  REQUIRE(r.code == kExitOk);
+  std::istringstream csv(Slurp(dir / "requests.csv"));
+  std::string line;
+  std::getline(csv, line);
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    std::vector<std::string> f;
+    std::stringstream s(line);
+    for (std::string x; std::getline(s, x, ',');) f.push_back(x);
+    CHECK(context.count(std::stoll(f[2])) == 1);  // input_tokens
+    ++rows;
+  }
+  CHECK(rows == 40);
   std::filesystem::remove_all(dir);
 }
 
