@@ -137,10 +137,13 @@ Status ApplySlo(const std::string& text, Scenario& s) {
     }
     if (key == "ttft") {
       s.slo_ttft_ms = v;
+      s.where["slo.ttft_ms"] = "--slo";
     } else if (key == "tpot") {
       s.slo_tpot_ms = v;
+      s.where["slo.tpot_ms"] = "--slo";
     } else if (key == "e2el") {
       s.slo_e2el_ms = v;
+      s.where["slo.e2el_ms"] = "--slo";
     } else {
       return InvalidArgument("--slo " + text + ": unknown SLO '" + key + "' (expected ttft, tpot or e2el)");
     }
@@ -254,6 +257,7 @@ int Run(const Args& args, AppContext& ctx) {
   if (!f.slo.empty()) {
     if (Status st = ApplySlo(f.slo, s); !st.ok()) return ReportError(ctx, "run", st);
   }
+  if (Status st = ValidateScenario(s); !st.ok()) return ReportError(ctx, "run", st);
   return RunScenario(ctx, s, f);
 }
 

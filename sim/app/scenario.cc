@@ -58,6 +58,49 @@ constexpr double kMaxMs = 1e9;  // about 11 days: beyond any latency a run can r
 
 }  // namespace
 
+Status ValidateScenario(const Scenario& s) {
+  auto whole = [&](const char* field, int64_t v, int64_t min, int64_t max) -> Status {
+    if (v >= min && v <= max) return Status::Ok();
+    return InvalidArgument(s.At(field) + ": expected a whole number from " + std::to_string(min) + " to " +
+                           std::to_string(max) + ", got " + std::to_string(v));
+  };
+  auto number = [&](const char* field, double v, double min, double max, const char* what) -> Status {
+    if (std::isfinite(v) && v >= min && v <= max) return Status::Ok();
+    return InvalidArgument(s.At(field) + ": expected " + what + ", got " + std::to_string(v));
+  };
+  WIRESIM_RETURN_IF_ERROR(number("deployment.expert_imbalance", s.expert_imbalance, 1.0, 1e6,
+                                 "a factor >= 1 (the busiest EP rank's tokens over the average)"));
+  WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_num_seqs", s.max_num_seqs, 1, 1 << 20));
+  WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_num_batched_tokens", s.max_num_batched_tokens, 1, 1 << 24));
+  WIRESIM_RETURN_IF_ERROR(whole("scheduler.block_size", s.block_size, 1, 1 << 16));
+  WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_model_len", s.max_model_len, 0, 1 << 30));
+  WIRESIM_RETURN_IF_ERROR(number("scheduler.gpu_memory_utilization", s.gpu_memory_utilization, 0.01, 1.0,
+                                 "a fraction of GPU memory in (0, 1]"));
+  WIRESIM_RETURN_IF_ERROR(
+      number("scheduler.runtime_reserve_gib", s.runtime_reserve_gib, 0, 1e6, "GiB, >= 0"));
+  if (s.host_overhead_ms) {
+    WIRESIM_RETURN_IF_ERROR(number("scheduler.host_overhead_ms", *s.host_overhead_ms, 0, 1e5,
+                                   "milliseconds per step, from 0 to 100000"));
+  }
+  WIRESIM_RETURN_IF_ERROR(whole("workload.requests", s.requests, 0, kMaxCount));
+  WIRESIM_RETURN_IF_ERROR(whole("workload.max_concurrency", s.max_concurrency, 0, kMaxCount));
+  WIRESIM_RETURN_IF_ERROR(whole("workload.seed", s.seed, 0, INT64_MAX));
+  WIRESIM_RETURN_IF_ERROR(whole("workload.hash_block_tokens", s.hash_block_tokens, 1, 1 << 24));
+  WIRESIM_RETURN_IF_ERROR(number("workload.duration_s", s.duration_s, 0, 1e7, "seconds from 0 to 1e7 (0: no limit)"));
+  if (!s.rate_inf) {
+    WIRESIM_RETURN_IF_ERROR(number("workload.rate", s.rate, 1e-9, 1e9, "requests per second in (0, 1e9], or inf"));
+  }
+  WIRESIM_RETURN_IF_ERROR(number("workload.burstiness", s.burstiness, 1e-6, 1e6, "a Gamma shape > 0 (1: Poisson)"));
+  WIRESIM_RETURN_IF_ERROR(number("workload.time_scale", s.time_scale, 1e-9, 1e9, "a factor > 0"));
+  for (double p : s.percentiles) {
+    WIRESIM_RETURN_IF_ERROR(number("report.percentiles", p, 0, 100, "percentiles from 0 to 100"));
+  }
+  WIRESIM_RETURN_IF_ERROR(number("slo.ttft_ms", s.slo_ttft_ms, 0, kMaxMs, "milliseconds >= 0"));
+  WIRESIM_RETURN_IF_ERROR(number("slo.tpot_ms", s.slo_tpot_ms, 0, kMaxMs, "milliseconds >= 0"));
+  WIRESIM_RETURN_IF_ERROR(number("slo.e2el_ms", s.slo_e2el_ms, 0, kMaxMs, "milliseconds >= 0"));
+  return Status::Ok();
+}
+
 std::string Scenario::At(const std::string& field) const {
   auto it = where.find(field);
   if (it == where.end()) return name + " (" + field + ", default)";

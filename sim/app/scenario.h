@@ -45,6 +45,10 @@ struct Scenario {
   std::string At(const std::string& field) const;
 };
 
+// Checks every field's value after the file and the flags have set it: counts, rates, fractions and times in the
+// ranges a run can represent. Errors name where the field was given (file and line, or the flag).
+Status ValidateScenario(const Scenario& s);
+
 // Reads a scenario file. Unknown tables and keys are errors naming file, line and field; so are values of the
 // wrong type or out of range.
 Result<Scenario> LoadScenario(const SourceFile& file);

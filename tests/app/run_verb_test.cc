@@ -199,19 +199,21 @@ TEST_CASE("Compiled iterations and op-by-op execution give byte-identical reques
   // op-by-op level plays every kernel and collective of every iteration. Results must not change by caching.
   SECTION("tp=4 x pp=2 on one DGX H100") {
     const auto [a, b] = BothLevels({"--topology", "dgx-h100", "--model", "llama-3.1-70b", "--plan", "tp=4,pp=2",
-                                    "--requests", "12", "--rate", "20", "--input-len", "uniform:100-3000"},
+                                    "--requests", "8", "--rate", "20", "--input-len", "uniform:100-3000",
+                                    "--output-len", "uniform:2-24"},
                                    "pp");
     CHECK(a == b);
   }
   SECTION("tp=2 x cp=2 with sequence parallelism") {
     const auto [a, b] = BothLevels({"--topology", "dgx-h100", "--model", "llama-3.1-8b", "--plan",
-                                    "tp=2,cp=2,sp=on", "--requests", "8", "--input-len", "uniform:1000-6000"},
+                                    "tp=2,cp=2,sp=on", "--requests", "6", "--input-len", "uniform:1000-6000",
+                                    "--output-len", "uniform:2-24"},
                                    "cp");
     CHECK(a == b);
   }
   SECTION("tp=16 across two nodes") {
-    const auto [a, b] = BothLevels({"--topology", "dgx-h100-2node", "--model", "llama-3.1-70b", "--plan", "tp=16",
-                                    "--requests", "6", "--rate", "10"},
+    const auto [a, b] = BothLevels({"--topology", "dgx-h100-2node", "--model", "llama-3.1-8b", "--plan", "tp=16",
+                                    "--requests", "5", "--rate", "10", "--output-len", "uniform:2-24"},
                                    "tp16");
     CHECK(a == b);
   }
@@ -262,6 +264,19 @@ TEST_CASE("Bad inputs: exit 2 naming the place, and no output written") {
                            dir.string()});
     CHECK(r.code == kExitBadInput);
     CHECK_THAT(r.err, Contains("--gpus"));
+  }
+  SECTION("numbers out of range from flags name the flag") {
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"--requests", "-5"},         {"--max-concurrency", "-1"},        {"--max-num-seqs", "0"},
+        {"--max-num-batched-tokens", "0"}, {"--gpu-memory-utilization", "1.5"}, {"--host-overhead-ms", "-1"},
+        {"--time-scale", "0"},        {"--expert-imbalance", "0.5"},      {"--duration", "-1"},
+        {"--rate", "nan"},            {"--rate", "-2"},                   {"--seed", "-1"}};
+    for (const auto& [flag, value] : bad) {
+      INFO(flag << " " << value);
+      const Run r = Wiresim({"run", flag, value, "--out", dir.string()});
+      CHECK(r.code == kExitBadInput);
+      CHECK_THAT(r.err, Contains(flag));
+    }
   }
   CHECK_FALSE(std::filesystem::exists(dir / "summary.json"));
   CHECK_FALSE(std::filesystem::exists(dir / "requests.csv"));
