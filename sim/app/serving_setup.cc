@@ -73,6 +73,22 @@ Result<LengthDistribution> LengthsFrom(AppContext& ctx, const Scenario& s, const
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario) {
   auto d = std::make_unique<ServingSetup>();
   d->scenario = scenario;
+  // The engine first: its scheduler defaults apply where the scenario sets none (docs/engines.md).
+  {
+    Result<Engine> e = ParseEngine(scenario.engine);
+    if (!e.ok()) return At(scenario, "deployment.engine", e.status());
+    d->profile = ProfileOf(*e);
+    Scenario& w = d->scenario;
+    const std::string by_engine = "the " + scenario.engine + " engine's default";
+    if (!w.where.count("scheduler.max_num_seqs") && d->profile.max_num_seqs > 0) {
+      w.max_num_seqs = d->profile.max_num_seqs;
+      w.where["scheduler.max_num_seqs"] = by_engine;
+    }
+    if (!w.where.count("scheduler.max_num_batched_tokens") && d->profile.max_num_batched_tokens > 0) {
+      w.max_num_batched_tokens = d->profile.max_num_batched_tokens;
+      w.where["scheduler.max_num_batched_tokens"] = by_engine;
+    }
+  }
   const Scenario& s = d->scenario;
   // Topology.
   {
@@ -162,9 +178,6 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   d->closed = std::make_unique<ClosedFormCollectives>(*d->collectives, AlgorithmFilter{}, d->collective_calibration.get());
   // Engine: its own all-reduce kernels, CUDA-graph padding and host overhead (docs/engines.md).
   {
-    Result<Engine> e = ParseEngine(s.engine);
-    if (!e.ok()) return At(s, "deployment.engine", e.status());
-    d->profile = ProfileOf(*e);
     if (d->profile.engine == Engine::kVllm) {
       d->profile.cuda_graphs.capture_sizes = VllmCaptureSizes(s.max_num_seqs, s.max_num_batched_tokens);
     }
