@@ -20,6 +20,7 @@
 #include "sim/app/verbs.h"
 #include "sim/collective/collective_timing.h"
 #include "sim/compute/roofline.h"
+#include "sim/core/text.h"
 #include "sim/model/model_file.h"
 #include "sim/model/parameters.h"
 #include "sim/parallel/memory.h"
@@ -155,19 +156,6 @@ Result<Hardware> ResolveHardware(AppContext& ctx, const std::string& topology, c
   return hw;
 }
 
-std::string GpuRange(const std::vector<int>& gpus) {
-  if (gpus.empty()) return "-";
-  std::vector<int> g = gpus;
-  std::sort(g.begin(), g.end());
-  std::string out;
-  for (size_t i = 0; i < g.size();) {
-    size_t j = i;
-    while (j + 1 < g.size() && g[j + 1] == g[j] + 1) ++j;
-    out += (out.empty() ? "" : ",") + std::to_string(g[i]) + (j > i ? "-" + std::to_string(g[j]) : "");
-    i = j + 1;
-  }
-  return out;
-}
 
 std::string ShapeOf(const StepOp& op) {
   const KernelShape& k = op.kernel;
@@ -374,7 +362,7 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
       if (times != nullptr) done = std::max(done, timing.program_done[i]);
     }
     stages.push_back({{"stage", s},
-                      {"gpus", GpuRange(gpus)},
+                      {"gpus", IndexRanges(gpus)},
                       {"gpu_model", first->gpu_model},
                       {"capacity_bytes", first->capacity},
                       {"usable_bytes", first->usable},

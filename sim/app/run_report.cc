@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/app/number_format.h"
+#include "sim/core/text.h"
 
 namespace wiresim::app {
 namespace {
@@ -28,19 +29,6 @@ void Header(std::ostream& out, const std::string& title) {
   const int left = pad / 2, right = pad - left;
   out << std::string(static_cast<size_t>(std::max(left, 0)), '-') << title
       << std::string(static_cast<size_t>(std::max(right, 0)), '-') << "\n";
-}
-
-std::string GpuList(const std::vector<int>& gpus) {
-  std::vector<int> g = gpus;
-  std::sort(g.begin(), g.end());
-  std::string out;
-  for (size_t i = 0; i < g.size();) {
-    size_t j = i;
-    while (j + 1 < g.size() && g[j + 1] == g[j] + 1) ++j;
-    out += (out.empty() ? "" : ",") + std::to_string(g[i]) + (j > i ? "-" + std::to_string(g[j]) : "");
-    i = j + 1;
-  }
-  return out;
 }
 
 constexpr ParallelDim kDims[] = {ParallelDim::kTp, ParallelDim::kPp, ParallelDim::kEp, ParallelDim::kCp,
@@ -95,7 +83,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   std::ostringstream t;
   const ModelSpec& m = d.model;
   t << "wiresim run: " << m.name << " (weights " << ToString(m.weight_dtype) << ", KV " << ToString(m.kv_cache_dtype)
-    << ") on " << d.topo->name() << ", " << d.plan.ToString() << " on GPUs " << GpuList(used_ids) << ", "
+    << ") on " << d.topo->name() << ", " << d.plan.ToString() << " on GPUs " << IndexRanges(used_ids) << ", "
     << d.engine << " engine, " << s.network << " network\n";
   t << "  workload: ";
   if (!s.trace.empty()) {
@@ -120,7 +108,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
     t << (s.network == "flow" ? ", so no transfer needed the flow network)\n" : ")\n");
   } else {
     t << "  links: " << o.shared_groups.size() << " collective group" << (o.shared_groups.size() == 1 ? "" : "s")
-      << " can meet other traffic on a link (e.g. GPUs " << GpuList(o.shared_groups.front()) << ")"
+      << " can meet other traffic on a link (e.g. GPUs " << IndexRanges(o.shared_groups.front()) << ")"
       << (o.flows ? ": they ran as transfers on the flow network\n"
                   : ": the analytical network assumed them uncontended (--network flow simulates it)\n");
   }

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <concepts>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +17,14 @@ std::vector<std::string_view> Split(std::string_view text, char sep);
 
 // `s` without leading and trailing spaces and tabs.
 std::string_view Trim(std::string_view s);
+
+// The deepest nesting of JSON objects and arrays in `text`, brackets inside strings not counted, scanning no further
+// once it passes `stop_after`. Readers call it before parsing, so a hostile file cannot exhaust the stack of a
+// recursive parser.
+int JsonNestingDepth(std::string_view text, int stop_after);
+
+// Runs of consecutive indices as ranges, sorted: {5, 0, 1, 2, 7} is "0-2,5,7"; "-" for none.
+std::string IndexRanges(std::vector<int> indices);
 
 // All of `s` as a non-negative whole number: "12" yes; "", " 1", "-1", "+1", "1x" and out-of-range no.
 template <std::integral Int>

@@ -11,6 +11,8 @@
 
 #include "sim/metrics/request_metrics.h"
 
+#include "sim/core/text.h"
+
 namespace wiresim {
 namespace {
 
@@ -73,31 +75,6 @@ std::string Milliseconds6(int64_t ps) {
 }
 
 constexpr int kMaxJsonDepth = 32;
-
-// The deepest nesting of objects and arrays in `text`, counted before parsing so a hostile file cannot exhaust the
-// stack of the recursive parser.
-int JsonDepth(const std::string& text) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      deepest = std::max(deepest, ++depth);
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return deepest;
-}
 
 bool IsSharedMetricKey(const std::string& key) {
   static const std::regex kLatencyKey(R"((mean|median|std|p[0-9.e+-]+)_(ttft|tpot|itl|e2el)_ms)");
@@ -189,7 +166,7 @@ void WriteRequestsCsv(std::ostream& out, const std::vector<RequestRecord>& recor
 }
 
 Result<std::map<std::string, double>> ReadVllmResult(const std::string& text, const std::string& name) {
-  if (JsonDepth(text) > kMaxJsonDepth) {
+  if (JsonNestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
     return InvalidArgument(name + ": nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
   nlohmann::json j;

@@ -75,12 +75,7 @@ void IterationRun::StartProgram(size_t p) {
   s.compute_free = sim_.Now();
   if (graph_->programs[p].ops.empty()) {
     // Nothing to run: done at once (after the caller's event, like any other completion).
-    sim_.ScheduleAfter(Time::Zero(), [this, p] {
-      --programs_left_;
-      gpus_.Release(graph_->programs[p].gpu);
-      if (on_program_done_) on_program_done_(p);
-      if (programs_left_ == 0) on_done_();
-    });
+    sim_.ScheduleAfter(Time::Zero(), [this, p] { FinishProgram(p); });
     return;
   }
   Advance(p);
@@ -128,13 +123,17 @@ void IterationRun::OpDone(size_t p, size_t op) {
   s.done[op] = 1;
   ++s.done_count;
   if (s.done_count == s.done.size()) {
-    --programs_left_;
-    gpus_.Release(graph_->programs[p].gpu);
-    if (on_program_done_) on_program_done_(p);
-    if (programs_left_ == 0) on_done_();
+    FinishProgram(p);
     return;
   }
   Advance(p);
+}
+
+void IterationRun::FinishProgram(size_t p) {
+  --programs_left_;
+  gpus_.Release(graph_->programs[p].gpu);
+  if (on_program_done_) on_program_done_(p);
+  if (programs_left_ == 0) on_done_();
 }
 
 void IterationRun::Fail(const Status& s) {

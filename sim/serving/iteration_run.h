@@ -66,6 +66,7 @@ class IterationRun {
   void StartProgram(size_t p);
   void Advance(size_t p);   // processes every op of p whose dependencies are done
   void OpDone(size_t p, size_t op);
+  void FinishProgram(size_t p);  // its GPU goes to the next queued program
   void Post(size_t p, size_t op);
   void Fail(const Status& s);
 

@@ -35,31 +35,6 @@ bool IsBlank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
 }
 
-// The deepest nesting of [ and { outside strings, stopping once past `limit` (so a hostile line costs one scan).
-int JsonDepth(std::string_view s, int limit) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : s) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > limit) return deepest;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 // A point in an Azure trace: whole days since 1970-01-01 and picoseconds into that day.
 struct CivilTime {
   int64_t days = 0;
@@ -219,7 +194,7 @@ class TraceReader {
   }
 
   Result<Request> ParseMooncakeLine() {
-    if (JsonDepth(line_, kMaxJsonDepth) > kMaxJsonDepth) {
+    if (JsonNestingDepth(line_, kMaxJsonDepth) > kMaxJsonDepth) {
       return Error("", "JSON nests deeper than " + std::to_string(kMaxJsonDepth) +
                            " levels; expected one flat "
                            "object per line");

@@ -14,6 +14,7 @@
 #include "sim/compute/gpu_spec.h"
 #include "sim/model/model_file.h"
 #include "sim/parallel/step_graph.h"
+#include "tests/testing/cli.h"
 #include "tests/testing/memory_reader.h"
 
 namespace wiresim::app {
@@ -21,22 +22,9 @@ namespace {
 
 using Catch::Matchers::Contains;
 
-struct Run {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
+using Run = testing::CliRun;
 
-Run Wiresim(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  FileSystemReader reader;
-  AppContext ctx{out, err, reader};
-  Run r;
-  r.code = Main(args, ctx);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+Run Wiresim(const std::vector<std::string>& args) { return testing::RunWiresim(args); }
 
 nlohmann::json RunJson(std::vector<std::string> args) {
   args.insert(args.begin(), "run");
