@@ -5,6 +5,7 @@
 
 #include "sim/parallel/step_graph.h"
 #include "tests/model/model_test_util.h"
+#include "tests/parallel/step_graph_test_util.h"
 
 namespace wiresim {
 namespace {
@@ -12,16 +13,7 @@ namespace {
 using testing::ShippedModel;
 
 StepGraph Build(const ModelSpec& m, const char* plan_text, const char* batch_text, StepGraphOptions options = {}) {
-  Result<ParallelPlan> plan = ParsePlan(plan_text);
-  REQUIRE(plan.ok());
-  REQUIRE(ValidatePlan(*plan, m, 0).ok());
-  Result<Placement> where = ParsePlacement("packed", *plan, plan->WorldSize());
-  REQUIRE(where.ok());
-  Result<BatchShape> batch = ParseBatch(batch_text);
-  REQUIRE(batch.ok());
-  Result<StepGraph> g = BuildStepGraph(m, *plan, *where, *batch, options);
-  REQUIRE(g.ok());
-  return std::move(g).value();
+  return testing::BuildGraph(m, plan_text, batch_text, options).graph;
 }
 
 TEST_CASE("Every plan's step graph is well formed and runs to its end") {

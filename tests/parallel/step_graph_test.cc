@@ -7,28 +7,17 @@
 #include <catch2/catch.hpp>
 
 #include "tests/model/model_test_util.h"
+#include "tests/parallel/step_graph_test_util.h"
 
 namespace wiresim {
 namespace {
 
 using testing::ShippedModel;
 
-struct Built {
-  ParallelPlan plan;
-  StepGraph graph;
-};
+using Built = testing::BuiltGraph;
 
 Built Build(const ModelSpec& m, const char* plan_text, const char* batch_text, StepGraphOptions options = {}) {
-  Result<ParallelPlan> plan = ParsePlan(plan_text);
-  REQUIRE(plan.ok());
-  REQUIRE(ValidatePlan(*plan, m, 0).ok());
-  Result<Placement> where = ParsePlacement("packed", *plan, plan->WorldSize());
-  REQUIRE(where.ok());
-  Result<BatchShape> batch = ParseBatch(batch_text);
-  REQUIRE(batch.ok());
-  Result<StepGraph> g = BuildStepGraph(m, *plan, *where, *batch, options);
-  REQUIRE(g.ok());
-  return {*plan, std::move(g).value()};
+  return testing::BuildGraph(m, plan_text, batch_text, options);
 }
 
 std::vector<const StepOp*> Find(const GpuProgram& program, std::string_view name, int layer) {
