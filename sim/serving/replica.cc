@@ -65,7 +65,9 @@ double Replica::kv_usage(int dp_rank) const {
 }
 
 void Replica::Poke() {
-  if (host_busy_ || in_flight_ >= iterations_.plan().pp || !error_.ok()) return;
+  // While a step's outcomes are being handed out (a finished request may let the client send the next one), the
+  // next step waits until every DP rank has completed this one.
+  if (finishing_ || host_busy_ || in_flight_ >= iterations_.plan().pp || !error_.ok()) return;
   Form();
 }
 
@@ -134,6 +136,7 @@ void Replica::Finish(Step* step) {
   covered_until_ = std::max(covered_until_, now);
   ++stats_.steps;
   --in_flight_;
+  finishing_ = true;
   for (size_t d = 0; d < schedulers_.size(); ++d) {
     stats_.tokens += step->per_dp[d].Tokens();
     std::vector<SequenceOutcome> outcomes = schedulers_[d]->Complete(step->per_dp[d]);
@@ -142,6 +145,7 @@ void Replica::Finish(Step* step) {
     }
     listener_.OnStepDone(index_, static_cast<int>(d), outcomes);
   }
+  finishing_ = false;
   // The run is inside its own callback: release it after this event.
   sim_.ScheduleAfter(Time::Zero(), [this, step] {
     auto it = std::find_if(steps_.begin(), steps_.end(), [step](const auto& s) { return s.get() == step; });

@@ -87,6 +87,7 @@ class Replica {
   std::vector<int64_t> outstanding_;
   int in_flight_ = 0;
   bool host_busy_ = false;
+  bool finishing_ = false;  // inside Finish(): no new step until every DP rank has completed the last
   Time busy_since_, covered_until_;
   ReplicaStats stats_;
   Status error_;
