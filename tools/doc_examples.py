@@ -2,14 +2,18 @@
 """Runs the commands shown in the docs and checks their output, so a doc cannot drift from the build.
 
 A doc shows a command in a fenced block whose info string is `console` (or `console exit=N` for a command that
-must fail with exit code N):
+must fail with exit code N, or `console skip` for one that cannot run here, such as a command that needs a GPU: it
+is listed, not run):
 
     ```console
     $ wiresim run --requests 200
     ...the output...
     ```
 
-Each `$ wiresim ...` line runs from the repository root with `wiresim` replaced by the binary given. The output
+Each `$ ...` line runs in bash from the repository root, with the binary given first on PATH as `wiresim` (so
+pipes and other shell syntax work). Blocks run in the order the doc shows them, so a command may read a file an
+earlier one wrote. Paths under /tmp/ in commands go to a private directory of this run (and back to /tmp/ in what
+they print), so that runs at the same time do not share files. The output
 shown under it must match what the command prints, line for line (trailing spaces ignored); a line `...` in the
 doc stands for any number of lines. With --update the doc's output is rewritten from the run (keeping `...`
 lines out). A doc that shows only some lines (marked `...` or `[...]`) keeps showing those: --update replaces each
@@ -22,22 +26,30 @@ import argparse
 import os
 import pathlib
 import re
-import shlex
 import subprocess
 import sys
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-FENCE = re.compile(r"^(\s*)```console(?:\s+exit=(\d+))?\s*$")
+FENCE = re.compile(r"^(\s*)```console(?:\s+exit=(\d+)|\s+(skip))?\s*$")
 
 
-def run(binary, command):
-    args = shlex.split(command)
-    if args[0] == "wiresim":
-        args[0] = binary
-    # Commands that call wiresim themselves (tools/*.py) find the same binary first on PATH.
-    env = dict(os.environ, PATH=str(pathlib.Path(binary).parent) + os.pathsep + os.environ.get("PATH", ""))
-    proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
-    return proc.returncode, (proc.stdout + proc.stderr).splitlines()
+class Runner:
+    """Runs doc commands: `wiresim` on PATH is the binary under test, /tmp/ is a private directory."""
+
+    def __init__(self, binary, scratch):
+        self.bin_dir = pathlib.Path(scratch) / "bin"
+        self.bin_dir.mkdir()
+        (self.bin_dir / "wiresim").symlink_to(binary)
+        self.tmp = pathlib.Path(scratch) / "tmp"
+        self.tmp.mkdir()
+
+    def run(self, command):
+        private = str(self.tmp) + "/"
+        env = dict(os.environ, PATH=str(self.bin_dir) + os.pathsep + os.environ.get("PATH", ""))
+        proc = subprocess.run(["bash", "-c", command.replace("/tmp/", private)], cwd=ROOT, capture_output=True,
+                              text=True, timeout=600, env=env)
+        return proc.returncode, [line.replace(private, "/tmp/") for line in (proc.stdout + proc.stderr).splitlines()]
 
 
 def is_gap(line):
@@ -84,7 +96,7 @@ def matches(expected, actual):
     return go(0, 0)
 
 
-def process(path, binary, update):
+def process(path, runner, update, counts):
     lines = path.read_text().splitlines()
     out, failures, i = [], 0, 0
     while i < len(lines):
@@ -95,6 +107,7 @@ def process(path, binary, update):
             continue
         indent = m.group(1)
         want_code = int(m.group(2) or 0)
+        skip = m.group(3) is not None
         block = []
         while i < len(lines) and lines[i].strip() != "```":
             block.append(lines[i][len(indent):] if lines[i].startswith(indent) else lines[i])
@@ -112,7 +125,14 @@ def process(path, binary, update):
             while k < len(block) and not block[k].startswith("$ "):
                 shown.append(block[k])
                 k += 1
-            code, actual = run(binary, command)
+            if skip:
+                counts["skipped"] += 1
+                print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: skipped `{command}`")
+                out.append(indent + "$ " + command)
+                out.extend(indent + line if line else line for line in shown)
+                continue
+            counts["run"] += 1
+            code, actual = runner.run(command)
             ok = code == want_code and matches(shown, actual)
             if update and code != want_code:
                 failures += 1
@@ -141,10 +161,11 @@ def main():
     ap.add_argument("docs", nargs="+")
     a = ap.parse_args()
     binary = str(pathlib.Path(a.wiresim).resolve())
-    failures = sum(process(pathlib.Path(d).resolve(), binary, a.update) for d in a.docs)
-    commands = sum(1 for d in a.docs for line in pathlib.Path(d).read_text().splitlines()
-                   if line.lstrip().startswith("$ "))
-    print(f"doc-examples: {commands - failures} passed, {failures} failed")
+    counts = {"run": 0, "skipped": 0}
+    with tempfile.TemporaryDirectory(prefix="doc-examples-") as scratch:
+        runner = Runner(binary, scratch)
+        failures = sum(process(pathlib.Path(d).resolve(), runner, a.update, counts) for d in a.docs)
+    print(f"doc-examples: {counts['run'] - failures} passed, {failures} failed, {counts['skipped']} skipped")
     return 1 if failures and not a.update else 0
 
 

@@ -13,6 +13,7 @@
 #include "sim/app/options.h"
 #include "sim/app/verbs.h"
 #include "sim/topology/importers.h"
+#include "sim/topology/link_presets.h"
 #include "sim/topology/path_matrix.h"
 #include "sim/topology/topology_file.h"
 
@@ -213,6 +214,56 @@ nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
   return j;
 }
 
+// --nodes, --fabric and --nic-preset as a layout; the bandwidth, when no preset, comes from the import.
+Result<ClusterLayout> ReadClusterLayout(int nodes, const std::string& fabric, const std::string& nic_preset) {
+  ClusterLayout layout;
+  if (nodes < 1) return InvalidArgument("--nodes: expected 1 or more, got " + std::to_string(nodes));
+  layout.hosts = nodes;
+  if (fabric == "rail") {
+    layout.fabric = FabricKind::kRailOptimized;
+  } else if (fabric == "single") {
+    layout.fabric = FabricKind::kSingleSwitch;
+  } else if (fabric == "fat-tree") {
+    layout.fabric = FabricKind::kFatTree;
+  } else if (!fabric.empty()) {
+    return InvalidArgument("--fabric: expected rail, single or fat-tree, got '" + fabric + "'");
+  }
+  if (nodes > 1 && !layout.fabric) {
+    return InvalidArgument("--nodes " + std::to_string(nodes) +
+                           " needs --fabric rail, single or fat-tree to join them");
+  }
+  if (!nic_preset.empty()) {
+    const LinkPreset* preset = FindLinkPreset(nic_preset);
+    if (preset == nullptr || !IsNetworkLink(preset->kind)) {
+      std::string known;
+      for (const LinkPreset& p : LinkPresets())
+        if (IsNetworkLink(p.kind)) known += (known.empty() ? "" : ", ") + std::string(p.name);
+      return InvalidArgument("--nic-preset: '" + nic_preset + "' is not a network link preset (known: " + known + ")");
+    }
+    if (!layout.fabric) return InvalidArgument("--nic-preset describes the fabric's ports: give --fabric too");
+    layout.preset = nic_preset;
+  }
+  return layout;
+}
+
+std::string FabricWords(const std::string& fabric) {
+  return fabric == "rail" ? "rail-optimised" : fabric == "single" ? "single-switch" : fabric;
+}
+
+// The header line that says how the cluster was laid out.
+std::string ClusterNote(const ClusterLayout& layout, const std::string& fabric) {
+  std::ostringstream s;
+  s << "cluster: " << layout.hosts << " host" << (layout.hosts == 1 ? "" : "s") << " of this machine, their NICs on a "
+    << FabricWords(fabric) << " fabric (docs/formats/topology.md, [[fabric]]), ports ";
+  if (!layout.preset.empty()) {
+    const LinkPreset* p = FindLinkPreset(layout.preset);
+    s << "'" << layout.preset << "': " << p->bandwidth_GBps << " GB/s, " << p->source;
+  } else {
+    s << layout.bandwidth_GBps << " GB/s (the NICs' line rate / 8)";
+  }
+  return s.str();
+}
+
 }  // namespace
 
 int TopoShow(const Args& args, AppContext& ctx) {
@@ -257,21 +308,26 @@ int TopoShow(const Args& args, AppContext& ctx) {
 
 int TopoImport(const Args& args, AppContext& ctx) {
   po::options_description options("options");
-  std::string input, output, format, gpu_model, host;
+  std::string input, output, format, gpu_model, host, fabric, nic_preset;
   double nic_speed = 0;
+  int nodes = 1;
   options.add_options()("input", po::value(&input)->required(),
                         "`nvidia-smi topo -m` output, or an NCCL topology XML (NCCL_TOPO_DUMP_FILE)")(
       "output,o", po::value(&output), "write the topology here (default: standard output)")(
       "format", po::value(&format)->default_value("auto"), "auto, nvidia-smi or nccl-xml")(
       "gpu-model", po::value(&gpu_model), "GPU model of every GPU (h100-sxm, a100-sxm-80gb, ...)")(
       "nic-speed-gbps", po::value(&nic_speed), "NIC line rate in Gb/s, for nvidia-smi input (default 400)")(
-      "host", po::value(&host)->default_value("node"), "name of the imported machine");
+      "host", po::value(&host)->default_value("node"), "name of the imported machine")(
+      "nodes", po::value(&nodes)->default_value(1), "write a cluster of N copies of the machine (needs --fabric)")(
+      "fabric", po::value(&fabric), "join the machines' NICs: rail (rail-optimised), single (one switch) or fat-tree")(
+      "nic-preset", po::value(&nic_preset),
+      "the fabric's ports as a link preset (ndr, hdr, xdr, roce400, ...); default: the NICs' line rate, InfiniBand");
   po::positional_options_description positional;
   positional.add("input", 1);
   po::variables_map vm;
-  if (auto code = ParseOptions(args, ctx, "topo import", "FILE [-o OUT.toml] [--gpu-model M]",
-                               "nvidia-smi topo -m > node.txt && wiresim topo import node.txt -o node.toml", options,
-                               positional, vm)) {
+  if (auto code = ParseOptions(
+          args, ctx, "topo import", "FILE [-o OUT.toml] [--gpu-model M] [--nodes N --fabric rail|single|fat-tree]",
+          "wiresim topo import node.txt --nodes 16 --fabric rail -o cluster.toml", options, positional, vm)) {
     return *code;
   }
   ImportOptions opts;
@@ -283,6 +339,8 @@ int TopoImport(const Args& args, AppContext& ctx) {
     return ReportError(ctx, "topo import",
                        InvalidArgument("--format: expected auto, nvidia-smi or nccl-xml, got '" + format + "'"));
   }
+  auto layout = ReadClusterLayout(nodes, fabric, nic_preset);
+  if (!layout.ok()) return ReportError(ctx, "topo import", layout.status());
   opts.gpu_model = gpu_model;
   opts.nic_speed_Gbps = nic_speed;
   opts.host = host;
@@ -290,22 +348,44 @@ int TopoImport(const Args& args, AppContext& ctx) {
   if (!file.ok()) return ReportError(ctx, "topo import", file.status());
   auto imported = ImportTopology(*file, opts);
   if (!imported.ok()) return ReportError(ctx, "topo import", imported.status());
-  const std::string toml = WriteTopologyFile(imported->spec, imported->Comment());
+  const bool has_nic = std::any_of(imported->spec.nodes.begin(), imported->spec.nodes.end(),
+                                   [](const NodeSpec& n) { return n.kind == NodeKind::kNic; });
+  if (layout->fabric && !has_nic) {
+    return ReportError(ctx, "topo import", InvalidArgument(input + " shows no NIC for --fabric to join"));
+  }
+  if (layout->fabric && layout->preset.empty()) {
+    if (!(imported->nic_speed_Gbps > 0)) {
+      return ReportError(ctx, "topo import",
+                         InvalidArgument("the input gives no NIC speed: say it with --nic-preset (ndr, roce400, ...)"));
+    }
+    layout->bandwidth_GBps = imported->nic_speed_Gbps / 8;
+  }
+  if (layout->fabric) {
+    imported->notes.push_back(ClusterNote(*layout, fabric));
+    imported->spec.description += "; " + std::to_string(layout->hosts) + " host" + (layout->hosts == 1 ? "" : "s") +
+                                  " on a " + FabricWords(fabric) + " fabric";
+  }
+  auto toml = WriteMachineFile(imported->spec, imported->Comment(), *layout);
+  if (!toml.ok()) return ReportError(ctx, "topo import", toml.status());
   // What is written must load back: parse it before anyone else has to.
-  SourceFile written{output.empty() ? "<output>" : output, toml};
-  if (auto check = LoadTopology(written, ctx.reader); !check.ok()) {
+  SourceFile written{output.empty() ? "<output>" : output, *toml};
+  auto check = ParseTopologyFile(written, ctx.reader);
+  if (check.ok()) {
+    if (auto built = Topology::Build(*check); !built.ok()) check = built.status();
+  }
+  if (!check.ok()) {
     return ReportError(ctx, "topo import", Internal("the written topology does not load: " + check.status().message()));
   }
   for (const std::string& note : imported->notes) {
     if (note.rfind("WARNING", 0) == 0) ctx.err << "wiresim topo import: " << note << "\n";
   }
   if (output.empty()) {
-    ctx.out << toml;
+    ctx.out << *toml;
     return kExitOk;
   }
-  if (Status s = WriteFileAtomically(output, toml); !s.ok()) return ReportError(ctx, "topo import", s);
-  ctx.err << "wiresim topo import: wrote " << output << " (" << imported->spec.nodes.size() << " nodes, "
-          << imported->spec.links.size() << " links)\n";
+  if (Status s = WriteFileAtomically(output, *toml); !s.ok()) return ReportError(ctx, "topo import", s);
+  ctx.err << "wiresim topo import: wrote " << output << " (" << check->nodes.size() << " nodes, " << check->links.size()
+          << " links)\n";
   return kExitOk;
 }
 

@@ -203,7 +203,8 @@ class XmlBuilder {
       if (tag != "net") continue;
       any = true;
       const std::string name = net.get<std::string>("<xmlattr>.name", "?");
-      const double speed = net.get<double>("<xmlattr>.speed", 0);
+      const double speed = net.get<double>("<xmlattr>.speed", 0);  // Mb/s
+      if (result_->nic_speed_Gbps == 0 && speed > 0) result_->nic_speed_Gbps = speed / 1000;
       const NodeId id = AddNode("nic" + std::to_string(nics_++), NodeKind::kNic, "");
       Link(id, parent, LinkKind::kPcie, pcie_bw, 1);
       result_->notes.push_back(spec().nodes[static_cast<size_t>(id)].name + " = " + name + ", " +

@@ -368,6 +368,7 @@ Result<ImportResult> ImportNvidiaSmiTopo(const SourceFile& file, const ImportOpt
   }
   if (nic_line != "NIC legend:") result.notes.push_back(nic_line);
   const double nic_Gbps = options.nic_speed_Gbps > 0 ? options.nic_speed_Gbps : 400;
+  result.nic_speed_Gbps = nic_Gbps;
   result.notes.push_back(
       "NIC line rate " + std::to_string(static_cast<int>(nic_Gbps)) +
       " Gb/s assumed for a fabric (the text does not say); see [[fabric]] in docs/formats/topology.md");

@@ -11,7 +11,7 @@
 //     with PCIe bandwidth = width x per-lane rate / 80 and NVLink = count x per-link rate by SM, as NCCL computes them.
 //
 //   WIRESIM_ASSIGN_OR_RETURN(ImportResult r, ImportTopology(file, ImportOptions{}));
-//   std::string toml = WriteTopologyFile(r.spec, r.Comment());
+//   WIRESIM_ASSIGN_OR_RETURN(std::string toml, WriteMachineFile(r.spec, r.Comment(), ClusterLayout{}));
 #pragma once
 
 #include <string>
@@ -35,6 +35,7 @@ struct ImportOptions {
 struct ImportResult {
   TopologySpec spec;
   std::vector<std::string> notes;  // what was assumed or inferred, for the file's header comment
+  double nic_speed_Gbps = 0;       // the NICs' line rate: from the XML, or assumed for nvidia-smi; 0 when unknown
   // The header comment of the written file: source, format, notes.
   std::string Comment() const;
 };

@@ -460,4 +460,60 @@ std::string WriteTopologyFile(const TopologySpec& spec, const std::string& comme
   return out.str();
 }
 
+Result<std::string> WriteMachineFile(const TopologySpec& machine, const std::string& comment,
+                                     const ClusterLayout& layout) {
+  if (machine.nodes.empty()) return InvalidArgument("the machine has no nodes");
+  const std::string host = machine.nodes.front().host;
+  for (const NodeSpec& n : machine.nodes) {
+    if (n.host.empty() || n.host != host || n.name.rfind(host + "/", 0) != 0) {
+      return InvalidArgument("node '" + n.name + "' is not on host '" + host + "': only one machine can be a template");
+    }
+  }
+  if (layout.hosts < 1) return InvalidArgument("the host count must be at least 1");
+  if (layout.hosts > 1 && !layout.fabric) {
+    return InvalidArgument(std::to_string(layout.hosts) + " hosts need a fabric to join them");
+  }
+  if (layout.fabric && layout.preset.empty() && !(layout.bandwidth_GBps > 0)) {
+    return InvalidArgument("the fabric needs a link preset or a bandwidth");
+  }
+  const auto local = [&](const NodeSpec& n) { return n.name.substr(host.size() + 1); };
+
+  std::ostringstream out;
+  std::istringstream lines(comment);
+  for (std::string line; std::getline(lines, line);) out << "# " << line << "\n";
+  out << "name = " << Quote(machine.name) << "\n";
+  if (!machine.description.empty()) out << "description = " << Quote(machine.description) << "\n";
+  out << "\n[[template]]\nname = " << Quote(host) << "\n";
+  for (const NodeSpec& n : machine.nodes) {
+    out << "\n  [[template.node]]\n  name = " << Quote(local(n))
+        << "\n  kind = " << Quote(std::string(ToString(n.kind))) << "\n";
+    if (!n.model.empty()) out << "  model = " << Quote(n.model) << "\n";
+    if (n.rail >= 0) out << "  rail = " << n.rail << "\n";
+    if (n.numa >= 0) out << "  numa = " << n.numa << "\n";
+  }
+  for (const LinkSpec& l : machine.links) {
+    out << "\n  [[template.link]]\n  from = " << Quote(local(machine.nodes[static_cast<size_t>(l.a)]))
+        << "\n  to = " << Quote(local(machine.nodes[static_cast<size_t>(l.b)]))
+        << "\n  kind = " << Quote(std::string(ToString(l.kind))) << "\n  bandwidth_GBps = " << Number(l.bandwidth_GBps)
+        << "\n";
+    if (l.count != 1) out << "  count = " << l.count << "\n";
+    out << "  latency_ns = " << Number(l.latency.ToNanoseconds()) << "\n";
+  }
+  out << "\n[[host]]\ntemplate = " << Quote(host) << "\nname = " << Quote(host) << "\n";
+  if (layout.hosts > 1) out << "count = " << layout.hosts << "\n";
+  if (layout.fabric) {
+    const char* kind = *layout.fabric == FabricKind::kSingleSwitch    ? "single_switch"
+                       : *layout.fabric == FabricKind::kRailOptimized ? "rail_optimized"
+                                                                      : "fat_tree";
+    out << "\n[[fabric]]\nkind = " << Quote(kind) << "\nname = \"net\"\n";
+    if (!layout.preset.empty()) {
+      out << "preset = " << Quote(layout.preset) << "\n";
+    } else {
+      out << "link_kind = " << Quote(std::string(ToString(layout.link_kind)))
+          << "\nbandwidth_GBps = " << Number(layout.bandwidth_GBps) << "\n";
+    }
+  }
+  return out.str();
+}
+
 }  // namespace wiresim

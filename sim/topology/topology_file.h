@@ -21,10 +21,12 @@
 //   WIRESIM_ASSIGN_OR_RETURN(Topology topo, Topology::Build(std::move(spec)));
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "sim/core/source.h"
 #include "sim/core/status.h"
+#include "sim/topology/fabric.h"
 #include "sim/topology/topology.h"
 
 namespace wiresim {
@@ -38,5 +40,20 @@ Result<Topology> LoadTopology(const SourceFile& file, SourceReader& reader);
 // Writes a spec as a topology file that ParseTopologyFile reads back into the same nodes and links (flat: one
 // [[node]] and one [[link]] per entry). `comment` lines go at the top, each prefixed with "# ".
 std::string WriteTopologyFile(const TopologySpec& spec, const std::string& comment);
+
+// How WriteMachineFile lays out one machine: copies of it as hosts, and the fabric that joins their NICs.
+struct ClusterLayout {
+  int hosts = 1;                     // [[host]] count; 1 writes one host named as the machine's host ("node")
+  std::optional<FabricKind> fabric;  // none: no [[fabric]] (then hosts must be 1)
+  std::string preset;                // the fabric's link preset ("ndr"); empty: link_kind and bandwidth_GBps
+  LinkKind link_kind = LinkKind::kInfiniBand;
+  double bandwidth_GBps = 0;  // per port per direction, when no preset
+};
+
+// Writes one machine (every node of `machine` on one host) as a [[template]] named after that host, `layout.hosts`
+// [[host]] copies of it and, when asked, a [[fabric]]; other files can `include` it for the template. Errors: nodes
+// outside a host or on several hosts, hosts > 1 without a fabric, a fabric with neither preset nor bandwidth.
+Result<std::string> WriteMachineFile(const TopologySpec& machine, const std::string& comment,
+                                     const ClusterLayout& layout);
 
 }  // namespace wiresim
