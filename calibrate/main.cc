@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
         std::fclose(f);
       }
       const Plan plan = MakePlan(o, gpus, NvlinkDomainsFromTopo(topo));
+      if (o.json) {
+        std::printf("%s", DescribeJson(plan, gpus).c_str());
+        return 0;
+      }
       std::printf("# plan for %d GPUs: %zu measurements\n%s", gpus, plan.measurements(), Describe(plan).c_str());
       return 0;
     }

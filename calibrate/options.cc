@@ -9,6 +9,13 @@ namespace po = boost::program_options;
 
 namespace {
 
+// A double default as a person writes it: Boost prints 0.2 as "0.20000000000000001".
+std::string Short(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
 const char* kUsage = R"(usage: wiresim-calibrate VERB [options]
 
 verbs:
@@ -50,16 +57,18 @@ Options ParseCommandLine(const std::vector<std::string>& args, std::string* help
       "dtype,d", po::value(&o.nccl_dtype)->default_value(o.nccl_dtype), "collective element type")(
       "minbytes,b", po::value(&min_b)->default_value("8"), "smallest collective size")(
       "maxbytes,e", po::value(&max_b)->default_value("1G"), "largest collective size")(
-      "stepfactor,f", po::value(&o.factor)->default_value(2.0), "size multiplier")(
+      "stepfactor,f", po::value(&o.factor)->default_value(o.factor, Short(o.factor)), "size multiplier")(
       "pair-maxbytes", po::value(&pair_max)->default_value("256M"), "largest size for GPU pairs")(
       "groups", po::value(&groups)->default_value("all,pairs,nvlink"), "GPU groups: all, pairs, nvlink")(
       "copy-bytes", po::value(&copies)->default_value("64M,256M,1G,4G"), "device-to-device copy sizes")(
       "warmup_iters,w", po::value(&o.warmup)->default_value(o.warmup), "collective warm-up iterations")(
       "iters,n", po::value(&o.iters)->default_value(o.iters), "timed collective iterations")(
-      "gemm-seconds", po::value(&o.gemm_seconds)->default_value(o.gemm_seconds), "time per GEMM shape")(
-      "timeout", po::value(&o.timeout_s)->default_value(o.timeout_s), "seconds before a hung collective is aborted")(
+      "gemm-seconds", po::value(&o.gemm_seconds)->default_value(o.gemm_seconds, Short(o.gemm_seconds)),
+      "time per GEMM shape")("timeout", po::value(&o.timeout_s)->default_value(o.timeout_s, Short(o.timeout_s)),
+                             "seconds before a hung collective is aborted")(
       "gpus", po::value(&o.gpus)->default_value(0), "plan: GPUs to plan for; run: use the first N (0: all)")(
-      "topo", po::value(&o.topo_file), "plan: `nvidia-smi topo -m` output for the NVLink domains");
+      "topo", po::value(&o.topo_file), "plan: `nvidia-smi topo -m` output for the NVLink domains")(
+      "json", po::bool_switch(&o.json), "plan: print the plan as JSON");
   po::positional_options_description pos;
   pos.add("verb", 1);
   po::variables_map vm;
@@ -80,6 +89,7 @@ Options ParseCommandLine(const std::vector<std::string>& args, std::string* help
     throw CalibrateError("unknown verb '" + verb + "' (expected run, plan or devices)");
   }
   o.verb = verb;
+  if (o.json && verb != "plan") throw CalibrateError("--json: only `plan` prints JSON (`run` writes a JSON profile)");
   o.tp = ParseIntList(tp, "--tp");
   if (!tokens.empty()) {
     o.tokens.clear();

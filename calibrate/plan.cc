@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "calibrate/model_shapes.h"
 
 namespace wiresim::calibrate {
@@ -137,6 +139,24 @@ std::string Describe(const Plan& plan) {
   }
   out << "\n";
   return out.str();
+}
+
+std::string DescribeJson(const Plan& plan, int gpus) {
+  nlohmann::ordered_json j;
+  j["gpus"] = gpus;
+  j["measurements"] = plan.measurements();
+  nlohmann::ordered_json gemms = nlohmann::ordered_json::array();
+  for (const GemmJob& g : plan.gemms) {
+    gemms.push_back({{"m", g.m}, {"n", g.n}, {"k", g.k}, {"dtype", g.dtype}, {"label", g.label}});
+  }
+  j["gemms"] = std::move(gemms);
+  j["copies"] = plan.copies;
+  nlohmann::ordered_json collectives = nlohmann::ordered_json::array();
+  for (const CollectiveJob& c : plan.collectives) {
+    collectives.push_back({{"op", c.op}, {"group", c.group.kind}, {"gpus", c.group.gpus}, {"sizes", c.sizes}});
+  }
+  j["collectives"] = std::move(collectives);
+  return j.dump(1) + "\n";
 }
 
 }  // namespace wiresim::calibrate

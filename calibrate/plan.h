@@ -41,6 +41,7 @@ struct Options {
   double timeout_s = 300;     // per collective sweep; a hung rank is aborted after it
   int gpus = 0;               // 0: every visible GPU (plan: how many to plan for)
   std::string topo_file;      // plan: `nvidia-smi topo -m` text giving the NVLink domains
+  bool json = false;          // plan: print the plan as JSON (DescribeJson)
   std::string command_line;
 };
 
@@ -69,6 +70,9 @@ Plan MakePlan(const Options& options, int gpus, const std::vector<std::vector<in
 Plan Remaining(const Plan& plan, const Profile& profile, const std::string& nccl_dtype);
 // A few lines per section for --dry-run and progress.
 std::string Describe(const Plan& plan);
+// `plan --json`: every measurement of the plan for `gpus` GPUs: {"gpus", "measurements", "gemms": [{m, n, k, dtype,
+// label}], "copies": [bytes], "collectives": [{op, group, gpus, sizes}]}.
+std::string DescribeJson(const Plan& plan, int gpus);
 
 // nccl-tests' conventions for a measured size (docs/formats/calibration-profile.md): element count for `size`
 // bytes of `dtype_bytes` elements over `ranks`, and the bus-bandwidth factor.

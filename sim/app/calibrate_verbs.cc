@@ -12,6 +12,7 @@
 #include "sim/app/gpu_selection.h"
 #include "sim/app/number_format.h"
 #include "sim/app/options.h"
+#include "sim/app/topology_input.h"
 #include "sim/app/verbs.h"
 #include "sim/calibration/nccl_tests_import.h"
 #include "sim/topology/topology_file.h"
@@ -95,7 +96,7 @@ int CalibrateFit(const Args& args, AppContext& ctx) {
   }
   auto topo_file = ReadInput(ctx, topology_arg, InputKind::kTopology);
   if (!topo_file.ok()) return ReportError(ctx, verb, topo_file.status());
-  auto topo = LoadTopology(*topo_file, ctx.reader);
+  auto topo = LoadTopologyForVerb(*topo_file, ctx.reader);
   if (!topo.ok()) return ReportError(ctx, verb, topo.status());
   auto file = ReadInput(ctx, profile_arg, InputKind::kOther);
   if (!file.ok()) return ReportError(ctx, verb, file.status());
@@ -115,6 +116,15 @@ int CalibrateFit(const Args& args, AppContext& ctx) {
   fit_options.params = *params;
   auto fitted = FitCalibration(*profile, *topo, fit_options, WIRESIM_VERSION);
   if (!fitted.ok()) return ReportError(ctx, verb, fitted.status());
+  // Measured curves are the points themselves; a fit is a correction, a GEMM table or an HBM figure.
+  if (fitted->collective.entries.empty() && fitted->gemm_measurements == 0 && !fitted->hbm_GBps) {
+    return ReportError(
+        ctx, verb,
+        InvalidArgument(file->name + ": nothing was fitted: its " + std::to_string(fitted->collective_measurements) +
+                        " collective measurements give no operation, link, algorithm and protocol the 3 sizes a "
+                        "correction needs, and it has no GEMMs or memory copies (measure more sizes: nccl-tests -b, "
+                        "-e, -f); no file written"));
+  }
   profile->fitted_json = ToJson(*fitted);
   if (vm.count("json")) {
     ctx.out << nlohmann::json::parse(profile->fitted_json).dump(1) << "\n";

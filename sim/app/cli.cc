@@ -87,6 +87,11 @@ int Main(const std::vector<std::string>& args, AppContext& ctx) {
     const std::string name = v.name;
     if (name.rfind(args[0] + " ", 0) == 0) group_verbs += "\n  wiresim " + name + "  " + v.summary;
   }
+  const bool help = args.size() >= 2 && (args[1] == "--help" || args[1] == "-h" || args[1] == "help");
+  if (!group_verbs.empty() && help) {
+    ctx.out << "wiresim " << args[0] << ": its verbs (each takes --help):" << group_verbs << "\n";
+    return kExitOk;
+  }
   if (!group_verbs.empty()) {
     ctx.err << "wiresim " << args[0] << ": expected one of:" << group_verbs << "\n";
   } else {

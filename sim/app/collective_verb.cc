@@ -17,6 +17,7 @@
 #include "sim/app/gpu_selection.h"
 #include "sim/app/number_format.h"
 #include "sim/app/options.h"
+#include "sim/app/topology_input.h"
 #include "sim/app/verbs.h"
 #include "sim/calibration/nccl_tests_log.h"
 #include "sim/collective/collective_model.h"
@@ -292,6 +293,9 @@ int Collective(const Args& args, AppContext& ctx) {
     return *code;
   }
   const auto fail = [&](const Status& st) { return ReportError(ctx, kVerb, st); };
+  if (vm.count("stepbytes") && !vm["stepfactor"].defaulted()) {
+    return fail(InvalidArgument("-f/--stepfactor and -i/--stepbytes are alternatives (as in nccl-tests): give one"));
+  }
 
   Setup s;
   if (network_arg != "closed" && network_arg != "analytical" && network_arg != "flow") {
@@ -300,7 +304,7 @@ int Collective(const Args& args, AppContext& ctx) {
   s.network = network_arg;
   auto file = ReadInput(ctx, topology_arg, InputKind::kTopology);
   if (!file.ok()) return fail(file.status());
-  auto topo = LoadTopology(*file, ctx.reader);
+  auto topo = LoadTopologyForVerb(*file, ctx.reader);
   if (!topo.ok()) return fail(topo.status());
   s.topo = std::make_unique<Topology>(std::move(topo).value());
 

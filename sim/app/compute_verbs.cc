@@ -51,9 +51,10 @@ Result<int64_t> Dimension(const std::string& text, const std::string& where) {
 }
 
 // Times every row of a CSV with columns gpu, m, n, k (and optionally batch, dtype, weight_dtype); the output is
-// the input with a predicted_us column added. Lines starting with '#' are copied through.
-Result<std::string> TimeCsv(const SourceFile& file, const RooflineParams& params,
-                            const LoadedCalibration* calibration) {
+// the input with a predicted_us column added. Lines starting with '#' are copied through. `rows` gets one object per
+// timed row, for --json.
+Result<std::string> TimeCsv(const SourceFile& file, const RooflineParams& params, const LoadedCalibration* calibration,
+                            nlohmann::ordered_json* rows) {
   std::istringstream in(file.text);
   std::ostringstream out;
   std::string line;
@@ -104,6 +105,15 @@ Result<std::string> TimeCsv(const SourceFile& file, const RooflineParams& params
         DataType weight, Dtype(cell("weight_dtype").value_or(std::string(ToString(dtype))), where + ": weight_dtype"));
     const Time t = model->KernelTime(GemmKernel(m, n, k, dtype, weight, batch));
     out << line << "," << Fixed(t.ToMicroseconds(), 3) << "\n";
+    rows->push_back({{"line", line_number},
+                     {"gpu", gpu},
+                     {"m", m},
+                     {"n", n},
+                     {"k", k},
+                     {"batch", batch},
+                     {"dtype", ToString(dtype)},
+                     {"weight_dtype", ToString(weight)},
+                     {"predicted_us", t.ToMicroseconds()}});
   }
   if (column.empty()) return InvalidArgument(file.name + ": no header line (gpu,m,n,k,...)");
   return out.str();
@@ -121,11 +131,11 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
       "dtype", po::value(&dtype_text)->default_value("bf16"), "input type: bf16, fp16, fp32 (TF32), fp8, int8")(
       "weight-dtype", po::value(&weight_text), "stored weight type if different (int4 weight-only)")(
       "csv", po::value(&csv), "time every row of a CSV with columns gpu,m,n,k[,batch,dtype,weight_dtype]")(
-      "out,o", po::value(&out_path), "write the CSV result here instead of printing it")(
+      "out,o", po::value(&out_path), "write the CSV result (or its JSON, with --json) here instead of printing it")(
       "roofline", po::value(&roofline),
       "override roofline parameters: gemm_efficiency=0.7,... (sim/compute/roofline.h)")(
       "calibration", po::value(&calibration_arg), "a calibration profile: its measured GEMMs and HBM bandwidth")(
-      "json", "print JSON");
+      "json", "print JSON (with --csv: one object per row)");
   po::positional_options_description positional;
   po::variables_map vm;
   if (auto code = ParseOptions(args, ctx, "compute gemm", "--gpu G -m M -n N -k K [--dtype bf16] | --csv FILE",
@@ -144,11 +154,13 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
   if (!csv.empty()) {
     auto file = ReadInput(ctx, csv, InputKind::kOther);
     if (!file.ok()) return ReportError(ctx, "compute gemm", file.status());
-    auto result = TimeCsv(*file, *params, cal);
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    auto result = TimeCsv(*file, *params, cal, &rows);
     if (!result.ok()) return ReportError(ctx, "compute gemm", result.status());
+    const std::string text = vm.count("json") ? rows.dump(1) + "\n" : *result;
     if (out_path.empty()) {
-      ctx.out << *result;
-    } else if (Status s = WriteFileAtomically(out_path, *result); !s.ok()) {
+      ctx.out << text;
+    } else if (Status s = WriteFileAtomically(out_path, text); !s.ok()) {
       return ReportError(ctx, "compute gemm", s);
     }
     return kExitOk;

@@ -17,6 +17,7 @@
 #include "sim/app/cli.h"
 #include "sim/app/number_format.h"
 #include "sim/app/options.h"
+#include "sim/app/topology_input.h"
 #include "sim/app/verbs.h"
 #include "sim/collective/collective_timing.h"
 #include "sim/compute/roofline.h"
@@ -129,7 +130,7 @@ Result<Hardware> ResolveHardware(AppContext& ctx, const std::string& topology, c
   Hardware hw;
   if (!topology.empty()) {
     WIRESIM_ASSIGN_OR_RETURN(SourceFile file, ReadInput(ctx, topology, InputKind::kTopology));
-    WIRESIM_ASSIGN_OR_RETURN(Topology topo, LoadTopology(file, ctx.reader));
+    WIRESIM_ASSIGN_OR_RETURN(Topology topo, LoadTopologyForVerb(file, ctx.reader));
     std::map<std::string, int> models;
     for (int i = 0; i < topo.gpu_count(); ++i) {
       const std::string& name = topo.node(topo.gpu(i)).spec.model;
@@ -281,6 +282,62 @@ Status ApplyDtypes(const Options& o, ModelSpec& m) {
   return Status::Ok();
 }
 
+// No sequence of the batch may be longer than the model's context (max_position_embeddings, when it has one). The
+// error names the item as written in `text` (which ParseBatch has accepted).
+Status CheckBatchFitsContext(const std::string& text, const ModelSpec& m) {
+  const int64_t limit = m.max_position_embeddings;
+  if (limit <= 0) return Status::Ok();
+  for (std::string_view item : Split(text, ',')) {
+    WIRESIM_ASSIGN_OR_RETURN(BatchShape one, ParseBatch(item));
+    int64_t longest = 0;
+    for (const PrefillChunk& p : one.prefills) longest = std::max(longest, p.context + p.tokens);
+    for (int64_t c : one.decode_contexts) longest = std::max(longest, c);
+    if (longest > limit) {
+      return InvalidArgument("--batch " + std::string(item) + ": a sequence of " + Grouped(longest) +
+                             " tokens is longer than " + m.name + "'s context of " + Grouped(limit) +
+                             " tokens (max_position_embeddings)");
+    }
+  }
+  return Status::Ok();
+}
+
+// `model show --json` for a plan that does not fit: the reason, and per GPU what it needs against what it may use.
+// The needs (weights, activations, reserve) do not depend on the memory budget, so they are PlanMemory's own
+// figures with the budget lifted; each GPU's usable memory is the asked fraction of its capacity.
+Json DoesNotFitJson(const ModelSpec& m, const ParallelPlan& plan, const Placement& placement, const Hardware& hw,
+                    const MemoryOptions& options, const Status& why) {
+  Json j{{"plan", plan.ToString()}, {"hardware", hw.label}, {"fits", false}, {"reason", why.message()}};
+  MemoryOptions lifted = options;
+  lifted.gpu_memory_utilization = 1e6;
+  Result<MemoryPlan> needs = PlanMemory(m, plan, placement, hw.specs, lifted);
+  if (!needs.ok()) return j;
+  Json gpus = Json::array();
+  double worst_needed = 0, worst_usable = 0, worst_short = -1e300;
+  for (const GpuMemory& g : needs->gpus) {
+    const double usable = g.capacity * options.gpu_memory_utilization;
+    const double needed = g.weights.total() + g.activations + g.reserve;
+    if (needed - usable > worst_short) {
+      worst_short = needed - usable;
+      worst_needed = needed;
+      worst_usable = usable;
+    }
+    gpus.push_back({{"rank", g.rank},
+                    {"gpu", g.gpu},
+                    {"stage", g.stage},
+                    {"gpu_model", g.gpu_model},
+                    {"capacity_bytes", g.capacity},
+                    {"usable_bytes", usable},
+                    {"needed_bytes", needed},
+                    {"weight_bytes", g.weights.total()},
+                    {"activation_bytes", g.activations},
+                    {"reserve_bytes", g.reserve}});
+  }
+  j["needed_bytes"] = worst_needed;  // of the GPU furthest short
+  j["usable_bytes"] = worst_usable;
+  j["gpus"] = std::move(gpus);
+  return j;
+}
+
 // The plan part of `model show`: memory, KV capacity and the step graph. Prints (or fills `j`).
 Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) {
   WIRESIM_ASSIGN_OR_RETURN(ParallelPlan plan, ParsePlan(o.plan));
@@ -289,7 +346,12 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   WIRESIM_ASSIGN_OR_RETURN(Placement placement, ParsePlacement(o.placement, plan, static_cast<int>(hw.specs.size())));
   MemoryOptions mem_options = o.memory;
   mem_options.runtime_reserve_bytes = o.reserve_gib * 1024 * 1024 * 1024;
-  WIRESIM_ASSIGN_OR_RETURN(MemoryPlan mem, PlanMemory(m, plan, placement, hw.specs, mem_options));
+  Result<MemoryPlan> planned = PlanMemory(m, plan, placement, hw.specs, mem_options);
+  if (!planned.ok()) {
+    if (j != nullptr) (*j)["plan"] = DoesNotFitJson(m, plan, placement, hw, mem_options, planned.status());
+    return planned.status();
+  }
+  const MemoryPlan& mem = *planned;
   WIRESIM_ASSIGN_OR_RETURN(BatchShape batch, ParseBatch(o.batch));
   StepGraphOptions graph_options;
   graph_options.expert_imbalance = o.imbalance;
@@ -392,6 +454,7 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     Json& pj = (*j)["plan"];
     pj["plan"] = plan.ToString();
     pj["hardware"] = hw.label;
+    pj["fits"] = true;
     pj["placement"] = placement.gpu_of_rank;
     pj["memory_options"] = {{"gpu_memory_utilization", mem_options.gpu_memory_utilization},
                             {"runtime_reserve_bytes", mem_options.runtime_reserve_bytes},
@@ -501,7 +564,8 @@ int ModelShow(const Args& args, AppContext& ctx) {
   Options o;
   po::options_description options("options");
   options.add_options()("model", po::value(&o.model)->required(),
-                        "model: a TOML spec or HF config.json, or a shipped name (workloads/models/NAME.toml)")(
+                        "MODEL, the first argument (--model is optional): a TOML spec or HF config.json, or a "
+                        "shipped name (workloads/models/NAME.toml)")(
       "plan", po::value(&o.plan), "parallel plan: tp=8,pp=2,cp=1,dp=1,ep=1,sp=on (adds memory and the step graph)")(
       "gpu", po::value(&o.gpu)->default_value("h100"), "GPU model for every rank (without --topology)")(
       "topology", po::value(&o.topology),
@@ -511,14 +575,16 @@ int ModelShow(const Args& args, AppContext& ctx) {
       "the iteration: prefill=NxTOKENS[@CACHED],decode=NxCONTEXT")("weight-dtype", po::value(&o.weight_dtype),
                                                                    "override the weight type: bf16, fp8, int8, int4")(
       "kv-cache-dtype", po::value(&o.kv_dtype), "override the KV-cache type: auto, bf16, fp8")(
-      "gpu-memory-utilization", po::value(&o.memory.gpu_memory_utilization)->default_value(0.9),
-      "fraction of each GPU's memory to use (vLLM's default 0.9)")(
-      "runtime-reserve-GiB", po::value(&o.reserve_gib)->default_value(2.0),
+      "gpu-memory-utilization",
+      po::value(&o.memory.gpu_memory_utilization)
+          ->default_value(o.memory.gpu_memory_utilization, Short(o.memory.gpu_memory_utilization)),
+      "fraction of each GPU's memory to use, in (0, 1] (vLLM's default 0.9)")(
+      "runtime-reserve-GiB", po::value(&o.reserve_gib)->default_value(o.reserve_gib, Short(o.reserve_gib)),
       "memory for CUDA graphs, NCCL and cuBLAS workspaces")(
       "max-num-batched-tokens", po::value(&o.memory.max_num_batched_tokens)->default_value(8192),
       "tokens per step the activation memory is sized for (vLLM's default 8192)")(
       "max-num-seqs", po::value(&o.memory.max_num_seqs)->default_value(256), "sequences per step (vLLM's 256)")(
-      "expert-imbalance", po::value(&o.imbalance)->default_value(1.0),
+      "expert-imbalance", po::value(&o.imbalance)->default_value(o.imbalance, Short(o.imbalance)),
       "the busiest EP rank's routed tokens over the average (>= 1)")("rank", po::value(&o.rank)->default_value(0),
                                                                      "which rank's step graph to print")(
       "calibration", po::value(&o.calibration), "a calibration profile: kernel times from its measured GEMMs")(
@@ -532,15 +598,36 @@ int ModelShow(const Args& args, AppContext& ctx) {
     return *code;
   }
   o.json = vm.count("json") > 0;
+  if (!o.topology.empty() && !vm["gpu"].defaulted()) {
+    return ReportError(ctx, "model show",
+                       InvalidArgument("--gpu " + o.gpu + " with --topology " + o.topology +
+                                       ": the topology names its GPUs' models; give one or the other"));
+  }
+  const double utilization = o.memory.gpu_memory_utilization;
+  if (!(utilization > 0 && utilization <= 1)) {
+    std::ostringstream given;
+    given << utilization;
+    return ReportError(ctx, "model show",
+                       InvalidArgument("--gpu-memory-utilization " + given.str() +
+                                       ": expected a fraction of the GPU's memory, greater than 0 and at most 1"));
+  }
   auto file = ReadInput(ctx, o.model, InputKind::kModel);
   if (!file.ok()) return ReportError(ctx, "model show", file.status());
   auto model = LoadModel(*file);
   if (!model.ok()) return ReportError(ctx, "model show", model.status());
   if (Status s = ApplyDtypes(o, *model); !s.ok()) return ReportError(ctx, "model show", s);
+  if (!vm["batch"].defaulted()) {
+    Status s = ParseBatch(o.batch).status();
+    if (s.ok()) s = CheckBatchFitsContext(o.batch, *model);
+    if (!s.ok()) return ReportError(ctx, "model show", s);
+  }
   Json j = ModelJson(*model);
   if (!o.json) PrintModel(ctx.out, *model);
   if (!o.plan.empty()) {
-    if (Status s = ShowPlan(ctx, o, *model, o.json ? &j : nullptr); !s.ok()) return ReportError(ctx, "model show", s);
+    if (Status s = ShowPlan(ctx, o, *model, o.json ? &j : nullptr); !s.ok()) {
+      if (o.json && j.contains("plan")) ctx.out << j.dump(1) << "\n";  // the "does not fit" answer, with its numbers
+      return ReportError(ctx, "model show", s);
+    }
   }
   if (o.json) ctx.out << j.dump(1) << "\n";
   return kExitOk;

@@ -1,6 +1,7 @@
 #include "sim/app/number_format.h"
 
 #include <cstdio>
+#include <sstream>
 
 namespace wiresim::app {
 
@@ -23,6 +24,12 @@ std::string Fixed(double v, int decimals) {
 std::string Right(const std::string& text, int width) {
   if (static_cast<int>(text.size()) >= width) return text;
   return std::string(static_cast<size_t>(width) - text.size(), ' ') + text;
+}
+
+std::string Short(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
 }
 
 }  // namespace wiresim::app

@@ -15,6 +15,10 @@ std::string NcclNumber(double value, int width);
 // `v` with exactly `decimals` decimals, as printf's "%.*f": Fixed(2.0 / 3, 2) is "0.67".
 std::string Fixed(double v, int decimals);
 
+// `v` in the fewest digits that read back the same to 6 significant digits: Short(0.9) is "0.9", not
+// "0.90000000000000002" (how Boost.Program_options prints a double default); Short(2.0) is "2".
+std::string Short(double v);
+
 // `text` right-aligned in `width` characters (never truncated).
 std::string Right(const std::string& text, int width);
 

@@ -70,6 +70,12 @@ Status ApplyFlags(const po::variables_map& vm, Scenario& s) {
   whole("block-size", "scheduler.block_size", &s.block_size);
   whole("max-model-len", "scheduler.max_model_len", &s.max_model_len);
   num("gpu-memory-utilization", "scheduler.gpu_memory_utilization", &s.gpu_memory_utilization);
+  if (vm.count("gpu-memory-utilization") && !(s.gpu_memory_utilization > 0 && s.gpu_memory_utilization <= 1)) {
+    std::ostringstream given;
+    given << s.gpu_memory_utilization;
+    return InvalidArgument("--gpu-memory-utilization " + given.str() +
+                           ": expected a fraction of the GPU's memory, greater than 0 and at most 1");
+  }
   str("router", "scheduler.router", &s.router);
   if (vm.count("host-overhead-ms")) {
     s.host_overhead_ms = vm["host-overhead-ms"].as<double>();

@@ -8,6 +8,7 @@
 
 #include "sim/app/gpu_selection.h"
 #include "sim/app/number_format.h"
+#include "sim/app/topology_input.h"
 #include "sim/model/model_file.h"
 #include "sim/network/flow_network.h"
 #include "sim/serving/iteration_model.h"
@@ -94,7 +95,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   {
     Result<SourceFile> file = ReadInput(ctx, s.topology, InputKind::kTopology);
     if (!file.ok()) return At(s, "deployment.topology", file.status());
-    Result<Topology> topo = LoadTopology(*file, ctx.reader);
+    Result<Topology> topo = LoadTopologyForVerb(*file, ctx.reader);
     if (!topo.ok()) return topo.status();
     d->topo = std::make_unique<Topology>(std::move(*topo));
   }

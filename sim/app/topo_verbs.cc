@@ -11,7 +11,9 @@
 #include "sim/app/cli.h"
 #include "sim/app/number_format.h"
 #include "sim/app/options.h"
+#include "sim/app/topology_input.h"
 #include "sim/app/verbs.h"
+#include "sim/compute/gpu_spec.h"
 #include "sim/topology/importers.h"
 #include "sim/topology/link_presets.h"
 #include "sim/topology/path_matrix.h"
@@ -281,7 +283,7 @@ int TopoShow(const Args& args, AppContext& ctx) {
   }
   auto file = ReadInput(ctx, topology_arg, InputKind::kTopology);
   if (!file.ok()) return ReportError(ctx, "topo show", file.status());
-  auto topo = LoadTopology(*file, ctx.reader);
+  auto topo = LoadTopologyForVerb(*file, ctx.reader);
   if (!topo.ok()) return ReportError(ctx, "topo show", topo.status());
 
   const bool small = topo->gpu_count() <= 32 || vm.count("full");
@@ -341,7 +343,15 @@ int TopoImport(const Args& args, AppContext& ctx) {
   }
   auto layout = ReadClusterLayout(nodes, fabric, nic_preset);
   if (!layout.ok()) return ReportError(ctx, "topo import", layout.status());
-  opts.gpu_model = gpu_model;
+  if (!gpu_model.empty()) {
+    const GpuSpec* spec = FindGpuSpec(gpu_model);
+    if (spec == nullptr) {
+      return ReportError(ctx, "topo import",
+                         InvalidArgument("--gpu-model " + gpu_model + ": wiresim has no spec for this GPU (known: " +
+                                         std::string(KnownGpuNames()) + ")"));
+    }
+    opts.gpu_model = spec->name;  // the catalog's name, which every part knows ("4090" -> "rtx-4090")
+  }
   opts.nic_speed_Gbps = nic_speed;
   opts.host = host;
   auto file = ctx.reader.Read(input, "");
@@ -369,13 +379,22 @@ int TopoImport(const Args& args, AppContext& ctx) {
   if (!toml.ok()) return ReportError(ctx, "topo import", toml.status());
   // What is written must load back: parse it before anyone else has to.
   SourceFile written{output.empty() ? "<output>" : output, *toml};
-  auto check = ParseTopologyFile(written, ctx.reader);
-  if (check.ok()) {
-    if (auto built = Topology::Build(*check); !built.ok()) check = built.status();
-  }
+  auto check = LoadTopology(written, ctx.reader);
   if (!check.ok()) {
     return ReportError(ctx, "topo import", Internal("the written topology does not load: " + check.status().message()));
   }
+  // The input may not name the GPU (nvidia-smi topo -m never does): a file the other verbs would refuse is not
+  // written.
+  for (NodeId g : check->gpus()) {
+    const std::string& model = check->node(g).spec.model;
+    if (FindGpuSpec(model) != nullptr) continue;
+    return ReportError(ctx, "topo import",
+                       InvalidArgument(file->name + ": " +
+                                       (model.empty() ? "the input does not name the GPU model"
+                                                      : "the input's GPU model \"" + model + "\" has no spec") +
+                                       "; pass --gpu-model (known: " + std::string(KnownGpuNames()) + ")"));
+  }
+  if (Status models = CheckGpuModels(*check); !models.ok()) return ReportError(ctx, "topo import", models);
   for (const std::string& note : imported->notes) {
     if (note.rfind("WARNING", 0) == 0) ctx.err << "wiresim topo import: " << note << "\n";
   }
@@ -384,8 +403,8 @@ int TopoImport(const Args& args, AppContext& ctx) {
     return kExitOk;
   }
   if (Status s = WriteFileAtomically(output, *toml); !s.ok()) return ReportError(ctx, "topo import", s);
-  ctx.err << "wiresim topo import: wrote " << output << " (" << check->nodes.size() << " nodes, " << check->links.size()
-          << " links)\n";
+  ctx.err << "wiresim topo import: wrote " << output << " (" << check->node_count() << " nodes, " << check->link_count()
+          << " one-way links)\n";
   return kExitOk;
 }
 

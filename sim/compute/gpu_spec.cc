@@ -11,7 +11,7 @@ constexpr double T = 1e12;  // tera
 constexpr double GB = 1e9;
 
 // Dense figures are the datasheets' "with sparsity" figures halved where the datasheet prints only those.
-constexpr std::array<GpuSpec, 8> kCatalog = {{
+constexpr std::array<GpuSpec, 11> kCatalog = {{
     // [H100-DS] NVIDIA H100 Tensor Core GPU datasheet, H100 SXM column: FP64 Tensor Core 67 TF, TF32 989 TF*,
     // BF16/FP16 1,979 TF*, FP8 3,958 TF*, INT8 3,958 TOPS* (* with sparsity), 80 GB, 3.35 TB/s.
     // [H100-WP] NVIDIA H100 Tensor Core GPU Architecture whitepaper: H100 SXM5 has 132 SMs; dense BF16 989.4 TF.
@@ -19,10 +19,17 @@ constexpr std::array<GpuSpec, 8> kCatalog = {{
     // [H200-DS] NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column: the H100's tensor throughput (FP8
     // 3,958 TF*, BF16 1,979 TF*), 141 GB HBM3e, 4.8 TB/s. Same GH100 die as H100 SXM5: 132 SMs.
     {"h200-sxm", "NVIDIA H200 SXM 141GB", 67 * T, 494.7 * T, 989.4 * T, 1978.9 * T, 1978.9 * T, 141 * GB, 4.8e12, 132},
+    // [H100-DS], H100 NVL column: FP64 Tensor Core 60 TF, TF32 835 TF*, BF16/FP16 1,671 TF*, FP8 3,341 TF*,
+    // INT8 3,341 TOPS*, 94 GB HBM3, 3.9 TB/s. The GH100 die with all 132 SMs of the SXM5 part enabled.
+    {"h100-nvl", "NVIDIA H100 NVL 94GB", 60 * T, 417.5 * T, 835.5 * T, 1670.5 * T, 1670.5 * T, 94 * GB, 3.9e12, 132},
     // [A100-DS] NVIDIA A100 Tensor Core GPU datasheet, A100 80GB SXM column: FP64 Tensor Core 19.5 TF, TF32 156 TF,
     // BF16/FP16 312 TF, INT8 624 TOPS (dense), 80 GB HBM2e, 2,039 GB/s; no FP8.
     // [A100-WP] NVIDIA A100 Tensor Core GPU Architecture whitepaper: 108 SMs.
     {"a100-sxm-80gb", "NVIDIA A100 SXM4 80GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 80 * GB, 2.039e12, 108},
+    // [A100-DS], A100 40GB SXM column: the same tensor throughput, 40 GB HBM2, 1,555 GB/s.
+    {"a100-sxm-40gb", "NVIDIA A100 SXM4 40GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 40 * GB, 1.555e12, 108},
+    // [A100-DS], A100 80GB PCIe column: the same tensor throughput, 80 GB HBM2e, 1,935 GB/s.
+    {"a100-pcie-80gb", "NVIDIA A100 PCIe 80GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 80 * GB, 1.935e12, 108},
     // [B200-DS] NVIDIA HGX B200 / DGX B200 datasheets, per GPU: FP64 40 TF, TF32 2.2 PF*, FP16/BF16 4.5 PF*,
     // FP8 9 PF*, INT8 9 POPS* (* sparse), 180 GB HBM3e (DGX B200: 1,440 GB over 8 GPUs), 7.7 TB/s (the HGX B200
     // datasheet's 2025 revision; earlier material says 8 TB/s). 148 SMs (CUDA device query of a B200).
@@ -70,6 +77,12 @@ constexpr Alias kAliases[] = {
     {"a100sxm480gb", "a100-sxm-80gb"},
     {"a10080gb", "a100-sxm-80gb"},
     {"a100sxm80gb", "a100-sxm-80gb"},
+    {"a100sxm440gb", "a100-sxm-40gb"},
+    {"a100sxm40gb", "a100-sxm-40gb"},
+    {"a100pcie", "a100-pcie-80gb"},
+    {"a100pcie80gb", "a100-pcie-80gb"},
+    {"a10080gbpcie", "a100-pcie-80gb"},
+    {"h100nvl", "h100-nvl"},
     {"b200", "b200"},
     {"hgxb200", "b200"},
     {"gb200", "gb200"},
@@ -130,8 +143,8 @@ const GpuSpec* FindGpuSpecByDeviceName(std::string_view device_name) {
 }
 
 std::string_view KnownGpuNames() {
-  return "h100-sxm (h100, h800), h200-sxm (h200), a100-sxm-80gb (a100), b200, gb200, l40s, rtx-4090 (4090), "
-         "rtx-a6000 (a6000)";
+  return "h100-sxm (h100, h800), h100-nvl, h200-sxm (h200), a100-sxm-80gb (a100), a100-sxm-40gb, a100-pcie-80gb "
+         "(a100-pcie), b200, gb200, l40s, rtx-4090 (4090), rtx-a6000 (a6000)";
 }
 
 double PeakFlops(const GpuSpec& gpu, DataType dtype) {

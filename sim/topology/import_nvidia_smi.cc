@@ -25,6 +25,7 @@ struct Parsed {
   std::vector<std::vector<int>> level;    // level[i][j]
   std::vector<std::vector<int>> nvlinks;  // NV count, when level == kNv
   std::vector<int> numa;                  // NUMA affinity, -1 when absent
+  std::vector<std::string> cpus;          // CPU affinity as printed ("0-31,64-95"), empty when absent
   std::map<std::string, std::string> nic_legend;
 };
 
@@ -62,14 +63,24 @@ Result<Parsed> Parse(const SourceFile& file) {
   if (header == lines.size()) {
     return Error(file, 1, "not `nvidia-smi topo -m` output: no header line starting with GPU0");
   }
-  for (const std::string& t : Tokens(lines[header])) {
-    if (t == "CPU" || t == "NUMA" || t == "GPU" || t == "Affinity") break;
-    p.columns.push_back(t);
+  // After the devices: "CPU Affinity", "NUMA Affinity" and "GPU NUMA ID", each present or not by driver version.
+  const std::vector<std::string> head = Tokens(lines[header]);
+  size_t tail = 0;
+  while (tail < head.size() && head[tail] != "CPU" && head[tail] != "NUMA" && head[tail] != "Affinity") {
+    p.columns.push_back(head[tail++]);
+  }
+  // "GPU NUMA ID" starts with a token that is also a device-name prefix: stop at a "GPU" followed by "NUMA".
+  while (!p.columns.empty() && p.columns.back() == "GPU") p.columns.pop_back();
+  std::vector<std::string> affinity_columns;  // "CPU", "NUMA", "GPU NUMA" in the header's order
+  for (size_t i = tail; i + 1 < head.size(); ++i) {
+    if (head[i + 1] == "Affinity") affinity_columns.push_back(head[i]);
+    if (head[i] == "GPU" && head[i + 1] == "NUMA") affinity_columns.push_back("GPU NUMA");
   }
   const size_t n = p.columns.size();
   p.level.assign(n, std::vector<int>(n, -1));
   p.nvlinks.assign(n, std::vector<int>(n, 0));
   p.numa.assign(n, -1);
+  p.cpus.assign(n, "");
   p.line_of_row.assign(n, 0);
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < n; ++i) index[p.columns[i]] = i;
@@ -126,10 +137,25 @@ Result<Parsed> Parse(const SourceFile& file) {
       }
       p.level[row][col] = lv;
     }
-    // Affinity columns: "CPU Affinity" then "NUMA Affinity" (an integer or N/A).
-    if (t.size() >= n + 3) {
-      const std::string& numa = t[n + 2];
-      if (!numa.empty() && std::all_of(numa.begin(), numa.end(), ::isdigit)) p.numa[row] = std::stoi(numa);
+    // Affinity cells, in the header's order (NIC rows have none): CPU affinity a CPU list ("0-31,64-95") or N/A,
+    // NUMA affinity a node number or N/A.
+    for (size_t a = 0; a < affinity_columns.size() && n + 1 + a < t.size(); ++a) {
+      const std::string& cell = t[n + 1 + a];
+      if (cell == "N/A") continue;
+      if (affinity_columns[a] == "CPU") {
+        if (!std::regex_match(cell, std::regex("[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*"))) {
+          return Error(
+              file, line_no,
+              "row " + t[0] + ", CPU Affinity: expected a CPU list like 0-31,64-95 or N/A, got '" + cell + "'");
+        }
+        p.cpus[row] = cell;
+      } else if (affinity_columns[a] == "NUMA") {
+        if (!std::regex_match(cell, std::regex("[0-9]{1,6}"))) {
+          return Error(file, line_no,
+                       "row " + t[0] + ", NUMA Affinity: expected a NUMA node number or N/A, got '" + cell + "'");
+        }
+        p.numa[row] = std::stoi(cell);
+      }
     }
   }
   for (size_t i = 0; i < n; ++i) {
@@ -155,14 +181,24 @@ struct Groups {
   std::vector<size_t> parent;
 };
 
-// Splits `members` into groups joined by pairs whose level is at most `max_level` (and, at socket level, NVLink pairs
-// with the same NUMA affinity). Groups come out ordered by their first member.
+// The socket a device's affinity columns put it on: "numa:N", else "cpus:LIST", else empty (NICs print none).
+std::string SocketKey(const Parsed& p, size_t device) {
+  if (p.numa[device] >= 0) return "numa:" + std::to_string(p.numa[device]);
+  if (!p.cpus[device].empty()) return "cpus:" + p.cpus[device];
+  return "";
+}
+
+// Splits `members` into groups joined by pairs whose level is at most `max_level`; at socket level also devices
+// whose affinity columns name the same socket, whatever their class (an NVLink pair hides it, and some machines
+// print SYS between GPUs of one NUMA node). Groups come out ordered by their first member.
 std::vector<std::vector<size_t>> Split(const Parsed& p, const std::vector<size_t>& members, int max_level) {
   Groups g(p.columns.size());
   for (size_t a : members) {
     for (size_t b : members) {
       const int lv = p.level[a][b];
-      const bool joined = lv <= max_level || (max_level == kNode && lv == kNv && p.numa[a] == p.numa[b]);
+      const std::string key = SocketKey(p, a);
+      const bool same_socket = key == SocketKey(p, b) && (!key.empty() || lv == kNv);
+      const bool joined = lv <= max_level || (max_level == kNode && same_socket);
       if (a != b && joined) g.Join(a, b);
     }
   }
@@ -350,9 +386,15 @@ Result<ImportResult> ImportNvidiaSmiTopo(const SourceFile& file, const ImportOpt
   std::vector<size_t> all(n);
   std::iota(all.begin(), all.end(), 0);
   std::vector<NodeId> cpus;
+  std::vector<size_t> socket_of(n, 0);
   for (const auto& socket : Split(p, all, kNode)) {
+    for (size_t d : socket) socket_of[d] = cpus.size();
     const NodeId cpu = b.AddNode("cpu" + std::to_string(cpus.size()), NodeKind::kCpu, "", 0);
-    b.spec().nodes[static_cast<size_t>(cpu)].numa = p.numa[socket[0]];
+    for (size_t d : socket) {
+      if (p.numa[d] < 0) continue;
+      b.spec().nodes[static_cast<size_t>(cpu)].numa = p.numa[d];
+      break;
+    }
     cpus.push_back(cpu);
     b.PlaceSocket(socket, cpu);
   }
@@ -384,9 +426,14 @@ Result<ImportResult> ImportNvidiaSmiTopo(const SourceFile& file, const ImportOpt
   for (size_t i = 0; i < n; ++i) devices.push_back(device[i]);
   const PathMatrix m = ComputePathMatrix(*topo, devices);
   int mismatches = 0;
+  int sys_on_one_socket = 0;  // pairs printed SYS that the affinity columns put on one socket
   for (size_t i = 0; i < n; ++i) {
     for (size_t j = 0; j < n; ++j) {
       if (i == j) continue;
+      if (p.level[i][j] == kSys && socket_of[i] == socket_of[j]) {
+        sys_on_one_socket += i < j ? 1 : 0;
+        continue;
+      }
       const std::string expected =
           p.level[i][j] == kNv
               ? "NV" + std::to_string(p.nvlinks[i][j])
@@ -397,6 +444,11 @@ Result<ImportResult> ImportNvidiaSmiTopo(const SourceFile& file, const ImportOpt
                                " in the input but " + got + " in the imported topology");
       }
     }
+  }
+  if (sys_on_one_socket > 0) {
+    result.notes.push_back(std::to_string(sys_on_one_socket) +
+                           " device pairs print SYS but share a NUMA node by their affinity columns: placed on that "
+                           "node's socket, so they are NODE or nearer here");
   }
   return result;
 }

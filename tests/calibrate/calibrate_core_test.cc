@@ -142,6 +142,48 @@ TEST_CASE("A plan from the command line, and what a profile leaves of it") {
   CHECK_THAT(Describe(plan), Contains("GEMM: 20 shapes"));
 }
 
+TEST_CASE("plan --json lists every measurement of the plan") {
+  const Options o = Parse({"plan",
+                           "--json",
+                           "--tp",
+                           "1",
+                           "--tokens",
+                           "1,64",
+                           "--gemm-dtypes",
+                           "bfloat16",
+                           "--model",
+                           kData + "llama8b_config.json",
+                           "-b",
+                           "1K",
+                           "-e",
+                           "4K",
+                           "--ops",
+                           "all_reduce",
+                           "--groups",
+                           "all",
+                           "--copy-bytes",
+                           "64M"});
+  CHECK(o.json);
+  const Plan plan = MakePlan(o, 2, {});
+  const auto j = nlohmann::json::parse(DescribeJson(plan, 2));
+  CHECK(j["gpus"] == 2);
+  CHECK(j["measurements"] == plan.measurements());
+  CHECK(j["gemms"].size() == plan.gemms.size());
+  CHECK(j["copies"] == std::vector<int64_t>{64 << 20});
+  REQUIRE(j["collectives"].size() == 1);
+  CHECK(j["collectives"][0]["op"] == "all_reduce");
+  CHECK(j["collectives"][0]["sizes"] == std::vector<int64_t>{1024, 2048, 4096});
+  // Only plan prints JSON; run writes its profile.
+  CHECK_THROWS_WITH(Parse({"run", "--json"}), Contains("--json: only `plan`"));
+}
+
+TEST_CASE("--help prints double defaults as written") {
+  std::string help;
+  ParseCommandLine({"--help"}, &help);
+  CHECK_THAT(help, Contains("(=0.2)") && Contains("(=300)") && Contains("(=2)"));
+  CHECK_THAT(help, !Contains("0.2000"));
+}
+
 TEST_CASE("Bad command lines are refused with the reason") {
   CHECK_THROWS_WITH(Parse({"measure"}), Contains("unknown verb 'measure'"));
   CHECK_THROWS_WITH(Parse({"run", "--gemm-dtypes", "int3"}), Contains("--gemm-dtypes: 'int3'"));
