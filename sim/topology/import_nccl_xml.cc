@@ -192,8 +192,8 @@ class XmlBuilder {
       const NodeId id = AddNode("nic" + std::to_string(nics_++), NodeKind::kNic, "");
       Link(id, parent, LinkKind::kPcie, pcie_bw, 1);
       result_->notes.push_back(spec().nodes[static_cast<size_t>(id)].name + " = " + name + ", " +
-                               std::to_string(static_cast<long>(speed / 1000)) +
-                               " Gb/s (" + FormatGBps(speed / 8000) + " GB/s)");
+                               std::to_string(static_cast<long>(speed / 1000)) + " Gb/s (" + FormatGBps(speed / 8000) +
+                               " GB/s)");
     }
     if (!any) {
       const NodeId id = AddNode("nic" + std::to_string(nics_++), NodeKind::kNic, "");

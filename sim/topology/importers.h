@@ -6,7 +6,8 @@
 //     PIX on one switch. NV# pairs become NVLink links (through one NVSwitch when every GPU pair shows the same
 //     NV#). The text gives only classes, so bandwidths are the datasheet line rates of the shipped topologies' link
 //     presets (NVLink per link by GPU generation, PCIe by generation, upi-spr between sockets), and the GPU model is
-//     guessed from the NVLink count unless given. The rebuilt topology is checked against the input: every class must come out the same.
+//     guessed from the NVLink count unless given. The rebuilt topology is checked against the input: every class must
+//     come out the same.
 //   NCCL topology XML (NCCL_TOPO_DUMP_FILE / NCCL_TOPO_FILE): cpu > pci tree > gpu (with nvlink, c2c) and nic > net,
 //     with PCIe at each link's speed and width at its datasheet line rate and NVLink at the preset of the GPU's
 //     generation per link (as the shipped topologies); between sockets NCCL's figure for the CPU model.

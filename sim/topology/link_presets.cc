@@ -54,8 +54,8 @@ double PcieLineRate(double gts, int width) {
     double gts;
     double x16_GBps;
   };
-  const Gen gens[] = {{2.5, 16 * 0.25},          {5, 16 * 0.5},         {8, x16("pcie3x16")},
-                      {16, x16("pcie4x16")},     {32, x16("pcie5x16")}, {64, 2 * x16("pcie5x16")}};
+  const Gen gens[] = {{2.5, 16 * 0.25},      {5, 16 * 0.5},         {8, x16("pcie3x16")},
+                      {16, x16("pcie4x16")}, {32, x16("pcie5x16")}, {64, 2 * x16("pcie5x16")}};
   for (const Gen& g : gens)
     if (std::fabs(g.gts - gts) < 1e-6) return g.x16_GBps * width / 16.0;
   return 0;

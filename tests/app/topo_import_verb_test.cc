@@ -63,8 +63,8 @@ std::string Slurp(const std::string& path) {
 
 // All-reduce over the first `nodes` nodes of a topology: time (us) of 64 MiB and 1 GiB.
 std::vector<double> AllReduce(const std::string& topology, int nodes) {
-  const Run r = Wiresim({"collective", "--topology", topology, "--nodes", std::to_string(nodes), "-b", "64M", "-e", "1G",
-                         "-f", "16", "--json"});
+  const Run r = Wiresim({"collective", "--topology", topology, "--nodes", std::to_string(nodes), "-b", "64M", "-e",
+                         "1G", "-f", "16", "--json"});
   INFO(r.err);
   REQUIRE(r.code == 0);
   const auto j = nlohmann::json::parse(r.out);
