@@ -1,5 +1,4 @@
 // NCCL topology XML to a TopologySpec (see importers.h), and the importers' shared pieces.
-#include <cmath>
 #include <map>
 #include <set>
 #include <sstream>
@@ -13,30 +12,6 @@
 
 namespace wiresim {
 
-namespace nccl_model {
-
-double NvlinkBandwidth(int sm) {
-  if (sm >= 100) return 40.1;
-  if (sm >= 90) return 20.6;
-  if (sm == 86) return 12.0;
-  if (sm >= 70) return 20.0;
-  if (sm >= 60) return 18.0;
-  return 20.0;
-}
-
-double PcieBandwidth(double gts, int width) {
-  struct Gen {
-    double gts;
-    double per_lane;  // 100 Mb/s units, NCCL kvDictPciGen
-  };
-  constexpr Gen kGens[] = {{2.5, 15}, {5, 30}, {8, 60}, {16, 120}, {32, 240}, {64, 480}};
-  for (const Gen& g : kGens)
-    if (std::fabs(g.gts - gts) < 1e-6) return width * g.per_lane / 80.0;
-  return 0;
-}
-
-}  // namespace nccl_model
-
 std::string ImportResult::Comment() const {
   std::string out = spec.description + "\n";
   for (const std::string& note : notes) out += note + "\n";
@@ -47,6 +22,12 @@ std::string ImportResult::Comment() const {
 namespace {
 
 namespace pt = boost::property_tree;
+
+std::string FormatGBps(double GBps) {
+  std::ostringstream out;
+  out << GBps;
+  return out.str();
+}
 
 // Known NVIDIA PCI device ids (the `device` attribute of a GPU's pci element).
 std::string ModelOfDeviceId(const std::string& id) {
@@ -111,19 +92,22 @@ class XmlBuilder {
     internal::AppendLink(&spec(), a, b, kind, bandwidth, count, DefaultLatency(kind), SourceLocation{file_.name, 0, 0});
   }
 
-  // PCIe bandwidth of a pci element's link to its parent, by NCCL's formula; Gen4 x16 (24 GB/s) when absent.
+  // PCIe bandwidth of a pci element's link to its parent: its speed and width at the datasheet line rate; Gen4
+  // x16 when absent.
   double PciBandwidth(const pt::ptree& pci) {
     const std::string speed = pci.get<std::string>("<xmlattr>.link_speed", "");
     const int width = pci.get<int>("<xmlattr>.link_width", 0);
     double gts = 0;
     std::istringstream(speed) >> gts;
-    const double bw = nccl_model::PcieBandwidth(gts, width);
+    const double bw = PcieLineRate(gts, width);
     if (bw > 0) return bw;
+    const LinkPreset& gen4 = *FindLinkPreset("pcie4x16");
     if (!defaulted_pcie_) {
-      result_->notes.push_back("some PCIe links give no speed or width: assumed Gen4 x16 (NCCL: 24 GB/s)");
+      result_->notes.push_back("some PCIe links give no speed or width: assumed Gen4 x16 (pcie4x16, " +
+                               FormatGBps(gen4.bandwidth_GBps) + " GB/s)");
       defaulted_pcie_ = true;
     }
-    return 24.0;
+    return gen4.bandwidth_GBps;
   }
 
   // Walks the children of a cpu or pci element, attaching what it finds to `parent`. `parent_pci` is the pci element
@@ -133,7 +117,7 @@ class XmlBuilder {
       if (tag == "pci") {
         WIRESIM_RETURN_IF_ERROR(Pci(child, parent, parent_pci));
       } else if (tag == "nic") {
-        AddNics(child, parent, 24.0);
+        AddNics(child, parent, FindLinkPreset("pcie4x16")->bandwidth_GBps);  // no PCIe figure: Gen4 x16
       } else if (tag == "pcilink" && !noted_pcilink_) {
         result_->notes.push_back("<pcilink> peer links are not imported");
         noted_pcilink_ = true;
@@ -208,8 +192,8 @@ class XmlBuilder {
       const NodeId id = AddNode("nic" + std::to_string(nics_++), NodeKind::kNic, "");
       Link(id, parent, LinkKind::kPcie, pcie_bw, 1);
       result_->notes.push_back(spec().nodes[static_cast<size_t>(id)].name + " = " + name + ", " +
-                               std::to_string(static_cast<long>(speed / 1000)) +
-                               " Gb/s (NCCL: " + std::to_string(speed / 8000).substr(0, 5) + " GB/s)");
+                               std::to_string(static_cast<long>(speed / 1000)) + " Gb/s (" + FormatGBps(speed / 8000) +
+                               " GB/s)");
     }
     if (!any) {
       const NodeId id = AddNode("nic" + std::to_string(nics_++), NodeKind::kNic, "");
@@ -243,7 +227,8 @@ class XmlBuilder {
     std::map<std::string, NodeId> switches;
     std::set<std::pair<NodeId, NodeId>> peers;
     for (const NvlinkDecl& d : nvlinks_) {
-      const double bw = nccl_model::NvlinkBandwidth(d.sm > 0 ? d.sm : 90);
+      const LinkPreset* preset = NvlinkPresetForSm(d.sm > 0 ? d.sm : 90);
+      const double bw = (preset != nullptr ? preset : FindLinkPreset("nvlink4"))->bandwidth_GBps;
       if (d.tclass == "0x068000") {
         auto [it, added] = switches.emplace(d.target, kNoNode);
         if (added) it->second = AddNode("nvswitch" + std::to_string(switches.size() - 1), NodeKind::kNvSwitch, "");
@@ -300,8 +285,9 @@ Result<ImportResult> ImportNcclTopoXml(const SourceFile& file, const ImportOptio
   result.spec.name = options.host;
   result.spec.description = "imported from " + file.name + " (NCCL topology XML)";
   result.notes.insert(result.notes.begin(),
-                      "bandwidths from NCCL's link model: NVLink per link by SM (sm90: 20.6 GB/s), PCIe width x "
-                      "rate / 80, NICs speed / 8000");
+                      "bandwidths at datasheet line rates: NVLink per link by GPU generation (sm90: nvlink4, 25 GB/s), "
+                      "PCIe by each link's speed and width (Gen5 x16: pcie5x16, 63 GB/s), NICs speed / 8000; "
+                      "CPU-to-CPU NCCL's figure for the CPU model");
   auto topo = Topology::Build(result.spec);
   if (!topo.ok()) return topo.status().WithContext(file.name + ": the imported topology is invalid");
   return result;

@@ -43,6 +43,12 @@ std::vector<std::string> Tokens(const std::string& line) {
 
 bool IsGpu(const std::string& name) { return std::regex_match(name, std::regex("GPU[0-9]+")); }
 
+std::string FormatGBps(double GBps) {
+  std::ostringstream out;
+  out << GBps;
+  return out.str();
+}
+
 Status Error(const SourceFile& file, int line, const std::string& message) {
   return InvalidInput(SourceLocation{file.name, line, 0}, "", message);
 }
@@ -296,7 +302,7 @@ class Builder {
   int bridges_ = 0;
 };
 
-// The GPU generation nvidia-smi's NV count suggests, for NCCL's per-link NVLink bandwidth.
+// The GPU generation nvidia-smi's NV count suggests, for its NVLink preset.
 struct Guess {
   std::string model;
   int sm;
@@ -359,13 +365,27 @@ Result<ImportResult> ImportNvidiaSmiTopo(const SourceFile& file, const ImportOpt
                                            : "GPU model guessed from NV" + std::to_string(max_nv) + ": " + g.model +
                                                  " (nvidia-smi topo -m does not name it; pass --gpu-model to set it)");
   }
-  const double nvlink_GBps = nccl_model::NvlinkBandwidth(sm > 0 ? sm : 80);
-  // PCIe generation by GPU generation: Gen5 x16 for Hopper and Blackwell, Gen4 x16 before (NCCL: 48 / 24 GB/s).
-  const double pcie_GBps = nccl_model::PcieBandwidth(sm >= 90 ? 32.0 : 16.0, 16);
-  const double smp_GBps = 22.0;  // NCCL SRP_QPI_BW; the text does not say which CPU
-  result.notes.push_back("bandwidths from NCCL's link model: NVLink " + std::to_string(nvlink_GBps).substr(0, 4) +
-                         " GB/s per link, PCIe " + std::to_string(static_cast<int>(pcie_GBps)) + " GB/s (Gen" +
-                         (sm >= 90 ? "5" : "4") + " x16), CPU interconnect 22 GB/s");
+  // Datasheet line rates, the convention of the shipped topologies (the collective model applies NCCL's
+  // per-link-kind efficiencies on top): NVLink at the GPU generation's preset per link; PCIe at the generation's x16
+  // preset, Gen5 for Hopper and Blackwell and Gen4 before (as dgx-h100.toml, gb200-nvl72.toml, hgx-a100.toml); the
+  // CPU interconnect at upi-spr, which the text cannot confirm.
+  const LinkPreset* nvlink = NvlinkPresetForSm(sm);
+  if (nvlink == nullptr) {
+    nvlink = FindLinkPreset("nvlink4");
+    if (max_nv > 0) {
+      result.notes.push_back("no NVLink preset for GPU model '" + model + "': NVLink assumed at nvlink4's " +
+                             FormatGBps(nvlink->bandwidth_GBps) + " GB/s per link");
+    }
+  }
+  const LinkPreset& pcie = *FindLinkPreset(sm >= 90 ? "pcie5x16" : "pcie4x16");
+  const LinkPreset& smp = *FindLinkPreset("upi-spr");
+  const double nvlink_GBps = nvlink->bandwidth_GBps;
+  const double pcie_GBps = pcie.bandwidth_GBps;
+  const double smp_GBps = smp.bandwidth_GBps;
+  result.notes.push_back("bandwidths at datasheet line rates: NVLink " + FormatGBps(nvlink_GBps) + " GB/s per link (" +
+                         std::string(nvlink->name) + "), PCIe " + FormatGBps(pcie_GBps) + " GB/s (" +
+                         std::string(pcie.name) + "), CPU interconnect " + FormatGBps(smp_GBps) + " GB/s (" +
+                         std::string(smp.name) + ")");
 
   Builder b(p, options, file, pcie_GBps);
   b.AddDevices(model);

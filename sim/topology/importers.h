@@ -4,11 +4,13 @@
 //     The PCIe tree is rebuilt from the relation classes: devices SYS to each other sit on different sockets, NODE
 //     under different root complexes of one socket, PHB under one host bridge, PXB under a shared upper PCIe switch,
 //     PIX on one switch. NV# pairs become NVLink links (through one NVSwitch when every GPU pair shows the same
-//     NV#). The text gives only classes, so bandwidths come from NCCL's own link model (per-NVLink bandwidth by GPU
-//     generation, PCIe by generation, CPU interconnect), and the GPU model is guessed from the NVLink count unless
-//     given. The rebuilt topology is checked against the input: every class must come out the same.
+//     NV#). The text gives only classes, so bandwidths are the datasheet line rates of the shipped topologies' link
+//     presets (NVLink per link by GPU generation, PCIe by generation, upi-spr between sockets), and the GPU model is
+//     guessed from the NVLink count unless given. The rebuilt topology is checked against the input: every class must
+//     come out the same.
 //   NCCL topology XML (NCCL_TOPO_DUMP_FILE / NCCL_TOPO_FILE): cpu > pci tree > gpu (with nvlink, c2c) and nic > net,
-//     with PCIe bandwidth = width x per-lane rate / 80 and NVLink = count x per-link rate by SM, as NCCL computes them.
+//     with PCIe at each link's speed and width at its datasheet line rate and NVLink at the preset of the GPU's
+//     generation per link (as the shipped topologies); between sockets NCCL's figure for the CPU model.
 //
 //   WIRESIM_ASSIGN_OR_RETURN(ImportResult r, ImportTopology(file, ImportOptions{}));
 //   WIRESIM_ASSIGN_OR_RETURN(std::string toml, WriteMachineFile(r.spec, r.Comment(), ClusterLayout{}));
@@ -43,14 +45,5 @@ struct ImportResult {
 Result<ImportResult> ImportTopology(const SourceFile& file, const ImportOptions& options);
 Result<ImportResult> ImportNvidiaSmiTopo(const SourceFile& file, const ImportOptions& options);
 Result<ImportResult> ImportNcclTopoXml(const SourceFile& file, const ImportOptions& options);
-
-// NCCL's link model (src/graph/topo.h, NCCL 2.30.7; ../shared/refdata/nccl_tuning_model_constants.md).
-namespace nccl_model {
-// GB/s per NVLink for a GPU of compute capability `sm` (90 for Hopper): 18.0 / 20.0 / 12.0 (sm86) / 20.6 / 40.1.
-double NvlinkBandwidth(int sm);
-// GB/s of a PCIe link: width x per-lane rate (in 100 Mb/s: 2.5 GT/s -> 15, 5 -> 30, 8 -> 60, 16 -> 120, 32 -> 240,
-// 64 -> 480) / 80. Gen4 x16 = 24, Gen5 x16 = 48. Returns 0 when the speed is not one NCCL knows.
-double PcieBandwidth(double gts, int width);
-}  // namespace nccl_model
 
 }  // namespace wiresim

@@ -1,5 +1,7 @@
 #include "sim/topology/link_presets.h"
 
+#include <cmath>
+
 namespace wiresim {
 
 const std::vector<LinkPreset>& LinkPresets() {
@@ -34,6 +36,29 @@ const LinkPreset* FindLinkPreset(std::string_view name) {
   for (const LinkPreset& p : LinkPresets())
     if (p.name == name) return &p;
   return nullptr;
+}
+
+const LinkPreset* NvlinkPresetForSm(int sm) {
+  if (sm >= 100) return FindLinkPreset("nvlink5");
+  if (sm >= 90) return FindLinkPreset("nvlink4");
+  if (sm == 86) return FindLinkPreset("nvlink-bridge-a6000");
+  if (sm >= 80 && sm < 86) return FindLinkPreset("nvlink3");
+  if (sm >= 70 && sm < 80) return FindLinkPreset("nvlink2");
+  return nullptr;
+}
+
+double PcieLineRate(double gts, int width) {
+  if (width <= 0) return 0;
+  auto x16 = [](const char* preset) { return FindLinkPreset(preset)->bandwidth_GBps; };
+  struct Gen {
+    double gts;
+    double x16_GBps;
+  };
+  const Gen gens[] = {{2.5, 16 * 0.25},      {5, 16 * 0.5},         {8, x16("pcie3x16")},
+                      {16, x16("pcie4x16")}, {32, x16("pcie5x16")}, {64, 2 * x16("pcie5x16")}};
+  for (const Gen& g : gens)
+    if (std::fabs(g.gts - gts) < 1e-6) return g.x16_GBps * width / 16.0;
+  return 0;
 }
 
 Time DefaultLatency(LinkKind kind) {

@@ -1,5 +1,6 @@
 // Importers: each fixture (written in the format of `nvidia-smi topo -m` or NCCL's topology XML) must come back as a
-// topology that shows the fixture's own matrix, with NCCL's link-model bandwidths.
+// topology that shows the fixture's own matrix, with the datasheet line rates of the link presets (as the shipped
+// topologies).
 #include "sim/topology/importers.h"
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "sim/topology/link_presets.h"
 #include "sim/topology/path_matrix.h"
 #include "sim/topology/topology_file.h"
 #include "tests/testing/memory_reader.h"
@@ -69,16 +71,16 @@ TEST_CASE("nvidia-smi, older layout with mlx5 columns and spaces: same matrix ba
 
 TEST_CASE("nvidia-smi, every PCIe class: same matrix back") { CheckRoundTrip("smi_pcie_classes.txt"); }
 
-TEST_CASE("nvidia-smi bandwidths come from NCCL's link model") {
+TEST_CASE("nvidia-smi bandwidths are the datasheet line rates of the GPU generation's presets") {
   auto imported = ImportTopology(Fixture("smi_nvswitch_tabs.txt"), ImportOptions{});
   REQUIRE(imported.ok());
   auto topo = Topology::Build(imported->spec);
   REQUIRE(topo.ok());
   const PathMatrix m = ComputePathMatrix(*topo, DefaultDevices(*topo));
-  // NV18 means an H100-class GPU (sm90): 18 x 20.6 GB/s = 370.8 (NCCL SM90_NVLINK_BW, refdata
-  // nccl_tuning_model_constants.md); PCIe Gen5 x16 = 16 x 240 / 80 = 48 GB/s.
-  CHECK(m.at(0, 1).bandwidth_GBps == Approx(370.8));
-  CHECK(m.at(0, 4).bandwidth_GBps == Approx(48.0));
+  // NV18 means an H100-class GPU (sm90): 18 NVLink4 links x 25 GB/s (900 GB/s bidirectional [H100 datasheet]) = 450;
+  // PCIe Gen5 x16 = 32 GT/s x 16 lanes x 128/130 / 8 = 63 GB/s (pcie5x16), as dgx-h100.toml.
+  CHECK(m.at(0, 1).bandwidth_GBps == Approx(450.0));
+  CHECK(m.at(0, 4).bandwidth_GBps == Approx(63.0));
   CHECK(topo->node(topo->gpu(0)).spec.model == "h100-sxm");
   ImportOptions named;
   named.gpu_model = "h200-sxm";
@@ -87,7 +89,47 @@ TEST_CASE("nvidia-smi bandwidths come from NCCL's link model") {
   CHECK(h200->spec.nodes[0].model == "h200-sxm");
 }
 
-TEST_CASE("NCCL XML: switch ports merged, NVSwitch counts summed, NCCL bandwidths") {
+// The per-link NVLink and the PCIe figure an nvidia-smi fixture gets when --gpu-model names `model`.
+std::pair<double, double> NvlinkAndPcieFor(const std::string& model) {
+  ImportOptions named;
+  named.gpu_model = model;
+  auto imported = ImportTopology(Fixture("smi_nvswitch_tabs.txt"), named);
+  REQUIRE(imported.ok());
+  auto topo = Topology::Build(imported->spec);
+  REQUIRE(topo.ok());
+  const PathMatrix m = ComputePathMatrix(*topo, DefaultDevices(*topo));
+  return {m.at(0, 1).bandwidth_GBps / 18, m.at(0, 4).bandwidth_GBps};  // the fixture's pairs are NV18
+}
+
+TEST_CASE("nvidia-smi: the GPU model picks the NVLink and PCIe generation") {
+  // A100: NVLink3, 600 GB/s bidirectional over 12 links = 25 per link; PCIe Gen4 x16 = 16 x 16 x 128/130 / 8 = 31.5.
+  CHECK(NvlinkAndPcieFor("a100-sxm-80gb") == std::pair(25.0, 31.5));
+  // B200: NVLink5, 1.8 TB/s bidirectional over 18 links = 50 per link; PCIe Gen5 x16 = 63.
+  CHECK(NvlinkAndPcieFor("b200") == std::pair(50.0, 63.0));
+  // V100: NVLink2, 300 GB/s bidirectional over 6 links = 25 per link; PCIe Gen4 x16 is what wiresim writes before
+  // Hopper (a V100 host is Gen3: edit the file).
+  CHECK(NvlinkAndPcieFor("v100-sxm2-32gb").first == 25.0);
+}
+
+TEST_CASE("link presets by generation: NVLink by SM, PCIe by GT/s and width") {
+  CHECK(NvlinkPresetForSm(70)->name == "nvlink2");
+  CHECK(NvlinkPresetForSm(80)->name == "nvlink3");
+  CHECK(NvlinkPresetForSm(86)->name == "nvlink-bridge-a6000");
+  CHECK(NvlinkPresetForSm(90)->name == "nvlink4");
+  CHECK(NvlinkPresetForSm(100)->name == "nvlink5");
+  CHECK(NvlinkPresetForSm(89) == nullptr);  // Ada: no NVLink
+  CHECK(NvlinkPresetForSm(0) == nullptr);
+  // x16 at each generation's preset; x8 half of it; Gen2 5 GT/s x 8b/10b / 8 = 0.5 GB/s a lane; Gen6 twice Gen5.
+  CHECK(PcieLineRate(16, 16) == Approx(31.5));
+  CHECK(PcieLineRate(32, 8) == Approx(31.5));
+  CHECK(PcieLineRate(8, 16) == Approx(15.75));
+  CHECK(PcieLineRate(5, 4) == Approx(2.0));
+  CHECK(PcieLineRate(64, 16) == Approx(126.0));
+  CHECK(PcieLineRate(12, 16) == 0);
+  CHECK(PcieLineRate(16, 0) == 0);
+}
+
+TEST_CASE("NCCL XML: switch ports merged, NVSwitch counts summed, datasheet bandwidths") {
   auto imported = ImportTopology(Fixture("nccl_hgx_2socket.xml"), ImportOptions{});
   INFO(imported.status().message());
   REQUIRE(imported.ok());
@@ -96,13 +138,14 @@ TEST_CASE("NCCL XML: switch ports merged, NVSwitch counts summed, NCCL bandwidth
   REQUIRE(topo->gpu_count() == 2);
   REQUIRE(topo->nics().size() == 3);  // a dual-port NIC on socket 0, one port on socket 1
   const PathMatrix m = ComputePathMatrix(*topo, DefaultDevices(*topo));
-  // GPU0 and GPU1: 5+5+4+4 = 18 links at 20.6 GB/s (sm90).
+  // GPU0 and GPU1: 5+5+4+4 = 18 links at nvlink4's 25 GB/s (sm90).
   CHECK(m.at(0, 1).info.ToString() == "NV18");
-  CHECK(m.at(0, 1).bandwidth_GBps == Approx(370.8));
-  // The GPU and its NIC sit under two downstream ports of one Broadcom switch: one bridge, PIX; Gen5 x16 = 48.
+  CHECK(m.at(0, 1).bandwidth_GBps == Approx(450.0));
+  // The GPU and its NIC sit under two downstream ports of one Broadcom switch: one bridge, PIX; "32.0 GT/s" x16 =
+  // 32 x 16 x 128/130 / 8 = 63 GB/s (pcie5x16).
   CHECK(m.at(0, 2).info.ToString() == "PIX");
   CHECK(m.at(0, 3).info.ToString() == "PIX");
-  CHECK(m.at(0, 2).bandwidth_GBps == Approx(48.0));
+  CHECK(m.at(0, 2).bandwidth_GBps == Approx(63.0));
   CHECK(m.at(0, 4).info.ToString() == "SYS");
   // Sapphire Rapids (Intel model 143): NCCL SRP_QPI_BW = 22 GB/s between sockets.
   CHECK(m.at(0, 4).bandwidth_GBps == Approx(22.0));
@@ -117,11 +160,12 @@ TEST_CASE("NCCL XML: GPU-to-GPU NVLink, hidden NVSwitch, NIC under the CPU, miss
   REQUIRE(topo.ok());
   const PathMatrix m = ComputePathMatrix(*topo, DefaultDevices(*topo));
   CHECK(m.at(0, 1).info.ToString() == "NV12");
-  CHECK(m.at(0, 1).bandwidth_GBps == Approx(240.0));  // 12 x 20.0 (SM80_NVLINK_BW)
+  CHECK(m.at(0, 1).bandwidth_GBps == Approx(300.0));  // 12 x 25 (nvlink3: sm80)
   // GPU2's only NVLink goes to the hidden switch, which no other GPU uses: it reaches the others over PCIe.
   CHECK(m.at(0, 2).info.ToString() == "NODE");
-  // PCIe: GPU0 at 16 GT/s x16 = 24 GB/s; GPU2 gives no speed, so Gen4 x16 (24) is assumed, with a note.
-  CHECK(m.at(0, 2).bandwidth_GBps == Approx(24.0));
+  // PCIe: GPU0 at 16 GT/s x16 = 16 x 16 x 128/130 / 8 = 31.5 GB/s (pcie4x16); GPU2 gives no speed, so Gen4 x16
+  // (31.5) is assumed, with a note.
+  CHECK(m.at(0, 2).bandwidth_GBps == Approx(31.5));
   bool noted = false;
   for (const auto& n : imported->notes) noted = noted || n.find("assumed Gen4 x16") != std::string::npos;
   CHECK(noted);
