@@ -22,6 +22,7 @@
 #include "sim/calibration/nccl_tests_log.h"
 #include "sim/collective/collective_model.h"
 #include "sim/core/statistics.h"
+#include "sim/core/text.h"
 #include "sim/network/analytical_network.h"
 #include "sim/network/flow_network.h"
 #include "sim/topology/topology_file.h"
@@ -68,6 +69,15 @@ struct Setup {
 std::string FormatMicroseconds(Time t) {
   std::ostringstream out;
   out << t.ToMicroseconds();
+  return out.str();
+}
+
+// The GPUs in rank order, runs of consecutive ones as ranges ("0-1023", "0-7,16-23"). A selection that is not in
+// ascending order is listed as given, since its order is the ranks'.
+std::string GpuList(const std::vector<int>& gpus) {
+  if (std::is_sorted(gpus.begin(), gpus.end())) return IndexRanges(gpus);
+  std::ostringstream out;
+  for (size_t i = 0; i < gpus.size(); ++i) out << (i ? "," : "") << gpus[i];
   return out.str();
 }
 
@@ -180,9 +190,7 @@ std::string Describe(const Setup& s, DataType dtype) {
   out << "# wiresim collective: " << ToString(s.op) << " on " << s.topo->name() << ", " << g.ranks() << " GPUs on "
       << g.nodes() << " node" << (g.nodes() == 1 ? "" : "s") << " (" << g.max_ranks_per_node() << " per node), "
       << s.topo->node(g.gpu_node(0)).spec.model << ", " << ToString(dtype) << "\n";
-  out << "# GPUs:";
-  for (int gpu : s.gpus) out << " " << gpu;
-  out << "\n# model: " << (s.network == "closed" ? "closed form" : s.network + " network, transfer by transfer")
+  out << "# GPUs: " << GpuList(s.gpus) << "\n# model: " << (s.network == "closed" ? "closed form" : s.network + " network, transfer by transfer")
       << "; launch overhead " << s.model->params().launch_overhead.ToMicroseconds() << " us"
       << (s.model->params().call_interval > Time::Zero()
               ? "; no call under " + FormatMicroseconds(s.model->params().call_interval) + " us"

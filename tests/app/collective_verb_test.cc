@@ -69,6 +69,17 @@ TEST_CASE("GPUs across nodes: host:local lists and --nodes name the same GPUs") 
   CHECK(nlohmann::json::parse(ag.out)["rows"][0]["count"] == 8 * 1024 * 1024 / 4 / 16);
 }
 
+TEST_CASE("the GPU header line gives runs of GPUs as ranges, and an unordered selection as given") {
+  const Run halves = Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "node0:0-3,node1:0-3", "-b",
+                              "1M", "-e", "1M"});
+  REQUIRE(halves.code == 0);
+  CHECK(halves.out.find("\n# GPUs: 0-3,8-11\n") != std::string::npos);
+  // The ranks follow the order given: 9 is rank 0, so the list keeps it first.
+  const Run reversed = Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "9,8,0", "-b", "1M", "-e", "1M"});
+  REQUIRE(reversed.code == 0);
+  CHECK(reversed.out.find("\n# GPUs: 9,8,0\n") != std::string::npos);
+}
+
 TEST_CASE("comparing with a log puts measured next to predicted") {
   const Run r = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", kLog, "--json"});
   INFO(r.err);
