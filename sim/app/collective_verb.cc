@@ -3,6 +3,7 @@
 // nccl-tests log (--compare).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <iomanip>
 #include <map>
 #include <memory>
@@ -62,7 +63,7 @@ struct Setup {
   int root = 0;
   AlgorithmFilter filter;
   std::string network = "closed";
-  std::optional<LoadedCalibration> calibration;  // --calibration
+  std::optional<LoadedCalibration> calibration;                         // --calibration
   std::unique_ptr<FittedCollectiveCalibration> collective_calibration;  // its corrections, as the interface
 };
 
@@ -190,7 +191,8 @@ std::string Describe(const Setup& s, DataType dtype) {
   out << "# wiresim collective: " << ToString(s.op) << " on " << s.topo->name() << ", " << g.ranks() << " GPUs on "
       << g.nodes() << " node" << (g.nodes() == 1 ? "" : "s") << " (" << g.max_ranks_per_node() << " per node), "
       << s.topo->node(g.gpu_node(0)).spec.model << ", " << ToString(dtype) << "\n";
-  out << "# GPUs: " << GpuList(s.gpus) << "\n# model: " << (s.network == "closed" ? "closed form" : s.network + " network, transfer by transfer")
+  out << "# GPUs: " << GpuList(s.gpus)
+      << "\n# model: " << (s.network == "closed" ? "closed form" : s.network + " network, transfer by transfer")
       << "; launch overhead " << s.model->params().launch_overhead.ToMicroseconds() << " us"
       << (s.model->params().call_interval > Time::Zero()
               ? "; no call under " + FormatMicroseconds(s.model->params().call_interval) + " us"
@@ -265,12 +267,59 @@ nlohmann::ordered_json RowJson(const Row& r, bool compare) {
   return j;
 }
 
+// The prediction in the layout nccl-tests' -J writes (docs/formats/nccl-tests.md), with its keys and quirks (root as
+// the "%6i" text), so tools that read measured runs read predicted ones too. Only what a prediction has is written:
+// no times of day, environment, NCCL version, iteration counts or in-place group. `args` is wiresim's command line,
+// so the file names no nccl-tests binary. The algorithm and protocol ride along in each result as "algo" and "proto".
+nlohmann::ordered_json NcclTestsJson(const Setup& s, const std::vector<Row>& rows, const Args& args,
+                                     const nlohmann::ordered_json& config) {
+  nlohmann::ordered_json j;
+  j["version"] = 2;
+  auto& argv = j["args"] = nlohmann::ordered_json::array({"wiresim", kVerb});
+  for (const std::string& a : args) argv.push_back(a);
+  j["config"] = config;
+  // Each rank's host and its CUDA device index there (the GPU's place in the host's local order).
+  std::map<NodeId, std::pair<std::string, int>> place;
+  for (const Host& h : s.topo->hosts())
+    for (size_t i = 0; i < h.gpus.size(); ++i) place[h.gpus[i]] = {h.name, static_cast<int>(i)};
+  auto& devices = j["config"]["devices"] = nlohmann::ordered_json::array();
+  const CollectiveGroup& g = s.prepared->group();
+  for (int rank = 0; rank < g.ranks(); ++rank) {
+    const NodeId node = g.gpu_node(rank);
+    const auto it = place.find(node);
+    devices.push_back({{"rank", rank},
+                       {"hostname", it == place.end() ? s.topo->name() : it->second.first},
+                       {"device", it == place.end() ? s.topo->node(node).gpu_index : it->second.second},
+                       {"device_info", s.topo->node(node).spec.model}});
+  }
+  auto& results = j["results"] = nlohmann::ordered_json::array();
+  double sum = 0;
+  for (const Row& r : rows) {
+    char root[16];
+    std::snprintf(root, sizeof root, "%6i", r.root);
+    results.push_back(
+        {{"size", static_cast<int64_t>(r.size)},
+         {"count", r.count},
+         {"type", r.type},
+         {"redop", r.redop},
+         {"root", root},
+         {"out_of_place", {{"time", r.time_us}, {"alg_bw", r.algbw}, {"bus_bw", r.busbw}, {"nwrong", nullptr}}},
+         {"in_place", nullptr},
+         {"algo", std::string(ToString(r.choice.algorithm))},
+         {"proto", std::string(ToString(r.choice.protocol))}});
+    sum += r.busbw;
+  }
+  j["average_bus_bandwidth"] = {{"bandwidth", rows.empty() ? 0.0 : sum / static_cast<double>(rows.size())},
+                                {"okay", "unchecked"}};
+  return j;
+}
+
 }  // namespace
 
 int Collective(const Args& args, AppContext& ctx) {
   po::options_description options("options");
   std::string topology_arg, op_arg, gpus_arg, dtype_arg, compare_arg, network_arg, nics_arg;
-  std::string min_arg, max_arg, step_arg, calibration_arg;
+  std::string min_arg, max_arg, step_arg, calibration_arg, format_arg;
   int nodes = 0, factor = 2, root = 0;
   options.add_options()("topology,t", po::value(&topology_arg)->default_value("dgx-h100"),
                         "topology file, or the name of a shipped one")(
@@ -289,7 +338,8 @@ int Collective(const Args& args, AppContext& ctx) {
       "closed (closed form), analytical or flow (the collective's transfers simulated on that network)")(
       "compare", po::value(&compare_arg), "an nccl-tests log (text or -J JSON): measured vs predicted per size")(
       "calibration", po::value(&calibration_arg), "a calibration profile: measured corrections where they apply")(
-      "json", "print JSON");
+      "format", po::value(&format_arg)->default_value("text"),
+      "text (nccl-tests' table), json, or nccl-json (nccl-tests' -J layout)")("json", "print JSON: --format json");
   CollectiveModelOptions model_options;
   model_options.Add(options);
   po::positional_options_description positional;
@@ -303,6 +353,19 @@ int Collective(const Args& args, AppContext& ctx) {
   const auto fail = [&](const Status& st) { return ReportError(ctx, kVerb, st); };
   if (vm.count("stepbytes") && !vm["stepfactor"].defaulted()) {
     return fail(InvalidArgument("-f/--stepfactor and -i/--stepbytes are alternatives (as in nccl-tests): give one"));
+  }
+
+  if (vm.count("json")) {
+    if (!vm["format"].defaulted() && format_arg != "json") {
+      return fail(InvalidArgument("--json is --format json; it cannot go with --format " + format_arg));
+    }
+    format_arg = "json";
+  }
+  if (format_arg != "text" && format_arg != "json" && format_arg != "nccl-json") {
+    return fail(InvalidArgument("--format: expected text, json or nccl-json, got '" + format_arg + "'"));
+  }
+  if (format_arg == "nccl-json" && vm.count("compare")) {
+    return fail(InvalidArgument("--format nccl-json writes a prediction alone; with --compare use text or json"));
   }
 
   Setup s;
@@ -395,6 +458,7 @@ int Collective(const Args& args, AppContext& ctx) {
   if (!dtype) return fail(InvalidArgument("--dtype: unknown type '" + dtype_arg + "'"));
 
   std::vector<Row> rows;
+  nlohmann::ordered_json config;  // what nccl-tests' -J writes in "config" about the sizes
   if (log) {
     for (const NcclTestsRow& m : log->rows) {
       const auto type = ParseDataType(m.type);
@@ -430,6 +494,13 @@ int Collective(const Args& args, AppContext& ctx) {
       return fail(InvalidArgument("-f must be at least 2"));
     }
     if (*max_bytes < *min_bytes) return fail(InvalidArgument("-e is smaller than -b"));
+    config["minimum_bytes"] = static_cast<int64_t>(*min_bytes);
+    config["maximum_bytes"] = static_cast<int64_t>(*max_bytes);
+    if (step > 0) {
+      config["step_bytes"] = static_cast<int64_t>(step);
+    } else {
+      config["step_factor"] = factor;
+    }
     for (double size = *min_bytes; size <= *max_bytes; size = step > 0 ? size + step : size * factor) {
       auto row = Predict(s, size, *dtype);
       if (!row.ok()) return fail(row.status());
@@ -444,7 +515,11 @@ int Collective(const Args& args, AppContext& ctx) {
     if (!r.measured || r.measured_busbw <= 0) continue;
     (r.size >= 1048576 ? big : small).push_back(std::fabs(r.busbw / r.measured_busbw - 1));
   }
-  if (vm.count("json")) {
+  if (format_arg == "nccl-json") {
+    ctx.out << NcclTestsJson(s, rows, args, config).dump() << "\n";
+    return kExitOk;
+  }
+  if (format_arg == "json") {
     nlohmann::ordered_json j;
     j["topology"] = s.topo->name();
     j["op"] = std::string(ToString(s.op));

@@ -1,9 +1,11 @@
 // `wiresim collective` end to end: the table's numbers hold together as nccl-tests defines them, GPU selection
 // across nodes, --json, --compare against a log, and errors that exit with code 2.
+#include <filesystem>
 #include <sstream>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "sim/app/cli.h"
 #include "sim/calibration/nccl_tests_log.h"
@@ -70,12 +72,13 @@ TEST_CASE("GPUs across nodes: host:local lists and --nodes name the same GPUs") 
 }
 
 TEST_CASE("the GPU header line gives runs of GPUs as ranges, and an unordered selection as given") {
-  const Run halves = Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "node0:0-3,node1:0-3", "-b",
-                              "1M", "-e", "1M"});
+  const Run halves =
+      Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "node0:0-3,node1:0-3", "-b", "1M", "-e", "1M"});
   REQUIRE(halves.code == 0);
   CHECK(halves.out.find("\n# GPUs: 0-3,8-11\n") != std::string::npos);
   // The ranks follow the order given: 9 is rank 0, so the list keeps it first.
-  const Run reversed = Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "9,8,0", "-b", "1M", "-e", "1M"});
+  const Run reversed =
+      Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "9,8,0", "-b", "1M", "-e", "1M"});
   REQUIRE(reversed.code == 0);
   CHECK(reversed.out.find("\n# GPUs: 9,8,0\n") != std::string::npos);
 }
@@ -97,6 +100,84 @@ TEST_CASE("comparing with a log puts measured next to predicted") {
   const Run text = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", kLog});
   REQUIRE(text.code == 0);
   CHECK(text.out.find("median |error|") != std::string::npos);
+}
+
+TEST_CASE("--compare reads the JSON nccl-tests -J writes, GPUs taken from its device list") {
+  const std::string json =
+      std::string(WIRESIM_SOURCE_DIR) + "/tests/data/nccl-tests/two_hosts_2x2_all_reduce_perf.json";
+  const Run r = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", json, "--json"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["op"] == "all_reduce");  // from args[0], ./build/all_reduce_perf
+  // Ranks 0, 1 on host gpu-a and 2, 3 on gpu-b: the first two GPUs of each of the topology's first two hosts.
+  CHECK(j["gpus"] == nlohmann::json::array({0, 1, 8, 9}));
+  REQUIRE(j["rows"].size() == 3);
+  CHECK(j["rows"][0]["size"] == 1048576);
+  CHECK(j["rows"][2]["size"] == 16777216);
+  // The out-of-place times of the fixture, not the in-place ones next to them.
+  CHECK(j["rows"][0]["measured_time_us"] == Approx(52.4));
+  CHECK(j["rows"][1]["measured_time_us"] == Approx(118.2));
+  CHECK(j["rows"][2]["measured_time_us"] == Approx(401.0));
+}
+
+TEST_CASE("--format nccl-json writes nccl-tests' -J layout, which reads back to the same rows") {
+  const std::vector<std::string> predict = {
+      "collective", "--topology", "dgx-h100-2node", "--gpus", "node0:0-1,node1:2-3", "-b", "1M", "-e", "64M",
+      "-f",         "4"};
+  std::vector<std::string> as_json = predict;
+  as_json.insert(as_json.end(), {"--format", "nccl-json"});
+  std::vector<std::string> as_table = predict;
+  as_table.push_back("--json");
+  const Run written = Wiresim(as_json), table = Wiresim(as_table);
+  INFO(written.err);
+  REQUIRE(written.code == 0);
+  REQUIRE(table.code == 0);
+  // nccl-tests' keys and quirks: root as the "%6i" text, an in-place group that was not measured.
+  const auto doc = nlohmann::json::parse(written.out);
+  CHECK(doc["results"][0]["root"] == "    -1");
+  CHECK(doc["results"][0]["in_place"].is_null());
+  CHECK(doc["config"]["step_factor"] == 4);
+  CHECK(doc["config"]["devices"][3]["hostname"] == "node1");
+  CHECK(doc["config"]["devices"][3]["device"] == 3);  // node1:3
+  // The project's reader takes it back to the sizes and times of the prediction.
+  const auto log = ParseNcclTestsLog(SourceFile{"pred.json", written.out});
+  REQUIRE(log.ok());
+  CHECK(log->json);
+  CHECK(log->ranks == 4);
+  CHECK(log->op.empty());  // it names no nccl-tests binary
+  const auto rows = nlohmann::json::parse(table.out)["rows"];
+  REQUIRE(log->rows.size() == 4);  // 1, 4, 16 and 64 MiB
+  REQUIRE(rows.size() == 4);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CHECK(log->rows[i].size_bytes == rows[i]["size"].get<double>());
+    CHECK(log->rows[i].count == rows[i]["count"].get<int64_t>());
+    CHECK(log->rows[i].root == -1);
+    REQUIRE(log->rows[i].out_of_place.has_value());
+    CHECK(log->rows[i].out_of_place->time_us == rows[i]["time_us"].get<double>());
+    CHECK(log->rows[i].out_of_place->busbw_GBps == rows[i]["busbw_GBps"].get<double>());
+    CHECK_FALSE(log->rows[i].in_place.has_value());
+  }
+  // And --compare takes it, with --op and --gpus saying what it ran: predicted against itself, no error.
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("wiresim-collective-" + std::to_string(::getpid()) + ".json"))
+          .string();
+  REQUIRE(WriteFileAtomically(path, written.out).ok());
+  const Run compared = Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "node0:0-1,node1:2-3", "--op",
+                                "all_reduce", "--compare", path, "--json"});
+  INFO(compared.err);
+  REQUIRE(compared.code == 0);
+  const auto c = nlohmann::json::parse(compared.out);
+  REQUIRE(c["rows"].size() == 4);
+  for (const auto& row : c["rows"]) CHECK(row["error"].get<double>() == Approx(0).margin(1e-9));
+  const Run with_compare = Wiresim({"collective", "--format", "nccl-json", "--gpus", "0-3", "--compare", path});
+  CHECK(with_compare.code == 2);
+  const Run both = Wiresim({"collective", "--json", "--format", "nccl-json"});
+  CHECK(both.code == 2);
+  const Run unknown = Wiresim({"collective", "--format", "yaml"});
+  CHECK(unknown.code == 2);
+  CHECK(unknown.err.find("yaml") != std::string::npos);
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("the flow network gives the closed form's time for a collective alone") {
