@@ -15,6 +15,7 @@
 #include "sim/app/calibration_input.h"
 #include "sim/app/cli.h"
 #include "sim/app/collective_options.h"
+#include "sim/app/collective_progress.h"
 #include "sim/app/gpu_selection.h"
 #include "sim/app/number_format.h"
 #include "sim/app/options.h"
@@ -63,6 +64,8 @@ struct Setup {
   int root = 0;
   AlgorithmFilter filter;
   std::string network = "closed";
+  CollectiveProgress* progress = nullptr;                               // told how a simulated size advances
+  uint64_t events = 0;                                                  // the events the last simulated size ran
   std::optional<LoadedCalibration> calibration;                         // --calibration
   std::unique_ptr<FittedCollectiveCalibration> collective_calibration;  // its corrections, as the interface
 };
@@ -137,7 +140,8 @@ Result<std::vector<int>> GpusForLog(const NcclTestsLog& log, const Topology& top
 }
 
 // Simulates the choice's transfers on a network model and returns the time.
-Result<Time> Simulate(Setup& s, CollectiveChoice choice, double bytes) {
+// `expected`: the closed form's time, to report progress against.
+Result<Time> Simulate(Setup& s, CollectiveChoice choice, double bytes, Time expected) {
   WIRESIM_ASSIGN_OR_RETURN(CollectiveSchedule schedule, s.prepared->Expand(choice, bytes));
   Simulator sim;
   std::unique_ptr<Network> net;
@@ -149,7 +153,15 @@ Result<Time> Simulate(Setup& s, CollectiveChoice choice, double bytes) {
   Time done;
   ScheduleRun run(sim, *net, schedule, [&] { done = sim.Now(); });
   run.Start();
-  sim.Run();
+  // In slices of the expected time, so that the progress line moves during a size that takes minutes; the events run
+  // in the same order as in one sim.Run().
+  const double expected_us = std::max(expected.ToMicroseconds(), 1e-3);
+  const Time slice = std::max(Time::FromMicroseconds(expected_us / 64), Time::Nanoseconds(1));
+  while (sim.events_pending() > 0) {
+    sim.RunUntil(sim.Now() + slice);
+    if (s.progress) s.progress->Update(sim.Now().ToMicroseconds() / expected_us, sim.events_processed());
+  }
+  s.events = sim.events_processed();
   return std::max(done, s.model->params().call_interval);
 }
 
@@ -176,7 +188,7 @@ Result<Row> Predict(Setup& s, double size, DataType dtype) {
     if (calibrated) t = *calibrated;
   }
   if (s.network != "closed") {
-    WIRESIM_ASSIGN_OR_RETURN(Time simulated, Simulate(s, p.choice, row.size));
+    WIRESIM_ASSIGN_OR_RETURN(Time simulated, Simulate(s, p.choice, row.size, p.time));
     t = WithCalibration(simulated, p.time, calibrated);
   }
   row.time_us = t.ToMicroseconds();
@@ -203,7 +215,7 @@ std::string Describe(const Setup& s, DataType dtype) {
   return out.str();
 }
 
-void PrintTable(std::ostream& out, const std::vector<Row>& rows, bool compare) {
+void PrintTableHeader(std::ostream& out, bool compare) {
   out << "#\n";
   if (compare) {
     out << "# " << Right("", 10) << "  " << Right("", 12) << "  " << Right("", 8) << "  " << Right("", 6) << "  "
@@ -224,7 +236,10 @@ void PrintTable(std::ostream& out, const std::vector<Row>& rows, bool compare) {
         << "  " << Right("", 6) << "  " << Right("(us)", 7) << "  " << Right("(GB/s)", 6) << "  " << Right("(GB/s)", 6)
         << "\n";
   }
-  for (const Row& r : rows) {
+}
+
+void PrintRow(std::ostream& out, const Row& r, bool compare) {
+  {
     std::ostringstream size, count;
     size << std::fixed << std::setprecision(0) << r.size;
     count << r.count;
@@ -339,7 +354,8 @@ int Collective(const Args& args, AppContext& ctx) {
       "compare", po::value(&compare_arg), "an nccl-tests log (text or -J JSON): measured vs predicted per size")(
       "calibration", po::value(&calibration_arg), "a calibration profile: measured corrections where they apply")(
       "format", po::value(&format_arg)->default_value("text"),
-      "text (nccl-tests' table), json, or nccl-json (nccl-tests' -J layout)")("json", "print JSON: --format json");
+      "text (nccl-tests' table), json, or nccl-json (nccl-tests' -J layout)")("json", "print JSON: --format json")(
+      "quiet", "no progress line on a terminal");
   CollectiveModelOptions model_options;
   model_options.Add(options);
   po::positional_options_description positional;
@@ -457,7 +473,13 @@ int Collective(const Args& args, AppContext& ctx) {
   const auto dtype = ParseDataType(dtype_arg);
   if (!dtype) return fail(InvalidArgument("--dtype: unknown type '" + dtype_arg + "'"));
 
-  std::vector<Row> rows;
+  // The sizes to predict: the log's, or -b to -e.
+  struct Size {
+    double bytes = 0;
+    DataType type = DataType::kFloat32;
+    const NcclTestsRow* measured = nullptr;
+  };
+  std::vector<Size> sizes;
   nlohmann::ordered_json config;  // what nccl-tests' -J writes in "config" about the sizes
   if (log) {
     for (const NcclTestsRow& m : log->rows) {
@@ -465,20 +487,7 @@ int Collective(const Args& args, AppContext& ctx) {
       if (!type) {
         return fail(InvalidInput({log->source, m.line, 0}, "type", "unknown type '" + m.type + "'"));
       }
-      auto row = Predict(s, m.size_bytes, *type);
-      if (!row.ok()) return fail(row.status());
-      const std::optional<NcclTestsResult>& r = m.out_of_place ? m.out_of_place : m.in_place;
-      if (r) {
-        row->measured = true;
-        row->measured_time_us = r->time_us;
-        row->measured_busbw = r->busbw_GBps;
-        // Rows printed as 0.00 GB/s: use the time instead, which keeps its precision.
-        if (r->time_us > 0) {
-          row->measured_busbw =
-              row->size / (r->time_us * 1e3) * BusBandwidthFactor(s.op, static_cast<int>(s.gpus.size()));
-        }
-      }
-      rows.push_back(*row);
+      sizes.push_back({m.size_bytes, *type, &m});
     }
   } else {
     auto min_bytes = ParseByteSize(min_arg);
@@ -502,13 +511,62 @@ int Collective(const Args& args, AppContext& ctx) {
       config["step_factor"] = factor;
     }
     for (double size = *min_bytes; size <= *max_bytes; size = step > 0 ? size + step : size * factor) {
-      auto row = Predict(s, size, *dtype);
-      if (!row.ok()) return fail(row.status());
-      if (row->count > 0) rows.push_back(*row);
+      sizes.push_back({size, *dtype, nullptr});
       if (size == 0) break;
-      if (rows.size() > 100000) return fail(InvalidArgument("more than 100000 sizes; use a larger -f or -i"));
+      if (sizes.size() > 100000) return fail(InvalidArgument("more than 100000 sizes; use a larger -f or -i"));
     }
   }
+
+  // The closed form's time of each size weighs it in the estimate of the time left: a simulation's events grow with
+  // the size much as the time does.
+  std::vector<double> work;
+  for (const Size& z : sizes) {
+    auto p = s.prepared->Predict(z.bytes, s.filter);
+    work.push_back(p.ok() ? p->time.ToMicroseconds() : 0);
+  }
+  CollectiveProgress progress(ctx.err, ctx.interactive && !vm.count("quiet"), s.network != "closed", work);
+  s.progress = &progress;
+  const bool table = format_arg == "text";
+  if (table) {
+    ctx.out << Describe(s, *dtype);
+    if (log) ctx.out << "# measured: " << log->source << " (" << log->rows.size() << " rows)\n";
+    PrintTableHeader(ctx.out, log.has_value());
+    ctx.out << std::flush;
+  }
+  std::vector<Row> rows;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const Size& z = sizes[i];
+    progress.StartSize(static_cast<int>(i), z.bytes);
+    s.events = 0;
+    auto row = Predict(s, z.bytes, z.type);
+    if (!row.ok()) {
+      progress.Clear();
+      return fail(row.status());
+    }
+    progress.FinishSize(s.events);
+    const std::optional<NcclTestsResult>* r =
+        z.measured ? (z.measured->out_of_place ? &z.measured->out_of_place : &z.measured->in_place) : nullptr;
+    if (r && *r) {
+      row->measured = true;
+      row->measured_time_us = (*r)->time_us;
+      row->measured_busbw = (*r)->busbw_GBps;
+      // Rows printed as 0.00 GB/s: use the time instead, which keeps its precision.
+      if ((*r)->time_us > 0) {
+        row->measured_busbw =
+            row->size / ((*r)->time_us * 1e3) * BusBandwidthFactor(s.op, static_cast<int>(s.gpus.size()));
+      }
+    }
+    // A size too small for one element per rank has no row; a log's rows are all kept.
+    if (!z.measured && row->count <= 0) continue;
+    rows.push_back(*row);
+    if (table) {
+      // Each row as soon as it is known: a long run shows its results as it goes.
+      progress.Clear();
+      PrintRow(ctx.out, rows.back(), log.has_value());
+      ctx.out << std::flush;
+    }
+  }
+  progress.Clear();
 
   std::vector<double> big, small;
   for (const Row& r : rows) {
@@ -540,9 +598,6 @@ int Collective(const Args& args, AppContext& ctx) {
     ctx.out << j.dump(1) << "\n";
     return kExitOk;
   }
-  ctx.out << Describe(s, *dtype);
-  if (log) ctx.out << "# measured: " << log->source << " (" << log->rows.size() << " rows)\n";
-  PrintTable(ctx.out, rows, log.has_value());
   if (log) {
     ctx.out << "# error = predicted busbw / measured busbw - 1\n";
     const auto median = [](const std::vector<double>& v) {

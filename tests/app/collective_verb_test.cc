@@ -1,5 +1,6 @@
 // `wiresim collective` end to end: the table's numbers hold together as nccl-tests defines them, GPU selection
 // across nodes, --json, --compare against a log, and errors that exit with code 2.
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -178,6 +179,60 @@ TEST_CASE("--format nccl-json writes nccl-tests' -J layout, which reads back to 
   CHECK(unknown.code == 2);
   CHECK(unknown.err.find("yaml") != std::string::npos);
   std::filesystem::remove(path);
+}
+
+// A stream buffer that keeps what had been written at each flush.
+class FlushLog : public std::stringbuf {
+ public:
+  std::vector<std::string> at_flush;
+
+ protected:
+  int sync() override {
+    at_flush.push_back(str());
+    return 0;
+  }
+};
+
+TEST_CASE("table rows are printed one by one as they are done, and progress shows on a terminal only") {
+  const std::vector<std::string> args = {
+      "collective", "--topology", "dgx-h100-2node", "--nodes", "2", "--network", "flow", "-b", "1M", "-e", "16M",
+      "-f",         "4"};
+  FlushLog out_buf;
+  std::ostream out(&out_buf);
+  std::ostringstream err;
+  FileSystemReader reader;
+  AppContext ctx{out, err, reader, /*interactive=*/false};
+  REQUIRE(Main(args, ctx) == 0);
+  const std::string all = out_buf.str();
+  // Three rows (1, 4 and 16 MiB). Each was flushed on its own, before the next was known and before the summary.
+  int rows_seen = 0;
+  for (const char* size : {"     1048576 ", "     4194304 ", "    16777216 "}) {
+    const auto flushed = std::find_if(out_buf.at_flush.begin(), out_buf.at_flush.end(), [&](const std::string& f) {
+      return f.find("\n" + std::string(size)) != std::string::npos;
+    });
+    REQUIRE(flushed != out_buf.at_flush.end());
+    CHECK(flushed->find("Avg bus bandwidth") == std::string::npos);
+    CHECK(flushed->size() == all.find('\n', all.find("\n" + std::string(size)) + 1) + 1);  // ends with that row
+    ++rows_seen;
+  }
+  CHECK(rows_seen == 3);
+  CHECK(err.str().empty());  // not a terminal: no progress text
+
+  // On a terminal the progress line goes to err, erased (\r, clear to the end of line) before every row.
+  std::ostringstream tty_out, tty_err;
+  AppContext tty{tty_out, tty_err, reader, /*interactive=*/true};
+  REQUIRE(Main(args, tty) == 0);
+  CHECK(tty_out.str() == all);  // the same table
+  CHECK(tty_err.str().find("\r  size 1 of 3 (1048576 B), 0 events") != std::string::npos);
+  CHECK(tty_err.str().find("\r\033[K") != std::string::npos);
+  CHECK(tty_err.str().ends_with("\r\033[K"));  // nothing left on the line at the end
+
+  std::vector<std::string> quiet = args;
+  quiet.push_back("--quiet");
+  std::ostringstream q_out, q_err;
+  AppContext q{q_out, q_err, reader, /*interactive=*/true};
+  REQUIRE(Main(quiet, q) == 0);
+  CHECK(q_err.str().empty());
 }
 
 TEST_CASE("the flow network gives the closed form's time for a collective alone") {
