@@ -103,7 +103,7 @@ TEST_CASE("comparing with a log puts measured next to predicted") {
   CHECK(text.out.find("median |error|") != std::string::npos);
 }
 
-TEST_CASE("--compare reads the JSON nccl-tests -J writes, GPUs taken from its device list") {
+TEST_CASE("comparing reads the JSON nccl-tests -J writes, GPUs taken from its device list") {
   const std::string json =
       std::string(WIRESIM_SOURCE_DIR) + "/tests/data/nccl-tests/two_hosts_2x2_all_reduce_perf.json";
   const Run r = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", json, "--json"});
@@ -122,7 +122,7 @@ TEST_CASE("--compare reads the JSON nccl-tests -J writes, GPUs taken from its de
   CHECK(j["rows"][2]["measured_time_us"] == Approx(401.0));
 }
 
-TEST_CASE("--format nccl-json writes nccl-tests' -J layout, which reads back to the same rows") {
+TEST_CASE("the nccl-json format writes nccl-tests' -J layout, which reads back to the same rows") {
   const std::vector<std::string> predict = {
       "collective", "--topology", "dgx-h100-2node", "--gpus", "node0:0-1,node1:2-3", "-b", "1M", "-e", "64M",
       "-f",         "4"};
