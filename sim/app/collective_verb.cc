@@ -3,6 +3,7 @@
 // nccl-tests log (--compare).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <iomanip>
 #include <map>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "sim/app/calibration_input.h"
 #include "sim/app/cli.h"
 #include "sim/app/collective_options.h"
+#include "sim/app/collective_progress.h"
 #include "sim/app/gpu_selection.h"
 #include "sim/app/number_format.h"
 #include "sim/app/options.h"
@@ -22,6 +24,7 @@
 #include "sim/calibration/nccl_tests_log.h"
 #include "sim/collective/collective_model.h"
 #include "sim/core/statistics.h"
+#include "sim/core/text.h"
 #include "sim/network/analytical_network.h"
 #include "sim/network/flow_network.h"
 #include "sim/topology/topology_file.h"
@@ -61,13 +64,24 @@ struct Setup {
   int root = 0;
   AlgorithmFilter filter;
   std::string network = "closed";
-  std::optional<LoadedCalibration> calibration;  // --calibration
+  CollectiveProgress* progress = nullptr;                               // told how a simulated size advances
+  uint64_t events = 0;                                                  // the events the last simulated size ran
+  std::optional<LoadedCalibration> calibration;                         // --calibration
   std::unique_ptr<FittedCollectiveCalibration> collective_calibration;  // its corrections, as the interface
 };
 
 std::string FormatMicroseconds(Time t) {
   std::ostringstream out;
   out << t.ToMicroseconds();
+  return out.str();
+}
+
+// The GPUs in rank order, runs of consecutive ones as ranges ("0-1023", "0-7,16-23"). A selection that is not in
+// ascending order is listed as given, since its order is the ranks'.
+std::string GpuList(const std::vector<int>& gpus) {
+  if (std::is_sorted(gpus.begin(), gpus.end())) return IndexRanges(gpus);
+  std::ostringstream out;
+  for (size_t i = 0; i < gpus.size(); ++i) out << (i ? "," : "") << gpus[i];
   return out.str();
 }
 
@@ -126,7 +140,8 @@ Result<std::vector<int>> GpusForLog(const NcclTestsLog& log, const Topology& top
 }
 
 // Simulates the choice's transfers on a network model and returns the time.
-Result<Time> Simulate(Setup& s, CollectiveChoice choice, double bytes) {
+// `expected`: the closed form's time, to report progress against.
+Result<Time> Simulate(Setup& s, CollectiveChoice choice, double bytes, Time expected) {
   WIRESIM_ASSIGN_OR_RETURN(CollectiveSchedule schedule, s.prepared->Expand(choice, bytes));
   Simulator sim;
   std::unique_ptr<Network> net;
@@ -138,7 +153,15 @@ Result<Time> Simulate(Setup& s, CollectiveChoice choice, double bytes) {
   Time done;
   ScheduleRun run(sim, *net, schedule, [&] { done = sim.Now(); });
   run.Start();
-  sim.Run();
+  // In slices of the expected time, so that the progress line moves during a size that takes minutes; the events run
+  // in the same order as in one sim.Run().
+  const double expected_us = std::max(expected.ToMicroseconds(), 1e-3);
+  const Time slice = std::max(Time::FromMicroseconds(expected_us / 64), Time::Nanoseconds(1));
+  while (sim.events_pending() > 0) {
+    sim.RunUntil(sim.Now() + slice);
+    if (s.progress) s.progress->Update(sim.Now().ToMicroseconds() / expected_us, sim.events_processed());
+  }
+  s.events = sim.events_processed();
   return std::max(done, s.model->params().call_interval);
 }
 
@@ -165,7 +188,7 @@ Result<Row> Predict(Setup& s, double size, DataType dtype) {
     if (calibrated) t = *calibrated;
   }
   if (s.network != "closed") {
-    WIRESIM_ASSIGN_OR_RETURN(Time simulated, Simulate(s, p.choice, row.size));
+    WIRESIM_ASSIGN_OR_RETURN(Time simulated, Simulate(s, p.choice, row.size, p.time));
     t = WithCalibration(simulated, p.time, calibrated);
   }
   row.time_us = t.ToMicroseconds();
@@ -180,9 +203,8 @@ std::string Describe(const Setup& s, DataType dtype) {
   out << "# wiresim collective: " << ToString(s.op) << " on " << s.topo->name() << ", " << g.ranks() << " GPUs on "
       << g.nodes() << " node" << (g.nodes() == 1 ? "" : "s") << " (" << g.max_ranks_per_node() << " per node), "
       << s.topo->node(g.gpu_node(0)).spec.model << ", " << ToString(dtype) << "\n";
-  out << "# GPUs:";
-  for (int gpu : s.gpus) out << " " << gpu;
-  out << "\n# model: " << (s.network == "closed" ? "closed form" : s.network + " network, transfer by transfer")
+  out << "# GPUs: " << GpuList(s.gpus)
+      << "\n# model: " << (s.network == "closed" ? "closed form" : s.network + " network, transfer by transfer")
       << "; launch overhead " << s.model->params().launch_overhead.ToMicroseconds() << " us"
       << (s.model->params().call_interval > Time::Zero()
               ? "; no call under " + FormatMicroseconds(s.model->params().call_interval) + " us"
@@ -193,7 +215,7 @@ std::string Describe(const Setup& s, DataType dtype) {
   return out.str();
 }
 
-void PrintTable(std::ostream& out, const std::vector<Row>& rows, bool compare) {
+void PrintTableHeader(std::ostream& out, bool compare) {
   out << "#\n";
   if (compare) {
     out << "# " << Right("", 10) << "  " << Right("", 12) << "  " << Right("", 8) << "  " << Right("", 6) << "  "
@@ -214,7 +236,10 @@ void PrintTable(std::ostream& out, const std::vector<Row>& rows, bool compare) {
         << "  " << Right("", 6) << "  " << Right("(us)", 7) << "  " << Right("(GB/s)", 6) << "  " << Right("(GB/s)", 6)
         << "\n";
   }
-  for (const Row& r : rows) {
+}
+
+void PrintRow(std::ostream& out, const Row& r, bool compare) {
+  {
     std::ostringstream size, count;
     size << std::fixed << std::setprecision(0) << r.size;
     count << r.count;
@@ -257,12 +282,59 @@ nlohmann::ordered_json RowJson(const Row& r, bool compare) {
   return j;
 }
 
+// The prediction in the layout nccl-tests' -J writes (docs/formats/nccl-tests.md), with its keys and quirks (root as
+// the "%6i" text), so tools that read measured runs read predicted ones too. Only what a prediction has is written:
+// no times of day, environment, NCCL version, iteration counts or in-place group. `args` is wiresim's command line,
+// so the file names no nccl-tests binary. The algorithm and protocol ride along in each result as "algo" and "proto".
+nlohmann::ordered_json NcclTestsJson(const Setup& s, const std::vector<Row>& rows, const Args& args,
+                                     const nlohmann::ordered_json& config) {
+  nlohmann::ordered_json j;
+  j["version"] = 2;
+  auto& argv = j["args"] = nlohmann::ordered_json::array({"wiresim", kVerb});
+  for (const std::string& a : args) argv.push_back(a);
+  j["config"] = config;
+  // Each rank's host and its CUDA device index there (the GPU's place in the host's local order).
+  std::map<NodeId, std::pair<std::string, int>> place;
+  for (const Host& h : s.topo->hosts())
+    for (size_t i = 0; i < h.gpus.size(); ++i) place[h.gpus[i]] = {h.name, static_cast<int>(i)};
+  auto& devices = j["config"]["devices"] = nlohmann::ordered_json::array();
+  const CollectiveGroup& g = s.prepared->group();
+  for (int rank = 0; rank < g.ranks(); ++rank) {
+    const NodeId node = g.gpu_node(rank);
+    const auto it = place.find(node);
+    devices.push_back({{"rank", rank},
+                       {"hostname", it == place.end() ? s.topo->name() : it->second.first},
+                       {"device", it == place.end() ? s.topo->node(node).gpu_index : it->second.second},
+                       {"device_info", s.topo->node(node).spec.model}});
+  }
+  auto& results = j["results"] = nlohmann::ordered_json::array();
+  double sum = 0;
+  for (const Row& r : rows) {
+    char root[16];
+    std::snprintf(root, sizeof root, "%6i", r.root);
+    results.push_back(
+        {{"size", static_cast<int64_t>(r.size)},
+         {"count", r.count},
+         {"type", r.type},
+         {"redop", r.redop},
+         {"root", root},
+         {"out_of_place", {{"time", r.time_us}, {"alg_bw", r.algbw}, {"bus_bw", r.busbw}, {"nwrong", nullptr}}},
+         {"in_place", nullptr},
+         {"algo", std::string(ToString(r.choice.algorithm))},
+         {"proto", std::string(ToString(r.choice.protocol))}});
+    sum += r.busbw;
+  }
+  j["average_bus_bandwidth"] = {{"bandwidth", rows.empty() ? 0.0 : sum / static_cast<double>(rows.size())},
+                                {"okay", "unchecked"}};
+  return j;
+}
+
 }  // namespace
 
 int Collective(const Args& args, AppContext& ctx) {
   po::options_description options("options");
   std::string topology_arg, op_arg, gpus_arg, dtype_arg, compare_arg, network_arg, nics_arg;
-  std::string min_arg, max_arg, step_arg, calibration_arg;
+  std::string min_arg, max_arg, step_arg, calibration_arg, format_arg;
   int nodes = 0, factor = 2, root = 0;
   options.add_options()("topology,t", po::value(&topology_arg)->default_value("dgx-h100"),
                         "topology file, or the name of a shipped one")(
@@ -281,7 +353,9 @@ int Collective(const Args& args, AppContext& ctx) {
       "closed (closed form), analytical or flow (the collective's transfers simulated on that network)")(
       "compare", po::value(&compare_arg), "an nccl-tests log (text or -J JSON): measured vs predicted per size")(
       "calibration", po::value(&calibration_arg), "a calibration profile: measured corrections where they apply")(
-      "json", "print JSON");
+      "format", po::value(&format_arg)->default_value("text"),
+      "text (nccl-tests' table), json, or nccl-json (nccl-tests' -J layout)")("json", "print JSON: --format json")(
+      "quiet", "no progress line on a terminal");
   CollectiveModelOptions model_options;
   model_options.Add(options);
   po::positional_options_description positional;
@@ -295,6 +369,19 @@ int Collective(const Args& args, AppContext& ctx) {
   const auto fail = [&](const Status& st) { return ReportError(ctx, kVerb, st); };
   if (vm.count("stepbytes") && !vm["stepfactor"].defaulted()) {
     return fail(InvalidArgument("-f/--stepfactor and -i/--stepbytes are alternatives (as in nccl-tests): give one"));
+  }
+
+  if (vm.count("json")) {
+    if (!vm["format"].defaulted() && format_arg != "json") {
+      return fail(InvalidArgument("--json is --format json; it cannot go with --format " + format_arg));
+    }
+    format_arg = "json";
+  }
+  if (format_arg != "text" && format_arg != "json" && format_arg != "nccl-json") {
+    return fail(InvalidArgument("--format: expected text, json or nccl-json, got '" + format_arg + "'"));
+  }
+  if (format_arg == "nccl-json" && vm.count("compare")) {
+    return fail(InvalidArgument("--format nccl-json writes a prediction alone; with --compare use text or json"));
   }
 
   Setup s;
@@ -386,27 +473,21 @@ int Collective(const Args& args, AppContext& ctx) {
   const auto dtype = ParseDataType(dtype_arg);
   if (!dtype) return fail(InvalidArgument("--dtype: unknown type '" + dtype_arg + "'"));
 
-  std::vector<Row> rows;
+  // The sizes to predict: the log's, or -b to -e.
+  struct Size {
+    double bytes = 0;
+    DataType type = DataType::kFloat32;
+    const NcclTestsRow* measured = nullptr;
+  };
+  std::vector<Size> sizes;
+  nlohmann::ordered_json config;  // what nccl-tests' -J writes in "config" about the sizes
   if (log) {
     for (const NcclTestsRow& m : log->rows) {
       const auto type = ParseDataType(m.type);
       if (!type) {
         return fail(InvalidInput({log->source, m.line, 0}, "type", "unknown type '" + m.type + "'"));
       }
-      auto row = Predict(s, m.size_bytes, *type);
-      if (!row.ok()) return fail(row.status());
-      const std::optional<NcclTestsResult>& r = m.out_of_place ? m.out_of_place : m.in_place;
-      if (r) {
-        row->measured = true;
-        row->measured_time_us = r->time_us;
-        row->measured_busbw = r->busbw_GBps;
-        // Rows printed as 0.00 GB/s: use the time instead, which keeps its precision.
-        if (r->time_us > 0) {
-          row->measured_busbw =
-              row->size / (r->time_us * 1e3) * BusBandwidthFactor(s.op, static_cast<int>(s.gpus.size()));
-        }
-      }
-      rows.push_back(*row);
+      sizes.push_back({m.size_bytes, *type, &m});
     }
   } else {
     auto min_bytes = ParseByteSize(min_arg);
@@ -422,21 +503,81 @@ int Collective(const Args& args, AppContext& ctx) {
       return fail(InvalidArgument("-f must be at least 2"));
     }
     if (*max_bytes < *min_bytes) return fail(InvalidArgument("-e is smaller than -b"));
+    config["minimum_bytes"] = static_cast<int64_t>(*min_bytes);
+    config["maximum_bytes"] = static_cast<int64_t>(*max_bytes);
+    if (step > 0) {
+      config["step_bytes"] = static_cast<int64_t>(step);
+    } else {
+      config["step_factor"] = factor;
+    }
     for (double size = *min_bytes; size <= *max_bytes; size = step > 0 ? size + step : size * factor) {
-      auto row = Predict(s, size, *dtype);
-      if (!row.ok()) return fail(row.status());
-      if (row->count > 0) rows.push_back(*row);
+      sizes.push_back({size, *dtype, nullptr});
       if (size == 0) break;
-      if (rows.size() > 100000) return fail(InvalidArgument("more than 100000 sizes; use a larger -f or -i"));
+      if (sizes.size() > 100000) return fail(InvalidArgument("more than 100000 sizes; use a larger -f or -i"));
     }
   }
+
+  // The closed form's time of each size weighs it in the estimate of the time left: a simulation's events grow with
+  // the size much as the time does.
+  std::vector<double> work;
+  for (const Size& z : sizes) {
+    auto p = s.prepared->Predict(z.bytes, s.filter);
+    work.push_back(p.ok() ? p->time.ToMicroseconds() : 0);
+  }
+  CollectiveProgress progress(ctx.err, ctx.interactive && !vm.count("quiet"), s.network != "closed", work);
+  s.progress = &progress;
+  const bool table = format_arg == "text";
+  if (table) {
+    ctx.out << Describe(s, *dtype);
+    if (log) ctx.out << "# measured: " << log->source << " (" << log->rows.size() << " rows)\n";
+    PrintTableHeader(ctx.out, log.has_value());
+    ctx.out << std::flush;
+  }
+  std::vector<Row> rows;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const Size& z = sizes[i];
+    progress.StartSize(static_cast<int>(i), z.bytes);
+    s.events = 0;
+    auto row = Predict(s, z.bytes, z.type);
+    if (!row.ok()) {
+      progress.Clear();
+      return fail(row.status());
+    }
+    progress.FinishSize(s.events);
+    const std::optional<NcclTestsResult>* r =
+        z.measured ? (z.measured->out_of_place ? &z.measured->out_of_place : &z.measured->in_place) : nullptr;
+    if (r && *r) {
+      row->measured = true;
+      row->measured_time_us = (*r)->time_us;
+      row->measured_busbw = (*r)->busbw_GBps;
+      // Rows printed as 0.00 GB/s: use the time instead, which keeps its precision.
+      if ((*r)->time_us > 0) {
+        row->measured_busbw =
+            row->size / ((*r)->time_us * 1e3) * BusBandwidthFactor(s.op, static_cast<int>(s.gpus.size()));
+      }
+    }
+    // A size too small for one element per rank has no row; a log's rows are all kept.
+    if (!z.measured && row->count <= 0) continue;
+    rows.push_back(*row);
+    if (table) {
+      // Each row as soon as it is known: a long run shows its results as it goes.
+      progress.Clear();
+      PrintRow(ctx.out, rows.back(), log.has_value());
+      ctx.out << std::flush;
+    }
+  }
+  progress.Clear();
 
   std::vector<double> big, small;
   for (const Row& r : rows) {
     if (!r.measured || r.measured_busbw <= 0) continue;
     (r.size >= 1048576 ? big : small).push_back(std::fabs(r.busbw / r.measured_busbw - 1));
   }
-  if (vm.count("json")) {
+  if (format_arg == "nccl-json") {
+    ctx.out << NcclTestsJson(s, rows, args, config).dump() << "\n";
+    return kExitOk;
+  }
+  if (format_arg == "json") {
     nlohmann::ordered_json j;
     j["topology"] = s.topo->name();
     j["op"] = std::string(ToString(s.op));
@@ -457,9 +598,6 @@ int Collective(const Args& args, AppContext& ctx) {
     ctx.out << j.dump(1) << "\n";
     return kExitOk;
   }
-  ctx.out << Describe(s, *dtype);
-  if (log) ctx.out << "# measured: " << log->source << " (" << log->rows.size() << " rows)\n";
-  PrintTable(ctx.out, rows, log.has_value());
   if (log) {
     ctx.out << "# error = predicted busbw / measured busbw - 1\n";
     const auto median = [](const std::vector<double>& v) {

@@ -1,9 +1,12 @@
 // `wiresim collective` end to end: the table's numbers hold together as nccl-tests defines them, GPU selection
 // across nodes, --json, --compare against a log, and errors that exit with code 2.
+#include <algorithm>
+#include <filesystem>
 #include <sstream>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include "sim/app/cli.h"
 #include "sim/calibration/nccl_tests_log.h"
@@ -69,6 +72,18 @@ TEST_CASE("GPUs across nodes: host:local lists and --nodes name the same GPUs") 
   CHECK(nlohmann::json::parse(ag.out)["rows"][0]["count"] == 8 * 1024 * 1024 / 4 / 16);
 }
 
+TEST_CASE("the GPU header line gives runs of GPUs as ranges, and an unordered selection as given") {
+  const Run halves =
+      Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "node0:0-3,node1:0-3", "-b", "1M", "-e", "1M"});
+  REQUIRE(halves.code == 0);
+  CHECK(halves.out.find("\n# GPUs: 0-3,8-11\n") != std::string::npos);
+  // The ranks follow the order given: 9 is rank 0, so the list keeps it first.
+  const Run reversed =
+      Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "9,8,0", "-b", "1M", "-e", "1M"});
+  REQUIRE(reversed.code == 0);
+  CHECK(reversed.out.find("\n# GPUs: 9,8,0\n") != std::string::npos);
+}
+
 TEST_CASE("comparing with a log puts measured next to predicted") {
   const Run r = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", kLog, "--json"});
   INFO(r.err);
@@ -86,6 +101,138 @@ TEST_CASE("comparing with a log puts measured next to predicted") {
   const Run text = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", kLog});
   REQUIRE(text.code == 0);
   CHECK(text.out.find("median |error|") != std::string::npos);
+}
+
+TEST_CASE("comparing reads the JSON nccl-tests -J writes, GPUs taken from its device list") {
+  const std::string json =
+      std::string(WIRESIM_SOURCE_DIR) + "/tests/data/nccl-tests/two_hosts_2x2_all_reduce_perf.json";
+  const Run r = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", json, "--json"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["op"] == "all_reduce");  // from args[0], ./build/all_reduce_perf
+  // Ranks 0, 1 on host gpu-a and 2, 3 on gpu-b: the first two GPUs of each of the topology's first two hosts.
+  CHECK(j["gpus"] == nlohmann::json::array({0, 1, 8, 9}));
+  REQUIRE(j["rows"].size() == 3);
+  CHECK(j["rows"][0]["size"] == 1048576);
+  CHECK(j["rows"][2]["size"] == 16777216);
+  // The out-of-place times of the fixture, not the in-place ones next to them.
+  CHECK(j["rows"][0]["measured_time_us"] == Approx(52.4));
+  CHECK(j["rows"][1]["measured_time_us"] == Approx(118.2));
+  CHECK(j["rows"][2]["measured_time_us"] == Approx(401.0));
+}
+
+TEST_CASE("the nccl-json format writes nccl-tests' -J layout, which reads back to the same rows") {
+  const std::vector<std::string> predict = {
+      "collective", "--topology", "dgx-h100-2node", "--gpus", "node0:0-1,node1:2-3", "-b", "1M", "-e", "64M",
+      "-f",         "4"};
+  std::vector<std::string> as_json = predict;
+  as_json.insert(as_json.end(), {"--format", "nccl-json"});
+  std::vector<std::string> as_table = predict;
+  as_table.push_back("--json");
+  const Run written = Wiresim(as_json), table = Wiresim(as_table);
+  INFO(written.err);
+  REQUIRE(written.code == 0);
+  REQUIRE(table.code == 0);
+  // nccl-tests' keys and quirks: root as the "%6i" text, an in-place group that was not measured.
+  const auto doc = nlohmann::json::parse(written.out);
+  CHECK(doc["results"][0]["root"] == "    -1");
+  CHECK(doc["results"][0]["in_place"].is_null());
+  CHECK(doc["config"]["step_factor"] == 4);
+  CHECK(doc["config"]["devices"][3]["hostname"] == "node1");
+  CHECK(doc["config"]["devices"][3]["device"] == 3);  // node1:3
+  // The project's reader takes it back to the sizes and times of the prediction.
+  const auto log = ParseNcclTestsLog(SourceFile{"pred.json", written.out});
+  REQUIRE(log.ok());
+  CHECK(log->json);
+  CHECK(log->ranks == 4);
+  CHECK(log->op.empty());  // it names no nccl-tests binary
+  const auto rows = nlohmann::json::parse(table.out)["rows"];
+  REQUIRE(log->rows.size() == 4);  // 1, 4, 16 and 64 MiB
+  REQUIRE(rows.size() == 4);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    CHECK(log->rows[i].size_bytes == rows[i]["size"].get<double>());
+    CHECK(log->rows[i].count == rows[i]["count"].get<int64_t>());
+    CHECK(log->rows[i].root == -1);
+    REQUIRE(log->rows[i].out_of_place.has_value());
+    CHECK(log->rows[i].out_of_place->time_us == rows[i]["time_us"].get<double>());
+    CHECK(log->rows[i].out_of_place->busbw_GBps == rows[i]["busbw_GBps"].get<double>());
+    CHECK_FALSE(log->rows[i].in_place.has_value());
+  }
+  // And --compare takes it, with --op and --gpus saying what it ran: predicted against itself, no error.
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("wiresim-collective-" + std::to_string(::getpid()) + ".json"))
+          .string();
+  REQUIRE(WriteFileAtomically(path, written.out).ok());
+  const Run compared = Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "node0:0-1,node1:2-3", "--op",
+                                "all_reduce", "--compare", path, "--json"});
+  INFO(compared.err);
+  REQUIRE(compared.code == 0);
+  const auto c = nlohmann::json::parse(compared.out);
+  REQUIRE(c["rows"].size() == 4);
+  for (const auto& row : c["rows"]) CHECK(row["error"].get<double>() == Approx(0).margin(1e-9));
+  const Run with_compare = Wiresim({"collective", "--format", "nccl-json", "--gpus", "0-3", "--compare", path});
+  CHECK(with_compare.code == 2);
+  const Run both = Wiresim({"collective", "--json", "--format", "nccl-json"});
+  CHECK(both.code == 2);
+  const Run unknown = Wiresim({"collective", "--format", "yaml"});
+  CHECK(unknown.code == 2);
+  CHECK(unknown.err.find("yaml") != std::string::npos);
+  std::filesystem::remove(path);
+}
+
+// A stream buffer that keeps what had been written at each flush.
+class FlushLog : public std::stringbuf {
+ public:
+  std::vector<std::string> at_flush;
+
+ protected:
+  int sync() override {
+    at_flush.push_back(str());
+    return 0;
+  }
+};
+
+TEST_CASE("table rows are printed one by one as they are done, and progress shows on a terminal only") {
+  const std::vector<std::string> args = {
+      "collective", "--topology", "dgx-h100-2node", "--nodes", "2", "--network", "flow", "-b", "1M", "-e", "16M",
+      "-f",         "4"};
+  FlushLog out_buf;
+  std::ostream out(&out_buf);
+  std::ostringstream err;
+  FileSystemReader reader;
+  AppContext ctx{out, err, reader, /*interactive=*/false};
+  REQUIRE(Main(args, ctx) == 0);
+  const std::string all = out_buf.str();
+  // Three rows (1, 4 and 16 MiB). Each was flushed on its own, before the next was known and before the summary.
+  int rows_seen = 0;
+  for (const char* size : {"     1048576 ", "     4194304 ", "    16777216 "}) {
+    const auto flushed = std::find_if(out_buf.at_flush.begin(), out_buf.at_flush.end(), [&](const std::string& f) {
+      return f.find("\n" + std::string(size)) != std::string::npos;
+    });
+    REQUIRE(flushed != out_buf.at_flush.end());
+    CHECK(flushed->find("Avg bus bandwidth") == std::string::npos);
+    CHECK(flushed->size() == all.find('\n', all.find("\n" + std::string(size)) + 1) + 1);  // ends with that row
+    ++rows_seen;
+  }
+  CHECK(rows_seen == 3);
+  CHECK(err.str().empty());  // not a terminal: no progress text
+
+  // On a terminal the progress line goes to err, erased (\r, clear to the end of line) before every row.
+  std::ostringstream tty_out, tty_err;
+  AppContext tty{tty_out, tty_err, reader, /*interactive=*/true};
+  REQUIRE(Main(args, tty) == 0);
+  CHECK(tty_out.str() == all);  // the same table
+  CHECK(tty_err.str().find("\r  size 1 of 3 (1048576 B), 0 events") != std::string::npos);
+  CHECK(tty_err.str().find("\r\033[K") != std::string::npos);
+  CHECK(tty_err.str().ends_with("\r\033[K"));  // nothing left on the line at the end
+
+  std::vector<std::string> quiet = args;
+  quiet.push_back("--quiet");
+  std::ostringstream q_out, q_err;
+  AppContext q{q_out, q_err, reader, /*interactive=*/true};
+  REQUIRE(Main(quiet, q) == 0);
+  CHECK(q_err.str().empty());
 }
 
 TEST_CASE("the flow network gives the closed form's time for a collective alone") {
