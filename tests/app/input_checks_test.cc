@@ -9,35 +9,19 @@
 #include <unistd.h>
 
 #include "sim/app/cli.h"
+#include "tests/testing/cli.h"
 
 namespace wiresim::app {
 namespace {
 
 using Catch::Matchers::Contains;
 
-struct Run {
-  int code = 0;
-  std::string out, err;
-};
+using Run = testing::CliRun;
 
-Run Wiresim(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  FileSystemReader reader;
-  AppContext ctx{out, err, reader};
-  const int code = Main(args, ctx);
-  return {code, out.str(), err.str()};
-}
+Run Wiresim(const std::vector<std::string>& args) { return testing::RunWiresim(args); }
 
-class TempDir {
- public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / ("wiresim-checks-" + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
+struct TempDir : testing::ScratchDir {
+  TempDir() : ScratchDir("wiresim-checks") {}
 };
 
 // Two GPUs joined by an NVLink bridge under one CPU; `model` is the GPU model on line 8.

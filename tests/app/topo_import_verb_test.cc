@@ -9,37 +9,18 @@
 #include <unistd.h>
 
 #include "sim/app/cli.h"
+#include "tests/testing/cli.h"
 #include "sim/topology/topology_file.h"
 
 namespace wiresim::app {
 namespace {
 
-struct Run {
-  int code = 0;
-  std::string out, err;
-};
+using Run = testing::CliRun;
 
-Run Wiresim(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  FileSystemReader reader;
-  AppContext ctx{out, err, reader, false};
-  Run r;
-  r.code = Main(args, ctx);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+Run Wiresim(const std::vector<std::string>& args) { return testing::RunWiresim(args); }
 
-class TempDir {
- public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / ("wiresim-import-" + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
+struct TempDir : testing::ScratchDir {
+  TempDir() : ScratchDir("wiresim-import") {}
 };
 
 // A DGX H100 as `nvidia-smi topo -m` shows it: 8 GPUs, every pair NV18, one NIC per GPU on the GPU's own PCIe

@@ -4,6 +4,9 @@
 //   REQUIRE(r.code == app::kExitOk);
 #pragma once
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,5 +32,21 @@ inline CliRun RunWiresim(const std::vector<std::string>& args) {
   r.err = err.str();
   return r;
 }
+
+// A directory of its own under the system's temporary directory, removed with everything in it at the end of scope.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& prefix)
+      : path_(std::filesystem::temp_directory_path() / (prefix + "-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace wiresim::testing
