@@ -79,6 +79,9 @@ struct ServingSummary {
 
 class RequestMetrics {
  public:
+  // The ITL histogram starts with room for many distinct values: rehashing it as it grows costs more than the room.
+  RequestMetrics() { itl_ps_.reserve(1 << 16); }
+
   // Where the benchmark's clock starts (vllm's benchmark_start_time, taken before the first arrival delay);
   // Time::Zero() unless set. The duration runs from here to the last completion.
   void SetBenchmarkStart(Time t) { benchmark_start_ = t; }
