@@ -285,7 +285,6 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   ServingOutcome o;
   std::unique_ptr<Network> net;
   std::unique_ptr<CollectiveTimer> timer;
-  ClosedFormTimer placeholder(sim, *d.closed);
   GpuQueues queues(topo.gpu_count());
   GpuTimeAccounting accounting(topo.gpu_count(), replica_of_gpu);
   std::vector<std::unique_ptr<IterationModel>> models;
@@ -304,7 +303,7 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
       ctx.err << "   " << std::flush;
     };
   }
-  // The run listens to the replicas; build it first, with the replica pointers filled in below.
+  // The run listens to the replicas, which it is built with: the listener forwards to it once it exists.
   std::unique_ptr<ServingRun> run;
   class Forward : public ReplicaListener {
    public:
@@ -315,11 +314,7 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   for (int r = 0; r < replicas; ++r) {
     models.push_back(std::make_unique<IterationModel>(d.model, plan, d.placement, r, s.expert_imbalance,
                                                       d.kernel_of_gpu, *d.closed));
-    owned.push_back(std::make_unique<Replica>(r, sim, queues, placeholder, *models.back(), &accounting, forward,
-                                              d.replica_options));
-    replica_ptrs.push_back(owned.back().get());
   }
-  run = std::make_unique<ServingRun>(sim, *source, replica_ptrs, run_options, *metrics);
   // Which collective groups can meet other traffic on a link: under --network flow they run as transfers, the others
   // by their closed form (exact where a group's links are its own); an analytical run reports them.
   std::vector<std::vector<int>> groups;
@@ -354,7 +349,15 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   } else {
     timer = std::make_unique<ClosedFormTimer>(sim, *d.closed);
   }
-  for (auto& r : owned) r->SetTimer(*timer, /*compiled_allowed=*/!o.flows);
+  // Collectives that may share links run op by op; everything else may be compiled.
+  ReplicaOptions replica_options = d.replica_options;
+  replica_options.compiled = replica_options.compiled && !o.flows;
+  for (int r = 0; r < replicas; ++r) {
+    owned.push_back(std::make_unique<Replica>(r, sim, queues, *timer, *models[static_cast<size_t>(r)], &accounting,
+                                              forward, replica_options));
+    replica_ptrs.push_back(owned.back().get());
+  }
+  run = std::make_unique<ServingRun>(sim, *source, replica_ptrs, run_options, *metrics);
   forward.run = run.get();
   WIRESIM_RETURN_IF_ERROR(run->Run());
   if (progress) ctx.err << "\n";

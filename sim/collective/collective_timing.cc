@@ -107,11 +107,9 @@ Status FlowTimer::Start(const CollectiveCall& call, std::function<void(size_t)> 
   auto running = std::make_shared<Running>();
   running->schedule = it->second;
   const size_t n = call.gpus.size();
-  ++running_;
   // The run owns itself until its last transfer is delivered; the callback releases it after the event.
   running->run = std::make_unique<ScheduleRun>(
       sim_, net_, *running->schedule, [this, running, on_done = std::move(on_done), n, extra]() mutable {
-        --running_;
         sim_.ScheduleAfter(extra, [running, on_done = std::move(on_done), n]() mutable {
           for (size_t i = 0; i < n; ++i) on_done(i);
           running->run.reset();

@@ -73,8 +73,6 @@ class ClosedFormCollectives {
 
   const AlgorithmFilter& filter() const { return filter_; }
   const CollectiveCalibration* calibration() const { return calibration_; }
-  CollectiveModel& model() { return model_; }
-  size_t cached_groups() const { return prepared_.size(); }
 
  private:
   using GroupKey = std::tuple<CollectiveOp, std::vector<int>, int, std::vector<double>>;
@@ -113,7 +111,6 @@ class FlowTimer : public CollectiveTimer {
   FlowTimer(Simulator& sim, Network& net, ClosedFormCollectives& closed) : sim_(sim), net_(net), closed_(closed) {}
   ~FlowTimer() override;
   Status Start(const CollectiveCall& call, std::function<void(size_t)> on_done) override;
-  int64_t running() const { return running_; }
   // Groups (their GPUs in call order) whose links no other traffic uses: timed by the closed form, which equals
   // their transfers alone (collective_model.h). Empty: every group runs as transfers.
   void SetPrivateGroups(std::set<std::vector<int>> groups) { private_ = std::move(groups); }
@@ -124,7 +121,6 @@ class FlowTimer : public CollectiveTimer {
   Simulator& sim_;
   Network& net_;
   ClosedFormCollectives& closed_;
-  int64_t running_ = 0;
   std::map<std::pair<const PreparedCollective*, double>, std::shared_ptr<const CollectiveSchedule>> schedules_;
 };
 

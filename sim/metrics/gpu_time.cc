@@ -36,14 +36,13 @@ void GpuTimeAccounting::OnKernel(int gpu, Time begin, Time end) {
 
 void GpuTimeAccounting::OnCollective(int gpu, Time started, Time done, ParallelDim dim, Phase phase) {
   PerGpu& g = gpus_[static_cast<size_t>(gpu)];
-  const Time posted = started;
-  const Time span = done - posted;
+  const Time span = done - started;
   g.communication += span;
-  // Hidden: the parts of [posted, done) a kernel covers (kernels of one GPU do not overlap each other).
+  // Hidden: the parts of [started, done) a kernel covers (kernels of one GPU do not overlap each other).
   Time hidden;
   for (auto it = g.kernels.rbegin(); it != g.kernels.rend(); ++it) {
-    if (it->end <= posted) break;  // kernels are in start order and do not overlap, so earlier ones end earlier
-    const Time b = std::max(it->begin, posted), e = std::min(it->end, done);
+    if (it->end <= started) break;  // kernels are in start order and do not overlap, so earlier ones end earlier
+    const Time b = std::max(it->begin, started), e = std::min(it->end, done);
     if (e > b) hidden += e - b;
   }
   const Time exposed = span - hidden;

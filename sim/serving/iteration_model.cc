@@ -73,17 +73,6 @@ KernelDuration IterationModel::KernelTimes(std::shared_ptr<const StepGraph> grap
   };
 }
 
-Status IterationModel::CheckCollectives(const StepGraph& graph) {
-  for (const CollectiveInstance& inst : graph.collectives) {
-    Result<Time> t = closed_.Duration(inst.call);
-    if (!t.ok()) {
-      return t.status().WithContext(std::string(inst.name) + " (" + std::string(ToString(inst.dim)) + ", layer " +
-                                    std::to_string(inst.layer) + ")");
-    }
-  }
-  return Status::Ok();
-}
-
 Result<const CompiledIteration*> IterationModel::Compile(const BatchShape& batch) {
   const Key key = KeyOf(batch);
   auto it = compiled_.find(key);
@@ -243,7 +232,6 @@ Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileGraph(const St
     block.name = "iteration_body";
     block.phase = g.phase;
     if (!collapsed.ops.empty()) block.deps = {static_cast<int32_t>(collapsed.ops.size() - 1)};
-    out->body_op.push_back(collapsed.ops.size());
     collapsed.ops.push_back(std::move(block));
     if (send >= 0) keep(send);
     graph->programs.push_back(std::move(collapsed));

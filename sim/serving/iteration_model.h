@@ -45,7 +45,6 @@ struct CompiledBody {
 struct CompiledIteration {
   std::shared_ptr<const StepGraph> graph;  // per program: [pp_recv] "iteration_body" [pp_send]
   std::vector<CompiledBody> bodies;        // per program
-  std::vector<size_t> body_op;             // per program: the index of its body op
   bool reduced = false;                    // timed on one layer per kind (every stage's ranks in step)
 };
 
@@ -71,8 +70,6 @@ class IterationModel {
 
   // The kernel time of program p's op in a full graph.
   KernelDuration KernelTimes(std::shared_ptr<const StepGraph> graph) const;
-  // Every collective of `graph` timed by the closed form: fails (naming it) when the model cannot run one.
-  Status CheckCollectives(const StepGraph& graph);
 
   size_t compiled_shapes() const { return compiled_.size(); }
   const ParallelPlan& plan() const { return plan_; }

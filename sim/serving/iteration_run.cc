@@ -47,7 +47,6 @@ IterationRun::IterationRun(Simulator& sim, GpuQueues& gpus, CollectiveTimer& tim
   for (size_t p = 0; p < g.programs.size(); ++p) {
     const std::vector<StepOp>& ops = g.programs[p].ops;
     programs_[p].done.assign(ops.size(), 0);
-    programs_[p].posted.assign(ops.size(), Time::Zero());
     for (size_t i = 0; i < ops.size(); ++i) {
       if (ops[i].kind != StepOp::Kind::kCollective) continue;
       const CollectiveInstance& inst = g.collectives[static_cast<size_t>(ops[i].instance)];
@@ -71,7 +70,6 @@ void IterationRun::Start() {
 
 void IterationRun::StartProgram(size_t p) {
   ProgramState& s = programs_[p];
-  s.started = true;
   s.compute_free = sim_.Now();
   if (graph_->programs[p].ops.empty()) {
     // Nothing to run: done at once (after the caller's event, like any other completion).
@@ -102,7 +100,6 @@ void IterationRun::Advance(size_t p) {
 }
 
 void IterationRun::Post(size_t p, size_t op) {
-  programs_[p].posted[op] = sim_.Now();
   const size_t c = static_cast<size_t>(graph_->programs[p].ops[op].instance);
   const CollectiveInstance& inst = graph_->collectives[c];
   if (++arrived_[c] < static_cast<int>(inst.programs.size())) return;

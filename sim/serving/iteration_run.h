@@ -84,9 +84,7 @@ class IterationRun {
     size_t next = 0;          // the first op not yet started or posted
     size_t done_count = 0;
     Time compute_free;        // when the compute stream is free
-    bool started = false;
     std::vector<uint8_t> done;
-    std::vector<Time> posted;  // collectives: when posted
   };
   std::vector<ProgramState> programs_;
   std::vector<int> arrived_;  // per instance

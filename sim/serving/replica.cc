@@ -30,7 +30,7 @@ Replica::Replica(int index, Simulator& sim, GpuQueues& gpus, CollectiveTimer& ti
     : index_(index),
       sim_(sim),
       gpus_(gpus),
-      timer_(&timer),
+      timer_(timer),
       iterations_(iterations),
       accounting_(accounting),
       listener_(listener),
@@ -45,10 +45,6 @@ Replica::Replica(int index, Simulator& sim, GpuQueues& gpus, CollectiveTimer& ti
 
 Replica::~Replica() = default;
 
-void Replica::SetTimer(CollectiveTimer& timer, bool compiled_allowed) {
-  timer_ = &timer;
-  if (!compiled_allowed) options_.compiled = false;
-}
 
 Status Replica::Add(const Request& request, int dp_rank) {
   WIRESIM_RETURN_IF_ERROR(schedulers_[static_cast<size_t>(dp_rank)]->Add(request));
@@ -83,7 +79,6 @@ void Replica::Form() {
   if (!any) return;
   host_busy_ = true;
   ++in_flight_;
-  stats_.host_time += options_.host_overhead;
   Step* raw = step.get();
   steps_.push_back(std::move(step));
   sim_.ScheduleAfter(options_.host_overhead, [this, raw] {
@@ -122,7 +117,7 @@ Status Replica::Launch(Step* step) {
     WIRESIM_ASSIGN_OR_RETURN(step->graph, iterations_.Full(PadForCudaGraph(step->per_dp[0].Shape(), options_.engine)));
     kernel_time = iterations_.KernelTimes(step->graph);
   }
-  step->run = std::make_unique<IterationRun>(sim_, gpus_, *timer_, std::move(kernel_time), observer, step->graph,
+  step->run = std::make_unique<IterationRun>(sim_, gpus_, timer_, std::move(kernel_time), observer, step->graph,
                                              [this, step] { Finish(step); }, nullptr, &error_);
   step->run->Start();
   return Status::Ok();

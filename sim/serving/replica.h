@@ -42,7 +42,6 @@ struct ReplicaStats {
   int64_t steps = 0;
   int64_t tokens = 0;  // tokens computed (prefill and decode)
   Time gpu_busy;       // union of the replica's steps in flight
-  Time host_time;      // host overhead spent
 };
 
 class Replica {
@@ -52,10 +51,6 @@ class Replica {
   ~Replica();
   Replica(const Replica&) = delete;
   Replica& operator=(const Replica&) = delete;
-
-  // The timer the replica's collectives use from now on; `compiled_allowed` false forces op-by-op iterations (their
-  // collectives may share links with other traffic). Call before the first request.
-  void SetTimer(CollectiveTimer& timer, bool compiled_allowed);
 
   // Queues a request on one of the replica's DP ranks (0 unless the DP ranks step together).
   Status Add(const Request& request, int dp_rank);
@@ -78,7 +73,7 @@ class Replica {
   int index_;
   Simulator& sim_;
   GpuQueues& gpus_;
-  CollectiveTimer* timer_;
+  CollectiveTimer& timer_;
   IterationModel& iterations_;
   GpuTimeAccounting* accounting_;
   ReplicaListener& listener_;
