@@ -16,21 +16,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// vllm bench serve's "{:<40} {:<10.2f}" line.
-void Line(std::ostream& out, const std::string& label, double value) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "%-40s %-10.2f", label.c_str(), value);
-  out << buf << "\n";
-}
-
-void Header(std::ostream& out, const std::string& title) {
-  const int width = 50;
-  const int pad = width - static_cast<int>(title.size());
-  const int left = pad / 2, right = pad - left;
-  out << std::string(static_cast<size_t>(std::max(left, 0)), '-') << title
-      << std::string(static_cast<size_t>(std::max(right, 0)), '-') << "\n";
-}
-
 constexpr ParallelDim kDims[] = {ParallelDim::kTp, ParallelDim::kPp, ParallelDim::kEp, ParallelDim::kCp,
                                  ParallelDim::kDp};
 constexpr Phase kAllPhases[] = {Phase::kPrefill, Phase::kDecode, Phase::kMixed};
@@ -113,19 +98,19 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
                   : ": the analytical network assumed them uncontended (--network flow simulates it)\n");
   }
   PrintServingSummary(t, summary, "");
-  Header(t, "GPU time, mean per GPU (wiresim)");
-  Line(t, "Compute (%):", pct(compute));
-  Line(t, "Exposed collectives (%):", pct(exposed_total));
+  PrintSummaryHeader(t, "GPU time, mean per GPU (wiresim)");
+  PrintSummaryLine(t, "Compute (%):", pct(compute));
+  PrintSummaryLine(t, "Exposed collectives (%):", pct(exposed_total));
   for (ParallelDim dim : kDims) {
     const double v = exposed_by_dim[static_cast<int>(dim)];
-    if (v > 0) Line(t, "  " + std::string(ToString(dim)) + " (%):", pct(v));
+    if (v > 0) PrintSummaryLine(t, "  " + std::string(ToString(dim)) + " (%):", pct(v));
   }
-  Line(t, "Pipeline bubble (%):", pct(bubble));
-  Line(t, "Idle (%):", pct(idle));
-  Header(t, "Exposed collectives by phase (ms/GPU)");
-  for (Phase ph : kAllPhases) Line(t, std::string(ToString(ph)) + ":", 1000.0 * exposed_by_phase[static_cast<int>(ph)]);
+  PrintSummaryLine(t, "Pipeline bubble (%):", pct(bubble));
+  PrintSummaryLine(t, "Idle (%):", pct(idle));
+  PrintSummaryHeader(t, "Exposed collectives by phase (ms/GPU)");
+  for (Phase ph : kAllPhases) PrintSummaryLine(t, std::string(ToString(ph)) + ":", 1000.0 * exposed_by_phase[static_cast<int>(ph)]);
   if (d.plan.pp > 1) {
-    Header(t, "Pipeline bubble per stage (%)");
+    PrintSummaryHeader(t, "Pipeline bubble per stage (%)");
     for (int st = 0; st < d.plan.pp; ++st) {
       double b = 0, count = 0;
       for (int r = 0; r < d.plan.WorldSize(); ++r) {
@@ -133,18 +118,18 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
         b += o.gpus[static_cast<size_t>(d.placement.GpuOf(r))].bubble.ToSeconds();
         count += 1;
       }
-      Line(t, "Stage " + std::to_string(st) + ":", pct(count > 0 ? b / count : 0));
+      PrintSummaryLine(t, "Stage " + std::to_string(st) + ":", pct(count > 0 ? b / count : 0));
     }
   }
-  Header(t, "Engine");
-  Line(t, "Steps:", static_cast<double>(steps));
-  Line(t, "Mean step time (ms):", steps > 0 ? 1000.0 * [&] {
+  PrintSummaryHeader(t, "Engine");
+  PrintSummaryLine(t, "Steps:", static_cast<double>(steps));
+  PrintSummaryLine(t, "Mean step time (ms):", steps > 0 ? 1000.0 * [&] {
     double busy = 0;
     for (const ReplicaStats& r : o.replicas) busy += r.gpu_busy.ToSeconds();
     return busy / static_cast<double>(steps);
   }() : 0.0);
-  Line(t, "Preemptions:", static_cast<double>(preemptions));
-  Line(t, "Failed (rejected) requests:", static_cast<double>(o.run.rejected));
+  PrintSummaryLine(t, "Preemptions:", static_cast<double>(preemptions));
+  PrintSummaryLine(t, "Failed (rejected) requests:", static_cast<double>(o.run.rejected));
   t << std::string(50, '=') << "\n";
   report.text = t.str();
 

@@ -124,6 +124,10 @@ double Percentile(const std::vector<double>& sorted, double p);
 // layout, with all four latency sections (as with --percentile-metrics ttft,tpot,itl,e2el). A non-empty `title`
 // replaces "Serving Benchmark Result" in the first line.
 void PrintServingSummary(std::ostream& out, const ServingSummary& s, const std::string& title);
+// The block's layout, for reports that continue it: a "{:<40} {:<10.2f}" line, and a section header centred in 50
+// dashes.
+void PrintSummaryLine(std::ostream& out, const std::string& label, double value);
+void PrintSummaryHeader(std::ostream& out, const std::string& title);
 // The keys `vllm bench serve --save-result` writes for the metrics wiresim shares (completed, duration,
 // request_throughput, output_throughput, total_token_throughput, mean_ttft_ms, median_ttft_ms, std_ttft_ms,
 // p99_ttft_ms, ... for ttft, tpot, itl, e2el), as a JSON object text; wiresim's own keys are added by the caller.

@@ -97,6 +97,10 @@ bool IsSharedMetricKey(const std::string& key) {
 
 }  // namespace
 
+void PrintSummaryLine(std::ostream& out, const std::string& label, double value) { Line(out, label, value); }
+
+void PrintSummaryHeader(std::ostream& out, const std::string& title) { out << Centred(title, '-', 50) << '\n'; }
+
 void PrintServingSummary(std::ostream& out, const ServingSummary& s, const std::string& title) {
   out << Centred(" " + (title.empty() ? std::string("Serving Benchmark Result") : title) + " ", '=', 50) << '\n';
   Line(out, "Successful requests:", std::to_string(s.completed));
