@@ -50,7 +50,8 @@ struct Scenario {
 Status ValidateScenario(const Scenario& s);
 
 // Reads a scenario file. Unknown tables and keys are errors naming file, line and field; so are values of the
-// wrong type or out of range.
+// wrong type. Ranges are ValidateScenario's, once the flags have had their say (its errors name the file and line a
+// value came from).
 Result<Scenario> LoadScenario(const SourceFile& file);
 
 }  // namespace wiresim::app
