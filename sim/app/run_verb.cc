@@ -97,14 +97,8 @@ Status ApplyFlags(const po::variables_map& vm, Scenario& s) {
     if (r == "inf") {
       s.rate_inf = true;
     } else {
-      size_t used = 0;
       double v = 0;
-      try {
-        v = std::stod(r, &used);
-      } catch (...) {
-        used = 0;
-      }
-      if (used != r.size() || !(v > 0) || !std::isfinite(v)) {
+      if (!ParseFiniteNumber(r, &v) || !(v > 0)) {
         return InvalidArgument("--rate " + r + ": expected requests per second (a positive number) or inf");
       }
       s.rate = v;
@@ -131,14 +125,8 @@ Status ApplySlo(const std::string& text, Scenario& s) {
     const size_t eq = item.find('=');
     const std::string key = item.substr(0, eq);
     double v = 0;
-    size_t used = 0;
     const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
-    try {
-      v = std::stod(value, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (eq == std::string::npos || used != value.size() || !(v > 0) || !std::isfinite(v)) {
+    if (eq == std::string::npos || !ParseFiniteNumber(value, &v) || !(v > 0)) {
       return InvalidArgument("--slo " + text + ": expected ttft=MS,tpot=MS,e2el=MS (positive milliseconds)");
     }
     if (key == "ttft") {

@@ -1,6 +1,8 @@
 #include "sim/core/text.h"
 
 #include <algorithm>
+#include <string>
+#include <cmath>
 
 namespace wiresim {
 
@@ -19,6 +21,14 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
+}
+
+bool ParseFiniteNumber(std::string_view s, double* out) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return false;
+  *out = v;
+  return true;
 }
 
 int JsonNestingDepth(std::string_view text, int stop_after) {

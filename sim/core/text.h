@@ -18,6 +18,9 @@ std::vector<std::string_view> Split(std::string_view text, char sep);
 // `s` without leading and trailing spaces and tabs.
 std::string_view Trim(std::string_view s);
 
+// All of `s` as a finite number ("4", "0.5", "-1e-3"): "", " 1", "+1", "1x", "inf", "nan" and out-of-range no.
+bool ParseFiniteNumber(std::string_view s, double* out);
+
 // The deepest nesting of JSON objects and arrays in `text`, brackets inside strings not counted, scanning no further
 // once it passes `stop_after`. Readers call it before parsing, so a hostile file cannot exhaust the stack of a
 // recursive parser.

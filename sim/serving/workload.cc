@@ -25,13 +25,6 @@ std::string FormatNumber(double x) {
   return std::string(buf, end);
 }
 
-bool ParseFiniteNumber(std::string_view s, double* out) {
-  s = Trim(s);
-  if (s.empty() || s.front() == '+') return false;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && end == s.data() + s.size() && std::isfinite(*out);
-}
-
 // sigma^2 = ln(1 + s^2/m^2), mu = ln(m) - sigma^2/2: the log-normal whose own mean is m and stddev s.
 void LogNormalParameters(double mean, double stddev, double* mu, double* sigma) {
   const double sigma2 = std::log1p((stddev * stddev) / (mean * mean));
@@ -271,7 +264,7 @@ Result<LengthDistribution> ParseLengthDistribution(std::string_view text) {
   }
 
   auto expected = [&](const std::string& form) { return InvalidArgument(quoted + ": expected " + form); };
-  auto number = [&](std::string_view s, double* out) { return ParseFiniteNumber(s, out); };
+  auto number = [&](std::string_view s, double* out) { return ParseFiniteNumber(Trim(s), out); };
   if (kind == "fixed") {
     int64_t n = 0;
     if (positional.size() != 1 || !ParseWholeNumber(positional[0], &n) || n < 1) {

@@ -39,3 +39,34 @@ TEST_CASE("ParseWholeNumber takes all of the text or nothing") {
 
 }  // namespace
 }  // namespace wiresim
+
+namespace wiresim {
+namespace {
+
+TEST_CASE("ParseFiniteNumber takes all of a finite number and nothing else") {
+  double v = 0;
+  CHECK(ParseFiniteNumber("0.5", &v));
+  CHECK(v == 0.5);
+  CHECK(ParseFiniteNumber("-2e3", &v));
+  CHECK(v == -2000);
+  for (const char* bad : {"", " 1", "1x", "inf", "nan", "1e999"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseFiniteNumber(bad, &v));
+  }
+}
+
+TEST_CASE("IndexRanges writes runs as ranges, sorted") {
+  CHECK(IndexRanges({5, 0, 1, 2, 7}) == "0-2,5,7");
+  CHECK(IndexRanges({3}) == "3");
+  CHECK(IndexRanges({}) == "-");
+}
+
+TEST_CASE("JsonNestingDepth counts brackets outside strings and stops past its limit") {
+  CHECK(JsonNestingDepth(R"({"a": [1, {"b": 2}]})", 10) == 3);
+  CHECK(JsonNestingDepth(R"({"a": "[[[{{{"})", 10) == 1);   // brackets inside a string do not count
+  CHECK(JsonNestingDepth(R"({"a": "\"[["})", 10) == 1);     // nor after an escaped quote
+  CHECK(JsonNestingDepth(std::string(1000, '['), 5) == 6);  // stops one past the limit
+}
+
+}  // namespace
+}  // namespace wiresim
