@@ -1,8 +1,8 @@
 #include "sim/core/text.h"
 
 #include <algorithm>
-#include <string>
 #include <cmath>
+#include <string>
 
 namespace wiresim {
 
