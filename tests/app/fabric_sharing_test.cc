@@ -19,11 +19,28 @@ namespace wiresim::app {
 namespace {
 
 nlohmann::json MeanTtft(const std::string& network, int requests) {
-  const testing::CliRun r = testing::RunWiresim(
-      {"run", "--topology", std::string(WIRESIM_SOURCE_DIR) + "/tests/data/topology/two_hosts_one_nic.toml",
-       "--model", "llama-3.1-8b", "--plan", "tp=2,dp=2", "--placement", "0,2,1,3", "--requests",
-       std::to_string(requests), "--rate", "inf", "--input-len", "2048", "--output-len", "1", "--network", network,
-       "--json", "--quiet"});
+  const testing::CliRun r =
+      testing::RunWiresim({"run",
+                           "--topology",
+                           std::string(WIRESIM_SOURCE_DIR) + "/tests/data/topology/two_hosts_one_nic.toml",
+                           "--model",
+                           "llama-3.1-8b",
+                           "--plan",
+                           "tp=2,dp=2",
+                           "--placement",
+                           "0,2,1,3",
+                           "--requests",
+                           std::to_string(requests),
+                           "--rate",
+                           "inf",
+                           "--input-len",
+                           "2048",
+                           "--output-len",
+                           "1",
+                           "--network",
+                           network,
+                           "--json",
+                           "--quiet"});
   INFO(r.err);
   REQUIRE(r.code == kExitOk);
   return nlohmann::json::parse(r.out)["mean_ttft_ms"];

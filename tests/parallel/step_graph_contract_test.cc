@@ -47,7 +47,7 @@ TEST_CASE("Every plan's step graph is well formed and runs to its end") {
   }
 }
 
-TEST_CASE("A pipeline send and its receive are one instance; a CP ring hop pairs each send with a receive") {
+TEST_CASE("A pipeline send and its receive are one instance, a CP ring hop pairs each send with a receive") {
   const ModelSpec m = ShippedModel("llama-3.1-70b");
   SECTION("pp=2, tp=2: two send/recv instances, stage 0 rank i to stage 1 rank i") {
     const StepGraph g = Build(m, "tp=2,pp=2", "decode=4x100");
@@ -99,7 +99,7 @@ TEST_CASE("A graph with a participant missing is refused") {
   REQUIRE_THAT(s.message(), Catch::Contains("participants but 1 ops post it"));
 }
 
-TEST_CASE("EvaluateStepGraph: blocking TP is the sum of the kernels and collectives; skew waits at the collective") {
+TEST_CASE("EvaluateStepGraph: blocking TP is the sum of the kernels and collectives, skew waits at the collective") {
   const StepGraph g = Build(ShippedModel("llama-3.1-8b"), "tp=2", "decode=4x100");
   size_t kernels = 0, collectives = 0;
   for (const StepOp& op : g.programs[0].ops) (op.kind == StepOp::Kind::kKernel ? kernels : collectives)++;

@@ -173,7 +173,7 @@ TEST_CASE("Context parallelism: ring passes of the prefill KV, cp - 1 hops of ea
   CHECK(Find(b.graph.programs[1], "qkv_proj", 0)[0]->kernel.m == 2048);
 }
 
-TEST_CASE("Dense models: DP ranks are independent replicas; the graph holds the one asked for") {
+TEST_CASE("Dense models: DP ranks are independent replicas, the graph holds the one asked for") {
   const ModelSpec m = ShippedModel("llama-3.1-8b");
   StepGraphOptions options;
   options.replica = 1;

@@ -41,7 +41,7 @@ TEST_CASE("DGX H100: GPU-NIC classes match the HGX H100 nvidia-smi matrix") {
   CHECK(m.at(7, 15).info.ToString() == "PIX");
 }
 
-TEST_CASE("8x L40S: no NVLink; same-socket and cross-socket pairs told apart") {
+TEST_CASE("8x L40S: no NVLink, same-socket and cross-socket pairs told apart") {
   Topology t = ShippedTopology("pcie-8x-l40s");
   const PathMatrix m = GpuMatrix(t);
   for (size_t i = 0; i < 8; ++i) {
