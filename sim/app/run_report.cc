@@ -69,9 +69,9 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   std::ostringstream t;
   const ModelSpec& m = d.model;
   const std::string plan = d.disaggregation ? "disaggregated " + std::to_string(s.prefill_replicas) + " prefill x " +
-                                                   s.prefill_plan + " + " + std::to_string(s.decode_replicas) +
-                                                   " decode x " + s.decode_plan
-                                             : d.plan.ToString();
+                                                  s.prefill_plan + " + " + std::to_string(s.decode_replicas) +
+                                                  " decode x " + s.decode_plan
+                                            : d.plan.ToString();
   t << "wiresim run: " << m.name << " (weights " << ToString(m.weight_dtype) << ", KV " << ToString(m.kv_cache_dtype)
     << ") on " << d.topo->name() << ", " << plan << " on GPUs " << IndexRanges(used_ids) << ", " << d.engine
     << " engine, " << s.network << " network\n";
@@ -97,8 +97,8 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
     t << "  KV cache: " << d.kv_blocks << " blocks of " << s.block_size << " tokens per DP rank ("
       << d.memory.max_kv_tokens << " tokens)";
   }
-  t << "; host overhead " << Fixed(d.host_overhead.ToMicroseconds() / 1000.0, 2)
-    << " ms per step; iterations " << (o.compiled ? "compiled" : "op by op") << "\n";
+  t << "; host overhead " << Fixed(d.host_overhead.ToMicroseconds() / 1000.0, 2) << " ms per step; iterations "
+    << (o.compiled ? "compiled" : "op by op") << "\n";
   if (o.shared_groups.empty()) {
     t << "  links: every collective group's links are its own (closed forms exact";
     t << (s.network == "flow" ? ", so no transfer needed the flow network)\n" : ")\n");

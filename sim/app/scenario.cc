@@ -124,7 +124,8 @@ std::string Scenario::At(const std::string& field) const {
 Result<Scenario> LoadScenario(const SourceFile& file) {
   WIRESIM_ASSIGN_OR_RETURN(toml::table doc, config::ParseToml(file));
   TableReader top(doc, file.name, "");
-  WIRESIM_RETURN_IF_ERROR(top.CheckKeys({"name", "deployment", "disaggregation", "scheduler", "workload", "slo", "report"}));
+  WIRESIM_RETURN_IF_ERROR(
+      top.CheckKeys({"name", "deployment", "disaggregation", "scheduler", "workload", "slo", "report"}));
   Scenario s;
   s.name = file.name;
   WIRESIM_ASSIGN_OR_RETURN(std::optional<std::string> title, top.OptionalString("name"));

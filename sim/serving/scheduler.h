@@ -105,7 +105,7 @@ class Scheduler {
   int64_t in_flight() const;  // steps scheduled and not completed
   int64_t used_blocks() const;
   int64_t num_blocks() const;
-  int64_t held() const;  // finished requests whose blocks are held (hold_finished_kv)
+  int64_t held() const;         // finished requests whose blocks are held (hold_finished_kv)
   int64_t preemptions() const;  // total so far
   bool idle() const { return waiting() == 0 && running() == 0; }
 
