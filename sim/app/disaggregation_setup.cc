@@ -74,7 +74,7 @@ Status ResolveDisaggregation(const Scenario& s, const MemoryOptions& mem, Servin
   std::vector<int> gpus;
   if (s.gpus.empty()) {
     if (needed > topo.gpu_count()) {
-      return InvalidArgument(s.At("disaggregation.prefill.replicas") + ": " + demand + " but " + topo.name() + " has " +
+      return InvalidArgument(s.At("deployment.topology") + ": " + demand + " but " + topo.name() + " has " +
                              std::to_string(topo.gpu_count()));
     }
     for (int i = 0; i < needed; ++i) gpus.push_back(i);
