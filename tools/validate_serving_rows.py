@@ -407,8 +407,16 @@ SKIPPED = [
      "no DGX B200 topology and no NVFP4 weight type; the min-latency rows use MTP speculative decoding, not "
      "modelled (and its acceptance rate is not published)."),
     ("10-12", "DeepSeek production, SGLang PD + large EP, Mooncake PD transfers",
-     "prefill/decode disaggregation and KV transfer between instances are not modelled by `wiresim run`; 12c also "
-     "needs an A10 spec and GPTQ INT4."),
+     "10, 11: a disaggregated role's plan takes tp and pp (ep = tp), not EP32/EP72 with attention DP, DeepEP and "
+     "two-batch overlap: no comparable run. 12a (vLLM 1P1D, Qwen3-8B, TP8 + TP8 on 2x8 H800, RoCE, concurrency 1): "
+     "no Qwen3-8B model file or H800 topology; the nearest run, Llama-3.1-8B 1P1D tp=8 on `dgx-h100-2node` "
+     "(`--prefill-plan tp=8 --decode-plan tp=8 --rate inf --max-concurrency 1 --requests 10 --output-len 128`), "
+     "moves the KV at the NICs' line rate, 400 GB/s over eight: 0.34 / 1.34 / 5.37 ms for 134 / 537 / 2,147 MB at "
+     "1,024 / 4,096 / 16,384 prompt tokens, where Mooncake measured 1.50 / 4.75 / 16.43 ms for 146 / 578 / 2,250 MB "
+     "(95 to 137 GB/s; its times fit about 0.4 ms + bytes / 144 GB/s, transfer-engine costs wiresim does not "
+     "model). TTFT 12.2 / 31.5 / 122.3 ms predicted against 67.3 / 124.4 / 387.5 ms measured: the gap is the "
+     "prefill of a small model at tp=8 and the proxy's handoff, not the transfer. 12b needs an H20 spec; 12c an A10 "
+     "spec and GPTQ INT4."),
     ("MLPerf", "H200 Llama-2-70B rows, Mixtral-8x7B rows",
      "H200: same dataset gap as the H100 bracket, TP1 x 8; Mixtral: per-system TP configuration and the mixed "
      "dataset's lengths are not in the stored files."),

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/app/disaggregation_report.h"
 #include "sim/app/number_format.h"
 #include "sim/core/text.h"
 
@@ -67,9 +68,13 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   // Text.
   std::ostringstream t;
   const ModelSpec& m = d.model;
+  const std::string plan = d.disaggregation ? "disaggregated " + std::to_string(s.prefill_replicas) + " prefill x " +
+                                                  s.prefill_plan + " + " + std::to_string(s.decode_replicas) +
+                                                  " decode x " + s.decode_plan
+                                            : d.plan.ToString();
   t << "wiresim run: " << m.name << " (weights " << ToString(m.weight_dtype) << ", KV " << ToString(m.kv_cache_dtype)
-    << ") on " << d.topo->name() << ", " << d.plan.ToString() << " on GPUs " << IndexRanges(used_ids) << ", "
-    << d.engine << " engine, " << s.network << " network\n";
+    << ") on " << d.topo->name() << ", " << plan << " on GPUs " << IndexRanges(used_ids) << ", " << d.engine
+    << " engine, " << s.network << " network\n";
   t << "  workload: ";
   if (!s.trace.empty()) {
     t << "trace " << s.trace;
@@ -85,9 +90,15 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   }
   if (s.max_concurrency > 0) t << ", at most " << s.max_concurrency << " in flight";
   t << ", seed " << s.seed << "\n";
-  t << "  KV cache: " << d.kv_blocks << " blocks of " << s.block_size << " tokens per DP rank ("
-    << d.memory.max_kv_tokens << " tokens); host overhead " << Fixed(d.host_overhead.ToMicroseconds() / 1000.0, 2)
-    << " ms per step; iterations " << (o.compiled ? "compiled" : "op by op") << "\n";
+  if (d.disaggregation) {
+    t << "  KV cache: " << d.disaggregation->prefill.kv_blocks << " blocks per prefill replica, "
+      << d.disaggregation->decode.kv_blocks << " per decode replica, of " << s.block_size << " tokens";
+  } else {
+    t << "  KV cache: " << d.kv_blocks << " blocks of " << s.block_size << " tokens per DP rank ("
+      << d.memory.max_kv_tokens << " tokens)";
+  }
+  t << "; host overhead " << Fixed(d.host_overhead.ToMicroseconds() / 1000.0, 2) << " ms per step; iterations "
+    << (o.compiled ? "compiled" : "op by op") << "\n";
   if (o.shared_groups.empty()) {
     t << "  links: every collective group's links are its own (closed forms exact";
     t << (s.network == "flow" ? ", so no transfer needed the flow network)\n" : ")\n");
@@ -98,6 +109,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
                   : ": the analytical network assumed them uncontended (--network flow simulates it)\n");
   }
   PrintServingSummary(t, summary, "");
+  if (d.disaggregation) PrintDisaggregation(t, d, o);
   PrintSummaryHeader(t, "GPU time, mean per GPU (wiresim)");
   PrintSummaryLine(t, "Compute (%):", pct(compute));
   PrintSummaryLine(t, "Exposed collectives (%):", pct(exposed_total));
@@ -109,7 +121,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   PrintSummaryLine(t, "Idle (%):", pct(idle));
   PrintSummaryHeader(t, "Exposed collectives by phase (ms/GPU)");
   for (Phase ph : kAllPhases) PrintSummaryLine(t, std::string(ToString(ph)) + ":", 1000.0 * exposed_by_phase[static_cast<int>(ph)]);
-  if (d.plan.pp > 1) {
+  if (d.plan.pp > 1 && !d.disaggregation) {
     PrintSummaryHeader(t, "Pipeline bubble per stage (%)");
     for (int st = 0; st < d.plan.pp; ++st) {
       double b = 0, count = 0;
@@ -142,7 +154,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   w["scenario"] = s.name;
   w["model"] = m.name;
   w["topology"] = d.topo->name();
-  w["plan"] = d.plan.ToString();
+  w["plan"] = plan;
   w["gpus"] = used_ids;
   w["engine"] = d.engine;
   w["network"] = s.network;
@@ -182,6 +194,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
     per_gpu.push_back(std::move(e));
   }
   w["per_gpu"] = std::move(per_gpu);
+  if (d.disaggregation) w["disaggregation"] = DisaggregationJson(d, o);
   j["wiresim"] = std::move(w);
   report.summary_json = j.dump(2) + "\n";
   std::ostringstream csv;

@@ -89,6 +89,14 @@ Status ApplyFlags(const po::variables_map& vm, Scenario& s) {
     s.enable_chunked_prefill = false;
     s.where["scheduler.enable_chunked_prefill"] = "--no-chunked-prefill";
   }
+  str("prefill-plan", "disaggregation.prefill.plan", &s.prefill_plan);
+  str("decode-plan", "disaggregation.decode.plan", &s.decode_plan);
+  whole("prefill-replicas", "disaggregation.prefill.replicas", &s.prefill_replicas);
+  whole("decode-replicas", "disaggregation.decode.replicas", &s.decode_replicas);
+  str("kv-transfer", "disaggregation.kv_transfer", &s.kv_transfer);
+  for (const char* flag : {"prefill-plan", "decode-plan", "prefill-replicas", "decode-replicas", "kv-transfer"}) {
+    if (vm.count(flag)) s.disaggregated = true;
+  }
   whole("requests", "workload.requests", &s.requests);
   num("duration", "workload.duration_s", &s.duration_s);
   if (vm.count("rate")) {
@@ -211,6 +219,11 @@ int Run(const Args& args, AppContext& ctx) {
       "host-overhead-ms", po::value<double>(), "host time per step (default: the engine's)")(
       "prefix-caching", "enable prefix caching (Mooncake hash_ids)")("no-chunked-prefill", "disable chunked prefill")(
       "router", po::value<std::string>(), "round-robin, least-outstanding or least-kv")(
+      "prefill-plan", po::value<std::string>(), "disaggregated: each prefill replica's plan (tp=8,pp=1)")(
+      "decode-plan", po::value<std::string>(), "disaggregated: each decode replica's plan")(
+      "prefill-replicas", po::value<int64_t>(), "disaggregated: prefill replicas (default 1)")(
+      "decode-replicas", po::value<int64_t>(), "disaggregated: decode replicas (default 1)")(
+      "kv-transfer", po::value<std::string>(), "disaggregated: after-prefill or layerwise")(
       "requests", po::value<int64_t>(), "number of requests")("duration", po::value<double>(),
                                                                "stop sending after this many seconds")(
       "rate", po::value<std::string>(), "requests per second, or inf")(

@@ -45,6 +45,26 @@ Status ReadBool(Scenario& s, TableReader& t, const std::string& table, std::stri
   return Status::Ok();
 }
 
+// [disaggregation]: kv_transfer, and the inline tables prefill = { plan, replicas } and decode = { ... }.
+Status ReadDisaggregation(TableReader& top, Scenario& s) {
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> pd, top.Table("disaggregation"));
+  if (!pd) return Status::Ok();
+  TableReader& t = *pd;
+  WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"prefill", "decode", "kv_transfer"}));
+  s.disaggregated = true;
+  WIRESIM_RETURN_IF_ERROR(ReadString(s, t, "disaggregation", "kv_transfer", &s.kv_transfer));
+  for (const char* role : {"prefill", "decode"}) {
+    WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> r, t.Table(role));
+    if (!r) return t.Error(role, std::string("expected ") + role + " = { plan = \"tp=8\", replicas = 1 }");
+    WIRESIM_RETURN_IF_ERROR(r->CheckKeys({"plan", "replicas"}));
+    const std::string name = std::string("disaggregation.") + role;
+    const bool prefill = std::string(role) == "prefill";
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, *r, name, "plan", prefill ? &s.prefill_plan : &s.decode_plan));
+    WIRESIM_RETURN_IF_ERROR(ReadInt(s, *r, name, "replicas", prefill ? &s.prefill_replicas : &s.decode_replicas));
+  }
+  return Status::Ok();
+}
+
 constexpr int64_t kMaxCount = int64_t{1} << 40;
 constexpr double kMaxMs = 1e9;  // about 11 days: beyond any latency a run can reach
 
@@ -74,6 +94,8 @@ Status ValidateScenario(const Scenario& s) {
     WIRESIM_RETURN_IF_ERROR(number("scheduler.host_overhead_ms", *s.host_overhead_ms, 0, 1e5,
                                    "milliseconds per step, from 0 to 100000"));
   }
+  WIRESIM_RETURN_IF_ERROR(whole("disaggregation.prefill.replicas", s.prefill_replicas, 1, 4096));
+  WIRESIM_RETURN_IF_ERROR(whole("disaggregation.decode.replicas", s.decode_replicas, 1, 4096));
   WIRESIM_RETURN_IF_ERROR(whole("workload.requests", s.requests, 0, kMaxCount));
   WIRESIM_RETURN_IF_ERROR(whole("workload.max_concurrency", s.max_concurrency, 0, kMaxCount));
   WIRESIM_RETURN_IF_ERROR(whole("workload.seed", s.seed, 0, INT64_MAX));
@@ -102,7 +124,8 @@ std::string Scenario::At(const std::string& field) const {
 Result<Scenario> LoadScenario(const SourceFile& file) {
   WIRESIM_ASSIGN_OR_RETURN(toml::table doc, config::ParseToml(file));
   TableReader top(doc, file.name, "");
-  WIRESIM_RETURN_IF_ERROR(top.CheckKeys({"name", "deployment", "scheduler", "workload", "slo", "report"}));
+  WIRESIM_RETURN_IF_ERROR(
+      top.CheckKeys({"name", "deployment", "disaggregation", "scheduler", "workload", "slo", "report"}));
   Scenario s;
   s.name = file.name;
   WIRESIM_ASSIGN_OR_RETURN(std::optional<std::string> title, top.OptionalString("name"));
@@ -130,6 +153,7 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "iterations", &s.iterations));
     WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "expert_imbalance", &s.expert_imbalance));
   }
+  WIRESIM_RETURN_IF_ERROR(ReadDisaggregation(top, s));
   WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> sch, top.Table("scheduler"));
   if (sch) {
     TableReader& t = *sch;

@@ -23,6 +23,11 @@ struct Scenario {
   std::string topology, model, plan = "tp=1", placement = "packed", gpus, weight_dtype, kv_cache_dtype = "auto";
   std::string engine = "vllm", network = "analytical", calibration, iterations = "compiled";
   double expert_imbalance = 1.0;
+  // [disaggregation]: prefill and decode on separate replicas (docs/serving.md); off unless the table or a flag
+  // names it.
+  bool disaggregated = false;
+  std::string prefill_plan = "tp=1", decode_plan = "tp=1", kv_transfer = "after_prefill";
+  int64_t prefill_replicas = 1, decode_replicas = 1;
   // [scheduler]
   int64_t max_num_seqs = 256, max_num_batched_tokens = 8192, block_size = 16, max_model_len = 0;
   bool enable_chunked_prefill = true, enable_prefix_caching = false;

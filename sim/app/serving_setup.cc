@@ -91,6 +91,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     }
   }
   const Scenario& s = d->scenario;
+  WIRESIM_RETURN_IF_ERROR(CheckDisaggregationFields(s));
   // Topology.
   {
     Result<SourceFile> file = ReadInput(ctx, s.topology, InputKind::kTopology);
@@ -149,7 +150,9 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   mem.max_num_batched_tokens = s.max_num_batched_tokens;
   mem.max_num_seqs = s.max_num_seqs;
   mem.kv_block_size = s.block_size;
-  {
+  if (s.disaggregated) {
+    WIRESIM_RETURN_IF_ERROR(ResolveDisaggregation(s, mem, d.get()));
+  } else {
     Result<MemoryPlan> m = PlanMemory(d->model, d->plan, d->placement, d->specs, mem);
     if (!m.ok()) return At(s, "deployment.plan", m.status());
     d->memory = std::move(*m);
@@ -248,32 +251,31 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   return d;
 }
 
+Result<std::unique_ptr<RequestSource>> OpenRequests(AppContext& ctx, const ServingSetup& d, Simulator& sim) {
+  const Scenario& s = d.scenario;
+  if (!d.from_trace) return MakeSyntheticSource(d.synthetic, sim.Random("arrivals"), sim.Random("lengths"));
+  std::unique_ptr<std::istream> in;
+  std::string name = s.trace;
+  if (std::filesystem::is_regular_file(s.trace)) {
+    auto f = std::make_unique<std::ifstream>(s.trace);
+    if (!*f) return InvalidArgument(s.At("workload.trace") + ": cannot open " + s.trace);
+    in = std::move(f);
+  } else {
+    Result<SourceFile> file = ReadInput(ctx, s.trace, InputKind::kOther);
+    if (!file.ok()) return At(s, "workload.trace", file.status());
+    name = file->name;
+    in = std::make_unique<std::istringstream>(std::move(file->text));
+  }
+  return OpenTrace(std::move(in), name, d.trace_options);
+}
+
 Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progress) {
+  if (d.disaggregation) return RunDisaggregated(ctx, d, progress);
   const auto wall_start = std::chrono::steady_clock::now();
   const Scenario& s = d.scenario;
   const Topology& topo = *d.topo;
   Simulator sim(static_cast<uint64_t>(s.seed));
-  // Requests.
-  std::unique_ptr<RequestSource> source;
-  if (d.from_trace) {
-    std::unique_ptr<std::istream> in;
-    std::string name = s.trace;
-    if (std::filesystem::is_regular_file(s.trace)) {
-      auto f = std::make_unique<std::ifstream>(s.trace);
-      if (!*f) return InvalidArgument(s.At("workload.trace") + ": cannot open " + s.trace);
-      in = std::move(f);
-    } else {
-      Result<SourceFile> file = ReadInput(ctx, s.trace, InputKind::kOther);
-      if (!file.ok()) return At(s, "workload.trace", file.status());
-      name = file->name;
-      in = std::make_unique<std::istringstream>(std::move(file->text));
-    }
-    Result<std::unique_ptr<RequestSource>> t = OpenTrace(std::move(in), name, d.trace_options);
-    if (!t.ok()) return t.status();
-    source = std::move(*t);
-  } else {
-    source = MakeSyntheticSource(d.synthetic, sim.Random("arrivals"), sim.Random("lengths"));
-  }
+  WIRESIM_ASSIGN_OR_RETURN(std::unique_ptr<RequestSource> source, OpenRequests(ctx, d, sim));
   // Replicas: one per DP rank, or one for all when the DP ranks step together through expert parallelism.
   const ParallelPlan& plan = d.plan;
   const bool coupled = plan.ep > 1 && plan.dp > 1;

@@ -15,6 +15,7 @@
 
 #include "sim/app/app_context.h"
 #include "sim/app/calibration_input.h"
+#include "sim/app/disaggregation_setup.h"
 #include "sim/app/scenario.h"
 #include "sim/calibration/fitted_calibration.h"
 #include "sim/collective/collective_timing.h"
@@ -59,6 +60,9 @@ struct ServingSetup {
   bool from_trace = false;
   TraceOptions trace_options;
   SyntheticWorkload synthetic;
+  // Set when prefill and decode run on separate replicas; plan, placement, memory and kv_blocks above are then the
+  // prefill role's.
+  std::optional<DisaggregationSetup> disaggregation;
 };
 
 struct ServingOutcome {
@@ -72,9 +76,12 @@ struct ServingOutcome {
   bool flows = false;  // collectives that meet other traffic ran as transfers on the flow network
   std::vector<std::vector<int>> shared_groups;  // collective groups that can meet other traffic on a link
   double wall_seconds = 0;
+  std::vector<KvTransferRecord> kv_transfers;  // disaggregated: one per request whose KV moved, as they landed
 };
 
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario);
+// The requests: the trace, or the synthetic workload drawn from sim's named streams.
+Result<std::unique_ptr<RequestSource>> OpenRequests(AppContext& ctx, const ServingSetup& setup, Simulator& sim);
 // Runs the deployment. `progress`: a line on ctx.err as requests finish.
 Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& setup, bool progress);
 

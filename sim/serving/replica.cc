@@ -45,12 +45,23 @@ Replica::Replica(int index, Simulator& sim, GpuQueues& gpus, CollectiveTimer& ti
 
 Replica::~Replica() = default;
 
-
 Status Replica::Add(const Request& request, int dp_rank) {
   WIRESIM_RETURN_IF_ERROR(schedulers_[static_cast<size_t>(dp_rank)]->Add(request));
   ++outstanding_[static_cast<size_t>(dp_rank)];
   Poke();
   return Status::Ok();
+}
+
+Status Replica::AddTransferred(const Request& request, int dp_rank, int64_t kv_tokens) {
+  WIRESIM_RETURN_IF_ERROR(schedulers_[static_cast<size_t>(dp_rank)]->AddTransferred(request, kv_tokens));
+  ++outstanding_[static_cast<size_t>(dp_rank)];
+  Poke();
+  return Status::Ok();
+}
+
+void Replica::ReleaseHeld(int64_t request_id, int dp_rank) {
+  schedulers_[static_cast<size_t>(dp_rank)]->ReleaseHeld(request_id);
+  Poke();
 }
 
 int64_t Replica::outstanding(int dp_rank) const { return outstanding_[static_cast<size_t>(dp_rank)]; }

@@ -54,6 +54,11 @@ class Replica {
 
   // Queues a request on one of the replica's DP ranks (0 unless the DP ranks step together).
   Status Add(const Request& request, int dp_rank);
+  // Queues a request whose first `kv_tokens` prompt tokens' KV cache has arrived from a prefill instance
+  // (Scheduler::AddTransferred).
+  Status AddTransferred(const Request& request, int dp_rank, int64_t kv_tokens);
+  // Frees a finished request's blocks held for its KV transfer (Scheduler::ReleaseHeld); may start a step.
+  void ReleaseHeld(int64_t request_id, int dp_rank);
   int dp_ranks() const { return static_cast<int>(schedulers_.size()); }
   int64_t outstanding(int dp_rank) const;  // queued or running requests
   double kv_usage(int dp_rank) const;      // used / total blocks

@@ -74,7 +74,9 @@ class Scheduler::Impl {
     WIRESIM_CHECK_GT(options.hash_block_tokens, 0);
   }
 
-  Status Add(const Request& request);
+  Status Fits(const Request& request) const;
+  Status Add(const Request& request, int64_t kv_tokens);
+  void ReleaseHeld(int64_t request_id);
   SchedulerStep Schedule();
   std::vector<SequenceOutcome> Complete(const SchedulerStep& step);
 
@@ -84,6 +86,7 @@ class Scheduler::Impl {
   int64_t used_blocks() const { return pool_.num_used(); }
   int64_t num_blocks() const { return pool_.num_blocks(); }
   int64_t preemptions() const { return preemptions_; }
+  int64_t held() const { return static_cast<int64_t>(held_.size()); }
 
  private:
   struct Sequence {
@@ -95,6 +98,7 @@ class Scheduler::Impl {
     std::vector<uint64_t> prefix_keys;  // prefix_keys[j]: the content of hash_ids[0..j]
     std::vector<int32_t> blocks;
     int64_t cached_blocks = 0;  // blocks[0, cached_blocks) carry their key
+    int64_t transferred = 0;    // prompt tokens whose KV arrives with the request (until a preemption)
     bool in_flight = false;
     bool finished = false;
     // vLLM's Request.num_tokens: prompt plus the output tokens sampled so far. The last sampled token is not in
@@ -115,6 +119,7 @@ class Scheduler::Impl {
   SchedulerOptions options_;
   KvBlockPool pool_;
   std::unordered_map<int64_t, std::unique_ptr<Sequence>> sequences_;  // by id; looked up, never iterated
+  std::unordered_map<int64_t, std::unique_ptr<Sequence>> held_;       // finished, blocks held; never iterated
   std::deque<Sequence*> waiting_;
   std::vector<Sequence*> running_;  // in admission order
   std::vector<int64_t> in_flight_steps_;
@@ -123,13 +128,15 @@ class Scheduler::Impl {
   int64_t preemptions_ = 0;
 };
 
-Status Scheduler::Impl::Add(const Request& request) {
+Status Scheduler::Impl::Fits(const Request& request) const {
   const std::string who = "request " + std::to_string(request.id) + ": ";
   if (request.input_tokens < 1 || request.output_tokens < 1) {
     return InvalidArgument(who + "input_tokens and output_tokens must be >= 1, got " +
                            std::to_string(request.input_tokens) + " and " + std::to_string(request.output_tokens));
   }
-  if (sequences_.count(request.id) > 0) return InvalidArgument(who + "id already queued or running");
+  if (sequences_.count(request.id) > 0 || held_.count(request.id) > 0) {
+    return InvalidArgument(who + "id already queued or running");
+  }
   const int64_t total = request.input_tokens + request.output_tokens;
   if (options_.max_model_len > 0 && total > options_.max_model_len) {
     return InvalidArgument(who + "prompt " + std::to_string(request.input_tokens) + " + output " +
@@ -151,8 +158,14 @@ Status Scheduler::Impl::Add(const Request& request) {
                            " tokens (recomputed in one step after a preemption) exceed max_num_batched_tokens " +
                            std::to_string(options_.max_num_batched_tokens));
   }
+  return Status::Ok();
+}
 
+Status Scheduler::Impl::Add(const Request& request, int64_t kv_tokens) {
+  WIRESIM_RETURN_IF_ERROR(Fits(request));
+  WIRESIM_CHECK(kv_tokens >= 0 && kv_tokens < request.input_tokens) << "request " << request.id;
   auto s = std::make_unique<Sequence>();
+  s->transferred = kv_tokens;
   s->id = request.id;
   s->prompt = request.input_tokens;
   s->output = request.output_tokens;
@@ -237,6 +250,7 @@ void Scheduler::Impl::FreeBlocks(Sequence& s) {
 void Scheduler::Impl::Preempt(Sequence& s, SchedulerStep& step) {
   FreeBlocks(s);
   s.computed = 0;
+  s.transferred = 0;
   waiting_.push_front(&s);
   step.preempted.push_back(s.id);
   ++preemptions_;
@@ -300,16 +314,25 @@ SchedulerStep Scheduler::Impl::Schedule() {
       if (static_cast<int64_t>(running_.size()) >= options_.max_num_seqs) break;
       Sequence& s = *waiting_.front();
       FindCachedPrefix(s);
+      // KV moved in from a prefill instance counts as computed: blocks for it are allocated with the new ones.
+      if (s.transferred > 0) hits_.clear();
       const int64_t hit_blocks = static_cast<int64_t>(hits_.size());
       const int64_t hit_tokens = hit_blocks * options_.block_size;
-      int64_t new_tokens = s.tokens() - hit_tokens;
+      s.computed = s.transferred;
+      int64_t new_tokens = s.tokens() - hit_tokens - s.transferred;
       // Without chunked prefill, the first request that does not fit the budget whole stops admission.
-      if (!options_.enable_chunked_prefill && new_tokens > budget) break;
+      if (!options_.enable_chunked_prefill && new_tokens > budget) {
+        s.computed = 0;
+        break;
+      }
       new_tokens = std::min(new_tokens, budget);
-      if (!AllocateSlots(s, new_tokens, hit_blocks)) break;  // "if new_blocks is None: ... break"
+      if (!AllocateSlots(s, new_tokens, hit_blocks)) {  // "if new_blocks is None: ... break"
+        s.computed = 0;
+        break;
+      }
       waiting_.pop_front();
       running_.push_back(&s);
-      s.computed = hit_tokens;
+      s.computed = hit_tokens + s.transferred;
       step.admitted.push_back(s.id);
       step.prefix_hit_tokens += hit_tokens;
       Record(s, new_tokens, step);
@@ -350,22 +373,36 @@ std::vector<SequenceOutcome> Scheduler::Impl::Complete(const SchedulerStep& step
       outcome.finished = true;
       s.finished = true;
       any_finished = true;
-      FreeBlocks(s);
+      if (!options_.hold_finished_kv) FreeBlocks(s);
     }
     outcomes.push_back(outcome);
   }
   if (any_finished) {
     std::erase_if(running_, [](const Sequence* s) { return s->finished; });
     for (const SequenceOutcome& o : outcomes) {
-      if (o.finished) sequences_.erase(o.request_id);
+      if (!o.finished) continue;
+      auto done = sequences_.find(o.request_id);
+      if (options_.hold_finished_kv) held_.emplace(o.request_id, std::move(done->second));
+      sequences_.erase(done);
     }
   }
   return outcomes;
 }
 
+void Scheduler::Impl::ReleaseHeld(int64_t request_id) {
+  auto it = held_.find(request_id);
+  WIRESIM_CHECK(it != held_.end()) << "request " << request_id << " holds no finished blocks";
+  FreeBlocks(*it->second);
+  held_.erase(it);
+}
+
 Scheduler::Scheduler(const SchedulerOptions& options) : impl_(std::make_unique<Impl>(options)) {}
 Scheduler::~Scheduler() = default;
-Status Scheduler::Add(const Request& request) { return impl_->Add(request); }
+Status Scheduler::Add(const Request& request) { return impl_->Add(request, 0); }
+Status Scheduler::Fits(const Request& request) const { return impl_->Fits(request); }
+Status Scheduler::AddTransferred(const Request& request, int64_t kv_tokens) { return impl_->Add(request, kv_tokens); }
+void Scheduler::ReleaseHeld(int64_t request_id) { impl_->ReleaseHeld(request_id); }
+int64_t Scheduler::held() const { return impl_->held(); }
 SchedulerStep Scheduler::Schedule() { return impl_->Schedule(); }
 std::vector<SequenceOutcome> Scheduler::Complete(const SchedulerStep& step) { return impl_->Complete(step); }
 int64_t Scheduler::waiting() const { return impl_->waiting(); }

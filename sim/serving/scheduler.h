@@ -37,6 +37,9 @@ struct SchedulerOptions {
   bool enable_prefix_caching = false;
   int64_t hash_block_tokens = 512;  // tokens each Request::hash_ids entry covers
   int64_t max_model_len = 0;        // prompt + output limit; 0: no limit
+  // A prefill instance of a disaggregated deployment: a finished request keeps its KV blocks until ReleaseHeld()
+  // (its KV cache is being sent to a decode instance).
+  bool hold_finished_kv = false;
 };
 
 // One sequence's share of a step.
@@ -81,6 +84,14 @@ class Scheduler {
   // last output token is never written); without chunked prefill, prompt + output - 1 tokens (what a preempted
   // request recomputes in one step) over max_num_batched_tokens. Also when a length is < 1 or the id is queued.
   Status Add(const Request& request);
+  // Add()'s checks alone: whether `request` could ever run here. Queues nothing.
+  Status Fits(const Request& request) const;
+  // Queues a request whose first `kv_tokens` prompt tokens already have their KV cache (moved in from a prefill
+  // instance): when admitted it holds blocks for them and computes from token kv_tokens on, as a prefix-cache hit
+  // of kv_tokens would. A preempted one recomputes from token 0. REQUIRES: 0 <= kv_tokens < input_tokens.
+  Status AddTransferred(const Request& request, int64_t kv_tokens);
+  // Frees the blocks of a finished request held under hold_finished_kv. REQUIRES: it finished and is held.
+  void ReleaseHeld(int64_t request_id);
   // Forms the next step; empty when nothing can be scheduled now (it may still list preemptions). An empty step is
   // not in flight.
   SchedulerStep Schedule();
@@ -94,6 +105,7 @@ class Scheduler {
   int64_t in_flight() const;  // steps scheduled and not completed
   int64_t used_blocks() const;
   int64_t num_blocks() const;
+  int64_t held() const;         // finished requests whose blocks are held (hold_finished_kv)
   int64_t preemptions() const;  // total so far
   bool idle() const { return waiting() == 0 && running() == 0; }
 

@@ -64,19 +64,20 @@ void ServingRun::Arrive(Request r) {
   PullNext();
 }
 
-std::pair<int, int> ServingRun::Route() {
-  if (options_.router == RouterPolicy::kRoundRobin || slots_.size() == 1) {
-    const auto slot = slots_[next_slot_];
-    next_slot_ = (next_slot_ + 1) % slots_.size();
+std::pair<int, int> RouteAmong(RouterPolicy policy, const std::vector<Replica*>& replicas,
+                               const std::vector<std::pair<int, int>>& slots, size_t* next_slot) {
+  if (policy == RouterPolicy::kRoundRobin || slots.size() == 1) {
+    const auto slot = slots[*next_slot % slots.size()];
+    *next_slot = (*next_slot + 1) % slots.size();
     return slot;
   }
   size_t best = 0;
-  for (size_t i = 1; i < slots_.size(); ++i) {
-    const auto [r, d] = slots_[i];
-    const auto [br, bd] = slots_[best];
-    const Replica& a = *replicas_[static_cast<size_t>(r)];
-    const Replica& b = *replicas_[static_cast<size_t>(br)];
-    if (options_.router == RouterPolicy::kLeastKvUsage) {
+  for (size_t i = 1; i < slots.size(); ++i) {
+    const auto [r, d] = slots[i];
+    const auto [br, bd] = slots[best];
+    const Replica& a = *replicas[static_cast<size_t>(r)];
+    const Replica& b = *replicas[static_cast<size_t>(br)];
+    if (policy == RouterPolicy::kLeastKvUsage) {
       if (a.kv_usage(d) < b.kv_usage(bd) ||
           (a.kv_usage(d) == b.kv_usage(bd) && a.outstanding(d) < b.outstanding(bd))) {
         best = i;
@@ -85,24 +86,39 @@ std::pair<int, int> ServingRun::Route() {
       best = i;
     }
   }
-  return slots_[best];
+  return slots[best];
 }
+
+std::pair<int, int> ServingRun::Route() { return RouteAmong(options_.router, replicas_, slots_, &next_slot_); }
 
 void ServingRun::Send(Request r) {
   const auto [replica, dp] = Route();
   ++stats_.sent;
   metrics_.OnSent(r.id, sim_.Now(), r.input_tokens, r.output_tokens, replica);
-  if (Status s = replicas_[static_cast<size_t>(replica)]->Add(r, dp); !s.ok()) {
+  PrefillHandoff* handoff = options_.handoff;
+  Status added = handoff != nullptr ? handoff->Fits(r) : Status::Ok();
+  if (added.ok() && handoff != nullptr) {
+    Request prefill = r;
+    prefill.output_tokens = 1;  // the prefill instance's request: max_tokens = 1
+    added = replicas_[static_cast<size_t>(replica)]->Add(prefill, dp);
+    if (added.ok()) handoff->OnSent(r, replica, dp);
+  } else if (added.ok()) {
+    added = replicas_[static_cast<size_t>(replica)]->Add(r, dp);
+  }
+  if (!added.ok()) {
     ++stats_.rejected;  // the server refuses it (as vLLM answers 400 for a request over its limits): it fails
     return;
   }
   ++in_flight_;
 }
 
-void ServingRun::OnStepScheduled(int, int, const SchedulerStep& step) {
+void ServingRun::OnStepScheduled(int replica, int dp_rank, const SchedulerStep& step) {
   const Time now = sim_.Now();
+  const bool prefill = IsPrefill(replica);
+  if (prefill) options_.handoff->OnPrefillScheduled(replica, dp_rank, step);
   for (int64_t id : step.preempted) metrics_.OnPreempted(id);
-  if (step.admitted.empty()) return;
+  // A decode replica's admission is not the request's first scheduling: its prefill was.
+  if (step.admitted.empty() || (options_.handoff != nullptr && !prefill)) return;
   for (const ScheduledSequence& s : step.sequences) {
     // A newly admitted request: its first scheduling, and the prompt tokens it found in the prefix cache.
     for (int64_t id : step.admitted) {
@@ -113,8 +129,15 @@ void ServingRun::OnStepScheduled(int, int, const SchedulerStep& step) {
   }
 }
 
-void ServingRun::OnStepDone(int, int, const std::vector<SequenceOutcome>& outcomes) {
+void ServingRun::OnStepDone(int replica, int dp_rank, const std::vector<SequenceOutcome>& outcomes) {
   const Time now = sim_.Now();
+  if (IsPrefill(replica)) {
+    // The prefill instance's token is not the user's: the decode instance emits every output token.
+    for (const SequenceOutcome& o : outcomes) {
+      if (o.finished) options_.handoff->OnPrefillDone(replica, dp_rank, o.request_id);
+    }
+    return;
+  }
   for (const SequenceOutcome& o : outcomes) {
     if (o.emitted) metrics_.OnToken(o.request_id, now);
     if (!o.finished) continue;

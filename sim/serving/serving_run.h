@@ -29,8 +29,31 @@ enum class RouterPolicy {
 std::string_view ToString(RouterPolicy p);
 std::optional<RouterPolicy> ParseRouterPolicy(std::string_view text);
 
+// The router's choice among `slots` ((replica, DP rank) pairs of `replicas`): the slot after *next_slot in turn
+// (round-robin, advancing *next_slot), or the least loaded by `policy`. REQUIRES: slots not empty.
+std::pair<int, int> RouteAmong(RouterPolicy policy, const std::vector<Replica*>& replicas,
+                               const std::vector<std::pair<int, int>>& slots, size_t* next_slot);
+
+// How a disaggregated deployment (disaggregated.h) takes requests over from its prefill replicas. The run's
+// replicas are then the prefill replicas: a request goes to one with max_tokens = 1 (its prefill, whose sampled
+// token the user never sees), and its output tokens come from a decode replica, whose index (from the number of
+// prefill replicas on) the run's listener sees.
+class PrefillHandoff {
+ public:
+  virtual ~PrefillHandoff() = default;
+  // Whether `request` can ever run on a decode replica; a request that cannot is rejected before it is sent.
+  virtual Status Fits(const Request& request) const = 0;
+  // `request` (as the client sent it) went to prefill replica `replica`.
+  virtual void OnSent(const Request& request, int replica, int dp_rank) = 0;
+  // A prefill replica formed `step` (at sim.Now(); it launches one host overhead later).
+  virtual void OnPrefillScheduled(int replica, int dp_rank, const SchedulerStep& step) = 0;
+  // The prefill of `request_id` is done on `replica`: its KV cache is to be moved to a decode replica.
+  virtual void OnPrefillDone(int replica, int dp_rank, int64_t request_id) = 0;
+};
+
 struct ServingRunOptions {
   RouterPolicy router = RouterPolicy::kRoundRobin;
+  PrefillHandoff* handoff = nullptr;  // set: the replicas are a disaggregated deployment's prefill replicas
   int64_t max_concurrency = 0;  // 0: no limit (open loop)
   // Called now and then with (requests finished, requests sent, simulated time); may be empty.
   std::function<void(int64_t, int64_t, Time)> progress;
@@ -63,6 +86,9 @@ class ServingRun : public ReplicaListener {
   void Arrive(Request r);
   void Send(Request r);
   std::pair<int, int> Route();
+  bool IsPrefill(int replica) const {
+    return options_.handoff != nullptr && replica < static_cast<int>(replicas_.size());
+  }
 
   Simulator& sim_;
   RequestSource& source_;
