@@ -65,6 +65,9 @@ Status ApplyFlags(const po::variables_map& vm, Scenario& s) {
   str("calibration", "deployment.calibration", &s.calibration);
   str("iterations", "deployment.iterations", &s.iterations);
   num("expert-imbalance", "deployment.expert_imbalance", &s.expert_imbalance);
+  str("expert-routing", "deployment.expert_routing", &s.expert_routing);
+  num("routing-skew", "deployment.routing_skew", &s.routing_skew);
+  str("ep-overlap", "deployment.ep_overlap", &s.ep_overlap);
   whole("max-num-seqs", "scheduler.max_num_seqs", &s.max_num_seqs);
   whole("max-num-batched-tokens", "scheduler.max_num_batched_tokens", &s.max_num_batched_tokens);
   whole("block-size", "scheduler.block_size", &s.block_size);
@@ -211,6 +214,9 @@ int Run(const Args& args, AppContext& ctx) {
       "calibration", po::value<std::string>(), "a calibration profile")(
       "iterations", po::value<std::string>(), "compiled (fast, exact where it applies) or op-by-op")(
       "expert-imbalance", po::value<double>(), "busiest EP rank's tokens over the average (>= 1)")(
+      "expert-routing", po::value<std::string>(), "uniform or skewed (Zipf over the experts)")(
+      "routing-skew", po::value<double>(), "Zipf exponent of skewed routing (default 1)")(
+      "ep-overlap", po::value<std::string>(), "none or two-batch (micro-batches overlap the EP all-to-all)")(
       "max-num-seqs", po::value<int64_t>(), "scheduler: sequences per step")(
       "max-num-batched-tokens", po::value<int64_t>(), "scheduler: tokens per step")(
       "block-size", po::value<int64_t>(), "KV block size in tokens")(

@@ -28,6 +28,10 @@ struct Scenario {
   bool disaggregated = false;
   std::string prefill_plan = "tp=1", decode_plan = "tp=1", kv_transfer = "after_prefill";
   int64_t prefill_replicas = 1, decode_replicas = 1;
+  // Expert parallelism: routing "uniform" or "skewed" (Zipf exponent routing_skew); ep_overlap "none" or
+  // "two-batch" (two micro-batches overlap each other's dispatch/combine; docs/serving.md).
+  std::string expert_routing = "uniform", ep_overlap = "none";
+  double routing_skew = 1.0;
   // [scheduler]
   int64_t max_num_seqs = 256, max_num_batched_tokens = 8192, block_size = 16, max_model_len = 0;
   bool enable_chunked_prefill = true, enable_prefix_caching = false;

@@ -269,6 +269,21 @@ Result<std::unique_ptr<RequestSource>> OpenRequests(AppContext& ctx, const Servi
   return OpenTrace(std::move(in), name, d.trace_options);
 }
 
+namespace {
+
+// The scenario's MoE options for every step graph (ValidateScenario has checked the words).
+StepGraphOptions MoeOptions(const Scenario& s) {
+  StepGraphOptions o;
+  o.expert_imbalance = s.expert_imbalance;
+  o.routing.kind = s.expert_routing == "skewed" ? RoutingKind::kSkewed : RoutingKind::kUniform;
+  o.routing.skew = s.routing_skew;
+  o.routing.seed = static_cast<uint64_t>(s.seed);
+  o.two_batch_overlap = s.ep_overlap == "two-batch";
+  return o;
+}
+
+}  // namespace
+
 Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progress) {
   if (d.disaggregation) return RunDisaggregated(ctx, d, progress);
   const auto wall_start = std::chrono::steady_clock::now();
@@ -314,8 +329,8 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
     void OnStepDone(int r, int dp, const std::vector<SequenceOutcome>& o) override { run->OnStepDone(r, dp, o); }
   } forward;
   for (int r = 0; r < replicas; ++r) {
-    models.push_back(std::make_unique<IterationModel>(d.model, plan, d.placement, r, s.expert_imbalance,
-                                                      d.kernel_of_gpu, *d.closed));
+    models.push_back(
+        std::make_unique<IterationModel>(d.model, plan, d.placement, r, MoeOptions(s), d.kernel_of_gpu, *d.closed));
   }
   // Which collective groups can meet other traffic on a link: under --network flow they run as transfers, the others
   // by their closed form (exact where a group's links are its own); an analytical run reports them.

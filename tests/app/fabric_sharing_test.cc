@@ -74,5 +74,27 @@ TEST_CASE("Two replicas on the same NICs: each all-reduce gets half the NIC, as 
   CHECK(alone == Approx(MeanTtft("analytical", 1).get<double>()).margin(1e-9));
 }
 
+TEST_CASE("One attention-DP + EP replica: --network flow gives the analytical run's numbers") {
+  // DeepSeek-V3 at dp=16, ep=16 on two DGX H100 nodes is one replica whose EP group holds every GPU, and a GPU's
+  // collectives run one at a time, so nothing can share its links: the group is private and timed by its closed
+  // form under both networks (docs/serving.md, wide EP). With two-batch overlap too.
+  for (const char* overlap : {"none", "two-batch"}) {
+    INFO(overlap);
+    auto run = [&](const std::string& network) {
+      const testing::CliRun r = testing::RunWiresim(
+          {"run", "--topology", "dgx-h100-2node", "--model", "deepseek-v3", "--plan", "dp=16,ep=16", "--requests",
+           "32", "--rate", "inf", "--input-len", "256", "--output-len", "4", "--ep-overlap", overlap, "--network",
+           network, "--json", "--quiet"});
+      INFO(r.err);
+      REQUIRE(r.code == kExitOk);
+      return nlohmann::json::parse(r.out);
+    };
+    const nlohmann::json analytical = run("analytical"), flow = run("flow");
+    CHECK(flow["mean_ttft_ms"] == analytical["mean_ttft_ms"]);
+    CHECK(flow["mean_tpot_ms"] == analytical["mean_tpot_ms"]);
+    CHECK(flow["duration"] == analytical["duration"]);
+  }
+}
+
 }  // namespace
 }  // namespace wiresim::app

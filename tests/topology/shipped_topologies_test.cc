@@ -119,6 +119,23 @@ TEST_CASE("2:1 oversubscribed fabric: half the uplinks, half the spines") {
   CHECK(spines == 8);
 }
 
+TEST_CASE("4 nodes, 2:1 oversubscribed: each rail's leaf has 4 NIC ports below and 2 uplinks") {
+  // ceil(4 node ports / 2) = 2 uplinks per leaf, 8 leaves (one per rail): 16 uplinks, one 64-port spine.
+  Topology t = ShippedTopology("dgx-h100-4node-oversub");
+  REQUIRE(t.gpu_count() == 32);
+  int leaves = 0, spines = 0, up = 0;
+  for (NodeId i = 0; i < t.node_count(); ++i) {
+    const std::string& name = t.node(i).spec.name;
+    if (name.find("leaf") != std::string::npos) ++leaves;
+    if (name.find("spine") == std::string::npos) continue;
+    ++spines;
+    for (LinkId l : t.out_links(i)) up += t.link(l).count;
+  }
+  CHECK(leaves == 8);
+  CHECK(spines == 1);
+  CHECK(up == 8 * 2);
+}
+
 TEST_CASE("Two NVLink islands of 4 joined by PCIe") {
   // Inside an island: 4 NVLink3 links x 25 GB/s = 100 GB/s; across: PCIe Gen4 x16 (31.5 GB/s).
   Topology t = ShippedTopology("a100-2x4-nvlink-islands");
