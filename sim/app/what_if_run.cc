@@ -1,5 +1,6 @@
 #include "sim/app/what_if_run.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -21,10 +22,29 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string Unknown(const std::string& where, const std::string& text, const std::string& name, const Topology& topo) {
-  return where + " " + text + ": '" + name + "' is not an element of " + topo.name() +
-         " (names as `wiresim topo show " + topo.name() + " --json` lists them, e.g. \"" +
-         topo.node(topo.gpu(0)).spec.name + "\")";
+// One name of each form the topology's names take (digits stand for any index), in declaration order:
+// "node0/gpu0, node0/nvswitch0, ..., ib/spine0".
+std::string NameForms(const Topology& topo) {
+  std::set<std::string> seen;
+  std::string out;
+  for (NodeId id = 0; id < topo.node_count(); ++id) {
+    const std::string& name = topo.node(id).spec.name;
+    std::string form;
+    for (size_t i = 0; i < name.size(); ++i) {
+      if (std::isdigit(static_cast<unsigned char>(name[i]))) {
+        if (form.empty() || form.back() != '#') form += '#';
+      } else {
+        form += name[i];
+      }
+    }
+    if (seen.insert(form).second) out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+std::string Unknown(const std::string& where, const std::string& name, const Topology& topo) {
+  return where + " " + name + ": '" + name + "' is not an element of " + topo.name() + " (its names are like " +
+         NameForms(topo) + ")";
 }
 
 // An element, or one link between two elements ("node0/gpu1-node0/nvswitch2"); names may hold '-' themselves, so
@@ -41,7 +61,7 @@ Result<LinkDegrade> ResolveDegrade(const Topology& topo, const WhatIfDegrade& w)
     }
     return LinkDegrade{*a, *b, w.factor};
   }
-  return NotFound(Unknown(w.where, w.target, w.target, topo) + "; one link is ELEMENT-ELEMENT");
+  return NotFound(Unknown(w.where, w.target, topo) + "; one link is ELEMENT-ELEMENT");
 }
 
 // A straggler's global GPU index: "node0/gpu3" or "3".
@@ -54,7 +74,7 @@ Result<int> ResolveGpu(const Topology& topo, const WhatIfStraggler& w) {
                     std::to_string(topo.gpu_count() - 1));
   }
   std::optional<NodeId> id = topo.FindNode(w.gpu);
-  if (!id) return NotFound(Unknown(w.where, w.gpu, w.gpu, topo));
+  if (!id) return NotFound(Unknown(w.where, w.gpu, topo));
   if (topo.node(*id).spec.kind != NodeKind::kGpu) {
     return InvalidArgument(w.where + " " + w.gpu + ": '" + w.gpu + "' is a " +
                            std::string(ToString(topo.node(*id).spec.kind)) + ", not a GPU");
@@ -87,7 +107,7 @@ Status ApplyLinkWhatIfs(const Scenario& s, std::unique_ptr<Topology>* topo) {
   }
   for (const WhatIfFailure& f : w.fail) {
     std::optional<NodeId> id = (*topo)->FindNode(f.target);
-    if (!id) return NotFound(Unknown(f.where, f.target, f.target, **topo));
+    if (!id) return NotFound(Unknown(f.where, f.target, **topo));
     changes.fail.push_back(*id);
   }
   WIRESIM_ASSIGN_OR_RETURN(Topology variant, ApplyTopologyChanges(**topo, changes));
