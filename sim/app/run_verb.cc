@@ -24,6 +24,7 @@
 #include "sim/app/scenario.h"
 #include "sim/app/serving_setup.h"
 #include "sim/app/verbs.h"
+#include "sim/app/what_if_run.h"
 #include "sim/core/text.h"
 
 namespace wiresim::app {
@@ -126,6 +127,17 @@ Status ApplyFlags(const po::variables_map& vm, Scenario& s) {
   }
   num("time-scale", "workload.time_scale", &s.time_scale);
   whole("seed", "workload.seed", &s.seed);
+  // What-ifs: the flags add to the scenario's [what_if] table.
+  auto each = [&](const char* flag, Status (*add)(const std::string&, const std::string&, WhatIfs*)) -> Status {
+    if (!vm.count(flag)) return Status::Ok();
+    for (const std::string& v : vm[flag].as<std::vector<std::string>>()) {
+      WIRESIM_RETURN_IF_ERROR(add(v, std::string("--") + flag, &s.what_if));
+    }
+    return Status::Ok();
+  };
+  WIRESIM_RETURN_IF_ERROR(each("degrade", AddDegrade));
+  WIRESIM_RETURN_IF_ERROR(each("fail", AddFailure));
+  WIRESIM_RETURN_IF_ERROR(each("straggler", AddStraggler));
   return Status::Ok();
 }
 
@@ -172,7 +184,12 @@ int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
   const bool progress = ctx.interactive && !f.quiet && !f.json;
   Result<ServingOutcome> outcome = RunServing(ctx, d, progress);
   if (!outcome.ok()) return ReportError(ctx, "run", outcome.status());
-  const RunReport report = MakeReport(s, d, *outcome);
+  RunReport report = MakeReport(s, d, *outcome);
+  if (!s.what_if.empty()) {  // the same scenario healthy, to compare with
+    Result<RunReport> healthy = RunHealthy(ctx, s, progress);
+    if (!healthy.ok()) return ReportError(ctx, "run", healthy.status());
+    AddWhatIfComparison(d.scenario, d, *healthy, &report);
+  }
   std::map<std::string, double> measured;
   if (!f.compare.empty()) {
     Result<SourceFile> file = ReadInput(ctx, f.compare, InputKind::kOther);
@@ -239,6 +256,10 @@ int Run(const Args& args, AppContext& ctx) {
       "output-len", po::value<std::string>(), "output lengths, same forms")(
       "trace", po::value<std::string>(), "replay a Mooncake JSONL or Azure CSV trace")(
       "time-scale", po::value<double>(), "multiply trace times by this")("seed", po::value<int64_t>(), "random seed")(
+      "degrade", po::value<std::vector<std::string>>(), "what-if: ELEMENT=F or ELEMENT-ELEMENT=F, links at F of their "
+                                                        "rate (repeatable)")(
+      "fail", po::value<std::vector<std::string>>(), "what-if: ELEMENT, its links gone (repeatable)")(
+      "straggler", po::value<std::vector<std::string>>(), "what-if: GPU=F, its kernels F times as long (repeatable)")(
       "slo", po::value(&f.slo), "ttft=MS,tpot=MS,e2el=MS for goodput")(
       "out", po::value(&f.out), "write DIR/summary.json and DIR/requests.csv")(
       "compare", po::value(&f.compare), "a `vllm bench serve --save-result` JSON: measured beside predicted")(

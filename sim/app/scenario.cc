@@ -136,8 +136,8 @@ std::string Scenario::At(const std::string& field) const {
 Result<Scenario> LoadScenario(const SourceFile& file) {
   WIRESIM_ASSIGN_OR_RETURN(toml::table doc, config::ParseToml(file));
   TableReader top(doc, file.name, "");
-  WIRESIM_RETURN_IF_ERROR(
-      top.CheckKeys({"name", "deployment", "disaggregation", "scheduler", "workload", "slo", "report"}));
+  WIRESIM_RETURN_IF_ERROR(top.CheckKeys(
+      {"name", "deployment", "disaggregation", "scheduler", "workload", "slo", "report", "what_if"}));
   Scenario s;
   s.name = file.name;
   WIRESIM_ASSIGN_OR_RETURN(std::optional<std::string> title, top.OptionalString("name"));
@@ -249,6 +249,8 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     }
     t.Accept("percentiles");
   }
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> what_if, top.Table("what_if"));
+  if (what_if) WIRESIM_RETURN_IF_ERROR(ReadWhatIfTable(*what_if, &s.what_if));
   return s;
 }
 

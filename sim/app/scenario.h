@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/app/what_if.h"
 #include "sim/core/source.h"
 #include "sim/core/status.h"
 
@@ -47,6 +48,8 @@ struct Scenario {
   double slo_ttft_ms = 0, slo_tpot_ms = 0, slo_e2el_ms = 0;
   // [report]
   std::vector<double> percentiles = {50, 90, 99};
+  // [what_if]: degraded and failed links, straggling GPUs (empty: a healthy run).
+  WhatIfs what_if;
 
   // Where each field was given ("default.toml:7" or "--plan"), by its dotted name.
   std::map<std::string, std::string> where;

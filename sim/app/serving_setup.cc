@@ -9,6 +9,7 @@
 #include "sim/app/gpu_selection.h"
 #include "sim/app/number_format.h"
 #include "sim/app/topology_input.h"
+#include "sim/app/what_if_run.h"
 #include "sim/model/model_file.h"
 #include "sim/network/flow_network.h"
 #include "sim/serving/iteration_model.h"
@@ -99,6 +100,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     Result<Topology> topo = LoadTopologyForVerb(*file, ctx.reader);
     if (!topo.ok()) return topo.status();
     d->topo = std::make_unique<Topology>(std::move(*topo));
+    WIRESIM_RETURN_IF_ERROR(ApplyLinkWhatIfs(s, &d->topo));
   }
   const Topology& topo = *d->topo;
   // Model.
@@ -133,6 +135,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     d->placement = *where;
     for (int& g : d->placement.gpu_of_rank) g = gpus[static_cast<size_t>(g)];
   }
+  WIRESIM_RETURN_IF_ERROR(CheckWhatIfReach(s, *d));
   // GPU specs.
   for (int i = 0; i < topo.gpu_count(); ++i) {
     const std::string& name = topo.node(topo.gpu(i)).spec.model;
@@ -175,6 +178,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     if (m == nullptr) m = KernelModelFor(d->specs[static_cast<size_t>(g)], {}, cal, &d->kernel_note);
     d->kernel_of_gpu[static_cast<size_t>(g)] = m.get();
   }
+  WIRESIM_RETURN_IF_ERROR(ApplyStragglers(s, *d));
   d->collectives = std::make_unique<CollectiveModel>(topo);
   if (cal != nullptr && cal->fitted) {
     d->collective_calibration = std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, AlgorithmFilter{});
