@@ -75,17 +75,19 @@ Trace Parse(const std::string& path) {
   return t;
 }
 
-// The process of a GPU of node0, by its label.
+// The process of a GPU, by its label: "replica R / <host>/gpuG" (the topology's node name).
 int PidOf(const Trace& t, int replica, int gpu) {
+  const std::string prefix = "replica " + std::to_string(replica) + " / ", suffix = "/gpu" + std::to_string(gpu);
   for (const auto& [p, name] : t.process) {
-    if (name == "replica " + std::to_string(replica) + " / node0/gpu" + std::to_string(gpu)) return p;
+    if (name.rfind(prefix, 0) == 0 && name.size() >= suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return p;
+    }
   }
   return -1;
 }
 
-TEST_CASE(
-    "The timeline of an op-by-op run: named tracks, compute per GPU as the accounting has it, a span per "
-    "request") {
+TEST_CASE("An op-by-op run's timeline: named tracks; compute, communication and requests as the run counts them") {
   testing::ScratchDir dir("wiresim-timeline-test");
   Run(SmallRun("op-by-op"), {"--timeline", dir / "t.json", "--out", dir / "out"});
   const Trace t = Parse(dir / "t.json");
