@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -288,7 +289,7 @@ StepGraphOptions MoeOptions(const Scenario& s) {
 
 }  // namespace
 
-Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progress) {
+Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progress, const RunWatchers& watch) {
   if (d.disaggregation) return RunDisaggregated(ctx, d, progress);
   const auto wall_start = std::chrono::steady_clock::now();
   const Scenario& s = d.scenario;
@@ -326,12 +327,38 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   }
   // The run listens to the replicas, which it is built with: the listener forwards to it once it exists.
   std::unique_ptr<ServingRun> run;
+  // When asked, it also samples each replica's scheduler as steps are formed and completed.
   class Forward : public ReplicaListener {
    public:
     ServingRun* run = nullptr;
-    void OnStepScheduled(int r, int dp, const SchedulerStep& step) override { run->OnStepScheduled(r, dp, step); }
-    void OnStepDone(int r, int dp, const std::vector<SequenceOutcome>& o) override { run->OnStepDone(r, dp, o); }
+    Simulator* sim = nullptr;
+    ServingSeries* series = nullptr;  // null: no sampling
+    const std::vector<std::unique_ptr<Replica>>* replicas = nullptr;
+    std::map<std::pair<int, int>, int64_t> batch;  // (replica, DP rank) -> sequences of its latest step
+    void OnStepScheduled(int r, int dp, const SchedulerStep& step) override {
+      run->OnStepScheduled(r, dp, step);
+      if (series == nullptr) return;
+      batch[{r, dp}] = static_cast<int64_t>(step.sequences.size());
+      Sample(r, dp);
+    }
+    void OnStepDone(int r, int dp, const std::vector<SequenceOutcome>& o) override {
+      run->OnStepDone(r, dp, o);
+      if (series == nullptr) return;
+      int64_t tokens = 0;
+      for (const SequenceOutcome& x : o) tokens += x.emitted ? 1 : 0;
+      if (tokens > 0) series->output_tokens.emplace_back(sim->Now(), tokens);
+      if ((*replicas)[static_cast<size_t>(r)]->scheduler(dp).in_flight() == 0) batch[{r, dp}] = 0;
+      Sample(r, dp);
+    }
+    void Sample(int r, int dp) {
+      const Scheduler& s = (*replicas)[static_cast<size_t>(r)]->scheduler(dp);
+      series->samples.push_back(
+          {sim->Now(), r, dp, batch[{r, dp}], s.running(), s.waiting(), s.used_blocks(), s.num_blocks()});
+    }
   } forward;
+  forward.sim = &sim;
+  forward.replicas = &owned;
+  if (watch.series) forward.series = &o.series;
   for (int r = 0; r < replicas; ++r) {
     models.push_back(
         std::make_unique<IterationModel>(d.model, plan, d.placement, r, MoeOptions(s), d.kernel_of_gpu, *d.closed));
@@ -373,6 +400,7 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   // Collectives that may share links run op by op; everything else may be compiled.
   ReplicaOptions replica_options = d.replica_options;
   replica_options.compiled = replica_options.compiled && !o.flows;
+  replica_options.trace = watch.timeline;
   for (int r = 0; r < replicas; ++r) {
     owned.push_back(std::make_unique<Replica>(r, sim, queues, *timer, *models[static_cast<size_t>(r)], &accounting,
                                               forward, replica_options));
