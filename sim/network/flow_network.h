@@ -98,7 +98,8 @@ class FlowNetwork : public Network {
   };
 
   uint32_t NewFlow();
-  // A flow started at this instant that `request` can join, or -1.
+  // A hash of what a transfer must share with a flow to join it, and the flow started at this instant (not yet
+  // settled) that `request` can join, or -1.
   static uint64_t TwinKey(const TransferRequest& request);
   int64_t FindTwin(uint64_t key, const TransferRequest& request) const;
   void AddToBundle(uint32_t bundle, uint32_t flow, uint32_t hop);
