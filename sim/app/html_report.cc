@@ -378,7 +378,7 @@ std::string SummaryTable(const std::string& text) {
       intro += Escape(line) + "\n";
       continue;
     }
-    const size_t first = line.find_first_not_of("=-");
+    const size_t first = line.find_first_not_of("=- ");
     if (first == std::string_view::npos) continue;  // the closing rule
     if (line.front() == '=' || line.front() == '-') {
       std::string_view title = line.substr(first);

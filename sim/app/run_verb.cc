@@ -69,8 +69,9 @@ Status TimelineOptionsOf(const Flags& f, TimelineOptions* options) {
 std::vector<std::pair<int, int>> ReplicaOfGpus(const ServingSetup& d) {
   const bool coupled = d.plan.ep > 1 && d.plan.dp > 1;
   std::vector<std::pair<int, int>> out;  // (gpu, replica), by rank
-  for (int r = 0; r < d.plan.WorldSize(); ++r)
+  for (int r = 0; r < d.plan.WorldSize(); ++r) {
     out.emplace_back(d.placement.GpuOf(r), coupled ? 0 : CoordOf(d.plan, r).dp);
+  }
   return out;
 }
 
@@ -260,7 +261,7 @@ int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
     timeline->AddRequests(outcome->metrics->records(), outcome->run.end);
     if (!outcome->link_series.empty()) timeline->AddCounterSeries("links", outcome->link_series);
     if (Status w = WriteFileAtomically(f.timeline, timeline->ToJson()); !w.ok()) {
-      return ReportError(ctx, "run", Status(w.code(), "--timeline: " + w.message()));
+      return ReportError(ctx, "run", InvalidArgument("--timeline " + f.timeline + ": " + w.message()));
     }
     std::string note = f.timeline + " (" + std::to_string(timeline->slices()) + " kernel and collective slices";
     if (timeline->dropped_slices() > 0) {
@@ -283,7 +284,7 @@ int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
     h.series = &outcome->series;
     h.links = outcome->link_loads;
     if (Status w = WriteFileAtomically(f.report, RenderHtmlReport(h)); !w.ok()) {
-      return ReportError(ctx, "run", Status(w.code(), "--report: " + w.message()));
+      return ReportError(ctx, "run", InvalidArgument("--report " + f.report + ": " + w.message()));
     }
     wrote.push_back(f.report);
   }
@@ -321,8 +322,8 @@ int Run(const Args& args, AppContext& ctx) {
       "routing-skew", po::value<double>(), "Zipf exponent of skewed routing (default 1)")(
       "ep-overlap", po::value<std::string>(), "none or two-batch (micro-batches overlap the EP all-to-all)")(
       "max-num-seqs", po::value<int64_t>(), "scheduler: sequences per step")(
-      "max-num-batched-tokens", po::value<int64_t>(), "scheduler: tokens per step")("block-size", po::value<int64_t>(),
-                                                                                    "KV block size in tokens")(
+      "max-num-batched-tokens", po::value<int64_t>(), "scheduler: tokens per step")(
+      "block-size", po::value<int64_t>(), "KV block size in tokens")(
       "max-model-len", po::value<int64_t>(), "prompt + output limit (default: the model's context)")(
       "gpu-memory-utilization", po::value<double>(), "fraction of GPU memory vLLM may use")(
       "host-overhead-ms", po::value<double>(), "host time per step (default: the engine's)")(
@@ -334,9 +335,9 @@ int Run(const Args& args, AppContext& ctx) {
       "decode-replicas", po::value<int64_t>(), "disaggregated: decode replicas (default 1)")(
       "kv-transfer", po::value<std::string>(), "disaggregated: after-prefill or layerwise")(
       "requests", po::value<int64_t>(), "number of requests")("duration", po::value<double>(),
-                                                              "stop sending after this many seconds")(
-      "rate", po::value<std::string>(), "requests per second, or inf")("burstiness", po::value<double>(),
-                                                                       "Gamma arrivals' shape (1: Poisson)")(
+                                                               "stop sending after this many seconds")(
+      "rate", po::value<std::string>(), "requests per second, or inf")(
+      "burstiness", po::value<double>(), "Gamma arrivals' shape (1: Poisson)")(
       "max-concurrency", po::value<int64_t>(), "closed loop: at most this many requests in flight")(
       "input-len", po::value<std::string>(), "prompt lengths: 512, uniform:128-1024, lognormal:M,S, sharegpt-input")(
       "output-len", po::value<std::string>(), "output lengths, same forms")(

@@ -328,6 +328,10 @@ std::string Timeline::ToJson() const {
     out += ",\"note\":" + Quoted("kernel and collective slices after the first " + std::to_string(slices_.size()) +
                                  " were left out (--timeline-max-events); --timeline-window shows a later stretch");
   }
+  size_t size = out.size() + 64;
+  for (const std::string& m : meta) size += m.size() + 2;
+  for (const auto& e : events) size += e.second.size() + 2;
+  out.reserve(size);
   out += "},\"traceEvents\":[\n";
   bool first = true;
   for (const std::string& m : meta) {

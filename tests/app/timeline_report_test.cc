@@ -87,7 +87,7 @@ int PidOf(const Trace& t, int replica, int gpu) {
   return -1;
 }
 
-TEST_CASE("An op-by-op run's timeline: named tracks; compute, communication and requests as the run counts them") {
+TEST_CASE("An op-by-op run's timeline: named tracks, compute, communication and requests as the run counts them") {
   testing::ScratchDir dir("wiresim-timeline-test");
   Run(SmallRun("op-by-op"), {"--timeline", dir / "t.json", "--out", dir / "out"});
   const Trace t = Parse(dir / "t.json");
@@ -181,7 +181,7 @@ TEST_CASE("A compiled run's timeline shows each iteration body as one span per G
   }
 }
 
-TEST_CASE("--timeline-window keeps only what overlaps it; reruns write the same bytes") {
+TEST_CASE("--timeline-window keeps only what overlaps it, and reruns write the same bytes") {
   testing::ScratchDir dir("wiresim-timeline-window-test");
   const nlohmann::json full = Parse([&] {
                                 Run(SmallRun("op-by-op"), {"--timeline", dir / "full.json"});
@@ -226,6 +226,19 @@ TEST_CASE("Bad timeline flags are refused with exit 2, naming the flag, and noth
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Contains("--timeline"));
     CHECK(!std::ifstream(dir / "t.json").good());
+  }
+}
+
+TEST_CASE("A report or timeline that cannot be written is an error naming the flag") {
+  // A path under a plain file: no directory can be made there, whoever runs the test.
+  testing::ScratchDir dir("wiresim-report-unwritable-test");
+  std::ofstream(dir / "plain") << "x";
+  for (const char* flag : {"--report", "--timeline"}) {
+    std::vector<std::string> args = SmallRun("compiled");
+    args.insert(args.end(), {flag, dir / "plain/file"});
+    const testing::CliRun r = testing::RunWiresim(args);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Contains(flag));
   }
 }
 

@@ -70,7 +70,7 @@ TEST_CASE("Overlapping slices of one track are spread over lanes, so each lane's
   CHECK(x[0]["tid"] == x[2]["tid"]);  // the third fits back on the first lane (sorted by ts: 0, 5, 15)
 }
 
-TEST_CASE("The window keeps what overlaps it; the cap counts what it leaves out") {
+TEST_CASE("The window keeps what overlaps it, and the cap counts what it leaves out") {
   TimelineOptions o;
   o.window_begin = Us(100);
   o.window_end = Us(200);
@@ -89,7 +89,7 @@ TEST_CASE("The window keeps what overlaps it; the cap counts what it leaves out"
   CHECK(j["otherData"]["window_begin_us"] == 100);
 }
 
-TEST_CASE("Replica samples become counters; the value holding at the window's start is shown there") {
+TEST_CASE("Replica samples become counters, the value holding at the window's start is shown there") {
   TimelineOptions o;
   o.window_begin = Us(100);
   Timeline tl(o);
