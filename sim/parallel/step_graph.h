@@ -88,9 +88,10 @@ struct StepGraphOptions {
   // is split into two micro-batches of half its tokens (A takes the first ceil(T/2)); every MoE layer runs
   //   compute stream:  pre(A) pre(B) experts(A) experts(B)      (pre = norms, attention, router)
   //   comm stream:     dispatch(A) dispatch(B) combine(A) combine(B)
-  // in that program order, each collective after its own micro-batch's compute and after the collective before it
-  // on the communication stream, so A's all-to-all overlaps B's compute and B's overlaps A's. Dense layers, the
-  // embedding and the head run the whole batch.
+  // (program order: pre(A) dispatch(A) pre(B) dispatch(B) experts(A) combine(A) experts(B) combine(B)), each
+  // collective after its own micro-batch's compute and after the collective before it on the communication stream,
+  // each kernel after its own micro-batch's previous op, so A's all-to-all overlaps B's compute and B's overlaps
+  // A's (B's combine the next layer's pre(A)). Dense layers, the embedding and the head run the whole batch.
   bool two_batch_overlap = false;
   // Which DP rank's GPUs, when DP ranks are independent replicas. When MoE layers spread experts over the DP
   // ranks (ep > 1) the DP ranks step together and the graph holds all of them, each with `batch`.

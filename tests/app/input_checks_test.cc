@@ -169,6 +169,27 @@ TEST_CASE("run refuses a --gpu-memory-utilization not above 0 and at most 1") {
   CHECK_THAT(r.err, Contains("--gpu-memory-utilization 1.5") && Contains("at most 1"));
 }
 
+TEST_CASE("run refuses unknown EP routing and overlap words, a skew <= 0, and an imbalance with skewed routing") {
+  auto run = [](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"run", "--topology", "dgx-h100", "--model", "mixtral-8x7b", "--plan",
+                                     "dp=8,ep=8", "--requests", "1", "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Wiresim(args);
+  };
+  const Run overlap = run({"--ep-overlap", "three"});
+  CHECK(overlap.code == kExitBadInput);
+  CHECK_THAT(overlap.err, Contains("--ep-overlap (deployment.ep_overlap)") && Contains("none or two-batch"));
+  const Run routing = run({"--expert-routing", "zipf"});
+  CHECK(routing.code == kExitBadInput);
+  CHECK_THAT(routing.err, Contains("--expert-routing") && Contains("uniform or skewed"));
+  const Run skew = run({"--expert-routing", "skewed", "--routing-skew", "0"});
+  CHECK(skew.code == kExitBadInput);
+  CHECK_THAT(skew.err, Contains("--routing-skew") && Contains("Zipf exponent > 0"));
+  const Run both = run({"--expert-routing", "skewed", "--expert-imbalance", "2"});
+  CHECK(both.code == kExitBadInput);
+  CHECK_THAT(both.err, Contains("--expert-imbalance") && Contains("uniform routing"));
+}
+
 TEST_CASE("collective takes -f or -i, not both, as nccl-tests") {
   const Run both = Wiresim({"collective", "-b", "1M", "-e", "8M", "-f", "2", "-i", "1M"});
   CHECK(both.code == kExitBadInput);
