@@ -12,6 +12,7 @@ packages=(
   libeigen3-dev libtomlplusplus-dev catch2 nlohmann-json3-dev
   libbenchmark-dev
   libopenmpi-dev openmpi-bin
+  chromium  # headless, for the HTML report's browser test (tools/report_browser_test.py)
 )
 
 missing=()

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 
+import validate_deepep
 from validate_serving_rows import (E2E, ITL, SECTIONS, SHORT, SKIPPED, SM, THROUGHPUT, TPOT, TTFT,
                                   all_rows)
 
@@ -367,6 +368,7 @@ def main():
     runs = run_all(wiresim, rows, args.jobs)
     ratio = section8_ratio(wiresim)
     write_report(rows, ratio, runs + 2)
+    validate_deepep.write_section(wiresim, REPORT)  # section 10: the EP all-to-all against DeepEP
     for r in rows:
         print(f"{r.section:3} {r.setup[:70]:70} {r.metric_name[:22]:22} {fmt(r.measured):>10} "
               f"{fmt(r.predicted):>10} {pct(error(r)):>8} {r.run.get('seconds', 0):5.1f}s")

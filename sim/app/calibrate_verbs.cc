@@ -22,9 +22,9 @@ namespace po = boost::program_options;
 
 namespace {
 
-// Writes `text` to `path`, or to ctx.out when `path` is empty.
+// Writes `text` to `path`, or to ctx.out when `path` is empty or "-".
 int Emit(AppContext& ctx, const std::string& verb, const std::string& path, const std::string& text) {
-  if (path.empty()) {
+  if (path.empty() || path == "-") {
     ctx.out << text;
     return kExitOk;
   }

@@ -162,6 +162,7 @@ Result<Time> Simulate(Setup& s, CollectiveChoice choice, double bytes, Time expe
     if (s.progress) s.progress->Update(sim.Now().ToMicroseconds() / expected_us, sim.events_processed());
   }
   s.events = sim.events_processed();
+  WIRESIM_RETURN_IF_ERROR(net->CheckConservation());
   return std::max(done, s.model->params().call_interval);
 }
 

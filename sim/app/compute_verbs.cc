@@ -158,7 +158,7 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
     auto result = TimeCsv(*file, *params, cal, &rows);
     if (!result.ok()) return ReportError(ctx, "compute gemm", result.status());
     const std::string text = vm.count("json") ? rows.dump(1) + "\n" : *result;
-    if (out_path.empty()) {
+    if (out_path.empty() || out_path == "-") {
       ctx.out << text;
     } else if (Status s = WriteFileAtomically(out_path, text); !s.ok()) {
       return ReportError(ctx, "compute gemm", s);

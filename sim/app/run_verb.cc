@@ -1,7 +1,7 @@
 // `wiresim run`: a serving deployment simulated end to end. Reads a scenario (a file, the shipped default, or
 // flags alone), resolves it against the topology and the model, builds the replicas and their scheduler, runs the
 // requests through them, and reports as `vllm bench serve` does, then where the GPUs' time went. Writes
-// summary.json and requests.csv with --out.
+// summary.json and requests.csv with --out, a Perfetto timeline with --timeline and an HTML page with --report.
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -18,13 +18,16 @@
 #include "sim/app/calibration_input.h"
 #include "sim/app/cli.h"
 #include "sim/app/gpu_selection.h"
+#include "sim/app/html_report.h"
 #include "sim/app/number_format.h"
 #include "sim/app/options.h"
 #include "sim/app/run_report.h"
 #include "sim/app/scenario.h"
 #include "sim/app/serving_setup.h"
 #include "sim/app/verbs.h"
+#include "sim/app/what_if_run.h"
 #include "sim/core/text.h"
+#include "sim/metrics/timeline.h"
 
 namespace wiresim::app {
 namespace po = boost::program_options;
@@ -34,7 +37,46 @@ namespace {
 struct Flags {
   std::string scenario, out, compare, slo;
   bool json = false, quiet = false;
+  std::string timeline, timeline_window, report;
+  int64_t timeline_max_events = 1000000;
+  bool timeline_max_given = false;
 };
+
+// --timeline-window START:END (seconds of simulated time) and --timeline-max-events into the timeline's options.
+Status TimelineOptionsOf(const Flags& f, TimelineOptions* options) {
+  if (f.timeline.empty() && (!f.timeline_window.empty() || f.timeline_max_given)) {
+    return InvalidArgument("--timeline-window and --timeline-max-events shape a timeline: give --timeline FILE too");
+  }
+  if (f.timeline_max_events < 1) {
+    return InvalidArgument("--timeline-max-events " + std::to_string(f.timeline_max_events) +
+                           ": expected a positive number of slices");
+  }
+  options->max_slices = f.timeline_max_events;
+  if (f.timeline_window.empty()) return Status::Ok();
+  const std::vector<std::string_view> ends = Split(f.timeline_window, ':');
+  double begin = 0, end = 0;
+  if (ends.size() != 2 || !ParseFiniteNumber(ends[0], &begin) || !ParseFiniteNumber(ends[1], &end) || begin < 0 ||
+      !(end > begin) || end > 9e6) {
+    return InvalidArgument("--timeline-window " + f.timeline_window +
+                           ": expected START:END in seconds of simulated time, 0 <= START < END (e.g. 10:12.5)");
+  }
+  options->window_begin = Time::FromSecondsCeil(begin);
+  options->window_end = Time::FromSecondsCeil(end);
+  return Status::Ok();
+}
+
+// A GPU's name in the timeline and the report: "replica 0 / node0/gpu3".
+std::vector<std::pair<int, int>> ReplicaOfGpus(const ServingSetup& d) {
+  const bool coupled = d.plan.ep > 1 && d.plan.dp > 1;
+  std::vector<std::pair<int, int>> out;  // (gpu, replica), by rank
+  for (int r = 0; r < d.plan.WorldSize(); ++r)
+    out.emplace_back(d.placement.GpuOf(r), coupled ? 0 : CoordOf(d.plan, r).dp);
+  return out;
+}
+
+std::string GpuLabel(const ServingSetup& d, int gpu, int replica) {
+  return "replica " + std::to_string(replica) + " / " + d.topo->node(d.topo->gpu(gpu)).spec.name;
+}
 
 // Every flag that overrides a scenario field: its name, the field, and how to apply it.
 Status ApplyFlags(const po::variables_map& vm, Scenario& s) {
@@ -65,6 +107,9 @@ Status ApplyFlags(const po::variables_map& vm, Scenario& s) {
   str("calibration", "deployment.calibration", &s.calibration);
   str("iterations", "deployment.iterations", &s.iterations);
   num("expert-imbalance", "deployment.expert_imbalance", &s.expert_imbalance);
+  str("expert-routing", "deployment.expert_routing", &s.expert_routing);
+  num("routing-skew", "deployment.routing_skew", &s.routing_skew);
+  str("ep-overlap", "deployment.ep_overlap", &s.ep_overlap);
   whole("max-num-seqs", "scheduler.max_num_seqs", &s.max_num_seqs);
   whole("max-num-batched-tokens", "scheduler.max_num_batched_tokens", &s.max_num_batched_tokens);
   whole("block-size", "scheduler.block_size", &s.block_size);
@@ -123,6 +168,17 @@ Status ApplyFlags(const po::variables_map& vm, Scenario& s) {
   }
   num("time-scale", "workload.time_scale", &s.time_scale);
   whole("seed", "workload.seed", &s.seed);
+  // What-ifs: the flags add to the scenario's [what_if] table.
+  auto each = [&](const char* flag, Status (*add)(const std::string&, const std::string&, WhatIfs*)) -> Status {
+    if (!vm.count(flag)) return Status::Ok();
+    for (const std::string& v : vm[flag].as<std::vector<std::string>>()) {
+      WIRESIM_RETURN_IF_ERROR(add(v, std::string("--") + flag, &s.what_if));
+    }
+    return Status::Ok();
+  };
+  WIRESIM_RETURN_IF_ERROR(each("degrade", AddDegrade));
+  WIRESIM_RETURN_IF_ERROR(each("fail", AddFailure));
+  WIRESIM_RETURN_IF_ERROR(each("straggler", AddStraggler));
   return Status::Ok();
 }
 
@@ -163,13 +219,28 @@ Status WriteOutputs(const std::string& dir, const std::string& summary_json, con
 }
 
 int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
+  TimelineOptions timeline_options;
+  if (Status st = TimelineOptionsOf(f, &timeline_options); !st.ok()) return ReportError(ctx, "run", st);
   Result<std::unique_ptr<ServingSetup>> setup = BuildServing(ctx, s);
   if (!setup.ok()) return ReportError(ctx, "run", setup.status());
   ServingSetup& d = **setup;
   const bool progress = ctx.interactive && !f.quiet && !f.json;
-  Result<ServingOutcome> outcome = RunServing(ctx, d, progress);
+  std::unique_ptr<Timeline> timeline;
+  RunWatchers watch;
+  if (!f.timeline.empty()) {
+    timeline = std::make_unique<Timeline>(timeline_options);
+    for (const auto& [gpu, replica] : ReplicaOfGpus(d)) timeline->AddGpu(gpu, replica, GpuLabel(d, gpu, replica));
+    watch.timeline = timeline.get();
+  }
+  watch.series = !f.timeline.empty() || !f.report.empty();
+  Result<ServingOutcome> outcome = RunServing(ctx, d, progress, watch);
   if (!outcome.ok()) return ReportError(ctx, "run", outcome.status());
-  const RunReport report = MakeReport(s, d, *outcome);
+  RunReport report = MakeReport(s, d, *outcome);
+  if (!s.what_if.empty()) {  // the same scenario healthy, to compare with
+    Result<RunReport> healthy = RunHealthy(ctx, s, progress);
+    if (!healthy.ok()) return ReportError(ctx, "run", healthy.status());
+    AddWhatIfComparison(d.scenario, d, *healthy, &report);
+  }
   std::map<std::string, double> measured;
   if (!f.compare.empty()) {
     Result<SourceFile> file = ReadInput(ctx, f.compare, InputKind::kOther);
@@ -183,12 +254,47 @@ int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
       return ReportError(ctx, "run", w);
     }
   }
+  std::vector<std::string> wrote;
+  if (timeline != nullptr) {
+    timeline->AddServingSeries(outcome->series);
+    timeline->AddRequests(outcome->metrics->records(), outcome->run.end);
+    if (!outcome->link_series.empty()) timeline->AddCounterSeries("links", outcome->link_series);
+    if (Status w = WriteFileAtomically(f.timeline, timeline->ToJson()); !w.ok()) {
+      return ReportError(ctx, "run", Status(w.code(), "--timeline: " + w.message()));
+    }
+    std::string note = f.timeline + " (" + std::to_string(timeline->slices()) + " kernel and collective slices";
+    if (timeline->dropped_slices() > 0) {
+      note += "; " + std::to_string(timeline->dropped_slices()) +
+              " more left out by --timeline-max-events: narrow it with --timeline-window";
+    }
+    wrote.push_back(note + ")");
+  }
+  if (!f.report.empty()) {
+    HtmlReportData h;
+    h.title = "wiresim run: " + d.model.name + " on " + d.topo->name() + ", " + d.plan.ToString();
+    h.run_text = report.text;
+    h.records = &outcome->metrics->records();
+    for (const GpuBreakdown& g : outcome->gpus) {
+      if (g.replica < 0) continue;
+      h.gpus.push_back(g);
+      h.gpu_labels.push_back(GpuLabel(d, g.gpu, g.replica));
+    }
+    h.run_end = outcome->run.end;
+    h.series = &outcome->series;
+    h.links = outcome->link_loads;
+    if (Status w = WriteFileAtomically(f.report, RenderHtmlReport(h)); !w.ok()) {
+      return ReportError(ctx, "run", Status(w.code(), "--report: " + w.message()));
+    }
+    wrote.push_back(f.report);
+  }
   if (f.json) {
     ctx.out << report.summary_json;
+    for (const std::string& w : wrote) ctx.err << "wrote " << w << "\n";
   } else {
     ctx.out << report.text;
     if (!measured.empty()) PrintComparison(ctx.out, report, measured, f.compare);
     if (!f.out.empty()) ctx.out << "wrote " << f.out << "/summary.json and " << f.out << "/requests.csv\n";
+    for (const std::string& w : wrote) ctx.out << "wrote " << w << "\n";
   }
   return kExitOk;
 }
@@ -211,9 +317,12 @@ int Run(const Args& args, AppContext& ctx) {
       "calibration", po::value<std::string>(), "a calibration profile")(
       "iterations", po::value<std::string>(), "compiled (fast, exact where it applies) or op-by-op")(
       "expert-imbalance", po::value<double>(), "busiest EP rank's tokens over the average (>= 1)")(
+      "expert-routing", po::value<std::string>(), "uniform or skewed (Zipf over the experts)")(
+      "routing-skew", po::value<double>(), "Zipf exponent of skewed routing (default 1)")(
+      "ep-overlap", po::value<std::string>(), "none or two-batch (micro-batches overlap the EP all-to-all)")(
       "max-num-seqs", po::value<int64_t>(), "scheduler: sequences per step")(
-      "max-num-batched-tokens", po::value<int64_t>(), "scheduler: tokens per step")(
-      "block-size", po::value<int64_t>(), "KV block size in tokens")(
+      "max-num-batched-tokens", po::value<int64_t>(), "scheduler: tokens per step")("block-size", po::value<int64_t>(),
+                                                                                    "KV block size in tokens")(
       "max-model-len", po::value<int64_t>(), "prompt + output limit (default: the model's context)")(
       "gpu-memory-utilization", po::value<double>(), "fraction of GPU memory vLLM may use")(
       "host-overhead-ms", po::value<double>(), "host time per step (default: the engine's)")(
@@ -225,17 +334,27 @@ int Run(const Args& args, AppContext& ctx) {
       "decode-replicas", po::value<int64_t>(), "disaggregated: decode replicas (default 1)")(
       "kv-transfer", po::value<std::string>(), "disaggregated: after-prefill or layerwise")(
       "requests", po::value<int64_t>(), "number of requests")("duration", po::value<double>(),
-                                                               "stop sending after this many seconds")(
-      "rate", po::value<std::string>(), "requests per second, or inf")(
-      "burstiness", po::value<double>(), "Gamma arrivals' shape (1: Poisson)")(
+                                                              "stop sending after this many seconds")(
+      "rate", po::value<std::string>(), "requests per second, or inf")("burstiness", po::value<double>(),
+                                                                       "Gamma arrivals' shape (1: Poisson)")(
       "max-concurrency", po::value<int64_t>(), "closed loop: at most this many requests in flight")(
       "input-len", po::value<std::string>(), "prompt lengths: 512, uniform:128-1024, lognormal:M,S, sharegpt-input")(
       "output-len", po::value<std::string>(), "output lengths, same forms")(
       "trace", po::value<std::string>(), "replay a Mooncake JSONL or Azure CSV trace")(
       "time-scale", po::value<double>(), "multiply trace times by this")("seed", po::value<int64_t>(), "random seed")(
+      "degrade", po::value<std::vector<std::string>>(), "what-if: ELEMENT=F or ELEMENT-ELEMENT=F, links at F of their "
+                                                        "rate (repeatable)")(
+      "fail", po::value<std::vector<std::string>>(), "what-if: ELEMENT, its links gone (repeatable)")(
+      "straggler", po::value<std::vector<std::string>>(), "what-if: GPU=F, its kernels F times as long (repeatable)")(
       "slo", po::value(&f.slo), "ttft=MS,tpot=MS,e2el=MS for goodput")(
       "out", po::value(&f.out), "write DIR/summary.json and DIR/requests.csv")(
       "compare", po::value(&f.compare), "a `vllm bench serve --save-result` JSON: measured beside predicted")(
+      "timeline", po::value(&f.timeline), "write a Chrome trace (Perfetto) of the run to FILE")(
+      "timeline-window", po::value(&f.timeline_window),
+      "START:END seconds of simulated time: the timeline keeps what overlaps it")(
+      "timeline-max-events", po::value(&f.timeline_max_events),
+      "at most this many kernel and collective slices in the timeline (default 1000000)")(
+      "report", po::value(&f.report), "write a self-contained HTML page of the run to FILE.html")(
       "json", "print summary.json instead of the text report")("quiet", "no progress line");
   po::positional_options_description positional;
   positional.add("scenario", 1);
@@ -248,6 +367,7 @@ int Run(const Args& args, AppContext& ctx) {
   }
   f.json = vm.count("json") > 0;
   f.quiet = vm.count("quiet") > 0;
+  f.timeline_max_given = vm.count("timeline-max-events") > 0;
   Scenario s;
   const bool quick = vm.count("topology") && vm.count("model");
   if (!f.scenario.empty() || !quick) {

@@ -82,6 +82,18 @@ Status ValidateScenario(const Scenario& s) {
   };
   WIRESIM_RETURN_IF_ERROR(number("deployment.expert_imbalance", s.expert_imbalance, 1.0, 1e6,
                                  "a factor >= 1 (the busiest EP rank's tokens over the average)"));
+  WIRESIM_RETURN_IF_ERROR(number("deployment.routing_skew", s.routing_skew, 1e-6, 100, "a Zipf exponent > 0"));
+  if (s.expert_routing != "uniform" && s.expert_routing != "skewed") {
+    return InvalidArgument(s.At("deployment.expert_routing") + ": expected uniform or skewed, got '" +
+                           s.expert_routing + "'");
+  }
+  if (s.expert_routing == "skewed" && s.expert_imbalance != 1.0) {
+    return InvalidArgument(s.At("deployment.expert_imbalance") +
+                           ": applies to uniform routing; skewed routing sets the load (use routing_skew)");
+  }
+  if (s.ep_overlap != "none" && s.ep_overlap != "two-batch") {
+    return InvalidArgument(s.At("deployment.ep_overlap") + ": expected none or two-batch, got '" + s.ep_overlap + "'");
+  }
   WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_num_seqs", s.max_num_seqs, 1, 1 << 20));
   WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_num_batched_tokens", s.max_num_batched_tokens, 1, 1 << 24));
   WIRESIM_RETURN_IF_ERROR(whole("scheduler.block_size", s.block_size, 1, 1 << 16));
@@ -124,8 +136,8 @@ std::string Scenario::At(const std::string& field) const {
 Result<Scenario> LoadScenario(const SourceFile& file) {
   WIRESIM_ASSIGN_OR_RETURN(toml::table doc, config::ParseToml(file));
   TableReader top(doc, file.name, "");
-  WIRESIM_RETURN_IF_ERROR(
-      top.CheckKeys({"name", "deployment", "disaggregation", "scheduler", "workload", "slo", "report"}));
+  WIRESIM_RETURN_IF_ERROR(top.CheckKeys(
+      {"name", "deployment", "disaggregation", "scheduler", "workload", "slo", "report", "what_if"}));
   Scenario s;
   s.name = file.name;
   WIRESIM_ASSIGN_OR_RETURN(std::optional<std::string> title, top.OptionalString("name"));
@@ -136,7 +148,7 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     TableReader& t = *dep;
     WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"topology", "model", "plan", "placement", "gpus", "weight_dtype",
                                          "kv_cache_dtype", "engine", "network", "calibration", "iterations",
-                                         "expert_imbalance"}));
+                                         "expert_imbalance", "expert_routing", "routing_skew", "ep_overlap"}));
     const std::string d = "deployment";
     WIRESIM_ASSIGN_OR_RETURN(s.topology, t.String("topology"));
     Note(s, t, d, "topology");
@@ -152,6 +164,9 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "calibration", &s.calibration));
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "iterations", &s.iterations));
     WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "expert_imbalance", &s.expert_imbalance));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "expert_routing", &s.expert_routing));
+    WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "routing_skew", &s.routing_skew));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "ep_overlap", &s.ep_overlap));
   }
   WIRESIM_RETURN_IF_ERROR(ReadDisaggregation(top, s));
   WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> sch, top.Table("scheduler"));
@@ -234,6 +249,8 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     }
     t.Accept("percentiles");
   }
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> what_if, top.Table("what_if"));
+  if (what_if) WIRESIM_RETURN_IF_ERROR(ReadWhatIfTable(*what_if, &s.what_if));
   return s;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/app/what_if.h"
 #include "sim/core/source.h"
 #include "sim/core/status.h"
 
@@ -28,6 +29,10 @@ struct Scenario {
   bool disaggregated = false;
   std::string prefill_plan = "tp=1", decode_plan = "tp=1", kv_transfer = "after_prefill";
   int64_t prefill_replicas = 1, decode_replicas = 1;
+  // Expert parallelism: routing "uniform" or "skewed" (Zipf exponent routing_skew); ep_overlap "none" or
+  // "two-batch" (two micro-batches overlap each other's dispatch/combine; docs/serving.md).
+  std::string expert_routing = "uniform", ep_overlap = "none";
+  double routing_skew = 1.0;
   // [scheduler]
   int64_t max_num_seqs = 256, max_num_batched_tokens = 8192, block_size = 16, max_model_len = 0;
   bool enable_chunked_prefill = true, enable_prefix_caching = false;
@@ -43,6 +48,8 @@ struct Scenario {
   double slo_ttft_ms = 0, slo_tpot_ms = 0, slo_e2el_ms = 0;
   // [report]
   std::vector<double> percentiles = {50, 90, 99};
+  // [what_if]: degraded and failed links, straggling GPUs (empty: a healthy run).
+  WhatIfs what_if;
 
   // Where each field was given ("default.toml:7" or "--plan"), by its dotted name.
   std::map<std::string, std::string> where;

@@ -3,12 +3,14 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "sim/app/gpu_selection.h"
 #include "sim/app/number_format.h"
 #include "sim/app/topology_input.h"
+#include "sim/app/what_if_run.h"
 #include "sim/model/model_file.h"
 #include "sim/network/flow_network.h"
 #include "sim/serving/iteration_model.h"
@@ -99,6 +101,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     Result<Topology> topo = LoadTopologyForVerb(*file, ctx.reader);
     if (!topo.ok()) return topo.status();
     d->topo = std::make_unique<Topology>(std::move(*topo));
+    WIRESIM_RETURN_IF_ERROR(ApplyLinkWhatIfs(s, &d->topo));
   }
   const Topology& topo = *d->topo;
   // Model.
@@ -133,6 +136,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     d->placement = *where;
     for (int& g : d->placement.gpu_of_rank) g = gpus[static_cast<size_t>(g)];
   }
+  WIRESIM_RETURN_IF_ERROR(CheckWhatIfReach(s, *d));
   // GPU specs.
   for (int i = 0; i < topo.gpu_count(); ++i) {
     const std::string& name = topo.node(topo.gpu(i)).spec.model;
@@ -175,6 +179,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     if (m == nullptr) m = KernelModelFor(d->specs[static_cast<size_t>(g)], {}, cal, &d->kernel_note);
     d->kernel_of_gpu[static_cast<size_t>(g)] = m.get();
   }
+  WIRESIM_RETURN_IF_ERROR(ApplyStragglers(s, *d));
   d->collectives = std::make_unique<CollectiveModel>(topo);
   if (cal != nullptr && cal->fitted) {
     d->collective_calibration = std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, AlgorithmFilter{});
@@ -269,7 +274,22 @@ Result<std::unique_ptr<RequestSource>> OpenRequests(AppContext& ctx, const Servi
   return OpenTrace(std::move(in), name, d.trace_options);
 }
 
-Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progress) {
+namespace {
+
+// The scenario's MoE options for every step graph (ValidateScenario has checked the words).
+StepGraphOptions MoeOptions(const Scenario& s) {
+  StepGraphOptions o;
+  o.expert_imbalance = s.expert_imbalance;
+  o.routing.kind = s.expert_routing == "skewed" ? RoutingKind::kSkewed : RoutingKind::kUniform;
+  o.routing.skew = s.routing_skew;
+  o.routing.seed = static_cast<uint64_t>(s.seed);
+  o.two_batch_overlap = s.ep_overlap == "two-batch";
+  return o;
+}
+
+}  // namespace
+
+Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progress, const RunWatchers& watch) {
   if (d.disaggregation) return RunDisaggregated(ctx, d, progress);
   const auto wall_start = std::chrono::steady_clock::now();
   const Scenario& s = d.scenario;
@@ -307,15 +327,41 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   }
   // The run listens to the replicas, which it is built with: the listener forwards to it once it exists.
   std::unique_ptr<ServingRun> run;
+  // When asked, it also samples each replica's scheduler as steps are formed and completed.
   class Forward : public ReplicaListener {
    public:
     ServingRun* run = nullptr;
-    void OnStepScheduled(int r, int dp, const SchedulerStep& step) override { run->OnStepScheduled(r, dp, step); }
-    void OnStepDone(int r, int dp, const std::vector<SequenceOutcome>& o) override { run->OnStepDone(r, dp, o); }
+    Simulator* sim = nullptr;
+    ServingSeries* series = nullptr;  // null: no sampling
+    const std::vector<std::unique_ptr<Replica>>* replicas = nullptr;
+    std::map<std::pair<int, int>, int64_t> batch;  // (replica, DP rank) -> sequences of its latest step
+    void OnStepScheduled(int r, int dp, const SchedulerStep& step) override {
+      run->OnStepScheduled(r, dp, step);
+      if (series == nullptr) return;
+      batch[{r, dp}] = static_cast<int64_t>(step.sequences.size());
+      Sample(r, dp);
+    }
+    void OnStepDone(int r, int dp, const std::vector<SequenceOutcome>& o) override {
+      run->OnStepDone(r, dp, o);
+      if (series == nullptr) return;
+      int64_t tokens = 0;
+      for (const SequenceOutcome& x : o) tokens += x.emitted ? 1 : 0;
+      if (tokens > 0) series->output_tokens.emplace_back(sim->Now(), tokens);
+      if ((*replicas)[static_cast<size_t>(r)]->scheduler(dp).in_flight() == 0) batch[{r, dp}] = 0;
+      Sample(r, dp);
+    }
+    void Sample(int r, int dp) {
+      const Scheduler& s = (*replicas)[static_cast<size_t>(r)]->scheduler(dp);
+      series->samples.push_back(
+          {sim->Now(), r, dp, batch[{r, dp}], s.running(), s.waiting(), s.used_blocks(), s.num_blocks()});
+    }
   } forward;
+  forward.sim = &sim;
+  forward.replicas = &owned;
+  if (watch.series) forward.series = &o.series;
   for (int r = 0; r < replicas; ++r) {
-    models.push_back(std::make_unique<IterationModel>(d.model, plan, d.placement, r, s.expert_imbalance,
-                                                      d.kernel_of_gpu, *d.closed));
+    models.push_back(
+        std::make_unique<IterationModel>(d.model, plan, d.placement, r, MoeOptions(s), d.kernel_of_gpu, *d.closed));
   }
   // Which collective groups can meet other traffic on a link: under --network flow they run as transfers, the others
   // by their closed form (exact where a group's links are its own); an analytical run reports them.
@@ -354,6 +400,7 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   // Collectives that may share links run op by op; everything else may be compiled.
   ReplicaOptions replica_options = d.replica_options;
   replica_options.compiled = replica_options.compiled && !o.flows;
+  replica_options.trace = watch.timeline;
   for (int r = 0; r < replicas; ++r) {
     owned.push_back(std::make_unique<Replica>(r, sim, queues, *timer, *models[static_cast<size_t>(r)], &accounting,
                                               forward, replica_options));

@@ -23,6 +23,7 @@
 #include "sim/compute/kernel_time_model.h"
 #include "sim/metrics/gpu_time.h"
 #include "sim/metrics/request_metrics.h"
+#include "sim/metrics/timeline.h"
 #include "sim/model/model_spec.h"
 #include "sim/parallel/memory.h"
 #include "sim/parallel/plan.h"
@@ -77,12 +78,22 @@ struct ServingOutcome {
   std::vector<std::vector<int>> shared_groups;  // collective groups that can meet other traffic on a link
   double wall_seconds = 0;
   std::vector<KvTransferRecord> kv_transfers;  // disaggregated: one per request whose KV moved, as they landed
+  ServingSeries series;  // collected when RunWatchers::series asks
+  // Per-link loads and utilisation over time, where the network keeps per-link byte ledgers (empty otherwise).
+  std::vector<LinkLoad> link_loads;
+  std::vector<CounterSeries> link_series;
+};
+
+// What watches a run besides its own accounting (all optional; none of them steers it).
+struct RunWatchers {
+  Timeline* timeline = nullptr;  // sees every kernel and collective (or compiled body)
+  bool series = false;           // sample each replica's scheduler into ServingOutcome::series
 };
 
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario);
 // The requests: the trace, or the synthetic workload drawn from sim's named streams.
 Result<std::unique_ptr<RequestSource>> OpenRequests(AppContext& ctx, const ServingSetup& setup, Simulator& sim);
 // Runs the deployment. `progress`: a line on ctx.err as requests finish.
-Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& setup, bool progress);
+Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& setup, bool progress, const RunWatchers& watch = {});
 
 }  // namespace wiresim::app

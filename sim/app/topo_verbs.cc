@@ -398,7 +398,7 @@ int TopoImport(const Args& args, AppContext& ctx) {
   for (const std::string& note : imported->notes) {
     if (note.rfind("WARNING", 0) == 0) ctx.err << "wiresim topo import: " << note << "\n";
   }
-  if (output.empty()) {
+  if (output.empty() || output == "-") {
     ctx.out << *toml;
     return kExitOk;
   }

@@ -55,6 +55,24 @@ Result<Time> ClosedFormCollectives::Duration(const CollectiveCall& call) {
   return t;
 }
 
+Result<const CollectiveLinkLoad*> ClosedFormCollectives::LinkLoad(const CollectiveCall& call) {
+  WIRESIM_ASSIGN_OR_RETURN(PreparedCollective * p, Prepared(call));
+  const auto key = std::make_pair(static_cast<const PreparedCollective*>(p), call.bytes);
+  if (auto it = loads_.find(key); it != loads_.end()) return it->second.get();
+  WIRESIM_ASSIGN_OR_RETURN(CollectiveChoice choice, p->Choose(call.bytes, filter_));
+  WIRESIM_ASSIGN_OR_RETURN(CollectiveSchedule schedule, p->Expand(choice, call.bytes));
+  std::vector<double> bytes(static_cast<size_t>(p->group().topology().link_count()), 0.0);
+  for (const ScheduledTransfer& t : schedule.transfers) {
+    if (t.route == nullptr || t.bytes <= 0) continue;
+    for (const RouteHop& hop : t.route->hops) bytes[static_cast<size_t>(hop.link)] += t.bytes * hop.share;
+  }
+  auto load = std::make_unique<CollectiveLinkLoad>();
+  for (size_t l = 0; l < bytes.size(); ++l) {
+    if (bytes[l] > 0) load->push_back(LinkBytes{static_cast<LinkId>(l), bytes[l]});
+  }
+  return loads_.emplace(key, std::move(load)).first->second.get();
+}
+
 Result<std::optional<Time>> ClosedFormCollectives::Overridden(const CollectiveCall& call) {
   if (override_ == nullptr) return std::optional<Time>();
   WIRESIM_ASSIGN_OR_RETURN(PreparedCollective * p, Prepared(call));

@@ -51,6 +51,14 @@ class CollectiveOverride {
   virtual std::optional<Time> Duration(const CollectiveCall& call, const PreparedCollective& prepared) const = 0;
 };
 
+// The bytes one link carries for a collective: each transfer's bytes x its route's share on the link, summed.
+struct LinkBytes {
+  LinkId link;
+  double bytes;
+};
+// Sorted by link; only links that carry bytes.
+using CollectiveLinkLoad = std::vector<LinkBytes>;
+
 // The collective model's answers for the calls of a run, prepared once per group and cached per size.
 class ClosedFormCollectives {
  public:
@@ -65,6 +73,11 @@ class ClosedFormCollectives {
   Result<Time> Duration(const CollectiveCall& call);
   // What ran it: the choice for the call's size.
   Result<CollectiveChoice> Choice(const CollectiveCall& call);
+  // The bytes each link carries when NCCL's choice for the call's size runs it: its expansion's transfers summed
+  // link by link (exactly what a Network's ledger records for them), cached by group and size. The pointer stays
+  // valid as long as this object. Errors as Choice, or when the expansion is too large (PreparedCollective::Expand).
+  // The engine's own kernels (SetOverride) are not consulted: the load is NCCL's algorithm's.
+  Result<const CollectiveLinkLoad*> LinkLoad(const CollectiveCall& call);
 
   // The engine's own kernels, consulted first (null: NCCL runs everything). Not owned; set before any Duration().
   void SetOverride(const CollectiveOverride* engine) { override_ = engine; }
@@ -82,6 +95,7 @@ class ClosedFormCollectives {
   const CollectiveOverride* override_ = nullptr;
   std::map<GroupKey, std::unique_ptr<PreparedCollective>> prepared_;
   std::map<std::pair<const PreparedCollective*, double>, Time> durations_;
+  std::map<std::pair<const PreparedCollective*, double>, std::unique_ptr<CollectiveLinkLoad>> loads_;
 };
 
 class CollectiveTimer {

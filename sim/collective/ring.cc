@@ -148,6 +148,11 @@ void RingExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collectiv
   const double cap = RingCap(ctx, p);
   const bool one_per_node = g.max_ranks_per_node() == 1;
   const auto index = [&](int grp, int s, int i) { return static_cast<uint32_t>((grp * steps + s) * n + i); };
+  // Millions of transfers on a large cluster: grown once, not by doubling (which copies them and, for a moment,
+  // holds them twice).
+  const size_t count = static_cast<size_t>(groups) * static_cast<size_t>(steps + 1) * static_cast<size_t>(n);
+  out->transfers.reserve(out->transfers.size() + count);
+  out->deps.reserve(out->deps.size() + 2 * count);
   for (int grp = 0; grp < groups; ++grp) {
     const RingOrder& ring = g.rings()[static_cast<size_t>(grp)];
     std::vector<Time> extra(static_cast<size_t>(n));

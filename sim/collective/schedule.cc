@@ -6,21 +6,29 @@
 
 namespace wiresim {
 
+namespace {
+
+uint32_t AddTo(CollectiveSchedule* s, const ScheduledTransfer& t, const uint32_t* deps_on, size_t count) {
+  ScheduledTransfer copy = t;
+  copy.dep_begin = static_cast<uint32_t>(s->deps.size());
+  copy.dep_count = static_cast<uint32_t>(count);
+  const uint32_t index = static_cast<uint32_t>(s->transfers.size());
+  for (size_t i = 0; i < count; ++i) {
+    WIRESIM_CHECK_LT(deps_on[i] >> 1, index) << "a transfer depends on a later one";
+    s->deps.push_back(deps_on[i]);
+  }
+  s->transfers.push_back(copy);
+  return index;
+}
+
+}  // namespace
+
 uint32_t CollectiveSchedule::Add(const ScheduledTransfer& t, std::initializer_list<uint32_t> deps_on) {
-  return Add(t, std::vector<uint32_t>(deps_on));
+  return AddTo(this, t, deps_on.begin(), deps_on.size());
 }
 
 uint32_t CollectiveSchedule::Add(const ScheduledTransfer& t, const std::vector<uint32_t>& deps_on) {
-  ScheduledTransfer copy = t;
-  copy.dep_begin = static_cast<uint32_t>(deps.size());
-  copy.dep_count = static_cast<uint32_t>(deps_on.size());
-  const uint32_t index = static_cast<uint32_t>(transfers.size());
-  for (uint32_t d : deps_on) {
-    WIRESIM_CHECK_LT(d >> 1, index) << "a transfer depends on a later one";
-    deps.push_back(d);
-  }
-  transfers.push_back(copy);
-  return index;
+  return AddTo(this, t, deps_on.data(), deps_on.size());
 }
 
 uint16_t CollectiveSchedule::AddEfficiency(const LinkEfficiency& e) {

@@ -17,6 +17,26 @@ Time GpuBreakdown::Exposed(ParallelDim dim) const {
   return t;
 }
 
+void ObserverPair::OnKernel(int gpu, Time begin, Time end) {
+  if (first_ != nullptr) first_->OnKernel(gpu, begin, end);
+  if (second_ != nullptr) second_->OnKernel(gpu, begin, end);
+}
+
+void ObserverPair::OnCollective(int gpu, Time started, Time done, ParallelDim dim, Phase phase) {
+  if (first_ != nullptr) first_->OnCollective(gpu, started, done, dim, phase);
+  if (second_ != nullptr) second_->OnCollective(gpu, started, done, dim, phase);
+}
+
+void ObserverPair::OnKernelDetail(int gpu, Time begin, Time end, const OpDetail& op) {
+  if (first_ != nullptr) first_->OnKernelDetail(gpu, begin, end, op);
+  if (second_ != nullptr) second_->OnKernelDetail(gpu, begin, end, op);
+}
+
+void ObserverPair::OnCollectiveDetail(int gpu, Time started, Time done, ParallelDim dim, const OpDetail& op) {
+  if (first_ != nullptr) first_->OnCollectiveDetail(gpu, started, done, dim, op);
+  if (second_ != nullptr) second_->OnCollectiveDetail(gpu, started, done, dim, op);
+}
+
 GpuTimeAccounting::GpuTimeAccounting(int gpus, std::vector<int> replica_of_gpu)
     : gpus_(static_cast<size_t>(gpus)), replica_of_gpu_(std::move(replica_of_gpu)) {
   int replicas = 0;

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <deque>
+#include <string_view>
 #include <vector>
 
 #include "sim/core/time.h"
@@ -36,6 +37,14 @@ struct GpuBreakdown {
   Time Exposed(ParallelDim dim) const;
 };
 
+// What an op was, for observers that draw it (the timeline); the accounting has no use for it.
+struct OpDetail {
+  std::string_view name;  // the step graph's op name: "qkv_proj", "tp_all_reduce", "iteration_body" (static text)
+  int layer = 0;
+  Phase phase = Phase::kMixed;
+  double bytes = 0;  // collectives: the size nccl-tests reports
+};
+
 // What the executor reports. Times are absolute. Kernels of one GPU never overlap (one compute stream).
 class ExecutionObserver {
  public:
@@ -45,6 +54,25 @@ class ExecutionObserver {
   // part was done. Waiting for a late participant is not communication: a pipeline stage waiting for its input is
   // in a bubble, a TP rank waiting for a slower peer is idle on its compute stream.
   virtual void OnCollective(int gpu, Time started, Time done, ParallelDim dim, Phase phase) = 0;
+  // The same kernel or collective again, with what it was; called right after OnKernel / OnCollective. Ignored
+  // unless overridden.
+  virtual void OnKernelDetail(int /*gpu*/, Time /*begin*/, Time /*end*/, const OpDetail& /*op*/) {}
+  virtual void OnCollectiveDetail(int /*gpu*/, Time /*started*/, Time /*done*/, ParallelDim /*dim*/,
+                                  const OpDetail& /*op*/) {}
+};
+
+// Reports to two observers (either may be null), in order.
+class ObserverPair : public ExecutionObserver {
+ public:
+  ObserverPair(ExecutionObserver* first, ExecutionObserver* second) : first_(first), second_(second) {}
+  void OnKernel(int gpu, Time begin, Time end) override;
+  void OnCollective(int gpu, Time started, Time done, ParallelDim dim, Phase phase) override;
+  void OnKernelDetail(int gpu, Time begin, Time end, const OpDetail& op) override;
+  void OnCollectiveDetail(int gpu, Time started, Time done, ParallelDim dim, const OpDetail& op) override;
+
+ private:
+  ExecutionObserver* first_;
+  ExecutionObserver* second_;
 };
 
 class GpuTimeAccounting : public ExecutionObserver {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -17,7 +18,8 @@ constexpr int kSettlePriority = std::numeric_limits<int>::max();
 
 }  // namespace
 
-FlowNetwork::FlowNetwork(Simulator& sim, const Topology& topo) : sim_(sim), topo_(topo), bundles_(topo) {}
+FlowNetwork::FlowNetwork(Simulator& sim, const Topology& topo)
+    : sim_(sim), topo_(topo), bundles_(topo), ledger_(topo.link_count()) {}
 
 FlowNetwork::~FlowNetwork() = default;
 
@@ -29,7 +31,7 @@ double FlowNetwork::LinkPayloadRate(LinkId link) const {
   double sum = 0;
   for (const FlowRef& ref : bundle_flows_[static_cast<size_t>(b)]) {
     const Flow& f = flows_[ref.flow];
-    sum += f.rate * f.hops[ref.hop].payload * capacity;
+    sum += f.rate * f.count * f.hops[ref.hop].payload * capacity;
   }
   return sum;
 }
@@ -52,8 +54,12 @@ void FlowNetwork::Transfer(const TransferRequest& request, TransferCallbacks cal
   WIRESIM_CHECK(request.max_rate_GBps > 0) << "transfer rate cap " << request.max_rate_GBps;
   ++stats_.flows;
   ++in_flight_;
+  ledger_.Started(request.bytes);
   const Time latency = (request.route != nullptr ? request.route->latency : Time::Zero()) + request.extra_latency;
   const bool has_hops = request.route != nullptr && !request.route->hops.empty();
+  if (has_hops && request.bytes > 0) {
+    for (const RouteHop& hop : request.route->hops) ledger_.AddBytes(hop.link, request.bytes * hop.share);
+  }
 
   if (request.bytes == 0 || !has_hops) {
     // Nothing to share: drains at its cap (or at once) without joining any link.
@@ -62,14 +68,28 @@ void FlowNetwork::Transfer(const TransferRequest& request, TransferCallbacks cal
       WIRESIM_CHECK(std::isfinite(request.max_rate_GBps)) << "a transfer over no link needs a rate cap";
       drain = Time::FromSecondsCeil(request.bytes / (request.max_rate_GBps * 1e9));
     }
-    sim_.ScheduleAfter(drain, [this, latency, cb = std::move(callbacks)]() mutable {
+    sim_.ScheduleAfter(drain, [this, latency, bytes = request.bytes, cb = std::move(callbacks)]() mutable {
       if (cb.on_drained) cb.on_drained();
-      sim_.ScheduleAfter(latency, [this, done = std::move(cb.on_delivered)] {
+      sim_.ScheduleAfter(latency, [this, bytes, done = std::move(cb.on_delivered)] {
         --in_flight_;
+        ledger_.Delivered(bytes);
         if (done) done();
       });
     });
     return;
+  }
+
+  uint64_t key = 0;
+  if (aggregate_) {
+    key = TwinKey(request);
+    const int64_t twin = FindTwin(key, request);
+    if (twin >= 0) {
+      Flow& f = flows_[static_cast<size_t>(twin)];
+      ++f.count;
+      f.more.push_back(std::move(callbacks));
+      ++stats_.aggregated;
+      return;
+    }
   }
 
   parts_.clear();
@@ -78,6 +98,7 @@ void FlowNetwork::Transfer(const TransferRequest& request, TransferCallbacks cal
   if (bundle_flows_.size() < bundles_.count()) {
     bundle_flows_.resize(bundles_.count());
     state_.resize(bundles_.count());
+    busy_since_.resize(bundles_.count());
   }
   if (!splits_.empty()) ApplySplits();
 
@@ -87,11 +108,19 @@ void FlowNetwork::Transfer(const TransferRequest& request, TransferCallbacks cal
   for (const LinkBundles::Part& part : parts_) {
     const double eff = request.efficiency.of(bundles_.kind(part.bundle));
     WIRESIM_CHECK(eff > 0 && part.share > 0) << "link efficiency " << eff << ", share " << part.share;
-    auto& on_bundle = bundle_flows_[part.bundle];
-    f.hops.push_back(Hop{part.bundle, static_cast<uint32_t>(on_bundle.size()), part.share / eff,
-                         part.share / bundles_.capacity(part.bundle)});
-    on_bundle.push_back(FlowRef{id, static_cast<uint32_t>(f.hops.size() - 1)});
+    f.hops.push_back(Hop{part.bundle, 0, part.share / eff, part.share / bundles_.capacity(part.bundle)});
+    AddToBundle(part.bundle, id, static_cast<uint32_t>(f.hops.size() - 1));
     MarkDirty(part.bundle);
+  }
+  f.bytes = request.bytes;
+  f.count = 1;
+  f.more.clear();
+  f.first = std::move(callbacks);
+  if (aggregate_) {
+    const uint32_t begin = static_cast<uint32_t>(fresh_hops_.size());
+    fresh_hops_.insert(fresh_hops_.end(), request.route->hops.begin(), request.route->hops.end());
+    fresh_.emplace(key, Fresh{id, begin, static_cast<uint32_t>(fresh_hops_.size()), request.max_rate_GBps,
+                              request.extra_latency, request.efficiency});
   }
   f.remaining = request.bytes;
   f.rate = 0;
@@ -99,10 +128,67 @@ void FlowNetwork::Transfer(const TransferRequest& request, TransferCallbacks cal
   f.last_update = sim_.Now();
   f.latency = latency;
   f.in_heap = false;
-  f.on_drained = std::move(callbacks.on_drained);
-  f.on_delivered = std::move(callbacks.on_delivered);
   ++active_flows_;
   RequestSettle();
+}
+
+// Everything two transfers must share to be one flow: the route (links, shares, latency), bytes, cap, latency and
+// efficiency. Equal requests hash equal; FindTwin compares in full.
+uint64_t FlowNetwork::TwinKey(const TransferRequest& request) {
+  uint64_t h = 1469598103934665603ull;
+  const auto mix = [&](uint64_t v) { h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2); };
+  const auto bits = [](double d) {
+    uint64_t v;
+    std::memcpy(&v, &d, sizeof v);
+    return v;
+  };
+  for (const RouteHop& hop : request.route->hops) {
+    mix(static_cast<uint64_t>(hop.link));
+    mix(bits(hop.share));
+  }
+  mix(static_cast<uint64_t>(request.route->latency.picoseconds()));
+  mix(static_cast<uint64_t>(request.extra_latency.picoseconds()));
+  mix(bits(request.bytes));
+  mix(bits(request.max_rate_GBps));
+  for (double e : request.efficiency.by_kind) mix(bits(e));
+  return h;
+}
+
+int64_t FlowNetwork::FindTwin(uint64_t key, const TransferRequest& request) const {
+  const auto it = fresh_.find(key);
+  if (it == fresh_.end()) return -1;
+  const Fresh& fresh = it->second;
+  const Flow& f = flows_[fresh.flow];
+  const std::vector<RouteHop>& hops = request.route->hops;
+  if (f.bytes != request.bytes || fresh.cap_GBps != request.max_rate_GBps ||
+      fresh.extra_latency != request.extra_latency || f.latency != request.route->latency + request.extra_latency ||
+      fresh.efficiency.by_kind != request.efficiency.by_kind || fresh.hop_end - fresh.hop_begin != hops.size()) {
+    return -1;
+  }
+  for (size_t i = 0; i < hops.size(); ++i) {
+    const RouteHop& a = fresh_hops_[fresh.hop_begin + i];
+    if (a.link != hops[i].link || a.share != hops[i].share) return -1;
+  }
+  return fresh.flow;
+}
+
+void FlowNetwork::AddToBundle(uint32_t bundle, uint32_t flow, uint32_t hop) {
+  auto& on_bundle = bundle_flows_[bundle];
+  if (on_bundle.empty()) busy_since_[bundle] = sim_.Now();
+  flows_[flow].hops[hop].pos = static_cast<uint32_t>(on_bundle.size());
+  on_bundle.push_back(FlowRef{flow, hop});
+}
+
+void FlowNetwork::RemoveFromBundle(uint32_t bundle, uint32_t pos) {
+  auto& on_bundle = bundle_flows_[bundle];
+  const FlowRef moved = on_bundle.back();
+  on_bundle[pos] = moved;
+  flows_[moved.flow].hops[moved.hop].pos = pos;
+  on_bundle.pop_back();
+  if (on_bundle.empty()) {
+    const Time busy = sim_.Now() - busy_since_[bundle];
+    for (LinkId link : bundles_.links(bundle)) ledger_.AddBusy(link, busy);
+  }
 }
 
 // A bundle that lost links to new ones: every flow on it crossed all of its links in proportion to capacity, so it
@@ -114,6 +200,11 @@ void FlowNetwork::ApplySplits() {
     const double keep = splits_[i].fraction;
     size_t end = i + 1;
     while (end < splits_.size() && splits_[end].from == from) ++end;
+    if (busy_since_.size() < bundles_.count()) busy_since_.resize(bundles_.count());
+    // The links that left for a new bundle were busy with the same flows since the same time.
+    if (!bundle_flows_[from].empty()) {
+      for (size_t k = i + 1; k < end; ++k) busy_since_[splits_[k].to] = busy_since_[from];
+    }
     for (const FlowRef& ref : bundle_flows_[from]) {
       Flow& f = flows_[ref.flow];
       const double weight = f.hops[ref.hop].weight;
@@ -140,6 +231,8 @@ void FlowNetwork::RequestSettle() {
 void FlowNetwork::Settle() {
   settle_pending_ = false;
   ++stats_.settles;
+  fresh_.clear();
+  fresh_hops_.clear();
   CollectComponent();
   dirty_.clear();
   if (comp_flows_.empty()) return;
@@ -177,7 +270,7 @@ void FlowNetwork::CollectComponent() {
       if (std::isfinite(f.cap)) caps_.emplace_back(f.cap, ref.flow);
       for (const Hop& hop : f.hops) {
         BundleState& s = mark(hop.bundle);
-        s.weight_sum += hop.weight;
+        s.weight_sum += hop.weight * f.count;
         ++s.unfrozen;
       }
     }
@@ -207,10 +300,11 @@ void FlowNetwork::ProgressiveFilling() {
   const auto freeze = [&](uint32_t f, double rate) {
     frozen_[f] = 1;
     new_rate_[f] = rate;
+    const double count = flows_[f].count;
     for (const Hop& hop : flows_[f].hops) {
       BundleState& s = state_[hop.bundle];
-      s.residual = std::max(0.0, s.residual - rate * hop.weight);
-      s.weight_sum -= hop.weight;
+      s.residual = std::max(0.0, s.residual - rate * hop.weight * count);
+      s.weight_sum -= hop.weight * count;
       --s.unfrozen;
     }
   };
@@ -367,34 +461,40 @@ void FlowNetwork::Drained(uint32_t id) {
   f.rate = 0;
   --active_flows_;
   for (const Hop& hop : f.hops) {
-    auto& on_bundle = bundle_flows_[hop.bundle];
-    const FlowRef moved = on_bundle.back();
-    on_bundle[hop.pos] = moved;
-    flows_[moved.flow].hops[moved.hop].pos = hop.pos;
-    on_bundle.pop_back();
+    RemoveFromBundle(hop.bundle, hop.pos);
     MarkDirty(hop.bundle);
   }
   RequestSettle();
-  uint32_t slot;
-  if (!free_deliveries_.empty()) {
-    slot = free_deliveries_.back();
-    free_deliveries_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(deliveries_.size());
-    deliveries_.emplace_back();
-  }
-  deliveries_[slot] = std::move(f.on_delivered);
-  sim_.ScheduleAfter(f.latency, [this, slot] { Deliver(slot); });
-  std::function<void()> on_drained = std::move(f.on_drained);
-  f.on_drained = nullptr;
-  f.on_delivered = nullptr;
+  const Time latency = f.latency;
+  const double bytes = f.bytes;
+  TransferCallbacks first = std::move(f.first);
+  std::vector<TransferCallbacks> more = std::move(f.more);
+  f.first = {};
+  f.more.clear();
   free_flows_.push_back(id);
-  if (on_drained) on_drained();  // last: it may start transfers that reuse this flow's slot
+  // Each member as its own flow would have: delivery scheduled, then the drain callback (which may start transfers
+  // that reuse this flow's slot, so last).
+  const auto member = [&](TransferCallbacks& cb) {
+    uint32_t slot;
+    if (!free_deliveries_.empty()) {
+      slot = free_deliveries_.back();
+      free_deliveries_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(deliveries_.size());
+      deliveries_.emplace_back();
+    }
+    deliveries_[slot] = Delivery{std::move(cb.on_delivered), bytes};
+    sim_.ScheduleAfter(latency, [this, slot] { Deliver(slot); });
+    if (cb.on_drained) cb.on_drained();
+  };
+  member(first);
+  for (TransferCallbacks& cb : more) member(cb);
 }
 
 void FlowNetwork::Deliver(uint32_t slot) {
-  std::function<void()> done = std::move(deliveries_[slot]);
-  deliveries_[slot] = nullptr;
+  std::function<void()> done = std::move(deliveries_[slot].done);
+  ledger_.Delivered(deliveries_[slot].bytes);
+  deliveries_[slot].done = nullptr;
   free_deliveries_.push_back(slot);
   --in_flight_;
   if (done) done();

@@ -13,6 +13,16 @@
 // of bundles instead of dozens of links; drain times live in the network's own heap, with one simulator event for
 // the earliest, so a rate change moves a heap entry instead of cancelling and scheduling an event.
 //
+// Aggregation: transfers started at one instant over the same route with the same bytes, rate cap, latency and
+// efficiency (a collective's symmetric transfers) are one flow of multiplicity k. It loads each link with
+// k x rate x share / efficiency, every member gets the rate the k separate flows would each get (they are
+// identical, so max-min gives them one rate), and each member's callbacks run when it drains and is delivered. The
+// results are those of k flows; set_aggregation(false) runs them as k flows (for tests).
+//
+// Ledger: a link is busy while at least one flow with a rate crosses it; its bytes are each transfer's bytes x the
+// route's share on it, counted when the transfer starts. Busy time is added when the link goes idle, so it is whole
+// once nothing is in flight.
+//
 //   FlowNetwork net(sim, topo);
 //   TransferRequest req;  req.route = r01;  req.bytes = 1e9;
 //   net.Transfer(req, {.on_drained = nullptr, .on_delivered = [&] { a = sim.Now(); }});
@@ -22,6 +32,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/core/simulator.h"
@@ -39,6 +50,10 @@ class FlowNetwork : public Network {
 
   void Transfer(const TransferRequest& request, TransferCallbacks callbacks) override;
   int64_t in_flight() const override { return in_flight_; }
+  const LinkLedger& ledger() const override { return ledger_; }
+
+  // On by default. Only transfers started after the call are affected.
+  void set_aggregation(bool on) { aggregate_ = on; }
 
   // Flows still draining.
   int64_t active_flows() const { return active_flows_; }
@@ -50,6 +65,7 @@ class FlowNetwork : public Network {
     int64_t settles = 0;       // rate recomputations (one per instant with starts or ends)
     int64_t rate_updates = 0;  // flow rates computed, summed over settles
     int64_t reschedules = 0;   // drain times moved because a rate changed
+    int64_t aggregated = 0;    // transfers that joined a flow started at the same instant instead of making one
   };
   const Stats& stats() const { return stats_; }
 
@@ -57,8 +73,8 @@ class FlowNetwork : public Network {
   struct Hop {
     uint32_t bundle;
     uint32_t pos;    // index in bundle_flows_[bundle]
-    double weight;   // bundle capacity used per unit of the flow's rate: share / efficiency
-    double payload;  // payload rate per unit of the flow's rate, per byte/s of a member link's capacity
+    double weight;   // bundle capacity used per unit of a member's rate: share / efficiency
+    double payload;  // payload rate per unit of a member's rate, per byte/s of a member link's capacity
   };
   struct Flow {
     std::vector<Hop> hops;
@@ -71,8 +87,10 @@ class FlowNetwork : public Network {
     uint64_t drain_seq = 0;  // orders equal drain times as the events they replace would have been ordered
     uint32_t heap_pos = 0;   // in drains_, when in_heap
     bool in_heap = false;
-    std::function<void()> on_drained;
-    std::function<void()> on_delivered;
+    double bytes = 0;                     // per member, as started
+    uint32_t count = 1;                   // members: transfers this flow stands for
+    TransferCallbacks first;              // the first member's callbacks
+    std::vector<TransferCallbacks> more;  // the others', in the order they started
   };
   struct FlowRef {
     uint32_t flow;
@@ -80,6 +98,11 @@ class FlowNetwork : public Network {
   };
 
   uint32_t NewFlow();
+  // A flow started at this instant that `request` can join, or -1.
+  static uint64_t TwinKey(const TransferRequest& request);
+  int64_t FindTwin(uint64_t key, const TransferRequest& request) const;
+  void AddToBundle(uint32_t bundle, uint32_t flow, uint32_t hop);
+  void RemoveFromBundle(uint32_t bundle, uint32_t pos);
   void ApplySplits();
   void MarkDirty(uint32_t bundle) { dirty_.push_back(bundle); }
   void RequestSettle();
@@ -111,8 +134,28 @@ class FlowNetwork : public Network {
   std::vector<LinkBundles::Part> parts_;
   std::vector<LinkBundles::Split> splits_;
 
+  bool aggregate_ = true;
+  // Flows started at this instant, not yet settled (the ones a transfer may join), by a hash of what must match;
+  // with a copy of their routes, which callers need not keep.
+  struct Fresh {
+    uint32_t flow;
+    uint32_t hop_begin;
+    uint32_t hop_end;
+    double cap_GBps;
+    Time extra_latency;
+    LinkEfficiency efficiency;
+  };
+  std::unordered_map<uint64_t, Fresh> fresh_;
+  std::vector<RouteHop> fresh_hops_;
+  LinkLedger ledger_;
+  std::vector<Time> busy_since_;  // per bundle: when it last went from no flow to some
+
   // Deliveries waiting for their latency: the callbacks, so the events carry a slot number only.
-  std::vector<std::function<void()>> deliveries_;
+  struct Delivery {
+    std::function<void()> done;
+    double bytes = 0;
+  };
+  std::vector<Delivery> deliveries_;
   std::vector<uint32_t> free_deliveries_;
 
   // Draining.

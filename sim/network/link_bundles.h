@@ -53,6 +53,7 @@ class LinkBundles {
   size_t count() const { return bundles_.size(); }
   double capacity(uint32_t b) const { return bundles_[b].capacity; }  // bytes per second, over all members
   LinkKind kind(uint32_t b) const { return bundles_[b].kind; }
+  const std::vector<LinkId>& links(uint32_t b) const { return bundles_[b].links; }
 
  private:
   struct Bundle {

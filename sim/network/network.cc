@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "sim/core/check.h"
 
@@ -36,6 +37,17 @@ TransferTimes UncontendedTimes(const TransferRequest& request, const Topology& t
   const Time latency = request.route != nullptr ? request.route->latency : Time::Zero();
   t.delivered = t.drained + latency + request.extra_latency;
   return t;
+}
+
+Status Network::CheckConservation() const {
+  const LinkLedger& l = ledger();
+  const double started = l.bytes_started(), delivered = l.bytes_delivered();
+  const bool bytes_match = std::abs(started - delivered) <= 1e-9 * std::max(started, delivered);
+  if (in_flight() == 0 && l.transfers_started() == l.transfers_delivered() && bytes_match) return Status::Ok();
+  std::ostringstream os;
+  os << "network conservation: " << l.transfers_started() << " transfers (" << started << " bytes) started, "
+     << l.transfers_delivered() << " (" << delivered << " bytes) delivered, " << in_flight() << " in flight";
+  return Internal(os.str());
 }
 
 }  // namespace wiresim

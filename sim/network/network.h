@@ -20,7 +20,9 @@
 #include <functional>
 #include <limits>
 
+#include "sim/core/status.h"
 #include "sim/core/time.h"
+#include "sim/network/link_ledger.h"
 #include "sim/topology/routing.h"
 #include "sim/topology/topology.h"
 
@@ -78,6 +80,13 @@ class Network {
 
   // Transfers started and not yet delivered.
   virtual int64_t in_flight() const = 0;
+
+  // What each link carried so far (link_ledger.h); each network says what busy time means for it.
+  virtual const LinkLedger& ledger() const = 0;
+
+  // Bytes sent equal bytes received: no transfer is in flight, and the bytes of every transfer started were
+  // delivered (equal to 1e-9 relative, the sums' rounding). Call at the end of a run; an error names the difference.
+  Status CheckConservation() const;
 };
 
 }  // namespace wiresim

@@ -12,19 +12,42 @@ namespace {
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// The tokens one rank dispatches to the EP group for a batch: its CP share, and 1/tp of that (its TP group shares
+// the tokens).
+int64_t DispatchedTokens(const BatchShape& b, const ParallelPlan& p) {
+  const int64_t tokens = CeilDiv(b.Tokens(), p.cp);
+  return p.tp > 1 ? CeilDiv(tokens, p.tp) : tokens;
+}
+
+// What every program needs to know about the EP group's traffic: each GPU's dispatched tokens for the whole batch
+// and its two micro-batches ([0] whole, [1] A, [2] B), the share of the routed copies each EP rank receives, and
+// the bytes of one copy each way.
+struct EpTraffic {
+  std::vector<std::array<int64_t, 3>> tokens_of_gpu;  // by global GPU index
+  std::vector<double> share;                          // by index in the EP group
+  double dispatch_bytes = 0, combine_bytes = 0;       // per routed token copy
+};
+
+void SortUnique(std::vector<int32_t>* v) {
+  std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+}
+
 // Builds the program of one rank. Token counts follow the batch through the layer: `tokens` is what this rank's
 // GEMMs see (its CP share of the DP rank's batch, every TP rank the same), and the norms see 1/tp of it under
 // sequence parallelism.
 class RankProgramBuilder {
  public:
   RankProgramBuilder(const ModelSpec& m, const ParallelPlan& p, const ParallelGroups& groups,
-                     const Placement& placement, const BatchShape& batch, const StepGraphOptions& o, int rank)
+                     const Placement& placement, const BatchShape& batch, const StepGraphOptions& o,
+                     const EpTraffic& ep, int rank)
       : m_(m),
         p_(p),
         groups_(groups),
         placement_(placement),
         batch_(batch),
         o_(o),
+        ep_(ep),
         s_(LocalShapesOf(m, p)),
         rank_(rank),
         coord_(CoordOf(p, rank)),
@@ -40,6 +63,8 @@ class RankProgramBuilder {
         (w == DataType::kInt4 || w == DataType::kBFloat16 || w == DataType::kFloat16 || w == DataType::kFloat32)
             ? m.activation_dtype
             : w;
+    cur_ = &batch_;
+    if (o_.two_batch_overlap && p_.ep > 1) halves_ = SplitInTwo(batch_);
   }
 
   GpuProgram Build() {
@@ -109,6 +134,12 @@ class RankProgramBuilder {
   int Collective(std::string_view name, CollectiveOp op, ParallelDim dim, std::vector<int> gpus, double bytes,
                  Phase phase) {
     if (gpus.size() < 2 || bytes <= 0) return -1;
+    if (split_ && comm_tail_ >= 0) {
+      // One communication stream: after the collective before it, whichever micro-batch posted that.
+      if (after_.empty() && !ops_->empty()) after_ = {static_cast<int32_t>(ops_->size() - 1)};
+      after_.push_back(comm_tail_);
+      SortUnique(&after_);
+    }
     StepOp s;
     s.kind = StepOp::Kind::kCollective;
     s.stream = Stream::kCommunication;
@@ -120,7 +151,9 @@ class RankProgramBuilder {
     s.collective.gpus = std::move(gpus);
     s.collective.bytes = bytes;
     s.collective.dtype = m_.activation_dtype;
-    return Push(std::move(s));
+    const int index = Push(std::move(s));
+    if (split_) comm_tail_ = index;
+    return index;
   }
   const std::vector<int>& Group(ParallelDim dim) const { return groups_.Of(dim, rank_); }
 
@@ -164,6 +197,7 @@ class RankProgramBuilder {
   }
 
   void PipelineTransfer(bool receive) {
+    Join();
     layer_ = receive ? -1 : static_cast<int>(m_.num_layers);
     const std::vector<int>& pp = Group(ParallelDim::kPp);
     const int me = groups_.IndexIn(ParallelDim::kPp, rank_);
@@ -176,9 +210,14 @@ class RankProgramBuilder {
   }
 
   void Layer(int layer) {
-    layer_ = layer;
     const bool moe = m_.IsMoeLayer(layer);
     const bool ep_moe = moe && p_.ep > 1;
+    if (ep_moe && o_.two_batch_overlap) {
+      OverlappedLayer(layer);
+      return;
+    }
+    Join();
+    layer_ = layer;
     // Fused residual add + RMSNorm: reads and writes the hidden state and the residual.
     Kernel("input_layernorm", Bytes(4.0 * static_cast<double>(ResidualTokens() * h_)));
     if (SequenceParallel()) TpGather("sp_all_gather");
@@ -207,9 +246,9 @@ class RankProgramBuilder {
   // Context parallelism around a prefill: the KV of every chunk's positions passes around the CP ring (cp - 1
   // hops of this rank's share), or is all-gathered at once.
   void CpPrefillExchange(double kv_bytes_per_token) {
-    if (p_.cp == 1 || batch_.prefills.empty()) return;
+    if (p_.cp == 1 || cur_->prefills.empty()) return;
     int64_t positions = 0;
-    for (const PrefillChunk& c : batch_.prefills) positions += c.tokens + c.context;
+    for (const PrefillChunk& c : cur_->prefills) positions += c.tokens + c.context;
     const std::vector<int>& cp = Group(ParallelDim::kCp);
     if (p_.cp_attention == CpAttention::kAllGather) {
       Collective("cp_kv_all_gather", CollectiveOp::kAllGather, ParallelDim::kCp, cp,
@@ -241,19 +280,19 @@ class RankProgramBuilder {
 
   // Prefill attention of this rank: with CP, 1/cp of the queries of every chunk against all of its positions.
   void PrefillAttention() {
-    if (batch_.prefills.empty()) return;
-    Kernel("attention_prefill", attention_.Prefill(batch_), Phase::kPrefill);
+    if (cur_->prefills.empty()) return;
+    Kernel("attention_prefill", attention_.Prefill(*cur_), Phase::kPrefill);
   }
 
   // Decode attention: with CP, every rank holds 1/cp of each sequence's KV: the decode queries are gathered over
   // CP first and the partial outputs reduce-scattered back.
   void DecodeAttention(int64_t q_width, int64_t out_width) {
-    if (batch_.decode_contexts.empty()) return;
-    const double decodes = static_cast<double>(batch_.decode_contexts.size());
+    if (cur_->decode_contexts.empty()) return;
+    const double decodes = static_cast<double>(cur_->decode_contexts.size());
     const std::vector<int>& cp = p_.cp > 1 ? Group(ParallelDim::kCp) : empty_;
     Collective("cp_query_all_gather", CollectiveOp::kAllGather, ParallelDim::kCp, cp,
                decodes * static_cast<double>(s_.q_heads * q_width) * a_, Phase::kDecode);
-    Kernel("attention_decode", attention_.Decode(batch_), Phase::kDecode);
+    Kernel("attention_decode", attention_.Decode(*cur_), Phase::kDecode);
     Collective("cp_output_reduce_scatter", CollectiveOp::kReduceScatter, ParallelDim::kCp, cp,
                decodes * static_cast<double>(s_.q_heads * out_width) * a_, Phase::kDecode);
   }
@@ -292,15 +331,15 @@ class RankProgramBuilder {
     Kernel("rotary_embedding", Bytes(2.0 * t * static_cast<double>((s_.q_heads + 1) * l.qk_rope_head_dim)));
     Kernel("kv_cache_write", MemoryBoundKernel(t * (static_cast<double>(latent) * a_ + s_.kv_bytes_per_token_layer)));
     CpPrefillExchange(s_.kv_bytes_per_token_layer);
-    if (!batch_.prefills.empty()) {
+    if (!cur_->prefills.empty()) {
       int64_t positions = 0;
-      for (const PrefillChunk& c : batch_.prefills) positions += c.tokens + c.context;
+      for (const PrefillChunk& c : cur_->prefills) positions += c.tokens + c.context;
       Kernel("kv_b_proj", Linear(positions, s_.q_heads * (l.qk_nope_head_dim + l.v_head_dim), l.kv_lora_rank),
              Phase::kPrefill);
       PrefillAttention();
     }
-    if (!batch_.decode_contexts.empty()) {
-      const int64_t decodes = static_cast<int64_t>(batch_.decode_contexts.size());
+    if (!cur_->decode_contexts.empty()) {
+      const int64_t decodes = static_cast<int64_t>(cur_->decode_contexts.size());
       Kernel(
           "mla_q_absorb",
           GemmKernel(decodes, l.kv_lora_rank, l.qk_nope_head_dim, m_.activation_dtype, m_.activation_dtype, s_.q_heads),
@@ -360,43 +399,51 @@ class RankProgramBuilder {
   // ep > 1: this rank dispatches its 1/tp share of the tokens (top-k copies each) to the GPUs holding the chosen
   // experts, computes the tokens sent to its own experts, and sends the results back.
   void ExpertParallelMoe() {
-    const int64_t dispatched = p_.tp > 1 ? CeilDiv(tokens_, p_.tp) : tokens_;
-    Router(dispatched);
-    const std::vector<int>& ep = Group(ParallelDim::kEp);
-    const int n = static_cast<int>(ep.size());
-    const double sent = static_cast<double>(dispatched * m_.moe.experts_per_token * h_) * a_;
-    // Destination shares: EP rank 0 receives `hot` of every rank's tokens, the others split the rest.
-    const double hot = std::min(o_.expert_imbalance, static_cast<double>(n)) / n;
-    const double cold = n > 1 ? (1.0 - hot) / (n - 1) : 0.0;
-    const int me = groups_.IndexIn(ParallelDim::kEp, rank_);
-    const double share = me == 0 ? hot : cold;
-    if (o_.expert_imbalance == 1.0) {
-      Collective("ep_dispatch", CollectiveOp::kAllToAll, ParallelDim::kEp, ep, sent, phase_);
-    } else {
-      EmitAllToAllV("ep_dispatch", ep, sent, hot, cold, /*transpose=*/false);
-    }
-    // Tokens arriving here: all n ranks' copies times this rank's share.
-    const double received = static_cast<double>(n * dispatched * m_.moe.experts_per_token) * share;
-    Experts(s_.experts, received, n * dispatched);
-    if (o_.expert_imbalance == 1.0) {
-      Collective("ep_combine", CollectiveOp::kAllToAll, ParallelDim::kEp, ep, sent, phase_);
-    } else {
-      EmitAllToAllV("ep_combine", ep, sent, hot, cold, /*transpose=*/true);
-    }
-    SharedExperts(dispatched);
+    Router(Dispatched());
+    EpAllToAll("ep_dispatch", /*combine=*/false);
+    RoutedExperts();
+    EpAllToAll("ep_combine", /*combine=*/true);
+    SharedExperts(Dispatched());
   }
 
-  // Every rank sends `sent` bytes split by destination share; combine is the transpose. `bytes` is the largest
-  // row or column sum, as nccl-tests reports alltoallv.
-  void EmitAllToAllV(std::string_view name, const std::vector<int>& ep, double sent, double hot, double cold,
-                     bool transpose) {
+  int64_t Dispatched() const { return p_.tp > 1 ? CeilDiv(tokens_, p_.tp) : tokens_; }
+
+  // This GPU's experts for the copies routed to them: its share of every EP rank's copies (its own included).
+  void RoutedExperts() {
+    const std::vector<int>& ep = Group(ParallelDim::kEp);
+    const size_t me = static_cast<size_t>(groups_.IndexIn(ParallelDim::kEp, rank_));
+    int64_t all = 0;
+    for (int gpu : ep) all += ep_.tokens_of_gpu[static_cast<size_t>(gpu)][static_cast<size_t>(mb_)];
+    const double rows = ep_.share[me] * static_cast<double>(all * m_.moe.experts_per_token);
+    if (rows <= 0) return;
+    Experts(s_.experts, rows, all);
+  }
+
+  // Dispatch (or combine, its transpose) of the micro-batch being emitted as an all-to-all-v over the EP group:
+  // entry (i, j) = copies EP rank i routes to rank j's experts x the bytes of one copy; `bytes` is the largest row
+  // or column sum, as nccl-tests reports alltoallv. When every entry is the same (uniform routing, equal batches)
+  // it is the plain all-to-all it then is (size: a rank's copies x bytes, its own slot included).
+  void EpAllToAll(std::string_view name, bool combine) {
+    const std::vector<int>& ep = Group(ParallelDim::kEp);
     const size_t n = ep.size();
+    std::vector<int64_t> tokens(n);
+    for (size_t i = 0; i < n; ++i) {
+      tokens[i] = ep_.tokens_of_gpu[static_cast<size_t>(ep[i])][static_cast<size_t>(mb_)];
+    }
+    const double per_copy = combine ? ep_.combine_bytes : ep_.dispatch_bytes;
+    const std::vector<double> copies = RoutedCopies(tokens, static_cast<int>(m_.moe.experts_per_token), ep_.share);
     std::vector<double> matrix(n * n);
+    bool even = true;
     for (size_t i = 0; i < n; ++i) {
       for (size_t j = 0; j < n; ++j) {
-        const size_t dest = transpose ? i : j;  // combine: results return from the expert's rank
-        matrix[i * n + j] = sent * (dest == 0 ? hot : cold);
+        matrix[i * n + j] = per_copy * (combine ? copies[j * n + i] : copies[i * n + j]);
+        if (i != j && matrix[i * n + j] != matrix[n > 1 ? 1 : 0]) even = false;
       }
+    }
+    if (even) {
+      Collective(name, CollectiveOp::kAllToAll, ParallelDim::kEp, ep, n > 1 ? matrix[1] * static_cast<double>(n) : 0.0,
+                 phase_);
+      return;
     }
     double largest = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -412,11 +459,83 @@ class RankProgramBuilder {
     if (ops_->size() > before) ops_->back().collective.matrix_bytes = std::move(matrix);
   }
 
+  // --- two-batch overlap ------------------------------------------------------------------------------------------
+  // Emits `emit` for micro-batch `x` (0 = A, 1 = B): its ops start after that micro-batch's last op.
+  template <typename Emit>
+  void As(int x, Emit emit) {
+    const size_t ux = static_cast<size_t>(x);
+    cur_ = &halves_[ux];
+    tokens_ = CeilDiv(cur_->Tokens(), p_.cp);
+    mb_ = x + 1;
+    after_ = mb_after_[ux];
+    const size_t before = ops_->size();
+    emit();
+    if (ops_->size() > before) mb_after_[ux] = {static_cast<int32_t>(ops_->size() - 1)};
+    after_.clear();
+    cur_ = &batch_;
+    tokens_ = CeilDiv(batch_.Tokens(), p_.cp);
+    mb_ = 0;
+  }
+
+  // An MoE layer as two micro-batches (StepGraphOptions::two_batch_overlap gives the order and why).
+  void OverlappedLayer(int layer) {
+    if (!split_) {
+      // Both micro-batches start from where the whole batch is.
+      std::vector<int32_t> start = after_;
+      if (start.empty() && !ops_->empty()) start = {static_cast<int32_t>(ops_->size() - 1)};
+      after_.clear();
+      mb_after_ = {start, start};
+      comm_tail_ = -1;
+      split_ = true;
+    }
+    layer_ = layer;
+    auto pre = [&] {
+      Kernel("input_layernorm", Bytes(4.0 * static_cast<double>(ResidualTokens() * h_)));
+      if (SequenceParallel()) TpGather("sp_all_gather");
+      if (m_.attention == AttentionKind::kMultiLatent) {
+        LatentAttention();
+      } else {
+        MultiHeadAttention();
+      }
+      TpReduce(p_.tp > 1);
+      Kernel("post_attention_layernorm", Bytes(4.0 * static_cast<double>(Dispatched() * h_)));
+      Router(Dispatched());
+    };
+    auto experts = [&] {
+      SharedExperts(Dispatched());
+      RoutedExperts();
+    };
+    auto gather = [&] {
+      if (!SequenceParallel()) TpGather("tp_all_gather");
+    };
+    As(0, pre);
+    As(0, [&] { EpAllToAll("ep_dispatch", false); });
+    As(1, pre);
+    As(1, [&] { EpAllToAll("ep_dispatch", false); });
+    As(0, experts);
+    As(0, [&] { EpAllToAll("ep_combine", true); });
+    As(0, gather);
+    As(1, experts);
+    As(1, [&] { EpAllToAll("ep_combine", true); });
+    As(1, gather);
+  }
+
+  // Ends a split: the next op waits for both micro-batches.
+  void Join() {
+    if (!split_) return;
+    after_ = mb_after_[0];
+    after_.insert(after_.end(), mb_after_[1].begin(), mb_after_[1].end());
+    SortUnique(&after_);
+    split_ = false;
+    comm_tail_ = -1;
+  }
+
   void Head() {
+    Join();
     layer_ = static_cast<int>(m_.num_layers);
     Kernel("final_norm", Bytes(4.0 * static_cast<double>(ResidualTokens() * h_)));
     if (SequenceParallel()) TpGather("sp_all_gather");
-    const int64_t sampling = CeilDiv(batch_.SamplingSequences(), p_.cp);
+    const int64_t sampling = CeilDiv(cur_->SamplingSequences(), p_.cp);
     if (sampling == 0) return;
     Kernel("lm_head", Unquantized(sampling, s_.vocab, h_));
     if (p_.tp > 1) {
@@ -433,21 +552,29 @@ class RankProgramBuilder {
   const Placement& placement_;
   const BatchShape& batch_;
   const StepGraphOptions& o_;
+  const EpTraffic& ep_;
   const LocalShapes s_;
   const int rank_;
   const RankCoord coord_;
-  const double a_;        // activation bytes per element
-  const int64_t h_;       // hidden size
-  const int64_t tokens_;  // this rank's tokens (its CP share)
+  const double a_;   // activation bytes per element
+  const int64_t h_;  // hidden size
+  int64_t tokens_;   // this rank's tokens (its CP share) of the batch or micro-batch being emitted
   const Phase phase_;
   DataType linear_dtype_ = DataType::kBFloat16;
   std::vector<StepOp>* ops_ = nullptr;
   std::vector<int32_t> after_;  // dependencies of the next op when they are not simply the op before it
+  // Two-batch overlap: the micro-batches, which one is being emitted (0 the whole batch, 1 A, 2 B), whether the
+  // program is split into them, each one's last op, and the last collective on the communication stream.
+  const BatchShape* cur_ = nullptr;
+  std::array<BatchShape, 2> halves_;
+  int mb_ = 0;
+  bool split_ = false;
+  std::array<std::vector<int32_t>, 2> mb_after_;
+  int comm_tail_ = -1;
   int layer_ = -1;
   const LayerAttentionShapes attention_;
   const std::vector<int> empty_;
 };
-
 
 }  // namespace
 
@@ -486,6 +613,30 @@ KernelShape LayerAttentionShapes::Decode(const BatchShape& batch) const {
   contexts_.clear();
   for (int64_t c : batch.decode_contexts) contexts_.push_back(CeilDiv(c, cp_));
   return DecodeAttentionKernel(decode_heads_, contexts_);
+}
+
+std::array<BatchShape, 2> SplitInTwo(const BatchShape& b) {
+  std::array<BatchShape, 2> out;
+  int64_t left = (b.Tokens() + 1) / 2;  // rows still to give A
+  for (int64_t c : b.decode_contexts) {
+    out[left > 0 ? 0 : 1].decode_contexts.push_back(c);
+    if (left > 0) --left;
+  }
+  for (const PrefillChunk& c : b.prefills) {
+    if (left >= c.tokens) {
+      out[0].prefills.push_back(c);
+      left -= c.tokens;
+    } else if (left > 0) {
+      out[0].prefills.push_back({left, c.context, false});
+      out[1].prefills.push_back({c.tokens - left, c.context + left, c.last});
+      left = 0;
+    } else {
+      out[1].prefills.push_back(c);
+    }
+  }
+  out[0].padding = std::min(left, b.padding);
+  out[1].padding = b.padding - out[0].padding;
+  return out;
 }
 
 namespace {
@@ -574,9 +725,10 @@ Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& pla
   }
   const bool coupled = plan.ep > 1;  // experts over the DP ranks: they step together
   if (!options.dp_batches.empty() && (!coupled || static_cast<int>(options.dp_batches.size()) != plan.dp)) {
-    return InvalidArgument("step graph: per-DP-rank batches need ep > 1 and one batch per DP rank (dp=" +
-                           std::to_string(plan.dp) + ")");
+    return InvalidArgument(
+        "step graph: per-DP-rank batches need ep > 1 and one batch per DP rank (dp=" + std::to_string(plan.dp) + ")");
   }
+  WIRESIM_RETURN_IF_ERROR(ValidateRouting(options.routing, options.expert_imbalance));
   const ParallelGroups groups = BuildGroups(plan, placement);
   StepGraph graph;
   graph.batch = batch;
@@ -585,13 +737,46 @@ Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& pla
   // data-parallel engine runs a dummy forward pass when it has no requests).
   BatchShape dummy;
   dummy.decode_contexts = {1};
+  std::vector<int> ranks;
+  std::vector<const BatchShape*> batches;
+  int gpus = 0;
   for (int r = 0; r < plan.WorldSize(); ++r) {
     const int dp = CoordOf(plan, r).dp;
     if (!coupled && dp != options.replica) continue;
     const BatchShape* b = &batch;
     if (!options.dp_batches.empty()) b = &options.dp_batches[static_cast<size_t>(dp)];
     if (b->empty()) b = &dummy;
-    graph.programs.push_back(RankProgramBuilder(model, plan, groups, placement, *b, options, r).Build());
+    ranks.push_back(r);
+    batches.push_back(b);
+    gpus = std::max(gpus, placement.GpuOf(r) + 1);
+  }
+  EpTraffic traffic;
+  if (plan.ep > 1 && model.IsMoe()) {
+    traffic.tokens_of_gpu.assign(static_cast<size_t>(gpus), {0, 0, 0});
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      std::array<int64_t, 3>& t = traffic.tokens_of_gpu[static_cast<size_t>(placement.GpuOf(ranks[i]))];
+      t[0] = DispatchedTokens(*batches[i], plan);
+      if (options.two_batch_overlap) {
+        const std::array<BatchShape, 2> halves = SplitInTwo(*batches[i]);
+        t[1] = DispatchedTokens(halves[0], plan);
+        t[2] = DispatchedTokens(halves[1], plan);
+      }
+    }
+    traffic.share = DestinationShares(options.routing, static_cast<int>(model.moe.num_experts),
+                                      static_cast<int>(model.moe.experts_per_token), plan.ep, options.expert_imbalance);
+    // Dispatch in what the expert GEMMs read: with 8-bit experts (fp8 W8A8), 1 byte per element plus one fp32
+    // scale per 128 elements (DeepEP's FP8 dispatch: per-token, per-128-channel scales; its README and
+    // refdata/deepseek_deepep_ep_alltoall_measurements.md: "FP8 dispatch, BF16 combine"); else the activation
+    // type. Combine returns the expert outputs at the activation type.
+    const DataType w = model.weight_dtype;
+    const double h = static_cast<double>(model.hidden_size), a = BytesPerElement(model.activation_dtype);
+    const bool fp8 = w == DataType::kFloat8E4M3 || w == DataType::kFloat8E5M2 || w == DataType::kInt8;
+    traffic.dispatch_bytes = fp8 ? h + std::ceil(h / 128.0) * 4.0 : h * a;
+    traffic.combine_bytes = h * a;
+  }
+  for (size_t i = 0; i < ranks.size(); ++i) {
+    graph.programs.push_back(
+        RankProgramBuilder(model, plan, groups, placement, *batches[i], options, traffic, ranks[i]).Build());
   }
   WIRESIM_RETURN_IF_ERROR(JoinInstances(graph));
   return graph;

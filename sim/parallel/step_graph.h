@@ -8,12 +8,15 @@
 //
 // Rules (docs/models.md derives each): per layer, a TP all-reduce of tokens x hidden after the attention output
 // projection and after the MLP down projection (reduce-scatter + all-gather around the norms with sequence
-// parallelism); with ep > 1, MoE layers dispatch and combine tokens x top-k x hidden over the EP group (uneven
-// with expert_imbalance > 1); context parallelism passes prefill KV around a ring (or all-gathers it) and gathers
-// decode queries; pipeline stages send hidden state and residual to the next stage; the first stage embeds
-// (vocab-parallel: an all-reduce) and the last computes logits (gathered over TP) and samples.
+// parallelism); with ep > 1, MoE layers dispatch and combine tokens x top-k x hidden over the EP group (split
+// by the routing: all-to-all-v of copies x hidden, dispatch at 1 byte + scales with fp8 experts, combine at the
+// activation type; optionally two micro-batches overlapping each other's all-to-all); context parallelism passes
+// prefill KV around a ring (or all-gathers it) and gathers decode queries; pipeline stages send hidden state and
+// residual to the next stage; the first stage embeds (vocab-parallel: an all-reduce) and the last computes logits
+// (gathered over TP) and samples.
 #pragma once
 
+#include <array>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +26,7 @@
 #include "sim/core/status.h"
 #include "sim/model/model_spec.h"
 #include "sim/parallel/batch.h"
+#include "sim/parallel/expert_routing.h"
 #include "sim/parallel/placement.h"
 #include "sim/parallel/step_graph_timing.h"
 
@@ -70,7 +74,7 @@ struct GpuProgram {
 struct StepGraph {
   std::vector<GpuProgram> programs;  // by rank; the replica's ranks only
   std::vector<CollectiveInstance> collectives;
-  BatchShape batch;                  // per DP rank
+  BatchShape batch;  // per DP rank
   Phase phase = Phase::kMixed;
 };
 
@@ -78,6 +82,16 @@ struct StepGraphOptions {
   // The busiest EP rank receives this many times the average routed tokens (>= 1; 1 = perfectly balanced). The
   // busiest is EP rank 0; the others share the rest evenly.
   double expert_imbalance = 1.0;
+  // Which experts the tokens choose (expert_routing.h): the dispatch and combine all-to-all-v matrices follow.
+  ExpertRouting routing;
+  // ep > 1: two-micro-batch overlap (DeepSeek's inference system, SGLang's two-batch overlap). Each DP rank's batch
+  // is split into two micro-batches of half its tokens (A takes the first ceil(T/2)); every MoE layer runs
+  //   compute stream:  pre(A) pre(B) experts(A) experts(B)      (pre = norms, attention, router)
+  //   comm stream:     dispatch(A) dispatch(B) combine(A) combine(B)
+  // in that program order, each collective after its own micro-batch's compute and after the collective before it
+  // on the communication stream, so A's all-to-all overlaps B's compute and B's overlaps A's. Dense layers, the
+  // embedding and the head run the whole batch.
+  bool two_batch_overlap = false;
   // Which DP rank's GPUs, when DP ranks are independent replicas. When MoE layers spread experts over the DP
   // ranks (ep > 1) the DP ranks step together and the graph holds all of them, each with `batch`.
   int replica = 0;
@@ -110,6 +124,11 @@ class LayerAttentionShapes {
   mutable std::vector<AttentionChunk> chunks_;
   mutable std::vector<int64_t> contexts_;
 };
+
+// The two micro-batches of two-batch overlap: A the first ceil(T/2) token rows in the order decodes, prefill chunks,
+// padding; B the rest. A prefill chunk cut in two becomes a chunk that does not sample and one after it whose
+// context holds the first part (exact for causal attention).
+std::array<BatchShape, 2> SplitInTwo(const BatchShape& batch);
 
 // REQUIRES: ValidatePlan(plan, model, ...) is OK. Fails on an empty batch or options out of range.
 Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,

@@ -25,8 +25,24 @@ std::pair<int, int> PipelineEnds(const GpuProgram& program) {
 
 }  // namespace
 
+namespace {
+
+StepGraphOptions WithImbalance(double expert_imbalance) {
+  StepGraphOptions o;
+  o.expert_imbalance = expert_imbalance;
+  return o;
+}
+
+}  // namespace
+
 IterationModel::IterationModel(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
-                               int replica, double expert_imbalance,
+                               int replica, double expert_imbalance, std::vector<const KernelTimeModel*> kernel_models,
+                               ClosedFormCollectives& closed)
+    : IterationModel(model, plan, placement, replica, WithImbalance(expert_imbalance), std::move(kernel_models),
+                     closed) {}
+
+IterationModel::IterationModel(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
+                               int replica, const StepGraphOptions& moe,
                                std::vector<const KernelTimeModel*> kernel_models, ClosedFormCollectives& closed)
     : model_(model),
       plan_(plan),
@@ -35,7 +51,9 @@ IterationModel::IterationModel(const ModelSpec& model, const ParallelPlan& plan,
       kernel_models_(std::move(kernel_models)),
       closed_(closed),
       attention_(model, plan) {
-  graph_options_.expert_imbalance = expert_imbalance;
+  graph_options_.expert_imbalance = moe.expert_imbalance;
+  graph_options_.routing = moe.routing;
+  graph_options_.two_batch_overlap = moe.two_batch_overlap && plan.ep > 1;
   graph_options_.replica = replica;
   const bool coupled = plan.ep > 1 && plan.dp > 1;
   // Exact only when every GPU of the replica times kernels with the same model and DP ranks are independent.
@@ -46,7 +64,7 @@ IterationModel::IterationModel(const ModelSpec& model, const ParallelPlan& plan,
     if (first == nullptr) first = m;
     if (m != first) can_compile_ = false;
   }
-  if (coupled) can_compile_ = false;
+  if (coupled || graph_options_.two_batch_overlap) can_compile_ = false;
   key_needs_positions_ = plan.cp > 1 || model.attention == AttentionKind::kMultiLatent;
 }
 

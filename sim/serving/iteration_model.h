@@ -54,6 +54,12 @@ class IterationModel {
   IterationModel(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement, int replica,
                  double expert_imbalance, std::vector<const KernelTimeModel*> kernel_models,
                  ClosedFormCollectives& closed);
+  // `moe` gives the MoE options of every graph (expert_imbalance, routing, two_batch_overlap); its replica and
+  // dp_batches are ignored. Two-batch overlap interleaves the micro-batches across layer boundaries, so such an
+  // iteration is never compiled (CanCompile() is false: it runs op by op).
+  IterationModel(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement, int replica,
+                 const StepGraphOptions& moe, std::vector<const KernelTimeModel*> kernel_models,
+                 ClosedFormCollectives& closed);
   IterationModel(const IterationModel&) = delete;
   IterationModel& operator=(const IterationModel&) = delete;
 

@@ -91,7 +91,11 @@ void IterationRun::Advance(size_t p) {
     if (op.kind == StepOp::Kind::kKernel) {
       const Time begin = std::max(sim_.Now(), s.compute_free);
       s.compute_free = begin + kernel_time_(p, op);
-      if (observer_ != nullptr) observer_->OnKernel(graph_->programs[p].gpu, begin, s.compute_free);
+      if (observer_ != nullptr) {
+        const int gpu = graph_->programs[p].gpu;
+        observer_->OnKernel(gpu, begin, s.compute_free);
+        observer_->OnKernelDetail(gpu, begin, s.compute_free, OpDetail{op.name, op.layer, op.phase, 0});
+      }
       sim_.Schedule(s.compute_free, [this, p, i] { OpDone(p, i); });
     } else {
       Post(p, i);
@@ -109,6 +113,8 @@ void IterationRun::Post(size_t p, size_t op) {
     if (observer_ != nullptr) {
       const CollectiveInstance& done = graph_->collectives[c];
       observer_->OnCollective(graph_->programs[q].gpu, start, sim_.Now(), done.dim, done.phase);
+      observer_->OnCollectiveDetail(graph_->programs[q].gpu, start, sim_.Now(), done.dim,
+                                    OpDetail{done.name, done.layer, done.phase, done.call.bytes});
     }
     OpDone(q, i);
   });

@@ -15,14 +15,22 @@ struct Replica::Step {
 
 class Replica::TransfersOnly : public ExecutionObserver {
  public:
-  explicit TransfersOnly(GpuTimeAccounting* acc) : acc_(acc) {}
+  TransfersOnly(GpuTimeAccounting* acc, ExecutionObserver* trace) : acc_(acc), trace_(trace) {}
   void OnKernel(int, Time, Time) override {}
   void OnCollective(int gpu, Time posted, Time done, ParallelDim dim, Phase phase) override {
     if (acc_ != nullptr) acc_->OnCollective(gpu, posted, done, dim, phase);
   }
+  // The trace sees the bodies as they ran (one span each), the accounting their precomputed totals.
+  void OnKernelDetail(int gpu, Time begin, Time end, const OpDetail& op) override {
+    if (trace_ != nullptr) trace_->OnKernelDetail(gpu, begin, end, op);
+  }
+  void OnCollectiveDetail(int gpu, Time started, Time done, ParallelDim dim, const OpDetail& op) override {
+    if (trace_ != nullptr) trace_->OnCollectiveDetail(gpu, started, done, dim, op);
+  }
 
  private:
   GpuTimeAccounting* acc_;
+  ExecutionObserver* trace_;
 };
 
 Replica::Replica(int index, Simulator& sim, GpuQueues& gpus, CollectiveTimer& timer, IterationModel& iterations,
@@ -35,7 +43,8 @@ Replica::Replica(int index, Simulator& sim, GpuQueues& gpus, CollectiveTimer& ti
       accounting_(accounting),
       listener_(listener),
       options_(options),
-      transfers_only_(std::make_unique<TransfersOnly>(accounting)) {
+      transfers_only_(std::make_unique<TransfersOnly>(accounting, options.trace)) {
+  if (options.trace != nullptr) traced_ = std::make_unique<ObserverPair>(accounting, options.trace);
   const ParallelPlan& plan = iterations.plan();
   const int ranks = plan.ep > 1 && plan.dp > 1 ? plan.dp : 1;
   for (int d = 0; d < ranks; ++d) schedulers_.push_back(std::make_unique<Scheduler>(options.scheduler));
@@ -105,7 +114,7 @@ void Replica::Form() {
 Status Replica::Launch(Step* step) {
   step->launched = sim_.Now();
   KernelDuration kernel_time;
-  ExecutionObserver* observer = accounting_;
+  ExecutionObserver* observer = traced_ ? static_cast<ExecutionObserver*>(traced_.get()) : accounting_;
   if (options_.compiled) {
     const BatchShape shape = PadForCudaGraph(step->per_dp[0].Shape(), options_.engine);
     WIRESIM_ASSIGN_OR_RETURN(const CompiledIteration* c, iterations_.Compile(shape));

@@ -28,6 +28,9 @@ struct ReplicaOptions {
   Time host_overhead;          // per step
   bool compiled = true;        // compiled iterations where they are exact; else op by op
   EngineProfile engine;        // CUDA-graph padding of the batches it runs
+  // Not owned; may be null. Sees every op beside the accounting (a compiled iteration's body as one kernel named
+  // "iteration_body"), for a timeline; it never steers the run.
+  ExecutionObserver* trace = nullptr;
 };
 
 // What a replica tells the run. Called from simulator events, at sim.Now().
@@ -95,6 +98,7 @@ class Replica {
   // Forwards the pipeline transfers of a compiled iteration to the accounting (its bodies are added whole).
   class TransfersOnly;
   std::unique_ptr<TransfersOnly> transfers_only_;
+  std::unique_ptr<ObserverPair> traced_;  // the accounting and options_.trace, for op-by-op iterations
 };
 
 }  // namespace wiresim

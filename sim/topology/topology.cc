@@ -218,7 +218,7 @@ Status CheckGpusReachEachOther(const Topology& topo) {
 
 }  // namespace
 
-Result<Topology> Topology::Build(TopologySpec spec) {
+Result<Topology> Topology::Build(TopologySpec spec, GpuReach reach) {
   auto impl = std::make_unique<Impl>();
   impl->name = spec.name;
   impl->description = spec.description;
@@ -339,8 +339,19 @@ Result<Topology> Topology::Build(TopologySpec spec) {
     }
   }
 
-  WIRESIM_RETURN_IF_ERROR(CheckGpusReachEachOther(topo));
+  if (reach == GpuReach::kEveryPair) WIRESIM_RETURN_IF_ERROR(CheckGpusReachEachOther(topo));
   return topo;
+}
+
+TopologySpec Topology::ToSpec() const {
+  TopologySpec spec;
+  spec.name = impl_->name;
+  spec.description = impl_->description;
+  spec.origin = impl_->origin;
+  spec.nodes.reserve(impl_->nodes.size());
+  for (const Node& n : impl_->nodes) spec.nodes.push_back(n.spec);
+  spec.links = impl_->link_specs;
+  return spec;
 }
 
 const std::string& Topology::name() const { return impl_->name; }

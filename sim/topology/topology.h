@@ -96,12 +96,19 @@ struct Host {
   std::vector<NodeId> nics;  // in local order
 };
 
+// Whether Build insists that every GPU reach every other. A what-if topology (a failed link, degrade.h) is built
+// without it: only the GPUs a deployment makes talk need to reach each other, and the caller checks those.
+enum class GpuReach { kEveryPair, kUnchecked };
+
 class Topology {
  public:
   // Validates the spec and builds the graph. Errors (each naming the file, line and field): duplicate node names,
   // links to nonexistent nodes or to themselves, non-positive or non-finite bandwidth, a count below 1, negative
-  // latency, no GPU at all, and GPUs that cannot reach each other.
-  static Result<Topology> Build(TopologySpec spec);
+  // latency, no GPU at all, and (with GpuReach::kEveryPair) GPUs that cannot reach each other.
+  static Result<Topology> Build(TopologySpec spec, GpuReach reach = GpuReach::kEveryPair);
+
+  // The spec the topology was built from (nodes and links as declared), to build a variant of it.
+  TopologySpec ToSpec() const;
 
   Topology(Topology&&) noexcept;
   Topology& operator=(Topology&&) noexcept;

@@ -34,7 +34,7 @@ Run Wiresim(const std::vector<std::string>& args) {
   return Wiresim(args, reader);
 }
 
-TEST_CASE("No arguments prints the verbs and exits 2; --help exits 0") {
+TEST_CASE("No arguments prints the verbs and exits 2, --help exits 0") {
   Run none = Wiresim({});
   CHECK(none.code == kExitBadInput);
   CHECK_THAT(none.out, Contains("topo show"));

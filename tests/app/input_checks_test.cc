@@ -140,7 +140,7 @@ TEST_CASE("Every GPU model a shipped topology or an importer writes has a spec")
         kExitOk);
 }
 
-TEST_CASE("model show refuses --gpu with --topology, a memory fraction outside (0, 1], and a batch past the context") {
+TEST_CASE("model show refuses --gpu with --topology, a memory fraction not above 0 and at most 1, and a batch past the context") {
   const Run both =
       Wiresim({"model", "show", "llama-3.1-8b", "--plan", "tp=8", "--gpu", "h200", "--topology", "dgx-h100"});
   CHECK(both.code == kExitBadInput);
@@ -162,7 +162,7 @@ TEST_CASE("model show refuses --gpu with --topology, a memory fraction outside (
   CHECK(Wiresim({"model", "show", "llama-3.1-8b", "--plan", "tp=1", "--batch", "decode=4x131072"}).code == kExitOk);
 }
 
-TEST_CASE("run refuses --gpu-memory-utilization outside (0, 1]") {
+TEST_CASE("run refuses a --gpu-memory-utilization not above 0 and at most 1") {
   const Run r = Wiresim({"run", "--topology", "dgx-h100", "--model", "llama-3.1-8b", "--plan", "tp=1",
                          "--gpu-memory-utilization", "1.5", "--requests", "1", "--quiet"});
   CHECK(r.code == kExitBadInput);
@@ -239,7 +239,7 @@ TEST_CASE("calibrate fit on a profile with too few sizes says nothing was fitted
   CHECK(!std::filesystem::exists(dir / "fit.json"));
 }
 
-TEST_CASE("--help of a verb group lists its verbs and exits 0; double defaults print as written") {
+TEST_CASE("Help of a verb group (--help) lists its verbs and exits 0, double defaults print as written") {
   for (const char* group : {"topo", "model", "compute", "calibrate"}) {
     const Run r = Wiresim({group, "--help"});
     CHECK(r.code == kExitOk);

@@ -207,7 +207,7 @@ TEST_CASE("Compiled iterations and op-by-op execution give byte-identical reques
   }
 }
 
-TEST_CASE("The same scenario and seed give byte-identical outputs; another seed does not") {
+TEST_CASE("The same scenario and seed give byte-identical outputs, another seed does not") {
   auto run = [](const std::string& seed, const std::string& name) {
     const auto dir = TempDir(name);
     const Run r = Wiresim({"run", "--requests", "30", "--seed", seed, "--out", dir.string(), "--quiet"});

@@ -177,7 +177,7 @@ TEST_CASE("plan --json lists every measurement of the plan") {
   CHECK_THROWS_WITH(Parse({"run", "--json"}), Contains("--json: only `plan`"));
 }
 
-TEST_CASE("--help prints double defaults as written") {
+TEST_CASE("Help (--help) prints double defaults as written") {
   std::string help;
   ParseCommandLine({"--help"}, &help);
   CHECK_THAT(help, Contains("(=0.2)") && Contains("(=300)") && Contains("(=2)"));

@@ -247,7 +247,7 @@ TEST_CASE("Measured curves: exact at measured sizes, log-log between, nothing ou
   CHECK_FALSE(c.Microseconds(1 << 19).has_value());
 }
 
-TEST_CASE("A measured curve takes precedence where it applies; fitted corrections elsewhere") {
+TEST_CASE("A measured curve takes precedence where it applies, fitted corrections elsewhere") {
   // Four sizes of an 8-GPU all-reduce, measured at 10x the model's time: the curve gives the measured times back;
   // a 4-GPU group (not measured) gets the fitted correction; a forced algorithm skips the curve.
   Topology topo = Dgx();
@@ -287,7 +287,7 @@ TEST_CASE("A measured curve takes precedence where it applies; fitted correction
   CHECK(source != CalibrationSource::kMeasuredCurve);
 }
 
-TEST_CASE("Fitted corrections need three sizes; a few sizes give a constant") {
+TEST_CASE("Fitted corrections need three sizes, a few sizes give a constant") {
   Topology topo = Dgx();
   CollectiveModel model(topo);
   const CollectiveChoice ring{Algorithm::kRing, Protocol::kSimple};

@@ -32,7 +32,7 @@ TEST_CASE("Lookup is exact at measured points and log-log linear between them") 
   CHECK_FALSE(t.Lookup(128, 8192, 8192, DataType::kFloat8E4M3));
 }
 
-TEST_CASE("Repeated measurements average geometrically; bad entries are errors") {
+TEST_CASE("Repeated measurements average geometrically, bad entries are errors") {
   auto t = GemmTable::Build({{16, 64, 64, kBf16, Time::Microseconds(4)}, {16, 64, 64, kBf16, Time::Microseconds(9)}});
   REQUIRE(t.ok());
   CHECK(t->Lookup(16, 64, 64, kBf16)->ToMicroseconds() == Approx(6));  // sqrt(4 x 9)

@@ -89,7 +89,7 @@ TEST_CASE("GEMM penalties: overhead, K latency, short K, M padding, waves") {
   }
 }
 
-TEST_CASE("Grouped GEMM: uniform tokens per expert equal the batched GEMM; uneven ones cost their padding") {
+TEST_CASE("Grouped GEMM: uniform tokens per expert equal the batched GEMM, uneven ones cost their padding") {
   RooflineParams p = Ideal();
   p.m_granularity = 64;
   const RooflineModel model(RoundGpu(), p);

@@ -8,7 +8,7 @@ namespace {
 
 Time Us(int64_t n) { return Time::Microseconds(n); }
 
-TEST_CASE("A collective is exposed where no kernel of its GPU runs; the rest of the busy time is bubble") {
+TEST_CASE("A collective is exposed where no kernel of its GPU runs, the rest of the busy time is bubble") {
   GpuTimeAccounting acc(2, {0, 0});
   // GPU 0: kernels [0,10) and [20,30); a TP all-reduce in flight over [5,25): kernels cover [5,10) and [20,25), so
   // 10 us of its 20 are hidden and 10 exposed.

@@ -99,7 +99,7 @@ TEST_CASE("Throughputs run over the benchmark duration, from its start to the la
   CHECK(late.Summarize({}, {}).request_throughput == Approx(3 / 0.3).epsilon(1e-12));
 }
 
-TEST_CASE("Goodput counts the requests meeting every SLO set; a one-token request has TPOT 0") {
+TEST_CASE("Goodput counts the requests meeting every SLO set, a one-token request has TPOT 0") {
   RequestMetrics m = ThreeRequests();
   // TTFT <= 250 ms: r0 (100) and r1 (200) -> 2 / 0.4 s = 5.
   CHECK(m.Summarize({.ttft_ms = 250}, {}).request_goodput == Approx(5).epsilon(1e-12));
@@ -127,7 +127,7 @@ TEST_CASE("When every output is one token there is no TPOT, and its statistics a
   CHECK(s.ttft_ms.mean == Approx(20).epsilon(1e-12));
 }
 
-TEST_CASE("Peak tokens and concurrency count per 1-second bucket; failed requests count nowhere") {
+TEST_CASE("Peak tokens and concurrency count per 1-second bucket, failed requests count nowhere") {
   RequestMetrics m;
   // Origin: the first send, 0.5 s. Buckets are floor((t - 0.5 s) / 1 s).
   // r0: sent 0.5 s, tokens 0.55 0.60 (bucket 0), done 0.60 -> in flight in bucket 0.

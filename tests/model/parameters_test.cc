@@ -91,7 +91,7 @@ TEST_CASE("Qwen3's explicit head_dim sizes the KV cache, not hidden / heads") {
   CHECK(q.KvBytesPerToken() == 192'512);
 }
 
-TEST_CASE("Weight bytes follow the weight type; the embedding and LM head stay at the activation type") {
+TEST_CASE("Weight bytes follow the weight type, the embedding and LM head stay at the activation type") {
   ModelSpec m = ShippedModel("llama-3.1-405b");
   const ParameterCounts p = CountParameters(m);
   const double outer = static_cast<double>(p.embedding + p.lm_head + p.norms);

@@ -278,3 +278,94 @@ TEST_CASE("a zero-byte transfer is delivered one latency later") {
 
 }  // namespace
 }  // namespace wiresim
+
+namespace wiresim {
+namespace {
+
+// Star link ids (see kStar): gpu0->sw is 0, sw->gpu1 is 3, sw->gpu3 is 7.
+constexpr LinkId kGpu0Up = 0, kSwToGpu1 = 3;
+
+// The same transfers, aggregated or not: three identical gpu0->gpu1 transfers at time zero (one flow of 3 when
+// aggregated), gpu2->gpu1 and gpu0->gpu3 beside them, and gpu2->gpu1 again at 10 ms, which changes every rate.
+std::vector<Time> RunMixed(bool aggregate, int64_t* aggregated, Fixture& f) {
+  f.net.set_aggregation(aggregate);
+  std::vector<Time> done(6);
+  for (int i = 0; i < 3; ++i) f.Start(Time::Zero(), f.route(0, 1), 1e9, &done[static_cast<size_t>(i)]);
+  f.Start(Time::Zero(), f.route(2, 1), 1e9, &done[3]);
+  f.Start(Time::Zero(), f.route(0, 3), 1e9, &done[4]);
+  f.Start(Time::Milliseconds(10), f.route(2, 1), 5e8, &done[5]);
+  f.sim.Run();
+  *aggregated = f.net.stats().aggregated;
+  return done;
+}
+
+TEST_CASE("identical transfers started together run as one flow and finish as the separate flows do") {
+  Fixture on, off;
+  int64_t merged_on = 0, merged_off = 0;
+  const std::vector<Time> a = RunMixed(true, &merged_on, on);
+  const std::vector<Time> b = RunMixed(false, &merged_off, off);
+  CHECK(merged_on == 2);  // the 2nd and 3rd gpu0->gpu1 joined the 1st
+  CHECK(merged_off == 0);
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO("transfer " << i << ": " << a[i].picoseconds() << " vs " << b[i].picoseconds() << " ps");
+    CHECK(std::llabs(a[i].picoseconds() - b[i].picoseconds()) <= 1);
+  }
+  // By hand, until 10 ms: sw->gpu1 carries 4 flows (3 + gpu2's) and gpu0->sw 4 (3 + gpu0->gpu3): 25 GB/s each,
+  // 2.5e8 bytes each by 10 ms. Then sw->gpu1 carries 5: 20 GB/s each, and gpu0->gpu3 takes what gpu0->sw leaves,
+  // 100 - 3 x 20 = 40 GB/s. The late 5e8 flow drains first, at 10 + 5e8 / 20e9 s = 35 ms, having moved 5e8 while
+  // the others moved 5e8 more (7.5e8 in all). Then 4 flows on sw->gpu1 again at 25 GB/s: 2.5e8 left -> 45 ms.
+  // gpu0->gpu3: 2.5e8 + 25 ms x 40 GB/s = 1.25e9 > 1e9, so it drains at 10 + 7.5e8 / 40e9 s = 28.75 ms; from then
+  // gpu0->sw has spare room and nothing changes the others (sw->gpu1 is their bottleneck).
+  RequireNear(a[0], Time::Milliseconds(45) + 2 * kOneHop);
+  RequireNear(a[3], Time::Milliseconds(45) + 2 * kOneHop);
+  RequireNear(a[4], Time::Microseconds(28750) + 2 * kOneHop);
+  RequireNear(a[5], Time::Milliseconds(35) + 2 * kOneHop);
+}
+
+TEST_CASE("the flow network's ledger: bytes per link and busy time, and conservation") {
+  Fixture f;
+  Time a, b, c;
+  // 1e9 bytes gpu0->gpu1 alone at 100 GB/s: busy 0-10 ms; two more of 1e9 from 20 ms share it: 20-40 ms.
+  f.Start(Time::Zero(), f.route(0, 1), 1e9, &a);
+  f.Start(Time::Milliseconds(20), f.route(0, 1), 1e9, &b);
+  f.Start(Time::Milliseconds(20), f.route(0, 1), 1e9, &c);
+  f.sim.RunUntil(Time::Milliseconds(25));
+  CHECK_FALSE(f.net.CheckConservation().ok());  // two in flight
+  f.sim.Run();
+  const LinkLedger& l = f.net.ledger();
+  CHECK(l.bytes(kGpu0Up) == Approx(3e9));
+  CHECK(l.bytes(kSwToGpu1) == Approx(3e9));
+  RequireNear(l.busy(kGpu0Up), Time::Milliseconds(30));
+  RequireNear(l.busy(kSwToGpu1), Time::Milliseconds(30));
+  CHECK(l.bytes(kSwToGpu1 + 4) == 0);  // sw->gpu3: nothing
+  CHECK(f.net.CheckConservation().ok());
+  CHECK(l.transfers_started() == 3);
+  CHECK(l.bytes_delivered() == Approx(3e9));
+}
+
+TEST_CASE("the analytical network's ledger counts overlapping transfers' busy time once") {
+  Topology topo = testing::TopologyFromText(kStar);
+  Router router(topo);
+  Simulator sim;
+  AnalyticalNetwork net(sim, topo);
+  const Route* r = router.Find(topo.gpu(0), topo.gpu(1));
+  const auto start = [&](Time at, double bytes) {
+    sim.Schedule(at, [&, bytes] {
+      TransferRequest req;
+      req.route = r;
+      req.bytes = bytes;
+      net.Transfer(req, {});
+    });
+  };
+  // Each alone at 100 GB/s: 10 ms from 0, 10 ms from 5 ms (union 0-15 ms), 1 ms from 30 ms: 16 ms busy, 2.1e9 bytes.
+  start(Time::Zero(), 1e9);
+  start(Time::Milliseconds(5), 1e9);
+  start(Time::Milliseconds(30), 1e8);
+  sim.Run();
+  RequireNear(net.ledger().busy(kGpu0Up), Time::Milliseconds(16));
+  CHECK(net.ledger().bytes(kGpu0Up) == Approx(2.1e9));
+  CHECK(net.CheckConservation().ok());
+}
+
+}  // namespace
+}  // namespace wiresim

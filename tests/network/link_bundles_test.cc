@@ -38,7 +38,7 @@ kind = "nvlink"
 bandwidth_GBps = 50
 )";
 
-TEST_CASE("a route in proportion to capacity is one bundle; part of it, or other proportions, split it") {
+TEST_CASE("a route in proportion to capacity is one bundle, part of it, or other proportions, split it") {
   const Topology topo = testing::TopologyFromText(kParallel);
   LinkBundles bundles(topo);
   const LinkId l0 = 0, l1 = 2, l2 = 4, l3 = 6;

@@ -72,7 +72,7 @@ TEST_CASE("Llama-3.1-405B at fp8 with tp=8 fits, and the KV cache holds the toke
   CHECK(mem->max_kv_tokens == tokens);
 }
 
-TEST_CASE("KV heads replicate when tp exceeds them; MLA's latent is cached whole on every TP rank") {
+TEST_CASE("KV heads replicate when tp exceeds them, MLA's latent is cached whole on every TP rank") {
   const ModelSpec llama = ShippedModel("llama-3.1-70b");
   const LocalShapes s16 = LocalShapesOf(llama, Tp(16));
   CHECK(s16.q_heads == 4);
@@ -82,7 +82,7 @@ TEST_CASE("KV heads replicate when tp exceeds them; MLA's latent is cached whole
   CHECK(LocalShapesOf(ds, Tp(8)).kv_bytes_per_token_layer == 576 * 2);  // the whole latent, not 1/8 of it
 }
 
-TEST_CASE("Pipeline stages: layers split, embedding first, LM head last; a tied head is held twice") {
+TEST_CASE("Pipeline stages: layers split, embedding first, LM head last, a tied head is held twice") {
   const ModelSpec small = ShippedModel("llama-3.2-1b");  // 16 layers, tied embedding 128256 x 2048
   const ParallelPlan p = Tp(1, 2);
   Result<MemoryPlan> mem = PlanMemory(small, p, Packed(p), Gpus("rtx-4090", 2), MemoryOptions{});

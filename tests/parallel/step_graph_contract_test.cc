@@ -1,6 +1,8 @@
 // The step graph as an executable contract: every collective instance is reached by exactly its participants,
 // sends are paired with receives, dependencies point backwards, and a run of the graph reaches its end for every
 // plan the tests build. EvaluateStepGraph's timing against closed forms derived by hand.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "sim/parallel/step_graph.h"
@@ -47,7 +49,7 @@ TEST_CASE("Every plan's step graph is well formed and runs to its end") {
   }
 }
 
-TEST_CASE("A pipeline send and its receive are one instance; a CP ring hop pairs each send with a receive") {
+TEST_CASE("A pipeline send and its receive are one instance, a CP ring hop pairs each send with a receive") {
   const ModelSpec m = ShippedModel("llama-3.1-70b");
   SECTION("pp=2, tp=2: two send/recv instances, stage 0 rank i to stage 1 rank i") {
     const StepGraph g = Build(m, "tp=2,pp=2", "decode=4x100");
@@ -99,7 +101,7 @@ TEST_CASE("A graph with a participant missing is refused") {
   REQUIRE_THAT(s.message(), Catch::Contains("participants but 1 ops post it"));
 }
 
-TEST_CASE("EvaluateStepGraph: blocking TP is the sum of the kernels and collectives; skew waits at the collective") {
+TEST_CASE("EvaluateStepGraph: blocking TP is the sum of the kernels and collectives, skew waits at the collective") {
   const StepGraph g = Build(ShippedModel("llama-3.1-8b"), "tp=2", "decode=4x100");
   size_t kernels = 0, collectives = 0;
   for (const StepOp& op : g.programs[0].ops) (op.kind == StepOp::Kind::kKernel ? kernels : collectives)++;
@@ -129,6 +131,81 @@ TEST_CASE("Attention-DP with uneven batches: an idle DP rank still joins the MoE
   const StepGraph g = Build(m, "tp=2,dp=4,ep=8", "decode=1x1", o);
   REQUIRE(g.programs.size() == 8);
   REQUIRE(CheckStepGraph(g).ok());
+}
+
+TEST_CASE("Two-batch overlap: the interleaved micro-batches form a graph that runs to its end") {
+  struct Case {
+    const char* model;
+    const char* plan;
+    const char* batch;
+  };
+  const Case cases[] = {
+      {"deepseek-v3", "dp=8,ep=8", "decode=64x2048"},
+      {"deepseek-v3", "dp=8,ep=8", "prefill=1x4096"},
+      {"deepseek-v3", "tp=2,dp=4,ep=8,pp=2", "prefill=1x512,decode=8x1000"},
+      {"deepseek-v3", "tp=2,dp=4,ep=8,sp=on", "prefill=1x700,decode=3x100"},
+      {"mixtral-8x7b", "tp=2,dp=4,ep=8", "decode=1x10"},  // micro-batch B is empty: collectives only
+  };
+  StepGraphOptions o;
+  o.two_batch_overlap = true;
+  for (const Case& c : cases) {
+    INFO(c.model << " " << c.plan << " " << c.batch);
+    const StepGraph g = Build(ShippedModel(c.model), c.plan, c.batch, o);
+    REQUIRE(CheckStepGraph(g).ok());
+  }
+  // Uneven and idle DP ranks too.
+  BatchShape busy, idle;
+  busy.decode_contexts = {100, 200, 300};
+  o.dp_batches = {busy, idle, busy, busy};
+  REQUIRE(CheckStepGraph(Build(ShippedModel("deepseek-v3"), "tp=2,dp=4,ep=8", "decode=1x1", o)).ok());
+}
+
+TEST_CASE("Two-batch overlap states its streams: A's all-to-all runs beside B's compute") {
+  // One MoE layer's program order, and what each collective waits for: dispatch(A) after A's router; B's first
+  // kernel after the layer's start, not after dispatch(A); dispatch(B) after B's router and after dispatch(A) (one
+  // communication stream).
+  StepGraphOptions o;
+  o.two_batch_overlap = true;
+  const StepGraph g = Build(ShippedModel("deepseek-v3"), "dp=8,ep=8", "decode=64x2048", o);
+  const std::vector<StepOp>& ops = g.programs[0].ops;
+  std::vector<int> dispatch, combine;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].layer != 3) continue;
+    if (ops[i].name == "ep_dispatch") dispatch.push_back(static_cast<int>(i));
+    if (ops[i].name == "ep_combine") combine.push_back(static_cast<int>(i));
+  }
+  REQUIRE(dispatch.size() == 2);
+  REQUIRE(combine.size() == 2);
+  REQUIRE(dispatch[0] < dispatch[1]);
+  REQUIRE(dispatch[1] < combine[0]);
+  REQUIRE(combine[0] < combine[1]);
+  const StepOp& b_first = ops[static_cast<size_t>(dispatch[0] + 1)];
+  CHECK(b_first.name == "input_layernorm");
+  CHECK(std::find(b_first.deps.begin(), b_first.deps.end(), dispatch[0]) == b_first.deps.end());
+  const std::vector<int32_t>& d = ops[static_cast<size_t>(dispatch[1])].deps;
+  CHECK(std::find(d.begin(), d.end(), dispatch[0]) != d.end());
+  CHECK(ops[static_cast<size_t>(dispatch[1] - 1)].name == "topk_softmax");
+  // Each micro-batch carries half of the 64 decodes; every rank's the same, so uniform routing makes a plain
+  // all-to-all whose size is a rank's copies, its own slot included: 32 tokens x 8 copies x (7168 + 56 x 4) bytes
+  // (fp8 dispatch with one fp32 scale per 128 elements); the combine returns bf16.
+  CHECK(ops[static_cast<size_t>(dispatch[0])].collective.bytes == 32.0 * 8 * (7168 + 56 * 4));
+  CHECK(ops[static_cast<size_t>(combine[1])].collective.bytes == 32.0 * 8 * 7168 * 2);
+}
+
+TEST_CASE("Splitting a batch in two: half the rows each, a prefill chunk cut where the halves meet") {
+  Result<BatchShape> b = ParseBatch("prefill=1x1000@24,decode=3x50,pad=1");
+  REQUIRE(b.ok());
+  // 1000 + 3 + 1 = 1004 rows: A takes 502, the 3 decodes and 499 prefill tokens; B the other 501 prefill tokens
+  // (their context now holds A's 499 after the 24 cached) and the padding row.
+  const std::array<BatchShape, 2> h = SplitInTwo(*b);
+  CHECK(h[0].Tokens() == 502);
+  CHECK(h[1].Tokens() == 502);
+  CHECK(h[0].decode_contexts.size() == 3);
+  REQUIRE(h[0].prefills.size() == 1);
+  CHECK((h[0].prefills[0].tokens == 499 && h[0].prefills[0].context == 24 && !h[0].prefills[0].last));
+  REQUIRE(h[1].prefills.size() == 1);
+  CHECK((h[1].prefills[0].tokens == 501 && h[1].prefills[0].context == 523 && h[1].prefills[0].last));
+  CHECK(h[1].padding == 1);
 }
 
 }  // namespace

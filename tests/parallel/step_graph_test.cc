@@ -90,16 +90,20 @@ TEST_CASE("GEMM shapes per TP shard match Vidur's Llama-70B shards") {
   CHECK(attn.bytes == 32.0 * 512 * (2 * 2 * 128 * 2) + 32.0 * 16 * 256 * 2);
 }
 
-TEST_CASE("EP dispatch and combine: tokens x top-k x hidden x 2 bytes per rank, on MoE layers only") {
-  const ModelSpec m = ShippedModel("deepseek-v3");  // top-8, hidden 7168, 256 experts, layers 3-60 MoE
+TEST_CASE("EP dispatch and combine: tokens x top-k copies per rank, fp8 out and bf16 back, on MoE layers only") {
+  const ModelSpec m = ShippedModel("deepseek-v3");  // top-8, hidden 7168, 256 experts, layers 3-60 MoE, fp8 weights
   const Built b = Build(m, "dp=8,ep=8", "prefill=1x1024");
   REQUIRE(b.graph.programs.size() == 8);  // the DP ranks step together
-  const double per_rank = 1024.0 * 8 * 7168 * 2;
+  // Dispatch at 1 byte per element plus one fp32 scale per 128 (7168 / 128 = 56 scales), combine at bf16 (DeepEP's
+  // README: FP8 dispatch, BF16 combine; refdata/deepseek_deepep_ep_alltoall_measurements.md). Every rank has the
+  // same tokens and routing is uniform: a plain all-to-all of a rank's copies, its own slot included.
+  const double dispatch_per_rank = 1024.0 * 8 * (7168 + 56 * 4);
+  const double combine_per_rank = 1024.0 * 8 * 7168 * 2;
   for (const GpuProgram& g : b.graph.programs) {
     const auto c = LayerCollectives(g, 0, 61);
     CHECK(c.at("ep_dispatch").first == 58);
-    CHECK(c.at("ep_dispatch").second == 58 * per_rank);
-    CHECK(c.at("ep_combine").second == 58 * per_rank);
+    CHECK(c.at("ep_dispatch").second == 58 * dispatch_per_rank);
+    CHECK(c.at("ep_combine").second == 58 * combine_per_rank);
     CHECK(c.count("tp_all_reduce") == 0);  // tp = 1: attention is data-parallel
   }
   const std::vector<const StepOp*> dispatch = Find(b.graph.programs[0], "ep_dispatch", 3);
@@ -114,19 +118,60 @@ TEST_CASE("EP dispatch and combine: tokens x top-k x hidden x 2 bytes per rank, 
   CHECK(experts.n == 2 * 2048);
 }
 
+TEST_CASE("Uniform routing with uneven DP batches: an all-to-all-v whose rows are each rank's off-rank copies") {
+  const ModelSpec m = ShippedModel("deepseek-v3");
+  StepGraphOptions o;
+  std::vector<int64_t> tokens;
+  for (int r = 0; r < 8; ++r) {
+    BatchShape b;
+    b.decode_contexts.assign(static_cast<size_t>(16 * (r + 1)), 500);  // DP rank r decodes 16 (r + 1) sequences
+    o.dp_batches.push_back(b);
+    tokens.push_back(16 * (r + 1));
+  }
+  const Built b = Build(m, "dp=8,ep=8", "decode=1x1", o);
+  const StepOp& dispatch = *Find(b.graph.programs[0], "ep_dispatch", 3)[0];
+  const StepOp& combine = *Find(b.graph.programs[0], "ep_combine", 3)[0];
+  REQUIRE(dispatch.collective.op == CollectiveOp::kAllToAllV);
+  REQUIRE(combine.collective.op == CollectiveOp::kAllToAllV);
+  const std::vector<double>& d = dispatch.collective.matrix_bytes;
+  const std::vector<double>& c = combine.collective.matrix_bytes;
+  REQUIRE(d.size() == 64);
+  // Row i of the dispatch: T_i tokens x 8 copies x 7392 bytes x 7/8 (the experts of the 7 other ranks: 224 of
+  // 256); each entry T_i x 8 x 1/8 x 7392. The combine sends the results back: entry (i, j) = T_j x 8 x 1/8 x 14336.
+  int64_t all = 0;
+  for (int64_t t : tokens) all += t;
+  for (size_t i = 0; i < 8; ++i) {
+    double row = 0, combine_row = 0;
+    for (size_t j = 0; j < 8; ++j) {
+      row += d[i * 8 + j];
+      combine_row += c[i * 8 + j];
+      if (i != j) CHECK(d[i * 8 + j] == Approx(static_cast<double>(tokens[i]) * 7392));
+    }
+    CHECK(d[i * 8 + i] == 0);
+    CHECK(row == Approx(static_cast<double>(tokens[i]) * 8 * 7392 * 7 / 8));
+    CHECK(combine_row == Approx(static_cast<double>(all - tokens[i]) * 14336));
+  }
+  // Size: the largest row or column sum. Columns of the dispatch: (all - T_j) x 7392, at most (576 - 16) x 7392;
+  // rows: T_i x 7 x 7392, at most 128 x 7 = 896 x 7392. The busiest sender wins.
+  CHECK(dispatch.collective.bytes == Approx(896.0 * 7392));
+  // Every GPU's experts get 1/8 of all 576 x 8 copies: 576 rows over its 32 experts, 18 each.
+  CHECK(Find(b.graph.programs[3], "experts_gate_up", 3)[0]->kernel.m == 18);
+}
+
 TEST_CASE("Expert imbalance: the busiest EP rank receives f times the average") {
   const ModelSpec m = ShippedModel("deepseek-v3");
   StepGraphOptions options;
   options.expert_imbalance = 2.0;
   const Built b = Build(m, "dp=8,ep=8", "prefill=1x1024", options);
-  const double per_rank = 1024.0 * 8 * 7168 * 2;
+  const double per_rank = 1024.0 * 8 * 7392;  // a rank's copies at fp8 + scales
   const StepOp& dispatch = *Find(b.graph.programs[0], "ep_dispatch", 3)[0];
   CHECK(dispatch.collective.op == CollectiveOp::kAllToAllV);
-  // Rank 0 gets 2/8 of every rank's tokens: its column sums to 8 x per_rank x 2/8 = 2 x per_rank.
-  CHECK(dispatch.collective.bytes == Approx(2 * per_rank));
+  // Rank 0 gets 2/8 of every other rank's copies: its column sums to 7 x per_rank x 2/8 = 1.75 per_rank, more than
+  // any row (at most per_rank x (1 - 0.75/7)).
+  CHECK(dispatch.collective.bytes == Approx(1.75 * per_rank));
   double row = 0;
   for (int j = 0; j < 8; ++j) row += dispatch.collective.matrix_bytes[static_cast<size_t>(j)];
-  CHECK(row == Approx(per_rank));  // each rank still sends its own tokens, no more
+  CHECK(row == Approx(per_rank * (1 - 2.0 / 8)));                              // rank 0 keeps its own 2/8 at home
   CHECK(Find(b.graph.programs[0], "experts_gate_up", 3)[0]->kernel.m == 512);  // twice the balanced 256
 }
 
@@ -173,7 +218,7 @@ TEST_CASE("Context parallelism: ring passes of the prefill KV, cp - 1 hops of ea
   CHECK(Find(b.graph.programs[1], "qkv_proj", 0)[0]->kernel.m == 2048);
 }
 
-TEST_CASE("Dense models: DP ranks are independent replicas; the graph holds the one asked for") {
+TEST_CASE("Dense models: DP ranks are independent replicas, the graph holds the one asked for") {
   const ModelSpec m = ShippedModel("llama-3.1-8b");
   StepGraphOptions options;
   options.replica = 1;

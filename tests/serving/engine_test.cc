@@ -137,7 +137,7 @@ TEST_CASE("Capture sizes: vLLM's, SGLang's and TRT-LLM's default lists") {
   CHECK(t.back() == 128);
 }
 
-TEST_CASE("PadForCudaGraph: decode batches to the next captured size; mixed ones per engine") {
+TEST_CASE("PadForCudaGraph: decode batches to the next captured size, mixed ones per engine") {
   const EngineProfile vllm = ProfileOf(Engine::kVllm);
   const EngineProfile sglang = ProfileOf(Engine::kSglang);
   const EngineProfile trtllm = ProfileOf(Engine::kTrtllm);

@@ -141,7 +141,7 @@ TEST_CASE("a duration limit stops at the first arrival past it") {
   CHECK(r.back().arrival <= w.duration);
 }
 
-TEST_CASE("the same seed gives the same requests; another seed does not") {
+TEST_CASE("the same seed gives the same requests, another seed does not") {
   auto run = [](uint64_t seed) {
     RandomStreams streams(seed);
     SyntheticWorkload w;

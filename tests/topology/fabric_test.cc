@@ -105,7 +105,7 @@ oversubscription = 2
   }
 }
 
-TEST_CASE("Fat tree fills leaves in host order; single switch takes every NIC") {
+TEST_CASE("Fat tree fills leaves in host order, single switch takes every NIC") {
   Topology ft = Cluster(3, R"(
 [[fabric]]
 kind = "fat_tree"

@@ -41,7 +41,7 @@ TEST_CASE("DGX H100: GPU-NIC classes match the HGX H100 nvidia-smi matrix") {
   CHECK(m.at(7, 15).info.ToString() == "PIX");
 }
 
-TEST_CASE("8x L40S: no NVLink; same-socket and cross-socket pairs told apart") {
+TEST_CASE("8x L40S: no NVLink, same-socket and cross-socket pairs told apart") {
   Topology t = ShippedTopology("pcie-8x-l40s");
   const PathMatrix m = GpuMatrix(t);
   for (size_t i = 0; i < 8; ++i) {
@@ -117,6 +117,23 @@ TEST_CASE("2:1 oversubscribed fabric: half the uplinks, half the spines") {
   for (NodeId i = 0; i < t.node_count(); ++i)
     if (t.node(i).spec.name.find("spine") != std::string::npos) ++spines;
   CHECK(spines == 8);
+}
+
+TEST_CASE("4 nodes, 2:1 oversubscribed: each rail's leaf has 4 NIC ports below and 2 uplinks") {
+  // ceil(4 node ports / 2) = 2 uplinks per leaf, 8 leaves (one per rail): 16 uplinks, one 64-port spine.
+  Topology t = ShippedTopology("dgx-h100-4node-oversub");
+  REQUIRE(t.gpu_count() == 32);
+  int leaves = 0, spines = 0, up = 0;
+  for (NodeId i = 0; i < t.node_count(); ++i) {
+    const std::string& name = t.node(i).spec.name;
+    if (name.find("leaf") != std::string::npos) ++leaves;
+    if (name.find("spine") == std::string::npos) continue;
+    ++spines;
+    for (LinkId l : t.out_links(i)) up += t.link(l).count;
+  }
+  CHECK(leaves == 8);
+  CHECK(spines == 1);
+  CHECK(up == 8 * 2);
 }
 
 TEST_CASE("Two NVLink islands of 4 joined by PCIe") {

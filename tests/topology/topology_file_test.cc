@@ -103,7 +103,7 @@ TEST_CASE("Bad input: GPUs that cannot reach each other") {
   CHECK_THAT(s.message(), Contains("bad.toml:13: node 'lost': GPU cannot reach GPU 'gpu0'"));
 }
 
-TEST_CASE("Bad input: unknown kind, preset and map; wrong types") {
+TEST_CASE("Bad input: unknown kind, preset and map, wrong types") {
   std::string toml = kGood;
   toml.replace(toml.find("kind = \"pcie\""), 13, "kind = \"pcix\"");
   CHECK_THAT(LoadError(toml).message(), Contains("bad.toml:11: link.kind: unknown link kind 'pcix'"));

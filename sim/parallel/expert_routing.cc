@@ -1,0 +1,110 @@
+#include "sim/parallel/expert_routing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+
+#include "sim/core/check.h"
+#include "sim/core/random.h"
+
+namespace wiresim {
+
+std::optional<RoutingKind> ParseRoutingKind(std::string_view text) {
+  if (text == "uniform") return RoutingKind::kUniform;
+  if (text == "skewed") return RoutingKind::kSkewed;
+  return std::nullopt;
+}
+
+std::string_view ToString(RoutingKind kind) { return kind == RoutingKind::kUniform ? "uniform" : "skewed"; }
+
+Status ValidateRouting(const ExpertRouting& r, double expert_imbalance) {
+  if (!(expert_imbalance >= 1.0) || !std::isfinite(expert_imbalance)) {
+    return InvalidArgument("expert imbalance must be >= 1 (1 = balanced), got " + std::to_string(expert_imbalance));
+  }
+  if (r.kind == RoutingKind::kSkewed) {
+    if (!(r.skew > 0) || !std::isfinite(r.skew)) {
+      return InvalidArgument("skewed routing needs a Zipf exponent > 0, got " + std::to_string(r.skew));
+    }
+    if (expert_imbalance != 1.0) {
+      return InvalidArgument("expert imbalance applies to uniform routing; skewed routing sets the load itself");
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<double> ExpertShares(const ExpertRouting& r, int experts, int top_k) {
+  WIRESIM_CHECK(experts > 0 && top_k > 0 && top_k <= experts);
+  const size_t e = static_cast<size_t>(experts);
+  if (r.kind == RoutingKind::kUniform) return std::vector<double>(e, 1.0 / experts);
+  // Popularity order: a Fisher-Yates shuffle from the seed (the project's generator, the same on every platform).
+  std::vector<int> order(e);
+  std::iota(order.begin(), order.end(), 0);
+  RandomStream rng(RandomStreams::StreamSeed(r.seed, "expert-routing"));
+  for (size_t i = e - 1; i > 0; --i) {
+    std::swap(order[i], order[static_cast<size_t>(rng.UniformInt(0, static_cast<int64_t>(i)))]);
+  }
+  std::vector<double> weight(e);
+  for (size_t rank = 0; rank < e; ++rank) {
+    weight[static_cast<size_t>(order[rank])] = 1.0 / std::pow(static_cast<double>(rank + 1), r.skew);
+  }
+  // A token picks k distinct experts, so no expert receives more than 1/k of the copies: cap, and spread what the
+  // capped ones give up over the others in proportion to their weight, until none exceeds the cap.
+  const double cap = 1.0 / top_k;
+  std::vector<double> share(e, 0.0);
+  std::vector<bool> capped(e, false);
+  for (;;) {
+    double free_weight = 0, left = 1.0;
+    for (size_t i = 0; i < e; ++i) {
+      if (capped[i]) {
+        left -= cap;
+      } else {
+        free_weight += weight[i];
+      }
+    }
+    bool changed = false;
+    for (size_t i = 0; i < e; ++i) {
+      if (capped[i]) {
+        share[i] = cap;
+        continue;
+      }
+      share[i] = left * weight[i] / free_weight;
+      if (share[i] > cap * (1 + 1e-12)) {
+        capped[i] = true;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  return share;
+}
+
+std::vector<double> DestinationShares(const ExpertRouting& r, int experts, int top_k, int ep, double expert_imbalance) {
+  WIRESIM_CHECK(ep > 0 && experts % ep == 0);
+  const size_t n = static_cast<size_t>(ep);
+  std::vector<double> out(n, 0.0);
+  if (r.kind == RoutingKind::kUniform && expert_imbalance != 1.0 && ep > 1) {
+    const double hot = std::min(expert_imbalance, static_cast<double>(ep)) / ep;
+    out.assign(n, (1.0 - hot) / (ep - 1));
+    out[0] = hot;
+    return out;
+  }
+  const std::vector<double> share = ExpertShares(r, experts, top_k);
+  const size_t per_rank = static_cast<size_t>(experts / ep);
+  for (size_t x = 0; x < share.size(); ++x) out[x / per_rank] += share[x];
+  return out;
+}
+
+std::vector<double> RoutedCopies(std::span<const int64_t> tokens, int top_k, std::span<const double> share) {
+  const size_t n = tokens.size();
+  WIRESIM_CHECK(share.size() == n);
+  std::vector<double> out(n * n, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      if (i != j) out[i * n + j] = static_cast<double>(tokens[i]) * top_k * share[j];
+    }
+  }
+  return out;
+}
+
+}  // namespace wiresim

@@ -1,0 +1,59 @@
+// Where the tokens of an expert-parallel MoE layer go: each token picks top-k of E routed experts, the experts
+// are spread E / ep per EP rank, and the dispatch all-to-all-v moves, from every rank to every other, the token
+// copies routed to the experts the destination holds (the combine moves the results back: the transpose).
+// Expected counts, not samples: a run stays deterministic and every layer of a kind costs the same.
+//
+//   ExpertRouting r;                                       // uniform: every expert equally likely
+//   std::vector<double> share = DestinationShares(r, /*experts=*/256, /*top_k=*/8, /*ep=*/32);  // 1/32 each
+//   std::vector<double> copies = RoutedCopies({128, 128}, 8, {0.5, 0.5});   // [i * 2 + j], i -> j; diagonal 0
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "sim/core/status.h"
+
+namespace wiresim {
+
+// How tokens choose experts.
+//   kUniform: every expert equally likely (expected counts tokens x k / E per expert).
+//   kSkewed: expert popularity follows a Zipf law with exponent `skew` over a seeded random order of the experts
+//            (the e-th most popular has weight 1 / e^skew), capped at one copy per token per expert (a token picks
+//            k distinct experts) with the excess spread over the others; the EP rank holding the hot experts
+//            receives more.
+enum class RoutingKind { kUniform, kSkewed };
+
+struct ExpertRouting {
+  RoutingKind kind = RoutingKind::kUniform;
+  double skew = 1.0;  // kSkewed: the Zipf exponent (> 0)
+  uint64_t seed = 0;  // kSkewed: orders the experts by popularity (the run's seed)
+};
+
+// "uniform" or "skewed"; nullopt otherwise.
+std::optional<RoutingKind> ParseRoutingKind(std::string_view text);
+std::string_view ToString(RoutingKind kind);
+
+// Checks ranges: skew > 0 and finite; expert_imbalance >= 1, and not above 1 with skewed routing (which sets the
+// load itself).
+Status ValidateRouting(const ExpertRouting& routing, double expert_imbalance);
+
+// The expected fraction of one token's k copies that expert e receives (sums to 1 over the experts).
+// REQUIRES: ValidateRouting(routing) is OK, 0 < top_k <= experts.
+std::vector<double> ExpertShares(const ExpertRouting& routing, int experts, int top_k);
+
+// The fraction of every rank's copies that each EP rank receives: the shares of its experts (EP rank r holds
+// experts [r E / ep, (r + 1) E / ep), as vLLM and SGLang place them without a load balancer). REQUIRES: ep divides
+// experts. `expert_imbalance` f > 1 (uniform routing only; the coarser knob `--expert-imbalance` sets): EP rank 0
+// receives f / ep of every rank's copies and the others share the rest evenly.
+std::vector<double> DestinationShares(const ExpertRouting& routing, int experts, int top_k, int ep,
+                                      double expert_imbalance = 1.0);
+
+// Token copies EP rank i sends to EP rank j (row-major n x n, n = tokens.size()): tokens[i] x k x share[j] for
+// i != j; 0 on the diagonal, whose copies stay on their GPU. Multiply by the bytes of one copy for the
+// all-to-all-v's matrix.
+std::vector<double> RoutedCopies(std::span<const int64_t> tokens, int top_k, std::span<const double> share);
+
+}  // namespace wiresim

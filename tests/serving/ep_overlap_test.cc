@@ -1,0 +1,159 @@
+// Wide expert parallelism played by the executor: two-batch overlap hides the EP all-to-all behind the other
+// micro-batch's compute (the per-GPU breakdown shows it), and one EP replica alone on its links gets the same
+// iteration from its all-to-alls as transfers on the flow network as from their closed forms.
+#include <catch2/catch.hpp>
+
+#include "sim/collective/collective_timing.h"
+#include "sim/network/flow_network.h"
+#include "sim/serving/iteration_run.h"
+#include "sim/serving/link_sharing.h"
+#include "tests/model/model_test_util.h"
+#include "tests/testing/topology.h"
+
+namespace wiresim {
+namespace {
+
+std::shared_ptr<const StepGraph> Graph(const char* plan_text, const char* batch, bool overlap) {
+  const ModelSpec m = testing::ShippedModel("deepseek-v3");
+  Result<ParallelPlan> plan = ParsePlan(plan_text);
+  REQUIRE(plan.ok());
+  Result<Placement> where = ParsePlacement("packed", *plan, plan->WorldSize());
+  REQUIRE(where.ok());
+  Result<BatchShape> b = ParseBatch(batch);
+  REQUIRE(b.ok());
+  StepGraphOptions o;
+  o.two_batch_overlap = overlap;
+  Result<StepGraph> g = BuildStepGraph(m, *plan, *where, *b, o);
+  REQUIRE(g.ok());
+  REQUIRE(CheckStepGraph(*g).ok());
+  return std::make_shared<StepGraph>(std::move(g).value());
+}
+
+// Every collective takes the same time.
+class FixedTimer : public CollectiveTimer {
+ public:
+  FixedTimer(Simulator& sim, Time t) : sim_(sim), t_(t) {}
+  Status Start(const CollectiveCall& call, std::function<void(size_t)> on_done) override {
+    const size_t n = call.gpus.size();
+    sim_.ScheduleAfter(t_, [on_done, n] {
+      for (size_t i = 0; i < n; ++i) on_done(i);
+    });
+    return Status::Ok();
+  }
+
+ private:
+  Simulator& sim_;
+  Time t_;
+};
+
+struct Played {
+  Time end;
+  GpuBreakdown gpu0;
+};
+
+Played Play(const std::shared_ptr<const StepGraph>& graph, CollectiveTimer& timer, Simulator& sim,
+            const KernelDuration& kernel) {
+  GpuQueues gpus(64);
+  GpuTimeAccounting acc(64, std::vector<int>(64, 0));
+  bool done = false;
+  Played out;
+  IterationRun run(sim, gpus, timer, kernel, &acc, graph, [&] {
+    done = true;
+    out.end = sim.Now();
+  });
+  run.Start();
+  sim.Run();
+  REQUIRE(done);
+  out.gpu0 = acc.Finish(out.end)[0];
+  return out;
+}
+
+TEST_CASE("Two-batch overlap: with each all-to-all shorter than the compute beside it, only the last combine shows") {
+  // DeepSeek-V3 at dp=8, ep=8 (tp = 1: no other collective), 64 decodes per DP rank. Every kernel takes 1 us and
+  // every collective 0.5 us, so per micro-batch and MoE layer the compute before the dispatch (norms, MLA, router:
+  // P >= 1 us) and the experts (X >= 1 us) are each longer than a dispatch or combine (D = C = 0.5 us).
+  //
+  // Without overlap every collective blocks its GPU: 58 MoE layers x (dispatch + combine) = 58 us exposed.
+  //
+  // With overlap, one MoE layer from t0 runs (compute stream) pre(A) [t0, t0+P], pre(B) [t0+P, t0+2P], experts(A)
+  // [t0+2P, t0+2P+X], experts(B) [.., t0+2P+2X]; (comm stream) dispatch(A) [t0+P, t0+P+D] under pre(B),
+  // dispatch(B) from t0+2P under experts(A) (D <= X), combine(A) from t0+2P+X under experts(B) (C <= X), and
+  // combine(B) from t0+2P+2X under the next layer's pre(A), which needs only combine(A) (C <= P). Each layer takes
+  // 2P + 2X and hides all four; the first dispatch(A) of the first MoE layer hides under pre(B) like any other.
+  // Only the last layer's combine(B) is exposed: the head (final norm, LM head) waits for both micro-batches.
+  // Exposed EP time = C = 0.5 us.
+  const Time kernel = Time::Microseconds(1), collective = Time::Nanoseconds(500);
+  const KernelDuration each = [&](size_t, const StepOp&) { return kernel; };
+  Played plain, overlapped;
+  {
+    Simulator sim;
+    FixedTimer timer(sim, collective);
+    plain = Play(Graph("dp=8,ep=8", "decode=64x2048", false), timer, sim, each);
+  }
+  {
+    Simulator sim;
+    FixedTimer timer(sim, collective);
+    overlapped = Play(Graph("dp=8,ep=8", "decode=64x2048", true), timer, sim, each);
+  }
+  CHECK(plain.gpu0.Exposed(ParallelDim::kEp) == collective * (58 * 2));
+  CHECK(overlapped.gpu0.Exposed(ParallelDim::kEp) == collective);
+  // The communication itself is the same amount twice over (each micro-batch has its own all-to-alls).
+  CHECK(overlapped.gpu0.communication == collective * (58 * 4));
+}
+
+TEST_CASE("One EP replica alone on its links: all-to-alls as flows against their closed forms") {
+  // DeepSeek-V3's dispatch and combine of 32 decodes per rank (116 all-to-alls per iteration), played by the
+  // executor with every collective as transfers on a FlowNetwork (no group private) and with the closed form.
+  const KernelDuration each = [](size_t, const StepOp&) { return Time::Microseconds(3); };
+  struct Played2 {
+    Played analytical, flow;
+  };
+  auto both = [&](const char* topology, const char* plan) {
+    const Topology topo = testing::ShippedTopology(topology);
+    CollectiveModel model(topo);
+    ClosedFormCollectives closed(model, AlgorithmFilter{}, nullptr);
+    const auto graph = Graph(plan, "decode=32x1024", false);
+    Played2 out;
+    {
+      Simulator sim;
+      ClosedFormTimer timer(sim, closed);
+      out.analytical = Play(graph, timer, sim, each);
+    }
+    {
+      Simulator sim;
+      FlowNetwork net(sim, topo);
+      FlowTimer timer(sim, net, closed);
+      out.flow = Play(graph, timer, sim, each);
+    }
+    return out;
+  };
+  // Inside one DGX H100 every pair has its own NVSwitch paths at the same rate: the transfers drain the busiest
+  // link exactly as the closed form says, to the picosecond here.
+  const Played2 one = both("dgx-h100", "dp=8,ep=8");
+  CHECK(one.flow.gpu0.communication == one.analytical.gpu0.communication);
+  CHECK(one.flow.end == one.analytical.end);
+  // Across two nodes the closed form (the busiest link, a NIC, busy for the whole all-to-all) is a lower bound the
+  // transfers reach only if every NIC is busy from the start. NCCL's direct schedule, which the transfers follow,
+  // sends to a few peers at a time in the order i+1, i+2, ..., so a rank whose first peers are on its own node
+  // starts its NIC late: the flows take longer (6.3% here; docs/serving.md, wide EP).
+  const Played2 two = both("dgx-h100-2node", "dp=16,ep=16");
+  CHECK(two.flow.gpu0.communication >= two.analytical.gpu0.communication);
+}
+
+TEST_CASE("EP groups that share no GPU but cross the same links run as flows; one alone stays private") {
+  // Two DGX H100 nodes; a pair on different rails of different nodes routes up its leaf, through the spine and
+  // down the other rail's leaf. Groups {0-3, 12-15} and {4-11} share no GPU, but GPU 0 -> GPU 12 (rail 0 to rail 4)
+  // and GPU 8 -> GPU 4 (rail 0 to rail 4 too) both climb rail 0's leaf to the spine: they can meet there. An EP
+  // group of node 0's 8 GPUs and one of node 1's use only their own NVSwitches: private.
+  const Topology topo = testing::ShippedTopology("dgx-h100-2node");
+  Router router(topo);
+  const std::vector<bool> crossing =
+      GroupsMeetingOthers(topo, router, {{0, 1, 2, 3, 12, 13, 14, 15}, {4, 5, 6, 7, 8, 9, 10, 11}});
+  CHECK(crossing == std::vector<bool>{true, true});
+  const std::vector<bool> apart =
+      GroupsMeetingOthers(topo, router, {{0, 1, 2, 3, 4, 5, 6, 7}, {8, 9, 10, 11, 12, 13, 14, 15}});
+  CHECK(apart == std::vector<bool>{false, false});
+}
+
+}  // namespace
+}  // namespace wiresim
