@@ -59,9 +59,9 @@ double IterationMs(const ModelSpec& m, const char* batch) {
 }
 
 // TRT-LLM's profile pads no batch (docs/engines.md): each step computes exactly what the scheduler formed.
-const std::vector<std::string> k1P1D = {"--topology",    "dgx-h100-2node", "--model",        "llama-3.2-1b",
-                                        "--prefill-plan", "tp=1",          "--decode-plan",  "tp=1",
-                                        "--engine",      "trtllm",         "--host-overhead-ms", "0.5"};
+const std::vector<std::string> k1P1D = {
+    "--topology",    "dgx-h100-2node", "--model",  "llama-3.2-1b", "--prefill-plan",     "tp=1",
+    "--decode-plan", "tp=1",           "--engine", "trtllm",       "--host-overhead-ms", "0.5"};
 
 // Llama-3.2-1B's KV per token (workloads/models/llama-3.2-1b.toml): 16 layers x 2 (K, V) x 8 KV heads x 64 x
 // 2 bytes (bf16) = 32,768 bytes; per layer 2,048.
@@ -69,7 +69,7 @@ constexpr double kKvBytesPerTokenLayer = 2.0 * 8 * 64 * 2;
 constexpr double kLayers = 16;
 
 struct RouteFigures {
-  double rate = 0;    // bytes per second
+  double rate = 0;  // bytes per second
   double latency_ms = 0;
 };
 
@@ -175,6 +175,23 @@ TEST_CASE("Disaggregated runs conserve requests and tokens, under the flow netwo
   }
 }
 
+TEST_CASE("Disaggregated: compiled and op-by-op iterations give the same report") {
+  // Without contention (analytical network) a compiled iteration is its ops' times summed exactly, so the two
+  // levels agree byte for byte but for the line naming the level.
+  const std::vector<std::string> args =
+      With(k1P1D, {"--gpus", "0,8", "--requests", "8", "--rate", "20", "--input-len", "uniform:100-900", "--output-len",
+                   "uniform:2-12", "--kv-transfer", "layerwise", "--json"});
+  const Run compiled = testing::RunWiresim(With(With({"run"}, args), {"--iterations", "compiled"}));
+  const Run op_by_op = testing::RunWiresim(With(With({"run"}, args), {"--iterations", "op-by-op"}));
+  REQUIRE(compiled.code == kExitOk);
+  REQUIRE(op_by_op.code == kExitOk);
+  nlohmann::json a = nlohmann::json::parse(compiled.out), b = nlohmann::json::parse(op_by_op.out);
+  CHECK(a["wiresim"]["iterations"] == "compiled");
+  a["wiresim"].erase("iterations");
+  b["wiresim"].erase("iterations");
+  CHECK(a == b);
+}
+
 TEST_CASE("Bad disaggregation specifications exit 2 naming the field") {
   struct Case {
     std::vector<std::string> args;
@@ -192,7 +209,7 @@ TEST_CASE("Bad disaggregation specifications exit 2 naming the field") {
       {{"--prefill-plan", "tp=1", "--placement", "strided"}, "expected packed"},
   };
   for (const Case& c : cases) {
-    std::vector<std::string> args = {"run", "--topology", "dgx-h100-2node", "--model", "llama-3.2-1b",
+    std::vector<std::string> args = {"run",        "--topology", "dgx-h100-2node", "--model", "llama-3.2-1b",
                                      "--requests", "1"};
     args.insert(args.end(), c.args.begin(), c.args.end());
     const Run r = testing::RunWiresim(args);
@@ -212,9 +229,8 @@ TEST_CASE("A scenario file's [disaggregation] table is read, and its errors name
                          "[scheduler]\nhost_overhead_ms = 0.5\n[workload]\nrequests = 1\ninput_len = \"1000\"\n"
                          "output_len = \"5\"\n";
   const nlohmann::json from_file = RunJson({good.string()});
-  const nlohmann::json from_flags = RunJson(
-      With(k1P1D, {"--gpus", "0,8", "--requests", "1", "--input-len", "1000", "--output-len", "5", "--kv-transfer",
-                   "layerwise"}));
+  const nlohmann::json from_flags = RunJson(With(k1P1D, {"--gpus", "0,8", "--requests", "1", "--input-len", "1000",
+                                                         "--output-len", "5", "--kv-transfer", "layerwise"}));
   CHECK(from_file["mean_ttft_ms"] == from_flags["mean_ttft_ms"]);
   CHECK(from_file["wiresim"]["disaggregation"]["kv_transfer"] == "layerwise");
   const auto bad = dir / "bad.toml";
