@@ -181,7 +181,7 @@ TEST_CASE("A compiled run's timeline shows each iteration body as one span per G
   }
 }
 
-TEST_CASE("--timeline-window keeps only what overlaps it, and reruns write the same bytes") {
+TEST_CASE("A timeline window (--timeline-window) keeps only what overlaps it, and reruns write the same bytes") {
   testing::ScratchDir dir("wiresim-timeline-window-test");
   const nlohmann::json full = Parse([&] {
                                 Run(SmallRun("op-by-op"), {"--timeline", dir / "full.json"});
@@ -242,7 +242,7 @@ TEST_CASE("A report or timeline that cannot be written is an error naming the fl
   }
 }
 
-TEST_CASE("The HTML report: every chart, one bar per GPU with its parts, no link data, nothing fetched") {
+TEST_CASE("The HTML report: every chart, one bar per GPU with its parts, the links' heat map, nothing fetched") {
   testing::ScratchDir dir("wiresim-report-test");
   const testing::CliRun r = Run(SmallRun("compiled"), {"--report", dir / "r.html"});
   CHECK_THAT(r.out, Contains("wrote " + (dir / "r.html")));
@@ -261,7 +261,9 @@ TEST_CASE("The HTML report: every chart, one bar per GPU with its parts, no link
   CHECK(count("<g class=\"bar\"") == 4);  // tp=2 x pp=2
   // Per bar: compute, five exposed dimensions, bubble, idle.
   CHECK(count("<rect class=\"segment\"") == 4 * 8);
-  CHECK_THAT(html, Contains("id=\"link-heatmap\" class=\"no-data\""));
+  // The tensor-parallel all-reduces load every GPU's NVLinks, both ways: a heat-map cell per loaded link.
+  CHECK_THAT(html, Contains("<svg id=\"link-heatmap\""));
+  CHECK(count("<rect class=\"cell\"") >= 2 * 4);
   // The summary table carries the printed block's figures.
   CHECK_THAT(html, Contains("<td>Successful requests:</td><td class=\"value\">6</td>"));
   // Self-contained: no scripts, no links to elsewhere.

@@ -12,7 +12,7 @@ namespace {
 
 double Sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
 
-TEST_CASE("Uniform routing: every EP rank receives 1/ep of the copies; the diagonal stays home") {
+TEST_CASE("Uniform routing: every EP rank receives 1/ep of the copies, the diagonal stays home") {
   const std::vector<double> share = DestinationShares({}, /*experts=*/256, /*top_k=*/8, /*ep=*/32);
   REQUIRE(share.size() == 32);
   for (double s : share) CHECK(s == Approx(1.0 / 32));

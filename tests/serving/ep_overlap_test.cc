@@ -140,7 +140,7 @@ TEST_CASE("One EP replica alone on its links: all-to-alls as flows against their
   CHECK(two.flow.gpu0.communication >= two.analytical.gpu0.communication);
 }
 
-TEST_CASE("EP groups that share no GPU but cross the same links run as flows; one alone stays private") {
+TEST_CASE("EP groups that share no GPU but cross the same links run as flows, one alone stays private") {
   // Two DGX H100 nodes; a pair on different rails of different nodes routes up its leaf, through the spine and
   // down the other rail's leaf. Groups {0-3, 12-15} and {4-11} share no GPU, but GPU 0 -> GPU 12 (rail 0 to rail 4)
   // and GPU 8 -> GPU 4 (rail 0 to rail 4 too) both climb rail 0's leaf to the spine: they can meet there. An EP

@@ -102,7 +102,7 @@ TEST_CASE("A failed NIC is gone: the GPU beside it reaches the other node throug
   }
 }
 
-TEST_CASE("A failed GPU keeps its index and loses its links; GPU numbering holds") {
+TEST_CASE("A failed GPU keeps its index and loses its links, GPU numbering holds") {
   const Topology topo = testing::ShippedTopology("dgx-h100");
   TopologyChanges c;
   c.fail.push_back(topo.gpu(3));
