@@ -205,15 +205,20 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
   o.flows = s.network == "flow";
   std::unique_ptr<Network> net;
   std::unique_ptr<CollectiveTimer> timer;
+  std::unique_ptr<CollectiveTimer> inner_timer;
+  std::set<std::vector<int>> transfer_groups;  // counted by the network's own ledger
   if (o.flows) {
     net = std::make_unique<FlowNetwork>(sim, topo);
     auto flow = std::make_unique<FlowTimer>(sim, *net, *d.closed);
     flow->SetPrivateGroups(std::move(private_groups));
-    timer = std::move(flow);
+    inner_timer = std::move(flow);
+    transfer_groups.insert(o.shared_groups.begin(), o.shared_groups.end());
   } else {
     net = std::make_unique<AnalyticalNetwork>(sim, topo);
-    timer = std::make_unique<ClosedFormTimer>(sim, *d.closed);
+    inner_timer = std::make_unique<ClosedFormTimer>(sim, *d.closed);
   }
+  LinkUseAccounting link_use(topo);
+  timer = std::make_unique<LinkUseTimer>(sim, *inner_timer, *d.closed, link_use, std::move(transfer_groups));
   auto metrics = std::make_unique<RequestMetrics>();
   std::unique_ptr<ServingRun> run;
   class Forward : public ReplicaListener {
@@ -230,6 +235,7 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
     ro.compiled = ro.compiled && !o.flows;
     ro.scheduler.num_blocks = built[r].role->kv_blocks;
     ro.scheduler.hold_finished_kv = prefill;
+    ro.link_use = &link_use;
     owned.push_back(
         std::make_unique<Replica>(static_cast<int>(r), sim, queues, *timer, *models[r], &accounting, forward, ro));
     (prefill ? prefill_ptrs : decode_ptrs).push_back(owned.back().get());
@@ -267,6 +273,11 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
   for (const auto& m : models) o.compiled_shapes += m->compiled_shapes();
   o.compiled = d.replica_options.compiled && models.front()->CanCompile() && !o.flows;
   o.kv_transfers = handoff.transfers();
+  // Bytes sent are bytes received: every transfer started on the network was delivered.
+  WIRESIM_RETURN_IF_ERROR(net->CheckConservation());
+  o.links = link_use.Collect(net.get());
+  o.link_busy_complete = !link_use.busy_incomplete();
+  FillLinkLoads(topo, o.run.end, &o);
   o.metrics = std::move(metrics);
   o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return o;

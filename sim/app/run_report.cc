@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,52 @@ using Json = nlohmann::ordered_json;
 constexpr ParallelDim kDims[] = {ParallelDim::kTp, ParallelDim::kPp, ParallelDim::kEp, ParallelDim::kCp,
                                  ParallelDim::kDp};
 constexpr Phase kAllPhases[] = {Phase::kPrefill, Phase::kDecode, Phase::kMixed};
+
+}  // namespace
+
+namespace {
+
+struct HotLink {
+  std::string from, to, name, kind;
+  double capacity_GBps = 0, bytes = 0, utilisation = 0, busy_fraction = 0;
+};
+
+// The `n` links with the highest utilisation (bytes / (capacity x run)), highest first, ties by link id; then the
+// hottest link of each other kind (the busiest NIC of a run whose NVLinks carry more, say).
+std::vector<HotLink> HottestLinks(const Topology& topo, const ServingOutcome& o, double run_s, size_t n) {
+  std::vector<std::pair<double, LinkId>> order;
+  std::map<LinkId, const LinkUse*> by_id;
+  for (const LinkUse& u : o.links) {
+    const double u_frac = run_s > 0 ? u.bytes / (topo.link(u.link).capacity_GBps * 1e9 * run_s) : 0;
+    order.emplace_back(-u_frac, u.link);
+    by_id[u.link] = &u;
+  }
+  std::sort(order.begin(), order.end());
+  std::vector<size_t> picked;
+  std::set<LinkKind> kinds;
+  for (size_t i = 0; i < order.size() && i < n; ++i) {
+    picked.push_back(i);
+    kinds.insert(topo.link(order[i].second).kind);
+  }
+  for (size_t i = n; i < order.size(); ++i) {
+    if (kinds.insert(topo.link(order[i].second).kind).second) picked.push_back(i);
+  }
+  std::vector<HotLink> out;
+  for (const size_t i : picked) {
+    const Link& l = topo.link(order[i].second);
+    HotLink h;
+    h.from = topo.node(l.from).spec.name;
+    h.to = topo.node(l.to).spec.name;
+    h.name = h.from + " -> " + h.to;
+    h.kind = std::string(ToString(l.kind));
+    h.capacity_GBps = l.capacity_GBps;
+    h.bytes = by_id[order[i].second]->bytes;
+    h.utilisation = -order[i].first;
+    h.busy_fraction = run_s > 0 ? by_id[order[i].second]->busy.ToSeconds() / run_s : 0;
+    out.push_back(std::move(h));
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -83,8 +130,8 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
     if (s.rate_inf) {
       t << "all at t=0";
     } else {
-      t << (s.burstiness == 1.0 ? "Poisson " : "Gamma (burstiness " + Fixed(s.burstiness, 2) + ") ")
-        << Fixed(s.rate, 2) << "/s";
+      t << (s.burstiness == 1.0 ? "Poisson " : "Gamma (burstiness " + Fixed(s.burstiness, 2) + ") ") << Fixed(s.rate, 2)
+        << "/s";
     }
     t << ", input " << s.input_len << ", output " << s.output_len;
   }
@@ -120,7 +167,8 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   PrintSummaryLine(t, "Pipeline bubble (%):", pct(bubble));
   PrintSummaryLine(t, "Idle (%):", pct(idle));
   PrintSummaryHeader(t, "Exposed collectives by phase (ms/GPU)");
-  for (Phase ph : kAllPhases) PrintSummaryLine(t, std::string(ToString(ph)) + ":", 1000.0 * exposed_by_phase[static_cast<int>(ph)]);
+  for (Phase ph : kAllPhases)
+    PrintSummaryLine(t, std::string(ToString(ph)) + ":", 1000.0 * exposed_by_phase[static_cast<int>(ph)]);
   if (d.plan.pp > 1 && !d.disaggregation) {
     PrintSummaryHeader(t, "Pipeline bubble per stage (%)");
     for (int st = 0; st < d.plan.pp; ++st) {
@@ -133,13 +181,21 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
       PrintSummaryLine(t, "Stage " + std::to_string(st) + ":", pct(count > 0 ? b / count : 0));
     }
   }
+  const std::vector<HotLink> hottest = HottestLinks(*d.topo, o, run_s, 5);
+  if (!hottest.empty()) {
+    PrintSummaryHeader(t, "Hottest links, utilisation (%)");  // then each other kind's hottest
+    for (const HotLink& h : hottest) PrintSummaryLine(t, h.name + ":", 100.0 * h.utilisation);
+  }
   PrintSummaryHeader(t, "Engine");
   PrintSummaryLine(t, "Steps:", static_cast<double>(steps));
-  PrintSummaryLine(t, "Mean step time (ms):", steps > 0 ? 1000.0 * [&] {
-    double busy = 0;
-    for (const ReplicaStats& r : o.replicas) busy += r.gpu_busy.ToSeconds();
-    return busy / static_cast<double>(steps);
-  }() : 0.0);
+  PrintSummaryLine(t, "Mean step time (ms):",
+                   steps > 0 ? 1000.0 *
+                                   [&] {
+                                     double busy = 0;
+                                     for (const ReplicaStats& r : o.replicas) busy += r.gpu_busy.ToSeconds();
+                                     return busy / static_cast<double>(steps);
+                                   }()
+                             : 0.0);
   PrintSummaryLine(t, "Preemptions:", static_cast<double>(preemptions));
   PrintSummaryLine(t, "Failed (rejected) requests:", static_cast<double>(o.run.rejected));
   t << std::string(50, '=') << "\n";
@@ -194,6 +250,19 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
     per_gpu.push_back(std::move(e));
   }
   w["per_gpu"] = std::move(per_gpu);
+  Json links = Json::array();
+  for (const HotLink& h : HottestLinks(*d.topo, o, run_s, 10)) {
+    Json e;
+    e["from"] = h.from;
+    e["to"] = h.to;
+    e["kind"] = h.kind;
+    e["capacity_GBps"] = h.capacity_GBps;
+    e["bytes"] = h.bytes;
+    e["utilisation"] = h.utilisation;
+    if (o.link_busy_complete) e["busy_fraction"] = h.busy_fraction;
+    links.push_back(std::move(e));
+  }
+  w["hottest_links"] = std::move(links);
   if (d.disaggregation) w["disaggregation"] = DisaggregationJson(d, o);
   j["wiresim"] = std::move(w);
   report.summary_json = j.dump(2) + "\n";

@@ -94,6 +94,11 @@ Status ValidateScenario(const Scenario& s) {
   if (s.ep_overlap != "none" && s.ep_overlap != "two-batch") {
     return InvalidArgument(s.At("deployment.ep_overlap") + ": expected none or two-batch, got '" + s.ep_overlap + "'");
   }
+  if (s.disaggregated && !s.what_if.empty()) {
+    // The what-ifs' reachability check covers one plan's groups, not the prefill and decode replicas' transfers.
+    return InvalidArgument(s.At("what_if") +
+                           ": what-ifs apply to aggregated deployments; this one is disaggregated ([disaggregation])");
+  }
   WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_num_seqs", s.max_num_seqs, 1, 1 << 20));
   WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_num_batched_tokens", s.max_num_batched_tokens, 1, 1 << 24));
   WIRESIM_RETURN_IF_ERROR(whole("scheduler.block_size", s.block_size, 1, 1 << 16));

@@ -182,9 +182,11 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   WIRESIM_RETURN_IF_ERROR(ApplyStragglers(s, *d));
   d->collectives = std::make_unique<CollectiveModel>(topo);
   if (cal != nullptr && cal->fitted) {
-    d->collective_calibration = std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, AlgorithmFilter{});
+    d->collective_calibration =
+        std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, AlgorithmFilter{});
   }
-  d->closed = std::make_unique<ClosedFormCollectives>(*d->collectives, AlgorithmFilter{}, d->collective_calibration.get());
+  d->closed =
+      std::make_unique<ClosedFormCollectives>(*d->collectives, AlgorithmFilter{}, d->collective_calibration.get());
   // Engine: its own all-reduce kernels, CUDA-graph padding and host overhead (docs/engines.md).
   {
     if (d->profile.engine == Engine::kVllm) {
@@ -194,8 +196,8 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   d->engine = s.engine;
   d->engine_collectives = std::make_unique<CustomAllReduce>(d->profile, topo);
   d->closed->SetOverride(d->engine_collectives.get());
-  d->host_overhead = s.host_overhead_ms ? Time::FromMicroseconds(*s.host_overhead_ms * 1000.0)
-                                        : d->profile.host_overhead_per_step;
+  d->host_overhead =
+      s.host_overhead_ms ? Time::FromMicroseconds(*s.host_overhead_ms * 1000.0) : d->profile.host_overhead_per_step;
   d->replica_options.engine = d->profile;
   if (s.network != "analytical" && s.network != "flow") {
     return InvalidArgument(s.At("deployment.network") + ": expected analytical or flow, got '" + s.network + "'");
@@ -238,7 +240,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     }
   } else {
     SyntheticWorkload& w = d->synthetic;
-    w.arrivals.kind = s.rate_inf ? ArrivalKind::kAllAtOnce
+    w.arrivals.kind = s.rate_inf            ? ArrivalKind::kAllAtOnce
                       : s.burstiness == 1.0 ? ArrivalKind::kPoisson
                                             : ArrivalKind::kGamma;
     w.arrivals.rate_per_s = s.rate;
@@ -289,6 +291,19 @@ StepGraphOptions MoeOptions(const Scenario& s) {
 
 }  // namespace
 
+void FillLinkLoads(const Topology& topo, Time end, ServingOutcome* o) {
+  const double run_s = end.ToSeconds();
+  for (const LinkUse& u : o->links) {
+    const Link& l = topo.link(u.link);
+    LinkLoad load;
+    load.from = topo.node(l.from).spec.name;
+    load.to = topo.node(l.to).spec.name;
+    load.bytes = u.bytes;
+    load.utilisation = run_s > 0 ? u.bytes / (l.capacity_GBps * 1e9 * run_s) : 0;
+    o->link_loads.push_back(std::move(load));
+  }
+}
+
 Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progress, const RunWatchers& watch) {
   if (d.disaggregation) return RunDisaggregated(ctx, d, progress);
   const auto wall_start = std::chrono::steady_clock::now();
@@ -319,8 +334,8 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   if (progress) {
     const int64_t total = d.from_trace ? 0 : d.synthetic.requests;
     run_options.progress = [&ctx, total](int64_t finished, int64_t sent, Time now) {
-      ctx.err << "\r  simulated " << Fixed(now.ToSeconds(), 1) << " s: " << finished << " requests finished, "
-              << sent << " sent";
+      ctx.err << "\r  simulated " << Fixed(now.ToSeconds(), 1) << " s: " << finished << " requests finished, " << sent
+              << " sent";
       if (total > 0) ctx.err << " of " << total;
       ctx.err << "   " << std::flush;
     };
@@ -389,18 +404,25 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
     }
   }
   o.flows = s.network == "flow" && !o.shared_groups.empty();
+  std::unique_ptr<CollectiveTimer> inner_timer;
+  std::set<std::vector<int>> transfer_groups;  // counted by the network's own ledger
   if (o.flows) {
     net = std::make_unique<FlowNetwork>(sim, topo);
     auto flow = std::make_unique<FlowTimer>(sim, *net, *d.closed);
     flow->SetPrivateGroups(std::move(private_groups));
-    timer = std::move(flow);
+    inner_timer = std::move(flow);
+    transfer_groups.insert(o.shared_groups.begin(), o.shared_groups.end());
   } else {
-    timer = std::make_unique<ClosedFormTimer>(sim, *d.closed);
+    inner_timer = std::make_unique<ClosedFormTimer>(sim, *d.closed);
   }
+  // Every collective also loads links: counted for the report's link utilisation (never steers the run).
+  LinkUseAccounting link_use(topo);
+  timer = std::make_unique<LinkUseTimer>(sim, *inner_timer, *d.closed, link_use, std::move(transfer_groups));
   // Collectives that may share links run op by op; everything else may be compiled.
   ReplicaOptions replica_options = d.replica_options;
   replica_options.compiled = replica_options.compiled && !o.flows;
   replica_options.trace = watch.timeline;
+  replica_options.link_use = &link_use;
   for (int r = 0; r < replicas; ++r) {
     owned.push_back(std::make_unique<Replica>(r, sim, queues, *timer, *models[static_cast<size_t>(r)], &accounting,
                                               forward, replica_options));
@@ -420,6 +442,11 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   }
   for (const auto& m : models) o.compiled_shapes += m->compiled_shapes();
   o.compiled = d.replica_options.compiled && models.front()->CanCompile() && !o.flows;
+  // Bytes sent are bytes received: every transfer started on the network was delivered.
+  if (net != nullptr) WIRESIM_RETURN_IF_ERROR(net->CheckConservation());
+  o.links = link_use.Collect(net.get());
+  o.link_busy_complete = !link_use.busy_incomplete();
+  FillLinkLoads(topo, o.run.end, &o);
   o.metrics = std::move(metrics);
   o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return o;

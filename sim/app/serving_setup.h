@@ -28,6 +28,7 @@
 #include "sim/parallel/memory.h"
 #include "sim/parallel/plan.h"
 #include "sim/serving/engine.h"
+#include "sim/serving/link_use.h"
 #include "sim/serving/replica.h"
 #include "sim/serving/serving_run.h"
 #include "sim/serving/workload.h"
@@ -81,6 +82,9 @@ struct ServingOutcome {
   ServingSeries series;  // collected when RunWatchers::series asks
   // Per-link loads and utilisation over time, where the network keeps per-link byte ledgers (empty otherwise).
   std::vector<LinkLoad> link_loads;
+  // Every link that carried bytes: collectives (closed-form ones as NCCL's choice loads them), flows, KV moves.
+  std::vector<LinkUse> links;
+  bool link_busy_complete = true;  // false: compiled iterations' collectives added bytes without busy time
   std::vector<CounterSeries> link_series;
 };
 
@@ -89,6 +93,9 @@ struct RunWatchers {
   Timeline* timeline = nullptr;  // sees every kernel and collective (or compiled body)
   bool series = false;           // sample each replica's scheduler into ServingOutcome::series
 };
+
+// The report's and the timeline's view of o->links: each loaded link's utilisation, bytes / (capacity x run).
+void FillLinkLoads(const Topology& topo, Time end, ServingOutcome* o);
 
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario);
 // The requests: the trace, or the synthetic workload drawn from sim's named streams.

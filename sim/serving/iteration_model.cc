@@ -128,15 +128,33 @@ std::vector<Segment> SegmentsOf(const GpuProgram& program, int recv, int send) {
 Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileNow(const BatchShape& batch) {
   // First with one layer of each kind per stage; if every stage's ranks are in step at every layer boundary, each
   // layer of a kind takes the same time and does the same work, and the body is the sum. Else the whole graph.
+  std::unique_ptr<CompiledIteration> compiled;
   for (const bool reduced : {true, false}) {
     StepGraphOptions o = graph_options_;
     o.one_layer_per_kind = reduced;
     WIRESIM_ASSIGN_OR_RETURN(StepGraph built, BuildStepGraph(model_, plan_, placement_, batch, o));
     Result<std::unique_ptr<CompiledIteration>> c = CompileGraph(built, reduced);
     if (!c.ok()) return c.status();
-    if (*c != nullptr) return std::move(*c);
+    if (*c != nullptr) {
+      compiled = std::move(*c);
+      break;
+    }
   }
-  return Internal("iteration: no compiled form");
+  if (compiled == nullptr) return Internal("iteration: no compiled form");
+  // The links the body's collectives load, from every layer's calls (the reduced graph holds one layer per kind).
+  StepGraphOptions o = graph_options_;
+  o.one_layer_per_kind = false;
+  WIRESIM_ASSIGN_OR_RETURN(StepGraph full, BuildStepGraph(model_, plan_, placement_, batch, o));
+  std::map<LinkId, double> bytes;
+  for (const CollectiveInstance& inst : full.collectives) {
+    if (inst.dim == ParallelDim::kPp || inst.call.gpus.size() < 2 || inst.call.bytes <= 0) continue;
+    // A call whose expansion is too large to enumerate loads no link here (the run's timing does not depend on it).
+    Result<const CollectiveLinkLoad*> load = closed_.LinkLoad(inst.call);
+    if (!load.ok()) continue;
+    for (const LinkBytes& lb : **load) bytes[lb.link] += lb.bytes;
+  }
+  for (const auto& [link, b] : bytes) compiled->link_bytes.push_back({link, b});
+  return compiled;
 }
 
 Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileGraph(const StepGraph& g, bool reduced) {

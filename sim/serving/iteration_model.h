@@ -46,6 +46,9 @@ struct CompiledIteration {
   std::shared_ptr<const StepGraph> graph;  // per program: [pp_recv] "iteration_body" [pp_send]
   std::vector<CompiledBody> bodies;        // per program
   bool reduced = false;                    // timed on one layer per kind (every stage's ranks in step)
+  // The bytes the body's collectives (all but the pipeline's sends, which run as ops) put on each link: NCCL's
+  // choice for each call expanded (ClosedFormCollectives::LinkLoad), summed; sorted by link.
+  std::vector<LinkBytes> link_bytes;
 };
 
 class IterationModel {

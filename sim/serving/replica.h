@@ -19,6 +19,7 @@
 #include "sim/serving/engine.h"
 #include "sim/serving/iteration_model.h"
 #include "sim/serving/iteration_run.h"
+#include "sim/serving/link_use.h"
 #include "sim/serving/scheduler.h"
 
 namespace wiresim {
@@ -31,6 +32,9 @@ struct ReplicaOptions {
   // Not owned; may be null. Sees every op beside the accounting (a compiled iteration's body as one kernel named
   // "iteration_body"), for a timeline; it never steers the run.
   ExecutionObserver* trace = nullptr;
+  // Not owned; may be null. Counts the link bytes of compiled iterations' bodies (their collectives never reach
+  // the collective timer).
+  LinkUseAccounting* link_use = nullptr;
 };
 
 // What a replica tells the run. Called from simulator events, at sim.Now().

@@ -18,7 +18,7 @@
 namespace wiresim::app {
 namespace {
 
-nlohmann::json MeanTtft(const std::string& network, int requests) {
+nlohmann::json Summary(const std::string& network, int requests) {
   const testing::CliRun r =
       testing::RunWiresim({"run",
                            "--topology",
@@ -43,8 +43,10 @@ nlohmann::json MeanTtft(const std::string& network, int requests) {
                            "--quiet"});
   INFO(r.err);
   REQUIRE(r.code == kExitOk);
-  return nlohmann::json::parse(r.out)["mean_ttft_ms"];
+  return nlohmann::json::parse(r.out);
 }
+
+nlohmann::json MeanTtft(const std::string& network, int requests) { return Summary(network, requests)["mean_ttft_ms"]; }
 
 TEST_CASE("One replica busy: the flow network and the closed forms agree on a TP collective crossing NICs") {
   // One request goes to replica 0; replica 1 is idle, so nothing else is on replica 0's links. Under --network flow
@@ -74,6 +76,30 @@ TEST_CASE("Two replicas on the same NICs: each all-reduce gets half the NIC, as 
   CHECK(alone == Approx(MeanTtft("analytical", 1).get<double>()).margin(1e-9));
 }
 
+TEST_CASE("Link utilisation: a NIC carries the bytes of every all-reduce that crosses it, under either network") {
+  // Each replica's 65 all-reduces send S = 16,777,216 bytes from host0's GPU to host1's (above) and its logits
+  // all-gather 128,256 bytes: host0's NIC uplink carries 2 x (65 x 16,777,216 + 128,256) = 2,181,294,592 bytes
+  // whether the collectives ran as flows or were counted from their closed forms. Utilisation is bytes / (50 GB/s x
+  // the run); under flows the link was busy at least that fraction (it never ran above its rate).
+  for (const char* network : {"analytical", "flow"}) {
+    INFO(network);
+    const nlohmann::json j = Summary(network, 2);
+    const double run_s = j["wiresim"]["simulated_seconds"].get<double>();
+    bool found = false;
+    for (const nlohmann::json& l : j["wiresim"]["hottest_links"]) {
+      if (l["from"] != "host0/nic" || l["to"] != "ib/switch") continue;
+      found = true;
+      CHECK(l["bytes"].get<double>() == Approx(2181294592.0).epsilon(1e-12));
+      CHECK(l["utilisation"].get<double>() == Approx(2181294592.0 / (50e9 * run_s)).epsilon(1e-9));
+      if (l.contains("busy_fraction")) {
+        CHECK(l["busy_fraction"].get<double>() >= l["utilisation"].get<double>());
+        CHECK(l["busy_fraction"].get<double>() <= 1.0);
+      }
+    }
+    CHECK(found);
+  }
+}
+
 TEST_CASE("One attention-DP + EP replica: --network flow gives the analytical run's numbers") {
   // DeepSeek-V3 at dp=16, ep=16 on two DGX H100 nodes is one replica whose EP group holds every GPU, and a GPU's
   // collectives run one at a time, so nothing can share its links: the group is private and timed by its closed
@@ -82,9 +108,9 @@ TEST_CASE("One attention-DP + EP replica: --network flow gives the analytical ru
     INFO(overlap);
     auto run = [&](const std::string& network) {
       const testing::CliRun r = testing::RunWiresim(
-          {"run", "--topology", "dgx-h100-2node", "--model", "deepseek-v3", "--plan", "dp=16,ep=16", "--requests",
-           "32", "--rate", "inf", "--input-len", "256", "--output-len", "4", "--ep-overlap", overlap, "--network",
-           network, "--json", "--quiet"});
+          {"run",        "--topology",   "dgx-h100-2node", "--model",   "deepseek-v3", "--plan", "dp=16,ep=16",
+           "--requests", "32",           "--rate",         "inf",       "--input-len", "256",    "--output-len",
+           "4",          "--ep-overlap", overlap,          "--network", network,       "--json", "--quiet"});
       INFO(r.err);
       REQUIRE(r.code == kExitOk);
       return nlohmann::json::parse(r.out);

@@ -90,7 +90,7 @@ Time Iteration(const ModelSpec& m, const char* batch) {
   return ComputeTime(g->programs[0], h100);
 }
 
-TEST_CASE("A straggler at 2.0 doubles a one-GPU replica's iterations; the healthy run is reported beside it") {
+TEST_CASE("A straggler at 2.0 doubles a one-GPU replica's iterations, the healthy run is reported beside it") {
   Result<ModelSpec> m = LoadModel(testing::ReadSourceFile("workloads/models/llama-3.2-1b.toml"));
   REQUIRE(m.ok());
   // A kernel's time doubles exactly (whole picoseconds times 2), and at tp=1 an iteration is its kernels back to
@@ -174,6 +174,8 @@ TEST_CASE("What-ifs with bad names or factors are refused with exit 2, naming th
       {{"--straggler", "node/gpu0=inf"}, "GPU=FACTOR"},
       {{"--straggler", "8=1.5"}, "GPUs 0 to 7"},
       {{"--straggler", "node/nic0=1.5"}, "not a GPU"},
+      // A disaggregated deployment's transfers are not covered by the what-ifs' reachability check.
+      {{"--fail", "node/nic0", "--prefill-plan", "tp=1", "--decode-plan", "tp=1"}, "apply to aggregated deployments"},
   };
   for (const Case& c : cases) {
     INFO(c.flags[0] << " " << c.flags[1]);

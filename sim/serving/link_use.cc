@@ -1,0 +1,86 @@
+#include "sim/serving/link_use.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace wiresim {
+
+LinkUseAccounting::LinkUseAccounting(const Topology& topo)
+    : bytes_(static_cast<size_t>(topo.link_count()), 0.0),
+      busy_(static_cast<size_t>(topo.link_count())),
+      busy_until_(static_cast<size_t>(topo.link_count())) {}
+
+void LinkUseAccounting::Add(const std::vector<LinkBytes>& per_byte, double scale, Time start, Time duration) {
+  const Time end = start + duration;
+  for (const LinkBytes& lb : per_byte) {
+    const auto l = static_cast<size_t>(lb.link);
+    bytes_[l] += lb.bytes * scale;
+    // Calls start in time order, so the union of busy intervals grows at its end only.
+    const Time from = std::max(start, busy_until_[l]);
+    if (end > from) {
+      busy_[l] += end - from;
+      busy_until_[l] = end;
+    }
+  }
+}
+
+void LinkUseAccounting::AddBytes(const std::vector<LinkBytes>& bytes) {
+  if (!bytes.empty()) busy_incomplete_ = true;
+  for (const LinkBytes& lb : bytes) bytes_[static_cast<size_t>(lb.link)] += lb.bytes;
+}
+
+LinkUseTimer::LinkUseTimer(Simulator& sim, CollectiveTimer& inner, ClosedFormCollectives& closed,
+                           LinkUseAccounting& accounting, std::set<std::vector<int>> transfer_groups)
+    : sim_(sim),
+      inner_(inner),
+      closed_(closed),
+      accounting_(accounting),
+      transfer_groups_(std::move(transfer_groups)) {}
+
+Result<const std::vector<LinkBytes>*> LinkUseTimer::LoadPerByte(const CollectiveCall& call) {
+  WIRESIM_ASSIGN_OR_RETURN(PreparedCollective * prepared, closed_.Prepared(call));
+  WIRESIM_ASSIGN_OR_RETURN(CollectiveChoice choice, closed_.Choice(call));
+  const auto key = std::make_tuple(static_cast<const PreparedCollective*>(prepared), choice.algorithm, choice.protocol);
+  auto it = per_byte_.find(key);
+  if (it == per_byte_.end()) {
+    WIRESIM_ASSIGN_OR_RETURN(const CollectiveLinkLoad* load, closed_.LinkLoad(call));
+    std::vector<LinkBytes> scaled = *load;
+    for (LinkBytes& lb : scaled) lb.bytes /= call.bytes;
+    it = per_byte_.emplace(key, std::move(scaled)).first;
+  }
+  return &it->second;
+}
+
+Status LinkUseTimer::Start(const CollectiveCall& call, std::function<void(size_t)> on_done) {
+  if (call.bytes > 0 && call.gpus.size() > 1 && !transfer_groups_.contains(call.gpus)) {
+    Result<const std::vector<LinkBytes>*> per_byte = LoadPerByte(call);
+    // A call whose expansion is too large to enumerate is timed all the same; it loads no link here.
+    if (!per_byte.ok()) return inner_.Start(call, std::move(on_done));
+    // The time the closed form gives the call: the engine's own kernel when it runs it, else NCCL's.
+    WIRESIM_ASSIGN_OR_RETURN(std::optional<Time> engine, closed_.Overridden(call));
+    Time duration;
+    if (engine.has_value()) {
+      duration = *engine;
+    } else {
+      WIRESIM_ASSIGN_OR_RETURN(duration, closed_.Duration(call));
+    }
+    accounting_.Add(**per_byte, call.bytes, sim_.Now(), duration);
+  }
+  return inner_.Start(call, std::move(on_done));
+}
+
+std::vector<LinkUse> LinkUseAccounting::Collect(const Network* net) const {
+  std::vector<LinkUse> use;
+  for (size_t l = 0; l < bytes_.size(); ++l) {
+    const auto id = static_cast<LinkId>(l);
+    LinkUse u{id, bytes_[l], busy_[l]};
+    if (net != nullptr) {
+      u.bytes += net->ledger().bytes(id);
+      u.busy += net->ledger().busy(id);
+    }
+    if (u.bytes > 0) use.push_back(u);
+  }
+  return use;
+}
+
+}  // namespace wiresim
