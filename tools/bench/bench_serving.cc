@@ -62,6 +62,17 @@ void SharedLinksFlow(benchmark::State& state) {
 }
 BENCHMARK(SharedLinksFlow)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
+// Wide expert parallelism (issue: the shared fabric): DeepSeek-V3 fp8, attention-DP + EP over 4 DGX H100 nodes
+// (32 GPUs), 10,000 ShareGPT-like requests, flows on. Target: under 30 s and 2 GiB. Attention-DP + EP iterations
+// run op by op (every DP rank's step graph built per iteration).
+void DeepSeekEp4Node10k(benchmark::State& state) {
+  RunServing(state, {"--topology", "dgx-h100-4node", "--model", "deepseek-v3", "--weight-dtype", "fp8", "--plan",
+                     "dp=32,ep=32", "--engine", "sglang", "--requests", "10000", "--rate", "inf",
+                     "--max-concurrency", "2048", "--network", "flow"});
+  state.counters["requests_per_s"] = benchmark::Counter(10000, benchmark::Counter::kIsRate);
+}
+BENCHMARK(DeepSeekEp4Node10k)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+
 void MillionRequests(benchmark::State& state) {
   RunServing(state, {"--topology", "dgx-h100", "--model", "llama-3.1-8b", "--plan", "tp=1,dp=8", "--requests",
                      "1000000", "--rate", "150"});
