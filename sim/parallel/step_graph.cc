@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "sim/parallel/shard.h"
 
@@ -26,6 +27,14 @@ struct EpTraffic {
   std::vector<std::array<int64_t, 3>> tokens_of_gpu;  // by global GPU index
   std::vector<double> share;                          // by index in the EP group
   double dispatch_bytes = 0, combine_bytes = 0;       // per routed token copy
+  // Each EP group's dispatch and combine matrices per micro-batch, the same for every layer and every member:
+  // computed by the first program that needs one. Key: (the group's first GPU, micro-batch, combine).
+  struct Matrix {
+    std::vector<double> bytes;  // [i * n + j]: rank i to rank j
+    bool even = true;           // every off-diagonal entry equal: a plain all-to-all
+    double largest = 0;         // the largest row or column sum
+  };
+  mutable std::map<std::tuple<int, int, bool>, Matrix> matrices;
 };
 
 void SortUnique(std::vector<int32_t>* v) {
@@ -426,37 +435,45 @@ class RankProgramBuilder {
   void EpAllToAll(std::string_view name, bool combine) {
     const std::vector<int>& ep = Group(ParallelDim::kEp);
     const size_t n = ep.size();
+    const EpTraffic::Matrix& m = EpMatrix(ep, combine);
+    if (m.even) {
+      Collective(name, CollectiveOp::kAllToAll, ParallelDim::kEp, ep, n > 1 ? m.bytes[1] * static_cast<double>(n) : 0.0,
+                 phase_);
+      return;
+    }
+    const size_t before = ops_->size();
+    Collective(name, CollectiveOp::kAllToAllV, ParallelDim::kEp, ep, m.largest, phase_);
+    if (ops_->size() > before) ops_->back().collective.matrix_bytes = m.bytes;
+  }
+
+  const EpTraffic::Matrix& EpMatrix(const std::vector<int>& ep, bool combine) const {
+    const auto key = std::make_tuple(ep.front(), mb_, combine);
+    auto it = ep_.matrices.find(key);
+    if (it != ep_.matrices.end()) return it->second;
+    const size_t n = ep.size();
     std::vector<int64_t> tokens(n);
     for (size_t i = 0; i < n; ++i) {
       tokens[i] = ep_.tokens_of_gpu[static_cast<size_t>(ep[i])][static_cast<size_t>(mb_)];
     }
     const double per_copy = combine ? ep_.combine_bytes : ep_.dispatch_bytes;
     const std::vector<double> copies = RoutedCopies(tokens, static_cast<int>(m_.moe.experts_per_token), ep_.share);
-    std::vector<double> matrix(n * n);
-    bool even = true;
+    EpTraffic::Matrix m;
+    m.bytes.resize(n * n);
     for (size_t i = 0; i < n; ++i) {
       for (size_t j = 0; j < n; ++j) {
-        matrix[i * n + j] = per_copy * (combine ? copies[j * n + i] : copies[i * n + j]);
-        if (i != j && matrix[i * n + j] != matrix[n > 1 ? 1 : 0]) even = false;
+        m.bytes[i * n + j] = per_copy * (combine ? copies[j * n + i] : copies[i * n + j]);
+        if (i != j && m.bytes[i * n + j] != m.bytes[n > 1 ? 1 : 0]) m.even = false;
       }
     }
-    if (even) {
-      Collective(name, CollectiveOp::kAllToAll, ParallelDim::kEp, ep, n > 1 ? matrix[1] * static_cast<double>(n) : 0.0,
-                 phase_);
-      return;
-    }
-    double largest = 0;
     for (size_t i = 0; i < n; ++i) {
       double row = 0, col = 0;
       for (size_t j = 0; j < n; ++j) {
-        row += matrix[i * n + j];
-        col += matrix[j * n + i];
+        row += m.bytes[i * n + j];
+        col += m.bytes[j * n + i];
       }
-      largest = std::max({largest, row, col});
+      m.largest = std::max({m.largest, row, col});
     }
-    const size_t before = ops_->size();
-    Collective(name, CollectiveOp::kAllToAllV, ParallelDim::kEp, ep, largest, phase_);
-    if (ops_->size() > before) ops_->back().collective.matrix_bytes = std::move(matrix);
+    return ep_.matrices.emplace(key, std::move(m)).first->second;
   }
 
   // --- two-batch overlap ------------------------------------------------------------------------------------------
