@@ -159,20 +159,7 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
   }
   // Collective groups that can meet other traffic: as in an aggregated run, and every group one of whose links a
   // KV transfer crosses (a transfer runs beside the collectives of the GPUs it leaves and reaches).
-  std::vector<std::vector<int>> groups;
-  {
-    std::set<std::vector<int>> seen;
-    BatchShape probe;
-    probe.prefills = {{64, 0, true}};
-    probe.decode_contexts = {64};
-    for (const auto& m : models) {
-      Result<std::shared_ptr<const StepGraph>> g = m->Full(probe);
-      if (!g.ok()) return g.status();
-      for (const CollectiveInstance& inst : (*g)->collectives) {
-        if (seen.insert(inst.call.gpus).second) groups.push_back(inst.call.gpus);
-      }
-    }
-  }
+  WIRESIM_ASSIGN_OR_RETURN(std::vector<std::vector<int>> groups, CollectiveGroupsOf(models));
   Router& router = d.collectives->router();
   std::vector<bool> shared = GroupsMeetingOthers(topo, router, groups);
   {
@@ -249,15 +236,7 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
   run_options.router = d.router;
   run_options.max_concurrency = s.max_concurrency;
   run_options.handoff = &handoff;
-  if (progress) {
-    const int64_t total = d.from_trace ? 0 : d.synthetic.requests;
-    run_options.progress = [&ctx, total](int64_t finished, int64_t sent, Time now) {
-      ctx.err << "\r  simulated " << Fixed(now.ToSeconds(), 1) << " s: " << finished << " requests finished, " << sent
-              << " sent";
-      if (total > 0) ctx.err << " of " << total;
-      ctx.err << "   " << std::flush;
-    };
-  }
+  if (progress) run_options.progress = ProgressLine(ctx, d.from_trace ? 0 : d.synthetic.requests);
   run = std::make_unique<ServingRun>(sim, *source, prefill_ptrs, run_options, *metrics);
   forward.run = run.get();
   WIRESIM_RETURN_IF_ERROR(run->Run());
@@ -277,7 +256,7 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
   WIRESIM_RETURN_IF_ERROR(net->CheckConservation());
   o.links = link_use.Collect(net.get());
   o.link_busy_complete = !link_use.busy_incomplete();
-  FillLinkLoads(topo, o.run.end, &o);
+  FillLinkLoads(topo, o.run.end, link_use, &o);
   o.metrics = std::move(metrics);
   o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return o;

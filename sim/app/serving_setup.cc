@@ -291,16 +291,53 @@ StepGraphOptions MoeOptions(const Scenario& s) {
 
 }  // namespace
 
-void FillLinkLoads(const Topology& topo, Time end, ServingOutcome* o) {
+std::function<void(int64_t, int64_t, Time)> ProgressLine(AppContext& ctx, int64_t total) {
+  return [&ctx, total](int64_t finished, int64_t sent, Time now) {
+    ctx.err << "\r  simulated " << Fixed(now.ToSeconds(), 1) << " s: " << finished << " requests finished, " << sent
+            << " sent";
+    if (total > 0) ctx.err << " of " << total;
+    ctx.err << "   " << std::flush;
+  };
+}
+
+Result<std::vector<std::vector<int>>> CollectiveGroupsOf(const std::vector<std::unique_ptr<IterationModel>>& models) {
+  std::vector<std::vector<int>> groups;
+  std::set<std::vector<int>> seen;
+  BatchShape probe;  // a prefill and a decode: every kind of collective an iteration can have
+  probe.prefills = {{64, 0, true}};
+  probe.decode_contexts = {64};
+  for (const auto& m : models) {
+    WIRESIM_ASSIGN_OR_RETURN(std::shared_ptr<const StepGraph> g, m->Full(probe));
+    for (const CollectiveInstance& inst : g->collectives) {
+      if (seen.insert(inst.call.gpus).second) groups.push_back(inst.call.gpus);
+    }
+  }
+  return groups;
+}
+
+void FillLinkLoads(const Topology& topo, Time end, const LinkUseAccounting& use, ServingOutcome* o) {
   const double run_s = end.ToSeconds();
-  for (const LinkUse& u : o->links) {
+  std::vector<std::pair<double, size_t>> hottest;
+  for (size_t i = 0; i < o->links.size(); ++i) {
+    const LinkUse& u = o->links[i];
     const Link& l = topo.link(u.link);
     LinkLoad load;
     load.from = topo.node(l.from).spec.name;
     load.to = topo.node(l.to).spec.name;
     load.bytes = u.bytes;
     load.utilisation = run_s > 0 ? u.bytes / (l.capacity_GBps * 1e9 * run_s) : 0;
+    hottest.emplace_back(-load.utilisation, i);
     o->link_loads.push_back(std::move(load));
+  }
+  // Utilisation over time of the five hottest, for the timeline's counters.
+  std::sort(hottest.begin(), hottest.end());
+  for (size_t h = 0; h < hottest.size() && h < 5; ++h) {
+    const LinkUse& u = o->links[hottest[h].second];
+    CounterSeries c;
+    c.name = o->link_loads[hottest[h].second].from + " -> " + o->link_loads[hottest[h].second].to;
+    c.key = "utilisation";
+    c.points = use.Series(u.link, topo.link(u.link).capacity_GBps * 1e9, end);
+    o->link_series.push_back(std::move(c));
   }
 }
 
@@ -331,15 +368,7 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   ServingRunOptions run_options;
   run_options.router = d.router;
   run_options.max_concurrency = s.max_concurrency;
-  if (progress) {
-    const int64_t total = d.from_trace ? 0 : d.synthetic.requests;
-    run_options.progress = [&ctx, total](int64_t finished, int64_t sent, Time now) {
-      ctx.err << "\r  simulated " << Fixed(now.ToSeconds(), 1) << " s: " << finished << " requests finished, " << sent
-              << " sent";
-      if (total > 0) ctx.err << " of " << total;
-      ctx.err << "   " << std::flush;
-    };
-  }
+  if (progress) run_options.progress = ProgressLine(ctx, d.from_trace ? 0 : d.synthetic.requests);
   // The run listens to the replicas, which it is built with: the listener forwards to it once it exists.
   std::unique_ptr<ServingRun> run;
   // When asked, it also samples each replica's scheduler as steps are formed and completed.
@@ -380,20 +409,7 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   }
   // Which collective groups can meet other traffic on a link: under --network flow they run as transfers, the others
   // by their closed form (exact where a group's links are its own); an analytical run reports them.
-  std::vector<std::vector<int>> groups;
-  {
-    std::set<std::vector<int>> seen;
-    BatchShape probe;
-    probe.prefills = {{64, 0, true}};
-    probe.decode_contexts = {64};
-    for (const auto& m : models) {
-      Result<std::shared_ptr<const StepGraph>> g = m->Full(probe);
-      if (!g.ok()) return g.status();
-      for (const CollectiveInstance& inst : (*g)->collectives) {
-        if (seen.insert(inst.call.gpus).second) groups.push_back(inst.call.gpus);
-      }
-    }
-  }
+  WIRESIM_ASSIGN_OR_RETURN(std::vector<std::vector<int>> groups, CollectiveGroupsOf(models));
   const std::vector<bool> shared = GroupsMeetingOthers(topo, d.collectives->router(), groups);
   std::set<std::vector<int>> private_groups;
   for (size_t i = 0; i < groups.size(); ++i) {
@@ -446,7 +462,7 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   if (net != nullptr) WIRESIM_RETURN_IF_ERROR(net->CheckConservation());
   o.links = link_use.Collect(net.get());
   o.link_busy_complete = !link_use.busy_incomplete();
-  FillLinkLoads(topo, o.run.end, &o);
+  FillLinkLoads(topo, o.run.end, link_use, &o);
   o.metrics = std::move(metrics);
   o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return o;

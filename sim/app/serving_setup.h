@@ -7,6 +7,7 @@
 //   WIRESIM_ASSIGN_OR_RETURN(ServingOutcome o, RunServing(ctx, *d, /*progress=*/false));
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +29,7 @@
 #include "sim/parallel/memory.h"
 #include "sim/parallel/plan.h"
 #include "sim/serving/engine.h"
+#include "sim/serving/iteration_model.h"
 #include "sim/serving/link_use.h"
 #include "sim/serving/replica.h"
 #include "sim/serving/serving_run.h"
@@ -46,7 +48,7 @@ struct ServingSetup {
   MemoryPlan memory;
   int64_t kv_blocks = 0;  // per DP rank
   std::optional<LoadedCalibration> calibration;
-  std::string kernel_note;  // what times kernels
+  std::string kernel_note;                                                // what times kernels
   std::map<std::string, std::unique_ptr<KernelTimeModel>> kernel_models;  // by GPU spec name
   std::vector<const KernelTimeModel*> kernel_of_gpu;
   std::unique_ptr<CollectiveModel> collectives;
@@ -79,7 +81,7 @@ struct ServingOutcome {
   std::vector<std::vector<int>> shared_groups;  // collective groups that can meet other traffic on a link
   double wall_seconds = 0;
   std::vector<KvTransferRecord> kv_transfers;  // disaggregated: one per request whose KV moved, as they landed
-  ServingSeries series;  // collected when RunWatchers::series asks
+  ServingSeries series;                        // collected when RunWatchers::series asks
   // Per-link loads and utilisation over time, where the network keeps per-link byte ledgers (empty otherwise).
   std::vector<LinkLoad> link_loads;
   // Every link that carried bytes: collectives (closed-form ones as NCCL's choice loads them), flows, KV moves.
@@ -94,8 +96,15 @@ struct RunWatchers {
   bool series = false;           // sample each replica's scheduler into ServingOutcome::series
 };
 
-// The report's and the timeline's view of o->links: each loaded link's utilisation, bytes / (capacity x run).
-void FillLinkLoads(const Topology& topo, Time end, ServingOutcome* o);
+// The progress line a run prints on ctx.err as requests finish (`total`: 0 when unknown, as for a trace).
+std::function<void(int64_t, int64_t, Time)> ProgressLine(AppContext& ctx, int64_t total);
+
+// The collective groups (GPUs in call order) the replicas' iterations use, each once, in order of first use.
+Result<std::vector<std::vector<int>>> CollectiveGroupsOf(const std::vector<std::unique_ptr<IterationModel>>& models);
+
+// The report's and the timeline's view of o->links: each loaded link's utilisation, bytes / (capacity x run), and
+// the five hottest links' utilisation over time (from what `use` counted: flows have no series).
+void FillLinkLoads(const Topology& topo, Time end, const LinkUseAccounting& use, ServingOutcome* o);
 
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario);
 // The requests: the trace, or the synthetic workload drawn from sim's named streams.

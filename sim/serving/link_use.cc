@@ -15,6 +15,7 @@ void LinkUseAccounting::Add(const std::vector<LinkBytes>& per_byte, double scale
   for (const LinkBytes& lb : per_byte) {
     const auto l = static_cast<size_t>(lb.link);
     bytes_[l] += lb.bytes * scale;
+    Bucket(lb.link, lb.bytes * scale, start);
     // Calls start in time order, so the union of busy intervals grows at its end only.
     const Time from = std::max(start, busy_until_[l]);
     if (end > from) {
@@ -24,9 +25,41 @@ void LinkUseAccounting::Add(const std::vector<LinkBytes>& per_byte, double scale
   }
 }
 
-void LinkUseAccounting::AddBytes(const std::vector<LinkBytes>& bytes) {
+void LinkUseAccounting::AddBytes(const std::vector<LinkBytes>& bytes, Time at) {
   if (!bytes.empty()) busy_incomplete_ = true;
-  for (const LinkBytes& lb : bytes) bytes_[static_cast<size_t>(lb.link)] += lb.bytes;
+  for (const LinkBytes& lb : bytes) {
+    bytes_[static_cast<size_t>(lb.link)] += lb.bytes;
+    Bucket(lb.link, lb.bytes, at);
+  }
+}
+
+void LinkUseAccounting::Bucket(LinkId link, double bytes, Time at) {
+  while (static_cast<size_t>(at / bucket_width_) >= kBuckets) {
+    // Twice as wide: bucket k takes old buckets 2k and 2k + 1.
+    for (auto& [id, b] : buckets_) {
+      const size_t half = (b.size() + 1) / 2;
+      for (size_t k = 0; k < half; ++k) b[k] = b[2 * k] + (2 * k + 1 < b.size() ? b[2 * k + 1] : 0.0);
+      b.resize(half);
+    }
+    bucket_width_ = bucket_width_ + bucket_width_;
+  }
+  std::vector<double>& b = buckets_[link];
+  const auto k = static_cast<size_t>(at / bucket_width_);
+  if (b.size() <= k) b.resize(k + 1, 0.0);
+  b[k] += bytes;
+}
+
+std::vector<std::pair<Time, double>> LinkUseAccounting::Series(LinkId link, double capacity_bytes_per_s,
+                                                               Time end) const {
+  std::vector<std::pair<Time, double>> points;
+  const auto it = buckets_.find(link);
+  const size_t count = static_cast<size_t>(end / bucket_width_) + 1;
+  const double per_bucket = capacity_bytes_per_s * bucket_width_.ToSeconds();
+  for (size_t k = 0; k < count; ++k) {
+    const double bytes = it != buckets_.end() && k < it->second.size() ? it->second[k] : 0.0;
+    points.emplace_back(bucket_width_ * static_cast<int64_t>(k), per_bucket > 0 ? bytes / per_bucket : 0.0);
+  }
+  return points;
 }
 
 LinkUseTimer::LinkUseTimer(Simulator& sim, CollectiveTimer& inner, ClosedFormCollectives& closed,

@@ -16,6 +16,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "sim/collective/collective_timing.h"
@@ -37,14 +38,25 @@ class LinkUseAccounting {
   explicit LinkUseAccounting(const Topology& topo);
   // `bytes` on each link, busy from `start` for `duration` (overlaps on a link count once; starts come in time order).
   void Add(const std::vector<LinkBytes>& per_byte, double scale, Time start, Time duration);
-  // Bytes only: a compiled iteration's body, whose collectives' own intervals the compiled form does not keep.
-  void AddBytes(const std::vector<LinkBytes>& bytes);
+  // Bytes only, at `at`: a compiled iteration's body, whose collectives' own intervals the compiled form does not
+  // keep.
+  void AddBytes(const std::vector<LinkBytes>& bytes, Time at);
   // Every link that carried bytes, by link id: what was counted here plus `net`'s ledger (null: none).
   std::vector<LinkUse> Collect(const Network* net) const;
   // Whether some bytes came without their busy time (AddBytes): busy fractions are then incomplete.
   bool busy_incomplete() const { return busy_incomplete_; }
 
+  // A link's utilisation over time from what was counted here (not the network's flows): one point per time bucket
+  // at its start, bytes in the bucket / (capacity x the bucket's width). Buckets are 1 ms wide and double (adjacent
+  // pairs merged) whenever the run outgrows kBuckets of them. Bytes count in the bucket where their collective
+  // started (a compiled iteration's, where it was launched). `end`: the run's end (the last point's bucket).
+  std::vector<std::pair<Time, double>> Series(LinkId link, double capacity_bytes_per_s, Time end) const;
+  static constexpr size_t kBuckets = 512;
+
  private:
+  void Bucket(LinkId link, double bytes, Time at);
+  Time bucket_width_ = Time::Milliseconds(1);
+  std::map<LinkId, std::vector<double>> buckets_;
   bool busy_incomplete_ = false;
   std::vector<double> bytes_;
   std::vector<Time> busy_;

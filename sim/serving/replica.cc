@@ -120,7 +120,7 @@ Status Replica::Launch(Step* step) {
     WIRESIM_ASSIGN_OR_RETURN(const CompiledIteration* c, iterations_.Compile(shape));
     std::vector<Time> compute;
     iterations_.BodyTimes(*c, shape, &step->body, &compute);
-    if (options_.link_use != nullptr) options_.link_use->AddBytes(c->link_bytes);
+    if (options_.link_use != nullptr) options_.link_use->AddBytes(c->link_bytes, sim_.Now());
     if (accounting_ != nullptr) {
       for (size_t p = 0; p < c->bodies.size(); ++p) {
         accounting_->AddPrecomputed(c->bodies[p].gpu, compute[p], c->bodies[p].exposed, c->bodies[p].communication);

@@ -6,6 +6,7 @@
 // switch with the host's only NIC (50 GB/s NDR). Llama-3.1-8B at tp=2 with placement 0,2,1,3: replica 0 is
 // host0/gpu0 + host1/gpu0, replica 1 is host0/gpu1 + host1/gpu1, so every TP collective of either replica crosses
 // both NICs, in both directions.
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -120,6 +121,31 @@ TEST_CASE("One attention-DP + EP replica: --network flow gives the analytical ru
     CHECK(flow["mean_tpot_ms"] == analytical["mean_tpot_ms"]);
     CHECK(flow["duration"] == analytical["duration"]);
   }
+}
+
+TEST_CASE("The timeline's link counters add up to the bytes the link carried") {
+  // Each counter point is the bytes of its bucket over (capacity x bucket width), so summing point x width x 50 GB/s
+  // over host0's NIC uplink gives back its bytes: 2,181,294,592 (above).
+  testing::ScratchDir dir("wiresim-link-counters");
+  const testing::CliRun r = testing::RunWiresim(
+      {"run", "--topology", std::string(WIRESIM_SOURCE_DIR) + "/tests/data/topology/two_hosts_one_nic.toml", "--model",
+       "llama-3.1-8b", "--plan", "tp=2,dp=2", "--placement", "0,2,1,3", "--requests", "2", "--rate", "inf",
+       "--input-len", "2048", "--output-len", "1", "--quiet", "--timeline", dir / "t.json"});
+  INFO(r.err);
+  REQUIRE(r.code == kExitOk);
+  std::ifstream in(dir / "t.json");
+  const nlohmann::json trace = nlohmann::json::parse(in);
+  std::vector<std::pair<double, double>> points;  // (ts us, utilisation)
+  for (const nlohmann::json& e : trace["traceEvents"]) {
+    if (e["ph"] == "C" && e["name"] == "host0/nic -> ib/switch") {
+      points.emplace_back(e["ts"].get<double>(), e["args"]["utilisation"].get<double>());
+    }
+  }
+  REQUIRE(points.size() >= 2);
+  const double width_s = (points[1].first - points[0].first) * 1e-6;
+  double bytes = 0;
+  for (const auto& [ts, u] : points) bytes += u * width_s * 50e9;
+  CHECK(bytes == Approx(2181294592.0).epsilon(1e-6));
 }
 
 }  // namespace
