@@ -191,21 +191,14 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
   // Under --network flow the KV transfers are flows, and so are the collectives that can meet them.
   o.flows = s.network == "flow";
   std::unique_ptr<Network> net;
-  std::unique_ptr<CollectiveTimer> timer;
-  std::unique_ptr<CollectiveTimer> inner_timer;
-  std::set<std::vector<int>> transfer_groups;  // counted by the network's own ledger
   if (o.flows) {
     net = std::make_unique<FlowNetwork>(sim, topo);
-    auto flow = std::make_unique<FlowTimer>(sim, *net, *d.closed);
-    flow->SetPrivateGroups(std::move(private_groups));
-    inner_timer = std::move(flow);
-    transfer_groups.insert(o.shared_groups.begin(), o.shared_groups.end());
   } else {
     net = std::make_unique<AnalyticalNetwork>(sim, topo);
-    inner_timer = std::make_unique<ClosedFormTimer>(sim, *d.closed);
   }
   LinkUseAccounting link_use(topo);
-  timer = std::make_unique<LinkUseTimer>(sim, *inner_timer, *d.closed, link_use, std::move(transfer_groups));
+  RunTimers timers = MakeRunTimers(sim, o.flows ? net.get() : nullptr, *d.closed, link_use, o.shared_groups,
+                                   std::move(private_groups));
   auto metrics = std::make_unique<RequestMetrics>();
   std::unique_ptr<ServingRun> run;
   class Forward : public ReplicaListener {
@@ -223,8 +216,8 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
     ro.scheduler.num_blocks = built[r].role->kv_blocks;
     ro.scheduler.hold_finished_kv = prefill;
     ro.link_use = &link_use;
-    owned.push_back(
-        std::make_unique<Replica>(static_cast<int>(r), sim, queues, *timer, *models[r], &accounting, forward, ro));
+    owned.push_back(std::make_unique<Replica>(static_cast<int>(r), sim, queues, *timers.timer, *models[r], &accounting,
+                                              forward, ro));
     (prefill ? prefill_ptrs : decode_ptrs).push_back(owned.back().get());
   }
   DisaggregationOptions po;

@@ -291,6 +291,22 @@ StepGraphOptions MoeOptions(const Scenario& s) {
 
 }  // namespace
 
+RunTimers MakeRunTimers(Simulator& sim, Network* flow_net, ClosedFormCollectives& closed, LinkUseAccounting& link_use,
+                        const std::vector<std::vector<int>>& shared_groups, std::set<std::vector<int>> private_groups) {
+  RunTimers t;
+  std::set<std::vector<int>> transfer_groups;  // counted by the network's own ledger
+  if (flow_net != nullptr) {
+    auto flow = std::make_unique<FlowTimer>(sim, *flow_net, closed);
+    flow->SetPrivateGroups(std::move(private_groups));
+    t.inner = std::move(flow);
+    transfer_groups.insert(shared_groups.begin(), shared_groups.end());
+  } else {
+    t.inner = std::make_unique<ClosedFormTimer>(sim, closed);
+  }
+  t.timer = std::make_unique<LinkUseTimer>(sim, *t.inner, closed, link_use, std::move(transfer_groups));
+  return t;
+}
+
 std::function<void(int64_t, int64_t, Time)> ProgressLine(AppContext& ctx, int64_t total) {
   return [&ctx, total](int64_t finished, int64_t sent, Time now) {
     ctx.err << "\r  simulated " << Fixed(now.ToSeconds(), 1) << " s: " << finished << " requests finished, " << sent
@@ -358,7 +374,6 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   }
   ServingOutcome o;
   std::unique_ptr<Network> net;
-  std::unique_ptr<CollectiveTimer> timer;
   GpuQueues queues(topo.gpu_count());
   GpuTimeAccounting accounting(topo.gpu_count(), replica_of_gpu);
   std::vector<std::unique_ptr<IterationModel>> models;
@@ -420,28 +435,19 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
     }
   }
   o.flows = s.network == "flow" && !o.shared_groups.empty();
-  std::unique_ptr<CollectiveTimer> inner_timer;
-  std::set<std::vector<int>> transfer_groups;  // counted by the network's own ledger
-  if (o.flows) {
-    net = std::make_unique<FlowNetwork>(sim, topo);
-    auto flow = std::make_unique<FlowTimer>(sim, *net, *d.closed);
-    flow->SetPrivateGroups(std::move(private_groups));
-    inner_timer = std::move(flow);
-    transfer_groups.insert(o.shared_groups.begin(), o.shared_groups.end());
-  } else {
-    inner_timer = std::make_unique<ClosedFormTimer>(sim, *d.closed);
-  }
+  if (o.flows) net = std::make_unique<FlowNetwork>(sim, topo);
   // Every collective also loads links: counted for the report's link utilisation (never steers the run).
   LinkUseAccounting link_use(topo);
-  timer = std::make_unique<LinkUseTimer>(sim, *inner_timer, *d.closed, link_use, std::move(transfer_groups));
+  RunTimers timers = MakeRunTimers(sim, o.flows ? net.get() : nullptr, *d.closed, link_use, o.shared_groups,
+                                   std::move(private_groups));
   // Collectives that may share links run op by op; everything else may be compiled.
   ReplicaOptions replica_options = d.replica_options;
   replica_options.compiled = replica_options.compiled && !o.flows;
   replica_options.trace = watch.timeline;
   replica_options.link_use = &link_use;
   for (int r = 0; r < replicas; ++r) {
-    owned.push_back(std::make_unique<Replica>(r, sim, queues, *timer, *models[static_cast<size_t>(r)], &accounting,
-                                              forward, replica_options));
+    owned.push_back(std::make_unique<Replica>(r, sim, queues, *timers.timer, *models[static_cast<size_t>(r)],
+                                              &accounting, forward, replica_options));
     replica_ptrs.push_back(owned.back().get());
   }
   run = std::make_unique<ServingRun>(sim, *source, replica_ptrs, run_options, *metrics);

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,16 @@ struct RunWatchers {
   Timeline* timeline = nullptr;  // sees every kernel and collective (or compiled body)
   bool series = false;           // sample each replica's scheduler into ServingOutcome::series
 };
+
+// The collective timers of a run: flows for the groups that can meet other traffic (when `net` is a FlowNetwork
+// and `flows` is set), closed forms for the rest, behind a LinkUseTimer that counts every collective's link bytes
+// into `link_use` (the network's ledger counts the flows).
+struct RunTimers {
+  std::unique_ptr<CollectiveTimer> inner;
+  std::unique_ptr<CollectiveTimer> timer;  // what the replicas use
+};
+RunTimers MakeRunTimers(Simulator& sim, Network* flow_net, ClosedFormCollectives& closed, LinkUseAccounting& link_use,
+                        const std::vector<std::vector<int>>& shared_groups, std::set<std::vector<int>> private_groups);
 
 // The progress line a run prints on ctx.err as requests finish (`total`: 0 when unknown, as for a trace).
 std::function<void(int64_t, int64_t, Time)> ProgressLine(AppContext& ctx, int64_t total);
