@@ -6,7 +6,8 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
-#include <unistd.h>
+
+#include "sim/core/output_file.h"
 
 namespace wiresim::calibrate {
 
@@ -263,27 +264,9 @@ Profile ReadProfileFile(const std::string& path) {
 }
 
 void WriteProfileFile(const std::string& path, const Profile& profile) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  const fs::path temp = dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()));
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    if (!out) throw CalibrateError(temp.string() + ": cannot open for writing");
-    out << ToJson(profile).dump(1) << "\n";
-    out.flush();
-    if (!out) {
-      fs::remove(temp, ec);
-      throw CalibrateError(temp.string() + ": write failed");
-    }
-  }
-  fs::rename(temp, target, ec);
-  if (ec) {
-    fs::remove(temp, ec);
-    throw CalibrateError(path + ": cannot move the finished profile into place: " + ec.message());
-  }
+  const Status written =
+      WriteFileAtomically(path, ToJson(profile).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  if (!written.ok()) throw CalibrateError(written.message());
 }
 
 }  // namespace wiresim::calibrate

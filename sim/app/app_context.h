@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "sim/core/output_file.h"  // WriteFileAtomically, used by every verb that writes a file
 #include "sim/core/source.h"
 #include "sim/core/status.h"
 
@@ -34,12 +35,5 @@ enum class InputKind { kTopology, kModel, kScenario, kOther };
 
 // Reads a command-line input: a path, or the name of a shipped file ("dgx-h100" finds topologies/dgx-h100.toml).
 Result<SourceFile> ReadInput(AppContext& ctx, const std::string& arg, InputKind kind);
-
-// Writes `contents` to `path`. A regular file (or a new one) is written to a temporary file in the same directory,
-// ".NAME.wiresim-tmp.PID", and renamed into place, so readers never see half a file; temporaries left by a run that
-// was killed (their process is gone) are removed on the way. A named pipe, a character device or a socket (/dev/null,
-// /dev/stdout, a FIFO) is opened and written directly, never replaced. Errors name the target and the system's
-// reason; a directory that cannot be created or written is the user's input (kInvalidArgument: exit 2).
-Status WriteFileAtomically(const std::string& path, std::string_view contents);
 
 }  // namespace wiresim::app

@@ -4,9 +4,12 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "calibrate/model_shapes.h"
 #include "calibrate/options.h"
@@ -298,6 +301,43 @@ TEST_CASE("Collective rows split into nccl-tests' columns") {
   CHECK(t[3] == "sum");
   CHECK(t[4] == "-1");
   CHECK(t[7] == "476.96");
+}
+
+TEST_CASE("A profile written to a named pipe goes into the pipe, which stays a pipe") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("wiresim-calib-fifo-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string fifo = (dir / "profile.pipe").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  Profile p;
+  p.notes.push_back("through a pipe");
+  std::string received;
+  std::thread reader([&] {
+    std::ifstream in(fifo, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    received = s.str();
+  });
+  WriteProfileFile(fifo, p);
+  reader.join();
+  struct stat st {};
+  REQUIRE(::stat(fifo.c_str(), &st) == 0);
+  CHECK(S_ISFIFO(st.st_mode));
+  // What came through is the profile itself: it parses back to the same document.
+  CHECK(ToJson(ProfileFromJson(nlohmann::json::parse(received), "pipe")) == ToJson(p));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("A host name that is not UTF-8 does not stop a profile being written") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("wiresim-calib-utf8-" + std::to_string(::getpid()));
+  const std::string path = (dir / "p.json").string();
+  Profile p;
+  p.provenance.hosts.push_back(std::string("node\xff\xfe", 6));
+  REQUIRE_NOTHROW(WriteProfileFile(path, p));
+  // The bytes that are not UTF-8 come back as U+FFFD (EF BF BD), one per invalid byte.
+  CHECK(ReadProfileFile(path).provenance.hosts.at(0) == "node\xEF\xBF\xBD\xEF\xBF\xBD");
+  fs::remove_all(dir);
 }
 
 }  // namespace
