@@ -152,6 +152,7 @@ Result<Time> Simulate(Setup& s, CollectiveChoice choice, double bytes, Time expe
   }
   Time done;
   ScheduleRun run(sim, *net, schedule, [&] { done = sim.Now(); });
+  run.set_exclusive(true);  // the network is this collective's alone
   run.Start();
   // In slices of the expected time, so that the progress line moves during a size that takes minutes; the events run
   // in the same order as in one sim.Run().

@@ -298,7 +298,7 @@ Result<CollectiveSchedule> PreparedCollective::Expand(CollectiveChoice c, double
         const double chunk = CostOf(c).chunk_bytes;
         estimate = groups * (n - 1) * (chunk > 0 ? std::ceil(bytes / groups / chunk) : 1);
       } else {
-        estimate = groups * n * 2 * n;
+        estimate = groups * n * 2;  // implicit: one transfer and one copy per ring edge, whatever the steps
       }
       break;
     case Algorithm::kDirect:

@@ -53,7 +53,8 @@ class PreparedCollective {
   // Closed-form time of a usable choice, launch overhead included, and at least params().call_interval (what a
   // host-bound benchmark measures; 0 by default).
   Time Cost(CollectiveChoice c, double bytes) const;
-  // The choice's transfers; errors when it is unusable or would need more than `max_transfers`.
+  // The choice's transfers; errors when it is unusable or would store more than `max_transfers` (a ring stores one
+  // transfer per edge, whatever its steps: RingSchedule).
   Result<CollectiveSchedule> Expand(CollectiveChoice c, double bytes, size_t max_transfers = 20'000'000);
 
   CollectiveOp op() const { return ctx_.op; }

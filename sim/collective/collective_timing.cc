@@ -62,9 +62,14 @@ Result<const CollectiveLinkLoad*> ClosedFormCollectives::LinkLoad(const Collecti
   WIRESIM_ASSIGN_OR_RETURN(CollectiveChoice choice, p->Choose(call.bytes, filter_));
   WIRESIM_ASSIGN_OR_RETURN(CollectiveSchedule schedule, p->Expand(choice, call.bytes));
   std::vector<double> bytes(static_cast<size_t>(p->group().topology().link_count()), 0.0);
-  for (const ScheduledTransfer& t : schedule.transfers) {
-    if (t.route == nullptr || t.bytes <= 0) continue;
-    for (const RouteHop& hop : t.route->hops) bytes[static_cast<size_t>(hop.link)] += t.bytes * hop.share;
+  const auto add = [&](const ScheduledTransfer& t, double times) {
+    if (t.route == nullptr || t.bytes <= 0) return;
+    for (const RouteHop& hop : t.route->hops) bytes[static_cast<size_t>(hop.link)] += times * t.bytes * hop.share;
+  };
+  for (const ScheduledTransfer& t : schedule.transfers) add(t, 1);
+  // A ring sends its edges' transfers once per step (its copies cross no link).
+  if (schedule.ring) {
+    for (const ScheduledTransfer& t : schedule.ring->edges) add(t, schedule.ring->steps);
   }
   auto load = std::make_unique<CollectiveLinkLoad>();
   for (size_t l = 0; l < bytes.size(); ++l) {

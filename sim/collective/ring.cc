@@ -142,66 +142,53 @@ void RingExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collectiv
   const int n = g.ranks();
   out->start_delay += BaseLatency(ctx, Algorithm::kRing, p);
   if (n == 1) return;
-  const int steps = RingSteps(ctx.op, n);
   const int groups = g.channel_groups();
   const uint16_t eff = out->AddEfficiency(TransferEfficiency(g, ctx.params, Algorithm::kRing, p));
   const double cap = RingCap(ctx, p);
   const bool one_per_node = g.max_ranks_per_node() == 1;
-  const auto index = [&](int grp, int s, int i) { return static_cast<uint32_t>((grp * steps + s) * n + i); };
-  // Millions of transfers on a large cluster: grown once, not by doubling (which copies them and, for a moment,
-  // holds them twice).
-  const size_t count = static_cast<size_t>(groups) * static_cast<size_t>(steps + 1) * static_cast<size_t>(n);
-  out->transfers.reserve(out->transfers.size() + count);
-  out->deps.reserve(out->deps.size() + 2 * count);
+  // Every step sends the same transfers, so the ring is kept implicit: one transfer per ring edge, played step by
+  // step (RingSchedule), instead of millions stored on a large cluster.
+  RingSchedule ring;
+  ring.topology = &g.topology();
+  ring.groups = groups;
+  ring.ranks = n;
+  ring.steps = RingSteps(ctx.op, n);
+  // The edges live in a scratch schedule so that the wave's sharing can cap them.
+  CollectiveSchedule wave_of_edges;
+  wave_of_edges.efficiencies = out->efficiencies;
+  wave_of_edges.transfers.reserve(static_cast<size_t>(groups) * static_cast<size_t>(n));
   for (int grp = 0; grp < groups; ++grp) {
-    const RingOrder& ring = g.rings()[static_cast<size_t>(grp)];
-    std::vector<Time> extra(static_cast<size_t>(n));
+    const RingOrder& order = g.rings()[static_cast<size_t>(grp)];
     for (int i = 0; i < n; ++i) {
-      const Route* e = ring.edges[static_cast<size_t>(i)];
-      const bool inter = ring.inter_node[static_cast<size_t>(i)];
-      extra[static_cast<size_t>(i)] =
+      const Route* e = order.edges[static_cast<size_t>(i)];
+      const bool inter = order.inter_node[static_cast<size_t>(i)];
+      ScheduledTransfer t;
+      t.route = e;
+      t.bytes = bytes / (n * groups);
+      t.max_rate_GBps = cap;
+      t.extra_latency =
           StepLatency(g, ctx.params, *e, Algorithm::kRing, p, !inter && g.nodes() > 1, one_per_node) - e->latency;
-    }
-    for (int s = 0; s < steps; ++s) {
-      for (int i = 0; i < n; ++i) {
-        ScheduledTransfer t;
-        t.route = ring.edges[static_cast<size_t>(i)];
-        t.bytes = bytes / (n * groups);
-        t.max_rate_GBps = cap;
-        t.extra_latency = extra[static_cast<size_t>(i)];
-        t.efficiency = eff;
-        if (s == 0) {
-          out->Add(t, {});
-        } else {
-          // What this rank forwards arrived from its predecessor in the step before; its own previous send must
-          // have left.
-          out->Add(t, {CollectiveSchedule::Delivered(index(grp, s - 1, (i + n - 1) % n)),
-                       CollectiveSchedule::Drained(index(grp, s - 1, i))});
-        }
-      }
+      t.efficiency = eff;
+      wave_of_edges.transfers.push_back(t);
     }
   }
-  // Step s of every ring runs at once: the rings' edges through one link (a GPU's NVLinks) share it.
-  for (int s = 0; s < steps; ++s) {
-    std::vector<uint32_t> wave;
-    for (int grp = 0; grp < groups; ++grp)
-      for (int i = 0; i < n; ++i) wave.push_back(index(grp, s, i));
-    ShareLinksWithinWave(g.topology(), wave, out);
-  }
+  // Step s of every ring runs at once: the rings' edges through one link (a GPU's NVLinks) share it. Every step is
+  // the same wave, so one sharing serves them all.
+  std::vector<uint32_t> wave(wave_of_edges.transfers.size());
+  for (size_t k = 0; k < wave.size(); ++k) wave[k] = static_cast<uint32_t>(k);
+  ShareLinksWithinWave(g.topology(), wave, &wave_of_edges);
+  ring.edges = std::move(wave_of_edges.transfers);
   // Each rank's last operation copies what the last step brought it out of the receive buffer: no link.
   const double copy_seconds = bytes * LocalCopySecondsPerByte(ctx, p);
-  if (copy_seconds <= 0) return;
-  const double chunk = bytes / (n * groups);
-  for (int grp = 0; grp < groups; ++grp) {
-    for (int i = 0; i < n; ++i) {
-      ScheduledTransfer t;
-      t.bytes = chunk;
-      t.max_rate_GBps = chunk / copy_seconds / 1e9;
-      t.efficiency = eff;
-      out->Add(t, {CollectiveSchedule::Delivered(index(grp, steps - 1, (i + n - 1) % n)),
-                   CollectiveSchedule::Drained(index(grp, steps - 1, i))});
-    }
+  if (copy_seconds > 0) {
+    const double chunk = bytes / (n * groups);
+    ScheduledTransfer t;
+    t.bytes = chunk;
+    t.max_rate_GBps = chunk / copy_seconds / 1e9;
+    t.efficiency = eff;
+    ring.copies.assign(static_cast<size_t>(groups) * static_cast<size_t>(n), t);
   }
+  out->ring = std::move(ring);
 }
 
 AlgorithmCost ChainCost(const AlgorithmContext& ctx, Protocol p) {
