@@ -1,6 +1,9 @@
 #include "sim/app/collective_options.h"
 
+#include <stdexcept>
+
 #include "sim/app/gpu_selection.h"
+#include "sim/app/number_format.h"
 
 namespace wiresim::app {
 namespace po = boost::program_options;
@@ -12,11 +15,65 @@ void CollectiveModelOptions::Add(po::options_description& options) {
       "launch-us", po::value(&launch_us_), "launch overhead per call in microseconds (default 5)")(
       "call-interval-us", po::value(&interval_us_),
       "a host-bound benchmark's time per call in microseconds: no call reads less (default 0: off)")(
-      "buffsize", po::value(&buffsize_), "NCCL_BUFFSIZE: the Simple protocol's buffer per channel (default 4M)");
+      "buffsize", po::value(&buffsize_), "NCCL_BUFFSIZE: the Simple protocol's buffer per channel (default 4M)")(
+      "nccl-version", po::value(&nccl_version_),
+      "the NCCL release to model, 2.18 to 2.30 (its tuning constants and algorithms; default the newest, 2.30.7)")(
+      "model-constant", po::value(&constants_)->composing(),
+      "NAME=VALUE: set one of the model's fitted constants (nvls_step_sync_us, ring_local_copy, "
+      "sm80_nvlink_step_factor, p2p_efficiency); repeatable");
 }
+
+namespace {
+
+// The fitted constants a run may set by name (docs/collectives.md says where each default comes from).
+Status SetModelConstant(const std::string& text, CollectiveParams* params) {
+  const size_t eq = text.find('=');
+  const std::string name = text.substr(0, eq);
+  const std::string known = "nvls_step_sync_us, ring_local_copy, sm80_nvlink_step_factor or p2p_efficiency";
+  if (eq == std::string::npos) return InvalidArgument("--model-constant: expected NAME=VALUE, got '" + text + "'");
+  double value = 0;
+  try {
+    size_t used = 0;
+    value = std::stod(text.substr(eq + 1), &used);
+    if (used != text.size() - eq - 1) throw std::invalid_argument(text);
+  } catch (const std::exception&) {
+    return InvalidArgument("--model-constant " + name + ": expected a number, got '" + text.substr(eq + 1) + "'");
+  }
+  const auto in = [&](double lo, double hi) -> Status {
+    if (!(value >= lo && value <= hi)) {
+      return InvalidArgument("--model-constant " + name + ": expected a value in [" + Short(lo) + ", " + Short(hi) +
+                             "], got " + text.substr(eq + 1));
+    }
+    return Status();
+  };
+  if (name == "nvls_step_sync_us") {
+    WIRESIM_RETURN_IF_ERROR(in(0, 1000));
+    params->nvls_step_sync = Time::FromMicroseconds(value);
+  } else if (name == "ring_local_copy") {
+    WIRESIM_RETURN_IF_ERROR(in(0, 10));
+    params->ring_local_copy = value;
+  } else if (name == "sm80_nvlink_step_factor") {
+    WIRESIM_RETURN_IF_ERROR(in(0.1, 100));
+    params->sm80_nvlink_step_factor = {value, value, value};
+  } else if (name == "p2p_efficiency") {
+    WIRESIM_RETURN_IF_ERROR(in(0.01, 1));
+    params->p2p_efficiency = value;
+  } else {
+    return InvalidArgument("--model-constant: unknown constant '" + name + "' (expected " + known + ")");
+  }
+  return Status();
+}
+
+}  // namespace
 
 Result<CollectiveParams> CollectiveModelOptions::Params(const po::variables_map& vm) const {
   CollectiveParams params = CollectiveParams::Defaults();
+  if (vm.count("nccl-version")) {
+    auto version = ParseNcclVersion(nccl_version_);
+    if (!version.ok()) return InvalidArgument("--nccl-version: " + version.status().message());
+    params = CollectiveParams::ForNcclVersion(*version);
+  }
+  for (const std::string& c : constants_) WIRESIM_RETURN_IF_ERROR(SetModelConstant(c, &params));
   if (vm.count("launch-us")) {
     if (!(launch_us_ >= 0) || launch_us_ > 1e6) return InvalidArgument("--launch-us must be in [0, 1e6]");
     params.launch_overhead = Time::FromMicroseconds(launch_us_);

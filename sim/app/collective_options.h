@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <boost/program_options.hpp>
 
@@ -16,7 +17,7 @@ namespace wiresim::app {
 
 class CollectiveModelOptions {
  public:
-  // --launch-us, --call-interval-us, --buffsize, --algo, --proto.
+  // --launch-us, --call-interval-us, --buffsize, --algo, --proto, --nccl-version, --model-constant.
   void Add(boost::program_options::options_description& options);
   // The parameters and the algorithm filter the options give; errors name the option.
   Result<CollectiveParams> Params(const boost::program_options::variables_map& vm) const;
@@ -28,6 +29,8 @@ class CollectiveModelOptions {
   std::string buffsize_;
   std::string algo_;
   std::string proto_;
+  std::string nccl_version_;
+  std::vector<std::string> constants_;
 };
 
 }  // namespace wiresim::app

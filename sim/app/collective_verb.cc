@@ -207,7 +207,8 @@ std::string Describe(const Setup& s, DataType dtype) {
       << s.topo->node(g.gpu_node(0)).spec.model << ", " << ToString(dtype) << "\n";
   out << "# GPUs: " << GpuList(s.gpus)
       << "\n# model: " << (s.network == "closed" ? "closed form" : s.network + " network, transfer by transfer")
-      << "; launch overhead " << s.model->params().launch_overhead.ToMicroseconds() << " us"
+      << "; NCCL " << s.model->params().nccl_version.ToString() << "; launch overhead "
+      << s.model->params().launch_overhead.ToMicroseconds() << " us"
       << (s.model->params().call_interval > Time::Zero()
               ? "; no call under " + FormatMicroseconds(s.model->params().call_interval) + " us"
               : "")
@@ -587,6 +588,7 @@ int Collective(const Args& args, AppContext& ctx) {
     j["ranks"] = s.gpus.size();
     j["nodes"] = s.prepared->group().nodes();
     j["model"] = s.network;
+    j["nccl_version"] = params.nccl_version.ToString();
     j["launch_overhead_us"] = params.launch_overhead.ToMicroseconds();
     if (params.call_interval > Time::Zero()) j["call_interval_us"] = params.call_interval.ToMicroseconds();
     j["calibration"] = s.calibration ? nlohmann::ordered_json(s.calibration->note) : nlohmann::ordered_json();

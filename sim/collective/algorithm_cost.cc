@@ -17,10 +17,33 @@ double FullWidthSeconds(const AlgorithmCost& c, double bytes) {
     const double chunks = std::ceil(per_group / c.chunk_bytes);
     seconds += per_group / chunks * c.fill_seconds_per_byte;
   }
+  if (c.nvls_ops > 0 && bytes > 0) seconds += NvlsPipelineSeconds(c, bytes);
   return seconds;
 }
 
 }  // namespace
+
+double NvlsChunkBytes(double bytes, double ops, double first, bool tree) {
+  double chunk = first;
+  if (!tree) {
+    if (bytes < 64 * ops * chunk && chunk > 65536) chunk = 65536;
+    if (bytes < 8 * ops * chunk && chunk > 32768) chunk = 32768;
+    if (bytes < 2 * ops * chunk && chunk > 16384) chunk = 16384;
+  } else {
+    if (bytes < 32 * ops * chunk && chunk > 262144) chunk = 262144;
+    if (bytes < 16 * ops * chunk && chunk > 131072) chunk = 131072;
+    if (bytes < 4 * ops * chunk && chunk > 65536) chunk = 65536;
+    if (bytes < 1 * ops * chunk && chunk > 32768) chunk = 32768;
+  }
+  return chunk;
+}
+
+double NvlsPipelineSeconds(const AlgorithmCost& c, double bytes) {
+  if (c.nvls_ops <= 0 || bytes <= 0) return 0;
+  const double step_bytes = c.nvls_ops * NvlsChunkBytes(bytes, c.nvls_ops, c.nvls_first_chunk, c.nvls_tree);
+  const double steps = std::ceil(bytes / step_bytes);
+  return steps * c.step_sync_seconds + std::min(bytes, step_bytes) * c.nvls_fill_seconds_per_byte;
+}
 
 Time AlgorithmCost::Of(double bytes) const {
   return latency + Time::FromSecondsCeil(FullWidthSeconds(*this, bytes) * LaneFactor(bytes));

@@ -47,6 +47,16 @@ struct AlgorithmCost {
   int max_threads = 512;         // per channel, for the protocol
   double thread_threshold = 64;  // bytes per thread before NCCL adds threads or channels
   bool reduce_threads = true;    // trees always run every thread
+  // NVLS pipelines (NVLS, NVLSTree): every step, each of NCCL's channels x heads concurrent operations moves one
+  // chunk, whose size NCCL picks from the message's (NvlsChunkBytes). Each step costs a synchronisation
+  // (`step_sync_seconds`) on top of its bytes, and the first step's data crosses every stage of the pipeline before
+  // the rest follow at the slowest stage's pace: min(S, step bytes) x nvls_fill_seconds_per_byte (the stages'
+  // seconds per byte of S, summed, less the slowest). nvls_ops 0: not an NVLS pipeline.
+  double nvls_ops = 0;
+  bool nvls_tree = false;
+  double nvls_first_chunk = 0;  // the chunk NCCL starts from before its size-based reductions
+  double step_sync_seconds = 0;
+  double nvls_fill_seconds_per_byte = 0;
 
   Time Of(double bytes) const;
   // How many times slower than at full width the data of a `bytes` message moves: full_speed_lanes over the
@@ -89,6 +99,21 @@ void ShareLinksWithinWave(const Topology& topo, const std::vector<uint32_t>& wav
 // NVLink steps between sm80 GPUs take CollectiveParams::sm80_nvlink_step_factor times as long.
 Time StepLatency(const CollectiveGroup& group, const CollectiveParams& params, const Route& route, Algorithm a,
                  Protocol p, bool ring_intra_multi_node = false, bool one_per_node = false);
+
+// The chunk NCCL's NVLS kernels move per operation and step for a message of `bytes` (enqueue.cc, the NVLS and
+// NVLS_TREE branches of the chunk-size computation, unchanged in form from 2.18 to 2.30): starting from `first`,
+// NVLS halves it to 64 KiB below 64 x ops x chunk bytes, 32 KiB below 8 x, 16 KiB below 2 x; NVLSTree steps it
+// down to 256, 128, 64 and 32 KiB below 32, 16, 4 and 1 x ops x chunk. `ops` = channels x heads.
+double NvlsChunkBytes(double bytes, double ops, double first, bool tree);
+// The steps' synchronisation and the fill of an NVLS pipeline's cost for `bytes` (0 when it is none).
+double NvlsPipelineSeconds(const AlgorithmCost& c, double bytes);
+
+// NCCL's double binary tree over `n` positions (node indices in the group's order): the parent of `pos` in tree
+// `t` (0 or 1), -1 for the root. Tree 0 is ncclGetBtree's: the root (position 0) has one child, n / 2 rounded down
+// to a power of two, and every interior position has two; tree 1 is its mirror (position n - 1 - p) when n is even
+// and the tree shifted by one position when n is odd (ncclGetDtree). src/graph/trees.cc, the same from NCCL 2.18
+// to 2.30.
+int DtreeParent(int n, int pos, int t);
 
 // Sets the cost's channel and thread reduction for algorithm `a` (ring, chain or tree) and protocol `p`.
 void SetLanes(const AlgorithmContext& ctx, Algorithm a, Protocol p, AlgorithmCost* cost);

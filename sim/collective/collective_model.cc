@@ -147,7 +147,7 @@ void PreparedCollective::Build() {
   in.graphs[kNcclTree] = ring;
   in.graphs[kNcclPat] = ring;
   NcclGraph nvls;
-  nvls.channels = params_.nvls_channels;
+  nvls.channels = params_.NvlsChannels(g.arch().generation, multi);
   nvls.bw_intra_GBps = intra / nvls.channels;
   // On one node NCCL's search reports the same speed for both (nothing crosses a NIC).
   nvls.bw_inter_GBps = multi ? inter / nvls.channels : nvls.bw_intra_GBps;
@@ -155,7 +155,7 @@ void PreparedCollective::Build() {
   in.graphs[kNcclNvls] = nvls;
   in.graphs[kNcclNvlsTree] = nvls;
   in.nvls_supported = g.nvls_capable();
-  in.pat_enabled = multi && g.max_ranks_per_node() == 1;
+  in.pat_enabled = multi && g.max_ranks_per_node() == 1 && params_.tuner.pat_available;
   // LL128 by default only over NVLink inside nodes and PCIe-close NICs across them (NCCL's enable rule).
   in.ll128_enabled = (g.nvlink_intra() || g.max_ranks_per_node() == 1) && (!multi || g.nic_close());
   tuning_ = std::make_unique<NcclTuningModel>(params_.tuner, in);
@@ -196,7 +196,11 @@ void PreparedCollective::Build() {
           cost = internal::NvlsCost(ctx_, algo);
           break;
         case Algorithm::kPat:
-          cost = internal::PatCost(ctx_);
+          if (!params_.tuner.pat_available) {
+            cost.why_not = "PAT arrived in NCCL 2.23 (this run models NCCL " + params_.nccl_version.ToString() + ")";
+          } else {
+            cost = internal::PatCost(ctx_);
+          }
           break;
         case Algorithm::kDirect:
           if (proto == Protocol::kLL128) {

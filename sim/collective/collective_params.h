@@ -17,6 +17,8 @@
 namespace wiresim {
 
 struct CollectiveParams {
+  // The NCCL release modelled (ForNcclVersion); its tuning constants.
+  NcclVersion nccl_version = NcclVersion::Newest();
   NcclTunerConstants tuner = NcclTunerConstants::Defaults();
 
   // Host-side cost of one call before any GPU work: nccl-tests without CUDA graphs measures it in every row.
@@ -47,9 +49,25 @@ struct CollectiveParams {
   // Bytes one channel moves per pipeline step, by protocol (NCCL's buffer per channel / NCCL_STEPS = 8): the grain
   // of chained (broadcast, reduce) and tree pipelines. NCCL_BUFFSIZE (4 MiB by default) sets Simple's: 512 KiB.
   std::array<double, 3> chunk_bytes{32 * 1024, 576000, 512 * 1024};
-  // NVLink SHARP channels (NCCL's nvlsChannels) and the cap on channels of a ring/tree graph.
+  // NVLink SHARP channels (NCCL's nvlsChannels: NVLS_NCHANNELS_SM90 16 on Hopper; on Blackwell
+  // NVLS_NCHANNELS_SM100_NVL 24 inside one NVLink domain and NVLS_NCHANNELS_SM100 32 across nodes, src/transport/
+  // nvls.cc 2.27+; 32 for both in 2.26) and the cap on channels of a ring/tree graph.
   int nvls_channels = 16;
+  int nvls_channels_sm100 = 24;
+  int nvls_channels_sm100_multi_node = 32;
   int max_channels = 32;
+  // The chunk an NVLS operation moves per step before NCCL's size-based reductions (NvlsChunkBytes):
+  // NCCL_NVLS_CHUNKSIZE, 128 KiB (src/transport/nvls.cc 2.21+; the literal 131072 in enqueue.cc before).
+  double nvls_chunk_bytes = 128 * 1024;
+  // NVLSTree started from the Simple protocol's chunk (NCCL_BUFFSIZE / 8) up to 2.20 (enqueue.cc); from 2.20 on
+  // it starts at 64 KiB when 4 or more nodes take part (NCCL_NVLSTREE_MAX_CHUNKSIZE's default).
+  bool nvls_tree_chunk_from_buffer = false;
+  bool nvls_tree_small_chunk_from_4_nodes = true;
+  // What each step of an NVLS pipeline costs besides its bytes: the ranks' flags that hand a step's buffer from
+  // one stage to the next. Fitted: 2 us on the 8x H200 NVLS curve of ml-engineering (NCCL 2.27.7, 2 MiB to 16 GiB;
+  // ../shared/refdata/stas00_mlengineering_collective_and_matmul_measurements.md, section 2) together with the
+  // pipeline's fill, which is not fitted (docs/collectives.md section 3).
+  Time nvls_step_sync = Time::Microseconds(2);
 
   // Small messages run on fewer channels and threads (NCCL's ncclTuningGetChannels): while the bytes are fewer than
   // channels x threads x a per-thread threshold, NCCL drops a channel, then halves the threads. By protocol (LL,
@@ -79,9 +97,16 @@ struct CollectiveParams {
   Time call_interval;
 
   static CollectiveParams Defaults() { return CollectiveParams(); }
+  // The defaults with NCCL release `v`'s tuning constants and the mechanisms that changed with it: NVLS channels
+  // on Blackwell (16 up to 2.25; 32 in 2.26; 24 inside one NVLink domain and 32 across nodes from 2.27), where
+  // NVLSTree's chunk starts (the Simple buffer's slot up to 2.20, NCCL_NVLS_CHUNKSIZE after; 64 KiB from 4 nodes
+  // since 2.20), PAT's derating (0.85 in 2.23). docs/collectives.md section 6 has the table.
+  static CollectiveParams ForNcclVersion(NcclVersion v);
 
   // The link efficiency of NCCL kernel traffic for a GPU generation, before protocol overheads.
   LinkEfficiency KernelEfficiency(GpuGeneration gen) const;
+  // NCCL's NVLS channel count for a GPU generation, inside one NVLink domain or across several.
+  int NvlsChannels(GpuGeneration gen, bool multi_node) const;
 };
 
 }  // namespace wiresim

@@ -45,6 +45,105 @@ NcclTunerConstants NcclTunerConstants::Defaults() {
   return c;
 }
 
+std::string NcclVersion::ToString() const {
+  std::string s = std::to_string(major) + "." + std::to_string(minor);
+  if (patch >= 0) s += "." + std::to_string(patch);
+  return s;
+}
+
+Result<NcclVersion> ParseNcclVersion(std::string_view text) {
+  const std::string expected = "expected an NCCL version from 2." + std::to_string(NcclVersion::kOldestMinor) +
+                               " to 2." + std::to_string(NcclVersion::kNewestMinor) +
+                               " such as 2.21 or 2.21.5-1, got '" + std::string(text) + "'";
+  std::string_view rest = text;
+  const size_t dash = rest.find('-');
+  if (dash != std::string_view::npos) {
+    const std::string_view build = rest.substr(dash + 1);
+    if (build.empty() || build.find_first_not_of("0123456789") != std::string_view::npos) {
+      return InvalidArgument(expected);
+    }
+    rest = rest.substr(0, dash);
+  }
+  int parts[3] = {-1, -1, -1};
+  int count = 0;
+  while (!rest.empty()) {
+    if (count == 3) return InvalidArgument(expected);
+    const size_t dot = rest.find('.');
+    const std::string_view part = rest.substr(0, dot);
+    if (part.empty() || part.size() > 4 || part.find_first_not_of("0123456789") != std::string_view::npos) {
+      return InvalidArgument(expected);
+    }
+    parts[count++] = std::stoi(std::string(part));
+    if (dot == std::string_view::npos) break;
+    rest = rest.substr(dot + 1);
+    if (rest.empty()) return InvalidArgument(expected);
+  }
+  if (count < 2 || parts[0] != 2 || parts[1] < NcclVersion::kOldestMinor || parts[1] > NcclVersion::kNewestMinor) {
+    return InvalidArgument(expected);
+  }
+  NcclVersion v;
+  v.major = parts[0];
+  v.minor = parts[1];
+  v.patch = parts[2];
+  return v;
+}
+
+// What differs from 2.30.7, read release by release from src/graph/tuning.cc (the tables of
+// ../shared/refdata/nccl_tuning_model_constants.md section 7 for 2.18.3, 2.21.5 and 2.23.4; the other releases'
+// tuning.cc at their tags). Rows: [0] Volta, [1] Ampere, [2] Hopper, [3] Blackwell.
+NcclTunerConstants NcclTunerConstants::ForVersion(NcclVersion v) {
+  NcclTunerConstants c = Defaults();
+  const int m = v.minor;
+  auto& nvlink = c.hw_latency_us[kNcclHwNvlink];
+  auto& pci = c.hw_latency_us[kNcclHwPci];
+  auto& net = c.hw_latency_us[kNcclHwNet];
+  constexpr int kS = 2;
+  // NVLS: 2.18 charged its 23 us as a base latency, 2.19-2.20 as the NVLink hop, 2.21 on 25 us.
+  if (m == 18) {
+    c.base_latency_us[kNcclNvls][kS] = c.base_latency_us[kNcclNvlsTree][kS] = 23.0;
+    nvlink[kNcclNvls][kS] = nvlink[kNcclNvlsTree][kS] = 0.0;
+  } else if (m <= 20) {
+    nvlink[kNcclNvls][kS] = nvlink[kNcclNvlsTree][kS] = 23.0;
+  }
+  // NVLSTree's network hop: 19 us in 2.18, 14 from 2.19 to 2.28, 20.9 from 2.29.
+  if (m == 18) net[kNcclNvlsTree][kS] = 19.0;
+  if (m >= 19 && m <= 28) net[kNcclNvlsTree][kS] = 14.0;
+  // Tree Simple: hops 4 / 6 / 14 us in 2.18, 28 on every class from 2.19 to 2.22, 4 / 4 / 14 from 2.23; a base
+  // latency of 8.4 us from 2.23 (0 before).
+  if (m == 18) pci[kNcclTree][kS] = 6.0;
+  if (m >= 19 && m <= 22) nvlink[kNcclTree][kS] = pci[kNcclTree][kS] = net[kNcclTree][kS] = 28.0;
+  if (m <= 22) c.base_latency_us[kNcclTree][kS] = 0.0;
+  // Ring LL: Hopper's one-node cap 87.7 GB/s up to 2.20 (141 after), and the legacy payload fractions.
+  if (m <= 20) {
+    c.ll_max_bw[2] = {87.7, 22.5, 19.0};
+    c.ring_ll_legacy = true;
+  }
+  if (m <= 22) c.ring_ll128_one_per_node = 0.7;
+  c.pat_available = m >= 23;
+  c.pat_factor = m == 23 ? 0.85 : 0.75;
+  c.nvls_legacy_bw = m <= 27;
+  c.nvls_tree_ratio_2_18 = m == 18;
+  // Blackwell: NCCL before 2.25 had no row of its own (sm100 read Hopper's); 2.25-2.28 doubled Hopper's; 2.28
+  // refined the trees'; 2.29 and 2.30 the ring LL128 and NVLSTree caps.
+  if (m <= 24) {
+    c.ll_max_bw[3] = c.ll_max_bw[2];
+    c.per_ch_max_ring_ll128_bw[3] = c.per_ch_max_ring_ll128_bw[2];
+    c.per_ch_max_tree_ll128_bw[3] = c.per_ch_max_tree_ll128_bw[2];
+    c.per_ch_max_tree_bw[3] = c.per_ch_max_tree_bw[2];
+  } else if (m <= 28) {
+    c.per_ch_max_ring_ll128_bw[3] = {2 * 36.7, 2 * 36.7, 2 * 36.7};
+    if (m <= 27) {
+      c.per_ch_max_tree_ll128_bw[3] = {2 * 36.7, 2 * 36.7, 2 * 29.0};
+      c.per_ch_max_tree_bw[3] = {2 * 38.7, 2 * 41.4, 2 * 36.0};
+    }
+    c.per_ch_max_nvls_tree_bw[3] = {0.0, 96.0, 43.1};
+  } else if (m == 29) {
+    c.per_ch_max_ring_ll128_bw[3] = {34.5, 34.6, 34.5};
+    c.per_ch_max_nvls_tree_bw[3] = {0.0, 96.0, 43.8};
+  }
+  return c;
+}
+
 int NcclAlgoIndex(Algorithm a) {
   switch (a) {
     case Algorithm::kTree:
@@ -122,7 +221,16 @@ void NcclTuningModel::Compute(const NcclTunerConstants& c) {
           continue;
         }
         double bw = nodes <= 2 ? g.bw_intra_GBps : g.bw_inter_GBps;
-        if (a == kNcclNvls || a == kNcclNvlsTree) {
+        if ((a == kNcclNvls || a == kNcclNvlsTree) && c.nvls_legacy_bw) {
+          // Up to 2.27: the NVLS graph's own speed (all-gather and reduce-scatter: the intra-node share, the
+          // network at 0.9).
+          if (a == kNcclNvls) {
+            bw = coll == kAllReduce ? std::min(g.bw_intra_GBps, g.bw_inter_GBps)
+                                    : std::min(g.bw_intra_GBps * (ppn - 1) / ppn, g.bw_inter_GBps * 0.9);
+          } else {
+            bw = std::min(g.bw_intra_GBps, nodes <= 2 ? g.bw_inter_GBps : g.bw_inter_GBps / 2);
+          }
+        } else if (a == kNcclNvls || a == kNcclNvlsTree) {
           if (g.channels < 2) continue;
           double intra_bw = g.bw_intra_GBps * nvls_eff * (g.channels - 1) / g.channels;
           intra_bw *= coll == kAllReduce ? 2.0 : (ppn - 1) / ppn;
@@ -130,20 +238,29 @@ void NcclTuningModel::Compute(const NcclTunerConstants& c) {
           bw = std::min({intra_bw, inter_bw, a == kNcclNvlsTree ? nvls_tree_max : std::numeric_limits<double>::max()});
         }
         double bus_bw = g.channels * bw;
-        if (a == kNcclRing && p == kLL) bus_bw = std::min(ll_max_bw, bus_bw * .5);
-        if (a == kNcclRing && p == kLL128) bus_bw = std::min(bus_bw * 0.92, g.channels * ring_ll128);
+        if (a == kNcclRing && p == kLL) {
+          const bool quarter = nodes > 1 || coll == kAllReduce || coll == kReduce;
+          bus_bw = std::min(ll_max_bw, bus_bw * (!c.ring_ll_legacy ? .5 : quarter ? 1.0 / 4.0 : 1.0 / 3.0));
+        }
+        if (a == kNcclRing && p == kLL128) {
+          bus_bw = std::min(bus_bw * (ppn < 2 ? c.ring_ll128_one_per_node : 0.92), g.channels * ring_ll128);
+        }
         if (a == kNcclTree && coll == kAllReduce) bus_bw = std::min(bus_bw * .92, g.channels * tree_max);
         if (a == kNcclTree && p == kLL) bus_bw = std::min(bus_bw * 1.0 / 3.8, ll_max_bw);
         if (a == kNcclTree && p == kLL128) {
           bus_bw = std::min(bus_bw * (nodes == 1 ? 7.0 / 9.0 : 120.0 / 128.0), g.channels * tree_ll128);
         }
         if (a == kNcclTree && g.tree_pattern) bus_bw *= .85;
-        if (a == kNcclPat) bus_bw *= .75;
+        if (a == kNcclPat) bus_bw *= c.pat_factor;
         // NVLS all-gather / reduce-scatter across nodes needs CollNet.
         if (a == kNcclNvls && (coll == kAllGather || coll == kReduceScatter) && nodes > 1) bus_bw = 0;
         if (!(a != kNcclRing && (coll == kAllGather || coll == kReduceScatter))) {
-          const double ratio =
+          double ratio =
               (a == kNcclRing || a == kNcclNvls || a == kNcclNvlsTree) ? static_cast<double>(n) / nsteps : .5;
+          if (c.nvls_legacy_bw && (a == kNcclNvls || a == kNcclNvlsTree)) {
+            ratio = a == kNcclNvlsTree && c.nvls_tree_ratio_2_18 && nodes > 1 ? .70 * nodes / (2.0 * (nodes - 1))
+                                                                              : 5.0 / 6.0;
+          }
           bus_bw *= ratio;
         }
         bw_out[static_cast<size_t>(p)] = bus_bw;
@@ -174,7 +291,7 @@ void NcclTuningModel::Compute(const NcclTunerConstants& c) {
         } else if (a == kNcclTree) {
           if (coll == kAllReduce) lat += 2 * ((n / nodes - 1) * intra_lat + Log2i(nodes) * inter_lat);
         } else if (a == kNcclNvls) {
-          lat = intra_lat;
+          lat += intra_lat;  // the base is 0 except in 2.18, whose 23 us sat there
           if (nodes > 1) lat += inter_lat;
         } else if (a == kNcclNvlsTree) {
           lat += intra_lat + 2 * Log2i(nodes) * inter_lat;

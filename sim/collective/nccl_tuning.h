@@ -10,9 +10,12 @@
 #pragma once
 
 #include <array>
+#include <string>
+#include <string_view>
 
 #include "sim/collective/algorithm.h"
 #include "sim/collective/collective_op.h"
+#include "sim/core/status.h"
 
 namespace wiresim {
 
@@ -20,6 +23,21 @@ namespace wiresim {
 enum NcclAlgo { kNcclTree = 0, kNcclRing, kNcclCollNetDirect, kNcclCollNetChain, kNcclNvls, kNcclNvlsTree, kNcclPat };
 inline constexpr int kNcclAlgos = 7;
 enum NcclHw { kNcclHwNvlink = 0, kNcclHwPci, kNcclHwNet };
+
+// An NCCL release, 2.18 to 2.30 (the versions whose tuning wiresim knows; docs/collectives.md section 6 lists
+// what differs between them). The patch level is kept for provenance; the constants change with the minor version.
+struct NcclVersion {
+  int major = 2;
+  int minor = 30;
+  int patch = 7;
+  static constexpr int kOldestMinor = 18;
+  static constexpr int kNewestMinor = 30;
+  static NcclVersion Newest() { return NcclVersion(); }
+  std::string ToString() const;  // "2.30.7"; "2.18" when no patch was given (patch < 0)
+  friend bool operator==(const NcclVersion&, const NcclVersion&) = default;
+};
+// "2.18", "2.18.3" or "2.18.3-1"; an error says what was expected.
+Result<NcclVersion> ParseNcclVersion(std::string_view text);
 
 struct NcclTunerConstants {
   using PerProto = std::array<double, 3>;  // LL, LL128, Simple
@@ -35,8 +53,24 @@ struct NcclTunerConstants {
   double net_overhead_us = 1.0;                             // getNetOverhead(): 1 us on Intel x86 hosts, 2 us on AMD
   bool amd_cpu = false;                                     // selects the multi-node llMaxBw row
 
+  // Formulas of ncclTopoTuneModel that changed between versions (2.30.7's by default).
+  // Ring LL's payload fraction: 0.5 from 2.21; up to 2.20 1/4 for all-reduce, reduce and anything across nodes,
+  // 1/3 otherwise (ring_ll_legacy).
+  bool ring_ll_legacy = false;
+  // Ring LL128 with one GPU per node: x 0.7 up to 2.22 (0.92 like the others from 2.23).
+  double ring_ll128_one_per_node = 0.92;
+  // PAT exists from 2.23; its derating: 0.85 in 2.23, 0.75 from 2.24.
+  bool pat_available = true;
+  double pat_factor = 0.75;
+  // NVLS and NVLSTree bandwidth: up to 2.27 the graph's channels x bandwidth x 5/6 (NVLSTree x 0.7 nodes /
+  // (2 (nodes - 1)) in 2.18); from 2.28 the NVLink rate x nvlsEfficiency, per ncclTopoTuneModel's NVLS branch.
+  bool nvls_legacy_bw = false;
+  bool nvls_tree_ratio_2_18 = false;
+
   // NCCL 2.30.7's ncclTunerConstantsDefaults and friends.
   static NcclTunerConstants Defaults();
+  // The constants and formulas of `v` (src/graph/tuning.cc at that release): Defaults() with what differs.
+  static NcclTunerConstants ForVersion(NcclVersion v);
 };
 
 // What NCCL's topology search would report for one algorithm's graph.

@@ -28,7 +28,8 @@ int Log2i(int n) {
 
 struct NvlsFlow {
   const Route* route;
-  double share;  // bytes per byte of S
+  double share;          // bytes per byte of S
+  bool between = false;  // NVLSTree: between nodes (else through the NVSwitches)
 };
 
 // Why NVLS cannot run here, or empty.
@@ -72,14 +73,14 @@ std::vector<NvlsFlow> Flows(const AlgorithmContext& ctx, Algorithm a) {
       const double share = 1.0 / (2.0 * g.max_ranks_per_node());
       std::vector<std::tuple<int, int, int>> edges;
       for (int t = 0; t < 2; ++t) {
-        for (int pos = 1; pos < nodes; ++pos) {
-          const int child = owner(t == 0 ? pos : nodes - 1 - pos);
-          const int parent = owner(t == 0 ? (pos - 1) / 2 : nodes - 1 - (pos - 1) / 2);
-          edges.emplace_back(child, parent, j);
-          edges.emplace_back(parent, child, j);
+        for (int k = 0; k < nodes; ++k) {
+          const int up = DtreeParent(nodes, k, t);
+          if (up < 0) continue;
+          edges.emplace_back(owner(k), owner(up), j);
+          edges.emplace_back(owner(up), owner(k), j);
         }
       }
-      for (const auto& [from, to, rail] : edges) flows.push_back({g.EdgeRoute(from, to, rail), share});
+      for (const auto& [from, to, rail] : edges) flows.push_back({g.EdgeRoute(from, to, rail), share, true});
     }
   }
   return flows;
@@ -87,7 +88,9 @@ std::vector<NvlsFlow> Flows(const AlgorithmContext& ctx, Algorithm a) {
 
 Time NvlsLatency(const AlgorithmContext& ctx, Algorithm a) {
   const auto& t = ctx.params.tuner;
-  const Time intra = Time::FromMicroseconds(t.hw_latency_us[kNcclHwNvlink][kNcclNvls][2]);
+  // NCCL's NVLS figure (25 us from 2.21; 23 us before, which 2.18 kept as a base latency).
+  const Time intra =
+      Time::FromMicroseconds(t.base_latency_us[kNcclNvls][2] + t.hw_latency_us[kNcclHwNvlink][kNcclNvls][2]);
   if (a == Algorithm::kNvls) return intra;
   CollectiveGroup& g = ctx.group;
   Time inter;
@@ -117,11 +120,11 @@ EdgeList NvlsTreeEdgeList(const AlgorithmContext& ctx) {
       return local[static_cast<size_t>(j) % local.size()];
     };
     for (int t = 0; t < 2; ++t) {
-      for (int pos = 1; pos < nodes; ++pos) {
-        const int child = owner(t == 0 ? pos : nodes - 1 - pos);
-        const int parent = owner(t == 0 ? (pos - 1) / 2 : nodes - 1 - (pos - 1) / 2);
-        out.emplace_back(child, parent, j);
-        out.emplace_back(parent, child, j);
+      for (int k = 0; k < nodes; ++k) {
+        const int up = DtreeParent(nodes, k, t);
+        if (up < 0) continue;
+        out.emplace_back(owner(k), owner(up), j);
+        out.emplace_back(owner(up), owner(k), j);
       }
     }
   }
@@ -134,18 +137,55 @@ AlgorithmCost NvlsCost(const AlgorithmContext& ctx, Algorithm a) {
   if (!cost.why_not.empty()) return cost;
   cost.usable = true;
   CollectiveGroup& g = ctx.group;
-  const LinkEfficiency eff = TransferEfficiency(g, ctx.params, a, Protocol::kSimple);
-  LinkLoads loads(g.topology());
-  for (const NvlsFlow& f : Flows(ctx, a)) loads.Add(f.route, f.share, eff, kInf);
+  const CollectiveParams& params = ctx.params;
+  const LinkEfficiency eff = TransferEfficiency(g, params, a, Protocol::kSimple);
+  LinkLoads loads(g.topology()), switch_loads(g.topology()), tree_loads(g.topology());
+  for (const NvlsFlow& f : Flows(ctx, a)) {
+    loads.Add(f.route, f.share, eff, kInf);
+    (f.between ? tree_loads : switch_loads).Add(f.route, f.share, eff, kInf);
+  }
   cost.seconds_per_byte = loads.Seconds();
   cost.latency = NvlsLatency(ctx, a);
+  // The pipeline (enqueue.cc): channels x heads operations per step, each a chunk.
+  const bool tree = a == Algorithm::kNvlsTree;
+  cost.nvls_ops = static_cast<double>(params.NvlsChannels(g.arch().generation, g.nodes() > 1)) * g.max_ranks_per_node();
+  cost.nvls_tree = tree;
+  cost.nvls_first_chunk = params.nvls_chunk_bytes;
+  if (tree) {
+    if (params.nvls_tree_chunk_from_buffer) {
+      cost.nvls_first_chunk = params.chunk_bytes[static_cast<size_t>(Protocol::kSimple)];
+    }
+    if (params.nvls_tree_small_chunk_from_4_nodes && g.nodes() >= 4) {
+      cost.nvls_first_chunk = std::min(cost.nvls_first_chunk, 65536.0);
+    }
+  }
+  cost.step_sync_seconds = params.nvls_step_sync.ToSeconds();
+  // Fill: a step's data crosses every stage before the rest follow at the slowest stage's pace. NVLS: three stages
+  // (the GPUs load their chunks into the switch's buffers, the switch reduces and multicasts, the GPUs copy out),
+  // each at the switch flows' pace. NVLSTree: the switch reduction, then the trees' hops up and down (each at the
+  // busiest NIC's pace), then the switch multicast.
+  const double sw = switch_loads.Seconds();
+  if (!tree) {
+    cost.nvls_fill_seconds_per_byte = 2 * sw;
+  } else {
+    const double net = tree_loads.Seconds();
+    int depth = 0;
+    for (int k = 0; k < g.nodes(); ++k) {
+      int d = 0;
+      for (int at = k; DtreeParent(g.nodes(), at, 0) >= 0; at = DtreeParent(g.nodes(), at, 0)) ++d;
+      depth = std::max(depth, d);
+    }
+    cost.nvls_fill_seconds_per_byte = 2 * sw + 2 * depth * net - std::max(sw, net);
+  }
   return cost;
 }
 
 void NvlsExpand(const AlgorithmContext& ctx, Algorithm a, double bytes, CollectiveSchedule* out) {
   CollectiveGroup& g = ctx.group;
   const uint16_t eff = out->AddEfficiency(TransferEfficiency(g, ctx.params, a, Protocol::kSimple));
-  const Time latency = NvlsLatency(ctx, a);
+  // The pipeline's steps and fill ride on every transfer's latency, so the last is delivered when the pipeline
+  // would have drained.
+  const Time latency = NvlsLatency(ctx, a) + Time::FromSecondsCeil(NvlsPipelineSeconds(NvlsCost(ctx, a), bytes));
   // Every stage of the pipeline at once, sharing the links they cross; each transfer carries the whole latency.
   std::vector<uint32_t> wave;
   for (const NvlsFlow& f : Flows(ctx, a)) {

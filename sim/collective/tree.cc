@@ -1,6 +1,7 @@
 // NCCL's double binary tree for all-reduce. Each channel group g carries S/G, split over two trees: inside every
 // node a chain from the group's head (the GPU on its rail) through the node's other GPUs; across nodes two binary
-// trees over the heads, the second the mirror of the first so that a node interior in one is a leaf in the other.
+// trees over the heads, shaped as NCCL's ncclGetBtree builds them (the root has one child), the second the mirror
+// (or, over an odd number of nodes, the shift) of the first so that a node interior in one is a leaf in the other.
 // Each tree reduces its half up (tail to head, child to parent) and broadcasts it back down, pipelined chunk by
 // chunk, so every edge carries S/(2G) up and S/(2G) down at the same time.
 //
@@ -40,9 +41,6 @@ std::vector<int> NodeChain(const CollectiveGroup& group, int k, int g) {
   return chain;
 }
 
-// Position `pos` of the heap over nodes for tree t: tree 0 in node order, tree 1 mirrored.
-int TreeNode(int pos, int t, int nodes) { return t == 0 ? pos : nodes - 1 - pos; }
-
 // Every directed edge of tree t of group g, up edges then down edges; routed unless `route` is false.
 std::vector<TreeEdge> TreeEdges(CollectiveGroup& group, int g, int t, bool route = true) {
   std::vector<TreeEdge> edges;
@@ -54,9 +52,11 @@ std::vector<TreeEdge> TreeEdges(CollectiveGroup& group, int g, int t, bool route
       edges.push_back({chain[i], chain[i + 1], nullptr, false, false});
     }
   }
-  for (int pos = 1; pos < nodes; ++pos) {
-    const int child = group.head(TreeNode(pos, t, nodes), g);
-    const int parent = group.head(TreeNode((pos - 1) / 2, t, nodes), g);
+  for (int k = 0; k < nodes; ++k) {
+    const int up = DtreeParent(nodes, k, t);
+    if (up < 0) continue;
+    const int child = group.head(k, g);
+    const int parent = group.head(up, g);
     edges.push_back({child, parent, nullptr, true, true});
     edges.push_back({parent, child, nullptr, true, false});
   }
@@ -98,14 +98,21 @@ TreeShape Shape(const AlgorithmContext& ctx, Protocol p, const LinkEfficiency& e
   }
   TreeShape shape;
   shape.latency = 2 * (intra * (g.max_ranks_per_node() - 1) + inter * Log2i(g.nodes()));
-  // The deepest path of group 0, tree 0: from the tail of the last node's chain up to the root and back down.
-  // (ranks, from the tail up).
+  // The deepest path of group 0, tree 0: from the tail of the deepest node's chain up to the root and back down
+  // (ranks, from the tail up). The mirrored (or shifted) tree 1 is as deep.
   std::vector<int> up_path;
   const int nodes = g.nodes();
-  const std::vector<int> chain = NodeChain(g, TreeNode(nodes - 1, 0, nodes), 0);
+  int deepest = 0, depth = 0;
+  for (int k = 0; k < nodes; ++k) {
+    int d = 0;
+    for (int at = k; DtreeParent(nodes, at, 0) >= 0; at = DtreeParent(nodes, at, 0)) ++d;
+    if (d > depth) deepest = k, depth = d;
+  }
+  const std::vector<int> chain = NodeChain(g, deepest, 0);
   for (size_t i = chain.size(); i > 0; --i) up_path.push_back(chain[i - 1]);
-  for (int pos = nodes - 1; pos > 0; pos = (pos - 1) / 2)
-    up_path.push_back(g.head(TreeNode((pos - 1) / 2, 0, nodes), 0));
+  for (int at = DtreeParent(nodes, deepest, 0); at >= 0; at = DtreeParent(nodes, at, 0)) {
+    up_path.push_back(g.head(at, 0));
+  }
   // A chunk crosses each hop at the pace its pipeline gets there: the hop's links carry every pipeline's bytes
   // (2G pipelines, S/(2G) each), so a pipeline byte takes the link's seconds per byte of S times 2G. While the
   // first chunks climb, nothing comes down yet (and the other way round): each hop counts its own direction's
@@ -133,6 +140,27 @@ double TreeChunk(const AlgorithmContext& ctx, Protocol p) {
 }
 
 }  // namespace
+
+// ncclGetBtree: position r's parent clears r's lowest set bit and sets the next one up, or only clears it when that
+// falls outside; position 0 is the root.
+namespace {
+int BtreeParent(int n, int r) {
+  if (r == 0) return -1;
+  const int bit = r & -r;
+  const int up = (r ^ bit) | (bit << 1);
+  return up < n ? up : r ^ bit;
+}
+}  // namespace
+
+int DtreeParent(int n, int pos, int t) {
+  if (t == 0) return BtreeParent(n, pos);
+  if (n % 2 == 0) {
+    const int up = BtreeParent(n, n - 1 - pos);
+    return up < 0 ? -1 : n - 1 - up;
+  }
+  const int up = BtreeParent(n, (pos - 1 + n) % n);
+  return up < 0 ? -1 : (up + 1) % n;
+}
 
 EdgeList TreeEdgeList(const AlgorithmContext& ctx) {
   EdgeList out;
