@@ -44,8 +44,9 @@ struct FitOptions {
 };
 
 // OK when the profile measured the GPU model `topo` has, or does not say which GPU it measured, or names one wiresim
-// does not know. Otherwise an error naming both: a profile's curves and corrections carry the measured GPU's links
-// and kernels (an H200 all-reduce curve on a PCIe L40S box would predict NVLink speeds).
+// does not know, or has no collectives (its GEMMs and copies apply only on their own GPU model in any case). Otherwise
+// an error naming both: a profile's curves and corrections carry the measured GPU's links and kernels (an H200
+// all-reduce curve on a PCIe L40S box would predict NVLink speeds).
 Status CheckCalibrationGpu(const CalibrationProfile& profile, const Topology& topo);
 
 // The measured sweeps of a profile placed on `topo`: its rows grouped by operation, type, GPUs, source file and the

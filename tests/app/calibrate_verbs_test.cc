@@ -140,7 +140,7 @@ std::string LogWith(const std::string& line, const std::string& gpu = "NVIDIA H1
   return text;
 }
 
-TEST_CASE("calibrate fit says what it fitted to what; a log run under NCCL_ALGO=Ring is fitted as Ring") {
+TEST_CASE("calibrate fit says what it fitted to what, and a log run under NCCL_ALGO=Ring is fitted as Ring") {
   TempDir dir;
   std::ofstream(dir / "ring.txt") << LogWith("box:1:1 [0] NCCL INFO NCCL_ALGO set by environment to Ring\n");
   REQUIRE(Wiresim({"calibrate", "import", dir / "ring.txt", "-o", dir / "p.json"}).code == kExitOk);
