@@ -62,8 +62,10 @@ int CalibrateImport(const Args& args, AppContext& ctx) {
     if (!log.ok()) return ReportError(ctx, verb, log.status());
     parsed.push_back(std::move(log).value());
   }
-  auto profile = ImportNcclTestsLogs(parsed, opts);
+  std::vector<std::string> notes;
+  auto profile = ImportNcclTestsLogs(parsed, opts, &notes);
   if (!profile.ok()) return ReportError(ctx, verb, profile.status());
+  for (const std::string& note : notes) ctx.err << "wiresim " << verb << ": " << note << "\n";
   std::string command = "wiresim calibrate import";
   for (const std::string& a : args) command += " " + a;
   profile->provenance.command = command;
@@ -82,6 +84,7 @@ int CalibrateFit(const Args& args, AppContext& ctx) {
       "topology,t", po::value(&topology_arg)->default_value("dgx-h100"), "the topology it was measured on")(
       "gpus,g", po::value(&gpus_arg), "GPUs of the topology that ran groups the profile does not place")(
       "output,o", po::value(&output), "write the profile with its fitted section here")(
+      "allow-other-gpu", "fit a profile measured on another GPU model than the topology's (refused otherwise)")(
       "json", "print the fitted section as JSON");
   // The model the corrections are relative to; --algo/--proto: what the measured machine let NCCL choose.
   CollectiveModelOptions model_options;
@@ -114,6 +117,7 @@ int CalibrateFit(const Args& args, AppContext& ctx) {
   auto params = model_options.Params(vm);
   if (!params.ok()) return ReportError(ctx, verb, params.status());
   fit_options.params = *params;
+  fit_options.allow_other_gpu = vm.count("allow-other-gpu") > 0;
   auto fitted = FitCalibration(*profile, *topo, fit_options, WIRESIM_VERSION);
   if (!fitted.ok()) return ReportError(ctx, verb, fitted.status());
   // Measured curves are the points themselves; a fit is a correction, a GEMM table or an HBM figure.
@@ -127,11 +131,17 @@ int CalibrateFit(const Args& args, AppContext& ctx) {
   }
   profile->fitted_json = ToJson(*fitted);
   if (vm.count("json")) {
+    for (const SweepFit& s : fitted->sweeps) ctx.err << "wiresim " << verb << ": fitted " << s.ToString() << "\n";
     ctx.out << nlohmann::json::parse(profile->fitted_json).dump(1) << "\n";
   } else {
     std::ostream& out = ctx.out;
     out << "# calibration fit of " << file->name << " on " << topo->name() << ": " << fitted->collective_measurements
         << " collective measurements, " << fitted->gemm_measurements << " GEMMs\n";
+    if (fitted->other_gpu) {
+      out << "# --allow-other-gpu: " << file->name << " measured " << profile->provenance.gpu_names.front()
+          << ", fitted on " << topo->name() << "'s GPUs anyway\n";
+    }
+    for (const SweepFit& s : fitted->sweeps) out << "# fitted " << s.ToString() << "\n";
     out << "# t = launch + a x latency + w(size) x bytes term, against the model's own terms (docs/calibration.md)\n";
     out << "#\n#" << std::setw(15) << "op" << std::setw(9) << "link" << std::setw(10) << "algo" << std::setw(8)
         << "proto" << std::setw(8) << "points" << std::setw(11) << "launch us" << std::setw(8) << "a" << std::setw(10)

@@ -15,6 +15,7 @@ Result<LoadedCalibration> LoadCalibration(AppContext& ctx, const std::string& pa
   if (!out.profile.fitted_json.empty()) {
     WIRESIM_ASSIGN_OR_RETURN(FittedCalibration stored, FittedFromJson(out.profile.fitted_json, file.name));
     if (stored.topology == topo->name()) {
+      if (!stored.other_gpu) WIRESIM_RETURN_IF_ERROR(CheckCalibrationGpu(out.profile, *topo));
       out.note = file.name + ": fitted on " + stored.topology + ", " +
                  std::to_string(stored.collective.entries.size()) + " collective corrections";
       out.fitted = std::move(stored);

@@ -602,6 +602,24 @@ int Collective(const Args& args, AppContext& ctx) {
     ctx.out << j.dump(1) << "\n";
     return kExitOk;
   }
+  if (s.calibration) {
+    // Which rows the calibration timed: a calibration that applies nowhere (another group shape, sizes outside the
+    // measured ones, a filter no curve was measured under) must not pass for one that applied.
+    int measured = 0, fitted = 0;
+    for (const Row& r : rows) {
+      measured += r.timed_by == "measured" ? 1 : 0;
+      fitted += r.timed_by == "fitted" ? 1 : 0;
+    }
+    if (measured + fitted == 0) {
+      ctx.out
+          << "# calibration: applied to no row (no measured curve of this group shape, sizes and --algo/--proto, no "
+             "fitted correction for the algorithms chosen): the model timed every row\n";
+    } else {
+      ctx.out << "# calibration: timed " << measured + fitted << " of " << rows.size() << " rows (" << measured
+              << " from measured curves, " << fitted << " by fitted corrections)"
+              << (measured + fitted < static_cast<int>(rows.size()) ? "; the model timed the rest" : "") << "\n";
+    }
+  }
   if (log) {
     ctx.out << "# error = predicted busbw / measured busbw - 1\n";
     const auto median = [](const std::vector<double>& v) {

@@ -144,6 +144,8 @@ Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
     e.busbw_GBps = f.Get<double>(c, at, "busbw_GBps", 0);
     e.algorithm = f.Get<std::string>(c, at, "algorithm", "");
     e.protocol = f.Get<std::string>(c, at, "protocol", "");
+    e.nccl_algo = f.Get<std::string>(c, at, "nccl_algo", "");
+    e.nccl_proto = f.Get<std::string>(c, at, "nccl_proto", "");
     e.in_place = f.Get<bool>(c, at, "in_place", false);
     e.source = f.Get<std::string>(c, at, "source", "");
     if (e.op.empty()) f.Fail(at + "op", "is required");
@@ -216,6 +218,8 @@ std::string WriteCalibrationProfile(const CalibrationProfile& p) {
             {"busbw_GBps", e.busbw_GBps}};
     if (!e.algorithm.empty()) j["algorithm"] = e.algorithm;
     if (!e.protocol.empty()) j["protocol"] = e.protocol;
+    if (!e.nccl_algo.empty()) j["nccl_algo"] = e.nccl_algo;
+    if (!e.nccl_proto.empty()) j["nccl_proto"] = e.nccl_proto;
     j["in_place"] = e.in_place;
     j["source"] = e.source;
     collectives.push_back(std::move(j));

@@ -63,6 +63,10 @@ struct MeasuredCollective {
   double busbw_GBps = 0;
   std::string algorithm;
   std::string protocol;
+  // What the run let NCCL choose from, as its NCCL_ALGO / NCCL_PROTO said ("ring", "^nvls"); empty: not restricted,
+  // or not recorded.
+  std::string nccl_algo;
+  std::string nccl_proto;
   bool in_place = false;
   std::string source;
 };

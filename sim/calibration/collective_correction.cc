@@ -44,6 +44,35 @@ std::string_view ToString(CalibrationSource s) {
   return "?";
 }
 
+namespace {
+
+// "Ring,Tree / LL,LL128,Simple": what a filter allows.
+std::string Allowed(const AlgorithmFilter& f) {
+  std::string algorithms, protocols;
+  for (int i = 0; i < kAlgorithmCount; ++i) {
+    const Algorithm a = static_cast<Algorithm>(i);
+    if (f.allows(a)) algorithms += (algorithms.empty() ? "" : ",") + std::string(ToString(a));
+  }
+  for (int i = 0; i < kProtocolCount; ++i) {
+    const Protocol p = static_cast<Protocol>(i);
+    if (f.allows(p)) protocols += (protocols.empty() ? "" : ",") + std::string(ToString(p));
+  }
+  return algorithms + " / " + protocols;
+}
+
+}  // namespace
+
+std::string SweepFit::ToString() const {
+  std::string out =
+      source + ": " + std::string(wiresim::ToString(op)) + " over " + std::to_string(ranks) + " ranks on " +
+      std::to_string(nodes) + " node" + (nodes == 1 ? "" : "s") + " (" + std::string(wiresim::ToString(link)) + "), " +
+      std::to_string(points) + " sizes" + (in_place ? ", in place (the log has no out-of-place results)" : "") + ", " +
+      (filter_note.empty() ? "NCCL choosing freely" : "under " + filter_note + ": " + Allowed(filter)) + " ->";
+  for (const auto& [choice, n] : choices) out += " " + choice + " x" + std::to_string(n);
+  if (recorded > 0) out += " (" + std::to_string(recorded) + " as recorded)";
+  return out;
+}
+
 std::optional<double> MeasuredCurve::Microseconds(double size) const {
   if (bytes.empty() || size < bytes.front() * (1 - 1e-9) || size > bytes.back() * (1 + 1e-9)) return std::nullopt;
   const auto hi = std::lower_bound(bytes.begin(), bytes.end(), size * (1 - 1e-9));
@@ -78,12 +107,13 @@ const CorrectionEntry* CollectiveCorrection::Find(CollectiveOp op, LinkClass lin
   return pooled;
 }
 
-const MeasuredCurve* CollectiveCorrection::FindCurve(const PreparedCollective& prepared, double bytes) const {
+const MeasuredCurve* CollectiveCorrection::FindCurve(const PreparedCollective& prepared, double bytes,
+                                                     const AlgorithmFilter& filter) const {
   const CollectiveGroup& g = prepared.group();
   const LinkClass link = LinkClassOf(g);
   for (const MeasuredCurve& c : curves) {
     if (c.op == prepared.op() && c.link == link && c.ranks == g.ranks() && c.nodes == g.nodes() &&
-        c.Microseconds(bytes)) {
+        c.filter.algorithms == filter.algorithms && c.filter.protocols == filter.protocols && c.Microseconds(bytes)) {
       return &c;
     }
   }
@@ -94,11 +124,9 @@ std::optional<Time> CollectiveCorrection::Calibrated(const PreparedCollective& p
                                                      double bytes, const AlgorithmFilter& filter,
                                                      CalibrationSource* source) const {
   *source = CalibrationSource::kNone;
-  if (filter.algorithms == measured_filter.algorithms && filter.protocols == measured_filter.protocols) {
-    if (const MeasuredCurve* c = FindCurve(prepared, bytes)) {
-      *source = CalibrationSource::kMeasuredCurve;
-      return Time::FromMicroseconds(*c->Microseconds(bytes));
-    }
+  if (const MeasuredCurve* c = FindCurve(prepared, bytes, filter)) {
+    *source = CalibrationSource::kMeasuredCurve;
+    return Time::FromMicroseconds(*c->Microseconds(bytes));
   }
   if (auto t = Apply(prepared, choice, bytes)) {
     *source = CalibrationSource::kFittedCorrection;
@@ -208,13 +236,15 @@ std::optional<Time> CollectiveCorrection::Apply(const PreparedCollective& prepar
 }
 
 Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, const std::vector<MeasuredSweep>& sweeps,
-                                                     const AlgorithmFilter& filter) {
+                                                     const AlgorithmFilter& filter, std::vector<SweepFit>* report) {
   // Group the points by key; the key order (a std::map) makes the output deterministic.
   using Key = std::tuple<int, int, int, int>;  // op (-1 pooled), link, algorithm, protocol
   std::map<Key, std::vector<FitPoint>> groups;
-  // Measured curves by shape: (op, link, ranks, nodes) -> size -> times (several sweeps may measure one size).
-  std::map<std::tuple<int, int, int, int>, std::map<double, std::vector<double>>> shapes;
-  std::map<std::tuple<int, int, int, int>, std::set<std::string>> shape_sources;
+  // Measured curves by shape and filter: (op, link, ranks, nodes, algorithms, protocols) -> size -> times (several
+  // sweeps may measure one size).
+  using Shape = std::tuple<int, int, int, int, uint32_t, uint32_t>;
+  std::map<Shape, std::map<double, std::vector<double>>> shapes;
+  std::map<Shape, std::set<std::string>> shape_sources;
   const double default_launch = model.params().launch_overhead.ToMicroseconds();
   for (const MeasuredSweep& sweep : sweeps) {
     CollectiveCall call;
@@ -224,23 +254,50 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
     if (!prepared.ok()) return prepared.status().WithContext(sweep.source);
     const PreparedCollective& p = **prepared;
     const LinkClass link = LinkClassOf(p.group());
-    const auto shape =
-        std::make_tuple(static_cast<int>(sweep.op), static_cast<int>(link), p.group().ranks(), p.group().nodes());
+    const AlgorithmFilter& chooser = sweep.filter ? *sweep.filter : filter;
+    const Shape shape{static_cast<int>(sweep.op), static_cast<int>(link), p.group().ranks(),
+                      p.group().nodes(),          chooser.algorithms,     chooser.protocols};
     shape_sources[shape].insert(sweep.source);
+    SweepFit fit;
+    fit.source = sweep.source;
+    fit.op = sweep.op;
+    fit.ranks = p.group().ranks();
+    fit.nodes = p.group().nodes();
+    fit.link = link;
+    fit.in_place = sweep.in_place;
+    fit.filter = chooser;
+    const AlgorithmFilter all;
+    if (sweep.filter) {
+      fit.filter_note = sweep.filter_note;
+    } else if (filter.algorithms != all.algorithms || filter.protocols != all.protocols) {
+      fit.filter_note = "the filter given (--algo/--proto)";
+    }
     for (const MeasuredSweep::Point& point : sweep.points) {
       if (!(point.time_us > 0) || !(point.bytes > 0)) continue;
       shapes[shape][point.bytes].push_back(point.time_us);
       CollectiveChoice choice;
       if (point.choice && p.Usable(*point.choice)) {
         choice = *point.choice;
+        ++fit.recorded;
       } else {
-        WIRESIM_ASSIGN_OR_RETURN(choice, p.Choose(point.bytes, filter));
+        auto chosen = p.Choose(point.bytes, chooser);
+        if (!chosen.ok()) return chosen.status().WithContext(sweep.source);
+        choice = *chosen;
       }
       const FitPoint fp{point.bytes, point.time_us, PartsOf(p, choice, point.bytes), sweep.source};
       const int a = static_cast<int>(choice.algorithm), pr = static_cast<int>(choice.protocol);
       groups[{static_cast<int>(sweep.op), static_cast<int>(link), a, pr}].push_back(fp);
       groups[{-1, static_cast<int>(link), a, pr}].push_back(fp);
+      ++fit.points;
+      const std::string name = std::string(ToString(choice.algorithm)) + "/" + std::string(ToString(choice.protocol));
+      auto it = std::find_if(fit.choices.begin(), fit.choices.end(), [&](const auto& c) { return c.first == name; });
+      if (it == fit.choices.end()) {
+        fit.choices.emplace_back(name, 1);
+      } else {
+        ++it->second;
+      }
     }
+    if (report != nullptr) report->push_back(std::move(fit));
   }
   CollectiveCorrection out;
   out.measured_filter = filter;
@@ -256,11 +313,13 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
   }
   for (const auto& [shape, by_size] : shapes) {
     MeasuredCurve c;
-    const auto [op, link, ranks, nodes] = shape;
+    const auto [op, link, ranks, nodes, algorithms, protocols] = shape;
     c.op = static_cast<CollectiveOp>(op);
     c.link = static_cast<LinkClass>(link);
     c.ranks = ranks;
     c.nodes = nodes;
+    c.filter.algorithms = algorithms;
+    c.filter.protocols = protocols;
     for (const auto& [bytes, times] : by_size) {
       double log_sum = 0;  // repeated sizes: geometric mean
       for (double t : times) log_sum += std::log(t);

@@ -19,6 +19,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/collective/collective_model.h"
@@ -60,6 +61,8 @@ struct MeasuredCurve {
   std::vector<double> bytes;    // ascending
   std::vector<double> time_us;  // measured, one per size
   std::string source;
+  // What NCCL could choose from where it was measured: the curve stands for calls under the same filter only.
+  AlgorithmFilter filter;
 
   // The interpolated time, or nullopt outside [bytes.front(), bytes.back()].
   std::optional<double> Microseconds(double size) const;
@@ -79,10 +82,10 @@ struct CollectiveCorrection {
   const CorrectionEntry* Find(CollectiveOp op, LinkClass link, CollectiveChoice choice) const;
   // The corrected time of `choice` for `bytes` (nccl-tests size) on `prepared`; nullopt when no entry applies.
   std::optional<Time> Apply(const PreparedCollective& prepared, CollectiveChoice choice, double bytes) const;
-  // The measured curve for this call's shape, when one covers `bytes`.
-  const MeasuredCurve* FindCurve(const PreparedCollective& prepared, double bytes) const;
-  // The calibrated time: a measured curve when one applies (and NCCL's choice is as free as it was on the measured
-  // machine: a curve records what NCCL chose there), else a fitted correction, else nothing. `source` says which.
+  // The measured curve for this call's shape, when one covers `bytes` and was measured under `filter`.
+  const MeasuredCurve* FindCurve(const PreparedCollective& prepared, double bytes, const AlgorithmFilter& filter) const;
+  // The calibrated time: a measured curve when one applies (and NCCL's choice is as free as it was where the curve was
+  // measured: a curve records what NCCL chose there), else a fitted correction, else nothing. `source` says which.
   std::optional<Time> Calibrated(const PreparedCollective& prepared, CollectiveChoice choice, double bytes,
                                  const AlgorithmFilter& filter, CalibrationSource* source) const;
 };
@@ -98,13 +101,37 @@ struct MeasuredSweep {
   };
   std::vector<Point> points;
   std::string source;
+  // What NCCL could choose from when it was measured, when the measurement says (the log's NCCL_ALGO / NCCL_PROTO);
+  // nullopt: the fit's own filter (`calibrate fit --algo/--proto`).
+  std::optional<AlgorithmFilter> filter;
+  std::string filter_note;  // where `filter` came from, for the report: "NCCL_ALGO=ring in the log"
+  bool in_place = false;    // the sweep is nccl-tests' in-place columns (the log has no out-of-place ones)
+};
+
+// What one sweep was fitted as: its shape, the filter its points were chosen under, and how many points went to each
+// algorithm and protocol. `calibrate fit` prints one line per sweep.
+struct SweepFit {
+  std::string source;
+  CollectiveOp op = CollectiveOp::kAllReduce;
+  int ranks = 0, nodes = 1;
+  LinkClass link = LinkClass::kNvlink;
+  int points = 0;
+  bool in_place = false;
+  AlgorithmFilter filter;
+  std::string filter_note;  // empty: NCCL chose freely
+  int recorded = 0;         // points whose choice the measurement recorded (NCCL's TUNING lines)
+  std::vector<std::pair<std::string, int>> choices;  // "Ring/LL128" -> points, in order of first use
+
+  std::string ToString() const;
 };
 
 // Fits entries to the sweeps on `model`'s topology. Points whose recorded choice cannot run here use the model's
-// own choice. Errors: a sweep whose GPUs the topology does not have.
-// `filter` restricts the model's choice for points without a recorded one, as NCCL_ALGO / NCCL_PROTO restricted
-// the measured machine.
+// own choice, under the sweep's filter (what its log says NCCL_ALGO / NCCL_PROTO allowed) or else `filter` (what the
+// user says the measured machine allowed). Errors: a sweep whose GPUs the topology does not have; a filter that
+// leaves a point no choice.
+// `report` (may be null) receives one SweepFit per sweep.
 Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, const std::vector<MeasuredSweep>& sweeps,
-                                                     const AlgorithmFilter& filter = {});
+                                                     const AlgorithmFilter& filter = {},
+                                                     std::vector<SweepFit>* report = nullptr);
 
 }  // namespace wiresim

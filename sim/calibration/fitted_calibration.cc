@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
+#include "sim/calibration/nccl_tests_import.h"
+#include "sim/compute/gpu_spec.h"
 #include "sim/core/statistics.h"
 
 namespace wiresim {
@@ -44,31 +48,59 @@ Result<std::vector<int>> DefaultGpus(const Topology& topo, int ranks, int nodes)
 
 Result<std::vector<MeasuredSweep>> SweepsOf(const CalibrationProfile& profile, const Topology& topo,
                                             const FitOptions& options) {
-  // Group by (op, dtype, gpus or rank shape, source file): one sweep each, sizes in the profile's order.
-  std::map<std::tuple<std::string, std::string, std::vector<int>, int, int, std::string>, MeasuredSweep> sweeps;
-  std::vector<std::tuple<std::string, std::string, std::vector<int>, int, int, std::string>> order;
+  // Group by (op, dtype, gpus or rank shape, source file, NCCL_ALGO, NCCL_PROTO): one sweep each, sizes in the
+  // profile's order.
+  using Key = std::tuple<std::string, std::string, std::vector<int>, int, int, std::string, std::string, std::string>;
+  auto file_of = [](const std::string& source) {
+    const size_t colon = source.rfind(':');
+    return source.substr(0, colon == std::string::npos ? source.size() : colon);
+  };
+  auto key_of = [&](const MeasuredCollective& m) {
+    return Key{m.op, m.dtype, m.gpus, m.ranks, m.nodes, file_of(m.source), m.nccl_algo, m.nccl_proto};
+  };
+  // Groups with out-of-place rows use those; the others their in-place rows.
+  std::set<Key> out_of_place;
+  for (const MeasuredCollective& m : profile.collectives)
+    if (!m.in_place) out_of_place.insert(key_of(m));
+  std::map<Key, MeasuredSweep> sweeps;
+  std::vector<Key> order;
   for (const MeasuredCollective& m : profile.collectives) {
-    if (m.in_place) continue;
+    const Key key = key_of(m);
+    if (m.in_place && out_of_place.count(key)) continue;
     const auto op = ParseCollectiveOp(m.op);
     if (!op) return InvalidArgument(profile.source + ": collectives: unknown op '" + m.op + "'");
-    const std::string file =
-        m.source.substr(0, m.source.rfind(':') == std::string::npos ? m.source.size() : m.source.rfind(':'));
-    auto key = std::make_tuple(m.op, m.dtype, m.gpus, m.ranks, m.nodes, file);
+    const std::string file = std::get<5>(key);
     auto [it, added] = sweeps.emplace(key, MeasuredSweep{});
     if (added) {
       order.push_back(key);
-      it->second.op = *op;
-      it->second.source = file.empty() ? profile.source : file;
+      MeasuredSweep& s = it->second;
+      s.op = *op;
+      s.source = file.empty() ? profile.source : file;
+      s.in_place = m.in_place;
       if (!m.gpus.empty()) {
-        it->second.gpus = m.gpus;
+        s.gpus = m.gpus;
       } else if (static_cast<int>(options.gpus.size()) == m.ranks) {
-        it->second.gpus = options.gpus;
+        s.gpus = options.gpus;
       } else {
         auto gpus = DefaultGpus(topo, m.ranks, m.nodes);
         if (!gpus.ok())
           return gpus.status().WithContext(profile.source + ": " + m.op + " over " + std::to_string(m.ranks) +
                                            " ranks");
-        it->second.gpus = *gpus;
+        s.gpus = *gpus;
+      }
+      if (!m.nccl_algo.empty() || !m.nccl_proto.empty()) {
+        AlgorithmFilter env;
+        if (auto err = ApplyNcclEnvironment(*op, m.nccl_algo, m.nccl_proto, &env)) {
+          return InvalidArgument(profile.source + ": " + s.source + ": " + *err);
+        }
+        const AlgorithmFilter all;
+        if (env.algorithms != all.algorithms || env.protocols != all.protocols) {
+          s.filter = env;
+          std::string note;
+          if (!m.nccl_algo.empty()) note = "NCCL_ALGO=" + m.nccl_algo;
+          if (!m.nccl_proto.empty()) note += (note.empty() ? "" : " ") + ("NCCL_PROTO=" + m.nccl_proto);
+          s.filter_note = note + " (the log's)";
+        }
       }
     }
     MeasuredSweep::Point point;
@@ -84,18 +116,53 @@ Result<std::vector<MeasuredSweep>> SweepsOf(const CalibrationProfile& profile, c
   return out;
 }
 
+Status CheckCalibrationGpu(const CalibrationProfile& profile, const Topology& topo) {
+  // GEMMs and copies apply per GPU model already (the compute model takes them only on the GPU they measured).
+  if (profile.collectives.empty()) return Status::Ok();
+  std::set<std::string> measured;
+  std::string measured_names;
+  for (const std::string& name : profile.provenance.gpu_names) {
+    const GpuSpec* spec = FindGpuSpecByDeviceName(name);
+    if (spec == nullptr) continue;
+    if (measured.insert(std::string(spec->name)).second) {
+      measured_names += (measured_names.empty() ? "" : ", ") + name + " (" + std::string(spec->name) + ")";
+    }
+  }
+  std::set<std::string> here;
+  for (int g = 0; g < topo.gpu_count(); ++g) {
+    const GpuSpec* spec = FindGpuSpec(topo.node(topo.gpu(g)).spec.model);
+    if (spec != nullptr) here.insert(std::string(spec->name));
+  }
+  if (measured.empty() || here.empty()) return Status::Ok();
+  std::string here_names;
+  for (const std::string& h : here) here_names += (here_names.empty() ? "" : ", ") + h;
+  for (const std::string& m : measured) {
+    if (here.count(m) == 0) {
+      return InvalidArgument(profile.source + " measured " + measured_names + ", but " + topo.name() + " has " +
+                             here_names +
+                             " GPUs: its measured curves and corrections carry that GPU's links and kernels, and would "
+                             "time another GPU's collectives as the measured machine's. Calibrate on " +
+                             topo.name() + "'s GPUs, or fit it anyway with `wiresim calibrate fit " + profile.source +
+                             " --topology " + topo.name() + " --allow-other-gpu -o FITTED.json` and give FITTED.json");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<FittedCalibration> FitCalibration(const CalibrationProfile& profile, const Topology& topo,
                                          const FitOptions& options, const std::string& version) {
   FittedCalibration f;
   f.wiresim_version = version;
   f.topology = topo.name();
+  if (!options.allow_other_gpu) WIRESIM_RETURN_IF_ERROR(CheckCalibrationGpu(profile, topo));
+  f.other_gpu = options.allow_other_gpu && !CheckCalibrationGpu(profile, topo).ok();
   f.hbm_GBps = MeasuredHbmBandwidth(profile);
   f.gemm_measurements = static_cast<int>(profile.gemm.size());
   WIRESIM_ASSIGN_OR_RETURN(std::vector<MeasuredSweep> sweeps, SweepsOf(profile, topo, options));
   for (const MeasuredSweep& s : sweeps) f.collective_measurements += static_cast<int>(s.points.size());
   if (!sweeps.empty()) {
     CollectiveModel model(topo, options.params);
-    WIRESIM_ASSIGN_OR_RETURN(f.collective, FitCollectiveCorrection(model, sweeps, options.filter));
+    WIRESIM_ASSIGN_OR_RETURN(f.collective, FitCollectiveCorrection(model, sweeps, options.filter, &f.sweeps));
   }
   return f;
 }
@@ -104,6 +171,7 @@ std::string ToJson(const FittedCalibration& f) {
   ojson doc;
   doc["wiresim_version"] = f.wiresim_version;
   doc["topology"] = f.topology;
+  if (f.other_gpu) doc["other_gpu"] = true;
   ojson entries = ojson::array();
   for (const CorrectionEntry& e : f.collective.entries) {
     entries.push_back(ojson{{"op", e.op ? std::string(ToString(*e.op)) : "*"},
@@ -126,7 +194,9 @@ std::string ToJson(const FittedCalibration& f) {
                            {"nodes", c.nodes},
                            {"bytes", c.bytes},
                            {"time_us", c.time_us},
-                           {"source", c.source}});
+                           {"source", c.source},
+                           {"algorithms_mask", c.filter.algorithms},
+                           {"protocols_mask", c.filter.protocols}});
   }
   doc["collective"] = ojson{{"measurements", f.collective_measurements},
                             {"algorithms_mask", f.collective.measured_filter.algorithms},
@@ -152,6 +222,7 @@ Result<FittedCalibration> FittedFromJson(const std::string& json, const std::str
   try {
     f.wiresim_version = doc.value("wiresim_version", "");
     f.topology = doc.value("topology", "");
+    f.other_gpu = doc.value("other_gpu", false);
     if (doc.contains("memory") && doc["memory"].contains("hbm_GBps")) f.hbm_GBps = doc["memory"]["hbm_GBps"];
     if (doc.contains("gemm")) f.gemm_measurements = doc["gemm"].value("measurements", 0);
     if (doc.contains("collective")) {
@@ -204,6 +275,8 @@ Result<FittedCalibration> FittedFromJson(const std::string& json, const std::str
         c.bytes = j.value("bytes", std::vector<double>{});
         c.time_us = j.value("time_us", std::vector<double>{});
         c.source = j.value("source", "");
+        c.filter.algorithms = j.value("algorithms_mask", f.collective.measured_filter.algorithms);
+        c.filter.protocols = j.value("protocols_mask", f.collective.measured_filter.protocols);
         if (c.bytes.size() != c.time_us.size() || !std::is_sorted(c.bytes.begin(), c.bytes.end()) || c.ranks < 1) {
           return bad(at + "bytes", "needs ascending sizes, one time each, and ranks >= 1");
         }

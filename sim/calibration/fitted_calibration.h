@@ -25,6 +25,10 @@ struct FittedCalibration {
   std::optional<double> hbm_GBps;  // measured HBM bandwidth (read + write) of the largest copies
   int gemm_measurements = 0;
   int collective_measurements = 0;
+  // Fitted although the profile measured another GPU model than the topology has (`calibrate fit --allow-other-gpu`).
+  bool other_gpu = false;
+  // What each measured sweep was fitted as (not stored: `calibrate fit` prints it).
+  std::vector<SweepFit> sweeps;
 };
 
 struct FitOptions {
@@ -35,9 +39,20 @@ struct FitOptions {
   AlgorithmFilter filter;
   // The collective model the corrections are relative to: predictions should use the same.
   CollectiveParams params = CollectiveParams::Defaults();
+  // Fit a profile measured on another GPU model than the topology's (refused otherwise: CheckCalibrationGpu).
+  bool allow_other_gpu = false;
 };
 
-// The measured sweeps of a profile (out-of-place rows, grouped by operation, type and GPUs) placed on `topo`.
+// OK when the profile measured the GPU model `topo` has, or does not say which GPU it measured, or names one wiresim
+// does not know, or has no collectives (its GEMMs and copies apply only on their own GPU model in any case). Otherwise
+// an error naming both: a profile's curves and corrections carry the measured GPU's links and kernels (an H200
+// all-reduce curve on a PCIe L40S box would predict NVLink speeds).
+Status CheckCalibrationGpu(const CalibrationProfile& profile, const Topology& topo);
+
+// The measured sweeps of a profile placed on `topo`: its rows grouped by operation, type, GPUs, source file and the
+// NCCL_ALGO / NCCL_PROTO they ran under; the out-of-place rows, or the in-place ones of a group that has no
+// out-of-place rows (a trace replay, a log trimmed to one group). Errors: an unknown operation, GPUs `topo` lacks, an
+// NCCL_ALGO / NCCL_PROTO that cannot be read.
 Result<std::vector<MeasuredSweep>> SweepsOf(const CalibrationProfile& profile, const Topology& topo,
                                             const FitOptions& options);
 
@@ -60,7 +75,8 @@ class FittedCollectiveCalibration : public CollectiveCalibration {
   AlgorithmFilter filter_;
 };
 
-// Fits everything the profile has measurements for. `version` is recorded in the result.
+// Fits everything the profile has measurements for. `version` is recorded in the result. Refuses a profile of another
+// GPU model (CheckCalibrationGpu) unless options.allow_other_gpu.
 Result<FittedCalibration> FitCalibration(const CalibrationProfile& profile, const Topology& topo,
                                          const FitOptions& options, const std::string& version);
 

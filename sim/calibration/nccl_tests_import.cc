@@ -1,24 +1,294 @@
 #include "sim/calibration/nccl_tests_import.h"
 
+#include <cctype>
+#include <cmath>
 #include <set>
+#include <sstream>
 
-#include "sim/collective/collective_op.h"
+#include "sim/core/text.h"
 
 namespace wiresim {
+namespace {
+
+std::string Fixed(double v, int digits) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(digits);
+  out << v;
+  return out.str();
+}
+
+// Bytes per element of nccl-tests' type names (src/common.cu test_typenames); 0 when unknown.
+int TypeBytes(const std::string& type) {
+  if (type == "int8" || type == "uint8" || type == "f8e4m3" || type == "f8e5m2") return 1;
+  if (type == "half" || type == "bfloat16") return 2;
+  if (type == "int32" || type == "uint32" || type == "float") return 4;
+  if (type == "int64" || type == "uint64" || type == "double") return 8;
+  return 0;
+}
+
+// What a log's rows show about its operation besides busbw / algbw; nullopt where they do not say.
+struct Signature {
+  std::optional<bool> reduces;     // the redop column: "none" or a reduction
+  std::optional<bool> rooted;      // the root column: -1 or a rank
+  std::optional<bool> total_size;  // size = count x type size x ranks (all-gather, reduce-scatter, all-to-all)
+};
+
+Signature SignatureOf(const NcclTestsLog& log, int ranks) {
+  Signature s;
+  if (log.rows.empty()) return s;
+  const NcclTestsRow& row = log.rows.front();
+  if (row.redop == "none") {
+    s.reduces = false;
+  } else if (row.redop == "sum" || row.redop == "prod" || row.redop == "max" || row.redop == "min" ||
+             row.redop == "avg") {
+    s.reduces = true;
+  }
+  if (row.root) s.rooted = *row.root >= 0;
+  const int bytes = TypeBytes(row.type);
+  if (bytes > 0 && row.count > 0 && ranks > 1) {
+    const double per_rank = static_cast<double>(row.count) * bytes;
+    if (row.size_bytes == per_rank) s.total_size = false;
+    if (row.size_bytes == per_rank * ranks) s.total_size = true;
+  }
+  return s;
+}
+
+// How nccl-tests prints each operation (src/*.cu): whether it reduces, has a root, and prints the total size.
+Signature SignatureOf(CollectiveOp op) {
+  switch (op) {
+    case CollectiveOp::kAllReduce:
+      return {true, false, false};
+    case CollectiveOp::kAllGather:
+    case CollectiveOp::kAllToAll:
+    case CollectiveOp::kAllToAllV:
+      return {false, false, true};
+    case CollectiveOp::kReduceScatter:
+      return {true, false, true};
+    case CollectiveOp::kBroadcast:
+      return {false, true, false};
+    case CollectiveOp::kReduce:
+      return {true, true, false};
+    case CollectiveOp::kSendRecv:
+      return {false, false, false};
+  }
+  return {};
+}
+
+// The relative tolerance on busbw / algbw: 2%, plus the rounding of two printed decimals at `algbw` GB/s.
+double RatioTolerance(double algbw) { return 0.02 + 0.01 / algbw; }
+
+bool RatioFits(CollectiveOp op, int ranks, double ratio, double algbw) {
+  const double factor = BusBandwidthFactor(op, ranks);
+  return std::fabs(ratio - factor) <= RatioTolerance(algbw) * std::max(factor, 0.05);
+}
+
+struct RatioRow {
+  double ratio = 0;
+  double algbw = 0;
+  double size = 0;
+};
+
+std::optional<RatioRow> BestRatioRow(const NcclTestsLog& log) {
+  std::optional<RatioRow> best;
+  for (const NcclTestsRow& row : log.rows) {
+    for (const auto* r : {&row.out_of_place, &row.in_place}) {
+      if (!*r || !((*r)->algbw_GBps >= 0.5) || !std::isfinite((*r)->busbw_GBps)) continue;
+      if (!best || (*r)->algbw_GBps > best->algbw) {
+        best = RatioRow{(*r)->busbw_GBps / (*r)->algbw_GBps, (*r)->algbw_GBps, row.size_bytes};
+      }
+    }
+  }
+  return best;
+}
+
+std::string FactorText(CollectiveOp op) {
+  switch (op) {
+    case CollectiveOp::kAllReduce:
+      return "2(n-1)/n";
+    case CollectiveOp::kAllGather:
+    case CollectiveOp::kReduceScatter:
+    case CollectiveOp::kAllToAll:
+    case CollectiveOp::kAllToAllV:
+      return "(n-1)/n";
+    default:
+      return "1";
+  }
+}
+
+// The operations busbw / algbw (and, for inference, the other columns) allow, in wiresim's order.
+std::vector<CollectiveOp> OpsThatFit(const NcclTestsLog& log, int ranks, const RatioRow& r, bool with_signature) {
+  const Signature seen = SignatureOf(log, ranks);
+  std::vector<CollectiveOp> out;
+  for (CollectiveOp op :
+       {CollectiveOp::kAllReduce, CollectiveOp::kAllGather, CollectiveOp::kReduceScatter, CollectiveOp::kBroadcast,
+        CollectiveOp::kReduce, CollectiveOp::kAllToAll, CollectiveOp::kSendRecv}) {
+    if (!RatioFits(op, ranks, r.ratio, r.algbw)) continue;
+    if (with_signature) {
+      const Signature want = SignatureOf(op);
+      if (seen.reduces && *seen.reduces != *want.reduces) continue;
+      if (seen.rooted && *seen.rooted != *want.rooted) continue;
+      if (seen.total_size && *seen.total_size != *want.total_size) continue;
+    }
+    out.push_back(op);
+  }
+  return out;
+}
+
+std::string Names(const std::vector<CollectiveOp>& ops) {
+  std::string out;
+  for (CollectiveOp op : ops) out += (out.empty() ? "" : ", ") + std::string(ToString(op));
+  return out;
+}
+
+// The operation of one log: named by it or by --op, checked against busbw / algbw; or inferred.
+Result<CollectiveOp> OperationOf(const NcclTestsLog& log, const NcclTestsImportOptions& options, int ranks,
+                                 std::vector<std::string>* notes) {
+  std::optional<CollectiveOp> named, given;
+  if (!log.op.empty()) {
+    named = ParseCollectiveOp(log.op);
+    if (!named) return InvalidArgument(log.source + ": unknown operation '" + log.op + "'");
+  }
+  if (!options.op.empty()) {
+    given = ParseCollectiveOp(options.op);
+    if (!given) return InvalidArgument("--op: unknown operation '" + options.op + "'");
+  }
+  if (named && given && *named != *given) {
+    return InvalidArgument(log.source + ": the log is " + log.op + "_perf's, but --op says " + options.op +
+                           ": drop --op, or give the right log");
+  }
+  const std::optional<RatioRow> r = BestRatioRow(log);
+  const std::string n = std::to_string(ranks);
+  if (named || given) {
+    const CollectiveOp op = named ? *named : *given;
+    if (r && !RatioFits(op, ranks, r->ratio, r->algbw)) {
+      const std::vector<CollectiveOp> fit = OpsThatFit(log, ranks, *r, false);
+      return InvalidArgument(
+          log.source + ": busbw / algbw is " + Fixed(r->ratio, 3) + " (the row of size " +
+          std::to_string(static_cast<long long>(r->size)) + "), but " + std::string(ToString(op)) + " over " + n +
+          " ranks gives " + FactorText(op) + " = " + Fixed(BusBandwidthFactor(op, ranks), 3) + " (nccl-tests' bus " +
+          "factor): " + (fit.empty() ? "no operation fits " + n + " ranks" : "it fits " + Names(fit)) + "; check " +
+          (named ? "the rank count (--ranks)" : "--op and the rank count (--ranks)"));
+    }
+    return op;
+  }
+  if (!r) {
+    return InvalidArgument(log.source +
+                           ": the log does not name its test (all_reduce_perf, ...) and no row has an algbw to tell "
+                           "it by: give --op");
+  }
+  const std::vector<CollectiveOp> fit = OpsThatFit(log, ranks, *r, true);
+  if (fit.size() != 1) {
+    return InvalidArgument(log.source + ": the log does not name its test, and busbw / algbw = " + Fixed(r->ratio, 3) +
+                           " over " + n + " ranks " +
+                           (fit.empty() ? "fits no operation" : "fits " + Names(fit) + " alike") + ": give --op");
+  }
+  if (notes != nullptr) {
+    notes->push_back(log.source + ": operation " + std::string(ToString(fit[0])) +
+                     ", inferred from busbw / algbw = " + Fixed(r->ratio, 3) + " over " + n + " ranks (" +
+                     FactorText(fit[0]) + ") and its redop, root and size columns; give --op to say otherwise");
+  }
+  return fit[0];
+}
+
+std::string Lower(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '_' || std::isspace(static_cast<unsigned char>(c))) continue;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// NCCL's function name of an operation (ncclFuncStr, src/enqueue.cc), lowercased; empty for point-to-point.
+std::string NcclFunction(CollectiveOp op) {
+  switch (op) {
+    case CollectiveOp::kAllReduce:
+      return "allreduce";
+    case CollectiveOp::kAllGather:
+      return "allgather";
+    case CollectiveOp::kReduceScatter:
+      return "reducescatter";
+    case CollectiveOp::kBroadcast:
+      return "broadcast";
+    case CollectiveOp::kReduce:
+      return "reduce";
+    default:
+      return "";
+  }
+}
+
+// The list of a NCCL_ALGO / NCCL_PROTO value that applies to `function`: the whole value, or, in the per-function
+// form "allreduce:ring,tree;allgather:ring", the list after the function's name (a part without a name applies to
+// every function). Empty when no part applies.
+std::string ListFor(std::string_view value, const std::string& function) {
+  std::string any;
+  for (std::string_view part : Split(value, ';')) {
+    const size_t colon = part.find(':');
+    if (colon == std::string_view::npos) {
+      if (any.empty()) any = std::string(part);
+      continue;
+    }
+    if (Lower(part.substr(0, colon)) == function) return std::string(part.substr(colon + 1));
+  }
+  return any;
+}
+
+// Drops CollNet names (CollNetDirect, CollNetChain) from an algorithm list; wiresim does not model CollNet.
+std::string WithoutCollNet(std::string_view list) {
+  const bool exclude = !list.empty() && list[0] == '^';
+  if (exclude) list.remove_prefix(1);
+  std::string names;
+  for (std::string_view name : Split(list, ',')) {
+    const std::string lower = Lower(name);
+    if (lower.empty() || lower.rfind("collnet", 0) == 0) continue;
+    names += (names.empty() ? "" : ",") + std::string(name);
+  }
+  return (exclude ? "^" : "") + names;
+}
+
+}  // namespace
+
+std::optional<double> BusToAlgRatio(const NcclTestsLog& log) {
+  const auto r = BestRatioRow(log);
+  return r ? std::optional<double>(r->ratio) : std::nullopt;
+}
+
+std::optional<std::string> ApplyNcclEnvironment(CollectiveOp op, std::string_view nccl_algo,
+                                                std::string_view nccl_proto, AlgorithmFilter* filter) {
+  const std::string function = NcclFunction(op);
+  if (function.empty()) return std::nullopt;
+  const std::string algo = ListFor(nccl_algo, function);
+  if (!algo.empty()) {
+    const std::string list = WithoutCollNet(algo);
+    if (list.empty()) {
+      return "NCCL_ALGO=" + std::string(nccl_algo) + " allows only CollNet, which wiresim does not model";
+    }
+    if (list != "^") {  // "^collnetdirect": everything wiresim models stays allowed
+      if (auto err = ParseAlgorithmList(list, filter)) return "NCCL_ALGO=" + std::string(nccl_algo) + ": " + *err;
+    }
+  }
+  if (!nccl_proto.empty()) {
+    const std::string list = ListFor(nccl_proto, function);
+    if (!list.empty()) {
+      if (auto err = ParseProtocolList(list, filter)) return "NCCL_PROTO=" + std::string(nccl_proto) + ": " + *err;
+    }
+  }
+  return std::nullopt;
+}
 
 Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& logs,
-                                               const NcclTestsImportOptions& options) {
+                                               const NcclTestsImportOptions& options, std::vector<std::string>* notes) {
   CalibrationProfile p;
   p.provenance.tool = "wiresim calibrate import";
   for (const NcclTestsLog& log : logs) {
-    const std::string op_name = !log.op.empty() ? log.op : options.op;
-    if (op_name.empty()) {
-      return InvalidArgument(log.source + ": the log does not name its test (all_reduce_perf, ...): give --op");
-    }
-    const auto op = ParseCollectiveOp(op_name);
-    if (!op) return InvalidArgument(log.source + ": unknown operation '" + op_name + "'");
     const int ranks = log.ranks ? *log.ranks : options.ranks;
     if (ranks < 1) return InvalidArgument(log.source + ": the log does not list its ranks: give --ranks");
+    WIRESIM_ASSIGN_OR_RETURN(const CollectiveOp op, OperationOf(log, options, ranks, notes));
+    AlgorithmFilter env;
+    if (auto err = ApplyNcclEnvironment(op, log.nccl_algo, log.nccl_proto, &env)) {
+      return InvalidArgument(log.source + ": " + *err);
+    }
     std::set<std::string> hosts(log.hosts.begin(), log.hosts.end());
     const int nodes = options.nodes > 0 ? options.nodes : std::max<int>(1, static_cast<int>(hosts.size()));
     if (ranks % nodes != 0) {
@@ -36,7 +306,7 @@ Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& 
         const std::optional<NcclTestsResult>& r = in_place ? row.in_place : row.out_of_place;
         if (!r || !(r->time_us > 0) || !(row.size_bytes > 0)) continue;
         MeasuredCollective m;
-        m.op = std::string(ToString(*op));
+        m.op = std::string(ToString(op));
         m.dtype = row.type;
         m.redop = row.redop;
         m.ranks = ranks;
@@ -46,7 +316,9 @@ Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& 
         m.time_us = r->time_us;
         // Recomputed from the time, which keeps its precision where the log prints 0.00 GB/s.
         m.algbw_GBps = row.size_bytes / (r->time_us * 1e3);
-        m.busbw_GBps = m.algbw_GBps * BusBandwidthFactor(*op, ranks);
+        m.busbw_GBps = m.algbw_GBps * BusBandwidthFactor(op, ranks);
+        m.nccl_algo = log.nccl_algo;
+        m.nccl_proto = log.nccl_proto;
         m.in_place = in_place;
         m.source = log.source + (row.line > 0 ? ":" + std::to_string(row.line) : "");
         p.collectives.push_back(std::move(m));

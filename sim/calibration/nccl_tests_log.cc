@@ -90,6 +90,30 @@ std::string VersionFromCode(int64_t code) {
   return std::to_string(code / 1000) + "." + std::to_string(code / 100 % 10) + "." + std::to_string(code % 100);
 }
 
+// NCCL_ALGO / NCCL_PROTO from a line that shows them: NCCL's "NCCL_ALGO set by environment to ring,tree" (NCCL_DEBUG=
+// INFO, src/graph/tuning.cc), or a word "NCCL_ALGO=ring" (an echoed environment, an `mpirun -x` command line, an
+// -J `env` entry). Quotes around the value are dropped.
+void ReadNcclEnv(std::string_view line, std::string* algo, std::string* proto) {
+  for (auto [name, out] : {std::pair<std::string_view, std::string*>{"NCCL_ALGO", algo}, {"NCCL_PROTO", proto}}) {
+    const size_t at = line.find(name);
+    if (at == std::string_view::npos) continue;
+    std::string_view rest = line.substr(at + name.size());
+    constexpr std::string_view kSetBy = " set by environment to ";
+    if (rest.substr(0, kSetBy.size()) == kSetBy) {
+      rest.remove_prefix(kSetBy.size());
+    } else if (!rest.empty() && rest[0] == '=') {
+      rest.remove_prefix(1);
+    } else {
+      continue;
+    }
+    size_t end = 0;
+    while (end < rest.size() && !std::isspace(static_cast<unsigned char>(rest[end]))) ++end;
+    std::string value(rest.substr(0, end));
+    std::erase_if(value, [](char c) { return c == '"' || c == '\''; });
+    if (!value.empty()) *out = value;
+  }
+}
+
 // The line above the column names: "out-of-place   in-place" (with "(+ per-iteration)" under -I).
 bool IsGroupTitle(const std::vector<std::string>& tok) {
   bool any = false;
@@ -136,6 +160,9 @@ class TextParser {
   Status Line(const std::string& line, int line_no) {
     std::vector<std::string> tok = SplitWhitespace(line);
     if (tok.empty()) return Status::Ok();
+    if (line.find("NCCL_ALGO") != std::string::npos || line.find("NCCL_PROTO") != std::string::npos) {
+      ReadNcclEnv(line, &log_.nccl_algo, &log_.nccl_proto);
+    }
     if (tok[0][0] == '#') return Comment(line, tok);
     if (line.find("NCCL INFO") != std::string::npos || line.find("NCCL WARN") != std::string::npos) {
       return Status::Ok();
@@ -317,6 +344,11 @@ Result<NcclTestsLog> ParseJson(const SourceFile& file) {
   }
   if (doc.contains("args") && doc["args"].is_array() && !doc["args"].empty() && doc["args"][0].is_string()) {
     log.op = OpFromBinary(doc["args"][0].get<std::string>());
+  }
+  if (doc.contains("env") && doc["env"].is_array()) {
+    for (const Json& e : doc["env"]) {
+      if (e.is_string()) ReadNcclEnv(e.get<std::string>(), &log.nccl_algo, &log.nccl_proto);
+    }
   }
   if (doc.contains("nccl_version") && doc["nccl_version"].is_number_integer()) {
     log.nccl_version = VersionFromCode(doc["nccl_version"].get<int64_t>());

@@ -6,7 +6,8 @@
 //     and the `#wrong` column (`N/A` when checking is off); numbers as getFloatStr prints them (47535, 1652.2,
 //     1.2e+05); the -I per-iteration columns; the -S timestamp; a blank out-of-place group; `cputime` headers;
 //     MPI prefixes such as `[1,0]<stdout>:` or `0: `; NCCL INFO/WARN lines and `NCCL version` lines mixed in;
-//     words appended after the numbers (the algorithm and protocol `wiresim collective` prints);
+//     words appended after the numbers (the algorithm and protocol `wiresim collective` prints); the NCCL_ALGO and
+//     NCCL_PROTO the run set, where the log shows them;
 //   - the JSON that `-J file.json` writes (nccl-tests 2.17.3 and later).
 //
 //   WIRESIM_ASSIGN_OR_RETURN(NcclTestsLog log, ParseNcclTestsLog(file));
@@ -53,6 +54,11 @@ struct NcclTestsLog {
   std::string tests_version;         // "2.19.6" when known
   bool cpu_time = false;             // times are CPU times (-C 1)
   std::optional<double> average_busbw_GBps;  // the log's own "Avg bus bandwidth"
+  // NCCL_ALGO / NCCL_PROTO as the run set them, when the log says: NCCL's own "NCCL_ALGO set by environment to X"
+  // INFO line, a `NCCL_ALGO=X` word (an echoed environment, `mpirun -x NCCL_ALGO=X`), or the -J `env` list. Empty
+  // when the log does not say (NCCL chose freely, or nobody recorded it).
+  std::string nccl_algo;
+  std::string nccl_proto;
   std::vector<NcclTestsRow> rows;
 };
 

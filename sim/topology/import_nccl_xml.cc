@@ -79,6 +79,12 @@ class XmlBuilder {
   }
 
   TopologySpec& spec() { return result_->spec; }
+  int gpus() const { return gpus_; }
+  // GPUs listed as a PCI device only, with no <gpu> element (so no <nvlink> either).
+  int bare_gpus() const { return bare_gpus_; }
+  // <nvlink> elements read, and the NVLink links they made (between GPUs, or from a GPU to an NVSwitch).
+  int nvlinks_declared() const { return static_cast<int>(nvlinks_.size()); }
+  int nvlinks() const { return nvlinks_made_; }
 
  private:
   Status Error(const std::string& message) const { return InvalidInput(SourceLocation{file_.name, 0, 0}, "", message); }
@@ -153,6 +159,7 @@ class XmlBuilder {
       const NodeId id = AddNode("gpu" + std::to_string(gpus_++), NodeKind::kGpu, model);
       Link(id, parent, LinkKind::kPcie, bw, 1);
       gpu_by_busid_[busid] = id;
+      if (gpu == nullptr) ++bare_gpus_;
       if (gpu != nullptr) {
         for (const auto& [tag, link] : *gpu) {
           if (tag == "nvlink") {
@@ -233,6 +240,7 @@ class XmlBuilder {
         auto [it, added] = switches.emplace(d.target, kNoNode);
         if (added) it->second = AddNode("nvswitch" + std::to_string(switches.size() - 1), NodeKind::kNvSwitch, "");
         Link(d.gpu, it->second, LinkKind::kNvLink, bw, d.count);
+        ++nvlinks_made_;
       } else if (d.target == d.busid) {
         if (!noted_self_) {
           result_->notes.push_back("an <nvlink> that targets its own GPU was skipped (busid " + d.busid + ")");
@@ -246,7 +254,10 @@ class XmlBuilder {
           continue;
         }
         const auto key = std::minmax(d.gpu, it->second);
-        if (peers.insert(key).second) Link(d.gpu, it->second, LinkKind::kNvLink, bw, d.count);
+        if (peers.insert(key).second) {
+          Link(d.gpu, it->second, LinkKind::kNvLink, bw, d.count);
+          ++nvlinks_made_;
+        }
       }
     }
     if (switches.size() == 1 && switches.begin()->first.rfind("ffff", 0) == 0) {
@@ -260,7 +271,7 @@ class XmlBuilder {
   ImportResult* result_;
   std::map<std::string, NodeId> gpu_by_busid_;
   std::vector<NvlinkDecl> nvlinks_;
-  int switches_ = 0, gpus_ = 0, nics_ = 0;
+  int switches_ = 0, gpus_ = 0, nics_ = 0, bare_gpus_ = 0, nvlinks_made_ = 0;
   bool defaulted_pcie_ = false, noted_pcilink_ = false, noted_self_ = false;
 };
 
@@ -282,6 +293,32 @@ Result<ImportResult> ImportNcclTopoXml(const SourceFile& file, const ImportOptio
   ImportResult result;
   XmlBuilder builder(file, options, &result);
   WIRESIM_RETURN_IF_ERROR(builder.Build(*system));
+  // A hand-written NCCL_TOPO_FILE (Azure's ndv4/ndv5-topo.xml) lists the GPUs as PCI devices only, to fix the PCIe
+  // layout a VM hides; NCCL adds each GPU's <gpu> element and NVLinks from the driver at run time (src/graph/xml.cc
+  // fills a loaded file in). Such a file cannot say how the GPUs are linked: imported, its GPUs would talk over PCIe.
+  if (builder.gpus() >= 2 && builder.bare_gpus() > 0) {
+    return InvalidInput(SourceLocation{file.name, 0, 0}, "",
+                        std::to_string(builder.bare_gpus()) + " of its " + std::to_string(builder.gpus()) +
+                            " GPUs are PCI devices with no <gpu> element, so the file describes no GPU-to-GPU link "
+                            "(NVLink, NVSwitch): it is a hand-written NCCL_TOPO_FILE giving the PCIe layout, which "
+                            "NCCL completes from the driver at run time. Import what NCCL saw instead: run once with "
+                            "NCCL_TOPO_DUMP_FILE=topo.xml and import topo.xml, or import `nvidia-smi topo -m`, or use "
+                            "a shipped topology (topologies/*.toml: dgx-h100, dgx-a100, ...)");
+  }
+  // Azure's ncv4-topo.xml gives each GPU one <nvlink count="12"> that targets the GPU itself: NVLink is declared,
+  // but to nothing this file can place, so the pairs its bridges join would talk over PCIe.
+  if (builder.gpus() >= 2 && builder.nvlinks_declared() > 0 && builder.nvlinks() == 0) {
+    return InvalidInput(SourceLocation{file.name, 0, 0}, "",
+                        "its " + std::to_string(builder.nvlinks_declared()) +
+                            " <nvlink> elements reach no other GPU and no NVSwitch (each targets its own GPU or a "
+                            "bus id not in the file), so the file describes no GPU-to-GPU link: a hand-written "
+                            "NCCL_TOPO_FILE, which NCCL completes from the driver at run time. Import what NCCL saw "
+                            "instead: run once with NCCL_TOPO_DUMP_FILE=topo.xml and import topo.xml, or import "
+                            "`nvidia-smi topo -m`, or use a shipped topology (topologies/*.toml)");
+  }
+  if (builder.gpus() >= 2 && builder.nvlinks() == 0) {
+    result.notes.push_back("the file gives no NVLink between its GPUs: they reach each other over PCIe");
+  }
   result.spec.name = options.host;
   result.spec.description = "imported from " + file.name + " (NCCL topology XML)";
   result.notes.insert(result.notes.begin(),

@@ -1,6 +1,7 @@
 // `wiresim calibrate import`, `calibrate fit`, and `--calibration` on collective, compute gemm and model show.
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <catch2/catch.hpp>
@@ -79,11 +80,11 @@ TEST_CASE("calibrate import and fit, then --calibration gives the measured times
     CHECK(std::fabs(row["error"].get<double>()) < 1e-3);  // the measured curve at a measured size
   }
   CHECK_THAT(j["calibration"].get<std::string>(), Contains("fitted on dgx-h100"));
-  // Fitted on another topology: fitted again for this one, and said so.
-  Run other = Wiresim({"collective", "--topology", "hgx-h200", "--gpus", "0-7", "-b", "4M", "-e", "4M", "--calibration",
-                       dir / "fit.json"});
+  // Fitted on another topology of the same GPU: fitted again for this one, and said so.
+  Run other = Wiresim({"collective", "--topology", "dgx-h100-2node", "--gpus", "0-7", "-b", "4M", "-e", "4M",
+                       "--calibration", dir / "fit.json"});
   REQUIRE(other.code == kExitOk);
-  CHECK_THAT(other.out, Contains("fitted now on hgx-h200"));
+  CHECK_THAT(other.out, Contains("fitted now on dgx-h100-2node"));
 }
 
 TEST_CASE("Calibration verbs refuse bad input with exit code 2") {
@@ -91,9 +92,14 @@ TEST_CASE("Calibration verbs refuse bad input with exit code 2") {
   std::string headless = Log();
   headless.replace(headless.find("# Collective test starting: all_reduce_perf"), 43, "#");
   std::ofstream(dir / "old.txt") << headless;
-  Run no_op = Wiresim({"calibrate", "import", dir / "old.txt"});
-  CHECK(no_op.code == kExitBadInput);
-  CHECK_THAT(no_op.err, Contains("does not name its test"));
+  // The log names no test; busbw = 1.75 x algbw over 8 ranks is all-reduce's 2(n-1)/n, not all-gather's (n-1)/n.
+  Run wrong_op = Wiresim({"calibrate", "import", dir / "old.txt", "--op", "all_gather"});
+  CHECK(wrong_op.code == kExitBadInput);
+  CHECK_THAT(wrong_op.err, Contains("busbw / algbw is 1.750"));
+  CHECK_THAT(wrong_op.err, Contains("all_gather over 8 ranks gives (n-1)/n = 0.875"));
+  Run no_op = Wiresim({"calibrate", "import", dir / "old.txt", "-o", dir / "old.json"});
+  CHECK(no_op.code == kExitOk);
+  CHECK_THAT(no_op.err, Contains("operation all_reduce, inferred from busbw / algbw = 1.750 over 8 ranks"));
   std::ofstream(dir / "bad.json") << R"({"format": "wiresim-calibration-profile", "version": 7})";
   Run bad = Wiresim({"calibrate", "fit", dir / "bad.json"});
   CHECK(bad.code == kExitBadInput);
@@ -122,6 +128,91 @@ TEST_CASE("Measured GEMMs time the shapes they measured") {
                        dir / "g.json", "--json"});
   REQUIRE(other.code == kExitOk);
   CHECK_THAT(nlohmann::json::parse(other.out)["timed_by"].get<std::string>(), Contains("not applied"));
+}
+
+// Log() with `line` before its table and the device name replaced by `gpu`.
+std::string LogWith(const std::string& line, const std::string& gpu = "NVIDIA H100 80GB HBM3") {
+  std::string text = line + Log();
+  for (size_t at = text.find("NVIDIA H100 80GB HBM3"); at != std::string::npos;
+       at = text.find("NVIDIA H100 80GB HBM3", at + gpu.size())) {
+    text.replace(at, 21, gpu);
+  }
+  return text;
+}
+
+TEST_CASE("calibrate fit says what it fitted to what, and a log run under NCCL_ALGO=Ring is fitted as Ring") {
+  TempDir dir;
+  std::ofstream(dir / "ring.txt") << LogWith("box:1:1 [0] NCCL INFO NCCL_ALGO set by environment to Ring\n");
+  REQUIRE(Wiresim({"calibrate", "import", dir / "ring.txt", "-o", dir / "p.json"}).code == kExitOk);
+  Run fit = Wiresim({"calibrate", "fit", dir / "p.json", "--topology", "dgx-h100", "-o", dir / "fit.json"});
+  REQUIRE(fit.code == kExitOk);
+  CHECK_THAT(fit.out, Contains("# fitted " + dir / "ring.txt" +
+                               ": all_reduce over 8 ranks on 1 node (nvlink), 8 sizes, under NCCL_ALGO=Ring (the "
+                               "log's): Ring / LL,LL128,Simple ->"));
+  CHECK(fit.out.find("NVLS/") == std::string::npos);
+  // Forced to Ring, the prediction is the measurement (the Ring curve); NCCL free to choose, it is not.
+  Run ring = Wiresim({"collective", "--topology", "dgx-h100", "--compare", dir / "ring.txt", "--calibration",
+                      dir / "fit.json", "--algo", "ring", "--json"});
+  REQUIRE(ring.code == kExitOk);
+  const auto ring_rows = nlohmann::json::parse(ring.out)["rows"];
+  REQUIRE(ring_rows.size() == 8);
+  for (const auto& row : ring_rows) CHECK(row["timed_by"] == "measured");
+  Run free = Wiresim({"collective", "--topology", "dgx-h100", "--compare", dir / "ring.txt", "--calibration",
+                      dir / "fit.json", "--json"});
+  REQUIRE(free.code == kExitOk);
+  const auto free_rows = nlohmann::json::parse(free.out)["rows"];
+  REQUIRE(free_rows.size() == 8);
+  for (const auto& row : free_rows) CHECK(row["timed_by"] != "measured");
+}
+
+TEST_CASE("A log with in-place results only is fitted from them, and calibrate fit says so") {
+  TempDir dir;
+  // Log()'s rows with the out-of-place group dropped: one group, which nccl-tests' layout makes the in-place one.
+  std::istringstream in(Log());
+  std::string text, line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] != '#') {
+      std::istringstream row(line);
+      std::vector<std::string> f{std::istream_iterator<std::string>(row), std::istream_iterator<std::string>()};
+      line = f[0] + " " + f[1] + " " + f[2] + " " + f[3] + " " + f[4] + " " + f[9] + " " + f[10] + " " + f[11] + " " +
+             f[12];
+    }
+    text += line + "\n";
+  }
+  std::ofstream(dir / "inplace.txt") << text;
+  Run imported = Wiresim({"calibrate", "import", dir / "inplace.txt", "-o", dir / "p.json"});
+  REQUIRE(imported.code == kExitOk);
+  CHECK_THAT(imported.err, Contains("8 measurements from 1 log"));
+  Run fit = Wiresim({"calibrate", "fit", dir / "p.json", "--topology", "dgx-h100"});
+  REQUIRE(fit.code == kExitOk);
+  CHECK_THAT(fit.out, Contains("8 collective measurements"));
+  CHECK_THAT(fit.out, Contains("8 sizes, in place (the log has no out-of-place results)"));
+}
+
+TEST_CASE("A profile of another GPU model is refused with exit 2 unless calibrate fit --allow-other-gpu") {
+  TempDir dir;
+  std::ofstream(dir / "h200.txt") << LogWith("", "NVIDIA H200");
+  REQUIRE(Wiresim({"calibrate", "import", dir / "h200.txt", "-o", dir / "p.json"}).code == kExitOk);
+  Run fit = Wiresim({"calibrate", "fit", dir / "p.json", "--topology", "pcie-8x-l40s"});
+  CHECK(fit.code == kExitBadInput);
+  CHECK_THAT(fit.err, Contains("measured NVIDIA H200 (h200-sxm), but pcie-8x-l40s has l40s GPUs"));
+  Run use =
+      Wiresim({"collective", "--topology", "pcie-8x-l40s", "-b", "1G", "-e", "1G", "--calibration", dir / "p.json"});
+  CHECK(use.code == kExitBadInput);
+  CHECK_THAT(use.err, Contains("--allow-other-gpu"));
+  // Fitted for the H200 machine, then given with the L40S box: still refused.
+  REQUIRE(Wiresim({"calibrate", "fit", dir / "p.json", "--topology", "hgx-h200", "-o", dir / "h200fit.json"}).code ==
+          kExitOk);
+  CHECK(Wiresim({"collective", "--topology", "pcie-8x-l40s", "--calibration", dir / "h200fit.json"}).code ==
+        kExitBadInput);
+  // Asked for: fitted, said so, and then applied.
+  Run allowed = Wiresim(
+      {"calibrate", "fit", dir / "p.json", "--topology", "pcie-8x-l40s", "--allow-other-gpu", "-o", dir / "l40s.json"});
+  REQUIRE(allowed.code == kExitOk);
+  CHECK_THAT(allowed.out, Contains("--allow-other-gpu: " + dir / "p.json" + " measured NVIDIA H200"));
+  Run applied =
+      Wiresim({"collective", "--topology", "pcie-8x-l40s", "-b", "1G", "-e", "1G", "--calibration", dir / "l40s.json"});
+  CHECK(applied.code == kExitOk);
 }
 
 }  // namespace

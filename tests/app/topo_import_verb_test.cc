@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "sim/app/cli.h"
-#include "tests/testing/cli.h"
 #include "sim/topology/topology_file.h"
+#include "tests/testing/cli.h"
 
 namespace wiresim::app {
 namespace {
@@ -99,6 +99,39 @@ TEST_CASE("the imported cluster predicts the shipped dgx-h100-16node's all-reduc
   }
 }
 
+// busbw (GB/s) of an 8-GPU all-reduce at 64 MiB and 1 GiB, with `extra` options.
+std::vector<double> AllReduceBusbw(const std::string& topology, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"collective", "--topology", topology, "--gpus", "0-7", "-b",
+                                   "64M",        "-e",         "1G",     "-f",     "16",  "--json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const Run r = Wiresim(args);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  std::vector<double> busbw;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const auto& row : j["rows"]) busbw.push_back(row["busbw_GBps"].get<double>());
+  REQUIRE(busbw.size() == 2);
+  return busbw;
+}
+
+TEST_CASE("one imported DGX H100 node and the shipped dgx-h100 predict the same all-reduce busbw: one convention") {
+  // Both write NVLink at the datasheet rate, 18 links x 25 GB/s = 450 GB/s per GPU (nvlink4 [H100 datasheet]), and
+  // the collective model applies NCCL's kernel efficiency (20.6 of 25 GB/s, SM90_NVLINK_BW) to both. One NVSwitch
+  // standing for the four changes no GPU's bandwidth, so an 8-GPU all-reduce, paced by NVLink alone, is the same,
+  // NVLS (the model's choice) and Ring alike. (Before one convention, the import wrote NCCL's effective 20.6 GB/s per
+  // link and the model discounted it again: 17% apart.)
+  TempDir dir;
+  REQUIRE(Wiresim({"topo", "import", kDgxH100, "-o", dir / "node.toml"}).code == 0);
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{}, std::vector<std::string>{"--algo", "ring"}}) {
+    INFO((extra.empty() ? "NCCL's choice" : "ring"));
+    const std::vector<double> shipped = AllReduceBusbw("dgx-h100", extra);
+    const std::vector<double> imported = AllReduceBusbw(dir / "node.toml", extra);
+    CHECK(imported[0] == Approx(shipped[0]).epsilon(0.001));  // 64 MiB
+    CHECK(imported[1] == Approx(shipped[1]).epsilon(0.001));  // 1 GiB
+  }
+}
+
 TEST_CASE("topo import: a preset names the fabric's ports (--nic-preset), and another file can include the template") {
   TempDir dir;
   const Run r =
@@ -118,6 +151,20 @@ TEST_CASE("topo import: a preset names the fabric's ports (--nic-preset), and an
   auto four = Topology::Build(Parse(dir / "four.toml"));
   REQUIRE(four.ok());
   CHECK(four->gpu_count() == 32);
+}
+
+TEST_CASE("topo import: an NCCL XML that lists its GPUs as PCI devices only exits with 2 and writes nothing") {
+  TempDir dir;
+  // Azure's hand-written ndv5-topo.xml layout: GPUs and NICs as bare <pci> leaves, no <gpu>, no <nvlink>.
+  std::ofstream(dir / "ndv5.xml")
+      << "<system version=\"1\">\n  <cpu numaid=\"0\" vendor=\"GenuineIntel\" familyid=\"6\" modelid=\"143\">\n"
+         "    <pci busid=\"0001:00:00.0\" class=\"0x030200\" link_speed=\"32.0 GT/s PCIe\" link_width=\"16\"/>\n"
+         "    <pci busid=\"0002:00:00.0\" class=\"0x030200\" link_speed=\"32.0 GT/s PCIe\" link_width=\"16\"/>\n"
+         "  </cpu>\n</system>\n";
+  const Run r = Wiresim({"topo", "import", dir / "ndv5.xml", "-o", dir / "out.toml"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("describes no GPU-to-GPU link"));
+  CHECK_FALSE(std::filesystem::exists(dir / "out.toml"));
 }
 
 TEST_CASE("topo import: a cluster without a fabric, an unknown fabric or a preset that is not a network exit with 2") {

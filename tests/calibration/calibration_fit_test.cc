@@ -159,9 +159,19 @@ TEST_CASE("Imports and profiles say what is wrong with them") {
   headless.replace(headless.find("# Collective test starting: all_reduce_perf"), 43, "#");
   auto log = ParseNcclTestsLog(SourceFile{"old.txt", headless});
   REQUIRE(log.ok());
-  auto missing_op = ImportNcclTestsLogs({*log}, {});
+  // Not named, but 2 ranks, busbw = algbw (2(2-1)/2 = 1), a reduction and no root: an all-reduce.
+  auto inferred = ImportNcclTestsLogs({*log}, {});
+  REQUIRE(inferred.ok());
+  CHECK(inferred->collectives[0].op == "all_reduce");
+  // Rows too small to print an algbw (0.02 GB/s) tell nothing: --op is needed.
+  auto tiny = ParseNcclTestsLog(Fixture("rows_only.txt"));
+  REQUIRE(tiny.ok());
+  NcclTestsImportOptions two_ranks;
+  two_ranks.ranks = 2;
+  auto missing_op = ImportNcclTestsLogs({*tiny}, two_ranks);
   REQUIRE_FALSE(missing_op.ok());
-  CHECK_THAT(missing_op.status().message(), Contains("old.txt: the log does not name its test"));
+  CHECK_THAT(missing_op.status().message(), Contains("the log does not name its test"));
+  CHECK_THAT(missing_op.status().message(), Contains("give --op"));
   NcclTestsImportOptions with_op;
   with_op.op = "all_reduce";
   CHECK(ImportNcclTestsLogs({*log}, with_op).ok());
@@ -305,6 +315,247 @@ TEST_CASE("Fitted corrections need three sizes, a few sizes give a constant") {
   REQUIRE_FALSE(four->entries.empty());
   // Four sizes over 2^26 .. 2^32: at most 4 / 2 = 2 knots.
   CHECK(four->entries[0].knots_log2.size() <= 2);
+}
+
+// An nccl-tests log written for these tests: `ranks` ranks on one host, no test name, rows at 1, 4 and 16 MiB whose
+// busbw is algbw x `factor`, with the given redop and root, and `size` the per-rank buffer times `size_ranks`.
+std::string Headless(int ranks, double factor, const std::string& redop, int root, int size_ranks,
+                     const std::string& extra = "") {
+  std::string out = extra + "# Using devices\n";
+  for (int r = 0; r < ranks; ++r) {
+    out += "#  Rank " + std::to_string(r) + " Group  0 Pid  " + std::to_string(100 + r) + " on box device " +
+           std::to_string(r) + " [0000:18:00] NVIDIA H100 80GB HBM3\n";
+  }
+  out +=
+      "#       size         count      type   redop    root     time   algbw   busbw  #wrong     time   algbw   "
+      "busbw  #wrong\n";
+  for (double count : {262144.0, 1048576.0, 4194304.0}) {
+    const double size = count * 4 * size_ranks;
+    const double t = 20 + size / 100e3;  // us
+    char row[256];
+    std::snprintf(row, sizeof row, "%12.0f %12.0f float %s %d %.2f %.2f %.2f 0 %.2f %.2f %.2f 0\n", size, count,
+                  redop.c_str(), root, t, size / t / 1e3, size / t / 1e3 * factor, t, size / t / 1e3,
+                  size / t / 1e3 * factor);
+    out += row;
+  }
+  return out;
+}
+
+Result<CalibrationProfile> Import(const std::string& text, const std::string& op = "",
+                                  std::vector<std::string>* notes = nullptr) {
+  auto log = ParseNcclTestsLog(SourceFile{"log.txt", text});
+  REQUIRE(log.ok());
+  NcclTestsImportOptions options;
+  options.op = op;
+  return ImportNcclTestsLogs({*log}, options, notes);
+}
+
+TEST_CASE("Import checks --op against busbw / algbw and the rank count") {
+  // 8 ranks, busbw = 1.75 x algbw = 2(8-1)/8: all-reduce's bus factor (nccl-tests PERFORMANCE.md).
+  const std::string all_reduce = Headless(8, 1.75, "sum", -1, 1);
+  auto wrong = Import(all_reduce, "all_gather");
+  REQUIRE_FALSE(wrong.ok());
+  // all_gather over 8 ranks: (n-1)/n = 0.875.
+  CHECK_THAT(wrong.status().message(), Contains("log.txt: busbw / algbw is 1.750"));
+  CHECK_THAT(wrong.status().message(), Contains("all_gather over 8 ranks gives (n-1)/n = 0.875"));
+  CHECK_THAT(wrong.status().message(), Contains("it fits all_reduce"));
+  auto broadcast = Import(all_reduce, "broadcast");  // factor 1
+  REQUIRE_FALSE(broadcast.ok());
+  CHECK_THAT(broadcast.status().message(), Contains("broadcast over 8 ranks gives 1 = 1.000"));
+  auto right = Import(all_reduce, "all_reduce");
+  REQUIRE(right.ok());
+  CHECK(right->collectives[0].op == "all_reduce");
+  // A log that names its test and an --op that says otherwise.
+  auto named = Import("# Collective test starting: all_reduce_perf\n" + all_reduce, "reduce_scatter");
+  REQUIRE_FALSE(named.ok());
+  CHECK_THAT(named.status().message(), Contains("the log is all_reduce_perf's, but --op says reduce_scatter"));
+  // The log's own test is checked too: busbw 0.875 x algbw under an all_reduce_perf title does not fit 8 ranks.
+  auto inconsistent = Import("# Collective test starting: all_reduce_perf\n" + Headless(8, 0.875, "sum", -1, 1));
+  REQUIRE_FALSE(inconsistent.ok());
+  CHECK_THAT(inconsistent.status().message(), Contains("check the rank count"));
+}
+
+TEST_CASE("Import infers the operation of a log that does not name it, or asks for --op") {
+  std::vector<std::string> notes;
+  // 8 ranks: all-reduce 2(n-1)/n = 1.75; reduce-scatter (n-1)/n = 0.875 with a reduction and the total size; a
+  // broadcast 1 with a root and no reduction.
+  auto ar = Import(Headless(8, 1.75, "sum", -1, 1), "", &notes);
+  REQUIRE(ar.ok());
+  CHECK(ar->collectives[0].op == "all_reduce");
+  REQUIRE(notes.size() == 1);
+  CHECK_THAT(notes[0], Contains("operation all_reduce, inferred from busbw / algbw = 1.750 over 8 ranks (2(n-1)/n)"));
+  auto rs = Import(Headless(8, 0.875, "sum", -1, 8));
+  REQUIRE(rs.ok());
+  CHECK(rs->collectives[0].op == "reduce_scatter");
+  auto bc = Import(Headless(8, 1.0, "none", 0, 1));
+  REQUIRE(bc.ok());
+  CHECK(bc->collectives[0].op == "broadcast");
+  // All-gather and all-to-all print alike ((n-1)/n, no reduction, no root, the total size): ask.
+  auto ag = Import(Headless(8, 0.875, "none", -1, 8));
+  REQUIRE_FALSE(ag.ok());
+  CHECK_THAT(ag.status().message(), Contains("busbw / algbw = 0.875 over 8 ranks fits all_gather, alltoall alike: "
+                                             "give --op"));
+  // Two ranks: all-reduce's 2(2-1)/2 = 1 is also broadcast's, reduce's and send/recv's; the redop (sum) and root
+  // (-1) leave all-reduce alone.
+  auto two = Import(Headless(2, 1.0, "sum", -1, 1));
+  REQUIRE(two.ok());
+  CHECK(two->collectives[0].op == "all_reduce");
+}
+
+TEST_CASE("NCCL_ALGO / NCCL_PROTO are read from the log, in NCCL's list forms") {
+  // NCCL's own INFO line (src/graph/tuning.cc) and an echoed environment.
+  auto text = ParseNcclTestsLog(
+      SourceFile{"t.txt", "node:1:1 [0] NCCL INFO NCCL_ALGO set by environment to Ring\n# NCCL_PROTO=\"Simple\"\n" +
+                              Headless(8, 1.75, "sum", -1, 1)});
+  REQUIRE(text.ok());
+  CHECK(text->nccl_algo == "Ring");
+  CHECK(text->nccl_proto == "Simple");
+  // The -J env list.
+  auto json = ParseNcclTestsLog(SourceFile{
+      "j.json", R"({"args": ["all_reduce_perf"], "env": ["HOME=/root", "NCCL_ALGO=allreduce:tree;allgather:ring"],
+                   "results": [{"size": 1048576, "count": 262144, "type": "float", "redop": "sum", "root": "    -1",
+                                "out_of_place": {"time": 20.0, "alg_bw": 52.43, "bus_bw": 91.75, "nwrong": 0}}]})"});
+  REQUIRE(json.ok());
+  CHECK(json->nccl_algo == "allreduce:tree;allgather:ring");
+  CHECK(json->nccl_proto.empty());
+  auto bit = [](Algorithm a) { return 1u << static_cast<int>(a); };
+  AlgorithmFilter f;
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllReduce, "ring,tree", "", &f));
+  CHECK(f.algorithms == (bit(Algorithm::kRing) | bit(Algorithm::kTree)));
+  // Per function (NCCL 2.24 and later): each operation its own list; a function not named stays free.
+  AlgorithmFilter ar, ag, bc;
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllReduce, "allreduce:tree;allgather:ring", "", &ar));
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllGather, "allreduce:tree;allgather:ring", "", &ag));
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kBroadcast, "allreduce:tree;allgather:ring", "", &bc));
+  CHECK(ar.algorithms == bit(Algorithm::kTree));
+  CHECK(ag.algorithms == bit(Algorithm::kRing));
+  CHECK(bc.algorithms == AlgorithmFilter{}.algorithms);
+  // CollNet is not modelled: dropped from a list, and a list of CollNet alone is an error.
+  AlgorithmFilter excl;
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllReduce, "^CollNetDirect,NVLS", "LL128,Simple", &excl));
+  CHECK(excl.algorithms == (AlgorithmFilter{}.algorithms & ~bit(Algorithm::kNvls)));
+  CHECK(excl.protocols == ((1u << static_cast<int>(Protocol::kLL128)) | (1u << static_cast<int>(Protocol::kSimple))));
+  AlgorithmFilter collnet;
+  auto err = ApplyNcclEnvironment(CollectiveOp::kAllReduce, "collnetdirect", "", &collnet);
+  REQUIRE(err.has_value());
+  CHECK_THAT(*err, Contains("allows only CollNet"));
+  // Point to point: NCCL picks no algorithm, so neither variable restricts it.
+  AlgorithmFilter p2p;
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllToAll, "ring", "simple", &p2p));
+  CHECK(p2p.algorithms == AlgorithmFilter{}.algorithms);
+}
+
+// An 8-GPU all-reduce profile at 1 MiB .. 1 GiB, t = 20 us + S / 100 GB/s, measured under `nccl_algo`.
+CalibrationProfile AllReduceProfile(const std::string& nccl_algo, bool in_place_only = false) {
+  CalibrationProfile p;
+  p.source = "p.json";
+  for (double bytes = 1 << 20; bytes <= (1 << 30); bytes *= 4) {
+    for (bool in_place : {false, true}) {
+      if (in_place_only && !in_place) continue;
+      MeasuredCollective m;
+      m.op = "all_reduce";
+      m.dtype = "float";
+      m.ranks = 8;
+      m.size = static_cast<int64_t>(bytes);
+      m.time_us = (in_place ? 21 : 20) + bytes / 100e3;
+      m.in_place = in_place;
+      m.nccl_algo = nccl_algo;
+      m.source = "ar.txt:" + std::to_string(static_cast<int>(std::log2(bytes)));
+      p.collectives.push_back(m);
+    }
+  }
+  return p;
+}
+
+TEST_CASE("A log measured under NCCL_ALGO=Ring is fitted as Ring, and its curve serves runs forced to Ring") {
+  Topology topo = Dgx();
+  auto fitted = FitCalibration(AllReduceProfile("Ring"), topo, {}, "test");
+  REQUIRE(fitted.ok());
+  REQUIRE(fitted->sweeps.size() == 1);
+  const SweepFit& s = fitted->sweeps[0];
+  CHECK(s.points == 6);  // 1, 4, 16, 64, 256 MiB and 1 GiB, out of place
+  CHECK_FALSE(s.in_place);
+  CHECK(s.filter.algorithms == 1u << static_cast<int>(Algorithm::kRing));
+  for (const auto& [choice, n] : s.choices) CHECK(choice.rfind("Ring/", 0) == 0);
+  CHECK_THAT(s.ToString(), Contains("ar.txt: all_reduce over 8 ranks on 1 node (nvlink), 6 sizes, under NCCL_ALGO=Ring "
+                                    "(the log's): Ring / LL,LL128,Simple ->"));
+  for (const CorrectionEntry& e : fitted->collective.entries) CHECK(e.choice.algorithm == Algorithm::kRing);
+  // The curve stands for calls under the same filter: a run forced to Ring gets the measured 64 MiB time back
+  // (20 + 67108864 / 100e3 = 691.09 us); a run with NCCL free to choose does not.
+  REQUIRE(fitted->collective.curves.size() == 1);
+  CollectiveModel model(topo);
+  CollectiveCall call;
+  call.op = CollectiveOp::kAllReduce;
+  call.gpus = {0, 1, 2, 3, 4, 5, 6, 7};
+  auto prepared = model.Prepare(call, {});
+  REQUIRE(prepared.ok());
+  AlgorithmFilter ring;
+  REQUIRE_FALSE(ParseAlgorithmList("ring", &ring));
+  CalibrationSource source;
+  auto t = fitted->collective.Calibrated(**prepared, *(*prepared)->Choose(64 << 20, ring), 64 << 20, ring, &source);
+  REQUIRE(t.has_value());
+  CHECK(source == CalibrationSource::kMeasuredCurve);
+  CHECK(t->ToMicroseconds() == Approx(20 + 67108864 / 100e3));
+  fitted->collective.Calibrated(**prepared, *(*prepared)->Choose(64 << 20, {}), 64 << 20, {}, &source);
+  CHECK(source != CalibrationSource::kMeasuredCurve);
+  // Through the file: the curve keeps its filter.
+  auto back = FittedFromJson(ToJson(*fitted), "p.json");
+  REQUIRE(back.ok());
+  CHECK(back->collective.curves[0].filter.algorithms == ring.algorithms);
+  // The same log without the line: NCCL chose freely, and the fit says so.
+  auto free = FitCalibration(AllReduceProfile(""), topo, {}, "test");
+  REQUIRE(free.ok());
+  CHECK_THAT(free->sweeps[0].ToString(), Contains("NCCL choosing freely"));
+  // --algo given to the fit, the log silent: the points are chosen under it, and it says so.
+  FitOptions given;
+  given.filter = ring;
+  auto forced = FitCalibration(AllReduceProfile(""), topo, given, "test");
+  REQUIRE(forced.ok());
+  CHECK_THAT(forced->sweeps[0].ToString(), Contains("under the filter given (--algo/--proto): Ring / "));
+}
+
+TEST_CASE("A log with in-place results only is fitted from them, and says so") {
+  Topology topo = Dgx();
+  auto fitted = FitCalibration(AllReduceProfile("", true), topo, {}, "test");
+  REQUIRE(fitted.ok());
+  REQUIRE(fitted->sweeps.size() == 1);
+  CHECK(fitted->sweeps[0].in_place);
+  CHECK(fitted->sweeps[0].points == 6);
+  CHECK(fitted->collective_measurements == 6);
+  CHECK_THAT(fitted->sweeps[0].ToString(), Contains("in place (the log has no out-of-place results)"));
+  CHECK_FALSE(fitted->collective.curves.empty());
+  // With both, the out-of-place results are the measurement (as before): 6 points, not 12.
+  auto both = FitCalibration(AllReduceProfile(""), topo, {}, "test");
+  REQUIRE(both.ok());
+  CHECK(both->collective_measurements == 6);
+  CHECK_FALSE(both->sweeps[0].in_place);
+}
+
+TEST_CASE("A profile of another GPU model is refused unless allowed") {
+  CalibrationProfile p = AllReduceProfile("");
+  p.provenance.gpu_names.assign(8, "NVIDIA H200");
+  Topology l40s = testing::ShippedTopology("pcie-8x-l40s");
+  auto refused = FitCalibration(p, l40s, {}, "test");
+  REQUIRE_FALSE(refused.ok());
+  CHECK_THAT(refused.status().message(), Contains("p.json measured NVIDIA H200 (h200-sxm), but pcie-8x-l40s has l40s"));
+  CHECK_THAT(refused.status().message(), Contains("--allow-other-gpu"));
+  FitOptions allow;
+  allow.allow_other_gpu = true;
+  auto allowed = FitCalibration(p, l40s, allow, "test");
+  REQUIRE(allowed.ok());
+  CHECK(allowed->other_gpu);
+  auto back = FittedFromJson(ToJson(*allowed), "p.json");
+  REQUIRE(back.ok());
+  CHECK(back->other_gpu);
+  // On its own GPU model it fits, and a profile that names no GPU cannot be checked.
+  auto h200 = FitCalibration(p, testing::ShippedTopology("hgx-h200"), {}, "test");
+  REQUIRE(h200.ok());
+  CHECK_FALSE(h200->other_gpu);
+  CHECK(FitCalibration(AllReduceProfile(""), l40s, {}, "test").ok());
+  // Without collectives there is nothing to misplace: GEMMs apply only on their own GPU model anyway.
+  CalibrationProfile no_collectives = p;
+  no_collectives.collectives.clear();
+  CHECK(FitCalibration(no_collectives, l40s, {}, "test").ok());
 }
 
 }  // namespace

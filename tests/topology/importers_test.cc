@@ -189,5 +189,62 @@ TEST_CASE("Import errors name the file and line") {
   CHECK_THAT(truncated.status().message(), Catch::Matchers::Contains("t.xml:3: XML syntax error"));
 }
 
+// Two GPUs and their NICs under one PCIe switch per pair, written in the layout of the hand-written NCCL_TOPO_FILEs
+// cloud images ship (Azure's ndv5-topo.xml): every device a bare <pci> leaf, no <gpu> element, no <nvlink>.
+const char* kPciOnlyXml = R"(<system version="1">
+  <cpu numaid="0" affinity="0000ffff" arch="x86_64" vendor="GenuineIntel" familyid="6" modelid="143">
+    <pci busid="ffff:ff:01.0" class="0x060400" link_speed="32.0 GT/s PCIe" link_width="16">
+      <pci busid="0001:00:00.0" class="0x030200" link_speed="32.0 GT/s PCIe" link_width="16"/>
+      <pci busid="0101:00:00.0" class="0x020700" link_speed="32.0 GT/s PCIe" link_width="16"/>
+    </pci>
+    <pci busid="ffff:ff:02.0" class="0x060400" link_speed="32.0 GT/s PCIe" link_width="16">
+      <pci busid="0002:00:00.0" class="0x030200" link_speed="32.0 GT/s PCIe" link_width="16"/>
+      <pci busid="0102:00:00.0" class="0x020700" link_speed="32.0 GT/s PCIe" link_width="16"/>
+    </pci>
+  </cpu>
+</system>
+)";
+
+TEST_CASE("NCCL XML whose GPUs are PCI devices only describes no GPU link: refused, saying what to import instead") {
+  auto imported = ImportTopology(SourceFile{"ndv5-topo.xml", kPciOnlyXml}, ImportOptions{});
+  REQUIRE_FALSE(imported.ok());
+  CHECK_THAT(imported.status().message(), Catch::Matchers::Contains("ndv5-topo.xml: 2 of its 2 GPUs are PCI devices "
+                                                                    "with no <gpu> element"));
+  CHECK_THAT(imported.status().message(), Catch::Matchers::Contains("NCCL_TOPO_DUMP_FILE"));
+  // <gpu> elements whose only <nvlink> targets the GPU itself (Azure's ncv4-topo.xml): NVLink to nothing placeable.
+  std::string self = kPciOnlyXml;
+  for (const char* bus : {"0001:00:00.0", "0002:00:00.0"}) {
+    const std::string leaf = std::string("<pci busid=\"") + bus +
+                             "\" class=\"0x030200\" link_speed=\"32.0 GT/s PCIe\" "
+                             "link_width=\"16\"/>";
+    const size_t at = self.find(leaf);
+    REQUIRE(at != std::string::npos);
+    self.replace(at, leaf.size(),
+                 leaf.substr(0, leaf.size() - 2) + "><gpu dev=\"0\" sm=\"80\" rank=\"0\" gdr=\"1\"><nvlink target=\"" +
+                     bus + "\" count=\"12\" tclass=\"0x030200\"/></gpu></pci>");
+  }
+  auto to_itself = ImportTopology(SourceFile{"ncv4-topo.xml", self}, ImportOptions{});
+  REQUIRE_FALSE(to_itself.ok());
+  CHECK_THAT(to_itself.status().message(),
+             Catch::Matchers::Contains("ncv4-topo.xml: its 2 <nvlink> elements reach no other GPU and no NVSwitch"));
+  // NCCL's own dump of a PCIe machine (a <gpu> element, no <nvlink>) is a real description: imported, with a note.
+  std::string dump = kPciOnlyXml;
+  for (const char* bus : {"0001:00:00.0", "0002:00:00.0"}) {
+    const std::string leaf = std::string("<pci busid=\"") + bus +
+                             "\" class=\"0x030200\" link_speed=\"32.0 GT/s PCIe\" "
+                             "link_width=\"16\"/>";
+    const size_t at = dump.find(leaf);
+    REQUIRE(at != std::string::npos);
+    dump.replace(at, leaf.size(),
+                 leaf.substr(0, leaf.size() - 2) + "><gpu dev=\"0\" sm=\"89\" rank=\"0\" gdr=\"1\"/></pci>");
+  }
+  auto pcie = ImportTopology(SourceFile{"dump.xml", dump}, ImportOptions{});
+  INFO(pcie.status().message());
+  REQUIRE(pcie.ok());
+  bool noted = false;
+  for (const auto& n : pcie->notes) noted = noted || n.find("no NVLink between its GPUs") != std::string::npos;
+  CHECK(noted);
+}
+
 }  // namespace
 }  // namespace wiresim
