@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "sim/core/check.h"
+
 namespace wiresim {
 namespace {
 
@@ -128,6 +130,38 @@ std::optional<std::vector<LayerRun>> LayerRunsOf(const GpuProgram& program) {
   return runs;
 }
 
+// Whether two graphs built with one layer per kind collapse into the same ops and collectives: the same ops in
+// every program (kernel shapes aside) and the same collective instances.
+bool SameCollapsedShape(const StepGraph& a, const StepGraph& b) {
+  if (a.programs.size() != b.programs.size() || a.collectives.size() != b.collectives.size() || a.phase != b.phase) {
+    return false;
+  }
+  for (size_t c = 0; c < a.collectives.size(); ++c) {
+    const CollectiveInstance& x = a.collectives[c];
+    const CollectiveInstance& y = b.collectives[c];
+    if (x.name != y.name || x.dim != y.dim || x.phase != y.phase || x.layer != y.layer || x.programs != y.programs ||
+        x.call.op != y.call.op || x.call.gpus != y.call.gpus || x.call.bytes != y.call.bytes ||
+        x.call.dtype != y.call.dtype || x.call.root != y.call.root || x.call.matrix_bytes != y.call.matrix_bytes) {
+      return false;
+    }
+  }
+  for (size_t p = 0; p < a.programs.size(); ++p) {
+    const GpuProgram& x = a.programs[p];
+    const GpuProgram& y = b.programs[p];
+    if (x.rank != y.rank || x.gpu != y.gpu || x.ops.size() != y.ops.size()) return false;
+    for (size_t i = 0; i < x.ops.size(); ++i) {
+      const StepOp& u = x.ops[i];
+      const StepOp& v = y.ops[i];
+      if (u.kind != v.kind || u.layer != v.layer) return false;
+      if (u.kind == StepOp::Kind::kCollective &&
+          (u.instance != v.instance || u.name != v.name || u.phase != v.phase || u.dim != v.dim)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Time IterationModel::KernelTimeOf(int gpu, const KernelShape& k) {
@@ -146,10 +180,13 @@ Result<std::shared_ptr<const CollapsedIteration>> IterationModel::Collapsed(cons
   StepGraphOptions o = graph_options_;
   o.dp_batches = dp_batches;
   o.one_layer_per_kind = true;
-  WIRESIM_ASSIGN_OR_RETURN(const StepGraph reduced, BuildStepGraph(model_, plan_, placement_, BatchShape{}, o));
+  WIRESIM_ASSIGN_OR_RETURN(StepGraph reduced, BuildStepGraph(model_, plan_, placement_, BatchShape{}, o));
   const int64_t layers = model_.num_layers;
   const std::vector<StageLayers> stages = SplitLayers(layers, plan_.pp);
   auto out = std::make_shared<CollapsedIteration>();
+  // Consecutive steps often differ only in their kernels (decode contexts grow): the last collapsed graph is reused,
+  // and only its durations are new.
+  const bool build = last_graph_ == nullptr || !SameCollapsedShape(reduced, last_reduced_);
   auto graph = std::make_shared<StepGraph>();
   graph->batch = reduced.batch;
   graph->phase = reduced.phase;
@@ -195,7 +232,7 @@ Result<std::shared_ptr<const CollapsedIteration>> IterationModel::Collapsed(cons
     const std::array<int64_t, 2> per_layer{collectives_in(kind[0]), collectives_in(kind[1])};
     for (int64_t l = stage.first; l < stage.end; ++l) collectives += per_layer[model_.IsMoeLayer(l) ? 1 : 0];
     GpuProgram& to = graph->programs[p];
-    to.ops.reserve(static_cast<size_t>(2 * collectives + 1));
+    if (build) to.ops.reserve(static_cast<size_t>(2 * collectives + 1));
     out->op_time[p].reserve(static_cast<size_t>(2 * collectives + 1));
     to.rank = from.rank;
     to.gpu = from.gpu;
@@ -204,22 +241,23 @@ Result<std::shared_ptr<const CollapsedIteration>> IterationModel::Collapsed(cons
     Time segment;
     int segment_layer = 0;
     bool open = false;
-    auto push = [&](StepOp op, Time t) {
+    auto push = [&](StepOp op) {
       if (!to.ops.empty()) op.deps = {static_cast<int32_t>(to.ops.size() - 1)};
       to.ops.push_back(std::move(op));
-      times.push_back(t);
     };
     auto close_segment = [&] {
       if (!open) return;
+      times.push_back(segment);
+      segment = Time::Zero();
+      open = false;
+      if (!build) return;
       StepOp k;
       k.kind = StepOp::Kind::kKernel;
       k.stream = Stream::kCompute;
       k.name = "compute_segment";
       k.layer = segment_layer;
       k.phase = reduced.phase;
-      push(std::move(k), segment);
-      segment = Time::Zero();
-      open = false;
+      push(std::move(k));
     };
     auto emit = [&](const LayerRun& run, int64_t layer) {
       for (size_t i = run.first; i < run.end; ++i) {
@@ -231,6 +269,8 @@ Result<std::shared_ptr<const CollapsedIteration>> IterationModel::Collapsed(cons
           continue;
         }
         close_segment();
+        times.push_back(Time::Zero());
+        if (!build) continue;
         const size_t key = static_cast<size_t>(op.instance) * slots + static_cast<size_t>(layer + 1);
         if (instance_of[key] < 0) {
           instance_of[key] = static_cast<int>(graph->collectives.size());
@@ -245,7 +285,7 @@ Result<std::shared_ptr<const CollapsedIteration>> IterationModel::Collapsed(cons
         c.phase = op.phase;
         c.dim = op.dim;
         c.instance = instance_of[key];
-        push(std::move(c), Time::Zero());
+        push(std::move(c));
       }
     };
     if (before != nullptr) emit(*before, before->layer);
@@ -256,8 +296,13 @@ Result<std::shared_ptr<const CollapsedIteration>> IterationModel::Collapsed(cons
     }
     if (after != nullptr) emit(*after, after->layer);
     close_segment();
+    WIRESIM_CHECK(build || times.size() == last_graph_->programs[p].ops.size()) << "collapsed iteration: program " << p;
   }
-  out->graph = std::move(graph);
+  if (build) {
+    last_graph_ = std::move(graph);
+    last_reduced_ = std::move(reduced);
+  }
+  out->graph = last_graph_;
   return std::shared_ptr<const CollapsedIteration>(std::move(out));
 }
 

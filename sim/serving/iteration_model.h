@@ -131,6 +131,10 @@ class IterationModel {
                                DataType, double, double>;
   static constexpr size_t kKernelTimesKept = 1 << 16;
   std::map<KernelKey, Time> kernel_times_;
+  // The last collapsed graph and the one-layer-per-kind graph it came from (Collapsed() reuses it when the next
+  // step's has the same shape).
+  std::shared_ptr<const StepGraph> last_graph_;
+  StepGraph last_reduced_;
 };
 
 }  // namespace wiresim
