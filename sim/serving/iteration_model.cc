@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <string>
 #include <utility>
+
+#include "sim/core/check.h"
 
 namespace wiresim {
 namespace {
@@ -65,6 +69,7 @@ IterationModel::IterationModel(const ModelSpec& model, const ParallelPlan& plan,
     if (m != first) can_compile_ = false;
   }
   if (coupled || graph_options_.two_batch_overlap) can_compile_ = false;
+  can_collapse_ = coupled && !graph_options_.two_batch_overlap;
   key_needs_positions_ = plan.cp > 1 || model.attention == AttentionKind::kMultiLatent;
 }
 
@@ -88,6 +93,224 @@ Result<std::shared_ptr<const StepGraph>> IterationModel::Full(const BatchShape& 
 KernelDuration IterationModel::KernelTimes(std::shared_ptr<const StepGraph> graph) const {
   return [graph = std::move(graph), models = &kernel_models_](size_t p, const StepOp& op) {
     return (*models)[static_cast<size_t>(graph->programs[p].gpu)]->KernelTime(op.kernel);
+  };
+}
+
+namespace {
+
+// The ops of one layer (or of the part before the first layer or after the last) in a program of a graph built
+// with one layer per kind: [first, end).
+struct LayerRun {
+  int64_t layer = 0;
+  size_t first = 0, end = 0;
+};
+
+// Whether every op of `program` waits for exactly the op before it (the first for nothing).
+bool IsChain(const GpuProgram& program) {
+  for (size_t i = 0; i < program.ops.size(); ++i) {
+    const std::vector<int32_t>& deps = program.ops[i].deps;
+    if (i == 0 ? !deps.empty() : deps.size() != 1 || deps[0] != static_cast<int32_t>(i - 1)) return false;
+  }
+  return true;
+}
+
+// Each layer's ops as one run; nullopt when some layer's ops are not contiguous.
+std::optional<std::vector<LayerRun>> LayerRunsOf(const GpuProgram& program) {
+  std::vector<LayerRun> runs;
+  for (size_t i = 0; i < program.ops.size(); ++i) {
+    const int64_t layer = program.ops[i].layer;
+    if (runs.empty() || runs.back().layer != layer) {
+      for (const LayerRun& r : runs) {
+        if (r.layer == layer) return std::nullopt;
+      }
+      runs.push_back({layer, i, i});
+    }
+    runs.back().end = i + 1;
+  }
+  return runs;
+}
+
+// Whether two graphs built with one layer per kind collapse into the same ops and collectives: the same ops in
+// every program (kernel shapes aside) and the same collective instances.
+bool SameCollapsedShape(const StepGraph& a, const StepGraph& b) {
+  if (a.programs.size() != b.programs.size() || a.collectives.size() != b.collectives.size() || a.phase != b.phase) {
+    return false;
+  }
+  for (size_t c = 0; c < a.collectives.size(); ++c) {
+    const CollectiveInstance& x = a.collectives[c];
+    const CollectiveInstance& y = b.collectives[c];
+    if (x.name != y.name || x.dim != y.dim || x.phase != y.phase || x.layer != y.layer || x.programs != y.programs ||
+        x.call.op != y.call.op || x.call.gpus != y.call.gpus || x.call.bytes != y.call.bytes ||
+        x.call.dtype != y.call.dtype || x.call.root != y.call.root || x.call.matrix_bytes != y.call.matrix_bytes) {
+      return false;
+    }
+  }
+  for (size_t p = 0; p < a.programs.size(); ++p) {
+    const GpuProgram& x = a.programs[p];
+    const GpuProgram& y = b.programs[p];
+    if (x.rank != y.rank || x.gpu != y.gpu || x.ops.size() != y.ops.size()) return false;
+    for (size_t i = 0; i < x.ops.size(); ++i) {
+      const StepOp& u = x.ops[i];
+      const StepOp& v = y.ops[i];
+      if (u.kind != v.kind || u.layer != v.layer) return false;
+      if (u.kind == StepOp::Kind::kCollective &&
+          (u.instance != v.instance || u.name != v.name || u.phase != v.phase || u.dim != v.dim)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Time IterationModel::KernelTimeOf(int gpu, const KernelShape& k) {
+  const KernelTimeModel* model = kernel_models_[static_cast<size_t>(gpu)];
+  const KernelKey key{model, k.kind, k.m, k.n, k.k, k.batch, k.dtype, k.weight_dtype, k.flops, k.bytes};
+  auto it = kernel_times_.find(key);
+  if (it != kernel_times_.end()) return it->second;
+  // Bounded: shapes with many distinct contexts (attention) would otherwise accumulate over a long run.
+  if (kernel_times_.size() >= kKernelTimesKept) kernel_times_.clear();
+  const Time t = model->KernelTime(k);
+  kernel_times_.emplace(key, t);
+  return t;
+}
+
+Result<std::shared_ptr<const CollapsedIteration>> IterationModel::Collapsed(const std::vector<BatchShape>& dp_batches) {
+  StepGraphOptions o = graph_options_;
+  o.dp_batches = dp_batches;
+  o.one_layer_per_kind = true;
+  WIRESIM_ASSIGN_OR_RETURN(StepGraph reduced, BuildStepGraph(model_, plan_, placement_, BatchShape{}, o));
+  const int64_t layers = model_.num_layers;
+  const std::vector<StageLayers> stages = SplitLayers(layers, plan_.pp);
+  auto out = std::make_shared<CollapsedIteration>();
+  // Consecutive steps often differ only in their kernels (decode contexts grow): the last collapsed graph is reused,
+  // and only its durations are new.
+  const bool build = last_graph_ == nullptr || !SameCollapsedShape(reduced, last_reduced_);
+  auto graph = std::make_shared<StepGraph>();
+  graph->batch = reduced.batch;
+  graph->phase = reduced.phase;
+  // The instance of the collapsed graph for (an instance of the reduced graph, the layer it runs in + 1).
+  const size_t slots = static_cast<size_t>(layers + 2);
+  std::vector<int> instance_of(reduced.collectives.size() * slots, -1);
+  graph->programs.resize(reduced.programs.size());
+  out->op_time.resize(reduced.programs.size());
+  std::vector<Time> kernel_time;
+  for (size_t p = 0; p < reduced.programs.size(); ++p) {
+    const GpuProgram& from = reduced.programs[p];
+    if (!IsChain(from)) return std::shared_ptr<const CollapsedIteration>();
+    const std::optional<std::vector<LayerRun>> runs = LayerRunsOf(from);
+    if (!runs) return std::shared_ptr<const CollapsedIteration>();
+    kernel_time.assign(from.ops.size(), Time::Zero());
+    for (size_t i = 0; i < from.ops.size(); ++i) {
+      if (from.ops[i].kind == StepOp::Kind::kKernel) kernel_time[i] = KernelTimeOf(from.gpu, from.ops[i].kernel);
+    }
+    // The runs in program order: before the first layer, every layer of the stage (its kind's template), after the
+    // last.
+    const LayerRun* before = nullptr;
+    const LayerRun* after = nullptr;
+    std::array<const LayerRun*, 2> kind{nullptr, nullptr};  // [dense, moe]
+    for (const LayerRun& r : *runs) {
+      if (r.layer < 0) {
+        before = &r;
+      } else if (r.layer >= layers) {
+        after = &r;
+      } else {
+        kind[model_.IsMoeLayer(r.layer) ? 1 : 0] = &r;
+      }
+    }
+    const StageLayers& stage = stages[static_cast<size_t>(from.coord.pp)];
+    // At most one segment before each collective and one after the last.
+    auto collectives_in = [&](const LayerRun* run) {
+      int64_t n = 0;
+      for (size_t i = run != nullptr ? run->first : 0; run != nullptr && i < run->end; ++i) {
+        n += from.ops[i].kind == StepOp::Kind::kCollective ? 1 : 0;
+      }
+      return n;
+    };
+    int64_t collectives = collectives_in(before) + collectives_in(after);
+    const std::array<int64_t, 2> per_layer{collectives_in(kind[0]), collectives_in(kind[1])};
+    for (int64_t l = stage.first; l < stage.end; ++l) collectives += per_layer[model_.IsMoeLayer(l) ? 1 : 0];
+    GpuProgram& to = graph->programs[p];
+    if (build) to.ops.reserve(static_cast<size_t>(2 * collectives + 1));
+    out->op_time[p].reserve(static_cast<size_t>(2 * collectives + 1));
+    to.rank = from.rank;
+    to.gpu = from.gpu;
+    to.coord = from.coord;
+    std::vector<Time>& times = out->op_time[p];
+    Time segment;
+    int segment_layer = 0;
+    bool open = false;
+    auto push = [&](StepOp op) {
+      if (!to.ops.empty()) op.deps = {static_cast<int32_t>(to.ops.size() - 1)};
+      to.ops.push_back(std::move(op));
+    };
+    auto close_segment = [&] {
+      if (!open) return;
+      times.push_back(segment);
+      segment = Time::Zero();
+      open = false;
+      if (!build) return;
+      StepOp k;
+      k.kind = StepOp::Kind::kKernel;
+      k.stream = Stream::kCompute;
+      k.name = "compute_segment";
+      k.layer = segment_layer;
+      k.phase = reduced.phase;
+      push(std::move(k));
+    };
+    auto emit = [&](const LayerRun& run, int64_t layer) {
+      for (size_t i = run.first; i < run.end; ++i) {
+        const StepOp& op = from.ops[i];
+        if (op.kind == StepOp::Kind::kKernel) {
+          if (!open) segment_layer = static_cast<int>(layer);
+          open = true;
+          segment += kernel_time[i];
+          continue;
+        }
+        close_segment();
+        times.push_back(Time::Zero());
+        if (!build) continue;
+        const size_t key = static_cast<size_t>(op.instance) * slots + static_cast<size_t>(layer + 1);
+        if (instance_of[key] < 0) {
+          instance_of[key] = static_cast<int>(graph->collectives.size());
+          graph->collectives.push_back(reduced.collectives[static_cast<size_t>(op.instance)]);
+          graph->collectives.back().layer = static_cast<int>(layer);
+        }
+        StepOp c;
+        c.kind = StepOp::Kind::kCollective;
+        c.stream = Stream::kCommunication;
+        c.name = op.name;
+        c.layer = static_cast<int>(layer);
+        c.phase = op.phase;
+        c.dim = op.dim;
+        c.instance = instance_of[key];
+        push(std::move(c));
+      }
+    };
+    if (before != nullptr) emit(*before, before->layer);
+    for (int64_t l = stage.first; l < stage.end; ++l) {
+      const LayerRun* run = kind[model_.IsMoeLayer(l) ? 1 : 0];
+      if (run == nullptr) return Internal("collapsed iteration: no template for layer " + std::to_string(l));
+      emit(*run, l);
+    }
+    if (after != nullptr) emit(*after, after->layer);
+    close_segment();
+    WIRESIM_CHECK(build || times.size() == last_graph_->programs[p].ops.size()) << "collapsed iteration: program " << p;
+  }
+  if (build) {
+    last_graph_ = std::move(graph);
+    last_reduced_ = std::move(reduced);
+  }
+  out->graph = last_graph_;
+  return std::shared_ptr<const CollapsedIteration>(std::move(out));
+}
+
+KernelDuration IterationModel::SegmentTimes(std::shared_ptr<const CollapsedIteration> c) {
+  return [c = std::move(c)](size_t p, const StepOp& op) {
+    // `op` is an element of the program's ops: its index is its offset.
+    const std::vector<StepOp>& ops = c->graph->programs[p].ops;
+    return c->op_time[p][static_cast<size_t>(&op - ops.data())];
   };
 }
 

@@ -9,6 +9,13 @@
 //     kernels alike and the DP ranks do not step together, this is exact: every rank of a stage runs the same
 //     attention, so the attention shifts every rank of every segment between collectives by the same amount (a
 //     test holds the two levels equal to the picosecond over whole runs).
+//   - Collapsed(): an iteration whose DP ranks step together (attention-DP + EP) cannot be compiled whole, since
+//     each rank runs its own batch and the MoE all-to-alls join them at every layer; but each rank's kernels
+//     between two collectives run back to back on its compute stream, so they collapse into one op timed in
+//     advance (their durations summed), and the collectives stay ops for the executor (flows where they share
+//     links). Where every op of a program waits only for the op before it this is the op-by-op iteration to the
+//     picosecond; it is built from one decoder layer of each kind per stage (the others repeat it op for op), so
+//     the kernels are timed once per rank and layer kind.
 //
 //   IterationModel im(model, plan, placement, /*replica=*/0, options, kernel_models, closed);
 //   WIRESIM_ASSIGN_OR_RETURN(const CompiledIteration* c, im.Compile(batch));
@@ -51,6 +58,13 @@ struct CompiledIteration {
   std::vector<LinkBytes> link_bytes;
 };
 
+// A coupled iteration with each program's runs of kernels collapsed into one kernel op ("compute_segment"). Its
+// collective ops carry only their instance (the call is the instance's).
+struct CollapsedIteration {
+  std::shared_ptr<const StepGraph> graph;
+  std::vector<std::vector<Time>> op_time;  // per program, per op: a segment's duration (zero for collectives)
+};
+
 class IterationModel {
  public:
   // `kernel_models[g]` times global GPU g's kernels (not owned; null for GPUs the replica does not use).
@@ -77,6 +91,14 @@ class IterationModel {
   void BodyTimes(const CompiledIteration& c, const BatchShape& batch, std::vector<Time>* body,
                  std::vector<Time>* compute) const;
 
+  // Whether Collapsed() applies: the DP ranks step together (ep > 1, dp > 1) without two-batch overlap.
+  bool CanCollapse() const { return can_collapse_; }
+  // REQUIRES: CanCollapse(). The iteration of `dp_batches` (one per DP rank) collapsed; null (no error) when some
+  // program is not a chain of ops each waiting for the one before it (then run Full()).
+  Result<std::shared_ptr<const CollapsedIteration>> Collapsed(const std::vector<BatchShape>& dp_batches);
+  // The durations of `c`'s ops, for IterationRun.
+  static KernelDuration SegmentTimes(std::shared_ptr<const CollapsedIteration> c);
+
   // The kernel time of program p's op in a full graph.
   KernelDuration KernelTimes(std::shared_ptr<const StepGraph> graph) const;
 
@@ -90,6 +112,9 @@ class IterationModel {
   // Null (no error) when `reduced` and some stage's ranks are not in step at a layer boundary.
   Result<std::unique_ptr<CompiledIteration>> CompileGraph(const StepGraph& graph, bool reduced);
 
+  // The time of kernel `k` on global GPU `gpu`, remembered by shape (most DP ranks run the same shapes).
+  Time KernelTimeOf(int gpu, const KernelShape& k);
+
   const ModelSpec& model_;
   ParallelPlan plan_;
   Placement placement_;
@@ -99,8 +124,17 @@ class IterationModel {
   ClosedFormCollectives& closed_;
   LayerAttentionShapes attention_;
   bool can_compile_ = true;
+  bool can_collapse_ = false;
   bool key_needs_positions_ = false;
   std::map<Key, std::unique_ptr<CompiledIteration>> compiled_;
+  using KernelKey = std::tuple<const KernelTimeModel*, KernelKind, int64_t, int64_t, int64_t, int64_t, DataType,
+                               DataType, double, double>;
+  static constexpr size_t kKernelTimesKept = 1 << 16;
+  std::map<KernelKey, Time> kernel_times_;
+  // The last collapsed graph and the one-layer-per-kind graph it came from (Collapsed() reuses it when the next
+  // step's has the same shape).
+  std::shared_ptr<const StepGraph> last_graph_;
+  StepGraph last_reduced_;
 };
 
 }  // namespace wiresim

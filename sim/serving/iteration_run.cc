@@ -96,7 +96,9 @@ void IterationRun::Advance(size_t p) {
         observer_->OnKernel(gpu, begin, s.compute_free);
         observer_->OnKernelDetail(gpu, begin, s.compute_free, OpDetail{op.name, op.layer, op.phase, 0});
       }
-      sim_.Schedule(s.compute_free, [this, p, i] { OpDone(p, i); });
+      // (p, i) in one word: a two-word capture is kept inside the std::function, with no allocation per kernel.
+      const uint64_t program_op = (static_cast<uint64_t>(p) << 32) | static_cast<uint64_t>(i);
+      sim_.Schedule(s.compute_free, [this, program_op] { OpDone(program_op >> 32, program_op & 0xffffffffu); });
     } else {
       Post(p, i);
     }

@@ -6,7 +6,8 @@
 namespace wiresim {
 
 LinkUseAccounting::LinkUseAccounting(const Topology& topo)
-    : bytes_(static_cast<size_t>(topo.link_count()), 0.0),
+    : buckets_(static_cast<size_t>(topo.link_count())),
+      bytes_(static_cast<size_t>(topo.link_count()), 0.0),
       busy_(static_cast<size_t>(topo.link_count())),
       busy_until_(static_cast<size_t>(topo.link_count())) {}
 
@@ -36,14 +37,14 @@ void LinkUseAccounting::AddBytes(const std::vector<LinkBytes>& bytes, Time at) {
 void LinkUseAccounting::Bucket(LinkId link, double bytes, Time at) {
   while (static_cast<size_t>(at / bucket_width_) >= kBuckets) {
     // Twice as wide: bucket k takes old buckets 2k and 2k + 1.
-    for (auto& [id, b] : buckets_) {
+    for (std::vector<double>& b : buckets_) {
       const size_t half = (b.size() + 1) / 2;
       for (size_t k = 0; k < half; ++k) b[k] = b[2 * k] + (2 * k + 1 < b.size() ? b[2 * k + 1] : 0.0);
       b.resize(half);
     }
     bucket_width_ = bucket_width_ + bucket_width_;
   }
-  std::vector<double>& b = buckets_[link];
+  std::vector<double>& b = buckets_[static_cast<size_t>(link)];
   const auto k = static_cast<size_t>(at / bucket_width_);
   if (b.size() <= k) b.resize(k + 1, 0.0);
   b[k] += bytes;
@@ -52,11 +53,11 @@ void LinkUseAccounting::Bucket(LinkId link, double bytes, Time at) {
 std::vector<std::pair<Time, double>> LinkUseAccounting::Series(LinkId link, double capacity_bytes_per_s,
                                                                Time end) const {
   std::vector<std::pair<Time, double>> points;
-  const auto it = buckets_.find(link);
+  const size_t l = static_cast<size_t>(link);
   const size_t count = static_cast<size_t>(end / bucket_width_) + 1;
   const double per_bucket = capacity_bytes_per_s * bucket_width_.ToSeconds();
   for (size_t k = 0; k < count; ++k) {
-    const double bytes = it != buckets_.end() && k < it->second.size() ? it->second[k] : 0.0;
+    const double bytes = l < buckets_.size() && k < buckets_[l].size() ? buckets_[l][k] : 0.0;
     points.emplace_back(bucket_width_ * static_cast<int64_t>(k), per_bucket > 0 ? bytes / per_bucket : 0.0);
   }
   return points;

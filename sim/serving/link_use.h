@@ -56,7 +56,7 @@ class LinkUseAccounting {
  private:
   void Bucket(LinkId link, double bytes, Time at);
   Time bucket_width_ = Time::Milliseconds(1);
-  std::map<LinkId, std::vector<double>> buckets_;
+  std::vector<std::vector<double>> buckets_;  // by link: a vector, since every collective adds to many links
   bool busy_incomplete_ = false;
   std::vector<double> bytes_;
   std::vector<Time> busy_;

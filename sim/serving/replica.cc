@@ -50,6 +50,8 @@ Replica::Replica(int index, Simulator& sim, GpuQueues& gpus, CollectiveTimer& ti
   for (int d = 0; d < ranks; ++d) schedulers_.push_back(std::make_unique<Scheduler>(options.scheduler));
   outstanding_.assign(static_cast<size_t>(ranks), 0);
   options_.compiled = options.compiled && iterations.CanCompile();
+  // A timeline shows every kernel: collapsed iterations only where nobody watches them op by op.
+  collapse_ = options.compiled && iterations.CanCollapse() && options.trace == nullptr;
 }
 
 Replica::~Replica() = default;
@@ -132,8 +134,17 @@ Status Replica::Launch(Step* step) {
   } else if (schedulers_.size() > 1) {
     std::vector<BatchShape> batches;
     for (const SchedulerStep& s : step->per_dp) batches.push_back(PadForCudaGraph(s.Shape(), options_.engine));
-    WIRESIM_ASSIGN_OR_RETURN(step->graph, iterations_.Full(BatchShape{}, batches));
-    kernel_time = iterations_.KernelTimes(step->graph);
+    std::shared_ptr<const CollapsedIteration> collapsed;
+    if (collapse_) {
+      WIRESIM_ASSIGN_OR_RETURN(collapsed, iterations_.Collapsed(batches));
+    }
+    if (collapsed != nullptr) {
+      step->graph = collapsed->graph;
+      kernel_time = IterationModel::SegmentTimes(std::move(collapsed));
+    } else {
+      WIRESIM_ASSIGN_OR_RETURN(step->graph, iterations_.Full(BatchShape{}, batches));
+      kernel_time = iterations_.KernelTimes(step->graph);
+    }
   } else {
     WIRESIM_ASSIGN_OR_RETURN(step->graph, iterations_.Full(PadForCudaGraph(step->per_dp[0].Shape(), options_.engine)));
     kernel_time = iterations_.KernelTimes(step->graph);

@@ -27,8 +27,10 @@ namespace wiresim {
 struct ReplicaOptions {
   SchedulerOptions scheduler;  // per DP rank
   Time host_overhead;          // per step
-  bool compiled = true;        // compiled iterations where they are exact; else op by op
-  EngineProfile engine;        // CUDA-graph padding of the batches it runs
+  // Compiled iterations where they are exact, and coupled DP ranks' iterations with their kernels collapsed between
+  // collectives (IterationModel::Collapsed; not when `trace` is set); else op by op.
+  bool compiled = true;
+  EngineProfile engine;  // CUDA-graph padding of the batches it runs
   // Not owned; may be null. Sees every op beside the accounting (a compiled iteration's body as one kernel named
   // "iteration_body"), for a timeline; it never steers the run.
   ExecutionObserver* trace = nullptr;
@@ -94,6 +96,7 @@ class Replica {
   std::vector<int64_t> outstanding_;
   int in_flight_ = 0;
   bool host_busy_ = false;
+  bool collapse_ = false;   // coupled DP ranks' iterations run collapsed
   bool finishing_ = false;  // inside Finish(): no new step until every DP rank has completed the last
   Time busy_since_, covered_until_;
   ReplicaStats stats_;

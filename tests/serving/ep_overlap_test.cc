@@ -1,12 +1,17 @@
 // Wide expert parallelism played by the executor: two-batch overlap hides the EP all-to-all behind the other
 // micro-batch's compute (the per-GPU breakdown shows it), and one EP replica alone on its links gets the same
-// iteration from its all-to-alls as transfers on the flow network as from their closed forms.
+// iteration from its all-to-alls as transfers on the flow network as from their closed forms; a coupled
+// iteration with its kernels collapsed between collectives serves every request as the op-by-op one does.
+#include <map>
+
 #include <catch2/catch.hpp>
 
 #include "sim/collective/collective_timing.h"
+#include "sim/compute/roofline.h"
 #include "sim/network/flow_network.h"
 #include "sim/serving/iteration_run.h"
 #include "sim/serving/link_sharing.h"
+#include "sim/serving/replica.h"
 #include "tests/model/model_test_util.h"
 #include "tests/testing/topology.h"
 
@@ -153,6 +158,127 @@ TEST_CASE("EP groups that share no GPU but cross the same links run as flows, on
   const std::vector<bool> apart =
       GroupsMeetingOthers(topo, router, {{0, 1, 2, 3, 4, 5, 6, 7}, {8, 9, 10, 11, 12, 13, 14, 15}});
   CHECK(apart == std::vector<bool>{false, false});
+}
+
+// A DP x EP replica of DeepSeek-V3 (fp8) on two DGX H100 nodes serving `requests`, collapsed or op by op: each
+// request's token times.
+struct Served {
+  std::map<int64_t, std::vector<Time>> tokens;  // by request id
+  int64_t steps = 0;
+  GpuBreakdown gpu0;
+};
+
+class TokenTimes : public ReplicaListener {
+ public:
+  TokenTimes(Simulator& sim, Served& out) : sim_(sim), out_(out) {}
+  void OnStepScheduled(int, int, const SchedulerStep&) override {}
+  void OnStepDone(int, int, const std::vector<SequenceOutcome>& outcomes) override {
+    for (const SequenceOutcome& o : outcomes) {
+      if (o.emitted) out_.tokens[o.request_id].push_back(sim_.Now());
+    }
+  }
+
+ private:
+  Simulator& sim_;
+  Served& out_;
+};
+
+Served Serve(bool collapsed, const std::vector<Request>& requests, const char* plan_text) {
+  ModelSpec m = testing::ShippedModel("deepseek-v3");
+  m.weight_dtype = DataType::kFloat8E4M3;
+  const Topology topo = testing::ShippedTopology("dgx-h100-2node");
+  Result<ParallelPlan> plan = ParsePlan(plan_text);
+  REQUIRE(plan.ok());
+  Result<Placement> where = ParsePlacement("packed", *plan, topo.gpu_count());
+  REQUIRE(where.ok());
+  const RooflineModel h100(*FindGpuSpec("h100"));
+  std::vector<const KernelTimeModel*> kernels(static_cast<size_t>(topo.gpu_count()), &h100);
+  CollectiveModel model(topo);
+  ClosedFormCollectives closed(model, AlgorithmFilter{}, nullptr);
+  Simulator sim;
+  ClosedFormTimer timer(sim, closed);
+  GpuQueues gpus(topo.gpu_count());
+  GpuTimeAccounting acc(topo.gpu_count(), std::vector<int>(static_cast<size_t>(topo.gpu_count()), 0));
+  StepGraphOptions moe;
+  IterationModel iterations(m, *plan, *where, /*replica=*/0, moe, kernels, closed);
+  REQUIRE(iterations.CanCollapse());
+  Served out;
+  TokenTimes listener(sim, out);
+  ReplicaOptions o;
+  o.scheduler.num_blocks = 1 << 16;
+  o.engine = ProfileOf(Engine::kSglang);
+  o.compiled = collapsed;
+  Replica replica(0, sim, gpus, timer, iterations, &acc, listener, o);
+  for (const Request& r : requests) {
+    sim.Schedule(r.arrival, [&, r] { REQUIRE(replica.Add(r, static_cast<int>(r.id) % plan->dp).ok()); });
+  }
+  sim.Run();
+  REQUIRE(replica.error().ok());
+  out.steps = replica.stats().steps;
+  out.gpu0 = acc.Finish(sim.Now())[0];
+  return out;
+}
+
+TEST_CASE("Coupled DP x EP ranks: a collapsed iteration is the op-by-op one, op for op and request for request") {
+  // DeepSeek-V3 at dp=16, ep=16 (tp = 1) on two nodes, 64 decodes per DP rank. Its 61 layers are 3 dense and 58
+  // MoE, and with tp = 1 the only collectives are each MoE layer's dispatch and combine: 116 per program. Between
+  // them the kernels collapse into 117 segments (before the first dispatch, 58 dispatch-to-combine, 57
+  // combine-to-dispatch, after the last combine), so a program has 233 ops, and its segments add up to its
+  // kernels' times op by op (ComputeTime of the full graph).
+  ModelSpec m = testing::ShippedModel("deepseek-v3");
+  m.weight_dtype = DataType::kFloat8E4M3;
+  const Topology topo = testing::ShippedTopology("dgx-h100-2node");
+  const ParallelPlan plan = *ParsePlan("dp=16,ep=16");
+  const Placement where = *ParsePlacement("packed", plan, topo.gpu_count());
+  const RooflineModel h100(*FindGpuSpec("h100"));
+  std::vector<const KernelTimeModel*> kernels(static_cast<size_t>(topo.gpu_count()), &h100);
+  CollectiveModel model(topo);
+  ClosedFormCollectives closed(model, AlgorithmFilter{}, nullptr);
+  IterationModel iterations(m, plan, where, 0, StepGraphOptions{}, kernels, closed);
+  std::vector<BatchShape> batches(16, *ParseBatch("decode=64x1500"));
+  batches[3] = *ParseBatch("prefill=1x900,decode=10x300");  // ranks run different batches
+  batches[7] = BatchShape{};                                // an idle rank joins with a dummy batch
+  Result<std::shared_ptr<const CollapsedIteration>> c = iterations.Collapsed(batches);
+  REQUIRE(c.ok());
+  REQUIRE(*c != nullptr);
+  Result<std::shared_ptr<const StepGraph>> full = iterations.Full(BatchShape{}, batches);
+  REQUIRE(full.ok());
+  const StepGraph& g = *(*c)->graph;
+  REQUIRE(g.programs.size() == 16);
+  CHECK(g.collectives.size() == 116);
+  for (size_t p = 0; p < g.programs.size(); ++p) {
+    INFO("program " << p);
+    CHECK(g.programs[p].ops.size() == 233);
+    Time sum;
+    for (const Time t : (*c)->op_time[p]) sum += t;
+    CHECK(sum == ComputeTime((*full)->programs[p], h100));
+  }
+  CHECK(CheckStepGraph(g).ok());
+
+  // 50 requests over the 16 DP ranks, arriving 3 ms apart with prompts of 100-1,000 tokens and 5-60 outputs: every
+  // token of every request comes out at the same picosecond either way (so TTFT and TPOT are equal).
+  std::vector<Request> requests;
+  for (int64_t i = 0; i < 50; ++i) {
+    Request r;
+    r.id = i;
+    r.arrival = Time::Milliseconds(3 * i);
+    r.input_tokens = 100 + (i * 379) % 900;
+    r.output_tokens = 5 + (i * 17) % 56;
+    requests.push_back(r);
+  }
+  const Served fast = Serve(true, requests, "dp=16,ep=16");
+  const Served slow = Serve(false, requests, "dp=16,ep=16");
+  REQUIRE(fast.tokens.size() == 50);
+  CHECK(fast.steps == slow.steps);
+  for (const Request& r : requests) {
+    INFO("request " << r.id);
+    const std::vector<Time>& a = fast.tokens.at(r.id);
+    const std::vector<Time>& b = slow.tokens.at(r.id);
+    REQUIRE(a.size() == static_cast<size_t>(r.output_tokens));
+    CHECK(a == b);
+  }
+  CHECK(fast.gpu0.compute == slow.gpu0.compute);
+  CHECK(fast.gpu0.Exposed(ParallelDim::kEp) == slow.gpu0.Exposed(ParallelDim::kEp));
 }
 
 }  // namespace
