@@ -3,11 +3,16 @@
 #include <set>
 
 #include "sim/collective/collective_op.h"
+#include "sim/core/numeric_field.h"
 
 namespace wiresim {
 
 Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& logs,
                                                const NcclTestsImportOptions& options) {
+  // 0 means "not given"; anything else is a rank or node count.
+  const NumericRange count_or_unset = WholeUpTo(kMaxRanks, "2^20");
+  WIRESIM_RETURN_IF_ERROR(CheckInteger({}, "--ranks", options.ranks, count_or_unset));
+  WIRESIM_RETURN_IF_ERROR(CheckInteger({}, "--nodes", options.nodes, count_or_unset));
   CalibrationProfile p;
   p.provenance.tool = "wiresim calibrate import";
   for (const NcclTestsLog& log : logs) {
@@ -52,6 +57,12 @@ Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& 
         p.collectives.push_back(std::move(m));
       }
     }
+  }
+  if (p.collectives.empty()) {
+    std::string sources;
+    for (const NcclTestsLog& log : logs) sources += (sources.empty() ? "" : ", ") + log.source;
+    return InvalidArgument(sources + ": no row has a positive size and a measured time (0 measurements); no profile " +
+                           "written");
   }
   return p;
 }
