@@ -15,6 +15,7 @@
 #include "sim/app/verbs.h"
 #include "sim/compute/gpu_spec.h"
 #include "sim/core/numeric_field.h"
+#include "sim/core/text.h"
 #include "sim/topology/importers.h"
 #include "sim/topology/link_presets.h"
 #include "sim/topology/path_matrix.h"
@@ -362,6 +363,12 @@ int TopoImport(const Args& args, AppContext& ctx) {
     }
   }
   opts.nic_speed_Gbps = nic_speed;
+  // The host names the written template and host: refused here, rather than written into a file that cannot load.
+  if (!IsValidTopologyName(host)) {
+    return ReportError(ctx, "topo import",
+                       InvalidArgument("--host: '" + ToValidUtf8(InputExcerpt(host)) +
+                                       "' is not a valid host name (letters, digits, '_', '-', '.')"));
+  }
   opts.host = host;
   auto file = ctx.reader.Read(input, "");
   if (!file.ok()) return ReportError(ctx, "topo import", file.status());

@@ -31,13 +31,7 @@ struct Template {
   std::vector<LinkSpec> links;  // a and b index `nodes`
 };
 
-bool ValidName(const std::string& name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
-  }
-  return true;
-}
+bool ValidName(const std::string& name) { return IsValidTopologyName(name); }
 
 // Reads a [[node]] table into one or more NodeSpecs (several when `count` is given: name0, name1, ...).
 Status ReadNodes(TableReader& t, const std::string& host, std::vector<NodeSpec>* out) {
@@ -445,6 +439,14 @@ std::string Number(double v) {
 Result<TopologySpec> ParseTopologyFile(const SourceFile& file, SourceReader& reader) {
   Loader loader(reader);
   return loader.Load(file);
+}
+
+bool IsValidTopologyName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
+  }
+  return true;
 }
 
 Result<Topology> LoadTopology(const SourceFile& file, SourceReader& reader) {

@@ -156,10 +156,10 @@ TEST_CASE("calibration profiles with counts, bandwidths or types out of range ar
 }
 
 TEST_CASE("sizes on the command line are bounded like sizes in files") {
-  // 2^62 = 4611686018427387904 bytes, and 4096T = 2^42: both past 2^40.
+  // 2^62 = 4611686018427387904 bytes, and 4T = 2^42 = 4398046511104: both past 2^40.
   ExpectRefused({"collective", "-b", "4611686018427387904", "-e", "4611686018427387904"},
                 {"-b", "got 4611686018427387904", "2^40"});
-  ExpectRefused({"collective", "-b", "1M", "-e", "4096T"}, {"-e", "got 4398046511104"});
+  ExpectRefused({"collective", "-b", "1M", "-e", "4T"}, {"-e", "got 4398046511104"});
   ExpectRefused({"collective", "-b", "1M", "-e", "1e400"}, {"-e", "1e400"});
   // 1T = 2^40 itself is allowed.
   CHECK(Wiresim({"collective", "-b", "1T", "-e", "1T"}).code == kExitOk);
@@ -175,15 +175,21 @@ TEST_CASE("calibrate import and --ranks / --nodes refuse counts out of range") {
 TEST_CASE("names that are not UTF-8 are escaped, so what wiresim writes loads back") {
   testing::ScratchDir dir("wiresim-bad-names");
   // NIC0's legend name holds 0xFF (never UTF-8), 0x01 and 0x7F (control characters); NIC1's a quote and a backslash.
-  const testing::CliRun imported = Wiresim({"topo", "import", kBad + "smi-names-invalid-utf8.txt", "--gpu-model",
-                                            "h100-sxm", "--host", "h\xff\x01", "-o", dir / "box.toml"});
+  // The input's file name, copied into the description, holds 0xFF and 0x01 as well.
+  const std::string input = dir / "box\xff\x01.txt";
+  std::ofstream(input, std::ios::binary) << ReadAll(kBad + "smi-names-invalid-utf8.txt");
+  const testing::CliRun imported =
+      Wiresim({"topo", "import", input, "--gpu-model", "h100-sxm", "-o", dir / "box.toml"});
   INFO(imported.err);
   REQUIRE(imported.code == kExitOk);
   const std::string toml = ReadAll(dir / "box.toml");
-  CHECK_THAT(toml, Contains("name = \"h\xEF\xBF\xBD\\u0001\""));  // the host: U+FFFD, then 0x01 as an escape
+  CHECK_THAT(toml, Contains("box\xEF\xBF\xBD\\u0001.txt"));  // the description: U+FFFD, then 0x01 as an escape
   CHECK_THAT(toml, Contains("mlx5_\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
-                            "0"));  // in the comment: three U+FFFD
+                            "0"));  // in the comment: 0xFF, 0x01 and 0x7F each a U+FFFD
   CHECK(Wiresim({"topo", "show", dir / "box.toml"}).code == kExitOk);
+  // A host name is refused instead: it names the template and host, which allow letters, digits, '_', '-', '.'.
+  ExpectRefused({"topo", "import", input, "--gpu-model", "h100-sxm", "--host", "h\xff\x01"},
+                {"--host", "not a valid host name"});
 
   // A host name with 0xFF from an nccl-tests log, written into a profile: U+FFFD, and the profile reads back.
   const testing::CliRun profile =
