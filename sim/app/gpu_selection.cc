@@ -6,6 +6,7 @@
 #include <set>
 
 #include "sim/core/index_list.h"
+#include "sim/core/numeric_field.h"
 #include "sim/core/text.h"
 
 namespace wiresim::app {
@@ -83,7 +84,9 @@ Result<double> ParseByteSize(const std::string& text) {
   else if (!suffix.empty())
     return InvalidArgument("'" + text + "' is not a size (a number with K, M, G or T)");
   v *= scale;
-  if (!std::isfinite(v) || v < 0) return InvalidArgument("'" + text + "' is not a size");
+  if (Status s = CheckNumber({}, "", v, kMessageBytes); !s.ok()) {
+    return InvalidArgument("'" + InputExcerpt(text) + "': " + s.message());
+  }
   return std::floor(v);
 }
 

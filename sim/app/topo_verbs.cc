@@ -14,6 +14,8 @@
 #include "sim/app/topology_input.h"
 #include "sim/app/verbs.h"
 #include "sim/compute/gpu_spec.h"
+#include "sim/core/numeric_field.h"
+#include "sim/core/text.h"
 #include "sim/topology/importers.h"
 #include "sim/topology/link_presets.h"
 #include "sim/topology/path_matrix.h"
@@ -352,7 +354,21 @@ int TopoImport(const Args& args, AppContext& ctx) {
     }
     opts.gpu_model = spec->name;  // the catalog's name, which every part knows ("4090" -> "rtx-4090")
   }
+  // A line rate in Gb/s is 8 times the link bandwidth it gives (docs/formats/numbers.md bounds that bandwidth).
+  constexpr NumericRange kNicSpeedGbps{8 * kMinBandwidthGBps,     false,   8 * kMaxBandwidthGBps, false,
+                                       "a NIC line rate in Gb/s", "8 PB/s"};
+  if (vm.count("nic-speed-gbps")) {
+    if (Status s = CheckNumber({}, "--nic-speed-gbps", nic_speed, kNicSpeedGbps); !s.ok()) {
+      return ReportError(ctx, "topo import", s);
+    }
+  }
   opts.nic_speed_Gbps = nic_speed;
+  // The host names the written template and host: refused here, rather than written into a file that cannot load.
+  if (!IsValidTopologyName(host)) {
+    return ReportError(ctx, "topo import",
+                       InvalidArgument("--host: '" + ToValidUtf8(InputExcerpt(host)) +
+                                       "' is not a valid host name (letters, digits, '_', '-', '.')"));
+  }
   opts.host = host;
   auto file = ctx.reader.Read(input, "");
   if (!file.ok()) return ReportError(ctx, "topo import", file.status());

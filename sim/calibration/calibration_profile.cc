@@ -1,6 +1,11 @@
 #include "sim/calibration/calibration_profile.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <nlohmann/json.hpp>
+
+#include "sim/core/numeric_field.h"
 
 namespace wiresim {
 namespace {
@@ -9,6 +14,42 @@ using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
 constexpr const char* kFormat = "wiresim-calibration-profile";
+
+// GEMM dimensions and repetition counts; a gpus list holds GPU indices.
+constexpr NumericRange kGemmDimension{1,     false, static_cast<double>(kMaxModelDimension), true, "a whole number",
+                                      "2^24"};
+constexpr NumericRange kRepetitions = WholeUpTo(int64_t{1} << 31, "2^31");
+constexpr NumericRange kGpuIndex = WholeUpTo(kMaxRanks, "2^20");
+constexpr NumericRange kProvenanceCount = WholeUpTo(kMaxRanks, "2^20");
+// A copy moves at least a byte.
+constexpr NumericRange kCopyBytes{1, false, kMaxMessageBytes, true, "a size in bytes", "2^40, 1 TiB"};
+constexpr NumericRange kCollectiveBytes{1, false, kMaxMessageBytes, true, "a size in bytes", "2^40, 1 TiB"};
+
+// nccl-tests' type names (nccl-tests src/common.cu, test_typenames) that DataType does not model; a measurement of one
+// is kept, but no other name is.
+constexpr std::string_view kOtherNcclTypes[] = {"uint8", "uint32", "int64", "uint64"};
+
+// A JSON value as a message quotes it: scalars cut to 40 characters, containers by kind.
+std::string Describe(const json& v) {
+  if (v.is_object()) return "an object";
+  if (v.is_array()) return "an array";
+  return InputExcerpt(v.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+// A JSON number as an int64 when it is a whole number in int64's range.
+std::optional<int64_t> AsInt64(const json& v) {
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9223372036854775808.0) return static_cast<int64_t>(d);
+  }
+  return std::nullopt;
+}
 
 // Typed reads of optional fields; the first type error is kept and reported.
 class Fields {
@@ -21,11 +62,39 @@ class Fields {
     try {
       return obj[key].get<T>();
     } catch (const json::exception&) {
-      if (error_.ok()) {
-        error_ = InvalidInput(SourceLocation{file_, 0, 0}, path + key, "has the wrong type: " + obj[key].dump());
-      }
+      Fail(path + key, "has the wrong type: " + Describe(obj[key]));
       return fallback;
     }
+  }
+  // A number in `range`, or `fallback` when absent (the fallback is not checked).
+  double Number(const json& obj, const std::string& path, const char* key, double fallback, const NumericRange& range) {
+    if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return fallback;
+    const json& v = obj[key];
+    if (!v.is_number()) {
+      Fail(path + key, "has the wrong type: expected a number, got " + Describe(v));
+      return fallback;
+    }
+    Check(CheckNumber(SourceLocation{file_, 0, 0}, path + key, v.get<double>(), range));
+    return v.get<double>();
+  }
+  // A whole number in `range`, or `fallback` when absent.
+  int64_t Integer(const json& obj, const std::string& path, const char* key, int64_t fallback,
+                  const NumericRange& range) {
+    if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return fallback;
+    return Integer(obj[key], path + key, range, fallback);
+  }
+  int64_t Integer(const json& v, const std::string& field, const NumericRange& range, int64_t fallback) {
+    const std::optional<int64_t> i = AsInt64(v);
+    if (!i) {
+      Fail(field,
+           std::string(v.is_number() ? "" : "has the wrong type: ") + "expected a whole number, got " + Describe(v));
+      return fallback;
+    }
+    Check(CheckInteger(SourceLocation{file_, 0, 0}, field, *i, range));
+    return error_.ok() ? *i : fallback;
+  }
+  void Check(const Status& s) {
+    if (error_.ok()) error_ = s;
   }
   const json& Array(const json& obj, const char* key) {
     static const json empty = json::array();
@@ -49,12 +118,17 @@ class Fields {
 }  // namespace
 
 Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
+  WIRESIM_RETURN_IF_ERROR(CheckJsonNesting(file.name, file.text));
   json doc;
   try {
     doc = json::parse(file.text);
   } catch (const json::parse_error& e) {
     return InvalidInput(SourceLocation{file.name, 0, 0}, "",
                         "not valid JSON at byte " + std::to_string(e.byte) + " (a calibration profile is JSON)");
+  } catch (const json::exception& e) {
+    // out_of_range: a number such as 1e400 that no double holds.
+    return InvalidInput(SourceLocation{file.name, 0, 0}, "",
+                        "a JSON value out of range: " + InputExcerpt(e.what(), 200));
   }
   Fields f(file.name);
   if (!doc.is_object()) return InvalidInput(SourceLocation{file.name, 0, 0}, "", "expected a JSON object");
@@ -63,7 +137,7 @@ Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
     return InvalidInput(SourceLocation{file.name, 0, 0}, "format",
                         "expected \"" + std::string(kFormat) + "\", got \"" + format + "\"");
   }
-  const int version = f.Get<int>(doc, "", "version", 0);
+  const int64_t version = f.Integer(doc, "", "version", 0, WholeUpTo(1 << 20));
   if (version != kCalibrationProfileVersion) {
     return InvalidInput(SourceLocation{file.name, 0, 0}, "version",
                         "this wiresim reads version " + std::to_string(kCalibrationProfileVersion) +
@@ -79,8 +153,8 @@ Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
     pv.command = f.Get<std::string>(v, at, "command", "");
     pv.date = f.Get<std::string>(v, at, "date", "");
     pv.hosts = f.Get<std::vector<std::string>>(v, at, "hosts", {});
-    pv.nodes = f.Get<int>(v, at, "nodes", 0);
-    pv.ranks = f.Get<int>(v, at, "ranks", 0);
+    pv.nodes = static_cast<int>(f.Integer(v, at, "nodes", 0, kProvenanceCount));
+    pv.ranks = static_cast<int>(f.Integer(v, at, "ranks", 0, kProvenanceCount));
     pv.driver_version = f.Get<std::string>(v, at, "driver_version", "");
     pv.cuda_runtime_version = f.Get<std::string>(v, at, "cuda_runtime_version", "");
     pv.cuda_driver_version = f.Get<std::string>(v, at, "cuda_driver_version", "");
@@ -100,14 +174,14 @@ Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
   for (const json& g : f.Array(doc, "gemm")) {
     const std::string at = "gemm[" + std::to_string(i++) + "].";
     MeasuredGemm e;
-    e.m = f.Get<int64_t>(g, at, "m", 0);
-    e.n = f.Get<int64_t>(g, at, "n", 0);
-    e.k = f.Get<int64_t>(g, at, "k", 0);
+    e.m = f.Integer(g, at, "m", 0, kGemmDimension);
+    e.n = f.Integer(g, at, "n", 0, kGemmDimension);
+    e.k = f.Integer(g, at, "k", 0, kGemmDimension);
     const std::string dtype = f.Get<std::string>(g, at, "dtype", "");
-    e.time_us = f.Get<double>(g, at, "time_us", 0);
-    e.p10_us = f.Get<double>(g, at, "p10_us", e.time_us);
-    e.p90_us = f.Get<double>(g, at, "p90_us", e.time_us);
-    e.repetitions = f.Get<int>(g, at, "repetitions", 0);
+    e.time_us = f.Number(g, at, "time_us", 0, kMeasuredMicroseconds);
+    e.p10_us = f.Number(g, at, "p10_us", e.time_us, kMeasuredMicroseconds);
+    e.p90_us = f.Number(g, at, "p90_us", e.time_us, kMeasuredMicroseconds);
+    e.repetitions = static_cast<int>(f.Integer(g, at, "repetitions", 0, kRepetitions));
     e.label = f.Get<std::string>(g, at, "label", "");
     auto type = ParseDataType(dtype);
     if (!type) f.Fail(at + "dtype", "unknown data type \"" + dtype + "\"");
@@ -121,9 +195,9 @@ Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
     const std::string at = "memory[" + std::to_string(i++) + "].";
     MeasuredCopy e;
     e.kind = f.Get<std::string>(m, at, "kind", "");
-    e.bytes = f.Get<int64_t>(m, at, "bytes", 0);
-    e.time_us = f.Get<double>(m, at, "time_us", 0);
-    e.bandwidth_GBps = f.Get<double>(m, at, "bandwidth_GBps", 0);
+    e.bytes = f.Integer(m, at, "bytes", 0, kCopyBytes);
+    e.time_us = f.Number(m, at, "time_us", 0, kMeasuredMicroseconds);
+    e.bandwidth_GBps = f.Number(m, at, "bandwidth_GBps", 0, kReportedBandwidthGBps);
     if (e.bytes < 1 || !(e.time_us > 0)) f.Fail(at + "bytes", "bytes and time_us must be positive");
     p.memory.push_back(e);
   }
@@ -134,14 +208,17 @@ Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
     e.op = f.Get<std::string>(c, at, "op", "");
     e.dtype = f.Get<std::string>(c, at, "dtype", "");
     e.redop = f.Get<std::string>(c, at, "redop", "");
-    e.gpus = f.Get<std::vector<int>>(c, at, "gpus", {});
-    e.ranks = f.Get<int>(c, at, "ranks", static_cast<int>(e.gpus.size()));
-    e.nodes = f.Get<int>(c, at, "nodes", 1);
-    e.size = f.Get<int64_t>(c, at, "size", 0);
-    e.count = f.Get<int64_t>(c, at, "count", 0);
-    e.time_us = f.Get<double>(c, at, "time_us", 0);
-    e.algbw_GBps = f.Get<double>(c, at, "algbw_GBps", 0);
-    e.busbw_GBps = f.Get<double>(c, at, "busbw_GBps", 0);
+    int j = 0;
+    for (const json& gpu : f.Array(c, "gpus")) {
+      e.gpus.push_back(static_cast<int>(f.Integer(gpu, at + "gpus[" + std::to_string(j++) + "]", kGpuIndex, 0)));
+    }
+    e.ranks = static_cast<int>(f.Integer(c, at, "ranks", static_cast<int64_t>(e.gpus.size()), kRankCount));
+    e.nodes = static_cast<int>(f.Integer(c, at, "nodes", 1, kRankCount));
+    e.size = f.Integer(c, at, "size", 0, kCollectiveBytes);
+    e.count = f.Integer(c, at, "count", 0, kElementCount);
+    e.time_us = f.Number(c, at, "time_us", 0, kMeasuredMicroseconds);
+    e.algbw_GBps = f.Number(c, at, "algbw_GBps", 0, kReportedBandwidthGBps);
+    e.busbw_GBps = f.Number(c, at, "busbw_GBps", 0, kReportedBandwidthGBps);
     e.algorithm = f.Get<std::string>(c, at, "algorithm", "");
     e.protocol = f.Get<std::string>(c, at, "protocol", "");
     e.nccl_algo = f.Get<std::string>(c, at, "nccl_algo", "");
@@ -149,6 +226,13 @@ Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
     e.in_place = f.Get<bool>(c, at, "in_place", false);
     e.source = f.Get<std::string>(c, at, "source", "");
     if (e.op.empty()) f.Fail(at + "op", "is required");
+    if (!e.dtype.empty() && !ParseDataType(e.dtype) &&
+        std::find(std::begin(kOtherNcclTypes), std::end(kOtherNcclTypes), e.dtype) == std::end(kOtherNcclTypes)) {
+      f.Fail(at + "dtype", "unknown data type \"" + InputExcerpt(e.dtype) + "\" (expected an nccl-tests type name)");
+    }
+    if (e.nodes > e.ranks) {
+      f.Fail(at + "nodes", std::to_string(e.nodes) + " nodes for " + std::to_string(e.ranks) + " ranks");
+    }
     if (e.ranks < 1) f.Fail(at + "ranks", "must be at least 1 (or give gpus)");
     if (!(e.size > 0) || !(e.time_us > 0)) f.Fail(at + "size", "size and time_us must be positive");
     p.collectives.push_back(e);
@@ -156,6 +240,10 @@ Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
   p.notes = f.Get<std::vector<std::string>>(doc, "", "notes", {});
   if (doc.contains("fitted")) p.fitted_json = doc["fitted"].dump();
   if (!f.error().ok()) return f.error();
+  if (p.gemm.empty() && p.memory.empty() && p.collectives.empty()) {
+    return InvalidInput(SourceLocation{file.name, 0, 0}, "",
+                        "the profile has no measurements (gemm, memory or collectives); nothing can be fitted");
+  }
   return p;
 }
 
@@ -227,7 +315,8 @@ std::string WriteCalibrationProfile(const CalibrationProfile& p) {
   doc["collectives"] = std::move(collectives);
   doc["notes"] = p.notes;
   if (!p.fitted_json.empty()) doc["fitted"] = ojson::parse(p.fitted_json);
-  return doc.dump(1) + "\n";
+  // Names copied from logs (host names, device names) may hold invalid UTF-8: written as U+FFFD rather than refused.
+  return doc.dump(1, ' ', false, ojson::error_handler_t::replace) + "\n";
 }
 
 }  // namespace wiresim

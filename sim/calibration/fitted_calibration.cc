@@ -10,6 +10,7 @@
 
 #include "sim/calibration/nccl_tests_import.h"
 #include "sim/compute/gpu_spec.h"
+#include "sim/core/numeric_field.h"
 #include "sim/core/statistics.h"
 
 namespace wiresim {
@@ -212,6 +213,13 @@ Result<FittedCalibration> FittedFromJson(const std::string& json, const std::str
   auto bad = [&](const std::string& field, const std::string& what) {
     return InvalidInput(SourceLocation{file, 0, 0}, "fitted." + field, what);
   };
+  // A fitted term stays within a day of microseconds either way (numeric_field.h), so no time formed from it leaves
+  // Time's range.
+  constexpr NumericRange kFittedTerm{-kMaxMeasuredMicroseconds, false,    kMaxMeasuredMicroseconds, false,
+                                     "a fitted term",           "8.64e10"};
+  auto check = [&](const std::string& field, double v, const NumericRange& range) {
+    return CheckNumber(SourceLocation{file, 0, 0}, "fitted." + field, v, range);
+  };
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(json);
@@ -223,7 +231,10 @@ Result<FittedCalibration> FittedFromJson(const std::string& json, const std::str
     f.wiresim_version = doc.value("wiresim_version", "");
     f.topology = doc.value("topology", "");
     f.other_gpu = doc.value("other_gpu", false);
-    if (doc.contains("memory") && doc["memory"].contains("hbm_GBps")) f.hbm_GBps = doc["memory"]["hbm_GBps"];
+    if (doc.contains("memory") && doc["memory"].contains("hbm_GBps")) {
+      f.hbm_GBps = doc["memory"]["hbm_GBps"];
+      WIRESIM_RETURN_IF_ERROR(check("memory.hbm_GBps", *f.hbm_GBps, kBandwidthGBps));
+    }
     if (doc.contains("gemm")) f.gemm_measurements = doc["gemm"].value("measurements", 0);
     if (doc.contains("collective")) {
       f.collective_measurements = doc["collective"].value("measurements", 0);
@@ -255,6 +266,10 @@ Result<FittedCalibration> FittedFromJson(const std::string& json, const std::str
             !std::is_sorted(e.knots_log2.begin(), e.knots_log2.end())) {
           return bad(at + "knots_log2", "needs ascending knots, one bandwidth_scale each");
         }
+        WIRESIM_RETURN_IF_ERROR(check(at + "launch_us", e.launch_us, kFittedTerm));
+        WIRESIM_RETURN_IF_ERROR(check(at + "latency_scale", e.latency_scale, kFittedTerm));
+        for (double v : e.knots_log2) WIRESIM_RETURN_IF_ERROR(check(at + "knots_log2", v, kFittedTerm));
+        for (double v : e.bandwidth_scale) WIRESIM_RETURN_IF_ERROR(check(at + "bandwidth_scale", v, kFittedTerm));
         e.points = j.value("points", 0);
         e.median_abs_error = j.value("median_abs_error", 0.0);
         e.sources = j.value("sources", std::vector<std::string>{});
@@ -280,14 +295,15 @@ Result<FittedCalibration> FittedFromJson(const std::string& json, const std::str
         if (c.bytes.size() != c.time_us.size() || !std::is_sorted(c.bytes.begin(), c.bytes.end()) || c.ranks < 1) {
           return bad(at + "bytes", "needs ascending sizes, one time each, and ranks >= 1");
         }
-        for (double t : c.time_us) {
-          if (!(t > 0)) return bad(at + "time_us", "times must be positive");
-        }
+        for (double t : c.time_us) WIRESIM_RETURN_IF_ERROR(check(at + "time_us", t, kMeasuredMicroseconds));
+        for (double b : c.bytes) WIRESIM_RETURN_IF_ERROR(check(at + "bytes", b, kMessageBytes));
+        WIRESIM_RETURN_IF_ERROR(check(at + "nodes", c.nodes, kRankCount));
+        WIRESIM_RETURN_IF_ERROR(check(at + "ranks", c.ranks, kRankCount));
         f.collective.curves.push_back(std::move(c));
       }
     }
   } catch (const nlohmann::json::exception& e) {
-    return bad("", std::string("a field has the wrong type (") + e.what() + ")");
+    return bad("", "a field has the wrong type (" + InputExcerpt(e.what(), 200) + ")");
   }
   return f;
 }

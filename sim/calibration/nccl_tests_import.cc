@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include "sim/collective/collective_op.h"
+#include "sim/core/numeric_field.h"
 #include "sim/core/text.h"
 
 namespace wiresim {
@@ -279,6 +281,10 @@ std::optional<std::string> ApplyNcclEnvironment(CollectiveOp op, std::string_vie
 
 Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& logs,
                                                const NcclTestsImportOptions& options, std::vector<std::string>* notes) {
+  // 0 means "not given"; anything else is a rank or node count.
+  const NumericRange count_or_unset = WholeUpTo(kMaxRanks, "2^20");
+  WIRESIM_RETURN_IF_ERROR(CheckInteger({}, "--ranks", options.ranks, count_or_unset));
+  WIRESIM_RETURN_IF_ERROR(CheckInteger({}, "--nodes", options.nodes, count_or_unset));
   CalibrationProfile p;
   p.provenance.tool = "wiresim calibrate import";
   for (const NcclTestsLog& log : logs) {
@@ -324,6 +330,12 @@ Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& 
         p.collectives.push_back(std::move(m));
       }
     }
+  }
+  if (p.collectives.empty()) {
+    std::string sources;
+    for (const NcclTestsLog& log : logs) sources += (sources.empty() ? "" : ", ") + log.source;
+    return InvalidArgument(sources + ": no row has a positive size and a measured time (0 measurements); no profile " +
+                           "written");
   }
   return p;
 }

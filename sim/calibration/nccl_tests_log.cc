@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <set>
@@ -10,8 +11,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/core/numeric_field.h"
+
 namespace wiresim {
 namespace {
+
+// The ranges of a row's fields (docs/formats/nccl-tests.md): sizes and counts below 2^40, times positive and below a
+// day, a root -1 (none) or a rank, wrong-element counts non-negative. A bandwidth may be "nan" (the -J form writes it
+// for a figure it could not form): it is kept as NaN, never used for a time.
+constexpr NumericRange kRowBytes{0, false, kMaxMessageBytes, false, "a size in bytes", "2^40, 1 TiB"};
+constexpr NumericRange kRoot{-1, false, static_cast<double>(kMaxRanks), true, "a root rank (-1: none)", "2^20"};
+constexpr NumericRange kRank = WholeUpTo(kMaxRanks, "2^20");
+constexpr NumericRange kWrong{0, false, 9e18, false, "a count of wrong elements or N/A", "9e18"};
+
+Status CheckBandwidth(const SourceLocation& where, const std::string& field, double v) {
+  if (std::isnan(v)) return Status::Ok();
+  return CheckNumber(where, field, v, kReportedBandwidthGBps);
+}
 
 std::vector<std::string> SplitWhitespace(std::string_view line) {
   std::vector<std::string> out;
@@ -144,6 +160,7 @@ class TextParser {
     int line_no = 0;
     while (std::getline(in, raw)) {
       ++line_no;
+      line_no_ = line_no;
       if (!raw.empty() && raw.back() == '\r') raw.pop_back();
       WIRESIM_RETURN_IF_ERROR(Line(std::string(StripLauncherPrefix(raw)), line_no));
     }
@@ -199,8 +216,8 @@ class TextParser {
     } else if (tok.size() >= 3 && tok[0] == "nccl-tests" && tok[1] == "version") {
       log_.tests_version = tok[2];
     } else if (tok[0] == "Rank" && tok.size() >= 2 && IsInteger(tok[1])) {
-      const int rank = std::atoi(tok[1].c_str());
-      if (ranks_.insert(rank).second) {
+      WIRESIM_ASSIGN_OR_RETURN(const int64_t rank, ParseIntegerField({file_.name, line_no_, 0}, "Rank", tok[1], kRank));
+      if (ranks_.insert(static_cast<int>(rank)).second) {
         std::string host, device;
         for (size_t i = 0; i + 1 < tok.size(); ++i)
           if (tok[i] == "on") host = tok[i + 1];
@@ -228,7 +245,9 @@ class TextParser {
       const size_t colon = line.find(':');
       if (colon != std::string::npos) {
         const auto rest = SplitWhitespace(line.substr(colon + 1));
-        if (!rest.empty()) log_.average_busbw_GBps = ParseNumber(rest[0]);
+        // Only shown beside the rows: a figure out of range ("inf") is dropped, not refused.
+        const auto v = rest.empty() ? std::nullopt : ParseNumber(rest[0]);
+        if (v && std::isfinite(*v) && *v >= 0 && *v <= kMaxBandwidthGBps) log_.average_busbw_GBps = v;
       }
     }
     return Status::Ok();
@@ -241,8 +260,8 @@ class TextParser {
     while (tok.size() > 8 && IsWord(tok.back()) && tok.back() != "N/A") tok.pop_back();
     NcclTestsRow row;
     row.line = line_no;
-    row.size_bytes = *ParseNumber(tok[0]);
-    row.count = std::strtoll(tok[1].c_str(), nullptr, 10);
+    WIRESIM_ASSIGN_OR_RETURN(row.size_bytes, ParseNumberField(where, "size", tok[0], kRowBytes));
+    WIRESIM_ASSIGN_OR_RETURN(row.count, ParseIntegerField(where, "count", tok[1], kElementCount));
     row.type = tok[2];
     row.redop = tok[3];
     size_t rest = tok.size() - 4;
@@ -257,8 +276,8 @@ class TextParser {
     }
     size_t at = 4;
     if (root) {
-      if (!IsInteger(tok[at])) return InvalidInput(where, "root", "expected an integer, got '" + tok[at] + "'");
-      row.root = std::atoi(tok[at].c_str());
+      WIRESIM_ASSIGN_OR_RETURN(const int64_t root_rank, ParseIntegerField(where, "root", tok[at], kRoot));
+      row.root = static_cast<int>(root_rank);
       ++at;
       --rest;
     }
@@ -275,17 +294,21 @@ class TextParser {
       const char* names[] = {"time", "algbw", "busbw"};
       double* fields[] = {&r.time_us, &r.algbw_GBps, &r.busbw_GBps};
       for (int k = 0; k < 3; ++k) {
-        const auto v = ParseNumber(tok[at + static_cast<size_t>(k)]);
-        if (!v) {
-          return InvalidInput(where, names[k], "expected a number, got '" + tok[at + static_cast<size_t>(k)] + "'");
+        const std::string& cell = tok[at + static_cast<size_t>(k)];
+        if (k == 0) {
+          WIRESIM_ASSIGN_OR_RETURN(*fields[k], ParseNumberField(where, names[k], cell, kMeasuredMicroseconds));
+          continue;
         }
+        const auto v = ParseNumber(cell);
+        if (!v) {
+          return InvalidInput(where, names[k], "expected a number, got '" + InputExcerpt(cell) + "'");
+        }
+        WIRESIM_RETURN_IF_ERROR(CheckBandwidth(where, names[k], *v));
         *fields[k] = *v;
       }
       const std::string& wrong = tok[at + 3];
       if (wrong != "N/A") {
-        const auto v = ParseNumber(wrong);
-        if (!v) return InvalidInput(where, "#wrong", "expected a number or N/A, got '" + wrong + "'");
-        r.wrong = *v;
+        WIRESIM_ASSIGN_OR_RETURN(r.wrong, ParseNumberField(where, "#wrong", wrong, kWrong));
       }
       // With one group only, it is the in-place one (trace replays print a blank out-of-place group), unless the
       // table's title names out-of-place alone.
@@ -301,6 +324,7 @@ class TextParser {
   NcclTestsLog log_;
   Header header_;
   std::set<int> ranks_;
+  int line_no_ = 0;
 };
 
 using Json = nlohmann::json;
@@ -312,29 +336,55 @@ std::optional<double> JsonNumber(const Json& v) {
   return std::nullopt;
 }
 
+// A JSON number as an int64 when it is a whole number in int64's range.
+std::optional<int64_t> JsonInt64(const Json& v) {
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9223372036854775808.0) return static_cast<int64_t>(d);
+  }
+  return std::nullopt;
+}
+
 Result<NcclTestsResult> JsonResult(const Json& j, const SourceFile& file, size_t index, const char* group) {
   const std::string where = "results[" + std::to_string(index) + "]." + group;
   NcclTestsResult r;
   const Json* time = j.contains("time") ? &j["time"] : j.contains("cpu_time") ? &j["cpu_time"] : nullptr;
-  const auto t = time ? JsonNumber(*time) : std::nullopt;
-  const auto a = j.contains("alg_bw") ? JsonNumber(j["alg_bw"]) : std::nullopt;
-  const auto b = j.contains("bus_bw") ? JsonNumber(j["bus_bw"]) : std::nullopt;
+  const std::optional<double> t = time ? JsonNumber(*time) : std::nullopt;
+  const std::optional<double> a = j.contains("alg_bw") ? JsonNumber(j["alg_bw"]) : std::nullopt;
+  const std::optional<double> b = j.contains("bus_bw") ? JsonNumber(j["bus_bw"]) : std::nullopt;
   if (!t || !a || !b) {
     return InvalidInput({file.name, 0, 0}, where, "expected numbers 'time' (or 'cpu_time'), 'alg_bw' and 'bus_bw'");
   }
-  r.time_us = *t;
-  r.algbw_GBps = *a;
-  r.busbw_GBps = *b;
-  if (j.contains("nwrong")) r.wrong = JsonNumber(j["nwrong"]);
+  r.time_us = t.value();
+  r.algbw_GBps = a.value();
+  r.busbw_GBps = b.value();
+  const SourceLocation at{file.name, 0, 0};
+  WIRESIM_RETURN_IF_ERROR(CheckNumber(at, where + ".time", r.time_us, kMeasuredMicroseconds));
+  WIRESIM_RETURN_IF_ERROR(CheckBandwidth(at, where + ".alg_bw", r.algbw_GBps));
+  WIRESIM_RETURN_IF_ERROR(CheckBandwidth(at, where + ".bus_bw", r.busbw_GBps));
+  if (j.contains("nwrong")) {
+    r.wrong = JsonNumber(j["nwrong"]);
+    if (r.wrong) WIRESIM_RETURN_IF_ERROR(CheckNumber(at, where + ".nwrong", *r.wrong, kWrong));
+  }
   return r;
 }
 
 Result<NcclTestsLog> ParseJson(const SourceFile& file) {
+  WIRESIM_RETURN_IF_ERROR(CheckJsonNesting(file.name, file.text));
   Json doc;
   try {
     doc = Json::parse(file.text);
   } catch (const Json::parse_error& e) {
-    return InvalidInput({file.name, 0, 0}, "", std::string("not valid JSON: ") + e.what());
+    return InvalidInput({file.name, 0, 0}, "", "not valid JSON: " + InputExcerpt(e.what(), 200));
+  } catch (const Json::exception& e) {
+    // out_of_range: a number such as 1e400 that no double holds.
+    return InvalidInput({file.name, 0, 0}, "", "a JSON value out of range: " + InputExcerpt(e.what(), 200));
   }
   NcclTestsLog log;
   log.source = file.name;
@@ -363,13 +413,16 @@ Result<NcclTestsLog> ParseJson(const SourceFile& file) {
   if (devices != nullptr && devices->is_array() && !devices->empty()) {
     log.ranks = static_cast<int>(devices->size());
     for (const Json& d : *devices) {
-      log.hosts.push_back(d.value("hostname", ""));
-      log.devices.push_back(d.value("device_info", ""));
+      const bool named = d.is_object() && d.contains("hostname") && d["hostname"].is_string();
+      const bool described = d.is_object() && d.contains("device_info") && d["device_info"].is_string();
+      log.hosts.push_back(named ? d["hostname"].get<std::string>() : "");
+      log.devices.push_back(described ? d["device_info"].get<std::string>() : "");
     }
   }
   if (doc.contains("average_bus_bandwidth") && doc["average_bus_bandwidth"].is_object() &&
       doc["average_bus_bandwidth"].contains("bandwidth")) {
-    log.average_busbw_GBps = JsonNumber(doc["average_bus_bandwidth"]["bandwidth"]);
+    const auto v = JsonNumber(doc["average_bus_bandwidth"]["bandwidth"]);
+    if (v && std::isfinite(*v) && *v >= 0 && *v <= kMaxBandwidthGBps) log.average_busbw_GBps = v;
   }
   const Json& results = doc["results"];
   for (size_t i = 0; i < results.size(); ++i) {
@@ -380,19 +433,26 @@ Result<NcclTestsLog> ParseJson(const SourceFile& file) {
       return InvalidInput({file.name, 0, 0}, where, "expected an object with numbers 'size' and 'count'");
     }
     NcclTestsRow row;
+    const SourceLocation at{file.name, 0, 0};
     row.size_bytes = r["size"].get<double>();
-    row.count = r["count"].get<int64_t>();
-    row.type = r.value("type", "");
-    row.redop = r.value("redop", "");
+    WIRESIM_RETURN_IF_ERROR(CheckNumber(at, where + ".size", row.size_bytes, kRowBytes));
+    const std::optional<int64_t> count = JsonInt64(r["count"]);
+    if (!count) return InvalidInput(at, where + ".count", "expected a whole number");
+    WIRESIM_RETURN_IF_ERROR(CheckInteger(at, where + ".count", *count, kElementCount));
+    row.count = *count;
+    row.type = r.contains("type") && r["type"].is_string() ? r["type"].get<std::string>() : "";
+    row.redop = r.contains("redop") && r["redop"].is_string() ? r["redop"].get<std::string>() : "";
     if (r.contains("root")) {
-      if (r["root"].is_number_integer()) {
-        row.root = r["root"].get<int>();
+      if (r["root"].is_number()) {
+        const std::optional<int64_t> root = JsonInt64(r["root"]);
+        if (!root) return InvalidInput(at, where + ".root", "expected an integer");
+        WIRESIM_RETURN_IF_ERROR(CheckInteger(at, where + ".root", *root, kRoot));
+        row.root = static_cast<int>(*root);
       } else if (r["root"].is_string()) {
         const auto t = SplitWhitespace(r["root"].get<std::string>());  // "    -1": the %6i text
-        if (t.size() != 1 || !IsInteger(t[0])) {
-          return InvalidInput({file.name, 0, 0}, where + ".root", "expected an integer");
-        }
-        row.root = std::atoi(t[0].c_str());
+        if (t.size() != 1) return InvalidInput(at, where + ".root", "expected an integer");
+        WIRESIM_ASSIGN_OR_RETURN(const int64_t root, ParseIntegerField(at, where + ".root", t[0], kRoot));
+        row.root = static_cast<int>(root);
       }
     }
     for (const char* group : {"out_of_place", "in_place"}) {

@@ -1,5 +1,6 @@
 #include "sim/config/toml_reader.h"
 
+#include <cmath>
 #include <sstream>
 
 namespace wiresim::config {
@@ -9,7 +10,7 @@ std::string Describe(const toml::node& node) {
   std::ostringstream out;
   switch (node.type()) {
     case toml::node_type::string:
-      out << '"' << *node.value<std::string>() << '"';
+      out << '"' << InputExcerpt(*node.value<std::string>()) << '"';
       break;
     case toml::node_type::integer:
       out << *node.value<int64_t>();
@@ -105,8 +106,24 @@ Result<std::optional<double>> TableReader::OptionalNumber(std::string_view key) 
   const toml::node* node = Find(key);
   if (node == nullptr) return std::optional<double>();
   if (node->is_integer()) return std::optional<double>(static_cast<double>(*node->value<int64_t>()));
-  if (node->is_floating_point()) return std::optional<double>(*node->value<double>());
+  if (node->is_floating_point()) {
+    const double v = *node->value<double>();
+    if (!std::isfinite(v)) return Error(key, "expected a finite number, got " + Describe(*node));
+    return std::optional<double>(v);
+  }
   return WrongType(key, "a number");
+}
+
+Result<std::optional<double>> TableReader::OptionalNumberIn(std::string_view key, const NumericRange& range) {
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<double> v, OptionalNumber(key));
+  if (v) WIRESIM_RETURN_IF_ERROR(CheckNumber(Where(key), Field(key), *v, range));
+  return v;
+}
+
+Result<std::optional<int64_t>> TableReader::OptionalIntIn(std::string_view key, const NumericRange& range) {
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<int64_t> v, OptionalInt(key));
+  if (v) WIRESIM_RETURN_IF_ERROR(CheckInteger(Where(key), Field(key), *v, range));
+  return v;
 }
 
 Result<std::optional<bool>> TableReader::OptionalBool(std::string_view key) {

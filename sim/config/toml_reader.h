@@ -18,6 +18,7 @@
 
 #include <toml++/toml.h>
 
+#include "sim/core/numeric_field.h"
 #include "sim/core/source.h"
 #include "sim/core/status.h"
 
@@ -37,8 +38,11 @@ class TableReader {
   // Required values: an error names the field when it is missing or of the wrong type.
   Result<std::string> String(std::string_view key);
   Result<int64_t> Int(std::string_view key, int64_t min = INT64_MIN, int64_t max = INT64_MAX);
-  // A number: TOML integer or float.
+  // A number: TOML integer or float. Every number getter refuses inf and nan.
   Result<double> Number(std::string_view key);
+  // A number in `range` (numeric_field.h): the check every bounded quantity of a TOML file goes through.
+  Result<std::optional<double>> OptionalNumberIn(std::string_view key, const NumericRange& range);
+  Result<std::optional<int64_t>> OptionalIntIn(std::string_view key, const NumericRange& range);
 
   // Optional values: nullopt when the key is absent.
   Result<std::optional<std::string>> OptionalString(std::string_view key);

@@ -26,6 +26,10 @@ bool ParseFiniteNumber(std::string_view s, double* out);
 // recursive parser.
 int JsonNestingDepth(std::string_view text, int stop_after);
 
+// `s` with every byte sequence that is not valid UTF-8 replaced by U+FFFD, so that text copied from an input can be
+// written into a TOML or JSON file (both require UTF-8). Valid text comes back unchanged.
+std::string ToValidUtf8(std::string_view s);
+
 // Runs of consecutive indices as ranges, sorted: {5, 0, 1, 2, 7} is "0-2,5,7"; "-" for none.
 std::string IndexRanges(std::vector<int> indices);
 

@@ -1,6 +1,7 @@
 #include "sim/model/model_file.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -9,9 +10,43 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/config/toml_reader.h"
+#include "sim/core/numeric_field.h"
 
 namespace wiresim {
 namespace {
+
+// Every integer a model file gives is one of its sizes (or a negative "not set"); each is bounded so that the products
+// ValidateModel checks, and those parameters.cc forms, stay in int64.
+constexpr NumericRange kModelInteger{-static_cast<double>(kMaxModelDimension),
+                                     false,
+                                     static_cast<double>(kMaxModelDimension),
+                                     true,
+                                     "an integer",
+                                     "2^24"};
+
+// A JSON value as a message quotes it: scalars as written (cut to 40 characters), containers by kind, so that no
+// message holds a whole subtree.
+std::string Describe(const nlohmann::json& v) {
+  if (v.is_object()) return "an object";
+  if (v.is_array()) return "an array";
+  return InputExcerpt(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// A JSON number as an int64 when it is a whole number in int64's range.
+std::optional<int64_t> AsInt64(const nlohmann::json& v) {
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    // 2^63 itself is not an int64: compare against it exclusively.
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9223372036854775808.0) return static_cast<int64_t>(d);
+  }
+  return std::nullopt;
+}
 
 // The fields of one table of a model file, whatever the file's format, so that one set of rules reads both.
 // Getters return nullopt for an absent key (and for a JSON null, which HF configs use for "not set").
@@ -28,6 +63,8 @@ class Fields {
   // Marks keys that are understood but do not change shapes or bytes.
   virtual void Ignore(std::string_view key) = 0;
   virtual Status Error(std::string_view key, const std::string& message) const = 0;
+  // OK when `value`, read from `key`, is in `range`; else an error placed at the key.
+  virtual Status Check(std::string_view key, int64_t value, const NumericRange& range) const = 0;
   // TOML: fails on keys nobody asked for. JSON: always OK.
   virtual Status CheckNoUnknownKeys() const = 0;
 };
@@ -36,7 +73,7 @@ class TomlFields : public Fields {
  public:
   explicit TomlFields(config::TableReader reader) : r_(std::move(reader)) {}
 
-  Result<std::optional<int64_t>> Int(std::string_view key) override { return r_.OptionalInt(key); }
+  Result<std::optional<int64_t>> Int(std::string_view key) override { return r_.OptionalIntIn(key, kModelInteger); }
   Result<std::optional<double>> Number(std::string_view key) override { return r_.OptionalNumber(key); }
   Result<std::optional<std::string>> String(std::string_view key) override { return r_.OptionalString(key); }
   Result<std::optional<bool>> Bool(std::string_view key) override { return r_.OptionalBool(key); }
@@ -49,6 +86,7 @@ class TomlFields : public Fields {
     if (array == nullptr) return r_.Error(key, "expected an array of integers");
     for (const toml::node& item : *array) {
       if (!item.is_integer()) return r_.Error(key, "expected an array of integers");
+      WIRESIM_RETURN_IF_ERROR(Check(key, *item.value<int64_t>(), kModelInteger));
       out.push_back(*item.value<int64_t>());
     }
     return out;
@@ -60,6 +98,9 @@ class TomlFields : public Fields {
   }
   void Ignore(std::string_view key) override { r_.Accept(key); }
   Status Error(std::string_view key, const std::string& message) const override { return r_.Error(key, message); }
+  Status Check(std::string_view key, int64_t value, const NumericRange& range) const override {
+    return CheckInteger(r_.Where(key), r_.Field(key), value, range);
+  }
   Status CheckNoUnknownKeys() const override { return r_.CheckNoUnknownKeys(); }
 
  private:
@@ -75,45 +116,46 @@ class JsonFields : public Fields {
   Result<std::optional<int64_t>> Int(std::string_view key) override {
     const nlohmann::json* v = Find(key);
     if (v == nullptr) return std::optional<int64_t>();
-    if (v->is_number_integer()) return std::optional<int64_t>(v->get<int64_t>());
-    if (v->is_number_float() && v->get<double>() == static_cast<double>(static_cast<int64_t>(v->get<double>()))) {
-      return std::optional<int64_t>(static_cast<int64_t>(v->get<double>()));
-    }
-    return Error(key, "expected an integer, got " + v->dump());
+    const std::optional<int64_t> i = AsInt64(*v);
+    if (!i) return Error(key, "expected an integer, got " + Describe(*v));
+    WIRESIM_RETURN_IF_ERROR(Check(key, *i, kModelInteger));
+    return i;
   }
   Result<std::optional<double>> Number(std::string_view key) override {
     const nlohmann::json* v = Find(key);
     if (v == nullptr) return std::optional<double>();
     if (v->is_number()) return std::optional<double>(v->get<double>());
-    return Error(key, "expected a number, got " + v->dump());
+    return Error(key, "expected a number, got " + Describe(*v));
   }
   Result<std::optional<std::string>> String(std::string_view key) override {
     const nlohmann::json* v = Find(key);
     if (v == nullptr) return std::optional<std::string>();
     if (v->is_string()) return std::optional<std::string>(v->get<std::string>());
-    return Error(key, "expected a string, got " + v->dump());
+    return Error(key, "expected a string, got " + Describe(*v));
   }
   Result<std::optional<bool>> Bool(std::string_view key) override {
     const nlohmann::json* v = Find(key);
     if (v == nullptr) return std::optional<bool>();
     if (v->is_boolean()) return std::optional<bool>(v->get<bool>());
-    return Error(key, "expected true or false, got " + v->dump());
+    return Error(key, "expected true or false, got " + Describe(*v));
   }
   Result<std::vector<int64_t>> IntList(std::string_view key) override {
     std::vector<int64_t> out;
     const nlohmann::json* v = Find(key);
     if (v == nullptr) return out;
-    if (!v->is_array()) return Error(key, "expected an array of integers, got " + v->dump());
+    if (!v->is_array()) return Error(key, "expected an array of integers, got " + Describe(*v));
     for (const nlohmann::json& item : *v) {
-      if (!item.is_number_integer()) return Error(key, "expected an array of integers, got " + v->dump());
-      out.push_back(item.get<int64_t>());
+      const std::optional<int64_t> i = item.is_number_float() ? std::nullopt : AsInt64(item);
+      if (!i) return Error(key, "expected an array of integers, got " + Describe(item) + " in it");
+      WIRESIM_RETURN_IF_ERROR(Check(key, *i, kModelInteger));
+      out.push_back(*i);
     }
     return out;
   }
   Result<std::unique_ptr<Fields>> Sub(std::string_view key) override {
     const nlohmann::json* v = Find(key);
     if (v == nullptr) return std::unique_ptr<Fields>();
-    if (!v->is_object()) return Error(key, "expected an object, got " + v->dump());
+    if (!v->is_object()) return Error(key, "expected an object, got " + Describe(*v));
     const size_t at = file_->text.find("\"" + std::string(key) + "\"", search_from_);
     return std::unique_ptr<Fields>(
         std::make_unique<JsonFields>(*v, *file_, Field(key), at == std::string::npos ? search_from_ : at));
@@ -121,6 +163,9 @@ class JsonFields : public Fields {
   void Ignore(std::string_view) override {}
   Status Error(std::string_view key, const std::string& message) const override {
     return InvalidInput(SourceLocation{file_->name, LineOf(key), 0}, Field(key), message);
+  }
+  Status Check(std::string_view key, int64_t value, const NumericRange& range) const override {
+    return CheckInteger(SourceLocation{file_->name, LineOf(key), 0}, Field(key), value, range);
   }
   Status CheckNoUnknownKeys() const override { return Status::Ok(); }
 
@@ -281,6 +326,7 @@ Result<int64_t> IntOr(Fields& f, std::string_view key, int64_t fallback, int64_t
 Status ReadShape(Fields& f, ModelSpec& m) {
   WIRESIM_ASSIGN_OR_RETURN(m.hidden_size, RequiredInt(f, "hidden_size"));
   WIRESIM_ASSIGN_OR_RETURN(m.num_layers, RequiredInt(f, "num_hidden_layers"));
+  WIRESIM_RETURN_IF_ERROR(f.Check("num_hidden_layers", m.num_layers, kModelLayers));
   WIRESIM_ASSIGN_OR_RETURN(m.num_attention_heads, RequiredInt(f, "num_attention_heads"));
   WIRESIM_ASSIGN_OR_RETURN(m.num_kv_heads, IntOr(f, "num_key_value_heads", m.num_attention_heads, 1));
   WIRESIM_ASSIGN_OR_RETURN(std::optional<int64_t> head_dim, f.Int("head_dim"));
@@ -305,6 +351,7 @@ Status ReadShape(Fields& f, ModelSpec& m) {
   WIRESIM_ASSIGN_OR_RETURN(std::optional<bool> bias, f.Bool("attention_bias"));
   m.attention_bias = bias.value_or(qkv_bias_family);
   WIRESIM_ASSIGN_OR_RETURN(m.num_nextn_predict_layers, IntOr(f, "num_nextn_predict_layers", 0));
+  WIRESIM_RETURN_IF_ERROR(f.Check("num_nextn_predict_layers", m.num_nextn_predict_layers, WholeUpTo(kMaxModelLayers)));
 
   // MLA: present when kv_lora_rank is.
   WIRESIM_ASSIGN_OR_RETURN(std::optional<int64_t> kv_lora, f.Int("kv_lora_rank"));
@@ -437,6 +484,60 @@ Status ValidateModel(const ModelSpec& m, const std::string& where) {
   auto bad = [&](const std::string& field, const std::string& message) {
     return InvalidInput(SourceLocation{where, 0, 0}, field, message);
   };
+  // Sizes one at a time (a spec built in code skips the readers), then their products in int64 with overflow
+  // detected: a generous bound on the parameter count (q, k, v and o at the widest head; the MLA projections; dense,
+  // shared and routed MLPs at three matrices each; embedding and head), which stays below kMaxModelParameters.
+  const SourceLocation at{where, 0, 0};
+  WIRESIM_RETURN_IF_ERROR(CheckInteger(at, "num_hidden_layers", m.num_layers, kModelLayers));
+  WIRESIM_RETURN_IF_ERROR(
+      CheckInteger(at, "num_nextn_predict_layers", m.num_nextn_predict_layers, WholeUpTo(kMaxModelLayers)));
+  const std::pair<const char*, int64_t> sizes[] = {{"hidden_size", m.hidden_size},
+                                                   {"num_attention_heads", m.num_attention_heads},
+                                                   {"num_key_value_heads", m.num_kv_heads},
+                                                   {"head_dim", m.head_dim},
+                                                   {"vocab_size", m.vocab_size}};
+  for (const auto& [field, value] : sizes) WIRESIM_RETURN_IF_ERROR(CheckInteger(at, field, value, kModelDimension));
+  const std::pair<const char*, int64_t> optional_sizes[] = {{"intermediate_size", m.intermediate_size},
+                                                            {"max_position_embeddings", m.max_position_embeddings},
+                                                            {"q_lora_rank", m.mla.q_lora_rank},
+                                                            {"kv_lora_rank", m.mla.kv_lora_rank},
+                                                            {"qk_nope_head_dim", m.mla.qk_nope_head_dim},
+                                                            {"qk_rope_head_dim", m.mla.qk_rope_head_dim},
+                                                            {"v_head_dim", m.mla.v_head_dim},
+                                                            {"num_experts", m.moe.num_experts},
+                                                            {"num_experts_per_tok", m.moe.experts_per_token},
+                                                            {"moe_intermediate_size", m.moe.expert_intermediate_size},
+                                                            {"n_shared_experts", m.moe.num_shared_experts},
+                                                            {"first_k_dense_replace", m.moe.first_k_dense_replace}};
+  for (const auto& [field, value] : optional_sizes) {
+    WIRESIM_RETURN_IF_ERROR(CheckInteger(at, field, value, WholeUpTo(kMaxModelDimension, "2^24")));
+  }
+  WIRESIM_RETURN_IF_ERROR(CheckInteger(at, "shared_expert_intermediate_size", m.moe.shared_intermediate_size,
+                                       WholeUpTo(kMaxModelDimension * kMaxModelDimension, "2^48")));
+  const int64_t widest_head = std::max(m.QkHeadDim(), m.VHeadDim());
+  const int64_t rank = m.mla.q_lora_rank + m.mla.kv_lora_rank;
+  WIRESIM_ASSIGN_OR_RETURN(
+      int64_t attention,
+      CheckedProduct(at, "num_attention_heads",
+                     {m.hidden_size + rank, m.num_attention_heads * widest_head + rank + m.mla.qk_rope_head_dim, 4},
+                     kMaxModelParameters));
+  WIRESIM_ASSIGN_OR_RETURN(
+      int64_t dense,
+      CheckedProduct(at, "intermediate_size", {m.hidden_size, m.intermediate_size + m.moe.shared_intermediate_size, 3},
+                     kMaxModelParameters));
+  WIRESIM_ASSIGN_OR_RETURN(
+      int64_t routed,
+      CheckedProduct(at, "num_experts", {m.hidden_size, m.moe.expert_intermediate_size, m.moe.num_experts, 3},
+                     kMaxModelParameters));
+  WIRESIM_ASSIGN_OR_RETURN(
+      int64_t layers,
+      CheckedProduct(at, "num_hidden_layers", {attention + dense + routed, m.num_layers + m.num_nextn_predict_layers},
+                     kMaxModelParameters));
+  WIRESIM_ASSIGN_OR_RETURN(int64_t embeddings,
+                           CheckedProduct(at, "vocab_size", {m.vocab_size, m.hidden_size, 2}, kMaxModelParameters));
+  if (layers + embeddings > kMaxModelParameters) {
+    return bad("vocab_size", "the model has more than 2^50 parameters, the most wiresim represents; check the sizes");
+  }
   if (m.attention == AttentionKind::kMultiHead && m.num_attention_heads % m.num_kv_heads != 0) {
     return bad("num_key_value_heads", "num_attention_heads " + std::to_string(m.num_attention_heads) +
                                           " is not a multiple of num_key_value_heads " +
@@ -460,6 +561,7 @@ Result<ModelSpec> ParseModelToml(const SourceFile& file) {
 }
 
 Result<ModelSpec> ParseHfConfigJson(const SourceFile& file) {
+  WIRESIM_RETURN_IF_ERROR(CheckJsonNesting(file.name, file.text));
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(file.text);
@@ -467,7 +569,10 @@ Result<ModelSpec> ParseHfConfigJson(const SourceFile& file) {
     const size_t at = std::min(static_cast<size_t>(e.byte), file.text.size());
     const int line =
         1 + static_cast<int>(std::count(file.text.begin(), file.text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-    return InvalidInput(SourceLocation{file.name, line, 0}, "", std::string("JSON syntax error: ") + e.what());
+    return InvalidInput(SourceLocation{file.name, line, 0}, "", "JSON syntax error: " + InputExcerpt(e.what(), 200));
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range: a number such as 1e400 that no double holds.
+    return InvalidInput(SourceLocation{file.name, 0, 0}, "", "JSON value out of range: " + InputExcerpt(e.what(), 200));
   }
   if (!doc.is_object()) return InvalidInput(SourceLocation{file.name, 1, 0}, "", "expected a JSON object");
   JsonFields top(doc, file, "", 0);

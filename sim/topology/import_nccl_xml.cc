@@ -1,4 +1,5 @@
 // NCCL topology XML to a TopologySpec (see importers.h), and the importers' shared pieces.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
@@ -6,6 +7,8 @@
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
 
+#include "sim/core/numeric_field.h"
+#include "sim/core/text.h"
 #include "sim/topology/importers.h"
 #include "sim/topology/link_presets.h"
 #include "sim/topology/spec_builder.h"
@@ -22,6 +25,17 @@ std::string ImportResult::Comment() const {
 namespace {
 
 namespace pt = boost::property_tree;
+
+// The ranges of the numeric attributes NCCL writes (src/graph/xml.cc): -1 for an unknown NUMA node, decimal CPU model
+// ids, PCIe widths x1 to x32 and rates up to 64 GT/s (Gen6), SM versions (90 = Hopper, 100 = Blackwell), NVLink counts
+// per GPU pair (18 on an H100), C2C bandwidths in GB/s and NIC speeds in Mb/s.
+constexpr NumericRange kNumaId{-1, false, 1 << 20, true, "a NUMA node number (-1: unknown)", "2^20"};
+constexpr NumericRange kCpuModel{0, false, 1 << 20, true, "a CPU model id", "2^20"};
+constexpr NumericRange kPcieWidth{0, false, 32, true, "a PCIe link width", "x32"};
+constexpr NumericRange kPcieRate{0, false, 1024, false, "a PCIe rate in GT/s", "1024"};
+constexpr NumericRange kSmVersion{0, false, 10000, true, "an SM version", "10000"};
+constexpr NumericRange kLinkCount{1, false, 64, true, "a link count", "64"};
+constexpr NumericRange kNicSpeedMbps{0, false, 1e8, false, "a NIC speed in Mb/s", "100 Tb/s"};
 
 std::string FormatGBps(double GBps) {
   std::ostringstream out;
@@ -41,9 +55,8 @@ std::string ModelOfDeviceId(const std::string& id) {
 
 // NCCL's socket-to-socket bandwidth for a CPU (topo.cc): Intel by model (Skylake 10, Sapphire Rapids 22, Emerald
 // Rapids 40, older 6), AMD 16, other 6 (ARM) GB/s.
-double SmpBandwidth(const pt::ptree& cpu) {
+double SmpBandwidth(const pt::ptree& cpu, int model) {
   const std::string vendor = cpu.get<std::string>("<xmlattr>.vendor", "");
-  const int model = cpu.get<int>("<xmlattr>.modelid", 0);
   if (vendor == "GenuineIntel") {
     if (model >= 0xCF) return 40.0;
     if (model >= 0x8F) return 22.0;
@@ -64,18 +77,20 @@ class XmlBuilder {
     for (const auto& [tag, child] : system) {
       if (tag != "cpu") continue;
       const NodeId cpu = AddNode("cpu" + std::to_string(cpus.size()), NodeKind::kCpu, "");
-      const int numa = child.get<int>("<xmlattr>.numaid", -1);
+      const int numa = static_cast<int>(Number(child, "cpu", "numaid", -1, kNumaId));
       spec().nodes[static_cast<size_t>(cpu)].numa = numa;
       cpus.emplace_back(cpu, &child);
       WIRESIM_RETURN_IF_ERROR(Walk(child, cpu, nullptr));
     }
     if (cpus.empty()) return Error("no <cpu> element under <system>");
     for (size_t i = 0; i < cpus.size(); ++i) {
+      const int model = static_cast<int>(Number(*cpus[i].second, "cpu", "modelid", 0, kCpuModel));
       for (size_t j = i + 1; j < cpus.size(); ++j) {
-        Link(cpus[i].first, cpus[j].first, LinkKind::kCpuInterconnect, SmpBandwidth(*cpus[i].second), 1);
+        Link(cpus[i].first, cpus[j].first, LinkKind::kCpuInterconnect, SmpBandwidth(*cpus[i].second, model), 1);
       }
     }
-    return ConnectNvlinks();
+    WIRESIM_RETURN_IF_ERROR(ConnectNvlinks());
+    return attribute_error_;
   }
 
   TopologySpec& spec() { return result_->spec; }
@@ -89,6 +104,19 @@ class XmlBuilder {
  private:
   Status Error(const std::string& message) const { return InvalidInput(SourceLocation{file_.name, 0, 0}, "", message); }
 
+  // The attribute `name` of an element (tagged `tag`, for messages) as a number in `range`; `fallback` when it is
+  // absent or empty. The first bad attribute is kept and Build returns it (ptree keeps no line numbers).
+  double Number(const pt::ptree& element, const char* tag, const char* name, double fallback,
+                const NumericRange& range) {
+    const auto text = element.get_optional<std::string>(std::string("<xmlattr>.") + name);
+    if (!text || Trim(*text).empty()) return fallback;
+    auto v =
+        ParseNumberField(SourceLocation{file_.name, 0, 0}, "<" + std::string(tag) + "> " + name, Trim(*text), range);
+    if (v.ok()) return *v;
+    if (attribute_error_.ok()) attribute_error_ = v.status();
+    return fallback;
+  }
+
   NodeId AddNode(const std::string& local, NodeKind kind, const std::string& model) {
     return internal::AppendNode(&spec(), options_.host + "/" + local, kind, options_.host, model,
                                 SourceLocation{file_.name, 0, 0});
@@ -101,10 +129,18 @@ class XmlBuilder {
   // PCIe bandwidth of a pci element's link to its parent: its speed and width at the datasheet line rate; Gen4
   // x16 when absent.
   double PciBandwidth(const pt::ptree& pci) {
+    // "32.0 GT/s PCIe": the rate is the first word.
     const std::string speed = pci.get<std::string>("<xmlattr>.link_speed", "");
-    const int width = pci.get<int>("<xmlattr>.link_width", 0);
+    const int width = static_cast<int>(Number(pci, "pci", "link_width", 0, kPcieWidth));
     double gts = 0;
-    std::istringstream(speed) >> gts;
+    if (const std::string rate = speed.substr(0, speed.find(' ')); !rate.empty()) {
+      auto v = ParseNumberField(SourceLocation{file_.name, 0, 0}, "<pci> link_speed", rate, kPcieRate);
+      if (v.ok()) {
+        gts = *v;
+      } else if (attribute_error_.ok()) {
+        attribute_error_ = v.status();
+      }
+    }
     const double bw = PcieLineRate(gts, width);
     if (bw > 0) return bw;
     const LinkPreset& gen4 = *FindLinkPreset("pcie4x16");
@@ -154,7 +190,7 @@ class XmlBuilder {
       if (auto g = pci.get_child_optional("gpu")) gpu = &*g;
       std::string model = options_.gpu_model;
       if (model.empty()) model = ModelOfDeviceId(pci.get<std::string>("<xmlattr>.device", ""));
-      const int sm = gpu ? gpu->get<int>("<xmlattr>.sm", 0) : 0;
+      const int sm = gpu ? static_cast<int>(Number(*gpu, "gpu", "sm", 0, kSmVersion)) : 0;
       if (model.empty() && sm > 0) model = "sm" + std::to_string(sm);
       const NodeId id = AddNode("gpu" + std::to_string(gpus_++), NodeKind::kGpu, model);
       Link(id, parent, LinkKind::kPcie, bw, 1);
@@ -165,11 +201,11 @@ class XmlBuilder {
           if (tag == "nvlink") {
             nvlinks_.push_back(NvlinkDecl{id, busid, link.get<std::string>("<xmlattr>.target", ""),
                                           link.get<std::string>("<xmlattr>.tclass", ""),
-                                          link.get<int>("<xmlattr>.count", 1), sm});
+                                          static_cast<int>(Number(link, "nvlink", "count", 1, kLinkCount)), sm});
           } else if (tag == "c2c") {
             // Grace-Hopper style NVLink-C2C to the CPU: bw is per link in GB/s (NCCL xml).
-            Link(id, CpuOf(parent), LinkKind::kC2C, link.get<double>("<xmlattr>.bw", 0),
-                 link.get<int>("<xmlattr>.count", 1));
+            Link(id, CpuOf(parent), LinkKind::kC2C, Number(link, "c2c", "bw", 0, kBandwidthGBps),
+                 static_cast<int>(Number(link, "c2c", "count", 1, kLinkCount)));
           }
         }
       }
@@ -194,7 +230,7 @@ class XmlBuilder {
       if (tag != "net") continue;
       any = true;
       const std::string name = net.get<std::string>("<xmlattr>.name", "?");
-      const double speed = net.get<double>("<xmlattr>.speed", 0);  // Mb/s
+      const double speed = Number(net, "net", "speed", 0, kNicSpeedMbps);  // Mb/s
       if (result_->nic_speed_Gbps == 0 && speed > 0) result_->nic_speed_Gbps = speed / 1000;
       const NodeId id = AddNode("nic" + std::to_string(nics_++), NodeKind::kNic, "");
       Link(id, parent, LinkKind::kPcie, pcie_bw, 1);
@@ -273,11 +309,39 @@ class XmlBuilder {
   std::vector<NvlinkDecl> nvlinks_;
   int switches_ = 0, gpus_ = 0, nics_ = 0, bare_gpus_ = 0, nvlinks_made_ = 0;
   bool defaulted_pcie_ = false, noted_pcilink_ = false, noted_self_ = false;
+  Status attribute_error_;
 };
+
+// The line where elements first nest deeper than kMaxNestingDepth (the XML parser and the walk above recurse per
+// level, so a hostile file could exhaust the stack), or 0 when they never do. Comments and declarations are skipped
+// roughly: a '>' inside an attribute value is not expected in NCCL's files.
+int LineWhereXmlNestsTooDeep(std::string_view text) {
+  int depth = 0, line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') ++line;
+    if (text[i] != '<' || i + 1 >= text.size()) continue;
+    const char next = text[i + 1];
+    const size_t close = text.find('>', i);
+    if (close == std::string_view::npos) break;
+    if (next == '/') {
+      --depth;
+    } else if (next != '?' && next != '!' && text[close - 1] != '/') {
+      if (++depth > kMaxNestingDepth) return line;
+    }
+    line += static_cast<int>(std::count(text.begin() + static_cast<std::ptrdiff_t>(i),
+                                        text.begin() + static_cast<std::ptrdiff_t>(close), '\n'));
+    i = close;
+  }
+  return 0;
+}
 
 }  // namespace
 
 Result<ImportResult> ImportNcclTopoXml(const SourceFile& file, const ImportOptions& options) {
+  if (const int line = LineWhereXmlNestsTooDeep(file.text); line > 0) {
+    return InvalidInput(SourceLocation{file.name, line, 0}, "",
+                        "XML elements nest more than " + std::to_string(kMaxNestingDepth) + " levels deep");
+  }
   pt::ptree tree;
   try {
     std::istringstream in(file.text);

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/core/numeric_field.h"
 #include "sim/topology/importers.h"
 #include "sim/topology/link_presets.h"
 #include "sim/topology/path_matrix.h"
@@ -48,6 +49,10 @@ std::string FormatGBps(double GBps) {
   out << GBps;
   return out.str();
 }
+
+// NV# counts links between two GPUs (an H100 SXM has 18 in all); a NUMA node is a small index or N/A.
+constexpr NumericRange kNvlinkCount{1, false, 64, true, "an NVLink count", "NV64"};
+constexpr NumericRange kNumaNode{0, false, 1 << 20, true, "a NUMA node number (or N/A)", "2^20"};
 
 Status Error(const SourceFile& file, int line, const std::string& message) {
   return InvalidInput(SourceLocation{file.name, line, 0}, "", message);
@@ -131,7 +136,10 @@ Result<Parsed> Parse(const SourceFile& file) {
         lv = kSys;
       } else if (std::regex_match(cell, m, nv)) {
         lv = kNv;
-        p.nvlinks[row][col] = std::stoi(m[1]);
+        WIRESIM_ASSIGN_OR_RETURN(const int64_t links, ParseIntegerField(SourceLocation{file.name, line_no, 0},
+                                                                        "row " + t[0] + ", column " + p.columns[col],
+                                                                        m[1].str(), kNvlinkCount));
+        p.nvlinks[row][col] = static_cast<int>(links);
       } else {
         return Error(file, line_no,
                      "row " + t[0] + ", column " + p.columns[col] + ": unknown class '" + cell +
@@ -156,11 +164,10 @@ Result<Parsed> Parse(const SourceFile& file) {
         }
         p.cpus[row] = cell;
       } else if (affinity_columns[a] == "NUMA") {
-        if (!std::regex_match(cell, std::regex("[0-9]{1,6}"))) {
-          return Error(file, line_no,
-                       "row " + t[0] + ", NUMA Affinity: expected a NUMA node number or N/A, got '" + cell + "'");
-        }
-        p.numa[row] = std::stoi(cell);
+        WIRESIM_ASSIGN_OR_RETURN(const int64_t numa,
+                                 ParseIntegerField(SourceLocation{file.name, line_no, 0},
+                                                   "row " + t[0] + ", NUMA Affinity", cell, kNumaNode));
+        p.numa[row] = static_cast<int>(numa);
       }
     }
   }

@@ -9,6 +9,8 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/connected_components.hpp>
 
+#include "sim/core/numeric_field.h"
+
 namespace wiresim {
 namespace {
 
@@ -105,16 +107,10 @@ Status ValidateLinks(const TopologySpec& spec) {
       return InvalidInput(l.origin, "link",
                           "connects node '" + spec.nodes[static_cast<size_t>(l.a)].name + "' to itself");
     }
-    if (!std::isfinite(l.bandwidth_GBps) || l.bandwidth_GBps <= 0) {
-      return InvalidInput(l.origin, "bandwidth_GBps",
-                          "must be a positive number of GB/s, got " + std::to_string(l.bandwidth_GBps));
-    }
-    if (l.count < 1) {
-      return InvalidInput(l.origin, "count", "must be at least 1, got " + std::to_string(l.count));
-    }
-    if (l.latency < Time::Zero()) {
-      return InvalidInput(l.origin, "latency_ns", "must not be negative, got " + l.latency.ToString());
-    }
+    // The bounds of numeric_field.h, for links that did not come from a TOML file (importers, fabrics).
+    WIRESIM_RETURN_IF_ERROR(CheckNumber(l.origin, "bandwidth_GBps", l.bandwidth_GBps, kBandwidthGBps));
+    WIRESIM_RETURN_IF_ERROR(CheckInteger(l.origin, "count", l.count, kRankCount));
+    WIRESIM_RETURN_IF_ERROR(CheckNumber(l.origin, "latency_ns", l.latency.ToNanoseconds(), kLatencyNs));
   }
   return Status::Ok();
 }

@@ -2,17 +2,23 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "sim/config/toml_reader.h"
+#include "sim/core/text.h"
 #include "sim/topology/fabric.h"
 #include "sim/topology/link_presets.h"
 #include "sim/topology/selector.h"
 
 namespace wiresim {
 namespace {
+
+// 1 = non-blocking, 2 = 2:1; 64 keeps the slowest allowed link's share above kMinBandwidthGBps / 64.
+constexpr NumericRange kOversubscription{
+    1, false, 64, false, "an oversubscription ratio (1 = non-blocking, 2 = 2:1)", "64:1"};
 
 using config::TableReader;
 using internal::Selector;
@@ -25,13 +31,7 @@ struct Template {
   std::vector<LinkSpec> links;  // a and b index `nodes`
 };
 
-bool ValidName(const std::string& name) {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
-  }
-  return true;
-}
+bool ValidName(const std::string& name) { return IsValidTopologyName(name); }
 
 // Reads a [[node]] table into one or more NodeSpecs (several when `count` is given: name0, name1, ...).
 Status ReadNodes(TableReader& t, const std::string& host, std::vector<NodeSpec>* out) {
@@ -110,7 +110,7 @@ Result<LinkProps> ReadLinkProps(TableReader& t, const char* kind_key, std::optio
   if (!kind) return t.Error(kind_key, "is required (or give a preset)");
   props.kind = *kind;
 
-  WIRESIM_ASSIGN_OR_RETURN(auto bandwidth, t.OptionalNumber("bandwidth_GBps"));
+  WIRESIM_ASSIGN_OR_RETURN(auto bandwidth, t.OptionalNumberIn("bandwidth_GBps", kBandwidthGBps));
   if (bandwidth) {
     props.bandwidth_GBps = *bandwidth;
   } else if (preset) {
@@ -118,13 +118,7 @@ Result<LinkProps> ReadLinkProps(TableReader& t, const char* kind_key, std::optio
   } else {
     return t.Error("bandwidth_GBps", "is required (GB/s per direction per link), or give a preset");
   }
-  if (!std::isfinite(props.bandwidth_GBps) || props.bandwidth_GBps <= 0) {
-    return t.Error("bandwidth_GBps", "must be a positive number of GB/s per direction");
-  }
-  WIRESIM_ASSIGN_OR_RETURN(auto latency_ns, t.OptionalNumber("latency_ns"));
-  if (latency_ns && (!std::isfinite(*latency_ns) || *latency_ns < 0)) {
-    return t.Error("latency_ns", "must be a non-negative number of nanoseconds");
-  }
+  WIRESIM_ASSIGN_OR_RETURN(auto latency_ns, t.OptionalNumberIn("latency_ns", kLatencyNs));
   props.latency = latency_ns ? Time::FromNanoseconds(*latency_ns) : DefaultLatency(props.kind);
   return props;
 }
@@ -387,10 +381,8 @@ class Loader {
     f.latency = props.latency;
     WIRESIM_ASSIGN_OR_RETURN(int64_t radix, t.IntOr("radix", 64, 2, 1 << 16));
     WIRESIM_ASSIGN_OR_RETURN(int64_t down, t.IntOr("leaf_down_ports", 0, 0, 1 << 16));
-    WIRESIM_ASSIGN_OR_RETURN(f.oversubscription, t.NumberOr("oversubscription", 1.0));
-    if (!(f.oversubscription >= 1.0) || !std::isfinite(f.oversubscription)) {
-      return t.Error("oversubscription", "must be >= 1 (1 = non-blocking, 2 = 2:1 oversubscribed)");
-    }
+    WIRESIM_ASSIGN_OR_RETURN(auto oversubscription, t.OptionalNumberIn("oversubscription", kOversubscription));
+    f.oversubscription = oversubscription.value_or(1.0);
     if (down >= radix) return t.Error("leaf_down_ports", "must be smaller than radix (" + std::to_string(radix) + ")");
     f.radix = static_cast<int>(radix);
     f.leaf_down_ports = static_cast<int>(down);
@@ -404,13 +396,36 @@ class Loader {
   std::set<std::string> visiting_;
 };
 
+// A TOML basic string. Names copied from an imported file may hold control characters (written as \uXXXX escapes)
+// and bytes that are not UTF-8 (written as U+FFFD), so that the file loads whatever the input held.
 std::string Quote(const std::string& s) {
   std::string out = "\"";
-  for (char c : s) {
+  for (char c : ToValidUtf8(s)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04X", u);
+      out += buf;
+      continue;
+    }
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
   return out + "\"";
+}
+
+// One "# ..." line per line of `comment`, with control characters other than tab shown as U+FFFD and invalid UTF-8
+// replaced (TOML allows neither in a comment).
+void WriteComment(std::ostream& out, const std::string& comment) {
+  std::istringstream lines(comment);
+  for (std::string line; std::getline(lines, line);) {
+    std::string clean;
+    for (char c : ToValidUtf8(line)) {
+      const auto u = static_cast<unsigned char>(c);
+      clean += (u < 0x20 && c != '\t') || u == 0x7F ? std::string("\xEF\xBF\xBD") : std::string(1, c);
+    }
+    out << "# " << clean << "\n";
+  }
 }
 
 std::string Number(double v) {
@@ -426,6 +441,14 @@ Result<TopologySpec> ParseTopologyFile(const SourceFile& file, SourceReader& rea
   return loader.Load(file);
 }
 
+bool IsValidTopologyName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
+  }
+  return true;
+}
+
 Result<Topology> LoadTopology(const SourceFile& file, SourceReader& reader) {
   WIRESIM_ASSIGN_OR_RETURN(TopologySpec spec, ParseTopologyFile(file, reader));
   return Topology::Build(std::move(spec));
@@ -433,8 +456,7 @@ Result<Topology> LoadTopology(const SourceFile& file, SourceReader& reader) {
 
 std::string WriteTopologyFile(const TopologySpec& spec, const std::string& comment) {
   std::ostringstream out;
-  std::istringstream lines(comment);
-  for (std::string line; std::getline(lines, line);) out << "# " << line << "\n";
+  WriteComment(out, comment);
   out << "name = " << Quote(spec.name) << "\n";
   if (!spec.description.empty()) out << "description = " << Quote(spec.description) << "\n";
   for (const NodeSpec& n : spec.nodes) {
@@ -479,8 +501,7 @@ Result<std::string> WriteMachineFile(const TopologySpec& machine, const std::str
   const auto local = [&](const NodeSpec& n) { return n.name.substr(host.size() + 1); };
 
   std::ostringstream out;
-  std::istringstream lines(comment);
-  for (std::string line; std::getline(lines, line);) out << "# " << line << "\n";
+  WriteComment(out, comment);
   out << "name = " << Quote(machine.name) << "\n";
   if (!machine.description.empty()) out << "description = " << Quote(machine.description) << "\n";
   out << "\n[[template]]\nname = " << Quote(host) << "\n";

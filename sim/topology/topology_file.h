@@ -23,6 +23,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "sim/core/source.h"
 #include "sim/core/status.h"
@@ -36,6 +37,9 @@ Result<TopologySpec> ParseTopologyFile(const SourceFile& file, SourceReader& rea
 
 // Parses and builds in one step.
 Result<Topology> LoadTopology(const SourceFile& file, SourceReader& reader);
+
+// Whether `name` may name a node or host in a topology file: letters, digits, '_', '-' and '.', at least one.
+bool IsValidTopologyName(std::string_view name);
 
 // Writes a spec as a topology file that ParseTopologyFile reads back into the same nodes and links (flat: one
 // [[node]] and one [[link]] per entry). `comment` lines go at the top, each prefixed with "# ".

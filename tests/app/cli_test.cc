@@ -84,7 +84,9 @@ TEST_CASE("Bad topology input exits 2 with file, line and field") {
              "kind = \"nvlink\"\nbandwidth_GBps = -3\n");
   Run r = Wiresim({"topo", "show", "bad.toml"}, reader);
   CHECK(r.code == kExitBadInput);
-  CHECK_THAT(r.err, Contains("wiresim topo show: bad.toml:9: link.bandwidth_GBps: must be a positive number"));
+  // The bound of docs/formats/numbers.md: 0.01 to 10^6 GB/s.
+  CHECK_THAT(r.err, Contains("wiresim topo show: bad.toml:9: link.bandwidth_GBps: expected a bandwidth in GB/s from "
+                             "0.01 to 1000000 (1 PB/s), got -3"));
   CHECK(r.out.empty());
 }
 

@@ -127,3 +127,51 @@ TEST_CASE("config.json errors carry the line of the offending key") {
 
 }  // namespace
 }  // namespace wiresim
+
+namespace wiresim {
+namespace {
+
+TEST_CASE("Model sizes are bounded, and their products are checked in int64 (docs/formats/numbers.md)") {
+  // 10^12 layers used to hang the dense-layer scan; 2^16 is the bound.
+  const std::string layers = std::string(kTinyToml).replace(std::string(kTinyToml).find("num_hidden_layers = 2"), 21,
+                                                            "num_hidden_layers = 1000000000000");
+  auto many = FromToml(layers);
+  REQUIRE_FALSE(many.ok());
+  CHECK_THAT(many.status().message(), Contains("m.toml:3") && Contains("num_hidden_layers"));
+  // Each size passes its own bound (2^24, 2^16 layers) yet the product does not fit: hidden 2^24 x intermediate 2^24
+  // x 3 = 8.4e14 parameters per layer, times 2^16 layers, is far past 2^50 = 1.13e15.
+  ModelSpec m;
+  m.hidden_size = int64_t{1} << 24;
+  m.num_layers = int64_t{1} << 16;
+  m.num_attention_heads = 1;
+  m.num_kv_heads = 1;
+  m.head_dim = 1;
+  m.intermediate_size = int64_t{1} << 24;
+  m.vocab_size = 1;
+  const Status s = ValidateModel(m, "big.toml");
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.message(), Contains("big.toml") && Contains("the most wiresim represents"));
+  // One layer of a 2^20-wide MLP: 2^24 x 2^20 x 3 = 5.3e13 parameters, inside the bound.
+  m.num_layers = 1;
+  m.intermediate_size = int64_t{1} << 20;
+  CHECK(ValidateModel(m, "ok.toml").ok());
+}
+
+TEST_CASE("config.json integers that no int64 holds are refused, not wrapped") {
+  const auto wrapped =
+      LoadModel(SourceFile{"c.json",
+                           R"({"hidden_size": 256, "num_hidden_layers": 18446744073709551615, "num_attention_heads": 8,
+ "intermediate_size": 512, "vocab_size": 1000})"});
+  REQUIRE_FALSE(wrapped.ok());
+  CHECK_THAT(wrapped.status().message(), Contains("num_hidden_layers") && Contains("expected an integer"));
+  const auto huge = LoadModel(SourceFile{"c.json", R"({"hidden_size": 1e400})"});
+  REQUIRE_FALSE(huge.ok());
+  CHECK_THAT(huge.status().message(), Contains("c.json") && Contains("out of range"));
+  // An error quotes at most 40 characters of a bad value, never a whole subtree.
+  const auto long_string = LoadModel(SourceFile{"c.json", "{\"hidden_size\": \"" + std::string(10000, 'x') + "\"}"});
+  REQUIRE_FALSE(long_string.ok());
+  CHECK(long_string.status().message().size() < 200);
+}
+
+}  // namespace
+}  // namespace wiresim

@@ -1,0 +1,208 @@
+// Inputs that once aborted, crashed, hung or printed nonsense, one per class (tests/data/bad/), each now refused with
+// exit code 2 and a message naming the file and the field or line; and names that are not UTF-8, now escaped so that
+// what wiresim writes loads back. The bounds are those of docs/formats/numbers.md.
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "sim/app/cli.h"
+#include "sim/calibration/calibration_profile.h"
+#include "tests/testing/cli.h"
+
+namespace wiresim::app {
+namespace {
+
+using Catch::Matchers::Contains;
+
+const std::string kBad = std::string(WIRESIM_SOURCE_DIR) + "/tests/data/bad/";
+
+testing::CliRun Wiresim(const std::vector<std::string>& args) { return testing::RunWiresim(args); }
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs `args` and checks for exit code 2 and every one of `parts` in the message.
+void ExpectRefused(const std::vector<std::string>& args, const std::vector<std::string>& parts) {
+  const testing::CliRun r = Wiresim(args);
+  INFO(args[0] << " " << args[1] << ": " << r.err);
+  CHECK(r.code == kExitBadInput);
+  for (const std::string& part : parts) CHECK_THAT(r.err, Contains(part));
+}
+
+TEST_CASE("topology numbers beyond what Time holds are refused where the file is read") {
+  // Line 15: latency_ns = 1e16, above the 1e9 ns (one second) bound.
+  const std::string latency = kBad + "topology-latency-1e16.toml";
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"topo", "show", latency}, {"collective", "--topology", latency, "-b", "1M", "-e", "1M"}}) {
+    ExpectRefused(args, {"topology-latency-1e16.toml:15", "link.latency_ns",
+                         "from 0 to 1000000000 (one second), got 10000000000000000"});
+  }
+  // Line 14: bandwidth_GBps = 1e-6, below the 0.01 GB/s floor; `collective` used to abort on it.
+  const std::string bandwidth = kBad + "topology-bandwidth-1e-6.toml";
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"topo", "show", bandwidth}, {"collective", "--topology", bandwidth, "-b", "1G", "-e", "1G"}}) {
+    ExpectRefused(args, {"topology-bandwidth-1e-6.toml:14", "link.bandwidth_GBps", "got 1e-06"});
+  }
+  ExpectRefused({"topo", "show", kBad + "topology-latency-nan.toml"},
+                {"topology-latency-nan.toml:15", "link.latency_ns", "finite", "nan"});
+}
+
+TEST_CASE("nvidia-smi cells with over-long numbers are refused, not passed to std::stoi") {
+  ExpectRefused(
+      {"topo", "import", kBad + "smi-nv-overlong.txt", "--gpu-model", "h100-sxm"},
+      {"smi-nv-overlong.txt:2", "row GPU0, column GPU1", "NVLink count from 1 to 64", "got '99999999999999999999'"});
+  ExpectRefused({"topo", "import", kBad + "smi-numa-overlong.txt", "--gpu-model", "h100-sxm"},
+                {"smi-numa-overlong.txt:2", "row GPU0, NUMA Affinity", "got '99999999999999999999'"});
+}
+
+TEST_CASE("topo import bounds --nic-speed-gbps like the bandwidth it becomes") {
+  // 0.01 GB/s x 8 = 0.08 Gb/s is the floor.
+  ExpectRefused({"topo", "import", kBad + "smi-names-invalid-utf8.txt", "--nic-speed-gbps", "0.001"},
+                {"--nic-speed-gbps", "from 0.08", "got 0.001"});
+}
+
+TEST_CASE("NCCL XML attributes out of range are refused, naming the element and attribute") {
+  ExpectRefused({"topo", "import", kBad + "nccl-speed-nan.xml"}, {"nccl-speed-nan.xml", "<net> speed", "got nan"});
+  ExpectRefused({"topo", "import", kBad + "nccl-sm-negative.xml"},
+                {"nccl-sm-negative.xml", "<gpu> sm", "SM version from 0", "got -80"});
+  // 600 nested <pci> elements opened on line 2: the 513th passes the bound.
+  ExpectRefused({"topo", "import", kBad + "nccl-nested-deep.xml"},
+                {"nccl-nested-deep.xml:2", "more than 512 levels deep"});
+}
+
+TEST_CASE("model sizes are bounded one by one and in their products") {
+  // The config's keys one per line after "{": num_hidden_layers is on line 7, hidden_size on line 3.
+  ExpectRefused({"model", "show", kBad + "model-layers-1e12.config.json"},
+                {"model-layers-1e12.config.json:7", "num_hidden_layers", "got 1000000000000"});
+  ExpectRefused({"model", "show", kBad + "model-hidden-2e32.config.json"},
+                {"model-hidden-2e32.config.json:3", "hidden_size", "got 4294967296"});
+  // 2^64 - 1 is no int64: refused rather than wrapped to -1.
+  ExpectRefused({"model", "show", kBad + "model-unsigned-wrap.config.json"},
+                {"model-unsigned-wrap.config.json:7", "num_hidden_layers", "expected an integer"});
+}
+
+TEST_CASE("JSON that nlohmann refuses with out_of_range, or that nests deeper than 512, is an input error") {
+  ExpectRefused({"model", "show", kBad + "model-number-1e400.config.json"},
+                {"model-number-1e400.config.json", "out of range", "1e400"});
+  // A .toml whose text starts with '{' is read as JSON, and goes the same way.
+  ExpectRefused({"model", "show", kBad + "model-brace.toml"}, {"model-brace.toml", "out of range"});
+  ExpectRefused({"model", "show", kBad + "model-nested-deep.config.json"},
+                {"model-nested-deep.config.json:2", "512 levels"});
+  ExpectRefused({"calibrate", "import", kBad + "nccl-tests-number-1e400.json"},
+                {"nccl-tests-number-1e400.json", "out of range"});
+  ExpectRefused({"calibrate", "fit", kBad + "profile-number-1e400.json"},
+                {"profile-number-1e400.json", "out of range"});
+  // The profile's "notes" open 600 arrays on its last line but one.
+  const std::string deep = ReadAll(kBad + "profile-nested-deep.json");
+  const int notes_line = 1 + static_cast<int>(std::count(deep.begin(), deep.begin() + deep.find("\"notes\""), '\n'));
+  ExpectRefused({"calibrate", "fit", kBad + "profile-nested-deep.json"},
+                {"profile-nested-deep.json:" + std::to_string(notes_line), "512 levels"});
+}
+
+TEST_CASE("75,000 levels of nesting are refused without exhausting the stack") {
+  testing::ScratchDir dir("wiresim-bad-inputs");
+  const std::string brackets = std::string(75000, '[') + std::string(75000, ']');
+  std::ofstream(dir / "deep.config.json") << "{\"hidden_size\": " << brackets << "}\n";
+  std::ofstream(dir / "deep-profile.json")
+      << "{\"format\": \"wiresim-calibration-profile\", \"notes\": " << brackets << "}\n";
+  std::ofstream(dir / "deep-log.json") << "{\"results\": " << brackets << "}\n";
+  ExpectRefused({"model", "show", dir / "deep.config.json"}, {"deep.config.json:1", "512 levels"});
+  ExpectRefused({"calibrate", "fit", dir / "deep-profile.json"}, {"deep-profile.json:1", "512 levels"});
+  ExpectRefused({"calibrate", "import", dir / "deep-log.json"}, {"deep-log.json:1", "512 levels"});
+}
+
+TEST_CASE("nccl-tests rows with sizes past 2^40 or times that are not positive are refused with their line") {
+  // Ten header lines, a good row on line 11, the bad one on line 12.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"calibrate", "import", kBad + "nccl-tests-size-2e63.txt"},
+                                             {"collective", "--compare", kBad + "nccl-tests-size-2e63.txt"}}) {
+    ExpectRefused(args, {"nccl-tests-size-2e63.txt:12", "size", "got 9223372036854775808"});
+  }
+  ExpectRefused({"calibrate", "import", kBad + "nccl-tests-time-inf.txt"},
+                {"nccl-tests-time-inf.txt:12", "time", "got inf"});
+  // The negative time is what `collective --compare` used to print as a measured time.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"calibrate", "import", kBad + "nccl-tests-time-negative.txt"},
+                                             {"collective", "--compare", kBad + "nccl-tests-time-negative.txt"}}) {
+    ExpectRefused(args, {"nccl-tests-time-negative.txt:12", "time", "got -30"});
+  }
+  // Every size 0: no measurement is left, and no profile is written.
+  ExpectRefused({"calibrate", "import", kBad + "nccl-tests-zero-size.txt"},
+                {"nccl-tests-zero-size.txt", "0 measurements"});
+}
+
+TEST_CASE("calibration profiles with counts, bandwidths or types out of range are refused") {
+  struct Case {
+    const char* file;
+    const char* field;
+    const char* said;
+  };
+  for (const Case& c : {Case{"profile-nodes-zero.json", "collectives[0].nodes", "from 1 to 1048576 (2^20), got 0"},
+                        Case{"profile-nodes-negative.json", "collectives[0].nodes", "got -1"},
+                        Case{"profile-count-negative.json", "collectives[0].count", "got -262144"},
+                        Case{"profile-busbw-negative.json", "collectives[0].busbw_GBps", "got -91.8"},
+                        Case{"profile-dtype-unknown.json", "collectives[0].dtype", "\"float17\""},
+                        Case{"profile-size-2e63.json", "collectives[0].size", "9223372036854775808"},
+                        Case{"profile-no-measurements.json", "", "no measurements"}}) {
+    ExpectRefused({"calibrate", "fit", kBad + c.file, "--topology", "dgx-h100"}, {c.file, c.field, c.said});
+  }
+}
+
+TEST_CASE("sizes on the command line are bounded like sizes in files") {
+  // 2^62 = 4611686018427387904 bytes, and 4T = 2^42 = 4398046511104: both past 2^40.
+  ExpectRefused({"collective", "-b", "4611686018427387904", "-e", "4611686018427387904"},
+                {"-b", "got 4611686018427387904", "2^40"});
+  ExpectRefused({"collective", "-b", "1M", "-e", "4T"}, {"-e", "got 4398046511104"});
+  ExpectRefused({"collective", "-b", "1M", "-e", "1e400"}, {"-e", "1e400"});
+  // 1T = 2^40 itself is allowed.
+  CHECK(Wiresim({"collective", "-b", "1T", "-e", "1T"}).code == kExitOk);
+}
+
+TEST_CASE("calibrate import and --ranks / --nodes refuse counts out of range") {
+  const std::string log = std::string(WIRESIM_SOURCE_DIR) + "/tests/calibration/data/rows_only.txt";
+  ExpectRefused({"calibrate", "import", log, "--op", "all_reduce", "--ranks", "-8"}, {"--ranks", "got -8"});
+  ExpectRefused({"calibrate", "import", log, "--op", "all_reduce", "--ranks", "8", "--nodes", "-1"},
+                {"--nodes", "got -1"});
+}
+
+TEST_CASE("names that are not UTF-8 are escaped, so what wiresim writes loads back") {
+  testing::ScratchDir dir("wiresim-bad-names");
+  // NIC0's legend name holds 0xFF (never UTF-8), 0x01 and 0x7F (control characters); NIC1's a quote and a backslash.
+  // The input's file name, copied into the description, holds 0xFF and 0x01 as well.
+  const std::string input = dir / "box\xff\x01.txt";
+  std::ofstream(input, std::ios::binary) << ReadAll(kBad + "smi-names-invalid-utf8.txt");
+  const testing::CliRun imported =
+      Wiresim({"topo", "import", input, "--gpu-model", "h100-sxm", "-o", dir / "box.toml"});
+  INFO(imported.err);
+  REQUIRE(imported.code == kExitOk);
+  const std::string toml = ReadAll(dir / "box.toml");
+  CHECK_THAT(toml, Contains("box\xEF\xBF\xBD\\u0001.txt"));  // the description: U+FFFD, then 0x01 as an escape
+  CHECK_THAT(toml, Contains("mlx5_\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+                            "0"));  // in the comment: 0xFF, 0x01 and 0x7F each a U+FFFD
+  CHECK(Wiresim({"topo", "show", dir / "box.toml"}).code == kExitOk);
+  // A host name is refused instead: it names the template and host, which allow letters, digits, '_', '-', '.'.
+  ExpectRefused({"topo", "import", input, "--gpu-model", "h100-sxm", "--host", "h\xff\x01"},
+                {"--host", "not a valid host name"});
+
+  // A host name with 0xFF from an nccl-tests log, written into a profile: U+FFFD, and the profile reads back.
+  const testing::CliRun profile =
+      Wiresim({"calibrate", "import", kBad + "nccl-tests-host-invalid-utf8.txt", "-o", dir / "profile.json"});
+  INFO(profile.err);
+  REQUIRE(profile.code == kExitOk);
+  auto parsed = ParseCalibrationProfile(SourceFile{"profile.json", ReadAll(dir / "profile.json")});
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->provenance.hosts.size() == 2);
+  // Sorted by bytes: "h0" (0x68) before U+FFFD (0xEF 0xBF 0xBD).
+  CHECK(parsed->provenance.hosts[0] == "h0");
+  CHECK(parsed->provenance.hosts[1] == "\xEF\xBF\xBD\x01h1");
+}
+
+}  // namespace
+}  // namespace wiresim::app
