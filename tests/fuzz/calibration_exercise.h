@@ -16,7 +16,7 @@ namespace wiresim::fuzz {
 // The shipped two-node DGX H100 (16 GPUs) that profiles are fitted on; built once.
 inline const Topology& FitTopology() {
   static const std::unique_ptr<Topology> topo = [] {
-    BuiltinReader reader;
+    ShippedFileReader reader;
     Result<SourceFile> file = reader.Read("topologies/dgx-h100-2node.toml", "");
     if (!file.ok()) Fail(file.status().message());
     Result<Topology> t = LoadTopology(*file, reader);
@@ -26,8 +26,8 @@ inline const Topology& FitTopology() {
   return *topo;
 }
 
-// Reads a profile and uses it as `calibrate fit` and `--calibration` do.
-inline void UseProfile(const SourceFile& file) {
+// Reads a profile and uses it as `calibrate fit` and `--calibration` do; `fit`: fits it too (the slow part).
+inline void UseProfile(const SourceFile& file, bool fit) {
   Result<CalibrationProfile> profile = ParseCalibrationProfile(file);
   if (!profile.ok()) return CheckStatus(profile.status(), file);
   const SourceFile written{"written.json", WriteCalibrationProfile(*profile)};
@@ -42,7 +42,7 @@ inline void UseProfile(const SourceFile& file) {
   }
   (void)MeasuredHbmBandwidth(*profile);
   // A fit costs a collective prediction per measurement: fuzzed profiles are kept to a size a run takes quickly.
-  if (profile->collectives.size() > 64) return;
+  if (!fit || profile->collectives.size() > 64) return;
   Result<FittedCalibration> fitted = FitCalibration(*profile, FitTopology(), FitOptions{}, "fuzz");
   if (fitted.ok()) {
     Result<FittedCalibration> back = FittedFromJson(ToJson(*fitted), "fitted.json");
@@ -50,7 +50,8 @@ inline void UseProfile(const SourceFile& file) {
   }
 }
 
-// Reads an nccl-tests log and imports it into a profile as `calibrate import` does.
+// Reads an nccl-tests log and imports it into a profile as `calibrate import` does; the profile must read back
+// (fitting it is the calibration_profile target's work).
 inline void ImportLog(const SourceFile& file) {
   Result<NcclTestsLog> log = ParseNcclTestsLog(file);
   if (!log.ok()) return CheckStatus(log.status(), file);
@@ -59,7 +60,7 @@ inline void ImportLog(const SourceFile& file) {
   options.ranks = 8;
   Result<CalibrationProfile> profile = ImportNcclTestsLogs({*log}, options);
   if (!profile.ok()) return CheckStatus(profile.status(), file);
-  UseProfile(SourceFile{file.name + ".profile.json", WriteCalibrationProfile(*profile)});
+  UseProfile(SourceFile{file.name + ".profile.json", WriteCalibrationProfile(*profile)}, /*fit=*/false);
 }
 
 }  // namespace wiresim::fuzz

@@ -3,5 +3,6 @@
 #include "tests/fuzz/calibration_exercise.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  return wiresim::fuzz::Run(data, size, "profile.json", wiresim::fuzz::UseProfile);
+  return wiresim::fuzz::Run(data, size, "profile.json",
+                            [](const wiresim::SourceFile& file) { wiresim::fuzz::UseProfile(file, /*fit=*/true); });
 }

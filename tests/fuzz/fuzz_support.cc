@@ -1,16 +1,21 @@
 #include "tests/fuzz/fuzz_support.h"
 
-#include "sim/app/embedded_files.h"
+#include <fstream>
+#include <sstream>
 
 namespace wiresim::fuzz {
 
-Result<SourceFile> BuiltinReader::Read(const std::string& path, const std::string& /*relative_to*/) {
-  const std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+Result<SourceFile> ShippedFileReader::Read(const std::string& path, const std::string& /*relative_to*/) {
+  const size_t slash = path.find_last_of('/');
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (base.empty() || base == "." || base == "..") return NotFound(path + ": no such file");
   for (const std::string& candidate :
-       {path, "topologies/" + base, "workloads/models/" + base, "workloads/scenarios/" + base}) {
-    if (const app::EmbeddedFile* f = app::FindEmbeddedFile(candidate)) {
-      return SourceFile{"builtin:" + candidate, std::string(f->contents)};
-    }
+       {"topologies/" + base, "workloads/models/" + base, "workloads/scenarios/" + base}) {
+    std::ifstream in(std::string(WIRESIM_SOURCE_DIR) + "/" + candidate, std::ios::binary);
+    if (!in) continue;
+    std::ostringstream text;
+    text << in.rdbuf();
+    return SourceFile{"builtin:" + candidate, text.str()};
   }
   return NotFound(path + ": no such file");
 }

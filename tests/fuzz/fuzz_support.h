@@ -1,5 +1,5 @@
-// What every fuzz target shares: the input as a SourceFile, a reader that serves only the files built into wiresim
-// (never the disk, whatever an include names), and the rules a reader must keep on any input.
+// What every fuzz target shares: the input as a SourceFile, a reader that serves only the shipped files (whatever
+// an include names), and the rules a reader must keep on any input.
 //
 //   extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 //     return wiresim::fuzz::Run(data, size, "fuzz.toml", [](const wiresim::SourceFile& file) {
@@ -55,9 +55,10 @@ int Run(const uint8_t* data, size_t size, const char* name, Body&& body) {
   return 0;
 }
 
-// Serves the files built into wiresim (topologies/, workloads/) by path or by bare file name, as the command line
-// does for an include; everything else is NotFound. Never opens a file.
-class BuiltinReader : public SourceReader {
+// Serves the shipped files (topologies/, workloads/ of the source tree) by path or by bare file name, as the
+// command line serves its built-in copies of them to an include; everything else is NotFound, so no input makes a
+// target open another file.
+class ShippedFileReader : public SourceReader {
  public:
   Result<SourceFile> Read(const std::string& path, const std::string& relative_to) override;
 };

@@ -21,7 +21,7 @@ class InputReader : public SourceReader {
 
  private:
   const SourceFile& input_;
-  BuiltinReader builtin_;
+  ShippedFileReader builtin_;
 };
 
 void TimeGemms(const SourceFile& file) {

@@ -15,7 +15,7 @@ inline void ImportAndLoad(const SourceFile& file, ImportFormat format) {
   if (!imported.ok()) return CheckStatus(imported.status(), file);
   Result<std::string> toml = WriteMachineFile(imported->spec, imported->Comment(), ClusterLayout{});
   if (!toml.ok()) return CheckStatus(toml.status(), file);
-  BuiltinReader reader;
+  ShippedFileReader reader;
   Result<Topology> topo = LoadTopology(SourceFile{"written.toml", *toml}, reader);
   if (!topo.ok()) Fail("the written topology does not load: " + topo.status().message());
   ExerciseTopology(*topo);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every fuzz target (or those named) for FUZZ_SECONDS each: `make fuzz` builds them in build-fuzz/ and calls
 # this. Inputs that find new coverage go to build-fuzz/fuzz-corpus/TARGET (not checked in); a crash, a timeout or
-# an out-of-memory input is saved as tests/fuzz/regressions/TARGET/crash-SHA1 (timeout-, oom-, leak-) for the
-# replay in `make test`. Prints per target the executions run and libFuzzer's coverage (cov: edges, ft: features);
-# exits 1 when any target found something.
+# an out-of-memory input is saved as tests/fuzz/regressions/TARGET/crash-SHA1 (timeout-, oom-) for the replay in
+# `make test`, and the target keeps going (libFuzzer's fork mode), so one finding does not hide the next. Prints per
+# target the executions run and libFuzzer's coverage (cov: edges, ft: features); exits 1 when any target found
+# something.
 #
 #   tests/fuzz/run.sh build-fuzz 5                 # every target, 5 s each
 #   tests/fuzz/run.sh build-fuzz 60 nvidia_smi     # one target, a minute
@@ -26,20 +27,29 @@ for t in "${targets[@]}"; do
   fi
   mkdir -p "$build/fuzz-corpus/$t" "tests/fuzz/regressions/$t" "$build/fuzz-logs"
   log="$build/fuzz-logs/$t.log"
+  before=$(ls "tests/fuzz/regressions/$t" | sort)
   # -timeout: one input taking longer is a finding (a hang); -rss_limit_mb: so is one needing more memory.
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
-    -dict="tests/fuzz/dict/$t.dict" -artifact_prefix="tests/fuzz/regressions/$t/" \
+    "$exe" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$seconds" -timeout=10 \
+    -rss_limit_mb=2048 -max_len=16384 -dict="tests/fuzz/dict/$t.dict" -artifact_prefix="tests/fuzz/regressions/$t/" \
     "$build/fuzz-corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1
   rc=$?
-  stats=$(grep -E '^#[0-9]+' "$log" | tail -n 1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-  if [[ $rc -eq 0 ]]; then
-    printf 'fuzz: %-20s %8s executions in %ss, %s\n' "$t" "${execs:-?}" "$seconds" "${stats:-no stats}"
+  # Fork mode's progress lines: "#EXECS: cov: N ft: N corp: N exec/s N oom/timeout/crash: N/N/N time: Ns ...".
+  last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -n 1)
+  execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$last")
+  stats=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' <<<"$last")
+  new=$(comm -13 <(echo "$before") <(ls "tests/fuzz/regressions/$t" | sort))
+  if [[ -z "$new" && $rc -eq 0 ]]; then
+    printf 'fuzz: %-20s %9s executions in %ss, %s\n' "$t" "${execs:-?}" "$seconds" "${stats:-no stats}"
   else
-    artifact=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n 1)
-    printf 'fuzz: %-20s FOUND %s (log: %s)\n' "$t" "${artifact:-a failure, see the log}" "$log"
-    grep -E 'fuzz finding|ERROR: |runtime error|Check failed|SUMMARY' "$log" | head -n 5 | sed 's/^/    /'
+    printf 'fuzz: %-20s %9s executions in %ss, %s; FOUND (log: %s):\n' "$t" "${execs:-?}" "$seconds" \
+      "${stats:-no stats}" "$log"
+    # Fork mode keeps each child's report to itself: run each new input once more for its first line.
+    for f in $new; do
+      why=$("$exe" -timeout=10 -rss_limit_mb=2048 "tests/fuzz/regressions/$t/$f" 2>&1 |
+        grep -m 1 -E 'fuzz finding|runtime error|Check failed|ERROR: (AddressSanitizer|libFuzzer)')
+      echo "    tests/fuzz/regressions/$t/$f: $why"
+    done
     found+=("$t")
   fi
 done

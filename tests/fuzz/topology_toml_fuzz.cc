@@ -5,7 +5,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   return wiresim::fuzz::Run(data, size, "fuzz.toml", [](const wiresim::SourceFile& file) {
-    wiresim::fuzz::BuiltinReader reader;
+    wiresim::fuzz::ShippedFileReader reader;
     wiresim::Result<wiresim::Topology> topo = wiresim::LoadTopology(file, reader);
     if (!topo.ok()) return wiresim::fuzz::CheckStatus(topo.status(), file);
     wiresim::fuzz::ExerciseTopology(*topo);
