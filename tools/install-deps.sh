@@ -13,6 +13,7 @@ packages=(
   libbenchmark-dev
   libopenmpi-dev openmpi-bin
   chromium  # headless, for the HTML report's browser test (tools/report_browser_test.py)
+  clang libclang-rt-14-dev  # `make fuzz`: clang and its libFuzzer runtime (Debian 12 ships clang 14)
 )
 
 missing=()
