@@ -15,6 +15,7 @@
 #include "sim/app/options.h"
 #include "sim/app/verbs.h"
 #include "sim/compute/roofline.h"
+#include "sim/core/numeric_field.h"
 
 namespace wiresim::app {
 namespace po = boost::program_options;
@@ -40,14 +41,10 @@ Result<DataType> Dtype(const std::string& text, const std::string& where) {
   return *t;
 }
 
-Result<int64_t> Dimension(const std::string& text, const std::string& where) {
-  try {
-    size_t used = 0;
-    const long long v = std::stoll(text, &used);
-    if (used == text.size() && v >= 1) return static_cast<int64_t>(v);
-  } catch (const std::exception&) {
-  }
-  return InvalidArgument(where + ": expected a whole number >= 1, got \"" + text + "\"");
+// A GEMM dimension of a CSV row: a whole number from 1 to 2^24, the bound on any of a model's sizes
+// (docs/formats/numbers.md), so that m x n x k and the kernel's tile counts stay within int64 and Time.
+Result<int64_t> Dimension(const SourceLocation& where, std::string_view field, const std::string& text) {
+  return ParseIntegerField(where, field, text, kModelDimension);
 }
 
 // Times every row of a CSV with columns gpu, m, n, k (and optionally batch, dtype, weight_dtype); the output is
@@ -96,10 +93,11 @@ Result<std::string> TimeCsv(const SourceFile& file, const RooflineParams& params
       }
       model = KernelModelFor(*spec, params, calibration, nullptr);
     }
-    WIRESIM_ASSIGN_OR_RETURN(int64_t m, Dimension(cell("m").value_or(""), where + ": m"));
-    WIRESIM_ASSIGN_OR_RETURN(int64_t n, Dimension(cell("n").value_or(""), where + ": n"));
-    WIRESIM_ASSIGN_OR_RETURN(int64_t k, Dimension(cell("k").value_or(""), where + ": k"));
-    WIRESIM_ASSIGN_OR_RETURN(int64_t batch, Dimension(cell("batch").value_or("1"), where + ": batch"));
+    const SourceLocation at{file.name, line_number};
+    WIRESIM_ASSIGN_OR_RETURN(int64_t m, Dimension(at, "m", cell("m").value_or("")));
+    WIRESIM_ASSIGN_OR_RETURN(int64_t n, Dimension(at, "n", cell("n").value_or("")));
+    WIRESIM_ASSIGN_OR_RETURN(int64_t k, Dimension(at, "k", cell("k").value_or("")));
+    WIRESIM_ASSIGN_OR_RETURN(int64_t batch, Dimension(at, "batch", cell("batch").value_or("1")));
     WIRESIM_ASSIGN_OR_RETURN(DataType dtype, Dtype(cell("dtype").value_or("bf16"), where + ": dtype"));
     WIRESIM_ASSIGN_OR_RETURN(
         DataType weight, Dtype(cell("weight_dtype").value_or(std::string(ToString(dtype))), where + ": weight_dtype"));

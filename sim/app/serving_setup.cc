@@ -464,6 +464,8 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   }
   for (const auto& m : models) o.compiled_shapes += m->compiled_shapes();
   o.compiled = d.replica_options.compiled && models.front()->CanCompile() && !o.flows;
+  // Coupled DP x EP ranks cannot be compiled; unwatched, each rank's kernels between two collectives ran as one op.
+  o.collapsed = !o.compiled && replica_options.compiled && models.front()->CanCollapse() && watch.timeline == nullptr;
   // Bytes sent are bytes received: every transfer started on the network was delivered.
   if (net != nullptr) WIRESIM_RETURN_IF_ERROR(net->CheckConservation());
   o.links = link_use.Collect(net.get());

@@ -78,6 +78,7 @@ struct ServingOutcome {
   ServingRunStats run;
   size_t compiled_shapes = 0;
   bool compiled = false;
+  bool collapsed = false;  // not compiled, but each rank's kernels between two collectives were one op (docs/serving.md)
   bool flows = false;  // collectives that meet other traffic ran as transfers on the flow network
   std::vector<std::vector<int>> shared_groups;  // collective groups that can meet other traffic on a link
   double wall_seconds = 0;
