@@ -36,21 +36,6 @@ std::string Describe(const json& v) {
   return InputExcerpt(v.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-// A JSON number as an int64 when it is a whole number in int64's range.
-std::optional<int64_t> AsInt64(const json& v) {
-  if (v.is_number_unsigned()) {
-    const uint64_t u = v.get<uint64_t>();
-    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
-    return static_cast<int64_t>(u);
-  }
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9223372036854775808.0) return static_cast<int64_t>(d);
-  }
-  return std::nullopt;
-}
-
 // Typed reads of optional fields; the first type error is kept and reported.
 class Fields {
  public:
@@ -84,7 +69,7 @@ class Fields {
     return Integer(obj[key], path + key, range, fallback);
   }
   int64_t Integer(const json& v, const std::string& field, const NumericRange& range, int64_t fallback) {
-    const std::optional<int64_t> i = AsInt64(v);
+    const std::optional<int64_t> i = JsonWholeNumber(v);
     if (!i) {
       Fail(field,
            std::string(v.is_number() ? "" : "has the wrong type: ") + "expected a whole number, got " + Describe(v));

@@ -336,21 +336,6 @@ std::optional<double> JsonNumber(const Json& v) {
   return std::nullopt;
 }
 
-// A JSON number as an int64 when it is a whole number in int64's range.
-std::optional<int64_t> JsonInt64(const Json& v) {
-  if (v.is_number_unsigned()) {
-    const uint64_t u = v.get<uint64_t>();
-    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
-    return static_cast<int64_t>(u);
-  }
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9223372036854775808.0) return static_cast<int64_t>(d);
-  }
-  return std::nullopt;
-}
-
 Result<NcclTestsResult> JsonResult(const Json& j, const SourceFile& file, size_t index, const char* group) {
   const std::string where = "results[" + std::to_string(index) + "]." + group;
   NcclTestsResult r;
@@ -436,7 +421,7 @@ Result<NcclTestsLog> ParseJson(const SourceFile& file) {
     const SourceLocation at{file.name, 0, 0};
     row.size_bytes = r["size"].get<double>();
     WIRESIM_RETURN_IF_ERROR(CheckNumber(at, where + ".size", row.size_bytes, kRowBytes));
-    const std::optional<int64_t> count = JsonInt64(r["count"]);
+    const std::optional<int64_t> count = JsonWholeNumber(r["count"]);
     if (!count) return InvalidInput(at, where + ".count", "expected a whole number");
     WIRESIM_RETURN_IF_ERROR(CheckInteger(at, where + ".count", *count, kElementCount));
     row.count = *count;
@@ -444,7 +429,7 @@ Result<NcclTestsLog> ParseJson(const SourceFile& file) {
     row.redop = r.contains("redop") && r["redop"].is_string() ? r["redop"].get<std::string>() : "";
     if (r.contains("root")) {
       if (r["root"].is_number()) {
-        const std::optional<int64_t> root = JsonInt64(r["root"]);
+        const std::optional<int64_t> root = JsonWholeNumber(r["root"]);
         if (!root) return InvalidInput(at, where + ".root", "expected an integer");
         WIRESIM_RETURN_IF_ERROR(CheckInteger(at, where + ".root", *root, kRoot));
         row.root = static_cast<int>(*root);

@@ -125,14 +125,19 @@ void ScheduleRun::Start() {
   });
 }
 
-void ScheduleRun::Launch(uint32_t t) {
-  const ScheduledTransfer& x = schedule_.transfers[t];
+TransferRequest ScheduleRun::RequestOf(const ScheduledTransfer& x) const {
   TransferRequest req;
   req.route = x.route;
   req.bytes = x.bytes;
   req.max_rate_GBps = x.max_rate_GBps > 0 ? x.max_rate_GBps : std::numeric_limits<double>::infinity();
   req.extra_latency = x.extra_latency;
   req.efficiency = schedule_.efficiencies[x.efficiency];
+  return req;
+}
+
+void ScheduleRun::Launch(uint32_t t) {
+  const ScheduledTransfer& x = schedule_.transfers[t];
+  const TransferRequest req = RequestOf(x);
   net_.Transfer(req, {.on_drained = [this, t] { Satisfy(CollectiveSchedule::Drained(t)); },
                       .on_delivered =
                           [this, t] {
@@ -165,12 +170,7 @@ void ScheduleRun::RingLaunch(int g, int i, int s) {
   const size_t at = static_cast<size_t>(g * r.ranks + i);
   const bool copy = s == r.steps;
   const ScheduledTransfer& x = copy ? r.copies[at] : r.edges[at];
-  TransferRequest req;
-  req.route = x.route;
-  req.bytes = x.bytes;
-  req.max_rate_GBps = x.max_rate_GBps > 0 ? x.max_rate_GBps : std::numeric_limits<double>::infinity();
-  req.extra_latency = x.extra_latency;
-  req.efficiency = schedule_.efficiencies[x.efficiency];
+  const TransferRequest req = RequestOf(x);
   if (copy) {  // nothing waits for a copy but the end
     net_.Transfer(req, {.on_drained = nullptr, .on_delivered = [this] { Delivered(); }});
     return;

@@ -89,6 +89,8 @@ class ScheduleRun {
   bool done() const { return delivered_ == schedule_.transfer_count(); }
 
  private:
+  // What the network is asked to move for `x`: an uncapped transfer (max_rate 0) gets +inf.
+  TransferRequest RequestOf(const ScheduledTransfer& x) const;
   void Launch(uint32_t t);
   void Satisfy(uint32_t dep);
   void Delivered();

@@ -97,28 +97,8 @@ Result<int64_t> CheckedProduct(const SourceLocation& where, std::string_view fie
 }
 
 Status CheckJsonNesting(const std::string& file, std::string_view text) {
-  // JsonNestingDepth stops as soon as the depth passes the limit; find that bracket's line by scanning again.
-  if (JsonNestingDepth(text, kMaxNestingDepth) <= kMaxNestingDepth) return Status::Ok();
-  int depth = 0, line = 1;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (c == '\n') ++line;
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxNestingDepth) break;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
+  int line = 1;
+  if (JsonNestingDepth(text, kMaxNestingDepth, &line) <= kMaxNestingDepth) return Status::Ok();
   return InvalidInput(SourceLocation{file, line, 0}, "",
                       "JSON nests objects and arrays more than " + std::to_string(kMaxNestingDepth) + " levels deep");
 }

@@ -8,8 +8,10 @@
 //   WIRESIM_ASSIGN_OR_RETURN(int64_t n, ParseIntegerField(where, "NUMA Affinity", cell, kNumaNode));
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -90,5 +92,23 @@ Status CheckJsonNesting(const std::string& file, std::string_view text);
 
 // `text` cut to `max` bytes with "..." appended, for quoting input in messages.
 std::string InputExcerpt(std::string_view text, size_t max = 40);
+
+// A JSON number (nlohmann::json or ordered_json) as an int64 when it is a whole number in int64's range; nullopt for
+// a fraction, inf, 2^63 and above, or anything that is not a number. The readers then bound it with CheckInteger.
+template <class Json>
+std::optional<int64_t> JsonWholeNumber(const Json& v) {
+  if (v.is_number_unsigned()) {
+    const auto u = v.template get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.template get<int64_t>();
+  if (v.is_number_float()) {
+    const double d = v.template get<double>();
+    // 2^63 itself is not an int64: compared exclusively.
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9223372036854775808.0) return static_cast<int64_t>(d);
+  }
+  return std::nullopt;
+}
 
 }  // namespace wiresim

@@ -31,10 +31,11 @@ bool ParseFiniteNumber(std::string_view s, double* out) {
   return true;
 }
 
-int JsonNestingDepth(std::string_view text, int stop_after) {
-  int depth = 0, deepest = 0;
+int JsonNestingDepth(std::string_view text, int stop_after, int* line) {
+  int depth = 0, deepest = 0, current_line = 1;
   bool in_string = false, escaped = false;
   for (char c : text) {
+    if (c == '\n') ++current_line;
     if (in_string) {
       if (escaped) {
         escaped = false;
@@ -47,6 +48,7 @@ int JsonNestingDepth(std::string_view text, int stop_after) {
       in_string = true;
     } else if (c == '[' || c == '{') {
       deepest = std::max(deepest, ++depth);
+      if (line != nullptr) *line = current_line;
       if (deepest > stop_after) return deepest;
     } else if (c == ']' || c == '}') {
       --depth;

@@ -23,8 +23,9 @@ bool ParseFiniteNumber(std::string_view s, double* out);
 
 // The deepest nesting of JSON objects and arrays in `text`, brackets inside strings not counted, scanning no further
 // once it passes `stop_after`. Readers call it before parsing, so a hostile file cannot exhaust the stack of a
-// recursive parser.
-int JsonNestingDepth(std::string_view text, int stop_after);
+// recursive parser. `line`, when given, gets the 1-based line of the last bracket scanned (the one that passed
+// `stop_after`, when one did).
+int JsonNestingDepth(std::string_view text, int stop_after, int* line = nullptr);
 
 // `s` with every byte sequence that is not valid UTF-8 replaced by U+FFFD, so that text copied from an input can be
 // written into a TOML or JSON file (both require UTF-8). Valid text comes back unchanged.

@@ -32,22 +32,6 @@ std::string Describe(const nlohmann::json& v) {
   return InputExcerpt(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-// A JSON number as an int64 when it is a whole number in int64's range.
-std::optional<int64_t> AsInt64(const nlohmann::json& v) {
-  if (v.is_number_unsigned()) {
-    const uint64_t u = v.get<uint64_t>();
-    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
-    return static_cast<int64_t>(u);
-  }
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    // 2^63 itself is not an int64: compare against it exclusively.
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9223372036854775808.0) return static_cast<int64_t>(d);
-  }
-  return std::nullopt;
-}
-
 // The fields of one table of a model file, whatever the file's format, so that one set of rules reads both.
 // Getters return nullopt for an absent key (and for a JSON null, which HF configs use for "not set").
 class Fields {
@@ -116,7 +100,7 @@ class JsonFields : public Fields {
   Result<std::optional<int64_t>> Int(std::string_view key) override {
     const nlohmann::json* v = Find(key);
     if (v == nullptr) return std::optional<int64_t>();
-    const std::optional<int64_t> i = AsInt64(*v);
+    const std::optional<int64_t> i = JsonWholeNumber(*v);
     if (!i) return Error(key, "expected an integer, got " + Describe(*v));
     WIRESIM_RETURN_IF_ERROR(Check(key, *i, kModelInteger));
     return i;
@@ -145,7 +129,7 @@ class JsonFields : public Fields {
     if (v == nullptr) return out;
     if (!v->is_array()) return Error(key, "expected an array of integers, got " + Describe(*v));
     for (const nlohmann::json& item : *v) {
-      const std::optional<int64_t> i = item.is_number_float() ? std::nullopt : AsInt64(item);
+      const std::optional<int64_t> i = item.is_number_float() ? std::nullopt : JsonWholeNumber(item);
       if (!i) return Error(key, "expected an array of integers, got " + Describe(item) + " in it");
       WIRESIM_RETURN_IF_ERROR(Check(key, *i, kModelInteger));
       out.push_back(*i);
