@@ -155,6 +155,13 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
       << (o.flows ? ": they ran as transfers on the flow network\n"
                   : ": the analytical network assumed them uncontended (--network flow simulates it)\n");
   }
+  if (d.placement_score) {
+    t << "  placement: auto, GPU of each rank ";
+    for (size_t r = 0; r < d.placement.gpu_of_rank.size(); ++r) t << (r ? "," : "") << d.placement.gpu_of_rank[r];
+    t << "; estimated communication " << Fixed(1000.0 * d.placement_score->cost_seconds, 3)
+      << " ms per 8192-token step (docs/placement.md)\n";
+    for (const std::string& line : d.placement_score->lines) t << "    " << line << "\n";
+  }
   PrintServingSummary(t, summary, "");
   if (d.disaggregation) PrintDisaggregation(t, d, o);
   PrintSummaryHeader(t, "GPU time, mean per GPU (wiresim)");
@@ -212,6 +219,12 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   w["topology"] = d.topo->name();
   w["plan"] = plan;
   w["gpus"] = used_ids;
+  if (d.placement_score) {
+    w["placement"] = {{"policy", "auto"},
+                      {"gpu_of_rank", d.placement.gpu_of_rank},
+                      {"estimated_communication_s", d.placement_score->cost_seconds},
+                      {"explanation", d.placement_score->lines}};
+  }
   w["engine"] = d.engine;
   w["network"] = s.network;
   w["iterations"] = o.compiled ? "compiled" : o.collapsed ? "collapsed" : "op-by-op";

@@ -28,6 +28,7 @@
 #include "sim/metrics/timeline.h"
 #include "sim/model/model_spec.h"
 #include "sim/parallel/memory.h"
+#include "sim/parallel/placement_search.h"
 #include "sim/parallel/plan.h"
 #include "sim/serving/engine.h"
 #include "sim/serving/iteration_model.h"
@@ -45,6 +46,8 @@ struct ServingSetup {
   ModelSpec model;
   ParallelPlan plan;
   Placement placement;         // rank -> global GPU
+  // Set when the placement is auto: the search's estimate of one iteration's communication, and why.
+  std::optional<PlacementScore> placement_score;
   std::vector<GpuSpec> specs;  // by global GPU
   MemoryPlan memory;
   int64_t kv_blocks = 0;  // per DP rank
