@@ -46,14 +46,14 @@ bench: deps
 
 sanitize: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWIRESIM_SANITIZE=ON -DWIRESIM_BUILD_CALIBRATE=OFF \
-	  -DWIRESIM_BUILD_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	  -DWIRESIM_BUILD_BENCH=OFF -DWIRESIM_MPI=OFF $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
 # Warnings are not errors here: clang warns about things the CI's g++ build does not, and this build only fuzzes.
 fuzz: deps
 	@cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DWIRESIM_FUZZ=ON \
-	  -DWIRESIM_BUILD_CALIBRATE=OFF -DWIRESIM_BUILD_BENCH=OFF $(FUZZ_CMAKE_FLAGS) >/dev/null
+	  -DWIRESIM_BUILD_CALIBRATE=OFF -DWIRESIM_BUILD_BENCH=OFF -DWIRESIM_MPI=OFF $(FUZZ_CMAKE_FLAGS) >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target wiresim_fuzz_targets
 	@tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 

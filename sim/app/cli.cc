@@ -31,7 +31,7 @@ constexpr Verb kVerbs[] = {
     {"compute gpus", "the GPU specs wiresim knows: peak FLOP/s per type, memory, bandwidth, SMs", ComputeGpus, nullptr},
     {"calibrate import", "turn nccl-tests logs into a calibration profile", CalibrateImport, nullptr},
     {"calibrate fit", "fit link and algorithm parameters to a calibration profile", CalibrateFit, nullptr},
-    {"plan", "rank parallel plans and placements for a model, cluster, traffic and SLO", nullptr, "the plan search"},
+    {"plan", "rank parallel plans and placements for a model, cluster, traffic and SLO", Plan, nullptr},
 };
 
 void PrintUsage(std::ostream& out) {

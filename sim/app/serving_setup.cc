@@ -25,6 +25,8 @@ Status At(const Scenario& s, const std::string& field, const Status& st) {
   return Status(st.code(), s.At(field) + ": " + st.message());
 }
 
+}  // namespace
+
 Status ResolveModel(AppContext& ctx, const Scenario& s, ModelSpec* model) {
   WIRESIM_ASSIGN_OR_RETURN(SourceFile file, ReadInput(ctx, s.model, InputKind::kModel));
   Result<ModelSpec> m = LoadModel(file);
@@ -48,6 +50,8 @@ Status ResolveModel(AppContext& ctx, const Scenario& s, ModelSpec* model) {
   }
   return Status::Ok();
 }
+
+namespace {
 
 // A length distribution as written ("lognormal:512,256", "sharegpt-input", ...), or "trace:FILE": the prompt (or
 // output) lengths of a trace's requests, drawn uniformly (independently of each other).

@@ -20,5 +20,6 @@ int ComputeGpus(const Args& args, AppContext& ctx);
 int Collective(const Args& args, AppContext& ctx);
 int CalibrateImport(const Args& args, AppContext& ctx);
 int CalibrateFit(const Args& args, AppContext& ctx);
+int Plan(const Args& args, AppContext& ctx);
 
 }  // namespace wiresim::app

@@ -1,0 +1,778 @@
+#include "sim/app/plan_search.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/app/run_report.h"
+#include "sim/app/serving_setup.h"
+#include "sim/core/dtype.h"
+#include "sim/core/simulator.h"
+#include "sim/model/parameters.h"
+#include "sim/parallel/placement.h"
+#include "sim/parallel/placement_search.h"
+
+namespace wiresim::app {
+namespace {
+
+using Json = nlohmann::json;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// A fixed wave size keeps the pruning between waves (and so the ranking) the same for any number of threads or
+// ranks.
+constexpr size_t kWave = 8;
+
+std::vector<int> PowersOfTwoUpTo(int n) {
+  std::vector<int> out;
+  for (int v = 1; v <= n; v *= 2) out.push_back(v);
+  return out;
+}
+
+std::string Join(const std::vector<int>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s;
+}
+
+// The divisor of the active weights and FLOPs a bound may assume: the GPUs that split one token's work.
+int SplitOf(const ModelSpec& m, const ParallelPlan& p) {
+  return m.IsMoe() && p.ep > 1 ? p.GpusPerStage() : p.tp * p.cp;
+}
+
+// The same plan with `dp` replicas (and EP spanning them, if it did).
+ParallelPlan WithDp(ParallelPlan p, int dp) {
+  const bool ep = p.ep > 1;
+  p.dp = dp;
+  p.ep = ep ? p.tp * p.cp * dp : 1;
+  return p;
+}
+
+}  // namespace
+
+Result<PlanObjective> ParseObjective(const std::string& text) {
+  if (text == "goodput") return PlanObjective::kGoodput;
+  if (text == "throughput-per-gpu") return PlanObjective::kThroughputPerGpu;
+  if (text == "min-gpus") return PlanObjective::kMinGpus;
+  if (text == "latency") return PlanObjective::kLatency;
+  return InvalidArgument("--objective " + text + ": expected goodput, throughput-per-gpu, min-gpus or latency");
+}
+
+std::string ToString(PlanObjective o) {
+  switch (o) {
+    case PlanObjective::kGoodput:
+      return "goodput";
+    case PlanObjective::kThroughputPerGpu:
+      return "throughput-per-gpu";
+    case PlanObjective::kMinGpus:
+      return "min-gpus";
+    case PlanObjective::kLatency:
+      return "latency";
+  }
+  return "?";
+}
+
+std::string_view ToString(CandidateFate f) {
+  switch (f) {
+    case CandidateFate::kSimulated:
+      return "simulated";
+    case CandidateFate::kInvalid:
+      return "invalid";
+    case CandidateFate::kPrunedMemory:
+      return "pruned: memory";
+    case CandidateFate::kPrunedBound:
+      return "pruned: SLO bound";
+    case CandidateFate::kPrunedObjective:
+      return "pruned: objective bound";
+    case CandidateFate::kFailed:
+      return "failed";
+    case CandidateFate::kDuplicate:
+      return "same GPUs as another";
+  }
+  return "?";
+}
+
+std::string PlanCandidate::PlanLabel() const {
+  if (!disaggregated) return plan.ToString();
+  return "P " + std::to_string(prefill_replicas) + "x " + prefill.ToString() + " + D " +
+         std::to_string(decode_replicas) + "x " + decode.ToString();
+}
+
+std::string PlanCandidate::BaseKey() const {
+  return WithDp(plan, 1).ToString() + "|" + placement + "|" + weight_dtype + "|" + kv_dtype + "|" +
+         std::to_string(max_num_seqs) + "|" + std::to_string(max_num_batched_tokens);
+}
+
+std::string PlanRow::ToJson() const {
+  Json j;
+  j["plan"] = c.plan.ToString();
+  j["placement"] = c.placement;
+  j["weight_dtype"] = c.weight_dtype;
+  j["kv_dtype"] = c.kv_dtype;
+  j["max_num_seqs"] = c.max_num_seqs;
+  j["max_num_batched_tokens"] = c.max_num_batched_tokens;
+  j["disaggregated"] = c.disaggregated;
+  j["prefill_plan"] = c.prefill.ToString();
+  j["decode_plan"] = c.decode.ToString();
+  j["prefill_replicas"] = c.prefill_replicas;
+  j["decode_replicas"] = c.decode_replicas;
+  j["gpus"] = c.gpus;
+  j["fate"] = static_cast<int>(fate);
+  j["why"] = why;
+  // Doubles go through their exact text so a row read back compares equal to the one written.
+  auto num = [&](const char* key, double v) { j[key] = v; };
+  num("tpot_bound_ms", tpot_bound_ms);
+  num("prefill_ms_per_token", prefill_ms_per_token);
+  num("ttft_p50_ms", ttft_p50_ms);
+  num("ttft_p99_ms", ttft_p99_ms);
+  num("tpot_p50_ms", tpot_p50_ms);
+  num("tpot_p99_ms", tpot_p99_ms);
+  num("e2el_p99_ms", e2el_p99_ms);
+  num("output_throughput", output_throughput);
+  num("request_throughput", request_throughput);
+  num("goodput", goodput);
+  num("ranked_goodput", ranked_goodput);
+  num("attainment", attainment);
+  num("bubble", bubble);
+  num("exposed", exposed);
+  j["completed"] = completed;
+  j["failed"] = failed;
+  j["placement_used"] = placement_used;
+  j["layout"] = layout;
+  j["placement_notes"] = placement_notes;
+  j["meets_slo"] = meets_slo;
+  return j.dump();
+}
+
+Result<PlanRow> PlanRow::FromJson(const std::string& text) {
+  PlanRow r;
+  try {
+    const Json j = Json::parse(text);
+    auto plan = [&](const char* key) -> Result<ParallelPlan> { return ParsePlan(j.at(key).get<std::string>()); };
+    WIRESIM_ASSIGN_OR_RETURN(r.c.plan, plan("plan"));
+    WIRESIM_ASSIGN_OR_RETURN(r.c.prefill, plan("prefill_plan"));
+    WIRESIM_ASSIGN_OR_RETURN(r.c.decode, plan("decode_plan"));
+    r.c.placement = j.at("placement").get<std::string>();
+    r.c.weight_dtype = j.at("weight_dtype").get<std::string>();
+    r.c.kv_dtype = j.at("kv_dtype").get<std::string>();
+    r.c.max_num_seqs = j.at("max_num_seqs").get<int64_t>();
+    r.c.max_num_batched_tokens = j.at("max_num_batched_tokens").get<int64_t>();
+    r.c.disaggregated = j.at("disaggregated").get<bool>();
+    r.c.prefill_replicas = j.at("prefill_replicas").get<int64_t>();
+    r.c.decode_replicas = j.at("decode_replicas").get<int64_t>();
+    r.c.gpus = j.at("gpus").get<int>();
+    r.fate = static_cast<CandidateFate>(j.at("fate").get<int>());
+    r.why = j.at("why").get<std::string>();
+    r.tpot_bound_ms = j.at("tpot_bound_ms").get<double>();
+    r.prefill_ms_per_token = j.at("prefill_ms_per_token").get<double>();
+    r.ttft_p50_ms = j.at("ttft_p50_ms").get<double>();
+    r.ttft_p99_ms = j.at("ttft_p99_ms").get<double>();
+    r.tpot_p50_ms = j.at("tpot_p50_ms").get<double>();
+    r.tpot_p99_ms = j.at("tpot_p99_ms").get<double>();
+    r.e2el_p99_ms = j.at("e2el_p99_ms").get<double>();
+    r.output_throughput = j.at("output_throughput").get<double>();
+    r.request_throughput = j.at("request_throughput").get<double>();
+    r.goodput = j.at("goodput").get<double>();
+    r.ranked_goodput = j.at("ranked_goodput").get<double>();
+    r.attainment = j.at("attainment").get<double>();
+    r.bubble = j.at("bubble").get<double>();
+    r.exposed = j.at("exposed").get<double>();
+    r.completed = j.at("completed").get<int64_t>();
+    r.failed = j.at("failed").get<int64_t>();
+    r.placement_used = j.at("placement_used").get<std::string>();
+    r.layout = j.at("layout").get<std::string>();
+    r.placement_notes = j.at("placement_notes").get<std::vector<std::string>>();
+    r.meets_slo = j.at("meets_slo").get<bool>();
+  } catch (const Json::exception& e) {
+    return Internal(std::string("plan search: a result came back unreadable: ") + e.what());
+  }
+  return r;
+}
+
+PlanSearch::PlanSearch(AppContext& ctx, Scenario base, PlanSearchOptions options)
+    : ctx_(ctx), base_(std::move(base)), options_(std::move(options)) {}
+
+Scenario PlanSearch::ScenarioOf(const PlanCandidate& c) const {
+  Scenario s = base_;
+  const std::string by = "the plan search";
+  auto set = [&](const char* field, std::string* target, const std::string& value) {
+    *target = value;
+    s.where[field] = by;
+  };
+  std::string gpus;
+  for (int i = 0; i < c.gpus; ++i) gpus += (i ? "," : "") + std::to_string(options_.gpu_pool[static_cast<size_t>(i)]);
+  set("deployment.gpus", &s.gpus, gpus);
+  set("deployment.weight_dtype", &s.weight_dtype, c.weight_dtype);
+  set("deployment.kv_cache_dtype", &s.kv_cache_dtype, c.kv_dtype);
+  s.max_num_seqs = c.max_num_seqs;
+  s.where["scheduler.max_num_seqs"] = by;
+  s.max_num_batched_tokens = c.max_num_batched_tokens;
+  s.where["scheduler.max_num_batched_tokens"] = by;
+  s.percentiles = {50, 99};
+  s.disaggregated = c.disaggregated;
+  if (c.disaggregated) {
+    set("disaggregation.prefill.plan", &s.prefill_plan, c.prefill.ToString());
+    set("disaggregation.decode.plan", &s.decode_plan, c.decode.ToString());
+    s.prefill_replicas = c.prefill_replicas;
+    s.decode_replicas = c.decode_replicas;
+    set("deployment.placement", &s.placement, "packed");
+  } else {
+    set("deployment.plan", &s.plan, c.plan.ToString());
+    set("deployment.placement", &s.placement, c.placement);
+  }
+  return s;
+}
+
+Status PlanSearch::Enumerate() {
+  candidates_.clear();
+  // The model and the topology decide the defaults.
+  ModelSpec model;
+  if (Status st = ResolveModel(ctx_, base_, &model); !st.ok()) return st;
+  const int pool = static_cast<int>(options_.gpu_pool.size());
+  if (pool < 1) return InvalidArgument("wiresim plan: no GPUs to place the model on");
+  const PlanSpace& sp = options_.space;
+  const std::vector<int> tps = sp.tp.empty() ? PowersOfTwoUpTo(pool) : sp.tp;
+  const std::vector<int> pps = sp.pp.empty() ? PowersOfTwoUpTo(std::min<int64_t>(pool, model.num_layers)) : sp.pp;
+  const std::vector<int> cps = sp.cp.empty() ? std::vector<int>{1} : sp.cp;
+  const std::vector<int> eps = !sp.ep.empty() ? sp.ep : model.IsMoe() ? std::vector<int>{0, 1} : std::vector<int>{0};
+  const std::vector<int> sps = sp.sp.empty() ? std::vector<int>{0} : sp.sp;
+  const std::vector<std::string> wdt =
+      sp.weight_dtypes.empty() ? std::vector<std::string>{base_.weight_dtype} : sp.weight_dtypes;
+  const std::vector<std::string> kdt =
+      sp.kv_dtypes.empty() ? std::vector<std::string>{base_.kv_cache_dtype} : sp.kv_dtypes;
+  const std::vector<std::string> places = sp.placements.empty() ? std::vector<std::string>{"auto"} : sp.placements;
+  const std::vector<int64_t> seqs =
+      sp.max_num_seqs.empty() ? std::vector<int64_t>{base_.max_num_seqs} : sp.max_num_seqs;
+  const std::vector<int64_t> toks = sp.max_num_batched_tokens.empty()
+                                        ? std::vector<int64_t>{base_.max_num_batched_tokens}
+                                        : sp.max_num_batched_tokens;
+  auto settings = [&](const std::function<void(const std::string&, const std::string&, int64_t, int64_t)>& f) {
+    for (const std::string& w : wdt)
+      for (const std::string& k : kdt)
+        for (int64_t s : seqs)
+          for (int64_t t : toks) f(w, k, s, t);
+  };
+  for (int pp : pps) {
+    for (int tp : tps) {
+      for (int cp : cps) {
+        const int base = tp * pp * cp;
+        if (base > pool) continue;
+        for (int ep : eps) {
+          for (int seq_par : sps) {
+            if (seq_par && tp == 1) continue;  // sequence parallelism splits over TP ranks
+            ParallelPlan p;
+            p.tp = tp;
+            p.pp = pp;
+            p.cp = cp;
+            p.dp = pool / base;
+            p.ep = ep ? tp * cp * p.dp : 1;
+            if (ep && p.ep == 1) continue;
+            p.sequence_parallel = seq_par != 0;
+            for (const std::string& place : places) {
+              settings([&](const std::string& w, const std::string& k, int64_t s, int64_t t) {
+                PlanCandidate c;
+                c.plan = p;
+                c.placement = place;
+                c.weight_dtype = w;
+                c.kv_dtype = k;
+                c.max_num_seqs = s;
+                c.max_num_batched_tokens = t;
+                c.gpus = p.WorldSize();
+                candidates_.push_back(c);
+              });
+            }
+          }
+        }
+      }
+    }
+  }
+  if (sp.disaggregated) {
+    // Role plans: one replica each, tp only (and pp where asked); splits give the prefill role about 1/4, 1/3,
+    // 1/2, 2/3 or 3/4 of the GPUs, the decode role the rest.
+    std::vector<ParallelPlan> roles;
+    for (int pp : pps) {
+      for (int tp : tps) {
+        if (tp * pp >= pool) continue;
+        ParallelPlan r;
+        r.tp = tp;
+        r.pp = pp;
+        roles.push_back(r);
+      }
+    }
+    std::set<std::tuple<std::string, std::string, int64_t, int64_t>> seen;
+    for (const ParallelPlan& pre : roles) {
+      for (const ParallelPlan& dec : roles) {
+        for (double share : {0.25, 1.0 / 3, 0.5, 2.0 / 3, 0.75}) {
+          const int64_t np = std::max<int64_t>(1, std::llround(share * pool / pre.WorldSize()));
+          const int64_t left = pool - np * pre.WorldSize();
+          const int64_t nd = left / dec.WorldSize();
+          if (nd < 1) continue;
+          if (!seen.insert({pre.ToString(), dec.ToString(), np, nd}).second) continue;
+          settings([&](const std::string& w, const std::string& k, int64_t s, int64_t t) {
+            PlanCandidate c;
+            c.disaggregated = true;
+            c.plan = pre;
+            c.prefill = pre;
+            c.decode = dec;
+            c.prefill_replicas = np;
+            c.decode_replicas = nd;
+            c.placement = "packed";
+            c.weight_dtype = w;
+            c.kv_dtype = k;
+            c.max_num_seqs = s;
+            c.max_num_batched_tokens = t;
+            c.gpus = static_cast<int>(np * pre.WorldSize() + nd * dec.WorldSize());
+            candidates_.push_back(c);
+          });
+        }
+      }
+    }
+  }
+  if (candidates_.empty()) {
+    return InvalidArgument("wiresim plan: no plan to try with " + std::to_string(pool) + " GPUs (tp " + Join(tps) +
+                           ", pp " + Join(pps) + ", cp " + Join(cps) + ")");
+  }
+  return Status::Ok();
+}
+
+PlanRow PlanSearch::Screen(const PlanCandidate& c) const {
+  PlanRow row;
+  row.c = c;
+  std::ostringstream out, err;
+  AppContext local{out, err, ctx_.reader, false};
+  const Scenario s = ScenarioOf(c);
+  Result<std::unique_ptr<ServingSetup>> setup = BuildServing(local, s);
+  if (!setup.ok()) {
+    const Status& st = setup.status();
+    row.fate = st.code() == StatusCode::kFailedPrecondition ? CandidateFate::kPrunedMemory
+               : st.code() == StatusCode::kInvalidArgument  ? CandidateFate::kInvalid
+                                                            : CandidateFate::kFailed;
+    row.why = st.message();
+    return row;
+  }
+  const ServingSetup& d = **setup;
+  // The slowest GPU the deployment uses sets the bounds.
+  double bandwidth = kInf, flops = kInf;
+  // fp8 weights run fp8 GEMMs (vLLM's w8a8 path on GPUs that have them); else 16-bit.
+  const DataType compute = d.model.weight_dtype == DataType::kFloat8E4M3 ? DataType::kFloat8E4M3 : DataType::kBFloat16;
+  for (int r = 0; r < d.plan.WorldSize(); ++r) {
+    const GpuSpec& spec = d.specs[static_cast<size_t>(d.placement.GpuOf(r))];
+    bandwidth = std::min(bandwidth, spec.memory_bandwidth);
+    flops = std::min(flops, PeakFlops(spec, compute));
+  }
+  const ParameterCounts counts = CountParameters(d.model);
+  const double bytes_per_param = ModelWeightBytes(d.model) / static_cast<double>(std::max<int64_t>(1, counts.total));
+  const double active_bytes = static_cast<double>(counts.active) * bytes_per_param;
+  const FlopsPerToken fpt = CountFlopsPerToken(d.model);
+  const ParallelPlan& decode = c.disaggregated ? c.decode : d.plan;
+  const ParallelPlan& prefill = c.disaggregated ? c.prefill : d.plan;
+  row.tpot_bound_ms = 1000.0 * active_bytes / (SplitOf(d.model, decode) * bandwidth);
+  row.prefill_ms_per_token = 1000.0 * fpt.linear / (SplitOf(d.model, prefill) * flops);
+  for (int r = 0; r < d.plan.WorldSize(); ++r) {
+    row.placement_used += (r ? "," : "") + std::to_string(d.placement.GpuOf(r));
+  }
+  // The layout: per replica, per stage, the set of its GPUs (a TP x CP block); replicas in any order. Two
+  // placements with the same layout put the same groups on the same links.
+  {
+    std::vector<std::vector<std::set<int>>> replicas(static_cast<size_t>(d.plan.dp),
+                                                     std::vector<std::set<int>>(static_cast<size_t>(d.plan.pp)));
+    for (int r = 0; r < d.plan.WorldSize(); ++r) {
+      const RankCoord at = CoordOf(d.plan, r);
+      replicas[static_cast<size_t>(at.dp)][static_cast<size_t>(at.pp)].insert(d.placement.GpuOf(r));
+    }
+    std::sort(replicas.begin(), replicas.end());
+    for (const auto& stages : replicas) {
+      row.layout += "[";
+      for (const auto& block : stages) {
+        row.layout += "{";
+        for (int g : block) row.layout += std::to_string(g) + " ";
+        row.layout += "}";
+      }
+      row.layout += "]";
+    }
+  }
+  row.fate = CandidateFate::kSimulated;  // eligible; Run decides
+  return row;
+}
+
+PlanRow PlanSearch::Simulate(const PlanCandidate& c) const {
+  PlanRow row = Screen(c);
+  if (row.fate != CandidateFate::kSimulated) return row;
+  std::ostringstream out, err;
+  AppContext local{out, err, ctx_.reader, false};
+  const Scenario s = ScenarioOf(c);
+  Result<std::unique_ptr<ServingSetup>> setup = BuildServing(local, s);
+  Result<ServingOutcome> o = setup.ok() ? RunServing(local, **setup, /*progress=*/false) : setup.status();
+  if (!o.ok()) {
+    row.fate = CandidateFate::kFailed;
+    row.why = o.status().message();
+    return row;
+  }
+  const ServingSetup& d = **setup;
+  const RunReport report = MakeReport(s, d, *o);
+  const Json j = Json::parse(report.summary_json);
+  auto get = [&](const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0; };
+  row.ttft_p50_ms = get("median_ttft_ms");
+  row.ttft_p99_ms = get("p99_ttft_ms");
+  row.tpot_p50_ms = get("median_tpot_ms");
+  row.tpot_p99_ms = get("p99_tpot_ms");
+  row.e2el_p99_ms = get("p99_e2el_ms");
+  row.output_throughput = get("output_throughput");
+  row.request_throughput = get("request_throughput");
+  row.goodput = get("request_goodput");
+  row.completed = static_cast<int64_t>(get("completed"));
+  const Json& frac = j["wiresim"]["gpu_time_fraction"];
+  row.bubble = frac["bubble"].get<double>();
+  row.exposed = frac["exposed_collectives"].get<double>();
+  // Attainment: requests that met every SLO set, over the requests sent (vllm's goodput counts the same requests).
+  int64_t sent = 0, good = 0;
+  for (const RequestRecord& r : o->metrics->records()) {
+    if (!r.was_sent()) continue;
+    ++sent;
+    if (!r.succeeded()) continue;
+    const double ttft = (r.first_token - r.sent).ToSeconds() * 1000.0;
+    const double e2el = (r.finished - r.sent).ToSeconds() * 1000.0;
+    const double tpot = r.tokens_received > 1 ? (e2el - ttft) / static_cast<double>(r.tokens_received - 1) : 0.0;
+    if (s.slo_ttft_ms > 0 && ttft > s.slo_ttft_ms) continue;
+    if (s.slo_tpot_ms > 0 && tpot > s.slo_tpot_ms) continue;
+    if (s.slo_e2el_ms > 0 && e2el > s.slo_e2el_ms) continue;
+    ++good;
+  }
+  row.failed = sent - row.completed;
+  row.attainment = sent > 0 ? static_cast<double>(good) / static_cast<double>(sent) : 0.0;
+  const bool has_slo = s.slo_ttft_ms > 0 || s.slo_tpot_ms > 0 || s.slo_e2el_ms > 0;
+  row.meets_slo = has_slo ? row.attainment >= options_.attainment : row.failed == 0;
+  if (!c.disaggregated) {
+    row.placement_notes = ScorePlacement(*d.topo, d.model, d.plan, d.placement).lines;
+  }
+  return row;
+}
+
+Result<WorkloadShape> PlanSearch::ReadWorkload() const {
+  // Any candidate's set-up reads the same requests (the workload does not depend on the plan); the first that
+  // builds is used.
+  std::ostringstream out, err;
+  AppContext local{out, err, ctx_.reader, false};
+  for (const PlanCandidate& c : candidates_) {
+    const Scenario s = ScenarioOf(c);
+    Result<std::unique_ptr<ServingSetup>> setup = BuildServing(local, s);
+    if (!setup.ok()) continue;
+    Simulator sim(static_cast<uint64_t>(s.seed));
+    WIRESIM_ASSIGN_OR_RETURN(std::unique_ptr<RequestSource> src, OpenRequests(local, **setup, sim));
+    WorkloadShape w;
+    w.open_loop = !(s.trace.empty() && (s.rate_inf || s.max_concurrency > 0)) && s.max_concurrency == 0;
+    Time first = Time::Max(), last = Time::Zero();
+    while (true) {
+      WIRESIM_ASSIGN_OR_RETURN(std::optional<Request> r, src->Next());
+      if (!r) break;
+      w.input.push_back(r->input_tokens);
+      w.output.push_back(r->output_tokens);
+      first = std::min(first, r->arrival);
+      last = std::max(last, r->arrival);
+    }
+    w.span_s = w.input.empty() ? 0 : (last - first).ToSeconds();
+    if (w.span_s <= 0) w.open_loop = false;
+    return w;
+  }
+  return WorkloadShape{};
+}
+
+namespace {
+
+// How a simulated row ranks (true: a before b). Rows that meet the SLO come first. Among them, goodput and
+// throughput per GPU count in steps of 1% of the best row's value: at a rate every plan keeps up with, they serve
+// the same requests and differ by noise, and the tie goes to the SLO attainment, then the per-user token rate
+// (median TPOT), then fewer GPUs. Rows that miss the SLO follow, by attainment.
+//
+// Under an open-loop rate, the goodput ranked is the SLO attainment times the offered rate (requests over the
+// arrival span): vllm's request_goodput divides by a duration that includes draining the last requests, which
+// differs between plans that served every request in time. Closed-loop and all-at-once workloads rank vllm's.
+struct RankOrder {
+  PlanObjective objective;
+  bool has_slo;
+  double offered_rate = 0;                    // requests per second over the arrival span; 0: not an open-loop workload
+  double best_goodput = 0, best_per_gpu = 0;  // over rows that meet the SLO
+
+  double Goodput(const PlanRow& r) const {
+    if (offered_rate > 0) {
+      const double served = has_slo ? r.attainment
+                                    : static_cast<double>(r.completed) /
+                                          static_cast<double>(std::max<int64_t>(1, r.completed + r.failed));
+      return served * offered_rate;
+    }
+    return has_slo ? r.goodput : r.request_throughput;
+  }
+
+  static double Step(double v, double best) { return best > 0 ? std::floor(100.0 * v / best + 1e-9) : v; }
+  double Key(const PlanRow& r) const {  // bigger is better
+    switch (objective) {
+      case PlanObjective::kGoodput:
+        return Step(Goodput(r), best_goodput);
+      case PlanObjective::kThroughputPerGpu:
+        return Step(r.PerGpu(), best_per_gpu);
+      case PlanObjective::kMinGpus:
+        return -r.c.gpus;
+      case PlanObjective::kLatency:
+        return -r.e2el_p99_ms;
+    }
+    return 0;
+  }
+  bool operator()(const PlanRow& a, const PlanRow& b) const {
+    if (a.meets_slo != b.meets_slo) return a.meets_slo;
+    if (a.meets_slo && Key(a) != Key(b)) return Key(a) > Key(b);
+    if (a.attainment != b.attainment) return a.attainment > b.attainment;
+    if (a.tpot_p50_ms != b.tpot_p50_ms) return a.tpot_p50_ms < b.tpot_p50_ms;
+    if (a.c.gpus != b.c.gpus) return a.c.gpus < b.c.gpus;
+    if (a.ttft_p99_ms != b.ttft_p99_ms) return a.ttft_p99_ms < b.ttft_p99_ms;
+    return a.c.PlanLabel() + a.c.placement < b.c.PlanLabel() + b.c.placement;
+  }
+  void SetBests(const std::vector<PlanRow>& rows) {
+    for (const PlanRow& r : rows) {
+      if (r.fate != CandidateFate::kSimulated || !r.meets_slo) continue;
+      best_goodput = std::max(best_goodput, Goodput(r));
+      best_per_gpu = std::max(best_per_gpu, r.PerGpu());
+    }
+  }
+};
+
+// Share of requests the bounds alone show cannot meet the SLO: a prefill of L tokens takes at least L x the
+// prefill bound (and a weight pass), every later token the TPOT bound.
+double SurelyMissed(const PlanRow& r, const WorkloadShape& w, const Scenario& s) {
+  if (w.input.empty()) return 0;
+  int64_t missed = 0;
+  for (size_t i = 0; i < w.input.size(); ++i) {
+    const double ttft = std::max(r.tpot_bound_ms, r.prefill_ms_per_token * static_cast<double>(w.input[i]));
+    const double tpot = w.output[i] > 1 ? r.tpot_bound_ms : 0.0;
+    const double e2el = ttft + static_cast<double>(w.output[i] - 1) * r.tpot_bound_ms;
+    if ((s.slo_ttft_ms > 0 && ttft > s.slo_ttft_ms) || (s.slo_tpot_ms > 0 && tpot > s.slo_tpot_ms) ||
+        (s.slo_e2el_ms > 0 && e2el > s.slo_e2el_ms)) {
+      ++missed;
+    }
+  }
+  return static_cast<double>(missed) / static_cast<double>(w.input.size());
+}
+
+}  // namespace
+
+Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
+                                          const std::function<void(size_t, size_t, const std::string&)>& progress) {
+  PlanSearchOutcome out;
+  out.has_slo = base_.slo_ttft_ms > 0 || base_.slo_tpot_ms > 0 || base_.slo_e2el_ms > 0;
+  auto run = [&](const std::vector<PlanCandidate>& cands, bool simulate,
+                 const std::string& phase) -> Result<std::vector<PlanRow>> {
+    size_t done = 0;
+    std::vector<std::string> texts =
+        runner.Run(cands.size(), [&](size_t i) { return (simulate ? Simulate(cands[i]) : Screen(cands[i])).ToJson(); });
+    std::vector<PlanRow> rows;
+    for (const std::string& t : texts) {
+      WIRESIM_ASSIGN_OR_RETURN(PlanRow r, PlanRow::FromJson(t));
+      rows.push_back(std::move(r));
+      if (progress) progress(++done, cands.size(), phase);
+    }
+    if (simulate) out.simulations += static_cast<int64_t>(cands.size());
+    return rows;
+  };
+
+  // 1. Screen every candidate: plan validity, memory, the bounds.
+  WIRESIM_ASSIGN_OR_RETURN(std::vector<PlanRow> rows, run(candidates_, /*simulate=*/false, "screening"));
+  out.considered = static_cast<int64_t>(rows.size());
+  WIRESIM_ASSIGN_OR_RETURN(out.workload, ReadWorkload());
+  const WorkloadShape& w = out.workload;
+  std::vector<size_t> eligible;
+  std::map<std::string, size_t> resolved;  // the same deployment reached by two placement names runs once
+  for (size_t i = 0; i < rows.size(); ++i) {
+    PlanRow& r = rows[i];
+    if (r.fate != CandidateFate::kSimulated) continue;
+    const std::string key = r.c.PlanLabel() + "|" + r.c.weight_dtype + "|" + r.c.kv_dtype + "|" +
+                            std::to_string(r.c.max_num_seqs) + "|" + std::to_string(r.c.max_num_batched_tokens) + "|" +
+                            r.layout;
+    if (auto [it, fresh] = resolved.emplace(key, i); !fresh) {
+      r.fate = CandidateFate::kDuplicate;
+      r.why = "placement " + r.c.placement + " makes the same groups on the same GPUs as placement " +
+              rows[it->second].c.placement;
+      continue;
+    }
+    if (out.has_slo) {
+      const double missed = SurelyMissed(r, w, base_);
+      if (missed > 1.0 - options_.attainment) {
+        r.fate = CandidateFate::kPrunedBound;
+        std::ostringstream why;
+        why.precision(3);
+        why << "the bounds alone (TPOT >= " << r.tpot_bound_ms << " ms, prefill >= " << r.prefill_ms_per_token * 1000
+            << " us per token) miss the SLO for " << 100.0 * missed << "% of the requests";
+        r.why = why.str();
+        continue;
+      }
+    }
+    eligible.push_back(i);
+  }
+
+  // 2. Simulate, in waves, best ceiling first; after each wave drop the candidates whose ceiling cannot beat the
+  // best deployment that meets the SLO.
+  const double out_tokens = [&] {
+    double t = 0;
+    for (int64_t o : w.output) t += static_cast<double>(o);
+    return t;
+  }();
+  auto ceiling = [&](const PlanRow& r) {  // objective's best possible value, bigger is better
+    switch (options_.objective) {
+      case PlanObjective::kThroughputPerGpu: {
+        const double offered = w.open_loop ? out_tokens / w.span_s : kInf;
+        const int replicas = r.c.disaggregated ? static_cast<int>(r.c.decode_replicas) : r.c.plan.dp;
+        const double compute =
+            r.tpot_bound_ms > 0 ? 1000.0 * replicas * static_cast<double>(r.c.max_num_seqs) / r.tpot_bound_ms : kInf;
+        return std::min(offered, compute) / r.c.gpus;
+      }
+      case PlanObjective::kLatency: {
+        std::vector<double> e;
+        for (size_t i = 0; i < w.input.size(); ++i) {
+          e.push_back(std::max(r.tpot_bound_ms, r.prefill_ms_per_token * static_cast<double>(w.input[i])) +
+                      static_cast<double>(w.output[i] - 1) * r.tpot_bound_ms);
+        }
+        if (e.empty()) return 0.0;
+        std::sort(e.begin(), e.end());
+        return -e[static_cast<size_t>(0.99 * static_cast<double>(e.size() - 1))];
+      }
+      default:
+        return kInf;
+    }
+  };
+  auto achieved = [&](const PlanRow& r) {
+    return options_.objective == PlanObjective::kThroughputPerGpu ? r.PerGpu() : -r.e2el_p99_ms;
+  };
+  std::stable_sort(eligible.begin(), eligible.end(),
+                   [&](size_t a, size_t b) { return ceiling(rows[a]) > ceiling(rows[b]); });
+  double best = -kInf;
+  size_t next = 0;
+  const size_t total = eligible.size();
+  while (next < eligible.size()) {
+    std::vector<size_t> wave;
+    while (next < eligible.size() && wave.size() < kWave) {
+      const size_t i = eligible[next++];
+      if (ceiling(rows[i]) < best) {
+        rows[i].fate = CandidateFate::kPrunedObjective;
+        rows[i].why =
+            "its ceiling on " + ToString(options_.objective) + " is below a simulated plan that meets the SLO";
+        continue;
+      }
+      wave.push_back(i);
+    }
+    std::vector<PlanCandidate> cands;
+    for (size_t i : wave) cands.push_back(rows[i].c);
+    WIRESIM_ASSIGN_OR_RETURN(
+        std::vector<PlanRow> done,
+        run(cands, /*simulate=*/true, "simulating (" + std::to_string(next) + " of " + std::to_string(total) + ")"));
+    for (size_t k = 0; k < wave.size(); ++k) {
+      rows[wave[k]] = std::move(done[k]);
+      const PlanRow& r = rows[wave[k]];
+      if (r.fate == CandidateFate::kSimulated && r.meets_slo) best = std::max(best, achieved(r));
+    }
+  }
+
+  // 3. The fewest GPUs that meet the SLO at this traffic: for the best base plans (every one, for min-gpus), the
+  // least replicas that still meet it, by bisection on dp (assuming more replicas never hurt).
+  RankOrder order{options_.objective, out.has_slo};
+  if (w.open_loop) order.offered_rate = static_cast<double>(w.input.size()) / w.span_s;
+  order.SetBests(rows);
+  std::vector<size_t> ranked;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].fate == CandidateFate::kSimulated) ranked.push_back(i);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [&](size_t a, size_t b) { return order(rows[a], rows[b]); });
+  if (out.has_slo) {
+    std::vector<size_t> bases;
+    std::set<std::string> keys;
+    const size_t want =
+        options_.objective == PlanObjective::kMinGpus ? rows.size() : static_cast<size_t>(options_.fewest_gpus_for);
+    for (size_t i : ranked) {
+      const PlanRow& r = rows[i];
+      if (!r.meets_slo || r.c.disaggregated || bases.size() >= want) continue;
+      if (keys.insert(r.c.BaseKey()).second) bases.push_back(i);
+    }
+    std::vector<std::string> texts = runner.Run(bases.size(), [&](size_t k) {
+      const PlanRow& top = rows[bases[k]];
+      int lo = 1, hi = top.c.plan.dp;
+      PlanRow found = top;
+      while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        PlanCandidate c = top.c;
+        c.plan = WithDp(top.c.plan, mid);
+        c.gpus = c.plan.WorldSize();
+        PlanRow r = Simulate(c);
+        if (r.fate == CandidateFate::kSimulated && r.meets_slo) {
+          hi = mid;
+          found = std::move(r);
+        } else {
+          lo = mid + 1;
+        }
+      }
+      return found.ToJson();
+    });
+    for (const std::string& t : texts) {
+      WIRESIM_ASSIGN_OR_RETURN(PlanRow r, PlanRow::FromJson(t));
+      out.fewest.push_back(std::move(r));
+    }
+    for (size_t k = 0; k < bases.size(); ++k) {
+      // Bisection over dp in [1, dp]: at most ceil(log2(dp)) simulations each.
+      int dp = rows[bases[k]].c.plan.dp, steps = 0;
+      while ((1 << steps) < dp) ++steps;
+      out.simulations += steps;
+    }
+    RankOrder fewest_order = order;
+    fewest_order.objective = PlanObjective::kMinGpus;
+    std::stable_sort(out.fewest.begin(), out.fewest.end(), fewest_order);
+  }
+
+  // The ranking: simulated rows in objective order, then the rest in the order they were enumerated.
+  for (PlanRow& r : rows) r.ranked_goodput = order.Goodput(r);
+  for (PlanRow& r : out.fewest) r.ranked_goodput = order.Goodput(r);
+  for (size_t i : ranked) out.rows.push_back(rows[i]);
+  for (const PlanRow& r : rows) {
+    switch (r.fate) {
+      case CandidateFate::kSimulated:
+        ++out.simulated;
+        continue;
+      case CandidateFate::kInvalid:
+        ++out.invalid;
+        break;
+      case CandidateFate::kPrunedMemory:
+        ++out.pruned_memory;
+        break;
+      case CandidateFate::kPrunedBound:
+        ++out.pruned_bound;
+        break;
+      case CandidateFate::kPrunedObjective:
+        ++out.pruned_objective;
+        break;
+      case CandidateFate::kFailed:
+        ++out.failed;
+        break;
+      case CandidateFate::kDuplicate:
+        ++out.duplicate;
+        break;
+    }
+    out.rows.push_back(r);
+  }
+  // The front: simulated rows no other beats on both output tokens/s per GPU and tokens/s per user.
+  for (size_t i = 0; i < out.rows.size(); ++i) {
+    const PlanRow& a = out.rows[i];
+    if (a.fate != CandidateFate::kSimulated) continue;
+    bool dominated = false;
+    for (size_t k = 0; k < out.rows.size() && !dominated; ++k) {
+      const PlanRow& b = out.rows[k];
+      if (k == i || b.fate != CandidateFate::kSimulated) continue;
+      dominated = b.PerGpu() >= a.PerGpu() && b.TokensPerUser() >= a.TokensPerUser() &&
+                  (b.PerGpu() > a.PerGpu() || b.TokensPerUser() > a.TokensPerUser());
+    }
+    if (!dominated) out.pareto.push_back(i);
+  }
+  std::stable_sort(out.pareto.begin(), out.pareto.end(),
+                   [&](size_t a, size_t b) { return out.rows[a].TokensPerUser() < out.rows[b].TokensPerUser(); });
+  return out;
+}
+
+}  // namespace wiresim::app

@@ -1,0 +1,550 @@
+// `wiresim plan`: the best ways to serve a model on a cluster for a traffic and an SLO. Takes the scenario flags of
+// `wiresim run` (topology, model, workload, engine, network) and lists of what to search over, runs the plan search
+// (plan_search.h) on every core, and across MPI ranks under mpirun, and prints the ranked table, why the best
+// ranks first, the fewest GPUs that meet the SLO, and the Pareto front; --out writes plans.csv, plans.json and
+// pareto.svg. docs/plan.md describes the search and defines every column.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "sim/app/cli.h"
+#include "sim/app/gpu_selection.h"
+#include "sim/app/number_format.h"
+#include "sim/app/options.h"
+#include "sim/app/plan_runner.h"
+#include "sim/app/plan_search.h"
+#include "sim/app/scenario_flags.h"
+#include "sim/app/serving_setup.h"
+#include "sim/app/topology_input.h"
+#include "sim/app/verbs.h"
+#include "sim/core/text.h"
+
+namespace wiresim::app {
+namespace po = boost::program_options;
+
+namespace {
+
+// The scenario flags `plan` searches over instead of taking one value.
+const std::set<std::string> kSearched = {
+    "plan",         "placement",   "weight-dtype",     "kv-dtype",        "max-num-seqs", "max-num-batched-tokens",
+    "prefill-plan", "decode-plan", "prefill-replicas", "decode-replicas", "gpus"};
+
+struct Flags {
+  std::string scenario, slo, out, objective = "goodput", gpus;
+  std::string tp, pp, cp, ep, sp, placement, weight_dtype, kv_dtype, max_num_seqs, max_num_batched_tokens;
+  double attainment = 0.9;
+  int jobs = 0, top = 10;
+  bool json = false, quiet = false, disaggregated = false;
+};
+
+Result<std::vector<int>> IntList(const std::string& text, const std::string& flag) {
+  std::vector<int> out;
+  for (std::string_view item : Split(text, ',')) {
+    double v = 0;
+    if (!ParseFiniteNumber(item, &v) || v < 1 || v > 1 << 20 || v != std::floor(v)) {
+      return InvalidArgument("--" + flag + " " + text + ": expected positive whole numbers separated by commas");
+    }
+    out.push_back(static_cast<int>(v));
+  }
+  return out;
+}
+
+Result<std::vector<int64_t>> Int64List(const std::string& text, const std::string& flag) {
+  WIRESIM_ASSIGN_OR_RETURN(std::vector<int> v, IntList(text, flag));
+  return std::vector<int64_t>(v.begin(), v.end());
+}
+
+Result<std::vector<int>> OnOffList(const std::string& text, const std::string& flag) {
+  std::vector<int> out;
+  for (std::string_view item : Split(text, ',')) {
+    if (item == "on") {
+      out.push_back(1);
+    } else if (item == "off") {
+      out.push_back(0);
+    } else {
+      return InvalidArgument("--" + flag + " " + text + ": expected on, off or on,off");
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> TextList(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::string_view item : Split(text, ',')) out.emplace_back(item);
+  return out;
+}
+
+// --gpus: a count (the first N GPUs of the topology), or a selection as `wiresim run` takes it.
+Result<std::vector<int>> GpuPool(AppContext& ctx, const Scenario& s, const std::string& text, int* topo_gpus) {
+  WIRESIM_ASSIGN_OR_RETURN(SourceFile file, ReadInput(ctx, s.topology, InputKind::kTopology));
+  WIRESIM_ASSIGN_OR_RETURN(Topology topo, LoadTopologyForVerb(file, ctx.reader));
+  *topo_gpus = topo.gpu_count();
+  std::vector<int> pool;
+  double n = 0;
+  if (text.empty() || (ParseFiniteNumber(text, &n) && text.find_first_not_of("0123456789") == std::string::npos)) {
+    const int count = text.empty() ? topo.gpu_count() : static_cast<int>(n);
+    if (count < 1 || count > topo.gpu_count()) {
+      return InvalidArgument("--gpus " + text + ": expected a count from 1 to " + std::to_string(topo.gpu_count()) +
+                             " (the GPUs of " + topo.name() + "), or a selection such as 0-7 or node0:0-7");
+    }
+    for (int i = 0; i < count; ++i) pool.push_back(i);
+    return pool;
+  }
+  return ParseGpuSelection(text, topo);
+}
+
+std::string Percent(double f) { return Fixed(100.0 * f, 1) + "%"; }
+
+std::string Cell(const std::string& text, int width, bool left = false) {
+  if (static_cast<int>(text.size()) >= width) return text;
+  return left ? text + std::string(static_cast<size_t>(width) - text.size(), ' ') : Right(text, width);
+}
+
+std::string RowLabel(const PlanRow& r) {
+  std::string s = r.c.PlanLabel();
+  if (!r.c.weight_dtype.empty()) s += " w:" + r.c.weight_dtype;
+  if (!r.c.kv_dtype.empty() && r.c.kv_dtype != "auto") s += " kv:" + r.c.kv_dtype;
+  return s;
+}
+
+void PrintTable(std::ostream& out, const std::vector<PlanRow>& rows, size_t limit, bool has_slo) {
+  out << Cell("rank", 4) << "  " << Cell("plan", 22, true) << Cell("placement", 10, true) << Cell("seqs", 5)
+      << Cell("GPUs", 6) << Cell("TTFT p50/p99 ms", 18) << Cell("TPOT p50/p99 ms", 17) << Cell("out tok/s", 11)
+      << Cell("tok/s/GPU", 10) << Cell("tok/s/user", 11) << Cell(has_slo ? "goodput" : "served", 9)
+      << Cell("SLO met", 8) << Cell("bubble", 7) << Cell("exposed", 8) << "\n";
+  for (size_t i = 0; i < rows.size() && i < limit; ++i) {
+    const PlanRow& r = rows[i];
+    if (r.fate != CandidateFate::kSimulated) break;
+    out << Cell(std::to_string(i + 1), 4) << "  " << Cell(RowLabel(r), 22, true) << Cell(r.c.placement, 10, true)
+        << Cell(std::to_string(r.c.max_num_seqs), 5) << Cell(std::to_string(r.c.gpus), 6)
+        << Cell(Fixed(r.ttft_p50_ms, 1) + " / " + Fixed(r.ttft_p99_ms, 1), 18)
+        << Cell(Fixed(r.tpot_p50_ms, 1) + " / " + Fixed(r.tpot_p99_ms, 1), 17)
+        << Cell(Fixed(r.output_throughput, 1), 11) << Cell(Fixed(r.PerGpu(), 1), 10)
+        << Cell(Fixed(r.TokensPerUser(), 1), 11) << Cell(Fixed(r.ranked_goodput, 2), 9)
+        << Cell(has_slo ? Percent(r.attainment) : (r.failed == 0 ? "yes" : "no"), 8) << Cell(Percent(r.bubble), 7)
+        << Cell(Percent(r.exposed), 8) << "\n";
+  }
+}
+
+// Why the first row ranks above the second, in the figures the objective and the SLO use.
+std::string WhyFirst(const PlanRow& a, const PlanRow& b, PlanObjective objective, bool has_slo) {
+  std::ostringstream s;
+  s << "  over " << RowLabel(b) << " (" << b.c.placement << "): ";
+  if (a.meets_slo && !b.meets_slo) {
+    s << "it meets the SLO for " << Percent(a.attainment) << " of requests, the other for " << Percent(b.attainment);
+  } else {
+    switch (objective) {
+      case PlanObjective::kGoodput:
+        s << (has_slo ? "goodput " : "served ") << Fixed(a.ranked_goodput, 2) << " vs " << Fixed(b.ranked_goodput, 2)
+          << " req/s";
+        if (has_slo) s << " (SLO met for " << Percent(a.attainment) << " vs " << Percent(b.attainment) << ")";
+        break;
+      case PlanObjective::kThroughputPerGpu:
+        s << Fixed(a.PerGpu(), 1) << " vs " << Fixed(b.PerGpu(), 1) << " output tok/s per GPU";
+        break;
+      case PlanObjective::kMinGpus:
+        s << a.c.gpus << " vs " << b.c.gpus << " GPUs";
+        break;
+      case PlanObjective::kLatency:
+        s << "p99 E2EL " << Fixed(a.e2el_p99_ms, 1) << " vs " << Fixed(b.e2el_p99_ms, 1) << " ms";
+        break;
+    }
+  }
+  s << "; TPOT p50 " << Fixed(a.tpot_p50_ms, 1) << " vs " << Fixed(b.tpot_p50_ms, 1) << " ms, exposed collectives "
+    << Percent(a.exposed) << " vs " << Percent(b.exposed) << ", bubble " << Percent(a.bubble) << " vs "
+    << Percent(b.bubble);
+  return s.str();
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string PlansCsv(const PlanSearchOutcome& o) {
+  std::ostringstream s;
+  s.precision(10);
+  s << "rank,plan,placement,weight_dtype,kv_dtype,max_num_seqs,max_num_batched_tokens,gpus,fate,ttft_p50_ms,"
+       "ttft_p99_ms,tpot_p50_ms,tpot_p99_ms,e2el_p99_ms,output_throughput,output_throughput_per_gpu,"
+       "tokens_per_s_per_user,request_throughput,request_goodput,ranked_goodput,slo_attainment,meets_slo,bubble,"
+       "exposed_collectives,"
+       "tpot_bound_ms,gpus_in_rank_order,why\n";
+  for (size_t i = 0; i < o.rows.size(); ++i) {
+    const PlanRow& r = o.rows[i];
+    const bool sim = r.fate == CandidateFate::kSimulated;
+    s << (sim ? std::to_string(i + 1) : "") << "," << CsvField(r.c.PlanLabel()) << "," << r.c.placement << ","
+      << r.c.weight_dtype << "," << r.c.kv_dtype << "," << r.c.max_num_seqs << "," << r.c.max_num_batched_tokens << ","
+      << r.c.gpus << "," << CsvField(std::string(ToString(r.fate)));
+    if (sim) {
+      s << "," << r.ttft_p50_ms << "," << r.ttft_p99_ms << "," << r.tpot_p50_ms << "," << r.tpot_p99_ms << ","
+        << r.e2el_p99_ms << "," << r.output_throughput << "," << r.PerGpu() << "," << r.TokensPerUser() << ","
+        << r.request_throughput << "," << r.goodput << "," << r.ranked_goodput << "," << r.attainment << ","
+        << (r.meets_slo ? 1 : 0) << "," << r.bubble << "," << r.exposed;
+    } else {
+      s << ",,,,,,,,,,,,,,,";
+    }
+    s << "," << r.tpot_bound_ms << "," << CsvField(r.placement_used) << "," << CsvField(r.why) << "\n";
+  }
+  return s.str();
+}
+
+std::string PlansJson(const PlanSearchOutcome& o, const Scenario& s, const PlanSearchOptions& opt) {
+  nlohmann::ordered_json j;
+  j["model"] = s.model;
+  j["topology"] = s.topology;
+  j["gpus"] = opt.gpu_pool;
+  j["objective"] = ToString(opt.objective);
+  j["slo"] = {{"ttft_ms", s.slo_ttft_ms}, {"tpot_ms", s.slo_tpot_ms}, {"e2el_ms", s.slo_e2el_ms}};
+  j["attainment"] = opt.attainment;
+  j["counts"] = {{"considered", o.considered},
+                 {"invalid", o.invalid},
+                 {"pruned_memory", o.pruned_memory},
+                 {"pruned_slo_bound", o.pruned_bound},
+                 {"pruned_objective", o.pruned_objective},
+                 {"simulated", o.simulated},
+                 {"failed", o.failed},
+                 {"duplicate", o.duplicate},
+                 {"simulations", o.simulations}};
+  auto rows = [](const std::vector<PlanRow>& v) {
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (const PlanRow& r : v) {
+      nlohmann::ordered_json e = nlohmann::ordered_json::parse(r.ToJson());
+      e["fate"] = std::string(ToString(r.fate));
+      e.erase("layout");
+      e["output_throughput_per_gpu"] = r.PerGpu();
+      e["tokens_per_s_per_user"] = r.TokensPerUser();
+      a.push_back(std::move(e));
+    }
+    return a;
+  };
+  j["rows"] = rows(o.rows);
+  j["fewest_gpus"] = rows(o.fewest);
+  j["pareto"] = o.pareto;  // indices into rows
+  return j.dump(2) + "\n";
+}
+
+// A scatter of every simulated row (output tok/s per GPU against tok/s per user), the front joined and labelled.
+std::string ParetoSvg(const PlanSearchOutcome& o, const std::string& title) {
+  const double w = 720, h = 460, left = 70, right = 20, top = 40, bottom = 50;
+  double xmax = 0, ymax = 0;
+  for (const PlanRow& r : o.rows) {
+    if (r.fate != CandidateFate::kSimulated) continue;
+    xmax = std::max(xmax, r.TokensPerUser());
+    ymax = std::max(ymax, r.PerGpu());
+  }
+  auto nice = [](double v) {  // a round axis end at or above v
+    if (v <= 0) return 1.0;
+    const double p = std::pow(10.0, std::floor(std::log10(v)));
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+      if (m * p >= v) return m * p;
+    }
+    return 10 * p;
+  };
+  xmax = nice(xmax * 1.05);
+  ymax = nice(ymax * 1.05);
+  auto X = [&](double v) { return left + (w - left - right) * v / xmax; };
+  auto Y = [&](double v) { return h - bottom - (h - top - bottom) * v / ymax; };
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(1);
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h
+    << "\" font-family=\"sans-serif\" font-size=\"11\">\n";
+  s << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  std::string escaped;
+  for (char c : title) escaped += c == '<' ? "&lt;" : c == '&' ? "&amp;" : std::string(1, c);
+  s << "<text x=\"" << w / 2 << "\" y=\"20\" text-anchor=\"middle\" font-size=\"13\">" << escaped << "</text>\n";
+  for (int i = 0; i <= 5; ++i) {
+    const double xv = xmax * i / 5, yv = ymax * i / 5;
+    s << "<line x1=\"" << X(xv) << "\" y1=\"" << Y(0) << "\" x2=\"" << X(xv) << "\" y2=\"" << Y(ymax)
+      << "\" stroke=\"#eee\"/>\n";
+    s << "<line x1=\"" << X(0) << "\" y1=\"" << Y(yv) << "\" x2=\"" << X(xmax) << "\" y2=\"" << Y(yv)
+      << "\" stroke=\"#eee\"/>\n";
+    s << "<text x=\"" << X(xv) << "\" y=\"" << h - bottom + 16 << "\" text-anchor=\"middle\">" << Short(xv)
+      << "</text>\n";
+    s << "<text x=\"" << left - 6 << "\" y=\"" << Y(yv) + 4 << "\" text-anchor=\"end\">" << Short(yv) << "</text>\n";
+  }
+  s << "<line x1=\"" << X(0) << "\" y1=\"" << Y(0) << "\" x2=\"" << X(xmax) << "\" y2=\"" << Y(0)
+    << "\" stroke=\"black\"/>\n";
+  s << "<line x1=\"" << X(0) << "\" y1=\"" << Y(0) << "\" x2=\"" << X(0) << "\" y2=\"" << Y(ymax)
+    << "\" stroke=\"black\"/>\n";
+  s << "<text x=\"" << (left + w - right) / 2 << "\" y=\"" << h - 12
+    << "\" text-anchor=\"middle\">tokens/s per user (1000 / median TPOT ms)</text>\n";
+  s << "<text transform=\"translate(16," << (top + h - bottom) / 2
+    << ") rotate(-90)\" text-anchor=\"middle\">output tokens/s per GPU</text>\n";
+  for (const PlanRow& r : o.rows) {
+    if (r.fate != CandidateFate::kSimulated) continue;
+    s << "<circle cx=\"" << X(r.TokensPerUser()) << "\" cy=\"" << Y(r.PerGpu()) << "\" r=\"3\" fill=\"#bbb\"><title>"
+      << RowLabel(r) << "</title></circle>\n";
+  }
+  std::string path;
+  for (size_t i : o.pareto) {
+    const PlanRow& r = o.rows[i];
+    std::ostringstream p;
+    p.setf(std::ios::fixed);
+    p.precision(1);
+    p << (path.empty() ? "M" : " L") << X(r.TokensPerUser()) << "," << Y(r.PerGpu());
+    path += p.str();
+  }
+  if (!path.empty()) s << "<path d=\"" << path << "\" fill=\"none\" stroke=\"#1f5fbf\" stroke-width=\"1.5\"/>\n";
+  for (size_t i : o.pareto) {
+    const PlanRow& r = o.rows[i];
+    s << "<circle cx=\"" << X(r.TokensPerUser()) << "\" cy=\"" << Y(r.PerGpu())
+      << "\" r=\"4.5\" fill=\"#1f5fbf\"/>\n<text x=\"" << X(r.TokensPerUser()) + 6 << "\" y=\"" << Y(r.PerGpu()) - 6
+      << "\">" << RowLabel(r) << "</text>\n";
+  }
+  s << "</svg>\n";
+  return s.str();
+}
+
+void PrintReport(std::ostream& out, const PlanSearchOutcome& o, const Scenario& s, const PlanSearchOptions& opt,
+                 int topo_gpus, const Flags& f) {
+  out << "wiresim plan: " << s.model << " on " << s.topology << ", " << opt.gpu_pool.size() << " of " << topo_gpus
+      << " GPUs; objective " << ToString(opt.objective);
+  if (o.has_slo) {
+    out << "; SLO";
+    std::string sep = " ";
+    for (const auto& [name, ms] :
+         {std::pair<const char*, double>{"TTFT", s.slo_ttft_ms}, {"TPOT", s.slo_tpot_ms}, {"E2EL", s.slo_e2el_ms}}) {
+      if (ms <= 0) continue;
+      out << sep << name << " <= " << Short(ms) << " ms";
+      sep = ", ";
+    }
+    out << " for " << Short(100.0 * opt.attainment) << "% of requests";
+  }
+  out << "\n";
+  out << "  workload: " << (o.workload.input.empty() ? s.requests : static_cast<int64_t>(o.workload.input.size()))
+      << " requests";
+  if (!s.trace.empty()) {
+    out << " from " << s.trace;
+  } else if (s.max_concurrency > 0) {
+    out << ", at most " << s.max_concurrency << " in flight";
+  } else if (s.rate_inf) {
+    out << ", all at t=0";
+  } else {
+    out << " at " << Short(s.rate) << " req/s";
+  }
+  out << "; engine " << s.engine << ", " << s.network << " network\n";
+  out << "  plans considered: " << o.considered << "; invalid for the model: " << o.invalid
+      << "; do not fit in memory: " << o.pruned_memory << "; cannot meet the SLO (bounds): " << o.pruned_bound
+      << "; below the objective's best (ceilings): " << o.pruned_objective << "; simulated: " << o.simulated;
+  if (o.duplicate > 0) out << "; placements that came out the same: " << o.duplicate;
+  if (o.failed > 0) out << "; failed: " << o.failed;
+  out << " (" << o.simulations << " simulations in all)\n\n";
+  PrintTable(out, o.rows, static_cast<size_t>(f.top), o.has_slo);
+  if (o.simulated == 0) {
+    out << "\nNo plan was simulated: every candidate was invalid, did not fit or could not meet the SLO (below).\n";
+  } else {
+    const PlanRow& best = o.rows[0];
+    out << "\nBest: " << RowLabel(best) << ", placement " << best.c.placement << " (GPUs in rank order "
+        << best.placement_used << ")";
+    if (o.has_slo && !best.meets_slo) out << ": no plan meets the SLO; this one comes closest";
+    out << "\n";
+    for (const std::string& line : best.placement_notes) out << "  " << line << "\n";
+    if (o.simulated > 1) out << WhyFirst(best, o.rows[1], opt.objective, o.has_slo) << "\n";
+  }
+  if (o.has_slo) {
+    out << "\nFewest GPUs that meet the SLO at this traffic (fewest replicas of the best plans, by bisection):\n";
+    if (o.fewest.empty()) out << "  none: no simulated plan meets the SLO with all its replicas\n";
+    for (const PlanRow& r : o.fewest) {
+      out << "  " << Cell(std::to_string(r.c.gpus), 4) << " GPUs: " << RowLabel(r) << " (" << r.c.placement
+          << "), SLO met for " << Percent(r.attainment) << ", goodput " << Fixed(r.ranked_goodput, 2) << " req/s\n";
+    }
+  }
+  if (!o.pareto.empty()) {
+    out << "\nPareto front, output tokens/s per GPU against tokens/s per user:\n";
+    out << "  " << Cell("tok/s/user", 10) << Cell("tok/s/GPU", 11) << "  plan\n";
+    for (size_t i : o.pareto) {
+      const PlanRow& r = o.rows[i];
+      out << "  " << Cell(Fixed(r.TokensPerUser(), 1), 10) << Cell(Fixed(r.PerGpu(), 1), 11) << "  " << RowLabel(r)
+          << " (" << r.c.placement << ", max-num-seqs " << r.c.max_num_seqs << ")\n";
+    }
+  }
+  size_t shown = 0, skipped = 0;
+  for (const PlanRow& r : o.rows) {
+    if (r.fate == CandidateFate::kSimulated) continue;
+    if (shown == 0) out << "\nNot simulated:\n";
+    if (shown < static_cast<size_t>(f.top)) {
+      out << "  " << Cell(RowLabel(r), 22, true) << Cell(std::string(ToString(r.fate)), 24, true) << r.why << "\n";
+      ++shown;
+    } else {
+      ++skipped;
+    }
+  }
+  if (skipped > 0) out << "  ... and " << skipped << " more (--top shows more; every row is in plans.csv)\n";
+}
+
+Status WriteOutputs(const std::string& dir, const PlanSearchOutcome& o, const Scenario& s,
+                    const PlanSearchOptions& opt) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return InvalidArgument("--out " + dir + ": cannot create the directory: " + ec.message());
+  const std::filesystem::path p(dir);
+  WIRESIM_RETURN_IF_ERROR(WriteFileAtomically((p / "plans.csv").string(), PlansCsv(o)));
+  WIRESIM_RETURN_IF_ERROR(WriteFileAtomically((p / "plans.json").string(), PlansJson(o, s, opt)));
+  WIRESIM_RETURN_IF_ERROR(WriteFileAtomically(
+      (p / "pareto.svg").string(),
+      ParetoSvg(o, s.model + " on " + s.topology + ": output tokens/s per GPU vs tokens/s per user")));
+  return Status::Ok();
+}
+
+Status FillSpace(const Flags& f, PlanSpace* space) {
+  if (!f.tp.empty()) {
+    WIRESIM_ASSIGN_OR_RETURN(space->tp, IntList(f.tp, "tp"));
+  }
+  if (!f.pp.empty()) {
+    WIRESIM_ASSIGN_OR_RETURN(space->pp, IntList(f.pp, "pp"));
+  }
+  if (!f.cp.empty()) {
+    WIRESIM_ASSIGN_OR_RETURN(space->cp, IntList(f.cp, "cp"));
+  }
+  if (!f.ep.empty()) {
+    WIRESIM_ASSIGN_OR_RETURN(space->ep, OnOffList(f.ep, "ep"));
+  }
+  if (!f.sp.empty()) {
+    WIRESIM_ASSIGN_OR_RETURN(space->sp, OnOffList(f.sp, "sp"));
+  }
+  if (!f.max_num_seqs.empty()) {
+    WIRESIM_ASSIGN_OR_RETURN(space->max_num_seqs, Int64List(f.max_num_seqs, "max-num-seqs"));
+  }
+  if (!f.max_num_batched_tokens.empty()) {
+    WIRESIM_ASSIGN_OR_RETURN(space->max_num_batched_tokens,
+                             Int64List(f.max_num_batched_tokens, "max-num-batched-tokens"));
+  }
+  if (!f.weight_dtype.empty()) space->weight_dtypes = TextList(f.weight_dtype);
+  if (!f.kv_dtype.empty()) space->kv_dtypes = TextList(f.kv_dtype);
+  if (!f.placement.empty()) {
+    space->placements = TextList(f.placement);
+    for (const std::string& p : space->placements) {
+      if (p != "auto" && p != "packed" && p != "strided") {
+        return InvalidArgument("--placement " + f.placement + ": expected auto, packed or strided (a list of them)");
+      }
+    }
+  }
+  space->disaggregated = f.disaggregated;
+  return Status::Ok();
+}
+
+}  // namespace
+
+int Plan(const Args& args, AppContext& ctx) {
+  Flags f;
+  po::options_description options("options");
+  options.add_options()("scenario", po::value(&f.scenario), "scenario TOML for everything not searched");
+  AddScenarioOptions(options, kSearched);
+  options.add_options()("gpus", po::value(&f.gpus),
+                        "GPUs the search may use: a count (the first N) or a selection (0-15, node0:0-7)")(
+      "tp", po::value(&f.tp), "tensor-parallel degrees to try (default: powers of two up to the GPUs)")(
+      "pp", po::value(&f.pp), "pipeline-parallel degrees to try (default: powers of two)")(
+      "cp", po::value(&f.cp), "context-parallel degrees to try (default: 1)")(
+      "ep", po::value(&f.ep), "MoE: expert parallelism off, on, or off,on (default for MoE models: both)")(
+      "sp", po::value(&f.sp), "sequence parallelism: off, on, or off,on (default: off)")(
+      "placement", po::value(&f.placement), "placements to try: auto, packed, strided (default: auto)")(
+      "weight-dtype", po::value(&f.weight_dtype), "weight dtypes to try, e.g. bf16,fp8 (default: the model's)")(
+      "kv-dtype", po::value(&f.kv_dtype), "KV-cache dtypes to try, e.g. auto,fp8 (default: auto)")(
+      "max-num-seqs", po::value(&f.max_num_seqs), "scheduler sequence limits to try, e.g. 64,256 (default: 256)")(
+      "max-num-batched-tokens", po::value(&f.max_num_batched_tokens), "scheduler token budgets to try (default: 8192)")(
+      "disaggregated", "also try prefill and decode on separate replicas, with splits of the GPUs")(
+      "slo", po::value(&f.slo), "ttft=MS,tpot=MS,e2el=MS: what a request must meet")(
+      "attainment", po::value(&f.attainment)->default_value(0.9, "0.9"), "fraction of requests that must meet the SLO")(
+      "objective", po::value(&f.objective), "goodput, throughput-per-gpu, min-gpus or latency (default: goodput)")(
+      "jobs,j", po::value(&f.jobs), "threads (default: every core)")("top", po::value(&f.top)->default_value(10),
+                                                                     "rows of the table to print")(
+      "out", po::value(&f.out), "write DIR/plans.csv, DIR/plans.json and DIR/pareto.svg")(
+      "json", "print plans.json instead of the text report")("quiet", "no progress line");
+  po::positional_options_description positional;
+  positional.add("scenario", 1);
+  po::variables_map vm;
+  if (auto code = ParseOptions(args, ctx, "plan", "[SCENARIO.toml] --topology T --model M [--rate R ...] [--slo ...]",
+                               "wiresim plan --topology a100-2x4-nvlink-islands --model llama-3.1-70b --rate 2 "
+                               "--requests 300 --slo ttft=2000,tpot=100",
+                               options, positional, vm)) {
+    return *code;
+  }
+  f.json = vm.count("json") > 0;
+  f.quiet = vm.count("quiet") > 0;
+  f.disaggregated = vm.count("disaggregated") > 0;
+  Scenario s;
+  if (!f.scenario.empty() || !(vm.count("topology") && vm.count("model"))) {
+    Result<SourceFile> file = ReadInput(ctx, f.scenario.empty() ? "default" : f.scenario, InputKind::kScenario);
+    if (!file.ok()) return ReportError(ctx, "plan", file.status());
+    Result<Scenario> loaded = LoadScenario(*file);
+    if (!loaded.ok()) return ReportError(ctx, "plan", loaded.status());
+    s = std::move(*loaded);
+  } else {
+    s.name = "command line";
+  }
+  if (Status st = ApplyScenarioFlags(vm, s, kSearched); !st.ok()) return ReportError(ctx, "plan", st);
+  if (!f.slo.empty()) {
+    if (Status st = ApplySloFlag(f.slo, s); !st.ok()) return ReportError(ctx, "plan", st);
+  }
+  if (Status st = ValidateScenario(s); !st.ok()) return ReportError(ctx, "plan", st);
+  PlanSearchOptions opt;
+  if (Status st = FillSpace(f, &opt.space); !st.ok()) return ReportError(ctx, "plan", st);
+  {
+    Result<PlanObjective> o = ParseObjective(f.objective);
+    if (!o.ok()) return ReportError(ctx, "plan", o.status());
+    opt.objective = *o;
+  }
+  const bool has_slo = s.slo_ttft_ms > 0 || s.slo_tpot_ms > 0 || s.slo_e2el_ms > 0;
+  if (opt.objective == PlanObjective::kMinGpus && !has_slo) {
+    return ReportError(ctx, "plan", InvalidArgument("--objective min-gpus: give the SLO to meet (--slo ttft=MS,...)"));
+  }
+  if (!(f.attainment > 0 && f.attainment <= 1)) {
+    return ReportError(ctx, "plan",
+                       InvalidArgument("--attainment " + Short(f.attainment) +
+                                       ": expected a fraction of requests, above 0 and at most 1"));
+  }
+  opt.attainment = f.attainment;
+  if (f.top < 1) return ReportError(ctx, "plan", InvalidArgument("--top: expected a positive number of rows"));
+  if (vm.count("jobs") && f.jobs < 1) {
+    return ReportError(ctx, "plan", InvalidArgument("--jobs: expected a positive number of threads"));
+  }
+  int topo_gpus = 0;
+  {
+    Result<std::vector<int>> pool = GpuPool(ctx, s, f.gpus, &topo_gpus);
+    if (!pool.ok()) return ReportError(ctx, "plan", pool.status());
+    opt.gpu_pool = std::move(*pool);
+  }
+  Result<std::unique_ptr<PlanRunner>> runner = MakePlanRunner(f.jobs);
+  if (!runner.ok()) return ReportError(ctx, "plan", runner.status());
+  PlanRunner& r = **runner;
+  PlanSearch search(ctx, s, opt);
+  if (Status st = search.Enumerate(); !st.ok()) return ReportError(ctx, "plan", st);
+  const bool lead = r.rank() == 0;
+  const bool progress = lead && ctx.interactive && !f.quiet && !f.json;
+  const auto started = std::chrono::steady_clock::now();
+  if (progress || (lead && r.size() > 1)) {
+    ctx.err << "wiresim plan: " << search.candidates().size() << " candidates on " << r.Describe() << "\n";
+  }
+  Result<PlanSearchOutcome> o = search.Run(r, [&](size_t done, size_t total, const std::string& phase) {
+    if (!progress) return;
+    const double s_elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    ctx.err << "\r  " << phase << ": " << done << " of " << total << " (" << Fixed(s_elapsed, 1) << " s)   "
+            << std::flush;
+  });
+  if (progress) ctx.err << "\n";
+  if (!o.ok()) return lead ? ReportError(ctx, "plan", o.status()) : kExitBadInput;
+  if (!lead) return kExitOk;
+  if (!f.out.empty()) {
+    if (Status st = WriteOutputs(f.out, *o, s, opt); !st.ok()) return ReportError(ctx, "plan", st);
+  }
+  if (f.json) {
+    ctx.out << PlansJson(*o, s, opt);
+  } else {
+    PrintReport(ctx.out, *o, s, opt, topo_gpus, f);
+    if (!f.out.empty()) {
+      ctx.out << "\nwrote " << f.out << "/plans.csv, " << f.out << "/plans.json and " << f.out << "/pareto.svg\n";
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace wiresim::app
