@@ -239,7 +239,6 @@ class Scorer {
     return true;
   }
   const std::vector<int>& gpu_of_rank() const { return gpu_of_rank_; }
-  size_t item_count() const { return items_.size(); }
 
   // Moves rank `r` to GPU `gpu` (rank `other` to r's GPU as well when other >= 0) and recosts the items they are in.
   void Move(int r, int gpu, int other) {
