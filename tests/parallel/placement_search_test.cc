@@ -142,6 +142,26 @@ TEST_CASE("Auto on two DGX H100: TP inside each node, PP across, also from a scr
   CHECK(Score(topo, m, plan, where.gpu_of_rank) < Score(topo, m, plan, scrambled));
 }
 
+TEST_CASE("Auto on 1,024 GPUs from a scrambled order keeps every TP group in one node") {
+  // dgx-h100-128node: node k holds GPUs 8k .. 8k+7, one NVLink domain each. The order 0, 8, 16, ... would put eight
+  // nodes in every packed TP group (and strided is no better); auto must give each TP group one node's 8 GPUs.
+  const Topology topo = ShippedTopology("dgx-h100-128node");
+  const ModelSpec m = ShippedModel("llama-3.1-70b");
+  const ParallelPlan plan = Plan("tp=8,pp=2,dp=64");
+  std::vector<int> order;
+  for (int s = 0; s < 8; ++s) {
+    for (int g = s; g < 1024; g += 8) order.push_back(g);
+  }
+  const Placement where = Auto(topo, m, plan, order);
+  const ParallelGroups groups = BuildGroups(plan, where);
+  std::set<int> used(where.gpu_of_rank.begin(), where.gpu_of_rank.end());
+  CHECK(used.size() == 1024);
+  for (const std::vector<int>& tp : groups.groups[0]) {
+    const int node = tp.front() / 8;
+    for (int g : tp) CHECK(g / 8 == node);
+  }
+}
+
 TEST_CASE("Auto with a degraded NVLink: a spare GPU replaces the slow one, and the score prices it") {
   // Every link of DGX H100 GPU 3 at a quarter of its rate: its routes to the others run at 450 x 0.25 = 112.5 GB/s.
   const Topology base = ShippedTopology("dgx-h100");
