@@ -18,9 +18,9 @@ namespace {
 
 // Groups larger than this are costed over a ring of their members (consecutive GPU indices), not every pair.
 constexpr size_t kAllPairsUpTo = 32;
-// The local search's bounds: passes over all swaps, swap evaluations in all, and, with more GPUs than this, only
-// swaps between GPUs of one host whose new pairs need no new route across hosts (each such route is a search of the
-// whole cluster).
+// The local search's bounds: passes over all swaps, and swap evaluations in all. A route across hosts is a search of
+// the whole cluster, so a swap between two hosts is tried only when the routes it needs are known already, and with
+// more GPUs than kSwapAcrossHostsUpTo, so is a swap inside one host.
 constexpr int kMaxPasses = 3;
 constexpr int64_t kMaxSwapEvaluations = 20000;
 constexpr size_t kSwapAcrossHostsUpTo = 128;
@@ -32,7 +32,8 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Route bandwidth and latency of GPU pairs, computed on first use (the route from the lower GPU index). A route
 // across hosts costs a shortest-path search over the whole cluster (about 0.3 ms at 1,024 GPUs), so with few
-// candidate GPUs a miss computes the lower GPU's routes to every candidate from one search; with many, only the pair.
+// candidate GPUs a miss computes the lower GPU's routes to every candidate of the same kind (inside its host, or
+// outside it) from one search; with many, only the pair.
 class PairCosts {
  public:
   struct Cost {
@@ -49,11 +50,26 @@ class PairCosts {
     if (a > b) std::swap(a, b);
     auto it = cache_.find(Key(a, b));
     if (it != cache_.end()) return it->second;
-    if (!row_targets_.empty() && rows_done_.insert(a).second) {
-      router_.ForEachRouteFrom(topo_.gpu(a), row_targets_, [&](NodeId dst, const Route* r) {
-        const int d = topo_.node(dst).gpu_index;
-        if (d > a) cache_.emplace(Key(a, d), CostOf(r));
-      });
+    // A row is the routes to the candidates in a's host (one search of the host), or to all the others (one search
+    // of the cluster), whichever the missing pair is in.
+    const bool inside = topo_.SameHost(topo_.gpu(a), topo_.gpu(b));
+    if (!row_targets_.empty() && (inside ? host_rows_ : network_rows_).insert(a).second) {
+      std::vector<NodeId> targets;
+      for (NodeId t : row_targets_) {
+        if (topo_.SameHost(topo_.gpu(a), t) == inside) targets.push_back(t);
+      }
+      if (inside) {
+        // Router::Find searches a's host once for all of them (ForEachRouteFrom would also search the cluster).
+        for (NodeId t : targets) {
+          const int d = topo_.node(t).gpu_index;
+          if (d > a) cache_.emplace(Key(a, d), CostOf(router_.Find(topo_.gpu(a), t)));
+        }
+      } else {
+        router_.ForEachRouteFrom(topo_.gpu(a), targets, [&](NodeId dst, const Route* r) {
+          const int d = topo_.node(dst).gpu_index;
+          if (d > a) cache_.emplace(Key(a, d), CostOf(r));
+        });
+      }
       it = cache_.find(Key(a, b));
       if (it != cache_.end()) return it->second;
     }
@@ -88,7 +104,7 @@ class PairCosts {
   const Topology& topo_;
   Router router_;
   std::vector<NodeId> row_targets_;
-  std::set<int> rows_done_;
+  std::set<int> host_rows_, network_rows_;
   std::unordered_map<uint64_t, Cost> cache_;  // looked up only, never iterated
 };
 
@@ -239,7 +255,6 @@ class Scorer {
     return true;
   }
   const std::vector<int>& gpu_of_rank() const { return gpu_of_rank_; }
-  size_t item_count() const { return items_.size(); }
 
   // Moves rank `r` to GPU `gpu` (rank `other` to r's GPU as well when other >= 0) and recosts the items they are in.
   void Move(int r, int gpu, int other) {
@@ -521,8 +536,9 @@ void LocalSearch(const Topology& topo, Scorer& scorer, std::vector<int> unused) 
         const bool is_rank = j < static_cast<size_t>(world);
         const int theirs = is_rank ? scorer.gpu_of_rank()[j] : unused[j - static_cast<size_t>(world)];
         const int other = is_rank ? static_cast<int>(j) : -1;
-        if (slots > kSwapAcrossHostsUpTo &&
-            (!topo.SameHost(topo.gpu(mine), topo.gpu(theirs)) || !scorer.CheapMove(r, theirs, other))) {
+        const bool same_host = topo.SameHost(topo.gpu(mine), topo.gpu(theirs));
+        if (slots > kSwapAcrossHostsUpTo ? !same_host || !scorer.CheapMove(r, theirs, other)
+                                         : !same_host && !scorer.CheapMove(r, theirs, other)) {
           continue;
         }
         ++evaluations;

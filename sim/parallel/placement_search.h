@@ -7,7 +7,7 @@
 //   PlacementScore why;
 //   WIRESIM_ASSIGN_OR_RETURN(Placement where, AutoPlacement(dgx_2node, llama70b, plan_tp8_pp2, gpus, &why));
 //   // where.gpu_of_rank = {0, 1, ..., 15}: each TP group inside one node, the PP boundary across the fabric
-//   // why.lines[0] = "TP groups (2 of 8 GPUs): all inside one NVLink domain; slowest pair NV18, 450 GB/s; ..."
+//   // why.lines[0]: "TP groups (2 of 8 GPUs): all inside one NVLink domain; slowest pair GPU 0-1 NV18 ..."
 #pragma once
 
 #include <cstdint>
@@ -45,8 +45,9 @@ struct PlacementScore {
   // slowest TP, CP and EP group of each stage plus the slowest send of each PP boundary (docs/placement.md).
   double cost_seconds = 0;
   // The explanation: one line per group kind and one per PP boundary, e.g.
-  //   "TP groups (8 of 4 GPUs): all inside one NVLink domain; slowest pair NV12, 300 GB/s; 1.6 MB per step each"
-  //   "PP boundary 0->1 (8 sends): node0 -> node1, slowest NET, 50 GB/s; 33.6 MB per step each"
+  //   "TP groups (8 of 4 GPUs): all inside one NVLink domain; slowest pair GPU 0-1 NV12 (300 GB/s); 1.6 GB per step
+  //    each, slowest group 21.5 ms"
+  //   "PP boundary 0->1 (8 sends): node0 -> node1, slowest GPU 0-8 NET (50 GB/s); 268 MB per step each"
   std::vector<std::string> lines;
 };
 

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "sim/topology/degrade.h"
+#include "sim/topology/importers.h"
 #include "tests/model/model_test_util.h"
 #include "tests/testing/topology.h"
 
@@ -142,6 +143,26 @@ TEST_CASE("Auto on two DGX H100: TP inside each node, PP across, also from a scr
   CHECK(Score(topo, m, plan, where.gpu_of_rank) < Score(topo, m, plan, scrambled));
 }
 
+TEST_CASE("Auto on 1,024 GPUs from a scrambled order keeps every TP group in one node") {
+  // dgx-h100-128node: node k holds GPUs 8k .. 8k+7, one NVLink domain each. The order 0, 8, 16, ... would put eight
+  // nodes in every packed TP group (and strided is no better); auto must give each TP group one node's 8 GPUs.
+  const Topology topo = ShippedTopology("dgx-h100-128node");
+  const ModelSpec m = ShippedModel("llama-3.1-70b");
+  const ParallelPlan plan = Plan("tp=8,pp=2,dp=64");
+  std::vector<int> order;
+  for (int s = 0; s < 8; ++s) {
+    for (int g = s; g < 1024; g += 8) order.push_back(g);
+  }
+  const Placement where = Auto(topo, m, plan, order);
+  const ParallelGroups groups = BuildGroups(plan, where);
+  std::set<int> used(where.gpu_of_rank.begin(), where.gpu_of_rank.end());
+  CHECK(used.size() == 1024);
+  for (const std::vector<int>& tp : groups.groups[0]) {
+    const int node = tp.front() / 8;
+    for (int g : tp) CHECK(g / 8 == node);
+  }
+}
+
 TEST_CASE("Auto with a degraded NVLink: a spare GPU replaces the slow one, and the score prices it") {
   // Every link of DGX H100 GPU 3 at a quarter of its rate: its routes to the others run at 450 x 0.25 = 112.5 GB/s.
   const Topology base = ShippedTopology("dgx-h100");
@@ -184,6 +205,27 @@ TEST_CASE("Auto on the PCIe-only L40S box pairs the GPUs that share a PCIe switc
   const ParallelPlan four = Plan("tp=4,dp=2");
   CHECK(TpGroups(four, Auto(topo, m, four, {0, 4, 1, 5, 2, 6, 3, 7})) ==
         std::set<std::set<int>>{{0, 1, 2, 3}, {4, 5, 6, 7}});
+}
+
+TEST_CASE("Auto on a machine imported from nvidia-smi topo -m pairs the GPUs its NVLink bridges join") {
+  // Four GPUs, NVLink bridges (NV12) between GPUs 0-3 and 1-2 only, the rest NODE (PCIe through one CPU socket).
+  // Packed tp=2 groups are {0,1} and {2,3}, strided ones {0,2} and {1,3}: both over PCIe. Auto must find {0,3}, {1,2}.
+  const std::string smi =
+      "\tGPU0\tGPU1\tGPU2\tGPU3\tCPU Affinity\tNUMA Affinity\n"
+      "GPU0\t X \tNODE\tNODE\tNV12\t0-31\t0\n"
+      "GPU1\tNODE\t X \tNV12\tNODE\t0-31\t0\n"
+      "GPU2\tNODE\tNV12\t X \tNODE\t0-31\t0\n"
+      "GPU3\tNV12\tNODE\tNODE\t X \t0-31\t0\n";
+  ImportOptions options;
+  options.gpu_model = "h100-nvl";
+  Result<ImportResult> imported = ImportNvidiaSmiTopo(SourceFile{"smi.txt", smi}, options);
+  INFO(imported.status().message());
+  REQUIRE(imported.ok());
+  Result<Topology> topo = Topology::Build(imported->spec);
+  REQUIRE(topo.ok());
+  const ModelSpec m = ShippedModel("llama-3.1-8b");
+  const ParallelPlan plan = Plan("tp=2,dp=2");
+  CHECK(TpGroups(plan, Auto(*topo, m, plan, Range(4))) == std::set<std::set<int>>{{0, 3}, {1, 2}});
 }
 
 TEST_CASE("Auto is never worse than packed and strided, and deterministic") {
