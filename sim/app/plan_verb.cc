@@ -115,7 +115,7 @@ std::string RowLabel(const PlanRow& r) {
 
 void PrintTable(std::ostream& out, const std::vector<PlanRow>& rows, size_t limit, bool has_slo) {
   out << Cell("rank", 4) << "  " << Cell("plan", 22, true) << Cell("placement", 10, true) << Cell("seqs", 5)
-      << Cell("GPUs", 6) << Cell("TTFT p50/p99 ms", 18) << Cell("TPOT p50/p99 ms", 17) << Cell("out tok/s", 11)
+      << Cell("GPUs", 6) << Cell("TTFT p50/p99 ms", 20) << Cell("TPOT p50/p99 ms", 18) << Cell("out tok/s", 11)
       << Cell("tok/s/GPU", 10) << Cell("tok/s/user", 11) << Cell(has_slo ? "goodput" : "served", 9)
       << Cell("SLO met", 8) << Cell("bubble", 7) << Cell("exposed", 8) << "\n";
   for (size_t i = 0; i < rows.size() && i < limit; ++i) {
@@ -123,8 +123,8 @@ void PrintTable(std::ostream& out, const std::vector<PlanRow>& rows, size_t limi
     if (r.fate != CandidateFate::kSimulated) break;
     out << Cell(std::to_string(i + 1), 4) << "  " << Cell(RowLabel(r), 22, true) << Cell(r.c.placement, 10, true)
         << Cell(std::to_string(r.c.max_num_seqs), 5) << Cell(std::to_string(r.c.gpus), 6)
-        << Cell(Fixed(r.ttft_p50_ms, 1) + " / " + Fixed(r.ttft_p99_ms, 1), 18)
-        << Cell(Fixed(r.tpot_p50_ms, 1) + " / " + Fixed(r.tpot_p99_ms, 1), 17)
+        << Cell(Fixed(r.ttft_p50_ms, 1) + " / " + Fixed(r.ttft_p99_ms, 1), 20)
+        << Cell(Fixed(r.tpot_p50_ms, 1) + " / " + Fixed(r.tpot_p99_ms, 1), 18)
         << Cell(Fixed(r.output_throughput, 1), 11) << Cell(Fixed(r.PerGpu(), 1), 10)
         << Cell(Fixed(r.TokensPerUser(), 1), 11) << Cell(Fixed(r.ranked_goodput, 2), 9)
         << Cell(has_slo ? Percent(r.attainment) : (r.failed == 0 ? "yes" : "no"), 8) << Cell(Percent(r.bubble), 7)
@@ -353,9 +353,15 @@ void PrintReport(std::ostream& out, const PlanSearchOutcome& o, const Scenario& 
   if (o.has_slo) {
     out << "\nFewest GPUs that meet the SLO at this traffic (fewest replicas of the best plans, by bisection):\n";
     if (o.fewest.empty()) out << "  none: no simulated plan meets the SLO with all its replicas\n";
+    size_t listed = 0;
     for (const PlanRow& r : o.fewest) {
-      out << "  " << Cell(std::to_string(r.c.gpus), 4) << " GPUs: " << RowLabel(r) << " (" << r.c.placement
-          << "), SLO met for " << Percent(r.attainment) << ", goodput " << Fixed(r.ranked_goodput, 2) << " req/s\n";
+      if (listed++ == static_cast<size_t>(f.top)) {
+        out << "  ... and " << o.fewest.size() - static_cast<size_t>(f.top) << " more (in plans.json)\n";
+        break;
+      }
+      out << "  " << Cell(std::to_string(r.c.gpus), 4) << (r.c.gpus == 1 ? " GPU:  " : " GPUs: ") << RowLabel(r) << " ("
+          << r.c.placement << "), SLO met for " << Percent(r.attainment) << ", goodput " << Fixed(r.ranked_goodput, 2)
+          << " req/s\n";
     }
   }
   if (!o.pareto.empty()) {
