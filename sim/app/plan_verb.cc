@@ -102,7 +102,7 @@ Result<std::vector<int>> GpuPool(AppContext& ctx, const Scenario& s, const std::
 std::string Percent(double f) { return Fixed(100.0 * f, 1) + "%"; }
 
 std::string Cell(const std::string& text, int width, bool left = false) {
-  if (static_cast<int>(text.size()) >= width) return text;
+  if (static_cast<int>(text.size()) >= width) return left ? text + " " : text;
   return left ? text + std::string(static_cast<size_t>(width) - text.size(), ' ') : Right(text, width);
 }
 
@@ -114,14 +114,14 @@ std::string RowLabel(const PlanRow& r) {
 }
 
 void PrintTable(std::ostream& out, const std::vector<PlanRow>& rows, size_t limit, bool has_slo) {
-  out << Cell("rank", 4) << "  " << Cell("plan", 22, true) << Cell("placement", 10, true) << Cell("seqs", 5)
+  out << Cell("rank", 4) << "  " << Cell("plan", 26, true) << Cell("placement", 10, true) << Cell("seqs", 5)
       << Cell("GPUs", 6) << Cell("TTFT p50/p99 ms", 20) << Cell("TPOT p50/p99 ms", 18) << Cell("out tok/s", 11)
       << Cell("tok/s/GPU", 10) << Cell("tok/s/user", 11) << Cell(has_slo ? "goodput" : "served", 9)
       << Cell("SLO met", 8) << Cell("bubble", 7) << Cell("exposed", 8) << "\n";
   for (size_t i = 0; i < rows.size() && i < limit; ++i) {
     const PlanRow& r = rows[i];
     if (r.fate != CandidateFate::kSimulated) break;
-    out << Cell(std::to_string(i + 1), 4) << "  " << Cell(RowLabel(r), 22, true) << Cell(r.c.placement, 10, true)
+    out << Cell(std::to_string(i + 1), 4) << "  " << Cell(RowLabel(r), 26, true) << Cell(r.c.placement, 10, true)
         << Cell(std::to_string(r.c.max_num_seqs), 5) << Cell(std::to_string(r.c.gpus), 6)
         << Cell(Fixed(r.ttft_p50_ms, 1) + " / " + Fixed(r.ttft_p99_ms, 1), 20)
         << Cell(Fixed(r.tpot_p50_ms, 1) + " / " + Fixed(r.tpot_p99_ms, 1), 18)

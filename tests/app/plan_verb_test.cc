@@ -186,6 +186,28 @@ TEST_CASE("plan reruns are byte-identical whatever the thread count, and --out w
   CHECK(lines == 10);  // one per candidate (the ten tp x pp of the first test)
 }
 
+TEST_CASE("plan --disaggregated adds prefill/decode splits of whole replicas") {
+  // 16 GPUs, tp=8 roles only: a role replica is 8 GPUs, so a prefill share of 1/4, 1/3 or 1/2 of the GPUs rounds
+  // to one prefill replica and leaves one decode replica; 2/3 and 3/4 round to two and leave none. With the
+  // aggregated tp=8,dp=2 that makes 2 candidates.
+  const Json j = PlanJson({"--topology", "dgx-h100-2node", "--model", "llama-3.1-70b", "--tp", "8", "--pp", "1",
+                           "--disaggregated", "--input-len", "4096", "--output-len", "64", "--rate", "2",
+                           "--requests", "30"});
+  CHECK(j["counts"]["considered"] == 2);
+  bool found = false;
+  for (const Json& r : j["rows"]) {
+    if (!r["disaggregated"].get<bool>()) continue;
+    found = true;
+    CHECK(r["prefill_plan"] == "tp=8");
+    CHECK(r["decode_plan"] == "tp=8");
+    CHECK(r["prefill_replicas"] == 1);
+    CHECK(r["decode_replicas"] == 1);
+    CHECK(r["gpus"] == 16);
+    CHECK(r["fate"] == "simulated");
+  }
+  CHECK(found);
+}
+
 TEST_CASE("plan refuses bad search flags with exit 2, naming the flag") {
   const std::vector<std::string> base = {"--topology", "dgx-h100", "--model", "llama-3.1-8b"};
   auto bad = [&](std::vector<std::string> extra, const std::string& expect) {
