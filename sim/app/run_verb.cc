@@ -107,6 +107,7 @@ Status ApplyFlags(const po::variables_map& vm, Scenario& s) {
   str("network", "deployment.network", &s.network);
   str("calibration", "deployment.calibration", &s.calibration);
   str("iterations", "deployment.iterations", &s.iterations);
+  str("nccl-version", "deployment.nccl_version", &s.nccl_version);
   num("expert-imbalance", "deployment.expert_imbalance", &s.expert_imbalance);
   str("expert-routing", "deployment.expert_routing", &s.expert_routing);
   num("routing-skew", "deployment.routing_skew", &s.routing_skew);
@@ -317,6 +318,7 @@ int Run(const Args& args, AppContext& ctx) {
       "network", po::value<std::string>(), "analytical (closed forms) or flow (transfers share links)")(
       "calibration", po::value<std::string>(), "a calibration profile")(
       "iterations", po::value<std::string>(), "compiled (fast, exact where it applies) or op-by-op")(
+      "nccl-version", po::value<std::string>(), "NCCL release modelled, 2.18 to 2.30 (default: the profile's, newest)")(
       "expert-imbalance", po::value<double>(), "busiest EP rank's tokens over the average (>= 1)")(
       "expert-routing", po::value<std::string>(), "uniform or skewed (Zipf over the experts)")(
       "routing-skew", po::value<double>(), "Zipf exponent of skewed routing (default 1)")(
