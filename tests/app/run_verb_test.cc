@@ -286,7 +286,7 @@ TEST_CASE("Compare: a vllm bench serve result printed beside the prediction, wit
   std::filesystem::remove(measured);
 }
 
-TEST_CASE("--nccl-version and deployment.nccl_version: the flag, else the profile's release, else the newest") {
+TEST_CASE("The NCCL release of a run: --nccl-version or deployment.nccl_version, else the profile's, else the newest") {
   const std::vector<std::string> tp8 = {"--topology", "dgx-h100", "--model", "llama-3.2-1b", "--plan",
                                         "tp=8",       "--engine", "trtllm",  "--requests",   "4"};
   const auto newest = RunJson(tp8);
