@@ -3,10 +3,16 @@
 namespace wiresim::app {
 
 Result<LoadedCalibration> LoadCalibration(AppContext& ctx, const std::string& path, const Topology* topo,
-                                          const CollectiveParams& params, const AlgorithmFilter& filter) {
+                                          const CollectiveParams& params, const AlgorithmFilter& filter,
+                                          const NcclVersionRequest* nccl) {
   WIRESIM_ASSIGN_OR_RETURN(SourceFile file, ReadInput(ctx, path, InputKind::kOther));
   LoadedCalibration out;
   WIRESIM_ASSIGN_OR_RETURN(out.profile, ParseCalibrationProfile(file));
+  CollectiveParams fit_params = params;
+  if (nccl != nullptr) {
+    WIRESIM_ASSIGN_OR_RETURN(out.nccl, ChooseNcclVersion(nccl->given, nccl->given_by, &out.profile));
+    fit_params.SetNcclVersion(out.nccl->version);
+  }
   if (topo == nullptr) {
     out.note = file.name + ": " + std::to_string(out.profile.gemm.size()) + " GEMMs, " +
                std::to_string(out.profile.memory.size()) + " copies";
@@ -23,7 +29,7 @@ Result<LoadedCalibration> LoadCalibration(AppContext& ctx, const std::string& pa
     }
   }
   FitOptions options;
-  options.params = params;
+  options.params = fit_params;
   options.filter = filter;
   WIRESIM_ASSIGN_OR_RETURN(FittedCalibration now, FitCalibration(out.profile, *topo, options, WIRESIM_VERSION));
   out.note = file.name + ": fitted now on " + topo->name() + " (" + std::to_string(now.collective_measurements) +

@@ -17,12 +17,21 @@ struct LoadedCalibration {
   CalibrationProfile profile;
   std::optional<FittedCalibration> fitted;  // set when `topo` was given
   std::string note;                         // one line: what was read or fitted, for the output header
+  std::optional<NcclVersionChoice> nccl;    // set when a run asked which NCCL release to model
+};
+
+// A run's NCCL release as given (empty: not given) and by what ("--nccl-version"), for LoadCalibration to settle
+// against the profile's (ChooseNcclVersion).
+struct NcclVersionRequest {
+  std::string given, given_by;
 };
 
 // `params` and `filter` are the collective model's options for the fit made here when the file holds none for `topo`.
+// With `nccl`, the release is chosen (the given one, else the profile's, else the newest: `LoadedCalibration::nccl`)
+// and the fit uses it.
 Result<LoadedCalibration> LoadCalibration(AppContext& ctx, const std::string& path, const Topology* topo,
                                           const CollectiveParams& params = CollectiveParams::Defaults(),
-                                          const AlgorithmFilter& filter = {});
+                                          const AlgorithmFilter& filter = {}, const NcclVersionRequest* nccl = nullptr);
 
 }  // namespace wiresim::app
 

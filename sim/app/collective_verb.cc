@@ -214,7 +214,7 @@ std::string Describe(const Setup& s, DataType dtype) {
               : "")
       << "; channels: ring " << s.prepared->channels(Algorithm::kRing) << ", NVLS "
       << s.prepared->channels(Algorithm::kNvls) << (g.nvls_capable() ? "" : " (no NVLS here)") << "\n";
-  if (s.calibration) out << "# calibration: " << s.calibration->note << "\n";
+  if (s.calibration) out << "# calibration: " << s.calibration->note << "; " << s.calibration->nccl->note << "\n";
   return out.str();
 }
 
@@ -454,11 +454,15 @@ int Collective(const Args& args, AppContext& ctx) {
   }
   auto parsed_params = model_options.Params(vm);
   if (!parsed_params.ok()) return fail(parsed_params.status());
-  const CollectiveParams params = *parsed_params;
+  CollectiveParams params = *parsed_params;
   if (vm.count("calibration")) {
-    auto loaded = LoadCalibration(ctx, calibration_arg, s.topo.get(), params, s.filter);
+    // The NCCL release: --nccl-version, else the one the profile was measured with.
+    const NcclVersionRequest nccl{vm.count("nccl-version") ? vm["nccl-version"].as<std::string>() : "",
+                                  "--nccl-version"};
+    auto loaded = LoadCalibration(ctx, calibration_arg, s.topo.get(), params, s.filter, &nccl);
     if (!loaded.ok()) return fail(loaded.status());
     s.calibration = std::move(loaded).value();
+    params.SetNcclVersion(s.calibration->nccl->version);
     if (s.calibration->fitted) {
       s.collective_calibration =
           std::make_unique<FittedCollectiveCalibration>(s.calibration->fitted->collective, s.filter);

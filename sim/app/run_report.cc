@@ -146,6 +146,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   }
   t << "; host overhead " << Fixed(d.host_overhead.ToMicroseconds() / 1000.0, 2) << " ms per step; iterations "
     << (o.compiled ? "compiled" : o.collapsed ? "collapsed between collectives" : "op by op") << "\n";
+  t << "  collectives: " << d.nccl.note << "\n";
   if (o.shared_groups.empty()) {
     t << "  links: every collective group's links are its own (closed forms exact";
     t << (s.network == "flow" ? ", so no transfer needed the flow network)\n" : ")\n");
@@ -227,6 +228,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   }
   w["engine"] = d.engine;
   w["network"] = s.network;
+  w["nccl_version"] = d.nccl.version.ToString();
   w["iterations"] = o.compiled ? "compiled" : o.collapsed ? "collapsed" : "op-by-op";
   w["shared_link_groups"] = o.shared_groups;
   w["flows"] = o.flows;

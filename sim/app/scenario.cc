@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "sim/collective/nccl_tuning.h"
 #include "sim/config/toml_reader.h"
 
 namespace wiresim::app {
@@ -91,6 +92,10 @@ Status ValidateScenario(const Scenario& s) {
     return InvalidArgument(s.At("deployment.expert_imbalance") +
                            ": applies to uniform routing; skewed routing sets the load (use routing_skew)");
   }
+  if (!s.nccl_version.empty()) {
+    Result<NcclVersion> v = ParseNcclVersion(s.nccl_version);
+    if (!v.ok()) return InvalidArgument(s.At("deployment.nccl_version") + ": " + v.status().message());
+  }
   if (s.ep_overlap != "none" && s.ep_overlap != "two-batch") {
     return InvalidArgument(s.At("deployment.ep_overlap") + ": expected none or two-batch, got '" + s.ep_overlap + "'");
   }
@@ -151,9 +156,10 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
   if (!dep) return top.Error("deployment", "a scenario needs a [deployment] table (topology, model, plan)");
   {
     TableReader& t = *dep;
-    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"topology", "model", "plan", "placement", "gpus", "weight_dtype",
-                                         "kv_cache_dtype", "engine", "network", "calibration", "iterations",
-                                         "expert_imbalance", "expert_routing", "routing_skew", "ep_overlap"}));
+    WIRESIM_RETURN_IF_ERROR(
+        t.CheckKeys({"topology", "model", "plan", "placement", "gpus", "weight_dtype", "kv_cache_dtype", "engine",
+                     "network", "calibration", "iterations", "nccl_version", "expert_imbalance", "expert_routing",
+                     "routing_skew", "ep_overlap"}));
     const std::string d = "deployment";
     WIRESIM_ASSIGN_OR_RETURN(s.topology, t.String("topology"));
     Note(s, t, d, "topology");
@@ -168,6 +174,7 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "network", &s.network));
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "calibration", &s.calibration));
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "iterations", &s.iterations));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "nccl_version", &s.nccl_version));
     WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "expert_imbalance", &s.expert_imbalance));
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "expert_routing", &s.expert_routing));
     WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "routing_skew", &s.routing_skew));

@@ -23,6 +23,7 @@ struct Scenario {
   // [deployment]
   std::string topology, model, plan = "tp=1", placement = "packed", gpus, weight_dtype, kv_cache_dtype = "auto";
   std::string engine = "vllm", network = "analytical", calibration, iterations = "compiled";
+  std::string nccl_version;  // empty: the calibration profile's, else the newest (docs/collectives.md section 6)
   double expert_imbalance = 1.0;
   // [disaggregation]: prefill and decode on separate replicas (docs/serving.md); off unless the table or a flag
   // names it.

@@ -33,6 +33,7 @@ void AddScenarioOptions(po::options_description& options, const std::set<std::st
       "network", po::value<std::string>(), "analytical (closed forms) or flow (transfers share links)")(
       "calibration", po::value<std::string>(), "a calibration profile")(
       "iterations", po::value<std::string>(), "compiled (fast, exact where it applies) or op-by-op")(
+      "nccl-version", po::value<std::string>(), "NCCL release modelled, 2.18 to 2.30 (default: the profile's, newest)")(
       "expert-imbalance", po::value<double>(), "busiest EP rank's tokens over the average (>= 1)")(
       "expert-routing", po::value<std::string>(), "uniform or skewed (Zipf over the experts)")(
       "routing-skew", po::value<double>(), "Zipf exponent of skewed routing (default 1)")(
@@ -97,6 +98,7 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
   str("network", "deployment.network", &s.network);
   str("calibration", "deployment.calibration", &s.calibration);
   str("iterations", "deployment.iterations", &s.iterations);
+  str("nccl-version", "deployment.nccl_version", &s.nccl_version);
   num("expert-imbalance", "deployment.expert_imbalance", &s.expert_imbalance);
   str("expert-routing", "deployment.expert_routing", &s.expert_routing);
   num("routing-skew", "deployment.routing_skew", &s.routing_skew);

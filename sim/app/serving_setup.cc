@@ -184,10 +184,18 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
                               std::to_string(d->memory.max_kv_tokens) + " tokens of KV space)");
   }
   // Calibration, kernel and collective models.
+  // The NCCL release: deployment.nccl_version (--nccl-version), else the profile's, else the newest.
+  const auto by = s.where.find("deployment.nccl_version");
+  const NcclVersionRequest nccl{s.nccl_version, by != s.where.end() && by->second == "--nccl-version"
+                                                    ? "--nccl-version"
+                                                    : "deployment.nccl_version"};
   if (!s.calibration.empty()) {
-    Result<LoadedCalibration> c = LoadCalibration(ctx, s.calibration, &topo);
+    Result<LoadedCalibration> c = LoadCalibration(ctx, s.calibration, &topo, {}, {}, &nccl);
     if (!c.ok()) return At(s, "deployment.calibration", c.status());
     d->calibration = std::move(*c);
+    d->nccl = *d->calibration->nccl;
+  } else {
+    WIRESIM_ASSIGN_OR_RETURN(d->nccl, ChooseNcclVersion(nccl.given, nccl.given_by, nullptr));
   }
   const LoadedCalibration* cal = d->calibration ? &*d->calibration : nullptr;
   d->kernel_of_gpu.assign(static_cast<size_t>(topo.gpu_count()), nullptr);
@@ -197,7 +205,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     d->kernel_of_gpu[static_cast<size_t>(g)] = m.get();
   }
   WIRESIM_RETURN_IF_ERROR(ApplyStragglers(s, *d));
-  d->collectives = std::make_unique<CollectiveModel>(topo);
+  d->collectives = std::make_unique<CollectiveModel>(topo, CollectiveParams::ForNcclVersion(d->nccl.version));
   if (cal != nullptr && cal->fitted) {
     d->collective_calibration =
         std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, AlgorithmFilter{});

@@ -52,7 +52,8 @@ struct ServingSetup {
   MemoryPlan memory;
   int64_t kv_blocks = 0;  // per DP rank
   std::optional<LoadedCalibration> calibration;
-  std::string kernel_note;                                                // what times kernels
+  NcclVersionChoice nccl;   // the NCCL release the collectives model, and where it came from
+  std::string kernel_note;  // what times kernels
   std::map<std::string, std::unique_ptr<KernelTimeModel>> kernel_models;  // by GPU spec name
   std::vector<const KernelTimeModel*> kernel_of_gpu;
   std::unique_ptr<CollectiveModel> collectives;

@@ -328,4 +328,38 @@ std::optional<double> MeasuredHbmBandwidth(const CalibrationProfile& profile) {
   return Median(big.empty() ? std::move(all) : std::move(big));
 }
 
+Result<NcclVersionChoice> ChooseNcclVersion(std::string_view given, std::string_view given_by,
+                                            const CalibrationProfile* profile) {
+  NcclVersionChoice out;
+  std::optional<NcclVersion> measured;
+  std::string measured_text;
+  if (profile != nullptr && !profile->provenance.nccl_version.empty()) {
+    measured_text = profile->provenance.nccl_version;
+    Result<NcclVersion> v = ParseNcclVersion(measured_text);
+    if (v.ok()) measured = *v;
+  }
+  if (!given.empty()) {
+    Result<NcclVersion> v = ParseNcclVersion(given);
+    if (!v.ok()) return InvalidArgument(std::string(given_by) + ": " + v.status().message());
+    out.version = *v;
+    out.note = "NCCL " + out.version.ToString() + " (" + std::string(given_by) + ")";
+    if (!measured_text.empty() && (!measured || measured->minor != out.version.minor)) {
+      out.note += "; the calibration profile was measured with NCCL " + measured_text;
+    }
+    return out;
+  }
+  if (measured) {
+    out.version = *measured;
+    out.note = "NCCL " + out.version.ToString() + " (the calibration profile's)";
+    return out;
+  }
+  out.version = NcclVersion::Newest();
+  out.note = "NCCL " + out.version.ToString() + " (the newest modelled)";
+  if (!measured_text.empty()) {
+    out.note += "; the calibration profile's NCCL " + measured_text + " is not one wiresim models (2." +
+                std::to_string(NcclVersion::kOldestMinor) + " to 2." + std::to_string(NcclVersion::kNewestMinor) + ")";
+  }
+  return out;
+}
+
 }  // namespace wiresim

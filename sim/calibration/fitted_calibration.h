@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/calibration/calibration_profile.h"
@@ -88,5 +89,18 @@ Result<FittedCalibration> FittedFromJson(const std::string& json, const std::str
 Result<GemmTable> GemmTableOf(const CalibrationProfile& profile);
 // Median bandwidth of the device-to-device copies of at least 256 MiB (all copies when none is that large).
 std::optional<double> MeasuredHbmBandwidth(const CalibrationProfile& profile);
+
+// The NCCL release a run models, and one line saying where it came from.
+struct NcclVersionChoice {
+  NcclVersion version;
+  std::string note;  // "NCCL 2.21.5 (the calibration profile's)", with a mismatch stated
+};
+// `given`: the release a flag or a scenario key names, empty when none; `given_by` names it for messages
+// ("--nccl-version"). `profile` may be null. The given release wins; else the release the profile's provenance
+// records, when it is one wiresim models (2.18 to 2.30); else the newest. A given release whose minor version
+// differs from the profile's is stated in the note, as is a profile release wiresim does not model. An unreadable
+// given release is an error naming `given_by`.
+Result<NcclVersionChoice> ChooseNcclVersion(std::string_view given, std::string_view given_by,
+                                            const CalibrationProfile* profile);
 
 }  // namespace wiresim

@@ -1,5 +1,6 @@
 #include "sim/calibration/nccl_tests_import.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <set>
@@ -220,20 +221,38 @@ std::string NcclFunction(CollectiveOp op) {
   }
 }
 
-// The list of a NCCL_ALGO / NCCL_PROTO value that applies to `function`: the whole value, or, in the per-function
-// form "allreduce:ring,tree;allgather:ring", the list after the function's name (a part without a name applies to
-// every function). Empty when no part applies.
-std::string ListFor(std::string_view value, const std::string& function) {
-  std::string any;
+// The list of a NCCL_ALGO / NCCL_PROTO value that applies to `function` (into `list`; empty when no part applies),
+// read as NCCL's parseList reads it since 2.24 (src/graph/tuning.cc): parts separated by ';' (empty parts skipped),
+// each "function:list", except that the first may be a bare list for every function; a part for a function
+// replaces what an earlier part set for it, so the last one wins. Function names are ncclFuncStr's (src/init.cc),
+// in any case. Like NCCL, refuses a bare list after the first part and an unknown function name.
+std::optional<std::string> ListFor(std::string_view name, std::string_view value, const std::string& function,
+                                   std::string* list) {
+  static constexpr std::string_view kFunctions[] = {"broadcast", "reduce", "allgather", "reducescatter", "allreduce"};
+  list->clear();
+  bool first = true;
   for (std::string_view part : Split(value, ';')) {
+    if (part.empty()) continue;
     const size_t colon = part.find(':');
     if (colon == std::string_view::npos) {
-      if (any.empty()) any = std::string(part);
-      continue;
+      if (!first) {
+        return std::string(name) + "=" + std::string(value) + ": every part after the first must name its function (" +
+               "function:list), as NCCL requires; '" + std::string(part) + "' does not";
+      }
+      *list = std::string(part);
+    } else {
+      std::string prefix;
+      for (char c : part.substr(0, colon)) prefix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (std::find(std::begin(kFunctions), std::end(kFunctions), prefix) == std::end(kFunctions)) {
+        return std::string(name) + "=" + std::string(value) + ": unknown function '" +
+               std::string(part.substr(0, colon)) +
+               "' (NCCL's are Broadcast, Reduce, AllGather, ReduceScatter, AllReduce)";
+      }
+      if (prefix == function) *list = std::string(part.substr(colon + 1));
     }
-    if (Lower(part.substr(0, colon)) == function) return std::string(part.substr(colon + 1));
+    first = false;
   }
-  return any;
+  return std::nullopt;
 }
 
 // Drops CollNet names (CollNetDirect, CollNetChain) from an algorithm list; wiresim does not model CollNet.
@@ -260,7 +279,8 @@ std::optional<std::string> ApplyNcclEnvironment(CollectiveOp op, std::string_vie
                                                 std::string_view nccl_proto, AlgorithmFilter* filter) {
   const std::string function = NcclFunction(op);
   if (function.empty()) return std::nullopt;
-  const std::string algo = ListFor(nccl_algo, function);
+  std::string algo;
+  if (auto err = ListFor("NCCL_ALGO", nccl_algo, function, &algo)) return err;
   if (!algo.empty()) {
     const std::string list = WithoutCollNet(algo);
     if (list.empty()) {
@@ -271,7 +291,8 @@ std::optional<std::string> ApplyNcclEnvironment(CollectiveOp op, std::string_vie
     }
   }
   if (!nccl_proto.empty()) {
-    const std::string list = ListFor(nccl_proto, function);
+    std::string list;
+    if (auto err = ListFor("NCCL_PROTO", nccl_proto, function, &list)) return err;
     if (!list.empty()) {
       if (auto err = ParseProtocolList(list, filter)) return "NCCL_PROTO=" + std::string(nccl_proto) + ": " + *err;
     }

@@ -381,7 +381,10 @@ Status CollectiveGroup::BuildRings() {
           if (nic != kNoNode) {
             const Route* to_nic = router_.Find(gpu_node(a), nic);
             const PathClass c = to_nic ? router_.Classify(*to_nic).cls : PathClass::kSys;
-            if (c != PathClass::kPix && c != PathClass::kPxb) nic_close_ = false;
+            if (c != PathClass::kPix && c != PathClass::kPxb) {
+              nic_close_ = false;
+              if (PxnProxy(a, nic) == kNoNode) nic_within_pxn_ = false;
+            }
           }
         }
       }

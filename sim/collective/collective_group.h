@@ -62,6 +62,9 @@ class CollectiveGroup {
   // Every intra-node ring edge is an NVLink path (NCCL's typeIntra NVL), and the GPU-to-NIC paths are PIX/PXB.
   bool nvlink_intra() const { return nvlink_intra_; }
   bool nic_close() const { return nic_close_; }
+  // Every GPU-to-NIC path is PIX/PXB or, for a NIC next to another GPU of the NVLink domain, PXN (NCCL's typeInter
+  // <= PATH_PXN).
+  bool nic_within_pxn() const { return nic_within_pxn_; }
   // Hopper or later, and each node's GPUs reach each other through NVSwitches of one NVLink domain.
   bool nvls_capable() const { return nvls_capable_; }
 
@@ -118,6 +121,7 @@ class CollectiveGroup {
   GpuArch arch_;
   bool nvlink_intra_ = true;
   bool nic_close_ = true;
+  bool nic_within_pxn_ = true;
   bool nvls_capable_ = false;
   std::vector<RingOrder> rings_;
   std::vector<std::vector<int>> heads_;  // [node][g]

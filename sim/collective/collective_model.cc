@@ -156,8 +156,11 @@ void PreparedCollective::Build() {
   in.graphs[kNcclNvlsTree] = nvls;
   in.nvls_supported = g.nvls_capable();
   in.pat_enabled = multi && g.max_ranks_per_node() == 1 && params_.tuner.pat_available;
-  // LL128 by default only over NVLink inside nodes and PCIe-close NICs across them (NCCL's enable rule).
-  in.ll128_enabled = (g.nvlink_intra() || g.max_ranks_per_node() == 1) && (!multi || g.nic_close());
+  // LL128 by default only over NVLink inside nodes and NICs close to the GPUs across them (PIX/PXB; PXN too from
+  // Hopper on, in every release from 2.18: ncclTopoTuneModel), on the GPU generations the release enables it for.
+  const bool nic_ok = g.nic_close() || (in.sm >= 90 && g.nic_within_pxn());
+  in.ll128_enabled = (g.nvlink_intra() || g.max_ranks_per_node() == 1) && (!multi || nic_ok) &&
+                     NcclLl128ArchEnabled(in.sm, params_.nccl_version);
   tuning_ = std::make_unique<NcclTuningModel>(params_.tuner, in);
   ctx_.ring_channels = ring.channels;
 

@@ -16,14 +16,21 @@ LinkEfficiency CollectiveParams::KernelEfficiency(GpuGeneration gen) const {
 
 CollectiveParams CollectiveParams::ForNcclVersion(NcclVersion v) {
   CollectiveParams p;
-  p.nccl_version = v;
-  p.tuner = NcclTunerConstants::ForVersion(v);
-  p.pat = p.tuner.pat_factor;
-  if (v.minor <= 25) p.nvls_channels_sm100 = p.nvls_channels_sm100_multi_node = 16;
-  if (v.minor == 26) p.nvls_channels_sm100 = p.nvls_channels_sm100_multi_node = 32;
-  p.nvls_tree_chunk_from_buffer = v.minor <= 20;
-  p.nvls_tree_small_chunk_from_4_nodes = v.minor >= 20;
+  p.SetNcclVersion(v);
   return p;
+}
+
+void CollectiveParams::SetNcclVersion(NcclVersion v) {
+  const CollectiveParams newest;
+  nccl_version = v;
+  tuner = NcclTunerConstants::ForVersion(v);
+  pat = tuner.pat_factor;
+  nvls_channels_sm100 = newest.nvls_channels_sm100;
+  nvls_channels_sm100_multi_node = newest.nvls_channels_sm100_multi_node;
+  if (v.minor <= 25) nvls_channels_sm100 = nvls_channels_sm100_multi_node = 16;
+  if (v.minor == 26) nvls_channels_sm100 = nvls_channels_sm100_multi_node = 32;
+  nvls_tree_chunk_from_buffer = v.minor <= 20;
+  nvls_tree_small_chunk_from_4_nodes = v.minor >= 20;
 }
 
 int CollectiveParams::NvlsChannels(GpuGeneration gen, bool multi_node) const {

@@ -102,6 +102,9 @@ struct CollectiveParams {
   // NVLSTree's chunk starts (the Simple buffer's slot up to 2.20, NCCL_NVLS_CHUNKSIZE after; 64 KiB from 4 nodes
   // since 2.20), PAT's derating (0.85 in 2.23). docs/collectives.md section 6 has the table.
   static CollectiveParams ForNcclVersion(NcclVersion v);
+  // The same release-dependent figures set on these parameters, keeping everything else (constants a user or a
+  // calibration set): ForNcclVersion(v) is Defaults() with SetNcclVersion(v).
+  void SetNcclVersion(NcclVersion v);
 
   // The link efficiency of NCCL kernel traffic for a GPU generation, before protocol overheads.
   LinkEfficiency KernelEfficiency(GpuGeneration gen) const;

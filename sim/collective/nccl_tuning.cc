@@ -144,6 +144,12 @@ NcclTunerConstants NcclTunerConstants::ForVersion(NcclVersion v) {
   return c;
 }
 
+bool NcclLl128ArchEnabled(int sm, NcclVersion v) {
+  if (v.minor >= 27) return sm >= 70;
+  if (sm == 70 || sm == 80 || sm == 90) return true;
+  return v.minor >= 25 && (sm == 100 || sm == 120);
+}
+
 int NcclAlgoIndex(Algorithm a) {
   switch (a) {
     case Algorithm::kTree:

@@ -121,6 +121,13 @@ class NcclTuningModel {
   std::array<std::array<std::array<double, 3>, kNcclAlgos>, 5> bandwidth_{};
 };
 
+// Whether NCCL release `v` enables LL128 by default on GPUs of compute capability `sm` (x 10), the architecture part of
+// ncclTopoTuneModel's LL128 rule (src/graph/tuning.cc): up to 2.24 only on sm70, sm80 and sm90; 2.25 and 2.26 also
+// sm100 and sm120; from 2.27 every GPU from sm70. So sm86 (RTX A6000, RTX 3090) and sm89 (Ada) run LL128 only from
+// 2.27, Blackwell only from 2.25. (The rest of the rule, NVLink inside nodes and NICs close to the GPUs, is the
+// group's.)
+bool NcclLl128ArchEnabled(int sm, NcclVersion v);
+
 // Maps wiresim's algorithms onto NCCL's table index (-1 for Direct, which NCCL does not tune).
 int NcclAlgoIndex(Algorithm a);
 

@@ -109,6 +109,26 @@ TEST_CASE("Calibration verbs refuse bad input with exit code 2") {
   CHECK_THAT(missing.err, Contains("nowhere.json: no such file"));
 }
 
+TEST_CASE("collective --calibration models the profile's NCCL release unless --nccl-version names another") {
+  TempDir dir;
+  std::ofstream(dir / "p.json") << R"({"format": "wiresim-calibration-profile", "version": 1,
+    "provenance": {"nccl_version": "2.20.5", "gpus": [{"name": "NVIDIA H100 80GB HBM3"}]},
+    "gemm": [{"m": 16, "n": 8192, "k": 8192, "dtype": "bfloat16", "time_us": 70.0}]})";
+  Run profile = Wiresim(
+      {"collective", "--topology", "dgx-h100", "-b", "1M", "-e", "1M", "--calibration", dir / "p.json", "--json"});
+  REQUIRE(profile.code == kExitOk);
+  const auto j = nlohmann::json::parse(profile.out);
+  CHECK(j["nccl_version"] == "2.20.5");
+  // NCCL 2.20 ranks NVLS first from 512 KiB on one 8x H100 node (docs/collectives.md section 6), 2.21 on from 2 MiB.
+  CHECK(j["rows"][0]["algorithm"] == "NVLS");
+  Run flag = Wiresim({"collective", "--topology", "dgx-h100", "-b", "1M", "-e", "1M", "--calibration", dir / "p.json",
+                      "--nccl-version", "2.30"});
+  REQUIRE(flag.code == kExitOk);
+  CHECK_THAT(flag.out,
+             Contains("; NCCL 2.30;") &&
+                 Contains("NCCL 2.30 (--nccl-version); the calibration profile was measured with NCCL 2.20.5"));
+}
+
 TEST_CASE("Measured GEMMs time the shapes they measured") {
   TempDir dir;
   // One shape measured at three token counts on an H100.

@@ -286,5 +286,51 @@ TEST_CASE("Compare: a vllm bench serve result printed beside the prediction, wit
   std::filesystem::remove(measured);
 }
 
+TEST_CASE("The NCCL release of a run: --nccl-version or deployment.nccl_version, else the profile's, else the newest") {
+  const std::vector<std::string> tp8 = {"--topology", "dgx-h100", "--model", "llama-3.2-1b", "--plan",
+                                        "tp=8",       "--engine", "trtllm",  "--requests",   "4"};
+  const auto newest = RunJson(tp8);
+  CHECK(newest["wiresim"]["nccl_version"] == "2.30.7");
+  const auto old = RunJson(With(tp8, {"--nccl-version", "2.18"}));
+  CHECK(old["wiresim"]["nccl_version"] == "2.18");
+  // NCCL 2.18 caps ring LL at 87.7 GB/s on one Hopper node where 2.21 and later allow 141 (llMaxBws, tuning.cc;
+  // ../shared/refdata/nccl_tuning_model_constants.md section 7), and nothing in 2.18 is faster: the small tp=8
+  // all-reduces of decode steps take longer, so every token does.
+  CHECK(old["mean_tpot_ms"].get<double>() > newest["mean_tpot_ms"].get<double>());
+
+  // A calibration profile measured with NCCL 2.21.5: the run models that release unless told otherwise, and says so.
+  const auto dir = TempDir("nccl-version");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "p.json") << R"({"format": "wiresim-calibration-profile", "version": 1,
+    "provenance": {"nccl_version": "2.21.5", "gpus": [{"name": "NVIDIA H100 80GB HBM3"}]},
+    "gemm": [{"m": 16, "n": 8192, "k": 8192, "dtype": "bfloat16", "time_us": 70.0}]})";
+  const std::string profile = (dir / "p.json").string();
+  const auto from_profile = RunJson(With(tp8, {"--calibration", profile}));
+  CHECK(from_profile["wiresim"]["nccl_version"] == "2.21.5");
+  Run text = Wiresim(With(With({"run"}, tp8), {"--calibration", profile}));
+  REQUIRE(text.code == kExitOk);
+  CHECK_THAT(text.out, Contains("collectives: NCCL 2.21.5 (the calibration profile's)"));
+  Run flag = Wiresim(With(With({"run"}, tp8), {"--calibration", profile, "--nccl-version", "2.27"}));
+  REQUIRE(flag.code == kExitOk);
+  CHECK_THAT(
+      flag.out,
+      Contains("collectives: NCCL 2.27 (--nccl-version); the calibration profile was measured with NCCL 2.21.5"));
+
+  // The scenario key, and a release wiresim does not model: exit 2, naming where it was given.
+  std::ofstream(dir / "s.toml") << "[deployment]\ntopology = \"dgx-h100\"\nmodel = \"llama-3.2-1b\"\nplan = \"tp=8\"\n"
+                                   "nccl_version = \"2.23.4\"\n[workload]\nrequests = 2\n";
+  const auto key = RunJson({"--scenario", (dir / "s.toml").string()});
+  CHECK(key["wiresim"]["nccl_version"] == "2.23.4");
+  Run bad = Wiresim(With(With({"run"}, tp8), {"--nccl-version", "2.17"}));
+  CHECK(bad.code == kExitBadInput);
+  CHECK_THAT(bad.err, Contains("--nccl-version") && Contains("from 2.18 to 2.30"));
+  std::ofstream(dir / "bad.toml") << "[deployment]\ntopology = \"dgx-h100\"\nmodel = \"llama-3.2-1b\"\n"
+                                     "nccl_version = \"latest\"\n";
+  Run bad_key = Wiresim({"run", "--scenario", (dir / "bad.toml").string()});
+  CHECK(bad_key.code == kExitBadInput);
+  CHECK_THAT(bad_key.err, Contains("bad.toml:4") && Contains("deployment.nccl_version"));
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace wiresim::app

@@ -445,6 +445,86 @@ TEST_CASE("NCCL_ALGO / NCCL_PROTO are read from the log, in NCCL's list forms") 
   CHECK(p2p.algorithms == AlgorithmFilter{}.algorithms);
 }
 
+TEST_CASE("Per-function NCCL_ALGO / NCCL_PROTO read as NCCL 2.24+'s parseList reads them") {
+  // NCCL's parseList (src/graph/tuning.cc, v2.24.3-1 to v2.30.7-1): ';' separates parts, each "function:list"
+  // except that the first may be a bare list for every function; a later part for a function replaces an earlier
+  // one; a bare list after the first part and an unknown function name are refused.
+  auto bit = [](Algorithm a) { return 1u << static_cast<int>(a); };
+  auto pbit = [](Protocol p) { return 1u << static_cast<int>(p); };
+  // The ml-engineering 4-node H200 run set NCCL_ALGO=allreduce:ring (NCCL 2.27.7,
+  // ../shared/refdata/stas00_mlengineering_collective_and_matmul_measurements.md section 6); as NCCL's INFO line:
+  auto log =
+      ParseNcclTestsLog(SourceFile{"r.txt", "h:1:1 [0] NCCL INFO NCCL_ALGO set by environment to allreduce:ring\n" +
+                                                Headless(8, 1.75, "sum", -1, 1)});
+  REQUIRE(log.ok());
+  CHECK(log->nccl_algo == "allreduce:ring");
+  AlgorithmFilter ring_ar, ring_ag;
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllReduce, log->nccl_algo, "", &ring_ar));
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllGather, log->nccl_algo, "", &ring_ag));
+  CHECK(ring_ar.algorithms == bit(Algorithm::kRing));
+  CHECK(ring_ag.algorithms == AlgorithmFilter{}.algorithms);  // all-gather not named: NCCL's default
+  // A bare first list for every function, then one function's own: ring everywhere but all-reduce.
+  AlgorithmFilter ar, ag, bc;
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllReduce, "ring;allreduce:tree", "", &ar));
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllGather, "ring;allreduce:tree", "", &ag));
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kBroadcast, "ring;allreduce:tree", "", &bc));
+  CHECK(ar.algorithms == bit(Algorithm::kTree));
+  CHECK(ag.algorithms == bit(Algorithm::kRing));
+  CHECK(bc.algorithms == bit(Algorithm::kRing));
+  // The last part for a function wins; names in any case (ncclFuncStr spells AllReduce).
+  AlgorithmFilter last;
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllReduce, "AllReduce:NVLS,Ring;allreduce:tree", "", &last));
+  CHECK(last.algorithms == bit(Algorithm::kTree));
+  // NCCL's own example (the comment above parseList): NCCL_PROTO="^LL128;allreduce:LL128" is LL128 alone for
+  // all-reduce and everything but LL128 for the others.
+  AlgorithmFilter par, pag;
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllReduce, "", "^LL128;allreduce:LL128", &par));
+  REQUIRE_FALSE(ApplyNcclEnvironment(CollectiveOp::kAllGather, "", "^LL128;allreduce:LL128", &pag));
+  CHECK(par.protocols == pbit(Protocol::kLL128));
+  CHECK(pag.protocols == (pbit(Protocol::kLL) | pbit(Protocol::kSimple)));
+  // What NCCL refuses (ncclInvalidUsage) is an error naming the variable and the part.
+  AlgorithmFilter bad;
+  auto bare_later = ApplyNcclEnvironment(CollectiveOp::kAllGather, "allreduce:tree;ring", "", &bad);
+  REQUIRE(bare_later.has_value());
+  CHECK_THAT(*bare_later, Contains("NCCL_ALGO=allreduce:tree;ring") && Contains("must name its function"));
+  auto unknown = ApplyNcclEnvironment(CollectiveOp::kAllReduce, "allredcue:ring", "", &bad);
+  REQUIRE(unknown.has_value());
+  CHECK_THAT(*unknown, Contains("unknown function 'allredcue'"));
+  auto unknown_proto = ApplyNcclEnvironment(CollectiveOp::kAllReduce, "", "sendrecv:simple", &bad);
+  REQUIRE(unknown_proto.has_value());
+  CHECK_THAT(*unknown_proto, Contains("NCCL_PROTO=sendrecv:simple") && Contains("unknown function"));
+}
+
+TEST_CASE("The NCCL release a run models: the given one, else the profile's, else the newest") {
+  CalibrationProfile p;
+  p.provenance.nccl_version = "2.21.5";
+  auto from_profile = ChooseNcclVersion("", "--nccl-version", &p);
+  REQUIRE(from_profile.ok());
+  CHECK(from_profile->version == NcclVersion{2, 21, 5});
+  CHECK(from_profile->note == "NCCL 2.21.5 (the calibration profile's)");
+  // The flag wins, and a different minor version is stated; the same minor version is no mismatch (the constants
+  // change with the minor version, nccl_tuning.h).
+  auto given = ChooseNcclVersion("2.27", "--nccl-version", &p);
+  REQUIRE(given.ok());
+  CHECK(given->version.minor == 27);
+  CHECK(given->note == "NCCL 2.27 (--nccl-version); the calibration profile was measured with NCCL 2.21.5");
+  auto same = ChooseNcclVersion("2.21.3", "--nccl-version", &p);
+  REQUIRE(same.ok());
+  CHECK(same->note == "NCCL 2.21.3 (--nccl-version)");
+  // Neither: the newest. A profile release outside 2.18-2.30 is said, and the newest used.
+  auto none = ChooseNcclVersion("", "--nccl-version", nullptr);
+  REQUIRE(none.ok());
+  CHECK(none->version == NcclVersion::Newest());
+  p.provenance.nccl_version = "2.17.1";
+  auto unknown = ChooseNcclVersion("", "--nccl-version", &p);
+  REQUIRE(unknown.ok());
+  CHECK(unknown->version == NcclVersion::Newest());
+  CHECK_THAT(unknown->note, Contains("NCCL 2.17.1 is not one wiresim models"));
+  auto bad = ChooseNcclVersion("2.x", "deployment.nccl_version", &p);
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Contains("deployment.nccl_version: expected an NCCL version"));
+}
+
 // An 8-GPU all-reduce profile at 1 MiB .. 1 GiB, t = 20 us + S / 100 GB/s, measured under `nccl_algo`.
 CalibrationProfile AllReduceProfile(const std::string& nccl_algo, bool in_place_only = false) {
   CalibrationProfile p;

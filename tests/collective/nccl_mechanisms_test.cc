@@ -194,6 +194,34 @@ TEST_CASE("an NVLS all-reduce pays a synchronisation per step and a pipeline fil
   CHECK(std::llabs(done.picoseconds() - ar->Cost(nvls, 16 * MiB).picoseconds()) <= 8);
 }
 
+TEST_CASE("LL128's enable rule: NICs within PXN on Hopper, and the GPU generations each release enables") {
+  // ncclTopoTuneModel (src/graph/tuning.cc, 2.18 to 2.30): LL128 by default only when typeInter <= PATH_PXB, or
+  // <= PATH_PXN on sm90 and later. GPUs 4-7 of two DGX H100 nodes restricted to NICs 0-3 (NCCL_IB_HCA) reach them
+  // over NVLink through GPUs 0-3, which sit next to them (PXN): LL128 stays on for these Hopper GPUs.
+  const Topology two = testing::ShippedTopology("dgx-h100-2node");
+  CollectiveModel model(two);
+  CollectiveCall call;
+  call.op = CollectiveOp::kAllReduce;
+  call.gpus = {4, 5, 6, 7, 12, 13, 14, 15};
+  GroupOptions pxn;
+  pxn.nics = {0, 1, 2, 3};
+  auto ring = model.Prepare(call, pxn);
+  REQUIRE(ring.ok());
+  CHECK_FALSE((*ring)->group().nic_close());
+  CHECK((*ring)->group().nic_within_pxn());
+  CHECK((*ring)->tuning().TimeUs(CollectiveOp::kAllReduce, Algorithm::kRing, Protocol::kLL128, 4 << 20) > 0);
+
+  // The generation part: on the sm86 NVLink-bridged RTX A6000 pair NCCL 2.26 has no case for sm86 (LL128 off), 2.27
+  // enables every GPU from sm70.
+  const Topology a6000 = testing::ShippedTopology("workstation-2x-a6000-nvlink");
+  for (const auto& [minor, on] : {std::pair{26, false}, std::pair{27, true}}) {
+    INFO("2." << minor);
+    CollectiveModel m(a6000, CollectiveParams::ForNcclVersion(NcclVersion{2, minor, -1}));
+    auto ar = Prepare(m, Range(0, 2));
+    CHECK((ar->tuning().TimeUs(CollectiveOp::kAllReduce, Algorithm::kRing, Protocol::kLL128, 4 << 20) > 0) == on);
+  }
+}
+
 TEST_CASE("NCCL versions: the constants and algorithms each release's tuning.cc has") {
   // Parsing: "2.21", "2.21.5", "2.21.5-1"; outside 2.18-2.30 or malformed, an error that says what is expected.
   auto v = ParseNcclVersion("2.21.5-1");

@@ -87,5 +87,52 @@ TEST_CASE("tree and ring across two nodes") {
         Approx(92.4 + (1 << 20) / (1000 * tree_bw * 0.5)));
 }
 
+TEST_CASE("a forced ring across two Hopper nodes: NCCL's model ranks LL128 first from 1 to 128 MiB") {
+  // Two DGX H100 nodes, 16 ranks: 16 ring channels of 24 GB/s (8 NICs, 48 GB/s each in NCCL's speed array, doubled
+  // at half speed). Two nodes read bwIntra and the 2-node rows (index2 = 1).
+  NcclTuningInput in = OneHopperNode();
+  in.ranks = 16;
+  in.nodes = 2;
+  NcclGraph ring;
+  ring.channels = 16;
+  ring.bw_intra_GBps = ring.bw_inter_GBps = 24;
+  in.graphs[kNcclRing] = ring;
+  for (const NcclVersion v : {NcclVersion{2, 26, 2}, NcclVersion::Newest(), NcclVersion{2, 18, 3}}) {
+    INFO(v.ToString());
+    const NcclTuningModel m(NcclTunerConstants::ForVersion(v), in);
+    const auto ring_time = [&](Protocol p, double bytes) {
+      return m.TimeUs(CollectiveOp::kAllReduce, Algorithm::kRing, p, bytes);
+    };
+    // LL128: min(16 x 24 x 0.92, 16 x 36.7) x 16/30 = 188.416 GB/s; 14 + 28 x max(1.9, net overhead 1) + 2 x 4.0
+    // = 75.2 us. Simple: 384 x 16/30 = 204.8 GB/s; (8.4 + 28 x 3.4 + 2 x 14) x 1.4 = 184.24 us. LL: the 2-node
+    // llMaxBws row (Intel CPUs) 39 GB/s x 16/30 = 20.8; 6.6 + 28 x 1.0 + 2 x 2.7 = 40.0 us (2.18-2.20 rate LL at
+    // min(39, 384 / 4) the same). LL128 and Simple cross at 109.04 / (1/188416 - 1/204800) = 256.8e6 bytes, LL and
+    // LL128 at 35.2 / (1/20800 - 1/188416) = 823e3 bytes.
+    CHECK(ring_time(Protocol::kLL128, 1 << 20) == Approx(75.2 + (1 << 20) / 188416.0));
+    CHECK(ring_time(Protocol::kSimple, 1 << 20) == Approx(184.24 + (1 << 20) / 204800.0));
+    CHECK(ring_time(Protocol::kLL, 1 << 19) == Approx(40.0 + (1 << 19) / 20800.0));
+    CHECK(ring_time(Protocol::kLL, 1 << 19) < ring_time(Protocol::kLL128, 1 << 19));
+    for (double mib = 1; mib <= 128; mib *= 2) {
+      INFO(mib << " MiB");
+      CHECK(ring_time(Protocol::kLL128, mib * (1 << 20)) < ring_time(Protocol::kSimple, mib * (1 << 20)));
+      CHECK(ring_time(Protocol::kLL128, mib * (1 << 20)) < ring_time(Protocol::kLL, mib * (1 << 20)));
+    }
+    CHECK(ring_time(Protocol::kSimple, 256.0 * (1 << 20)) < ring_time(Protocol::kLL128, 256.0 * (1 << 20)));
+  }
+}
+
+TEST_CASE("LL128 by default on the GPU generations each release enables it for") {
+  // ncclTopoTuneModel's LL128 rule (src/graph/tuning.cc): a switch on the compute capability up to 2.26 (70, 80, 90;
+  // 100 and 120 from 2.25), every GPU from sm70 from 2.27.
+  CHECK(NcclLl128ArchEnabled(80, NcclVersion{2, 18, 3}));
+  CHECK(NcclLl128ArchEnabled(90, NcclVersion{2, 26, 2}));
+  CHECK_FALSE(NcclLl128ArchEnabled(86, NcclVersion{2, 26, 2}));  // RTX A6000 bridges: no case 86
+  CHECK(NcclLl128ArchEnabled(86, NcclVersion{2, 27, 7}));
+  CHECK_FALSE(NcclLl128ArchEnabled(89, NcclVersion{2, 21, 5}));
+  CHECK_FALSE(NcclLl128ArchEnabled(100, NcclVersion{2, 24, 3}));  // Blackwell: case 100 from 2.25
+  CHECK(NcclLl128ArchEnabled(100, NcclVersion{2, 25, 1}));
+  CHECK_FALSE(NcclLl128ArchEnabled(60, NcclVersion::Newest()));
+}
+
 }  // namespace
 }  // namespace wiresim
