@@ -351,7 +351,11 @@ PlanRow PlanSearch::Screen(const PlanCandidate& c) const {
     row.fate = st.code() == StatusCode::kFailedPrecondition ? CandidateFate::kPrunedMemory
                : st.code() == StatusCode::kInvalidArgument  ? CandidateFate::kInvalid
                                                             : CandidateFate::kFailed;
+    // The deployment's fields were all set by the search: drop "the plan search (FIELD): " before the reason.
     row.why = st.message();
+    if (const size_t at = row.why.find("): "); row.why.rfind("the plan search (", 0) == 0 && at != std::string::npos) {
+      row.why = row.why.substr(at + 3);
+    }
     return row;
   }
   const ServingSetup& d = **setup;
@@ -730,7 +734,20 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
   // The ranking: simulated rows in objective order, then the rest in the order they were enumerated.
   for (PlanRow& r : rows) r.ranked_goodput = order.Goodput(r);
   for (PlanRow& r : out.fewest) r.ranked_goodput = order.Goodput(r);
-  for (size_t i : ranked) out.rows.push_back(rows[i]);
+  if (options_.objective == PlanObjective::kMinGpus) {
+    // The ranking is the fewest-GPU answers (each base plan at its fewest replicas), then every other simulated
+    // row in objective order.
+    std::set<std::string> answered;
+    for (const PlanRow& r : out.fewest) {
+      out.rows.push_back(r);
+      answered.insert(r.c.BaseKey());
+    }
+    for (size_t i : ranked) {
+      if (!answered.count(rows[i].c.BaseKey())) out.rows.push_back(rows[i]);
+    }
+  } else {
+    for (size_t i : ranked) out.rows.push_back(rows[i]);
+  }
   for (const PlanRow& r : rows) {
     switch (r.fate) {
       case CandidateFate::kSimulated:
