@@ -112,6 +112,9 @@ Options ParseCommandLine(const std::vector<std::string>& args, std::string* help
   o.memory = !vm.count("no-memory");
   o.nccl = !vm.count("no-nccl");
   if (o.iters < 1 || o.warmup < 0) throw CalibrateError("--iters must be >= 1 and --warmup_iters >= 0");
+  // 576 GPUs: the largest NVLink domain announced (NVIDIA's Vera Rubin NVL576); `plan` sweeps every pair of them.
+  if (o.gpus < 0 || o.gpus > 576)
+    throw CalibrateError("--gpus: expected 0 (all) to 576, got " + std::to_string(o.gpus));
   if (o.min_bytes > o.max_bytes) throw CalibrateError("--minbytes is larger than --maxbytes");
   DtypeBytes(o.nccl_dtype);
   return o;
