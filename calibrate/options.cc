@@ -42,6 +42,13 @@ Options ParseCommandLine(const std::vector<std::string>& args, std::string* help
   for (const std::string& a : args) cmd << " " << a;
   o.command_line = cmd.str();
 
+  // Boost.Program_options substitutes placeholders such as %canonical_option% into its messages until none is left,
+  // so an argument holding one never ends (Boost 1.74): '%' is refused before parsing.
+  for (const std::string& a : args) {
+    if (a.find('%') != std::string::npos) {
+      throw CalibrateError("argument '" + a.substr(0, 40) + "': '%' is not accepted in arguments");
+    }
+  }
   std::string verb, tp, tokens, dtypes, ops, groups, min_b, max_b, pair_max, copies;
   po::options_description d("options");
   d.add_options()("help,h", "show this help")("verb", po::value(&verb), "run, plan or devices")(
