@@ -2,35 +2,67 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 #include "calibrate/profile.h"
+#include "sim/core/numeric_field.h"
 
 namespace wiresim::calibrate {
 namespace {
 
-// Field access over JSON or TOML through one small interface.
+// Field access over JSON or TOML through one small interface. Every size is a whole number up to 2^24, the bound
+// the simulator puts on a model's sizes (docs/formats/numbers.md), so that the layers' products (at most a few of
+// them multiplied) stay far inside int64; a size outside it is an error naming the file, the line (TOML) and the key.
 struct Fields {
   const nlohmann::json* json = nullptr;
   const toml::table* toml = nullptr;
+  std::string where;
 
   bool Has(const char* key) const {
     return json ? json->contains(key) && !(*json)[key].is_null() : toml->contains(key);
   }
+  // The key's whole number (an array counts as its length, as HF writes mlp_only_layers), `fallback` when absent or
+  // of another type.
   int64_t Int(const char* key, int64_t fallback) const {
     if (!Has(key)) return fallback;
+    std::optional<int64_t> v;
+    SourceLocation at{where, 0, 0};
     if (json) {
-      const auto& v = (*json)[key];
-      if (v.is_number_integer()) return v.get<int64_t>();
-      if (v.is_array()) return static_cast<int64_t>(v.size());
-      return fallback;
+      const auto& node = (*json)[key];
+      if (node.is_array()) return static_cast<int64_t>(node.size());
+      if (!node.is_number()) return fallback;
+      v = JsonWholeNumber(node);
+      if (!v) {
+        // A fraction, or a whole number of 2^63 and more: said as the range says it.
+        const Status s = CheckNumber(at, key, node.get<double>(), WholeUpTo(kMaxModelDimension, "2^24"));
+        if (!s.ok()) throw CalibrateError(s.message());
+        throw CalibrateError(where + ": " + key + ": expected a whole number, got " +
+                             InputExcerpt(node.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+      }
+    } else {
+      const toml::node_view<const toml::node> node = (*toml)[key];
+      if (const auto* a = node.as_array()) return static_cast<int64_t>(a->size());
+      at.line = static_cast<int>(node.node()->source().begin.line);
+      if (const auto* i = node.as_integer()) {
+        v = i->get();
+      } else if (const auto* f = node.as_floating_point()) {
+        const double d = f->get();
+        // A fraction, inf or nan, or past the range: said as the range says it (a double below 2^24 converts).
+        const Status s = CheckNumber(at, key, d, WholeUpTo(kMaxModelDimension, "2^24"));
+        if (!s.ok()) throw CalibrateError(s.message());
+        v = static_cast<int64_t>(d);
+      } else {
+        return fallback;
+      }
     }
-    if (auto v = (*toml)[key].value<int64_t>()) return *v;
-    if (auto* a = (*toml)[key].as_array()) return static_cast<int64_t>(a->size());
-    return fallback;
+    if (const Status s = CheckInteger(at, key, *v, WholeUpTo(kMaxModelDimension, "2^24")); !s.ok()) {
+      throw CalibrateError(s.message());
+    }
+    return *v;
   }
   std::string String(const char* key) const {
     if (!Has(key)) return "";
@@ -72,39 +104,51 @@ ModelShape FromFields(const Fields& f, const std::string& where) {
   return m;
 }
 
-}  // namespace
-
-ModelShape ModelShapeFromJsonText(const std::string& text, const std::string& where) {
+ModelShape FromJsonText(const std::string& text, const std::string& where) {
+  if (const Status nesting = CheckJsonNesting(where, text); !nesting.ok()) throw CalibrateError(nesting.message());
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw CalibrateError(where + ": not valid JSON (" + std::string(e.what()) + ")");
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range: a number such as 1e400 that no double holds.
+    throw CalibrateError(JsonNumberOutOfRange(where, text, e.what()).message());
   }
   const nlohmann::json& root = doc.contains("text_config") ? doc["text_config"] : doc;
-  return FromFields(Fields{&root, nullptr}, where);
+  return FromFields(Fields{&root, nullptr, where}, where);
+}
+
+ModelShape FromTomlText(const std::string& text, const std::string& where) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text, std::string_view(where));
+  } catch (const toml::parse_error& e) {
+    throw CalibrateError(where + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  const toml::table* root = doc["text_config"].as_table() ? doc["text_config"].as_table() : &doc;
+  return FromFields(Fields{nullptr, root, where}, where);
+}
+
+}  // namespace
+
+ModelShape ModelShapeFromJsonText(const std::string& text, const std::string& where) {
+  return FromJsonText(text, where);
+}
+
+ModelShape ModelShapeFromText(const std::string& text, const std::string& where) {
+  const bool toml = where.size() > 5 && where.compare(where.size() - 5, 5, ".toml") == 0;
+  ModelShape m = toml ? FromTomlText(text, where) : FromJsonText(text, where);
+  if (m.name.empty()) m.name = where;
+  return m;
 }
 
 ModelShape ReadModelShape(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw CalibrateError(path + ": cannot be opened");
   std::ostringstream text;
   text << in.rdbuf();
-  if (path.size() > 5 && path.substr(path.size() - 5) == ".toml") {
-    toml::table doc;
-    try {
-      doc = toml::parse(text.str(), std::string_view(path));
-    } catch (const toml::parse_error& e) {
-      throw CalibrateError(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
-    }
-    const toml::table* root = doc["text_config"].as_table() ? doc["text_config"].as_table() : &doc;
-    ModelShape m = FromFields(Fields{nullptr, root}, path);
-    if (m.name.empty()) m.name = path;
-    return m;
-  }
-  ModelShape m = ModelShapeFromJsonText(text.str(), path);
-  if (m.name.empty()) m.name = path;
-  return m;
+  return ModelShapeFromText(text.str(), path);
 }
 
 std::vector<LinearShape> LinearLayers(const ModelShape& m, int tp) {

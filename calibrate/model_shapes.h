@@ -30,7 +30,11 @@ struct LinearShape {
 
 // Reads config.json (JSON) or a .toml with HF field names; the text_config wrapper of multimodal configs is
 // followed. Throws CalibrateError naming the file and the missing field.
+// Every size must be a whole number up to 2^24 (docs/formats/numbers.md); JSON nested deeper than 512 levels and
+// numbers no double holds are refused too.
 ModelShape ReadModelShape(const std::string& path);
+// The same from the file's text: TOML when `where` ends in ".toml", JSON otherwise; `where` names the file in errors.
+ModelShape ModelShapeFromText(const std::string& text, const std::string& where);
 ModelShape ModelShapeFromJsonText(const std::string& text, const std::string& where);
 
 // The linear layers at tensor-parallel degree `tp` (column-parallel layers split n, row-parallel ones split k; KV

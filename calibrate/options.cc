@@ -42,6 +42,13 @@ Options ParseCommandLine(const std::vector<std::string>& args, std::string* help
   for (const std::string& a : args) cmd << " " << a;
   o.command_line = cmd.str();
 
+  // Boost.Program_options substitutes placeholders such as %canonical_option% into its messages until none is left,
+  // so an argument holding one never ends (Boost 1.74): '%' is refused before parsing.
+  for (const std::string& a : args) {
+    if (a.find('%') != std::string::npos) {
+      throw CalibrateError("argument '" + a.substr(0, 40) + "': '%' is not accepted in arguments");
+    }
+  }
   std::string verb, tp, tokens, dtypes, ops, groups, min_b, max_b, pair_max, copies;
   po::options_description d("options");
   d.add_options()("help,h", "show this help")("verb", po::value(&verb), "run, plan or devices")(
@@ -112,6 +119,9 @@ Options ParseCommandLine(const std::vector<std::string>& args, std::string* help
   o.memory = !vm.count("no-memory");
   o.nccl = !vm.count("no-nccl");
   if (o.iters < 1 || o.warmup < 0) throw CalibrateError("--iters must be >= 1 and --warmup_iters >= 0");
+  // 576 GPUs: the largest NVLink domain announced (NVIDIA's Vera Rubin NVL576); `plan` sweeps every pair of them.
+  if (o.gpus < 0 || o.gpus > 576)
+    throw CalibrateError("--gpus: expected 0 (all) to 576, got " + std::to_string(o.gpus));
   if (o.min_bytes > o.max_bytes) throw CalibrateError("--minbytes is larger than --maxbytes");
   DtypeBytes(o.nccl_dtype);
   return o;

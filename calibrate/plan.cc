@@ -38,13 +38,32 @@ int64_t NcclTestsCount(const std::string& op, int64_t size, int dtype_bytes, int
   return size / dtype_bytes;
 }
 
+namespace {
+
+// A plan of a million measurements takes days on a node (a collective size alone runs warm-up and 20 timed
+// iterations); a larger one is a mistake in the options, refused before it fills memory.
+constexpr size_t kMaxPlanMeasurements = 1'000'000;
+
+void CheckPlanSize(size_t measurements) {
+  if (measurements > kMaxPlanMeasurements) {
+    throw CalibrateError(
+        "the plan holds more than 1000000 measurements; narrow --tokens, --tp, --gpus or --groups, "
+        "or raise --stepfactor");
+  }
+}
+
+}  // namespace
+
 Plan MakePlan(const Options& o, int gpus, const std::vector<std::vector<int>>& nvlink_domains) {
   Plan plan;
   if (o.gemm) {
     std::set<std::tuple<int64_t, int64_t, int64_t, std::string>> seen;
     auto add = [&](int64_t m, int64_t n, int64_t k, const std::string& dtype, const std::string& label) {
       if (m <= 0 || n <= 0 || k <= 0) return;
-      if (seen.emplace(m, n, k, dtype).second) plan.gemms.push_back(GemmJob{m, n, k, dtype, label});
+      if (seen.emplace(m, n, k, dtype).second) {
+        plan.gemms.push_back(GemmJob{m, n, k, dtype, label});
+        CheckPlanSize(plan.gemms.size());
+      }
     };
     for (const std::string& path : o.models) {
       const ModelShape model = ReadModelShape(path);
@@ -78,6 +97,7 @@ Plan MakePlan(const Options& o, int gpus, const std::vector<std::vector<int>>& n
                              "' (expected all_reduce, all_gather, reduce_scatter, alltoall, broadcast, sendrecv)");
       }
     }
+    size_t collective_sizes = 0;
     for (const GpuGroup& group : PlanGroups(gpus, o.groups, nvlink_domains)) {
       const bool pair = group.kind == "pair";
       for (const std::string& op : o.ops) {
@@ -92,6 +112,9 @@ Plan MakePlan(const Options& o, int gpus, const std::vector<std::vector<int>>& n
           const int64_t rounded = per_rank ? s / unit * unit : s / DtypeBytes(o.nccl_dtype) * DtypeBytes(o.nccl_dtype);
           if (rounded > 0 && (sizes.empty() || sizes.back() != rounded)) sizes.push_back(rounded);
         }
+        collective_sizes += sizes.size();
+        // Each sweep counts too, so that sweeps left empty (no size divides evenly) cannot go on without end.
+        CheckPlanSize(plan.gemms.size() + plan.copies.size() + collective_sizes + plan.collectives.size());
         plan.collectives.push_back(CollectiveJob{op, group, sizes});
       }
     }

@@ -3,10 +3,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "sim/core/numeric_field.h"
 #include "sim/core/output_file.h"
 
 namespace wiresim::calibrate {
@@ -116,7 +118,17 @@ nlohmann::json ToJson(const Profile& p) {
 
 namespace {
 
-// Typed access with errors that say where: "profile.json: collectives[3].size: expected an integer".
+// A GEMM time or rate written beside a measurement: derived from it, so only bounded, never checked against it.
+// 10^9 TFLOP/s is 10^5 times a B200's dense FP4 rate (10 PFLOP/s, NVIDIA's B200 datasheet).
+constexpr NumericRange kReportedTflops{0, false, 1e9, false, "a rate in TFLOP/s", "1e9"};
+// A size in bytes read as an integer (memory sizes, copy and message sizes): 0 to 2^40.
+constexpr NumericRange kWholeBytes{0, false, kMaxMessageBytes, true, "a size in bytes", "2^40, 1 TiB"};
+// A GEMM dimension, as `compute gemm --csv` bounds it (docs/formats/numbers.md).
+constexpr NumericRange kGemmDimension{1,     false, static_cast<double>(kMaxModelDimension), true, "a whole number",
+                                      "2^24"};
+
+// Typed access with errors that say where: "profile.json: collectives[3].size: expected an integer". Numbers go
+// through the shared bounds (sim/core/numeric_field.h) and come back in range or not at all.
 class Reader {
  public:
   explicit Reader(std::string where) : where_(std::move(where)) {}
@@ -127,8 +139,34 @@ class Reader {
     try {
       return obj[key].get<T>();
     } catch (const nlohmann::json::exception&) {
-      throw CalibrateError(where_ + ": " + path + key + ": has the wrong type (" + obj[key].dump() + ")");
+      throw CalibrateError(where_ + ": " + path + key + ": has the wrong type (" + Excerpt(obj[key]) + ")");
     }
+  }
+  // A whole number in `range`; `fallback` when the key is absent or null.
+  int64_t Integer(const nlohmann::json& obj, const std::string& path, const char* key, int64_t fallback,
+                  const NumericRange& range) const {
+    if (!obj.contains(key) || obj[key].is_null()) return fallback;
+    const std::optional<int64_t> v = JsonWholeNumber(obj[key]);
+    if (!v && obj[key].is_number()) {
+      // A fraction, or a whole number of 2^63 and more: out of every integer range, said as the range says it.
+      Throw(CheckNumber(SourceLocation{where_, 0, 0}, path + key, obj[key].get<double>(), range));
+    }
+    if (!v) {
+      throw CalibrateError(where_ + ": " + path + key + ": expected an integer, got " + Excerpt(obj[key]));
+    }
+    Throw(CheckInteger(SourceLocation{where_, 0, 0}, path + key, *v, range));
+    return *v;
+  }
+  // A finite number in `range`; `fallback` when the key is absent or null.
+  double Number(const nlohmann::json& obj, const std::string& path, const char* key, double fallback,
+                const NumericRange& range) const {
+    if (!obj.contains(key) || obj[key].is_null()) return fallback;
+    if (!obj[key].is_number()) {
+      throw CalibrateError(where_ + ": " + path + key + ": expected a number, got " + Excerpt(obj[key]));
+    }
+    const double v = obj[key].get<double>();
+    Throw(CheckNumber(SourceLocation{where_, 0, 0}, path + key, v, range));
+    return v;
   }
   const nlohmann::json& Array(const nlohmann::json& obj, const char* key) const {
     static const nlohmann::json empty = nlohmann::json::array();
@@ -139,6 +177,14 @@ class Reader {
   const std::string& where() const { return where_; }
 
  private:
+  static void Throw(const Status& s) {
+    if (!s.ok()) throw CalibrateError(s.message());
+  }
+  // A value quoted in a message: at most 40 bytes, bytes that are not UTF-8 replaced (dump() would throw on them).
+  static std::string Excerpt(const nlohmann::json& v) {
+    return InputExcerpt(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+
   std::string where_;
 };
 
@@ -151,7 +197,7 @@ Profile ProfileFromJson(const nlohmann::json& doc, const std::string& where) {
   if (format != kProfileFormat) {
     throw CalibrateError(where + ": format: expected \"" + std::string(kProfileFormat) + "\", got \"" + format + "\"");
   }
-  const int version = r.Get<int>(doc, "", "version", 0);
+  const int version = static_cast<int>(r.Integer(doc, "", "version", 0, WholeUpTo(1 << 20)));
   if (version != kProfileVersion) {
     throw CalibrateError(where + ": version: this build reads version " + std::to_string(kProfileVersion) +
                          ", the file is version " + std::to_string(version));
@@ -164,8 +210,8 @@ Profile ProfileFromJson(const nlohmann::json& doc, const std::string& where) {
     p.provenance.command = r.Get<std::string>(v, at, "command", "");
     p.provenance.date = r.Get<std::string>(v, at, "date", "");
     p.provenance.hosts = r.Get<std::vector<std::string>>(v, at, "hosts", {});
-    p.provenance.nodes = r.Get<int>(v, at, "nodes", 0);
-    p.provenance.ranks = r.Get<int>(v, at, "ranks", 0);
+    p.provenance.nodes = static_cast<int>(r.Integer(v, at, "nodes", 0, WholeUpTo(kMaxRanks, "2^20")));
+    p.provenance.ranks = static_cast<int>(r.Integer(v, at, "ranks", 0, WholeUpTo(kMaxRanks, "2^20")));
     p.provenance.driver_version = r.Get<std::string>(v, at, "driver_version", "");
     p.provenance.cuda_runtime_version = r.Get<std::string>(v, at, "cuda_runtime_version", "");
     p.provenance.cuda_driver_version = r.Get<std::string>(v, at, "cuda_driver_version", "");
@@ -178,16 +224,16 @@ Profile ProfileFromJson(const nlohmann::json& doc, const std::string& where) {
     for (const auto& g : r.Array(v, "gpus")) {
       const std::string gat = at + "gpus[" + std::to_string(i++) + "].";
       GpuInfo info;
-      info.index = r.Get<int>(g, gat, "index", 0);
+      info.index = static_cast<int>(r.Integer(g, gat, "index", 0, WholeUpTo(kMaxRanks, "2^20")));
       info.host = r.Get<std::string>(g, gat, "host", "");
       info.name = r.Get<std::string>(g, gat, "name", "");
       info.sm = r.Get<std::string>(g, gat, "sm", "");
-      info.sm_count = r.Get<int>(g, gat, "sm_count", 0);
-      info.memory_bytes = r.Get<int64_t>(g, gat, "memory_bytes", 0);
+      info.sm_count = static_cast<int>(r.Integer(g, gat, "sm_count", 0, WholeUpTo(kMaxRanks, "2^20")));
+      info.memory_bytes = r.Integer(g, gat, "memory_bytes", 0, kWholeBytes);
       info.pci_bus_id = r.Get<std::string>(g, gat, "pci_bus_id", "");
-      info.clock_mhz = r.Get<int>(g, gat, "clock_mhz", 0);
-      info.memory_clock_mhz = r.Get<int>(g, gat, "memory_clock_mhz", 0);
-      info.l2_bytes = r.Get<int64_t>(g, gat, "l2_bytes", 0);
+      info.clock_mhz = static_cast<int>(r.Integer(g, gat, "clock_mhz", 0, WholeUpTo(kMaxRanks, "2^20")));
+      info.memory_clock_mhz = static_cast<int>(r.Integer(g, gat, "memory_clock_mhz", 0, WholeUpTo(kMaxRanks, "2^20")));
+      info.l2_bytes = r.Integer(g, gat, "l2_bytes", 0, kWholeBytes);
       p.provenance.gpus.push_back(info);
     }
   }
@@ -195,17 +241,17 @@ Profile ProfileFromJson(const nlohmann::json& doc, const std::string& where) {
   for (const auto& g : r.Array(doc, "gemm")) {
     const std::string at = "gemm[" + std::to_string(i++) + "].";
     GemmEntry e;
-    e.m = r.Get<int64_t>(g, at, "m", 0);
-    e.n = r.Get<int64_t>(g, at, "n", 0);
-    e.k = r.Get<int64_t>(g, at, "k", 0);
+    e.m = r.Integer(g, at, "m", 0, kGemmDimension);
+    e.n = r.Integer(g, at, "n", 0, kGemmDimension);
+    e.k = r.Integer(g, at, "k", 0, kGemmDimension);
     e.dtype = r.Get<std::string>(g, at, "dtype", "");
-    e.time_us = r.Get<double>(g, at, "time_us", 0);
-    e.min_us = r.Get<double>(g, at, "min_us", e.time_us);
-    e.max_us = r.Get<double>(g, at, "max_us", e.time_us);
-    e.p10_us = r.Get<double>(g, at, "p10_us", e.time_us);
-    e.p90_us = r.Get<double>(g, at, "p90_us", e.time_us);
-    e.repetitions = r.Get<int>(g, at, "repetitions", 0);
-    e.tflops = r.Get<double>(g, at, "tflops", 0);
+    e.time_us = r.Number(g, at, "time_us", 0, kMeasuredMicroseconds);
+    e.min_us = r.Number(g, at, "min_us", e.time_us, kMeasuredMicroseconds);
+    e.max_us = r.Number(g, at, "max_us", e.time_us, kMeasuredMicroseconds);
+    e.p10_us = r.Number(g, at, "p10_us", e.time_us, kMeasuredMicroseconds);
+    e.p90_us = r.Number(g, at, "p90_us", e.time_us, kMeasuredMicroseconds);
+    e.repetitions = static_cast<int>(r.Integer(g, at, "repetitions", 0, WholeUpTo(INT32_MAX, "2^31 - 1")));
+    e.tflops = r.Number(g, at, "tflops", 0, kReportedTflops);
     e.label = r.Get<std::string>(g, at, "label", "");
     if (e.m <= 0 || e.n <= 0 || e.k <= 0 || e.time_us <= 0 || e.dtype.empty()) {
       throw CalibrateError(where + ": " + at.substr(0, at.size() - 1) +
@@ -218,9 +264,12 @@ Profile ProfileFromJson(const nlohmann::json& doc, const std::string& where) {
     const std::string at = "memory[" + std::to_string(i++) + "].";
     MemoryEntry e;
     e.kind = r.Get<std::string>(m, at, "kind", "");
-    e.bytes = r.Get<int64_t>(m, at, "bytes", 0);
-    e.time_us = r.Get<double>(m, at, "time_us", 0);
-    e.bandwidth_GBps = r.Get<double>(m, at, "bandwidth_GBps", 0);
+    e.bytes = r.Integer(m, at, "bytes", 0, kWholeBytes);
+    e.time_us = r.Number(m, at, "time_us", 0, kMeasuredMicroseconds);
+    e.bandwidth_GBps = r.Number(m, at, "bandwidth_GBps", 0, kReportedBandwidthGBps);
+    if (e.kind.empty() || e.bytes <= 0 || e.time_us <= 0) {
+      throw CalibrateError(where + ": " + at.substr(0, at.size() - 1) + ": needs a kind, positive bytes and time_us");
+    }
     p.memory.push_back(e);
   }
   i = 0;
@@ -230,14 +279,23 @@ Profile ProfileFromJson(const nlohmann::json& doc, const std::string& where) {
     e.op = r.Get<std::string>(c, at, "op", "");
     e.dtype = r.Get<std::string>(c, at, "dtype", "");
     e.redop = r.Get<std::string>(c, at, "redop", "");
-    e.gpus = r.Get<std::vector<int>>(c, at, "gpus", {});
-    e.ranks = r.Get<int>(c, at, "ranks", static_cast<int>(e.gpus.size()));
-    e.nodes = r.Get<int>(c, at, "nodes", 1);
-    e.size = r.Get<int64_t>(c, at, "size", 0);
-    e.count = r.Get<int64_t>(c, at, "count", 0);
-    e.time_us = r.Get<double>(c, at, "time_us", 0);
-    e.algbw_GBps = r.Get<double>(c, at, "algbw_GBps", 0);
-    e.busbw_GBps = r.Get<double>(c, at, "busbw_GBps", 0);
+    for (const auto& gpu : r.Array(c, "gpus")) {
+      const std::optional<int64_t> index = JsonWholeNumber(gpu);
+      if (!index || *index < 0 || *index >= kMaxRanks) {
+        throw CalibrateError(where + ": " + at + "gpus: expected GPU indices from 0 to " +
+                             std::to_string(kMaxRanks - 1) + ", got " +
+                             InputExcerpt(gpu.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+      }
+      e.gpus.push_back(static_cast<int>(*index));
+    }
+    e.ranks =
+        static_cast<int>(r.Integer(c, at, "ranks", static_cast<int64_t>(e.gpus.size()), WholeUpTo(kMaxRanks, "2^20")));
+    e.nodes = static_cast<int>(r.Integer(c, at, "nodes", 1, kRankCount));
+    e.size = r.Integer(c, at, "size", 0, kWholeBytes);
+    e.count = r.Integer(c, at, "count", 0, kElementCount);
+    e.time_us = r.Number(c, at, "time_us", 0, kMeasuredMicroseconds);
+    e.algbw_GBps = r.Number(c, at, "algbw_GBps", 0, kReportedBandwidthGBps);
+    e.busbw_GBps = r.Number(c, at, "busbw_GBps", 0, kReportedBandwidthGBps);
     e.algorithm = r.Get<std::string>(c, at, "algorithm", "");
     e.protocol = r.Get<std::string>(c, at, "protocol", "");
     e.in_place = r.Get<bool>(c, at, "in_place", false);
@@ -251,16 +309,28 @@ Profile ProfileFromJson(const nlohmann::json& doc, const std::string& where) {
   return p;
 }
 
-Profile ReadProfileFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw CalibrateError(path + ": cannot be opened");
+Profile ProfileFromText(const std::string& text, const std::string& where) {
+  // Nesting is bounded before parsing, so that neither the parser nor the destructor of a 75,000-level document can
+  // exhaust the stack.
+  if (const Status nesting = CheckJsonNesting(where, text); !nesting.ok()) throw CalibrateError(nesting.message());
   nlohmann::json doc;
   try {
-    in >> doc;
+    doc = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    throw CalibrateError(path + ": not valid JSON (" + std::string(e.what()) + ")");
+    throw CalibrateError(where + ": not valid JSON (" + std::string(e.what()) + ")");
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range: a number such as 1e400 that no double holds.
+    throw CalibrateError(JsonNumberOutOfRange(where, text, e.what()).message());
   }
-  return ProfileFromJson(doc, path);
+  return ProfileFromJson(doc, where);
+}
+
+Profile ReadProfileFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CalibrateError(path + ": cannot be opened");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ProfileFromText(text.str(), path);
 }
 
 void WriteProfileFile(const std::string& path, const Profile& profile) {

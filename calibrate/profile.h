@@ -108,6 +108,9 @@ nlohmann::json ToJson(const Profile& profile);
 // Throws CalibrateError naming `where` and the field on a malformed document or an unknown version.
 Profile ProfileFromJson(const nlohmann::json& doc, const std::string& where);
 
+// The same from a profile's text: refuses JSON nested deeper than 512 levels, and numbers out of their fields'
+// ranges (docs/formats/numbers.md), each with a CalibrateError naming `where` and the field.
+Profile ProfileFromText(const std::string& text, const std::string& where);
 Profile ReadProfileFile(const std::string& path);
 // Writes through a temporary file in the same directory and a rename: readers never see half a profile.
 void WriteProfileFile(const std::string& path, const Profile& profile);

@@ -2,31 +2,77 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <numeric>
-#include <regex>
+#include <set>
 #include <sstream>
+#include <string_view>
 
 #include "calibrate/profile.h"
+#include "sim/core/numeric_field.h"
 
 namespace wiresim::calibrate {
 
+namespace {
+
+// Hand-written matchers rather than std::regex, whose libstdc++ implementation recurses once per character and can
+// exhaust the stack on a long argument or line.
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The digits of `s` from `*at` (at least one), advancing `*at`.
+bool Digits(const std::string& s, size_t* at, std::string* out) {
+  const size_t from = *at;
+  while (*at < s.size() && IsDigit(s[*at])) ++*at;
+  *out = s.substr(from, *at - from);
+  return *at > from;
+}
+
+// "GPU" followed by one or more digits, nothing else.
+bool IsGpuName(const std::string& s) {
+  return s.size() > 3 && s.compare(0, 3, "GPU") == 0 && std::all_of(s.begin() + 3, s.end(), IsDigit);
+}
+
+}  // namespace
+
 int64_t ParseSize(const std::string& text) {
-  static const std::regex pattern("\\s*([0-9]+)\\s*([KkMmGgTt]?)[Bb]?\\s*");
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern)) {
+  // \s* DIGITS \s* [KMGT]? [Bb]? \s*, the unit letter in either case.
+  size_t at = 0;
+  std::string digits;
+  char unit = ' ';
+  while (at < text.size() && IsSpace(text[at])) ++at;
+  bool ok = Digits(text, &at, &digits);
+  while (at < text.size() && IsSpace(text[at])) ++at;
+  if (at < text.size() && std::string_view("KkMmGgTt").find(text[at]) != std::string_view::npos) {
+    unit = static_cast<char>(std::toupper(static_cast<unsigned char>(text[at++])));
+  }
+  if (at < text.size() && (text[at] == 'B' || text[at] == 'b')) ++at;
+  while (at < text.size() && IsSpace(text[at])) ++at;
+  if (!ok || at != text.size()) {
     throw CalibrateError("size '" + text + "': expected a number of bytes with an optional K, M, G or T");
   }
-  int64_t value = std::stoll(m[1]);
-  const char unit = m[2].length() ? static_cast<char>(std::toupper(m[2].str()[0])) : ' ';
   const int shift = unit == 'K' ? 10 : unit == 'M' ? 20 : unit == 'G' ? 30 : unit == 'T' ? 40 : 0;
-  if (value > (INT64_MAX >> shift)) throw CalibrateError("size '" + text + "' is too large");
+  // Sizes are bounded as the simulator bounds them (docs/formats/numbers.md): 2^40 bytes, above any GPU's memory.
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || end != digits.data() + digits.size() ||
+      value > (static_cast<int64_t>(kMaxMessageBytes) >> shift)) {
+    throw CalibrateError("size '" + text + "': expected at most 1T (2^40 bytes)");
+  }
   return value << shift;
 }
 
 std::vector<int64_t> SizeSeries(int64_t min, int64_t max, double factor) {
   if (min <= 0 || max < min) throw CalibrateError("sizes: need 0 < min <= max");
   if (!(factor > 1.0)) throw CalibrateError("sizes: the step factor must be above 1");
+  // The number of sizes, 1 + log(max / min) / log(factor), bounded before the series is made.
+  const double steps = std::log(static_cast<double>(max) / static_cast<double>(min)) / std::log(factor);
+  if (!(steps < kMaxSeriesLength)) {
+    throw CalibrateError("sizes: " + std::to_string(min) + " to " + std::to_string(max) + " by a factor of " +
+                         std::to_string(factor) + " is more than " + std::to_string(kMaxSeriesLength) +
+                         " sizes; raise the step factor");
+  }
   std::vector<int64_t> out;
   for (double s = static_cast<double>(min); s <= static_cast<double>(max) * (1 + 1e-12); s *= factor) {
     out.push_back(static_cast<int64_t>(std::llround(s)));
@@ -47,15 +93,34 @@ std::vector<std::string> SplitList(const std::string& text) {
 
 std::vector<int> ParseIntList(const std::string& text, const std::string& what) {
   std::vector<int> out;
-  static const std::regex range("([0-9]+)(-([0-9]+))?");
+  auto number = [&](const std::string& digits, const std::string& item) {
+    int v = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+    if (ec != std::errc() || end != digits.data() + digits.size() || v > kMaxListValue) {
+      throw CalibrateError(what + ": '" + item + "': expected numbers up to " + std::to_string(kMaxListValue) +
+                           " (2^24)");
+    }
+    return v;
+  };
   for (const std::string& item : SplitList(text)) {
-    std::smatch m;
-    if (!std::regex_match(item, m, range)) {
+    // DIGITS or DIGITS-DIGITS.
+    size_t at = 0;
+    std::string first, second;
+    bool ok = Digits(item, &at, &first);
+    const bool is_range = ok && at < item.size() && item[at] == '-';
+    if (is_range) {
+      ++at;
+      ok = Digits(item, &at, &second);
+    }
+    if (!ok || at != item.size()) {
       throw CalibrateError(what + ": '" + item + "' is not an integer or a range like 0-7");
     }
-    const int lo = std::stoi(m[1]);
-    const int hi = m[3].matched ? std::stoi(m[3]) : lo;
+    const int lo = number(first, item);
+    const int hi = is_range ? number(second, item) : lo;
     if (hi < lo) throw CalibrateError(what + ": empty range '" + item + "'");
+    if (static_cast<int64_t>(out.size()) + (hi - lo) >= kMaxSeriesLength) {
+      throw CalibrateError(what + ": more than " + std::to_string(kMaxSeriesLength) + " values");
+    }
     for (int i = lo; i <= hi; ++i) out.push_back(i);
   }
   if (out.empty()) throw CalibrateError(what + ": empty list");
@@ -66,7 +131,6 @@ std::vector<std::vector<int>> NvlinkDomainsFromTopo(const std::string& text) {
   std::istringstream in(text);
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;
-  static const std::regex gpu("GPU([0-9]+)");
   for (std::string line; std::getline(in, line);) {
     std::istringstream ls(line);
     std::vector<std::string> t;
@@ -75,10 +139,10 @@ std::vector<std::vector<int>> NvlinkDomainsFromTopo(const std::string& text) {
     if (columns.empty()) {
       auto first = std::find(t.begin(), t.end(), "GPU0");
       if (first == t.end()) continue;
-      for (auto it = first; it != t.end() && std::regex_match(*it, gpu); ++it) columns.push_back(*it);
+      for (auto it = first; it != t.end() && IsGpuName(*it); ++it) columns.push_back(*it);
       continue;
     }
-    if (!std::regex_match(t[0], gpu)) {
+    if (!IsGpuName(t[0])) {
       if (t[0] == "Legend:") break;
       continue;
     }
@@ -117,12 +181,14 @@ std::vector<std::vector<int>> NvlinkDomainsFromTopo(const std::string& text) {
 std::vector<GpuGroup> PlanGroups(int gpus, const std::vector<std::string>& kinds,
                                  const std::vector<std::vector<int>>& nvlink_domains) {
   std::vector<GpuGroup> out;
+  std::set<std::vector<int>> seen;  // a set, not a scan of `out`: 576 GPUs have 165,600 pairs
   auto add = [&](const std::string& kind, std::vector<int> members) {
-    for (const GpuGroup& g : out)
-      if (g.gpus == members) return;
+    if (!seen.insert(members).second) return;
     out.push_back(GpuGroup{kind, std::move(members)});
   };
+  std::set<std::string> done;
   for (const std::string& kind : kinds) {
+    if (!done.insert(kind).second) continue;  // a kind named twice adds nothing
     if (kind == "all") {
       if (gpus >= 2) {
         std::vector<int> all(static_cast<size_t>(gpus));

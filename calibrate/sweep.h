@@ -12,11 +12,20 @@
 
 namespace wiresim::calibrate {
 
-// "8", "64K", "1M", "8G" (powers of 1024, as nccl-tests' -b/-e). Throws CalibrateError on anything else.
+// The most values a size series or a list on the command line may hold (4096: a series from 1 byte to 2^40 at
+// the smallest useful factor, 1.01, has 2,786), and the largest value in a list (2^24, the bound of a model's
+// sizes and a GEMM's dimensions in docs/formats/numbers.md).
+inline constexpr int64_t kMaxSeriesLength = 4096;
+inline constexpr int kMaxListValue = 1 << 24;
+
+// "8", "64K", "1M", "8G" (powers of 1024, as nccl-tests' -b/-e), up to 1T (2^40). Throws CalibrateError on
+// anything else.
 int64_t ParseSize(const std::string& text);
-// min, min*f, min*f^2, ... up to max inclusive, as nccl-tests -f. REQUIRES: 0 < min <= max, factor > 1.
+// min, min*f, min*f^2, ... up to max inclusive, as nccl-tests -f. Throws CalibrateError unless 0 < min <= max and
+// factor > 1, or when that is more than kMaxSeriesLength sizes.
 std::vector<int64_t> SizeSeries(int64_t min, int64_t max, double factor);
-// "1,2,4,8", "1-4" or a mix. Throws CalibrateError naming `what`.
+// "1,2,4,8", "1-4" or a mix, values 0 to kMaxListValue, at most kMaxSeriesLength of them. Throws CalibrateError
+// naming `what`.
 std::vector<int> ParseIntList(const std::string& text, const std::string& what);
 // "a,b,c".
 std::vector<std::string> SplitList(const std::string& text);

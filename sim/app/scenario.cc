@@ -4,6 +4,7 @@
 
 #include "sim/collective/nccl_tuning.h"
 #include "sim/config/toml_reader.h"
+#include "sim/core/numeric_field.h"
 
 namespace wiresim::app {
 namespace {
@@ -66,24 +67,53 @@ Status ReadDisaggregation(TableReader& top, Scenario& s) {
   return Status::Ok();
 }
 
-constexpr int64_t kMaxCount = int64_t{1} << 40;
-constexpr double kMaxMs = 1e9;  // about 11 days: beyond any latency a run can reach
+// The ranges of the scenario's numbers, checked with the shared helper (sim/core/numeric_field.h) so a value out of
+// range is refused as every reader refuses one: "s.toml:12: workload.rate: expected ..., got ...".
+constexpr NumericRange kRequestCount{0, false, 1099511627776.0, true, "a whole number", "2^40"};
+constexpr NumericRange kSeed{0, false, 9223372036854775807.0, true, "a whole number", ""};
+constexpr NumericRange kImbalance{1,    false, 1e6, false, "a factor (the busiest EP rank's tokens over the average)",
+                                  "1e6"};
+constexpr NumericRange kRoutingSkew{1e-6, false, 100, false, "a Zipf exponent", ""};
+constexpr NumericRange kMaxNumSeqs{1, false, 1 << 20, true, "a whole number", "2^20"};
+constexpr NumericRange kBatchedTokens{1, false, 1 << 24, true, "a whole number", "2^24"};
+constexpr NumericRange kBlockSize{1, false, 1 << 16, true, "a whole number", "2^16"};
+constexpr NumericRange kMaxModelLen{0, false, 1 << 30, true, "a whole number (0: the model's)", "2^30"};
+constexpr NumericRange kMemoryFraction{0.01, false, 1.0, false, "a fraction of GPU memory", "all of it"};
+constexpr NumericRange kReserveGib{0, false, 1e6, false, "GiB", "1e6"};
+constexpr NumericRange kHostOverheadMs{0, false, 1e5, false, "milliseconds per step", "100 s"};
+constexpr NumericRange kReplicas{1, false, 4096, true, "a whole number", ""};
+constexpr NumericRange kHashBlockTokens{1, false, 1 << 24, true, "a whole number of tokens", "2^24"};
+// 10^6 s (11.6 days): Time holds 9.2e6 s (int64 ps), and the run goes on past the last arrival until every request
+// in flight finishes. (10^7 s, the bound before, passed this check and then failed Time's own.)
+constexpr NumericRange kDurationS{0, false, 1e6, false, "seconds (0: no limit)", "11.6 days"};
+constexpr NumericRange kRate{1e-9, false, 1e9, false, "requests per second (or \"inf\")", "1e9"};
+constexpr NumericRange kBurstiness{1e-6, false, 1e6, false, "a Gamma shape (1: Poisson)", "1e6"};
+constexpr NumericRange kTimeScale{1e-9, false, 1e9, false, "a factor", "1e9"};
+constexpr NumericRange kPercentile{0, false, 100, false, "a percentile", ""};
+constexpr NumericRange kSloMs{0, false, 1e9, false, "milliseconds", "about 11 days"};
+
+// Where `field` was given ("s.toml:12", "--rate") as the location of a shared check, or the scenario's name when
+// it holds its default.
+SourceLocation LocationOf(const Scenario& s, const std::string& field) {
+  const auto it = s.where.find(field);
+  return SourceLocation{it == s.where.end() ? s.name : it->second, 0, 0};
+}
+
+std::string FieldOf(const Scenario& s, const std::string& field) {
+  return s.where.count(field) != 0 ? field : field + " (default)";
+}
 
 }  // namespace
 
 Status ValidateScenario(const Scenario& s) {
-  auto whole = [&](const char* field, int64_t v, int64_t min, int64_t max) -> Status {
-    if (v >= min && v <= max) return Status::Ok();
-    return InvalidArgument(s.At(field) + ": expected a whole number from " + std::to_string(min) + " to " +
-                           std::to_string(max) + ", got " + std::to_string(v));
+  auto whole = [&](const char* field, int64_t v, const NumericRange& range) {
+    return CheckInteger(LocationOf(s, field), FieldOf(s, field), v, range);
   };
-  auto number = [&](const char* field, double v, double min, double max, const char* what) -> Status {
-    if (std::isfinite(v) && v >= min && v <= max) return Status::Ok();
-    return InvalidArgument(s.At(field) + ": expected " + what + ", got " + std::to_string(v));
+  auto number = [&](const char* field, double v, const NumericRange& range) {
+    return CheckNumber(LocationOf(s, field), FieldOf(s, field), v, range);
   };
-  WIRESIM_RETURN_IF_ERROR(number("deployment.expert_imbalance", s.expert_imbalance, 1.0, 1e6,
-                                 "a factor >= 1 (the busiest EP rank's tokens over the average)"));
-  WIRESIM_RETURN_IF_ERROR(number("deployment.routing_skew", s.routing_skew, 1e-6, 100, "a Zipf exponent > 0"));
+  WIRESIM_RETURN_IF_ERROR(number("deployment.expert_imbalance", s.expert_imbalance, kImbalance));
+  WIRESIM_RETURN_IF_ERROR(number("deployment.routing_skew", s.routing_skew, kRoutingSkew));
   if (s.expert_routing != "uniform" && s.expert_routing != "skewed") {
     return InvalidArgument(s.At("deployment.expert_routing") + ": expected uniform or skewed, got '" +
                            s.expert_routing + "'");
@@ -104,36 +134,29 @@ Status ValidateScenario(const Scenario& s) {
     return InvalidArgument(s.At("what_if") +
                            ": what-ifs apply to aggregated deployments; this one is disaggregated ([disaggregation])");
   }
-  WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_num_seqs", s.max_num_seqs, 1, 1 << 20));
-  WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_num_batched_tokens", s.max_num_batched_tokens, 1, 1 << 24));
-  WIRESIM_RETURN_IF_ERROR(whole("scheduler.block_size", s.block_size, 1, 1 << 16));
-  WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_model_len", s.max_model_len, 0, 1 << 30));
-  WIRESIM_RETURN_IF_ERROR(number("scheduler.gpu_memory_utilization", s.gpu_memory_utilization, 0.01, 1.0,
-                                 "a fraction of GPU memory in (0, 1]"));
-  WIRESIM_RETURN_IF_ERROR(
-      number("scheduler.runtime_reserve_gib", s.runtime_reserve_gib, 0, 1e6, "GiB, >= 0"));
+  WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_num_seqs", s.max_num_seqs, kMaxNumSeqs));
+  WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_num_batched_tokens", s.max_num_batched_tokens, kBatchedTokens));
+  WIRESIM_RETURN_IF_ERROR(whole("scheduler.block_size", s.block_size, kBlockSize));
+  WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_model_len", s.max_model_len, kMaxModelLen));
+  WIRESIM_RETURN_IF_ERROR(number("scheduler.gpu_memory_utilization", s.gpu_memory_utilization, kMemoryFraction));
+  WIRESIM_RETURN_IF_ERROR(number("scheduler.runtime_reserve_gib", s.runtime_reserve_gib, kReserveGib));
   if (s.host_overhead_ms) {
-    WIRESIM_RETURN_IF_ERROR(number("scheduler.host_overhead_ms", *s.host_overhead_ms, 0, 1e5,
-                                   "milliseconds per step, from 0 to 100000"));
+    WIRESIM_RETURN_IF_ERROR(number("scheduler.host_overhead_ms", *s.host_overhead_ms, kHostOverheadMs));
   }
-  WIRESIM_RETURN_IF_ERROR(whole("disaggregation.prefill.replicas", s.prefill_replicas, 1, 4096));
-  WIRESIM_RETURN_IF_ERROR(whole("disaggregation.decode.replicas", s.decode_replicas, 1, 4096));
-  WIRESIM_RETURN_IF_ERROR(whole("workload.requests", s.requests, 0, kMaxCount));
-  WIRESIM_RETURN_IF_ERROR(whole("workload.max_concurrency", s.max_concurrency, 0, kMaxCount));
-  WIRESIM_RETURN_IF_ERROR(whole("workload.seed", s.seed, 0, INT64_MAX));
-  WIRESIM_RETURN_IF_ERROR(whole("workload.hash_block_tokens", s.hash_block_tokens, 1, 1 << 24));
-  WIRESIM_RETURN_IF_ERROR(number("workload.duration_s", s.duration_s, 0, 1e7, "seconds from 0 to 1e7 (0: no limit)"));
-  if (!s.rate_inf) {
-    WIRESIM_RETURN_IF_ERROR(number("workload.rate", s.rate, 1e-9, 1e9, "requests per second in (0, 1e9], or inf"));
-  }
-  WIRESIM_RETURN_IF_ERROR(number("workload.burstiness", s.burstiness, 1e-6, 1e6, "a Gamma shape > 0 (1: Poisson)"));
-  WIRESIM_RETURN_IF_ERROR(number("workload.time_scale", s.time_scale, 1e-9, 1e9, "a factor > 0"));
-  for (double p : s.percentiles) {
-    WIRESIM_RETURN_IF_ERROR(number("report.percentiles", p, 0, 100, "percentiles from 0 to 100"));
-  }
-  WIRESIM_RETURN_IF_ERROR(number("slo.ttft_ms", s.slo_ttft_ms, 0, kMaxMs, "milliseconds >= 0"));
-  WIRESIM_RETURN_IF_ERROR(number("slo.tpot_ms", s.slo_tpot_ms, 0, kMaxMs, "milliseconds >= 0"));
-  WIRESIM_RETURN_IF_ERROR(number("slo.e2el_ms", s.slo_e2el_ms, 0, kMaxMs, "milliseconds >= 0"));
+  WIRESIM_RETURN_IF_ERROR(whole("disaggregation.prefill.replicas", s.prefill_replicas, kReplicas));
+  WIRESIM_RETURN_IF_ERROR(whole("disaggregation.decode.replicas", s.decode_replicas, kReplicas));
+  WIRESIM_RETURN_IF_ERROR(whole("workload.requests", s.requests, kRequestCount));
+  WIRESIM_RETURN_IF_ERROR(whole("workload.max_concurrency", s.max_concurrency, kRequestCount));
+  WIRESIM_RETURN_IF_ERROR(whole("workload.seed", s.seed, kSeed));
+  WIRESIM_RETURN_IF_ERROR(whole("workload.hash_block_tokens", s.hash_block_tokens, kHashBlockTokens));
+  WIRESIM_RETURN_IF_ERROR(number("workload.duration_s", s.duration_s, kDurationS));
+  if (!s.rate_inf) WIRESIM_RETURN_IF_ERROR(number("workload.rate", s.rate, kRate));
+  WIRESIM_RETURN_IF_ERROR(number("workload.burstiness", s.burstiness, kBurstiness));
+  WIRESIM_RETURN_IF_ERROR(number("workload.time_scale", s.time_scale, kTimeScale));
+  for (double p : s.percentiles) WIRESIM_RETURN_IF_ERROR(number("report.percentiles", p, kPercentile));
+  WIRESIM_RETURN_IF_ERROR(number("slo.ttft_ms", s.slo_ttft_ms, kSloMs));
+  WIRESIM_RETURN_IF_ERROR(number("slo.tpot_ms", s.slo_tpot_ms, kSloMs));
+  WIRESIM_RETURN_IF_ERROR(number("slo.e2el_ms", s.slo_e2el_ms, kSloMs));
   return Status::Ok();
 }
 
@@ -146,8 +169,8 @@ std::string Scenario::At(const std::string& field) const {
 Result<Scenario> LoadScenario(const SourceFile& file) {
   WIRESIM_ASSIGN_OR_RETURN(toml::table doc, config::ParseToml(file));
   TableReader top(doc, file.name, "");
-  WIRESIM_RETURN_IF_ERROR(top.CheckKeys(
-      {"name", "deployment", "disaggregation", "scheduler", "workload", "slo", "report", "what_if"}));
+  WIRESIM_RETURN_IF_ERROR(
+      top.CheckKeys({"name", "deployment", "disaggregation", "scheduler", "workload", "slo", "report", "what_if"}));
   Scenario s;
   s.name = file.name;
   WIRESIM_ASSIGN_OR_RETURN(std::optional<std::string> title, top.OptionalString("name"));
@@ -206,9 +229,9 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
   WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> wl, top.Table("workload"));
   if (wl) {
     TableReader& t = *wl;
-    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"requests", "duration_s", "rate", "burstiness", "max_concurrency",
-                                         "input_len", "output_len", "trace", "trace_format", "time_scale", "seed",
-                                         "hash_block_tokens"}));
+    WIRESIM_RETURN_IF_ERROR(
+        t.CheckKeys({"requests", "duration_s", "rate", "burstiness", "max_concurrency", "input_len", "output_len",
+                     "trace", "trace_format", "time_scale", "seed", "hash_block_tokens"}));
     const std::string d = "workload";
     WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "requests", &s.requests));
     WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "duration_s", &s.duration_s));
@@ -250,8 +273,8 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     if (const toml::array* a = t.table().get_as<toml::array>("percentiles")) {
       s.percentiles.clear();
       for (const toml::node& n : *a) {
-        const std::optional<double> v = n.is_integer() ? std::optional<double>(static_cast<double>(*n.value<int64_t>()))
-                                                       : n.value<double>();
+        const std::optional<double> v =
+            n.is_integer() ? std::optional<double>(static_cast<double>(*n.value<int64_t>())) : n.value<double>();
         if (!v) return t.Error("percentiles", "expected numbers from 0 to 100");
         s.percentiles.push_back(*v);
       }

@@ -112,8 +112,7 @@ Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
                         "not valid JSON at byte " + std::to_string(e.byte) + " (a calibration profile is JSON)");
   } catch (const json::exception& e) {
     // out_of_range: a number such as 1e400 that no double holds.
-    return InvalidInput(SourceLocation{file.name, 0, 0}, "",
-                        "a JSON value out of range: " + InputExcerpt(e.what(), 200));
+    return JsonNumberOutOfRange(file.name, file.text, e.what());
   }
   Fields f(file.name);
   if (!doc.is_object()) return InvalidInput(SourceLocation{file.name, 0, 0}, "", "expected a JSON object");

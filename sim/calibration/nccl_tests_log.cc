@@ -369,7 +369,7 @@ Result<NcclTestsLog> ParseJson(const SourceFile& file) {
     return InvalidInput({file.name, 0, 0}, "", "not valid JSON: " + InputExcerpt(e.what(), 200));
   } catch (const Json::exception& e) {
     // out_of_range: a number such as 1e400 that no double holds.
-    return InvalidInput({file.name, 0, 0}, "", "a JSON value out of range: " + InputExcerpt(e.what(), 200));
+    return JsonNumberOutOfRange(file.name, file.text, e.what());
   }
   NcclTestsLog log;
   log.source = file.name;

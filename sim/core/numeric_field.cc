@@ -103,6 +103,45 @@ Status CheckJsonNesting(const std::string& file, std::string_view text) {
                       "JSON nests objects and arrays more than " + std::to_string(kMaxNestingDepth) + " levels deep");
 }
 
+Status JsonNumberOutOfRange(const std::string& file, std::string_view text, std::string_view what) {
+  // nlohmann's message: "[json.exception.out_of_range.406] number overflow parsing '1e400'".
+  std::string_view token;
+  const size_t first = what.find("parsing '");
+  const size_t last = what.rfind('\'');
+  if (first != std::string_view::npos && last > first + 9) token = what.substr(first + 9, last - first - 9);
+  if (token.empty()) {
+    return InvalidInput(SourceLocation{file, 0, 0}, "", "a JSON value out of range: " + InputExcerpt(what, 200));
+  }
+  // The numbers of the text, strings skipped: a number is a maximal run of the characters JSON numbers use.
+  const auto number_char = [](char c) {
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+  };
+  int line = 1, found = 0;
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size() && found == 0; ++i) {
+    const char c = text[i];
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (number_char(c)) {
+      size_t end = i;
+      while (end < text.size() && number_char(text[end])) ++end;
+      if (text.substr(i, end - i) == token) found = line;
+      i = end - 1;
+    }
+  }
+  return InvalidInput(SourceLocation{file, found, 0}, "",
+                      "the number " + InputExcerpt(token) + " is out of range (no double holds it)");
+}
+
 std::string InputExcerpt(std::string_view text, size_t max) {
   if (text.size() <= max) return std::string(text);
   return std::string(text.substr(0, max)) + "...";

@@ -44,6 +44,11 @@ inline constexpr int64_t kMaxRanks = int64_t{1} << 20;       // ranks, GPUs, nod
 inline constexpr int64_t kMaxModelDimension = int64_t{1} << 24;  // one of a model's sizes (vocab, hidden, ...)
 inline constexpr int64_t kMaxModelLayers = int64_t{1} << 16;
 inline constexpr int64_t kMaxModelParameters = int64_t{1} << 50;  // products of a model's sizes (1.1e15)
+// A request's prompt or output length (traces, length distributions): 2^31 tokens, 200 times the longest context
+// window of a released model (Llama 4 Scout: 10M tokens, Meta's model card).
+inline constexpr int64_t kMaxRequestTokens = int64_t{1} << 31;
+// A time in a trace, in ms after its first request: what Time holds, int64 picoseconds (about 106 days).
+inline constexpr double kMaxTraceMilliseconds = 9223372036.0;  // floor((2^63 - 1) ps / 1e9 ps per ms)
 // JSON and XML inputs nest a few levels; deeper ones are refused before parsing, so that no recursive parser, walk
 // or destructor can exhaust the stack.
 inline constexpr int kMaxNestingDepth = 512;
@@ -63,6 +68,17 @@ inline constexpr NumericRange kModelDimension{
     1, false, static_cast<double>(kMaxModelDimension), true, "a whole number", "2^24"};
 inline constexpr NumericRange kModelLayers{1,     false, static_cast<double>(kMaxModelLayers), true, "a whole number",
                                            "2^16"};
+
+inline constexpr NumericRange kTokenCount{1,    false,           static_cast<double>(kMaxRequestTokens),
+                                          true, "a token count", "2^31"};
+// A length distribution's mean (or a fixed or uniform length) and its standard deviation, in tokens. A mean of at
+// least 1 keeps a log-normal's sigma^2 = ln(1 + s^2 / m^2) finite (at most ln(1 + 2^62), about 43).
+inline constexpr NumericRange kTokenLength{
+    1, false, static_cast<double>(kMaxRequestTokens), false, "a length in tokens", "2^31"};
+inline constexpr NumericRange kTokenSpread{
+    0, false, static_cast<double>(kMaxRequestTokens), false, "a standard deviation in tokens", "2^31"};
+inline constexpr NumericRange kTraceMilliseconds{0,     false,          kMaxTraceMilliseconds,
+                                                 false, "a time in ms", "Time's range, about 106 days"};
 
 // A non-negative whole number up to `max` (an index, a count that may be 0).
 constexpr NumericRange WholeUpTo(int64_t max, const char* max_note = "") {
@@ -89,6 +105,11 @@ Result<int64_t> CheckedProduct(const SourceLocation& where, std::string_view fie
 // OK when `text` (JSON) nests objects and arrays at most kMaxNestingDepth deep; else an error naming the line where
 // it passes that depth.
 Status CheckJsonNesting(const std::string& file, std::string_view text);
+
+// The error for a JSON `text` that nlohmann refused with out_of_range (`what`, its message: a number such as 1e400
+// that no double holds): "file:LINE: the number 1e400 is out of range (no double holds it)", the line being that of
+// the first such number outside a string. Without a number in `what` (or not found in `text`), no line is given.
+Status JsonNumberOutOfRange(const std::string& file, std::string_view text, std::string_view what);
 
 // `text` cut to `max` bytes with "..." appended, for quoting input in messages.
 std::string InputExcerpt(std::string_view text, size_t max = 40);

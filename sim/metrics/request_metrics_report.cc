@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/metrics/request_metrics.h"
-
+#include "sim/core/numeric_field.h"
 #include "sim/core/text.h"
+#include "sim/metrics/request_metrics.h"
 
 namespace wiresim {
 namespace {
@@ -176,8 +176,11 @@ Result<std::map<std::string, double>> ReadVllmResult(const std::string& text, co
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
+  } catch (const nlohmann::json::parse_error& e) {
     return InvalidArgument(name + ": not valid JSON: " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range: a number such as 1e400 that no double holds.
+    return JsonNumberOutOfRange(name, text, e.what());
   }
   if (!j.is_object()) return InvalidArgument(name + ": expected a JSON object, got " + j.type_name());
   std::map<std::string, double> metrics;

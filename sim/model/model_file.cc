@@ -556,7 +556,7 @@ Result<ModelSpec> ParseHfConfigJson(const SourceFile& file) {
     return InvalidInput(SourceLocation{file.name, line, 0}, "", "JSON syntax error: " + InputExcerpt(e.what(), 200));
   } catch (const nlohmann::json::exception& e) {
     // out_of_range: a number such as 1e400 that no double holds.
-    return InvalidInput(SourceLocation{file.name, 0, 0}, "", "JSON value out of range: " + InputExcerpt(e.what(), 200));
+    return JsonNumberOutOfRange(file.name, file.text, e.what());
   }
   if (!doc.is_object()) return InvalidInput(SourceLocation{file.name, 1, 0}, "", "expected a JSON object");
   JsonFields top(doc, file, "", 0);

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/core/numeric_field.h"
 #include "sim/core/text.h"
 #include "sim/serving/workload.h"
 
@@ -20,7 +21,6 @@ namespace {
 
 constexpr size_t kMaxLineBytes = size_t{64} << 20;
 constexpr int kMaxJsonDepth = 8;  // a Mooncake line nests 2 deep (object, hash_ids array)
-constexpr int64_t kMaxTokens = int64_t{1} << 31;
 constexpr int64_t kPsPerMs = 1'000'000'000;
 constexpr int64_t kPsPerSecond = 1'000'000'000'000;
 constexpr int64_t kSecondsPerDay = 86'400;
@@ -169,8 +169,11 @@ class TraceReader {
     return s;
   }
 
+  // The file and line being read, for the shared checks (sim/core/numeric_field.h).
+  SourceLocation Here() const { return SourceLocation{name_, line_number_, 0}; }
+
   Status Error(const std::string& field, const std::string& message) const {
-    return InvalidInput(SourceLocation{name_, line_number_, 0}, field.empty() ? "" : "field '" + field + "'", message);
+    return InvalidInput(Here(), field, message);
   }
 
   // The next non-blank line into line_ (without its newline); false at the end of the stream.
@@ -215,13 +218,10 @@ class TraceReader {
       if (!it->is_array()) return Error("hash_ids", "expected an array of non-negative integers");
       r.hash_ids.reserve(it->size());
       for (const nlohmann::json& h : *it) {
-        if (h.is_number_unsigned() && h.get<uint64_t>() <= uint64_t{std::numeric_limits<int64_t>::max()}) {
-          r.hash_ids.push_back(static_cast<int64_t>(h.get<uint64_t>()));
-        } else if (h.is_number_integer() && !h.is_number_unsigned() && h.get<int64_t>() >= 0) {
-          r.hash_ids.push_back(h.get<int64_t>());
-        } else {
-          return Error("hash_ids", "expected non-negative integers, got " + Excerpt(h.dump()));
-        }
+        const std::optional<int64_t> id = JsonWholeNumber(h);
+        if (!id) return Error("hash_ids", "expected non-negative integers, got " + Excerpt(h.dump()));
+        WIRESIM_RETURN_IF_ERROR(CheckInteger(Here(), "hash_ids", *id, WholeUpTo(INT64_MAX)));
+        r.hash_ids.push_back(*id);
       }
     }
     WIRESIM_RETURN_IF_ERROR(Place(ps, &r));
@@ -230,35 +230,29 @@ class TraceReader {
 
   // Milliseconds since the trace's start, as picoseconds. Integer milliseconds convert exactly.
   Result<int64_t> MooncakeTimestampPs(const nlohmann::json& j) const {
-    constexpr int64_t kMaxMs = std::numeric_limits<int64_t>::max() / kPsPerMs;
     const auto it = j.find("timestamp");
-    const std::string rule =
-        "expected a number of milliseconds from 0 to " + std::to_string(kMaxMs) + " (Time's range, about 106 days)";
-    if (it == j.end()) return Error("timestamp", "missing; " + rule);
-    if (it->is_number_unsigned() || it->is_number_integer()) {
-      const bool neg = !it->is_number_unsigned() && it->get<int64_t>() < 0;
-      if (neg || it->get<uint64_t>() > static_cast<uint64_t>(kMaxMs))
-        return Error("timestamp", rule + ", got " + it->dump());
-      return static_cast<int64_t>(it->get<uint64_t>()) * kPsPerMs;
+    if (it == j.end()) return Error("timestamp", "missing; expected a time in ms from 0 (the first request)");
+    if (const std::optional<int64_t> ms = JsonWholeNumber(*it); ms && !it->is_number_float()) {
+      WIRESIM_RETURN_IF_ERROR(CheckInteger(Here(), "timestamp", *ms, kTraceMilliseconds));
+      return *ms * kPsPerMs;
     }
-    if (it->is_number_float()) {
+    if (it->is_number()) {  // a fraction, or an integer of 2^63 and more (refused as a double)
       const double ms = it->get<double>();
-      if (!(std::isfinite(ms) && ms >= 0 && ms < static_cast<double>(kMaxMs))) {
-        return Error("timestamp", rule + ", got " + it->dump());
-      }
+      WIRESIM_RETURN_IF_ERROR(CheckNumber(Here(), "timestamp", ms, kTraceMilliseconds));
       return static_cast<int64_t>(std::llround(ms * static_cast<double>(kPsPerMs)));
     }
-    return Error("timestamp", rule + ", got " + Excerpt(it->dump()));
+    return Error("timestamp", "expected a time in ms, got " + Excerpt(it->dump()));
   }
 
   Result<int64_t> TokenCount(const nlohmann::json& j, const char* field) const {
-    const std::string rule = "expected a positive integer up to " + std::to_string(kMaxTokens);
     const auto it = j.find(field);
-    if (it == j.end()) return Error(field, "missing; " + rule);
-    if (it->is_number_unsigned() && it->get<uint64_t>() >= 1 && it->get<uint64_t>() <= uint64_t{kMaxTokens}) {
-      return static_cast<int64_t>(it->get<uint64_t>());
+    if (it == j.end()) return Error(field, "missing; expected a token count from 1 to 2^31");
+    const std::optional<int64_t> n = JsonWholeNumber(*it);
+    if (!n || it->is_number_float()) {
+      return Error(field, "expected a token count from 1 to 2^31, got " + Excerpt(it->dump()));
     }
-    return Error(field, rule + ", got " + Excerpt(it->dump()));
+    WIRESIM_RETURN_IF_ERROR(CheckInteger(Here(), field, *n, kTokenCount));
+    return *n;
   }
 
   Result<Request> ParseAzureLine() {
@@ -289,12 +283,7 @@ class TraceReader {
   }
 
   Result<int64_t> CsvTokenCount(std::string_view cell, const char* field) const {
-    int64_t n = 0;
-    if (!ParseWholeNumber(Trim(cell), &n) || n < 1 || n > kMaxTokens) {
-      return Error(field, "expected a positive integer up to " + std::to_string(kMaxTokens) + ", got '" +
-                              Excerpt(Trim(cell)) + "'");
-    }
-    return n;
+    return ParseIntegerField(Here(), field, Trim(cell), kTokenCount);
   }
 
   // Sets r's id and arrival from its raw time `ps` (picoseconds on the trace's own clock), checking order.

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sim/core/check.h"
+#include "sim/core/numeric_field.h"
 #include "sim/core/text.h"
 
 namespace wiresim {
@@ -38,34 +39,34 @@ int64_t RoundAndClamp(double x, int64_t lo, int64_t hi) {
   return std::clamp(static_cast<int64_t>(x), lo, hi);
 }
 
-// Checks the fields a distribution of `kind` uses. `field` prefixes each message ("input", "--input-len").
+// Checks the fields a distribution of `kind` uses, with the shared bounds (sim/core/numeric_field.h). `field`
+// prefixes each message ("input", "--input-len").
 Status CheckDistribution(const LengthDistribution& d, const std::string& field) {
-  auto bad = [&](const std::string& what, const std::string& rule, double got) {
-    return InvalidArgument(field + "." + what + ": " + rule + ", got " + FormatNumber(got));
-  };
-  if (d.min < 1) return bad("min", "must be at least 1 token", static_cast<double>(d.min));
-  if (d.max < d.min)
-    return bad("max", "must be at least min (" + std::to_string(d.min) + ")", static_cast<double>(d.max));
+  const SourceLocation here;  // the caller says where the distribution came from
+  WIRESIM_RETURN_IF_ERROR(CheckInteger(here, field + ".min", d.min, kTokenCount));
+  WIRESIM_RETURN_IF_ERROR(CheckInteger(here, field + ".max", d.max, kTokenCount));
+  if (d.max < d.min) {
+    return InvalidArgument(field + ".max: must be at least min (" + std::to_string(d.min) + "), got " +
+                           std::to_string(d.max));
+  }
   using Kind = LengthDistribution::Kind;
   switch (d.kind) {
     case Kind::kFixed:
-      if (!std::isfinite(d.value) || d.value < 1) return bad("value", "must be a length of at least 1 token", d.value);
+      WIRESIM_RETURN_IF_ERROR(CheckNumber(here, field + ".value", d.value, kTokenLength));
       break;
     case Kind::kUniform:
-      if (!std::isfinite(d.value) || d.value < 1) return bad("low", "must be a length of at least 1 token", d.value);
-      if (!std::isfinite(d.high) || d.high < d.value) return bad("high", "must be at least low", d.high);
-      if (d.high > static_cast<double>(kDefaultMax) * 8) return bad("high", "must be a sane token count", d.high);
+      WIRESIM_RETURN_IF_ERROR(CheckNumber(here, field + ".low", d.value, kTokenLength));
+      WIRESIM_RETURN_IF_ERROR(CheckNumber(here, field + ".high", d.high, kTokenLength));
+      if (d.high < d.value) return InvalidArgument(field + ".high: must be at least low, got " + FormatNumber(d.high));
       break;
     case Kind::kNormal:
     case Kind::kLogNormal:
-      if (!std::isfinite(d.value) || d.value <= 0) return bad("mean", "must be a positive number of tokens", d.value);
-      if (!std::isfinite(d.stddev) || d.stddev < 0) return bad("stddev", "must be a non-negative number", d.stddev);
+      WIRESIM_RETURN_IF_ERROR(CheckNumber(here, field + ".mean", d.value, kTokenLength));
+      WIRESIM_RETURN_IF_ERROR(CheckNumber(here, field + ".stddev", d.stddev, kTokenSpread));
       break;
     case Kind::kEmpirical:
       if (d.samples.empty()) return InvalidArgument(field + ".samples: must not be empty");
-      for (int64_t s : d.samples) {
-        if (s < 1) return bad("samples", "must all be lengths of at least 1 token", static_cast<double>(s));
-      }
+      for (int64_t s : d.samples) WIRESIM_RETURN_IF_ERROR(CheckInteger(here, field + ".samples", s, kTokenCount));
       break;
   }
   return Status::Ok();
@@ -139,10 +140,12 @@ Status ApplyBoundOption(std::string_view item, std::string_view text, LengthDist
     return InvalidArgument("'" + std::string(text) + "': unknown option '" + std::string(key) +
                            "'; expected min=N or max=N");
   }
-  if (!ParseWholeNumber(value, &n) || n < 1) {
+  if (!ParseWholeNumber(value, &n)) {
     return InvalidArgument("'" + std::string(text) + "': " + std::string(key) +
                            " expects a whole number of tokens >= 1, got '" + std::string(value) + "'");
   }
+  WIRESIM_RETURN_IF_ERROR(
+      CheckInteger(SourceLocation{}, "'" + std::string(text) + "': " + std::string(key), n, kTokenCount));
   (key == "min" ? d->min : d->max) = n;
   return Status::Ok();
 }
@@ -265,20 +268,29 @@ Result<LengthDistribution> ParseLengthDistribution(std::string_view text) {
 
   auto expected = [&](const std::string& form) { return InvalidArgument(quoted + ": expected " + form); };
   auto number = [&](std::string_view s, double* out) { return ParseFiniteNumber(Trim(s), out); };
+  // Text that is a number but out of range gets the shared bounds' message (docs/formats/numbers.md).
+  auto bounded = [&](const char* what, double v, const NumericRange& range) {
+    return CheckNumber(SourceLocation{}, quoted + ": " + what, v, range);
+  };
   if (kind == "fixed") {
     int64_t n = 0;
-    if (positional.size() != 1 || !ParseWholeNumber(positional[0], &n) || n < 1) {
+    if (positional.size() != 1 || !ParseWholeNumber(positional[0], &n)) {
       return expected("a whole number of tokens >= 1, as 512 or fixed:512");
     }
+    WIRESIM_RETURN_IF_ERROR(CheckInteger(SourceLocation{}, quoted + ": length", n, kTokenCount));
     d.kind = LengthDistribution::Kind::kFixed;
     d.value = static_cast<double>(n);
   } else if (kind == "uniform") {
     const size_t dash = positional.size() == 1 ? positional[0].find('-') : std::string_view::npos;
     int64_t lo = 0, hi = 0;
+    const std::string form = "uniform:LOW-HIGH with whole numbers 1 <= LOW <= HIGH, as uniform:128-1024";
     if (dash == std::string_view::npos || !ParseWholeNumber(Trim(positional[0].substr(0, dash)), &lo) ||
-        !ParseWholeNumber(Trim(positional[0].substr(dash + 1)), &hi) || lo < 1 || hi < lo) {
-      return expected("uniform:LOW-HIGH with whole numbers 1 <= LOW <= HIGH, as uniform:128-1024");
+        !ParseWholeNumber(Trim(positional[0].substr(dash + 1)), &hi)) {
+      return expected(form);
     }
+    WIRESIM_RETURN_IF_ERROR(CheckInteger(SourceLocation{}, quoted + ": LOW", lo, kTokenCount));
+    WIRESIM_RETURN_IF_ERROR(CheckInteger(SourceLocation{}, quoted + ": HIGH", hi, kTokenCount));
+    if (hi < lo) return expected(form);
     d.kind = LengthDistribution::Kind::kUniform;
     d.value = static_cast<double>(lo);
     d.high = static_cast<double>(hi);
@@ -286,10 +298,11 @@ Result<LengthDistribution> ParseLengthDistribution(std::string_view text) {
     const std::string form = std::string(kind) + ":MEAN,STDDEV (a positive mean and a non-negative standard " +
                              "deviation of the length in tokens), as " + std::string(kind) + ":512,128";
     double mean = 0, stddev = 0;
-    if (positional.size() != 2 || !number(positional[0], &mean) || !number(positional[1], &stddev) || mean <= 0 ||
-        stddev < 0) {
+    if (positional.size() != 2 || !number(positional[0], &mean) || !number(positional[1], &stddev)) {
       return expected(form);
     }
+    WIRESIM_RETURN_IF_ERROR(bounded("MEAN", mean, kTokenLength));
+    WIRESIM_RETURN_IF_ERROR(bounded("STDDEV", stddev, kTokenSpread));
     d.kind = kind == "normal" ? LengthDistribution::Kind::kNormal : LengthDistribution::Kind::kLogNormal;
     d.value = mean;
     d.stddev = stddev;
@@ -297,7 +310,8 @@ Result<LengthDistribution> ParseLengthDistribution(std::string_view text) {
     d.kind = LengthDistribution::Kind::kEmpirical;
     for (std::string_view s : positional) {
       int64_t n = 0;
-      if (!ParseWholeNumber(s, &n) || n < 1) return expected("empirical:N1,N2,... with whole numbers >= 1");
+      if (!ParseWholeNumber(s, &n)) return expected("empirical:N1,N2,... with whole numbers >= 1");
+      WIRESIM_RETURN_IF_ERROR(CheckInteger(SourceLocation{}, quoted + ": length", n, kTokenCount));
       d.samples.push_back(n);
     }
     if (d.samples.empty()) return expected("empirical:N1,N2,... with at least one length");

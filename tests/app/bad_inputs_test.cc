@@ -89,16 +89,20 @@ TEST_CASE("model sizes are bounded one by one and in their products") {
 }
 
 TEST_CASE("JSON that nlohmann refuses with out_of_range, or that nests deeper than 512, is an input error") {
+  // Each file holds 1e400 (above a double's 1.8e308) on the line named.
   ExpectRefused({"model", "show", kBad + "model-number-1e400.config.json"},
-                {"model-number-1e400.config.json", "out of range", "1e400"});
+                {"model-number-1e400.config.json:8:", "the number 1e400 is out of range"});
   // A .toml whose text starts with '{' is read as JSON, and goes the same way.
-  ExpectRefused({"model", "show", kBad + "model-brace.toml"}, {"model-brace.toml", "out of range"});
+  ExpectRefused({"model", "show", kBad + "model-brace.toml"}, {"model-brace.toml:8:", "1e400 is out of range"});
   ExpectRefused({"model", "show", kBad + "model-nested-deep.config.json"},
                 {"model-nested-deep.config.json:2", "512 levels"});
+  // nccl-tests writes its -J file on one line; the second file is the same log indented, 1e400 on line 61.
   ExpectRefused({"calibrate", "import", kBad + "nccl-tests-number-1e400.json"},
-                {"nccl-tests-number-1e400.json", "out of range"});
+                {"nccl-tests-number-1e400.json:1:", "1e400 is out of range"});
+  ExpectRefused({"calibrate", "import", kBad + "nccl-tests-number-1e400-indented.json"},
+                {"nccl-tests-number-1e400-indented.json:61:", "1e400 is out of range"});
   ExpectRefused({"calibrate", "fit", kBad + "profile-number-1e400.json"},
-                {"profile-number-1e400.json", "out of range"});
+                {"profile-number-1e400.json:16:", "1e400 is out of range"});
   // The profile's "notes" open 600 arrays on its last line but one.
   const std::string deep = ReadAll(kBad + "profile-nested-deep.json");
   const int notes_line = 1 + static_cast<int>(std::count(deep.begin(), deep.begin() + deep.find("\"notes\""), '\n'));
@@ -170,6 +174,41 @@ TEST_CASE("calibrate import and --ranks / --nodes refuse counts out of range") {
   ExpectRefused({"calibrate", "import", log, "--op", "all_reduce", "--ranks", "-8"}, {"--ranks", "got -8"});
   ExpectRefused({"calibrate", "import", log, "--op", "all_reduce", "--ranks", "8", "--nodes", "-1"},
                 {"--nodes", "got -1"});
+}
+
+TEST_CASE("scenario numbers out of range are refused with the file, the line and the field") {
+  // Each bound is docs/formats/scenario.md's; each file sets the one value on the line named.
+  ExpectRefused({"run", kBad + "scenario-rate-1e12.toml"},
+                {"scenario-rate-1e12.toml:9: workload.rate: expected requests per second",
+                 "from 1e-09 to 1000000000 (1e9), got 1000000000000"});
+  ExpectRefused({"run", kBad + "scenario-utilization-1.5.toml"},
+                {"scenario-utilization-1.5.toml:8: scheduler.gpu_memory_utilization: expected a fraction of GPU "
+                 "memory from 0.01 to 1 (all of it), got 1.5"});
+  ExpectRefused({"run", kBad + "scenario-requests-negative.toml"},
+                {"scenario-requests-negative.toml:8: workload.requests: expected a whole number from 0 to "
+                 "1099511627776 (2^40), got -1"});
+  ExpectRefused({"run", kBad + "scenario-duration-1e300.toml"},
+                {"scenario-duration-1e300.toml:8: workload.duration_s", "to 1000000 (11.6 days), got 1e+300"});
+  // 10^7 s passed the check once and then failed Time's own (1e19 ps is past int64): refused where it is given.
+  ExpectRefused({"run", "--topology", "dgx-h100", "--model", "llama-3.1-8b", "--duration", "1e7"},
+                {"--duration: workload.duration_s: expected seconds (0: no limit) from 0 to 1000000 (11.6 days), got "
+                 "10000000"});
+  // A length of 2^40 tokens, above the 2^31 of every request length.
+  ExpectRefused({"run", kBad + "scenario-input-len-huge.toml"},
+                {"scenario-input-len-huge.toml:10", "workload.input_len",
+                 "expected a token count from 1 to 2147483648 (2^31), got 1099511627776"});
+}
+
+TEST_CASE("trace lengths out of range are refused with the file, the line and the field") {
+  // Line 2 asks for 2^32 prompt tokens; line 3 of the CSV for -3 generated tokens.
+  ExpectRefused(
+      {"run", "--topology", "dgx-h100", "--model", "llama-3.1-8b", "--trace", kBad + "trace-input-length-2e32.jsonl"},
+      {"trace-input-length-2e32.jsonl:2: input_length: expected a token count from 1 to 2147483648 (2^31), "
+       "got 4294967296"});
+  ExpectRefused({"run", "--topology", "dgx-h100", "--model", "llama-3.1-8b", "--input-len",
+                 "trace:" + kBad + "trace-generated-negative.csv"},
+                {"trace-generated-negative.csv:3: GeneratedTokens: expected a token count from 1 to 2147483648 "
+                 "(2^31), got -3"});
 }
 
 TEST_CASE("names that are not UTF-8 are escaped, so what wiresim writes loads back") {

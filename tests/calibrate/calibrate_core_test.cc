@@ -223,6 +223,11 @@ TEST_CASE("The profile file round-trips, resumes, and rejects what it cannot rea
   g.k = 4096;
   g.dtype = "bfloat16";
   g.time_us = 21.5;
+  // Every time must be above 0, as the simulator reads it (docs/formats/numbers.md): the spread of the repetitions.
+  g.min_us = 21.0;
+  g.max_us = 23.0;
+  g.p10_us = 21.2;
+  g.p90_us = 22.4;
   g.repetitions = 100;
   g.label = "qkv";
   p.gemm.push_back(g);
@@ -255,7 +260,8 @@ TEST_CASE("The profile file round-trips, resumes, and rejects what it cannot rea
   CHECK_THROWS_WITH(ReadProfileFile((dir / "v9.json").string()), Contains("reads version 1, the file is version 9"));
   std::ofstream(dir / "bad.json") << R"({"format": "wiresim-calibration-profile", "version": 1,
     "gemm": [{"m": 1, "n": 2, "k": "three", "dtype": "bfloat16", "time_us": 1}]})";
-  CHECK_THROWS_WITH(ReadProfileFile((dir / "bad.json").string()), Contains("gemm[0].k: has the wrong type"));
+  CHECK_THROWS_WITH(ReadProfileFile((dir / "bad.json").string()),
+                    Contains("gemm[0].k: expected an integer, got \"three\""));
   std::ofstream(dir / "trunc.json") << R"({"format": "wiresim-calib)";
   CHECK_THROWS_WITH(ReadProfileFile((dir / "trunc.json").string()), Contains("not valid JSON"));
   fs::remove_all(dir);
@@ -278,6 +284,45 @@ TEST_CASE("NCCL's per-call tuning lines give the algorithm and protocol") {
   CHECK(most.algorithm == "NVLS");
   CHECK(most.protocol == "Simple");
   CHECK(MostFrequent(choices, "Broadcast").algorithm.empty());
+}
+
+TEST_CASE("Bad profiles and model configs are refused with the file and field, never with another exception") {
+  const std::string bad = std::string(WIRESIM_SOURCE_DIR) + "/tests/data/bad/";
+  // 1e400 is on line 16; the size 2^63 (line 14) is above 2^40; "notes" open 600 arrays (512 is the bound).
+  CHECK_THROWS_WITH(ReadProfileFile(bad + "profile-number-1e400.json"),
+                    Contains("profile-number-1e400.json:16: the number 1e400 is out of range"));
+  CHECK_THROWS_WITH(ReadProfileFile(bad + "profile-size-2e63.json"),
+                    Contains("collectives[0].size: expected a size in bytes from 0 to 1099511627776 (2^40, 1 TiB), "
+                             "got 9223372036854775808"));
+  CHECK_THROWS_WITH(ReadProfileFile(bad + "profile-nested-deep.json"), Contains("512 levels"));
+  CHECK_THROWS_AS(ReadProfileFile(bad + "profile-number-1e400.json"), CalibrateError);
+  // hidden_size 2^32 (line 3), above a model size's 2^24; the same bytes as TOML name the line.
+  CHECK_THROWS_WITH(ReadModelShape(bad + "model-hidden-2e32.config.json"),
+                    Contains("model-hidden-2e32.config.json: hidden_size: expected a whole number from 0 to 16777216 "
+                             "(2^24), got 4294967296"));
+  CHECK_THROWS_WITH(
+      ModelShapeFromText("hidden_size = 4096\nvocab_size = 4294967296\n", "m.toml"),
+      Contains("m.toml:2: vocab_size: expected a whole number from 0 to 16777216 (2^24), got 4294967296"));
+  CHECK_THROWS_WITH(ModelShapeFromText("{\"hidden_size\": 4096.5}", "m.json"),
+                    Contains("m.json: hidden_size: expected a whole number from 0 to 16777216 (2^24), got 4096.5"));
+  CHECK_THROWS_WITH(ModelShapeFromText("{\n\"hidden_size\":\n 1e400}", "m.json"),
+                    Contains("m.json:3: the number 1e400 is out of range"));
+}
+
+TEST_CASE("Tuning lines with numbers too long for an int are read without throwing") {
+  // An algorithm index past INT_MAX is no index: kept as written. A size past 2^63 - 1 is no size: not a tuning line.
+  const auto choices = ParseTuningLines(
+      "AllReduce: 1024 Bytes -> Algo 99999999999 proto 77777777777\n"
+      "AllReduce: 99999999999999999999 Bytes -> Algo RING proto LL\n"
+      "x Broadcast:\t8\tBytes  ->  Algo tree proto simple\r\n");
+  REQUIRE(choices.size() == 2);
+  CHECK(choices[0].bytes == 1024);
+  CHECK(choices[0].algorithm == "99999999999");
+  CHECK(choices[0].protocol == "77777777777");
+  CHECK(choices[1].function == "Broadcast");
+  CHECK(choices[1].bytes == 8);
+  CHECK(choices[1].algorithm == "Tree");
+  CHECK(choices[1].protocol == "Simple");
 }
 
 TEST_CASE("Collective rows split into nccl-tests' columns") {

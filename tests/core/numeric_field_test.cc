@@ -105,6 +105,22 @@ TEST_CASE("CheckJsonNesting names the line where the depth passes 512") {
   CHECK(CheckJsonNesting("a.json", "{\"a\": \"" + std::string(1000, '[') + "\"}").ok());
 }
 
+TEST_CASE("JsonNumberOutOfRange names the line of the number nlohmann could not hold") {
+  // nlohmann's out_of_range.406 message, as its parser words it (json.hpp, parser::parse_internal).
+  const std::string what = "[json.exception.out_of_range.406] number overflow parsing '1e400'";
+  // Line 2 holds "1e400" inside a string (skipped, as is 21e400 on line 3); the number is on line 4.
+  const std::string text = "{\n\"note\": \"1e400 \\\" 1e400\",\n\"a\": 21e400,\n\"b\": 1e400}";
+  const Status s = JsonNumberOutOfRange("c.json", text, what);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message() == "c.json:4: the number 1e400 is out of range (no double holds it)");
+  // A negative number is its own token.
+  CHECK(JsonNumberOutOfRange("c.json", "[1,\n-1e999]", "number overflow parsing '-1e999'").message() ==
+        "c.json:2: the number -1e999 is out of range (no double holds it)");
+  // A message without a number: no line, the message quoted.
+  CHECK_THAT(JsonNumberOutOfRange("c.json", "[]", "out_of_range").message(),
+             Contains("c.json: a JSON value out of range: out_of_range"));
+}
+
 TEST_CASE("ToValidUtf8 keeps UTF-8 and replaces every invalid byte with U+FFFD") {
   CHECK(ToValidUtf8("gpu0") == "gpu0");
   CHECK(ToValidUtf8("h\xC3\xA9te") == "h\xC3\xA9te");            // é, two bytes

@@ -263,13 +263,23 @@ TEST_CASE("length distribution errors say what was expected") {
     return d.status().message();
   };
   CHECK_THAT(error("normal:5"), Catch::Contains("'normal:5': expected normal:MEAN,STDDEV"));
-  CHECK_THAT(error("lognormal:-5,1"), Catch::Contains("expected lognormal:MEAN,STDDEV"));
+  // Numbers out of range get the shared bounds (docs/formats/numbers.md): lengths from 1 to 2^31 tokens.
+  CHECK(error("lognormal:-5,1") ==
+        "'lognormal:-5,1': MEAN: expected a length in tokens from 1 to 2147483648 (2^31), "
+        "got -5");
+  CHECK(error("normal:5,3e9") ==
+        "'normal:5,3e9': STDDEV: expected a standard deviation in tokens from 0 to 2147483648 (2^31), got 3000000000");
+  CHECK(error("uniform:1-2147483649") ==
+        "'uniform:1-2147483649': HIGH: expected a token count from 1 to 2147483648 (2^31), got 2147483649");
+  CHECK(error("empirical:5,0") == "'empirical:5,0': length: expected a token count from 1 to 2147483648 (2^31), got 0");
   CHECK_THAT(error("uniform:20-10"), Catch::Contains("expected uniform:LOW-HIGH"));
-  CHECK_THAT(error("fixed:0"), Catch::Contains("expected a whole number of tokens >= 1"));
+  CHECK(error("fixed:0") == "'fixed:0': length: expected a token count from 1 to 2147483648 (2^31), got 0");
   CHECK_THAT(error("abc"), Catch::Contains("expected a whole number"));
   CHECK_THAT(error("poisson:3"), Catch::Contains("unknown distribution 'poisson'"));
   CHECK_THAT(error("normal:5,1,mn=3"), Catch::Contains("unknown option 'mn'"));
-  CHECK_THAT(error("normal:5,1,min=0"), Catch::Contains("min expects a whole number"));
+  CHECK(error("normal:5,1,min=0") ==
+        "'normal:5,1,min=0': min: expected a token count from 1 to 2147483648 (2^31), got 0");
+  CHECK_THAT(error("normal:5,1,min=x"), Catch::Contains("min expects a whole number"));
   CHECK_THAT(error("normal:5,1,min=9,max=3"), Catch::Contains("max (3) must be at least min (9)"));
   CHECK_THAT(error("normal:nan,1"), Catch::Contains("expected normal:MEAN,STDDEV"));
 }
@@ -365,20 +375,28 @@ TEST_CASE("a broken Mooncake line names the file, the line and the field") {
   const std::vector<Case> cases = {
       {"not json", "t.jsonl:2: not valid JSON"},
       {"[1, 2]", "t.jsonl:2: expected a JSON object per line, got array"},
-      {"{\"timestamp\": 5, \"output_length\": 2}", "t.jsonl:2: field 'input_length': missing"},
+      {"{\"timestamp\": 5, \"output_length\": 2}", "t.jsonl:2: input_length: missing"},
       {"{\"timestamp\": 5, \"input_length\": 3, \"output_length\": -2}",
-       "t.jsonl:2: field 'output_length': expected a positive integer up to 2147483648, got -2"},
-      {"{\"timestamp\": 5, \"input_length\": 3.5, \"output_length\": 2}", "field 'input_length': expected a positive"},
-      {"{\"timestamp\": 5, \"input_length\": 0, \"output_length\": 2}", "field 'input_length'"},
-      {"{\"timestamp\": 5, \"input_length\": \"3\", \"output_length\": 2}", "field 'input_length'"},
-      {"{\"timestamp\": 5, \"input_length\": 4294967296, \"output_length\": 2}", "field 'input_length'"},
+       "t.jsonl:2: output_length: expected a token count from 1 to 2147483648 (2^31), got -2"},
+      {"{\"timestamp\": 5, \"input_length\": 3.5, \"output_length\": 2}",
+       "t.jsonl:2: input_length: expected a token count from 1 to 2^31, got 3.5"},
+      {"{\"timestamp\": 5, \"input_length\": 0, \"output_length\": 2}",
+       "t.jsonl:2: input_length: expected a token count from 1"},
+      {"{\"timestamp\": 5, \"input_length\": \"3\", \"output_length\": 2}",
+       "t.jsonl:2: input_length: expected a token count"},
+      {"{\"timestamp\": 5, \"input_length\": 4294967296, \"output_length\": 2}",
+       "t.jsonl:2: input_length: expected a token count from 1 to 2147483648 (2^31), got 4294967296"},
       {"{\"timestamp\": 1e400, \"input_length\": 3, \"output_length\": 2}", "t.jsonl:2: not valid JSON"},
-      {"{\"timestamp\": -1, \"input_length\": 3, \"output_length\": 2}", "t.jsonl:2: field 'timestamp'"},
-      {"{\"timestamp\": 1e12, \"input_length\": 3, \"output_length\": 2}", "field 'timestamp': expected a number"},
-      {"{\"input_length\": 3, \"output_length\": 2}", "field 'timestamp': missing"},
+      {"{\"timestamp\": -1, \"input_length\": 3, \"output_length\": 2}",
+       "t.jsonl:2: timestamp: expected a time in ms from 0 to 9223372036 (Time's range, about 106 days), got -1"},
+      {"{\"timestamp\": 1e12, \"input_length\": 3, \"output_length\": 2}",
+       "t.jsonl:2: timestamp: expected a time in ms from 0 to 9223372036 (Time's range, about 106 days), got "
+       "1000000000000"},
+      {"{\"input_length\": 3, \"output_length\": 2}", "t.jsonl:2: timestamp: missing"},
       {"{\"timestamp\": 5, \"input_length\": 3, \"output_length\": 2, \"hash_ids\": [1, -1]}",
-       "t.jsonl:2: field 'hash_ids': expected non-negative integers, got -1"},
-      {"{\"timestamp\": 5, \"input_length\": 3, \"output_length\": 2, \"hash_ids\": 4}", "field 'hash_ids'"},
+       "t.jsonl:2: hash_ids: expected a whole number from 0 to 9223372036854775808, got -1"},
+      {"{\"timestamp\": 5, \"input_length\": 3, \"output_length\": 2, \"hash_ids\": 4}",
+       "t.jsonl:2: hash_ids: expected an array"},
       {std::string(100000, '[') + std::string(100000, ']'), "t.jsonl:2: JSON nests deeper than 8 levels"},
   };
   for (const Case& c : cases) {
@@ -393,7 +411,7 @@ TEST_CASE("time going backwards in a trace is an error on the line that does it"
       "{\"timestamp\": 20, \"input_length\": 1, \"output_length\": 1}\n"
       "{\"timestamp\": 15, \"input_length\": 1, \"output_length\": 1}\n";
   const std::string message = TraceError(trace);
-  CHECK_THAT(message, Catch::Contains("t.jsonl:3: field 'timestamp': time goes backwards"));
+  CHECK_THAT(message, Catch::Contains("t.jsonl:3: timestamp: time goes backwards"));
 }
 
 TEST_CASE("a source stops at its first error") {
@@ -454,12 +472,15 @@ TEST_CASE("Azure timestamps are differenced exactly across midnight, month, year
 
 TEST_CASE("a broken Azure row names the line and the column") {
   const std::string head = "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46.6805900,374,44\n";
-  CHECK_THAT(TraceError(head + "2023-02-29 00:00:00,1,1\n"), Catch::Contains("t.jsonl:3: field 'TIMESTAMP': day 29"));
-  CHECK_THAT(TraceError(head + "2023-11-16 18:15:47,0,1\n"), Catch::Contains("t.jsonl:3: field 'ContextTokens'"));
-  CHECK_THAT(TraceError(head + "2023-11-16 18:15:47,5,x\n"), Catch::Contains("t.jsonl:3: field 'GeneratedTokens'"));
+  CHECK_THAT(TraceError(head + "2023-02-29 00:00:00,1,1\n"), Catch::Contains("t.jsonl:3: TIMESTAMP: day 29"));
+  CHECK_THAT(TraceError(head + "2023-11-16 18:15:47,0,1\n"),
+             Catch::Contains("t.jsonl:3: ContextTokens: expected a token count from 1 to 2147483648 (2^31), got 0"));
+  CHECK_THAT(
+      TraceError(head + "2023-11-16 18:15:47,5,x\n"),
+      Catch::Contains("t.jsonl:3: GeneratedTokens: expected a token count from 1 to 2147483648 (2^31), got 'x'"));
   CHECK_THAT(TraceError(head + "2023-11-16 18:15:47,5\n"), Catch::Contains("t.jsonl:3: expected 3 comma-separated"));
   CHECK_THAT(TraceError(head + "2023-11-16T18:15:47,5,5\n"), Catch::Contains("expected YYYY-MM-DD HH:MM:SS"));
-  CHECK_THAT(TraceError(head + "2023-11-16 18:15:45,5,5\n"), Catch::Contains("t.jsonl:3: field 'TIMESTAMP': time "
+  CHECK_THAT(TraceError(head + "2023-11-16 18:15:45,5,5\n"), Catch::Contains("t.jsonl:3: TIMESTAMP: time "
                                                                              "goes backwards"));
   CHECK_THAT(TraceError(head + "2024-06-01 00:00:00,5,5\n"), Catch::Contains("Time's range"));
 }
