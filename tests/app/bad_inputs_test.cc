@@ -169,6 +169,14 @@ TEST_CASE("sizes on the command line are bounded like sizes in files") {
   CHECK(Wiresim({"collective", "-b", "1T", "-e", "1T"}).code == kExitOk);
 }
 
+TEST_CASE("arguments holding the option parser's placeholders are refused, not looped on") {
+  // Boost.Program_options 1.74 replaces %value%, %canonical_option%, ... in its messages until none is left: an
+  // unknown option or a bad value that contains one made it loop forever.
+  ExpectRefused({"run", "--foo%canonical_option%"}, {"%canonical_option%", "reserves"});
+  ExpectRefused({"run", "--requests", "%value%"}, {"%value%"});
+  ExpectRefused({"plan", "--topology", "dgx-h100", "--model", "x%option%"}, {"%option%"});
+}
+
 TEST_CASE("calibrate import and --ranks / --nodes refuse counts out of range") {
   const std::string log = std::string(WIRESIM_SOURCE_DIR) + "/tests/calibration/data/rows_only.txt";
   ExpectRefused({"calibrate", "import", log, "--op", "all_reduce", "--ranks", "-8"}, {"--ranks", "got -8"});
