@@ -339,12 +339,8 @@ Status PlanSearch::Enumerate() {
   return Status::Ok();
 }
 
-PlanRow PlanSearch::Screen(const PlanCandidate& c) const {
-  PlanRow row;
-  row.c = c;
-  std::ostringstream out, err;
-  AppContext local{out, err, ctx_.reader, false};
-  const Scenario s = ScenarioOf(c);
+std::unique_ptr<ServingSetup> PlanSearch::Build(AppContext& local, const Scenario& s, PlanRow* out) const {
+  PlanRow& row = *out;
   Result<std::unique_ptr<ServingSetup>> setup = BuildServing(local, s);
   if (!setup.ok()) {
     const Status& st = setup.status();
@@ -356,9 +352,10 @@ PlanRow PlanSearch::Screen(const PlanCandidate& c) const {
     if (const size_t at = row.why.find("): "); row.why.rfind("the plan search (", 0) == 0 && at != std::string::npos) {
       row.why = row.why.substr(at + 3);
     }
-    return row;
+    return nullptr;
   }
   const ServingSetup& d = **setup;
+  const PlanCandidate& c = row.c;
   // The slowest GPU the deployment uses sets the bounds.
   double bandwidth = kInf, flops = kInf;
   // fp8 weights run fp8 GEMMs (vLLM's w8a8 path on GPUs that have them); else 16-bit.
@@ -400,23 +397,33 @@ PlanRow PlanSearch::Screen(const PlanCandidate& c) const {
     }
   }
   row.fate = CandidateFate::kSimulated;  // eligible; Run decides
+  return std::move(*setup);
+}
+
+PlanRow PlanSearch::Screen(const PlanCandidate& c) const {
+  PlanRow row;
+  row.c = c;
+  std::ostringstream out, err;
+  AppContext local{out, err, ctx_.reader, false};
+  Build(local, ScenarioOf(c), &row);
   return row;
 }
 
 PlanRow PlanSearch::Simulate(const PlanCandidate& c) const {
-  PlanRow row = Screen(c);
-  if (row.fate != CandidateFate::kSimulated) return row;
+  PlanRow row;
+  row.c = c;
   std::ostringstream out, err;
   AppContext local{out, err, ctx_.reader, false};
   const Scenario s = ScenarioOf(c);
-  Result<std::unique_ptr<ServingSetup>> setup = BuildServing(local, s);
-  Result<ServingOutcome> o = setup.ok() ? RunServing(local, **setup, /*progress=*/false) : setup.status();
+  const std::unique_ptr<ServingSetup> setup = Build(local, s, &row);
+  if (setup == nullptr) return row;
+  Result<ServingOutcome> o = RunServing(local, *setup, /*progress=*/false);
   if (!o.ok()) {
     row.fate = CandidateFate::kFailed;
     row.why = o.status().message();
     return row;
   }
-  const ServingSetup& d = **setup;
+  const ServingSetup& d = *setup;
   const RunReport report = MakeReport(s, d, *o);
   const Json j = Json::parse(report.summary_json);
   auto get = [&](const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0; };
@@ -699,7 +706,7 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
     }
     std::vector<std::string> texts = runner.Run(bases.size(), [&](size_t k) {
       const PlanRow& top = rows[bases[k]];
-      int lo = 1, hi = top.c.plan.dp;
+      int lo = 1, hi = top.c.plan.dp, simulations = 0;
       PlanRow found = top;
       while (lo < hi) {
         const int mid = (lo + hi) / 2;
@@ -707,6 +714,7 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
         c.plan = WithDp(top.c.plan, mid);
         c.gpus = c.plan.WorldSize();
         PlanRow r = Simulate(c);
+        ++simulations;
         if (r.fate == CandidateFate::kSimulated && r.meets_slo) {
           hi = mid;
           found = std::move(r);
@@ -714,17 +722,14 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
           lo = mid + 1;
         }
       }
-      return found.ToJson();
+      // The bisection's simulation count, then its answer.
+      return std::to_string(simulations) + "\n" + found.ToJson();
     });
     for (const std::string& t : texts) {
-      WIRESIM_ASSIGN_OR_RETURN(PlanRow r, PlanRow::FromJson(t));
+      const size_t newline = t.find('\n');
+      out.simulations += std::stoll(t.substr(0, newline));
+      WIRESIM_ASSIGN_OR_RETURN(PlanRow r, PlanRow::FromJson(t.substr(newline + 1)));
       out.fewest.push_back(std::move(r));
-    }
-    for (size_t k = 0; k < bases.size(); ++k) {
-      // Bisection over dp in [1, dp]: at most ceil(log2(dp)) simulations each.
-      int dp = rows[bases[k]].c.plan.dp, steps = 0;
-      while ((1 << steps) < dp) ++steps;
-      out.simulations += steps;
     }
     RankOrder fewest_order = order;
     fewest_order.objective = PlanObjective::kMinGpus;

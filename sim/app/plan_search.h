@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@
 #include "sim/parallel/plan.h"
 
 namespace wiresim::app {
+
+struct ServingSetup;  // serving_setup.h
 
 // What the ranking maximises (or minimises). docs/plan.md.
 enum class PlanObjective { kGoodput, kThroughputPerGpu, kMinGpus, kLatency };
@@ -141,6 +144,9 @@ class PlanSearch {
   Scenario ScenarioOf(const PlanCandidate& c) const;
 
  private:
+  // Builds the deployment of out->c as `wiresim run` would, and fills out's fate (kSimulated when it can run),
+  // bounds, GPUs and layout; nullptr (and the reason in out->why) when it cannot be built.
+  std::unique_ptr<ServingSetup> Build(AppContext& local, const Scenario& s, PlanRow* out) const;
   PlanRow Screen(const PlanCandidate& c) const;
   PlanRow Simulate(const PlanCandidate& c) const;
   Result<WorkloadShape> ReadWorkload() const;
