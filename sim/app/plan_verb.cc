@@ -477,21 +477,9 @@ int Plan(const Args& args, AppContext& ctx) {
   f.json = vm.count("json") > 0;
   f.quiet = vm.count("quiet") > 0;
   f.disaggregated = vm.count("disaggregated") > 0;
-  Scenario s;
-  if (!f.scenario.empty() || !(vm.count("topology") && vm.count("model"))) {
-    Result<SourceFile> file = ReadInput(ctx, f.scenario.empty() ? "default" : f.scenario, InputKind::kScenario);
-    if (!file.ok()) return ReportError(ctx, "plan", file.status());
-    Result<Scenario> loaded = LoadScenario(*file);
-    if (!loaded.ok()) return ReportError(ctx, "plan", loaded.status());
-    s = std::move(*loaded);
-  } else {
-    s.name = "command line";
-  }
-  if (Status st = ApplyScenarioFlags(vm, s, kSearched); !st.ok()) return ReportError(ctx, "plan", st);
-  if (!f.slo.empty()) {
-    if (Status st = ApplySloFlag(f.slo, s); !st.ok()) return ReportError(ctx, "plan", st);
-  }
-  if (Status st = ValidateScenario(s); !st.ok()) return ReportError(ctx, "plan", st);
+  Result<Scenario> loaded = ScenarioFromCommandLine(ctx, vm, f.scenario, f.slo, kSearched);
+  if (!loaded.ok()) return ReportError(ctx, "plan", loaded.status());
+  const Scenario& s = *loaded;
   PlanSearchOptions opt;
   if (Status st = FillSpace(f, &opt.space); !st.ok()) return ReportError(ctx, "plan", st);
   {

@@ -199,24 +199,9 @@ int Run(const Args& args, AppContext& ctx) {
   f.json = vm.count("json") > 0;
   f.quiet = vm.count("quiet") > 0;
   f.timeline_max_given = vm.count("timeline-max-events") > 0;
-  Scenario s;
-  const bool quick = vm.count("topology") && vm.count("model");
-  if (!f.scenario.empty() || !quick) {
-    const std::string name = f.scenario.empty() ? "default" : f.scenario;
-    Result<SourceFile> file = ReadInput(ctx, name, InputKind::kScenario);
-    if (!file.ok()) return ReportError(ctx, "run", file.status());
-    Result<Scenario> loaded = LoadScenario(*file);
-    if (!loaded.ok()) return ReportError(ctx, "run", loaded.status());
-    s = std::move(*loaded);
-  } else {
-    s.name = "command line";
-  }
-  if (Status st = ApplyScenarioFlags(vm, s, /*skip=*/{}); !st.ok()) return ReportError(ctx, "run", st);
-  if (!f.slo.empty()) {
-    if (Status st = ApplySloFlag(f.slo, s); !st.ok()) return ReportError(ctx, "run", st);
-  }
-  if (Status st = ValidateScenario(s); !st.ok()) return ReportError(ctx, "run", st);
-  return RunScenario(ctx, s, f);
+  Result<Scenario> s = ScenarioFromCommandLine(ctx, vm, f.scenario, f.slo, /*skip=*/{});
+  if (!s.ok()) return ReportError(ctx, "run", s.status());
+  return RunScenario(ctx, *s, f);
 }
 
 }  // namespace wiresim::app

@@ -201,4 +201,20 @@ Status ApplySloFlag(const std::string& text, Scenario& s) {
   return Status::Ok();
 }
 
+Result<Scenario> ScenarioFromCommandLine(AppContext& ctx, const po::variables_map& vm, const std::string& scenario_file,
+                                         const std::string& slo, const std::set<std::string>& skip) {
+  Scenario s;
+  if (!scenario_file.empty() || !(vm.count("topology") && vm.count("model"))) {
+    WIRESIM_ASSIGN_OR_RETURN(SourceFile file,
+                             ReadInput(ctx, scenario_file.empty() ? "default" : scenario_file, InputKind::kScenario));
+    WIRESIM_ASSIGN_OR_RETURN(s, LoadScenario(file));
+  } else {
+    s.name = "command line";
+  }
+  WIRESIM_RETURN_IF_ERROR(ApplyScenarioFlags(vm, s, skip));
+  if (!slo.empty()) WIRESIM_RETURN_IF_ERROR(ApplySloFlag(slo, s));
+  WIRESIM_RETURN_IF_ERROR(ValidateScenario(s));
+  return s;
+}
+
 }  // namespace wiresim::app

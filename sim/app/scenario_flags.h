@@ -13,6 +13,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "sim/app/app_context.h"
 #include "sim/app/scenario.h"
 #include "sim/core/status.h"
 
@@ -28,5 +29,12 @@ Status ApplyScenarioFlags(const boost::program_options::variables_map& vm, Scena
 
 // --slo "ttft=200,tpot=50,e2el=10000" (milliseconds) into the scenario's [slo] fields.
 Status ApplySloFlag(const std::string& text, Scenario& s);
+
+// The scenario a verb runs: the file `scenario_file` names (the shipped default.toml when it is empty and --topology
+// and --model are not both given; none, "command line", when they are), then the flags (those in `skip` left out)
+// and `slo` (--slo's text, may be empty) over it, validated.
+Result<Scenario> ScenarioFromCommandLine(AppContext& ctx, const boost::program_options::variables_map& vm,
+                                         const std::string& scenario_file, const std::string& slo,
+                                         const std::set<std::string>& skip);
 
 }  // namespace wiresim::app
