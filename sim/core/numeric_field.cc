@@ -116,28 +116,15 @@ Status JsonNumberOutOfRange(const std::string& file, std::string_view text, std:
   const auto number_char = [](char c) {
     return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
   };
-  int line = 1, found = 0;
-  bool in_string = false, escaped = false;
-  for (size_t i = 0; i < text.size() && found == 0; ++i) {
-    const char c = text[i];
-    if (c == '\n') ++line;
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (number_char(c)) {
-      size_t end = i;
-      while (end < text.size() && number_char(text[end])) ++end;
-      if (text.substr(i, end - i) == token) found = line;
-      i = end - 1;
-    }
-  }
+  int found = 0;
+  ScanJsonOutsideStrings(text, [&](size_t i, int line) {
+    if (!number_char(text[i])) return i + 1;
+    size_t end = i;
+    while (end < text.size() && number_char(text[end])) ++end;
+    if (text.substr(i, end - i) != token) return end;
+    found = line;
+    return text.size();
+  });
   return InvalidInput(SourceLocation{file, found, 0}, "",
                       "the number " + InputExcerpt(token) + " is out of range (no double holds it)");
 }

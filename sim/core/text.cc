@@ -32,28 +32,18 @@ bool ParseFiniteNumber(std::string_view s, double* out) {
 }
 
 int JsonNestingDepth(std::string_view text, int stop_after, int* line) {
-  int depth = 0, deepest = 0, current_line = 1;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (c == '\n') ++current_line;
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
+  int depth = 0, deepest = 0;
+  ScanJsonOutsideStrings(text, [&](size_t i, int current_line) {
+    const char c = text[i];
+    if (c == '[' || c == '{') {
       deepest = std::max(deepest, ++depth);
       if (line != nullptr) *line = current_line;
-      if (deepest > stop_after) return deepest;
+      if (deepest > stop_after) return text.size();
     } else if (c == ']' || c == '}') {
       --depth;
     }
-  }
+    return i + 1;
+  });
   return deepest;
 }
 

@@ -27,6 +27,33 @@ bool ParseFiniteNumber(std::string_view s, double* out);
 // `stop_after`, when one did).
 int JsonNestingDepth(std::string_view text, int stop_after, int* line = nullptr);
 
+// Walks JSON text outside its string literals (quotes and escapes handled): calls visit(i, line) at each character
+// i not inside a string (line counts from 1), which returns the index to go on from (i + 1, further to skip a
+// token, text.size() to stop).
+template <class Visit>
+void ScanJsonOutsideStrings(std::string_view text, Visit visit) {
+  int line = 1;
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == '\n') ++line;
+    if (!in_string && c != '"') {
+      i = visit(i, line);
+      continue;
+    }
+    if (!in_string) {
+      in_string = true;
+    } else if (escaped) {
+      escaped = false;
+    } else if (c == '\\') {
+      escaped = true;
+    } else if (c == '"') {
+      in_string = false;
+    }
+    ++i;
+  }
+}
+
 // `s` with every byte sequence that is not valid UTF-8 replaced by U+FFFD, so that text copied from an input can be
 // written into a TOML or JSON file (both require UTF-8). Valid text comes back unchanged.
 std::string ToValidUtf8(std::string_view s);
