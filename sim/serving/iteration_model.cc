@@ -352,29 +352,42 @@ Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileNow(const Batc
   // First with one layer of each kind per stage; if every stage's ranks are in step at every layer boundary, each
   // layer of a kind takes the same time and does the same work, and the body is the sum. Else the whole graph.
   std::unique_ptr<CompiledIteration> compiled;
-  for (const bool reduced : {true, false}) {
+  StepGraph graph;
+  bool reduced = true;
+  for (const bool r : {true, false}) {
     StepGraphOptions o = graph_options_;
-    o.one_layer_per_kind = reduced;
-    WIRESIM_ASSIGN_OR_RETURN(StepGraph built, BuildStepGraph(model_, plan_, placement_, batch, o));
-    Result<std::unique_ptr<CompiledIteration>> c = CompileGraph(built, reduced);
+    o.one_layer_per_kind = r;
+    WIRESIM_ASSIGN_OR_RETURN(graph, BuildStepGraph(model_, plan_, placement_, batch, o));
+    Result<std::unique_ptr<CompiledIteration>> c = CompileGraph(graph, r);
     if (!c.ok()) return c.status();
     if (*c != nullptr) {
       compiled = std::move(*c);
+      reduced = r;
       break;
     }
   }
   if (compiled == nullptr) return Internal("iteration: no compiled form");
-  // The links the body's collectives load, from every layer's calls (the reduced graph holds one layer per kind).
-  StepGraphOptions o = graph_options_;
-  o.one_layer_per_kind = false;
-  WIRESIM_ASSIGN_OR_RETURN(StepGraph full, BuildStepGraph(model_, plan_, placement_, batch, o));
+  // The links the body's collectives load, from every layer's calls. In the reduced graph a decoder layer stands
+  // for every layer of its kind on its stage, which repeat its calls one for one: its calls count that many times.
+  const std::vector<StageLayers> stages = SplitLayers(model_.num_layers, plan_.pp);
   std::map<LinkId, double> bytes;
-  for (const CollectiveInstance& inst : full.collectives) {
+  for (const CollectiveInstance& inst : graph.collectives) {
     if (inst.dim == ParallelDim::kPp || inst.call.gpus.size() < 2 || inst.call.bytes <= 0) continue;
     // A call whose expansion is too large to enumerate loads no link here (the run's timing does not depend on it).
     Result<const CollectiveLinkLoad*> load = closed_.LinkLoad(inst.call);
     if (!load.ok()) continue;
-    for (const LinkBytes& lb : **load) bytes[lb.link] += lb.bytes;
+    double times = 1;
+    if (reduced && !inst.programs.empty()) {
+      const StageLayers& st =
+          stages[static_cast<size_t>(graph.programs[static_cast<size_t>(inst.programs.front())].coord.pp)];
+      if (inst.layer >= st.first && inst.layer < st.end) {
+        times = 0;
+        for (int64_t l = st.first; l < st.end; ++l) {
+          times += model_.IsMoeLayer(static_cast<int>(l)) == model_.IsMoeLayer(inst.layer) ? 1 : 0;
+        }
+      }
+    }
+    for (const LinkBytes& lb : **load) bytes[lb.link] += lb.bytes * times;
   }
   for (const auto& [link, b] : bytes) compiled->link_bytes.push_back({link, b});
   return compiled;
