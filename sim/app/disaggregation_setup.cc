@@ -230,6 +230,8 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
   run_options.max_concurrency = s.max_concurrency;
   run_options.handoff = &handoff;
   if (progress) run_options.progress = ProgressLine(ctx, d.from_trace ? 0 : d.synthetic.requests);
+  run_options.stop_slo = d.early_stop.slo;
+  run_options.stop_after_misses = d.early_stop.after_misses;
   run = std::make_unique<ServingRun>(sim, *source, prefill_ptrs, run_options, *metrics);
   forward.run = run.get();
   WIRESIM_RETURN_IF_ERROR(run->Run());
@@ -245,8 +247,8 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
   for (const auto& m : models) o.compiled_shapes += m->compiled_shapes();
   o.compiled = d.replica_options.compiled && models.front()->CanCompile() && !o.flows;
   o.kv_transfers = handoff.transfers();
-  // Bytes sent are bytes received: every transfer started on the network was delivered.
-  WIRESIM_RETURN_IF_ERROR(net->CheckConservation());
+  // Bytes sent are bytes received: every transfer started on the network was delivered (unless the run stopped early).
+  if (!o.run.stopped) WIRESIM_RETURN_IF_ERROR(net->CheckConservation());
   o.links = link_use.Collect(net.get());
   o.link_busy_complete = !link_use.busy_incomplete();
   FillLinkLoads(topo, o.run.end, link_use, &o);

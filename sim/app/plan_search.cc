@@ -52,6 +52,20 @@ ParallelPlan WithDp(ParallelPlan p, int dp) {
   return p;
 }
 
+// The most requests of `requests` that may miss the SLO while the attainment (good / requests, as the row computes
+// it) can still reach `attainment`; -1 when there are no requests.
+int64_t AllowedMisses(int64_t requests, double attainment) {
+  if (requests <= 0) return -1;
+  const auto reaches = [&](int64_t missed) {
+    return static_cast<double>(requests - missed) / static_cast<double>(requests) >= attainment;
+  };
+  int64_t m = std::clamp<int64_t>(static_cast<int64_t>(std::floor((1.0 - attainment) * static_cast<double>(requests))),
+                                  0, requests);
+  while (m > 0 && !reaches(m)) --m;
+  while (m < requests && reaches(m + 1)) ++m;
+  return reaches(m) ? m : -1;
+}
+
 }  // namespace
 
 Result<PlanObjective> ParseObjective(const std::string& text) {
@@ -145,6 +159,10 @@ std::string PlanRow::ToJson() const {
   j["layout"] = layout;
   j["placement_notes"] = placement_notes;
   j["meets_slo"] = meets_slo;
+  j["stopped"] = stopped;
+  num("stopped_at_s", stopped_at_s);
+  j["missed"] = missed;
+  j["met"] = met;
   return j.dump();
 }
 
@@ -187,6 +205,10 @@ Result<PlanRow> PlanRow::FromJson(const std::string& text) {
     r.layout = j.at("layout").get<std::string>();
     r.placement_notes = j.at("placement_notes").get<std::vector<std::string>>();
     r.meets_slo = j.at("meets_slo").get<bool>();
+    r.stopped = j.at("stopped").get<bool>();
+    r.stopped_at_s = j.at("stopped_at_s").get<double>();
+    r.missed = j.at("missed").get<int64_t>();
+    r.met = j.at("met").get<int64_t>();
   } catch (const Json::exception& e) {
     return Internal(std::string("plan search: a result came back unreadable: ") + e.what());
   }
@@ -417,6 +439,12 @@ PlanRow PlanSearch::Simulate(const PlanCandidate& c) const {
   const Scenario s = ScenarioOf(c);
   const std::unique_ptr<ServingSetup> setup = Build(local, s, &row);
   if (setup == nullptr) return row;
+  const ServingSlo slo{s.slo_ttft_ms, s.slo_tpot_ms, s.slo_e2el_ms};
+  const int64_t allowed = AllowedMisses(requests_, options_.attainment);
+  if (!options_.full_runs && slo.any() && allowed >= 0) {
+    setup->early_stop.slo = slo;
+    setup->early_stop.after_misses = allowed;
+  }
   Result<ServingOutcome> o = RunServing(local, *setup, /*progress=*/false);
   if (!o.ok()) {
     row.fate = CandidateFate::kFailed;
@@ -424,6 +452,21 @@ PlanRow PlanSearch::Simulate(const PlanCandidate& c) const {
     return row;
   }
   const ServingSetup& d = *setup;
+  if (!c.disaggregated) {
+    row.placement_notes = ScorePlacement(*d.topo, d.model, d.plan, d.placement).lines;
+  }
+  if (o->run.stopped) {
+    // It cannot meet the SLO: the rest of its run is not simulated, and its figures would describe only the requests
+    // that finished before the stop.
+    row.stopped = true;
+    row.stopped_at_s = o->run.end.ToSeconds();
+    row.missed = o->run.missed;
+    row.met = o->run.met;
+    row.attainment = static_cast<double>(requests_ - row.missed) / static_cast<double>(requests_);
+    row.meets_slo = false;
+    row.failed = row.missed;
+    return row;
+  }
   const RunReport report = MakeReport(s, d, *o);
   const Json j = Json::parse(report.summary_json);
   auto get = [&](const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0; };
@@ -444,22 +487,11 @@ PlanRow PlanSearch::Simulate(const PlanCandidate& c) const {
   for (const RequestRecord& r : o->metrics->records()) {
     if (!r.was_sent()) continue;
     ++sent;
-    if (!r.succeeded()) continue;
-    const double ttft = (r.first_token - r.sent).ToSeconds() * 1000.0;
-    const double e2el = (r.finished - r.sent).ToSeconds() * 1000.0;
-    const double tpot = r.tokens_received > 1 ? (e2el - ttft) / static_cast<double>(r.tokens_received - 1) : 0.0;
-    if (s.slo_ttft_ms > 0 && ttft > s.slo_ttft_ms) continue;
-    if (s.slo_tpot_ms > 0 && tpot > s.slo_tpot_ms) continue;
-    if (s.slo_e2el_ms > 0 && e2el > s.slo_e2el_ms) continue;
-    ++good;
+    if (r.succeeded() && MeetsSlo(r, slo)) ++good;
   }
   row.failed = sent - row.completed;
   row.attainment = sent > 0 ? static_cast<double>(good) / static_cast<double>(sent) : 0.0;
-  const bool has_slo = s.slo_ttft_ms > 0 || s.slo_tpot_ms > 0 || s.slo_e2el_ms > 0;
-  row.meets_slo = has_slo ? row.attainment >= options_.attainment : row.failed == 0;
-  if (!c.disaggregated) {
-    row.placement_notes = ScorePlacement(*d.topo, d.model, d.plan, d.placement).lines;
-  }
+  row.meets_slo = slo.any() ? row.attainment >= options_.attainment : row.failed == 0;
   return row;
 }
 
@@ -497,7 +529,8 @@ namespace {
 // How a simulated row ranks (true: a before b). Rows that meet the SLO come first. Among them, goodput and
 // throughput per GPU count in steps of 1% of the best row's value: at a rate every plan keeps up with, they serve
 // the same requests and differ by noise, and the tie goes to the SLO attainment, then the per-user token rate
-// (median TPOT), then fewer GPUs. Rows that miss the SLO follow, by attainment.
+// (median TPOT), then fewer GPUs. Rows that miss the SLO follow, by attainment, and the runs stopped early last (by
+// the share of the requests judged by the stop that met the SLO).
 //
 // Under an open-loop rate, the goodput ranked is the SLO attainment times the offered rate (requests over the
 // arrival span): vllm's request_goodput divides by a duration that includes draining the last requests, which
@@ -535,6 +568,10 @@ struct RankOrder {
   bool operator()(const PlanRow& a, const PlanRow& b) const {
     if (a.meets_slo != b.meets_slo) return a.meets_slo;
     if (a.meets_slo && Key(a) != Key(b)) return Key(a) > Key(b);
+    // A run stopped early was not measured: it follows the rows that ran to the end, by the share of the requests
+    // judged before its stop that met the SLO.
+    if (a.stopped != b.stopped) return !a.stopped;
+    if (a.stopped && a.JudgedAttainment() != b.JudgedAttainment()) return a.JudgedAttainment() > b.JudgedAttainment();
     if (a.attainment != b.attainment) return a.attainment > b.attainment;
     if (a.tpot_p50_ms != b.tpot_p50_ms) return a.tpot_p50_ms < b.tpot_p50_ms;
     if (a.c.gpus != b.c.gpus) return a.c.gpus < b.c.gpus;
@@ -593,6 +630,7 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
   out.considered = static_cast<int64_t>(rows.size());
   WIRESIM_ASSIGN_OR_RETURN(out.workload, ReadWorkload());
   const WorkloadShape& w = out.workload;
+  requests_ = static_cast<int64_t>(w.input.size());
   std::vector<size_t> eligible;
   std::map<std::string, size_t> resolved;  // the same deployment reached by two placement names runs once
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -757,6 +795,7 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
     switch (r.fate) {
       case CandidateFate::kSimulated:
         ++out.simulated;
+        if (r.stopped) ++out.stopped;
         continue;
       case CandidateFate::kInvalid:
         ++out.invalid;
@@ -779,14 +818,14 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
     }
     out.rows.push_back(r);
   }
-  // The front: simulated rows no other beats on both output tokens/s per GPU and tokens/s per user.
+  // The front: simulated rows (run to the end) no other beats on both output tokens/s per GPU and tokens/s per user.
   for (size_t i = 0; i < out.rows.size(); ++i) {
     const PlanRow& a = out.rows[i];
-    if (a.fate != CandidateFate::kSimulated) continue;
+    if (a.fate != CandidateFate::kSimulated || a.stopped) continue;
     bool dominated = false;
     for (size_t k = 0; k < out.rows.size() && !dominated; ++k) {
       const PlanRow& b = out.rows[k];
-      if (k == i || b.fate != CandidateFate::kSimulated) continue;
+      if (k == i || b.fate != CandidateFate::kSimulated || b.stopped) continue;
       dominated = b.PerGpu() >= a.PerGpu() && b.TokensPerUser() >= a.TokensPerUser() &&
                   (b.PerGpu() > a.PerGpu() || b.TokensPerUser() > a.TokensPerUser());
     }

@@ -50,6 +50,9 @@ struct PlanSearchOptions {
   PlanObjective objective = PlanObjective::kGoodput;
   double attainment = 0.9;  // fraction of requests that must meet every SLO for a deployment to "meet the SLO"
   int fewest_gpus_for = 3;  // after ranking: the fewest GPUs meeting the SLO, for this many best base plans
+  // false: a candidate's simulation stops once more requests have missed the SLO than the attainment allows
+  // (docs/plan.md); true: every simulation runs to its end.
+  bool full_runs = false;
 };
 
 // One deployment to try.
@@ -96,6 +99,16 @@ struct PlanRow {
   std::vector<std::string> placement_notes;
 
   bool meets_slo = false;
+  // Stopped early: at `stopped_at_s` of simulated time `missed` requests had missed the SLO, more than the
+  // attainment allows, and `met` had finished meeting it; the latency and throughput figures above were not
+  // measured (0) and `attainment` is the most it could have reached.
+  bool stopped = false;
+  double stopped_at_s = 0;
+  int64_t missed = 0, met = 0;
+  // Stopped rows rank among themselves by the share of the requests judged by the stop that met the SLO.
+  double JudgedAttainment() const {
+    return met + missed > 0 ? static_cast<double>(met) / static_cast<double>(met + missed) : 0.0;
+  }
   double PerGpu() const { return c.gpus > 0 ? output_throughput / c.gpus : 0; }
   double TokensPerUser() const { return tpot_p50_ms > 0 ? 1000.0 / tpot_p50_ms : 0; }
 
@@ -124,6 +137,7 @@ struct PlanSearchOutcome {
   std::vector<size_t> pareto;   // indices into rows: the throughput-per-GPU vs tokens/s/user front
   int64_t considered = 0, invalid = 0, pruned_memory = 0, pruned_bound = 0, pruned_objective = 0, simulated = 0,
           failed = 0, duplicate = 0, simulations = 0;
+  int64_t stopped = 0;  // simulated rows whose run stopped early (they cannot meet the SLO)
   bool has_slo = false;
   WorkloadShape workload;
 };
@@ -155,6 +169,7 @@ class PlanSearch {
   Scenario base_;
   PlanSearchOptions options_;
   std::vector<PlanCandidate> candidates_;
+  int64_t requests_ = 0;  // the workload's requests (Run reads them before simulating)
 };
 
 }  // namespace wiresim::app

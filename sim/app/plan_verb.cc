@@ -40,7 +40,7 @@ struct Flags {
   std::string tp, pp, cp, ep, sp, placement, weight_dtype, kv_dtype, max_num_seqs, max_num_batched_tokens;
   double attainment = 0.9;
   int jobs = 0, top = 10;
-  bool json = false, quiet = false, disaggregated = false;
+  bool json = false, quiet = false, disaggregated = false, full_runs = false;
 };
 
 Result<std::vector<int>> IntList(const std::string& text, const std::string& flag) {
@@ -113,7 +113,9 @@ std::string RowLabel(const PlanRow& r) {
   return s;
 }
 
-void PrintTable(std::ostream& out, const std::vector<PlanRow>& rows, size_t limit, bool has_slo) {
+// Returns whether a row it printed had stopped early.
+bool PrintTable(std::ostream& out, const std::vector<PlanRow>& rows, size_t limit, bool has_slo) {
+  bool stopped = false;
   out << Cell("rank", 4) << "  " << Cell("plan", 26, true) << Cell("placement", 10, true) << Cell("seqs", 5)
       << Cell("GPUs", 6) << Cell("TTFT p50/p99 ms", 20) << Cell("TPOT p50/p99 ms", 18) << Cell("out tok/s", 11)
       << Cell("tok/s/GPU", 10) << Cell("tok/s/user", 11) << Cell(has_slo ? "goodput" : "served", 9)
@@ -122,14 +124,23 @@ void PrintTable(std::ostream& out, const std::vector<PlanRow>& rows, size_t limi
     const PlanRow& r = rows[i];
     if (r.fate != CandidateFate::kSimulated) break;
     out << Cell(std::to_string(i + 1), 4) << "  " << Cell(RowLabel(r), 26, true) << Cell(r.c.placement, 10, true)
-        << Cell(std::to_string(r.c.max_num_seqs), 5) << Cell(std::to_string(r.c.gpus), 6)
-        << Cell(Fixed(r.ttft_p50_ms, 1) + " / " + Fixed(r.ttft_p99_ms, 1), 20)
+        << Cell(std::to_string(r.c.max_num_seqs), 5) << Cell(std::to_string(r.c.gpus), 6);
+    if (r.stopped) {
+      // Not measured: the run stopped once the SLO was out of reach; the attainment is the most it could reach.
+      out << Cell("stopped at " + Fixed(r.stopped_at_s, 1) + " s", 20) << Cell("-", 18) << Cell("-", 11)
+          << Cell("-", 10) << Cell("-", 11) << Cell("-", 9) << Cell("<" + Percent(r.attainment), 8) << Cell("-", 7)
+          << Cell("-", 8) << "\n";
+      stopped = true;
+      continue;
+    }
+    out << Cell(Fixed(r.ttft_p50_ms, 1) + " / " + Fixed(r.ttft_p99_ms, 1), 20)
         << Cell(Fixed(r.tpot_p50_ms, 1) + " / " + Fixed(r.tpot_p99_ms, 1), 18)
         << Cell(Fixed(r.output_throughput, 1), 11) << Cell(Fixed(r.PerGpu(), 1), 10)
         << Cell(Fixed(r.TokensPerUser(), 1), 11) << Cell(Fixed(r.ranked_goodput, 2), 9)
         << Cell(has_slo ? Percent(r.attainment) : (r.failed == 0 ? "yes" : "no"), 8) << Cell(Percent(r.bubble), 7)
         << Cell(Percent(r.exposed), 8) << "\n";
   }
+  return stopped;
 }
 
 // Why the first row ranks above the second, in the figures the objective and the SLO use.
@@ -176,14 +187,16 @@ std::string PlansCsv(const PlanSearchOutcome& o) {
        "ttft_p99_ms,tpot_p50_ms,tpot_p99_ms,e2el_p99_ms,output_throughput,output_throughput_per_gpu,"
        "tokens_per_s_per_user,request_throughput,request_goodput,ranked_goodput,slo_attainment,meets_slo,bubble,"
        "exposed_collectives,"
-       "tpot_bound_ms,gpus_in_rank_order,why\n";
+       "tpot_bound_ms,gpus_in_rank_order,why,stopped_at_s,missed\n";
   for (size_t i = 0; i < o.rows.size(); ++i) {
     const PlanRow& r = o.rows[i];
     const bool sim = r.fate == CandidateFate::kSimulated;
     s << (sim ? std::to_string(i + 1) : "") << "," << CsvField(r.c.PlanLabel()) << "," << r.c.placement << ","
       << r.c.weight_dtype << "," << r.c.kv_dtype << "," << r.c.max_num_seqs << "," << r.c.max_num_batched_tokens << ","
       << r.c.gpus << "," << CsvField(std::string(ToString(r.fate)));
-    if (sim) {
+    if (sim && r.stopped) {
+      s << ",,,,,,,,,,," << r.attainment << ",0,,";
+    } else if (sim) {
       s << "," << r.ttft_p50_ms << "," << r.ttft_p99_ms << "," << r.tpot_p50_ms << "," << r.tpot_p99_ms << ","
         << r.e2el_p99_ms << "," << r.output_throughput << "," << r.PerGpu() << "," << r.TokensPerUser() << ","
         << r.request_throughput << "," << r.goodput << "," << r.ranked_goodput << "," << r.attainment << ","
@@ -191,7 +204,9 @@ std::string PlansCsv(const PlanSearchOutcome& o) {
     } else {
       s << ",,,,,,,,,,,,,,,";
     }
-    s << "," << r.tpot_bound_ms << "," << CsvField(r.placement_used) << "," << CsvField(r.why) << "\n";
+    s << "," << r.tpot_bound_ms << "," << CsvField(r.placement_used) << "," << CsvField(r.why) << ",";
+    if (r.stopped) s << r.stopped_at_s << "," << r.missed;
+    s << ",\n";
   }
   return s.str();
 }
@@ -210,6 +225,7 @@ std::string PlansJson(const PlanSearchOutcome& o, const Scenario& s, const PlanS
                  {"pruned_slo_bound", o.pruned_bound},
                  {"pruned_objective", o.pruned_objective},
                  {"simulated", o.simulated},
+                 {"stopped_early", o.stopped},
                  {"failed", o.failed},
                  {"duplicate", o.duplicate},
                  {"simulations", o.simulations}};
@@ -236,7 +252,7 @@ std::string ParetoSvg(const PlanSearchOutcome& o, const std::string& title) {
   const double w = 720, h = 460, left = 70, right = 20, top = 40, bottom = 50;
   double xmax = 0, ymax = 0;
   for (const PlanRow& r : o.rows) {
-    if (r.fate != CandidateFate::kSimulated) continue;
+    if (r.fate != CandidateFate::kSimulated || r.stopped) continue;
     xmax = std::max(xmax, r.TokensPerUser());
     ymax = std::max(ymax, r.PerGpu());
   }
@@ -280,7 +296,7 @@ std::string ParetoSvg(const PlanSearchOutcome& o, const std::string& title) {
   s << "<text transform=\"translate(16," << (top + h - bottom) / 2
     << ") rotate(-90)\" text-anchor=\"middle\">output tokens/s per GPU</text>\n";
   for (const PlanRow& r : o.rows) {
-    if (r.fate != CandidateFate::kSimulated) continue;
+    if (r.fate != CandidateFate::kSimulated || r.stopped) continue;
     s << "<circle cx=\"" << X(r.TokensPerUser()) << "\" cy=\"" << Y(r.PerGpu()) << "\" r=\"3\" fill=\"#bbb\"><title>"
       << RowLabel(r) << "</title></circle>\n";
   }
@@ -337,8 +353,14 @@ void PrintReport(std::ostream& out, const PlanSearchOutcome& o, const Scenario& 
       << "; below the objective's best (ceilings): " << o.pruned_objective << "; simulated: " << o.simulated;
   if (o.duplicate > 0) out << "; placements that came out the same: " << o.duplicate;
   if (o.failed > 0) out << "; failed: " << o.failed;
-  out << " (" << o.simulations << " simulations in all)\n\n";
-  PrintTable(out, o.rows, static_cast<size_t>(f.top), o.has_slo);
+  out << " (" << o.simulations << " simulations in all";
+  if (o.stopped > 0) out << "; " << o.stopped << " stopped early, out of reach of the SLO";
+  out << ")\n\n";
+  if (PrintTable(out, o.rows, static_cast<size_t>(f.top), o.has_slo)) {
+    out << "  stopped at T s: by T more requests had missed the SLO than " << Short(100.0 * (1.0 - opt.attainment))
+        << "% of the workload, so the plan cannot meet it; the rest of its run was not simulated (--full-runs "
+           "simulates it)\n";
+  }
   if (o.simulated == 0) {
     out << "\nNo plan was simulated: every candidate was invalid, did not fit or could not meet the SLO (below).\n";
   } else {
@@ -458,6 +480,7 @@ int Plan(const Args& args, AppContext& ctx) {
       "max-num-seqs", po::value(&f.max_num_seqs), "scheduler sequence limits to try, e.g. 64,256 (default: 256)")(
       "max-num-batched-tokens", po::value(&f.max_num_batched_tokens), "scheduler token budgets to try (default: 8192)")(
       "disaggregated", "also try prefill and decode on separate replicas, with splits of the GPUs")(
+      "full-runs", "simulate every plan to the end, also those that can no longer meet the SLO")(
       "slo", po::value(&f.slo), "ttft=MS,tpot=MS,e2el=MS: what a request must meet")(
       "attainment", po::value(&f.attainment)->default_value(0.9, "0.9"), "fraction of requests that must meet the SLO")(
       "objective", po::value(&f.objective), "goodput, throughput-per-gpu, min-gpus or latency (default: goodput)")(
@@ -477,6 +500,7 @@ int Plan(const Args& args, AppContext& ctx) {
   f.json = vm.count("json") > 0;
   f.quiet = vm.count("quiet") > 0;
   f.disaggregated = vm.count("disaggregated") > 0;
+  f.full_runs = vm.count("full-runs") > 0;
   Result<Scenario> loaded = ScenarioFromCommandLine(ctx, vm, f.scenario, f.slo, kSearched);
   if (!loaded.ok()) return ReportError(ctx, "plan", loaded.status());
   const Scenario& s = *loaded;
@@ -497,6 +521,7 @@ int Plan(const Args& args, AppContext& ctx) {
                                        ": expected a fraction of requests, above 0 and at most 1"));
   }
   opt.attainment = f.attainment;
+  opt.full_runs = f.full_runs;
   if (f.top < 1) return ReportError(ctx, "plan", InvalidArgument("--top: expected a positive number of rows"));
   if (vm.count("jobs") && f.jobs < 1) {
     return ReportError(ctx, "plan", InvalidArgument("--jobs: expected a positive number of threads"));

@@ -409,6 +409,8 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   run_options.router = d.router;
   run_options.max_concurrency = s.max_concurrency;
   if (progress) run_options.progress = ProgressLine(ctx, d.from_trace ? 0 : d.synthetic.requests);
+  run_options.stop_slo = d.early_stop.slo;
+  run_options.stop_after_misses = d.early_stop.after_misses;
   // The run listens to the replicas, which it is built with: the listener forwards to it once it exists.
   std::unique_ptr<ServingRun> run;
   // When asked, it also samples each replica's scheduler as steps are formed and completed.
@@ -491,8 +493,8 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   o.compiled = d.replica_options.compiled && models.front()->CanCompile() && !o.flows;
   // Coupled DP x EP ranks cannot be compiled; unwatched, each rank's kernels between two collectives ran as one op.
   o.collapsed = !o.compiled && replica_options.compiled && models.front()->CanCollapse() && watch.timeline == nullptr;
-  // Bytes sent are bytes received: every transfer started on the network was delivered.
-  if (net != nullptr) WIRESIM_RETURN_IF_ERROR(net->CheckConservation());
+  // Bytes sent are bytes received: every transfer started on the network was delivered (unless the run stopped early).
+  if (net != nullptr && !o.run.stopped) WIRESIM_RETURN_IF_ERROR(net->CheckConservation());
   o.links = link_use.Collect(net.get());
   o.link_busy_complete = !link_use.busy_incomplete();
   FillLinkLoads(topo, o.run.end, link_use, &o);

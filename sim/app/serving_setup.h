@@ -45,7 +45,7 @@ struct ServingSetup {
   std::unique_ptr<Topology> topo;
   ModelSpec model;
   ParallelPlan plan;
-  Placement placement;         // rank -> global GPU
+  Placement placement;  // rank -> global GPU
   // Set when the placement is auto: the search's estimate of one iteration's communication, and why.
   std::optional<PlacementScore> placement_score;
   std::vector<GpuSpec> specs;  // by global GPU
@@ -69,6 +69,12 @@ struct ServingSetup {
   bool from_trace = false;
   TraceOptions trace_options;
   SyntheticWorkload synthetic;
+  // Set (after_misses >= 0): the run stops once more requests have missed `slo` than that (wiresim plan: the
+  // deployment can no longer meet its attainment); ServingOutcome::run says so.
+  struct {
+    ServingSlo slo;
+    int64_t after_misses = -1;
+  } early_stop;
   // Set when prefill and decode run on separate replicas; plan, placement, memory and kv_blocks above are then the
   // prefill role's.
   std::optional<DisaggregationSetup> disaggregation;
@@ -82,7 +88,8 @@ struct ServingOutcome {
   ServingRunStats run;
   size_t compiled_shapes = 0;
   bool compiled = false;
-  bool collapsed = false;  // not compiled, but each rank's kernels between two collectives were one op (docs/serving.md)
+  bool collapsed =
+      false;           // not compiled, but each rank's kernels between two collectives were one op (docs/serving.md)
   bool flows = false;  // collectives that meet other traffic ran as transfers on the flow network
   std::vector<std::vector<int>> shared_groups;  // collective groups that can meet other traffic on a link
   double wall_seconds = 0;

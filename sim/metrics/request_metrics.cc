@@ -155,6 +155,22 @@ void RequestMetrics::CountFinishedTokens(const RequestRecord& r, const std::vect
 
 // ---- summarizing ----
 
+bool ExceedsSlo(double limit_ms, Time from, Time to) {
+  return !(limit_ms / 1000 >= Seconds((to - from).picoseconds()));
+}
+
+bool MeetsSlo(const RequestRecord& r, const ServingSlo& slo) {
+  // vllm compares `slo_ms / 1000 >= value_s` for every SLO given.
+  if (slo.ttft_ms > 0 && ExceedsSlo(slo.ttft_ms, r.sent, r.first_token)) return false;
+  if (slo.e2el_ms > 0 && ExceedsSlo(slo.e2el_ms, r.sent, r.finished)) return false;
+  if (slo.tpot_ms > 0 && r.tokens_received > 1) {
+    const double tpot =
+        Seconds((r.finished - r.first_token).picoseconds()) / static_cast<double>(r.tokens_received - 1);
+    if (!(slo.tpot_ms / 1000 >= tpot)) return false;
+  }
+  return true;
+}
+
 ServingSummary RequestMetrics::Summarize(const ServingSlo& slo, const std::vector<double>& percentiles) const {
   ServingSummary s;
   s.slo = slo;
@@ -180,10 +196,7 @@ ServingSummary RequestMetrics::Summarize(const ServingSlo& slo, const std::vecto
     }
     ttfts.push_back(ttft);
     e2els.push_back(e2el);
-    // vllm compares `slo_ms / 1000 >= value_s` for every SLO given.
-    bool met = (slo.ttft_ms <= 0 || slo.ttft_ms / 1000 >= ttft) && (slo.tpot_ms <= 0 || slo.tpot_ms / 1000 >= tpot) &&
-               (slo.e2el_ms <= 0 || slo.e2el_ms / 1000 >= e2el);
-    if (slo.any() && met) ++good;
+    if (slo.any() && MeetsSlo(r, slo)) ++good;
   }
   s.duration_s = Seconds((end - benchmark_start_).picoseconds());
   if (s.duration_s > 0) {

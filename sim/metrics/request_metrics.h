@@ -53,6 +53,12 @@ struct ServingSlo {
   bool any() const { return ttft_ms > 0 || tpot_ms > 0 || e2el_ms > 0; }
 };
 
+// Whether the latency from `from` to `to` exceeds `limit_ms`, compared as vllm compares (`slo_ms / 1000 >= value_s`
+// meets it).
+bool ExceedsSlo(double limit_ms, Time from, Time to);
+// Whether a finished request meets every SLO set, as vllm's goodput judges it (a request of one token has TPOT 0).
+bool MeetsSlo(const RequestRecord& r, const ServingSlo& slo);
+
 struct LatencyStats {
   double mean = 0, median = 0, std = 0;
   std::vector<std::pair<double, double>> percentiles;  // (p, value), p in the order asked
@@ -113,8 +119,8 @@ class RequestMetrics {
   // memory grows with the requests in flight, not with the run.
   std::unordered_map<int64_t, std::vector<Time>> in_flight_tokens_;
   std::unordered_map<int64_t, int64_t> itl_ps_;  // exact ITL histogram of successful requests: picoseconds -> count
-  std::vector<int64_t> tokens_per_second_;   // successful requests' tokens, by whole seconds since the origin
-  std::vector<int64_t> concurrency_change_;  // +1 at a request's first second, -1 after its last second
+  std::vector<int64_t> tokens_per_second_;       // successful requests' tokens, by whole seconds since the origin
+  std::vector<int64_t> concurrency_change_;      // +1 at a request's first second, -1 after its last second
 };
 
 // numpy.percentile(values, p) with linear interpolation, over a sorted vector; 0 for none (vllm's `values or 0`).

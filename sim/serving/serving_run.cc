@@ -29,6 +29,7 @@ ServingRun::ServingRun(Simulator& sim, RequestSource& source, std::vector<Replic
   for (size_t r = 0; r < replicas_.size(); ++r) {
     for (int d = 0; d < replicas_[r]->dp_ranks(); ++d) slots_.emplace_back(static_cast<int>(r), d);
   }
+  if (options_.stop_after_misses >= 0) slo_watch_.emplace(options_.stop_slo, metrics_);
 }
 
 Status ServingRun::Run() {
@@ -36,6 +37,10 @@ Status ServingRun::Run() {
   sim_.Run();
   stats_.end = sim_.Now();
   stats_.events = sim_.events_processed();
+  if (slo_watch_) {
+    stats_.missed = slo_watch_->missed();
+    stats_.met = slo_watch_->met();
+  }
   WIRESIM_RETURN_IF_ERROR(error_);
   for (Replica* r : replicas_) WIRESIM_RETURN_IF_ERROR(r->error());
   if (options_.progress) options_.progress(stats_.finished, stats_.sent, sim_.Now());
@@ -78,8 +83,7 @@ std::pair<int, int> RouteAmong(RouterPolicy policy, const std::vector<Replica*>&
     const Replica& a = *replicas[static_cast<size_t>(r)];
     const Replica& b = *replicas[static_cast<size_t>(br)];
     if (policy == RouterPolicy::kLeastKvUsage) {
-      if (a.kv_usage(d) < b.kv_usage(bd) ||
-          (a.kv_usage(d) == b.kv_usage(bd) && a.outstanding(d) < b.outstanding(bd))) {
+      if (a.kv_usage(d) < b.kv_usage(bd) || (a.kv_usage(d) == b.kv_usage(bd) && a.outstanding(d) < b.outstanding(bd))) {
         best = i;
       }
     } else if (a.outstanding(d) < b.outstanding(bd)) {
@@ -95,6 +99,7 @@ void ServingRun::Send(Request r) {
   const auto [replica, dp] = Route();
   ++stats_.sent;
   metrics_.OnSent(r.id, sim_.Now(), r.input_tokens, r.output_tokens, replica);
+  if (slo_watch_) slo_watch_->OnSent(r.id);
   PrefillHandoff* handoff = options_.handoff;
   Status added = handoff != nullptr ? handoff->Fits(r) : Status::Ok();
   if (added.ok() && handoff != nullptr) {
@@ -107,6 +112,7 @@ void ServingRun::Send(Request r) {
   }
   if (!added.ok()) {
     ++stats_.rejected;  // the server refuses it (as vLLM answers 400 for a request over its limits): it fails
+    if (slo_watch_) slo_watch_->OnFinished(r.id);
     return;
   }
   ++in_flight_;
@@ -142,6 +148,7 @@ void ServingRun::OnStepDone(int replica, int dp_rank, const std::vector<Sequence
     if (o.emitted) metrics_.OnToken(o.request_id, now);
     if (!o.finished) continue;
     metrics_.OnFinished(o.request_id, now);
+    if (slo_watch_) slo_watch_->OnFinished(o.request_id);
     ++stats_.finished;
     --in_flight_;
     if (blocked_ && (options_.max_concurrency == 0 || in_flight_ < options_.max_concurrency)) {
@@ -149,6 +156,13 @@ void ServingRun::OnStepDone(int replica, int dp_rank, const std::vector<Sequence
       blocked_.reset();
       Send(std::move(r));
       PullNext();
+    }
+  }
+  if (slo_watch_) {
+    slo_watch_->Advance(now);
+    if (slo_watch_->missed() > options_.stop_after_misses && !stats_.stopped) {
+      stats_.stopped = true;
+      sim_.Stop();
     }
   }
   if (options_.progress && stats_.finished >= next_progress_) {

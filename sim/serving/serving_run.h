@@ -16,15 +16,16 @@
 
 #include "sim/core/simulator.h"
 #include "sim/metrics/request_metrics.h"
+#include "sim/metrics/slo_watch.h"
 #include "sim/serving/replica.h"
 #include "sim/serving/request.h"
 
 namespace wiresim {
 
 enum class RouterPolicy {
-  kRoundRobin,         // each request to the next DP rank in turn
-  kLeastOutstanding,   // to the DP rank with the fewest queued and running requests (ties: the lowest index)
-  kLeastKvUsage,       // to the DP rank whose KV cache is least used (ties: fewest outstanding, lowest index)
+  kRoundRobin,        // each request to the next DP rank in turn
+  kLeastOutstanding,  // to the DP rank with the fewest queued and running requests (ties: the lowest index)
+  kLeastKvUsage,      // to the DP rank whose KV cache is least used (ties: fewest outstanding, lowest index)
 };
 std::string_view ToString(RouterPolicy p);
 std::optional<RouterPolicy> ParseRouterPolicy(std::string_view text);
@@ -54,9 +55,13 @@ class PrefillHandoff {
 struct ServingRunOptions {
   RouterPolicy router = RouterPolicy::kRoundRobin;
   PrefillHandoff* handoff = nullptr;  // set: the replicas are a disaggregated deployment's prefill replicas
-  int64_t max_concurrency = 0;  // 0: no limit (open loop)
+  int64_t max_concurrency = 0;        // 0: no limit (open loop)
   // Called now and then with (requests finished, requests sent, simulated time); may be empty.
   std::function<void(int64_t, int64_t, Time)> progress;
+  // Set (>= 0): the run stops early, stats().stopped, once more than this many requests have missed `stop_slo`
+  // (SloWatch: as soon as a miss is certain).
+  int64_t stop_after_misses = -1;
+  ServingSlo stop_slo;
 };
 
 struct ServingRunStats {
@@ -65,6 +70,9 @@ struct ServingRunStats {
   int64_t rejected = 0;  // sent but refused by the replica (can never fit); they count as failed
   Time end;              // the last event
   uint64_t events = 0;
+  bool stopped = false;  // stopped early: more requests missed the SLO than ServingRunOptions allowed
+  int64_t missed = 0;    // requests known to have missed ServingRunOptions::stop_slo (when it is set)
+  int64_t met = 0;       // requests finished meeting it
 };
 
 class ServingRun : public ReplicaListener {
@@ -102,6 +110,7 @@ class ServingRun : public ReplicaListener {
   Status error_;
   ServingRunStats stats_;
   int64_t next_progress_ = 0;
+  std::optional<SloWatch> slo_watch_;  // set when the run may stop early
 };
 
 }  // namespace wiresim

@@ -190,9 +190,9 @@ TEST_CASE("plan --disaggregated adds prefill/decode splits of whole replicas") {
   // 16 GPUs, tp=8 roles only: a role replica is 8 GPUs, so a prefill share of 1/4, 1/3 or 1/2 of the GPUs rounds
   // to one prefill replica and leaves one decode replica; 2/3 and 3/4 round to two and leave none. With the
   // aggregated tp=8,dp=2 that makes 2 candidates.
-  const Json j = PlanJson({"--topology", "dgx-h100-2node", "--model", "llama-3.1-70b", "--tp", "8", "--pp", "1",
-                           "--disaggregated", "--input-len", "4096", "--output-len", "64", "--rate", "2",
-                           "--requests", "30"});
+  const Json j =
+      PlanJson({"--topology", "dgx-h100-2node", "--model", "llama-3.1-70b", "--tp", "8", "--pp", "1", "--disaggregated",
+                "--input-len", "4096", "--output-len", "64", "--rate", "2", "--requests", "30"});
   CHECK(j["counts"]["considered"] == 2);
   bool found = false;
   for (const Json& r : j["rows"]) {
@@ -225,6 +225,44 @@ TEST_CASE("plan refuses bad search flags with exit 2, naming the flag") {
   bad({"--attainment", "1.5"}, "--attainment");
   bad({"--gpus", "9"}, "--gpus 9");
   bad({"--placement", "diagonal"}, "--placement diagonal");
+}
+
+TEST_CASE("plan stops a simulation once the SLO is out of reach, and never one that would meet it") {
+  // 300 requests at 30 req/s on one DGX H100: tp=8 and tp=4,dp=2 keep up; the pipelined plans fall behind. With an
+  // attainment of 0.9, a run may lose at most 300 x (1 - 0.9) = 30 requests: the 31st miss stops it.
+  const std::vector<std::string> args = {"--topology", "dgx-h100",   "--model", "llama-3.1-70b", "--rate",
+                                         "30",         "--requests", "300",     "--slo",         "ttft=1000,tpot=30"};
+  const Json early = PlanJson(args);
+  std::vector<std::string> full_args = args;
+  full_args.push_back("--full-runs");
+  const Json full = PlanJson(full_args);
+  REQUIRE(early["counts"]["stopped_early"].get<int>() > 0);
+  CHECK(full["counts"]["stopped_early"] == 0);
+  CHECK(early["counts"]["simulated"] == full["counts"]["simulated"]);
+  int stopped = 0;
+  for (const Json& r : early["rows"]) {
+    if (r["fate"] != "simulated") continue;
+    const auto [rank, whole] = Find(full, r["plan"].get<std::string>());
+    if (r["stopped"].get<bool>()) {
+      ++stopped;
+      CHECK(r["missed"].get<int>() >= 31);
+      CHECK(r["attainment"].get<double>() == Approx((300.0 - r["missed"].get<double>()) / 300.0));
+      CHECK_FALSE(r["meets_slo"].get<bool>());
+      // Run to its end, the same plan misses the SLO too, having lost at least the requests counted by the stop.
+      CHECK_FALSE(whole["meets_slo"].get<bool>());
+      CHECK(whole["attainment"].get<double>() <= r["attainment"].get<double>());
+    } else {
+      // A run that was not stopped is the whole run, figure for figure.
+      CHECK(whole["tpot_p50_ms"] == r["tpot_p50_ms"]);
+      CHECK(whole["ttft_p99_ms"] == r["ttft_p99_ms"]);
+      CHECK(whole["attainment"] == r["attainment"]);
+    }
+  }
+  CHECK(stopped == early["counts"]["stopped_early"].get<int>());
+  // The rows that meet the SLO rank the same.
+  for (size_t i = 0; i < early["rows"].size() && early["rows"][i]["meets_slo"].get<bool>(); ++i) {
+    CHECK(full["rows"][i]["plan"] == early["rows"][i]["plan"]);
+  }
 }
 
 TEST_CASE("A plan row survives the trip through the text the ranks exchange") {
