@@ -451,8 +451,9 @@ Status FillSpace(const Flags& f, PlanSpace* space) {
   if (!f.placement.empty()) {
     space->placements = TextList(f.placement);
     for (const std::string& p : space->placements) {
-      if (p != "auto" && p != "packed" && p != "strided") {
-        return InvalidArgument("--placement " + f.placement + ": expected auto, packed or strided (a list of them)");
+      if (p != "auto" && p != "spread" && p != "packed" && p != "strided") {
+        return InvalidArgument("--placement " + f.placement +
+                               ": expected auto, spread, packed or strided (a list of them)");
       }
     }
   }
@@ -474,7 +475,7 @@ int Plan(const Args& args, AppContext& ctx) {
       "cp", po::value(&f.cp), "context-parallel degrees to try (default: 1)")(
       "ep", po::value(&f.ep), "MoE: expert parallelism off, on, or off,on (default for MoE models: both)")(
       "sp", po::value(&f.sp), "sequence parallelism: off, on, or off,on (default: off)")(
-      "placement", po::value(&f.placement), "placements to try: auto, packed, strided (default: auto)")(
+      "placement", po::value(&f.placement), "placements to try: auto, spread, packed, strided (default: auto)")(
       "weight-dtype", po::value(&f.weight_dtype), "weight dtypes to try, e.g. bf16,fp8 (default: the model's)")(
       "kv-dtype", po::value(&f.kv_dtype), "KV-cache dtypes to try, e.g. auto,fp8 (default: auto)")(
       "max-num-seqs", po::value(&f.max_num_seqs), "scheduler sequence limits to try, e.g. 64,256 (default: 256)")(

@@ -145,7 +145,10 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
       << d.memory.max_kv_tokens << " tokens)";
   }
   t << "; host overhead " << Fixed(d.host_overhead.ToMicroseconds() / 1000.0, 2) << " ms per step; iterations "
-    << (o.compiled ? "compiled" : o.collapsed ? "collapsed between collectives" : "op by op") << "\n";
+    << (o.compiled    ? "compiled"
+        : o.collapsed ? "collapsed between collectives"
+                      : "op by op")
+    << "\n";
   t << "  collectives: " << d.nccl.note << "\n";
   if (o.shared_groups.empty()) {
     t << "  links: every collective group's links are its own (closed forms exact";
@@ -157,7 +160,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
                   : ": the analytical network assumed them uncontended (--network flow simulates it)\n");
   }
   if (d.placement_score) {
-    t << "  placement: auto, GPU of each rank ";
+    t << "  placement: " << s.placement << ", GPU of each rank ";
     for (size_t r = 0; r < d.placement.gpu_of_rank.size(); ++r) t << (r ? "," : "") << d.placement.gpu_of_rank[r];
     t << "; estimated communication " << Fixed(1000.0 * d.placement_score->cost_seconds, 3)
       << " ms per 8192-token step (docs/placement.md)\n";
@@ -221,7 +224,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   w["plan"] = plan;
   w["gpus"] = used_ids;
   if (d.placement_score) {
-    w["placement"] = {{"policy", "auto"},
+    w["placement"] = {{"policy", s.placement},
                       {"gpu_of_rank", d.placement.gpu_of_rank},
                       {"estimated_communication_s", d.placement_score->cost_seconds},
                       {"explanation", d.placement_score->lines}};

@@ -25,8 +25,9 @@ void AddScenarioOptions(po::options_description& options, const std::set<std::st
   all.add_options()("topology", po::value<std::string>(), "topology file or shipped name")(
       "model", po::value<std::string>(), "model spec, HF config.json, or shipped name")(
       "plan", po::value<std::string>(), "tp=8,pp=2,dp=1,ep=1,cp=1,sp=on")(
-      "placement", po::value<std::string>(), "packed, strided, auto (topology search), or GPU indices in rank order")(
-      "gpus", po::value<std::string>(), "which GPUs of the topology (default: the first ones)")(
+      "placement", po::value<std::string>(),
+      "packed, strided, auto (topology search), spread (auto, DP replicas on different hosts), or GPU indices in rank "
+      "order")("gpus", po::value<std::string>(), "which GPUs of the topology (default: the first ones)")(
       "weight-dtype", po::value<std::string>(), "bf16, fp8, int8, int4")(
       "kv-dtype", po::value<std::string>(), "auto, bf16, fp8")("engine", po::value<std::string>(),
                                                                "vllm, sglang or trtllm")(

@@ -134,7 +134,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   if (Status st = ValidatePlan(d->plan, d->model, static_cast<int>(gpus.size())); !st.ok()) {
     return At(s, "deployment.plan", st);
   }
-  if (s.placement == "auto") {
+  if (s.placement == "auto" || s.placement == "spread") {
     // The search chooses among the GPUs given, or all of the topology's (after the what-ifs: it sees degraded and
     // failed links).
     std::vector<int> candidates = gpus;
@@ -143,7 +143,8 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
       for (int i = 0; i < topo.gpu_count(); ++i) candidates.push_back(i);
     }
     PlacementScore why;
-    Result<Placement> where = AutoPlacement(topo, d->model, d->plan, candidates, &why);
+    Result<Placement> where = s.placement == "auto" ? AutoPlacement(topo, d->model, d->plan, candidates, &why)
+                                                    : SpreadPlacement(topo, d->model, d->plan, candidates, &why);
     if (!where.ok()) return At(s, "deployment.placement", where.status());
     d->placement = *where;
     d->placement_score = std::move(why);

@@ -80,5 +80,25 @@ TEST_CASE("run --placement auto with a disaggregated deployment is an error nami
   CHECK_THAT(r.err, Contains("expected packed, got 'auto'"));
 }
 
+TEST_CASE("run --placement spread serves the DP replicas from different hosts, and says what one host's loss costs") {
+  // dgx-h100-2node: GPUs 0-7 are node0, 8-15 node1. Two tp=4 replicas on all 16 GPUs: one per host.
+  const nlohmann::json a = RunJson({"--topology", "dgx-h100-2node", "--gpus", "0-15", "--model", "llama-3.1-8b",
+                                    "--plan", "tp=4,dp=2", "--placement", "spread", "--rate", "4", "--requests", "20"});
+  const nlohmann::json& p = a["wiresim"]["placement"];
+  CHECK(p["policy"] == "spread");
+  const std::vector<int> ranks = p["gpu_of_rank"].get<std::vector<int>>();
+  REQUIRE(ranks.size() == 8);
+  for (int r = 0; r < 4; ++r) CHECK(ranks[static_cast<size_t>(r)] < 8);
+  for (int r = 4; r < 8; ++r) CHECK(ranks[static_cast<size_t>(r)] >= 8);
+  CHECK_THAT(p["explanation"].back().get<std::string>(), Contains("losing one host loses at most 1 of 2 replicas"));
+  CHECK(a["completed"] == 20);
+  // plan searches it as one more placement.
+  const testing::CliRun plan =
+      RunWiresim({"plan", "--topology", "dgx-h100-2node", "--model", "llama-3.1-8b", "--tp", "4", "--pp", "1", "--gpus",
+                  "8", "--placement", "auto,spread", "--requests", "10", "--rate", "2", "--quiet"});
+  INFO(plan.err);
+  CHECK(plan.code == kExitOk);
+}
+
 }  // namespace
 }  // namespace wiresim::app
