@@ -102,6 +102,12 @@ nlohmann::ordered_json DisaggregationJson(const ServingSetup& d, const ServingOu
         {"plan", role->plan.ToString()},
         {"replicas", role->replicas.size()},
         {"gpus", r.gpus},
+        {"replica_gpus",
+         [&] {  // each replica's GPUs in rank order
+           nlohmann::ordered_json a = nlohmann::ordered_json::array();
+           for (const Placement& p : role->replicas) a.push_back(p.gpu_of_rank);
+           return a;
+         }()},
         {"kv_blocks_per_replica", role->kv_blocks},
         {"gpu_time_fraction",
          {{"compute", frac(r.compute)}, {"exposed_collectives", frac(r.exposed)}, {"idle", frac(r.idle)}}}};

@@ -9,6 +9,7 @@
 #include "sim/app/serving_setup.h"
 #include "sim/network/analytical_network.h"
 #include "sim/network/flow_network.h"
+#include "sim/parallel/placement_search.h"
 #include "sim/serving/iteration_model.h"
 #include "sim/serving/link_sharing.h"
 
@@ -45,10 +46,10 @@ Status CheckDisaggregationFields(const Scenario& s) {
                            ": a disaggregated deployment has a plan per role (disaggregation.prefill.plan and "
                            "disaggregation.decode.plan, or --prefill-plan and --decode-plan), not deployment.plan");
   }
-  if (s.placement != "packed") {
+  if (s.placement != "packed" && s.placement != "auto") {
     return InvalidArgument(s.At("deployment.placement") +
                            ": a disaggregated deployment places its replicas in the order of deployment.gpus "
-                           "(prefill replicas first); expected packed, got '" +
+                           "(packed, prefill replicas first) or each by the topology search (auto); got '" +
                            s.placement + "'");
   }
   if (!ParseKvTransferMode(s.kv_transfer)) {
@@ -72,12 +73,14 @@ Status ResolveDisaggregation(const Scenario& s, const MemoryOptions& mem, Servin
                              " decode replica(s) of " + pd.decode.plan.ToString() + " need " + std::to_string(needed) +
                              " GPUs";
   std::vector<int> gpus;
+  const bool search = s.placement == "auto";
   if (s.gpus.empty()) {
     if (needed > topo.gpu_count()) {
       return InvalidArgument(s.At("deployment.topology") + ": " + demand + " but " + topo.name() + " has " +
                              std::to_string(topo.gpu_count()));
     }
-    for (int i = 0; i < needed; ++i) gpus.push_back(i);
+    // Packed takes the first GPUs; the search may choose among all of them.
+    for (int i = 0; i < (search ? topo.gpu_count() : needed); ++i) gpus.push_back(i);
   } else {
     Result<std::vector<int>> sel = ParseGpuSelection(s.gpus, topo);
     if (!sel.ok()) return At(s, "deployment.gpus", sel.status());
@@ -88,8 +91,27 @@ Status ResolveDisaggregation(const Scenario& s, const MemoryOptions& mem, Servin
     gpus = *sel;
   }
   size_t next = 0;
+  if (search) {
+    // Replica after replica, the largest first (prefill before decode at equal size), each placed by the search among
+    // the GPUs still free: a wide replica finds a whole NVLink domain before narrower ones split it.
+    std::vector<std::pair<ServingRole*, size_t>> order;
+    for (ServingRole* role : {&pd.prefill, &pd.decode}) {
+      for (size_t i = 0; i < role->replicas.size(); ++i) order.emplace_back(role, i);
+    }
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+      return a.first->plan.WorldSize() > b.first->plan.WorldSize();
+    });
+    std::vector<int> unused = gpus;
+    for (const auto& [role, i] : order) {
+      Result<Placement> where = AutoPlacement(topo, d->model, role->plan, unused);
+      if (!where.ok()) return At(s, "deployment.placement", where.status());
+      role->replicas[i] = *where;
+      for (int g : where->gpu_of_rank) std::erase(unused, g);
+    }
+  }
   for (ServingRole* role : {&pd.prefill, &pd.decode}) {
     for (Placement& p : role->replicas) {
+      if (search) break;
       Result<Placement> packed = ParsePlacement("packed", role->plan, role->plan.WorldSize());
       if (!packed.ok()) return packed.status();
       p = *packed;
@@ -107,6 +129,7 @@ Status ResolveDisaggregation(const Scenario& s, const MemoryOptions& mem, Servin
   }
   d->plan = pd.prefill.plan;
   d->placement = pd.prefill.replicas.front();
+  d->placement_score.reset();  // the roles' placements are reported per replica (run_report.cc)
   d->memory = pd.prefill.memory;
   d->disaggregation = std::move(pd);
   return Status::Ok();

@@ -326,6 +326,15 @@ Status PlanSearch::Enumerate() {
       }
     }
     std::set<std::tuple<std::string, std::string, int64_t, int64_t>> seen;
+    // A disaggregated deployment is placed packed or by the search (auto), replica by replica; spread and strided
+    // stand for auto and packed there.
+    std::vector<std::string> disaggregated_places;
+    for (const std::string& p : places) {
+      const std::string as = p == "spread" ? "auto" : p == "strided" ? "packed" : p;
+      if (std::find(disaggregated_places.begin(), disaggregated_places.end(), as) == disaggregated_places.end()) {
+        disaggregated_places.push_back(as);
+      }
+    }
     for (const ParallelPlan& pre : roles) {
       for (const ParallelPlan& dec : roles) {
         for (double share : {0.25, 1.0 / 3, 0.5, 2.0 / 3, 0.75}) {
@@ -334,22 +343,24 @@ Status PlanSearch::Enumerate() {
           const int64_t nd = left / dec.WorldSize();
           if (nd < 1) continue;
           if (!seen.insert({pre.ToString(), dec.ToString(), np, nd}).second) continue;
-          settings([&](const std::string& w, const std::string& k, int64_t s, int64_t t) {
-            PlanCandidate c;
-            c.disaggregated = true;
-            c.plan = pre;
-            c.prefill = pre;
-            c.decode = dec;
-            c.prefill_replicas = np;
-            c.decode_replicas = nd;
-            c.placement = "packed";
-            c.weight_dtype = w;
-            c.kv_dtype = k;
-            c.max_num_seqs = s;
-            c.max_num_batched_tokens = t;
-            c.gpus = static_cast<int>(np * pre.WorldSize() + nd * dec.WorldSize());
-            candidates_.push_back(c);
-          });
+          for (const std::string& where : disaggregated_places) {
+            settings([&](const std::string& w, const std::string& k, int64_t s, int64_t t) {
+              PlanCandidate c;
+              c.disaggregated = true;
+              c.plan = pre;
+              c.prefill = pre;
+              c.decode = dec;
+              c.prefill_replicas = np;
+              c.decode_replicas = nd;
+              c.placement = where;
+              c.weight_dtype = w;
+              c.kv_dtype = k;
+              c.max_num_seqs = s;
+              c.max_num_batched_tokens = t;
+              c.gpus = static_cast<int>(np * pre.WorldSize() + nd * dec.WorldSize());
+              candidates_.push_back(c);
+            });
+          }
         }
       }
     }
@@ -395,20 +406,40 @@ std::unique_ptr<ServingSetup> PlanSearch::Build(AppContext& local, const Scenari
   const ParallelPlan& prefill = c.disaggregated ? c.prefill : d.plan;
   row.tpot_bound_ms = 1000.0 * active_bytes / (SplitOf(d.model, decode) * bandwidth);
   row.prefill_ms_per_token = 1000.0 * fpt.linear / (SplitOf(d.model, prefill) * flops);
-  for (int r = 0; r < d.plan.WorldSize(); ++r) {
-    row.placement_used += (r ? "," : "") + std::to_string(d.placement.GpuOf(r));
+  // The replicas (of each role, when disaggregated) and their GPUs in rank order.
+  std::vector<std::pair<std::string, std::vector<std::pair<ParallelPlan, Placement>>>> roles;
+  if (d.disaggregation) {
+    for (const ServingRole* role : {&d.disaggregation->prefill, &d.disaggregation->decode}) {
+      std::vector<std::pair<ParallelPlan, Placement>> replicas;
+      for (const Placement& p : role->replicas) replicas.emplace_back(role->plan, p);
+      roles.emplace_back(role->name == "prefill" ? "P" : "D", std::move(replicas));
+    }
+  } else {
+    roles.emplace_back("", std::vector<std::pair<ParallelPlan, Placement>>{{d.plan, d.placement}});
   }
   // The layout: per replica, per stage, the set of its GPUs (a TP x CP block); replicas in any order. Two
   // placements with the same layout put the same groups on the same links.
-  {
-    std::vector<std::vector<std::set<int>>> replicas(static_cast<size_t>(d.plan.dp),
-                                                     std::vector<std::set<int>>(static_cast<size_t>(d.plan.pp)));
-    for (int r = 0; r < d.plan.WorldSize(); ++r) {
-      const RankCoord at = CoordOf(d.plan, r);
-      replicas[static_cast<size_t>(at.dp)][static_cast<size_t>(at.pp)].insert(d.placement.GpuOf(r));
+  for (const auto& [name, replicas] : roles) {
+    if (!row.placement_used.empty()) row.placement_used += " ";
+    if (!name.empty()) row.placement_used += name + ":";
+    std::vector<std::vector<std::set<int>>> blocks;
+    for (size_t k = 0; k < replicas.size(); ++k) {
+      const auto& [plan, where] = replicas[k];
+      if (k > 0) row.placement_used += "|";
+      for (int r = 0; r < plan.WorldSize(); ++r) {
+        row.placement_used += (r ? "," : "") + std::to_string(where.GpuOf(r));
+      }
+      std::vector<std::vector<std::set<int>>> mine(static_cast<size_t>(plan.dp),
+                                                   std::vector<std::set<int>>(static_cast<size_t>(plan.pp)));
+      for (int r = 0; r < plan.WorldSize(); ++r) {
+        const RankCoord at = CoordOf(plan, r);
+        mine[static_cast<size_t>(at.dp)][static_cast<size_t>(at.pp)].insert(where.GpuOf(r));
+      }
+      blocks.insert(blocks.end(), mine.begin(), mine.end());
     }
-    std::sort(replicas.begin(), replicas.end());
-    for (const auto& stages : replicas) {
+    std::sort(blocks.begin(), blocks.end());
+    row.layout += name;
+    for (const auto& stages : blocks) {
       row.layout += "[";
       for (const auto& block : stages) {
         row.layout += "{";

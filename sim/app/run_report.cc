@@ -159,6 +159,15 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
       << (o.flows ? ": they ran as transfers on the flow network\n"
                   : ": the analytical network assumed them uncontended (--network flow simulates it)\n");
   }
+  if (d.disaggregation && s.placement == "auto") {
+    t << "  placement: auto, replica by replica (the largest first) among the free GPUs:";
+    for (const ServingRole* role : {&d.disaggregation->prefill, &d.disaggregation->decode}) {
+      t << " " << role->name << " ";
+      for (size_t i = 0; i < role->replicas.size(); ++i)
+        t << (i ? " | " : "") << IndexRanges(role->replicas[i].gpu_of_rank);
+      t << (role == &d.disaggregation->prefill ? ";" : "\n");
+    }
+  }
   if (d.placement_score) {
     t << "  placement: " << s.placement << ", GPU of each rank ";
     for (size_t r = 0; r < d.placement.gpu_of_rank.size(); ++r) t << (r ? "," : "") << d.placement.gpu_of_rank[r];

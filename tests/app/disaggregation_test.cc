@@ -206,7 +206,7 @@ TEST_CASE("Bad disaggregation specifications exit 2 naming the field") {
       {{"--prefill-plan", "tp=3"}, "disaggregation.prefill.plan"},
       {{"--gpus", "0", "--prefill-plan", "tp=1"}, "names 1"},
       {{"--decode-replicas", "0"}, "disaggregation.decode.replicas"},
-      {{"--prefill-plan", "tp=1", "--placement", "strided"}, "expected packed"},
+      {{"--prefill-plan", "tp=1", "--placement", "strided"}, "got 'strided'"},
   };
   for (const Case& c : cases) {
     std::vector<std::string> args = {"run",        "--topology", "dgx-h100-2node", "--model", "llama-3.2-1b",

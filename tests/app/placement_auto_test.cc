@@ -72,12 +72,44 @@ TEST_CASE("run --placement auto places on the topology after --degrade, and a sc
   CHECK(s["wiresim"]["placement"]["gpu_of_rank"] == a["wiresim"]["placement"]["gpu_of_rank"]);
 }
 
-TEST_CASE("run --placement auto with a disaggregated deployment is an error naming the field") {
+TEST_CASE("run --placement auto places a disaggregated deployment replica by replica, the widest first") {
+  // The scrambled-island box: islands {0,3,5,6} and {1,2,4,7}. Packed puts the tp=4 decode replica on GPUs 4-7, two
+  // on each island, so its all-reduces cross PCIe; auto places it first, on one whole island, and the two tp=2
+  // prefill replicas on NVLink pairs of the other.
+  const std::vector<std::string> base = {"--topology",
+                                         "a100-2x4-islands-scrambled",
+                                         "--model",
+                                         "llama-3.1-8b",
+                                         "--prefill-plan",
+                                         "tp=2",
+                                         "--prefill-replicas",
+                                         "2",
+                                         "--decode-plan",
+                                         "tp=4",
+                                         "--rate",
+                                         "4",
+                                         "--requests",
+                                         "40"};
+  const nlohmann::json a = RunJson(With(base, {"--placement", "auto"}));
+  const nlohmann::json& dis = a["wiresim"]["disaggregation"];
+  const std::vector<int> decode = dis["decode"]["replica_gpus"][0].get<std::vector<int>>();
+  const std::set<int> island(decode.begin(), decode.end());
+  CHECK((island == std::set<int>{0, 3, 5, 6} || island == std::set<int>{1, 2, 4, 7}));
+  for (const nlohmann::json& p : dis["prefill"]["replica_gpus"]) {
+    const std::vector<int> pair = p.get<std::vector<int>>();
+    REQUIRE(pair.size() == 2);
+    CHECK(island.count(pair[0]) == 0);
+    CHECK(island.count(pair[1]) == 0);
+  }
+  // The decode all-reduces on NVLink instead of PCIe: a faster token for every user.
+  const nlohmann::json packed = RunJson(With(base, {"--placement", "packed"}));
+  CHECK(packed["wiresim"]["disaggregation"]["decode"]["replica_gpus"][0] == nlohmann::json({4, 5, 6, 7}));
+  CHECK(a["median_tpot_ms"].get<double>() < packed["median_tpot_ms"].get<double>());
+  // Spread is not a disaggregated placement.
   const testing::CliRun r = RunWiresim({"run", "--topology", "dgx-h100", "--model", "llama-3.1-8b", "--prefill-plan",
-                                        "tp=2", "--decode-plan", "tp=2", "--placement", "auto", "--requests", "4"});
+                                        "tp=2", "--decode-plan", "tp=2", "--placement", "spread", "--requests", "4"});
   CHECK(r.code == kExitBadInput);
-  CHECK_THAT(r.err, Contains("--placement"));
-  CHECK_THAT(r.err, Contains("expected packed, got 'auto'"));
+  CHECK_THAT(r.err, Contains("got 'spread'"));
 }
 
 TEST_CASE("run --placement spread serves the DP replicas from different hosts, and says what one host's loss costs") {
