@@ -27,6 +27,10 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // ranks.
 constexpr size_t kWave = 8;
 
+// Placements whose communication estimates are within this share of each other are all simulated: the score ranks
+// the groups' slowest routes, not the overlap of their collectives with compute (docs/plan.md, section 2).
+constexpr double kFinalistMargin = 0.10;
+
 std::vector<int> PowersOfTwoUpTo(int n) {
   std::vector<int> out;
   for (int v = 1; v <= n; v *= 2) out.push_back(v);
@@ -106,6 +110,8 @@ std::string_view ToString(CandidateFate f) {
       return "failed";
     case CandidateFate::kDuplicate:
       return "same GPUs as another";
+    case CandidateFate::kPrunedPlacement:
+      return "pruned: placement score";
   }
   return "?";
 }
@@ -141,6 +147,7 @@ std::string PlanRow::ToJson() const {
   auto num = [&](const char* key, double v) { j[key] = v; };
   num("tpot_bound_ms", tpot_bound_ms);
   num("prefill_ms_per_token", prefill_ms_per_token);
+  num("placement_cost_ms", placement_cost_ms);
   num("ttft_p50_ms", ttft_p50_ms);
   num("ttft_p99_ms", ttft_p99_ms);
   num("tpot_p50_ms", tpot_p50_ms);
@@ -187,6 +194,7 @@ Result<PlanRow> PlanRow::FromJson(const std::string& text) {
     r.why = j.at("why").get<std::string>();
     r.tpot_bound_ms = j.at("tpot_bound_ms").get<double>();
     r.prefill_ms_per_token = j.at("prefill_ms_per_token").get<double>();
+    r.placement_cost_ms = j.at("placement_cost_ms").get<double>();
     r.ttft_p50_ms = j.at("ttft_p50_ms").get<double>();
     r.ttft_p99_ms = j.at("ttft_p99_ms").get<double>();
     r.tpot_p50_ms = j.at("tpot_p50_ms").get<double>();
@@ -266,7 +274,9 @@ Status PlanSearch::Enumerate() {
       sp.weight_dtypes.empty() ? std::vector<std::string>{base_.weight_dtype} : sp.weight_dtypes;
   const std::vector<std::string> kdt =
       sp.kv_dtypes.empty() ? std::vector<std::string>{base_.kv_cache_dtype} : sp.kv_dtypes;
-  const std::vector<std::string> places = sp.placements.empty() ? std::vector<std::string>{"auto"} : sp.placements;
+  // By default the search's placement and the two fixed ones; those the score rules out are not simulated (Run).
+  const std::vector<std::string> places =
+      sp.placements.empty() ? std::vector<std::string>{"auto", "packed", "strided"} : sp.placements;
   const std::vector<int64_t> seqs =
       sp.max_num_seqs.empty() ? std::vector<int64_t>{base_.max_num_seqs} : sp.max_num_seqs;
   const std::vector<int64_t> toks = sp.max_num_batched_tokens.empty()
@@ -448,6 +458,11 @@ std::unique_ptr<ServingSetup> PlanSearch::Build(AppContext& local, const Scenari
       }
       row.layout += "]";
     }
+  }
+  if (!d.disaggregation) {
+    const double cost = d.placement_score ? d.placement_score->cost_seconds
+                                          : ScorePlacement(*d.topo, d.model, d.plan, d.placement).cost_seconds;
+    row.placement_cost_ms = std::isfinite(cost) ? 1000.0 * cost : -1.0;
   }
   row.fate = CandidateFate::kSimulated;  // eligible; Run decides
   return std::move(*setup);
@@ -664,6 +679,20 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
   requests_ = static_cast<int64_t>(w.input.size());
   std::vector<size_t> eligible;
   std::map<std::string, size_t> resolved;  // the same deployment reached by two placement names runs once
+  // The finalists among the default placements: for the same plan, dtypes and limits, those whose communication
+  // estimate is within kFinalistMargin of the lowest (the score cannot rank placements closer than that; the
+  // simulation does). Placements the user lists are all simulated.
+  auto plan_key = [](const PlanRow& r) {
+    return r.c.PlanLabel() + "|" + r.c.weight_dtype + "|" + r.c.kv_dtype + "|" + std::to_string(r.c.max_num_seqs) +
+           "|" + std::to_string(r.c.max_num_batched_tokens);
+  };
+  std::map<std::string, std::pair<double, std::string>> lowest;  // plan key -> (lowest cost, its placement)
+  const bool finalists = options_.space.placements.empty();
+  for (const PlanRow& r : rows) {
+    if (r.fate != CandidateFate::kSimulated || r.c.disaggregated || r.placement_cost_ms < 0) continue;
+    auto [it, fresh] = lowest.emplace(plan_key(r), std::make_pair(r.placement_cost_ms, r.c.placement));
+    if (!fresh && r.placement_cost_ms < it->second.first) it->second = {r.placement_cost_ms, r.c.placement};
+  }
   for (size_t i = 0; i < rows.size(); ++i) {
     PlanRow& r = rows[i];
     if (r.fate != CandidateFate::kSimulated) continue;
@@ -675,6 +704,26 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
       r.why = "placement " + r.c.placement + " makes the same groups on the same GPUs as placement " +
               rows[it->second].c.placement;
       continue;
+    }
+    if (finalists && !r.c.disaggregated) {
+      const auto it = lowest.find(plan_key(r));
+      const bool unreachable = r.placement_cost_ms < 0;
+      if (it != lowest.end() && (unreachable || r.placement_cost_ms > it->second.first * (1 + kFinalistMargin))) {
+        r.fate = CandidateFate::kPrunedPlacement;
+        std::ostringstream why;
+        why.setf(std::ios::fixed);
+        why.precision(1);
+        why << "placement " << r.c.placement << "'s estimated communication";
+        if (unreachable) {
+          why << " is unbounded (a group cannot reach its members)";
+        } else {
+          why << ", " << r.placement_cost_ms << " ms per 8192-token step, is more than " << 100 * kFinalistMargin
+              << "% above placement " << it->second.second << "'s (" << it->second.first << " ms)";
+        }
+        why << ": not a finalist";
+        r.why = why.str();
+        continue;
+      }
     }
     if (out.has_slo) {
       const double missed = SurelyMissed(r, w, base_);
@@ -845,6 +894,9 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
         break;
       case CandidateFate::kDuplicate:
         ++out.duplicate;
+        break;
+      case CandidateFate::kPrunedPlacement:
+        ++out.pruned_placement;
         break;
     }
     out.rows.push_back(r);

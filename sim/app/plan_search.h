@@ -72,7 +72,17 @@ struct PlanCandidate {
   std::string BaseKey() const;
 };
 
-enum class CandidateFate { kSimulated, kInvalid, kPrunedMemory, kPrunedBound, kPrunedObjective, kFailed, kDuplicate };
+// (Serialised as its number between ranks: new fates go at the end.)
+enum class CandidateFate {
+  kSimulated,
+  kInvalid,
+  kPrunedMemory,
+  kPrunedBound,
+  kPrunedObjective,
+  kFailed,
+  kDuplicate,
+  kPrunedPlacement,  // its placement's communication estimate is well above another placement's for the same plan
+};
 std::string_view ToString(CandidateFate f);
 
 struct PlanRow {
@@ -84,6 +94,9 @@ struct PlanRow {
   // weights once; a prefill does at least the linear FLOPs at the GPUs' peak.
   double tpot_bound_ms = 0;
   double prefill_ms_per_token = 0;
+  // The placement's estimated communication per 8192-token step (ScorePlacement, docs/placement.md); -1 when some
+  // group cannot reach its members; 0 for disaggregated candidates (not scored).
+  double placement_cost_ms = 0;
 
   // Simulated (fate kSimulated).
   double ttft_p50_ms = 0, ttft_p99_ms = 0, tpot_p50_ms = 0, tpot_p99_ms = 0, e2el_p99_ms = 0;
@@ -137,7 +150,8 @@ struct PlanSearchOutcome {
   std::vector<size_t> pareto;   // indices into rows: the throughput-per-GPU vs tokens/s/user front
   int64_t considered = 0, invalid = 0, pruned_memory = 0, pruned_bound = 0, pruned_objective = 0, simulated = 0,
           failed = 0, duplicate = 0, simulations = 0;
-  int64_t stopped = 0;  // simulated rows whose run stopped early (they cannot meet the SLO)
+  int64_t stopped = 0;           // simulated rows whose run stopped early (they cannot meet the SLO)
+  int64_t pruned_placement = 0;  // placements that were not finalists (section 2 of docs/plan.md)
   bool has_slo = false;
   WorkloadShape workload;
 };

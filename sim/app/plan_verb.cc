@@ -224,6 +224,7 @@ std::string PlansJson(const PlanSearchOutcome& o, const Scenario& s, const PlanS
                  {"pruned_memory", o.pruned_memory},
                  {"pruned_slo_bound", o.pruned_bound},
                  {"pruned_objective", o.pruned_objective},
+                 {"pruned_placement_score", o.pruned_placement},
                  {"simulated", o.simulated},
                  {"stopped_early", o.stopped},
                  {"failed", o.failed},
@@ -352,6 +353,7 @@ void PrintReport(std::ostream& out, const PlanSearchOutcome& o, const Scenario& 
       << "; do not fit in memory: " << o.pruned_memory << "; cannot meet the SLO (bounds): " << o.pruned_bound
       << "; below the objective's best (ceilings): " << o.pruned_objective << "; simulated: " << o.simulated;
   if (o.duplicate > 0) out << "; placements that came out the same: " << o.duplicate;
+  if (o.pruned_placement > 0) out << "; placements the score rules out: " << o.pruned_placement;
   if (o.failed > 0) out << "; failed: " << o.failed;
   out << " (" << o.simulations << " simulations in all";
   if (o.stopped > 0) out << "; " << o.stopped << " stopped early, out of reach of the SLO";
@@ -395,12 +397,28 @@ void PrintReport(std::ostream& out, const PlanSearchOutcome& o, const Scenario& 
           << " (" << r.c.placement << ", max-num-seqs " << r.c.max_num_seqs << ")\n";
     }
   }
-  size_t shown = 0, skipped = 0;
+  // Candidates that differ only in placement and were not simulated for the same reason (memory, the bounds) are one
+  // line, naming the placements.
+  std::vector<std::pair<std::string, std::vector<std::string>>> lines;  // (label, fate, why) -> placements
+  std::map<std::string, size_t> line_of;
   for (const PlanRow& r : o.rows) {
     if (r.fate == CandidateFate::kSimulated) continue;
+    std::string text = Cell(RowLabel(r), 22, true) + Cell(std::string(ToString(r.fate)), 24, true) + r.why;
+    auto [it, fresh] = line_of.emplace(text, lines.size());
+    if (fresh) lines.emplace_back(std::move(text), std::vector<std::string>{});
+    lines[it->second].second.push_back(r.c.placement);
+  }
+  size_t shown = 0, skipped = 0;
+  for (const auto& [text, placements] : lines) {
     if (shown == 0) out << "\nNot simulated:\n";
     if (shown < static_cast<size_t>(f.top)) {
-      out << "  " << Cell(RowLabel(r), 22, true) << Cell(std::string(ToString(r.fate)), 24, true) << r.why << "\n";
+      out << "  " << text;
+      if (placements.size() > 1) {
+        out << " (placements";
+        for (size_t i = 0; i < placements.size(); ++i) out << (i ? ", " : " ") << placements[i];
+        out << ")";
+      }
+      out << "\n";
       ++shown;
     } else {
       ++skipped;
@@ -475,7 +493,9 @@ int Plan(const Args& args, AppContext& ctx) {
       "cp", po::value(&f.cp), "context-parallel degrees to try (default: 1)")(
       "ep", po::value(&f.ep), "MoE: expert parallelism off, on, or off,on (default for MoE models: both)")(
       "sp", po::value(&f.sp), "sequence parallelism: off, on, or off,on (default: off)")(
-      "placement", po::value(&f.placement), "placements to try: auto, spread, packed, strided (default: auto)")(
+      "placement", po::value(&f.placement),
+      "placements to try: auto, spread, packed, strided (default: auto, packed and strided, simulating those "
+      "whose communication estimate is within 10% of the lowest)")(
       "weight-dtype", po::value(&f.weight_dtype), "weight dtypes to try, e.g. bf16,fp8 (default: the model's)")(
       "kv-dtype", po::value(&f.kv_dtype), "KV-cache dtypes to try, e.g. auto,fp8 (default: auto)")(
       "max-num-seqs", po::value(&f.max_num_seqs), "scheduler sequence limits to try, e.g. 64,256 (default: 256)")(

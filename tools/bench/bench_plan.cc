@@ -57,7 +57,7 @@ void Llama70b64Gpus10kTrace(benchmark::State& state) {
   std::ifstream in(dir + "/plans.json");
   const nlohmann::json j = nlohmann::json::parse(in);
   for (const char* key : {"considered", "invalid", "pruned_memory", "pruned_slo_bound", "pruned_objective",
-                          "simulated", "stopped_early", "simulations"}) {
+                          "pruned_placement_score", "duplicate", "simulated", "stopped_early", "simulations"}) {
     state.counters[key] = j["counts"][key].get<double>();
   }
   rusage usage{};
