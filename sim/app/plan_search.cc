@@ -48,14 +48,6 @@ int SplitOf(const ModelSpec& m, const ParallelPlan& p) {
   return m.IsMoe() && p.ep > 1 ? p.GpusPerStage() : p.tp * p.cp;
 }
 
-// The same plan with `dp` replicas (and EP spanning them, if it did).
-ParallelPlan WithDp(ParallelPlan p, int dp) {
-  const bool ep = p.ep > 1;
-  p.dp = dp;
-  p.ep = ep ? p.tp * p.cp * dp : 1;
-  return p;
-}
-
 // The most requests of `requests` that may miss the SLO while the attainment (good / requests, as the row computes
 // it) can still reach `attainment`; -1 when there are no requests.
 int64_t AllowedMisses(int64_t requests, double attainment) {
@@ -71,157 +63,6 @@ int64_t AllowedMisses(int64_t requests, double attainment) {
 }
 
 }  // namespace
-
-Result<PlanObjective> ParseObjective(const std::string& text) {
-  if (text == "goodput") return PlanObjective::kGoodput;
-  if (text == "throughput-per-gpu") return PlanObjective::kThroughputPerGpu;
-  if (text == "min-gpus") return PlanObjective::kMinGpus;
-  if (text == "latency") return PlanObjective::kLatency;
-  return InvalidArgument("--objective " + text + ": expected goodput, throughput-per-gpu, min-gpus or latency");
-}
-
-std::string ToString(PlanObjective o) {
-  switch (o) {
-    case PlanObjective::kGoodput:
-      return "goodput";
-    case PlanObjective::kThroughputPerGpu:
-      return "throughput-per-gpu";
-    case PlanObjective::kMinGpus:
-      return "min-gpus";
-    case PlanObjective::kLatency:
-      return "latency";
-  }
-  return "?";
-}
-
-std::string_view ToString(CandidateFate f) {
-  switch (f) {
-    case CandidateFate::kSimulated:
-      return "simulated";
-    case CandidateFate::kInvalid:
-      return "invalid";
-    case CandidateFate::kPrunedMemory:
-      return "pruned: memory";
-    case CandidateFate::kPrunedBound:
-      return "pruned: SLO bound";
-    case CandidateFate::kPrunedObjective:
-      return "pruned: objective bound";
-    case CandidateFate::kFailed:
-      return "failed";
-    case CandidateFate::kDuplicate:
-      return "same GPUs as another";
-    case CandidateFate::kPrunedPlacement:
-      return "pruned: placement score";
-  }
-  return "?";
-}
-
-std::string PlanCandidate::PlanLabel() const {
-  if (!disaggregated) return plan.ToString();
-  return "P " + std::to_string(prefill_replicas) + "x " + prefill.ToString() + " + D " +
-         std::to_string(decode_replicas) + "x " + decode.ToString();
-}
-
-std::string PlanCandidate::BaseKey() const {
-  return WithDp(plan, 1).ToString() + "|" + placement + "|" + weight_dtype + "|" + kv_dtype + "|" +
-         std::to_string(max_num_seqs) + "|" + std::to_string(max_num_batched_tokens);
-}
-
-std::string PlanRow::ToJson() const {
-  Json j;
-  j["plan"] = c.plan.ToString();
-  j["placement"] = c.placement;
-  j["weight_dtype"] = c.weight_dtype;
-  j["kv_dtype"] = c.kv_dtype;
-  j["max_num_seqs"] = c.max_num_seqs;
-  j["max_num_batched_tokens"] = c.max_num_batched_tokens;
-  j["disaggregated"] = c.disaggregated;
-  j["prefill_plan"] = c.prefill.ToString();
-  j["decode_plan"] = c.decode.ToString();
-  j["prefill_replicas"] = c.prefill_replicas;
-  j["decode_replicas"] = c.decode_replicas;
-  j["gpus"] = c.gpus;
-  j["fate"] = static_cast<int>(fate);
-  j["why"] = why;
-  // Doubles go through their exact text so a row read back compares equal to the one written.
-  auto num = [&](const char* key, double v) { j[key] = v; };
-  num("tpot_bound_ms", tpot_bound_ms);
-  num("prefill_ms_per_token", prefill_ms_per_token);
-  num("placement_cost_ms", placement_cost_ms);
-  num("ttft_p50_ms", ttft_p50_ms);
-  num("ttft_p99_ms", ttft_p99_ms);
-  num("tpot_p50_ms", tpot_p50_ms);
-  num("tpot_p99_ms", tpot_p99_ms);
-  num("e2el_p99_ms", e2el_p99_ms);
-  num("output_throughput", output_throughput);
-  num("request_throughput", request_throughput);
-  num("goodput", goodput);
-  num("ranked_goodput", ranked_goodput);
-  num("attainment", attainment);
-  num("bubble", bubble);
-  num("exposed", exposed);
-  j["completed"] = completed;
-  j["failed"] = failed;
-  j["placement_used"] = placement_used;
-  j["layout"] = layout;
-  j["placement_notes"] = placement_notes;
-  j["meets_slo"] = meets_slo;
-  j["stopped"] = stopped;
-  num("stopped_at_s", stopped_at_s);
-  j["missed"] = missed;
-  j["met"] = met;
-  return j.dump();
-}
-
-Result<PlanRow> PlanRow::FromJson(const std::string& text) {
-  PlanRow r;
-  try {
-    const Json j = Json::parse(text);
-    auto plan = [&](const char* key) -> Result<ParallelPlan> { return ParsePlan(j.at(key).get<std::string>()); };
-    WIRESIM_ASSIGN_OR_RETURN(r.c.plan, plan("plan"));
-    WIRESIM_ASSIGN_OR_RETURN(r.c.prefill, plan("prefill_plan"));
-    WIRESIM_ASSIGN_OR_RETURN(r.c.decode, plan("decode_plan"));
-    r.c.placement = j.at("placement").get<std::string>();
-    r.c.weight_dtype = j.at("weight_dtype").get<std::string>();
-    r.c.kv_dtype = j.at("kv_dtype").get<std::string>();
-    r.c.max_num_seqs = j.at("max_num_seqs").get<int64_t>();
-    r.c.max_num_batched_tokens = j.at("max_num_batched_tokens").get<int64_t>();
-    r.c.disaggregated = j.at("disaggregated").get<bool>();
-    r.c.prefill_replicas = j.at("prefill_replicas").get<int64_t>();
-    r.c.decode_replicas = j.at("decode_replicas").get<int64_t>();
-    r.c.gpus = j.at("gpus").get<int>();
-    r.fate = static_cast<CandidateFate>(j.at("fate").get<int>());
-    r.why = j.at("why").get<std::string>();
-    r.tpot_bound_ms = j.at("tpot_bound_ms").get<double>();
-    r.prefill_ms_per_token = j.at("prefill_ms_per_token").get<double>();
-    r.placement_cost_ms = j.at("placement_cost_ms").get<double>();
-    r.ttft_p50_ms = j.at("ttft_p50_ms").get<double>();
-    r.ttft_p99_ms = j.at("ttft_p99_ms").get<double>();
-    r.tpot_p50_ms = j.at("tpot_p50_ms").get<double>();
-    r.tpot_p99_ms = j.at("tpot_p99_ms").get<double>();
-    r.e2el_p99_ms = j.at("e2el_p99_ms").get<double>();
-    r.output_throughput = j.at("output_throughput").get<double>();
-    r.request_throughput = j.at("request_throughput").get<double>();
-    r.goodput = j.at("goodput").get<double>();
-    r.ranked_goodput = j.at("ranked_goodput").get<double>();
-    r.attainment = j.at("attainment").get<double>();
-    r.bubble = j.at("bubble").get<double>();
-    r.exposed = j.at("exposed").get<double>();
-    r.completed = j.at("completed").get<int64_t>();
-    r.failed = j.at("failed").get<int64_t>();
-    r.placement_used = j.at("placement_used").get<std::string>();
-    r.layout = j.at("layout").get<std::string>();
-    r.placement_notes = j.at("placement_notes").get<std::vector<std::string>>();
-    r.meets_slo = j.at("meets_slo").get<bool>();
-    r.stopped = j.at("stopped").get<bool>();
-    r.stopped_at_s = j.at("stopped_at_s").get<double>();
-    r.missed = j.at("missed").get<int64_t>();
-    r.met = j.at("met").get<int64_t>();
-  } catch (const Json::exception& e) {
-    return Internal(std::string("plan search: a result came back unreadable: ") + e.what());
-  }
-  return r;
-}
 
 PlanSearch::PlanSearch(AppContext& ctx, Scenario base, PlanSearchOptions options)
     : ctx_(ctx), base_(std::move(base)), options_(std::move(options)) {}
@@ -570,88 +411,6 @@ Result<WorkloadShape> PlanSearch::ReadWorkload() const {
   return WorkloadShape{};
 }
 
-namespace {
-
-// How a simulated row ranks (true: a before b). Rows that meet the SLO come first. Among them, goodput and
-// throughput per GPU count in steps of 1% of the best row's value: at a rate every plan keeps up with, they serve
-// the same requests and differ by noise, and the tie goes to the SLO attainment, then the per-user token rate
-// (median TPOT), then fewer GPUs. Rows that miss the SLO follow, by attainment, and the runs stopped early last (by
-// the share of the requests judged by the stop that met the SLO).
-//
-// Under an open-loop rate, the goodput ranked is the SLO attainment times the offered rate (requests over the
-// arrival span): vllm's request_goodput divides by a duration that includes draining the last requests, which
-// differs between plans that served every request in time. Closed-loop and all-at-once workloads rank vllm's.
-struct RankOrder {
-  PlanObjective objective;
-  bool has_slo;
-  double offered_rate = 0;                    // requests per second over the arrival span; 0: not an open-loop workload
-  double best_goodput = 0, best_per_gpu = 0;  // over rows that meet the SLO
-
-  double Goodput(const PlanRow& r) const {
-    if (offered_rate > 0) {
-      const double served = has_slo ? r.attainment
-                                    : static_cast<double>(r.completed) /
-                                          static_cast<double>(std::max<int64_t>(1, r.completed + r.failed));
-      return served * offered_rate;
-    }
-    return has_slo ? r.goodput : r.request_throughput;
-  }
-
-  static double Step(double v, double best) { return best > 0 ? std::floor(100.0 * v / best + 1e-9) : v; }
-  double Key(const PlanRow& r) const {  // bigger is better
-    switch (objective) {
-      case PlanObjective::kGoodput:
-        return Step(Goodput(r), best_goodput);
-      case PlanObjective::kThroughputPerGpu:
-        return Step(r.PerGpu(), best_per_gpu);
-      case PlanObjective::kMinGpus:
-        return -r.c.gpus;
-      case PlanObjective::kLatency:
-        return -r.e2el_p99_ms;
-    }
-    return 0;
-  }
-  bool operator()(const PlanRow& a, const PlanRow& b) const {
-    if (a.meets_slo != b.meets_slo) return a.meets_slo;
-    if (a.meets_slo && Key(a) != Key(b)) return Key(a) > Key(b);
-    // A run stopped early was not measured: it follows the rows that ran to the end, by the share of the requests
-    // judged before its stop that met the SLO.
-    if (a.stopped != b.stopped) return !a.stopped;
-    if (a.stopped && a.JudgedAttainment() != b.JudgedAttainment()) return a.JudgedAttainment() > b.JudgedAttainment();
-    if (a.attainment != b.attainment) return a.attainment > b.attainment;
-    if (a.tpot_p50_ms != b.tpot_p50_ms) return a.tpot_p50_ms < b.tpot_p50_ms;
-    if (a.c.gpus != b.c.gpus) return a.c.gpus < b.c.gpus;
-    if (a.ttft_p99_ms != b.ttft_p99_ms) return a.ttft_p99_ms < b.ttft_p99_ms;
-    return a.c.PlanLabel() + a.c.placement < b.c.PlanLabel() + b.c.placement;
-  }
-  void SetBests(const std::vector<PlanRow>& rows) {
-    for (const PlanRow& r : rows) {
-      if (r.fate != CandidateFate::kSimulated || !r.meets_slo) continue;
-      best_goodput = std::max(best_goodput, Goodput(r));
-      best_per_gpu = std::max(best_per_gpu, r.PerGpu());
-    }
-  }
-};
-
-// Share of requests the bounds alone show cannot meet the SLO: a prefill of L tokens takes at least L x the
-// prefill bound (and a weight pass), every later token the TPOT bound.
-double SurelyMissed(const PlanRow& r, const WorkloadShape& w, const Scenario& s) {
-  if (w.input.empty()) return 0;
-  int64_t missed = 0;
-  for (size_t i = 0; i < w.input.size(); ++i) {
-    const double ttft = std::max(r.tpot_bound_ms, r.prefill_ms_per_token * static_cast<double>(w.input[i]));
-    const double tpot = w.output[i] > 1 ? r.tpot_bound_ms : 0.0;
-    const double e2el = ttft + static_cast<double>(w.output[i] - 1) * r.tpot_bound_ms;
-    if ((s.slo_ttft_ms > 0 && ttft > s.slo_ttft_ms) || (s.slo_tpot_ms > 0 && tpot > s.slo_tpot_ms) ||
-        (s.slo_e2el_ms > 0 && e2el > s.slo_e2el_ms)) {
-      ++missed;
-    }
-  }
-  return static_cast<double>(missed) / static_cast<double>(w.input.size());
-}
-
-}  // namespace
-
 Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
                                           const std::function<void(size_t, size_t, const std::string&)>& progress) {
   PlanSearchOutcome out;
@@ -901,21 +660,7 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
     }
     out.rows.push_back(r);
   }
-  // The front: simulated rows (run to the end) no other beats on both output tokens/s per GPU and tokens/s per user.
-  for (size_t i = 0; i < out.rows.size(); ++i) {
-    const PlanRow& a = out.rows[i];
-    if (a.fate != CandidateFate::kSimulated || a.stopped) continue;
-    bool dominated = false;
-    for (size_t k = 0; k < out.rows.size() && !dominated; ++k) {
-      const PlanRow& b = out.rows[k];
-      if (k == i || b.fate != CandidateFate::kSimulated || b.stopped) continue;
-      dominated = b.PerGpu() >= a.PerGpu() && b.TokensPerUser() >= a.TokensPerUser() &&
-                  (b.PerGpu() > a.PerGpu() || b.TokensPerUser() > a.TokensPerUser());
-    }
-    if (!dominated) out.pareto.push_back(i);
-  }
-  std::stable_sort(out.pareto.begin(), out.pareto.end(),
-                   [&](size_t a, size_t b) { return out.rows[a].TokensPerUser() < out.rows[b].TokensPerUser(); });
+  out.pareto = ParetoFront(out.rows);
   return out;
 }
 
