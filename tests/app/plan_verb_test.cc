@@ -3,6 +3,7 @@
 // the Pareto front's definition, identical reruns, the files it writes, and bad input refused with exit 2.
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -268,6 +269,44 @@ TEST_CASE("plan stops a simulation once the SLO is out of reach, and never one t
   for (size_t i = 0; i < early["rows"].size() && early["rows"][i]["meets_slo"].get<bool>(); ++i) {
     CHECK(full["rows"][i]["plan"] == early["rows"][i]["plan"]);
   }
+}
+
+TEST_CASE("plan simulates the placements whose communication estimate is within 10% of the plan's lowest") {
+  // The scrambled-island box (islands {0,3,5,6} and {1,2,4,7}): packed and strided split every tp=4 group over the
+  // PCIe between the islands, auto keeps it on one island's NVLink, so their estimates differ by far more than 10%.
+  const std::vector<std::string> args = {"--topology", "a100-2x4-islands-scrambled",
+                                         "--model",    "llama-3.1-8b",
+                                         "--tp",       "4",
+                                         "--pp",       "1",
+                                         "--rate",     "2",
+                                         "--requests", "20"};
+  const Json j = PlanJson(args);
+  std::map<std::string, double> lowest;
+  for (const Json& r : j["rows"]) {
+    if (r["placement_cost_ms"].get<double>() <= 0) continue;
+    const std::string plan = r["plan"].get<std::string>();
+    const double cost = r["placement_cost_ms"].get<double>();
+    lowest[plan] = lowest.count(plan) ? std::min(lowest[plan], cost) : cost;
+  }
+  int pruned = 0;
+  for (const Json& r : j["rows"]) {
+    const double cost = r["placement_cost_ms"].get<double>();
+    const double best = lowest[r["plan"].get<std::string>()];
+    if (r["fate"] == "pruned: placement score") {
+      ++pruned;
+      CHECK(cost > 1.1 * best);
+    } else if (r["fate"] == "simulated") {
+      CHECK(cost <= 1.1 * best);
+    }
+  }
+  CHECK(pruned == j["counts"]["pruned_placement_score"].get<int>());
+  CHECK(pruned == 2);  // tp=4,dp=2 packed and strided
+  const auto [rank, best] = Find(j, "tp=4,dp=2");
+  CHECK(best["placement"] == "auto");
+  // Placements the user names are all simulated.
+  std::vector<std::string> named = args;
+  named.insert(named.end(), {"--placement", "auto,packed,strided"});
+  CHECK(PlanJson(named)["counts"]["pruned_placement_score"] == 0);
 }
 
 TEST_CASE("A plan row survives the trip through the text the ranks exchange") {
