@@ -123,11 +123,19 @@ Status PlanSearch::Enumerate() {
   const std::vector<int64_t> toks = sp.max_num_batched_tokens.empty()
                                         ? std::vector<int64_t>{base_.max_num_batched_tokens}
                                         : sp.max_num_batched_tokens;
-  auto settings = [&](const std::function<void(const std::string&, const std::string&, int64_t, int64_t)>& f) {
+  // `c` once with every setting (dtypes, scheduler limits).
+  auto add = [&](const PlanCandidate& c) {
     for (const std::string& w : wdt)
       for (const std::string& k : kdt)
         for (int64_t s : seqs)
-          for (int64_t t : toks) f(w, k, s, t);
+          for (int64_t t : toks) {
+            PlanCandidate with = c;
+            with.weight_dtype = w;
+            with.kv_dtype = k;
+            with.max_num_seqs = s;
+            with.max_num_batched_tokens = t;
+            candidates_.push_back(std::move(with));
+          }
   };
   for (int pp : pps) {
     for (int tp : tps) {
@@ -146,17 +154,11 @@ Status PlanSearch::Enumerate() {
             if (ep && p.ep == 1) continue;
             p.sequence_parallel = seq_par != 0;
             for (const std::string& place : places) {
-              settings([&](const std::string& w, const std::string& k, int64_t s, int64_t t) {
-                PlanCandidate c;
-                c.plan = p;
-                c.placement = place;
-                c.weight_dtype = w;
-                c.kv_dtype = k;
-                c.max_num_seqs = s;
-                c.max_num_batched_tokens = t;
-                c.gpus = p.WorldSize();
-                candidates_.push_back(c);
-              });
+              PlanCandidate c;
+              c.plan = p;
+              c.placement = place;
+              c.gpus = p.WorldSize();
+              add(c);
             }
           }
         }
@@ -195,22 +197,16 @@ Status PlanSearch::Enumerate() {
           if (nd < 1) continue;
           if (!seen.insert({pre.ToString(), dec.ToString(), np, nd}).second) continue;
           for (const std::string& where : disaggregated_places) {
-            settings([&](const std::string& w, const std::string& k, int64_t s, int64_t t) {
-              PlanCandidate c;
-              c.disaggregated = true;
-              c.plan = pre;
-              c.prefill = pre;
-              c.decode = dec;
-              c.prefill_replicas = np;
-              c.decode_replicas = nd;
-              c.placement = where;
-              c.weight_dtype = w;
-              c.kv_dtype = k;
-              c.max_num_seqs = s;
-              c.max_num_batched_tokens = t;
-              c.gpus = static_cast<int>(np * pre.WorldSize() + nd * dec.WorldSize());
-              candidates_.push_back(c);
-            });
+            PlanCandidate c;
+            c.disaggregated = true;
+            c.plan = pre;
+            c.prefill = pre;
+            c.decode = dec;
+            c.prefill_replicas = np;
+            c.decode_replicas = nd;
+            c.placement = where;
+            c.gpus = static_cast<int>(np * pre.WorldSize() + nd * dec.WorldSize());
+            add(c);
           }
         }
       }

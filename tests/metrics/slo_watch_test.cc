@@ -10,13 +10,24 @@ namespace {
 
 Time Ms(int64_t ms) { return Time::Milliseconds(ms); }
 
+// A request sent at `t` asking `output` tokens, told to the metrics and the watch.
+void Send(RequestMetrics& m, SloWatch& w, int64_t id, Time t, int64_t output) {
+  m.OnSent(id, t, 10, output, 0);
+  w.OnSent(id);
+}
+
+// Tokens at `at` (ms), the last one finishing the request; the watch judges it.
+void Stream(RequestMetrics& m, SloWatch& w, int64_t id, const std::vector<int64_t>& at) {
+  for (int64_t t : at) m.OnToken(id, Ms(t));
+  m.OnFinished(id, Ms(at.back()));
+  w.OnFinished(id);
+}
+
 TEST_CASE("SloWatch counts a TTFT miss once its deadline has passed without a first token") {
   RequestMetrics m;
   SloWatch w(ServingSlo{100, 0, 0}, m);
-  m.OnSent(0, Ms(0), 10, 3, 0);
-  w.OnSent(0);
-  m.OnSent(1, Ms(50), 10, 3, 0);
-  w.OnSent(1);
+  Send(m, w, 0, Ms(0), 3);
+  Send(m, w, 1, Ms(50), 3);
   // At 100 ms request 0's TTFT can still be exactly 100 ms, which meets the SLO.
   w.Advance(Ms(100));
   CHECK(w.missed() == 0);
@@ -24,11 +35,7 @@ TEST_CASE("SloWatch counts a TTFT miss once its deadline has passed without a fi
   w.Advance(Ms(100) + Time::Picoseconds(1));
   CHECK(w.missed() == 1);
   // Request 0 then streams and finishes: the miss is not counted again.
-  m.OnToken(0, Ms(300));
-  m.OnToken(0, Ms(310));
-  m.OnToken(0, Ms(320));
-  m.OnFinished(0, Ms(320));
-  w.OnFinished(0);
+  Stream(m, w, 0, {300, 310, 320});
   CHECK(w.missed() == 1);
   // Request 1's first token at 140 ms (TTFT 90 ms) meets it; past its deadline it is not counted.
   m.OnToken(1, Ms(140));
@@ -40,28 +47,19 @@ TEST_CASE("SloWatch judges TPOT when the request finishes, and counts a failed r
   RequestMetrics m;
   SloWatch w(ServingSlo{0, 20, 0}, m);
   // Tokens at 100, 120, 150: TPOT (150 - 100) / 2 = 25 ms > 20 ms: a miss, known only at the finish.
-  m.OnSent(0, Ms(0), 10, 3, 0);
-  w.OnSent(0);
+  Send(m, w, 0, Ms(0), 3);
   m.OnToken(0, Ms(100));
   m.OnToken(0, Ms(120));
   w.Advance(Ms(140));
   CHECK(w.missed() == 0);
-  m.OnToken(0, Ms(150));
-  m.OnFinished(0, Ms(150));
-  w.OnFinished(0);
+  Stream(m, w, 0, {150});
   CHECK(w.missed() == 1);
   // Tokens at 200, 220, 240: TPOT exactly 20 ms meets it.
-  m.OnSent(1, Ms(180), 10, 3, 0);
-  w.OnSent(1);
-  m.OnToken(1, Ms(200));
-  m.OnToken(1, Ms(220));
-  m.OnToken(1, Ms(240));
-  m.OnFinished(1, Ms(240));
-  w.OnFinished(1);
+  Send(m, w, 1, Ms(180), 3);
+  Stream(m, w, 1, {200, 220, 240});
   CHECK(w.missed() == 1);
   // Refused by the server (no token): vllm counts it failed, so it cannot count toward goodput.
-  m.OnSent(2, Ms(250), 10, 3, 0);
-  w.OnSent(2);
+  Send(m, w, 2, Ms(250), 3);
   w.OnFinished(2);
   CHECK(w.missed() == 2);
 }
@@ -69,8 +67,7 @@ TEST_CASE("SloWatch judges TPOT when the request finishes, and counts a failed r
 TEST_CASE("SloWatch counts an E2EL miss before the request finishes") {
   RequestMetrics m;
   SloWatch w(ServingSlo{0, 0, 500}, m);
-  m.OnSent(0, Ms(0), 10, 100, 0);
-  w.OnSent(0);
+  Send(m, w, 0, Ms(0), 100);
   m.OnToken(0, Ms(10));
   w.Advance(Ms(500));
   CHECK(w.missed() == 0);
