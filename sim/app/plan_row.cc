@@ -42,8 +42,10 @@ std::string PlanCandidate::PlanLabel() const {
 }
 
 std::string PlanCandidate::BaseKey() const {
-  return WithDp(plan, 1).ToString() + "|" + placement + "|" + weight_dtype + "|" + kv_dtype + "|" +
-         std::to_string(max_num_seqs) + "|" + std::to_string(max_num_batched_tokens);
+  const std::string plans =
+      disaggregated ? "P " + prefill.ToString() + " + D " + decode.ToString() : WithDp(plan, 1).ToString();
+  return plans + "|" + placement + "|" + weight_dtype + "|" + kv_dtype + "|" + std::to_string(max_num_seqs) + "|" +
+         std::to_string(max_num_batched_tokens);
 }
 
 std::string PlanRow::ToJson() const {

@@ -32,7 +32,7 @@ struct PlanCandidate {
 
   // "tp=8,dp=2" or "P 2x tp=4 + D 1x tp=8".
   std::string PlanLabel() const;
-  // The plan without its replica count: what the fewest-GPU search varies dp of.
+  // The plan without its replica counts: what the fewest-GPU search varies dp (or each role's replicas) of.
   std::string BaseKey() const;
 };
 

@@ -558,7 +558,8 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
   }
 
   // 3. The fewest GPUs that meet the SLO at this traffic: for the best base plans (every one, for min-gpus), the
-  // least replicas that still meet it, by bisection on dp (assuming more replicas never hurt).
+  // least replicas that still meet it, by bisection on dp (assuming more replicas never hurt); a disaggregated plan
+  // bisects its decode replicas, then its prefill replicas.
   RankOrder order{options_.objective, out.has_slo};
   if (w.open_loop) order.offered_rate = static_cast<double>(w.input.size()) / w.span_s;
   order.SetBests(rows);
@@ -574,28 +575,54 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
         options_.objective == PlanObjective::kMinGpus ? rows.size() : static_cast<size_t>(options_.fewest_gpus_for);
     for (size_t i : ranked) {
       const PlanRow& r = rows[i];
-      if (!r.meets_slo || r.c.disaggregated || bases.size() >= want) continue;
+      if (!r.meets_slo || bases.size() >= want) continue;
       if (keys.insert(r.c.BaseKey()).second) bases.push_back(i);
     }
     std::vector<std::string> texts = runner.Run(bases.size(), [&](size_t k) {
-      const PlanRow& top = rows[bases[k]];
-      int lo = 1, hi = top.c.plan.dp, simulations = 0;
-      PlanRow found = top;
-      while (lo < hi) {
-        const int mid = (lo + hi) / 2;
-        PlanCandidate c = top.c;
-        c.plan = WithDp(top.c.plan, mid);
-        c.gpus = c.plan.WorldSize();
-        PlanRow r = Simulate(c);
-        ++simulations;
-        if (r.fate == CandidateFate::kSimulated && r.meets_slo) {
-          hi = mid;
-          found = std::move(r);
-        } else {
-          lo = mid + 1;
+      PlanRow found = rows[bases[k]];
+      int simulations = 0;
+      // The fewest of one replica count (`count` of found's candidate, set by `with`) that still meets the SLO.
+      auto bisect = [&](const std::function<int64_t(const PlanCandidate&)>& count,
+                        const std::function<PlanCandidate(PlanCandidate, int64_t)>& with) {
+        int64_t lo = 1, hi = count(found.c);
+        while (lo < hi) {
+          const int64_t mid = (lo + hi) / 2;
+          PlanRow r = Simulate(with(found.c, mid));
+          ++simulations;
+          if (r.fate == CandidateFate::kSimulated && r.meets_slo) {
+            hi = mid;
+            found = std::move(r);
+          } else {
+            lo = mid + 1;
+          }
         }
+      };
+      if (!found.c.disaggregated) {
+        bisect([](const PlanCandidate& c) { return c.plan.dp; },
+               [](PlanCandidate c, int64_t n) {
+                 c.plan = WithDp(c.plan, static_cast<int>(n));
+                 c.gpus = c.plan.WorldSize();
+                 return c;
+               });
+      } else {
+        auto gpus = [](PlanCandidate& c) {
+          c.gpus =
+              static_cast<int>(c.prefill_replicas * c.prefill.WorldSize() + c.decode_replicas * c.decode.WorldSize());
+        };
+        bisect([](const PlanCandidate& c) { return c.decode_replicas; },
+               [&](PlanCandidate c, int64_t n) {
+                 c.decode_replicas = n;
+                 gpus(c);
+                 return c;
+               });
+        bisect([](const PlanCandidate& c) { return c.prefill_replicas; },
+               [&](PlanCandidate c, int64_t n) {
+                 c.prefill_replicas = n;
+                 gpus(c);
+                 return c;
+               });
       }
-      // The bisection's simulation count, then its answer.
+      // The bisections' simulation count, then the answer.
       return std::to_string(simulations) + "\n" + found.ToJson();
     });
     for (const std::string& t : texts) {
@@ -607,6 +634,14 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
     RankOrder fewest_order = order;
     fewest_order.objective = PlanObjective::kMinGpus;
     std::stable_sort(out.fewest.begin(), out.fewest.end(), fewest_order);
+    // Two placements of a plan that shrink to the same replica counts are one answer (the better placed).
+    std::set<std::string> answered;
+    std::erase_if(out.fewest, [&](const PlanRow& r) {
+      return !answered
+                  .insert(r.c.PlanLabel() + "|" + r.c.weight_dtype + "|" + r.c.kv_dtype + "|" +
+                          std::to_string(r.c.max_num_seqs) + "|" + std::to_string(r.c.max_num_batched_tokens))
+                  .second;
+    });
   }
 
   // The ranking: simulated rows in objective order, then the rest in the order they were enumerated.

@@ -214,6 +214,36 @@ TEST_CASE("plan --disaggregated adds prefill/decode splits of whole replicas") {
   CHECK(found == 1);
 }
 
+TEST_CASE("plan's fewest-GPU search shrinks a disaggregated plan's decode, then its prefill replicas") {
+  // Llama-3.1-8B at 1 request/s: one tp=2 replica alone meets the SLO (the aggregated answer, 2 GPUs), so the
+  // smallest disaggregated deployment, one prefill and one decode replica of tp=2, meets it too: 4 GPUs, found from
+  // the 8-GPU splits by bisecting the decode replicas and then the prefill ones.
+  const Json j =
+      PlanJson({"--topology", "dgx-h100", "--model", "llama-3.1-8b", "--tp", "2", "--pp", "1", "--disaggregated",
+                "--rate", "1", "--requests", "30", "--slo", "ttft=1000,tpot=50", "--objective", "min-gpus"});
+  bool aggregated = false, disaggregated = false;
+  std::set<std::string> labels;
+  for (const Json& r : j["fewest_gpus"]) {
+    CHECK(r["meets_slo"].get<bool>());
+    // One answer per plan, whatever the placements tried.
+    CHECK(labels
+              .insert(r["plan"].get<std::string>() + r["prefill_plan"].get<std::string>() +
+                      r["decode_plan"].get<std::string>() + std::to_string(r["disaggregated"].get<bool>()))
+              .second);
+    if (r["disaggregated"].get<bool>()) {
+      disaggregated = true;
+      CHECK(r["prefill_replicas"] == 1);
+      CHECK(r["decode_replicas"] == 1);
+      CHECK(r["gpus"] == 4);
+    } else {
+      aggregated = true;
+      CHECK(r["gpus"] == 2);
+    }
+  }
+  CHECK(aggregated);
+  CHECK(disaggregated);
+}
+
 TEST_CASE("plan refuses bad search flags with exit 2, naming the flag") {
   const std::vector<std::string> base = {"--topology", "dgx-h100", "--model", "llama-3.1-8b"};
   auto bad = [&](std::vector<std::string> extra, const std::string& expect) {
