@@ -147,6 +147,16 @@ bool PrintTable(std::ostream& out, const std::vector<PlanRow>& rows, size_t limi
 std::string WhyFirst(const PlanRow& a, const PlanRow& b, PlanObjective objective, bool has_slo) {
   std::ostringstream s;
   s << "  over " << RowLabel(b) << " (" << b.c.placement << "): ";
+  if (a.stopped || b.stopped) {
+    // A stopped run has no latencies to compare; say how far each got.
+    auto judged = [](const PlanRow& r) {
+      return "stopped at " + Fixed(r.stopped_at_s, 1) + " s with " + Percent(r.JudgedAttainment()) +
+             " of the requests judged by then meeting the SLO";
+    };
+    s << (a.stopped ? "its run " + judged(a) : "it ran to the end, the SLO met for " + Percent(a.attainment))
+      << "; the other's " << judged(b);
+    return s.str();
+  }
   if (a.meets_slo && !b.meets_slo) {
     s << "it meets the SLO for " << Percent(a.attainment) << " of requests, the other for " << Percent(b.attainment);
   } else {
