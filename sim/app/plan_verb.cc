@@ -205,7 +205,7 @@ std::string PlansCsv(const PlanSearchOutcome& o) {
       << r.c.weight_dtype << "," << r.c.kv_dtype << "," << r.c.max_num_seqs << "," << r.c.max_num_batched_tokens << ","
       << r.c.gpus << "," << CsvField(std::string(ToString(r.fate)));
     if (sim && r.stopped) {
-      s << ",,,,,,,,,,," << r.attainment << ",0,,";
+      s << std::string(12, ',') << r.attainment << ",0,,";  // 11 latency and rate columns empty
     } else if (sim) {
       s << "," << r.ttft_p50_ms << "," << r.ttft_p99_ms << "," << r.tpot_p50_ms << "," << r.tpot_p99_ms << ","
         << r.e2el_p99_ms << "," << r.output_throughput << "," << r.PerGpu() << "," << r.TokensPerUser() << ","
@@ -215,8 +215,11 @@ std::string PlansCsv(const PlanSearchOutcome& o) {
       s << ",,,,,,,,,,,,,,,";
     }
     s << "," << r.tpot_bound_ms << "," << CsvField(r.placement_used) << "," << CsvField(r.why) << ",";
-    if (r.stopped) s << r.stopped_at_s << "," << r.missed;
-    s << ",\n";
+    if (r.stopped) {
+      s << r.stopped_at_s << "," << r.missed << "\n";
+    } else {
+      s << ",\n";
+    }
   }
   return s.str();
 }

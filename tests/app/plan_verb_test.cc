@@ -299,6 +299,30 @@ TEST_CASE("plan stops a simulation once the SLO is out of reach, and never one t
   for (size_t i = 0; i < early["rows"].size() && early["rows"][i]["meets_slo"].get<bool>(); ++i) {
     CHECK(full["rows"][i]["plan"] == early["rows"][i]["plan"]);
   }
+  // plans.csv keeps one field per header column on every row, stopped ones included (fields quoted as RFC 4180).
+  testing::ScratchDir dir("wiresim-plan-stop");
+  std::vector<std::string> out_args = args;
+  out_args.insert(out_args.end(), {"--out", dir / "out"});
+  REQUIRE(Plan(out_args).code == kExitOk);
+  std::ifstream csv(std::filesystem::path(dir / "out") / "plans.csv");
+  auto fields = [](const std::string& line) {
+    size_t n = 1;
+    bool quoted = false;
+    for (char c : line) {
+      if (c == '"') quoted = !quoted;
+      if (c == ',' && !quoted) ++n;
+    }
+    return n;
+  };
+  std::string header, line;
+  std::getline(csv, header);
+  int stopped_lines = 0;
+  while (std::getline(csv, line)) {
+    CHECK(fields(line) == fields(header));
+    // A stopped row ends with its stop time and its misses.
+    if (line.find("simulated") != std::string::npos && line.back() != ',') ++stopped_lines;
+  }
+  CHECK(stopped_lines == early["counts"]["stopped_early"].get<int>());
 }
 
 TEST_CASE("plan simulates the placements whose communication estimate is within 10% of the plan's lowest") {
