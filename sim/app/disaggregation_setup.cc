@@ -90,7 +90,6 @@ Status ResolveDisaggregation(const Scenario& s, const MemoryOptions& mem, Servin
     }
     gpus = *sel;
   }
-  size_t next = 0;
   if (search) {
     // Replica after replica, the largest first (prefill before decode at equal size), each placed by the search among
     // the GPUs still free: a wide replica finds a whole NVLink domain before narrower ones split it.
@@ -108,16 +107,17 @@ Status ResolveDisaggregation(const Scenario& s, const MemoryOptions& mem, Servin
       role->replicas[i] = *where;
       for (int g : where->gpu_of_rank) std::erase(unused, g);
     }
+  } else {
+    // Packed: the replicas in turn, prefill first, each on the next GPUs given, rank r on the r-th.
+    auto next = gpus.begin();
+    for (ServingRole* role : {&pd.prefill, &pd.decode}) {
+      for (Placement& p : role->replicas) {
+        p.gpu_of_rank.assign(next, next + role->plan.WorldSize());
+        next += role->plan.WorldSize();
+      }
+    }
   }
   for (ServingRole* role : {&pd.prefill, &pd.decode}) {
-    for (Placement& p : role->replicas) {
-      if (search) break;
-      Result<Placement> packed = ParsePlacement("packed", role->plan, role->plan.WorldSize());
-      if (!packed.ok()) return packed.status();
-      p = *packed;
-      for (int& g : p.gpu_of_rank) g = gpus[next + static_cast<size_t>(g)];
-      next += static_cast<size_t>(role->plan.WorldSize());
-    }
     Result<MemoryPlan> m = PlanMemory(d->model, role->plan, role->replicas.front(), d->specs, mem);
     if (!m.ok()) return At(s, "disaggregation." + role->name + ".plan", m.status());
     role->memory = std::move(*m);
@@ -129,7 +129,6 @@ Status ResolveDisaggregation(const Scenario& s, const MemoryOptions& mem, Servin
   }
   d->plan = pd.prefill.plan;
   d->placement = pd.prefill.replicas.front();
-  d->placement_score.reset();  // the roles' placements are reported per replica (run_report.cc)
   d->memory = pd.prefill.memory;
   d->disaggregation = std::move(pd);
   return Status::Ok();

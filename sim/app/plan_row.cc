@@ -41,6 +41,11 @@ std::string PlanCandidate::PlanLabel() const {
          std::to_string(decode_replicas) + "x " + decode.ToString();
 }
 
+std::string PlanCandidate::DeploymentKey() const {
+  return PlanLabel() + "|" + weight_dtype + "|" + kv_dtype + "|" + std::to_string(max_num_seqs) + "|" +
+         std::to_string(max_num_batched_tokens);
+}
+
 std::string PlanCandidate::BaseKey() const {
   const std::string plans =
       disaggregated ? "P " + prefill.ToString() + " + D " + decode.ToString() : WithDp(plan, 1).ToString();

@@ -34,6 +34,8 @@ struct PlanCandidate {
   std::string PlanLabel() const;
   // The plan without its replica counts: what the fewest-GPU search varies dp (or each role's replicas) of.
   std::string BaseKey() const;
+  // The deployment without its placement: plan (with replica counts), dtypes and scheduler limits.
+  std::string DeploymentKey() const;
 };
 
 // (Serialised as its number between ranks: new fates go at the end.)

@@ -219,7 +219,8 @@ Status PlanSearch::Enumerate() {
   return Status::Ok();
 }
 
-std::unique_ptr<ServingSetup> PlanSearch::Build(AppContext& local, const Scenario& s, PlanRow* out) const {
+std::unique_ptr<ServingSetup> PlanSearch::Build(AppContext& local, const Scenario& s, PlanRow* out,
+                                                PlacementScore* score) const {
   PlanRow& row = *out;
   Result<std::unique_ptr<ServingSetup>> setup = BuildServing(local, s);
   if (!setup.ok()) {
@@ -297,9 +298,11 @@ std::unique_ptr<ServingSetup> PlanSearch::Build(AppContext& local, const Scenari
     }
   }
   if (!d.disaggregation) {
-    const double cost = d.placement_score ? d.placement_score->cost_seconds
-                                          : ScorePlacement(*d.topo, d.model, d.plan, d.placement).cost_seconds;
-    row.placement_cost_ms = std::isfinite(cost) ? 1000.0 * cost : -1.0;
+    // The search's own score when it placed the ranks, else the placement scored here.
+    PlacementScore scored =
+        d.placement_score ? *d.placement_score : ScorePlacement(*d.topo, d.model, d.plan, d.placement);
+    row.placement_cost_ms = std::isfinite(scored.cost_seconds) ? 1000.0 * scored.cost_seconds : -1.0;
+    if (score != nullptr) *score = std::move(scored);
   }
   row.fate = CandidateFate::kSimulated;  // eligible; Run decides
   return std::move(*setup);
@@ -320,7 +323,8 @@ PlanRow PlanSearch::Simulate(const PlanCandidate& c) const {
   std::ostringstream out, err;
   AppContext local{out, err, ctx_.reader, false};
   const Scenario s = ScenarioOf(c);
-  const std::unique_ptr<ServingSetup> setup = Build(local, s, &row);
+  PlacementScore placement;
+  const std::unique_ptr<ServingSetup> setup = Build(local, s, &row, &placement);
   if (setup == nullptr) return row;
   const ServingSlo slo{s.slo_ttft_ms, s.slo_tpot_ms, s.slo_e2el_ms};
   const int64_t allowed = AllowedMisses(requests_, options_.attainment);
@@ -335,9 +339,7 @@ PlanRow PlanSearch::Simulate(const PlanCandidate& c) const {
     return row;
   }
   const ServingSetup& d = *setup;
-  if (!c.disaggregated) {
-    row.placement_notes = ScorePlacement(*d.topo, d.model, d.plan, d.placement).lines;
-  }
+  row.placement_notes = std::move(placement.lines);
   if (o->run.stopped) {
     // It cannot meet the SLO: the rest of its run is not simulated, and its figures would describe only the requests
     // that finished before the stop.
@@ -437,23 +439,17 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
   // The finalists among the default placements: for the same plan, dtypes and limits, those whose communication
   // estimate is within kFinalistMargin of the lowest (the score cannot rank placements closer than that; the
   // simulation does). Placements the user lists are all simulated.
-  auto plan_key = [](const PlanRow& r) {
-    return r.c.PlanLabel() + "|" + r.c.weight_dtype + "|" + r.c.kv_dtype + "|" + std::to_string(r.c.max_num_seqs) +
-           "|" + std::to_string(r.c.max_num_batched_tokens);
-  };
   std::map<std::string, std::pair<double, std::string>> lowest;  // plan key -> (lowest cost, its placement)
   const bool finalists = options_.space.placements.empty();
   for (const PlanRow& r : rows) {
     if (r.fate != CandidateFate::kSimulated || r.c.disaggregated || r.placement_cost_ms < 0) continue;
-    auto [it, fresh] = lowest.emplace(plan_key(r), std::make_pair(r.placement_cost_ms, r.c.placement));
+    auto [it, fresh] = lowest.emplace(r.c.DeploymentKey(), std::make_pair(r.placement_cost_ms, r.c.placement));
     if (!fresh && r.placement_cost_ms < it->second.first) it->second = {r.placement_cost_ms, r.c.placement};
   }
   for (size_t i = 0; i < rows.size(); ++i) {
     PlanRow& r = rows[i];
     if (r.fate != CandidateFate::kSimulated) continue;
-    const std::string key = r.c.PlanLabel() + "|" + r.c.weight_dtype + "|" + r.c.kv_dtype + "|" +
-                            std::to_string(r.c.max_num_seqs) + "|" + std::to_string(r.c.max_num_batched_tokens) + "|" +
-                            r.layout;
+    const std::string key = r.c.DeploymentKey() + "|" + r.layout;
     if (auto [it, fresh] = resolved.emplace(key, i); !fresh) {
       r.fate = CandidateFate::kDuplicate;
       r.why = "placement " + r.c.placement + " makes the same groups on the same GPUs as placement " +
@@ -461,7 +457,7 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
       continue;
     }
     if (finalists && !r.c.disaggregated) {
-      const auto it = lowest.find(plan_key(r));
+      const auto it = lowest.find(r.c.DeploymentKey());
       const bool unreachable = r.placement_cost_ms < 0;
       if (it != lowest.end() && (unreachable || r.placement_cost_ms > it->second.first * (1 + kFinalistMargin))) {
         r.fate = CandidateFate::kPrunedPlacement;
@@ -636,12 +632,7 @@ Result<PlanSearchOutcome> PlanSearch::Run(TaskRunner& runner,
     std::stable_sort(out.fewest.begin(), out.fewest.end(), fewest_order);
     // Two placements of a plan that shrink to the same replica counts are one answer (the better placed).
     std::set<std::string> answered;
-    std::erase_if(out.fewest, [&](const PlanRow& r) {
-      return !answered
-                  .insert(r.c.PlanLabel() + "|" + r.c.weight_dtype + "|" + r.c.kv_dtype + "|" +
-                          std::to_string(r.c.max_num_seqs) + "|" + std::to_string(r.c.max_num_batched_tokens))
-                  .second;
-    });
+    std::erase_if(out.fewest, [&](const PlanRow& r) { return !answered.insert(r.c.DeploymentKey()).second; });
   }
 
   // The ranking: simulated rows in objective order, then the rest in the order they were enumerated.

@@ -24,6 +24,7 @@
 #include "sim/app/plan_row.h"
 #include "sim/app/scenario.h"
 #include "sim/core/status.h"
+#include "sim/parallel/placement_search.h"
 #include "sim/parallel/plan.h"
 
 namespace wiresim::app {
@@ -88,8 +89,10 @@ class PlanSearch {
 
  private:
   // Builds the deployment of out->c as `wiresim run` would, and fills out's fate (kSimulated when it can run),
-  // bounds, GPUs and layout; nullptr (and the reason in out->why) when it cannot be built.
-  std::unique_ptr<ServingSetup> Build(AppContext& local, const Scenario& s, PlanRow* out) const;
+  // bounds, GPUs, layout and placement cost (its score in *score, when given and aggregated); nullptr (and the
+  // reason in out->why) when it cannot be built.
+  std::unique_ptr<ServingSetup> Build(AppContext& local, const Scenario& s, PlanRow* out,
+                                      PlacementScore* score = nullptr) const;
   PlanRow Screen(const PlanCandidate& c) const;
   PlanRow Simulate(const PlanCandidate& c) const;
   Result<WorkloadShape> ReadWorkload() const;

@@ -134,7 +134,9 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   if (Status st = ValidatePlan(d->plan, d->model, static_cast<int>(gpus.size())); !st.ok()) {
     return At(s, "deployment.plan", st);
   }
-  if (s.placement == "auto" || s.placement == "spread") {
+  if (s.disaggregated) {
+    // Each role's replicas are placed by ResolveDisaggregation (below).
+  } else if (s.placement == "auto" || s.placement == "spread") {
     // The search chooses among the GPUs given, or all of the topology's (after the what-ifs: it sees degraded and
     // failed links).
     std::vector<int> candidates = gpus;

@@ -55,6 +55,10 @@ IterationModel::IterationModel(const ModelSpec& model, const ParallelPlan& plan,
       kernel_models_(std::move(kernel_models)),
       closed_(closed),
       attention_(model, plan) {
+  for (const StageLayers& stage : SplitLayers(model.num_layers, plan.pp)) {
+    std::array<int64_t, 2>& kinds = layer_kinds_.emplace_back(std::array<int64_t, 2>{0, 0});
+    for (int64_t l = stage.first; l < stage.end; ++l) ++kinds[model.IsMoeLayer(l) ? 1 : 0];
+  }
   graph_options_.expert_imbalance = moe.expert_imbalance;
   graph_options_.routing = moe.routing;
   graph_options_.two_batch_overlap = moe.two_batch_overlap && plan.ep > 1;
@@ -378,14 +382,9 @@ Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileNow(const Batc
     if (!load.ok()) continue;
     double times = 1;
     if (reduced && !inst.programs.empty()) {
-      const StageLayers& st =
-          stages[static_cast<size_t>(graph.programs[static_cast<size_t>(inst.programs.front())].coord.pp)];
-      if (inst.layer >= st.first && inst.layer < st.end) {
-        times = 0;
-        for (int64_t l = st.first; l < st.end; ++l) {
-          times += model_.IsMoeLayer(static_cast<int>(l)) == model_.IsMoeLayer(inst.layer) ? 1 : 0;
-        }
-      }
+      const int stage = graph.programs[static_cast<size_t>(inst.programs.front())].coord.pp;
+      const StageLayers& st = stages[static_cast<size_t>(stage)];
+      if (inst.layer >= st.first && inst.layer < st.end) times = static_cast<double>(LayersOfKind(stage, inst.layer));
     }
     for (const LinkBytes& lb : **load) bytes[lb.link] += lb.bytes * times;
   }
@@ -413,12 +412,6 @@ Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileGraph(const St
       [&](size_t c) { return collective_time[c]; }, {}, /*keep_op_times=*/true);
   if (!timing.complete) return Internal("iteration: the step graph deadlocks: " + timing.stuck);
 
-  // Layers of each kind per stage.
-  const std::vector<StageLayers> stages = SplitLayers(model_.num_layers, plan_.pp);
-  std::vector<std::array<int64_t, 2>> kinds(stages.size(), {0, 0});  // [dense, moe]
-  for (size_t st = 0; st < stages.size(); ++st) {
-    for (int64_t l = stages[st].first; l < stages[st].end; ++l) ++kinds[st][model_.IsMoeLayer(l) ? 1 : 0];
-  }
   // Segments and their end times; in the reduced graph, every rank of a stage must end each one together.
   std::vector<std::vector<Segment>> segments(g.programs.size());
   std::vector<std::pair<int, int>> ends(g.programs.size());
@@ -430,7 +423,7 @@ Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileGraph(const St
     for (size_t k = 0; k < segments[p].size(); ++k) {
       Segment& seg = segments[p][k];
       if (reduced && seg.layer >= 0 && seg.layer < model_.num_layers) {
-        seg.times = kinds[static_cast<size_t>(program.coord.pp)][model_.IsMoeLayer(seg.layer) ? 1 : 0];
+        seg.times = LayersOfKind(program.coord.pp, seg.layer);
       }
       if (!reduced) continue;
       const Time end = timing.op_done[p][seg.end - 1];

@@ -112,6 +112,10 @@ class IterationModel {
   // Null (no error) when `reduced` and some stage's ranks are not in step at a layer boundary.
   Result<std::unique_ptr<CompiledIteration>> CompileGraph(const StepGraph& graph, bool reduced);
 
+  // The layers of `layer`'s kind (dense or MoE) on pipeline stage `stage`: how often a reduced graph's layer repeats.
+  int64_t LayersOfKind(int stage, int layer) const {
+    return layer_kinds_[static_cast<size_t>(stage)][model_.IsMoeLayer(layer) ? 1 : 0];
+  }
   // The time of kernel `k` on global GPU `gpu`, remembered by shape (most DP ranks run the same shapes).
   Time KernelTimeOf(int gpu, const KernelShape& k);
 
@@ -123,6 +127,7 @@ class IterationModel {
   std::vector<const KernelTimeModel*> kernel_models_;
   ClosedFormCollectives& closed_;
   LayerAttentionShapes attention_;
+  std::vector<std::array<int64_t, 2>> layer_kinds_;  // per pipeline stage: its [dense, MoE] layers
   bool can_compile_ = true;
   bool can_collapse_ = false;
   bool key_needs_positions_ = false;
