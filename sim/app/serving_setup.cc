@@ -13,6 +13,7 @@
 #include "sim/app/what_if_run.h"
 #include "sim/model/model_file.h"
 #include "sim/network/flow_network.h"
+#include "sim/parallel/spread_placement.h"
 #include "sim/serving/iteration_model.h"
 #include "sim/serving/link_sharing.h"
 #include "sim/topology/topology_file.h"

@@ -69,18 +69,7 @@ PlacementScore ScorePlacement(const Topology& topo, const ModelSpec& model, cons
 Result<Placement> AutoPlacement(const Topology& topo, const ModelSpec& model, const ParallelPlan& plan,
                                 std::span<const int> gpus, PlacementScore* score = nullptr);
 
-// AutoPlacement with the DP replicas spread over failure domains, the hosts (machines): replica after replica goes to
-// the host holding the fewest replicas so far that has free GPUs for a whole replica (ties: the most free GPUs, then
-// the lowest host), where AutoPlacement places it; a replica larger than any host's free GPUs takes the free GPUs of
-// the hosts holding the fewest replicas, in that order. Losing one host then loses as few replicas as the GPUs allow.
-// Replicas that talk to each other (expert parallelism across DP) fail together and are placed as AutoPlacement
-// places them. score->lines gains a line saying which hosts hold each replica and how many one host's loss takes.
-// Errors: as AutoPlacement.
-Result<Placement> SpreadPlacement(const Topology& topo, const ModelSpec& model, const ParallelPlan& plan,
-                                  std::span<const int> gpus, PlacementScore* score = nullptr);
-
-// The replicas' failure exposure under `placement`: "DP replicas (2 of 8 GPUs): hosts node0 | node1; losing one host
-// loses at most 1 of 2 replicas". Empty for dp = 1.
-std::string ReplicaHostsLine(const Topology& topo, const ParallelPlan& plan, const Placement& placement);
+// Errors for a placement of `plan` on `gpus`: a GPU the topology lacks, a GPU listed twice, fewer GPUs than ranks.
+Status CheckPlacementGpus(const Topology& topo, const ParallelPlan& plan, std::span<const int> gpus);
 
 }  // namespace wiresim

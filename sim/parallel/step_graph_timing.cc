@@ -16,9 +16,9 @@ StepGraphTiming EvaluateStepGraph(const StepGraph& graph, const KernelDuration& 
   out.collective_start.assign(graph.collectives.size(), Time::Zero());
   // done[p][i]: when op i of program p is done; Time::Max() until known.
   std::vector<std::vector<Time>> done(programs), started(programs);
-  std::vector<size_t> next(programs, 0);      // the first op of p not yet processed
-  std::vector<Time> compute_free(programs);   // when p's compute stream is free
-  std::vector<Time> issued(programs);         // when p issued its last op (ops are issued in program order)
+  std::vector<size_t> next(programs, 0);     // the first op of p not yet processed
+  std::vector<Time> compute_free(programs);  // when p's compute stream is free
+  std::vector<Time> issued(programs);        // when p issued its last op (ops are issued in program order)
   std::vector<int> arrived(graph.collectives.size(), 0);
   std::vector<Time> posted_max(graph.collectives.size(), Time::Zero());
   for (size_t p = 0; p < programs; ++p) {

@@ -24,8 +24,8 @@ struct StepGraph;
 struct StepOp;
 
 struct StepGraphTiming {
-  bool complete = false;  // every op of every program was done
-  std::string stuck;      // when not: the first program that waits, and for what
+  bool complete = false;               // every op of every program was done
+  std::string stuck;                   // when not: the first program that waits, and for what
   std::vector<Time> program_done;      // per program: when its last op is done (its start when it has none)
   std::vector<Time> collective_start;  // per instance: when every participant had posted it
   // Per program and op, when asked for: a kernel's start, a collective's posting (its dependencies done), and
