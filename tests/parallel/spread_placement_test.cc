@@ -7,45 +7,19 @@
 #include <catch2/catch.hpp>
 
 #include "tests/model/model_test_util.h"
+#include "tests/parallel/placement_test_util.h"
 #include "tests/testing/topology.h"
 
 namespace wiresim {
 namespace {
 
+using testing::Auto;
+using testing::Plan;
+using testing::Range;
+using testing::Score;
 using testing::ShippedModel;
 using testing::ShippedTopology;
-
-ParallelPlan Plan(const std::string& text) {
-  Result<ParallelPlan> p = ParsePlan(text);
-  REQUIRE(p.ok());
-  return *p;
-}
-
-std::vector<int> Range(int n) {
-  std::vector<int> v;
-  for (int i = 0; i < n; ++i) v.push_back(i);
-  return v;
-}
-
-Placement Auto(const Topology& topo, const ModelSpec& m, const ParallelPlan& plan, const std::vector<int>& gpus) {
-  Result<Placement> p = AutoPlacement(topo, m, plan, gpus);
-  INFO(p.status().message());
-  REQUIRE(p.ok());
-  return *p;
-}
-
-// The TP groups of a placement, each as a sorted set of GPUs.
-std::set<std::set<int>> TpGroups(const ParallelPlan& plan, const Placement& where) {
-  std::set<std::set<int>> out;
-  for (const std::vector<int>& g : BuildGroups(plan, where).groups[0]) out.insert(std::set<int>(g.begin(), g.end()));
-  return out;
-}
-
-double Score(const Topology& topo, const ModelSpec& m, const ParallelPlan& plan, const std::vector<int>& gpu_of_rank) {
-  Placement p;
-  p.gpu_of_rank = gpu_of_rank;
-  return ScorePlacement(topo, m, plan, p).cost_seconds;
-}
+using testing::TpGroups;
 
 // The hosts (failure domains) each DP replica of `where` touches.
 std::vector<std::set<int>> ReplicaHosts(const Topology& topo, const ParallelPlan& plan, const Placement& where) {
