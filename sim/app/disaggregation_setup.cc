@@ -259,6 +259,9 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
   WIRESIM_RETURN_IF_ERROR(run->Run());
   WIRESIM_RETURN_IF_ERROR(handoff.error());
   for (const auto& r : owned) WIRESIM_RETURN_IF_ERROR(r->error());
+  if (!run->stats().stopped) {
+    for (const auto& r : owned) WIRESIM_RETURN_IF_ERROR(r->CheckSettled());
+  }
   if (progress) ctx.err << "\n";
   o.run = run->stats();
   o.gpus = accounting.Finish(o.run.end);

@@ -275,11 +275,16 @@ Result<std::shared_ptr<const CollapsedIteration>> IterationModel::Collapsed(cons
         close_segment();
         times.push_back(Time::Zero());
         if (!build) continue;
-        const size_t key = static_cast<size_t>(op.instance) * slots + static_cast<size_t>(layer + 1);
+        // A layer's template runs once per layer of its kind, each run its own instances. The ops before the first
+        // layer and after the last run once, and a pipeline send (after the last layer of its stage) and its
+        // receive (before the first of the next) are one instance: those keep the reduced graph's layer.
+        const bool templated = layer >= 0 && layer < layers;
+        const int64_t at = templated ? layer : reduced.collectives[static_cast<size_t>(op.instance)].layer;
+        const size_t key = static_cast<size_t>(op.instance) * slots + static_cast<size_t>(at + 1);
         if (instance_of[key] < 0) {
           instance_of[key] = static_cast<int>(graph->collectives.size());
           graph->collectives.push_back(reduced.collectives[static_cast<size_t>(op.instance)]);
-          graph->collectives.back().layer = static_cast<int>(layer);
+          graph->collectives.back().layer = static_cast<int>(at);
         }
         StepOp c;
         c.kind = StepOp::Kind::kCollective;

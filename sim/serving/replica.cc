@@ -1,6 +1,7 @@
 #include "sim/serving/replica.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 namespace wiresim {
@@ -179,6 +180,13 @@ void Replica::Finish(Step* step) {
     if (it != steps_.end()) steps_.erase(it);
   });
   Poke();
+}
+
+Status Replica::CheckSettled() const {
+  if (in_flight_ == 0) return Status::Ok();
+  return Internal("replica " + std::to_string(index_) + ": " + std::to_string(in_flight_) +
+                  " step(s) never finished although nothing was left to run (their ops wait on each other); "
+                  "--iterations op-by-op runs each op on its own");
 }
 
 void Replica::Fail(const Status& s) {

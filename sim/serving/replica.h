@@ -73,6 +73,11 @@ class Replica {
   double kv_usage(int dp_rank) const;      // used / total blocks
   const Scheduler& scheduler(int dp_rank) const { return *schedulers_[static_cast<size_t>(dp_rank)]; }
   const ReplicaStats& stats() const { return stats_; }
+  // Steps launched (or being formed) and not yet finished. Nonzero once the simulator has run out of events means a
+  // step's ops wait on each other (a model bug): CheckSettled() says so.
+  int steps_in_flight() const { return in_flight_; }
+  // Internal error when a step is still in flight; call after the simulator ran dry (not when it was stopped).
+  Status CheckSettled() const;
   // The first error met inside an event (a step whose collectives the model cannot run); the simulator was stopped.
   const Status& error() const { return error_; }
 

@@ -43,6 +43,9 @@ Status ServingRun::Run() {
   }
   WIRESIM_RETURN_IF_ERROR(error_);
   for (Replica* r : replicas_) WIRESIM_RETURN_IF_ERROR(r->error());
+  if (!stats_.stopped) {
+    for (Replica* r : replicas_) WIRESIM_RETURN_IF_ERROR(r->CheckSettled());
+  }
   if (options_.progress) options_.progress(stats_.finished, stats_.sent, sim_.Now());
   return Status::Ok();
 }

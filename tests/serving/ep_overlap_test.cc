@@ -1,7 +1,9 @@
 // Wide expert parallelism played by the executor: two-batch overlap hides the EP all-to-all behind the other
 // micro-batch's compute (the per-GPU breakdown shows it), and one EP replica alone on its links gets the same
 // iteration from its all-to-alls as transfers on the flow network as from their closed forms; a coupled
-// iteration with its kernels collapsed between collectives serves every request as the op-by-op one does.
+// iteration with its kernels collapsed between collectives serves every request as the op-by-op one does, with or
+// without a pipeline.
+#include <algorithm>
 #include <map>
 
 #include <catch2/catch.hpp>
@@ -279,6 +281,67 @@ TEST_CASE("Coupled DP x EP ranks: a collapsed iteration is the op-by-op one, op 
   }
   CHECK(fast.gpu0.compute == slow.gpu0.compute);
   CHECK(fast.gpu0.Exposed(ParallelDim::kEp) == slow.gpu0.Exposed(ParallelDim::kEp));
+}
+
+TEST_CASE("Coupled DP x EP ranks in a pipeline: the collapsed iteration keeps each send and its receive one transfer") {
+  // dp=8, ep=8, pp=2 on two nodes: stage 0 (layers 0-30) ends with a pipeline send at "layer 61" and stage 1 starts
+  // with its receive at "layer -1", one instance of the reduced graph. Each program's collectives are its MoE
+  // layers' dispatch and combine, plus the one transfer: stage 0 holds 3 dense and 28 MoE layers (2 x 28 + 1 = 57
+  // collectives), stage 1 30 MoE layers (2 x 30 + 1 = 61). The transfers are 8 instances (one per DP rank's
+  // pipeline), each reached by both of its programs, and the iteration serves every request as op by op does.
+  ModelSpec m = testing::ShippedModel("deepseek-v3");
+  m.weight_dtype = DataType::kFloat8E4M3;
+  const Topology topo = testing::ShippedTopology("dgx-h100-2node");
+  const ParallelPlan plan = *ParsePlan("dp=8,ep=8,pp=2");
+  const Placement where = *ParsePlacement("packed", plan, topo.gpu_count());
+  const RooflineModel h100(*FindGpuSpec("h100"));
+  std::vector<const KernelTimeModel*> kernels(static_cast<size_t>(topo.gpu_count()), &h100);
+  CollectiveModel model(topo);
+  ClosedFormCollectives closed(model, AlgorithmFilter{}, nullptr);
+  IterationModel iterations(m, plan, where, 0, StepGraphOptions{}, kernels, closed);
+  REQUIRE(iterations.CanCollapse());
+  std::vector<BatchShape> batches(8, *ParseBatch("decode=16x700"));
+  batches[5] = BatchShape{};
+  Result<std::shared_ptr<const CollapsedIteration>> c = iterations.Collapsed(batches);
+  REQUIRE(c.ok());
+  REQUIRE(*c != nullptr);
+  const StepGraph& g = *(*c)->graph;
+  REQUIRE(g.programs.size() == 16);
+  CHECK(CheckStepGraph(g).ok());
+  int transfers = 0;
+  for (const CollectiveInstance& inst : g.collectives) {
+    if (inst.dim != ParallelDim::kPp) continue;
+    ++transfers;
+    INFO("transfer " << transfers);
+    CHECK(inst.programs.size() == 2);
+    CHECK(std::count(inst.programs.begin(), inst.programs.end(), -1) == 0);
+  }
+  CHECK(transfers == 8);
+  for (const GpuProgram& p : g.programs) {
+    const auto n = std::count_if(p.ops.begin(), p.ops.end(),
+                                 [](const StepOp& op) { return op.kind == StepOp::Kind::kCollective; });
+    CHECK(n == (p.coord.pp == 0 ? 57 : 61));
+  }
+
+  std::vector<Request> requests;
+  for (int64_t i = 0; i < 24; ++i) {
+    Request r;
+    r.id = i;
+    r.arrival = Time::Milliseconds(4 * i);
+    r.input_tokens = 100 + (i * 379) % 900;
+    r.output_tokens = 5 + (i * 17) % 30;
+    requests.push_back(r);
+  }
+  const Served fast = Serve(true, requests, "dp=8,ep=8,pp=2");
+  const Served slow = Serve(false, requests, "dp=8,ep=8,pp=2");
+  REQUIRE(fast.tokens.size() == 24);
+  CHECK(fast.steps == slow.steps);
+  for (const Request& r : requests) {
+    INFO("request " << r.id);
+    REQUIRE(fast.tokens.count(r.id) == 1);
+    CHECK(fast.tokens.at(r.id).size() == static_cast<size_t>(r.output_tokens));
+    CHECK(fast.tokens.at(r.id) == slow.tokens.at(r.id));
+  }
 }
 
 }  // namespace
