@@ -158,6 +158,12 @@ int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
     }
     wrote.push_back(f.report);
   }
+  if (outcome->run.rejected > 0) {
+    // Rejected requests count as failed, as vllm bench serve counts a 400: say why, so it is not taken for a result.
+    ctx.err << "wiresim run: warning: " << outcome->run.rejected << " of " << outcome->run.sent
+            << " requests were refused by the server and count as failed; the first: " << outcome->run.first_rejection
+            << "\n";
+  }
   if (f.json) {
     ctx.out << report.summary_json;
     for (const std::string& w : wrote) ctx.err << "wrote " << w << "\n";

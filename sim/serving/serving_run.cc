@@ -115,6 +115,7 @@ void ServingRun::Send(Request r) {
   }
   if (!added.ok()) {
     ++stats_.rejected;  // the server refuses it (as vLLM answers 400 for a request over its limits): it fails
+    if (stats_.first_rejection.empty()) stats_.first_rejection = added.message();
     if (slo_watch_) slo_watch_->OnFinished(r.id);
     return;
   }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -68,6 +69,7 @@ struct ServingRunStats {
   int64_t sent = 0;
   int64_t finished = 0;
   int64_t rejected = 0;  // sent but refused by the replica (can never fit); they count as failed
+  std::string first_rejection;  // why the first rejected request was refused
   Time end;              // the last event
   uint64_t events = 0;
   bool stopped = false;  // stopped early: more requests missed the SLO than ServingRunOptions allowed

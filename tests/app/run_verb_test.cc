@@ -272,6 +272,23 @@ TEST_CASE("Bad inputs: exit 2 naming the place, and no output written") {
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("Requests the server refuses count as failed, and the run says why on stderr") {
+  // 900 + 200 = 1,100 tokens each, over --max-model-len 1000: vLLM answers every one with an error, so all 4 fail,
+  // and the warning names the first (request 0) and the limit.
+  const Run r = Wiresim(With({"run"}, With(kOneGpu, {"--requests", "4", "--rate", "inf", "--input-len", "900",
+                                                      "--output-len", "200", "--max-model-len", "1000", "--quiet"})));
+  INFO(r.err);
+  REQUIRE(r.code == kExitOk);
+  CHECK_THAT(r.out, Contains("Failed requests:                         4"));
+  CHECK_THAT(r.err, Contains("warning: 4 of 4 requests were refused by the server and count as failed; the first: "
+                             "request 0: prompt 900 + output 200 = 1100 tokens exceeds max_model_len 1000"));
+  // Requests that fit raise no warning.
+  const Run fine = Wiresim(With({"run"}, With(kOneGpu, {"--requests", "4", "--rate", "inf", "--input-len", "900",
+                                                         "--output-len", "50", "--max-model-len", "1000", "--quiet"})));
+  REQUIRE(fine.code == kExitOk);
+  CHECK(fine.err.find("warning") == std::string::npos);
+}
+
 TEST_CASE("Compare: a vllm bench serve result printed beside the prediction, with the error") {
   // A measured file with the run's own TTFT doubled: the error printed is -50%.
   const nlohmann::json predicted = RunJson(With(kOneGpu, {"--requests", "3"}));
