@@ -199,6 +199,29 @@ TEST_CASE("Compiled iterations and op-by-op execution give byte-identical reques
                                    "cp");
     CHECK(a == b);
   }
+  SECTION("DP ranks coupled by EP, in a pipeline (collapsed iterations)") {
+    // Every request is served (a TTFT in each row of requests.csv: id and six more columns before it).
+    const auto [a, b] = BothLevels({"--topology", "dgx-h100", "--model", "mixtral-8x7b", "--plan",
+                                    "tp=1,dp=2,ep=2,pp=2", "--requests", "6", "--rate", "20", "--output-len",
+                                    "uniform:2-12"},
+                                   "ep-pp");
+    CHECK(a == b);
+    std::istringstream rows(a);
+    std::string line;
+    std::getline(rows, line);
+    REQUIRE_THAT(line, Contains("queue_ms,ttft_ms"));
+    int served = 0;
+    while (std::getline(rows, line)) {
+      INFO(line);
+      std::vector<std::string> cells;
+      std::stringstream cut(line);
+      for (std::string cell; std::getline(cut, cell, ',');) cells.push_back(cell);
+      REQUIRE(cells.size() > 6);
+      CHECK_FALSE(cells[6].empty());  // ttft_ms
+      ++served;
+    }
+    CHECK(served == 6);
+  }
   SECTION("tp=16 across two nodes") {
     const auto [a, b] = BothLevels({"--topology", "dgx-h100-2node", "--model", "llama-3.1-8b", "--plan", "tp=16",
                                     "--requests", "5", "--rate", "10", "--output-len", "uniform:2-24"},
