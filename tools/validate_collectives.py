@@ -250,13 +250,17 @@ VIDUR = [
      "A100 NVLink step factor 3 (the 8-GPU table)", ["--model-constant", "sm80_nvlink_step_factor=1"],
      "without this table A100 steps take NCCL's own per-step latencies (factor 1)"),
     ("a100_dgx", "Vidur A100 DGX, two nodes", "vidur-a100-dgx-2node", [],
-     "Fitted: Vidur does not say how its nodes were networked; the 50 Gb/s per GPU of "
-     "`topologies/vidur-a100-dgx-2node.toml` comes from the 2-rank, 1-per-node rows (which therefore agree by "
-     "construction), and its 7.5 us per network link from the same table's rows below 64 KiB. The 2-, 4- and "
-     "8-GPU-per-node rows are predictions. With 8 per node the profile plateaus at "
-     "17.5 GB/s, below the 22.4 that 4 per node reach: the network gives less with more GPUs per node, which no "
-     "fixed set of links reproduces: missed. The 4-per-node table is bimodal from 16 to 32 MiB (6 or 12 GB/s).",
-     "the topology's 50 Gb/s per GPU and 7.5 us per network link", None,
+     "Fitted: Vidur does not say how its nodes were networked; `topologies/vidur-a100-dgx-2node.toml` reads it "
+     "from the profile. Its 50 Gb/s per GPU comes from the 2-rank, 1-per-node rows (which therefore agree by "
+     "construction) and its 15 us of network links per route from the same table's rows below 64 KiB. With 8 per "
+     "node the profile plateaus at 17.5 GB/s, below the 22.4 that 4 per node reach, so a node's GPUs share one "
+     "uplink rather than a NIC each; the uplink's 200 Gb/s is the smallest standard rate the 4-per-node plateau "
+     "allows (set from that plateau). The 2- and 8-per-node tables are predictions: the 8-per-node table's median "
+     "|error| at 1-256 MiB is 32%, against 140% with a NIC of 50 Gb/s per GPU. It still reads less than the uplink "
+     "gives (17.5 against 22 GB/s at 32-64 MiB), which no fixed set of links reproduces, and from 1 to 16 MiB about "
+     "half what the model's LL128 gives (93% too fast even with LL128 off, `--proto ll,simple`): a per-message "
+     "network cost the model does not have. The 4-per-node table is bimodal from 16 to 32 MiB (6 or 12 GB/s).",
+     "the topology's 50 Gb/s per GPU, 200 Gb/s per node and 15 us per route between the nodes", None,
      "Vidur does not describe this network, so no other table could set it: not rerun"),
     ("h100_dgx", "Vidur H100 DGX", "dgx-h100", ["--algo", "^nvls,nvlstree"],
      "Run without NVLS: the profile never exceeds the ring's ceiling (364 GB/s at 64 MiB on 8 GPUs, where NVLS "
