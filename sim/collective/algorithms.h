@@ -71,6 +71,9 @@ struct AlgorithmCost {
 class LinkLoads {
  public:
   explicit LinkLoads(const Topology& topo);
+  ~LinkLoads();
+  LinkLoads(LinkLoads&& other) noexcept;
+  LinkLoads& operator=(const LinkLoads&) = delete;
   void Add(const Route* route, double bytes, const LinkEfficiency& efficiency, double cap_GBps);
   double Seconds() const;
   // The busiest of the route's links: the seconds it needs per byte of S for everything added.
@@ -79,7 +82,9 @@ class LinkLoads {
 
  private:
   const Topology& topo_;
-  std::vector<double> seconds_;
+  // One entry per link of the topology, zero where nothing was added: a buffer borrowed from this thread's pool and
+  // handed back zeroed (a collective's cost builds several per call, and a 1,024-GPU topology has ~10^4 links).
+  std::vector<double>* seconds_;
   std::vector<LinkId> touched_;
   double cap_seconds_ = 0;
 };

@@ -61,19 +61,26 @@ Result<const CollectiveLinkLoad*> ClosedFormCollectives::LinkLoad(const Collecti
   if (auto it = loads_.find(key); it != loads_.end()) return it->second.get();
   WIRESIM_ASSIGN_OR_RETURN(CollectiveChoice choice, p->Choose(call.bytes, filter_));
   WIRESIM_ASSIGN_OR_RETURN(CollectiveSchedule schedule, p->Expand(choice, call.bytes));
-  std::vector<double> bytes(static_cast<size_t>(p->group().topology().link_count()), 0.0);
+  // Each hop's bytes, then summed per link in the order they were added (a stable sort keeps it), so the sums are
+  // those of a per-link array without one of the topology's size per call.
+  std::vector<LinkBytes> hops;
   const auto add = [&](const ScheduledTransfer& t, double times) {
     if (t.route == nullptr || t.bytes <= 0) return;
-    for (const RouteHop& hop : t.route->hops) bytes[static_cast<size_t>(hop.link)] += times * t.bytes * hop.share;
+    for (const RouteHop& hop : t.route->hops) hops.push_back(LinkBytes{hop.link, times * t.bytes * hop.share});
   };
   for (const ScheduledTransfer& t : schedule.transfers) add(t, 1);
   // A ring sends its edges' transfers once per step (its copies cross no link).
   if (schedule.ring) {
     for (const ScheduledTransfer& t : schedule.ring->edges) add(t, schedule.ring->steps);
   }
+  std::stable_sort(hops.begin(), hops.end(), [](const LinkBytes& a, const LinkBytes& b) { return a.link < b.link; });
   auto load = std::make_unique<CollectiveLinkLoad>();
-  for (size_t l = 0; l < bytes.size(); ++l) {
-    if (bytes[l] > 0) load->push_back(LinkBytes{static_cast<LinkId>(l), bytes[l]});
+  for (size_t i = 0; i < hops.size();) {
+    double sum = 0.0;
+    size_t j = i;
+    for (; j < hops.size() && hops[j].link == hops[i].link; ++j) sum += hops[j].bytes;
+    if (sum > 0) load->push_back(LinkBytes{hops[i].link, sum});
+    i = j;
   }
   return loads_.emplace(key, std::move(load)).first->second.get();
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 
@@ -746,7 +747,9 @@ Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& pla
         "step graph: per-DP-rank batches need ep > 1 and one batch per DP rank (dp=" + std::to_string(plan.dp) + ")");
   }
   WIRESIM_RETURN_IF_ERROR(ValidateRouting(options.routing, options.expert_imbalance));
-  const ParallelGroups groups = BuildGroups(plan, placement);
+  std::optional<ParallelGroups> built;
+  if (options.groups == nullptr) built = BuildGroups(plan, placement);
+  const ParallelGroups& groups = options.groups != nullptr ? *options.groups : *built;
   StepGraph graph;
   graph.batch = batch;
   graph.phase = batch.phase();

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -103,6 +104,9 @@ struct StepGraphOptions {
   // Emit only the first decoder layer of each kind (dense, MoE) on each stage: the others repeat it op for op.
   // A compiled iteration times these and multiplies (iteration_model.h says when that is exact).
   bool one_layer_per_kind = false;
+  // BuildGroups(plan, placement), when the caller keeps it: a replica builds many graphs of one plan and placement,
+  // and the groups cover every rank of the world (all DP ranks). Null: built per graph.
+  std::shared_ptr<const ParallelGroups> groups;
 };
 
 // The attention kernels one rank runs in every decoder layer for a batch (every rank of one DP rank runs the same

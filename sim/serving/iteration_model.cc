@@ -63,6 +63,7 @@ IterationModel::IterationModel(const ModelSpec& model, const ParallelPlan& plan,
   graph_options_.routing = moe.routing;
   graph_options_.two_batch_overlap = moe.two_batch_overlap && plan.ep > 1;
   graph_options_.replica = replica;
+  graph_options_.groups = std::make_shared<const ParallelGroups>(BuildGroups(plan, placement));
   const bool coupled = plan.ep > 1 && plan.dp > 1;
   // Exact only when every GPU of the replica times kernels with the same model and DP ranks are independent.
   const KernelTimeModel* first = nullptr;

@@ -8,15 +8,9 @@
 namespace wiresim {
 
 // vllm/v1/core/block_pool.py, BlockPool.__init__: at the start every block is free, in block order.
-KvBlockPool::KvBlockPool(int64_t num_blocks)
-    : ref_count_(num_blocks, 0),
-      prev_(num_blocks, -1),
-      next_(num_blocks, -1),
-      key_(num_blocks, 0),
-      has_key_(num_blocks, false) {
+KvBlockPool::KvBlockPool(int64_t num_blocks) : num_blocks_(num_blocks), num_free_(num_blocks) {
   WIRESIM_CHECK_GT(num_blocks, 0);
   WIRESIM_CHECK_LE(num_blocks, int64_t{INT32_MAX});
-  for (int32_t b = 0; b < static_cast<int32_t>(num_blocks); ++b) PushBack(b);
 }
 
 int32_t KvBlockPool::FindCached(uint64_t key) const {
@@ -26,6 +20,7 @@ int32_t KvBlockPool::FindCached(uint64_t key) const {
 
 // block_pool.py, BlockPool.touch: a hit on a block with no holder removes it from the free queue.
 void KvBlockPool::Touch(int32_t block) {
+  WIRESIM_CHECK_LT(block, fresh_) << "touching block " << block << ", never handed out";
   if (ref_count_[block] == 0) Unlink(block);
   ++ref_count_[block];
 }
@@ -33,6 +28,16 @@ void KvBlockPool::Touch(int32_t block) {
 // block_pool.py, BlockPool.get_new_blocks: pops the free queue's head and evicts its hash (_maybe_evict_cached_block).
 int32_t KvBlockPool::Allocate() {
   WIRESIM_CHECK_GT(num_free_, 0) << "allocate from a full KV cache";
+  if (fresh_ < num_blocks_) {  // the queue's head is the first block never handed out
+    const int32_t block = fresh_++;
+    ref_count_.push_back(1);
+    prev_.push_back(-1);
+    next_.push_back(-1);
+    key_.push_back(0);
+    has_key_.push_back(false);
+    --num_free_;
+    return block;
+  }
   int32_t block = head_;
   Unlink(block);
   DropKey(block);
@@ -42,7 +47,7 @@ int32_t KvBlockPool::Allocate() {
 
 // block_pool.py, BlockPool.free_blocks: a block whose holder count drops to 0 is appended to the free queue.
 void KvBlockPool::Release(int32_t block) {
-  WIRESIM_CHECK_GT(ref_count_[block], 0) << "block " << block << " released more often than held";
+  WIRESIM_CHECK(held(block)) << "block " << block << " released more often than held";
   if (--ref_count_[block] == 0) PushBack(block);
 }
 

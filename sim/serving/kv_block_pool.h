@@ -24,7 +24,7 @@ class KvBlockPool {
   KvBlockPool(const KvBlockPool&) = delete;
   KvBlockPool& operator=(const KvBlockPool&) = delete;
 
-  int64_t num_blocks() const { return static_cast<int64_t>(ref_count_.size()); }
+  int64_t num_blocks() const { return num_blocks_; }
   // Blocks no request holds, cached ones included (they are evicted when taken).
   int64_t num_free() const { return num_free_; }
   int64_t num_used() const { return num_blocks() - num_free_; }
@@ -33,7 +33,7 @@ class KvBlockPool {
 
   // A block cached under `key`, or -1. When several blocks carry the key, the one cached first.
   int32_t FindCached(uint64_t key) const;
-  bool held(int32_t block) const { return ref_count_[block] > 0; }
+  bool held(int32_t block) const { return block < fresh_ && ref_count_[block] > 0; }
 
   // One more holder for `block` (a cache hit); a free block leaves the free queue.
   void Touch(int32_t block);
@@ -50,8 +50,12 @@ class KvBlockPool {
   void PushBack(int32_t block);
   void DropKey(int32_t block);
 
+  int64_t num_blocks_ = 0;
+  // The free queue is blocks [fresh_, num_blocks_) in order, never handed out yet, then a doubly linked list of
+  // released blocks threaded through them (-1 ends it): the order of vLLM's queue, which starts as every block in
+  // order, without touching a block before it is first used. The per-block vectors cover [0, fresh_).
+  int32_t fresh_ = 0;
   std::vector<int32_t> ref_count_;
-  // The free queue, a doubly linked list threaded through the blocks (-1 ends it).
   std::vector<int32_t> prev_;
   std::vector<int32_t> next_;
   int32_t head_ = -1;
