@@ -5,6 +5,7 @@
 // without a pipeline.
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include <catch2/catch.hpp>
 
@@ -221,22 +222,71 @@ Served Serve(bool collapsed, const std::vector<Request>& requests, const char* p
   return out;
 }
 
+// `n` requests `gap_ms` apart, prompts of 100-1,000 tokens, 5 to 4 + `outputs` output tokens.
+std::vector<Request> Requests(int64_t n, int64_t gap_ms, int64_t outputs) {
+  std::vector<Request> requests;
+  for (int64_t i = 0; i < n; ++i) {
+    Request r;
+    r.id = i;
+    r.arrival = Time::Milliseconds(gap_ms * i);
+    r.input_tokens = 100 + (i * 379) % 900;
+    r.output_tokens = 5 + (i * 17) % outputs;
+    requests.push_back(r);
+  }
+  return requests;
+}
+
+// Serves `requests` collapsed and op by op; every token of every request must come out at the same picosecond.
+std::pair<Served, Served> ServedBothWays(const std::vector<Request>& requests, const char* plan_text) {
+  Served fast = Serve(true, requests, plan_text);
+  Served slow = Serve(false, requests, plan_text);
+  REQUIRE(fast.tokens.size() == requests.size());
+  CHECK(fast.steps == slow.steps);
+  for (const Request& r : requests) {
+    INFO("request " << r.id);
+    REQUIRE(fast.tokens.count(r.id) == 1);
+    REQUIRE(fast.tokens.at(r.id).size() == static_cast<size_t>(r.output_tokens));
+    CHECK(fast.tokens.at(r.id) == slow.tokens.at(r.id));
+  }
+  return {std::move(fast), std::move(slow)};
+}
+
+// DeepSeek-V3 (fp8) on two DGX H100 nodes, packed, kernels at H100 roofline: the iteration model of replica 0.
+struct CoupledDeepSeek {
+  explicit CoupledDeepSeek(const char* plan_text)
+      : m(Fp8(testing::ShippedModel("deepseek-v3"))),
+        topo(testing::ShippedTopology("dgx-h100-2node")),
+        plan(*ParsePlan(plan_text)),
+        where(*ParsePlacement("packed", plan, topo.gpu_count())),
+        h100(*FindGpuSpec("h100")),
+        kernels(static_cast<size_t>(topo.gpu_count()), &h100),
+        model(topo),
+        closed(model, AlgorithmFilter{}, nullptr),
+        iterations(m, plan, where, 0, StepGraphOptions{}, kernels, closed) {}
+  static ModelSpec Fp8(ModelSpec spec) {
+    spec.weight_dtype = DataType::kFloat8E4M3;
+    return spec;
+  }
+  ModelSpec m;
+  Topology topo;
+  ParallelPlan plan;
+  Placement where;
+  RooflineModel h100;
+  std::vector<const KernelTimeModel*> kernels;
+  CollectiveModel model;
+  ClosedFormCollectives closed;
+  IterationModel iterations;
+};
+
 TEST_CASE("Coupled DP x EP ranks: a collapsed iteration is the op-by-op one, op for op and request for request") {
   // DeepSeek-V3 at dp=16, ep=16 (tp = 1) on two nodes, 64 decodes per DP rank. Its 61 layers are 3 dense and 58
   // MoE, and with tp = 1 the only collectives are each MoE layer's dispatch and combine: 116 per program. Between
   // them the kernels collapse into 117 segments (before the first dispatch, 58 dispatch-to-combine, 57
   // combine-to-dispatch, after the last combine), so a program has 233 ops, and its segments add up to its
   // kernels' times op by op (ComputeTime of the full graph).
-  ModelSpec m = testing::ShippedModel("deepseek-v3");
-  m.weight_dtype = DataType::kFloat8E4M3;
-  const Topology topo = testing::ShippedTopology("dgx-h100-2node");
-  const ParallelPlan plan = *ParsePlan("dp=16,ep=16");
-  const Placement where = *ParsePlacement("packed", plan, topo.gpu_count());
-  const RooflineModel h100(*FindGpuSpec("h100"));
-  std::vector<const KernelTimeModel*> kernels(static_cast<size_t>(topo.gpu_count()), &h100);
-  CollectiveModel model(topo);
-  ClosedFormCollectives closed(model, AlgorithmFilter{}, nullptr);
-  IterationModel iterations(m, plan, where, 0, StepGraphOptions{}, kernels, closed);
+  CoupledDeepSeek d("dp=16,ep=16");
+  IterationModel& iterations = d.iterations;
+  const RooflineModel& h100 = d.h100;
   std::vector<BatchShape> batches(16, *ParseBatch("decode=64x1500"));
   batches[3] = *ParseBatch("prefill=1x900,decode=10x300");  // ranks run different batches
   batches[7] = BatchShape{};                                // an idle rank joins with a dummy batch
@@ -259,26 +309,7 @@ TEST_CASE("Coupled DP x EP ranks: a collapsed iteration is the op-by-op one, op 
 
   // 50 requests over the 16 DP ranks, arriving 3 ms apart with prompts of 100-1,000 tokens and 5-60 outputs: every
   // token of every request comes out at the same picosecond either way (so TTFT and TPOT are equal).
-  std::vector<Request> requests;
-  for (int64_t i = 0; i < 50; ++i) {
-    Request r;
-    r.id = i;
-    r.arrival = Time::Milliseconds(3 * i);
-    r.input_tokens = 100 + (i * 379) % 900;
-    r.output_tokens = 5 + (i * 17) % 56;
-    requests.push_back(r);
-  }
-  const Served fast = Serve(true, requests, "dp=16,ep=16");
-  const Served slow = Serve(false, requests, "dp=16,ep=16");
-  REQUIRE(fast.tokens.size() == 50);
-  CHECK(fast.steps == slow.steps);
-  for (const Request& r : requests) {
-    INFO("request " << r.id);
-    const std::vector<Time>& a = fast.tokens.at(r.id);
-    const std::vector<Time>& b = slow.tokens.at(r.id);
-    REQUIRE(a.size() == static_cast<size_t>(r.output_tokens));
-    CHECK(a == b);
-  }
+  const auto [fast, slow] = ServedBothWays(Requests(50, 3, 56), "dp=16,ep=16");
   CHECK(fast.gpu0.compute == slow.gpu0.compute);
   CHECK(fast.gpu0.Exposed(ParallelDim::kEp) == slow.gpu0.Exposed(ParallelDim::kEp));
 }
@@ -289,16 +320,8 @@ TEST_CASE("Coupled DP x EP ranks in a pipeline: the collapsed iteration keeps ea
   // layers' dispatch and combine, plus the one transfer: stage 0 holds 3 dense and 28 MoE layers (2 x 28 + 1 = 57
   // collectives), stage 1 30 MoE layers (2 x 30 + 1 = 61). The transfers are 8 instances (one per DP rank's
   // pipeline), each reached by both of its programs, and the iteration serves every request as op by op does.
-  ModelSpec m = testing::ShippedModel("deepseek-v3");
-  m.weight_dtype = DataType::kFloat8E4M3;
-  const Topology topo = testing::ShippedTopology("dgx-h100-2node");
-  const ParallelPlan plan = *ParsePlan("dp=8,ep=8,pp=2");
-  const Placement where = *ParsePlacement("packed", plan, topo.gpu_count());
-  const RooflineModel h100(*FindGpuSpec("h100"));
-  std::vector<const KernelTimeModel*> kernels(static_cast<size_t>(topo.gpu_count()), &h100);
-  CollectiveModel model(topo);
-  ClosedFormCollectives closed(model, AlgorithmFilter{}, nullptr);
-  IterationModel iterations(m, plan, where, 0, StepGraphOptions{}, kernels, closed);
+  CoupledDeepSeek d("dp=8,ep=8,pp=2");
+  IterationModel& iterations = d.iterations;
   REQUIRE(iterations.CanCollapse());
   std::vector<BatchShape> batches(8, *ParseBatch("decode=16x700"));
   batches[5] = BatchShape{};
@@ -323,25 +346,7 @@ TEST_CASE("Coupled DP x EP ranks in a pipeline: the collapsed iteration keeps ea
     CHECK(n == (p.coord.pp == 0 ? 57 : 61));
   }
 
-  std::vector<Request> requests;
-  for (int64_t i = 0; i < 24; ++i) {
-    Request r;
-    r.id = i;
-    r.arrival = Time::Milliseconds(4 * i);
-    r.input_tokens = 100 + (i * 379) % 900;
-    r.output_tokens = 5 + (i * 17) % 30;
-    requests.push_back(r);
-  }
-  const Served fast = Serve(true, requests, "dp=8,ep=8,pp=2");
-  const Served slow = Serve(false, requests, "dp=8,ep=8,pp=2");
-  REQUIRE(fast.tokens.size() == 24);
-  CHECK(fast.steps == slow.steps);
-  for (const Request& r : requests) {
-    INFO("request " << r.id);
-    REQUIRE(fast.tokens.count(r.id) == 1);
-    CHECK(fast.tokens.at(r.id).size() == static_cast<size_t>(r.output_tokens));
-    CHECK(fast.tokens.at(r.id) == slow.tokens.at(r.id));
-  }
+  ServedBothWays(Requests(24, 4, 30), "dp=8,ep=8,pp=2");
 }
 
 }  // namespace
