@@ -1,6 +1,7 @@
 #include "sim/collective/collective_timing.h"
 
 #include <algorithm>
+#include <functional>
 #include <utility>
 
 namespace wiresim {
@@ -14,7 +15,30 @@ ClosedFormCollectives::ClosedFormCollectives(CollectiveModel& model, const Algor
                                              const CollectiveCalibration* calibration)
     : model_(model), filter_(filter), calibration_(calibration) {}
 
+namespace {
+
+size_t Mix(size_t h, size_t v) { return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2)); }
+
+}  // namespace
+
+size_t ClosedFormCollectives::GroupKeyHash::operator()(const GroupKey& k) const {
+  size_t h = std::hash<int>()(static_cast<int>(std::get<0>(k)));
+  for (int g : std::get<1>(k)) h = Mix(h, std::hash<int>()(g));
+  h = Mix(h, std::hash<int>()(std::get<2>(k)));
+  for (double d : std::get<3>(k)) h = Mix(h, std::hash<double>()(d));
+  return h;
+}
+
+size_t ClosedFormCollectives::SizeKeyHash::operator()(const SizeKey& k) const {
+  return Mix(std::hash<const void*>()(k.first), std::hash<double>()(k.second));
+}
+
 Result<PreparedCollective*> ClosedFormCollectives::Prepared(const CollectiveCall& call) {
+  const bool pattern_free = call.op != CollectiveOp::kAllToAllV;
+  if (pattern_free && last_prepared_ != nullptr && call.op == last_op_ && call.root == last_root_ &&
+      call.gpus == last_gpus_) {
+    return last_prepared_;
+  }
   // The matrix of an all-to-all-v is a pattern: normalised to its largest row or column sum (call.bytes), so
   // calls that differ only in scale share one preparation.
   std::vector<double> pattern;
@@ -27,6 +51,12 @@ Result<PreparedCollective*> ClosedFormCollectives::Prepared(const CollectiveCall
   if (it == prepared_.end()) {
     WIRESIM_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCollective> p, model_.Prepare(call, {}));
     it = prepared_.emplace(std::move(key), std::move(p)).first;
+  }
+  if (pattern_free) {
+    last_prepared_ = it->second.get();
+    last_op_ = call.op;
+    last_root_ = call.root;
+    last_gpus_ = call.gpus;
   }
   return it->second.get();
 }

@@ -19,6 +19,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/collective/collective_model.h"
@@ -89,13 +90,26 @@ class ClosedFormCollectives {
 
  private:
   using GroupKey = std::tuple<CollectiveOp, std::vector<int>, int, std::vector<double>>;
+  using SizeKey = std::pair<const PreparedCollective*, double>;
+  struct GroupKeyHash {
+    size_t operator()(const GroupKey& k) const;
+  };
+  struct SizeKeyHash {
+    size_t operator()(const SizeKey& k) const;
+  };
   CollectiveModel& model_;
   AlgorithmFilter filter_;
   const CollectiveCalibration* calibration_;
   const CollectiveOverride* override_ = nullptr;
-  std::map<GroupKey, std::unique_ptr<PreparedCollective>> prepared_;
-  std::map<std::pair<const PreparedCollective*, double>, Time> durations_;
-  std::map<std::pair<const PreparedCollective*, double>, std::unique_ptr<CollectiveLinkLoad>> loads_;
+  // Looked up only, never iterated, so their order cannot reach a result.
+  std::unordered_map<GroupKey, std::unique_ptr<PreparedCollective>, GroupKeyHash> prepared_;
+  std::unordered_map<SizeKey, Time, SizeKeyHash> durations_;
+  std::unordered_map<SizeKey, std::unique_ptr<CollectiveLinkLoad>, SizeKeyHash> loads_;
+  // The last group looked up (not all-to-all-v): a call is usually asked its preparation, choice and time in a row.
+  PreparedCollective* last_prepared_ = nullptr;
+  CollectiveOp last_op_{};
+  int last_root_ = 0;
+  std::vector<int> last_gpus_;
 };
 
 class CollectiveTimer {
