@@ -163,6 +163,33 @@ TEST_CASE("EP groups that share no GPU but cross the same links run as flows, on
   CHECK(apart == std::vector<bool>{false, false});
 }
 
+// DeepSeek-V3 (fp8) on two DGX H100 nodes, packed, kernels at H100 roofline: the iteration model of replica 0.
+struct CoupledDeepSeek {
+  explicit CoupledDeepSeek(const char* plan_text)
+      : m(Fp8(testing::ShippedModel("deepseek-v3"))),
+        topo(testing::ShippedTopology("dgx-h100-2node")),
+        plan(*ParsePlan(plan_text)),
+        where(*ParsePlacement("packed", plan, topo.gpu_count())),
+        h100(*FindGpuSpec("h100")),
+        kernels(static_cast<size_t>(topo.gpu_count()), &h100),
+        model(topo),
+        closed(model, AlgorithmFilter{}, nullptr),
+        iterations(m, plan, where, 0, StepGraphOptions{}, kernels, closed) {}
+  static ModelSpec Fp8(ModelSpec spec) {
+    spec.weight_dtype = DataType::kFloat8E4M3;
+    return spec;
+  }
+  ModelSpec m;
+  Topology topo;
+  ParallelPlan plan;
+  Placement where;
+  RooflineModel h100;
+  std::vector<const KernelTimeModel*> kernels;
+  CollectiveModel model;
+  ClosedFormCollectives closed;
+  IterationModel iterations;
+};
+
 // A DP x EP replica of DeepSeek-V3 (fp8) on two DGX H100 nodes serving `requests`, collapsed or op by op: each
 // request's token times.
 struct Served {
@@ -187,33 +214,21 @@ class TokenTimes : public ReplicaListener {
 };
 
 Served Serve(bool collapsed, const std::vector<Request>& requests, const char* plan_text) {
-  ModelSpec m = testing::ShippedModel("deepseek-v3");
-  m.weight_dtype = DataType::kFloat8E4M3;
-  const Topology topo = testing::ShippedTopology("dgx-h100-2node");
-  Result<ParallelPlan> plan = ParsePlan(plan_text);
-  REQUIRE(plan.ok());
-  Result<Placement> where = ParsePlacement("packed", *plan, topo.gpu_count());
-  REQUIRE(where.ok());
-  const RooflineModel h100(*FindGpuSpec("h100"));
-  std::vector<const KernelTimeModel*> kernels(static_cast<size_t>(topo.gpu_count()), &h100);
-  CollectiveModel model(topo);
-  ClosedFormCollectives closed(model, AlgorithmFilter{}, nullptr);
+  CoupledDeepSeek d(plan_text);
   Simulator sim;
-  ClosedFormTimer timer(sim, closed);
-  GpuQueues gpus(topo.gpu_count());
-  GpuTimeAccounting acc(topo.gpu_count(), std::vector<int>(static_cast<size_t>(topo.gpu_count()), 0));
-  StepGraphOptions moe;
-  IterationModel iterations(m, *plan, *where, /*replica=*/0, moe, kernels, closed);
-  REQUIRE(iterations.CanCollapse());
+  ClosedFormTimer timer(sim, d.closed);
+  GpuQueues gpus(d.topo.gpu_count());
+  GpuTimeAccounting acc(d.topo.gpu_count(), std::vector<int>(static_cast<size_t>(d.topo.gpu_count()), 0));
+  REQUIRE(d.iterations.CanCollapse());
   Served out;
   TokenTimes listener(sim, out);
   ReplicaOptions o;
   o.scheduler.num_blocks = 1 << 16;
   o.engine = ProfileOf(Engine::kSglang);
   o.compiled = collapsed;
-  Replica replica(0, sim, gpus, timer, iterations, &acc, listener, o);
+  Replica replica(0, sim, gpus, timer, d.iterations, &acc, listener, o);
   for (const Request& r : requests) {
-    sim.Schedule(r.arrival, [&, r] { REQUIRE(replica.Add(r, static_cast<int>(r.id) % plan->dp).ok()); });
+    sim.Schedule(r.arrival, [&, r] { REQUIRE(replica.Add(r, static_cast<int>(r.id) % d.plan.dp).ok()); });
   }
   sim.Run();
   REQUIRE(replica.error().ok());
@@ -250,33 +265,6 @@ std::pair<Served, Served> ServedBothWays(const std::vector<Request>& requests, c
   }
   return {std::move(fast), std::move(slow)};
 }
-
-// DeepSeek-V3 (fp8) on two DGX H100 nodes, packed, kernels at H100 roofline: the iteration model of replica 0.
-struct CoupledDeepSeek {
-  explicit CoupledDeepSeek(const char* plan_text)
-      : m(Fp8(testing::ShippedModel("deepseek-v3"))),
-        topo(testing::ShippedTopology("dgx-h100-2node")),
-        plan(*ParsePlan(plan_text)),
-        where(*ParsePlacement("packed", plan, topo.gpu_count())),
-        h100(*FindGpuSpec("h100")),
-        kernels(static_cast<size_t>(topo.gpu_count()), &h100),
-        model(topo),
-        closed(model, AlgorithmFilter{}, nullptr),
-        iterations(m, plan, where, 0, StepGraphOptions{}, kernels, closed) {}
-  static ModelSpec Fp8(ModelSpec spec) {
-    spec.weight_dtype = DataType::kFloat8E4M3;
-    return spec;
-  }
-  ModelSpec m;
-  Topology topo;
-  ParallelPlan plan;
-  Placement where;
-  RooflineModel h100;
-  std::vector<const KernelTimeModel*> kernels;
-  CollectiveModel model;
-  ClosedFormCollectives closed;
-  IterationModel iterations;
-};
 
 TEST_CASE("Coupled DP x EP ranks: a collapsed iteration is the op-by-op one, op for op and request for request") {
   // DeepSeek-V3 at dp=16, ep=16 (tp = 1) on two nodes, 64 decodes per DP rank. Its 61 layers are 3 dense and 58
