@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <memory>
 #include <utility>
 
 #include "sim/collective/algorithms.h"
@@ -74,8 +73,8 @@ Time AlgorithmCost::LaneDelay(double bytes) const {
 namespace {
 
 // Zeroed per-link buffers for LinkLoads, reused by the thread that made them.
-std::vector<std::unique_ptr<std::vector<double>>>& FreeLinkBuffers() {
-  thread_local std::vector<std::unique_ptr<std::vector<double>>> free;
+std::vector<std::vector<double>>& FreeLinkBuffers() {
+  thread_local std::vector<std::vector<double>> free;
   return free;
 }
 
@@ -83,24 +82,23 @@ std::vector<std::unique_ptr<std::vector<double>>>& FreeLinkBuffers() {
 
 LinkLoads::LinkLoads(const Topology& topo) : topo_(topo) {
   auto& free = FreeLinkBuffers();
-  if (free.empty()) free.push_back(std::make_unique<std::vector<double>>());
-  seconds_ = free.back().release();
-  free.pop_back();
-  seconds_->resize(static_cast<size_t>(topo.link_count()), 0.0);  // zero wherever it grows
+  if (!free.empty()) {
+    seconds_ = std::move(free.back());
+    free.pop_back();
+  }
+  seconds_.resize(static_cast<size_t>(topo.link_count()), 0.0);  // zero wherever it grows
 }
 
 LinkLoads::LinkLoads(LinkLoads&& other) noexcept
     : topo_(other.topo_),
-      seconds_(std::exchange(other.seconds_, nullptr)),
-      touched_(std::move(other.touched_)),
-      cap_seconds_(other.cap_seconds_) {
-  other.touched_.clear();
-}
+      seconds_(std::exchange(other.seconds_, {})),
+      touched_(std::exchange(other.touched_, {})),
+      cap_seconds_(other.cap_seconds_) {}
 
 LinkLoads::~LinkLoads() {
-  if (seconds_ == nullptr) return;  // moved from
+  if (seconds_.empty()) return;  // moved from (or a topology without links)
   Clear();
-  FreeLinkBuffers().emplace_back(seconds_);
+  FreeLinkBuffers().push_back(std::move(seconds_));
 }
 
 void LinkLoads::Add(const Route* route, double bytes, const LinkEfficiency& efficiency, double cap_GBps) {
@@ -110,25 +108,25 @@ void LinkLoads::Add(const Route* route, double bytes, const LinkEfficiency& effi
   for (const RouteHop& h : route->hops) {
     const Link& link = topo_.link(h.link);
     const size_t i = static_cast<size_t>(h.link);
-    if ((*seconds_)[i] == 0) touched_.push_back(h.link);
-    (*seconds_)[i] += bytes * h.share / (link.capacity_GBps * 1e9 * efficiency.of(link.kind));
+    if (seconds_[i] == 0) touched_.push_back(h.link);
+    seconds_[i] += bytes * h.share / (link.capacity_GBps * 1e9 * efficiency.of(link.kind));
   }
 }
 
 double LinkLoads::Seconds() const {
   double s = cap_seconds_;
-  for (LinkId l : touched_) s = std::max(s, (*seconds_)[static_cast<size_t>(l)]);
+  for (LinkId l : touched_) s = std::max(s, seconds_[static_cast<size_t>(l)]);
   return s;
 }
 
 double LinkLoads::SecondsOn(const Route& route) const {
   double s = 0;
-  for (const RouteHop& h : route.hops) s = std::max(s, (*seconds_)[static_cast<size_t>(h.link)]);
+  for (const RouteHop& h : route.hops) s = std::max(s, seconds_[static_cast<size_t>(h.link)]);
   return s;
 }
 
 void LinkLoads::Clear() {
-  for (LinkId l : touched_) (*seconds_)[static_cast<size_t>(l)] = 0;
+  for (LinkId l : touched_) seconds_[static_cast<size_t>(l)] = 0;
   touched_.clear();
   cap_seconds_ = 0;
 }

@@ -84,7 +84,7 @@ class LinkLoads {
   const Topology& topo_;
   // One entry per link of the topology, zero where nothing was added: a buffer borrowed from this thread's pool and
   // handed back zeroed (a collective's cost builds several per call, and a 1,024-GPU topology has ~10^4 links).
-  std::vector<double>* seconds_;
+  std::vector<double> seconds_;
   std::vector<LinkId> touched_;
   double cap_seconds_ = 0;
 };
