@@ -9,14 +9,16 @@ LinkUseAccounting::LinkUseAccounting(const Topology& topo)
     : buckets_(static_cast<size_t>(topo.link_count())),
       bytes_(static_cast<size_t>(topo.link_count()), 0.0),
       busy_(static_cast<size_t>(topo.link_count())),
-      busy_until_(static_cast<size_t>(topo.link_count())) {}
+      busy_until_(static_cast<size_t>(topo.link_count())),
+      pending_(static_cast<size_t>(topo.link_count()), 0.0) {}
 
 void LinkUseAccounting::Add(const std::vector<LinkBytes>& per_byte, double scale, Time start, Time duration) {
   const Time end = start + duration;
+  const size_t k = BucketIndex(start);
   for (const LinkBytes& lb : per_byte) {
     const auto l = static_cast<size_t>(lb.link);
     bytes_[l] += lb.bytes * scale;
-    Bucket(lb.link, lb.bytes * scale, start);
+    Bucket(lb.link, lb.bytes * scale, k);
     // Calls start in time order, so the union of busy intervals grows at its end only.
     const Time from = std::max(start, busy_until_[l]);
     if (end > from) {
@@ -27,27 +29,58 @@ void LinkUseAccounting::Add(const std::vector<LinkBytes>& per_byte, double scale
 }
 
 void LinkUseAccounting::AddBytes(const std::vector<LinkBytes>& bytes, Time at) {
-  if (!bytes.empty()) busy_incomplete_ = true;
+  if (bytes.empty()) return;
+  busy_incomplete_ = true;
+  const size_t k = BucketIndex(at);
   for (const LinkBytes& lb : bytes) {
     bytes_[static_cast<size_t>(lb.link)] += lb.bytes;
-    Bucket(lb.link, lb.bytes, at);
+    Bucket(lb.link, lb.bytes, k);
   }
 }
 
-void LinkUseAccounting::Bucket(LinkId link, double bytes, Time at) {
-  while (static_cast<size_t>(at / bucket_width_) >= kBuckets) {
-    // Twice as wide: bucket k takes old buckets 2k and 2k + 1.
-    for (std::vector<double>& b : buckets_) {
-      const size_t half = (b.size() + 1) / 2;
-      for (size_t k = 0; k < half; ++k) b[k] = b[2 * k] + (2 * k + 1 < b.size() ? b[2 * k + 1] : 0.0);
-      b.resize(half);
+size_t LinkUseAccounting::BucketIndex(Time at) {
+  if (static_cast<size_t>(at / bucket_width_) >= kBuckets) {
+    FlushPending();
+    while (static_cast<size_t>(at / bucket_width_) >= kBuckets) {
+      // Twice as wide: bucket k takes old buckets 2k and 2k + 1.
+      for (std::vector<double>& b : buckets_) {
+        const size_t half = (b.size() + 1) / 2;
+        for (size_t k = 0; k < half; ++k) b[k] = b[2 * k] + (2 * k + 1 < b.size() ? b[2 * k + 1] : 0.0);
+        b.resize(half);
+      }
+      bucket_width_ = bucket_width_ + bucket_width_;
     }
-    bucket_width_ = bucket_width_ + bucket_width_;
+    pending_k_ = static_cast<size_t>(at / bucket_width_);
   }
-  std::vector<double>& b = buckets_[static_cast<size_t>(link)];
-  const auto k = static_cast<size_t>(at / bucket_width_);
-  if (b.size() <= k) b.resize(k + 1, 0.0);
-  b[k] += bytes;
+  return static_cast<size_t>(at / bucket_width_);
+}
+
+void LinkUseAccounting::Bucket(LinkId link, double bytes, size_t k) {
+  const auto l = static_cast<size_t>(link);
+  if (k != pending_k_) {
+    if (k < pending_k_) {  // an earlier bucket than the pending one: straight into it
+      std::vector<double>& b = buckets_[l];
+      if (b.size() <= k) b.resize(k + 1, 0.0);
+      b[k] += bytes;
+      return;
+    }
+    FlushPending();
+    pending_k_ = k;
+  }
+  if (pending_[l] == 0.0) pending_links_.push_back(link);
+  pending_[l] += bytes;
+}
+
+void LinkUseAccounting::FlushPending() {
+  for (LinkId link : pending_links_) {
+    const auto l = static_cast<size_t>(link);
+    if (pending_[l] == 0.0) continue;  // listed twice (its first bytes were 0), or nothing to move
+    std::vector<double>& b = buckets_[l];
+    if (b.size() <= pending_k_) b.resize(pending_k_ + 1, 0.0);
+    b[pending_k_] += pending_[l];
+    pending_[l] = 0.0;
+  }
+  pending_links_.clear();
 }
 
 std::vector<std::pair<Time, double>> LinkUseAccounting::Series(LinkId link, double capacity_bytes_per_s,
@@ -57,7 +90,8 @@ std::vector<std::pair<Time, double>> LinkUseAccounting::Series(LinkId link, doub
   const size_t count = static_cast<size_t>(end / bucket_width_) + 1;
   const double per_bucket = capacity_bytes_per_s * bucket_width_.ToSeconds();
   for (size_t k = 0; k < count; ++k) {
-    const double bytes = l < buckets_.size() && k < buckets_[l].size() ? buckets_[l][k] : 0.0;
+    double bytes = l < buckets_.size() && k < buckets_[l].size() ? buckets_[l][k] : 0.0;
+    if (k == pending_k_ && l < pending_.size()) bytes += pending_[l];
     points.emplace_back(bucket_width_ * static_cast<int64_t>(k), per_bucket > 0 ? bytes / per_bucket : 0.0);
   }
   return points;

@@ -54,13 +54,22 @@ class LinkUseAccounting {
   static constexpr size_t kBuckets = 512;
 
  private:
-  void Bucket(LinkId link, double bytes, Time at);
+  // The bucket `at` falls in, widening the buckets first if the run has outgrown kBuckets of them.
+  size_t BucketIndex(Time at);
+  void Bucket(LinkId link, double bytes, size_t k);
+  // Moves the pending bucket's sums into buckets_.
+  void FlushPending();
   Time bucket_width_ = Time::Milliseconds(1);
   std::vector<std::vector<double>> buckets_;  // by link: a vector, since every collective adds to many links
   bool busy_incomplete_ = false;
   std::vector<double> bytes_;
   std::vector<Time> busy_;
   std::vector<Time> busy_until_;
+  // The bucket calls are adding to now, dense over links (buckets_ is per link and scattered in memory: adding to
+  // it call by call missed the cache on almost every link); moved into buckets_ when calls reach a later bucket.
+  size_t pending_k_ = 0;
+  std::vector<double> pending_;
+  std::vector<LinkId> pending_links_;  // the links with a sum in pending_, in the order they got it
 };
 
 class LinkUseTimer : public CollectiveTimer {
