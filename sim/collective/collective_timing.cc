@@ -21,12 +21,21 @@ size_t Mix(size_t h, size_t v) { return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6
 
 }  // namespace
 
-size_t ClosedFormCollectives::GroupKeyHash::operator()(const GroupKey& k) const {
+size_t ClosedFormCollectives::GroupKeyHash::operator()(const GroupView& k) const {
   size_t h = std::hash<int>()(static_cast<int>(std::get<0>(k)));
   for (int g : std::get<1>(k)) h = Mix(h, std::hash<int>()(g));
   h = Mix(h, std::hash<int>()(std::get<2>(k)));
   for (double d : std::get<3>(k)) h = Mix(h, std::hash<double>()(d));
   return h;
+}
+
+size_t ClosedFormCollectives::GroupKeyHash::operator()(const GroupKey& k) const {
+  return (*this)(GroupView{std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k)});
+}
+
+bool ClosedFormCollectives::GroupKeyEqual::operator()(const GroupView& a, const GroupKey& b) const {
+  return std::get<0>(a) == std::get<0>(b) && std::get<2>(a) == std::get<2>(b) &&
+         std::ranges::equal(std::get<1>(a), std::get<1>(b)) && std::ranges::equal(std::get<3>(a), std::get<3>(b));
 }
 
 size_t ClosedFormCollectives::SizeKeyHash::operator()(const SizeKey& k) const {
@@ -46,11 +55,10 @@ Result<PreparedCollective*> ClosedFormCollectives::Prepared(const CollectiveCall
     pattern.reserve(call.matrix_bytes.size());
     for (double b : call.matrix_bytes) pattern.push_back(b / call.bytes);
   }
-  GroupKey key{call.op, call.gpus, call.root, std::move(pattern)};
-  auto it = prepared_.find(key);
+  auto it = prepared_.find(GroupView{call.op, call.gpus, call.root, pattern});
   if (it == prepared_.end()) {
     WIRESIM_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCollective> p, model_.Prepare(call, {}));
-    it = prepared_.emplace(std::move(key), std::move(p)).first;
+    it = prepared_.emplace(GroupKey{call.op, call.gpus, call.root, std::move(pattern)}, std::move(p)).first;
   }
   if (pattern_free) {
     last_prepared_ = it->second.get();
@@ -69,7 +77,12 @@ Result<CollectiveChoice> ClosedFormCollectives::Choice(const CollectiveCall& cal
 Result<Time> ClosedFormCollectives::Duration(const CollectiveCall& call) {
   WIRESIM_ASSIGN_OR_RETURN(PreparedCollective * p, Prepared(call));
   const auto key = std::make_pair(static_cast<const PreparedCollective*>(p), call.bytes);
-  if (auto it = durations_.find(key); it != durations_.end()) return it->second;
+  if (key == last_duration_key_) return last_duration_;
+  if (auto it = durations_.find(key); it != durations_.end()) {
+    last_duration_key_ = key;
+    last_duration_ = it->second;
+    return it->second;
+  }
   if (override_ != nullptr) {
     if (std::optional<Time> own = override_->Duration(call, *p)) {
       durations_.emplace(key, *own);

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -90,9 +91,19 @@ class ClosedFormCollectives {
 
  private:
   using GroupKey = std::tuple<CollectiveOp, std::vector<int>, int, std::vector<double>>;
+  // A call's group as it stands in the call, so that a lookup copies nothing.
+  using GroupView = std::tuple<CollectiveOp, std::span<const int>, int, std::span<const double>>;
   using SizeKey = std::pair<const PreparedCollective*, double>;
   struct GroupKeyHash {
+    using is_transparent = void;
     size_t operator()(const GroupKey& k) const;
+    size_t operator()(const GroupView& k) const;
+  };
+  struct GroupKeyEqual {
+    using is_transparent = void;
+    bool operator()(const GroupKey& a, const GroupKey& b) const { return a == b; }
+    bool operator()(const GroupView& a, const GroupKey& b) const;
+    bool operator()(const GroupKey& a, const GroupView& b) const { return (*this)(b, a); }
   };
   struct SizeKeyHash {
     size_t operator()(const SizeKey& k) const;
@@ -102,7 +113,7 @@ class ClosedFormCollectives {
   const CollectiveCalibration* calibration_;
   const CollectiveOverride* override_ = nullptr;
   // Looked up only, never iterated, so their order cannot reach a result.
-  std::unordered_map<GroupKey, std::unique_ptr<PreparedCollective>, GroupKeyHash> prepared_;
+  std::unordered_map<GroupKey, std::unique_ptr<PreparedCollective>, GroupKeyHash, GroupKeyEqual> prepared_;
   std::unordered_map<SizeKey, Time, SizeKeyHash> durations_;
   std::unordered_map<SizeKey, std::unique_ptr<CollectiveLinkLoad>, SizeKeyHash> loads_;
   // The last group looked up (not all-to-all-v): a call is usually asked its preparation, choice and time in a row.
@@ -110,6 +121,9 @@ class ClosedFormCollectives {
   CollectiveOp last_op_{};
   int last_root_ = 0;
   std::vector<int> last_gpus_;
+  // The last duration looked up: a call is asked its time more than once as it starts.
+  SizeKey last_duration_key_{nullptr, 0.0};
+  Time last_duration_;
 };
 
 class CollectiveTimer {
