@@ -41,18 +41,30 @@ IterationRun::IterationRun(Simulator& sim, GpuQueues& gpus, CollectiveTimer& tim
       error_(error) {
   const StepGraph& g = *graph_;
   programs_.resize(g.programs.size());
-  arrived_.assign(g.collectives.size(), 0);
-  posts_.resize(g.collectives.size());
-  for (size_t c = 0; c < g.collectives.size(); ++c) posts_[c].resize(g.collectives[c].programs.size());
+  size_t ops = 0;
   for (size_t p = 0; p < g.programs.size(); ++p) {
-    const std::vector<StepOp>& ops = g.programs[p].ops;
-    programs_[p].done.assign(ops.size(), 0);
-    for (size_t i = 0; i < ops.size(); ++i) {
-      if (ops[i].kind != StepOp::Kind::kCollective) continue;
-      const CollectiveInstance& inst = g.collectives[static_cast<size_t>(ops[i].instance)];
+    programs_[p].first_op = ops;
+    ops += g.programs[p].ops.size();
+  }
+  done_.assign(ops, 0);
+  arrived_.assign(g.collectives.size(), 0);
+  started_.resize(g.collectives.size());
+  first_post_.resize(g.collectives.size());
+  size_t posts = 0;
+  for (size_t c = 0; c < g.collectives.size(); ++c) {
+    first_post_[c] = posts;
+    posts += g.collectives[c].programs.size();
+  }
+  posts_.resize(posts);
+  for (size_t p = 0; p < g.programs.size(); ++p) {
+    const std::vector<StepOp>& program_ops = g.programs[p].ops;
+    for (size_t i = 0; i < program_ops.size(); ++i) {
+      if (program_ops[i].kind != StepOp::Kind::kCollective) continue;
+      const auto c = static_cast<size_t>(program_ops[i].instance);
+      const CollectiveInstance& inst = g.collectives[c];
       const size_t slot = static_cast<size_t>(
           std::find(inst.programs.begin(), inst.programs.end(), static_cast<int>(p)) - inst.programs.begin());
-      posts_[static_cast<size_t>(ops[i].instance)][slot] = {p, i};
+      posts_[first_post_[c] + slot] = {static_cast<uint32_t>(p), static_cast<uint32_t>(i)};
     }
   }
   programs_left_ = g.programs.size();
@@ -85,7 +97,7 @@ void IterationRun::Advance(size_t p) {
   while (s.next < ops.size()) {
     const StepOp& op = ops[s.next];
     for (int32_t d : op.deps) {
-      if (!s.done[static_cast<size_t>(d)]) return;
+      if (!done_[s.first_op + static_cast<size_t>(d)]) return;
     }
     const size_t i = s.next++;
     if (op.kind == StepOp::Kind::kKernel) {
@@ -109,10 +121,12 @@ void IterationRun::Post(size_t p, size_t op) {
   const size_t c = static_cast<size_t>(graph_->programs[p].ops[op].instance);
   const CollectiveInstance& inst = graph_->collectives[c];
   if (++arrived_[c] < static_cast<int>(inst.programs.size())) return;
-  const Time start = sim_.Now();
-  const Status started = timer_.Start(inst.call, [this, c, start](size_t participant) {
-    const auto [q, i] = posts_[c][participant];
+  started_[c] = sim_.Now();
+  // Two words captured ([this, c]): kept inside the std::function, with no allocation per collective.
+  const Status started = timer_.Start(inst.call, [this, c](size_t participant) {
+    const auto [q, i] = posts_[first_post_[c] + participant];
     if (observer_ != nullptr) {
+      const Time start = started_[c];
       const CollectiveInstance& done = graph_->collectives[c];
       observer_->OnCollective(graph_->programs[q].gpu, start, sim_.Now(), done.dim, done.phase);
       observer_->OnCollectiveDetail(graph_->programs[q].gpu, start, sim_.Now(), done.dim,
@@ -125,9 +139,9 @@ void IterationRun::Post(size_t p, size_t op) {
 
 void IterationRun::OpDone(size_t p, size_t op) {
   ProgramState& s = programs_[p];
-  s.done[op] = 1;
+  done_[s.first_op + op] = 1;
   ++s.done_count;
-  if (s.done_count == s.done.size()) {
+  if (s.done_count == graph_->programs[p].ops.size()) {
     FinishProgram(p);
     return;
   }

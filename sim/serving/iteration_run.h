@@ -83,12 +83,17 @@ class IterationRun {
   struct ProgramState {
     size_t next = 0;          // the first op not yet started or posted
     size_t done_count = 0;
+    size_t first_op = 0;      // where its ops start in done_
     Time compute_free;        // when the compute stream is free
-    std::vector<uint8_t> done;
   };
+  // Flat, so that an iteration (constructed per step) allocates a handful of arrays rather than a few per program
+  // and per collective.
   std::vector<ProgramState> programs_;
-  std::vector<int> arrived_;  // per instance
-  std::vector<std::vector<std::pair<size_t, size_t>>> posts_;  // per instance: (program, op)
+  std::vector<uint8_t> done_;              // per program, per op (from ProgramState::first_op)
+  std::vector<int> arrived_;               // per instance
+  std::vector<Time> started_;              // per instance: when it started
+  std::vector<size_t> first_post_;         // per instance: where its participants start in posts_
+  std::vector<std::pair<uint32_t, uint32_t>> posts_;  // per instance, per participant: (program, op)
   size_t programs_left_ = 0;
 };
 
