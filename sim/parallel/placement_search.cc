@@ -32,9 +32,9 @@ constexpr int64_t kScoreTokens = 8192;
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Route bandwidth and latency of GPU pairs, computed on first use (the route from the lower GPU index). A route
-// across hosts costs a shortest-path search over the whole cluster (about 0.3 ms at 1,024 GPUs), so with few
+// across hosts costs a search of the two hosts and the fabric (Router::Find skips the other servers); with few
 // candidate GPUs a miss computes the lower GPU's routes to every candidate of the same kind (inside its host, or
-// outside it) from one search; with many, only the pair.
+// outside it) from one search of the whole cluster; with many, only the pair.
 class PairCosts {
  public:
   struct Cost {

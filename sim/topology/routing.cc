@@ -42,6 +42,8 @@ struct HeapItem {
 struct Router::Search {
   NodeId src = kNoNode;
   bool allow_network = true;
+  int toward = -1;
+  std::vector<NodeId> touched;  // nodes the search reached: the ones to reset for the next
   std::vector<int64_t> latency_ps;
   std::vector<int32_t> hops;
   std::vector<uint8_t> phase;
@@ -99,20 +101,59 @@ Router::Router(const Topology& topology) : topology_(topology), search_(std::mak
   search_->inflow.assign(n, 0.0);
   search_->paths.assign(n, 0.0);
   search_->outcap.assign(n, 0.0);
+
+  // Components over links other than network links (union-find), then which are dead ends.
+  std::vector<int> parent(n);
+  for (size_t i = 0; i < n; ++i) parent[i] = static_cast<int>(i);
+  const auto root = [&](int x) {
+    while (parent[static_cast<size_t>(x)] != x) {
+      parent[static_cast<size_t>(x)] = parent[static_cast<size_t>(parent[static_cast<size_t>(x)])];
+      x = parent[static_cast<size_t>(x)];
+    }
+    return x;
+  };
+  for (LinkId id = 0; id < topology.link_count(); ++id) {
+    const Link& link = topology.link(id);
+    if (IsNetworkLink(link.kind)) continue;
+    const int a = root(link.from), b = root(link.to);
+    if (a != b) parent[static_cast<size_t>(std::max(a, b))] = std::min(a, b);
+  }
+  component_.resize(n);
+  for (size_t i = 0; i < n; ++i) component_[i] = root(static_cast<int>(i));
+  dead_end_.assign(n, 1);
+  std::vector<NodeId> neighbour(n, kNoNode);  // each node's network neighbour so far
+  for (LinkId id = 0; id < topology.link_count(); ++id) {
+    const Link& link = topology.link(id);
+    if (!IsNetworkLink(link.kind)) continue;
+    const auto from = static_cast<size_t>(link.from), to = static_cast<size_t>(link.to);
+    if (component_[from] == component_[to]) {
+      dead_end_[static_cast<size_t>(component_[from])] = 0;
+      continue;
+    }
+    for (const auto& [u, v] : {std::pair{from, link.to}, std::pair{to, link.from}}) {
+      if (neighbour[u] != kNoNode && neighbour[u] != v) dead_end_[static_cast<size_t>(component_[u])] = 0;
+      neighbour[u] = v;
+    }
+  }
 }
 
 Router::~Router() = default;
 
-void Router::RunSearch(NodeId src, bool allow_network) {
+void Router::RunSearch(NodeId src, bool allow_network, int toward) {
   Search& s = *search_;
-  if (s.src == src && s.allow_network == allow_network) return;
+  if (s.src == src && s.allow_network == allow_network && s.toward == toward) return;
   s.src = src;
   s.allow_network = allow_network;
-  std::fill(s.latency_ps.begin(), s.latency_ps.end(), kUnreached);
-  std::fill(s.settled.begin(), s.settled.end(), 0);
-  std::fill(s.pred_head.begin(), s.pred_head.end(), -1);
+  s.toward = toward;
+  for (NodeId v : s.touched) {
+    s.latency_ps[v] = kUnreached;
+    s.settled[v] = 0;
+    s.pred_head[v] = -1;
+  }
+  s.touched.assign(1, src);
   s.preds.clear();
   s.heap.clear();
+  const int home = component_[src];
 
   s.latency_ps[src] = 0;
   s.hops[src] = 0;
@@ -131,12 +172,17 @@ void Router::RunSearch(NodeId src, bool allow_network) {
       const Link& link = topology_.link(id);
       const NodeId v = link.to;
       if (s.settled[v]) continue;  // settled nodes are strictly closer: no equal-cost path through u
+      if (toward >= 0) {
+        const int c = component_[v];
+        if (c != toward && c != home && dead_end_[static_cast<size_t>(c)]) continue;
+      }
       const Phase next = NextPhase(s.phase[u], link.kind);
       if (next == kForbidden || (!allow_network && next != kBeforeNetwork)) continue;
       const int64_t lat = item.latency_ps + link.latency.picoseconds();
       const int32_t hops = item.hops + 1;
       const bool better = lat < s.latency_ps[v] || (lat == s.latency_ps[v] && hops < s.hops[v]);
       if (better) {
+        if (s.latency_ps[v] == kUnreached) s.touched.push_back(v);
         s.latency_ps[v] = lat;
         s.hops[v] = hops;
         s.phase[v] = next;
@@ -237,7 +283,7 @@ const Route* Router::Find(NodeId src, NodeId dst) {
     found = BuildRoute(dst, route.get());
   }
   if (!found) {
-    RunSearch(src, /*allow_network=*/true);
+    RunSearch(src, /*allow_network=*/true, component_[dst]);
     found = BuildRoute(dst, route.get());
   }
   if (!found) route.reset();

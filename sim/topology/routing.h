@@ -83,12 +83,21 @@ class Router {
 
  private:
   struct Search;
-  // A shortest-path search from src; with `allow_network` false, network links are not used.
-  void RunSearch(NodeId src, bool allow_network);
+  // A shortest-path search from src; with `allow_network` false, network links are not used. With `toward` a
+  // component (below), the search leaves out the dead-end components other than src's and that one: the routes to
+  // nodes of `toward` are the same as a full search's, and other nodes may be missing.
+  void RunSearch(NodeId src, bool allow_network, int toward = -1);
   bool BuildRoute(NodeId dst, Route* out);
 
   const Topology& topology_;
   std::unique_ptr<Search> search_;
+  // Components of the topology joined by links other than network links (a host, or an NVLink domain of several),
+  // by node. A component is a dead end when each of its nodes has at most one network neighbour and none inside
+  // the component: a path that enters it can never leave it (a path meets the network once, and a node cannot send
+  // a path back to the one switch it came from), so only routes to its own nodes go into it. Searching for one
+  // destination skips the other dead ends: across a cluster of servers, that is every other server.
+  std::vector<int> component_;
+  std::vector<uint8_t> dead_end_;  // by component
   std::unordered_map<uint64_t, std::unique_ptr<Route>> cache_;
 };
 

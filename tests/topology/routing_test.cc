@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "sim/topology/path_matrix.h"
 #include "sim/topology/topology_file.h"
@@ -289,6 +290,82 @@ preset = "upi-spr"
   CHECK(m.at(0, 4).info.ToString() == "NODE");       // through the socket
   CHECK(m.at(0, 5).info.ToString() == "SYS");        // across sockets
   CHECK(m.at(0, 5).bandwidth_GBps == Approx(22.0));  // the UPI link
+}
+
+// Router::Find, searching toward one destination, skips the servers it cannot pass through; ForEachRouteFrom
+// searches the whole cluster. The two must give the same route, link for link and share for share.
+void CheckRoutesAsWholeSearch(const Topology& t) {
+  Router toward(t), whole(t);
+  const std::vector<NodeId> gpus(t.gpus().begin(), t.gpus().end());
+  size_t pairs = 0;
+  for (NodeId a : gpus) {
+    whole.ForEachRouteFrom(a, gpus, [&](NodeId b, const Route* expected) {
+      const Route* got = toward.Find(a, b);
+      REQUIRE((got == nullptr) == (expected == nullptr));
+      if (got == nullptr) return;
+      ++pairs;
+      CHECK(got->latency == expected->latency);
+      CHECK(got->hop_count == expected->hop_count);
+      CHECK(got->path_count == expected->path_count);
+      CHECK(got->bandwidth_GBps == expected->bandwidth_GBps);
+      REQUIRE(got->hops.size() == expected->hops.size());
+      for (size_t h = 0; h < got->hops.size(); ++h) {
+        CHECK(got->hops[h].link == expected->hops[h].link);
+        CHECK(got->hops[h].share == expected->hops[h].share);
+      }
+    });
+  }
+  CHECK(pairs == gpus.size() * (gpus.size() - 1));  // every ordered pair is reachable in these topologies
+}
+
+TEST_CASE("A search toward one server gives the routes of a search of the whole cluster") {
+  // Rail-optimised (non-blocking and 2:1), a RoCE fabric, an NVL72 rack and the PCIe-only L40S box.
+  for (const char* name : {"dgx-h100-4node", "dgx-h100-4node-oversub", "oci-h200-2node", "gcp-a3-mega-2node",
+                           "gb200-nvl72", "pcie-8x-l40s"}) {
+    INFO(name);
+    CheckRoutesAsWholeSearch(testing::ShippedTopology(name));
+  }
+}
+
+TEST_CASE("A NIC cabled to two switches can carry a route between them: its server is no dead end") {
+  // h1 hangs off leaf0 and h2 off leaf1; nothing joins the leaves but h0's nic0, cabled to both. A route that
+  // stays in the network may cross a NIC (only leaving the network for a server and coming back is forbidden), so
+  // h1 -> h2 runs leaf0 -> h0/nic0 -> leaf1, and the search toward h2 must not skip h0.
+  Topology t = TopologyFromText(kGpuTwoNicBox + R"(
+[[host]]
+template = "box"
+name = "h"
+count = 3
+[[node]]
+name = "leaf"
+kind = "switch"
+count = 2
+[[link]]
+from = "h[0-1]/nic0"
+to = "leaf0"
+preset = "ndr"
+[[link]]
+from = "h0/nic0"
+to = "leaf1"
+preset = "ndr"
+[[link]]
+from = "h2/nic0"
+to = "leaf1"
+preset = "ndr"
+[[link]]
+from = "h0/nic1"
+to = "leaf1"
+preset = "ndr"
+)");
+  Router r(t);
+  const Route* route = r.Find(t.gpu(1), t.gpu(2));
+  REQUIRE(route != nullptr);
+  bool through_h0 = false;
+  for (const RouteHop& hop : route->hops) through_h0 = through_h0 || t.link(hop.link).to == Id(t, "h0/nic0");
+  CHECK(through_h0);
+  // gpu -> sw -> nic0 -> leaf0 -> h0/nic0 -> leaf1 -> nic0 -> sw -> gpu
+  CHECK(route->hop_count == 8);
+  CheckRoutesAsWholeSearch(t);
 }
 
 TEST_CASE("Nearest NICs, rails and NVLink domains") {
