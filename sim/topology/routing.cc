@@ -121,6 +121,7 @@ Router::Router(const Topology& topology) : topology_(topology), search_(std::mak
   component_.resize(n);
   for (size_t i = 0; i < n; ++i) component_[i] = root(static_cast<int>(i));
   dead_end_.assign(n, 1);
+  wanted_.assign(n, 0);
   std::vector<NodeId> neighbour(n, kNoNode);  // each node's network neighbour so far
   for (LinkId id = 0; id < topology.link_count(); ++id) {
     const Link& link = topology.link(id);
@@ -141,7 +142,7 @@ Router::~Router() = default;
 
 void Router::RunSearch(NodeId src, bool allow_network, int toward) {
   Search& s = *search_;
-  if (s.src == src && s.allow_network == allow_network && s.toward == toward) return;
+  if (s.src == src && s.allow_network == allow_network && s.toward == toward && toward != kTowardWanted) return;
   s.src = src;
   s.allow_network = allow_network;
   s.toward = toward;
@@ -172,9 +173,10 @@ void Router::RunSearch(NodeId src, bool allow_network, int toward) {
       const Link& link = topology_.link(id);
       const NodeId v = link.to;
       if (s.settled[v]) continue;  // settled nodes are strictly closer: no equal-cost path through u
-      if (toward >= 0) {
+      if (toward != kWholeTopology) {
         const int c = component_[v];
-        if (c != toward && c != home && dead_end_[static_cast<size_t>(c)]) continue;
+        const bool wanted = toward == kTowardWanted ? wanted_[static_cast<size_t>(c)] != 0 : c == toward;
+        if (!wanted && c != home && dead_end_[static_cast<size_t>(c)]) continue;
       }
       const Phase next = NextPhase(s.phase[u], link.kind);
       if (next == kForbidden || (!allow_network && next != kBeforeNetwork)) continue;
@@ -310,7 +312,10 @@ void Router::ForEachRouteFrom(NodeId src, const std::vector<NodeId>& dsts,
       }
     }
   }
-  RunSearch(src, /*allow_network=*/true);
+  // Toward the destinations' components only (a dead end no destination is in cannot be on a route to one).
+  wanted_.assign(component_.size(), 0);
+  for (NodeId dst : dsts) wanted_[static_cast<size_t>(component_[dst])] = 1;
+  RunSearch(src, /*allow_network=*/true, kTowardWanted);
   for (NodeId dst : dsts) {
     if (dst == src || (topology_.SameHost(src, dst) && std::find(retry.begin(), retry.end(), dst) == retry.end())) {
       continue;

@@ -85,8 +85,11 @@ class Router {
   struct Search;
   // A shortest-path search from src; with `allow_network` false, network links are not used. With `toward` a
   // component (below), the search leaves out the dead-end components other than src's and that one: the routes to
-  // nodes of `toward` are the same as a full search's, and other nodes may be missing.
-  void RunSearch(NodeId src, bool allow_network, int toward = -1);
+  // nodes of `toward` are the same as a full search's, and other nodes may be missing. kTowardWanted: those other
+  // than src's and the ones wanted_ marks (such a search is never reused).
+  static constexpr int kWholeTopology = -1;
+  static constexpr int kTowardWanted = -2;
+  void RunSearch(NodeId src, bool allow_network, int toward = kWholeTopology);
   bool BuildRoute(NodeId dst, Route* out);
 
   const Topology& topology_;
@@ -98,6 +101,7 @@ class Router {
   // destination skips the other dead ends: across a cluster of servers, that is every other server.
   std::vector<int> component_;
   std::vector<uint8_t> dead_end_;  // by component
+  std::vector<uint8_t> wanted_;    // by component: the destinations' components of a kTowardWanted search
   std::unordered_map<uint64_t, std::unique_ptr<Route>> cache_;
 };
 

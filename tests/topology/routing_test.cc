@@ -292,30 +292,41 @@ preset = "upi-spr"
   CHECK(m.at(0, 5).bandwidth_GBps == Approx(22.0));  // the UPI link
 }
 
-// Router::Find, searching toward one destination, skips the servers it cannot pass through; ForEachRouteFrom
-// searches the whole cluster. The two must give the same route, link for link and share for share.
+void CheckSameRoute(const Route* got, const Route* expected) {
+  REQUIRE((got == nullptr) == (expected == nullptr));
+  if (got == nullptr) return;
+  CHECK(got->latency == expected->latency);
+  CHECK(got->hop_count == expected->hop_count);
+  CHECK(got->path_count == expected->path_count);
+  CHECK(got->bandwidth_GBps == expected->bandwidth_GBps);
+  REQUIRE(got->hops.size() == expected->hops.size());
+  for (size_t h = 0; h < got->hops.size(); ++h) {
+    CHECK(got->hops[h].link == expected->hops[h].link);
+    CHECK(got->hops[h].share == expected->hops[h].share);
+  }
+}
+
+// Searches skip the servers a route cannot pass through: Router::Find toward one destination, ForEachRouteFrom
+// toward its destinations' servers. From every GPU to all the others (every server searched) as the reference,
+// each pair must come out the same both ways, link for link and share for share.
 void CheckRoutesAsWholeSearch(const Topology& t) {
-  Router toward(t), whole(t);
+  Router whole(t), toward(t), row(t);
   const std::vector<NodeId> gpus(t.gpus().begin(), t.gpus().end());
   size_t pairs = 0;
   for (NodeId a : gpus) {
     whole.ForEachRouteFrom(a, gpus, [&](NodeId b, const Route* expected) {
-      const Route* got = toward.Find(a, b);
-      REQUIRE((got == nullptr) == (expected == nullptr));
-      if (got == nullptr) return;
       ++pairs;
-      CHECK(got->latency == expected->latency);
-      CHECK(got->hop_count == expected->hop_count);
-      CHECK(got->path_count == expected->path_count);
-      CHECK(got->bandwidth_GBps == expected->bandwidth_GBps);
-      REQUIRE(got->hops.size() == expected->hops.size());
-      for (size_t h = 0; h < got->hops.size(); ++h) {
-        CHECK(got->hops[h].link == expected->hops[h].link);
-        CHECK(got->hops[h].share == expected->hops[h].share);
-      }
+      CheckSameRoute(toward.Find(a, b), expected);
+      size_t visits = 0;
+      row.ForEachRouteFrom(a, {b}, [&](NodeId dst, const Route* got) {
+        ++visits;
+        CHECK(dst == b);
+        CheckSameRoute(got, expected);
+      });
+      CHECK(visits == 1);
     });
   }
-  CHECK(pairs == gpus.size() * (gpus.size() - 1));  // every ordered pair is reachable in these topologies
+  CHECK(pairs == gpus.size() * (gpus.size() - 1));
 }
 
 TEST_CASE("A search toward one server gives the routes of a search of the whole cluster") {
