@@ -98,12 +98,16 @@ BANDS = [("1-256 MiB", MIB, 256 * MIB, 0.10, 0.15), ("8 KiB-1 MiB", 8 * KIB, MIB
 
 
 class System:
-    def __init__(self, name, source, setup, notes="", multi_node=False, fitted="none", loo=None, loo_note=""):
+    def __init__(self, name, source, setup, notes="", multi_node=False, fitted="none", loo=None, loo_note="",
+                 refit=None):
         self.name, self.source, self.setup, self.notes = name, source, setup, notes
         self.multi_node = multi_node
         self.fitted = fitted  # the model's constants fitted on this system's tables
         self.loo = loo  # wiresim arguments that undo them (None: nothing to undo, or not undoable from the CLI)
         self.loo_note = loo_note
+        # (constant, values, names of other systems): refit the constant on those systems' tables instead (the value
+        # of `values` with the least mean of their 1-256 MiB medians) and predict this one with it.
+        self.refit = refit
         self.left_out = None  # the same system predicted with `loo`
         self.tables = []  # (title, rows): rows of dicts with size, measured, predicted, error, algo
 
@@ -240,15 +244,19 @@ HOST = ("Measurement model: Vidur times rank 0's NCCL kernel while every rank's 
         "64 KiB up, not the interval itself. Without it `wiresim collective` predicts the kernel alone, which is "
         "what nccl-tests measures.")
 VIDUR = [
-    # (network_device, label, topology, extra arguments, notes, fitted, leave-one-out arguments, leave-one-out note)
+    # (network_device, label, topology, extra arguments, notes, fitted, leave-one-out arguments, leave-one-out note
+    # [, refit: System.refit])
     ("a100_dgx", "Vidur A100 DGX, one node", "vidur-a100-dgx-2node", [],
      "Fitted: the A100's NVLink step factor (3 x NCCL's per-step latencies, `docs/collectives.md` section 5) on "
      "the 8-GPU table; the ml-engineering 8x A100 table above and the A100 NVLink pairs below are predictions. "
      "The 2-GPU rows are 14-40% slower than predicted from 1 to 64 MiB, and 12% slower at 64 MiB than the same "
      "2-GPU all-reduce over the NVLink bridge of the A100 pairs machine, which the model predicts within 5%: "
      "nothing in the topology tells the two apart, so this table misses.",
-     "A100 NVLink step factor 3 (the 8-GPU table)", ["--model-constant", "sm80_nvlink_step_factor=1"],
-     "without this table A100 steps take NCCL's own per-step latencies (factor 1)"),
+     "A100 NVLink step factor 3 (the 8-GPU table)", None,
+     "refitted on the other machines' A100 NVLink tables (8x A100 SXM, NVSwitch and Vidur 4x A100 PCIe, NVLink "
+     "pairs; Vidur's two-node tables are this machine's)",
+     ("sm80_nvlink_step_factor", [1 + 0.5 * k for k in range(11)],
+      ["8x A100 SXM, NVSwitch", "Vidur 4x A100 PCIe, NVLink pairs (Azure NC96ads A100 v4)"])),
     ("a100_dgx", "Vidur A100 DGX, two nodes", "vidur-a100-dgx-2node", [],
      "Fitted: Vidur does not say how its nodes were networked; `topologies/vidur-a100-dgx-2node.toml` reads it "
      "from the profile. Its 50 Gb/s per GPU comes from the 2-rank, 1-per-node rows (which therefore agree by "
@@ -304,7 +312,8 @@ def vidur_configs():
 
 
 def vidur_builder(entry):
-    device, label, topology, extra, notes, fitted, loo, loo_note = entry
+    device, label, topology, extra, notes, fitted, loo, loo_note = entry[:8]
+    refit = entry[8] if len(entry) > 8 else None
 
     def build(w):
         configs = vidur_configs()
@@ -313,7 +322,7 @@ def vidur_builder(entry):
         s = System(label, "vidur_allreduce.csv (network_device %s)" % device,
                    "`--topology %s`, `%s`; launch overhead 0 (Vidur records kernel times)" %
                    (topology, " ".join(args)), HOST % (interval, table) + " " + notes,
-                   multi_node="two nodes" in label, fitted=fitted, loo=loo, loo_note=loo_note)
+                   multi_node="two nodes" in label, fitted=fitted, loo=loo, loo_note=loo_note, refit=refit)
         for n, per_node, gpus, data in vidur_tables(configs, device, label):
             result = w.compare(topology, gpus, "all_reduce", "half", data, ["--launch-us", "0"] + args)
             s.tables.append(("%d GPUs (%d per node)" % (n, per_node), compare_rows(result)))
@@ -393,10 +402,11 @@ def report(systems, command):
     for s in systems:
         w("| %s | %s | %s | %s |\n" % (s.name, "several" if s.multi_node else "one", band_cells(s), s.fitted))
     w("\n## Leave one system out\n\n")
-    w("Each system predicted again with the constants fitted on its own tables set to what the model has without\n"
-      "them; every other constant is NCCL's, a datasheet's, or fitted on another system, and stays. A system with\n"
-      "nothing fitted on it is its own leave-one-out prediction. The host interval of Vidur's machines is a property\n"
-      "of each measurement (read from its own small rows), not of the model, and stays.\n\n")
+    w("Each system predicted again without its own tables: a constant fitted on them is refitted on the other\n"
+      "systems' tables where those measure it (fit on all but one, predict it), and otherwise set to what the model\n"
+      "has without them; every other constant is NCCL's, a datasheet's, or fitted on another system, and stays. A\n"
+      "system with nothing fitted on it is its own leave-one-out prediction. The host interval of Vidur's machines\n"
+      "is a property of each measurement (read from its own small rows), not of the model, and stays.\n\n")
     w("| system | fitted here | left out | rows 1-256 MiB | median abs. error | rows 8 KiB-1 MiB | median abs. error | "
       "all rows | median abs. error | targets |\n")
     w("|---|---|---|---:|---:|---:|---:|---:|---:|---|\n")
@@ -434,6 +444,21 @@ def report(systems, command):
     return out.getvalue()
 
 
+def refit(s, build, binary):
+    """Leave s out: fit its constant on the other systems s.refit names, then predict s with that value."""
+    constant, values, others = s.refit
+    builders = {b(Wiresim(binary)).name: b for b in BUILDERS}
+    fits = []
+    for v in values:
+        setting = ["--model-constant", "%s=%g" % (constant, v)]
+        medians = [median(builders[name](Wiresim(binary, setting)).met()[0][0]) for name in others]
+        fits.append((statistics.mean(medians), v))
+    best, value = min(fits)  # ties: the smaller value
+    s.left_out = build(Wiresim(binary, ["--model-constant", "%s=%g" % (constant, value)]))
+    s.loo_note += ": %s = %g (their 1-256 MiB medians %s on average; tried %g to %g)" % (
+        constant, value, pct(best), values[0], values[-1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wiresim", default=os.path.join(ROOT, "build", "sim", "app", "wiresim"))
@@ -447,6 +472,8 @@ def main():
         s = build(w)
         if s.loo is not None:
             s.left_out = build(Wiresim(args.wiresim, s.loo))
+        elif s.refit is not None:
+            refit(s, build, args.wiresim)
         systems.append(s)
     text = report(systems, "python3 tools/validate_collectives.py")
     with open(args.out + ".tmp", "w") as f:
