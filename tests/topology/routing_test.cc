@@ -192,12 +192,8 @@ TEST_CASE("Two devices of one host talk inside it even when the network is quick
   CHECK(route->latency == Time::Nanoseconds(1000));
 }
 
-TEST_CASE("No route uses a server as a switch") {
-  // h0 and h1 share leaf0; h0 and h2 share leaf1; nothing joins the leaves. h1 -> h2 exists only as
-  // leaf0 -> h0/nic0 -> h0/sw -> h0/nic1 -> leaf1, through h0's PCIe switch (no GPU on the way), which routes
-  // must not use: building the topology fails because GPUs cannot reach each other.
-  testing::MemoryReader reader;
-  auto topo = LoadTopology(SourceFile{"t.toml", kGpuTwoNicBox + R"(
+// Three such hosts and two switches; h0 and h1 hang off leaf0 by their nic0. Each test adds the rest of the cabling.
+const std::string kThreeBoxesTwoLeaves = kGpuTwoNicBox + R"(
 [[host]]
 template = "box"
 name = "h"
@@ -210,6 +206,14 @@ count = 2
 from = "h[0-1]/nic0"
 to = "leaf0"
 preset = "ndr"
+)";
+
+TEST_CASE("No route uses a server as a switch") {
+  // h0 and h1 share leaf0; h0 and h2 share leaf1; nothing joins the leaves. h1 -> h2 exists only as
+  // leaf0 -> h0/nic0 -> h0/sw -> h0/nic1 -> leaf1, through h0's PCIe switch (no GPU on the way), which routes
+  // must not use: building the topology fails because GPUs cannot reach each other.
+  testing::MemoryReader reader;
+  auto topo = LoadTopology(SourceFile{"t.toml", kThreeBoxesTwoLeaves + R"(
 [[link]]
 from = "h0/nic1"
 to = "leaf1"
@@ -342,19 +346,7 @@ TEST_CASE("A NIC cabled to two switches can carry a route between them: its serv
   // h1 hangs off leaf0 and h2 off leaf1; nothing joins the leaves but h0's nic0, cabled to both. A route that
   // stays in the network may cross a NIC (only leaving the network for a server and coming back is forbidden), so
   // h1 -> h2 runs leaf0 -> h0/nic0 -> leaf1, and the search toward h2 must not skip h0.
-  Topology t = TopologyFromText(kGpuTwoNicBox + R"(
-[[host]]
-template = "box"
-name = "h"
-count = 3
-[[node]]
-name = "leaf"
-kind = "switch"
-count = 2
-[[link]]
-from = "h[0-1]/nic0"
-to = "leaf0"
-preset = "ndr"
+  Topology t = TopologyFromText(kThreeBoxesTwoLeaves + R"(
 [[link]]
 from = "h0/nic0"
 to = "leaf1"
