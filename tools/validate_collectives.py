@@ -444,10 +444,10 @@ def report(systems, command):
     return out.getvalue()
 
 
-def refit(s, build, binary):
-    """Leave s out: fit its constant on the other systems s.refit names, then predict s with that value."""
+def refit(s, build, builders, binary):
+    """Leave s out: fit its constant on the other systems s.refit names (`builders`: each system's builder by name),
+    then predict s with that value."""
     constant, values, others = s.refit
-    builders = {b(Wiresim(binary)).name: b for b in BUILDERS}
     fits = []
     for v in values:
         setting = ["--model-constant", "%s=%g" % (constant, v)]
@@ -467,14 +467,14 @@ def main():
     if not os.access(args.wiresim, os.X_OK):
         sys.exit("no wiresim binary at %s (build it, or pass --wiresim)" % args.wiresim)
     w = Wiresim(args.wiresim)
-    systems = []
-    for build in BUILDERS:
-        s = build(w)
+    built = [(build, build(w)) for build in BUILDERS]
+    builders = {s.name: build for build, s in built}
+    for build, s in built:
         if s.loo is not None:
             s.left_out = build(Wiresim(args.wiresim, s.loo))
         elif s.refit is not None:
-            refit(s, build, args.wiresim)
-        systems.append(s)
+            refit(s, build, builders, args.wiresim)
+    systems = [s for _, s in built]
     text = report(systems, "python3 tools/validate_collectives.py")
     with open(args.out + ".tmp", "w") as f:
         f.write(text)

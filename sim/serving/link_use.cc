@@ -56,6 +56,7 @@ size_t LinkUseAccounting::BucketIndex(Time at) {
 }
 
 void LinkUseAccounting::Bucket(LinkId link, double bytes, size_t k) {
+  if (bytes == 0.0) return;  // so that a link in pending_links_ has a sum above zero
   const auto l = static_cast<size_t>(link);
   if (k != pending_k_) {
     if (k < pending_k_) {  // an earlier bucket than the pending one: straight into it
@@ -74,7 +75,6 @@ void LinkUseAccounting::Bucket(LinkId link, double bytes, size_t k) {
 void LinkUseAccounting::FlushPending() {
   for (LinkId link : pending_links_) {
     const auto l = static_cast<size_t>(link);
-    if (pending_[l] == 0.0) continue;  // listed twice (its first bytes were 0), or nothing to move
     std::vector<double>& b = buckets_[l];
     if (b.size() <= pending_k_) b.resize(pending_k_ + 1, 0.0);
     b[pending_k_] += pending_[l];
