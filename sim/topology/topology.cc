@@ -296,11 +296,14 @@ Result<Topology> Topology::Build(TopologySpec spec, GpuReach reach) {
   // Nearest NICs: a search from each GPU over host links (no network links, no GPU transit), by hops then latency.
   {
     Impl& m = *topo.impl_;
-    std::vector<std::pair<int32_t, int64_t>> best(n);
+    const std::pair<int32_t, int64_t> unreached{std::numeric_limits<int32_t>::max(), int64_t{0}};
+    std::vector<std::pair<int32_t, int64_t>> best(n, unreached);
+    std::vector<NodeId> touched;  // the nodes a search reached: reset for the next (not all n per GPU)
     using Item = std::tuple<int32_t, int64_t, NodeId>;
     for (NodeId g : m.gpus) {
       const int host = m.nodes[static_cast<size_t>(g)].host_index;
-      std::fill(best.begin(), best.end(), std::make_pair(std::numeric_limits<int32_t>::max(), int64_t{0}));
+      for (NodeId v : touched) best[static_cast<size_t>(v)] = unreached;
+      touched.assign(1, g);
       std::priority_queue<Item, std::vector<Item>, std::greater<Item>> queue;
       best[static_cast<size_t>(g)] = {0, 0};
       queue.emplace(0, 0, g);
@@ -325,6 +328,7 @@ Result<Topology> Topology::Build(TopologySpec spec, GpuReach reach) {
           if (IsNetworkLink(link.kind)) continue;
           const std::pair<int32_t, int64_t> key{hops + 1, lat + link.latency.picoseconds()};
           if (key < best[static_cast<size_t>(link.to)]) {
+            if (best[static_cast<size_t>(link.to)] == unreached) touched.push_back(link.to);
             best[static_cast<size_t>(link.to)] = key;
             queue.emplace(key.first, key.second, link.to);
           }
