@@ -326,6 +326,9 @@ class Loader {
           NodeSpec node = local;
           node.name = host + "/" + local.name;
           node.host = host;
+          // The node exists because of this [[host]] entry: messages about it name the entry (the template may be
+          // in another file, one the user did not write).
+          node.origin = h.where();
           if (gpu_model && node.kind == NodeKind::kGpu) node.model = *gpu_model;
           spec->nodes.push_back(std::move(node));
         }
