@@ -238,6 +238,8 @@ def diagnose(rows):
     big = find(rows, "1a", "8xH100-80GB-SXM, Hermes", "output")
     v054 = find(rows, "1b", "8B (BF16 assumed), TP1, 5000 prompts, v0.5.4", "output")
     v060 = find(rows, "1b", "8B (BF16 assumed), TP1, 5000 prompts, v0.6.0", "output")
+    t70 = find(rows, "1a", "1xA100-80GB-SXM, Llama-3.1-70B-Instruct-FP8", "output")
+    i70 = find(rows, "1a", "1xA100-80GB-SXM, Llama-3.1-70B-Instruct-FP8", "median ITL")
     d["1a"] = (
         "Host overhead of vLLM 0.5.4. For the small models the measured output throughput hardly moves with TP "
         f"(Llama-3.1-8B-FP8: A100 {fmt(a1.measured)} -> {fmt(a8.measured)} tok/s from TP1 to TP8, H100 "
@@ -250,10 +252,10 @@ def diagnose(rows):
         f"critical path, gave {v060.measured / v054.measured:.2f}x the 8B throughput of 0.5.4 with one scheduler "
         "step (2.67x with ten; both derived from that table). Where the GPU work per step is large the error shrinks: 405B-FP8 TP8 on H100 "
         f"{pct(error(big))}, Mistral-Large at TP4-TP8 and 70B at TP2-TP4 within 4-41% on throughput. Llama-3.1-70B-FP8 at "
-        "TP1 is refused: wiresim's memory plan (FP8 linear layers, 16-bit embedding and LM head, 1.5 GB activation "
-        "peak, 2.1 GB runtime reserve) needs slightly more than 0.95 x 80 GB, where vLLM started with a few "
-        "thousand tokens of KV cache (the source's max-model-len table: 4k). FP8 on A100 is modelled as weight "
-        "bytes of one byte computed at the bf16 rate; it does not change the picture, since the H100 rows show "
+        f"TP1 fits with {kv(t70)} KV blocks ({kv(t70) * 16:,} tokens; FP8 linear layers, 16-bit embedding and LM "
+        "head, docs/validation/memory.md), and vLLM started it too (the source's max-model-len table: 4k fits, so "
+        f"4,096 to 8,191 tokens); it preempts and its median ITL is {pct(error(i70))}. FP8 on A100 is modelled as "
+        "weight bytes of one byte computed at the bf16 rate; it does not change the picture, since the H100 rows show "
         "the same pattern.")
     t1 = find(rows, "1b", "8B (BF16 assumed), TP1, 5000 prompts, v0.6.0", "median TPOT")
     d["1b"] = (
@@ -285,12 +287,12 @@ def diagnose(rows):
     r5 = find(rows, "5", "RTX 4090", "TTFT mean")
     p5 = find(rows, "5", "RTX 4090", "TPOT mean")
     d["5"] = (
-        f"KV capacity. vLLM logged 2588 KV blocks (41,408 tokens) on this card; wiresim's memory plan leaves "
-        f"{kv(r5)} ({kv(r5) * 16:,} tokens), so it preempts {r5.run['wiresim']['preemptions']} times and queues "
-        f"longer: TTFT {pct(error(r5))}, makespan throughput -40%. Per-token speed is close (TPOT "
-        f"{pct(error(p5))}). Two causes in the plan: the `rtx-4090` spec counts 24.0 GB where the card reports "
-        "25.25 GB (the run's meta.json: 25,250,627,584 bytes), and the activation peak plus runtime reserve "
-        "wiresim subtracts is larger than what vLLM 0.19 measured on this model.")
+        f"KV capacity decides this run. vLLM logged 2588 KV blocks (41,408 tokens) on this card; wiresim's memory "
+        f"plan leaves {kv(r5)} ({kv(r5) * 16:,} tokens, {kv(r5) / 2588 - 1:+.1%}: docs/validation/memory.md), so "
+        f"both preempt and queue: {r5.run['wiresim']['preemptions']} preemptions, TTFT {pct(error(r5))}. With the "
+        "slightly larger pool the decode batch runs a little fuller than vLLM's, and each step slower: TPOT "
+        f"{pct(error(p5))}. (Before the plan used the device memory CUDA reports and vLLM v0.19.0's measured "
+        "activation and non-torch terms it left 1392 blocks, and TTFT was +97%.)")
     r6 = find(rows, "6", '"BF16", RPS 1', "median TPOT")
     d["6"] = (
         "Not a modelled configuration. The measured output throughput is flat at 250-290 tok/s from RPS 1 to 8 "

@@ -228,22 +228,26 @@ int ComputeGpus(const Args& args, AppContext& ctx) {
                      {"fp8_flops", g.fp8_flops},
                      {"int8_ops", g.int8_ops},
                      {"memory_bytes", g.memory_bytes},
+                     {"device_memory_bytes", g.device_memory_bytes},
                      {"memory_bandwidth", g.memory_bandwidth},
                      {"sm_count", g.sm_count}});
     }
     ctx.out << all.dump(1) << "\n";
     return kExitOk;
   }
-  ctx.out << "Dense tensor-core peaks (no sparsity); sources in sim/compute/gpu_spec.cc.\n\n";
+  ctx.out
+      << "Dense tensor-core peaks (no sparsity), datasheet memory (GB) and device memory as CUDA reports it (GiB);\n"
+         "sources in sim/compute/gpu_spec.cc.\n\n";
   char line[256];
-  std::snprintf(line, sizeof(line), "%-15s %-36s %9s %9s %9s %8s %9s %5s\n", "name", "product", "BF16 TF", "FP8 TF",
-                "TF32 TF", "mem GB", "mem TB/s", "SMs");
+  std::snprintf(line, sizeof(line), "%-15s %-36s %9s %9s %9s %8s %8s %9s %5s\n", "name", "product", "BF16 TF", "FP8 TF",
+                "TF32 TF", "mem GB", "CUDA GiB", "mem TB/s", "SMs");
   ctx.out << line;
   for (const GpuSpec& g : GpuCatalog()) {
-    std::snprintf(line, sizeof(line), "%-15s %-36s %9.1f %9s %9.1f %8.0f %9.3f %5d\n", std::string(g.name).c_str(),
-                  std::string(g.product).c_str(), g.bf16_flops / 1e12,
+    std::snprintf(line, sizeof(line), "%-15s %-36s %9.1f %9s %9.1f %8.0f %8.2f %9.3f %5d\n",
+                  std::string(g.name).c_str(), std::string(g.product).c_str(), g.bf16_flops / 1e12,
                   g.fp8_flops > 0 ? Fixed(g.fp8_flops / 1e12, 1).c_str() : "-", g.tf32_flops / 1e12,
-                  g.memory_bytes / 1e9, g.memory_bandwidth / 1e12, g.sm_count);
+                  g.memory_bytes / 1e9, g.device_memory_bytes / (1024.0 * 1024 * 1024), g.memory_bandwidth / 1e12,
+                  g.sm_count);
     ctx.out << line;
   }
   return kExitOk;

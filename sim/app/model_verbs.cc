@@ -46,6 +46,7 @@ std::string Grouped(int64_t v) {
 
 std::string Billions(int64_t n) { return Fixed(static_cast<double>(n) / 1e9, 2) + " B"; }
 std::string Gb(double bytes) { return Fixed(bytes / 1e9, 1); }
+std::string Gib(double bytes) { return Fixed(bytes / (1024.0 * 1024 * 1024), 2); }
 
 std::string Pad(const std::string& s, size_t width) {
   return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
@@ -157,7 +158,6 @@ Result<Hardware> ResolveHardware(AppContext& ctx, const std::string& topology, c
   return hw;
 }
 
-
 std::string ShapeOf(const StepOp& op) {
   const KernelShape& k = op.kernel;
   if (op.kind == StepOp::Kind::kCollective) {
@@ -261,7 +261,7 @@ struct Options {
   std::string model, plan, gpu = "h100", topology, placement = "packed", batch = "prefill=1x2048,decode=64x2048";
   std::string weight_dtype, kv_dtype;
   MemoryOptions memory;
-  double reserve_gib = 2.0;
+  std::optional<double> reserve_gib;  // unset: DefaultRuntimeReserve(plan)
   double imbalance = 1.0;
   int rank = 0;
   bool json = false;
@@ -345,7 +345,7 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   WIRESIM_RETURN_IF_ERROR(ValidatePlan(plan, m, hw.available));
   WIRESIM_ASSIGN_OR_RETURN(Placement placement, ParsePlacement(o.placement, plan, static_cast<int>(hw.specs.size())));
   MemoryOptions mem_options = o.memory;
-  mem_options.runtime_reserve_bytes = o.reserve_gib * 1024 * 1024 * 1024;
+  if (o.reserve_gib) mem_options.runtime_reserve_bytes = *o.reserve_gib * 1024 * 1024 * 1024;
   Result<MemoryPlan> planned = PlanMemory(m, plan, placement, hw.specs, mem_options);
   if (!planned.ok()) {
     if (j != nullptr) (*j)["plan"] = DoesNotFitJson(m, plan, placement, hw, mem_options, planned.status());
@@ -456,11 +456,13 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     pj["hardware"] = hw.label;
     pj["fits"] = true;
     pj["placement"] = placement.gpu_of_rank;
-    pj["memory_options"] = {{"gpu_memory_utilization", mem_options.gpu_memory_utilization},
-                            {"runtime_reserve_bytes", mem_options.runtime_reserve_bytes},
-                            {"max_num_batched_tokens", mem_options.max_num_batched_tokens},
-                            {"max_num_seqs", mem_options.max_num_seqs},
-                            {"kv_block_size", mem_options.kv_block_size}};
+    pj["memory_options"] = {
+        {"gpu_memory_utilization", mem_options.gpu_memory_utilization},
+        {"runtime_reserve_bytes",
+         mem_options.runtime_reserve_bytes ? *mem_options.runtime_reserve_bytes : DefaultRuntimeReserve(plan)},
+        {"max_num_batched_tokens", mem_options.max_num_batched_tokens},
+        {"max_num_seqs", mem_options.max_num_seqs},
+        {"kv_block_size", mem_options.kv_block_size}};
     pj["stages"] = stages;
     pj["max_kv_tokens"] = mem.max_kv_tokens;
     Json& sg = (*j)["step_graph"];
@@ -486,16 +488,16 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   }
   std::ostream& out = ctx.out;
   out << "\nPlan " << plan.ToString() << " on " << hw.label << ", placement " << o.placement << "\n";
-  out << "Memory per GPU (GB; gpu_memory_utilization " << Fixed(mem_options.gpu_memory_utilization, 2)
-      << ", runtime reserve " << Fixed(o.reserve_gib, 1) << " GiB, activations for "
-      << mem_options.max_num_batched_tokens << " tokens):\n";
+  out << "Memory per GPU (GiB; gpu_memory_utilization " << Fixed(mem_options.gpu_memory_utilization, 2)
+      << ", activations for " << mem_options.max_num_batched_tokens << " tokens and "
+      << std::min(mem_options.max_num_seqs, mem_options.max_num_batched_tokens) << " sequences):\n";
   out << "  " << Pad("stage", 7) << Pad("GPUs", 10) << Pad("capacity", 10) << Pad("usable", 8) << Pad("weights", 9)
       << Pad("activations", 13) << Pad("reserve", 9) << Pad("KV cache", 10) << Pad("KV B/token", 12) << "KV tokens\n";
   for (const Json& s : stages) {
     out << "  " << Pad(std::to_string(s["stage"].get<int>()), 7) << Pad(s["gpus"].get<std::string>(), 10)
-        << Pad(Gb(s["capacity_bytes"].get<double>()), 10) << Pad(Gb(s["usable_bytes"].get<double>()), 8)
-        << Pad(Gb(s["weight_bytes"].get<double>()), 9) << Pad(Gb(s["activation_bytes"].get<double>()), 13)
-        << Pad(Gb(s["reserve_bytes"].get<double>()), 9) << Pad(Gb(s["kv_cache_bytes"].get<double>()), 10)
+        << Pad(Gib(s["capacity_bytes"].get<double>()), 10) << Pad(Gib(s["usable_bytes"].get<double>()), 8)
+        << Pad(Gib(s["weight_bytes"].get<double>()), 9) << Pad(Gib(s["activation_bytes"].get<double>()), 13)
+        << Pad(Gib(s["reserve_bytes"].get<double>()), 9) << Pad(Gib(s["kv_cache_bytes"].get<double>()), 10)
         << Pad(Grouped(static_cast<int64_t>(s["kv_bytes_per_token"].get<double>())), 12)
         << Grouped(s["kv_tokens"].get<int64_t>()) << "\n";
   }
@@ -579,8 +581,8 @@ int ModelShow(const Args& args, AppContext& ctx) {
       po::value(&o.memory.gpu_memory_utilization)
           ->default_value(o.memory.gpu_memory_utilization, Short(o.memory.gpu_memory_utilization)),
       "fraction of each GPU's memory to use, in (0, 1] (vLLM's default 0.9)")(
-      "runtime-reserve-GiB", po::value(&o.reserve_gib)->default_value(o.reserve_gib, Short(o.reserve_gib)),
-      "memory for CUDA graphs, NCCL and cuBLAS workspaces")(
+      "runtime-reserve-GiB", po::value<double>(),
+      "memory outside torch per GPU: NCCL and custom all-reduce buffers (default 0.25 GiB, 2.1 with collectives)")(
       "max-num-batched-tokens", po::value(&o.memory.max_num_batched_tokens)->default_value(8192),
       "tokens per step the activation memory is sized for (vLLM's default 8192)")(
       "max-num-seqs", po::value(&o.memory.max_num_seqs)->default_value(256), "sequences per step (vLLM's 256)")(
@@ -598,6 +600,16 @@ int ModelShow(const Args& args, AppContext& ctx) {
     return *code;
   }
   o.json = vm.count("json") > 0;
+  if (vm.count("runtime-reserve-GiB")) {
+    const double gib = vm["runtime-reserve-GiB"].as<double>();
+    if (!(gib >= 0 && gib <= 1e6)) {
+      std::ostringstream given;
+      given << gib;
+      return ReportError(ctx, "model show",
+                         InvalidArgument("--runtime-reserve-GiB " + given.str() + ": expected 0 to 10^6 GiB"));
+    }
+    o.reserve_gib = gib;
+  }
   if (!o.topology.empty() && !vm["gpu"].defaulted()) {
     return ReportError(ctx, "model show",
                        InvalidArgument("--gpu " + o.gpu + " with --topology " + o.topology +

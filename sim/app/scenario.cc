@@ -139,7 +139,9 @@ Status ValidateScenario(const Scenario& s) {
   WIRESIM_RETURN_IF_ERROR(whole("scheduler.block_size", s.block_size, kBlockSize));
   WIRESIM_RETURN_IF_ERROR(whole("scheduler.max_model_len", s.max_model_len, kMaxModelLen));
   WIRESIM_RETURN_IF_ERROR(number("scheduler.gpu_memory_utilization", s.gpu_memory_utilization, kMemoryFraction));
-  WIRESIM_RETURN_IF_ERROR(number("scheduler.runtime_reserve_gib", s.runtime_reserve_gib, kReserveGib));
+  if (s.runtime_reserve_gib) {
+    WIRESIM_RETURN_IF_ERROR(number("scheduler.runtime_reserve_gib", *s.runtime_reserve_gib, kReserveGib));
+  }
   if (s.host_overhead_ms) {
     WIRESIM_RETURN_IF_ERROR(number("scheduler.host_overhead_ms", *s.host_overhead_ms, kHostOverheadMs));
   }
@@ -218,7 +220,11 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "enable_chunked_prefill", &s.enable_chunked_prefill));
     WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "enable_prefix_caching", &s.enable_prefix_caching));
     WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "gpu_memory_utilization", &s.gpu_memory_utilization));
-    WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "runtime_reserve_gib", &s.runtime_reserve_gib));
+    if (t.Has("runtime_reserve_gib")) {
+      double reserve = 0;
+      WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "runtime_reserve_gib", &reserve));
+      s.runtime_reserve_gib = reserve;
+    }
     double host = 0;
     if (t.Has("host_overhead_ms")) {
       WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "host_overhead_ms", &host));

@@ -37,8 +37,9 @@ struct Scenario {
   // [scheduler]
   int64_t max_num_seqs = 256, max_num_batched_tokens = 8192, block_size = 16, max_model_len = 0;
   bool enable_chunked_prefill = true, enable_prefix_caching = false;
-  double gpu_memory_utilization = 0.9, runtime_reserve_gib = 2.0;
-  std::optional<double> host_overhead_ms;  // unset: the engine's default
+  double gpu_memory_utilization = 0.9;
+  std::optional<double> runtime_reserve_gib;  // unset: DefaultRuntimeReserve(plan) (docs/models.md)
+  std::optional<double> host_overhead_ms;     // unset: the engine's default
   std::string router = "round-robin";
   // [workload]
   int64_t requests = 1000, max_concurrency = 0, seed = 0, hash_block_tokens = 512;

@@ -171,7 +171,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   // Memory: what is left for the KV cache after the weights, activations and the runtime reserve.
   MemoryOptions mem;
   mem.gpu_memory_utilization = s.gpu_memory_utilization;
-  mem.runtime_reserve_bytes = s.runtime_reserve_gib * 1024 * 1024 * 1024;
+  if (s.runtime_reserve_gib) mem.runtime_reserve_bytes = *s.runtime_reserve_gib * 1024 * 1024 * 1024;
   mem.max_num_batched_tokens = s.max_num_batched_tokens;
   mem.max_num_seqs = s.max_num_seqs;
   mem.kv_block_size = s.block_size;

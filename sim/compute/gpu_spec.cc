@@ -9,47 +9,81 @@ namespace {
 
 constexpr double T = 1e12;  // tera
 constexpr double GB = 1e9;
+constexpr double GiB = 1024.0 * 1024 * 1024;
+constexpr double MiB = 1024.0 * 1024;
+// Device memory of an 80 GB Hopper as CUDA reports it: 79.19 GiB. vLLM v0.19.0 start-up logs on H100-80GB
+// ("Free memory on device (78.68/79.19 GiB) on startup", github.com/llm-d-incubation/llm-d-planner, commit d3121e0,
+// accuracy/results/v0.19.0/logs/); torch's out-of-memory messages on H100 name the same "total capacity of 79.19
+// GiB". nvidia-smi shows 81,559 MiB on the same part (vllm-project/vllm#55169): the runtime sees about 470 MiB less.
+constexpr double kH100Device = 79.19 * GiB;
+// A part with no published runtime figure: its datasheet GB read as GiB (HBM stacks come in GiB), scaled as the
+// H100's 80 -> 79.19.
+constexpr double FromDatasheet(double datasheet_gb) { return datasheet_gb * GiB * (79.19 / 80); }
 
 // Dense figures are the datasheets' "with sparsity" figures halved where the datasheet prints only those.
 constexpr std::array<GpuSpec, 11> kCatalog = {{
     // [H100-DS] NVIDIA H100 Tensor Core GPU datasheet, H100 SXM column: FP64 Tensor Core 67 TF, TF32 989 TF*,
     // BF16/FP16 1,979 TF*, FP8 3,958 TF*, INT8 3,958 TOPS* (* with sparsity), 80 GB, 3.35 TB/s.
     // [H100-WP] NVIDIA H100 Tensor Core GPU Architecture whitepaper: H100 SXM5 has 132 SMs; dense BF16 989.4 TF.
-    {"h100-sxm", "NVIDIA H100 SXM5 80GB", 67 * T, 494.7 * T, 989.4 * T, 1978.9 * T, 1978.9 * T, 80 * GB, 3.35e12, 132},
+    // Device memory: kH100Device.
+    {"h100-sxm", "NVIDIA H100 SXM5 80GB", 67 * T, 494.7 * T, 989.4 * T, 1978.9 * T, 1978.9 * T, 80 * GB, 3.35e12, 132,
+     kH100Device},
     // [H200-DS] NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column: the H100's tensor throughput (FP8
     // 3,958 TF*, BF16 1,979 TF*), 141 GB HBM3e, 4.8 TB/s. Same GH100 die as H100 SXM5: 132 SMs.
-    {"h200-sxm", "NVIDIA H200 SXM 141GB", 67 * T, 494.7 * T, 989.4 * T, 1978.9 * T, 1978.9 * T, 141 * GB, 4.8e12, 132},
+    // Device memory: torch's device properties of an 'NVIDIA H200' print total_memory=143156MB (a public Modal
+    // script's comment); nvidia-smi shows 143,771 MiB (vllm-project/recipes#381), the H100's ~470 MiB apart.
+    {"h200-sxm", "NVIDIA H200 SXM 141GB", 67 * T, 494.7 * T, 989.4 * T, 1978.9 * T, 1978.9 * T, 141 * GB, 4.8e12, 132,
+     143156 * MiB},
     // [H100-DS], H100 NVL column: FP64 Tensor Core 60 TF, TF32 835 TF*, BF16/FP16 1,671 TF*, FP8 3,341 TF*,
     // INT8 3,341 TOPS*, 94 GB HBM3, 3.9 TB/s. The GH100 die with all 132 SMs of the SXM5 part enabled.
-    {"h100-nvl", "NVIDIA H100 NVL 94GB", 60 * T, 417.5 * T, 835.5 * T, 1670.5 * T, 1670.5 * T, 94 * GB, 3.9e12, 132},
+    // Device memory: no published runtime figure found; FromDatasheet(94).
+    {"h100-nvl", "NVIDIA H100 NVL 94GB", 60 * T, 417.5 * T, 835.5 * T, 1670.5 * T, 1670.5 * T, 94 * GB, 3.9e12, 132,
+     FromDatasheet(94)},
     // [A100-DS] NVIDIA A100 Tensor Core GPU datasheet, A100 80GB SXM column: FP64 Tensor Core 19.5 TF, TF32 156 TF,
     // BF16/FP16 312 TF, INT8 624 TOPS (dense), 80 GB HBM2e, 2,039 GB/s; no FP8.
     // [A100-WP] NVIDIA A100 Tensor Core GPU Architecture whitepaper: 108 SMs.
-    {"a100-sxm-80gb", "NVIDIA A100 SXM4 80GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 80 * GB, 2.039e12, 108},
+    // Device memory: no citable runtime figure found for the A100 80GB; taken as the H100 80GB's (torch reports
+    // 79.1-79.3 GiB on 80 GB parts of both generations in published out-of-memory messages).
+    {"a100-sxm-80gb", "NVIDIA A100 SXM4 80GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 80 * GB, 2.039e12, 108,
+     kH100Device},
     // [A100-DS], A100 40GB SXM column: the same tensor throughput, 40 GB HBM2, 1,555 GB/s.
-    {"a100-sxm-40gb", "NVIDIA A100 SXM4 40GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 40 * GB, 1.555e12, 108},
+    // Device memory: torch's "GPU 0 has a total capacity of 39.50 GiB" on an A100 40GB (TianheWu/CoSeR#10).
+    {"a100-sxm-40gb", "NVIDIA A100 SXM4 40GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 40 * GB, 1.555e12, 108,
+     39.50 * GiB},
     // [A100-DS], A100 80GB PCIe column: the same tensor throughput, 80 GB HBM2e, 1,935 GB/s.
-    {"a100-pcie-80gb", "NVIDIA A100 PCIe 80GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 80 * GB, 1.935e12, 108},
+    // Device memory: as the A100 SXM4 80GB (same HBM2e capacity).
+    {"a100-pcie-80gb", "NVIDIA A100 PCIe 80GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 80 * GB, 1.935e12, 108,
+     kH100Device},
     // [B200-DS] NVIDIA HGX B200 / DGX B200 datasheets, per GPU: FP64 40 TF, TF32 2.2 PF*, FP16/BF16 4.5 PF*,
     // FP8 9 PF*, INT8 9 POPS* (* sparse), 180 GB HBM3e (DGX B200: 1,440 GB over 8 GPUs), 7.7 TB/s (the HGX B200
     // datasheet's 2025 revision; earlier material says 8 TB/s). 148 SMs (CUDA device query of a B200).
-    {"b200", "NVIDIA B200 180GB", 40 * T, 1100 * T, 2250 * T, 4500 * T, 4500 * T, 180 * GB, 7.7e12, 148},
+    // Device memory: torch's device properties of an 'NVIDIA B200' print total_memory=182642MB (the same Modal
+    // script); vLLM PR #21489's log on a 178 GiB part reads "Free memory on device (177.66/178.36 GiB)": the same.
+    {"b200", "NVIDIA B200 180GB", 40 * T, 1100 * T, 2250 * T, 4500 * T, 4500 * T, 180 * GB, 7.7e12, 148, 182642 * MiB},
     // [GB200-DS] NVIDIA GB200 NVL72 datasheet, per Blackwell GPU of the rack (1.2 kW): FP64 45 TF, TF32 2.5 PF*,
     // FP16/BF16 5 PF*, FP8 10 PF*, INT8 10 POPS*; 13.4 TB HBM3e and 576 TB/s over 72 GPUs = 186 GB and 8 TB/s each.
     // The same Blackwell GPU as B200: 148 SMs.
+    // Device memory: no published runtime figure found; FromDatasheet(186).
     {"gb200", "NVIDIA GB200 (Blackwell GPU, NVL72)", 45 * T, 1250 * T, 2500 * T, 5000 * T, 5000 * T, 186 * GB, 8e12,
-     148},
+     148, FromDatasheet(186)},
     // [L40S-DS] NVIDIA L40S datasheet: TF32 366 TF*, BF16/FP16 733 TF*, FP8 1,466 TF*, INT8 1,466 TOPS*,
     // 48 GB GDDR6, 864 GB/s; 18,176 CUDA cores = 142 SMs of 128. No FP64 tensor cores (FP64 is 1/64 of FP32).
-    {"l40s", "NVIDIA L40S 48GB", 0, 183 * T, 366.5 * T, 733 * T, 733 * T, 48 * GB, 864e9, 142},
+    // Device memory: torch's device properties of an 'NVIDIA L40S' print total_memory=45589MB, and its out-of-memory
+    // message "a total capacity of 44.52 GiB" (a public write-up on GPU sharing in Kubernetes); ECC is on by default.
+    {"l40s", "NVIDIA L40S 48GB", 0, 183 * T, 366.5 * T, 733 * T, 733 * T, 48 * GB, 864e9, 142, 45589 * MiB},
     // [ADA-WP] NVIDIA Ada Lovelace GPU Architecture whitepaper, Appendix A (GeForce RTX 4090): dense TF32 82.6 TF,
     // BF16/FP16 with FP32 accumulate 165.2 TF, FP8 with FP32 accumulate 330.3 TF, INT8 660.6 TOPS; 24 GB GDDR6X,
     // 1,008 GB/s; 128 SMs. (GeForce halves the FP32-accumulate rate; inference kernels accumulate in FP32.)
-    {"rtx-4090", "NVIDIA GeForce RTX 4090 24GB", 0, 82.6 * T, 165.2 * T, 330.3 * T, 660.6 * T, 24 * GB, 1008e9, 128},
+    // Device memory: 25,250,627,584 bytes, CUDA's deviceQuery on an RTX 4090 ("Total amount of global memory: 24081
+    // MBytes (25250627584 bytes)", printed alike in many public logs; the card of refdata serving section 5).
+    {"rtx-4090", "NVIDIA GeForce RTX 4090 24GB", 0, 82.6 * T, 165.2 * T, 330.3 * T, 660.6 * T, 24 * GB, 1008e9, 128,
+     25250627584.0},
     // [A6000-DS] NVIDIA RTX A6000 datasheet and the Ampere GA102 whitepaper: tensor performance 309.7 TF* (FP16,
     // sparse) = 154.8 TF dense at full FP32-accumulate rate, TF32 77.4 TF dense, INT8 309.7 TOPS dense; 48 GB
     // GDDR6, 768 GB/s; 84 SMs. No FP8.
-    {"rtx-a6000", "NVIDIA RTX A6000 48GB", 0, 77.4 * T, 154.8 * T, 0, 309.7 * T, 48 * GB, 768e9, 84},
+    // Device memory: a vLLM-derived engine's log on a 48 GB card reads "Total GPU memory: 47.53 GiB"
+    // (dphnAI/sonar PR #1320; the card is not named there).
+    {"rtx-a6000", "NVIDIA RTX A6000 48GB", 0, 77.4 * T, 154.8 * T, 0, 309.7 * T, 48 * GB, 768e9, 84, 47.53 * GiB},
 }};
 
 struct Alias {
@@ -133,9 +167,10 @@ const GpuSpec* FindGpuSpecByDeviceName(std::string_view device_name) {
     const char* part;
     const char* name;
   };
-  constexpr Key kKeys[] = {{"GB200", "gb200"}, {"B200", "b200"},   {"H200", "h200-sxm"}, {"H100", "h100-sxm"},
-                           {"H800", "h100-sxm"}, {"A100", "a100-sxm-80gb"}, {"A800", "a100-sxm-80gb"},
-                           {"L40S", "l40s"}, {"4090", "rtx-4090"}, {"A6000", "rtx-a6000"}};
+  constexpr Key kKeys[] = {{"GB200", "gb200"},        {"B200", "b200"},     {"H200", "h200-sxm"},
+                           {"H100", "h100-sxm"},      {"H800", "h100-sxm"}, {"A100", "a100-sxm-80gb"},
+                           {"A800", "a100-sxm-80gb"}, {"L40S", "l40s"},     {"4090", "rtx-4090"},
+                           {"A6000", "rtx-a6000"}};
   for (const Key& k : kKeys) {
     if (upper.find(k.part) != std::string::npos) return FindGpuSpec(k.name);
   }

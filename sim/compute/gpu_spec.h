@@ -26,6 +26,10 @@ struct GpuSpec {
   double memory_bytes = 0;      // HBM or GDDR capacity (datasheet GB, 1e9 bytes)
   double memory_bandwidth = 0;  // bytes per second
   int sm_count = 0;
+  // Device memory as the CUDA runtime reports it (cudaMemGetInfo's total, torch's total_memory, what vLLM logs as
+  // total_gpu_memory and multiplies by gpu_memory_utilization): the datasheet's capacity read in GiB, less what the
+  // driver holds (and ECC on GDDR parts). Measured where a published log shows it; gpu_spec.cc cites each.
+  double device_memory_bytes = 0;
 };
 
 // The catalog, in a fixed order.

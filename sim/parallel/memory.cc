@@ -10,9 +10,11 @@ namespace {
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-std::string Gb(double bytes) {
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+
+std::string Gib(double bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f GB", bytes / 1e9);
+  std::snprintf(buf, sizeof(buf), "%.2f GiB", bytes / kGiB);
   return buf;
 }
 
@@ -24,30 +26,42 @@ double ActivationBytes(const ModelSpec& m, const ParallelPlan& p, const MemoryOp
   const double h = static_cast<double>(m.hidden_size);
   const double tokens = static_cast<double>(CeilDiv(o.max_num_batched_tokens, p.cp));
   const double qh = static_cast<double>(s.q_heads);
-  // Per token: the layer input and the residual, plus what the block materialises.
+  // Per token: the residual stream, its normalised copy, the block's input and its output (4h), plus what the
+  // block materialises. (4h rather than 2h: CodeLlama-7b and Granite-3.1-8B, whose sampler is small, peak at 0.77
+  // and 0.85 GiB in vLLM v0.19.0's logs; 4h gives 0.75 and 0.84, 2h 0.63 and 0.71.)
+  const double stream = 4 * h;
   double attention = 0;
   if (m.attention == AttentionKind::kMultiLatent) {
     const MlaShape& l = m.mla;
-    attention = 2 * h + static_cast<double>(l.q_lora_rank + l.kv_lora_rank + l.qk_rope_head_dim) +
+    attention = stream + static_cast<double>(l.q_lora_rank + l.kv_lora_rank + l.qk_rope_head_dim) +
                 qh * static_cast<double>(m.QkHeadDim() + l.qk_nope_head_dim + 2 * l.v_head_dim);
   } else {
-    attention = 2 * h + static_cast<double>(s.q_heads + 2 * s.kv_heads) * static_cast<double>(m.head_dim) +
+    attention = stream + static_cast<double>(s.q_heads + 2 * s.kv_heads) * static_cast<double>(m.head_dim) +
                 qh * static_cast<double>(m.head_dim);
   }
   double mlp = 0;
-  if (m.intermediate_size > 0) mlp = 2 * h + 3 * static_cast<double>(s.dense_width);  // gate|up, and act out
+  if (m.intermediate_size > 0) mlp = stream + 3 * static_cast<double>(s.dense_width);  // gate|up, and act out
   if (m.IsMoe()) {
     // Expert rows on this GPU per token of its share: the top-k copies of every token (ep = 1); with ep > 1 the
     // stage's distinct tokens (one copy per TP group) times k, spread evenly over tp x cp x dp GPUs: k / tp.
     const double k = static_cast<double>(m.moe.experts_per_token);
     const double rows = p.ep > 1 ? k / p.tp : k;
     const double moe =
-        2 * h + rows * (h + 3 * static_cast<double>(s.expert_width)) + 3 * static_cast<double>(s.shared_width);
+        stream + rows * (h + 3 * static_cast<double>(s.expert_width)) + 3 * static_cast<double>(s.shared_width);
     mlp = std::max(mlp, moe);
   }
-  double bytes = tokens * std::max(attention, mlp) * a;
-  if (last_stage) bytes += 2.0 * static_cast<double>(o.max_num_seqs) * static_cast<double>(s.vocab) * 4;
-  return bytes;
+  double forward = tokens * std::max(attention, mlp) * a;
+  if (!last_stage) return forward + tokens * 2 * h * a;  // the hidden states and residual handed to the next stage
+  // The sampler runs after the forward pass has freed its layers' tensors, beside the step's final hidden states.
+  // Its logits cover the whole vocabulary on every TP rank (gathered; the logs' peak does not shrink with tp).
+  const double sequences = static_cast<double>(std::min(o.max_num_seqs, o.max_num_batched_tokens));
+  const double sampler = tokens * h * a + sequences * static_cast<double>(m.vocab_size) * kSamplerBytesPerLogit;
+  return std::max(forward, sampler);
+}
+
+double DefaultRuntimeReserve(const ParallelPlan& p) {
+  const bool collectives = p.tp > 1 || p.cp > 1 || p.ep > 1;
+  return (collectives ? 2.1 : 0.25) * kGiB;
 }
 
 Result<MemoryPlan> PlanMemory(const ModelSpec& m, const ParallelPlan& p, const Placement& placement,
@@ -67,11 +81,11 @@ Result<MemoryPlan> PlanMemory(const ModelSpec& m, const ParallelPlan& p, const P
     const GpuSpec& spec = gpu_specs[static_cast<size_t>(g.gpu)];
     const bool first = c.pp == 0, last = c.pp == p.pp - 1;
     g.gpu_model = spec.name;
-    g.capacity = spec.memory_bytes;
-    g.usable = spec.memory_bytes * o.gpu_memory_utilization;
+    g.capacity = spec.device_memory_bytes;
+    g.usable = spec.device_memory_bytes * o.gpu_memory_utilization;
     g.weights = StageWeightBytes(m, p, stages[static_cast<size_t>(c.pp)], first, last);
     g.activations = ActivationBytes(m, p, o, last);
-    g.reserve = o.runtime_reserve_bytes;
+    g.reserve = o.runtime_reserve_bytes ? *o.runtime_reserve_bytes : DefaultRuntimeReserve(p);
     g.kv_cache = g.usable - g.weights.total() - g.activations - g.reserve;
     g.kv_bytes_per_token = static_cast<double>(stages[static_cast<size_t>(c.pp)].count()) * s.kv_bytes_per_token_layer;
     if (g.kv_cache > 0) {
@@ -91,15 +105,17 @@ Result<MemoryPlan> PlanMemory(const ModelSpec& m, const ParallelPlan& p, const P
     std::snprintf(util, sizeof(util), "%.2f", o.gpu_memory_utilization);
     const std::string where = "GPU " + std::to_string(g.gpu) + " (rank " + std::to_string(g.rank) +
                               ", pipeline stage " + std::to_string(g.stage) + ", " + std::string(g.gpu_model) + ")";
-    const std::string needs = Gb(g.weights.total() + g.activations + g.reserve) + " (weights " + Gb(g.weights.total()) +
-                              ", activations " + Gb(g.activations) + ", runtime reserve " + Gb(g.reserve) + ")";
-    const std::string has = Gb(g.usable) + " is usable (" + Gb(g.capacity) + " x gpu_memory_utilization " + util + ")";
+    const std::string needs = Gib(g.weights.total() + g.activations + g.reserve) + " (weights " +
+                              Gib(g.weights.total()) + ", activations " + Gib(g.activations) + ", runtime reserve " +
+                              Gib(g.reserve) + ")";
+    const std::string has =
+        Gib(g.usable) + " is usable (" + Gib(g.capacity) + " x gpu_memory_utilization " + util + ")";
     if (g.kv_cache <= 0) {
       return FailedPrecondition(m.name + " with plan " + p.ToString() + " does not fit: " + where + " needs " + needs +
                                 " but " + has);
     }
     return FailedPrecondition(m.name + " with plan " + p.ToString() + " leaves no room for the KV cache: " + where +
-                              " needs " + needs + " of the " + has + "; " + Gb(g.kv_cache) +
+                              " needs " + needs + " of the " + has + "; " + Gib(g.kv_cache) +
                               " is left, less than one KV block of " + std::to_string(o.kv_block_size) + " tokens");
   }
   // One replica: the GPUs of DP rank 0.

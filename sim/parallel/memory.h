@@ -1,16 +1,21 @@
-// Memory per GPU under a plan, the way vLLM budgets it at start-up: of gpu_memory_utilization x capacity, the
-// weights the GPU holds, the activation peak of a forward pass over max_num_batched_tokens, and a runtime reserve
-// (CUDA graphs, NCCL and cuBLAS workspaces) come off first; what is left is KV cache, in whole blocks. A plan that
-// does not fit is an error naming the GPU, the bytes it needs and the bytes it has. docs/models.md defines every
-// figure and where its default comes from.
+// Memory per GPU under a plan, the way vLLM budgets it at start-up (its worker's determine_available_memory): of
+// gpu_memory_utilization x the device memory CUDA reports, the weights the GPU holds, the activation peak of its
+// profiling pass (a forward pass over max_num_batched_tokens, then the sampler over the logits of
+// min(max_num_seqs, max_num_batched_tokens) sequences) and the memory outside torch that pass leaves behind (NCCL and
+// custom all-reduce buffers: the runtime reserve) come off first; what is left is KV cache, in whole blocks. CUDA
+// graphs are captured after the KV cache is sized, in the (1 - gpu_memory_utilization) headroom, as vLLM through
+// v0.20 does. A plan that does not fit is an error naming the GPU, the bytes it needs and the bytes it has.
+// docs/models.md defines every figure and where its default comes from; docs/validation/memory.md checks them
+// against vLLM's own start-up logs.
 //
 //   MemoryOptions options;                                   // vLLM's defaults
 //   Result<MemoryPlan> mem = PlanMemory(model, plan, placement, gpu_specs, options);
-//   if (!mem.ok()) ...;                                      // "GPU 0 ... needs 104.5 GB ... but 72.0 GB is usable"
+//   if (!mem.ok()) ...;                                      // "GPU 0 ... needs 97.7 GiB ... but 71.27 GiB is usable"
 //   int64_t tokens = mem->max_kv_tokens;                     // context tokens one replica can cache
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -25,11 +30,11 @@ namespace wiresim {
 
 struct MemoryOptions {
   double gpu_memory_utilization = 0.9;  // vLLM's --gpu-memory-utilization default
-  // Memory the profiled forward pass does not show: CUDA graphs (vLLM logs 0.5-2 GiB for their capture), NCCL
-  // buffers and cuBLAS workspaces. A parameter; 2 GiB by default.
-  double runtime_reserve_bytes = 2.0 * 1024 * 1024 * 1024;
-  int64_t max_num_batched_tokens = 8192;  // vLLM's default token budget per step for `vllm serve`
-  int64_t max_num_seqs = 256;             // vLLM's default sequence limit (the sampler's logits scale with it)
+  // Memory outside torch that vLLM's profiling pass finds (its "non-torch forward increase memory"): NCCL and custom
+  // all-reduce buffers. Unset: DefaultRuntimeReserve(plan).
+  std::optional<double> runtime_reserve_bytes;
+  int64_t max_num_batched_tokens = 8192;  // the token budget per step (the forward pass is profiled over it)
+  int64_t max_num_seqs = 256;             // the sequence limit (the sampler's logits scale with it)
   int64_t kv_block_size = 16;             // vLLM's default tokens per KV block
 };
 
@@ -55,10 +60,22 @@ struct MemoryPlan {
   int64_t max_kv_tokens = 0;
 };
 
-// Activation peak of one GPU of `stage` for a forward pass over options.max_num_batched_tokens tokens: the
-// largest set of tensors live at once in a layer (attention or MLP/MoE), plus the sampler's fp32 logits on the last
-// stage.
+// Activation peak of one GPU of a stage in vLLM's profiling pass: the larger of the forward pass over
+// options.max_num_batched_tokens tokens (the largest set of tensors live at once in a layer, attention or MLP/MoE;
+// on a stage before the last, plus the hidden states and residual it hands on) and, on the last stage, the
+// sampler's pass over the logits of min(max_num_seqs, max_num_batched_tokens) sequences, whole vocabulary, beside
+// the step's final hidden states.
 double ActivationBytes(const ModelSpec& model, const ParallelPlan& plan, const MemoryOptions& options, bool last_stage);
+
+// Bytes the sampler's profiling pass holds per logit (per sequence per vocabulary entry): the LM head's 2-byte
+// logits and the sampler's fp32 copies of them. Fitted on one vLLM v0.19.0 log (Llama-3.1-8B, 1 x H100: activation
+// peak 1.89 GiB, sampler-bound); docs/validation/memory.md checks it on the others.
+inline constexpr double kSamplerBytesPerLogit = 15;
+
+// The runtime reserve vLLM v0.19.0 measures outside torch after its profiling pass, per GPU: 0.25 GiB when the
+// replica's step has no collective (tp = cp = ep = 1), 2.1 GiB when it has (NCCL's and the custom all-reduce's
+// buffers). Fitted on the Llama-3.1-8B logs at tp = 1 and 2 (0.25 and 2.07 GiB); docs/validation/memory.md.
+double DefaultRuntimeReserve(const ParallelPlan& plan);
 
 // `gpu_specs[g]` is the spec of global GPU g. Fails with FailedPrecondition when a GPU's weights, activations and
 // reserve exceed its usable memory, or leave no room for one KV block.

@@ -29,6 +29,23 @@ TEST_CASE("Aliases: short names, nvidia-smi product names, any case and separato
   CHECK(FindGpuSpec("a6000")->name == "rtx-a6000");
 }
 
+TEST_CASE("Device memory as CUDA reports it, below the datasheet figure") {
+  constexpr double kGiB = 1024.0 * 1024 * 1024;
+  // vLLM v0.19.0 on an H100-80GB logs "Free memory on device (78.68/79.19 GiB)".
+  CHECK(FindGpuSpec("h100")->device_memory_bytes / kGiB == Approx(79.19));
+  // The B200's figure comes from torch's device properties (182,642 MiB); vLLM PR #21489's log on the same part reads
+  // "(177.66/178.36 GiB)": the two sources agree to 0.01 GiB.
+  CHECK(FindGpuSpec("b200")->device_memory_bytes / kGiB == Approx(178.36).margin(0.01));
+  // An RTX 4090: deviceQuery's 24081 MBytes (25,250,627,584 bytes).
+  CHECK(FindGpuSpec("rtx-4090")->device_memory_bytes == 25'250'627'584.0);
+  for (const GpuSpec& g : GpuCatalog()) {
+    INFO(g.name);
+    // Every part reports less than its datasheet capacity read in GiB, and more than 90% of it.
+    CHECK(g.device_memory_bytes < g.memory_bytes / 1e9 * kGiB);
+    CHECK(g.device_memory_bytes > 0.9 * g.memory_bytes / 1e9 * kGiB);
+  }
+}
+
 TEST_CASE("Datasheet figures: H100 SXM, H200, A100 80GB") {
   const GpuSpec& h100 = *FindGpuSpec("h100");
   // H100 datasheet: BF16 1,979 TF with sparsity = 989.4 dense; FP8 twice that; 3.35 TB/s; 80 GB; 132 SMs.
