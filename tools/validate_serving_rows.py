@@ -155,8 +155,9 @@ def section2():
         # --disable-radix-cache: no prefix caching; --mem-frac 0.88 stated for TP4 offline, used throughout.
         "SGLang": ["--engine", "sglang", "--gpu-memory-utilization", "0.88"],
         # Multi-step scheduling runs without chunked prefill in 0.6.0; budget max(max_model_len, 2048) = 4096.
+        # max_num_seqs: 0.6.0's default, 256 (the by-GPU defaults, 1024 on an H100, came with later releases).
         "vLLM": ["--engine", "vllm", "--max-model-len", "4096", "--gpu-memory-utilization", "0.9",
-                 "--no-chunked-prefill", "--max-num-batched-tokens", "4096"],
+                 "--no-chunked-prefill", "--max-num-batched-tokens", "4096", "--max-num-seqs", "256"],
     }
     lengths = ["--input-len", "sharegpt-input", "--output-len", "sharegpt-output", "--seed", "0"]
     online = [  # key, rps, prompts, engine, e2e, ttft, tpot, itl
@@ -258,7 +259,8 @@ def section8():
     """vLLM (late July 2024), Llama 3.1 405B: FP8 TP8 on one node; PP2xTP8 vs TP16 on two nodes."""
     src = f"{SM} section 8"
     flags = ["--topology", "dgx-h100", "--model", "llama-3.1-405b", "--plan", "tp=8", "--weight-dtype", "fp8",
-             "--engine", "vllm", "--rate", "inf", "--requests", "1000", "--input-len", "1024", "--output-len", "128"]
+             "--engine", "vllm", "--rate", "inf", "--requests", "1000", "--input-len", "1024", "--output-len", "128",
+             "--max-num-seqs", "256"]  # vLLM 0.5.x's default (the by-GPU defaults came with later releases)
     setup = "405B FP8, TP8, one node (H100 assumed), input 1024 / output 128"
     rows = [Row("8", src, setup, "req/s", 2.82, flags, "request_throughput", THROUGHPUT),
             Row("8", src, setup, "input tok/s", 2884.86, flags, input_rate, THROUGHPUT),
@@ -338,7 +340,8 @@ SECTIONS = [
      "`--no-chunked-prefill --max-num-batched-tokens 2048`. The multi-step rows (10 scheduler steps) are left out."),
     ("2", "2. SGLang 0.3.0 vs vLLM 0.6.0: Llama 3.1 8B on 1x A100, 70B on 4x H100 TP4",
      "SGLang: `--engine sglang --gpu-memory-utilization 0.88`; vLLM: `--engine vllm --max-model-len 4096 "
-     "--gpu-memory-utilization 0.9 --no-chunked-prefill --max-num-batched-tokens 4096`. vLLM ran with 10 "
+     "--gpu-memory-utilization 0.9 --no-chunked-prefill --max-num-batched-tokens 4096 --max-num-seqs 256` (0.6.0's "
+     "defaults). vLLM ran with 10 "
      "scheduler steps, which streams tokens ten at a time: its TTFT and ITL are not modelled and are left out; its "
      "TPOT and E2E are compared. Interconnect not stated; `dgx-a100` / `dgx-h100` assumed."),
     ("3", "3. TensorRT-LLM v0.5 on one H200, FP8, static batches",
@@ -360,7 +363,7 @@ SECTIONS = [
      "refdata calls these rows an untuned bound, overloaded from RPS 1."),
     ("8", "8. vLLM, Llama 3.1 405B FP8 on one 8-GPU node (mean input 1024, output 128)",
      "GPU not restated for this figure: H100 (`dgx-h100`) assumed; `--weight-dtype fp8 --rate inf --requests "
-     "1000`, fixed lengths 1024 / 128 (only the means are published)."),
+     "1000 --max-num-seqs 256` (vLLM 0.5.x's default), fixed lengths 1024 / 128 (only the means are published)."),
     ("9", "9. TensorRT-LLM, DeepSeek-R1 FP8 on 8x H200: max-throughput, attention-DP + EP8",
      "`--topology hgx-h200 --model deepseek-v3 --plan dp=8,ep=8 --engine trtllm --weight-dtype fp8 "
      "--max-num-seqs 128 --max-num-batched-tokens 1151 --max-concurrency 1024 --requests 5120 --rate inf "

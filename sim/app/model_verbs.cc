@@ -26,6 +26,7 @@
 #include "sim/model/parameters.h"
 #include "sim/parallel/memory.h"
 #include "sim/parallel/step_graph.h"
+#include "sim/serving/engine.h"
 #include "sim/topology/topology_file.h"
 
 namespace wiresim::app {
@@ -262,6 +263,8 @@ struct Options {
   std::string weight_dtype, kv_dtype;
   MemoryOptions memory;
   std::optional<double> reserve_gib;  // unset: DefaultRuntimeReserve(plan)
+  // Unset: vLLM's defaults for the GPU of rank 0 (VllmSchedulerDefaults).
+  std::optional<int64_t> max_num_seqs, max_num_batched_tokens;
   double imbalance = 1.0;
   int rank = 0;
   bool json = false;
@@ -346,6 +349,9 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   WIRESIM_ASSIGN_OR_RETURN(Placement placement, ParsePlacement(o.placement, plan, static_cast<int>(hw.specs.size())));
   MemoryOptions mem_options = o.memory;
   if (o.reserve_gib) mem_options.runtime_reserve_bytes = *o.reserve_gib * 1024 * 1024 * 1024;
+  const SchedulerDefaults vllm = VllmSchedulerDefaults(hw.specs[static_cast<size_t>(placement.GpuOf(0))]);
+  mem_options.max_num_seqs = o.max_num_seqs.value_or(vllm.max_num_seqs);
+  mem_options.max_num_batched_tokens = o.max_num_batched_tokens.value_or(vllm.max_num_batched_tokens);
   Result<MemoryPlan> planned = PlanMemory(m, plan, placement, hw.specs, mem_options);
   if (!planned.ok()) {
     if (j != nullptr) (*j)["plan"] = DoesNotFitJson(m, plan, placement, hw, mem_options, planned.status());
@@ -583,9 +589,10 @@ int ModelShow(const Args& args, AppContext& ctx) {
       "fraction of each GPU's memory to use, in (0, 1] (vLLM's default 0.9)")(
       "runtime-reserve-GiB", po::value<double>(),
       "memory outside torch per GPU: NCCL and custom all-reduce buffers (default 0.25 GiB, 2.1 with collectives)")(
-      "max-num-batched-tokens", po::value(&o.memory.max_num_batched_tokens)->default_value(8192),
-      "tokens per step the activation memory is sized for (vLLM's default 8192)")(
-      "max-num-seqs", po::value(&o.memory.max_num_seqs)->default_value(256), "sequences per step (vLLM's 256)")(
+      "max-num-batched-tokens", po::value<int64_t>(),
+      "tokens per step the activation memory is sized for (default: vLLM's for the GPU, 8192 on an H100, 2048 on "
+      "an A100 or smaller)")("max-num-seqs", po::value<int64_t>(),
+                             "sequences per step the sampler is sized for (default: vLLM's for the GPU, 1024 or 256)")(
       "expert-imbalance", po::value(&o.imbalance)->default_value(o.imbalance, Short(o.imbalance)),
       "the busiest EP rank's routed tokens over the average (>= 1)")("rank", po::value(&o.rank)->default_value(0),
                                                                      "which rank's step graph to print")(
@@ -609,6 +616,15 @@ int ModelShow(const Args& args, AppContext& ctx) {
                          InvalidArgument("--runtime-reserve-GiB " + given.str() + ": expected 0 to 10^6 GiB"));
     }
     o.reserve_gib = gib;
+  }
+  for (const char* name : {"max-num-seqs", "max-num-batched-tokens"}) {
+    if (!vm.count(name)) continue;
+    const int64_t v = vm[name].as<int64_t>();
+    if (v < 1 || v > (int64_t{1} << 24)) {
+      return ReportError(ctx, "model show",
+                         InvalidArgument("--" + std::string(name) + " " + std::to_string(v) + ": expected 1 to 2^24"));
+    }
+    (std::string(name) == "max-num-seqs" ? o.max_num_seqs : o.max_num_batched_tokens) = v;
   }
   if (!o.topology.empty() && !vm["gpu"].defaulted()) {
     return ReportError(ctx, "model show",

@@ -81,22 +81,8 @@ Result<LengthDistribution> LengthsFrom(AppContext& ctx, const Scenario& s, const
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario) {
   auto d = std::make_unique<ServingSetup>();
   d->scenario = scenario;
-  // The engine first: its scheduler defaults apply where the scenario sets none (docs/engines.md).
-  {
-    Result<Engine> e = ParseEngine(scenario.engine);
-    if (!e.ok()) return At(scenario, "deployment.engine", e.status());
-    d->profile = ProfileOf(*e);
-    Scenario& w = d->scenario;
-    const std::string by_engine = "the " + scenario.engine + " engine's default";
-    if (!w.where.count("scheduler.max_num_seqs") && d->profile.max_num_seqs > 0) {
-      w.max_num_seqs = d->profile.max_num_seqs;
-      w.where["scheduler.max_num_seqs"] = by_engine;
-    }
-    if (!w.where.count("scheduler.max_num_batched_tokens") && d->profile.max_num_batched_tokens > 0) {
-      w.max_num_batched_tokens = d->profile.max_num_batched_tokens;
-      w.where["scheduler.max_num_batched_tokens"] = by_engine;
-    }
-  }
+  Result<Engine> engine = ParseEngine(scenario.engine);
+  if (!engine.ok()) return At(scenario, "deployment.engine", engine.status());
   const Scenario& s = d->scenario;
   WIRESIM_RETURN_IF_ERROR(CheckDisaggregationFields(s));
   // Topology.
@@ -107,6 +93,23 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     if (!topo.ok()) return topo.status();
     d->topo = std::make_unique<Topology>(std::move(*topo));
     WIRESIM_RETURN_IF_ERROR(ApplyLinkWhatIfs(s, &d->topo));
+  }
+  // The engine: its scheduler defaults, which vLLM picks by the GPU (that of the topology's first GPU), apply where
+  // the scenario sets none (docs/engines.md).
+  {
+    const GpuSpec* first = d->topo->gpu_count() > 0 ? FindGpuSpec(d->topo->node(d->topo->gpu(0)).spec.model) : nullptr;
+    d->profile = ProfileOf(*engine, first);
+    Scenario& w = d->scenario;
+    std::string by_engine = "the " + scenario.engine + " engine's default";
+    if (*engine == Engine::kVllm && first != nullptr) by_engine += " on " + std::string(first->name);
+    if (!w.where.count("scheduler.max_num_seqs") && d->profile.max_num_seqs > 0) {
+      w.max_num_seqs = d->profile.max_num_seqs;
+      w.where["scheduler.max_num_seqs"] = by_engine;
+    }
+    if (!w.where.count("scheduler.max_num_batched_tokens") && d->profile.max_num_batched_tokens > 0) {
+      w.max_num_batched_tokens = d->profile.max_num_batched_tokens;
+      w.where["scheduler.max_num_batched_tokens"] = by_engine;
+    }
   }
   const Topology& topo = *d->topo;
   // Model.

@@ -1,6 +1,7 @@
 #include "sim/serving/engine.h"
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 #include <string>
 #include <vector>
@@ -122,15 +123,27 @@ std::vector<int64_t> TrtllmCaptureSizes(int64_t max_batch_size) {
   return sizes;
 }
 
-EngineProfile ProfileOf(Engine engine) {
+SchedulerDefaults VllmSchedulerDefaults(const GpuSpec& gpu) {
+  // vllm/engine/arg_utils.py, EngineArgs.get_batch_defaults: device_memory >= 70 * GiB_bytes and "a100" not in
+  // device_name gives {OPENAI_API_SERVER: 8192} tokens and {OPENAI_API_SERVER: 1024} sequences ("For GPUs like H100
+  // and MI300x"; A100 is excluded because a larger token budget lowered its throughput, vLLM PR #17885), else 2048
+  // and 256. vLLM v0.19.0 on an H100 logs "Defaulting max_num_seqs to 1024" and "max_num_batched_tokens=8192".
+  std::string name(gpu.name);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const bool large = gpu.device_memory_bytes >= 70.0 * 1024 * 1024 * 1024 && name.find("a100") == std::string::npos;
+  return large ? SchedulerDefaults{1024, 8192} : SchedulerDefaults{256, 2048};
+}
+
+EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu) {
   EngineProfile p;
   p.engine = engine;
   switch (engine) {
-    case Engine::kVllm:
+    case Engine::kVllm: {
       p.custom_all_reduce = VllmCustomAllReduce();
-      // SchedulerOptions' defaults (scheduler.h), vLLM's for `vllm serve`.
-      p.max_num_seqs = 256;
-      p.max_num_batched_tokens = 8192;
+      // `vllm serve`'s defaults for the GPU (an H100 without one).
+      const SchedulerDefaults d = VllmSchedulerDefaults(gpu != nullptr ? *gpu : *FindGpuSpec("h100"));
+      p.max_num_seqs = d.max_num_seqs;
+      p.max_num_batched_tokens = d.max_num_batched_tokens;
       p.cuda_graphs.capture_sizes = VllmCaptureSizes(p.max_num_seqs, p.max_num_batched_tokens);
       p.cuda_graphs.pads_to_next_size = true;
       // vllm/v1/worker/gpu_model_runner.py, execute_model: any batch of at most cudagraph_batch_sizes[-1] tokens
@@ -139,6 +152,7 @@ EngineProfile ProfileOf(Engine engine) {
       // No measured figure found; a reasoned default (docs/engines.md, "Host overhead").
       p.host_overhead_per_step = Time::Microseconds(300);
       break;
+    }
     case Engine::kSglang:
       p.custom_all_reduce = SglangCustomAllReduce();
       // server_args.py, the H100/H200 branch: chunked_prefill_size 8192, cuda_graph_max_bs 256 (TP < 4; 512 at

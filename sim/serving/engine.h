@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sim/collective/collective_timing.h"
+#include "sim/compute/gpu_spec.h"
 #include "sim/core/status.h"
 #include "sim/core/time.h"
 #include "sim/parallel/batch.h"
@@ -70,8 +71,17 @@ struct EngineProfile {
 };
 
 // The profile of each engine at its defaults on an H100/H200-class GPU (docs/engines.md says which values change
-// with the GPU or the TP size).
-EngineProfile ProfileOf(Engine engine);
+// with the GPU or the TP size). With `gpu`, the scheduler defaults are those the engine picks for that GPU.
+EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu = nullptr);
+
+// vLLM's scheduler defaults for `vllm serve` on a GPU (EngineArgs.get_batch_defaults, the OPENAI_API_SERVER usage
+// context): max_num_seqs 1024 and max_num_batched_tokens 8192 on a GPU of at least 70 GiB whose name does not say
+// A100, else 256 and 2048.
+struct SchedulerDefaults {
+  int64_t max_num_seqs = 0;
+  int64_t max_num_batched_tokens = 0;
+};
+SchedulerDefaults VllmSchedulerDefaults(const GpuSpec& gpu);
 
 // vLLM's default capture sizes: 1, 2, 4, multiples of 8 below 256, multiples of 16 from 256, up to
 // min(2 * max_num_seqs, 512), dropping sizes over max_num_batched_tokens.
@@ -84,9 +94,9 @@ std::vector<int64_t> TrtllmCaptureSizes(int64_t max_batch_size);
 
 // The batch the GPU computes when the engine replays a CUDA graph for `batch`. A decode-only batch of D sequences,
 // D at most the largest captured size, becomes the smallest captured size >= D, the extra rows BatchShape::padding
-// (their GEMM, norm and collective rows cost as much as real ones; they attend to nothing and sample nothing). With pads_mixed_batches, a
-// batch with prefills whose token count is at most the largest size is padded the same way in tokens. Everything
-// else is returned unchanged (it runs eagerly, or its size is captured exactly).
+// (their GEMM, norm and collective rows cost as much as real ones; they attend to nothing and sample nothing). With
+// pads_mixed_batches, a batch with prefills whose token count is at most the largest size is padded the same way in
+// tokens. Everything else is returned unchanged (it runs eagerly, or its size is captured exactly).
 BatchShape PadForCudaGraph(const BatchShape& batch, const EngineProfile& profile);
 
 // The engine's own all-reduce, timed by a closed form on the topology's links. Takes an all-reduce when the engine

@@ -137,6 +137,27 @@ TEST_CASE("Capture sizes: vLLM's, SGLang's and TRT-LLM's default lists") {
   CHECK(t.back() == 128);
 }
 
+// vLLM's EngineArgs.get_batch_defaults for `vllm serve`: at least 70 GiB of device memory and no "a100" in the
+// device name gives 1024 sequences and 8192 tokens, anything else 256 and 2048. The A100 80GB (79.19 GiB) is the
+// case the name rule exists for; the L40S (44.52 GiB) falls below the memory rule.
+TEST_CASE("vLLM's scheduler defaults follow the GPU") {
+  struct Case {
+    const char* gpu;
+    int64_t seqs, tokens;
+  };
+  for (const Case& c : {Case{"h100", 1024, 8192}, Case{"h200", 1024, 8192}, Case{"h100-nvl", 1024, 8192},
+                        Case{"b200", 1024, 8192}, Case{"a100", 256, 2048}, Case{"a100-sxm-40gb", 256, 2048},
+                        Case{"l40s", 256, 2048}, Case{"rtx-4090", 256, 2048}}) {
+    INFO(c.gpu);
+    const SchedulerDefaults d = VllmSchedulerDefaults(*FindGpuSpec(c.gpu));
+    CHECK(d.max_num_seqs == c.seqs);
+    CHECK(d.max_num_batched_tokens == c.tokens);
+    const EngineProfile p = ProfileOf(Engine::kVllm, FindGpuSpec(c.gpu));
+    CHECK(p.max_num_seqs == c.seqs);
+    CHECK(p.max_num_batched_tokens == c.tokens);
+  }
+}
+
 TEST_CASE("PadForCudaGraph: decode batches to the next captured size, mixed ones per engine") {
   const EngineProfile vllm = ProfileOf(Engine::kVllm);
   const EngineProfile sglang = ProfileOf(Engine::kSglang);
