@@ -52,6 +52,8 @@ def predict(binary, r):
         cmd += ["--weight-dtype", r["weight_dtype"]]
     if r["kv_dtype"]:
         cmd += ["--kv-cache-dtype", r["kv_dtype"]]
+    if r["engine"] != "vllm":
+        cmd += ["--engine", r["engine"]]
     shown = "wiresim " + " ".join(cmd[1:])
     cmd.append("--json")
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -235,24 +237,35 @@ def main():
     w("  format does not describe), fp32 weights (not a weight type of the plan), and the rows that repeat another with")
     w("  only `max_model_len` changed (2,048 to 32,768: the logs' KV memory is the same, as the plan's is).")
     w("")
-    w("## Other vLLM versions (not in the summary)")
+    w("## Other engines and vLLM versions (not in the summary)")
     w("")
-    w("The accounting changed between versions (vLLM PRs #10511, #11809 and #19312 changed what counts as memory outside")
-    w("torch; from v0.21 the profiling pass also estimates CUDA-graph memory and takes it off the budget). The plan")
-    w("follows v0.19.0. An earlier log for comparison:")
+    w("SGLang sizes its pool differently (`ModelRunner.profile_max_num_token`): `mem_fraction_static` x the memory free")
+    w("when its model runner starts (after NCCL's set-up), less the weights; its activations and CUDA graphs live in the")
+    w("rest. `--engine sglang` budgets that way (the free memory taken as the device memory less the runtime reserve).")
+    w("vLLM's accounting changed between versions (PRs #10511, #11809 and #19312 changed what counts as memory outside")
+    w("torch; from v0.21 the profiling pass also estimates CUDA-graph memory and takes it off the budget); the plan")
+    w("follows v0.19.0. Logs of other versions and engines, one source each:")
     w("")
-    w("| row | source | plan | weights | non-torch / reserve | activation peak | KV cache |")
-    w("|---|---|---|--:|--:|--:|--:|")
+    w("| row | source | engine | plan | weights | non-torch / reserve | activation peak | KV cache | KV tokens (logged / predicted) | error |")
+    w("|---|---|---|---|--:|--:|--:|--:|--:|--:|")
     for r, p, e in other:
-        w("| %s | %s, vLLM %s | tp=%s | %s | %s | %s | %s |" % (
-            r["id"], r["source"], r["vllm"], r["tp"], pair(number(r["weights_gib"]), p["weights"]),
+        plan = "tp=%s" % r["tp"] + (", w:" + r["weight_dtype"] if r["weight_dtype"] else "")
+        tokens = "%s / %s" % ("{:,}".format(int(r["kv_tokens"])), "{:,}".format(p["tokens"])) if r["kv_tokens"] else "-"
+        w("| %s | %s | %s %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["id"], r["source"], r["engine"], r["vllm"], plan, pair(number(r["weights_gib"]), p["weights"]),
             pair(number(r["non_torch_gib"]), p["reserve"]), pair(number(r["activation_gib"]), p["activation"]),
-            pair(number(r["kv_gib"]), p["kv"])))
+            pair(number(r["kv_gib"]), p["kv"]), tokens, pct(e) if e is not None else "-"))
     w("")
-    w("That version counted 1.79 GiB outside torch on one GPU (the CUDA context and allocator reserve, later measured")
-    w("differently) and profiled a larger peak; with its two logged terms in place of the plan's, the plan's KV cache")
-    w("would be %.2f GiB: the difference is the accounting, not the device memory or the weights." %
-      (other[0][1]["kv"] + other[0][1]["reserve"] - 1.79 + other[0][1]["activation"] - 1.26) if other else "")
+    v065 = next((p for r, p, e in other if r["id"] == "v065-llama3-8b"), None)
+    if v065:
+        w("- vLLM 0.6.5-dev counted 1.79 GiB outside torch on one GPU (the CUDA context and allocator reserve, later")
+        w("  measured differently) and profiled a larger peak; with its two logged terms in place of the plan's, the")
+        w("  plan's KV cache would be %.2f GiB: the difference is the accounting, not the device memory or the weights." %
+          (v065["kv"] + v065["reserve"] - 1.79 + v065["activation"] - 1.26))
+    w("- SGLang's pool for Qwen3-235B-A22B-FP8 at tp=4 is predicted from SGLang's own budget (`--engine sglang`); nothing")
+    w("  was fitted on it. The same reporter's vLLM run of the model logged 3.7 GiB less KV cache than the plan gives.")
+    w("  Not diagnosed: the run had an LMCache connector configured, whose buffers the plan does not hold, and the plan")
+    w("  underestimates MoE activation peaks (Qwen3-30B-A3B above); the log shows neither term.")
     w("")
     w("## Commands")
     w("")

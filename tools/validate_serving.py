@@ -324,8 +324,9 @@ def diagnose(rows):
         "blocks per rank against 128 sequences of up to 3072 tokens). Before the memory plan took the H200's device "
         "memory as CUDA reports it (139.80 GiB, not 141 GB) and vLLM v0.19.0's measured activation and non-torch "
         "terms, the pool held about 109 such sequences per rank and the error was +29%: the KV limit had been "
-        "hiding part of the step-time error. TensorRT-LLM sizes its pool as 0.9 of the memory free after the "
-        "weights, which on this deployment would hold more still, so the gap is the step time's.")
+        "hiding part of the step-time error. The pool is now TensorRT-LLM's own budget (0.9 of the memory the "
+        "weights, activations and reserve leave free, docs/engines.md), which holds the whole batch, so the gap "
+        "is the step time's.")
     g8 = find(rows, "gf", "llama-2-70b, int8, TP8", "TPOT")
     g4 = find(rows, "gf", "llama-2-70b, int4 g32, TP1", "TPOT")
     d["gf"] = (

@@ -261,6 +261,7 @@ Json StepRows(const ModelSpec& m, const GpuProgram& program, const KernelTimeMod
 struct Options {
   std::string model, plan, gpu = "h100", topology, placement = "packed", batch = "prefill=1x2048,decode=64x2048";
   std::string weight_dtype, kv_dtype;
+  std::string engine = "vllm";  // whose KV budget and scheduler defaults size the memory
   MemoryOptions memory;
   std::optional<double> reserve_gib;  // unset: DefaultRuntimeReserve(plan)
   // Unset: vLLM's defaults for the GPU of rank 0 (VllmSchedulerDefaults).
@@ -317,8 +318,8 @@ Json DoesNotFitJson(const ModelSpec& m, const ParallelPlan& plan, const Placemen
   Json gpus = Json::array();
   double worst_needed = 0, worst_usable = 0, worst_short = -1e300;
   for (const GpuMemory& g : needs->gpus) {
-    const double usable = g.capacity * options.gpu_memory_utilization;
-    const double needed = g.weights.total() + g.activations + g.reserve;
+    const double usable = UsableBytes(options.budget, g.capacity, g.reserve, options.gpu_memory_utilization);
+    const double needed = g.needed;
     if (needed - usable > worst_short) {
       worst_short = needed - usable;
       worst_needed = needed;
@@ -349,9 +350,15 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   WIRESIM_ASSIGN_OR_RETURN(Placement placement, ParsePlacement(o.placement, plan, static_cast<int>(hw.specs.size())));
   MemoryOptions mem_options = o.memory;
   if (o.reserve_gib) mem_options.runtime_reserve_bytes = *o.reserve_gib * 1024 * 1024 * 1024;
-  const SchedulerDefaults vllm = VllmSchedulerDefaults(hw.specs[static_cast<size_t>(placement.GpuOf(0))]);
-  mem_options.max_num_seqs = o.max_num_seqs.value_or(vllm.max_num_seqs);
-  mem_options.max_num_batched_tokens = o.max_num_batched_tokens.value_or(vllm.max_num_batched_tokens);
+  Result<Engine> parsed_engine = ParseEngine(o.engine);
+  if (!parsed_engine.ok()) return InvalidArgument("--engine " + o.engine + ": expected vllm, sglang or trtllm");
+  const Engine engine = *parsed_engine;
+  const EngineProfile profile = ProfileOf(engine, &hw.specs[static_cast<size_t>(placement.GpuOf(0))]);
+  mem_options.budget = profile.kv_budget;
+  // SGLang has no fixed sequence limit; 256 stands in, as in wiresim run (it sizes only the sampler's activations,
+  // which SGLang's budget does not take off).
+  mem_options.max_num_seqs = o.max_num_seqs.value_or(profile.max_num_seqs > 0 ? profile.max_num_seqs : 256);
+  mem_options.max_num_batched_tokens = o.max_num_batched_tokens.value_or(profile.max_num_batched_tokens);
   Result<MemoryPlan> planned = PlanMemory(m, plan, placement, hw.specs, mem_options);
   if (!planned.ok()) {
     if (j != nullptr) (*j)["plan"] = DoesNotFitJson(m, plan, placement, hw, mem_options, planned.status());
@@ -463,6 +470,7 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     pj["fits"] = true;
     pj["placement"] = placement.gpu_of_rank;
     pj["memory_options"] = {
+        {"engine", o.engine},
         {"gpu_memory_utilization", mem_options.gpu_memory_utilization},
         {"runtime_reserve_bytes",
          mem_options.runtime_reserve_bytes ? *mem_options.runtime_reserve_bytes : DefaultRuntimeReserve(plan)},
@@ -494,8 +502,9 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   }
   std::ostream& out = ctx.out;
   out << "\nPlan " << plan.ToString() << " on " << hw.label << ", placement " << o.placement << "\n";
-  out << "Memory per GPU (GiB; gpu_memory_utilization " << Fixed(mem_options.gpu_memory_utilization, 2)
-      << ", activations for " << mem_options.max_num_batched_tokens << " tokens and "
+  out << "Memory per GPU (GiB; " << (engine == Engine::kVllm ? "" : o.engine + "'s budget, ")
+      << FractionName(mem_options.budget) << " " << Fixed(mem_options.gpu_memory_utilization, 2) << ", activations for "
+      << mem_options.max_num_batched_tokens << " tokens and "
       << std::min(mem_options.max_num_seqs, mem_options.max_num_batched_tokens) << " sequences):\n";
   out << "  " << Pad("stage", 7) << Pad("GPUs", 10) << Pad("capacity", 10) << Pad("usable", 8) << Pad("weights", 9)
       << Pad("activations", 13) << Pad("reserve", 9) << Pad("KV cache", 10) << Pad("KV B/token", 12) << "KV tokens\n";
@@ -597,7 +606,9 @@ int ModelShow(const Args& args, AppContext& ctx) {
       "the busiest EP rank's routed tokens over the average (>= 1)")("rank", po::value(&o.rank)->default_value(0),
                                                                      "which rank's step graph to print")(
       "calibration", po::value(&o.calibration), "a calibration profile: kernel times from its measured GEMMs")(
-      "json", "print JSON");
+      "engine", po::value(&o.engine)->default_value("vllm"),
+      "vllm, sglang or trtllm: how the KV cache is budgeted (--gpu-memory-utilization is that engine's fraction) "
+      "and the scheduler defaults")("json", "print JSON");
   po::positional_options_description positional;
   positional.add("model", 1);
   po::variables_map vm;

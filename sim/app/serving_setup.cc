@@ -173,6 +173,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   }
   // Memory: what is left for the KV cache after the weights, activations and the runtime reserve.
   MemoryOptions mem;
+  mem.budget = d->profile.kv_budget;
   mem.gpu_memory_utilization = s.gpu_memory_utilization;
   if (s.runtime_reserve_gib) mem.runtime_reserve_bytes = *s.runtime_reserve_gib * 1024 * 1024 * 1024;
   mem.max_num_batched_tokens = s.max_num_batched_tokens;

@@ -59,6 +59,30 @@ double ActivationBytes(const ModelSpec& m, const ParallelPlan& p, const MemoryOp
   return std::max(forward, sampler);
 }
 
+double UsableBytes(KvBudget budget, double capacity, double reserve, double fraction) {
+  switch (budget) {
+    case KvBudget::kVllm:
+      return capacity * fraction;
+    case KvBudget::kSglang:
+      return (capacity - reserve) * fraction;
+    case KvBudget::kTrtllm:
+      return capacity;
+  }
+  return 0;
+}
+
+std::string_view FractionName(KvBudget budget) {
+  switch (budget) {
+    case KvBudget::kVllm:
+      return "gpu_memory_utilization";
+    case KvBudget::kSglang:
+      return "mem_fraction_static";
+    case KvBudget::kTrtllm:
+      return "free_gpu_memory_fraction";
+  }
+  return "";
+}
+
 double DefaultRuntimeReserve(const ParallelPlan& p) {
   const bool collectives = p.tp > 1 || p.cp > 1 || p.ep > 1;
   return (collectives ? 2.1 : 0.25) * kGiB;
@@ -82,18 +106,21 @@ Result<MemoryPlan> PlanMemory(const ModelSpec& m, const ParallelPlan& p, const P
     const bool first = c.pp == 0, last = c.pp == p.pp - 1;
     g.gpu_model = spec.name;
     g.capacity = spec.device_memory_bytes;
-    g.usable = spec.device_memory_bytes * o.gpu_memory_utilization;
     g.weights = StageWeightBytes(m, p, stages[static_cast<size_t>(c.pp)], first, last);
     g.activations = ActivationBytes(m, p, o, last);
     g.reserve = o.runtime_reserve_bytes ? *o.runtime_reserve_bytes : DefaultRuntimeReserve(p);
-    g.kv_cache = g.usable - g.weights.total() - g.activations - g.reserve;
+    const double f = o.gpu_memory_utilization;
+    g.usable = UsableBytes(o.budget, g.capacity, g.reserve, f);
+    // SGLang's activations and reserve live outside its static fraction; the others' come off the usable bytes.
+    g.needed = o.budget == KvBudget::kSglang ? g.weights.total() : g.weights.total() + g.activations + g.reserve;
+    g.kv_cache = (g.usable - g.needed) * (o.budget == KvBudget::kTrtllm ? f : 1.0);
     g.kv_bytes_per_token = static_cast<double>(stages[static_cast<size_t>(c.pp)].count()) * s.kv_bytes_per_token_layer;
     if (g.kv_cache > 0) {
       const int64_t blocks = static_cast<int64_t>(std::floor(g.kv_cache / (g.kv_bytes_per_token * o.kv_block_size)));
       g.kv_tokens = blocks * o.kv_block_size;
     }
     plan.gpus.push_back(g);
-    const double shortfall = g.weights.total() + g.activations + g.reserve - g.usable;
+    const double shortfall = g.needed - g.usable;
     if (g.kv_tokens == 0 && (worst < 0 || shortfall > worst_short)) {
       worst = r;
       worst_short = shortfall;
@@ -105,11 +132,25 @@ Result<MemoryPlan> PlanMemory(const ModelSpec& m, const ParallelPlan& p, const P
     std::snprintf(util, sizeof(util), "%.2f", o.gpu_memory_utilization);
     const std::string where = "GPU " + std::to_string(g.gpu) + " (rank " + std::to_string(g.rank) +
                               ", pipeline stage " + std::to_string(g.stage) + ", " + std::string(g.gpu_model) + ")";
-    const std::string needs = Gib(g.weights.total() + g.activations + g.reserve) + " (weights " +
-                              Gib(g.weights.total()) + ", activations " + Gib(g.activations) + ", runtime reserve " +
-                              Gib(g.reserve) + ")";
-    const std::string has =
-        Gib(g.usable) + " is usable (" + Gib(g.capacity) + " x gpu_memory_utilization " + util + ")";
+    std::string needs, has;
+    switch (o.budget) {
+      case KvBudget::kVllm:
+        needs = Gib(g.needed) + " (weights " + Gib(g.weights.total()) + ", activations " + Gib(g.activations) +
+                ", runtime reserve " + Gib(g.reserve) + ")";
+        has = Gib(g.usable) + " is usable (" + Gib(g.capacity) + " x gpu_memory_utilization " + util + ")";
+        break;
+      case KvBudget::kSglang:
+        needs = Gib(g.needed) + " of weights";
+        has = Gib(g.usable) + " is usable ((" + Gib(g.capacity) + " less the runtime reserve " + Gib(g.reserve) +
+              ") x mem_fraction_static " + util + ")";
+        break;
+      case KvBudget::kTrtllm:
+        needs = Gib(g.needed) + " (weights " + Gib(g.weights.total()) + ", activations " + Gib(g.activations) +
+                ", runtime reserve " + Gib(g.reserve) + ")";
+        has = Gib(g.usable) + " is on the GPU (its KV cache takes free_gpu_memory_fraction " + std::string(util) +
+              " of what is left)";
+        break;
+    }
     if (g.kv_cache <= 0) {
       return FailedPrecondition(m.name + " with plan " + p.ToString() + " does not fit: " + where + " needs " + needs +
                                 " but " + has);

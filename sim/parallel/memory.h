@@ -28,8 +28,24 @@
 
 namespace wiresim {
 
+// How an engine sizes its KV cache from the device memory and the fraction it is given (docs/models.md section 5).
+enum class KvBudget {
+  // vLLM (its worker's determine_available_memory): fraction x device memory, less the weights, the activation
+  // peak of the profiling pass and the memory outside torch.
+  kVllm,
+  // SGLang (ModelRunner.profile_max_num_token): mem_fraction_static x the memory free when the model runner starts
+  // (the device memory less what is outside torch), less the weights; activations and CUDA graphs live in the rest.
+  kSglang,
+  // TensorRT-LLM (KvCacheConfig.free_gpu_memory_fraction): fraction x the memory still free after the weights, the
+  // activations and the memory outside torch.
+  kTrtllm,
+};
+
 struct MemoryOptions {
-  double gpu_memory_utilization = 0.9;  // vLLM's --gpu-memory-utilization default
+  KvBudget budget = KvBudget::kVllm;
+  // The engine's memory fraction: vLLM's gpu_memory_utilization (default 0.9), SGLang's mem_fraction_static,
+  // TensorRT-LLM's free_gpu_memory_fraction.
+  double gpu_memory_utilization = 0.9;
   // Memory outside torch that vLLM's profiling pass finds (its "non-torch forward increase memory"): NCCL and custom
   // all-reduce buffers. Unset: DefaultRuntimeReserve(plan).
   std::optional<double> runtime_reserve_bytes;
@@ -43,8 +59,9 @@ struct GpuMemory {
   int gpu = 0;    // global index
   int stage = 0;  // pipeline stage
   std::string_view gpu_model;
-  double capacity = 0;            // bytes on the GPU
-  double usable = 0;              // capacity x gpu_memory_utilization
+  double capacity = 0;            // bytes on the GPU as CUDA reports them
+  double usable = 0;              // what the engine's budget lets `needed` and the KV cache use (KvBudget)
+  double needed = 0;              // what must fit in `usable` besides the KV cache
   StageWeights weights;           // bytes of weights held
   double activations = 0;         // activation peak of one forward pass (estimate: ActivationBytes)
   double reserve = 0;             // runtime reserve
@@ -76,6 +93,11 @@ inline constexpr double kSamplerBytesPerLogit = 15;
 // replica's step has no collective (tp = cp = ep = 1), 2.1 GiB when it has (NCCL's and the custom all-reduce's
 // buffers). Fitted on the Llama-3.1-8B logs at tp = 1 and 2 (0.25 and 2.07 GiB); docs/validation/memory.md.
 double DefaultRuntimeReserve(const ParallelPlan& plan);
+
+// The bytes an engine's budget lets its needs and KV cache use on a GPU of `capacity` bytes (GpuMemory::usable), and
+// the name of its memory fraction ("gpu_memory_utilization", "mem_fraction_static", "free_gpu_memory_fraction").
+double UsableBytes(KvBudget budget, double capacity, double reserve, double fraction);
+std::string_view FractionName(KvBudget budget);
 
 // `gpu_specs[g]` is the spec of global GPU g. Fails with FailedPrecondition when a GPU's weights, activations and
 // reserve exceed its usable memory, or leave no room for one KV block.

@@ -154,6 +154,7 @@ EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu) {
       break;
     }
     case Engine::kSglang:
+      p.kv_budget = KvBudget::kSglang;
       p.custom_all_reduce = SglangCustomAllReduce();
       // server_args.py, the H100/H200 branch: chunked_prefill_size 8192, cuda_graph_max_bs 256 (TP < 4; 512 at
       // TP >= 4). max_running_requests has no fixed default: 0.
@@ -166,6 +167,7 @@ EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu) {
       p.host_overhead_per_step = Time::Zero();
       break;
     case Engine::kTrtllm:
+      p.kv_budget = KvBudget::kTrtllm;
       p.custom_all_reduce = TrtllmCustomAllReduce();
       // Not verified in this session (docs/engines.md): max_batch_size 2048, max_num_tokens 8192.
       p.max_num_seqs = 2048;

@@ -20,6 +20,7 @@
 #include "sim/core/status.h"
 #include "sim/core/time.h"
 #include "sim/parallel/batch.h"
+#include "sim/parallel/memory.h"
 #include "sim/topology/topology.h"
 
 namespace wiresim {
@@ -61,6 +62,7 @@ struct CudaGraphSpec {
 
 struct EngineProfile {
   Engine engine = Engine::kVllm;
+  KvBudget kv_budget = KvBudget::kVllm;  // how it sizes its KV cache (sim/parallel/memory.h)
   CustomAllReduceSpec custom_all_reduce;
   CudaGraphSpec cuda_graphs;
   Time host_overhead_per_step;  // CPU time between steps the GPU waits for (0: the engine overlaps it)

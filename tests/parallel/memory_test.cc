@@ -125,6 +125,34 @@ TEST_CASE("The RTX 4090 run of refdata section 5: its KV blocks within 10%") {
   CHECK(static_cast<double>(mem->max_kv_tokens) == Approx(2588.0 * 16).epsilon(0.10));
 }
 
+// SGLang's pool (ModelRunner.profile_max_num_token): mem_fraction_static x the memory free at start, less the weights;
+// TensorRT-LLM's: free_gpu_memory_fraction x what the weights, activations and reserve leave. The SGLang log quoted in
+// vllm-project/vllm#21348 (Qwen3-235B-A22B-FP8, 4x H100, --mem-fraction-static 0.93) reads "KV Cache is allocated.
+// #tokens: 367404"; nothing was fitted on it.
+TEST_CASE("SGLang's and TensorRT-LLM's KV budgets, and SGLang's log for Qwen3-235B at tp=4") {
+  ModelSpec m = ShippedModel("qwen3-235b-a22b");
+  m.weight_dtype = DataType::kFloat8E4M3;
+  const ParallelPlan p = Tp(4);
+  MemoryOptions o;
+  o.gpu_memory_utilization = 0.93;
+  o.budget = KvBudget::kSglang;
+  Result<MemoryPlan> sglang = PlanMemory(m, p, Packed(p), Gpus("h100", 4), o);
+  REQUIRE(sglang.ok());
+  const GpuMemory& g = sglang->gpus[0];
+  CHECK(g.kv_cache == Approx((79.19 * kGiB - kReserve) * 0.93 - g.weights.total()));
+  CHECK(static_cast<double>(sglang->max_kv_tokens) == Approx(367'404.0).epsilon(0.01));
+  o.budget = KvBudget::kVllm;  // the same fraction under vLLM's budget leaves less: activations and reserve come off
+  Result<MemoryPlan> vllm = PlanMemory(m, p, Packed(p), Gpus("h100", 4), o);
+  REQUIRE(vllm.ok());
+  CHECK(vllm->max_kv_tokens < sglang->max_kv_tokens);
+  o.budget = KvBudget::kTrtllm;
+  o.gpu_memory_utilization = 0.9;
+  Result<MemoryPlan> trtllm = PlanMemory(m, p, Packed(p), Gpus("h100", 4), o);
+  REQUIRE(trtllm.ok());
+  const GpuMemory& t = trtllm->gpus[0];
+  CHECK(t.kv_cache == Approx(0.9 * (79.19 * kGiB - t.weights.total() - t.activations - kReserve)));
+}
+
 TEST_CASE("KV heads replicate when tp exceeds them, MLA's latent is cached whole on every TP rank") {
   const ModelSpec llama = ShippedModel("llama-3.1-70b");
   const LocalShapes s16 = LocalShapesOf(llama, Tp(16));
