@@ -191,6 +191,25 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     return FailedPrecondition(s.At("deployment.plan") + ": no KV block fits (" +
                               std::to_string(d->memory.max_kv_tokens) + " tokens of KV space)");
   }
+  // vLLM refuses to start when one sequence of max_model_len tokens does not fit its KV cache
+  // (vllm/v1/core/kv_cache_utils.py, check_enough_kv_cache_memory: "To serve at least one request with the models's
+  // max seq len ... Based on the available memory, the estimated maximum model length is ...").
+  if (d->profile.engine == Engine::kVllm) {
+    const int64_t len = s.max_model_len > 0 ? s.max_model_len : d->model.max_position_embeddings;
+    const int64_t blocks = (len + s.block_size - 1) / s.block_size;
+    if (blocks > d->kv_blocks) {
+      const std::string where =
+          s.max_model_len > 0 ? s.At("scheduler.max_model_len")
+                              : "scheduler.max_model_len (unset: " + d->model.name + "'s max_position_embeddings)";
+      return FailedPrecondition(
+          where + ": vLLM would refuse to start: one " + std::to_string(len) + "-token sequence needs " +
+          std::to_string(blocks) + " KV blocks of " + std::to_string(s.block_size) +
+          " tokens, but the KV cache holds " + std::to_string(d->kv_blocks) + " (" +
+          std::to_string(d->kv_blocks * s.block_size) +
+          " tokens; docs/models.md section 5); set scheduler.max_model_len (--max-model-len) to at most " +
+          std::to_string(d->kv_blocks * s.block_size) + ", or leave the KV cache more memory");
+    }
+  }
   // Calibration, kernel and collective models.
   // The NCCL release: deployment.nccl_version (--nccl-version), else the profile's, else the newest.
   const auto by = s.where.find("deployment.nccl_version");

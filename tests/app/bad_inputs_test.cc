@@ -251,5 +251,47 @@ TEST_CASE("names that are not UTF-8 are escaped, so what wiresim writes loads ba
   CHECK(parsed->provenance.hosts[1] == "\xEF\xBF\xBD\x01h1");
 }
 
+// vLLM refuses to start when its KV cache cannot hold one max_model_len sequence, which needs ceil(max_model_len / 16)
+// blocks (vllm/v1/core/kv_cache_utils.py, check_enough_kv_cache_memory). Llama-3.1-70B at fp8 on one A100 at 0.95
+// holds 1397 blocks: max_model_len 22,352 (1397 blocks) starts, 22,353 (1398) and the default 131,072 do not.
+TEST_CASE("vLLM's start-up check: the KV cache must hold one max_model_len sequence") {
+  const std::vector<std::string> base = {"run",
+                                         "--topology",
+                                         "dgx-a100",
+                                         "--model",
+                                         "llama-3.1-70b",
+                                         "--plan",
+                                         "tp=1",
+                                         "--weight-dtype",
+                                         "fp8",
+                                         "--gpu-memory-utilization",
+                                         "0.95",
+                                         "--requests",
+                                         "2",
+                                         "--quiet"};
+  const testing::CliRun fits = Wiresim([&] {
+    auto a = base;
+    a.insert(a.end(), {"--max-model-len", "22352"});
+    return a;
+  }());
+  CHECK(fits.code == 0);
+  const testing::CliRun over = Wiresim([&] {
+    auto a = base;
+    a.insert(a.end(), {"--max-model-len", "22353"});
+    return a;
+  }());
+  CHECK(over.code == 2);
+  CHECK_THAT(over.err, Contains("--max-model-len") && Contains("vLLM would refuse to start") &&
+                           Contains("one 22353-token sequence needs 1398 KV blocks") && Contains("holds 1397"));
+  const testing::CliRun unset = Wiresim(base);
+  CHECK(unset.code == 2);
+  CHECK_THAT(unset.err, Contains("scheduler.max_model_len (unset: llama-3.1-70b's max_position_embeddings)") &&
+                            Contains("at most 22352"));
+  // SGLang starts anyway (a request longer than its pool is refused when it comes).
+  auto sglang = base;
+  sglang.insert(sglang.end(), {"--engine", "sglang"});
+  CHECK(Wiresim(sglang).code == 0);
+}
+
 }  // namespace
 }  // namespace wiresim::app
