@@ -226,9 +226,9 @@ def main():
     w("- **Weights** are the shapes' parameters at the weight type, within %.2f GiB of the log on every row (the log" %
       max(abs(number(r["weights_gib"]) - p["weights"]) for r, p, e in current if r["weights_gib"]))
     w("  also counts small buffers such as rotary tables and biases).")
-    w("- **MoE activation peaks** are underestimated (Qwen3-30B-A3B 2.68 GiB logged, Mixtral tp=2 1.21): the fused-MoE")
-    w("  kernel's sorted-token buffers and intermediate caches are wider than the live set counted here. The KV error")
-    w("  stays within a few per cent because the activation peak is small beside the KV cache.")
+    w("- **MoE activation peaks** include the fused-MoE kernel's two workspaces, which vLLM keeps in buffers shared by")
+    w("  every MoE layer and never freed, so the sampler's pass holds them too (Qwen3-30B-A3B: 2.68 GiB logged; without")
+    w("  them the plan gave 2.20 and the KV tokens +3.2%).")
     w("- **Memory outside torch** is 0.07 GiB on the pipeline-only rows and 0.46 GiB on the Granite rows, against the")
     w("  plan's 0.25; the differences are a fraction of a per cent of the KV cache.")
     w("- **Rows left out** of the CSV: Gemma 2/3, Llama-4-Scout and gpt-oss (sliding-window or hybrid attention: vLLM's")
@@ -263,9 +263,10 @@ def main():
         w("  plan's KV cache would be %.2f GiB: the difference is the accounting, not the device memory or the weights." %
           (v065["kv"] + v065["reserve"] - 1.79 + v065["activation"] - 1.26))
     w("- SGLang's pool for Qwen3-235B-A22B-FP8 at tp=4 is predicted from SGLang's own budget (`--engine sglang`); nothing")
-    w("  was fitted on it. The same reporter's vLLM run of the model logged 3.7 GiB less KV cache than the plan gives.")
-    w("  Not diagnosed: the run had an LMCache connector configured, whose buffers the plan does not hold, and the plan")
-    w("  underestimates MoE activation peaks (Qwen3-30B-A3B above); the log shows neither term.")
+    w("  was fitted on it. The same reporter's vLLM run of the model logged %.1f GiB less KV cache than the plan gives." %
+      next((p["kv"] - float(r["kv_gib"]) for r, p, e in results if r["id"] == "qwen3-235b-vllm"), 0))
+    w("  Not diagnosed: the run had an LMCache connector configured, whose buffers the plan does not hold, and the log")
+    w("  shows no other term.")
     w("")
     w("## Commands")
     w("")

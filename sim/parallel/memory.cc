@@ -41,21 +41,29 @@ double ActivationBytes(const ModelSpec& m, const ParallelPlan& p, const MemoryOp
   }
   double mlp = 0;
   if (m.intermediate_size > 0) mlp = stream + 3 * static_cast<double>(s.dense_width);  // gate|up, and act out
+  // The fused-MoE kernel's two workspaces, per token of the GPU's share. vLLM's FusedMoEModularKernel keeps them in
+  // buffers shared by every MoE layer and never freed ("Persistent buffers that are shared across
+  // FusedMoEModularKernel instances", modular_kernel.py), sized by TritonExperts.workspace_shapes: (M, topk,
+  // max(N / 2, K)) and (M, topk, max(N, K)) with N the gate|up width and K the hidden size. They outlive the
+  // forward pass, so the sampler's pass holds them too.
+  double moe_workspace = 0;
   if (m.IsMoe()) {
     // Expert rows on this GPU per token of its share: the top-k copies of every token (ep = 1); with ep > 1 the
     // stage's distinct tokens (one copy per TP group) times k, spread evenly over tp x cp x dp GPUs: k / tp.
     const double k = static_cast<double>(m.moe.experts_per_token);
     const double rows = p.ep > 1 ? k / p.tp : k;
-    const double moe =
-        stream + rows * (h + 3 * static_cast<double>(s.expert_width)) + 3 * static_cast<double>(s.shared_width);
-    mlp = std::max(mlp, moe);
+    const double w = static_cast<double>(s.expert_width);
+    moe_workspace = rows * (std::max(w, h) + std::max(2 * w, h));
+    mlp = std::max(mlp, stream + moe_workspace + 3 * static_cast<double>(s.shared_width));
   }
   double forward = tokens * std::max(attention, mlp) * a;
   if (!last_stage) return forward + tokens * 2 * h * a;  // the hidden states and residual handed to the next stage
-  // The sampler runs after the forward pass has freed its layers' tensors, beside the step's final hidden states.
-  // Its logits cover the whole vocabulary on every TP rank (gathered; the logs' peak does not shrink with tp).
+  // The sampler runs after the forward pass has freed its layers' tensors, beside the step's final hidden states
+  // (and the MoE workspaces). Its logits cover the whole vocabulary on every TP rank (gathered; the logs' peak does
+  // not shrink with tp).
   const double sequences = static_cast<double>(std::min(o.max_num_seqs, o.max_num_batched_tokens));
-  const double sampler = tokens * h * a + sequences * static_cast<double>(m.vocab_size) * kSamplerBytesPerLogit;
+  const double sampler =
+      tokens * (h + moe_workspace) * a + sequences * static_cast<double>(m.vocab_size) * kSamplerBytesPerLogit;
   return std::max(forward, sampler);
 }
 
