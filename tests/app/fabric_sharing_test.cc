@@ -108,30 +108,12 @@ TEST_CASE("One attention-DP + EP replica: --network flow gives the analytical ru
   for (const char* overlap : {"none", "two-batch"}) {
     INFO(overlap);
     auto run = [&](const std::string& network) {
-      const testing::CliRun r =
-          testing::RunWiresim({"run",
-                               "--topology",
-                               "dgx-h100-2node",
-                               "--model",
-                               "deepseek-v3",
-                               "--plan",
-                               "dp=16,ep=16",
-                               "--requests",
-                               "32",
-                               "--rate",
-                               "inf",
-                               "--input-len",
-                               "256",
-                               "--output-len",
-                               "4",
-                               "--ep-overlap",
-                               overlap,
-                               "--network",
-                               network,
-                               "--json",
-                               "--quiet",
-                               "--max-model-len",
-                               "4096"});  // the KV cache holds less than one 163,840-token context: vLLM would refuse
+      // --max-model-len: the KV cache holds less than one 163,840-token context, which vLLM would refuse.
+      const testing::CliRun r = testing::RunWiresim(
+          {"run",        "--topology",   "dgx-h100-2node", "--model",   "deepseek-v3", "--plan", "dp=16,ep=16",
+           "--requests", "32",           "--rate",         "inf",       "--input-len", "256",    "--output-len",
+           "4",          "--ep-overlap", overlap,          "--network", network,       "--json", "--quiet",
+           "--max-model-len", "4096"});
       INFO(r.err);
       REQUIRE(r.code == kExitOk);
       return nlohmann::json::parse(r.out);
@@ -147,27 +129,10 @@ TEST_CASE("The timeline's link counters add up to the bytes the link carried") {
   // Each counter point is the bytes of its bucket over (capacity x bucket width), so summing point x width x 50 GB/s
   // over host0's NIC uplink gives back its bytes: 2,181,294,592 (above).
   testing::ScratchDir dir("wiresim-link-counters");
-  const testing::CliRun r =
-      testing::RunWiresim({"run",
-                           "--topology",
-                           std::string(WIRESIM_SOURCE_DIR) + "/tests/data/topology/two_hosts_one_nic.toml",
-                           "--model",
-                           "llama-3.1-8b",
-                           "--plan",
-                           "tp=2,dp=2",
-                           "--placement",
-                           "0,2,1,3",
-                           "--requests",
-                           "2",
-                           "--rate",
-                           "inf",
-                           "--input-len",
-                           "2048",
-                           "--output-len",
-                           "1",
-                           "--quiet",
-                           "--timeline",
-                           dir / "t.json"});
+  const testing::CliRun r = testing::RunWiresim(
+      {"run", "--topology", std::string(WIRESIM_SOURCE_DIR) + "/tests/data/topology/two_hosts_one_nic.toml", "--model",
+       "llama-3.1-8b", "--plan", "tp=2,dp=2", "--placement", "0,2,1,3", "--requests", "2", "--rate", "inf",
+       "--input-len", "2048", "--output-len", "1", "--quiet", "--timeline", dir / "t.json"});
   INFO(r.err);
   REQUIRE(r.code == kExitOk);
   std::ifstream in(dir / "t.json");
