@@ -306,12 +306,14 @@ Status CheckBatchFitsContext(const std::string& text, const ModelSpec& m) {
 }
 
 // `model show --json` for a plan that does not fit: the reason, and per GPU what it needs against what it may use.
-// The needs (weights, activations, reserve) do not depend on the memory budget, so they are PlanMemory's own
-// figures with the budget lifted; each GPU's usable memory is the asked fraction of its capacity.
+// The weights, activations and reserve do not depend on the memory budget, so they are PlanMemory's own figures
+// under vLLM's budget lifted (a fraction of capacity far above 1); what the engine's budget needs of them, and
+// lets them use, are then worked out for each GPU.
 Json DoesNotFitJson(const ModelSpec& m, const ParallelPlan& plan, const Placement& placement, const Hardware& hw,
                     const MemoryOptions& options, const Status& why) {
   Json j{{"plan", plan.ToString()}, {"hardware", hw.label}, {"fits", false}, {"reason", why.message()}};
   MemoryOptions lifted = options;
+  lifted.budget = KvBudget::kVllm;
   lifted.gpu_memory_utilization = 1e6;
   Result<MemoryPlan> needs = PlanMemory(m, plan, placement, hw.specs, lifted);
   if (!needs.ok()) return j;
@@ -319,7 +321,7 @@ Json DoesNotFitJson(const ModelSpec& m, const ParallelPlan& plan, const Placemen
   double worst_needed = 0, worst_usable = 0, worst_short = -1e300;
   for (const GpuMemory& g : needs->gpus) {
     const double usable = UsableBytes(options.budget, g.capacity, g.reserve, options.gpu_memory_utilization);
-    const double needed = g.needed;
+    const double needed = NeededBytes(options.budget, g.weights.total(), g.activations, g.reserve);
     if (needed - usable > worst_short) {
       worst_short = needed - usable;
       worst_needed = needed;

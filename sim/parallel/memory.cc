@@ -79,6 +79,10 @@ double UsableBytes(KvBudget budget, double capacity, double reserve, double frac
   return 0;
 }
 
+double NeededBytes(KvBudget budget, double weights, double activations, double reserve) {
+  return budget == KvBudget::kSglang ? weights : weights + activations + reserve;
+}
+
 std::string_view FractionName(KvBudget budget) {
   switch (budget) {
     case KvBudget::kVllm:
@@ -119,8 +123,7 @@ Result<MemoryPlan> PlanMemory(const ModelSpec& m, const ParallelPlan& p, const P
     g.reserve = o.runtime_reserve_bytes ? *o.runtime_reserve_bytes : DefaultRuntimeReserve(p);
     const double f = o.gpu_memory_utilization;
     g.usable = UsableBytes(o.budget, g.capacity, g.reserve, f);
-    // SGLang's activations and reserve live outside its static fraction; the others' come off the usable bytes.
-    g.needed = o.budget == KvBudget::kSglang ? g.weights.total() : g.weights.total() + g.activations + g.reserve;
+    g.needed = NeededBytes(o.budget, g.weights.total(), g.activations, g.reserve);
     g.kv_cache = (g.usable - g.needed) * (o.budget == KvBudget::kTrtllm ? f : 1.0);
     g.kv_bytes_per_token = static_cast<double>(stages[static_cast<size_t>(c.pp)].count()) * s.kv_bytes_per_token_layer;
     if (g.kv_cache > 0) {

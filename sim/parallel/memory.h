@@ -99,6 +99,10 @@ double DefaultRuntimeReserve(const ParallelPlan& plan);
 double UsableBytes(KvBudget budget, double capacity, double reserve, double fraction);
 std::string_view FractionName(KvBudget budget);
 
+// What must fit in the usable bytes besides the KV cache (GpuMemory::needed): the weights alone under SGLang's budget
+// (its activations and reserve live outside its static fraction), weights, activations and reserve otherwise.
+double NeededBytes(KvBudget budget, double weights, double activations, double reserve);
+
 // `gpu_specs[g]` is the spec of global GPU g. Fails with FailedPrecondition when a GPU's weights, activations and
 // reserve exceed its usable memory, or leave no room for one KV block.
 Result<MemoryPlan> PlanMemory(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,

@@ -219,6 +219,24 @@ TEST_CASE("model show --json answers a plan that does not fit with its numbers, 
   CHECK(
       g["needed_bytes"].get<double>() ==
       Approx(g["weight_bytes"].get<double>() + g["activation_bytes"].get<double>() + g["reserve_bytes"].get<double>()));
+  // Under each engine's budget the answer has its numbers too: SGLang needs the weights of its static fraction
+  // ((79.19 GiB - the 2.1 GiB reserve) x 0.9), TensorRT-LLM weights, activations and reserve of the whole GPU.
+  for (const char* engine : {"sglang", "trtllm"}) {
+    INFO(engine);
+    const Run e = Wiresim(
+        {"model", "show", "llama-3.1-405b", "--plan", "tp=8", "--topology", "dgx-h100", "--engine", engine, "--json"});
+    CHECK(e.code == kExitBadInput);
+    const auto ej = nlohmann::json::parse(e.out);
+    const auto& ep = ej["plan"];
+    REQUIRE(ep["gpus"].size() == 8);
+    const auto& eg = ep["gpus"][0];
+    const double weights = eg["weight_bytes"].get<double>();
+    const bool sglang = std::string(engine) == "sglang";
+    CHECK(ep["usable_bytes"].get<double>() == Approx(sglang ? (79.19 - 2.1) * 0.9 * kGiB : 79.19 * kGiB));
+    CHECK(eg["needed_bytes"].get<double>() ==
+          Approx(sglang ? weights
+                        : weights + eg["activation_bytes"].get<double>() + eg["reserve_bytes"].get<double>()));
+  }
   // A plan that fits says so.
   const Run fits = Wiresim({"model", "show", "llama-3.1-8b", "--plan", "tp=1", "--json"});
   REQUIRE(fits.code == kExitOk);
