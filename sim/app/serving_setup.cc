@@ -94,23 +94,6 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     d->topo = std::make_unique<Topology>(std::move(*topo));
     WIRESIM_RETURN_IF_ERROR(ApplyLinkWhatIfs(s, &d->topo));
   }
-  // The engine: its scheduler defaults, which vLLM picks by the GPU (that of the topology's first GPU), apply where
-  // the scenario sets none (docs/engines.md).
-  {
-    const GpuSpec* first = d->topo->gpu_count() > 0 ? FindGpuSpec(d->topo->node(d->topo->gpu(0)).spec.model) : nullptr;
-    d->profile = ProfileOf(*engine, first);
-    Scenario& w = d->scenario;
-    std::string by_engine = "the " + scenario.engine + " engine's default";
-    if (*engine == Engine::kVllm && first != nullptr) by_engine += " on " + std::string(first->name);
-    if (!w.where.count("scheduler.max_num_seqs") && d->profile.max_num_seqs > 0) {
-      w.max_num_seqs = d->profile.max_num_seqs;
-      w.where["scheduler.max_num_seqs"] = by_engine;
-    }
-    if (!w.where.count("scheduler.max_num_batched_tokens") && d->profile.max_num_batched_tokens > 0) {
-      w.max_num_batched_tokens = d->profile.max_num_batched_tokens;
-      w.where["scheduler.max_num_batched_tokens"] = by_engine;
-    }
-  }
   const Topology& topo = *d->topo;
   // Model.
   if (Status st = ResolveModel(ctx, s, &d->model); !st.ok()) {
@@ -170,6 +153,23 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
                       "\", which wiresim has no spec for (known: " + std::string(KnownGpuNames()) + ")");
     }
     d->specs.push_back(*spec);
+  }
+  // The engine: its scheduler defaults, which vLLM picks by the GPU (the first of the deployment's GPUs), apply where
+  // the scenario sets none (docs/engines.md).
+  {
+    const GpuSpec& first = d->specs[static_cast<size_t>(gpus.front())];
+    d->profile = ProfileOf(*engine, &first);
+    Scenario& w = d->scenario;
+    std::string by_engine = "the " + scenario.engine + " engine's default";
+    if (*engine == Engine::kVllm) by_engine += " on " + std::string(first.name);
+    if (!w.where.count("scheduler.max_num_seqs") && d->profile.max_num_seqs > 0) {
+      w.max_num_seqs = d->profile.max_num_seqs;
+      w.where["scheduler.max_num_seqs"] = by_engine;
+    }
+    if (!w.where.count("scheduler.max_num_batched_tokens") && d->profile.max_num_batched_tokens > 0) {
+      w.max_num_batched_tokens = d->profile.max_num_batched_tokens;
+      w.where["scheduler.max_num_batched_tokens"] = by_engine;
+    }
   }
   // Memory: what is left for the KV cache after the weights, activations and the runtime reserve.
   MemoryOptions mem;
