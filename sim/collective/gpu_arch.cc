@@ -21,7 +21,8 @@ GpuArch GpuArchFromModel(std::string_view model) {
   static constexpr Entry kTable[] = {
       {"gb300", GpuGeneration::kBlackwell, 100}, {"gb200", GpuGeneration::kBlackwell, 100},
       {"b300", GpuGeneration::kBlackwell, 100},  {"b200", GpuGeneration::kBlackwell, 100},
-      {"b100", GpuGeneration::kBlackwell, 100},  {"gh200", GpuGeneration::kHopper, 90},
+      {"b100", GpuGeneration::kBlackwell, 100},  {"rtx-pro-6000", GpuGeneration::kBlackwell, 120},
+      {"rtx-5090", GpuGeneration::kBlackwell, 120}, {"gh200", GpuGeneration::kHopper, 90},
       {"h100", GpuGeneration::kHopper, 90},      {"h200", GpuGeneration::kHopper, 90},
       {"h800", GpuGeneration::kHopper, 90},      {"h20", GpuGeneration::kHopper, 90},
       {"rtx-6000-ada", GpuGeneration::kAda, 89}, {"rtx-4090", GpuGeneration::kAda, 89},

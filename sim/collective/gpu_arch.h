@@ -21,7 +21,8 @@ struct GpuArch {
 
 // Case-insensitive, by prefix: "v100" Volta sm70; "a100", "a800", "a30" Ampere sm80; "a10", "a40", "a6000",
 // "rtx-a6000", "rtx-3090" Ampere sm86; "l40", "l40s", "l4", "rtx-4090", "rtx-6000-ada" Ada sm89; "h100", "h200",
-// "h800", "h20", "gh200" Hopper sm90; "b100", "b200", "b300", "gb200", "gb300" Blackwell sm100.
+// "h800", "h20", "gh200" Hopper sm90; "b100", "b200", "b300", "gb200", "gb300" Blackwell sm100; "rtx-pro-6000",
+// "rtx-5090" Blackwell sm120 (NCCL's Blackwell index: compCapIndex is 3 from sm100 up).
 GpuArch GpuArchFromModel(std::string_view model);
 
 }  // namespace wiresim

@@ -21,7 +21,7 @@ constexpr double kH100Device = 79.19 * GiB;
 constexpr double FromDatasheet(double datasheet_gb) { return datasheet_gb * GiB * (79.19 / 80); }
 
 // Dense figures are the datasheets' "with sparsity" figures halved where the datasheet prints only those.
-constexpr std::array<GpuSpec, 11> kCatalog = {{
+constexpr std::array<GpuSpec, 19> kCatalog = {{
     // [H100-DS] NVIDIA H100 Tensor Core GPU datasheet, H100 SXM column: FP64 Tensor Core 67 TF, TF32 989 TF*,
     // BF16/FP16 1,979 TF*, FP8 3,958 TF*, INT8 3,958 TOPS* (* with sparsity), 80 GB, 3.35 TB/s.
     // [H100-WP] NVIDIA H100 Tensor Core GPU Architecture whitepaper: H100 SXM5 has 132 SMs; dense BF16 989.4 TF.
@@ -39,6 +39,17 @@ constexpr std::array<GpuSpec, 11> kCatalog = {{
     // Device memory: no published runtime figure found; FromDatasheet(94).
     {"h100-nvl", "NVIDIA H100 NVL 94GB", 60 * T, 417.5 * T, 835.5 * T, 1670.5 * T, 1670.5 * T, 94 * GB, 3.9e12, 132,
      FromDatasheet(94)},
+    // [H100-PB] NVIDIA H100 PCIe product brief and datasheet, H100 PCIe column: FP64 Tensor Core 51 TF, TF32 756 TF*,
+    // BF16/FP16 1,513 TF*, FP8 3,026 TF*, INT8 3,026 TOPS* (* with sparsity), 80 GB HBM2e, 2.0 TB/s; 114 SMs.
+    // Device memory: torch's device properties of an 'NVIDIA H100 PCIe' print total_memory=81008MB,
+    // multi_processor_count=114 (a public kernel-tuning comment).
+    {"h100-pcie", "NVIDIA H100 PCIe 80GB", 51 * T, 378 * T, 756.5 * T, 1513 * T, 1513 * T, 80 * GB, 2.0e12, 114,
+     81008 * MiB},
+    // [H20-DS] NVIDIA H20 datasheet (dense figures: measured BF16 GEMMs reach 142 TF, 96% of them): FP64 1 TF,
+    // TF32 74 TF, BF16/FP16 148 TF, FP8 296 TF, INT8 296 TOPS; 96 GB HBM3, 4.0 TB/s; NVLink 900 GB/s.
+    // Device memory: torch's device properties of an 'NVIDIA H20' print total_memory=97285MB,
+    // multi_processor_count=78 (a comment repeated in public Triton attention kernels).
+    {"h20", "NVIDIA H20 96GB", 1 * T, 74 * T, 148 * T, 296 * T, 296 * T, 96 * GB, 4.0e12, 78, 97285 * MiB},
     // [A100-DS] NVIDIA A100 Tensor Core GPU datasheet, A100 80GB SXM column: FP64 Tensor Core 19.5 TF, TF32 156 TF,
     // BF16/FP16 312 TF, INT8 624 TOPS (dense), 80 GB HBM2e, 2,039 GB/s; no FP8.
     // [A100-WP] NVIDIA A100 Tensor Core GPU Architecture whitepaper: 108 SMs.
@@ -60,6 +71,14 @@ constexpr std::array<GpuSpec, 11> kCatalog = {{
     // Device memory: torch's device properties of an 'NVIDIA B200' print total_memory=182642MB (the same Modal
     // script); vLLM PR #21489's log on a 178 GiB part reads "Free memory on device (177.66/178.36 GiB)": the same.
     {"b200", "NVIDIA B200 180GB", 40 * T, 1100 * T, 2250 * T, 4500 * T, 4500 * T, 180 * GB, 7.7e12, 148, 182642 * MiB},
+    // [B300-DS] NVIDIA HGX B300 datasheet, 8 GPUs: FP16/BF16 36 PF*, FP8 72 PF*, TF32 18 PF*, FP64 10 TF (* sparse):
+    // per GPU dense 2.25 PF BF16, 4.5 PF FP8, 1.125 PF TF32, 1.25 TF FP64; 288 GB HBM3e, 8 TB/s per GPU. INT8 is cut
+    // on Blackwell Ultra and its figure is not legible in the copies found: 0 here, so INT8 runs at the BF16 rate.
+    // 160 SMs: NVIDIA's "Inside NVIDIA Blackwell Ultra" technical blog (the full GPU; how many a shipping part
+    // enables is not published).
+    // Device memory: vLLM's "Free memory on device (264.8/267.69 GiB)" on an 8x B300 node (a public benchmark
+    // write-up, nvidia-smi 275,040 MiB); torch's out-of-memory messages name the same 267.69 GiB.
+    {"b300", "NVIDIA B300 288GB", 1.25 * T, 1125 * T, 2250 * T, 4500 * T, 0, 288 * GB, 8e12, 160, 267.69 * GiB},
     // [GB200-DS] NVIDIA GB200 NVL72 datasheet, per Blackwell GPU of the rack (1.2 kW): FP64 45 TF, TF32 2.5 PF*,
     // FP16/BF16 5 PF*, FP8 10 PF*, INT8 10 POPS*; 13.4 TB HBM3e and 576 TB/s over 72 GPUs = 186 GB and 8 TB/s each.
     // The same Blackwell GPU as B200: 148 SMs.
@@ -71,6 +90,17 @@ constexpr std::array<GpuSpec, 11> kCatalog = {{
     // Device memory: torch's device properties of an 'NVIDIA L40S' print total_memory=45589MB, and its out-of-memory
     // message "a total capacity of 44.52 GiB" (a public write-up on GPU sharing in Kubernetes); ECC is on by default.
     {"l40s", "NVIDIA L40S 48GB", 0, 183 * T, 366.5 * T, 733 * T, 733 * T, 48 * GB, 864e9, 142, 45589 * MiB},
+    // [L4-DS] NVIDIA L4 datasheet (sparse figures only, halved): TF32 120 TF*, BF16/FP16 242 TF*, FP8 485 TF*,
+    // INT8 485 TOPS*; 24 GB GDDR6, 300 GB/s; PCIe Gen4 x16. 58 SMs: CUDA's deviceQuery on an 'NVIDIA L4' ("(58)
+    // Multiprocessors").
+    // Device memory: torch's "a total capacity of 22.05 GiB" in vLLM CI failures (its CI runs on L4s; the message does
+    // not name the GPU); deviceQuery under an older driver printed 22,518 MiB.
+    {"l4", "NVIDIA L4 24GB", 0, 60 * T, 121 * T, 242.5 * T, 242.5 * T, 24 * GB, 300e9, 58, 22.05 * GiB},
+    // [A10-DS] NVIDIA A10 datasheet (dense | sparse): TF32 62.5 TF, BF16/FP16 125 TF, INT8 250 TOPS; no FP8; 24 GB
+    // GDDR6, 600 GB/s; PCIe Gen4 x16. 72 SMs: CUDA's deviceQuery on an 'NVIDIA A10'.
+    // Device memory: deviceQuery "Total amount of global memory: 22599 MBytes (23696375808 bytes)" under a CUDA 12.8
+    // driver (22,516 MiB under CUDA 12.2's). Not the A10G (80 SMs, another part).
+    {"a10", "NVIDIA A10 24GB", 0, 62.5 * T, 125 * T, 0, 250 * T, 24 * GB, 600e9, 72, 23696375808.0},
     // [ADA-WP] NVIDIA Ada Lovelace GPU Architecture whitepaper, Appendix A (GeForce RTX 4090): dense TF32 82.6 TF,
     // BF16/FP16 with FP32 accumulate 165.2 TF, FP8 with FP32 accumulate 330.3 TF, INT8 660.6 TOPS; 24 GB GDDR6X,
     // 1,008 GB/s; 128 SMs. (GeForce halves the FP32-accumulate rate; inference kernels accumulate in FP32.)
@@ -78,6 +108,27 @@ constexpr std::array<GpuSpec, 11> kCatalog = {{
     // MBytes (25250627584 bytes)", printed alike in many public logs; the card of refdata serving section 5).
     {"rtx-4090", "NVIDIA GeForce RTX 4090 24GB", 0, 82.6 * T, 165.2 * T, 330.3 * T, 660.6 * T, 24 * GB, 1008e9, 128,
      25250627584.0},
+    // [RTXB-WP] NVIDIA RTX Blackwell GPU Architecture whitepaper, GeForce RTX 5090 (dense, FP32 accumulate, which
+    // GeForce halves): BF16 209.5 TF, FP8 419 TF, TF32 104.8 TF, INT8 838 TOPS; 32 GB GDDR7, 1,792 GB/s; 170 SMs.
+    // Device memory: torch's "a total capacity of 31.36 GiB" on an RTX 5090 (deviceQuery: 32,101 to 32,109 MiB).
+    {"rtx-5090", "NVIDIA GeForce RTX 5090 32GB", 0, 104.8 * T, 209.5 * T, 419 * T, 838 * T, 32 * GB, 1792e9, 170,
+     31.36 * GiB},
+    // [RTXPRO-DS] NVIDIA RTX PRO 6000 Blackwell: 188 SMs, 752 fifth-generation tensor cores (NVIDIA's RTX Blackwell
+    // whitepaper table, as quoted in NVIDIA/cudnn-frontend PR #1164), 96 GB GDDR7 with ECC. NVIDIA publishes tensor
+    // throughput only as "4,000 AI TOPS" (FP4 with sparsity, 8x the dense BF16 rate) and FP32 125 TF for the
+    // Workstation Edition; third-party tables give its dense figures as 752 tensor cores x 256 BF16 FLOP per clock at
+    // the 2,617 MHz boost: BF16 503.8 TF, FP8 and INT8 1,007.6, TF32 251.9. The professional part runs FP32
+    // accumulate at full rate (a measured BF16 GEMM of 417 TF on a Server Edition is out of reach at half rate). The
+    // Server Edition's datasheet lists FP32 120 TF and 1,597 GB/s (the figure casys-kaist/LLMServingSim's RTXPRO6000
+    // cluster configs use): its tensor figures are the Workstation's x 120/125. Workstation: 1,792 GB/s (28 Gbps x
+    // 512 bits).
+    // Device memory: torch's device properties of an 'NVIDIA RTX PRO 6000 Blackwell Server Edition' print
+    // total_memory=97250MB, multi_processor_count=188; on the Workstation Edition torch's out-of-memory messages name
+    // "a total capacity of 94.97 GiB" (the same 97,250 MiB; nvidia-smi shows 97,887 MiB on both).
+    {"rtx-pro-6000", "NVIDIA RTX PRO 6000 Server 96GB", 0, 241.8 * T, 483.6 * T, 967.3 * T,
+     967.3 * T, 96 * GB, 1597e9, 188, 97250 * MiB},
+    {"rtx-pro-6000-ws", "NVIDIA RTX PRO 6000 Workstation 96GB", 0, 251.9 * T, 503.8 * T, 1007.6 * T,
+     1007.6 * T, 96 * GB, 1792e9, 188, 97250 * MiB},
     // [A6000-DS] NVIDIA RTX A6000 datasheet and the Ampere GA102 whitepaper: tensor performance 309.7 TF* (FP16,
     // sparse) = 154.8 TF dense at full FP32-accumulate rate, TF32 77.4 TF dense, INT8 309.7 TOPS dense; 48 GB
     // GDDR6, 768 GB/s; 84 SMs. No FP8.
@@ -127,6 +178,22 @@ constexpr Alias kAliases[] = {
     {"geforcertx4090", "rtx-4090"},
     {"a6000", "rtx-a6000"},
     {"rtxa6000", "rtx-a6000"},
+    {"h100pcie", "h100-pcie"},
+    {"h100pcie80gb", "h100-pcie"},
+    {"h20", "h20"},
+    {"b300", "b300"},
+    {"b300sxm6ac", "b300"},
+    {"hgxb300", "b300"},
+    {"l4", "l4"},
+    {"a10", "a10"},
+    {"5090", "rtx-5090"},
+    {"rtx5090", "rtx-5090"},
+    {"geforcertx5090", "rtx-5090"},
+    {"rtxpro6000", "rtx-pro-6000"},
+    {"rtxpro6000blackwellserveredition", "rtx-pro-6000"},
+    {"rtxpro6000server", "rtx-pro-6000"},
+    {"rtxpro6000blackwellworkstationedition", "rtx-pro-6000-ws"},
+    {"rtxpro6000workstation", "rtx-pro-6000-ws"},
 };
 
 // Lower case without spaces, dashes, underscores or a leading "nvidia".
@@ -167,9 +234,23 @@ const GpuSpec* FindGpuSpecByDeviceName(std::string_view device_name) {
     const char* part;
     const char* name;
   };
-  constexpr Key kKeys[] = {{"GB200", "gb200"},        {"B200", "b200"},     {"H200", "h200-sxm"},
-                           {"H100", "h100-sxm"},      {"H800", "h100-sxm"}, {"A100", "a100-sxm-80gb"},
-                           {"A800", "a100-sxm-80gb"}, {"L40S", "l40s"},     {"4090", "rtx-4090"},
+  // Device names that FindGpuSpec does not know: "NVIDIA H100 PCIe" and "NVIDIA H20" are its aliases; A10 and L4
+  // are matched whole only ("A10G", "L40" and "L4" inside other names are other parts).
+  constexpr Key kKeys[] = {{"GB200", "gb200"},
+                           {"B300", "b300"},
+                           {"B200", "b200"},
+                           {"H200", "h200-sxm"},
+                           {"H100 PCIE", "h100-pcie"},
+                           {"H100", "h100-sxm"},
+                           {"H800", "h100-sxm"},
+                           {"H20", "h20"},
+                           {"A100", "a100-sxm-80gb"},
+                           {"A800", "a100-sxm-80gb"},
+                           {"L40S", "l40s"},
+                           {"4090", "rtx-4090"},
+                           {"5090", "rtx-5090"},
+                           {"PRO 6000 BLACKWELL SERVER", "rtx-pro-6000"},
+                           {"PRO 6000 BLACKWELL WORKSTATION", "rtx-pro-6000-ws"},
                            {"A6000", "rtx-a6000"}};
   for (const Key& k : kKeys) {
     if (upper.find(k.part) != std::string::npos) return FindGpuSpec(k.name);
@@ -178,8 +259,9 @@ const GpuSpec* FindGpuSpecByDeviceName(std::string_view device_name) {
 }
 
 std::string_view KnownGpuNames() {
-  return "h100-sxm (h100, h800), h100-nvl, h200-sxm (h200), a100-sxm-80gb (a100), a100-sxm-40gb, a100-pcie-80gb "
-         "(a100-pcie), b200, gb200, l40s, rtx-4090 (4090), rtx-a6000 (a6000)";
+  return "h100-sxm (h100, h800), h100-nvl, h100-pcie, h200-sxm (h200), h20, a100-sxm-80gb (a100), a100-sxm-40gb, "
+         "a100-pcie-80gb (a100-pcie), b200, b300, gb200, l40s, l4, a10, rtx-4090 (4090), rtx-5090 (5090), rtx-pro-6000 "
+         "(the Server Edition), rtx-pro-6000-ws (the Workstation Edition), rtx-a6000 (a6000)";
 }
 
 double PeakFlops(const GpuSpec& gpu, DataType dtype) {

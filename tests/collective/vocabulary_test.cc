@@ -37,6 +37,13 @@ TEST_CASE("GPU models map to NCCL's generations") {
   CHECK(GpuArchFromModel("l40s").nccl_index() == 1);  // NCCL's tables treat sm89 as Ampere
   CHECK(GpuArchFromModel("rtx-a6000").sm == 86);
   CHECK(GpuArchFromModel("rtx-4090").sm == 89);
+  // RTX PRO 6000 and RTX 5090 are sm120; NCCL's compCapIndex takes every sm >= 100 as Blackwell (3).
+  CHECK(GpuArchFromModel("rtx-pro-6000").sm == 120);
+  CHECK(GpuArchFromModel("rtx-pro-6000-ws").nccl_index() == 3);
+  CHECK(GpuArchFromModel("rtx-5090").generation == GpuGeneration::kBlackwell);
+  CHECK(GpuArchFromModel("h100-pcie").sm == 90);
+  CHECK(GpuArchFromModel("l4").sm == 89);
+  CHECK(GpuArchFromModel("a10").sm == 86);
   CHECK_FALSE(GpuArchFromModel("mystery-9000").known);
 }
 

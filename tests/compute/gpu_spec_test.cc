@@ -7,7 +7,8 @@ namespace wiresim {
 namespace {
 
 TEST_CASE("Every GPU model a topology names is in the catalog") {
-  for (const char* name : {"h100-sxm", "h200-sxm", "a100-sxm-80gb", "b200", "gb200", "l40s", "rtx-4090", "rtx-a6000"}) {
+  for (const char* name : {"h100-sxm", "h200-sxm", "a100-sxm-80gb", "b200", "gb200", "l40s", "rtx-4090", "rtx-a6000",
+                           "h100-pcie", "h20", "b300", "l4", "a10", "rtx-5090", "rtx-pro-6000", "rtx-pro-6000-ws"}) {
     INFO(name);
     const GpuSpec* g = FindGpuSpec(name);
     REQUIRE(g != nullptr);
@@ -27,6 +28,23 @@ TEST_CASE("Aliases: short names, nvidia-smi product names, any case and separato
   CHECK(FindGpuSpec("A100_SXM4_80GB")->name == "a100-sxm-80gb");
   CHECK(FindGpuSpec("RTX 4090")->name == "rtx-4090");
   CHECK(FindGpuSpec("a6000")->name == "rtx-a6000");
+  CHECK(FindGpuSpec("NVIDIA RTX PRO 6000 Blackwell Server Edition")->name == "rtx-pro-6000");
+  CHECK(FindGpuSpec("NVIDIA RTX PRO 6000 Blackwell Workstation Edition")->name == "rtx-pro-6000-ws");
+  CHECK(FindGpuSpec("NVIDIA H100 PCIe")->name == "h100-pcie");
+  CHECK(FindGpuSpec("NVIDIA GeForce RTX 5090")->name == "rtx-5090");
+}
+
+TEST_CASE("Driver device names: the most specific part wins, and look-alike parts are not taken for others") {
+  CHECK(FindGpuSpecByDeviceName("NVIDIA H100 PCIe")->name == "h100-pcie");
+  CHECK(FindGpuSpecByDeviceName("NVIDIA H100 80GB HBM3")->name == "h100-sxm");
+  CHECK(FindGpuSpecByDeviceName("NVIDIA H20")->name == "h20");
+  CHECK(FindGpuSpecByDeviceName("NVIDIA H200")->name == "h200-sxm");  // contains "H20"
+  CHECK(FindGpuSpecByDeviceName("NVIDIA B300 SXM6 AC")->name == "b300");
+  CHECK(FindGpuSpecByDeviceName("NVIDIA L4")->name == "l4");
+  CHECK(FindGpuSpecByDeviceName("NVIDIA A10")->name == "a10");
+  // The A10G (AWS, 80 SMs) is another part; an L40 is not an L4 or an L40S.
+  CHECK(FindGpuSpecByDeviceName("NVIDIA A10G") == nullptr);
+  CHECK(FindGpuSpecByDeviceName("NVIDIA L40") == nullptr);
 }
 
 TEST_CASE("Device memory as CUDA reports it, below the datasheet figure") {
@@ -38,6 +56,9 @@ TEST_CASE("Device memory as CUDA reports it, below the datasheet figure") {
   CHECK(FindGpuSpec("b200")->device_memory_bytes / kGiB == Approx(178.36).margin(0.01));
   // An RTX 4090: deviceQuery's 24081 MBytes (25,250,627,584 bytes).
   CHECK(FindGpuSpec("rtx-4090")->device_memory_bytes == 25'250'627'584.0);
+  // torch's total_memory=97250MB (MiB) on an RTX PRO 6000 Server Edition is the 94.97 GiB of its out-of-memory
+  // messages on the Workstation Edition.
+  CHECK(FindGpuSpec("rtx-pro-6000")->device_memory_bytes / kGiB == Approx(94.97).margin(0.005));
   for (const GpuSpec& g : GpuCatalog()) {
     INFO(g.name);
     // Every part reports less than its datasheet capacity read in GiB, and more than 90% of it.
@@ -65,6 +86,27 @@ TEST_CASE("Datasheet figures: H100 SXM, H200, A100 80GB") {
   CHECK(a100.memory_bandwidth == Approx(2.039e12));
   CHECK(a100.sm_count == 108);
   CHECK(a100.fp8_flops == 0);
+}
+
+TEST_CASE("Datasheet figures: PCIe and workstation parts") {
+  // RTX PRO 6000: NVIDIA's 4,000 AI TOPS are FP4 with sparsity, 8x the dense BF16 rate: about 500 TF on the
+  // Workstation Edition; the Server Edition is clocked for 120 of the Workstation's 125 FP32 TF, and its memory runs
+  // at 1,597 GB/s against 28 Gbps x 512 bits = 1,792 GB/s.
+  const GpuSpec& server = *FindGpuSpec("rtx-pro-6000");
+  const GpuSpec& ws = *FindGpuSpec("rtx-pro-6000-ws");
+  CHECK(ws.bf16_flops == Approx(4000e12 / 8).epsilon(0.01));
+  CHECK(server.bf16_flops == Approx(ws.bf16_flops * 120 / 125).epsilon(1e-3));
+  CHECK(ws.memory_bandwidth == Approx(28e9 * 512 / 8));
+  CHECK(server.memory_bandwidth == Approx(1597e9));
+  CHECK(server.sm_count == 188);
+  // GeForce RTX 5090: FP32 accumulate at half the FP16-accumulate rate (419 TF): 209.5.
+  CHECK(FindGpuSpec("5090")->bf16_flops == Approx(419e12 / 2));
+  // L4: the datasheet prints only sparse figures: 242 TF BF16* halved.
+  CHECK(FindGpuSpec("l4")->bf16_flops == Approx(242e12 / 2));
+  // A10 has no FP8: FP8 runs at the BF16 rate.
+  CHECK(PeakFlops(*FindGpuSpec("a10"), DataType::kFloat8E4M3) == Approx(125e12));
+  // H20: the H100's die cut to 148 TF BF16 but with 4 TB/s of HBM3: decode-heavy work runs near an H100's speed.
+  CHECK(FindGpuSpec("h20")->bf16_flops / FindGpuSpec("h100")->bf16_flops == Approx(148.0 / 989.4));
 }
 
 TEST_CASE("PeakFlops picks the tensor-core path of the input type") {
