@@ -239,6 +239,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
                       {"explanation", d.placement_score->lines}};
   }
   w["engine"] = d.engine;
+  w["custom_all_reduce"] = d.profile.custom_all_reduce.available;
   w["network"] = s.network;
   w["nccl_version"] = d.nccl.version.ToString();
   w["iterations"] = o.compiled ? "compiled" : o.collapsed ? "collapsed" : "op-by-op";

@@ -184,7 +184,7 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     WIRESIM_RETURN_IF_ERROR(
         t.CheckKeys({"topology", "model", "plan", "placement", "gpus", "weight_dtype", "kv_cache_dtype", "engine",
                      "network", "calibration", "iterations", "nccl_version", "expert_imbalance", "expert_routing",
-                     "routing_skew", "ep_overlap"}));
+                     "routing_skew", "ep_overlap", "custom_all_reduce"}));
     const std::string d = "deployment";
     WIRESIM_ASSIGN_OR_RETURN(s.topology, t.String("topology"));
     Note(s, t, d, "topology");
@@ -204,6 +204,7 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "expert_routing", &s.expert_routing));
     WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "routing_skew", &s.routing_skew));
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "ep_overlap", &s.ep_overlap));
+    WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "custom_all_reduce", &s.custom_all_reduce));
   }
   WIRESIM_RETURN_IF_ERROR(ReadDisaggregation(top, s));
   WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> sch, top.Table("scheduler"));

@@ -25,6 +25,9 @@ struct Scenario {
   std::string engine = "vllm", network = "analytical", calibration, iterations = "compiled";
   std::string nccl_version;  // empty: the calibration profile's, else the newest (docs/collectives.md section 6)
   double expert_imbalance = 1.0;
+  // false: the engine's own all-reduce kernel is off and NCCL runs every all-reduce (vLLM's
+  // --disable-custom-all-reduce; docs/engines.md).
+  bool custom_all_reduce = true;
   // [disaggregation]: prefill and decode on separate replicas (docs/serving.md); off unless the table or a flag
   // names it.
   bool disaggregated = false;

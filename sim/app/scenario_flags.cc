@@ -39,6 +39,7 @@ void AddScenarioOptions(po::options_description& options, const std::set<std::st
       "expert-routing", po::value<std::string>(), "uniform or skewed (Zipf over the experts)")(
       "routing-skew", po::value<double>(), "Zipf exponent of skewed routing (default 1)")(
       "ep-overlap", po::value<std::string>(), "none or two-batch (micro-batches overlap the EP all-to-all)")(
+      "disable-custom-all-reduce", "the engine's own all-reduce kernel off: NCCL runs every all-reduce")(
       "max-num-seqs", po::value<int64_t>(), "scheduler: sequences per step")(
       "max-num-batched-tokens", po::value<int64_t>(), "scheduler: tokens per step")("block-size", po::value<int64_t>(),
                                                                                     "KV block size in tokens")(
@@ -104,6 +105,10 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
   str("expert-routing", "deployment.expert_routing", &s.expert_routing);
   num("routing-skew", "deployment.routing_skew", &s.routing_skew);
   str("ep-overlap", "deployment.ep_overlap", &s.ep_overlap);
+  if (vm.count("disable-custom-all-reduce")) {
+    s.custom_all_reduce = false;
+    s.where["deployment.custom_all_reduce"] = "--disable-custom-all-reduce";
+  }
   whole("max-num-seqs", "scheduler.max_num_seqs", &s.max_num_seqs);
   whole("max-num-batched-tokens", "scheduler.max_num_batched_tokens", &s.max_num_batched_tokens);
   whole("block-size", "scheduler.block_size", &s.block_size);

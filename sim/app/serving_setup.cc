@@ -246,6 +246,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     }
   }
   d->engine = s.engine;
+  if (!s.custom_all_reduce) d->profile.custom_all_reduce.available = false;
   d->engine_collectives = std::make_unique<CustomAllReduce>(d->profile, topo);
   d->closed->SetOverride(d->engine_collectives.get());
   d->host_overhead =

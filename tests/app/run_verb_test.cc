@@ -372,5 +372,34 @@ TEST_CASE("The NCCL release of a run: --nccl-version or deployment.nccl_version,
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("The engine's all-reduce kernel off: NCCL runs every all-reduce, and the run says so") {
+  const std::vector<std::string> tp8 = {"--topology", "dgx-h100", "--model", "llama-3.2-1b", "--plan",
+                                        "tp=8",       "--engine", "vllm",    "--requests",   "4"};
+  const auto with_kernel = RunJson(tp8);
+  CHECK(with_kernel["wiresim"]["custom_all_reduce"] == true);
+  const auto nccl_only = RunJson(With(tp8, {"--disable-custom-all-reduce"}));
+  CHECK(nccl_only["wiresim"]["custom_all_reduce"] == false);
+  // A decode step of Llama-3.2-1B moves a few KiB per all-reduce (hidden 2048 x 2 bytes x the batch). vLLM's kernel
+  // takes it one-shot: 8.5 us + bytes x 7 / 135 GB/s, about 9 us (docs/engines.md). NCCL's ring over 8 GPUs
+  // crosses 14 steps of about 0.6 us each behind its base latency, and NVLS pays its own fixed cost: more than the
+  // kernel's, so without it every token takes longer.
+  CHECK(nccl_only["mean_tpot_ms"].get<double>() > with_kernel["mean_tpot_ms"].get<double>());
+
+  // The scenario key says the same; a value that is not a boolean is refused, naming the line.
+  const auto dir = TempDir("custom-all-reduce");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "s.toml") << "[deployment]\ntopology = \"dgx-h100\"\nmodel = \"llama-3.2-1b\"\nplan = \"tp=8\"\n"
+                                   "custom_all_reduce = false\n[workload]\nrequests = 4\n";
+  const auto key = RunJson({"--scenario", (dir / "s.toml").string()});
+  CHECK(key["wiresim"]["custom_all_reduce"] == false);
+  CHECK(key["mean_tpot_ms"].get<double>() == nccl_only["mean_tpot_ms"].get<double>());
+  std::ofstream(dir / "bad.toml") << "[deployment]\ntopology = \"dgx-h100\"\nmodel = \"llama-3.2-1b\"\n"
+                                     "custom_all_reduce = \"no\"\n";
+  Run bad = Wiresim({"run", "--scenario", (dir / "bad.toml").string()});
+  CHECK(bad.code == kExitBadInput);
+  CHECK_THAT(bad.err, Contains("bad.toml:4") && Contains("custom_all_reduce"));
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace wiresim::app
