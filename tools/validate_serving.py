@@ -293,6 +293,31 @@ def diagnose(rows):
         "slightly larger pool the decode batch runs a little fuller than vLLM's, and each step slower: TPOT "
         f"{pct(error(p5))}. (Before the plan used the device memory CUDA reports and vLLM v0.19.0's measured "
         "activation and non-torch terms it left 1392 blocks, and TTFT was +97%.)")
+    l1 = find(rows, "5b", "Llama-3.1-8B", "TPOT mean")
+    q2 = find(rows, "5b", "TP2, NCCL only, 300", "TPOT mean")
+    q2t = find(rows, "5b", "TP2, NCCL only, 300", "TTFT mean")
+    w2 = find(rows, "5b", "what-if", "TPOT mean")
+    w2t = find(rows, "5b", "what-if", "TTFT mean")
+    e2 = find(rows, "5b", "Qwen3-30B-A3B", "TTFT mean")
+    e2m = find(rows, "5b", "Qwen3-30B-A3B", "TTFT median")
+    e2p = find(rows, "5b", "Qwen3-30B-A3B", "TPOT mean")
+    d["5b"] = (
+        "A GPU wiresim had no spec for before these rows, predicted from its datasheet. The one-GPU run is within "
+        f"4-12% (TPOT {pct(error(l1))}), on the slow side, as the held-out GEMM check in docs/validation/compute.md "
+        "predicts for this card (its weights stream at 92% of the datasheet bandwidth, where the roofline allows "
+        "85%). The TP2 run goes the other way although its GEMMs are predicted slow too: TPOT "
+        f"{pct(error(q2))}, TTFT {pct(error(q2t))}, with {gpu(q2, 'exposed_collectives'):.0f}% of GPU time in exposed "
+        "all-reduces at NCCL's PCIe Gen5 peer-to-peer rate (37 GB/s bus bandwidth at 32 MiB, "
+        "`wiresim collective --topology docs/validation/serving/rtxpro6000-2gpu.toml`). The all-reduces of that "
+        "box are likely slower than that: LLMServingSim sets its link to 16 GB/s to match NCCL's all-reduce there "
+        "(`serving/__main__.py`: the same link_bw \"already calibrates AllReduce\"), and vLLM ran without its "
+        "custom all-reduce, which it turns off where peer-to-peer access fails; without peer-to-peer NCCL stages "
+        "through host memory. Neither is stated outright. As a what-if, the same run with both GPUs' PCIe links at "
+        "half rate (`--degrade box/gpu0-box/cpu=0.5 --degrade box/gpu1-box/cpu=0.5`, the table's what-if rows, kept "
+        f"out of the summary) gives TPOT {fmt(w2.predicted)} ms and TTFT {w2t.predicted / 1000:.1f} s against "
+        f"{fmt(w2.measured)} and {w2t.measured / 1000:.1f} measured. The DP2 x EP2 MoE run is within 10% on the medians and TPOT "
+        f"(TPOT {pct(error(e2p))}, median TTFT {pct(error(e2m))}); its mean TTFT ({pct(error(e2))}) is the queue: "
+        "with decode steps a little slow, the burst of arrivals waits longer.")
     r6 = find(rows, "6", '"BF16", RPS 1', "median TPOT")
     d["6"] = (
         "Not a modelled configuration. The measured output throughput is flat at 250-290 tok/s from RPS 1 to 8 "

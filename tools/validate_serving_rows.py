@@ -50,7 +50,8 @@ def input_rate(s):
 
 
 def all_rows():
-    return (section1_tp_table() + section1_versions() + section2() + section3() + section5() + section6()
+    return (section1_tp_table() + section1_versions() + section2() + section3() + section5() + section5_rtx_pro()
+            + section6()
             + section8() + section9() + gptfast() + mlperf())
 
 
@@ -226,6 +227,47 @@ def section5():
     return [Row("5", src, setup, name, meas, flags, key, kind) for name, meas, key, kind in figures]
 
 
+def section5_rtx_pro():
+    """vLLM 0.19 on RTX PRO 6000 Server Edition: Llama-3.1-8B TP1, Qwen3-32B TP2, Qwen3-30B-A3B DP2 x EP2 (PCIe)."""
+    src = f"{SM} section 5"
+    common = ["--topology", f"{HERE}/rtxpro6000-2gpu.toml", "--engine", "vllm", "--max-num-seqs", "128",
+              "--max-num-batched-tokens", "2048", "--gpu-memory-utilization", "0.9", "--prefix-caching"]
+    data = "docs/validation/data/models"
+    cases = [  # setup, flags, then TTFT mean/median, TPOT mean/median, latency mean/median, output tok/s
+        ("RTX PRO 6000, Llama-3.1-8B BF16, TP1, 300 requests (trace)",
+         ["--gpus", "0", "--model", "llama-3.1-8b", "--plan", "tp=1",
+          "--trace", f"{HERE}/rtxpro6000-llama-3.1-8b-sharegpt300.jsonl"],
+         (7097.2, 9442.7, 32.5, 33.4, 28200.7, 29615.6, 2969.3)),
+        ("2x RTX PRO 6000 (PCIe), Qwen3-32B BF16, TP2, NCCL only, 300 requests (trace)",
+         ["--model", f"{data}/qwen3-32b.config.json", "--plan", "tp=2", "--disable-custom-all-reduce",
+          "--trace", f"{HERE}/rtxpro6000-qwen3-32b-sharegpt300.jsonl"],
+         (36905.2, 40701.8, 80.3, 84.3, 90408.1, 98648.9, 1249.5)),
+        ("2x RTX PRO 6000 (PCIe), Qwen3-30B-A3B BF16, DP2 x EP2, 300 requests (trace)",
+         ["--model", f"{data}/qwen3-30b-a3b-instruct-2507.config.json", "--plan", "dp=2,ep=2",
+          "--disable-custom-all-reduce", "--trace", f"{HERE}/rtxpro6000-qwen3-30b-a3b-sharegpt300.jsonl"],
+         (1086.0, 138.8, 47.3, 48.9, 32344.6, 31462.3, 3116.1)),
+    ]
+    rows = []
+    for setup, flags, (ttft, ttft_med, tpot, tpot_med, lat, lat_med, tput) in cases:
+        for name, meas, key, kind in [("TTFT mean (ms)", ttft, "mean_ttft_ms", TTFT),
+                                      ("TTFT median (ms)", ttft_med, "median_ttft_ms", TTFT),
+                                      ("TPOT mean (ms)", tpot, "mean_tpot_ms", TPOT),
+                                      ("TPOT median (ms)", tpot_med, "median_tpot_ms", TPOT),
+                                      ("latency mean (ms)", lat, "mean_e2el_ms", E2E),
+                                      ("latency median (ms)", lat_med, "median_e2el_ms", E2E),
+                                      ("output tok/s over makespan (derived)", tput, makespan_output_rate,
+                                       THROUGHPUT)]:
+            rows.append(Row("5b", src, setup, name, meas, common + flags, key, kind))
+    # A what-if, kept out of the summary: the TP2 run with both GPUs' PCIe links at half their rate.
+    setup, flags, figures = cases[1]
+    half = ["--degrade", "box/gpu0-box/cpu=0.5", "--degrade", "box/gpu1-box/cpu=0.5"]
+    for name, meas, key, kind in [("TTFT mean (ms)", figures[0], "mean_ttft_ms", TTFT),
+                                  ("TPOT mean (ms)", figures[2], "mean_tpot_ms", TPOT)]:
+        rows.append(Row("5b", src, setup.replace("NCCL only", "NCCL only, what-if: PCIe links at half rate"), name,
+                        meas, common + flags + half, key, kind, in_summary=False))
+    return rows
+
+
 def section6():
     """SGLang 0.4.1, DeepSeek-V3, TP16 over two 8x H200 nodes (CUDA graphs off in the measurement)."""
     src = f"{SM} section 6"
@@ -356,6 +398,16 @@ SECTIONS = [
      "`--max-num-seqs 256 --max-num-batched-tokens 2048 --max-model-len 32768 --gpu-memory-utilization 0.9 "
      "--prefix-caching`. The makespan row is the refdata's derived figure; the prediction is output tokens over "
      "wiresim's run duration."),
+    ("5b", "5b. vLLM 0.19 on RTX PRO 6000 Server Edition: Llama-3.1-8B TP1, Qwen3-32B TP2, Qwen3-30B-A3B DP2 x EP2",
+     f"The same harness as 5 (LLMServingSim's runs, commit 5daddb2): each run's own 300 requests replayed as a "
+     f"Mooncake trace (`{HERE}/rtxpro6000-*-sharegpt300.jsonl`, converted as for the RTX 4090) on "
+     f"`{HERE}/rtxpro6000-2gpu.toml` (two GPUs on one CPU's PCIe Gen5 x16 root ports; the source does not describe "
+     "the server). `--max-num-seqs 128 --max-num-batched-tokens 2048 --gpu-memory-utilization 0.9 --prefix-caching` "
+     "(the runs' `meta.json`; `max_model_len` unset, so the model's context); the TP2 and EP runs "
+     "`--disable-custom-all-reduce` (the refdata: NCCL only). Models: `llama-3.1-8b`, and Qwen3-32B and "
+     "Qwen3-30B-A3B-Instruct-2507 from their Hugging Face `config.json` (`docs/validation/data/models/`). The GPU "
+     "is wiresim's `rtx-pro-6000` spec, added from datasheet figures with nothing fitted on these runs; its GEMM "
+     "times are checked against the same source's kernel profile in `docs/validation/compute.md` (held out)."),
     ("6", "6. SGLang 0.4.1, DeepSeek-V3, TP16 over 2x8 H200 (random 1024/1024, Poisson)",
      "`--topology oci-h200-2node --model deepseek-v3 --plan tp=16 --engine sglang --weight-dtype fp8`, KV auto "
      "(\"BF16\") or fp8. Stand-ins: OCI's RoCE nodes (one 400 Gb/s port per GPU) for DataCrunch's InfiniBand "
@@ -384,7 +436,7 @@ SECTIONS = [
 ]
 
 SHORT = {"1a": "1 (TP table)", "1b": "1 (v0.5.4 vs v0.6.0)", "2": "2 (SGLang vs vLLM)", "3": "3 (TRT-LLM H200)",
-         "5": "5 (RTX 4090)", "6": "6 (DeepSeek TP16)", "8": "8 (405B)", "9": "9 (DeepSeek-R1 EP8)",
+         "5": "5 (RTX 4090)", "5b": "5b (RTX PRO 6000)", "6": "6 (DeepSeek TP16)", "8": "8 (405B)", "9": "9 (DeepSeek-R1 EP8)",
          "gf": "gpt-fast", "ml": "MLPerf bracket"}
 
 SKIPPED = [
@@ -394,16 +446,14 @@ SKIPPED = [
      "set by multi-step streaming (10 steps), which wiresim does not model; TPOT and E2E are compared."),
     ("4", "LMDeploy (TurboMind) v0.1.0a1 on 8x A100, static batches and request throughput",
      "the engine is not one of wiresim's (vllm, sglang, trtllm); its host overhead and kernels are not profiled."),
-    ("5", "RTX PRO 6000 rows (Llama-3.1-8B TP1, Qwen3-32B TP2, Qwen3-30B-A3B DP2 x EP2)",
-     "wiresim has no RTX PRO 6000 (Blackwell) GPU spec (`wiresim compute gpus`), and no Qwen3 dense / Qwen3-30B "
-     "model file; adding a GPU spec is a simulator change outside this report."),
     ("6", "8x H200 rows (TP8 + DP attention, both precisions)",
      "SGLang 0.4.1's `--enable-dp-attention` runs attention data-parallel and the MoE tensor-parallel; wiresim's "
      "attention-DP always pairs with expert parallelism (ep = tp x dp)."),
     ("6", "SGLang offline Llama 3.1 70B / 405B on H200 (related note)",
      "the dataset is not restated."),
     ("7", "SGLang chunked pipeline parallelism on H20 nodes (ratios and the 1M-token TTFT table)",
-     "wiresim has no H20 GPU spec and no H20 topology; most figures are ratios read from a figure (trust D)."),
+     "the nodes' NVLink and network are not described, so no H20 topology can be written (the GPU has a spec, "
+     "`h20`); most figures are ratios read from a figure (trust D)."),
     ("8", "PP2 x TP8 vs TP16 without InfiniBand (6.6x)",
      "the network used instead of InfiniBand is not stated, so no topology can be written for it."),
     ("9", "B200 rows; H200 min-latency row",
@@ -418,8 +468,9 @@ SKIPPED = [
      "1,024 / 4,096 / 16,384 prompt tokens, where Mooncake measured 1.50 / 4.75 / 16.43 ms for 146 / 578 / 2,250 MB "
      "(95 to 137 GB/s; its times fit about 0.4 ms + bytes / 144 GB/s, transfer-engine costs wiresim does not "
      "model). TTFT 12.2 / 31.5 / 122.3 ms predicted against 67.3 / 124.4 / 387.5 ms measured: the gap is the "
-     "prefill of a small model at tp=8 and the proxy's handoff, not the transfer. 12b needs an H20 spec; 12c an A10 "
-     "spec and GPTQ INT4."),
+     "prefill of a small model at tp=8 and the proxy's handoff, not the transfer. 12b needs an H20-3e spec (141 GB of "
+     "HBM3e; wiresim's `h20` is the 96 GB part) and an H20 node topology; 12c GPTQ INT4 weights (the A10 has a spec, "
+     "`a10`)."),
     ("MLPerf", "H200 Llama-2-70B rows, Mixtral-8x7B rows",
      "H200: same dataset gap as the H100 bracket, TP1 x 8; Mixtral: per-system TP configuration and the mixed "
      "dataset's lengths are not in the stored files."),
