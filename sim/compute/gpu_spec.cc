@@ -125,10 +125,10 @@ constexpr std::array<GpuSpec, 19> kCatalog = {{
     // Device memory: torch's device properties of an 'NVIDIA RTX PRO 6000 Blackwell Server Edition' print
     // total_memory=97250MB, multi_processor_count=188; on the Workstation Edition torch's out-of-memory messages name
     // "a total capacity of 94.97 GiB" (the same 97,250 MiB; nvidia-smi shows 97,887 MiB on both).
-    {"rtx-pro-6000", "NVIDIA RTX PRO 6000 Server 96GB", 0, 241.8 * T, 483.6 * T, 967.3 * T,
-     967.3 * T, 96 * GB, 1597e9, 188, 97250 * MiB},
-    {"rtx-pro-6000-ws", "NVIDIA RTX PRO 6000 Workstation 96GB", 0, 251.9 * T, 503.8 * T, 1007.6 * T,
-     1007.6 * T, 96 * GB, 1792e9, 188, 97250 * MiB},
+    {"rtx-pro-6000", "NVIDIA RTX PRO 6000 Server 96GB", 0, 241.8 * T, 483.6 * T, 967.3 * T, 967.3 * T, 96 * GB, 1597e9,
+     188, 97250 * MiB},
+    {"rtx-pro-6000-ws", "NVIDIA RTX PRO 6000 Workstation 96GB", 0, 251.9 * T, 503.8 * T, 1007.6 * T, 1007.6 * T,
+     96 * GB, 1792e9, 188, 97250 * MiB},
     // [A6000-DS] NVIDIA RTX A6000 datasheet and the Ampere GA102 whitepaper: tensor performance 309.7 TF* (FP16,
     // sparse) = 154.8 TF dense at full FP32-accumulate rate, TF32 77.4 TF dense, INT8 309.7 TOPS dense; 48 GB
     // GDDR6, 768 GB/s; 84 SMs. No FP8.

@@ -401,5 +401,21 @@ TEST_CASE("The engine's all-reduce kernel off: NCCL runs every all-reduce, and t
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("A GPU nothing was fitted on: vLLM 0.19 serving Llama-3.1-8B on one RTX PRO 6000, within 10%") {
+  // ../shared/refdata/serving_measurements.md section 5 (LLMServingSim's run, its 300 requests replayed as
+  // docs/validation/serving/ keeps them): mean TPOT 32.5 ms, output 2,969.3 tok/s over the makespan. The GPU's spec
+  // is its datasheet's (sim/compute/gpu_spec.cc); docs/validation/serving.md section 5b has the whole comparison.
+  const std::string here = std::string(WIRESIM_SOURCE_DIR) + "/docs/validation/serving/";
+  const auto run = RunJson({"--topology", here + "rtxpro6000-2gpu.toml", "--gpus", "0", "--model", "llama-3.1-8b",
+                            "--plan", "tp=1", "--engine", "vllm", "--trace",
+                            here + "rtxpro6000-llama-3.1-8b-sharegpt300.jsonl", "--max-num-seqs", "128",
+                            "--max-num-batched-tokens", "2048", "--gpu-memory-utilization", "0.9",
+                            "--prefix-caching"});
+  CHECK(run["completed"] == 300);
+  CHECK(run["mean_tpot_ms"].get<double>() == Approx(32.5).epsilon(0.10));
+  const double output_rate = run["total_output_tokens"].get<double>() / run["duration"].get<double>();
+  CHECK(output_rate == Approx(2969.3).epsilon(0.10));
+}
+
 }  // namespace
 }  // namespace wiresim::app
