@@ -230,24 +230,29 @@ int ComputeGpus(const Args& args, AppContext& ctx) {
                      {"memory_bytes", g.memory_bytes},
                      {"device_memory_bytes", g.device_memory_bytes},
                      {"memory_bandwidth", g.memory_bandwidth},
-                     {"sm_count", g.sm_count}});
+                     {"sm_count", g.sm_count},
+                     {"measured_bf16_flops", g.measured_bf16_flops},
+                     {"sustained_tensor_scale", SustainedTensorScale(g)}});
     }
     ctx.out << all.dump(1) << "\n";
     return kExitOk;
   }
   ctx.out
       << "Dense tensor-core peaks (no sparsity), datasheet memory (GB) and device memory as CUDA reports it (GiB);\n"
-         "sources in sim/compute/gpu_spec.cc.\n\n";
+         "BF16 sust.: a large BF16 matmul measured on the part (- where none), and scale: its fraction of the\n"
+         "datasheet peak over the H100's, which multiplies the roofline's tensor rates (docs/models.md). Sources in\n"
+         "sim/compute/gpu_spec.cc.\n\n";
   char line[256];
-  std::snprintf(line, sizeof(line), "%-15s %-36s %9s %9s %9s %8s %8s %9s %5s\n", "name", "product", "BF16 TF", "FP8 TF",
-                "TF32 TF", "mem GB", "CUDA GiB", "mem TB/s", "SMs");
+  std::snprintf(line, sizeof(line), "%-15s %-36s %9s %9s %9s %8s %8s %9s %5s %10s %6s\n", "name", "product", "BF16 TF",
+                "FP8 TF", "TF32 TF", "mem GB", "CUDA GiB", "mem TB/s", "SMs", "BF16 sust.", "scale");
   ctx.out << line;
   for (const GpuSpec& g : GpuCatalog()) {
-    std::snprintf(line, sizeof(line), "%-15s %-36s %9.1f %9s %9.1f %8.0f %8.2f %9.3f %5d\n",
+    std::snprintf(line, sizeof(line), "%-15s %-36s %9.1f %9s %9.1f %8.0f %8.2f %9.3f %5d %10s %6.2f\n",
                   std::string(g.name).c_str(), std::string(g.product).c_str(), g.bf16_flops / 1e12,
                   g.fp8_flops > 0 ? Fixed(g.fp8_flops / 1e12, 1).c_str() : "-", g.tf32_flops / 1e12,
                   g.memory_bytes / 1e9, g.device_memory_bytes / (1024.0 * 1024 * 1024), g.memory_bandwidth / 1e12,
-                  g.sm_count);
+                  g.sm_count, g.measured_bf16_flops > 0 ? Fixed(g.measured_bf16_flops / 1e12, 1).c_str() : "-",
+                  SustainedTensorScale(g));
     ctx.out << line;
   }
   return kExitOk;

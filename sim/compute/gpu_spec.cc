@@ -21,19 +21,25 @@ constexpr double kH100Device = 79.19 * GiB;
 constexpr double FromDatasheet(double datasheet_gb) { return datasheet_gb * GiB * (79.19 / 80); }
 
 // Dense figures are the datasheets' "with sparsity" figures halved where the datasheet prints only those.
-constexpr std::array<GpuSpec, 19> kCatalog = {{
+// measured_bf16_flops: [TPT] github.com/zzc0721/torch-performance-test-data, database.md at commit 9d82827: the
+// largest BF16 TFLOPS of torch.matmul over square sizes 1024 to 10240 (test.py), one row per contributed run. Where
+// a part has several rows their mean: H100 SXM 797.51 and 783.66; RTX 4090 24GB 170.06, 173.31, 162.39, 163.09;
+// RTX 5090 236.03, 242.18; H20 141.86, 142.25. The H20-3e takes the H20's (the same compute); A100 80GB SXM is the
+// "A100 SXM4 80GB" row (an A800's reads 266.48); A100 40GB the "A100 40GB" row. No row: H100 NVL, A100 PCIe 80GB,
+// B300, GB200, A10.
+constexpr std::array<GpuSpec, 20> kCatalog = {{
     // [H100-DS] NVIDIA H100 Tensor Core GPU datasheet, H100 SXM column: FP64 Tensor Core 67 TF, TF32 989 TF*,
     // BF16/FP16 1,979 TF*, FP8 3,958 TF*, INT8 3,958 TOPS* (* with sparsity), 80 GB, 3.35 TB/s.
     // [H100-WP] NVIDIA H100 Tensor Core GPU Architecture whitepaper: H100 SXM5 has 132 SMs; dense BF16 989.4 TF.
     // Device memory: kH100Device.
     {"h100-sxm", "NVIDIA H100 SXM5 80GB", 67 * T, 494.7 * T, 989.4 * T, 1978.9 * T, 1978.9 * T, 80 * GB, 3.35e12, 132,
-     kH100Device},
+     kH100Device, 790.6 * T},
     // [H200-DS] NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column: the H100's tensor throughput (FP8
     // 3,958 TF*, BF16 1,979 TF*), 141 GB HBM3e, 4.8 TB/s. Same GH100 die as H100 SXM5: 132 SMs.
     // Device memory: torch's device properties of an 'NVIDIA H200' print total_memory=143156MB (a public Modal
     // script's comment); nvidia-smi shows 143,771 MiB (vllm-project/recipes#381), the H100's ~470 MiB apart.
     {"h200-sxm", "NVIDIA H200 SXM 141GB", 67 * T, 494.7 * T, 989.4 * T, 1978.9 * T, 1978.9 * T, 141 * GB, 4.8e12, 132,
-     143156 * MiB},
+     143156 * MiB, 790.29 * T},
     // [H100-DS], H100 NVL column: FP64 Tensor Core 60 TF, TF32 835 TF*, BF16/FP16 1,671 TF*, FP8 3,341 TF*,
     // INT8 3,341 TOPS*, 94 GB HBM3, 3.9 TB/s. The GH100 die with all 132 SMs of the SXM5 part enabled.
     // Device memory: no published runtime figure found; FromDatasheet(94).
@@ -44,23 +50,28 @@ constexpr std::array<GpuSpec, 19> kCatalog = {{
     // Device memory: torch's device properties of an 'NVIDIA H100 PCIe' print total_memory=81008MB,
     // multi_processor_count=114 (a public kernel-tuning comment).
     {"h100-pcie", "NVIDIA H100 PCIe 80GB", 51 * T, 378 * T, 756.5 * T, 1513 * T, 1513 * T, 80 * GB, 2.0e12, 114,
-     81008 * MiB},
+     81008 * MiB, 495.93 * T},
     // [H20-DS] NVIDIA H20 datasheet (dense figures: measured BF16 GEMMs reach 142 TF, 96% of them): FP64 1 TF,
     // TF32 74 TF, BF16/FP16 148 TF, FP8 296 TF, INT8 296 TOPS; 96 GB HBM3, 4.0 TB/s; NVLink 900 GB/s.
     // Device memory: torch's device properties of an 'NVIDIA H20' print total_memory=97285MB,
     // multi_processor_count=78 (a comment repeated in public Triton attention kernels).
-    {"h20", "NVIDIA H20 96GB", 1 * T, 74 * T, 148 * T, 296 * T, 296 * T, 96 * GB, 4.0e12, 78, 97285 * MiB},
+    {"h20", "NVIDIA H20 96GB", 1 * T, 74 * T, 148 * T, 296 * T, 296 * T, 96 * GB, 4.0e12, 78, 97285 * MiB, 142.06 * T},
+    // H20-3e: the H20 with 141 GB of HBM3e (refdata serving section 12b: "H20-3e (143 GB)", nvidia-smi's figure, as
+    // on an H200). NVIDIA publishes no separate datasheet: the H20's compute and 78 SMs; the H200's memory (six HBM3e
+    // stacks, 4.8 TB/s, and its 143,156 MiB as torch reports them) are an assumption.
+    {"h20-3e", "NVIDIA H20-3e 141GB", 1 * T, 74 * T, 148 * T, 296 * T, 296 * T, 141 * GB, 4.8e12, 78, 143156 * MiB,
+     142.06 * T},
     // [A100-DS] NVIDIA A100 Tensor Core GPU datasheet, A100 80GB SXM column: FP64 Tensor Core 19.5 TF, TF32 156 TF,
     // BF16/FP16 312 TF, INT8 624 TOPS (dense), 80 GB HBM2e, 2,039 GB/s; no FP8.
     // [A100-WP] NVIDIA A100 Tensor Core GPU Architecture whitepaper: 108 SMs.
     // Device memory: no citable runtime figure found for the A100 80GB; taken as the H100 80GB's (torch reports
     // 79.1-79.3 GiB on 80 GB parts of both generations in published out-of-memory messages).
     {"a100-sxm-80gb", "NVIDIA A100 SXM4 80GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 80 * GB, 2.039e12, 108,
-     kH100Device},
+     kH100Device, 264.53 * T},
     // [A100-DS], A100 40GB SXM column: the same tensor throughput, 40 GB HBM2, 1,555 GB/s.
     // Device memory: torch's "GPU 0 has a total capacity of 39.50 GiB" on an A100 40GB (TianheWu/CoSeR#10).
     {"a100-sxm-40gb", "NVIDIA A100 SXM4 40GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 40 * GB, 1.555e12, 108,
-     39.50 * GiB},
+     39.50 * GiB, 246.33 * T},
     // [A100-DS], A100 80GB PCIe column: the same tensor throughput, 80 GB HBM2e, 1,935 GB/s.
     // Device memory: as the A100 SXM4 80GB (same HBM2e capacity).
     {"a100-pcie-80gb", "NVIDIA A100 PCIe 80GB", 19.5 * T, 156 * T, 312 * T, 0, 624 * T, 80 * GB, 1.935e12, 108,
@@ -70,7 +81,8 @@ constexpr std::array<GpuSpec, 19> kCatalog = {{
     // datasheet's 2025 revision; earlier material says 8 TB/s). 148 SMs (CUDA device query of a B200).
     // Device memory: torch's device properties of an 'NVIDIA B200' print total_memory=182642MB (the same Modal
     // script); vLLM PR #21489's log on a 178 GiB part reads "Free memory on device (177.66/178.36 GiB)": the same.
-    {"b200", "NVIDIA B200 180GB", 40 * T, 1100 * T, 2250 * T, 4500 * T, 4500 * T, 180 * GB, 7.7e12, 148, 182642 * MiB},
+    {"b200", "NVIDIA B200 180GB", 40 * T, 1100 * T, 2250 * T, 4500 * T, 4500 * T, 180 * GB, 7.7e12, 148, 182642 * MiB,
+     1696.03 * T},
     // [B300-DS] NVIDIA HGX B300 datasheet, 8 GPUs: FP16/BF16 36 PF*, FP8 72 PF*, TF32 18 PF*, FP64 10 TF (* sparse):
     // per GPU dense 2.25 PF BF16, 4.5 PF FP8, 1.125 PF TF32, 1.25 TF FP64; 288 GB HBM3e, 8 TB/s per GPU. INT8 is cut
     // on Blackwell Ultra and its figure is not legible in the copies found: 0 here, so INT8 runs at the BF16 rate.
@@ -89,13 +101,13 @@ constexpr std::array<GpuSpec, 19> kCatalog = {{
     // 48 GB GDDR6, 864 GB/s; 18,176 CUDA cores = 142 SMs of 128. No FP64 tensor cores (FP64 is 1/64 of FP32).
     // Device memory: torch's device properties of an 'NVIDIA L40S' print total_memory=45589MB, and its out-of-memory
     // message "a total capacity of 44.52 GiB" (a public write-up on GPU sharing in Kubernetes); ECC is on by default.
-    {"l40s", "NVIDIA L40S 48GB", 0, 183 * T, 366.5 * T, 733 * T, 733 * T, 48 * GB, 864e9, 142, 45589 * MiB},
+    {"l40s", "NVIDIA L40S 48GB", 0, 183 * T, 366.5 * T, 733 * T, 733 * T, 48 * GB, 864e9, 142, 45589 * MiB, 269.15 * T},
     // [L4-DS] NVIDIA L4 datasheet (sparse figures only, halved): TF32 120 TF*, BF16/FP16 242 TF*, FP8 485 TF*,
     // INT8 485 TOPS*; 24 GB GDDR6, 300 GB/s; PCIe Gen4 x16. 58 SMs: CUDA's deviceQuery on an 'NVIDIA L4' ("(58)
     // Multiprocessors").
     // Device memory: torch's "a total capacity of 22.05 GiB" in vLLM CI failures (its CI runs on L4s; the message does
     // not name the GPU); deviceQuery under an older driver printed 22,518 MiB.
-    {"l4", "NVIDIA L4 24GB", 0, 60 * T, 121 * T, 242.5 * T, 242.5 * T, 24 * GB, 300e9, 58, 22.05 * GiB},
+    {"l4", "NVIDIA L4 24GB", 0, 60 * T, 121 * T, 242.5 * T, 242.5 * T, 24 * GB, 300e9, 58, 22.05 * GiB, 70.89 * T},
     // [A10-DS] NVIDIA A10 datasheet (dense | sparse): TF32 62.5 TF, BF16/FP16 125 TF, INT8 250 TOPS; no FP8; 24 GB
     // GDDR6, 600 GB/s; PCIe Gen4 x16. 72 SMs: CUDA's deviceQuery on an 'NVIDIA A10'.
     // Device memory: deviceQuery "Total amount of global memory: 22599 MBytes (23696375808 bytes)" under a CUDA 12.8
@@ -107,12 +119,12 @@ constexpr std::array<GpuSpec, 19> kCatalog = {{
     // Device memory: 25,250,627,584 bytes, CUDA's deviceQuery on an RTX 4090 ("Total amount of global memory: 24081
     // MBytes (25250627584 bytes)", printed alike in many public logs; the card of refdata serving section 5).
     {"rtx-4090", "NVIDIA GeForce RTX 4090 24GB", 0, 82.6 * T, 165.2 * T, 330.3 * T, 660.6 * T, 24 * GB, 1008e9, 128,
-     25250627584.0},
+     25250627584.0, 167.2 * T},
     // [RTXB-WP] NVIDIA RTX Blackwell GPU Architecture whitepaper, GeForce RTX 5090 (dense, FP32 accumulate, which
     // GeForce halves): BF16 209.5 TF, FP8 419 TF, TF32 104.8 TF, INT8 838 TOPS; 32 GB GDDR7, 1,792 GB/s; 170 SMs.
     // Device memory: torch's "a total capacity of 31.36 GiB" on an RTX 5090 (deviceQuery: 32,101 to 32,109 MiB).
     {"rtx-5090", "NVIDIA GeForce RTX 5090 32GB", 0, 104.8 * T, 209.5 * T, 419 * T, 838 * T, 32 * GB, 1792e9, 170,
-     31.36 * GiB},
+     31.36 * GiB, 239.1 * T},
     // [RTXPRO-DS] NVIDIA RTX PRO 6000 Blackwell: 188 SMs, 752 fifth-generation tensor cores (NVIDIA's RTX Blackwell
     // whitepaper table, as quoted in NVIDIA/cudnn-frontend PR #1164), 96 GB GDDR7 with ECC. NVIDIA publishes tensor
     // throughput only as "4,000 AI TOPS" (FP4 with sparsity, 8x the dense BF16 rate) and FP32 125 TF for the
@@ -126,15 +138,16 @@ constexpr std::array<GpuSpec, 19> kCatalog = {{
     // total_memory=97250MB, multi_processor_count=188; on the Workstation Edition torch's out-of-memory messages name
     // "a total capacity of 94.97 GiB" (the same 97,250 MiB; nvidia-smi shows 97,887 MiB on both).
     {"rtx-pro-6000", "NVIDIA RTX PRO 6000 Server 96GB", 0, 241.8 * T, 483.6 * T, 967.3 * T, 967.3 * T, 96 * GB, 1597e9,
-     188, 97250 * MiB},
+     188, 97250 * MiB, 409.42 * T},
     {"rtx-pro-6000-ws", "NVIDIA RTX PRO 6000 Workstation 96GB", 0, 251.9 * T, 503.8 * T, 1007.6 * T, 1007.6 * T,
-     96 * GB, 1792e9, 188, 97250 * MiB},
+     96 * GB, 1792e9, 188, 97250 * MiB, 417.98 * T},
     // [A6000-DS] NVIDIA RTX A6000 datasheet and the Ampere GA102 whitepaper: tensor performance 309.7 TF* (FP16,
     // sparse) = 154.8 TF dense at full FP32-accumulate rate, TF32 77.4 TF dense, INT8 309.7 TOPS dense; 48 GB
     // GDDR6, 768 GB/s; 84 SMs. No FP8.
     // Device memory: a vLLM-derived engine's log on a 48 GB card reads "Total GPU memory: 47.53 GiB"
     // (dphnAI/sonar PR #1320; the card is not named there).
-    {"rtx-a6000", "NVIDIA RTX A6000 48GB", 0, 77.4 * T, 154.8 * T, 0, 309.7 * T, 48 * GB, 768e9, 84, 47.53 * GiB},
+    {"rtx-a6000", "NVIDIA RTX A6000 48GB", 0, 77.4 * T, 154.8 * T, 0, 309.7 * T, 48 * GB, 768e9, 84, 47.53 * GiB,
+     123.34 * T},
 }};
 
 struct Alias {
@@ -181,6 +194,8 @@ constexpr Alias kAliases[] = {
     {"h100pcie", "h100-pcie"},
     {"h100pcie80gb", "h100-pcie"},
     {"h20", "h20"},
+    {"h203e", "h20-3e"},
+    {"h20141gb", "h20-3e"},
     {"b300", "b300"},
     {"b300sxm6ac", "b300"},
     {"hgxb300", "b300"},
@@ -210,6 +225,12 @@ std::string NormalizeName(std::string_view name) {
 }  // namespace
 
 std::span<const GpuSpec> GpuCatalog() { return kCatalog; }
+
+double SustainedTensorScale(const GpuSpec& gpu) {
+  if (gpu.measured_bf16_flops <= 0 || gpu.bf16_flops <= 0) return 1.0;
+  const GpuSpec& h100 = kCatalog[0];
+  return (gpu.measured_bf16_flops / gpu.bf16_flops) / (h100.measured_bf16_flops / h100.bf16_flops);
+}
 
 const GpuSpec* FindGpuSpec(std::string_view name) {
   const std::string key = NormalizeName(name);
@@ -243,6 +264,7 @@ const GpuSpec* FindGpuSpecByDeviceName(std::string_view device_name) {
                            {"H100 PCIE", "h100-pcie"},
                            {"H100", "h100-sxm"},
                            {"H800", "h100-sxm"},
+                           {"H20-3E", "h20-3e"},
                            {"H20", "h20"},
                            {"A100", "a100-sxm-80gb"},
                            {"A800", "a100-sxm-80gb"},
@@ -259,7 +281,8 @@ const GpuSpec* FindGpuSpecByDeviceName(std::string_view device_name) {
 }
 
 std::string_view KnownGpuNames() {
-  return "h100-sxm (h100, h800), h100-nvl, h100-pcie, h200-sxm (h200), h20, a100-sxm-80gb (a100), a100-sxm-40gb, "
+  return "h100-sxm (h100, h800), h100-nvl, h100-pcie, h200-sxm (h200), h20, h20-3e, a100-sxm-80gb (a100), "
+         "a100-sxm-40gb, "
          "a100-pcie-80gb (a100-pcie), b200, b300, gb200, l40s, l4, a10, rtx-4090 (4090), rtx-5090 (5090), rtx-pro-6000 "
          "(the Server Edition), rtx-pro-6000-ws (the Workstation Edition), rtx-a6000 (a6000)";
 }

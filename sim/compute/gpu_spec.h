@@ -30,6 +30,11 @@ struct GpuSpec {
   // total_gpu_memory and multiplies by gpu_memory_utilization): the datasheet's capacity read in GiB, less what the
   // driver holds (and ECC on GDDR parts). Measured where a published log shows it; gpu_spec.cc cites each.
   double device_memory_bytes = 0;
+  // BF16 FLOP/s a large square torch.matmul reaches on this part (the best of 1024^2 to 10240^2), measured by one
+  // public benchmark run on many GPUs (gpu_spec.cc cites it); 0 where it has no figure. The fraction of the
+  // datasheet peak a part sustains differs by part (its clocks under load against the rated boost clock, its power
+  // limit): an H100 SXM reaches 80%, an H20 96%, a GeForce RTX 4090 101%.
+  double measured_bf16_flops = 0;
 };
 
 // The catalog, in a fixed order.
@@ -49,5 +54,11 @@ std::string_view KnownGpuNames();
 // upcast, as weight-only fp8 kernels do on Ampere); int4 weight-only GEMMs compute in the activation type, so the
 // caller passes that.
 double PeakFlops(const GpuSpec& gpu, DataType dtype);
+
+// How much more (or less) of its datasheet tensor peak `gpu` sustains than the H100 SXM, whose GEMMs the roofline's
+// efficiencies were fitted on: (measured / datasheet BF16) / (the H100's measured / datasheet BF16), or 1 where the
+// part has no measurement. The roofline multiplies every tensor-core rate (GEMMs, attention) by it, for every input
+// type (the benchmark measures BF16; the same clocks drive the other types).
+double SustainedTensorScale(const GpuSpec& gpu);
 
 }  // namespace wiresim

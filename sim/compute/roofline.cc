@@ -68,7 +68,8 @@ Result<RooflineParams> ParseRooflineParams(std::string_view text, RooflineParams
   return p;
 }
 
-RooflineModel::RooflineModel(const GpuSpec& gpu, RooflineParams params) : gpu_(gpu), params_(params) {
+RooflineModel::RooflineModel(const GpuSpec& gpu, RooflineParams params)
+    : gpu_(gpu), params_(params), tensor_scale_(SustainedTensorScale(gpu)) {
   WIRESIM_CHECK(gpu_.sm_count > 0 && gpu_.memory_bandwidth > 0 && gpu_.bf16_flops > 0) << gpu_.name;
 }
 
@@ -77,7 +78,8 @@ double RooflineModel::GemmSeconds(int64_t m, int64_t n, int64_t k, int64_t batch
   const int64_t tiles = batch * CeilDiv(m, p.tile_m) * CeilDiv(n, p.tile_n);
   const int64_t padded_m = CeilDiv(m, p.m_granularity) * p.m_granularity;
   const double k_efficiency = static_cast<double>(k) / (static_cast<double>(k) + p.gemm_k_half);
-  const double rate = PeakFlops(gpu_, dtype) * p.gemm_efficiency * k_efficiency * WaveEfficiency(tiles, gpu_.sm_count);
+  const double rate =
+      PeakFlops(gpu_, dtype) * tensor_scale_ * p.gemm_efficiency * k_efficiency * WaveEfficiency(tiles, gpu_.sm_count);
   const double compute = 2.0 * static_cast<double>(batch) * static_cast<double>(padded_m) * static_cast<double>(n) *
                          static_cast<double>(k) / rate;
   const double memory = bytes / (gpu_.memory_bandwidth * p.memory_efficiency);
@@ -97,7 +99,7 @@ Time RooflineModel::KernelTime(const KernelShape& s) const {
     case KernelKind::kAttentionPrefill:
     case KernelKind::kAttentionDecode: {
       if (s.flops == 0 && s.bytes == 0) return Time::Zero();
-      const double compute = s.flops / (PeakFlops(gpu_, s.dtype) * p.attention_efficiency);
+      const double compute = s.flops / (PeakFlops(gpu_, s.dtype) * tensor_scale_ * p.attention_efficiency);
       const double memory = s.bytes / (gpu_.memory_bandwidth * p.attention_memory_efficiency);
       return Time::FromSecondsCeil(p.attention_overhead_us * 1e-6 + std::max(compute, memory));
     }
@@ -124,7 +126,8 @@ Time RooflineModel::GroupedGemmTime(std::span<const int64_t> tokens_per_expert, 
   }
   if (tiles == 0) return Time::Zero();
   const double k_efficiency = static_cast<double>(k) / (static_cast<double>(k) + p.gemm_k_half);
-  const double rate = PeakFlops(gpu_, dtype) * p.gemm_efficiency * k_efficiency * WaveEfficiency(tiles, gpu_.sm_count);
+  const double rate =
+      PeakFlops(gpu_, dtype) * tensor_scale_ * p.gemm_efficiency * k_efficiency * WaveEfficiency(tiles, gpu_.sm_count);
   const double compute = 2.0 * padded_rows * static_cast<double>(n) * static_cast<double>(k) / rate;
   const double memory = bytes / (gpu_.memory_bandwidth * p.memory_efficiency);
   return Time::FromSecondsCeil(p.gemm_overhead_us * 1e-6 + p.gemm_k_step_ns * 1e-9 * static_cast<double>(k) +

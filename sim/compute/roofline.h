@@ -4,7 +4,8 @@
 // partial wave of output tiles over the SMs), a short-K penalty (the main loop's prologue and epilogue), and a
 // serial latency per element of K; small M is therefore bandwidth-bound by construction. The efficiencies were
 // fitted to measured GEMMs (tools/validate_compute.py, docs/validation/compute.md); docs/models.md derives each
-// term.
+// term. They are fractions of an H100's peak; on another part every tensor-core rate is scaled by how much more of
+// its own datasheet peak that part sustains (SustainedTensorScale, from a measured large GEMM per part).
 //
 //   RooflineModel h100(*FindGpuSpec("h100"));                     // RooflineParams{} defaults
 //   Time t = h100.KernelTime(GemmKernel(4096, 8192, 8192, DataType::kBFloat16, DataType::kBFloat16));
@@ -59,6 +60,7 @@ class RooflineModel : public KernelTimeModel {
 
   GpuSpec gpu_;
   RooflineParams params_;
+  double tensor_scale_;  // SustainedTensorScale(gpu_)
 };
 
 }  // namespace wiresim
