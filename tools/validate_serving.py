@@ -318,6 +318,21 @@ def diagnose(rows):
         f"{fmt(w2.measured)} and {w2t.measured / 1000:.1f} measured. The DP2 x EP2 MoE run is within 10% on the medians and TPOT "
         f"(TPOT {pct(error(e2p))}, median TTFT {pct(error(e2m))}); its mean TTFT ({pct(error(e2))}) is the queue: "
         "with decode steps a little slow, the burst of arrivals waits longer.")
+    short = find(rows, "12b", "prompt 128", "mean TTFT")
+    mid = find(rows, "12b", "prompt 1024", "mean TTFT")
+    long = find(rows, "12b", "prompt 32768", "mean TTFT")
+    d["12b"] = (
+        "Two regimes. Up to 1,024 prompt tokens the measured TTFT is flat at 126-134 ms while the prefill itself "
+        f"grows: predicted {fmt(short.predicted)} ms at 128 tokens and {fmt(mid.predicted)} at 1,024, leaving "
+        f"{short.measured - short.predicted:.0f} and {mid.measured - mid.predicted:.0f} ms of the measured TTFT to "
+        "SGLang's disaggregation path (the bootstrap handshake, Mooncake's transfer setup, the decode node's first "
+        "step and the proxy), which wiresim does not model (12a shows the same). From 2,048 tokens on the prefill dominates and the prediction runs slow, the more so the longer the "
+        f"prompt ({pct(error(long))} at 32,768 tokens): at that length attention is most of the work (quadratic in "
+        "the prompt), and the roofline gives the H20's attention 0.5 x 1.2 of its tensor peak (the H20 sustains "
+        "96% of its 148 TF in a large GEMM, 1.2 times the H100's fraction: `wiresim compute gpus`, "
+        "docs/models.md). The measured 3.26 s at 32,768 tokens needs about 80% of the H20's peak over the whole "
+        "prefill, attention included: FlashAttention on this part, whose tensor rate is capped far below what its "
+        "SMs and memory could feed, runs nearer its peak than the 0.5 fitted to H100 and A100 literature.")
     r6 = find(rows, "6", '"BF16", RPS 1', "median TPOT")
     d["6"] = (
         "Not a modelled configuration. The measured output throughput is flat at 250-290 tok/s from RPS 1 to 8 "

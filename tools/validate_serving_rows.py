@@ -52,7 +52,7 @@ def input_rate(s):
 def all_rows():
     return (section1_tp_table() + section1_versions() + section2() + section3() + section5() + section5_rtx_pro()
             + section6()
-            + section8() + section9() + gptfast() + mlperf())
+            + section8() + section9() + section12b() + gptfast() + mlperf())
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -310,6 +310,23 @@ def section8():
     return rows
 
 
+def section12b():
+    """SGLang 1P1D with Mooncake, Qwen3-235B-A22B BF16, TP8 prefill node + TP8 decode node of H20-3e: TTFT at
+    concurrency 1 by prompt length."""
+    src = f"{SM} section 12b"
+    measured = [(128, 129.21), (256, 125.76), (512, 133.91), (1024, 125.84), (2048, 172.05), (4096, 304.02),
+                (8192, 591.14), (16384, 1305.15), (32768, 3260.14)]
+    rows = []
+    for prompt, ttft in measured:
+        flags = ["--topology", f"{HERE}/h20-3e-2node.toml", "--model", "qwen3-235b-a22b", "--engine", "sglang",
+                 "--prefill-plan", "tp=8", "--decode-plan", "tp=8", "--rate", "inf", "--max-concurrency", "1",
+                 "--requests", "50", "--input-len", str(prompt), "--output-len", "128", "--no-chunked-prefill",
+                 "--max-num-batched-tokens", "40960"]
+        rows.append(Row("12b", src, f"H20-3e 1P1D TP8, Qwen3-235B-A22B BF16, prompt {prompt}", "mean TTFT (ms)", ttft,
+                        flags, "mean_ttft_ms", TTFT))
+    return rows
+
+
 def section9():
     """TensorRT-LLM, DeepSeek-R1 FP8 max-throughput on 8x H200: attention-DP 8 + EP8."""
     src = f"{SM} section 9"
@@ -420,6 +437,15 @@ SECTIONS = [
      "`--topology hgx-h200 --model deepseek-v3 --plan dp=8,ep=8 --engine trtllm --weight-dtype fp8 "
      "--max-num-seqs 128 --max-num-batched-tokens 1151 --max-concurrency 1024 --requests 5120 --rate inf "
      "--input-len 1024 --output-len 2048` (R1 has V3's architecture; KV 16-bit, as the row does not say FP8)."),
+    ("12b", "12b. SGLang 1P1D (Mooncake), Qwen3-235B-A22B BF16, TP8 prefill + TP8 decode on 2x8 H20-3e: TTFT",
+     f"`--topology {HERE}/h20-3e-2node.toml --model qwen3-235b-a22b --engine sglang --prefill-plan tp=8 "
+     "--decode-plan tp=8 --rate inf --max-concurrency 1 --requests 50 --output-len 128 --no-chunked-prefill "
+     "--max-num-batched-tokens 40960`, fixed prompt lengths (the table's KV sizes are each length's whole KV: "
+     "192,512 bytes per token, twice over as TP8 replicates the 4 KV heads). The GPU is wiresim's `h20-3e` spec "
+     "(the H20's compute with the H200's memory, assumed); the topology's PCIe layout and switch are assumed "
+     "(`docs/validation/serving/h20-3e-2node.toml`). The measurement's TTFT includes SGLang's disaggregation "
+     "handoff (bootstrap, the decode node's first step) and Mooncake's transfer costs, which wiresim does not "
+     "model (`docs/serving.md`)."),
     ("gf", "gpt-fast: batch-1 decode vs TP on 8x A100 (gptfast_batch1_decode_tp_scaling_a100.csv)",
      "`--topology dgx-a100 --engine vllm --host-overhead-ms 0 --gpu-memory-utilization 0.99 --requests 1 "
      "--input-len 5 --output-len 200`: torch.compile with CUDA graphs leaves no host time per step, PyTorch's "
@@ -436,8 +462,8 @@ SECTIONS = [
 ]
 
 SHORT = {"1a": "1 (TP table)", "1b": "1 (v0.5.4 vs v0.6.0)", "2": "2 (SGLang vs vLLM)", "3": "3 (TRT-LLM H200)",
-         "5": "5 (RTX 4090)", "5b": "5b (RTX PRO 6000)", "6": "6 (DeepSeek TP16)", "8": "8 (405B)", "9": "9 (DeepSeek-R1 EP8)",
-         "gf": "gpt-fast", "ml": "MLPerf bracket"}
+         "5": "5 (RTX 4090)", "5b": "5b (RTX PRO 6000)", "6": "6 (DeepSeek TP16)", "8": "8 (405B)",
+         "9": "9 (DeepSeek-R1 EP8)", "12b": "12b (H20-3e 1P1D TTFT)", "gf": "gpt-fast", "ml": "MLPerf bracket"}
 
 SKIPPED = [
     ("1", "Multi-step rows of the v0.5.4 vs v0.6.0 table (scheduler steps 10)",
@@ -459,7 +485,7 @@ SKIPPED = [
     ("9", "B200 rows; H200 min-latency row",
      "no DGX B200 topology and no NVFP4 weight type; the min-latency rows use MTP speculative decoding, not "
      "modelled (and its acceptance rate is not published)."),
-    ("10-12", "DeepSeek production, SGLang PD + large EP, Mooncake PD transfers",
+    ("10-12", "DeepSeek production, SGLang PD + large EP, Mooncake PD transfers (12b's TTFT is compared)",
      "10, 11: a disaggregated role's plan takes tp and pp (ep = tp), not EP32/EP72 with attention DP, DeepEP and "
      "two-batch overlap: no comparable run. 12a (vLLM 1P1D, Qwen3-8B, TP8 + TP8 on 2x8 H800, RoCE, concurrency 1): "
      "no Qwen3-8B model file or H800 topology; the nearest run, Llama-3.1-8B 1P1D tp=8 on `dgx-h100-2node` "
@@ -468,8 +494,8 @@ SKIPPED = [
      "1,024 / 4,096 / 16,384 prompt tokens, where Mooncake measured 1.50 / 4.75 / 16.43 ms for 146 / 578 / 2,250 MB "
      "(95 to 137 GB/s; its times fit about 0.4 ms + bytes / 144 GB/s, transfer-engine costs wiresim does not "
      "model). TTFT 12.2 / 31.5 / 122.3 ms predicted against 67.3 / 124.4 / 387.5 ms measured: the gap is the "
-     "prefill of a small model at tp=8 and the proxy's handoff, not the transfer. 12b needs an H20-3e spec (141 GB of "
-     "HBM3e; wiresim's `h20` is the 96 GB part) and an H20 node topology; 12c GPTQ INT4 weights (the A10 has a spec, "
+     "prefill of a small model at tp=8 and the proxy's handoff, not the transfer. 12b's TTFT rows are section 12b "
+     "above (its transfer times are Mooncake's, as in 12a); 12c needs GPTQ INT4 weights (the A10 has a spec, "
      "`a10`)."),
     ("MLPerf", "H200 Llama-2-70B rows, Mixtral-8x7B rows",
      "H200: same dataset gap as the H100 bracket, TP1 x 8; Mixtral: per-system TP configuration and the mixed "
