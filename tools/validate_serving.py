@@ -401,7 +401,11 @@ wiresim's serving runs rest on two engine constants (`docs/engines.md`) and on t
 - **Custom all-reduce latency and efficiency** (alpha = 8.5 us, 0.30 of NVLink bandwidth): fitted to the
   microbenchmark table of SGLang PR #2904 (vLLM's custom all-reduce on H100, TP 8). No serving row here.
 - **Roofline GEMM parameters**: fitted to single-GEMM kernel times (Vidur's Llama-2-70B shards on A100/H100 and
-  XLA's H100 table; `docs/validation/compute.md`), not to any serving figure.
+  XLA's H100 table; `docs/validation/compute.md`), not to any serving figure. Each part's tensor rates are scaled
+  by the fraction of its datasheet peak a public large-GEMM benchmark measured on it, against the H100's
+  (`docs/models.md` section 3.1): a measurement of the GPU, not of any row here.
+- **GPU specs**: datasheet figures and the device memory CUDA reports, each cited in `sim/compute/gpu_spec.cc`.
+  The RTX PRO 6000 and H20-3e specs were added with sections 5b and 12b; nothing in them was read from those rows.
 
 So **every row in this report is held out**: none of them was used to set any constant, and none was tuned
 after being seen. The only per-row choices are the scenario flags each measurement states (or the stated
