@@ -258,7 +258,10 @@ Examples:
     token: RTX PRO 6000 1,473 GB/s of 1,597, RTX 4090 950 of 1,008), above the 85% fitted on the HBM parts (with
     the fixed terms, the large decode GEMMs there come out about 9% slow as well): predicted 14-18% slow at M <= 16.
   - The A100's decode class (in-sample, -10% signed) moved from 10.4% to 13.4% with the A100's scale of 1.06: its
-    M = 128-256 shapes, near the compute bound, come out faster. Its prefill class moved from 9.4% to 6.2%.
+    M = 128-256 shapes, near the compute bound, come out faster. Its prefill class moved from 9.4% to 6.2%. The
+    parameters were fitted before the scale; refitted with it (`--fit`, which never sees the held-out rows) the
+    grid's best is gemm_overhead_us=4, gemm_k_step_ns=1.0 with the rest unchanged, worst class 11.5% against 13.4%
+    and the held-out classes within a point or two either way. They were left as they are.
 """
     with open(REPORT, "w") as f:
         f.write(text)
@@ -269,7 +272,7 @@ def fit(wiresim, data):
     """A coarse grid over the GEMM parameters, scored by the worst class median (bf16 classes)."""
     grid = {"gemm_efficiency": [0.70, 0.74, 0.78], "memory_efficiency": [0.80, 0.85, 0.90],
             "gemm_overhead_us": [3, 4, 5], "gemm_k_step_ns": [0.5, 1.0, 1.5], "gemm_k_half": [0, 64, 256]}
-    bf16 = [x for x in data if x["dtype"] == "bf16"]
+    bf16 = [x for x in data if x["dtype"] == "bf16" and x["source"] not in HELD_OUT]  # never fit the held-out
     best = None
     for values in itertools.product(*grid.values()):
         override = ",".join(f"{k}={v}" for k, v in zip(grid.keys(), values))
