@@ -53,8 +53,9 @@ def value(summary, metric):
 
 def section8_ratio(wiresim):
     """PP2xTP8 over TP16 output throughput, BF16 405B on 2x8 H100 with InfiniBand: measured 'similar'."""
-    base = ["--topology", "dgx-h100-2node", "--model", "llama-3.1-405b", "--engine", "vllm", "--rate", "inf",
-            "--requests", "1000", "--input-len", "1024", "--output-len", "128", "--max-num-seqs", "256"]
+    base = ["--topology", "dgx-h100-2node", "--model", "llama-3.1-405b", "--engine", "vllm", "--no-async-scheduling",
+            "--rate", "inf", "--requests", "1000", "--input-len", "1024", "--output-len", "128",
+            "--max-num-seqs", "256"]
     pp = run_wiresim(wiresim, [*base, "--plan", "tp=8,pp=2"])
     tp = run_wiresim(wiresim, [*base, "--plan", "tp=16"])
     return pp, tp, flags_str(base)
@@ -397,7 +398,9 @@ FITTED = """## What was fitted to what
 wiresim's serving runs rest on two engine constants (`docs/engines.md`) and on the roofline's GEMM parameters:
 
 - **Host overhead per step** (vLLM 300 us; SGLang and TRT-LLM 0): a reasoned default, not fitted to any
-  measurement. No row of this report informed it.
+  measurement. No row of this report informed it. Under async scheduling (vLLM's default since v0.14, so the
+  vLLM 0.19 rows of sections 5 and 5b) the step before hides it; the rows of older vLLM releases run with
+  `--no-async-scheduling`.
 - **Custom all-reduce latency and efficiency** (alpha = 8.5 us, 0.30 of NVLink bandwidth): fitted to the
   microbenchmark table of SGLang PR #2904 (vLLM's custom all-reduce on H100, TP 8). No serving row here.
 - **Roofline GEMM parameters**: fitted to single-GEMM kernel times (Vidur's Llama-2-70B shards on A100/H100 and

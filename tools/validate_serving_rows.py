@@ -98,7 +98,8 @@ def section1_tp_table():
                 continue
             tput, itl = (float(x) for x in cell.split("/"))
             flags = ["--topology", topo[gpu], "--model", model_arg(model), "--plan", f"tp={tp}",
-                     "--weight-dtype", wdtype, "--engine", "vllm", "--requests", "320", "--rate", "inf",
+                     "--weight-dtype", wdtype, "--engine", "vllm", "--no-async-scheduling", "--requests", "320",
+                     "--rate", "inf",
                      "--input-len", "sharegpt-input", "--output-len", "sharegpt-output", "--max-model-len", "2000",
                      "--gpu-memory-utilization", "0.95", "--max-num-seqs", "1024", "--no-chunked-prefill",
                      "--max-num-batched-tokens", "2048", "--seed", "0"]
@@ -113,8 +114,9 @@ def section1_versions():
     """Lambda's vLLM 0.5.4 vs 0.6.0 table; the multi-step (scheduler steps 10) rows are left out."""
     rows = []
     src = f"{SM} section 1, v0.5.4 vs v0.6.0 table"
-    common = ["--topology", "dgx-h100", "--engine", "vllm", "--rate", "inf", "--input-len", "sharegpt-input",
-              "--output-len", "sharegpt-output", "--max-num-seqs", "256", "--max-model-len", "2048", "--seed", "0"]
+    common = ["--topology", "dgx-h100", "--engine", "vllm", "--no-async-scheduling", "--rate", "inf",
+              "--input-len", "sharegpt-input", "--output-len", "sharegpt-output", "--max-num-seqs", "256",
+              "--max-model-len", "2048", "--seed", "0"]
     # vLLM 0.5.x SchedulerConfig: with chunked prefill the token budget defaults to 512, without it to
     # max(max_model_len, 2048) = 2048 here.
     v054 = ["--max-num-batched-tokens", "512"]
@@ -157,8 +159,9 @@ def section2():
         "SGLang": ["--engine", "sglang", "--gpu-memory-utilization", "0.88"],
         # Multi-step scheduling runs without chunked prefill in 0.6.0; budget max(max_model_len, 2048) = 4096.
         # max_num_seqs: 0.6.0's default, 256 (the by-GPU defaults, 1024 on an H100, came with later releases).
-        "vLLM": ["--engine", "vllm", "--max-model-len", "4096", "--gpu-memory-utilization", "0.9",
-                 "--no-chunked-prefill", "--max-num-batched-tokens", "4096", "--max-num-seqs", "256"],
+        "vLLM": ["--engine", "vllm", "--no-async-scheduling", "--max-model-len", "4096",
+                 "--gpu-memory-utilization", "0.9", "--no-chunked-prefill", "--max-num-batched-tokens", "4096",
+                 "--max-num-seqs", "256"],
     }
     lengths = ["--input-len", "sharegpt-input", "--output-len", "sharegpt-output", "--seed", "0"]
     online = [  # key, rps, prompts, engine, e2e, ttft, tpot, itl
@@ -301,7 +304,8 @@ def section8():
     """vLLM (late July 2024), Llama 3.1 405B: FP8 TP8 on one node; PP2xTP8 vs TP16 on two nodes."""
     src = f"{SM} section 8"
     flags = ["--topology", "dgx-h100", "--model", "llama-3.1-405b", "--plan", "tp=8", "--weight-dtype", "fp8",
-             "--engine", "vllm", "--rate", "inf", "--requests", "1000", "--input-len", "1024", "--output-len", "128",
+             "--engine", "vllm", "--no-async-scheduling", "--rate", "inf", "--requests", "1000", "--input-len", "1024",
+             "--output-len", "128",
              "--max-num-seqs", "256"]  # vLLM 0.5.x's default (the by-GPU defaults came with later releases)
     setup = "405B FP8, TP8, one node (H100 assumed), input 1024 / output 128"
     rows = [Row("8", src, setup, "req/s", 2.82, flags, "request_throughput", THROUGHPUT),
@@ -388,7 +392,8 @@ def mlperf():
 SECTIONS = [
     ("1a", "1. vLLM 0.5.4, Lambda: TP 1/2/4/8 on A100-SXM and H100-SXM (320 ShareGPT prompts, rate inf)",
      "Scenario: `--rate inf --requests 320 --input-len sharegpt-input --output-len sharegpt-output "
-     "--max-model-len 2000 --gpu-memory-utilization 0.95 --max-num-seqs 1024 --engine vllm`, weights as the "
+     "--max-model-len 2000 --gpu-memory-utilization 0.95 --max-num-seqs 1024 --engine vllm --no-async-scheduling` "
+     "(async scheduling came with vLLM v0.10 and became the default in v0.14), weights as the "
      "checkpoint (`*-FP8`: `--weight-dtype fp8`), topology `dgx-a100` or `dgx-h100`. The harness "
      "(LambdaLabsML/vllm-benchmark `benchmark.py`) passes no chunked-prefill flag; vLLM 0.5.x enables chunked "
      "prefill by default only for contexts above 32K and then sets the token budget to max(max_model_len, 2048), "
@@ -396,11 +401,12 @@ SECTIONS = [
     ("1b", "1. vLLM 0.5.4 vs 0.6.0, Lambda (ShareGPT, rate inf, max-num-seqs 256, max-seq-len 2048)",
      "The source does not restate the GPU or the 8B/70B precision: H100 (`dgx-h100`) and BF16 are assumed. "
      "v0.5.4 rows: chunked prefill on with vLLM 0.5.x's default budget of 512 tokens; v0.6.0 rows: "
-     "`--no-chunked-prefill --max-num-batched-tokens 2048`. The multi-step rows (10 scheduler steps) are left out."),
+     "`--no-chunked-prefill --max-num-batched-tokens 2048`. The multi-step rows (10 scheduler steps) are left out. All "
+     "rows `--no-async-scheduling` (neither release had it)."),
     ("2", "2. SGLang 0.3.0 vs vLLM 0.6.0: Llama 3.1 8B on 1x A100, 70B on 4x H100 TP4",
      "SGLang: `--engine sglang --gpu-memory-utilization 0.88`; vLLM: `--engine vllm --max-model-len 4096 "
-     "--gpu-memory-utilization 0.9 --no-chunked-prefill --max-num-batched-tokens 4096 --max-num-seqs 256` (0.6.0's "
-     "defaults). vLLM ran with 10 "
+     "--gpu-memory-utilization 0.9 --no-chunked-prefill --max-num-batched-tokens 4096 --max-num-seqs 256 "
+     "--no-async-scheduling` (0.6.0's defaults; it had no async scheduling). vLLM ran with 10 "
      "scheduler steps, which streams tokens ten at a time: its TTFT and ITL are not modelled and are left out; its "
      "TPOT and E2E are compared. Interconnect not stated; `dgx-a100` / `dgx-h100` assumed."),
     ("3", "3. TensorRT-LLM v0.5 on one H200, FP8, static batches",
@@ -432,7 +438,8 @@ SECTIONS = [
      "refdata calls these rows an untuned bound, overloaded from RPS 1."),
     ("8", "8. vLLM, Llama 3.1 405B FP8 on one 8-GPU node (mean input 1024, output 128)",
      "GPU not restated for this figure: H100 (`dgx-h100`) assumed; `--weight-dtype fp8 --rate inf --requests "
-     "1000 --max-num-seqs 256` (vLLM 0.5.x's default), fixed lengths 1024 / 128 (only the means are published)."),
+     "1000 --max-num-seqs 256 --no-async-scheduling` (vLLM 0.5.x's defaults), fixed lengths 1024 / 128 (only the "
+     "means are published)."),
     ("9", "9. TensorRT-LLM, DeepSeek-R1 FP8 on 8x H200: max-throughput, attention-DP + EP8",
      "`--topology hgx-h200 --model deepseek-v3 --plan dp=8,ep=8 --engine trtllm --weight-dtype fp8 "
      "--max-num-seqs 128 --max-num-batched-tokens 1151 --max-concurrency 1024 --requests 5120 --rate inf "

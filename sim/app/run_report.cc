@@ -144,7 +144,9 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
     t << "  KV cache: " << d.kv_blocks << " blocks of " << s.block_size << " tokens per DP rank ("
       << d.memory.max_kv_tokens << " tokens)";
   }
-  t << "; host overhead " << Fixed(d.host_overhead.ToMicroseconds() / 1000.0, 2) << " ms per step; iterations "
+  t << "; host overhead " << Fixed(d.host_overhead.ToMicroseconds() / 1000.0, 2) << " ms per step"
+    << (d.host_overhead > Time::Zero() && d.replica_options.overlap_host && d.plan.pp == 1 ? " (async)" : "")
+    << "; iterations "
     << (o.compiled    ? "compiled"
         : o.collapsed ? "collapsed between collectives"
                       : "op by op")
@@ -249,6 +251,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   w["kv_blocks_per_dp_rank"] = d.kv_blocks;
   w["block_size"] = s.block_size;
   w["host_overhead_ms"] = d.host_overhead.ToMicroseconds() / 1000.0;
+  w["async_scheduling"] = d.replica_options.overlap_host && d.plan.pp == 1;
   w["steps"] = steps;
   w["preemptions"] = preemptions;
   w["rejected_requests"] = o.run.rejected;

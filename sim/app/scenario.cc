@@ -212,7 +212,7 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     TableReader& t = *sch;
     WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"max_num_seqs", "max_num_batched_tokens", "block_size", "max_model_len",
                                          "enable_chunked_prefill", "enable_prefix_caching", "gpu_memory_utilization",
-                                         "runtime_reserve_gib", "host_overhead_ms", "router"}));
+                                         "runtime_reserve_gib", "host_overhead_ms", "async_scheduling", "router"}));
     const std::string d = "scheduler";
     WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "max_num_seqs", &s.max_num_seqs));
     WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "max_num_batched_tokens", &s.max_num_batched_tokens));
@@ -230,6 +230,11 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     if (t.Has("host_overhead_ms")) {
       WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "host_overhead_ms", &host));
       s.host_overhead_ms = host;
+    }
+    if (t.Has("async_scheduling")) {
+      bool overlap = true;
+      WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "async_scheduling", &overlap));
+      s.async_scheduling = overlap;
     }
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "router", &s.router));
   }

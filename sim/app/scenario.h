@@ -43,6 +43,9 @@ struct Scenario {
   double gpu_memory_utilization = 0.9;
   std::optional<double> runtime_reserve_gib;  // unset: DefaultRuntimeReserve(plan) (docs/models.md)
   std::optional<double> host_overhead_ms;     // unset: the engine's default
+  // Host work for the next step overlapped with the step in flight (vLLM's async scheduling); unset: the engine's
+  // default (on for all three).
+  std::optional<bool> async_scheduling;
   std::string router = "round-robin";
   // [workload]
   int64_t requests = 1000, max_concurrency = 0, seed = 0, hash_block_tokens = 512;

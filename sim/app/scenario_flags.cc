@@ -46,6 +46,8 @@ void AddScenarioOptions(po::options_description& options, const std::set<std::st
       "max-model-len", po::value<int64_t>(), "prompt + output limit (default: the model's context)")(
       "gpu-memory-utilization", po::value<double>(), "fraction of GPU memory vLLM may use")(
       "host-overhead-ms", po::value<double>(), "host time per step (default: the engine's)")(
+      "async-scheduling", "the host forms the next step while the GPU runs this one (the engines' default)")(
+      "no-async-scheduling", "the GPU waits for the host's whole time between steps (vLLM before v0.14)")(
       "prefix-caching", "enable prefix caching (Mooncake hash_ids)")("no-chunked-prefill", "disable chunked prefill")(
       "router", po::value<std::string>(), "round-robin, least-outstanding or least-kv")(
       "prefill-plan", po::value<std::string>(), "disaggregated: each prefill replica's plan (tp=8,pp=1)")(
@@ -124,6 +126,14 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
   if (vm.count("host-overhead-ms")) {
     s.host_overhead_ms = vm["host-overhead-ms"].as<double>();
     s.where["scheduler.host_overhead_ms"] = "--host-overhead-ms";
+  }
+  if (vm.count("async-scheduling") && vm.count("no-async-scheduling")) {
+    return InvalidArgument("--async-scheduling and --no-async-scheduling: give one of them");
+  }
+  for (const char* flag : {"async-scheduling", "no-async-scheduling"}) {
+    if (!vm.count(flag)) continue;
+    s.async_scheduling = std::string(flag) == "async-scheduling";
+    s.where["scheduler.async_scheduling"] = std::string("--") + flag;
   }
   if (vm.count("prefix-caching")) {
     s.enable_prefix_caching = true;

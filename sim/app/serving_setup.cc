@@ -277,6 +277,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   so.hash_block_tokens = s.hash_block_tokens;
   so.max_model_len = s.max_model_len > 0 ? s.max_model_len : d->model.max_position_embeddings;
   d->replica_options.host_overhead = d->host_overhead;
+  d->replica_options.overlap_host = s.async_scheduling.value_or(d->profile.overlaps_host);
   d->replica_options.compiled = s.iterations == "compiled";
   // Workload.
   if (!s.trace.empty()) {

@@ -65,7 +65,11 @@ struct EngineProfile {
   KvBudget kv_budget = KvBudget::kVllm;  // how it sizes its KV cache (sim/parallel/memory.h)
   CustomAllReduceSpec custom_all_reduce;
   CudaGraphSpec cuda_graphs;
-  Time host_overhead_per_step;  // CPU time between steps the GPU waits for (0: the engine overlaps it)
+  Time host_overhead_per_step;  // CPU time to form and launch a step
+  // The host forms step n+1 while the GPU runs step n (vLLM's async scheduling, SGLang's and TensorRT-LLM's overlap
+  // schedulers), so between back-to-back steps the GPU waits only for the host time the step before did not cover.
+  // Never with pipeline parallelism (vLLM turns it off there).
+  bool overlaps_host = true;
   // Scheduler defaults; 0 where the engine has no fixed default (SGLang derives max_running_requests from the KV
   // pool).
   int64_t max_num_seqs = 0;

@@ -27,6 +27,9 @@ namespace wiresim {
 struct ReplicaOptions {
   SchedulerOptions scheduler;  // per DP rank
   Time host_overhead;          // per step
+  // The host's work for the next step overlaps the step in flight (EngineProfile::overlaps_host); ignored with
+  // pipeline parallelism.
+  bool overlap_host = false;
   // Compiled iterations where they are exact, and coupled DP ranks' iterations with their kernels collapsed between
   // collectives (IterationModel::Collapsed; not when `trace` is set); else op by op.
   bool compiled = true;
@@ -101,6 +104,8 @@ class Replica {
   std::vector<int64_t> outstanding_;
   int in_flight_ = 0;
   bool host_busy_ = false;
+  Time last_launch_ = Time::Zero();  // of the last step launched, and when the last step finished
+  Time last_finish_ = Time::Max();
   bool collapse_ = false;   // coupled DP ranks' iterations run collapsed
   bool finishing_ = false;  // inside Finish(): no new step until every DP rank has completed the last
   Time busy_since_, covered_until_;

@@ -61,9 +61,11 @@ double IterationMs(const ModelSpec& m, const char* batch) {
   return ComputeTime(g->programs[0], *timer).ToMilliseconds();
 }
 
+// The host's whole 0.5 ms between steps: async scheduling off (the engines hide it behind the step before).
 const std::vector<std::string> kOneGpu = {"--topology", "dgx-h100",     "--model",       "llama-3.2-1b",
                                           "--plan",     "tp=1",         "--gpus",        "0",
-                                          "--engine",   "trtllm",       "--host-overhead-ms", "0.5"};
+                                          "--engine",   "trtllm",       "--host-overhead-ms", "0.5",
+                                          "--no-async-scheduling"};
 
 std::vector<std::string> With(std::vector<std::string> base, const std::vector<std::string>& more) {
   base.insert(base.end(), more.begin(), more.end());
@@ -90,6 +92,48 @@ TEST_CASE("One request: TTFT is the host overhead plus the prefill, each decode 
   CHECK(j["completed"] == 1);
   CHECK(j["total_output_tokens"] == 5);
   CHECK(j["wiresim"]["steps"] == 5);
+}
+
+TEST_CASE("Async scheduling: the host forms each step while the one before runs, so only the rest shows") {
+  // TRT-LLM's profile pads nothing (docs/engines.md); its overlap scheduler is on by default, as vLLM's async
+  // scheduling is.
+  const ModelSpec m = [] {
+    Result<ModelSpec> r = LoadModel(testing::ReadSourceFile("workloads/models/llama-3.2-1b.toml"));
+    REQUIRE(r.ok());
+    return std::move(r).value();
+  }();
+  const std::vector<std::string> one = {"--topology",   "dgx-h100", "--model",     "llama-3.2-1b", "--plan",
+                                        "tp=1",         "--gpus",   "0",           "--engine",     "trtllm",
+                                        "--requests",   "1",        "--input-len", "100",          "--output-len",
+                                        "5"};
+  const double prefill = IterationMs(m, "prefill=1x100");
+  std::vector<double> steps;
+  for (const char* b : {"decode=1x101", "decode=1x102", "decode=1x103", "decode=1x104"}) {
+    steps.push_back(IterationMs(m, b));
+  }
+  // Host 0.3 ms, shorter than every decode step: the first step (formed on an idle replica) pays the host's whole
+  // time, every later one none: TTFT = 0.3 + prefill, TPOT = the mean decode step.
+  double sum = 0;
+  for (double t : steps) {
+    REQUIRE(t > 0.3);
+    sum += t;
+  }
+  const auto hidden = RunJson(With(one, {"--host-overhead-ms", "0.3"}));
+  CHECK(hidden["wiresim"]["async_scheduling"] == true);
+  CHECK(hidden["mean_ttft_ms"].get<double>() == Approx(0.3 + prefill).epsilon(1e-9));
+  CHECK(hidden["mean_tpot_ms"].get<double>() == Approx(sum / 4).epsilon(1e-9));
+  // Host 5 ms, longer than every step: each step is launched 5 ms after the one before was (the step before
+  // covers all but 5 ms minus its own time). The prefill launches at 5 and its token comes at 5 + prefill; decode k
+  // launches at 5 (k + 1) and its token comes at 5 (k + 1) + its step: TPOT = (25 + step 4 - 5 - prefill) / 4.
+  const auto host_bound = RunJson(With(one, {"--host-overhead-ms", "5"}));
+  CHECK(host_bound["mean_tpot_ms"].get<double>() == Approx(5 + (steps[3] - prefill) / 4).epsilon(1e-9));
+  // Off (vLLM before v0.14, or --no-async-scheduling): every step pays the host's whole time.
+  const auto off = RunJson(With(one, {"--host-overhead-ms", "0.3", "--no-async-scheduling"}));
+  CHECK(off["wiresim"]["async_scheduling"] == false);
+  CHECK(off["mean_tpot_ms"].get<double>() == Approx(0.3 + sum / 4).epsilon(1e-9));
+  // Both flags at once: refused.
+  const Run both = Wiresim(With(With({"run"}, one), {"--async-scheduling", "--no-async-scheduling"}));
+  CHECK(both.code == kExitBadInput);
 }
 
 TEST_CASE("Closed loop with one client: each request is sent when the one before it finishes") {

@@ -76,7 +76,7 @@ TEST_CASE("A NIC at half rate makes a NIC-bound cross-node all-reduce's bandwidt
 
 const std::vector<std::string> kOneGpu = {
     "--topology", "dgx-h100", "--model", "llama-3.2-1b",       "--plan", "tp=1", "--gpus",
-    "0",          "--engine", "trtllm",  "--host-overhead-ms", "0.5"};
+    "0",          "--engine", "trtllm",  "--host-overhead-ms", "0.5", "--no-async-scheduling"};
 
 // One iteration of a tp=1 replica: its kernels back to back, timed by the H100's roofline.
 Time Iteration(const ModelSpec& m, const char* batch) {
