@@ -327,13 +327,15 @@ def diagnose(rows):
         f"grows: predicted {fmt(short.predicted)} ms at 128 tokens and {fmt(mid.predicted)} at 1,024, leaving "
         f"{short.measured - short.predicted:.0f} and {mid.measured - mid.predicted:.0f} ms of the measured TTFT to "
         "SGLang's disaggregation path (the bootstrap handshake, Mooncake's transfer setup, the decode node's first "
-        "step and the proxy), which wiresim does not model (12a shows the same). From 2,048 tokens on the prefill dominates and the prediction runs slow, the more so the longer the "
-        f"prompt ({pct(error(long))} at 32,768 tokens): at that length attention is most of the work (quadratic in "
-        "the prompt), and the roofline gives the H20's attention 0.5 x 1.2 of its tensor peak (the H20 sustains "
-        "96% of its 148 TF in a large GEMM, 1.2 times the H100's fraction: `wiresim compute gpus`, "
-        "docs/models.md). The measured 3.26 s at 32,768 tokens needs about 80% of the H20's peak over the whole "
-        "prefill, attention included: FlashAttention on this part, whose tensor rate is capped far below what its "
-        "SMs and memory could feed, runs nearer its peak than the 0.5 fitted to H100 and A100 literature.")
+        "step and the proxy), which wiresim does not model (12a shows the same). From 2,048 tokens on the prefill "
+        "dominates and the prediction runs slow, the more so the longer the prompt "
+        f"({pct(error(long))} at 32,768 tokens). At that length attention is most of the work (quadratic in the "
+        "prompt); the roofline runs it at FlashAttention-3's H100 rate for that many keys (0.63 of the peak, "
+        "docs/models.md section 3.2) times the H20's sustained-peak scale of 1.2 (it reaches 96% of its 148 TF in a "
+        "large GEMM, against the H100's 80%): 0.75 of the H20's peak. The measured 3.26 s needs about 80% of the "
+        "H20's peak over the whole prefill, linear layers and attention alike: on this part, whose tensor rate is "
+        "capped far below what its SMs and memory could feed, the attention kernel runs nearer its peak than "
+        "FlashAttention-3 does on an H100.")
     r6 = find(rows, "6", '"BF16", RPS 1', "median TPOT")
     d["6"] = (
         "Not a modelled configuration. The measured output throughput is flat at 250-290 tok/s from RPS 1 to 8 "

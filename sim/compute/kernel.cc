@@ -1,5 +1,7 @@
 #include "sim/compute/kernel.h"
 
+#include <cmath>
+
 #include "sim/core/check.h"
 
 namespace wiresim {
@@ -66,13 +68,17 @@ KernelShape PrefillAttentionKernel(const AttentionHeads& h, std::span<const Atte
   s.weight_dtype = h.dtype;
   const double e = BytesPerElement(h.dtype);
   const double heads = static_cast<double>(h.q_heads);
+  double weighted_keys = 0, all_pairs = 0;
   for (const AttentionChunk& c : chunks) {
     const double q = static_cast<double>(c.tokens), ctx = static_cast<double>(c.context);
     const double pairs = q * ctx + q * (q + 1) / 2;
     s.flops += 2.0 * heads * static_cast<double>(h.qk_dim + h.v_dim) * pairs;
     s.bytes += q * heads * static_cast<double>(h.qk_dim + h.v_dim) * e + (ctx + q) * h.kv_bytes_per_token;
     s.m += c.tokens;
+    weighted_keys += pairs * (ctx + (q + 1) / 2);  // the chunk's mean keys per query, weighted by its work
+    all_pairs += pairs;
   }
+  s.k = all_pairs > 0 ? static_cast<int64_t>(std::llround(weighted_keys / all_pairs)) : 0;
   s.batch = static_cast<int64_t>(chunks.size());
   return s;
 }

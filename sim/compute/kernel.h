@@ -61,7 +61,8 @@ struct AttentionChunk {
 };
 
 // Causal attention over chunks. A chunk of q tokens after c cached ones scores q·c + q(q+1)/2 query-key pairs;
-// flops = 2·heads·(qk + v)·pairs. bytes: Q and O once, and the KV of all c + q positions once.
+// flops = 2·heads·(qk + v)·pairs. bytes: Q and O once, and the KV of all c + q positions once. k: the mean keys a
+// query attends to, c + (q + 1) / 2 per chunk, weighted by the chunks' pairs (the roofline's rate depends on it).
 KernelShape PrefillAttentionKernel(const AttentionHeads& heads, std::span<const AttentionChunk> chunks);
 // Decode: one query per sequence over its `context` cached tokens (the new one included).
 // flops = 2·heads·(qk + v)·Σ context; bytes = Σ context · kv_bytes_per_token + Q and O.

@@ -38,6 +38,7 @@ Result<RooflineParams> ParseRooflineParams(std::string_view text, RooflineParams
                           {"m_granularity", nullptr, &p.m_granularity},
                           {"gemm_overhead_us", &p.gemm_overhead_us, nullptr},
                           {"attention_efficiency", &p.attention_efficiency, nullptr},
+                          {"attention_keys_half", &p.attention_keys_half, nullptr},
                           {"attention_memory_efficiency", &p.attention_memory_efficiency, nullptr},
                           {"attention_overhead_us", &p.attention_overhead_us, nullptr},
                           {"memory_bound_overhead_us", &p.memory_bound_overhead_us, nullptr}};
@@ -99,7 +100,11 @@ Time RooflineModel::KernelTime(const KernelShape& s) const {
     case KernelKind::kAttentionPrefill:
     case KernelKind::kAttentionDecode: {
       if (s.flops == 0 && s.bytes == 0) return Time::Zero();
-      const double compute = s.flops / (PeakFlops(gpu_, s.dtype) * tensor_scale_ * p.attention_efficiency);
+      // A prefill kernel carries its mean keys per query in k (PrefillAttentionKernel); decode attention is
+      // bandwidth-bound, its compute at the full rate.
+      const double keys = static_cast<double>(s.k);
+      const double length = s.k > 0 ? keys / (keys + p.attention_keys_half) : 1.0;
+      const double compute = s.flops / (PeakFlops(gpu_, s.dtype) * tensor_scale_ * p.attention_efficiency * length);
       const double memory = s.bytes / (gpu_.memory_bandwidth * p.attention_memory_efficiency);
       return Time::FromSecondsCeil(p.attention_overhead_us * 1e-6 + std::max(compute, memory));
     }

@@ -33,6 +33,7 @@ RooflineParams Ideal() {
   p.tile_n = 1;
   p.gemm_overhead_us = 0;
   p.attention_efficiency = 1;
+  p.attention_keys_half = 0;
   p.attention_memory_efficiency = 1;
   p.attention_overhead_us = 0;
   p.memory_bound_overhead_us = 0;
@@ -146,6 +147,40 @@ TEST_CASE("Attention: causal prefill FLOPs and decode KV bytes") {
   const KernelShape decode = DecodeAttentionKernel(h, contexts);
   CHECK(decode.bytes == 64.0 * 4096 * 512 + 64.0 * 8 * 256 * 2);
   CHECK(Us(model.KernelTime(decode)) == Approx(Us(decode.bytes / 1e12)));
+}
+
+TEST_CASE("Attention's rate grows with the keys each query sees, as FlashAttention-3's does on an H100") {
+  // pytorch/benchmark PR #2391 (its test plan): FlashAttention-3's forward pass on an H100 SXM, head dim 128, BF16,
+  // batch x sequence = 16k: 430.32, 517.099, 565.544, 590.233, 614.234, 620.73 TFLOP/s at 512 to 16384 keys. The
+  // default parameters give 989.4 x 0.637 x keys / (keys + 238): within 1.5% of every point.
+  const RooflineParams p;
+  const double keys[] = {512, 1024, 2048, 4096, 8192, 16384};
+  const double measured[] = {430.32, 517.099, 565.544, 590.233, 614.234, 620.73};
+  for (int i = 0; i < 6; ++i) {
+    INFO(keys[i]);
+    CHECK(989.4 * p.attention_efficiency * keys[i] / (keys[i] + p.attention_keys_half) ==
+          Approx(measured[i]).epsilon(0.015));
+  }
+  // A causal chunk stands for its mean keys per query: a 1000-token prompt's queries see 500.5 keys on average
+  // (k = 501), one after 3000 cached tokens 3500.5 (k = 3501); two chunks weigh them by their pairs.
+  AttentionHeads h;
+  h.q_heads = 8;
+  h.qk_dim = 128;
+  h.v_dim = 128;
+  h.kv_bytes_per_token = 2 * 1 * 128 * 2;
+  const AttentionChunk first{1000, 0}, later{1000, 3000};
+  CHECK(PrefillAttentionKernel(h, std::span(&first, 1)).k == 501);
+  CHECK(PrefillAttentionKernel(h, std::span(&later, 1)).k == 3501);
+  const std::vector<AttentionChunk> both = {first, later};
+  // (500,500 x 500.5 + 3,500,500 x 3500.5) / 4,001,000 = 3125.1
+  CHECK(PrefillAttentionKernel(h, both).k == 3125);
+  // On the round GPU with only the attention terms: the 1000-token chunk runs at 0.637 x 501 / 739 of 100 TF.
+  RooflineParams only = Ideal();
+  only.attention_efficiency = p.attention_efficiency;
+  only.attention_keys_half = p.attention_keys_half;
+  const RooflineModel model(RoundGpu(), only);
+  const KernelShape chunk = PrefillAttentionKernel(h, std::span(&first, 1));
+  CHECK(Us(model.KernelTime(chunk)) == Approx(Us(chunk.flops / (100e12 * 0.637 * 501 / (501 + 238)))));
 }
 
 TEST_CASE("Roofline parameters can be overridden by name, and bad names or values are errors") {
