@@ -408,7 +408,8 @@ wiresim's serving runs rest on two engine constants (`docs/engines.md`) and on t
 - **Roofline GEMM parameters**: fitted to single-GEMM kernel times (Vidur's Llama-2-70B shards on A100/H100 and
   XLA's H100 table; `docs/validation/compute.md`), not to any serving figure. Each part's tensor rates are scaled
   by the fraction of its datasheet peak a public large-GEMM benchmark measured on it, against the H100's
-  (`docs/models.md` section 3.1): a measurement of the GPU, not of any row here.
+  (`docs/models.md` section 3.1): a measurement of the GPU, not of any row here. Prefill attention's rate by
+  context length is fitted to FlashAttention-3's published H100 benchmark (section 3.2), not to any row here.
 - **GPU specs**: datasheet figures and the device memory CUDA reports, each cited in `sim/compute/gpu_spec.cc`.
   The RTX PRO 6000 and H20-3e specs were added with sections 5b and 12b; nothing in them was read from those rows.
 
