@@ -16,6 +16,7 @@ Python 3 standard library only.
 import argparse
 import csv
 import itertools
+import json
 import os
 import statistics
 import subprocess
@@ -35,8 +36,16 @@ def rows(path):
         return list(csv.DictReader(line for line in f if not line.startswith("#")))
 
 
-def measurements():
-    """Every measured GEMM: source, gpu, name, b, m, n, k, dtype, measured seconds."""
+def memory_bandwidth(wiresim):
+    """Each catalog GPU's datasheet memory bandwidth in bytes per second, from `wiresim compute gpus --json`."""
+    result = subprocess.run([wiresim, "compute", "gpus", "--json"], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"validate_compute: {wiresim} compute gpus --json failed:\n{result.stderr}")
+    return {g["name"]: g["memory_bandwidth"] for g in json.loads(result.stdout)}
+
+
+def measurements(bandwidth):
+    """Every measured GEMM: source, gpu, name, b, m, n, k, dtype, measured seconds. `bandwidth`: memory_bandwidth()."""
     out = []
     # Vidur: Llama-2-70B per tensor-parallel shard; (K, N) per GEMM from the file header.
     for r in rows(os.path.join(DATA, "vidur_llama70b_gemm_times.csv")):
@@ -59,7 +68,7 @@ def measurements():
     # profiler calls one layer over and over); a whole model's forward does not, so such rows are left out.
     for r in rows(os.path.join(DATA, "llmservingsim_layer_times.csv")):
         weight_bytes = 2.0 * int(r["n"]) * int(r["k"])
-        if weight_bytes / (float(r["time_us"]) * 1e-6) > DRAM_BYTES_PER_S[r["gpu"]]:
+        if weight_bytes / (float(r["time_us"]) * 1e-6) > bandwidth[r["gpu"]]:
             continue
         out.append({"source": "llmservingsim", "gpu": r["gpu"], "name": f"{r['layer']} {r['model']} tp{r['tp']}",
                     "b": 1, "m": int(r["m"]), "n": int(r["n"]), "k": int(r["k"]), "dtype": "bf16",
@@ -67,9 +76,7 @@ def measurements():
     return out
 
 
-HELD_OUT = {"llmservingsim"}
-# The held-out GPUs' datasheet memory bandwidth (sim/compute/gpu_spec.cc).
-DRAM_BYTES_PER_S = {"rtx-4090": 1008e9, "rtx-pro-6000": 1597e9}  # sources the GEMM parameters were never fitted on
+HELD_OUT = {"llmservingsim"}  # sources the GEMM parameters were never fitted on
 
 
 def predict(wiresim, data, roofline=None):
@@ -293,7 +300,7 @@ def main():
     args = parser.parse_args()
     if not os.path.exists(args.wiresim):
         sys.exit(f"validate_compute: {args.wiresim} not found; build first (cmake --build build --target wiresim)")
-    data = measurements()
+    data = measurements(memory_bandwidth(args.wiresim))
     if args.fit:
         fit(args.wiresim, data)
         return

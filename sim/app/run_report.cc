@@ -145,7 +145,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
       << d.memory.max_kv_tokens << " tokens)";
   }
   t << "; host overhead " << Fixed(d.host_overhead.ToMicroseconds() / 1000.0, 2) << " ms per step"
-    << (d.host_overhead > Time::Zero() && d.replica_options.overlap_host && d.plan.pp == 1 ? " (async)" : "")
+    << (d.host_overhead > Time::Zero() && HostOverlapped(d.replica_options, d.plan) ? " (async)" : "")
     << "; iterations "
     << (o.compiled    ? "compiled"
         : o.collapsed ? "collapsed between collectives"
@@ -251,7 +251,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   w["kv_blocks_per_dp_rank"] = d.kv_blocks;
   w["block_size"] = s.block_size;
   w["host_overhead_ms"] = d.host_overhead.ToMicroseconds() / 1000.0;
-  w["async_scheduling"] = d.replica_options.overlap_host && d.plan.pp == 1;
+  w["async_scheduling"] = HostOverlapped(d.replica_options, d.plan);
   w["steps"] = steps;
   w["preemptions"] = preemptions;
   w["rejected_requests"] = o.run.rejected;

@@ -226,6 +226,9 @@ std::string NormalizeName(std::string_view name) {
 
 std::span<const GpuSpec> GpuCatalog() { return kCatalog; }
 
+// The part the roofline's efficiencies were fitted on (SustainedTensorScale's reference).
+static_assert(kCatalog[0].name == "h100-sxm");
+
 double SustainedTensorScale(const GpuSpec& gpu) {
   if (gpu.measured_bf16_flops <= 0 || gpu.bf16_flops <= 0) return 1.0;
   const GpuSpec& h100 = kCatalog[0];

@@ -149,11 +149,11 @@ EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu) {
       // vllm/v1/worker/gpu_model_runner.py, execute_model: any batch of at most cudagraph_batch_sizes[-1] tokens
       // is padded with pad_for_cudagraph and run through the piecewise graphs.
       p.cuda_graphs.pads_mixed_batches = true;
-      // No measured figure found; a reasoned default (docs/engines.md, "Host overhead"). Async scheduling hides it
-      // behind the step before: on by default since vLLM v0.14.0 (vllm-project/vllm PR #27614; its release notes:
-      // "Async scheduling is now enabled by default", pipeline parallelism excluded).
+      // No measured figure found; a reasoned default (docs/engines.md, "Host overhead"). Async scheduling
+      // (overlaps_host, left at its default) hides it behind the step before: on by default since vLLM v0.14.0
+      // (vllm-project/vllm PR #27614; its release notes: "Async scheduling is now enabled by default", pipeline
+      // parallelism excluded).
       p.host_overhead_per_step = Time::Microseconds(300);
-      p.overlaps_host = true;
       break;
     }
     case Engine::kSglang:

@@ -107,7 +107,7 @@ void Replica::Form() {
   // With the host's work overlapped, a step formed the moment the one before it finished had that step's GPU time
   // to be prepared in: only the rest is exposed. A step formed on an idle replica waits for all of it.
   Time host = options_.host_overhead;
-  if (options_.overlap_host && iterations_.plan().pp == 1 && sim_.Now() == last_finish_) {
+  if (HostOverlapped(options_, iterations_.plan()) && sim_.Now() == last_finish_) {
     const Time covered = last_finish_ - last_launch_;
     host = host > covered ? host - covered : Time::Zero();
   }

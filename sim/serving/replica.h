@@ -28,7 +28,7 @@ struct ReplicaOptions {
   SchedulerOptions scheduler;  // per DP rank
   Time host_overhead;          // per step
   // The host's work for the next step overlaps the step in flight (EngineProfile::overlaps_host); ignored with
-  // pipeline parallelism.
+  // pipeline parallelism (HostOverlapped).
   bool overlap_host = false;
   // Compiled iterations where they are exact, and coupled DP ranks' iterations with their kernels collapsed between
   // collectives (IterationModel::Collapsed; not when `trace` is set); else op by op.
@@ -41,6 +41,12 @@ struct ReplicaOptions {
   // the collective timer).
   LinkUseAccounting* link_use = nullptr;
 };
+
+// Whether a replica of `plan` run with `options` forms each step while the one before runs: overlap_host, never
+// with pipeline parallelism (vLLM turns async scheduling off there).
+inline bool HostOverlapped(const ReplicaOptions& options, const ParallelPlan& plan) {
+  return options.overlap_host && plan.pp == 1;
+}
 
 // What a replica tells the run. Called from simulator events, at sim.Now().
 class ReplicaListener {
