@@ -303,6 +303,102 @@ const Route* CollectiveGroup::SwitchRoute(int rank, bool up) {
   return out;
 }
 
+// NCCL's ring search on a node whose GPUs are joined directly by NVLink (an HGX A100 4-GPU board: NV4 between every
+// pair; a DGX-1's hybrid cube mesh) finds several rings in different orders, each channel's ring using other links,
+// so that a GPU sends over all its NVLinks at once (src/graph/search.cc: every channel's ring is searched against the
+// links' remaining bandwidth). wiresim takes the directed Hamiltonian cycles of the direct-NVLink graph (up to 8
+// GPUs) and keeps, one at a time, the cycle that least raises the most-used link's count of rings, until every link
+// carries as many rings as any other or 12 rings are chosen (NCCL's 4-GPU board: the 6 directed cycles of K4, each
+// link in 2). Each ring then carries 1 / rings of the bytes. A group whose GPUs reach each other through NVSwitches,
+// or need PCIe between some pair, has no such cycle set and keeps one ring.
+std::vector<std::vector<int>> CollectiveGroup::MeshRingOrders(const std::vector<int>& local) {
+  const size_t n = local.size();
+  if (n < 3 || n > 8) return {};
+  // direct[i][j]: GPU of local[i] has its own NVLink to local[j]'s.
+  std::vector<std::vector<bool>> direct(n, std::vector<bool>(n, false));
+  for (size_t i = 0; i < n; ++i) {
+    int peers = 0;
+    for (size_t j = 0; j < n; ++j) {
+      if (i == j) continue;
+      const Route* r = router_.Find(gpu_node(local[i]), gpu_node(local[j]));
+      if (r == nullptr || r->hop_count != 1 || r->hops.size() != 1) continue;
+      if (topo_.link(r->hops[0].link).kind != LinkKind::kNvLink) continue;
+      direct[i][j] = true;
+      ++peers;
+    }
+    if (peers < 2) return {};
+  }
+  // Every directed Hamiltonian cycle from position 0 (as positions into `local`).
+  std::vector<std::vector<size_t>> cycles;
+  std::vector<size_t> path = {0};
+  std::vector<bool> used(n, false);
+  used[0] = true;
+  const auto extend = [&](const auto& self) -> void {
+    if (cycles.size() >= 5040) return;
+    const size_t last = path.back();
+    if (path.size() == n) {
+      if (direct[last][0]) cycles.push_back(path);
+      return;
+    }
+    for (size_t j = 1; j < n; ++j) {
+      if (used[j] || !direct[last][j]) continue;
+      used[j] = true;
+      path.push_back(j);
+      self(self);
+      path.pop_back();
+      used[j] = false;
+    }
+  };
+  extend(extend);
+  if (cycles.size() < 2) return {};
+  // Greedy: the cycle whose most-used link would be used least, then the lowest sum of squared counts, then the
+  // first found (the natural order comes first).
+  std::vector<std::vector<int>> count(n, std::vector<int>(n, 0));
+  std::vector<bool> taken(cycles.size(), false);
+  std::vector<std::vector<int>> orders;
+  constexpr size_t kMaxRings = 12;
+  while (orders.size() < kMaxRings) {
+    size_t best = cycles.size();
+    int best_max = std::numeric_limits<int>::max();
+    long best_sq = std::numeric_limits<long>::max();
+    for (size_t c = 0; c < cycles.size(); ++c) {
+      if (taken[c]) continue;
+      int mx = 0;
+      long sq = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const size_t a = cycles[c][i], b = cycles[c][(i + 1) % n];
+        const int k = count[a][b] + 1;
+        mx = std::max(mx, k);
+        sq += 2L * k - 1;  // the increase of k^2
+      }
+      if (mx < best_max || (mx == best_max && sq < best_sq)) {
+        best = c;
+        best_max = mx;
+        best_sq = sq;
+      }
+    }
+    if (best == cycles.size()) break;
+    taken[best] = true;
+    std::vector<int> order;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t a = cycles[best][i], b = cycles[best][(i + 1) % n];
+      ++count[a][b];
+      order.push_back(local[a]);
+    }
+    orders.push_back(std::move(order));
+    // Balanced: every direct link carries the same number of rings.
+    int lo = std::numeric_limits<int>::max(), hi = 0;
+    for (size_t a = 0; a < n; ++a)
+      for (size_t b = 0; b < n; ++b)
+        if (direct[a][b]) {
+          lo = std::min(lo, count[a][b]);
+          hi = std::max(hi, count[a][b]);
+        }
+    if (lo == hi) break;
+  }
+  return orders;
+}
+
 Status CollectiveGroup::BuildRings() {
   const int n_nodes = nodes();
   const int rails = n_nodes == 1 ? 0 : [&] {
@@ -310,7 +406,9 @@ Status CollectiveGroup::BuildRings() {
     for (const auto& r : rails_) m = std::min(m, r.size());
     return static_cast<int>(m);
   }();
-  const int groups = std::max(1, rails);
+  const std::vector<std::vector<int>> mesh =
+      n_nodes == 1 ? MeshRingOrders(node_ranks_[0]) : std::vector<std::vector<int>>{};
+  const int groups = std::max({1, rails, static_cast<int>(mesh.size())});
 
   // Heads: the GPU of each node on each channel group's rail (the first GPU when none sits on it).
   heads_.assign(static_cast<size_t>(n_nodes), std::vector<int>(static_cast<size_t>(groups)));
@@ -332,7 +430,7 @@ Status CollectiveGroup::BuildRings() {
     for (int k = 0; k < n_nodes; ++k) {
       const auto& local = node_ranks_[static_cast<size_t>(k)];
       if (n_nodes == 1) {
-        ring.order = local;
+        ring.order = mesh.empty() ? local : mesh[static_cast<size_t>(g)];
         break;
       }
       // Node k leaves on rail (g + k) and is entered on the rail the node before it (cyclically) left on, so every

@@ -97,6 +97,9 @@ class CollectiveGroup {
   CollectiveGroup(const Topology& topo, Router& router) : topo_(topo), router_(router) {}
   Status Analyze(std::vector<int> gpus, const GroupOptions& options);
   Status BuildRings();
+  // Ring orders over one node's ranks whose GPUs are joined by direct NVLink links, several orders when that mesh
+  // offers them (below); empty when it does not (switched or PCIe-joined GPUs keep one ring in island order).
+  std::vector<std::vector<int>> MeshRingOrders(const std::vector<int>& local);
   // The NIC node of rail index `rail` on `node`.
   NodeId RailNic(int node, int rail) const;
   // A GPU of `node` next to `nic`, or -1.

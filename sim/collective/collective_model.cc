@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace wiresim {
 namespace {
@@ -131,6 +132,28 @@ void PreparedCollective::Build() {
     }
   }
   if (!std::isfinite(intra)) intra = 5000.0;
+  // One node of directly linked GPUs with several ring orders (CollectiveGroup::MeshRingOrders): a GPU sends on all
+  // of them at once, so what NCCL's search finds per GPU is the sum over the rings of each ring's slowest edge, an
+  // edge's rate divided among the rings that use it.
+  if (g.nodes() == 1 && g.channel_groups() > 1) {
+    std::map<std::pair<NodeId, NodeId>, int> uses;
+    for (const RingOrder& r : g.rings())
+      for (const Route* e : r.edges)
+        if (e != nullptr) ++uses[{e->src, e->dst}];
+    double total = 0;
+    for (const RingOrder& r : g.rings()) {
+      double slowest = kInf;
+      for (const Route* e : r.edges) {
+        if (e == nullptr) continue;
+        TransferRequest req;
+        req.route = e;
+        req.efficiency = kernel;
+        slowest = std::min(slowest, UncontendedRate(req, g.topology()) / 1e9 / uses[{e->src, e->dst}]);
+      }
+      if (std::isfinite(slowest)) total += slowest;
+    }
+    if (total > 0) intra = total;
+  }
   const double inter = g.nodes() > 1 && std::isfinite(nic) ? nic * g.channel_groups() : 0;
   g.set_bandwidths(intra, inter);
 
