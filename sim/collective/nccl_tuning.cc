@@ -119,6 +119,11 @@ NcclTunerConstants NcclTunerConstants::ForVersion(NcclVersion v) {
     c.ring_ll_legacy = true;
   }
   if (m <= 22) c.ring_ll128_one_per_node = 0.7;
+  // The trees' correction table covered 64 B to 256 MiB (23 entries) up to 2.28; 2.29 added 512 MiB (0.9 for
+  // Simple). Before, 512 MiB ran uncorrected.
+  if (m <= 28) {
+    for (auto& row : c.tree_correction) row[23] = 1.0;
+  }
   c.pat_available = m >= 23;
   c.pat_factor = m == 23 ? 0.85 : 0.75;
   c.nvls_legacy_bw = m <= 27;

@@ -222,6 +222,69 @@ TEST_CASE("LL128's enable rule: NICs within PXN on Hopper, and the GPU generatio
   }
 }
 
+TEST_CASE("rings on an NVLink mesh: the six directed orders of a 4-GPU board, each link in two") {
+  const Topology mesh = testing::ShippedTopology("hgx-a100-4gpu");
+  CollectiveModel model(mesh, CollectiveParams::Defaults());
+  auto ar = Prepare(model, Range(0, 4));
+  const CollectiveGroup& g = ar->group();
+  // K4 has 3 undirected Hamiltonian cycles, 6 directed; 6 x 4 edges over 12 directed links: 2 rings per link.
+  REQUIRE(g.channel_groups() == 6);
+  std::map<std::pair<int, int>, int> uses;
+  for (const RingOrder& r : g.rings()) {
+    REQUIRE(r.order.size() == 4);
+    for (size_t i = 0; i < 4; ++i) ++uses[{r.order[i], r.order[(i + 1) % 4]}];
+  }
+  CHECK(uses.size() == 12);
+  for (const auto& [edge, n] : uses) CHECK(n == 2);
+  // NCCL's search input per GPU: each ring's slowest edge, 4 x 25 GB/s x 0.80 (Ampere's NVLink kernel efficiency)
+  // shared by 2 rings, summed over 6 rings = 240 GB/s, the GPU's 12 links at that efficiency.
+  CHECK(g.intra_bandwidth_GBps() == Approx(6 * 100 * 0.80 / 2));
+  // A ring all-reduce's bandwidth term on the mesh equals that of 4 GPUs on NVSwitches, where one ring's edge gets
+  // all 12 links (300 x 0.80): the time from 2 to 4 GiB grows by the same amount on both.
+  const Topology switched = testing::ShippedTopology("hgx-a100");
+  CollectiveModel sw_model(switched, CollectiveParams::Defaults());
+  auto sw = Prepare(sw_model, Range(0, 4));
+  const CollectiveChoice ring{Algorithm::kRing, Protocol::kSimple};
+  const double gib = 1024.0 * 1024 * 1024;
+  const double slope_mesh = (ar->Cost(ring, 4 * gib) - ar->Cost(ring, 2 * gib)).ToSeconds();
+  const double slope_sw = (sw->Cost(ring, 4 * gib) - sw->Cost(ring, 2 * gib)).ToSeconds();
+  CHECK(slope_mesh == Approx(slope_sw).epsilon(0.01));
+  // Two 4-GPU islands joined by PCIe have no NVLink ring over all 8: one ring, in island order.
+  const Topology islands = testing::ShippedTopology("a100-2x4-nvlink-islands");
+  CollectiveModel isl_model(islands, CollectiveParams::Defaults());
+  CHECK(Prepare(isl_model, Range(0, 8))->group().channel_groups() == 1);
+  CHECK(Prepare(isl_model, Range(0, 4))->group().channel_groups() == 6);
+}
+
+TEST_CASE("the trees' correction table: 64 B to 256 MiB up to NCCL 2.28, to 512 MiB from 2.29") {
+  // ncclTopoGetAlgoTime scales a tree's bandwidth by treeCorrectionFactor[proto][log2(bytes / 64)]: 23 entries (64 B
+  // to 256 MiB) up to 2.28, 24 from 2.29, whose last Simple entry is 0.9. 512 MiB is entry 23: uncorrected up to
+  // 2.28, x 0.9 from 2.29, so the tree's modelled time beyond its latency is 1 / 0.9 longer there; at 256 MiB
+  // (entry 22, 0.9 in both) and at 1 GiB (entry 24, beyond both tables) the releases agree.
+  const CollectiveOp AR = CollectiveOp::kAllReduce;
+  const Topology topo = testing::ShippedTopology("oci-bm-gpu4-2node");
+  const auto tree_time = [&](int minor, double bytes) {
+    NcclVersion ver;
+    ver.minor = minor;
+    CollectiveModel m(topo, CollectiveParams::ForNcclVersion(ver));
+    auto p = Prepare(m, Range(0, 16));
+    return p->tuning().TimeUs(AR, Algorithm::kTree, Protocol::kSimple, bytes) -
+           p->tuning().LatencyUs(AR, Algorithm::kTree, Protocol::kSimple);
+  };
+  const double mib = 1 << 20;
+  CHECK(tree_time(29, 512 * mib) / tree_time(28, 512 * mib) == Approx(1 / 0.9));
+  CHECK(tree_time(29, 256 * mib) / tree_time(28, 256 * mib) == Approx(1.0));
+  CHECK(tree_time(29, 1024 * mib) / tree_time(28, 1024 * mib) == Approx(1.0));
+  // Against the tree's uncorrected bandwidth (what NCCL's model rates it at beyond the table): 0.9 at 256 MiB.
+  NcclVersion v28;
+  v28.minor = 28;
+  CollectiveModel m(topo, CollectiveParams::ForNcclVersion(v28));
+  auto p = Prepare(m, Range(0, 16));
+  const double bw = p->tuning().BandwidthGBps(AR, Algorithm::kTree, Protocol::kSimple);
+  CHECK(tree_time(28, 256 * mib) == Approx(256 * mib / (1000 * bw * 0.9)));
+  CHECK(tree_time(28, 512 * mib) == Approx(512 * mib / (1000 * bw)));
+}
+
 TEST_CASE("NCCL versions: the constants and algorithms each release's tuning.cc has") {
   // Parsing: "2.21", "2.21.5", "2.21.5-1"; outside 2.18-2.30 or malformed, an error that says what is expected.
   auto v = ParseNcclVersion("2.21.5-1");

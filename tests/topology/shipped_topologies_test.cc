@@ -88,6 +88,22 @@ TEST_CASE("Two DGX H100 nodes: cross-node pairs are NET at 50 GB/s per NIC") {
   CHECK(m.at(3, 12).hops == 8);
 }
 
+TEST_CASE("Two OCI BM.GPU4.8 nodes: NV12 inside, 25 GB/s per GPU between") {
+  Topology t = ShippedTopology("oci-bm-gpu4-2node");
+  REQUIRE(t.gpu_count() == 16);
+  CHECK(t.node(t.gpu(0)).spec.model == "a100-sxm-40gb");
+  const PathMatrix m = GpuMatrix(t);
+  for (size_t i = 0; i < 16; ++i) {
+    for (size_t j = 0; j < 16; ++j) {
+      if (i == j) continue;
+      const bool same_node = (i < 8) == (j < 8);
+      CHECK(m.at(i, j).info.ToString() == (same_node ? "NV12" : "NET"));
+      // 12 NVLink3 links x 25 GB/s; between nodes two 100 Gb/s ports per GPU (BM.GPU4.8.xml: speed="100000" x 2).
+      CHECK(m.at(i, j).bandwidth_GBps == Approx(same_node ? 300.0 : 25.0));
+    }
+  }
+}
+
 TEST_CASE("128-node cluster: 1,024 GPUs, 8 rails of 4 leaves, 16 spines") {
   // Rail-optimised, 64-port switches, 32 node ports per leaf: 128 nodes / 32 = 4 leaves per rail, 8 rails = 32
   // leaves; each leaf has 32 uplinks (non-blocking), 32 x 32 / 64 ports = 16 spines, 2 links per leaf-spine pair.
