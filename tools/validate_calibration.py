@@ -96,6 +96,14 @@ def collective_systems(wiresim, tmp):
     oci = [(int(r["size_bytes"]), float(r["oop_time_us"]))
            for r in vc.read_csv("nccltests_oci_h200_2node_allreduce.csv")]
     add("OCI 2x8 H200, all_reduce", "oci-h200-2node", "node0:0-7,node1:0-7", "all_reduce", "float", oci)
+    oci_a100 = [(int(r["size_bytes"]), float(r["oop_time_us"]))
+                for r in vc.read_csv("oci_bmgpu48_a100_2node_allreduce.csv")]
+    v219 = ["--nccl-version", "2.19.3"]
+    add("OCI 2x8 A100, all_reduce", "oci-bm-gpu4-2node", "node0:0-7,node1:0-7", "all_reduce", "float", oci_a100,
+        v219, v219)
+    oci_a100_one = [(int(r["size_bytes"]), float(r["oop_time_us"]))
+                    for r in vc.read_csv("oci_bmgpu48_a100_1node_allreduce.csv")]
+    add("OCI 8x A100, all_reduce (-g 8)", "oci-bm-gpu4-2node", "node0:0-7", "all_reduce", "float", oci_a100_one)
     a100 = [(int(r["size_bytes"]), float(r["time_us"])) for r in vc.read_csv("stas00_a100_nvswitch_allreduce.csv")]
     add("8x A100 NVSwitch, all_reduce (-g 8)", "hgx-a100", "0-7", "all_reduce", "float", a100)
     sr = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in vc.read_csv("nccltests_a100_nvswitch_sendrecv.csv")]
