@@ -287,7 +287,9 @@ def section6():
     rows = []
     for label, kv, rps, prompts, e2e, ttft, tpot, itl, tput in cases:
         # The checkpoint is block-FP8 in both runs; the labels differ only in the KV cache type.
+        # --mem-fraction-static 0.8, as the runs state.
         flags = ["--topology", "oci-h200-2node", "--model", "deepseek-v3", "--plan", "tp=16", "--engine", "sglang",
+                 "--gpu-memory-utilization", "0.8",
                  "--weight-dtype", "fp8", "--kv-dtype", kv, "--rate", str(rps), "--requests", str(prompts),
                  "--input-len", "1024", "--output-len", "1024", "--seed", "0"]
         setup = f"2x8 H200, TP16, {label}, RPS {rps}"
@@ -432,7 +434,8 @@ SECTIONS = [
      "is wiresim's `rtx-pro-6000` spec, added from datasheet figures with nothing fitted on these runs; its GEMM "
      "times are checked against the same source's kernel profile in `docs/validation/compute.md` (held out)."),
     ("6", "6. SGLang 0.4.1, DeepSeek-V3, TP16 over 2x8 H200 (random 1024/1024, Poisson)",
-     "`--topology oci-h200-2node --model deepseek-v3 --plan tp=16 --engine sglang --weight-dtype fp8`, KV auto "
+     "`--topology oci-h200-2node --model deepseek-v3 --plan tp=16 --engine sglang --weight-dtype fp8 "
+     "--gpu-memory-utilization 0.8` (the runs' `--mem-fraction-static`), KV auto "
      "(\"BF16\") or fp8. Stand-ins: OCI's RoCE nodes (one 400 Gb/s port per GPU) for DataCrunch's InfiniBand "
      "400 Gb/s nodes. The measured runs had CUDA graphs off and torch.compile on, which wiresim cannot switch: the "
      "refdata calls these rows an untuned bound, overloaded from RPS 1."),

@@ -118,7 +118,14 @@ Status ResolveDisaggregation(const Scenario& s, const MemoryOptions& mem, Servin
     }
   }
   for (ServingRole* role : {&pd.prefill, &pd.decode}) {
-    Result<MemoryPlan> m = PlanMemory(d->model, role->plan, role->replicas.front(), d->specs, mem);
+    MemoryOptions role_mem = mem;
+    if (d->profile.engine == Engine::kSglang && !s.where.count("scheduler.gpu_memory_utilization")) {
+      // SGLang's default mem_fraction_static, from the role's own plan (docs/engines.md).
+      const int first = role->replicas.front().GpuOf(0);
+      role_mem.gpu_memory_utilization = SglangDefaultFraction(role->plan, d->specs[static_cast<size_t>(first)],
+                                                               s.enable_chunked_prefill ? s.max_num_batched_tokens : 0);
+    }
+    Result<MemoryPlan> m = PlanMemory(d->model, role->plan, role->replicas.front(), d->specs, role_mem);
     if (!m.ok()) return At(s, "disaggregation." + role->name + ".plan", m.status());
     role->memory = std::move(*m);
     role->kv_blocks = role->memory.max_kv_tokens / s.block_size;

@@ -263,6 +263,7 @@ struct Options {
   std::string weight_dtype, kv_dtype;
   std::string engine = "vllm";  // whose KV budget and scheduler defaults size the memory
   MemoryOptions memory;
+  bool memory_fraction_given = false;  // --gpu-memory-utilization given (else SGLang's is its own default)
   std::optional<double> reserve_gib;  // unset: DefaultRuntimeReserve(plan)
   // Unset: vLLM's defaults for the GPU of rank 0 (VllmSchedulerDefaults).
   std::optional<int64_t> max_num_seqs, max_num_batched_tokens;
@@ -355,12 +356,16 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   Result<Engine> parsed_engine = ParseEngine(o.engine);
   if (!parsed_engine.ok()) return InvalidArgument("--engine " + o.engine + ": expected vllm, sglang or trtllm");
   const Engine engine = *parsed_engine;
-  const EngineProfile profile = ProfileOf(engine, &hw.specs[static_cast<size_t>(placement.GpuOf(0))]);
+  const GpuSpec& first = hw.specs[static_cast<size_t>(placement.GpuOf(0))];
+  const EngineProfile profile = ProfileOf(engine, &first, SglangTpSize(plan));
   mem_options.budget = profile.kv_budget;
   // SGLang has no fixed sequence limit; 256 stands in, as in wiresim run (it sizes only the sampler's activations,
   // which SGLang's budget does not take off).
   mem_options.max_num_seqs = o.max_num_seqs.value_or(profile.max_num_seqs > 0 ? profile.max_num_seqs : 256);
   mem_options.max_num_batched_tokens = o.max_num_batched_tokens.value_or(profile.max_num_batched_tokens);
+  if (engine == Engine::kSglang && !o.memory_fraction_given) {
+    mem_options.gpu_memory_utilization = SglangDefaultFraction(plan, first, mem_options.max_num_batched_tokens);
+  }
   Result<MemoryPlan> planned = PlanMemory(m, plan, placement, hw.specs, mem_options);
   if (!planned.ok()) {
     if (j != nullptr) (*j)["plan"] = DoesNotFitJson(m, plan, placement, hw, mem_options, planned.status());
@@ -597,7 +602,8 @@ int ModelShow(const Args& args, AppContext& ctx) {
       "gpu-memory-utilization",
       po::value(&o.memory.gpu_memory_utilization)
           ->default_value(o.memory.gpu_memory_utilization, Short(o.memory.gpu_memory_utilization)),
-      "fraction of each GPU's memory to use, in (0, 1] (vLLM's default 0.9)")(
+      "fraction of each GPU's memory to use, in (0, 1] (vLLM's and TensorRT-LLM's default 0.9; SGLang's by the GPU "
+      "and the plan, docs/engines.md)")(
       "runtime-reserve-GiB", po::value<double>(),
       "memory outside torch per GPU: NCCL and custom all-reduce buffers (default 0.25 GiB, 2.1 with collectives)")(
       "max-num-batched-tokens", po::value<int64_t>(),
@@ -620,6 +626,7 @@ int ModelShow(const Args& args, AppContext& ctx) {
     return *code;
   }
   o.json = vm.count("json") > 0;
+  o.memory_fraction_given = !vm["gpu-memory-utilization"].defaulted();
   if (vm.count("runtime-reserve-GiB")) {
     const double gib = vm["runtime-reserve-GiB"].as<double>();
     if (!(gib >= 0 && gib <= 1e6)) {

@@ -158,10 +158,10 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   // the scenario sets none (docs/engines.md).
   {
     const GpuSpec& first = d->specs[static_cast<size_t>(gpus.front())];
-    d->profile = ProfileOf(*engine, &first);
+    d->profile = ProfileOf(*engine, &first, SglangTpSize(d->plan));
     Scenario& w = d->scenario;
     std::string by_engine = "the " + scenario.engine + " engine's default";
-    if (*engine == Engine::kVllm) by_engine += " on " + std::string(first.name);
+    if (*engine != Engine::kTrtllm) by_engine += " on " + std::string(first.name);
     if (!w.where.count("scheduler.max_num_seqs") && d->profile.max_num_seqs > 0) {
       w.max_num_seqs = d->profile.max_num_seqs;
       w.where["scheduler.max_num_seqs"] = by_engine;
@@ -169,6 +169,14 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     if (!w.where.count("scheduler.max_num_batched_tokens") && d->profile.max_num_batched_tokens > 0) {
       w.max_num_batched_tokens = d->profile.max_num_batched_tokens;
       w.where["scheduler.max_num_batched_tokens"] = by_engine;
+    }
+    // SGLang's mem_fraction_static depends on the GPU, the plan and the chunked prefill; vLLM's and TensorRT-LLM's
+    // fractions are fixed (0.9). A disaggregated run works each role's out from its own plan.
+    if (*engine == Engine::kSglang && !w.where.count("scheduler.gpu_memory_utilization") && !s.disaggregated) {
+      w.gpu_memory_utilization =
+          SglangDefaultFraction(d->plan, first, w.enable_chunked_prefill ? w.max_num_batched_tokens : 0);
+      w.where["scheduler.gpu_memory_utilization"] = "SGLang's default mem_fraction_static on " +
+                                                   std::string(first.name) + " for " + d->plan.ToString();
     }
   }
   // Memory: what is left for the KV cache after the weights, activations and the runtime reserve.

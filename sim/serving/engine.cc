@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
@@ -134,7 +135,67 @@ SchedulerDefaults VllmSchedulerDefaults(const GpuSpec& gpu) {
   return large ? SchedulerDefaults{1024, 8192} : SchedulerDefaults{256, 2048};
 }
 
-EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu) {
+namespace {
+
+// The device memory SGLang reads (get_nvgpu_memory_capacity: nvidia-smi's memory.total, MiB); the catalog's
+// CUDA-reported figure where it has one, else the datasheet's.
+double DeviceMemoryMiB(const GpuSpec& gpu) {
+  const double bytes = gpu.device_memory_bytes > 0 ? gpu.device_memory_bytes : gpu.memory_bytes;
+  return bytes / (1024.0 * 1024.0);
+}
+
+}  // namespace
+
+SglangGpuDefaults SglangDefaultsFor(const GpuSpec& gpu, int tp_size) {
+  const double mib = DeviceMemoryMiB(gpu);
+  const bool wide = tp_size >= 4;
+  SglangGpuDefaults d;
+  if (mib < 20 * 1024) {  // T4, 4080
+    d = {2048, 8};
+  } else if (mib < 35 * 1024) {  // A10, 4090, 5090
+    d = {2048, wide ? 80 : 24};
+  } else if (mib < 60 * 1024) {  // A100 40GB, L40
+    d = {4096, wide ? 160 : 32};
+  } else if (mib < 160 * 1024) {  // H100, A100 80GB, H20, H200
+    d = {8192, wide ? 512 : 256};
+  } else {  // B200, MI300
+    d = {16384, 512};
+  }
+  return d;
+}
+
+double SglangMemFractionStatic(const GpuSpec& gpu, int tp_size, int pp_size, int dp_size, bool dp_attention,
+                               int64_t chunked_prefill_size, int64_t cuda_graph_max_bs) {
+  const double mib = DeviceMemoryMiB(gpu);
+  constexpr int64_t kMaxPrefillTokens = 16384;  // ServerArgs.max_prefill_tokens
+  double reserved = 512;
+  reserved += static_cast<double>(std::max<int64_t>(chunked_prefill_size > 0 ? chunked_prefill_size
+                                                                             : kMaxPrefillTokens,
+                                                    2048)) *
+              1.5;
+  reserved += static_cast<double>(cuda_graph_max_bs) * 2;
+  reserved += static_cast<double>(tp_size) * pp_size / 8.0 * 1024;
+  if (dp_attention) {
+    reserved += static_cast<double>(cuda_graph_max_bs) * dp_size * 3;
+    if (cuda_graph_max_bs > 300) reserved += static_cast<double>(cuda_graph_max_bs) * dp_size * 1.5;
+  }
+  if (mib > 60 * 1024) reserved = std::max(reserved, 10.0 * 1024);
+  return std::round((mib - reserved) / mib * 1000) / 1000;
+}
+
+int SglangTpSize(const ParallelPlan& plan) {
+  const bool dp_attention = plan.dp > 1 && plan.ep > 1;
+  return plan.tp * (dp_attention ? plan.dp : 1);
+}
+
+double SglangDefaultFraction(const ParallelPlan& plan, const GpuSpec& gpu, int64_t chunked_prefill_size) {
+  const int tp_size = SglangTpSize(plan);
+  const bool dp_attention = plan.dp > 1 && plan.ep > 1;
+  return SglangMemFractionStatic(gpu, tp_size, plan.pp, plan.dp, dp_attention, chunked_prefill_size,
+                                 SglangDefaultsFor(gpu, tp_size).cuda_graph_max_bs);
+}
+
+EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu, int tp_size) {
   EngineProfile p;
   p.engine = engine;
   switch (engine) {
@@ -159,11 +220,15 @@ EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu) {
     case Engine::kSglang:
       p.kv_budget = KvBudget::kSglang;
       p.custom_all_reduce = SglangCustomAllReduce();
-      // server_args.py, the H100/H200 branch: chunked_prefill_size 8192, cuda_graph_max_bs 256 (TP < 4; 512 at
-      // TP >= 4). max_running_requests has no fixed default: 0.
-      p.max_num_seqs = 0;
-      p.max_num_batched_tokens = 8192;
-      p.cuda_graphs.capture_sizes = SglangCaptureSizes(256);
+      // server_args.py, _handle_gpu_memory_settings: chunked_prefill_size and cuda_graph_max_bs by the GPU's
+      // memory and the TP size (an H100 without a GPU: 8192, and 256 below TP 4). max_running_requests has no fixed
+      // default: 0.
+      {
+        const SglangGpuDefaults d = SglangDefaultsFor(gpu != nullptr ? *gpu : *FindGpuSpec("h100"), tp_size);
+        p.max_num_seqs = 0;
+        p.max_num_batched_tokens = d.chunked_prefill_size;
+        p.cuda_graphs.capture_sizes = SglangCaptureSizes(d.cuda_graph_max_bs);
+      }
       p.cuda_graphs.pads_to_next_size = true;
       p.cuda_graphs.pads_mixed_batches = false;
       // The overlap ("zero-overhead") scheduler, on by default, hides the CPU work behind the GPU's.

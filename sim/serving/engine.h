@@ -21,6 +21,7 @@
 #include "sim/core/time.h"
 #include "sim/parallel/batch.h"
 #include "sim/parallel/memory.h"
+#include "sim/parallel/plan.h"
 #include "sim/topology/topology.h"
 
 namespace wiresim {
@@ -77,8 +78,35 @@ struct EngineProfile {
 };
 
 // The profile of each engine at its defaults on an H100/H200-class GPU (docs/engines.md says which values change
-// with the GPU or the TP size). With `gpu`, the scheduler defaults are those the engine picks for that GPU.
-EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu = nullptr);
+// with the GPU or the TP size). With `gpu`, the scheduler defaults are those the engine picks for that GPU;
+// `tp_size` is the engine's tensor-parallel world (SGLang's tp_size: tp x dp under attention data parallelism),
+// which SGLang's CUDA-graph batch limit depends on.
+EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu = nullptr, int tp_size = 1);
+
+// SGLang's defaults that depend on the GPU's memory (python/sglang/srt/server_args.py,
+// ServerArgs._handle_gpu_memory_settings): chunked_prefill_size and cuda_graph_max_bs by the device memory in MiB
+// (below 20 GiB 2048 and 8; below 35 GiB 2048 and 24, 80 from TP 4; below 60 GiB 4096 and 32, 160 from TP 4; below
+// 160 GiB 8192 and 256, 512 from TP 4; from 160 GiB 16384 and 512).
+struct SglangGpuDefaults {
+  int64_t chunked_prefill_size = 8192;
+  int64_t cuda_graph_max_bs = 256;
+};
+SglangGpuDefaults SglangDefaultsFor(const GpuSpec& gpu, int tp_size);
+
+// SGLang's default mem_fraction_static (the same function): (memory - reserved) / memory, rounded to 3 decimals,
+// memory in MiB and reserved = 512 + 1.5 x max(chunked prefill tokens, 2048) (with chunked prefill off, the
+// max_prefill_tokens default 16384) + 2 x cuda_graph_max_bs + tp_size x pp_size / 8 x 1024, plus under attention
+// data parallelism 3 x cuda_graph_max_bs x dp_size (and 1.5 x as much again above a batch limit of 300); at least
+// 10 GiB on a GPU of more than 60 GiB. `chunked_prefill_size` <= 0: chunked prefill off.
+double SglangMemFractionStatic(const GpuSpec& gpu, int tp_size, int pp_size, int dp_size, bool dp_attention,
+                               int64_t chunked_prefill_size, int64_t cuda_graph_max_bs);
+
+// SGLang's tensor-parallel world for a plan: tp, times dp under attention data parallelism (dp > 1 with experts over
+// the DP ranks, SGLang's --enable-dp-attention).
+int SglangTpSize(const ParallelPlan& plan);
+// SGLang's default mem_fraction_static for a plan on a GPU with this chunked prefill size (<= 0: off), its
+// cuda_graph_max_bs the default for the GPU: what wiresim uses for `--engine sglang` when no fraction is given.
+double SglangDefaultFraction(const ParallelPlan& plan, const GpuSpec& gpu, int64_t chunked_prefill_size);
 
 // vLLM's scheduler defaults for `vllm serve` on a GPU (EngineArgs.get_batch_defaults, the OPENAI_API_SERVER usage
 // context): max_num_seqs 1024 and max_num_batched_tokens 8192 on a GPU of at least 70 GiB whose name does not say

@@ -137,6 +137,49 @@ TEST_CASE("Capture sizes: vLLM's, SGLang's and TRT-LLM's default lists") {
   CHECK(t.back() == 128);
 }
 
+// SGLang's server_args.py, _handle_gpu_memory_settings, on GPUs given an exact device memory (MiB = bytes / 2^20).
+GpuSpec GpuWithMiB(double mib) {
+  GpuSpec g = *FindGpuSpec("h100");
+  g.device_memory_bytes = mib * kMiB;
+  return g;
+}
+
+TEST_CASE("SGLang's defaults by GPU memory: chunked prefill, CUDA-graph batch limit, mem_fraction_static") {
+  // The branches: < 20 GiB 2048 / 8; < 35 GiB 2048 / 24 (80 from TP 4); < 60 GiB 4096 / 32 (160); < 160 GiB 8192 /
+  // 256 (512); else 16384 / 512.
+  CHECK(SglangDefaultsFor(GpuWithMiB(16 * 1024), 1).cuda_graph_max_bs == 8);
+  CHECK(SglangDefaultsFor(GpuWithMiB(24 * 1024), 1).cuda_graph_max_bs == 24);
+  CHECK(SglangDefaultsFor(GpuWithMiB(24 * 1024), 4).cuda_graph_max_bs == 80);
+  CHECK(SglangDefaultsFor(GpuWithMiB(40 * 1024), 2).chunked_prefill_size == 4096);
+  CHECK(SglangDefaultsFor(GpuWithMiB(80 * 1024), 8).cuda_graph_max_bs == 512);
+  CHECK(SglangDefaultsFor(GpuWithMiB(192 * 1024), 1).chunked_prefill_size == 16384);
+
+  // 80 GiB = 81920 MiB, TP 1, chunked 8192, batch limit 256: reserved 512 + 1.5 x 8192 + 2 x 256 + 1 x 1 / 8 x 1024
+  // = 13440 MiB; (81920 - 13440) / 81920 = 0.8359 -> 0.836.
+  const GpuSpec g80 = GpuWithMiB(81920);
+  CHECK(SglangMemFractionStatic(g80, 1, 1, 1, false, 8192, 256) == Approx(0.836));
+  // TP 8 (batch limit 512): 512 + 12288 + 1024 + 1024 = 14848; 0.8188 -> 0.819.
+  CHECK(SglangMemFractionStatic(g80, 8, 1, 1, false, 8192, 512) == Approx(0.819));
+  // Attention DP over 8 (tp_size 8, dp 8): 14848 + 3 x 512 x 8 = 12288 + (512 > 300) 1.5 x 512 x 8 = 6144 ->
+  // 33280; 0.5938 -> 0.594.
+  CHECK(SglangMemFractionStatic(g80, 8, 1, 8, true, 8192, 512) == Approx(0.594));
+  // Chunked prefill off: max_prefill_tokens 16384 -> 512 + 24576 + 512 + 128 = 25728; 0.6859 -> 0.686.
+  CHECK(SglangMemFractionStatic(g80, 1, 1, 1, false, 0, 256) == Approx(0.686));
+  // A small chunk on a GPU over 60 GiB: 512 + 3072 + 512 + 128 = 4224, raised to the 10 GiB floor; 0.875.
+  CHECK(SglangMemFractionStatic(g80, 1, 1, 1, false, 2048, 256) == Approx(0.875));
+  // 40 GiB (40960 MiB), below 60 GiB, no floor: 512 + 1.5 x 4096 + 2 x 32 + 128 = 6848; 0.8328 -> 0.833.
+  CHECK(SglangMemFractionStatic(GpuWithMiB(40960), 1, 1, 1, false, 4096, 32) == Approx(0.833));
+
+  // A plan's: tp=1,dp=8,ep=8 is attention DP (SGLang's tp_size 8); dp=2 without experts is two replicas.
+  CHECK(SglangTpSize(*ParsePlan("tp=1,dp=8,ep=8")) == 8);
+  CHECK(SglangTpSize(*ParsePlan("tp=4,dp=2")) == 4);
+  CHECK(SglangDefaultFraction(*ParsePlan("tp=8"), g80, 8192) == Approx(0.819));
+  // The profile takes the GPU's chunked prefill and batch limit: an A100 40GB at TP 1, 4096 tokens and graphs to 32.
+  const EngineProfile a100 = ProfileOf(Engine::kSglang, FindGpuSpec("a100-sxm-40gb"), 1);
+  CHECK(a100.max_num_batched_tokens == 4096);
+  CHECK(a100.cuda_graphs.capture_sizes.back() == 32);
+}
+
 // vLLM's EngineArgs.get_batch_defaults for `vllm serve`: at least 70 GiB of device memory and no "a100" in the
 // device name gives 1024 sequences and 8192 tokens, anything else 256 and 2048. The A100 80GB (79.19 GiB) is the
 // case the name rule exists for; the L40S (44.52 GiB) falls below the memory rule.
