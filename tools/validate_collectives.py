@@ -130,6 +130,13 @@ def compare_rows(result):
              "mtime": r["measured_time_us"], "ptime": r["time_us"]} for r in result]
 
 
+def all_reduce_table(w, s, csv_name, topology, gpus, title, extra=()):
+    """Adds to system `s` the comparison of one nccl-tests all_reduce table (float, out-of-place times)."""
+    data = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in read_csv(csv_name)]
+    s.tables.append((title, compare_rows(w.compare(topology, gpus, "all_reduce", "float", data, list(extra)))))
+    return s
+
+
 def gcp_system(w):
     rows = read_csv("nccltests_gcp_a3mega_h100_2node_allreduce.csv")
     s = System("GCP A3 Mega, 2x8 H100, GPUDirect-TCPXO", "nccltests_gcp_a3mega_h100_2node_allreduce.csv",
@@ -156,17 +163,13 @@ def gcp_system(w):
 
 
 def oci_system(w):
-    rows = read_csv("nccltests_oci_h200_2node_allreduce.csv")
     s = System("OCI 2x8 H200, RoCE", "nccltests_oci_h200_2node_allreduce.csv",
                "`--topology oci-h200-2node --gpus node0:0-7,node1:0-7`; launch overhead 5 us; `--nccl-version 2.27.5`",
                "The NICs (2x 200 Gb/s per GPU) are assumed from OCI's H100 shape. NVLSTree's NVLink stages bound it "
                "here (NVLS at 0.824 x 0.85 of 450 GB/s per GPU); the trees between the nodes add their fill and each "
                "step its synchronisation (`docs/collectives.md` section 3).", multi_node=True)
-    data = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in rows]
-    s.tables.append(("all_reduce, float", compare_rows(
-        w.compare("oci-h200-2node", "node0:0-7,node1:0-7", "all_reduce", "float", data,
-                  ["--nccl-version", "2.27.5"]))))
-    return s
+    return all_reduce_table(w, s, "nccltests_oci_h200_2node_allreduce.csv", "oci-h200-2node", "node0:0-7,node1:0-7",
+                            "all_reduce, float", ["--nccl-version", "2.27.5"])
 
 
 def a100_system(w):
@@ -192,7 +195,6 @@ def a100_system(w):
 
 
 def oci_a100_2node_system(w):
-    rows = read_csv("oci_bmgpu48_a100_2node_allreduce.csv")
     s = System("OCI 2x8 A100 SXM4 40GB (BM.GPU4.8), RoCE", "oci_bmgpu48_a100_2node_allreduce.csv",
                "`--topology oci-bm-gpu4-2node --gpus node0:0-7,node1:0-7` (16 ranks, one per GPU, as "
                "`mpirun -np 16`); launch overhead 5 us; `--nccl-version 2.19.3`",
@@ -202,15 +204,11 @@ def oci_a100_2node_system(w):
                "tree from 1 GiB (219-238 GB/s); wiresim keeps the ring there and reads 17-22% low: NCCL's search "
                "raises a tree's intra-node speed above the network's over two nodes, which the model's stand-in "
                "for that search leaves out (`docs/collectives.md` section 8 says why).", multi_node=True)
-    data = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in rows]
-    s.tables.append(("all_reduce, float (oci-hpc-oke, NCCL 2.19.3)", compare_rows(
-        w.compare("oci-bm-gpu4-2node", "node0:0-7,node1:0-7", "all_reduce", "float", data,
-                  ["--nccl-version", "2.19.3"]))))
-    return s
+    return all_reduce_table(w, s, "oci_bmgpu48_a100_2node_allreduce.csv", "oci-bm-gpu4-2node", "node0:0-7,node1:0-7",
+                            "all_reduce, float (oci-hpc-oke, NCCL 2.19.3)", ["--nccl-version", "2.19.3"])
 
 
 def oci_a100_1node_system(w):
-    rows = read_csv("oci_bmgpu48_a100_1node_allreduce.csv")
     s = System("OCI 8x A100 SXM4 40GB (BM.GPU4.8), one node, -g 8", "oci_bmgpu48_a100_1node_allreduce.csv",
                "`--topology oci-bm-gpu4-2node --gpus node0:0-7`; launch overhead 5 us; NCCL version not printed "
                "(the newest modelled)",
@@ -218,14 +216,11 @@ def oci_a100_1node_system(w):
                "process driving 8 GPUs (`-g 8`), on another machine and NCCL: their times agree within 0.4% from 512 MiB "
                "up, but differ by 6% to 37% at every size from 32 KiB to 256 MiB (that table is slower below 2 MiB and "
                "from 16 MiB, faster from 2 to 8 MiB), which bounds what any one model of an 8x A100 node can match.")
-    data = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in rows]
-    s.tables.append(("all_reduce, float (ocitutorials, -g 8)", compare_rows(
-        w.compare("oci-bm-gpu4-2node", "node0:0-7", "all_reduce", "float", data))))
-    return s
+    return all_reduce_table(w, s, "oci_bmgpu48_a100_1node_allreduce.csv", "oci-bm-gpu4-2node", "node0:0-7",
+                            "all_reduce, float (ocitutorials, -g 8)")
 
 
 def polaris_system(w):
-    rows = read_csv("polaris_a100_4gpu_allreduce.csv")
     s = System("ALCF Polaris, 4x A100 SXM4 40GB, NVLink mesh", "polaris_a100_4gpu_allreduce.csv",
                "`--topology hgx-a100-4gpu --gpus 0-3` (4 ranks, one per GPU); launch overhead 5 us; "
                "`--nccl-version 2.28.3`",
@@ -235,10 +230,8 @@ def polaris_system(w):
                "against the measured 205 from 256 MiB up (-61% to -64%). Below 1 MiB every call takes 39-65 us, "
                "twice what any protocol needs on this board or the 16 us the Vidur A100 profile reads for 8 KiB on "
                "4 GPUs of a DGX; the measurement does not say why (a host or launcher floor), and those rows miss.")
-    data = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in rows]
-    s.tables.append(("all_reduce, float (nccl-tests, NCCL 2.28.3)", compare_rows(
-        w.compare("hgx-a100-4gpu", "0-3", "all_reduce", "float", data, ["--nccl-version", "2.28.3"]))))
-    return s
+    return all_reduce_table(w, s, "polaris_a100_4gpu_allreduce.csv", "hgx-a100-4gpu", "0-3",
+                            "all_reduce, float (nccl-tests, NCCL 2.28.3)", ["--nccl-version", "2.28.3"])
 
 
 def h200_system(w):
