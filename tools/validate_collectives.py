@@ -223,15 +223,18 @@ def oci_a100_1node_system(w):
 def polaris_system(w):
     s = System("ALCF Polaris, 4x A100 SXM4 40GB, NVLink mesh", "polaris_a100_4gpu_allreduce.csv",
                "`--topology hgx-a100-4gpu --gpus 0-3` (4 ranks, one per GPU); launch overhead 5 us; "
-               "`--nccl-version 2.28.3`",
-               "Held out: nothing was set from this table. Without NVSwitches, NCCL's rings take several orders so "
-               "that each GPU sends on all three of its NV4 links at once (`docs/collectives.md` section 2: the six "
-               "directed rings of four GPUs, each link in two); with one ring in one order the model read 74 GB/s "
-               "against the measured 205 from 256 MiB up (-61% to -64%). Below 1 MiB every call takes 39-65 us, "
-               "twice what any protocol needs on this board or the 16 us the Vidur A100 profile reads for 8 KiB on "
-               "4 GPUs of a DGX; the measurement does not say why (a host or launcher floor), and those rows miss.")
+               "`--nccl-version 2.28.3 --proto simple`",
+               "Held out: nothing was set from this table. The job ran with NCCL_PROTO=Simple (the source's "
+               "`polaris_nccl_debug_info.md`, section 8: job 7629096, \"v1.6.0 + NCCL_PROTO=Simple\", the job of "
+               "this one-node arm and of its 4-node one), so the protocol is forced here too. Without NVSwitches, "
+               "NCCL's rings take several orders so that each GPU sends on all three of its NV4 links at once "
+               "(`docs/collectives.md` section 2: the six directed rings of four GPUs, each link in two); with one "
+               "ring in one order the model read 74 GB/s against the measured 205 from 256 MiB up (-61% to -64%). "
+               "Below 16 KiB the measured Simple ring takes 40-46 us where the model's A100 step factor (3) gives 69: "
+               "this table would want about 1.5 on Simple's steps (`docs/collectives.md` section 5).")
     return all_reduce_table(w, s, "polaris_a100_4gpu_allreduce.csv", "hgx-a100-4gpu", "0-3",
-                            "all_reduce, float (nccl-tests, NCCL 2.28.3)", ["--nccl-version", "2.28.3"])
+                            "all_reduce, float (nccl-tests, NCCL 2.28.3, NCCL_PROTO=Simple)",
+                            ["--nccl-version", "2.28.3", "--proto", "simple"])
 
 
 def h200_system(w):
