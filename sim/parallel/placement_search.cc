@@ -40,6 +40,7 @@ class PairCosts {
   struct Cost {
     double bandwidth_GBps = 0;  // 0: unreachable
     double latency_s = 0;
+    bool direct_nvlink = false;  // one NVLink connection between the two GPUs, nothing in between
   };
   PairCosts(const Topology& topo, const std::vector<int>& candidates) : topo_(topo), router_(topo) {
     if (candidates.size() <= kWholeRowsUpTo) {
@@ -93,11 +94,13 @@ class PairCosts {
  private:
   static constexpr size_t kWholeRowsUpTo = 128;
   static uint64_t Key(int a, int b) { return (static_cast<uint64_t>(a) << 32) | static_cast<uint32_t>(b); }
-  static Cost CostOf(const Route* r) {
+  Cost CostOf(const Route* r) const {
     Cost c;
     if (r != nullptr) {
       c.bandwidth_GBps = r->bandwidth_GBps;
       c.latency_s = r->latency.ToSeconds();
+      c.direct_nvlink =
+          r->hop_count == 1 && r->hops.size() == 1 && topo_.link(r->hops[0].link).kind == LinkKind::kNvLink;
     }
     return c;
   }
@@ -110,17 +113,23 @@ class PairCosts {
 };
 
 // The route figures that bound a group: its slowest pair (lowest bandwidth, then highest latency) and its highest
-// latency.
+// latency; and the rate at which each GPU of the group sends: the slowest pair's, or, where every pair of a group of
+// three or more has its own NVLink connection (an NVLink mesh, no switch), n - 1 times it, since NCCL's rings then
+// take orders that put every link to use (docs/collectives.md, section 2) and an all-to-all sends to every peer at
+// once.
 struct GroupRoute {
   double bandwidth_GBps = std::numeric_limits<double>::infinity();
   double latency_s = 0;
   int slow_a = -1, slow_b = -1;  // the slowest pair
   bool reachable = true;
+  bool mesh = true;  // every pair visited is a direct NVLink connection
+  double rate_GBps = 0;
 };
 
 void Visit(PairCosts& costs, int a, int b, GroupRoute* g) {
   const PairCosts::Cost& c = costs.Of(a, b);
   if (c.bandwidth_GBps <= 0) g->reachable = false;
+  g->mesh = g->mesh && c.direct_nvlink;
   g->latency_s = std::max(g->latency_s, c.latency_s);
   if (g->slow_a < 0 || c.bandwidth_GBps < g->bandwidth_GBps) {
     g->bandwidth_GBps = c.bandwidth_GBps;
@@ -147,6 +156,8 @@ void ForEachPair(std::vector<int> gpus, Fn&& fn) {
 GroupRoute RouteOf(PairCosts& costs, const std::vector<int>& gpus) {
   GroupRoute g;
   ForEachPair(gpus, [&](int a, int b) { Visit(costs, a, b, &g); });
+  g.mesh = g.mesh && gpus.size() >= 3 && gpus.size() <= kAllPairsUpTo;
+  g.rate_GBps = g.bandwidth_GBps * (g.mesh ? static_cast<double>(gpus.size() - 1) : 1.0);
   return g;
 }
 
@@ -307,7 +318,7 @@ class Scorer {
       return;
     }
     const double n = static_cast<double>(item.ranks.size());
-    const double bytes_per_s = g.bandwidth_GBps * 1e9;
+    const double bytes_per_s = g.rate_GBps * 1e9;
     const double layers = static_cast<double>(layers_);
     double t = 0;
     switch (item.kind) {
@@ -390,7 +401,7 @@ std::vector<std::string> Scorer::Explain() {
       in_host += !domain && host ? 1 : 0;
       const GroupRoute g = RouteOf(costs_, gpus);
       if (!g.reachable) ++unreachable;
-      if (slowest.slow_a < 0 || g.bandwidth_GBps < slowest.bandwidth_GBps) slowest = g;
+      if (slowest.slow_a < 0 || g.rate_GBps < slowest.rate_GBps) slowest = g;
       slowest_time = std::max(slowest_time, time_[i]);
     }
     if (count == 0) continue;
@@ -411,7 +422,8 @@ std::vector<std::string> Scorer::Explain() {
     if (unreachable > 0) {
       line += ", " + std::to_string(unreachable) + " group(s) with GPUs that cannot reach each other";
     } else {
-      line += " (" + Bandwidth(slowest.bandwidth_GBps) + ")";
+      line += " (" + Bandwidth(slowest.bandwidth_GBps) +
+              (slowest.mesh ? "; an NVLink mesh, " + Bandwidth(slowest.rate_GBps) + " per GPU" : "") + ")";
     }
     line += "; " + Bytes(bytes[static_cast<int>(kind)]) + " per step each, slowest group " + Seconds(slowest_time);
     lines.push_back(line);

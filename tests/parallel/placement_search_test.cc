@@ -73,6 +73,32 @@ TEST_CASE("ScorePlacement: a hand-computed cost on the two-island A100 box") {
   CHECK(s.lines[1].rfind("PP boundary 0->1 (2 sends): node -> node, slowest GPU 0-4 NODE (31.5 GB/s)", 0) == 0);
 }
 
+TEST_CASE("ScorePlacement: a TP group on an NVLink mesh sends on all its links") {
+  // Llama-3.1-8B, tp=4, 1024 tokens, the group {0,1,2,3}: one island of the two-island A100 box, every pair joined by
+  // its own 4 NVLink3 links (100 GB/s, 300 ns). NCCL's rings take orders that use all three of a GPU's links, so the
+  // group sends at 3 x 100 = 300 GB/s per GPU.
+  //   TP demand: 2 x 32 layers x 1024 x 4096 x 2 B = 536,870,912 B; ring all-reduce of 4: 2(n-1)/n = 1.5 x
+  //   536,870,912 / 300e9 = 2.68435456 ms, plus 64 collectives x 2(n-1) = 6 latencies x 300 ns = 115.2 us:
+  //   2.79955456 ms.
+  const Topology topo = ShippedTopology("a100-2x4-nvlink-islands");
+  const ModelSpec m = ShippedModel("llama-3.1-8b");
+  Placement p;
+  p.gpu_of_rank = {0, 1, 2, 3};
+  const PlacementScore s = ScorePlacement(topo, m, Plan("tp=4"), p, 1024);
+  CHECK(s.cost_seconds == Approx(2.79955456e-3).epsilon(1e-9));
+  REQUIRE(s.lines.size() == 1);
+  CHECK(s.lines[0].rfind("TP groups (1 of 4 GPUs): all inside one NVLink domain; slowest pair GPU 0-1 NV4 (100 GB/s; "
+                         "an NVLink mesh, 300 GB/s per GPU)",
+                         0) == 0);
+  // Across the islands ({0,1,4,5}: pairs over PCIe) the group is paced by its slowest pair alone, GPU-PCIe
+  // switch-CPU-PCIe switch-GPU at 31.5 GB/s and 4 x 500 ns: 1.5 x 536,870,912 / 31.5e9 = 25.565281524 ms, plus
+  // 64 x 6 x 2 us = 0.768 ms: 26.333281524 ms.
+  p.gpu_of_rank = {0, 1, 4, 5};
+  const PlacementScore across = ScorePlacement(topo, m, Plan("tp=4"), p, 1024);
+  CHECK(across.lines[0].find("mesh") == std::string::npos);
+  CHECK(across.cost_seconds == Approx(26.333281524e-3).epsilon(1e-9));
+}
+
 TEST_CASE("Auto on a box whose GPU numbering does not follow its NVLink islands recovers the islands") {
   // topologies/a100-2x4-islands-scrambled.toml joins GPUs 0, 3, 5, 6 pairwise by 4 NVLink3 links (island A) and 1, 2,
   // 4, 7 likewise (island B); between islands only PCIe. tp=4, dp=2: the two TP groups must be the two islands.
