@@ -356,15 +356,15 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   Result<Engine> parsed_engine = ParseEngine(o.engine);
   if (!parsed_engine.ok()) return InvalidArgument("--engine " + o.engine + ": expected vllm, sglang or trtllm");
   const Engine engine = *parsed_engine;
-  const GpuSpec& first = hw.specs[static_cast<size_t>(placement.GpuOf(0))];
-  const EngineProfile profile = ProfileOf(engine, &first, SglangTpSize(plan));
+  const GpuSpec& rank0_gpu = hw.specs[static_cast<size_t>(placement.GpuOf(0))];
+  const EngineProfile profile = ProfileOf(engine, &rank0_gpu, SglangTpSize(plan));
   mem_options.budget = profile.kv_budget;
   // SGLang has no fixed sequence limit; 256 stands in, as in wiresim run (it sizes only the sampler's activations,
   // which SGLang's budget does not take off).
   mem_options.max_num_seqs = o.max_num_seqs.value_or(profile.max_num_seqs > 0 ? profile.max_num_seqs : 256);
   mem_options.max_num_batched_tokens = o.max_num_batched_tokens.value_or(profile.max_num_batched_tokens);
   if (engine == Engine::kSglang && !o.memory_fraction_given) {
-    mem_options.gpu_memory_utilization = SglangDefaultFraction(plan, first, mem_options.max_num_batched_tokens);
+    mem_options.gpu_memory_utilization = SglangDefaultFraction(plan, rank0_gpu, mem_options.max_num_batched_tokens);
   }
   Result<MemoryPlan> planned = PlanMemory(m, plan, placement, hw.specs, mem_options);
   if (!planned.ok()) {
