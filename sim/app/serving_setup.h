@@ -130,7 +130,6 @@ Result<std::vector<std::vector<int>>> CollectiveGroupsOf(const std::vector<std::
 void FillLinkLoads(const Topology& topo, Time end, const LinkUseAccounting& use, ServingOutcome* o);
 
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario);
-
 // The scenario's model (a shipped name, a TOML or a config.json) with its weight and KV dtypes applied.
 Status ResolveModel(AppContext& ctx, const Scenario& s, ModelSpec* model);
 // The requests: the trace, or the synthetic workload drawn from sim's named streams.

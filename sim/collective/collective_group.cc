@@ -334,7 +334,7 @@ std::vector<std::vector<int>> CollectiveGroup::MeshRingOrders(const std::vector<
   std::vector<bool> used(n, false);
   used[0] = true;
   const auto extend = [&](const auto& self) -> void {
-    if (cycles.size() >= 5040) return;
+    if (cycles.size() >= 5040) return;  // 7!: every directed cycle of 8 fully meshed GPUs
     const size_t last = path.back();
     if (path.size() == n) {
       if (direct[last][0]) cycles.push_back(path);

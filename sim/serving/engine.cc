@@ -144,6 +144,9 @@ double DeviceMemoryMiB(const GpuSpec& gpu) {
   return bytes / (1024.0 * 1024.0);
 }
 
+// SGLang's --enable-dp-attention as a plan says it: DP ranks that share their experts.
+bool DpAttention(const ParallelPlan& plan) { return plan.dp > 1 && plan.ep > 1; }
+
 }  // namespace
 
 SglangGpuDefaults SglangDefaultsFor(const GpuSpec& gpu, int tp_size) {
@@ -183,15 +186,11 @@ double SglangMemFractionStatic(const GpuSpec& gpu, int tp_size, int pp_size, int
   return std::round((mib - reserved) / mib * 1000) / 1000;
 }
 
-int SglangTpSize(const ParallelPlan& plan) {
-  const bool dp_attention = plan.dp > 1 && plan.ep > 1;
-  return plan.tp * (dp_attention ? plan.dp : 1);
-}
+int SglangTpSize(const ParallelPlan& plan) { return plan.tp * (DpAttention(plan) ? plan.dp : 1); }
 
 double SglangDefaultFraction(const ParallelPlan& plan, const GpuSpec& gpu, int64_t chunked_prefill_size) {
   const int tp_size = SglangTpSize(plan);
-  const bool dp_attention = plan.dp > 1 && plan.ep > 1;
-  return SglangMemFractionStatic(gpu, tp_size, plan.pp, plan.dp, dp_attention, chunked_prefill_size,
+  return SglangMemFractionStatic(gpu, tp_size, plan.pp, plan.dp, DpAttention(plan), chunked_prefill_size,
                                  SglangDefaultsFor(gpu, tp_size).cuda_graph_max_bs);
 }
 
