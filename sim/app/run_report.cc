@@ -111,6 +111,8 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   int64_t steps = 0, preemptions = 0;
   for (const ReplicaStats& r : o.replicas) steps += r.steps;
   for (int64_t p : o.preemptions) preemptions += p;
+  SpeculativeStats spec;
+  for (const ReplicaStats& r : o.replicas) spec.Add(r.speculative);
 
   // Text.
   std::ostringstream t;
@@ -220,6 +222,15 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
                              : 0.0);
   PrintSummaryLine(t, "Preemptions:", static_cast<double>(preemptions));
   PrintSummaryLine(t, "Failed (rejected) requests:", static_cast<double>(o.run.rejected));
+  if (d.speculative.enabled()) {
+    // As vLLM's SpecDecodingLogging prints them (docs/metrics.md).
+    PrintSummaryHeader(t, "Speculative decoding");
+    PrintSummaryLine(t, "Drafts:", static_cast<double>(spec.drafts));
+    PrintSummaryLine(t, "Draft tokens:", static_cast<double>(spec.draft_tokens));
+    PrintSummaryLine(t, "Accepted tokens:", static_cast<double>(spec.accepted_tokens));
+    PrintSummaryLine(t, "Mean acceptance length:", spec.MeanAcceptanceLength());
+    PrintSummaryLine(t, "Draft acceptance rate (%):", 100.0 * spec.AcceptanceRate());
+  }
   t << std::string(50, '=') << "\n";
   report.text = t.str();
 
@@ -255,6 +266,21 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   w["steps"] = steps;
   w["preemptions"] = preemptions;
   w["rejected_requests"] = o.run.rejected;
+  if (d.speculative.enabled()) {
+    Json per_position = Json::array();
+    for (int64_t a : spec.accepted_per_position) {
+      per_position.push_back(spec.drafts > 0 ? static_cast<double>(a) / static_cast<double>(spec.drafts) : 0.0);
+    }
+    w["speculative"] = {{"method", std::string(ToString(d.speculative.method))},
+                        {"num_speculative_tokens", d.speculative.num_tokens},
+                        {"acceptance_given", d.speculative.acceptance},
+                        {"drafts", spec.drafts},
+                        {"draft_tokens", spec.draft_tokens},
+                        {"accepted_tokens", spec.accepted_tokens},
+                        {"mean_acceptance_length", spec.MeanAcceptanceLength()},
+                        {"draft_acceptance_rate", spec.AcceptanceRate()},
+                        {"per_position_acceptance_rate", per_position}};
+  }
   w["simulated_seconds"] = run_s;
   w["gpu_time_fraction"] = {{"compute", run_s > 0 ? compute / run_s : 0},
                             {"exposed_collectives", run_s > 0 ? exposed_total / run_s : 0},

@@ -5,6 +5,7 @@
 #include "sim/collective/nccl_tuning.h"
 #include "sim/config/toml_reader.h"
 #include "sim/core/numeric_field.h"
+#include "sim/serving/speculative.h"
 
 namespace wiresim::app {
 namespace {
@@ -145,6 +146,17 @@ Status ValidateScenario(const Scenario& s) {
   if (s.host_overhead_ms) {
     WIRESIM_RETURN_IF_ERROR(number("scheduler.host_overhead_ms", *s.host_overhead_ms, kHostOverheadMs));
   }
+  if (s.num_speculative_tokens != 0 || s.where.count("speculative.acceptance") != 0) {
+    Result<SpeculativeConfig> spec =
+        MakeSpeculativeConfig(s.speculative_method, s.num_speculative_tokens, s.acceptance);
+    if (!spec.ok()) {
+      const std::string m = spec.status().message();
+      const char* field = m.rfind("speculative method", 0) == 0       ? "speculative.method"
+                          : m.rfind("num_speculative_tokens", 0) == 0 ? "speculative.num_speculative_tokens"
+                                                                      : "speculative.acceptance";
+      return InvalidArgument(s.At(field) + ": " + m);
+    }
+  }
   WIRESIM_RETURN_IF_ERROR(whole("disaggregation.prefill.replicas", s.prefill_replicas, kReplicas));
   WIRESIM_RETURN_IF_ERROR(whole("disaggregation.decode.replicas", s.decode_replicas, kReplicas));
   WIRESIM_RETURN_IF_ERROR(whole("workload.requests", s.requests, kRequestCount));
@@ -171,8 +183,8 @@ std::string Scenario::At(const std::string& field) const {
 Result<Scenario> LoadScenario(const SourceFile& file) {
   WIRESIM_ASSIGN_OR_RETURN(toml::table doc, config::ParseToml(file));
   TableReader top(doc, file.name, "");
-  WIRESIM_RETURN_IF_ERROR(
-      top.CheckKeys({"name", "deployment", "disaggregation", "scheduler", "workload", "slo", "report", "what_if"}));
+  WIRESIM_RETURN_IF_ERROR(top.CheckKeys(
+      {"name", "deployment", "disaggregation", "scheduler", "speculative", "workload", "slo", "report", "what_if"}));
   Scenario s;
   s.name = file.name;
   WIRESIM_ASSIGN_OR_RETURN(std::optional<std::string> title, top.OptionalString("name"));
@@ -237,6 +249,35 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
       s.async_scheduling = overlap;
     }
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "router", &s.router));
+  }
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> spec, top.Table("speculative"));
+  if (spec) {
+    TableReader& t = *spec;
+    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"method", "num_speculative_tokens", "acceptance"}));
+    const std::string d = "speculative";
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "method", &s.speculative_method));
+    WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "num_speculative_tokens", &s.num_speculative_tokens));
+    if (t.Has("acceptance")) {
+      const toml::node* n = t.table().get("acceptance");
+      const char* expected = "expected a per-token rate (0.8) or per-position rates ([0.8, 0.6, 0.45]), each in [0, 1]";
+      s.acceptance.clear();
+      auto number = [](const toml::node& v) {
+        return v.is_integer() ? std::optional<double>(static_cast<double>(*v.value<int64_t>())) : v.value<double>();
+      };
+      if (const toml::array* a = n->as_array()) {
+        for (const toml::node& v : *a) {
+          const std::optional<double> x = number(v);
+          if (!x) return t.Error("acceptance", expected);
+          s.acceptance.push_back(*x);
+        }
+      } else if (const std::optional<double> x = number(*n)) {
+        s.acceptance.push_back(*x);
+      } else {
+        return t.Error("acceptance", expected);
+      }
+      Note(s, t, d, "acceptance");
+      t.Accept("acceptance");
+    }
   }
   WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> wl, top.Table("workload"));
   if (wl) {

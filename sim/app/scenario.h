@@ -47,6 +47,11 @@ struct Scenario {
   // default (on for all three).
   std::optional<bool> async_scheduling;
   std::string router = "round-robin";
+  // [speculative]: speculative decoding, off unless num_speculative_tokens > 0 (docs/serving.md). acceptance: one
+  // per-token rate, or one per-position rate per draft token as vLLM logs them.
+  std::string speculative_method = "mtp";
+  int64_t num_speculative_tokens = 0;
+  std::vector<double> acceptance;
   // [workload]
   int64_t requests = 1000, max_concurrency = 0, seed = 0, hash_block_tokens = 512;
   double duration_s = 0, rate = 1.0, burstiness = 1.0, time_scale = 1.0;

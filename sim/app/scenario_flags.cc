@@ -50,6 +50,10 @@ void AddScenarioOptions(po::options_description& options, const std::set<std::st
       "no-async-scheduling", "the GPU waits for the host's whole time between steps (vLLM before v0.14)")(
       "prefix-caching", "enable prefix caching (Mooncake hash_ids)")("no-chunked-prefill", "disable chunked prefill")(
       "router", po::value<std::string>(), "round-robin, least-outstanding or least-kv")(
+      "speculative-method", po::value<std::string>(), "speculative decoding's drafter: mtp, eagle, eagle3 or ngram")(
+      "num-speculative-tokens", po::value<int64_t>(), "speculative decoding: draft tokens per step (0: off)")(
+      "acceptance", po::value<std::string>(),
+      "speculative decoding: a per-token acceptance rate (0.8) or per-position rates (0.8,0.6,0.45)")(
       "prefill-plan", po::value<std::string>(), "disaggregated: each prefill replica's plan (tp=8,pp=1)")(
       "decode-plan", po::value<std::string>(), "disaggregated: each decode replica's plan")(
       "prefill-replicas", po::value<int64_t>(), "disaggregated: prefill replicas (default 1)")(
@@ -142,6 +146,22 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
   if (vm.count("no-chunked-prefill")) {
     s.enable_chunked_prefill = false;
     s.where["scheduler.enable_chunked_prefill"] = "--no-chunked-prefill";
+  }
+  str("speculative-method", "speculative.method", &s.speculative_method);
+  whole("num-speculative-tokens", "speculative.num_speculative_tokens", &s.num_speculative_tokens);
+  if (vm.count("acceptance")) {
+    const std::string text = vm["acceptance"].as<std::string>();
+    s.acceptance.clear();
+    for (std::string_view item : Split(text, ',')) {
+      double v = 0;
+      if (!ParseFiniteNumber(Trim(item), &v)) {
+        return InvalidArgument("--acceptance " + text +
+                               ": expected a per-token rate (0.8) or per-position rates separated by commas "
+                               "(0.8,0.6,0.45)");
+      }
+      s.acceptance.push_back(v);
+    }
+    s.where["speculative.acceptance"] = "--acceptance";
   }
   str("prefill-plan", "disaggregation.prefill.plan", &s.prefill_plan);
   str("decode-plan", "disaggregation.decode.plan", &s.decode_plan);

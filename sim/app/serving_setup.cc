@@ -179,8 +179,28 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
                                                    std::string(first.name) + " for " + d->plan.ToString();
     }
   }
+  // Speculative decoding (ValidateScenario has checked its fields).
+  if (s.num_speculative_tokens > 0) {
+    WIRESIM_ASSIGN_OR_RETURN(d->speculative,
+                             MakeSpeculativeConfig(s.speculative_method, s.num_speculative_tokens, s.acceptance));
+    if (s.disaggregated) {
+      return InvalidArgument(s.At("speculative.num_speculative_tokens") +
+                             ": speculative decoding in a disaggregated deployment is not modelled");
+    }
+    if (d->speculative.method == DraftMethod::kMtp && d->model.num_nextn_predict_layers == 0) {
+      return InvalidArgument(s.At("speculative.method") + ": " + d->model.name +
+                             " has no multi-token prediction module (num_nextn_predict_layers is 0): use eagle or "
+                             "ngram");
+    }
+    if (d->plan.pp > 1 || d->plan.cp > 1) {
+      return InvalidArgument(s.At("speculative.num_speculative_tokens") +
+                             ": speculative decoding with pipeline or context parallelism is not modelled (plan " +
+                             d->plan.ToString() + ")");
+    }
+  }
   // Memory: what is left for the KV cache after the weights, activations and the runtime reserve.
   MemoryOptions mem;
+  mem.draft = d->speculative.Drafter(d->model);
   mem.budget = d->profile.kv_budget;
   mem.gpu_memory_utilization = s.gpu_memory_utilization;
   if (s.runtime_reserve_gib) mem.runtime_reserve_bytes = *s.runtime_reserve_gib * 1024 * 1024 * 1024;
@@ -284,6 +304,9 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   so.enable_prefix_caching = s.enable_prefix_caching;
   so.hash_block_tokens = s.hash_block_tokens;
   so.max_model_len = s.max_model_len > 0 ? s.max_model_len : d->model.max_position_embeddings;
+  so.num_speculative_tokens = d->speculative.num_tokens;
+  so.num_lookahead_tokens = d->speculative.enabled() ? d->speculative.LookaheadTokens() : 0;
+  d->replica_options.speculative = d->speculative;
   d->replica_options.host_overhead = d->host_overhead;
   d->replica_options.overlap_host = s.async_scheduling.value_or(d->profile.overlaps_host);
   d->replica_options.compiled = s.iterations == "compiled";
@@ -340,9 +363,10 @@ Result<std::unique_ptr<RequestSource>> OpenRequests(AppContext& ctx, const Servi
 
 namespace {
 
-// The scenario's MoE options for every step graph (ValidateScenario has checked the words).
-StepGraphOptions MoeOptions(const Scenario& s) {
+// The scenario's MoE options and drafter for every step graph (ValidateScenario has checked the words).
+StepGraphOptions MoeOptions(const Scenario& s, const DraftModel& draft) {
   StepGraphOptions o;
+  o.draft = draft;
   o.expert_imbalance = s.expert_imbalance;
   o.routing.kind = s.expert_routing == "skewed" ? RoutingKind::kSkewed : RoutingKind::kUniform;
   o.routing.skew = s.routing_skew;
@@ -468,7 +492,7 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
       run->OnStepDone(r, dp, o);
       if (series == nullptr) return;
       int64_t tokens = 0;
-      for (const SequenceOutcome& x : o) tokens += x.emitted ? 1 : 0;
+      for (const SequenceOutcome& x : o) tokens += x.new_tokens;
       if (tokens > 0) series->output_tokens.emplace_back(sim->Now(), tokens);
       if ((*replicas)[static_cast<size_t>(r)]->scheduler(dp).in_flight() == 0) batch[{r, dp}] = 0;
       Sample(r, dp);
@@ -483,8 +507,8 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   forward.replicas = &owned;
   if (watch.series) forward.series = &o.series;
   for (int r = 0; r < replicas; ++r) {
-    models.push_back(
-        std::make_unique<IterationModel>(d.model, plan, d.placement, r, MoeOptions(s), d.kernel_of_gpu, *d.closed));
+    models.push_back(std::make_unique<IterationModel>(
+        d.model, plan, d.placement, r, MoeOptions(s, d.speculative.Drafter(d.model)), d.kernel_of_gpu, *d.closed));
   }
   // Which collective groups can meet other traffic on a link: under --network flow they run as transfers, the others
   // by their closed form (exact where a group's links are its own); an analytical run reports them.

@@ -64,6 +64,7 @@ struct ServingSetup {
   EngineProfile profile;
   Time host_overhead;
   ReplicaOptions replica_options;
+  SpeculativeConfig speculative;  // off unless [speculative] num_speculative_tokens > 0
   RouterPolicy router = RouterPolicy::kRoundRobin;
   // The workload: a trace, or synthetic.
   bool from_trace = false;

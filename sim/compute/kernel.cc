@@ -83,16 +83,20 @@ KernelShape PrefillAttentionKernel(const AttentionHeads& h, std::span<const Atte
   return s;
 }
 
-KernelShape DecodeAttentionKernel(const AttentionHeads& h, std::span<const int64_t> contexts) {
+KernelShape DecodeAttentionKernel(const AttentionHeads& h, std::span<const int64_t> contexts,
+                                  std::span<const int64_t> queries) {
   KernelShape s;
   s.kind = KernelKind::kAttentionDecode;
   s.dtype = h.dtype;
   s.weight_dtype = h.dtype;
   const double e = BytesPerElement(h.dtype);
   const double heads = static_cast<double>(h.q_heads);
-  for (int64_t c : contexts) {
-    s.flops += 2.0 * heads * static_cast<double>(h.qk_dim + h.v_dim) * static_cast<double>(c);
-    s.bytes += static_cast<double>(c) * h.kv_bytes_per_token + heads * static_cast<double>(h.qk_dim + h.v_dim) * e;
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    const double c = static_cast<double>(contexts[i]);
+    const double q = queries.empty() ? 1.0 : static_cast<double>(queries[i]);
+    const double pairs = q * c - q * (q - 1) / 2;
+    s.flops += 2.0 * heads * static_cast<double>(h.qk_dim + h.v_dim) * pairs;
+    s.bytes += c * h.kv_bytes_per_token + q * heads * static_cast<double>(h.qk_dim + h.v_dim) * e;
   }
   s.m = static_cast<int64_t>(contexts.size());
   s.batch = s.m;

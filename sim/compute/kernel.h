@@ -66,7 +66,11 @@ struct AttentionChunk {
 KernelShape PrefillAttentionKernel(const AttentionHeads& heads, std::span<const AttentionChunk> chunks);
 // Decode: one query per sequence over its `context` cached tokens (the new one included).
 // flops = 2·heads·(qk + v)·Σ context; bytes = Σ context · kv_bytes_per_token + Q and O.
-KernelShape DecodeAttentionKernel(const AttentionHeads& heads, std::span<const int64_t> contexts);
+// With `queries` (per sequence, parallel to contexts; speculative decoding's verification), q queries whose
+// context ends with them: query i of q sees context - q + 1 + i keys, q·context - q(q - 1)/2 pairs; the KV is
+// still read once, Q and O q times.
+KernelShape DecodeAttentionKernel(const AttentionHeads& heads, std::span<const int64_t> contexts,
+                                  std::span<const int64_t> queries = {});
 KernelShape MemoryBoundKernel(double bytes, double flops = 0);
 
 }  // namespace wiresim

@@ -119,12 +119,13 @@ void RequestMetrics::OnPreempted(int64_t id) { ++Record(id).preemptions; }
 
 void RequestMetrics::OnPrefixHit(int64_t id, int64_t tokens) { Record(id).prefix_hit_tokens += tokens; }
 
-void RequestMetrics::OnToken(int64_t id, Time t) {
+void RequestMetrics::OnToken(int64_t id, Time t, int64_t tokens) {
   RequestRecord& r = Record(id);
   WIRESIM_CHECK(!r.done()) << "token for finished request " << id;
+  WIRESIM_CHECK_GT(tokens, 0);
   if (r.first_token.IsMax()) r.first_token = t;
   r.last_token = t;
-  ++r.tokens_received;
+  r.tokens_received += tokens;
   in_flight_tokens_[id].push_back(t);
 }
 
@@ -138,8 +139,9 @@ void RequestMetrics::OnFinished(int64_t id, Time t) {
   in_flight_tokens_.erase(it);
 }
 
-// What vllm derives from a successful request's token timestamps in calculate_metrics: its ITLs (pooled), its
-// tokens per 1-second bucket, and the buckets it was in flight for (from int(start) to int(end), both included).
+// What vllm derives from a successful request's chunk timestamps in calculate_metrics: its ITLs (pooled), its
+// "tokens" per 1-second bucket (vllm counts a chunk as one there: it rebuilds token times from ttft and the ITLs),
+// and the buckets it was in flight for (from int(start) to int(end), both included).
 void RequestMetrics::CountFinishedTokens(const RequestRecord& r, const std::vector<Time>& token_times) {
   for (size_t i = 1; i < token_times.size(); ++i) ++itl_ps_[(token_times[i] - token_times[i - 1]).picoseconds()];
   auto bucket = [this](Time t) {

@@ -1,6 +1,7 @@
 // Request metrics: what `vllm bench serve` reports, computed the way it computes them (vllm/benchmarks/serve.py,
 // calculate_metrics): TTFT, TPOT = (E2EL - TTFT) / (output tokens - 1) for requests with more than one output
-// token, ITL = every gap between consecutive output tokens of a request, E2EL; mean, median, std and percentiles
+// token, ITL = every gap between consecutive streamed chunks of a request (one token each, or several when
+// speculative decoding accepts drafts), E2EL; mean, median, std and percentiles
 // with numpy's linear interpolation; request, output and total token throughput over the benchmark's duration;
 // goodput under SLOs on TTFT, TPOT and E2EL. docs/metrics.md defines each number.
 //
@@ -97,7 +98,8 @@ class RequestMetrics {
   void OnScheduled(int64_t id, Time t);  // the first call for a request counts
   void OnPreempted(int64_t id);
   void OnPrefixHit(int64_t id, int64_t tokens);
-  void OnToken(int64_t id, Time t);  // one output token arrived at the client
+  // Output tokens arrived at the client in one streamed chunk (vLLM streams a step's tokens for a request together).
+  void OnToken(int64_t id, Time t, int64_t tokens = 1);
   void OnFinished(int64_t id, Time t);
 
   // By id (ids are dense from 0; an id never sent has was_sent() false and counts nowhere).
@@ -115,7 +117,7 @@ class RequestMetrics {
   // two agree unless the earliest-sent request fails).
   Time bucket_origin_ = Time::Max();
   std::vector<RequestRecord> records_;
-  // Token arrival times of requests still streaming; moved into the counters below when a request succeeds, so
+  // Chunk arrival times of requests still streaming; moved into the counters below when a request succeeds, so
   // memory grows with the requests in flight, not with the run.
   std::unordered_map<int64_t, std::vector<Time>> in_flight_tokens_;
   std::unordered_map<int64_t, int64_t> itl_ps_;  // exact ITL histogram of successful requests: picoseconds -> count

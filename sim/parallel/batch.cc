@@ -17,13 +17,19 @@ std::string_view ToString(Phase phase) {
 }
 
 int64_t BatchShape::Tokens() const {
-  int64_t n = static_cast<int64_t>(decode_contexts.size()) + padding;
+  int64_t n = DecodeRows() + padding;
   for (const PrefillChunk& c : prefills) n += c.tokens;
   return n;
 }
 
-int64_t BatchShape::SamplingSequences() const {
+int64_t BatchShape::DecodeRows() const {
   int64_t n = static_cast<int64_t>(decode_contexts.size());
+  for (int64_t q : decode_queries) n += q - 1;
+  return n;
+}
+
+int64_t BatchShape::LogitRows() const {
+  int64_t n = DecodeRows();
   for (const PrefillChunk& c : prefills) n += c.last ? 1 : 0;
   return n;
 }
@@ -49,8 +55,9 @@ std::string BatchShape::ToString() const {
   }
   for (size_t i = 0; i < decode_contexts.size();) {
     size_t j = i;
-    while (j < decode_contexts.size() && decode_contexts[j] == decode_contexts[i]) ++j;
-    add("decode=" + std::to_string(j - i) + "x" + std::to_string(decode_contexts[i]));
+    while (j < decode_contexts.size() && decode_contexts[j] == decode_contexts[i] && Queries(j) == Queries(i)) ++j;
+    add("decode=" + std::to_string(j - i) + "x" + std::to_string(decode_contexts[i]) +
+        (Queries(i) > 1 ? "+" + std::to_string(Queries(i) - 1) : ""));
     i = j;
   }
   if (padding > 0) add("pad=" + std::to_string(padding));
@@ -60,7 +67,7 @@ std::string BatchShape::ToString() const {
 Result<BatchShape> ParseBatch(std::string_view text) {
   BatchShape b;
   const std::string expected =
-      "expected prefill=NxTOKENS[@CACHED] or decode=NxCONTEXT, e.g. prefill=1x2048,decode=64x1024";
+      "expected prefill=NxTOKENS[@CACHED] or decode=NxCONTEXT[+DRAFTS], e.g. prefill=1x2048,decode=64x1024";
   for (std::string_view item : Split(text, ',')) {
     if (item.empty()) continue;
     if (item.substr(0, 4) == "pad=") {
@@ -74,17 +81,34 @@ Result<BatchShape> ParseBatch(std::string_view text) {
       return InvalidArgument("batch: '" + std::string(item) + "': " + expected);
     }
     const std::string_view kind = item.substr(0, eq);
-    int64_t n = 0, size = 0, cached = 0;
+    int64_t n = 0, size = 0, cached = 0, drafts = 0;
     std::string_view rest = item.substr(x + 1);
+    const size_t plus = rest.find('+');
+    if (plus != std::string_view::npos) {
+      if (!ParseWholeNumber(rest.substr(plus + 1), &drafts) || drafts < 1 || drafts > kMaxDraftTokens) {
+        return InvalidArgument("batch: '" + std::string(item) +
+                               "': expected decode=NxCONTEXT+DRAFTS with DRAFTS 1 to " +
+                               std::to_string(kMaxDraftTokens));
+      }
+      rest = rest.substr(0, plus);
+    }
     const size_t at = rest.find('@');
     const bool ok = ParseWholeNumber(item.substr(eq + 1, x - eq - 1), &n) &&
                     ParseWholeNumber(rest.substr(0, at), &size) &&
                     (at == std::string_view::npos || ParseWholeNumber(rest.substr(at + 1), &cached));
     if (!ok || n < 1 || size < 1) return InvalidArgument("batch: '" + std::string(item) + "': " + expected);
-    if (kind == "prefill") {
+    if (kind == "prefill" && plus == std::string_view::npos) {
       for (int64_t i = 0; i < n; ++i) b.prefills.push_back({size, cached, true});
     } else if (kind == "decode" && at == std::string_view::npos) {
-      for (int64_t i = 0; i < n; ++i) b.decode_contexts.push_back(size);
+      if (drafts > 0 && size <= drafts) {
+        return InvalidArgument("batch: '" + std::string(item) + "': the context counts the " + std::to_string(drafts) +
+                               " draft tokens and the new one, so it must exceed " + std::to_string(drafts));
+      }
+      if (drafts > 0 && b.decode_queries.empty()) b.decode_queries.assign(b.decode_contexts.size(), 1);
+      for (int64_t i = 0; i < n; ++i) {
+        b.decode_contexts.push_back(size);
+        if (drafts > 0 || !b.decode_queries.empty()) b.decode_queries.push_back(1 + drafts);
+      }
     } else {
       return InvalidArgument("batch: '" + std::string(item) + "': " + expected);
     }

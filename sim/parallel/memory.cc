@@ -119,13 +119,16 @@ Result<MemoryPlan> PlanMemory(const ModelSpec& m, const ParallelPlan& p, const P
     g.gpu_model = spec.name;
     g.capacity = spec.device_memory_bytes;
     g.weights = StageWeightBytes(m, p, stages[static_cast<size_t>(c.pp)], first, last);
+    const bool drafter = last && o.draft.passes > 0;
+    if (drafter) g.weights.drafter = DrafterWeightBytes(m, p, o.draft);
     g.activations = ActivationBytes(m, p, o, last);
     g.reserve = o.runtime_reserve_bytes ? *o.runtime_reserve_bytes : DefaultRuntimeReserve(p);
     const double f = o.gpu_memory_utilization;
     g.usable = UsableBytes(o.budget, g.capacity, g.reserve, f);
     g.needed = NeededBytes(o.budget, g.weights.total(), g.activations, g.reserve);
     g.kv_cache = (g.usable - g.needed) * (o.budget == KvBudget::kTrtllm ? f : 1.0);
-    g.kv_bytes_per_token = static_cast<double>(stages[static_cast<size_t>(c.pp)].count()) * s.kv_bytes_per_token_layer;
+    g.kv_bytes_per_token =
+        static_cast<double>(stages[static_cast<size_t>(c.pp)].count() + (drafter ? 1 : 0)) * s.kv_bytes_per_token_layer;
     if (g.kv_cache > 0) {
       const int64_t blocks = static_cast<int64_t>(std::floor(g.kv_cache / (g.kv_bytes_per_token * o.kv_block_size)));
       g.kv_tokens = blocks * o.kv_block_size;

@@ -52,6 +52,9 @@ struct MemoryOptions {
   int64_t max_num_batched_tokens = 8192;  // the token budget per step (the forward pass is profiled over it)
   int64_t max_num_seqs = 256;             // the sequence limit (the sampler's logits scale with it)
   int64_t kv_block_size = 16;             // vLLM's default tokens per KV block
+  // Speculative decoding's drafter: on the last stage, its weights (DrafterWeightBytes) and its layer's KV cache
+  // (one more layer per token: vLLM gives the drafter's attention layer its own KV cache beside the target's).
+  DraftModel draft;
 };
 
 struct GpuMemory {

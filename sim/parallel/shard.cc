@@ -65,4 +65,17 @@ StageWeights StageWeightBytes(const ModelSpec& m, const ParallelPlan& p, const S
   return out;
 }
 
+double DrafterWeightBytes(const ModelSpec& m, const ParallelPlan& p, const DraftModel& draft) {
+  if (draft.passes == 0) return 0;
+  // A layer of the drafter's kind: the last layer when it is one, else the first that is.
+  int64_t layer = m.num_layers - 1;
+  for (int64_t l = 0; m.IsMoeLayer(layer) != draft.moe && l < m.num_layers; ++l) {
+    if (m.IsMoeLayer(l) == draft.moe) layer = l;
+  }
+  double bytes = 0;
+  for (const WeightMatrix& w : LayerWeights(m, layer)) bytes += WeightBytes(m, w) * ShardFraction(m, p, w);
+  const double h = static_cast<double>(m.hidden_size);
+  return bytes + 2 * h * h * BytesPerElement(m.activation_dtype);
+}
+
 }  // namespace wiresim

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "sim/model/parameters.h"
+#include "sim/parallel/draft_model.h"
 #include "sim/parallel/plan.h"
 
 namespace wiresim {
@@ -33,10 +34,15 @@ struct StageWeights {
   double layers = 0;     // the stage's decoder layers
   double embedding = 0;  // first stage (and the last one too when the LM head is tied to it and pp > 1)
   double lm_head = 0;    // last stage: LM head and final norm
-  double total() const { return layers + embedding + lm_head; }
+  double drafter = 0;    // last stage, with speculative decoding: the drafter's layer and input projection
+  double total() const { return layers + embedding + lm_head + drafter; }
 };
 // Weight bytes on each GPU of a stage (all GPUs of a stage hold the same amount).
 StageWeights StageWeightBytes(const ModelSpec& model, const ParallelPlan& plan, const StageLayers& stage,
                               bool first_stage, bool last_stage);
+// The drafter's weights on each GPU of the last stage: one decoder layer of its kind, sharded as the target's, and
+// its 2h x h input projection, replicated (vLLM's MTP eh_proj is a plain nn.Linear). The embedding and the LM head
+// are the target's, shared (vLLM's EagleProposer.load_model); an EAGLE-3 head's own small LM head is not counted.
+double DrafterWeightBytes(const ModelSpec& model, const ParallelPlan& plan, const DraftModel& draft);
 
 }  // namespace wiresim

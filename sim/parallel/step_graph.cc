@@ -25,7 +25,9 @@ int64_t DispatchedTokens(const BatchShape& b, const ParallelPlan& p) {
 // and its two micro-batches ([0] whole, [1] A, [2] B), the share of the routed copies each EP rank receives, and
 // the bytes of one copy each way.
 struct EpTraffic {
-  std::vector<std::array<int64_t, 3>> tokens_of_gpu;  // by global GPU index
+  // By global GPU index: its dispatched tokens in the whole batch, micro-batches A and B, and the drafter's passes
+  // after the first (the index is RankProgramBuilder::mb_).
+  std::vector<std::array<int64_t, 4>> tokens_of_gpu;
   std::vector<double> share;                          // by index in the EP group
   double dispatch_bytes = 0, combine_bytes = 0;       // per routed token copy
   // Each EP group's dispatch and combine matrices per micro-batch, the same for every layer and every member:
@@ -103,6 +105,7 @@ class RankProgramBuilder {
     }
     if (last) {
       Head();
+      Drafter();
     } else {
       PipelineTransfer(/*receive=*/false);
     }
@@ -219,10 +222,13 @@ class RankProgramBuilder {
                receive ? std::vector<int>{peer, self} : std::vector<int>{self, peer}, bytes, phase_);
   }
 
-  void Layer(int layer) {
-    const bool moe = m_.IsMoeLayer(layer);
+  void Layer(int layer) { Layer(layer, m_.IsMoeLayer(layer), /*overlap=*/true); }
+
+  // A decoder layer whose ops carry `layer`, with an MoE block or a dense MLP; `overlap`: as two micro-batches
+  // under two-batch overlap.
+  void Layer(int layer, bool moe, bool overlap) {
     const bool ep_moe = moe && p_.ep > 1;
-    if (ep_moe && o_.two_batch_overlap) {
+    if (ep_moe && o_.two_batch_overlap && overlap) {
       OverlappedLayer(layer);
       return;
     }
@@ -298,11 +304,11 @@ class RankProgramBuilder {
   // CP first and the partial outputs reduce-scattered back.
   void DecodeAttention(int64_t q_width, int64_t out_width) {
     if (cur_->decode_contexts.empty()) return;
-    const double decodes = static_cast<double>(cur_->decode_contexts.size());
+    const double decodes = static_cast<double>(cur_->DecodeRows());
     const std::vector<int>& cp = p_.cp > 1 ? Group(ParallelDim::kCp) : empty_;
     Collective("cp_query_all_gather", CollectiveOp::kAllGather, ParallelDim::kCp, cp,
                decodes * static_cast<double>(s_.q_heads * q_width) * a_, Phase::kDecode);
-    Kernel("attention_decode", attention_.Decode(*cur_), Phase::kDecode);
+    Kernel(later_draft_pass_ ? "draft_attention_decode" : "attention_decode", attention_.Decode(*cur_), Phase::kDecode);
     Collective("cp_output_reduce_scatter", CollectiveOp::kReduceScatter, ParallelDim::kCp, cp,
                decodes * static_cast<double>(s_.q_heads * out_width) * a_, Phase::kDecode);
   }
@@ -349,7 +355,7 @@ class RankProgramBuilder {
       PrefillAttention();
     }
     if (!cur_->decode_contexts.empty()) {
-      const int64_t decodes = static_cast<int64_t>(cur_->decode_contexts.size());
+      const int64_t decodes = cur_->DecodeRows();
       Kernel(
           "mla_q_absorb",
           GemmKernel(decodes, l.kv_lora_rank, l.qk_nope_head_dim, m_.activation_dtype, m_.activation_dtype, s_.q_heads),
@@ -553,7 +559,7 @@ class RankProgramBuilder {
     layer_ = static_cast<int>(m_.num_layers);
     Kernel("final_norm", Bytes(4.0 * static_cast<double>(ResidualTokens() * h_)));
     if (SequenceParallel()) TpGather("sp_all_gather");
-    const int64_t sampling = CeilDiv(cur_->SamplingSequences(), p_.cp);
+    const int64_t sampling = CeilDiv(cur_->LogitRows(), p_.cp);
     if (sampling == 0) return;
     Kernel("lm_head", Unquantized(sampling, s_.vocab, h_));
     if (p_.tp > 1) {
@@ -562,6 +568,41 @@ class RankProgramBuilder {
     }
     // fp32 softmax over the vocabulary: read the logits, write and read the probabilities.
     Kernel("sampler", MemoryBoundKernel(3.0 * static_cast<double>(sampling * m_.vocab_size) * 4));
+  }
+
+  // Speculative decoding's drafter (StepGraphOptions::draft), after the target's head on the last stage. Its ops
+  // carry the head's layer (num_layers): they run once per iteration.
+  void Drafter() {
+    const DraftModel& d = o_.draft;
+    if (d.passes == 0) return;
+    const int64_t sequences = static_cast<int64_t>(batch_.prefills.size() + batch_.decode_contexts.size());
+    for (int pass = 0; pass < d.passes; ++pass) {
+      draft_ = pass == 0 ? batch_ : DraftPassBatch(batch_, pass);
+      cur_ = &draft_;
+      tokens_ = CeilDiv(draft_.Tokens(), p_.cp);
+      later_draft_pass_ = pass > 0;
+      mb_ = pass > 0 ? kLaterDraftPasses : 0;
+      // The drafter's input: the token's embedding and the target's hidden state, normed and projected 2h -> h
+      // (MTP's enorm, hnorm and eh_proj; EAGLE's fc).
+      Kernel("draft_input_norms", Bytes(4.0 * static_cast<double>(tokens_ * h_)));
+      Kernel("draft_input_proj", Linear(tokens_, h_, 2 * h_));
+      Layer(static_cast<int>(m_.num_layers), d.moe, /*overlap=*/false);
+      layer_ = static_cast<int>(m_.num_layers);
+      Kernel("draft_norm", Bytes(4.0 * static_cast<double>(ResidualTokens() * h_)));
+      if (SequenceParallel()) TpGather("sp_all_gather");
+      // One row per sequence: the logits of its last position, and the greedy pick of the next draft token.
+      const int64_t rows = CeilDiv(sequences, p_.cp);
+      Kernel("draft_lm_head", Unquantized(rows, s_.vocab, h_));
+      if (p_.tp > 1) {
+        Collective("draft_logits_all_gather", CollectiveOp::kAllGather, ParallelDim::kTp, Group(ParallelDim::kTp),
+                   static_cast<double>(rows * s_.vocab * p_.tp) * a_, phase_);
+      }
+      Kernel("draft_argmax", MemoryBoundKernel(static_cast<double>(rows * m_.vocab_size) * a_));
+    }
+    later_draft_pass_ = false;
+    mb_ = 0;
+    cur_ = &batch_;
+    tokens_ = CeilDiv(batch_.Tokens(), p_.cp);
   }
 
   const ModelSpec& m_;
@@ -585,11 +626,14 @@ class RankProgramBuilder {
   // program is split into them, each one's last op, and the last collective on the communication stream.
   const BatchShape* cur_ = nullptr;
   std::array<BatchShape, 2> halves_;
-  int mb_ = 0;
+  int mb_ = 0;  // 3 (kLaterDraftPasses): the drafter's passes after the first
+  static constexpr int kLaterDraftPasses = 3;
   bool split_ = false;
   std::array<std::vector<int32_t>, 2> mb_after_;
   int comm_tail_ = -1;
   int layer_ = -1;
+  BatchShape draft_;               // the drafter's batch of the pass being emitted
+  bool later_draft_pass_ = false;  // emitting a drafter pass after the first
   const LayerAttentionShapes attention_;
   const std::vector<int> empty_;
 };
@@ -630,15 +674,25 @@ KernelShape LayerAttentionShapes::Prefill(const BatchShape& batch) const {
 KernelShape LayerAttentionShapes::Decode(const BatchShape& batch) const {
   contexts_.clear();
   for (int64_t c : batch.decode_contexts) contexts_.push_back(CeilDiv(c, cp_));
-  return DecodeAttentionKernel(decode_heads_, contexts_);
+  return DecodeAttentionKernel(decode_heads_, contexts_, batch.decode_queries);
+}
+
+BatchShape DraftPassBatch(const BatchShape& batch, int pass) {
+  BatchShape out;
+  out.decode_contexts.reserve(batch.decode_contexts.size() + batch.prefills.size());
+  for (int64_t c : batch.decode_contexts) out.decode_contexts.push_back(c + pass);
+  for (const PrefillChunk& c : batch.prefills) out.decode_contexts.push_back(c.context + c.tokens + pass);
+  return out;
 }
 
 std::array<BatchShape, 2> SplitInTwo(const BatchShape& b) {
   std::array<BatchShape, 2> out;
   int64_t left = (b.Tokens() + 1) / 2;  // rows still to give A
-  for (int64_t c : b.decode_contexts) {
-    out[left > 0 ? 0 : 1].decode_contexts.push_back(c);
-    if (left > 0) --left;
+  for (size_t i = 0; i < b.decode_contexts.size(); ++i) {
+    BatchShape& to = out[left > 0 ? 0 : 1];
+    to.decode_contexts.push_back(b.decode_contexts[i]);
+    if (!b.decode_queries.empty()) to.decode_queries.push_back(b.decode_queries[i]);
+    left = std::max<int64_t>(0, left - b.Queries(i));
   }
   for (const PrefillChunk& c : b.prefills) {
     if (left >= c.tokens) {
@@ -737,6 +791,16 @@ Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& pla
     return InvalidArgument("step graph: expert imbalance must be >= 1 (1 = balanced), got " +
                            std::to_string(options.expert_imbalance));
   }
+  if (options.draft.passes < 0 || options.draft.passes > kMaxDraftTokens) {
+    return InvalidArgument("step graph: drafter passes must be 0 to " + std::to_string(kMaxDraftTokens) + ", got " +
+                           std::to_string(options.draft.passes));
+  }
+  if (options.draft.passes > 0 && (plan.pp > 1 || plan.cp > 1)) {
+    return InvalidArgument(
+        "step graph: a drafter (speculative decoding) with pipeline or context parallelism is not "
+        "modelled (pp=" +
+        std::to_string(plan.pp) + ", cp=" + std::to_string(plan.cp) + ")");
+  }
   if (options.replica < 0 || options.replica >= plan.dp) {
     return InvalidArgument("step graph: replica " + std::to_string(options.replica) +
                            " is not a DP rank (dp=" + std::to_string(plan.dp) + ")");
@@ -772,10 +836,11 @@ Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& pla
   }
   EpTraffic traffic;
   if (plan.ep > 1 && model.IsMoe()) {
-    traffic.tokens_of_gpu.assign(static_cast<size_t>(gpus), {0, 0, 0});
+    traffic.tokens_of_gpu.assign(static_cast<size_t>(gpus), {0, 0, 0, 0});
     for (size_t i = 0; i < ranks.size(); ++i) {
-      std::array<int64_t, 3>& t = traffic.tokens_of_gpu[static_cast<size_t>(placement.GpuOf(ranks[i]))];
+      std::array<int64_t, 4>& t = traffic.tokens_of_gpu[static_cast<size_t>(placement.GpuOf(ranks[i]))];
       t[0] = DispatchedTokens(*batches[i], plan);
+      if (options.draft.passes > 1) t[3] = DispatchedTokens(DraftPassBatch(*batches[i], 1), plan);
       if (options.two_batch_overlap) {
         const std::array<BatchShape, 2> halves = SplitInTwo(*batches[i]);
         t[1] = DispatchedTokens(halves[0], plan);

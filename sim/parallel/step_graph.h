@@ -27,6 +27,7 @@
 #include "sim/core/status.h"
 #include "sim/model/model_spec.h"
 #include "sim/parallel/batch.h"
+#include "sim/parallel/draft_model.h"
 #include "sim/parallel/expert_routing.h"
 #include "sim/parallel/placement.h"
 #include "sim/parallel/step_graph_timing.h"
@@ -104,6 +105,8 @@ struct StepGraphOptions {
   // Emit only the first decoder layer of each kind (dense, MoE) on each stage: the others repeat it op for op.
   // A compiled iteration times these and multiplies (iteration_model.h says when that is exact).
   bool one_layer_per_kind = false;
+  // The drafter of speculative decoding (passes 0: none).
+  DraftModel draft;
   // BuildGroups(plan, placement), when the caller keeps it: a replica builds many graphs of one plan and placement,
   // and the groups cover every rank of the world (all DP ranks). Null: built per graph.
   std::shared_ptr<const ParallelGroups> groups;
@@ -129,6 +132,10 @@ class LayerAttentionShapes {
   mutable std::vector<AttentionChunk> chunks_;
   mutable std::vector<int64_t> contexts_;
 };
+
+// The batch of a drafter pass after the first (pass >= 1): one query per sequence of `batch` (decodes and prefill
+// chunks alike, as the proposer drafts for every request of the step), at its position after the step plus `pass`.
+BatchShape DraftPassBatch(const BatchShape& batch, int pass);
 
 // The two micro-batches of two-batch overlap: A the first ceil(T/2) token rows in the order decodes, prefill chunks,
 // padding; B the rest. A prefill chunk cut in two becomes a chunk that does not sample and one after it whose

@@ -16,6 +16,9 @@ bool IsAttention(const StepOp& op) {
          (op.kernel.kind == KernelKind::kAttentionPrefill || op.kernel.kind == KernelKind::kAttentionDecode);
 }
 
+// The decode attention of a drafter pass after the first (its shape is not the batch's: DraftPassBatch).
+bool IsLaterDraftAttention(const StepOp& op) { return IsAttention(op) && op.name == "draft_attention_decode"; }
+
 // The pipeline receive that opens a stage's program and the send that closes it (-1 when absent).
 std::pair<int, int> PipelineEnds(const GpuProgram& program) {
   int recv = -1, send = -1;
@@ -62,6 +65,7 @@ IterationModel::IterationModel(const ModelSpec& model, const ParallelPlan& plan,
   graph_options_.expert_imbalance = moe.expert_imbalance;
   graph_options_.routing = moe.routing;
   graph_options_.two_batch_overlap = moe.two_batch_overlap && plan.ep > 1;
+  graph_options_.draft = moe.draft;
   graph_options_.replica = replica;
   graph_options_.groups = std::make_shared<const ParallelGroups>(BuildGroups(plan, placement));
   const bool coupled = plan.ep > 1 && plan.dp > 1;
@@ -83,8 +87,12 @@ IterationModel::Key IterationModel::KeyOf(const BatchShape& batch) const {
   if (key_needs_positions_) {
     for (const PrefillChunk& c : batch.prefills) positions += c.tokens + c.context;
   }
-  return {batch.Tokens(), batch.SamplingSequences(), static_cast<int64_t>(batch.prefills.size()),
-          static_cast<int64_t>(batch.decode_contexts.size()), positions};
+  return {batch.Tokens(),
+          batch.LogitRows(),
+          static_cast<int64_t>(batch.prefills.size()),
+          static_cast<int64_t>(batch.decode_contexts.size()),
+          batch.DecodeRows(),
+          positions};
 }
 
 Result<std::shared_ptr<const StepGraph>> IterationModel::Full(const BatchShape& batch,
@@ -452,12 +460,12 @@ Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileGraph(const St
     for (const Segment& seg : segments[p]) {
       // Each segment replayed through the accounting the executor feeds, so the breakdown matches op by op.
       GpuTimeAccounting acc(1, {0});
-      int prefill = 0, decode = 0;
+      int prefill = 0, decode = 0, draft = 0;
       for (size_t i = seg.first; i < seg.end; ++i) {
         const StepOp& op = program.ops[i];
         if (op.kind == StepOp::Kind::kKernel) {
           if (op.kernel.kind == KernelKind::kAttentionPrefill) ++prefill;
-          if (op.kernel.kind == KernelKind::kAttentionDecode) ++decode;
+          if (op.kernel.kind == KernelKind::kAttentionDecode) ++(IsLaterDraftAttention(op) ? draft : decode);
           acc.OnKernel(0, timing.op_start[p][i], timing.op_done[p][i]);
         } else {
           acc.OnCollective(0, timing.collective_start[static_cast<size_t>(op.instance)], timing.op_done[p][i], op.dim,
@@ -474,6 +482,7 @@ Result<std::unique_ptr<CompiledIteration>> IterationModel::CompileGraph(const St
       }
       body.prefill_attention += prefill * static_cast<int>(seg.times);
       body.decode_attention += decode * static_cast<int>(seg.times);
+      body.later_draft_attention += draft * static_cast<int>(seg.times);
       previous = end;
     }
     if (send >= 0 && !segments[p].empty()) {
@@ -519,7 +528,7 @@ void IterationModel::BodyTimes(const CompiledIteration& c, const BatchShape& bat
   compute->resize(c.bodies.size());
   // Attention times per kernel model (one per GPU type; every GPU of a compilable replica shares one).
   const KernelTimeModel* model = nullptr;
-  Time prefill, decode;
+  Time prefill, decode, draft;
   for (size_t p = 0; p < c.bodies.size(); ++p) {
     const CompiledBody& b = c.bodies[p];
     const KernelTimeModel* m = kernel_models_[static_cast<size_t>(b.gpu)];
@@ -527,8 +536,17 @@ void IterationModel::BodyTimes(const CompiledIteration& c, const BatchShape& bat
       model = m;
       prefill = batch.prefills.empty() ? Time::Zero() : m->KernelTime(attention_.Prefill(batch));
       decode = batch.decode_contexts.empty() ? Time::Zero() : m->KernelTime(attention_.Decode(batch));
+      // The drafter's passes after the first: one decode attention each, over the batch's sequences one position
+      // further every pass.
+      draft = Time::Zero();
+      for (int pass = 1; pass < graph_options_.draft.passes; ++pass) {
+        draft += m->KernelTime(attention_.Decode(DraftPassBatch(batch, pass)));
+      }
     }
-    const Time attention = prefill * b.prefill_attention + decode * b.decode_attention;
+    WIRESIM_CHECK(b.later_draft_attention == 0 || b.later_draft_attention == graph_options_.draft.passes - 1)
+        << "a compiled body's drafter passes";
+    const Time attention = prefill * b.prefill_attention + decode * b.decode_attention +
+                           (b.later_draft_attention > 0 ? draft : Time::Zero());
     (*body)[p] = b.static_time + attention;
     (*compute)[p] = b.static_compute + attention;
   }

@@ -3,7 +3,7 @@
 //     level that must be used when collectives share links with other traffic).
 //   - Compile(): the same iteration collapsed per GPU into [pipeline receive] body [pipeline send], the body timed
 //     once per iteration shape by EvaluateStepGraph. An iteration's kernels other than attention depend on its
-//     batch only through a small key (new tokens, sampled sequences, the numbers of prefill chunks and decodes,
+//     batch only through a small key (new tokens, logit rows, the numbers of prefill chunks, decodes and decode rows,
 //     and for MLA or context parallelism the prefill positions), so the body is cached per key with its attention
 //     left out, and each iteration adds back layers x its own attention time. Where every GPU of the replica times
 //     kernels alike and the DP ranks do not step together, this is exact: every rank of a stage runs the same
@@ -44,6 +44,7 @@ struct CompiledBody {
   Time static_time;  // body duration with attention taking no time
   int prefill_attention = 0;
   int decode_attention = 0;
+  int later_draft_attention = 0;  // the drafter's passes after the first (one decode attention each)
   Time static_compute;  // kernels other than attention
   std::array<std::array<Time, kPhases>, kParallelDims> exposed{};
   Time communication;
@@ -71,9 +72,10 @@ class IterationModel {
   IterationModel(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement, int replica,
                  double expert_imbalance, std::vector<const KernelTimeModel*> kernel_models,
                  ClosedFormCollectives& closed);
-  // `moe` gives the MoE options of every graph (expert_imbalance, routing, two_batch_overlap); its replica and
-  // dp_batches are ignored. Two-batch overlap interleaves the micro-batches across layer boundaries, so such an
-  // iteration is never compiled (CanCompile() is false: it runs op by op).
+  // `moe` gives the MoE options of every graph (expert_imbalance, routing, two_batch_overlap) and the drafter of
+  // speculative decoding (draft); its replica and dp_batches are ignored. Two-batch overlap interleaves the
+  // micro-batches across layer boundaries, so such an iteration is never compiled (CanCompile() is false: it runs op by
+  // op).
   IterationModel(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement, int replica,
                  const StepGraphOptions& moe, std::vector<const KernelTimeModel*> kernel_models,
                  ClosedFormCollectives& closed);
@@ -106,7 +108,7 @@ class IterationModel {
   const ParallelPlan& plan() const { return plan_; }
 
  private:
-  using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>;
+  using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
   Key KeyOf(const BatchShape& batch) const;
   Result<std::unique_ptr<CompiledIteration>> CompileNow(const BatchShape& batch);
   // Null (no error) when `reduced` and some stage's ranks are not in step at a layer boundary.

@@ -176,7 +176,16 @@ void Replica::Finish(Step* step) {
   finishing_ = true;
   for (size_t d = 0; d < schedulers_.size(); ++d) {
     stats_.tokens += step->per_dp[d].Tokens();
-    std::vector<SequenceOutcome> outcomes = schedulers_[d]->Complete(step->per_dp[d]);
+    // Speculative decoding: how many of each decode's drafts the target accepted (speculative.h).
+    const SchedulerStep& done = step->per_dp[d];
+    accepted_.assign(done.sequences.size(), 0);
+    for (size_t i = 0; i < done.sequences.size(); ++i) {
+      const int64_t drafts = done.sequences[i].draft_tokens;
+      if (drafts == 0) continue;
+      accepted_[i] = DrawAccepted(options_.speculative, drafts, sim_.Random("speculative"));
+      stats_.speculative.Observe(drafts, accepted_[i]);
+    }
+    std::vector<SequenceOutcome> outcomes = schedulers_[d]->Complete(done, accepted_);
     for (const SequenceOutcome& o : outcomes) {
       if (o.finished) --outstanding_[d];
     }

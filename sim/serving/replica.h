@@ -21,6 +21,7 @@
 #include "sim/serving/iteration_run.h"
 #include "sim/serving/link_use.h"
 #include "sim/serving/scheduler.h"
+#include "sim/serving/speculative.h"
 
 namespace wiresim {
 
@@ -34,6 +35,10 @@ struct ReplicaOptions {
   // collectives (IterationModel::Collapsed; not when `trace` is set); else op by op.
   bool compiled = true;
   EngineProfile engine;  // CUDA-graph padding of the batches it runs
+  // Speculative decoding (off unless enabled): the acceptance of each step's drafts is drawn from the run's
+  // "speculative" stream. The scheduler's draft and lookahead counts and the iteration's drafter are set to match
+  // by the caller (scheduler.num_speculative_tokens, IterationModel's DraftModel).
+  SpeculativeConfig speculative;
   // Not owned; may be null. Sees every op beside the accounting (a compiled iteration's body as one kernel named
   // "iteration_body"), for a timeline; it never steers the run.
   ExecutionObserver* trace = nullptr;
@@ -60,6 +65,7 @@ struct ReplicaStats {
   int64_t steps = 0;
   int64_t tokens = 0;  // tokens computed (prefill and decode)
   Time gpu_busy;       // union of the replica's steps in flight
+  SpeculativeStats speculative;
 };
 
 class Replica {
@@ -118,6 +124,7 @@ class Replica {
   ReplicaStats stats_;
   Status error_;
   std::vector<std::unique_ptr<Step>> steps_;  // in flight
+  std::vector<int64_t> accepted_;             // scratch: the drafts accepted per sequence of a finished step
   // Forwards the pipeline transfers of a compiled iteration to the accounting (its bodies are added whole).
   class TransfersOnly;
   std::unique_ptr<TransfersOnly> transfers_only_;

@@ -9,8 +9,10 @@
 //   token (num_new_tokens == 0, the `continue` in schedule()) until its output comes back. This contract skips every
 //   request of an unfinished step, prefill chunks included, and never preempts one: the preemption victim is the
 //   last running request that is not in flight.
-// - No null block (block 0 of vLLM's pool), no watermark, no long_prefill_token_threshold, no speculative tokens,
-//   FCFS policy only.
+// - No null block (block 0 of vLLM's pool), no watermark, no long_prefill_token_threshold, FCFS policy only.
+// - Speculative decoding: every request that sampled in a step carries num_speculative_tokens drafts into the next
+//   (vLLM's proposers draft for every request of the batch; the n-gram proposer finds none where the text has no
+//   match, which here is a rejection at the first position, already in the acceptance rates).
 // - Block hashes. vLLM hashes every full block of prompt and output tokens (chained). Here a block is keyed by the
 //   Mooncake hash_ids that cover it (chained, plus its index), so requests with equal leading hash_ids share it; a
 //   block not covered by hash_ids (prompt past them, or holding output tokens) gets a key unique to its request,
@@ -55,9 +57,12 @@ int64_t SchedulerStep::Tokens() const {
 
 BatchShape SchedulerStep::Shape() const {
   BatchShape shape;
+  bool drafts = false;
+  for (const ScheduledSequence& s : sequences) drafts = drafts || s.draft_tokens > 0;
   for (const ScheduledSequence& s : sequences) {
     if (s.decode) {
-      shape.decode_contexts.push_back(s.computed_before + 1);
+      shape.decode_contexts.push_back(s.computed_before + s.new_tokens);
+      if (drafts) shape.decode_queries.push_back(s.new_tokens);
     } else {
       shape.prefills.push_back(PrefillChunk{s.new_tokens, s.computed_before, s.samples});
     }
@@ -78,7 +83,7 @@ class Scheduler::Impl {
   Status Add(const Request& request, int64_t kv_tokens);
   void ReleaseHeld(int64_t request_id);
   SchedulerStep Schedule();
-  std::vector<SequenceOutcome> Complete(const SchedulerStep& step);
+  std::vector<SequenceOutcome> Complete(const SchedulerStep& step, std::span<const int64_t> accepted);
 
   int64_t waiting() const { return static_cast<int64_t>(waiting_.size()); }
   int64_t running() const { return static_cast<int64_t>(running_.size()); }
@@ -99,6 +104,7 @@ class Scheduler::Impl {
     std::vector<int32_t> blocks;
     int64_t cached_blocks = 0;  // blocks[0, cached_blocks) carry their key
     int64_t transferred = 0;    // prompt tokens whose KV arrives with the request (until a preemption)
+    int64_t drafts = 0;         // draft tokens proposed for its next step (vLLM's spec_token_ids)
     bool in_flight = false;
     bool finished = false;
     // vLLM's Request.num_tokens: prompt plus the output tokens sampled so far. The last sampled token is not in
@@ -110,8 +116,8 @@ class Scheduler::Impl {
   // The leading blocks of `s` found in the cache (into hits_), as kv_cache_manager.py's get_computed_blocks does.
   void FindCachedPrefix(const Sequence& s);
   // kv_cache_manager.py, allocate_slots: gives `s` blocks for `new_tokens` more tokens after `hit_blocks` cached
-  // ones (hits_). False, and nothing changed, when the free queue is too short.
-  bool AllocateSlots(Sequence& s, int64_t new_tokens, int64_t hit_blocks);
+  // ones (hits_), and `lookahead` slots past them. False, and nothing changed, when the free queue is too short.
+  bool AllocateSlots(Sequence& s, int64_t new_tokens, int64_t hit_blocks, int64_t lookahead = 0);
   void FreeBlocks(Sequence& s);
   void Preempt(Sequence& s, SchedulerStep& step);
   void Record(Sequence& s, int64_t new_tokens, SchedulerStep& step);
@@ -143,8 +149,10 @@ Status Scheduler::Impl::Fits(const Request& request) const {
                            std::to_string(request.output_tokens) + " = " + std::to_string(total) +
                            " tokens exceeds max_model_len " + std::to_string(options_.max_model_len));
   }
-  // The last output token is sampled, never written to the KV cache: at most total - 1 tokens are held at once.
-  const int64_t peak_blocks = CeilDiv(total - 1, options_.block_size);
+  // The last output token is sampled, never written to the KV cache: at most total - 1 tokens are held at once, and
+  // with speculative decoding the drafts and the lookahead slots past them.
+  const int64_t peak_blocks =
+      CeilDiv(total - 1 + options_.num_speculative_tokens + options_.num_lookahead_tokens, options_.block_size);
   if (peak_blocks > pool_.num_blocks()) {
     return InvalidArgument(who + "needs " + std::to_string(peak_blocks) + " KV blocks of " +
                            std::to_string(options_.block_size) + " tokens, more than num_blocks " +
@@ -209,9 +217,9 @@ void Scheduler::Impl::FindCachedPrefix(const Sequence& s) {
   }
 }
 
-bool Scheduler::Impl::AllocateSlots(Sequence& s, int64_t new_tokens, int64_t hit_blocks) {
+bool Scheduler::Impl::AllocateSlots(Sequence& s, int64_t new_tokens, int64_t hit_blocks, int64_t lookahead) {
   const int64_t computed = s.computed + hit_blocks * options_.block_size;
-  const int64_t required = CeilDiv(computed + new_tokens, options_.block_size);
+  const int64_t required = CeilDiv(computed + new_tokens + lookahead, options_.block_size);
   // single_type_kv_cache_manager.py, get_num_blocks_to_allocate: cache hits on free blocks take them from the
   // free queue too, so they count against it.
   int64_t evictable_hits = 0;
@@ -251,6 +259,7 @@ void Scheduler::Impl::Preempt(Sequence& s, SchedulerStep& step) {
   FreeBlocks(s);
   s.computed = 0;
   s.transferred = 0;
+  s.drafts = 0;
   waiting_.push_front(&s);
   step.preempted.push_back(s.id);
   ++preemptions_;
@@ -261,8 +270,11 @@ void Scheduler::Impl::Record(Sequence& s, int64_t new_tokens, SchedulerStep& ste
   seq.request_id = s.id;
   seq.new_tokens = new_tokens;
   seq.computed_before = s.computed;
-  seq.decode = s.emitted > 0 && new_tokens == 1 && s.computed == s.tokens() - 1;
-  seq.samples = s.computed + new_tokens == s.tokens();
+  // scheduler.py, schedule(): the drafts scheduled are the new tokens past num_tokens (fewer than the request holds
+  // when the budget or max_model_len cut them).
+  seq.draft_tokens = std::max<int64_t>(0, s.computed + new_tokens - s.tokens());
+  seq.decode = s.emitted > 0 && s.computed == s.tokens() - 1 && new_tokens == 1 + seq.draft_tokens;
+  seq.samples = s.computed + new_tokens >= s.tokens();
   step.sequences.push_back(seq);
   // scheduler.py, _update_after_schedule: computed tokens advance when the step is formed.
   s.computed += new_tokens;
@@ -282,12 +294,13 @@ SchedulerStep Scheduler::Impl::Schedule() {
       ++index;
       continue;
     }
-    // num_new_tokens = num_tokens - num_computed_tokens, capped by the budget: a decode is 1 token, a prompt
-    // being prefilled gets its next chunk.
-    const int64_t new_tokens = std::min(s.tokens() - s.computed, budget);
+    // num_new_tokens = num_tokens_with_spec - num_computed_tokens, capped by the budget: a decode is 1 token and its
+    // drafts, a prompt being prefilled gets its next chunk; and no position past max_model_len - 1.
+    int64_t new_tokens = std::min(s.tokens() + s.drafts - s.computed, budget);
+    if (options_.max_model_len > 0) new_tokens = std::min(new_tokens, options_.max_model_len - 1 - s.computed);
     bool scheduled = false;
     while (true) {
-      if (AllocateSlots(s, new_tokens, 0)) {
+      if (AllocateSlots(s, new_tokens, 0, options_.num_lookahead_tokens)) {
         scheduled = true;
         break;
       }
@@ -344,7 +357,7 @@ SchedulerStep Scheduler::Impl::Schedule() {
   return step;
 }
 
-std::vector<SequenceOutcome> Scheduler::Impl::Complete(const SchedulerStep& step) {
+std::vector<SequenceOutcome> Scheduler::Impl::Complete(const SchedulerStep& step, std::span<const int64_t> accepted) {
   std::vector<SequenceOutcome> outcomes;
   if (step.empty()) return outcomes;
   auto it = std::find(in_flight_steps_.begin(), in_flight_steps_.end(), step.id);
@@ -353,7 +366,8 @@ std::vector<SequenceOutcome> Scheduler::Impl::Complete(const SchedulerStep& step
 
   outcomes.reserve(step.sequences.size());
   bool any_finished = false;
-  for (const ScheduledSequence& seq : step.sequences) {
+  for (size_t index = 0; index < step.sequences.size(); ++index) {
+    const ScheduledSequence& seq = step.sequences[index];
     auto found = sequences_.find(seq.request_id);
     WIRESIM_CHECK(found != sequences_.end()) << "request " << seq.request_id << " of step " << step.id;
     Sequence& s = *found->second;
@@ -364,9 +378,25 @@ std::vector<SequenceOutcome> Scheduler::Impl::Complete(const SchedulerStep& step
     // scheduler.py, update_from_output: a step that brings a request's computed tokens up to num_tokens samples a
     // token; a chunk that ends short of it samples none. check_stop (sched/utils.py) finishes the request after
     // max_tokens outputs, and _free_request frees its blocks.
-    if (s.computed == s.tokens()) {
-      ++s.emitted;
+    //
+    // With drafts, update_from_output takes the accepted ones and the sampler's own token, and num_computed_tokens
+    // goes back by the rejected drafts (their KV slots are overwritten next step); check_stop stops at max_tokens
+    // even inside the accepted run.
+    int64_t sampled = 0;
+    if (seq.draft_tokens > 0) {
+      WIRESIM_CHECK(index < accepted.size() && accepted[index] >= 0 && accepted[index] <= seq.draft_tokens)
+          << "request " << s.id << ": accepted drafts of step " << step.id;
+      s.computed -= seq.draft_tokens - accepted[index];
+      sampled = std::min(1 + accepted[index], s.output - s.emitted);
+    } else if (s.computed == s.tokens()) {
+      sampled = 1;
+    }
+    if (sampled > 0) {
+      s.emitted += sampled;
       outcome.emitted = true;
+      outcome.new_tokens = sampled;
+      // The proposer drafts for the request's next step.
+      s.drafts = options_.num_speculative_tokens;
     }
     outcome.tokens_emitted = s.emitted;
     if (s.emitted == s.output) {
@@ -404,7 +434,9 @@ Status Scheduler::AddTransferred(const Request& request, int64_t kv_tokens) { re
 void Scheduler::ReleaseHeld(int64_t request_id) { impl_->ReleaseHeld(request_id); }
 int64_t Scheduler::held() const { return impl_->held(); }
 SchedulerStep Scheduler::Schedule() { return impl_->Schedule(); }
-std::vector<SequenceOutcome> Scheduler::Complete(const SchedulerStep& step) { return impl_->Complete(step); }
+std::vector<SequenceOutcome> Scheduler::Complete(const SchedulerStep& step, std::span<const int64_t> accepted) {
+  return impl_->Complete(step, accepted);
+}
 int64_t Scheduler::waiting() const { return impl_->waiting(); }
 int64_t Scheduler::running() const { return impl_->running(); }
 int64_t Scheduler::in_flight() const { return impl_->in_flight(); }

@@ -5,7 +5,9 @@
 // when a running request needs a block and none is free, the most recently admitted running request is
 // preempted by recompute (its blocks freed, back to the front of the waiting queue, its progress lost). With
 // prefix caching, a new request whose prompt's leading blocks match cached blocks (Mooncake hash_ids) starts after
-// them. scheduler.cc names, beside each rule, the vLLM file and function it follows, and where it differs.
+// them. With speculative decoding a running request is given its draft tokens with its new one, KV slots for them and
+// for the drafter's next pass (num_lookahead_tokens), and after the step the rejected drafts' slots are given back
+// (speculative.h). scheduler.cc names, beside each rule, the vLLM file and function it follows, and where it differs.
 //
 // Pipeline parallelism keeps several steps in flight: Schedule() may be called again before Complete(); a request
 // that is part of an unfinished step is skipped until that step completes, and is never chosen for preemption.
@@ -15,11 +17,12 @@
 //   WIRESIM_RETURN_IF_ERROR(s.Add(request));
 //   SchedulerStep step = s.Schedule();           // step.Shape() is what the step graph is built for
 //   ... run the iteration ...
-//   for (const SequenceOutcome& o : s.Complete(step)) if (o.emitted) ...;
+//   for (const SequenceOutcome& o : s.Complete(step, accepted)) if (o.emitted) ...;   // accepted: per sequence
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "sim/core/status.h"
@@ -40,14 +43,19 @@ struct SchedulerOptions {
   // A prefill instance of a disaggregated deployment: a finished request keeps its KV blocks until ReleaseHeld()
   // (its KV cache is being sent to a decode instance).
   bool hold_finished_kv = false;
+  // Speculative decoding: draft tokens a request carries into each step after one that sampled for it (0: none),
+  // and the KV slots reserved past them for the drafter (SpeculativeConfig::LookaheadTokens).
+  int64_t num_speculative_tokens = 0;
+  int64_t num_lookahead_tokens = 0;
 };
 
 // One sequence's share of a step.
 struct ScheduledSequence {
   int64_t request_id = 0;
-  int64_t new_tokens = 0;       // tokens computed in this step (1 for a decode)
+  int64_t new_tokens = 0;       // tokens computed in this step (1 for a decode, + its drafts)
   int64_t computed_before = 0;  // tokens already in its KV cache (prefix-cache hits included)
-  bool decode = false;          // a decode (the prompt is done): one new token
+  int64_t draft_tokens = 0;     // drafts verified in this step (speculative decoding; a decode only)
+  bool decode = false;          // a decode (the prompt is done): one new token and its drafts
   bool samples = false;         // the step ends with a sampled output token for it (a decode, or a last chunk)
 };
 
@@ -61,15 +69,17 @@ struct SchedulerStep {
   bool empty() const { return sequences.empty(); }
   int64_t Tokens() const;
   // As the step graph reads it: every non-decode sequence is a prefill chunk (tokens = new_tokens, context =
-  // computed_before, last = samples); every decode contributes context computed_before + 1.
+  // computed_before, last = samples); every decode contributes context computed_before + new_tokens and, when some
+  // decode verifies drafts, new_tokens queries.
   BatchShape Shape() const;
 };
 
 struct SequenceOutcome {
   int64_t request_id = 0;
-  bool emitted = false;        // an output token came out of this step
+  bool emitted = false;        // output tokens came out of this step
+  int64_t new_tokens = 0;      // how many (1, or 1 + accepted drafts, up to the request's last)
   bool finished = false;       // it was the request's last token: its blocks are freed
-  int64_t tokens_emitted = 0;  // output tokens so far, this one included
+  int64_t tokens_emitted = 0;  // output tokens so far, these included
 };
 
 class Scheduler {
@@ -97,8 +107,9 @@ class Scheduler {
   SchedulerStep Schedule();
   // Marks `step` done: one outcome per sequence, in the step's order; finished requests' blocks are freed (with
   // prefix caching their full blocks stay findable until reused). Completing an empty step does nothing.
-  // REQUIRES: `step` came from Schedule() and was not completed before.
-  std::vector<SequenceOutcome> Complete(const SchedulerStep& step);
+  // `accepted[i]`: the drafts sequence i's step accepted (read where its draft_tokens > 0; empty when none has).
+  // REQUIRES: `step` came from Schedule() and was not completed before; 0 <= accepted[i] <= draft_tokens.
+  std::vector<SequenceOutcome> Complete(const SchedulerStep& step, std::span<const int64_t> accepted = {});
 
   int64_t waiting() const;    // queued, not admitted (preempted ones included)
   int64_t running() const;    // admitted and unfinished

@@ -149,7 +149,7 @@ void ServingRun::OnStepDone(int replica, int dp_rank, const std::vector<Sequence
     return;
   }
   for (const SequenceOutcome& o : outcomes) {
-    if (o.emitted) metrics_.OnToken(o.request_id, now);
+    if (o.emitted) metrics_.OnToken(o.request_id, now, o.new_tokens);
     if (!o.finished) continue;
     metrics_.OnFinished(o.request_id, now);
     if (slo_watch_) slo_watch_->OnFinished(o.request_id);

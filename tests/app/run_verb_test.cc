@@ -50,12 +50,12 @@ std::filesystem::path TempDir(const std::string& name) {
 
 // The time of one iteration of a one-GPU replica: its kernels back to back (no collectives at tp=1), as the kernel
 // model times them. Independent of the scheduler, the executor and the iteration cache.
-double IterationMs(const ModelSpec& m, const char* batch) {
+double IterationMs(const ModelSpec& m, const char* batch, const StepGraphOptions& options = {}) {
   const ParallelPlan plan;  // tp=1
   const Placement where{{0}};
   Result<BatchShape> b = ParseBatch(batch);
   REQUIRE(b.ok());
-  Result<StepGraph> g = BuildStepGraph(m, plan, where, *b, {});
+  Result<StepGraph> g = BuildStepGraph(m, plan, where, *b, options);
   REQUIRE(g.ok());
   const std::unique_ptr<KernelTimeModel> timer = KernelModelFor(*FindGpuSpec("h100-sxm"), {}, nullptr, nullptr);
   return ComputeTime(g->programs[0], *timer).ToMilliseconds();
@@ -92,6 +92,93 @@ TEST_CASE("One request: TTFT is the host overhead plus the prefill, each decode 
   CHECK(j["completed"] == 1);
   CHECK(j["total_output_tokens"] == 5);
   CHECK(j["wiresim"]["steps"] == 5);
+}
+
+TEST_CASE("Speculative decoding, one request: each step verifies 3 drafts and emits the tokens accepted") {
+  const ModelSpec m = [] {
+    Result<ModelSpec> r = LoadModel(testing::ReadSourceFile("workloads/models/llama-3.2-1b.toml"));
+    REQUIRE(r.ok());
+    return std::move(r).value();
+  }();
+  const double host = 0.5;
+  const double ttft = host + IterationMs(m, "prefill=1x100");
+  SECTION("every draft accepted, n-gram drafts (no drafter on the GPU)") {
+    const nlohmann::json j =
+        RunJson(With(kOneGpu, {"--requests", "1", "--input-len", "100", "--output-len", "13", "--speculative-method",
+                               "ngram", "--num-speculative-tokens", "3", "--acceptance", "1"}));
+    // The prefill samples token 1 and the proposer drafts 3. Each decode step computes the new token and its 3
+    // drafts (4 rows; context 100 + 4, then + 4 per step as all are accepted) and emits 4 tokens: tokens 2-5, 6-9,
+    // 10-13. Three decode steps, one streamed chunk each.
+    double decodes = 0;
+    for (const char* b : {"decode=1x104+3", "decode=1x108+3", "decode=1x112+3"}) decodes += host + IterationMs(m, b);
+    CHECK(j["wiresim"]["steps"] == 4);
+    CHECK(j["total_output_tokens"] == 13);
+    CHECK(j["mean_ttft_ms"].get<double>() == Approx(ttft).epsilon(1e-9));
+    CHECK(j["mean_e2el_ms"].get<double>() == Approx(ttft + decodes).epsilon(1e-9));
+    CHECK(j["mean_tpot_ms"].get<double>() == Approx(decodes / 12).epsilon(1e-9));
+    // vllm bench serve's ITL is the gap between chunks: 3 of them, each a decode step.
+    CHECK(j["mean_itl_ms"].get<double>() == Approx(decodes / 3).epsilon(1e-9));
+    CHECK(j["wiresim"]["speculative"]["mean_acceptance_length"] == 4.0);
+    CHECK(j["wiresim"]["speculative"]["per_position_acceptance_rate"] == nlohmann::json::array({1.0, 1.0, 1.0}));
+  }
+  SECTION("no draft accepted: one token a step, each step still verifying 3") {
+    const nlohmann::json j =
+        RunJson(With(kOneGpu, {"--requests", "1", "--input-len", "100", "--output-len", "13", "--speculative-method",
+                               "ngram", "--num-speculative-tokens", "3", "--acceptance", "0"}));
+    // Each step rolls its 3 drafts back: 12 decode steps over contexts 104, 105, ..., 115.
+    double decodes = 0;
+    for (int c = 104; c < 116; ++c) decodes += host + IterationMs(m, ("decode=1x" + std::to_string(c) + "+3").c_str());
+    CHECK(j["wiresim"]["steps"] == 13);
+    CHECK(j["mean_tpot_ms"].get<double>() == Approx(decodes / 12).epsilon(1e-9));
+    CHECK(j["wiresim"]["speculative"]["draft_acceptance_rate"] == 0.0);
+  }
+  SECTION("an EAGLE head: the drafter's three passes run after the target in every step") {
+    const nlohmann::json j =
+        RunJson(With(kOneGpu, {"--requests", "1", "--input-len", "100", "--output-len", "13", "--speculative-method",
+                               "eagle", "--num-speculative-tokens", "3", "--acceptance", "1"}));
+    StepGraphOptions drafter;
+    drafter.draft.passes = 3;
+    const double first = host + IterationMs(m, "prefill=1x100", drafter);
+    double decodes = 0;
+    for (const char* b : {"decode=1x104+3", "decode=1x108+3", "decode=1x112+3"}) {
+      decodes += host + IterationMs(m, b, drafter);
+    }
+    CHECK(j["mean_ttft_ms"].get<double>() == Approx(first).epsilon(1e-9));
+    CHECK(j["mean_tpot_ms"].get<double>() == Approx(decodes / 12).epsilon(1e-9));
+    CHECK(j["mean_tpot_ms"].get<double>() >
+          RunJson(With(kOneGpu, {"--requests", "1", "--input-len", "100", "--output-len", "13", "--speculative-method",
+                                 "ngram", "--num-speculative-tokens", "3", "--acceptance", "1"}))["mean_tpot_ms"]
+              .get<double>());
+  }
+}
+
+TEST_CASE("Speculative decoding settings a run cannot use are refused with exit 2, naming the field") {
+  const auto dir = TempDir("bad-spec");
+  const std::string scenario = (std::filesystem::temp_directory_path() / "wiresim-bad-spec.toml").string();
+  std::ofstream(scenario) << "[deployment]\ntopology = \"dgx-h100\"\nmodel = \"llama-3.1-8b\"\n"
+                             "[speculative]\nmethod = \"eagle\"\nnum_speculative_tokens = 2\nacceptance = [0.5, 0.7]\n";
+  Run r = Wiresim({"run", scenario, "--out", dir.string()});
+  CHECK(r.code == kExitBadInput);
+  CHECK_THAT(r.err,
+             Contains("wiresim-bad-spec.toml:7") && Contains("speculative.acceptance") && Contains("cannot rise"));
+  const std::vector<std::string> one = {
+      "run", "--topology",   "dgx-h100", "--model", "llama-3.1-8b", "--out", dir.string(), "--num-speculative-tokens",
+      "2",   "--acceptance", "0.7"};
+  r = Wiresim(With(one, {"--plan", "tp=2,pp=2", "--speculative-method", "ngram"}));
+  CHECK(r.code == kExitBadInput);
+  CHECK_THAT(r.err, Contains("--num-speculative-tokens") && Contains("pipeline or context parallelism"));
+  r = Wiresim(one);  // the default method is MTP, which Llama has no module for
+  CHECK(r.code == kExitBadInput);
+  CHECK_THAT(r.err, Contains("speculative.method") && Contains("num_nextn_predict_layers"));
+  r = Wiresim(With(one, {"--speculative-method", "eagle", "--decode-plan", "tp=1"}));
+  CHECK(r.code == kExitBadInput);
+  CHECK_THAT(r.err, Contains("disaggregated"));
+  r = Wiresim(With(one, {"--acceptance", "0.7,x"}));
+  CHECK(r.code == kExitBadInput);
+  CHECK_THAT(r.err, Contains("--acceptance"));
+  CHECK_FALSE(std::filesystem::exists(dir / "summary.json"));
+  std::filesystem::remove(scenario);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("Async scheduling: the host forms each step while the one before runs, so only the rest shows") {
@@ -265,6 +352,19 @@ TEST_CASE("Compiled iterations and op-by-op execution give byte-identical reques
       ++served;
     }
     CHECK(served == 6);
+  }
+  SECTION("speculative decoding: an EAGLE head on tp=2, an MTP-like drafter on DP ranks coupled by EP") {
+    const auto [a, b] = BothLevels({"--topology", "dgx-h100", "--model", "llama-3.1-8b", "--plan", "tp=2", "--requests",
+                                    "6", "--rate", "20", "--output-len", "uniform:2-40", "--speculative-method",
+                                    "eagle", "--num-speculative-tokens", "3", "--acceptance", "0.7,0.5,0.3"},
+                                   "eagle");
+    CHECK(a == b);
+    const auto [c, d] =
+        BothLevels({"--topology", "dgx-h100", "--model", "mixtral-8x7b", "--plan", "tp=1,dp=2,ep=2", "--requests", "6",
+                    "--rate", "20", "--output-len", "uniform:2-20", "--speculative-method", "eagle",
+                    "--num-speculative-tokens", "2", "--acceptance", "0.6"},
+                   "eagle-ep");
+    CHECK(c == d);
   }
   SECTION("tp=16 across two nodes") {
     const auto [a, b] = BothLevels({"--topology", "dgx-h100-2node", "--model", "llama-3.1-8b", "--plan", "tp=16",

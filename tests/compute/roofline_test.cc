@@ -147,6 +147,12 @@ TEST_CASE("Attention: causal prefill FLOPs and decode KV bytes") {
   const KernelShape decode = DecodeAttentionKernel(h, contexts);
   CHECK(decode.bytes == 64.0 * 4096 * 512 + 64.0 * 8 * 256 * 2);
   CHECK(Us(model.KernelTime(decode)) == Approx(Us(decode.bytes / 1e12)));
+  // Verifying 3 drafts (4 queries) over 4096 tokens, the 4 new ones included: query i sees 4093 + i keys, 16,378
+  // pairs in all (4 x 4096 - 4 x 3 / 2); the KV is read once, Q and O 4 times.
+  const std::vector<int64_t> one(1, 4096), four(1, 4);
+  const KernelShape verify = DecodeAttentionKernel(h, one, four);
+  CHECK(verify.flops == 2.0 * 8 * 256 * (4093 + 4094 + 4095 + 4096));
+  CHECK(verify.bytes == 4096.0 * 512 + 4.0 * 8 * 256 * 2);
 }
 
 TEST_CASE("Attention's rate grows with the keys each query sees, as FlashAttention-3's does on an H100") {

@@ -403,3 +403,26 @@ TEST_CASE("ReadVllmResult reads the numbers of a --save-result file and names wh
 
 }  // namespace
 }  // namespace wiresim
+
+namespace wiresim {
+namespace {
+
+TEST_CASE("Several tokens in one streamed chunk (speculative decoding): one ITL per chunk, TPOT per token") {
+  // A request sent at 0: its first token at 100 ms, then chunks of 3, 1 and 4 tokens at 130, 150 and 190 ms.
+  // vllm bench serve appends an ITL per chunk: [30 20 40]; TPOT = (190 - 100) / (9 - 1) = 11.25 ms.
+  RequestMetrics m;
+  m.OnSent(0, Time::Zero(), 10, 9, 0);
+  m.OnToken(0, Time::Milliseconds(100));
+  m.OnToken(0, Time::Milliseconds(130), 3);
+  m.OnToken(0, Time::Milliseconds(150), 1);
+  m.OnToken(0, Time::Milliseconds(190), 4);
+  m.OnFinished(0, Time::Milliseconds(190));
+  const ServingSummary s = m.Summarize({}, {50});
+  CHECK(s.total_output == 9);
+  CHECK(s.tpot_ms.mean == Approx(11.25).epsilon(1e-12));
+  CHECK(s.itl_ms.mean == Approx(30).epsilon(1e-12));
+  CHECK(s.itl_ms.median == Approx(30).epsilon(1e-12));
+}
+
+}  // namespace
+}  // namespace wiresim

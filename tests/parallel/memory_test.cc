@@ -78,6 +78,26 @@ TEST_CASE("Llama-3.1-405B at fp8 with tp=8 fits, and the KV cache holds the toke
   CHECK(mem->max_kv_tokens == tokens);
 }
 
+TEST_CASE("A speculative drafter on the last stage: its layer's weights and its own KV layer") {
+  // Llama-3.1-405B at fp8, tp=8, with an EAGLE head (one dense layer of the target's shape): one more layer's
+  // matrices (1 byte) and norms (2 bytes) per GPU, plus the 2h x h input projection at bf16, replicated:
+  // 2 x 16384^2 x 2 bytes. Its KV: 127 layers per token instead of 126.
+  ModelSpec m = ShippedModel("llama-3.1-405b");
+  m.weight_dtype = DataType::kFloat8E4M3;
+  const ParallelPlan p = Tp(8);
+  MemoryOptions o;
+  o.draft.passes = 3;
+  Result<MemoryPlan> mem = PlanMemory(m, p, Packed(p), Gpus("h100", 8), o);
+  REQUIRE(mem.ok());
+  const GpuMemory& g = mem->gpus[0];
+  CHECK(g.weights.drafter == Approx(kMatrixParams405 + kNormParams405 * 2 + 2.0 * 16384 * 16384 * 2));
+  CHECK(g.kv_bytes_per_token == 127.0 * 512);
+  const double weights = 126 * (kMatrixParams405 + kNormParams405 * 2) + kOuterBytes405 + g.weights.drafter;
+  const double kv = kUsableH100 - weights - kActivations405 - kReserve;
+  CHECK(g.kv_cache == Approx(kv));
+  CHECK(mem->max_kv_tokens == static_cast<int64_t>(kv / (127 * 512.0 * 16)) * 16);
+}
+
 // vLLM v0.19.0's own start-up logs on an H100-80GB (github.com/llm-d-incubation/llm-d-planner, commit d3121e0,
 // accuracy/results/v0.19.0/logs/), `vllm serve` with gpu_memory_utilization 0.95, max_num_seqs 1024 and
 // max_num_batched_tokens 8192: "GPU KV cache size: N tokens". The plan's constants were fitted on the Llama-3.1-8B

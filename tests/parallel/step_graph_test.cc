@@ -230,3 +230,104 @@ TEST_CASE("Dense models: DP ranks are independent replicas, the graph holds the 
 
 }  // namespace
 }  // namespace wiresim
+
+namespace wiresim {
+namespace {
+
+using testing::ShippedModel;
+
+int Count(const GpuProgram& program, std::string_view name) {
+  int n = 0;
+  for (const StepOp& op : program.ops) n += op.name == name ? 1 : 0;
+  return n;
+}
+
+std::vector<const StepOp*> Named(const GpuProgram& program, std::string_view name) {
+  std::vector<const StepOp*> out;
+  for (const StepOp& op : program.ops)
+    if (op.name == name) out.push_back(&op);
+  return out;
+}
+
+TEST_CASE("Speculative decoding: the target verifies every draft, the drafter runs one layer per draft token") {
+  const ModelSpec m = ShippedModel("llama-3.1-70b");  // 80 layers, hidden 8192, vocab 128256, 64 heads, 8 KV heads
+  StepGraphOptions o;
+  o.draft.passes = 3;  // an EAGLE head: a dense layer
+  // 4 decodes, each its new token and 3 drafts (context 1000, the 4 included), and a 100-token last chunk.
+  const testing::BuiltGraph b = testing::BuildGraph(m, "tp=2", "decode=4x1000+3,prefill=1x100", o);
+  const GpuProgram& g = b.graph.programs[0];
+  // The target: 4 x 4 + 100 = 116 rows through every GEMM; logits for every decode query and the chunk's last
+  // token: 17 rows, 128256 / 2 columns on each TP rank.
+  const std::vector<const StepOp*> lm_head = Named(g, "lm_head");
+  REQUIRE(lm_head.size() == 1);
+  CHECK(lm_head[0]->kernel.m == 17);
+  CHECK(lm_head[0]->kernel.n == 128256 / 2);
+  // Its decode attention: 4 queries over 1000 keys each: 4 x 1000 - 6 pairs per sequence, 32 query heads per rank,
+  // 2 x (128 + 128) FLOPs per pair and head.
+  const std::vector<const StepOp*> attention = Named(g, "attention_decode");
+  REQUIRE(attention.size() == 80 + 1);  // every target layer and the drafter's first pass
+  CHECK(attention[0]->kernel.flops == 4 * 2.0 * 32 * 256 * (4 * 1000 - 6));
+  CHECK(attention[80]->kernel.flops == attention[0]->kernel.flops);  // the first pass sees the target's batch
+  // The drafter: 3 passes, each the input projection (2h -> h), one layer, and the LM head over one row per
+  // sequence (5: the decodes and the chunk). The first over every row of the batch (116), the others over one per
+  // sequence (5), each one position further.
+  const std::vector<const StepOp*> proj = Named(g, "draft_input_proj");
+  REQUIRE(proj.size() == 3);
+  CHECK(proj[0]->kernel.m == 116);
+  CHECK(proj[0]->kernel.k == 2 * 8192);
+  CHECK(proj[1]->kernel.m == 5);
+  CHECK(proj[2]->kernel.m == 5);
+  for (const StepOp* op : Named(g, "draft_lm_head")) CHECK(op->kernel.m == 5);
+  CHECK(Count(g, "draft_lm_head") == 3);
+  CHECK(Count(g, "draft_logits_all_gather") == 3);
+  // Passes 2 and 3: one query per sequence over its context after the step plus 1 and 2: the decodes' 1001 and
+  // 1002, the chunk's 101 and 102.
+  const std::vector<const StepOp*> later = Named(g, "draft_attention_decode");
+  REQUIRE(later.size() == 2);
+  CHECK(later[0]->kernel.flops == 2.0 * 32 * 256 * (4 * 1001 + 101));
+  CHECK(later[1]->kernel.flops == 2.0 * 32 * 256 * (4 * 1002 + 102));
+  // The drafter's ops run once per iteration, with the head: layer num_layers. Its TP all-reduces: two per pass.
+  for (const StepOp* op : later) CHECK(op->layer == 80);
+  int reduces = 0;
+  for (const StepOp& op : g.ops) reduces += op.name == "tp_all_reduce" && op.layer == 80 ? 1 : 0;
+  CHECK(reduces == 2 * 3);
+  REQUIRE(CheckStepGraph(b.graph).ok());
+}
+
+TEST_CASE(
+    "Speculative decoding: DeepSeek's MTP layer is an MoE layer, its later passes dispatch one token per "
+    "sequence") {
+  const ModelSpec m = ShippedModel("deepseek-v3");  // top-8, hidden 7168, fp8 experts
+  StepGraphOptions o;
+  o.draft.passes = 2;
+  o.draft.moe = true;
+  // Attention-DP over 8 ranks, each with 2 decodes verifying one draft (2 rows each): 4 rows per rank.
+  const testing::BuiltGraph b = testing::BuildGraph(m, "dp=8,ep=8", "decode=2x500+1", o);
+  REQUIRE(CheckStepGraph(b.graph).ok());
+  const double per_copy = 7168 + 56 * 4;  // fp8 dispatch with its scales
+  for (const GpuProgram& g : b.graph.programs) {
+    const std::vector<const StepOp*> dispatch = Named(g, "ep_dispatch");
+    // 58 target MoE layers and the drafter's 2 passes.
+    REQUIRE(dispatch.size() == 58 + 2);
+    // A plain all-to-all of a rank's copies (its own slot included): the target and the first pass 4 rows x 8
+    // copies, the second pass 2 rows (one per sequence) x 8.
+    CHECK(dispatch[57]->collective.bytes == 4 * 8 * per_copy);
+    CHECK(dispatch[58]->collective.bytes == 4 * 8 * per_copy);
+    CHECK(dispatch[59]->collective.bytes == 2 * 8 * per_copy);
+  }
+}
+
+TEST_CASE("Speculative decoding: a drafter with pipeline or context parallelism is refused") {
+  const ModelSpec m = ShippedModel("llama-3.1-8b");
+  Result<ParallelPlan> plan = ParsePlan("tp=2,pp=2");
+  REQUIRE(plan.ok());
+  Result<Placement> where = ParsePlacement("packed", *plan, 4);
+  StepGraphOptions o;
+  o.draft.passes = 1;
+  Result<StepGraph> g = BuildStepGraph(m, *plan, *where, *ParseBatch("decode=2x100+1"), o);
+  REQUIRE_FALSE(g.ok());
+  CHECK_THAT(g.status().message(), Catch::Matchers::Contains("not modelled"));
+}
+
+}  // namespace
+}  // namespace wiresim

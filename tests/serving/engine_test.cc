@@ -215,7 +215,7 @@ TEST_CASE("PadForCudaGraph: decode batches to the next captured size, mixed ones
   CHECK(p.decode_contexts[4] == 1000);
   CHECK(p.prefills.empty());
   CHECK(p.phase() == Phase::kDecode);
-  CHECK(p.SamplingSequences() == 5);
+  CHECK(p.LogitRows() == 5);
 
   // decode=300: vLLM's sizes from 256 step 16: 256, 272, 288, 304 -> 304.
   CHECK(PadForCudaGraph(ParseBatch("decode=300x100").value(), vllm).Tokens() == 304);

@@ -564,3 +564,87 @@ TEST_CASE("every request of a random workload finishes with exactly its output t
 
 }  // namespace
 }  // namespace wiresim
+
+namespace wiresim {
+namespace {
+
+// Speculative decoding, as vllm/v1/core/sched/scheduler.py runs it: 3 drafts per step, 3 lookahead slots (an
+// EAGLE/MTP drafter), blocks of 4 tokens. A request of an 8-token prompt and 10 output tokens.
+SchedulerOptions SpeculativeOptions() {
+  SchedulerOptions o = Options(100);
+  o.block_size = 4;
+  o.num_speculative_tokens = 3;
+  o.num_lookahead_tokens = 3;
+  return o;
+}
+
+TEST_CASE("speculative decoding: drafts scheduled with the new token, rejected ones rolled back") {
+  Scheduler s(SpeculativeOptions());
+  REQUIRE(s.Add(MakeRequest(0, 8, 10)).ok());
+  // Step 0: the prompt, no drafts yet; a waiting request gets no lookahead slots (num_computed_tokens is 0):
+  // ceil(8 / 4) = 2 blocks.
+  SchedulerStep prefill = s.Schedule();
+  CHECK(Find(prefill, 0).new_tokens == 8);
+  CHECK(Find(prefill, 0).draft_tokens == 0);
+  CHECK(s.used_blocks() == 2);
+  std::vector<SequenceOutcome> out = s.Complete(prefill);
+  CHECK(Outcome(out, 0).new_tokens == 1);
+  // Step 1: num_tokens_with_spec - num_computed = (8 + 1 + 3) - 8 = 4 tokens, 3 of them drafts; context 8 + 4 = 12.
+  // Blocks for 8 + 4 tokens and 3 lookahead slots: ceil(15 / 4) = 4.
+  SchedulerStep d1 = s.Schedule();
+  const ScheduledSequence& q = Find(d1, 0);
+  CHECK(q.decode);
+  CHECK(q.new_tokens == 4);
+  CHECK(q.draft_tokens == 3);
+  CHECK(q.computed_before == 8);
+  CHECK(s.used_blocks() == 4);
+  const BatchShape shape = d1.Shape();
+  CHECK(shape.decode_contexts == std::vector<int64_t>{12});
+  CHECK(shape.decode_queries == std::vector<int64_t>{4});
+  CHECK(shape.LogitRows() == 4);
+  // One draft accepted: 2 tokens out (the draft and the sampler's own); the 2 rejected come off the computed
+  // tokens: 12 - 2 = 10, one short of num_tokens 8 + 3 = 11.
+  const std::vector<int64_t> one = {1};
+  out = s.Complete(d1, one);
+  CHECK(Outcome(out, 0).new_tokens == 2);
+  CHECK(Outcome(out, 0).tokens_emitted == 3);
+  // Step 2 starts from 10 computed: (11 + 3) - 10 = 4 tokens again.
+  SchedulerStep d2 = s.Schedule();
+  CHECK(Find(d2, 0).computed_before == 10);
+  CHECK(Find(d2, 0).new_tokens == 4);
+  const std::vector<int64_t> all = {3};
+  out = s.Complete(d2, all);
+  CHECK(Outcome(out, 0).tokens_emitted == 3 + 4);
+  // Step 3: all three accepted would make 11 outputs, but max_tokens is 10: 3 come out and the request finishes,
+  // its blocks freed.
+  SchedulerStep d3 = s.Schedule();
+  out = s.Complete(d3, all);
+  CHECK(Outcome(out, 0).new_tokens == 3);
+  CHECK(Outcome(out, 0).finished);
+  CHECK(s.used_blocks() == 0);
+  CHECK(s.idle());
+}
+
+TEST_CASE("speculative decoding: the token budget cuts the drafts, and a request must fit with its drafts") {
+  SchedulerOptions o = SpeculativeOptions();
+  o.max_num_batched_tokens = 2;
+  Scheduler tight(o);
+  REQUIRE(tight.Add(MakeRequest(0, 2, 10)).ok());
+  tight.Complete(tight.Schedule());
+  // Budget 2: the decode and one draft (vLLM trims spec_token_ids to what was scheduled).
+  SchedulerStep step = tight.Schedule();
+  CHECK(Find(step, 0).new_tokens == 2);
+  CHECK(Find(step, 0).draft_tokens == 1);
+  CHECK(step.Shape().decode_queries == std::vector<int64_t>{2});
+  // At most prompt + output - 1 + 3 drafts + 3 lookahead slots are held: 2 + 10 - 1 + 6 = 17 tokens, 5 blocks of 4.
+  SchedulerOptions few = SpeculativeOptions();
+  few.num_blocks = 4;
+  Scheduler small(few);
+  CHECK_FALSE(small.Fits(MakeRequest(0, 2, 10)).ok());
+  few.num_blocks = 5;
+  Scheduler enough(few);
+  CHECK(enough.Fits(MakeRequest(0, 2, 10)).ok());
+}
+
+}  // namespace
+}  // namespace wiresim

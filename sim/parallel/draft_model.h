@@ -1,0 +1,16 @@
+// DraftModel: the drafter of speculative decoding as the step graph runs it and the memory plan holds it.
+#pragma once
+
+namespace wiresim {
+
+// Speculative decoding's drafter as vLLM's EagleProposer runs it (vllm/v1/spec_decode/eagle.py, propose): after the
+// target model and its sampling, on the last pipeline stage, `passes` forward passes of one decoder layer: the first
+// over every row of the batch (the drafter's own KV cache follows the target's), each later one over one token per
+// sequence (DraftPassBatch); each pass projects the token's embedding and the hidden state (2h -> h: MTP's eh_proj,
+// EAGLE's fc), runs the layer, and picks its draft token greedily from the LM head's logits of one row per sequence.
+struct DraftModel {
+  int passes = 0;    // draft tokens per step (num_speculative_tokens); 0: no drafter in the graph
+  bool moe = false;  // the layer has an MoE block (DeepSeek's MTP module), else a dense MLP
+};
+
+}  // namespace wiresim
