@@ -177,6 +177,25 @@ TEST_CASE("GB200 NVL72: 72 GPUs in one NVLink domain at 900 GB/s") {
   }
 }
 
+TEST_CASE("DGX B200: every GPU pair is NV18 at 900 GB/s per direction over two switch chips") {
+  // Blackwell datasheet: 18 NVLink5 links x 50 GB/s per direction; DGX B200 User Guide: 2 NVLink switches, 14.4 TB/s
+  // aggregate = 8 GPUs x 18 links x 50 GB/s x 2 directions.
+  Topology t = ShippedTopology("dgx-b200");
+  REQUIRE(t.gpu_count() == 8);
+  CHECK(t.node(t.gpu(3)).spec.model == "b200");
+  const PathMatrix m = GpuMatrix(t);
+  for (size_t j = 1; j < 8; ++j) {
+    CHECK(m.at(0, j).info.ToString() == "NV18");
+    CHECK(m.at(0, j).bandwidth_GBps == Approx(900.0));
+  }
+  double aggregate = 0;
+  for (LinkId id = 0; id < t.link_count(); ++id) {
+    if (t.link(id).kind == LinkKind::kNvLink) aggregate += t.link(id).capacity_GBps;
+  }
+  CHECK(aggregate == Approx(14400.0));  // both directions of every link
+  for (int g = 0; g < 8; ++g) CHECK(t.nearest_nics(t.gpu(g)).size() == 1);
+}
+
 TEST_CASE("The other shipped machines") {
   const PathMatrix a100 = GpuMatrix(ShippedTopology("dgx-a100"));
   CHECK(a100.at(0, 7).info.ToString() == "NV12");
