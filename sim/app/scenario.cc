@@ -253,10 +253,11 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
   WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> spec, top.Table("speculative"));
   if (spec) {
     TableReader& t = *spec;
-    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"method", "num_speculative_tokens", "acceptance"}));
+    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"method", "num_speculative_tokens", "acceptance", "draft_weight_dtype"}));
     const std::string d = "speculative";
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "method", &s.speculative_method));
     WIRESIM_RETURN_IF_ERROR(ReadInt(s, t, d, "num_speculative_tokens", &s.num_speculative_tokens));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "draft_weight_dtype", &s.draft_weight_dtype));
     if (t.Has("acceptance")) {
       const toml::node* n = t.table().get("acceptance");
       const char* expected = "expected a per-token rate (0.8) or per-position rates ([0.8, 0.6, 0.45]), each in [0, 1]";

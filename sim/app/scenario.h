@@ -52,6 +52,7 @@ struct Scenario {
   std::string speculative_method = "mtp";
   int64_t num_speculative_tokens = 0;
   std::vector<double> acceptance;
+  std::string draft_weight_dtype;  // the drafter's weight type; empty: the target's
   // [workload]
   int64_t requests = 1000, max_concurrency = 0, seed = 0, hash_block_tokens = 512;
   double duration_s = 0, rate = 1.0, burstiness = 1.0, time_scale = 1.0;

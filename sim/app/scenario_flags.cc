@@ -52,6 +52,8 @@ void AddScenarioOptions(po::options_description& options, const std::set<std::st
       "router", po::value<std::string>(), "round-robin, least-outstanding or least-kv")(
       "speculative-method", po::value<std::string>(), "speculative decoding's drafter: mtp, eagle, eagle3 or ngram")(
       "num-speculative-tokens", po::value<int64_t>(), "speculative decoding: draft tokens per step (0: off)")(
+      "draft-weight-dtype", po::value<std::string>(),
+      "speculative decoding: the drafter's weight type (default: the model's)")(
       "acceptance", po::value<std::string>(),
       "speculative decoding: a per-token acceptance rate (0.8) or per-position rates (0.8,0.6,0.45)")(
       "prefill-plan", po::value<std::string>(), "disaggregated: each prefill replica's plan (tp=8,pp=1)")(
@@ -149,6 +151,7 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
   }
   str("speculative-method", "speculative.method", &s.speculative_method);
   whole("num-speculative-tokens", "speculative.num_speculative_tokens", &s.num_speculative_tokens);
+  str("draft-weight-dtype", "speculative.draft_weight_dtype", &s.draft_weight_dtype);
   if (vm.count("acceptance")) {
     const std::string text = vm["acceptance"].as<std::string>();
     s.acceptance.clear();

@@ -183,6 +183,13 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   if (s.num_speculative_tokens > 0) {
     WIRESIM_ASSIGN_OR_RETURN(d->speculative,
                              MakeSpeculativeConfig(s.speculative_method, s.num_speculative_tokens, s.acceptance));
+    if (!s.draft_weight_dtype.empty()) {
+      d->speculative.draft_weight_dtype = ParseDataType(s.draft_weight_dtype);
+      if (!d->speculative.draft_weight_dtype) {
+        return InvalidArgument(s.At("speculative.draft_weight_dtype") + ": '" + s.draft_weight_dtype +
+                               "' is not a weight type (expected bf16, fp16, fp8, int8 or int4)");
+      }
+    }
     if (s.disaggregated) {
       return InvalidArgument(s.At("speculative.num_speculative_tokens") +
                              ": speculative decoding in a disaggregated deployment is not modelled");

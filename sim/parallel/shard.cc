@@ -65,8 +65,10 @@ StageWeights StageWeightBytes(const ModelSpec& m, const ParallelPlan& p, const S
   return out;
 }
 
-double DrafterWeightBytes(const ModelSpec& m, const ParallelPlan& p, const DraftModel& draft) {
+double DrafterWeightBytes(const ModelSpec& target, const ParallelPlan& p, const DraftModel& draft) {
   if (draft.passes == 0) return 0;
+  ModelSpec m = target;
+  m.weight_dtype = draft.weight_dtype.value_or(target.weight_dtype);
   // A layer of the drafter's kind: the last layer when it is one, else the first that is.
   int64_t layer = m.num_layers - 1;
   for (int64_t l = 0; m.IsMoeLayer(layer) != draft.moe && l < m.num_layers; ++l) {

@@ -40,7 +40,8 @@ struct StageWeights {
 // Weight bytes on each GPU of a stage (all GPUs of a stage hold the same amount).
 StageWeights StageWeightBytes(const ModelSpec& model, const ParallelPlan& plan, const StageLayers& stage,
                               bool first_stage, bool last_stage);
-// The drafter's weights on each GPU of the last stage: one decoder layer of its kind, sharded as the target's, and
+// The drafter's weights on each GPU of the last stage: one decoder layer of its kind (at its own weight type when it
+// has one), sharded as the target's, and
 // its 2h x h input projection, replicated (vLLM's MTP eh_proj is a plain nn.Linear). The embedding and the LM head
 // are the target's, shared (vLLM's EagleProposer.load_model); an EAGLE-3 head's own small LM head is not counted.
 double DrafterWeightBytes(const ModelSpec& model, const ParallelPlan& plan, const DraftModel& draft);

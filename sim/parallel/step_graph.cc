@@ -68,13 +68,7 @@ class RankProgramBuilder {
         tokens_(CeilDiv(batch.Tokens(), p.cp)),
         phase_(batch.phase()),
         attention_(m, p) {
-    // Linear layers compute in the weight type when it has a tensor-core path (fp8, int8: W8A8), else in the
-    // activation type with weights dequantized on load (int4 weight-only).
-    const DataType w = m.weight_dtype;
-    linear_dtype_ =
-        (w == DataType::kInt4 || w == DataType::kBFloat16 || w == DataType::kFloat16 || w == DataType::kFloat32)
-            ? m.activation_dtype
-            : w;
+    SetWeightType(m.weight_dtype);
     cur_ = &batch_;
     if (o_.two_batch_overlap && p_.ep > 1) halves_ = SplitInTwo(batch_);
   }
@@ -172,7 +166,18 @@ class RankProgramBuilder {
 
   // A linear layer of this GPU's shard: y[tokens, n] = x[tokens, k] W.
   KernelShape Linear(int64_t tokens, int64_t n, int64_t k) const {
-    return GemmKernel(tokens, n, k, linear_dtype_, m_.weight_dtype);
+    return GemmKernel(tokens, n, k, linear_dtype_, weight_dtype_);
+  }
+
+  // The stored type of the linear layers being emitted (the target's, or the drafter's own). They compute in it when
+  // it has a tensor-core path (fp8, int8: W8A8), else in the activation type with weights dequantized on load (int4
+  // weight-only).
+  void SetWeightType(DataType w) {
+    weight_dtype_ = w;
+    linear_dtype_ =
+        (w == DataType::kInt4 || w == DataType::kBFloat16 || w == DataType::kFloat16 || w == DataType::kFloat32)
+            ? m_.activation_dtype
+            : w;
   }
   KernelShape Unquantized(int64_t tokens, int64_t n, int64_t k) const {
     return GemmKernel(tokens, n, k, m_.activation_dtype, m_.activation_dtype);
@@ -392,7 +397,7 @@ class RankProgramBuilder {
         static_cast<int64_t>(std::ceil(static_cast<double>(experts) * busy_fraction - 1e-9)), 1, experts);
     const int64_t per_expert = static_cast<int64_t>(std::ceil(rows / static_cast<double>(busy) - 1e-9));
     const double padded_rows = static_cast<double>(busy * per_expert);
-    const DataType w = m_.weight_dtype;
+    const DataType w = weight_dtype_;
     Kernel("moe_permute", Bytes(2.0 * rows * static_cast<double>(h_)));
     Kernel("experts_gate_up", GroupedGemmKernel(busy, per_expert, 2 * s_.expert_width, h_, linear_dtype_, w));
     Kernel("experts_silu_and_mul", Bytes(3.0 * padded_rows * static_cast<double>(s_.expert_width)));
@@ -576,6 +581,7 @@ class RankProgramBuilder {
     const DraftModel& d = o_.draft;
     if (d.passes == 0) return;
     const int64_t sequences = static_cast<int64_t>(batch_.prefills.size() + batch_.decode_contexts.size());
+    SetWeightType(d.weight_dtype.value_or(m_.weight_dtype));
     for (int pass = 0; pass < d.passes; ++pass) {
       draft_ = pass == 0 ? batch_ : DraftPassBatch(batch_, pass);
       cur_ = &draft_;
@@ -600,6 +606,7 @@ class RankProgramBuilder {
       Kernel("draft_argmax", MemoryBoundKernel(static_cast<double>(rows * m_.vocab_size) * a_));
     }
     later_draft_pass_ = false;
+    SetWeightType(m_.weight_dtype);
     mb_ = 0;
     cur_ = &batch_;
     tokens_ = CeilDiv(batch_.Tokens(), p_.cp);
@@ -619,6 +626,7 @@ class RankProgramBuilder {
   const int64_t h_;  // hidden size
   int64_t tokens_;   // this rank's tokens (its CP share) of the batch or micro-batch being emitted
   const Phase phase_;
+  DataType weight_dtype_ = DataType::kBFloat16;
   DataType linear_dtype_ = DataType::kBFloat16;
   std::vector<StepOp>* ops_ = nullptr;
   std::vector<int32_t> after_;  // dependencies of the next op when they are not simply the op before it

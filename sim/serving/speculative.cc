@@ -48,6 +48,7 @@ DraftModel SpeculativeConfig::Drafter(const ModelSpec& model) const {
   DraftModel d;
   if (!enabled() || method == DraftMethod::kNgram) return d;
   d.passes = num_tokens;
+  d.weight_dtype = draft_weight_dtype;
   d.moe = method == DraftMethod::kMtp ? model.IsMoeLayer(model.num_layers - 1)
                                       : model.IsMoe() && model.intermediate_size == 0;
   return d;

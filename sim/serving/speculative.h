@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +42,7 @@ struct SpeculativeConfig {
   // acceptance[i]: the fraction of steps with drafts whose drafts 0..i are all accepted (vLLM's "Per-position
   // acceptance rate"); non-increasing, each in [0, 1]; num_tokens entries.
   std::vector<double> acceptance;
+  std::optional<DataType> draft_weight_dtype;  // the drafter's linear layers' type; unset: the target's
 
   bool enabled() const { return num_tokens > 0; }
   // 1 + the sum of the per-position rates: the tokens a step emits per request on average (vLLM's "Mean acceptance

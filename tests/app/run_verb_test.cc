@@ -173,6 +173,9 @@ TEST_CASE("Speculative decoding settings a run cannot use are refused with exit 
   r = Wiresim(With(one, {"--speculative-method", "eagle", "--decode-plan", "tp=1"}));
   CHECK(r.code == kExitBadInput);
   CHECK_THAT(r.err, Contains("disaggregated"));
+  r = Wiresim(With(one, {"--speculative-method", "eagle", "--draft-weight-dtype", "fp4"}));
+  CHECK(r.code == kExitBadInput);
+  CHECK_THAT(r.err, Contains("--draft-weight-dtype") && Contains("'fp4' is not a weight type"));
   r = Wiresim(With(one, {"--acceptance", "0.7,x"}));
   CHECK(r.code == kExitBadInput);
   CHECK_THAT(r.err, Contains("--acceptance"));

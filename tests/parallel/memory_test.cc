@@ -96,6 +96,11 @@ TEST_CASE("A speculative drafter on the last stage: its layer's weights and its 
   const double kv = kUsableH100 - weights - kActivations405 - kReserve;
   CHECK(g.kv_cache == Approx(kv));
   CHECK(mem->max_kv_tokens == static_cast<int64_t>(kv / (127 * 512.0 * 16)) * 16);
+  // A drafter kept at bf16 under an fp8 target (its own weight type): its matrices at 2 bytes.
+  o.draft.weight_dtype = DataType::kBFloat16;
+  Result<MemoryPlan> bf16 = PlanMemory(m, p, Packed(p), Gpus("h100", 8), o);
+  REQUIRE(bf16.ok());
+  CHECK(bf16->gpus[0].weights.drafter == Approx(kMatrixParams405 * 2 + kNormParams405 * 2 + 2.0 * 16384 * 16384 * 2));
 }
 
 // vLLM v0.19.0's own start-up logs on an H100-80GB (github.com/llm-d-incubation/llm-d-planner, commit d3121e0,

@@ -305,6 +305,16 @@ TEST_CASE(
   const testing::BuiltGraph b = testing::BuildGraph(m, "dp=8,ep=8", "decode=2x500+1", o);
   REQUIRE(CheckStepGraph(b.graph).ok());
   const double per_copy = 7168 + 56 * 4;  // fp8 dispatch with its scales
+  // The drafter at the target's fp8 unless given its own type.
+  CHECK(Named(b.graph.programs[0], "draft_input_proj")[0]->kernel.weight_dtype == DataType::kFloat8E4M3);
+  StepGraphOptions bf16 = o;
+  bf16.draft.weight_dtype = DataType::kBFloat16;
+  const testing::BuiltGraph c = testing::BuildGraph(m, "dp=8,ep=8", "decode=2x500+1", bf16);
+  const std::vector<const StepOp*> experts = Named(c.graph.programs[0], "experts_gate_up");
+  REQUIRE(experts.size() == 58 + 2);
+  CHECK(experts[57]->kernel.weight_dtype == DataType::kFloat8E4M3);  // the target's last MoE layer
+  CHECK(experts[58]->kernel.weight_dtype == DataType::kBFloat16);    // the drafter's
+  CHECK(experts[58]->kernel.dtype == DataType::kBFloat16);
   for (const GpuProgram& g : b.graph.programs) {
     const std::vector<const StepOp*> dispatch = Named(g, "ep_dispatch");
     // 58 target MoE layers and the drafter's 2 passes.
