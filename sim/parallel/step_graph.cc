@@ -589,9 +589,10 @@ class RankProgramBuilder {
       later_draft_pass_ = pass > 0;
       mb_ = pass > 0 ? kLaterDraftPasses : 0;
       // The drafter's input: the token's embedding and the target's hidden state, normed and projected 2h -> h
-      // (MTP's enorm, hnorm and eh_proj; EAGLE's fc).
+      // (MTP's enorm, hnorm and eh_proj; EAGLE's fc): a plain, replicated and unquantized nn.Linear in vLLM
+      // (model_executor/models/deepseek_mtp.py), as the memory plan holds it.
       Kernel("draft_input_norms", Bytes(4.0 * static_cast<double>(tokens_ * h_)));
-      Kernel("draft_input_proj", Linear(tokens_, h_, 2 * h_));
+      Kernel("draft_input_proj", Unquantized(tokens_, h_, 2 * h_));
       Layer(static_cast<int>(m_.num_layers), d.moe, /*overlap=*/false);
       layer_ = static_cast<int>(m_.num_layers);
       Kernel("draft_norm", Bytes(4.0 * static_cast<double>(ResidualTokens() * h_)));

@@ -305,8 +305,9 @@ TEST_CASE(
   const testing::BuiltGraph b = testing::BuildGraph(m, "dp=8,ep=8", "decode=2x500+1", o);
   REQUIRE(CheckStepGraph(b.graph).ok());
   const double per_copy = 7168 + 56 * 4;  // fp8 dispatch with its scales
-  // The drafter at the target's fp8 unless given its own type.
-  CHECK(Named(b.graph.programs[0], "draft_input_proj")[0]->kernel.weight_dtype == DataType::kFloat8E4M3);
+  // The drafter's layer at the target's fp8 unless given its own type; its input projection is unquantized (bf16).
+  CHECK(Named(b.graph.programs[0], "experts_gate_up")[58]->kernel.weight_dtype == DataType::kFloat8E4M3);
+  CHECK(Named(b.graph.programs[0], "draft_input_proj")[0]->kernel.weight_dtype == DataType::kBFloat16);
   StepGraphOptions bf16 = o;
   bf16.draft.weight_dtype = DataType::kBFloat16;
   const testing::BuiltGraph c = testing::BuildGraph(m, "dp=8,ep=8", "decode=2x500+1", bf16);
