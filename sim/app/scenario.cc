@@ -1,6 +1,8 @@
 #include "sim/app/scenario.h"
 
 #include <cmath>
+#include <optional>
+#include <vector>
 
 #include "sim/collective/nccl_tuning.h"
 #include "sim/config/toml_reader.h"
@@ -93,6 +95,24 @@ constexpr NumericRange kTimeScale{1e-9, false, 1e9, false, "a factor", "1e9"};
 constexpr NumericRange kPercentile{0, false, 100, false, "a percentile", ""};
 constexpr NumericRange kSloMs{0, false, 1e9, false, "milliseconds", "about 11 days"};
 
+constexpr NumericRange kSpeculativeTokens{0, false, kMaxDraftTokens, true, "a whole number of drafts (0: off)", ""};
+
+// A TOML number (an integer read as one); nullopt for anything else.
+std::optional<double> NumberOf(const toml::node& n) {
+  return n.is_integer() ? std::optional<double>(static_cast<double>(*n.value<int64_t>())) : n.value<double>();
+}
+
+// The numbers of a TOML array; nullopt when an element is not a number.
+std::optional<std::vector<double>> NumbersOf(const toml::array& a) {
+  std::vector<double> out;
+  for (const toml::node& n : a) {
+    const std::optional<double> v = NumberOf(n);
+    if (!v) return std::nullopt;
+    out.push_back(*v);
+  }
+  return out;
+}
+
 // Where `field` was given ("s.toml:12", "--rate") as the location of a shared check, or the scenario's name when
 // it holds its default.
 SourceLocation LocationOf(const Scenario& s, const std::string& field) {
@@ -146,16 +166,17 @@ Status ValidateScenario(const Scenario& s) {
   if (s.host_overhead_ms) {
     WIRESIM_RETURN_IF_ERROR(number("scheduler.host_overhead_ms", *s.host_overhead_ms, kHostOverheadMs));
   }
-  if (s.num_speculative_tokens != 0 || s.where.count("speculative.acceptance") != 0) {
+  WIRESIM_RETURN_IF_ERROR(whole("speculative.num_speculative_tokens", s.num_speculative_tokens, kSpeculativeTokens));
+  if (s.num_speculative_tokens > 0) {
+    Result<DraftMethod> method = ParseDraftMethod(s.speculative_method);
+    if (!method.ok()) return InvalidArgument(s.At("speculative.method") + ": " + method.status().message());
+    // The method and the count are good: what is left to refuse is the acceptance.
     Result<SpeculativeConfig> spec =
         MakeSpeculativeConfig(s.speculative_method, s.num_speculative_tokens, s.acceptance);
-    if (!spec.ok()) {
-      const std::string m = spec.status().message();
-      const char* field = m.rfind("speculative method", 0) == 0       ? "speculative.method"
-                          : m.rfind("num_speculative_tokens", 0) == 0 ? "speculative.num_speculative_tokens"
-                                                                      : "speculative.acceptance";
-      return InvalidArgument(s.At(field) + ": " + m);
-    }
+    if (!spec.ok()) return InvalidArgument(s.At("speculative.acceptance") + ": " + spec.status().message());
+  } else if (s.where.count("speculative.acceptance") != 0) {
+    return InvalidArgument(s.At("speculative.acceptance") +
+                           ": given, but speculative decoding is off (num_speculative_tokens is 0)");
   }
   WIRESIM_RETURN_IF_ERROR(whole("disaggregation.prefill.replicas", s.prefill_replicas, kReplicas));
   WIRESIM_RETURN_IF_ERROR(whole("disaggregation.decode.replicas", s.decode_replicas, kReplicas));
@@ -260,22 +281,17 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "draft_weight_dtype", &s.draft_weight_dtype));
     if (t.Has("acceptance")) {
       const toml::node* n = t.table().get("acceptance");
-      const char* expected = "expected a per-token rate (0.8) or per-position rates ([0.8, 0.6, 0.45]), each in [0, 1]";
-      s.acceptance.clear();
-      auto number = [](const toml::node& v) {
-        return v.is_integer() ? std::optional<double>(static_cast<double>(*v.value<int64_t>())) : v.value<double>();
-      };
+      std::optional<std::vector<double>> rates;
       if (const toml::array* a = n->as_array()) {
-        for (const toml::node& v : *a) {
-          const std::optional<double> x = number(v);
-          if (!x) return t.Error("acceptance", expected);
-          s.acceptance.push_back(*x);
-        }
-      } else if (const std::optional<double> x = number(*n)) {
-        s.acceptance.push_back(*x);
-      } else {
-        return t.Error("acceptance", expected);
+        rates = NumbersOf(*a);
+      } else if (const std::optional<double> x = NumberOf(*n)) {
+        rates = std::vector<double>{*x};
       }
+      if (!rates) {
+        return t.Error("acceptance",
+                       "expected a per-token rate (0.8) or per-position rates ([0.8, 0.6, 0.45]), each in [0, 1]");
+      }
+      s.acceptance = std::move(*rates);
       Note(s, t, d, "acceptance");
       t.Accept("acceptance");
     }
@@ -325,13 +341,9 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     TableReader& t = *rep;
     WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"percentiles"}));
     if (const toml::array* a = t.table().get_as<toml::array>("percentiles")) {
-      s.percentiles.clear();
-      for (const toml::node& n : *a) {
-        const std::optional<double> v =
-            n.is_integer() ? std::optional<double>(static_cast<double>(*n.value<int64_t>())) : n.value<double>();
-        if (!v) return t.Error("percentiles", "expected numbers from 0 to 100");
-        s.percentiles.push_back(*v);
-      }
+      std::optional<std::vector<double>> p = NumbersOf(*a);
+      if (!p) return t.Error("percentiles", "expected numbers from 0 to 100");
+      s.percentiles = std::move(*p);
       Note(s, t, "report", "percentiles");
     } else if (t.Has("percentiles")) {
       return t.Error("percentiles", "expected an array of numbers, e.g. [50, 90, 99]");

@@ -312,7 +312,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   so.hash_block_tokens = s.hash_block_tokens;
   so.max_model_len = s.max_model_len > 0 ? s.max_model_len : d->model.max_position_embeddings;
   so.num_speculative_tokens = d->speculative.num_tokens;
-  so.num_lookahead_tokens = d->speculative.enabled() ? d->speculative.LookaheadTokens() : 0;
+  so.num_lookahead_tokens = d->speculative.LookaheadTokens();
   d->replica_options.speculative = d->speculative;
   d->replica_options.host_overhead = d->host_overhead;
   d->replica_options.overlap_host = s.async_scheduling.value_or(d->profile.overlaps_host);

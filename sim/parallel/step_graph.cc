@@ -594,7 +594,6 @@ class RankProgramBuilder {
       Kernel("draft_input_norms", Bytes(4.0 * static_cast<double>(tokens_ * h_)));
       Kernel("draft_input_proj", Unquantized(tokens_, h_, 2 * h_));
       Layer(static_cast<int>(m_.num_layers), d.moe, /*overlap=*/false);
-      layer_ = static_cast<int>(m_.num_layers);
       Kernel("draft_norm", Bytes(4.0 * static_cast<double>(ResidualTokens() * h_)));
       if (SequenceParallel()) TpGather("sp_all_gather");
       // One row per sequence: the logits of its last position, and the greedy pick of the next draft token.

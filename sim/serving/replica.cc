@@ -44,6 +44,7 @@ Replica::Replica(int index, Simulator& sim, GpuQueues& gpus, CollectiveTimer& ti
       accounting_(accounting),
       listener_(listener),
       options_(options),
+      speculative_rng_(sim.Random("speculative")),
       transfers_only_(std::make_unique<TransfersOnly>(accounting, options.trace)) {
   if (options.trace != nullptr) traced_ = std::make_unique<ObserverPair>(accounting, options.trace);
   const ParallelPlan& plan = iterations.plan();
@@ -182,7 +183,7 @@ void Replica::Finish(Step* step) {
     for (size_t i = 0; i < done.sequences.size(); ++i) {
       const int64_t drafts = done.sequences[i].draft_tokens;
       if (drafts == 0) continue;
-      accepted_[i] = DrawAccepted(options_.speculative, drafts, sim_.Random("speculative"));
+      accepted_[i] = DrawAccepted(options_.speculative, drafts, speculative_rng_);
       stats_.speculative.Observe(drafts, accepted_[i]);
     }
     std::vector<SequenceOutcome> outcomes = schedulers_[d]->Complete(done, accepted_);

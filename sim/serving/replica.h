@@ -125,6 +125,7 @@ class Replica {
   Status error_;
   std::vector<std::unique_ptr<Step>> steps_;  // in flight
   std::vector<int64_t> accepted_;             // scratch: the drafts accepted per sequence of a finished step
+  RandomStream& speculative_rng_;             // the run's "speculative" stream (acceptance draws)
   // Forwards the pipeline transfers of a compiled iteration to the accounting (its bodies are added whole).
   class TransfersOnly;
   std::unique_ptr<TransfersOnly> transfers_only_;

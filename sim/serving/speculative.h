@@ -49,7 +49,7 @@ struct SpeculativeConfig {
   // length", the sampler's own token included).
   double MeanAcceptanceLength() const;
   // KV slots reserved past a request's tokens and drafts for the drafter's next pass (vLLM's num_lookahead_tokens:
-  // num_tokens for a drafter on the GPUs, 0 for n-gram).
+  // num_tokens for a drafter on the GPUs, 0 for n-gram and without speculation).
   int64_t LookaheadTokens() const { return method == DraftMethod::kNgram ? 0 : num_tokens; }
   // The drafter as the step graph emits it (no passes for n-gram). MTP's layer has an MoE block when the target's
   // last layer has one; EAGLE's is dense unless the target has no dense MLP.
