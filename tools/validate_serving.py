@@ -53,7 +53,7 @@ def value(summary, metric):
 
 def section8_ratio(wiresim):
     """PP2xTP8 over TP16 output throughput, BF16 405B on 2x8 H100 with InfiniBand: measured 'similar'."""
-    base = ["--topology", "dgx-h100-2node", "--model", "llama-3.1-405b", "--engine", "vllm", "--no-async-scheduling",
+    base = ["--topology", "dgx-h100-2node", "--model", "llama-3.1-405b", "--engine", "vllm", "--no-async-scheduling", "--disable-symm-mem-all-reduce",
             "--rate", "inf", "--requests", "1000", "--input-len", "1024", "--output-len", "128",
             "--max-num-seqs", "256"]
     pp = run_wiresim(wiresim, [*base, "--plan", "tp=8,pp=2"])
@@ -403,8 +403,11 @@ wiresim's serving runs rest on two engine constants (`docs/engines.md`) and on t
   measurement. No row of this report informed it. Under async scheduling (vLLM's default since v0.14, so the
   vLLM 0.19 rows of sections 5 and 5b) the step before hides it; the rows of older vLLM releases run with
   `--no-async-scheduling`.
-- **Custom all-reduce latency and efficiency** (alpha = 8.5 us, 0.30 of NVLink bandwidth): fitted to the
-  microbenchmark table of SGLang PR #2904 (vLLM's custom all-reduce on H100, TP 8). No serving row here.
+- **The engines' all-reduce kernels' latencies and link efficiencies** (custom one-shot 5.5 us and 0.75 of the
+  NVLink rate, two-shot 4.75 us per half and 0.47; PyTorch symmetric memory multimem 8.5 us and 0.77, two-shot
+  8.25 us and 0.71): fitted to vLLM's own kernel benchmark under CUDA graphs as vLLM pull requests list it
+  (`docs/validation/engine_collectives.md`). No serving row here. The rows of vLLM releases before symmetric memory
+  (every row run with `--no-async-scheduling`) run with `--disable-symm-mem-all-reduce`.
 - **Roofline GEMM parameters**: fitted to single-GEMM kernel times (Vidur's Llama-2-70B shards on A100/H100 and
   XLA's H100 table; `docs/validation/compute.md`), not to any serving figure. Each part's tensor rates are scaled
   by the fraction of its datasheet peak a public large-GEMM benchmark measured on it, against the H100's

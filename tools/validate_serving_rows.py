@@ -98,7 +98,7 @@ def section1_tp_table():
                 continue
             tput, itl = (float(x) for x in cell.split("/"))
             flags = ["--topology", topo[gpu], "--model", model_arg(model), "--plan", f"tp={tp}",
-                     "--weight-dtype", wdtype, "--engine", "vllm", "--no-async-scheduling", "--requests", "320",
+                     "--weight-dtype", wdtype, "--engine", "vllm", "--no-async-scheduling", "--disable-symm-mem-all-reduce", "--requests", "320",
                      "--rate", "inf",
                      "--input-len", "sharegpt-input", "--output-len", "sharegpt-output", "--max-model-len", "2000",
                      "--gpu-memory-utilization", "0.95", "--max-num-seqs", "1024", "--no-chunked-prefill",
@@ -114,7 +114,7 @@ def section1_versions():
     """Lambda's vLLM 0.5.4 vs 0.6.0 table; the multi-step (scheduler steps 10) rows are left out."""
     rows = []
     src = f"{SM} section 1, v0.5.4 vs v0.6.0 table"
-    common = ["--topology", "dgx-h100", "--engine", "vllm", "--no-async-scheduling", "--rate", "inf",
+    common = ["--topology", "dgx-h100", "--engine", "vllm", "--no-async-scheduling", "--disable-symm-mem-all-reduce", "--rate", "inf",
               "--input-len", "sharegpt-input", "--output-len", "sharegpt-output", "--max-num-seqs", "256",
               "--max-model-len", "2048", "--seed", "0"]
     # vLLM 0.5.x SchedulerConfig: with chunked prefill the token budget defaults to 512, without it to
@@ -159,7 +159,7 @@ def section2():
         "SGLang": ["--engine", "sglang", "--gpu-memory-utilization", "0.88"],
         # Multi-step scheduling runs without chunked prefill in 0.6.0; budget max(max_model_len, 2048) = 4096.
         # max_num_seqs: 0.6.0's default, 256 (the by-GPU defaults, 1024 on an H100, came with later releases).
-        "vLLM": ["--engine", "vllm", "--no-async-scheduling", "--max-model-len", "4096",
+        "vLLM": ["--engine", "vllm", "--no-async-scheduling", "--disable-symm-mem-all-reduce", "--max-model-len", "4096",
                  "--gpu-memory-utilization", "0.9", "--no-chunked-prefill", "--max-num-batched-tokens", "4096",
                  "--max-num-seqs", "256"],
     }
@@ -306,7 +306,7 @@ def section8():
     """vLLM (late July 2024), Llama 3.1 405B: FP8 TP8 on one node; PP2xTP8 vs TP16 on two nodes."""
     src = f"{SM} section 8"
     flags = ["--topology", "dgx-h100", "--model", "llama-3.1-405b", "--plan", "tp=8", "--weight-dtype", "fp8",
-             "--engine", "vllm", "--no-async-scheduling", "--rate", "inf", "--requests", "1000", "--input-len", "1024",
+             "--engine", "vllm", "--no-async-scheduling", "--disable-symm-mem-all-reduce", "--rate", "inf", "--requests", "1000", "--input-len", "1024",
              "--output-len", "128",
              "--max-num-seqs", "256"]  # vLLM 0.5.x's default (the by-GPU defaults came with later releases)
     setup = "405B FP8, TP8, one node (H100 assumed), input 1024 / output 128"

@@ -27,6 +27,7 @@
 #include "sim/core/text.h"
 #include "sim/network/analytical_network.h"
 #include "sim/network/flow_network.h"
+#include "sim/serving/engine.h"
 #include "sim/topology/topology_file.h"
 
 namespace wiresim::app {
@@ -49,6 +50,7 @@ struct Row {
   double busbw = 0;
   double nccl_model_us = 0;
   std::string timed_by = "model";  // what timed this row: model, or with --calibration measured or fitted
+  std::string engine_kernel;       // --engine: the engine's own kernel that ran it; empty: NCCL
   // --compare only.
   bool measured = false;
   double measured_time_us = 0;
@@ -68,6 +70,10 @@ struct Setup {
   uint64_t events = 0;                                                  // the events the last simulated size ran
   std::optional<LoadedCalibration> calibration;                         // --calibration
   std::unique_ptr<FittedCollectiveCalibration> collective_calibration;  // its corrections, as the interface
+  std::unique_ptr<EngineAllReduce> engine;                              // --engine: its all-reduce kernels
+  std::optional<EngineKernel> engine_kernel;                            // --engine-kernel: that one at every size
+  std::string engine_name;
+  bool nccl_nvls = true;
 };
 
 std::string FormatMicroseconds(Time t) {
@@ -177,6 +183,24 @@ Result<Row> Predict(Setup& s, double size, DataType dtype) {
   row.type = std::string(ToString(dtype));
   row.redop = Reduces(s.op) ? "sum" : "none";
   row.root = (s.op == CollectiveOp::kBroadcast || s.op == CollectiveOp::kReduce) ? s.root : -1;
+  // The engine's own kernel, where it takes the size (or where --engine-kernel forces it).
+  if (s.engine && s.op == CollectiveOp::kAllReduce) {
+    const std::optional<EngineKernel> kernel =
+        s.engine_kernel ? s.engine_kernel : s.engine->KernelFor(s.gpus, row.size);
+    if (kernel) {
+      const std::optional<Time> t = s.engine->KernelDuration(*kernel, s.gpus, row.size);
+      if (!t) {
+        return InvalidArgument("--engine-kernel " + std::string(ToString(*kernel)) +
+                               ": these GPUs cannot run it (the group spans hosts or NVLink domains, or symmetric "
+                               "memory has no NVSwitch to multicast through)");
+      }
+      row.engine_kernel = std::string(ToString(*kernel));
+      row.time_us = t->ToMicroseconds();
+      row.algbw = row.time_us > 0 ? row.size / (row.time_us * 1e3) : 0;
+      row.busbw = row.algbw * BusBandwidthFactor(s.op, n);
+      return row;
+    }
+  }
   WIRESIM_ASSIGN_OR_RETURN(Prediction p, s.prepared->Predict(row.size, s.filter));
   row.choice = p.choice;
   row.channels = p.channels;
@@ -215,6 +239,13 @@ std::string Describe(const Setup& s, DataType dtype) {
       << "; channels: ring " << s.prepared->channels(Algorithm::kRing) << ", NVLS "
       << s.prepared->channels(Algorithm::kNvls) << (g.nvls_capable() ? "" : " (no NVLS here)") << "\n";
   if (s.calibration) out << "# calibration: " << s.calibration->note << "; " << s.calibration->nccl->note << "\n";
+  if (s.engine) {
+    out << "# engine: " << s.engine_name << "'s own all-reduce kernels "
+        << (s.engine_kernel ? "(" + std::string(ToString(*s.engine_kernel)) + " at every size)"
+                            : "where it takes the size")
+        << ", timed as under CUDA graphs (no launch); NCCL for the rest" << (s.nccl_nvls ? "" : ", without NVLS")
+        << "\n";
+  }
   return out.str();
 }
 
@@ -257,6 +288,10 @@ void PrintRow(std::ostream& out, const Row& r, bool compare) {
       out << "  " << NcclNumber(r.time_us, 7) << "  " << NcclNumber(r.algbw, 6) << "  " << NcclNumber(r.busbw, 6)
           << "  " << Right("N/A", 6);
     }
+    if (!r.engine_kernel.empty()) {
+      out << "  " << r.engine_kernel << "\n";
+      return;
+    }
     std::string algo(ToString(r.choice.algorithm));
     out << "  " << algo << std::string(algo.size() < 8 ? 8 - algo.size() : 1, ' ') << "  "
         << ToString(r.choice.protocol) << "\n";
@@ -277,6 +312,12 @@ nlohmann::ordered_json RowJson(const Row& r, bool compare) {
                            {"channels", r.channels},
                            {"nccl_model_us", r.nccl_model_us},
                            {"timed_by", r.timed_by}};
+  if (!r.engine_kernel.empty()) {
+    j["algorithm"] = r.engine_kernel;
+    j["protocol"] = "";
+    j["engine_kernel"] = r.engine_kernel;
+    j["timed_by"] = "engine";
+  }
   if (compare) {
     j["measured_time_us"] = r.measured_time_us;
     j["measured_busbw_GBps"] = r.measured_busbw;
@@ -323,8 +364,8 @@ nlohmann::ordered_json NcclTestsJson(const Setup& s, const std::vector<Row>& row
          {"root", root},
          {"out_of_place", {{"time", r.time_us}, {"alg_bw", r.algbw}, {"bus_bw", r.busbw}, {"nwrong", nullptr}}},
          {"in_place", nullptr},
-         {"algo", std::string(ToString(r.choice.algorithm))},
-         {"proto", std::string(ToString(r.choice.protocol))}});
+         {"algo", r.engine_kernel.empty() ? std::string(ToString(r.choice.algorithm)) : r.engine_kernel},
+         {"proto", r.engine_kernel.empty() ? std::string(ToString(r.choice.protocol)) : std::string()}});
     sum += r.busbw;
   }
   j["average_bus_bandwidth"] = {{"bandwidth", rows.empty() ? 0.0 : sum / static_cast<double>(rows.size())},
@@ -358,7 +399,14 @@ int Collective(const Args& args, AppContext& ctx) {
       "calibration", po::value(&calibration_arg), "a calibration profile: measured corrections where they apply")(
       "format", po::value(&format_arg)->default_value("text"),
       "text (nccl-tests' table), json, or nccl-json (nccl-tests' -J layout)")("json", "print JSON: --format json")(
-      "quiet", "no progress line on a terminal");
+      "quiet", "no progress line on a terminal")(
+      "engine", po::value<std::string>(),
+      "vllm, sglang or trtllm: all-reduces as the engine runs them (its own kernels where it takes the size, timed "
+      "as under CUDA graphs; NCCL as it leaves it otherwise)")(
+      "engine-kernel", po::value<std::string>(),
+      "with --engine: this kernel at every size, as vLLM's benchmark_device_communicators.py forces it: one-shot, "
+      "two-shot, multimem, symm-two-shot")("disable-symm-mem-all-reduce",
+                                           "with --engine vllm: its symmetric-memory all-reduce off");
   CollectiveModelOptions model_options;
   model_options.Add(options);
   po::positional_options_description positional;
@@ -446,6 +494,31 @@ int Collective(const Args& args, AppContext& ctx) {
   auto filter = model_options.Filter(vm);
   if (!filter.ok()) return fail(filter.status());
   s.filter = *filter;
+  if (vm.count("engine-kernel") && !vm.count("engine")) {
+    return fail(InvalidArgument("--engine-kernel needs --engine (vllm, sglang or trtllm)"));
+  }
+  if (vm.count("disable-symm-mem-all-reduce") && !vm.count("engine")) {
+    return fail(InvalidArgument("--disable-symm-mem-all-reduce needs --engine vllm"));
+  }
+  if (vm.count("engine")) {
+    auto engine = ParseEngine(vm["engine"].as<std::string>());
+    if (!engine.ok()) return fail(Status(engine.status().code(), "--engine: " + engine.status().message()));
+    EngineProfile profile = ProfileOf(*engine);
+    if (vm.count("disable-symm-mem-all-reduce")) profile.symm_mem.available = false;
+    if (vm.count("engine-kernel")) {
+      auto kernel = ParseEngineKernel(vm["engine-kernel"].as<std::string>());
+      if (!kernel.ok()) return fail(Status(kernel.status().code(), "--engine-kernel: " + kernel.status().message()));
+      s.engine_kernel = *kernel;
+    }
+    // NCCL as the engine leaves it: SGLang sets NCCL_NVLS_ENABLE=0 unless asked (docs/engines.md).
+    if (!profile.nccl_nvls) {
+      s.filter.algorithms &=
+          ~((1u << static_cast<int>(Algorithm::kNvls)) | (1u << static_cast<int>(Algorithm::kNvlsTree)));
+    }
+    s.engine = std::make_unique<EngineAllReduce>(profile, *s.topo);
+    s.engine_name = std::string(ToString(*engine));
+    s.nccl_nvls = profile.nccl_nvls;
+  }
   GroupOptions group_options;
   if (vm.count("nics")) {
     auto nics = ParseIntList(nics_arg, "--nics");

@@ -253,6 +253,8 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   }
   w["engine"] = d.engine;
   w["custom_all_reduce"] = d.profile.custom_all_reduce.available;
+  w["symm_mem_all_reduce"] = d.profile.symm_mem.available;
+  w["nccl_nvls"] = d.profile.nccl_nvls;
   w["network"] = s.network;
   w["nccl_version"] = d.nccl.version.ToString();
   w["iterations"] = o.compiled ? "compiled" : o.collapsed ? "collapsed" : "op-by-op";

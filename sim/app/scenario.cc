@@ -217,7 +217,7 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     WIRESIM_RETURN_IF_ERROR(
         t.CheckKeys({"topology", "model", "plan", "placement", "gpus", "weight_dtype", "kv_cache_dtype", "engine",
                      "network", "calibration", "iterations", "nccl_version", "expert_imbalance", "expert_routing",
-                     "routing_skew", "ep_overlap", "custom_all_reduce"}));
+                     "routing_skew", "ep_overlap", "custom_all_reduce", "nccl_nvls", "symm_mem_all_reduce"}));
     const std::string d = "deployment";
     WIRESIM_ASSIGN_OR_RETURN(s.topology, t.String("topology"));
     Note(s, t, d, "topology");
@@ -238,6 +238,12 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "routing_skew", &s.routing_skew));
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "ep_overlap", &s.ep_overlap));
     WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "custom_all_reduce", &s.custom_all_reduce));
+    WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "symm_mem_all_reduce", &s.symm_mem_all_reduce));
+    if (t.Has("nccl_nvls")) {
+      bool nvls = true;
+      WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "nccl_nvls", &nvls));
+      s.nccl_nvls = nvls;
+    }
   }
   WIRESIM_RETURN_IF_ERROR(ReadDisaggregation(top, s));
   WIRESIM_ASSIGN_OR_RETURN(std::optional<TableReader> sch, top.Table("scheduler"));

@@ -28,6 +28,12 @@ struct Scenario {
   // false: the engine's own all-reduce kernel is off and NCCL runs every all-reduce (vLLM's
   // --disable-custom-all-reduce; docs/engines.md).
   bool custom_all_reduce = true;
+  // Whether NCCL may run NVLink SHARP (NVLS, NVLSTree); unset: the engine's default (off for SGLang, which sets
+  // NCCL_NVLS_ENABLE from its --enable-nccl-nvls; docs/engines.md).
+  std::optional<bool> nccl_nvls;
+  // false: vLLM's symmetric-memory all-reduce off (VLLM_ALLREDUCE_USE_SYMM_MEM=0, and vLLM before v0.10.2): the
+  // custom kernel keeps its 8 MiB limit and NCCL takes the rest (docs/engines.md).
+  bool symm_mem_all_reduce = true;
   // [disaggregation]: prefill and decode on separate replicas (docs/serving.md); off unless the table or a flag
   // names it.
   bool disaggregated = false;

@@ -39,7 +39,11 @@ void AddScenarioOptions(po::options_description& options, const std::set<std::st
       "expert-routing", po::value<std::string>(), "uniform or skewed (Zipf over the experts)")(
       "routing-skew", po::value<double>(), "Zipf exponent of skewed routing (default 1)")(
       "ep-overlap", po::value<std::string>(), "none or two-batch (micro-batches overlap the EP all-to-all)")(
-      "disable-custom-all-reduce", "the engine's own all-reduce kernel off: NCCL runs every all-reduce")(
+      "disable-custom-all-reduce", "the engine's custom all-reduce kernel off (vLLM's --disable-custom-all-reduce)")(
+      "disable-symm-mem-all-reduce",
+      "vLLM's symmetric-memory all-reduce off (VLLM_ALLREDUCE_USE_SYMM_MEM=0; vLLM before v0.10.2)")(
+      "enable-nccl-nvls", "NCCL may run NVLink SHARP (SGLang's --enable-nccl-nvls; vLLM's and TRT-LLM's default)")(
+      "disable-nccl-nvls", "NCCL runs no NVLink SHARP (NCCL_NVLS_ENABLE=0; SGLang's default)")(
       "max-num-seqs", po::value<int64_t>(), "scheduler: sequences per step")(
       "max-num-batched-tokens", po::value<int64_t>(), "scheduler: tokens per step")("block-size", po::value<int64_t>(),
                                                                                     "KV block size in tokens")(
@@ -116,6 +120,18 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
   if (vm.count("disable-custom-all-reduce")) {
     s.custom_all_reduce = false;
     s.where["deployment.custom_all_reduce"] = "--disable-custom-all-reduce";
+  }
+  if (vm.count("disable-symm-mem-all-reduce")) {
+    s.symm_mem_all_reduce = false;
+    s.where["deployment.symm_mem_all_reduce"] = "--disable-symm-mem-all-reduce";
+  }
+  if (vm.count("enable-nccl-nvls") && vm.count("disable-nccl-nvls")) {
+    return InvalidArgument("--enable-nccl-nvls and --disable-nccl-nvls: give one of them");
+  }
+  for (const char* flag : {"enable-nccl-nvls", "disable-nccl-nvls"}) {
+    if (!vm.count(flag)) continue;
+    s.nccl_nvls = std::string(flag) == "enable-nccl-nvls";
+    s.where["deployment.nccl_nvls"] = std::string("--") + flag;
   }
   whole("max-num-seqs", "scheduler.max_num_seqs", &s.max_num_seqs);
   whole("max-num-batched-tokens", "scheduler.max_num_batched_tokens", &s.max_num_batched_tokens);

@@ -268,12 +268,17 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   }
   WIRESIM_RETURN_IF_ERROR(ApplyStragglers(s, *d));
   d->collectives = std::make_unique<CollectiveModel>(topo, CollectiveParams::ForNcclVersion(d->nccl.version));
-  if (cal != nullptr && cal->fitted) {
-    d->collective_calibration =
-        std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, AlgorithmFilter{});
+  // NCCL's algorithms as the engine leaves them: SGLang turns NVLS off unless asked (docs/engines.md).
+  d->profile.nccl_nvls = s.nccl_nvls.value_or(d->profile.nccl_nvls);
+  AlgorithmFilter nccl_filter;
+  if (!d->profile.nccl_nvls) {
+    nccl_filter.algorithms &=
+        ~((1u << static_cast<int>(Algorithm::kNvls)) | (1u << static_cast<int>(Algorithm::kNvlsTree)));
   }
-  d->closed =
-      std::make_unique<ClosedFormCollectives>(*d->collectives, AlgorithmFilter{}, d->collective_calibration.get());
+  if (cal != nullptr && cal->fitted) {
+    d->collective_calibration = std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, nccl_filter);
+  }
+  d->closed = std::make_unique<ClosedFormCollectives>(*d->collectives, nccl_filter, d->collective_calibration.get());
   // Engine: its own all-reduce kernels, CUDA-graph padding and host overhead (docs/engines.md).
   {
     if (d->profile.engine == Engine::kVllm) {
@@ -282,7 +287,8 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   }
   d->engine = s.engine;
   if (!s.custom_all_reduce) d->profile.custom_all_reduce.available = false;
-  d->engine_collectives = std::make_unique<CustomAllReduce>(d->profile, topo);
+  if (!s.symm_mem_all_reduce) d->profile.symm_mem.available = false;
+  d->engine_collectives = std::make_unique<EngineAllReduce>(d->profile, topo, d->specs);
   d->closed->SetOverride(d->engine_collectives.get());
   d->host_overhead =
       s.host_overhead_ms ? Time::FromMicroseconds(*s.host_overhead_ms * 1000.0) : d->profile.host_overhead_per_step;

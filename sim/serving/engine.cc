@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/collective/gpu_arch.h"
+
 namespace wiresim {
 
 namespace {
@@ -14,12 +16,20 @@ namespace {
 constexpr double kKiB = 1024.0;
 constexpr double kMiB = 1024.0 * 1024.0;
 
-// Latency and efficiency of the peer-read kernels, fitted (docs/engines.md, "Cost model") to the H100 TP=8
-// latencies of vLLM's custom all-reduce that SGLang PR #2904 lists (eager mode): 11.8 us at 64 KiB (one-shot);
-// 24.1, 30.4, 45.0 us at 512 KiB, 1 MiB, 2 MiB (two-shot). The two-shot slope gives B ~ 135 GB/s = 0.30 x the
-// H100's 450 GB/s; its intercept 2 x 8.5 us; one-shot at 64 KiB then predicts 8.5 + 3.4 = 11.9 us.
-constexpr Time kPhaseLatency = Time::Nanoseconds(8500);
-constexpr double kLinkEfficiency = 0.30;
+// The custom kernels' costs, fitted (docs/engines.md, "Cost model"; tools/validate_engine_collectives.py) to vLLM's
+// own benchmark of them on H100 under CUDA graphs (benchmarks/kernels/benchmark_device_communicators.py, as
+// vllm-project/vllm PR #24111 lists it: TP 2, 4 and 6, 0.5 to 4 MiB, ca_1stage and ca_2stage columns), and checked on
+// PR #24532's TP 4 table (another run, not fitted). One-shot: 5.5 us and 0.75 of the NVLink rate; two-shot 4.75 us
+// per half and 0.47 (its two barriers and the reduce-scatter's and all-gather's peer reads).
+constexpr EngineKernelCost kCustomOneShot{Time::Nanoseconds(5500), 0.75};
+constexpr EngineKernelCost kCustomTwoShot{Time::Nanoseconds(4750), 0.47};
+// PyTorch's symmetric-memory kernels as vLLM calls them, fitted to PR #42324's SM 9.0 table (8 GPUs, 0.5 to 128 MiB,
+// symm_mem_multimem and symm_mem_two_shot columns) and checked on PR #24111's TP 2/4/6 and PR #24532's TP 4 columns.
+constexpr EngineKernelCost kSymmMemMultimem{Time::Nanoseconds(8500), 0.77};
+constexpr EngineKernelCost kSymmMemTwoShot{Time::Nanoseconds(8250), 0.71};
+// The copies in and out of the symmetric buffer stream at this fraction of the memory bandwidth (the roofline's
+// memory_efficiency default, sim/compute/roofline.h).
+constexpr double kCopyEfficiency = 0.85;
 
 CustomAllReduceSpec VllmCustomAllReduce() {
   // vllm/distributed/device_communicators/custom_all_reduce.py: CustomAllreduce._SUPPORTED_WORLD_SIZES = [2, 4, 6,
@@ -31,8 +41,29 @@ CustomAllReduceSpec VllmCustomAllReduce() {
   s.available = true;
   s.limits = {{2, 8 * kMiB, 8 * kMiB}, {4, 8 * kMiB, 512 * kKiB}, {6, 8 * kMiB, 256 * kKiB}, {8, 8 * kMiB, 256 * kKiB}};
   s.pcie_pairs = true;
-  s.phase_latency = kPhaseLatency;
-  s.link_efficiency = kLinkEfficiency;
+  s.one_shot = kCustomOneShot;
+  s.two_shot = kCustomTwoShot;
+  return s;
+}
+
+SymmMemSpec VllmSymmMem() {
+  // vllm/distributed/device_communicators/all_reduce_utils.py: SYMM_MEM_ALL_REDUCE_MAX_SIZES and
+  // CUSTOM_ALL_REDUCE_MAX_SIZES by capability "9.0", "10.0", "10.3" and world size; symm_mem.py,
+  // SymmMemCommunicator: _WORLD_SIZES_MULTIMEM {"9.0": [4, 6, 8], "10.0": [6, 8], "10.3": [6, 8]}, disabled where
+  // the capability or world size has no limit or the rendezvous gives no multicast pointer; should_use_symm_mem:
+  // bf16 and inp_size <= max_size. custom_all_reduce.py: with symmetric memory enabled the custom kernel's max_size
+  // becomes min(CUSTOM_ALL_REDUCE_MAX_SIZES[cap][ws], max_size). On by default since vllm-project/vllm PR #24111
+  // (VLLM_ALLREDUCE_USE_SYMM_MEM, vllm/envs.py).
+  SymmMemSpec s;
+  s.available = true;
+  s.limits = {
+      {90, 2, 64 * kMiB, 64 * kMiB, false}, {90, 4, 32 * kMiB, 32 * kMiB, true},  {90, 6, 64 * kMiB, 512 * kKiB, true},
+      {90, 8, 64 * kMiB, 256 * kKiB, true}, {100, 2, 8 * kMiB, 2 * kMiB, false},  {100, 4, 32 * kMiB, 2 * kMiB, false},
+      {100, 6, 128 * kMiB, 1 * kMiB, true}, {100, 8, 128 * kMiB, 1 * kMiB, true}, {103, 2, 4 * kMiB, 4 * kMiB, false},
+      {103, 4, 32 * kMiB, 4 * kMiB, false}, {103, 6, 32 * kMiB, 8 * kMiB, true},  {103, 8, 64 * kMiB, 4 * kMiB, true},
+  };
+  s.multimem = kSymmMemMultimem;
+  s.two_shot = kSymmMemTwoShot;
   return s;
 }
 
@@ -57,8 +88,9 @@ CustomAllReduceSpec TrtllmCustomAllReduce() {
   s.available = true;
   s.limits = {{2, 16 * kMiB, 16 * kMiB}, {4, 8 * kMiB, 512 * kKiB}, {8, 8 * kMiB, 512 * kKiB}};
   s.pcie_pairs = false;
-  s.phase_latency = kPhaseLatency;
-  s.link_efficiency = kLinkEfficiency;
+  // TRT-LLM's kernels were not measured here: vLLM's figures stand in for them.
+  s.one_shot = kCustomOneShot;
+  s.two_shot = kCustomTwoShot;
   return s;
 }
 
@@ -200,6 +232,7 @@ EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu, int tp_size) {
   switch (engine) {
     case Engine::kVllm: {
       p.custom_all_reduce = VllmCustomAllReduce();
+      p.symm_mem = VllmSymmMem();
       // `vllm serve`'s defaults for the GPU (an H100 without one).
       const SchedulerDefaults d = VllmSchedulerDefaults(gpu != nullptr ? *gpu : *FindGpuSpec("h100"));
       p.max_num_seqs = d.max_num_seqs;
@@ -219,6 +252,10 @@ EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu, int tp_size) {
     case Engine::kSglang:
       p.kv_budget = KvBudget::kSglang;
       p.custom_all_reduce = SglangCustomAllReduce();
+      // python/sglang/srt/entrypoints/engine.py, _set_envs_and_config: os.environ["NCCL_NVLS_ENABLE"] =
+      // str(int(server_args.enable_nccl_nvls)); ServerArgs.enable_nccl_nvls defaults to False. NCCL reads the
+      // variable in ncclNvlsInit (src/transport/nvls.cc): 0 leaves nvlsSupport 0, so neither NVLS nor NVLSTree runs.
+      p.nccl_nvls = false;
       // server_args.py, _handle_gpu_memory_settings: chunked_prefill_size and cuda_graph_max_bs by the GPU's
       // memory and the TP size (an H100 without a GPU: 8192, and 256 below TP 4). max_running_requests has no fixed
       // default: 0.
@@ -262,18 +299,64 @@ BatchShape PadForCudaGraph(const BatchShape& batch, const EngineProfile& profile
   return padded;
 }
 
-CustomAllReduce::CustomAllReduce(const EngineProfile& profile, const Topology& topo)
-    : spec_(profile.custom_all_reduce), topo_(topo) {}
+std::string_view ToString(EngineKernel kernel) {
+  switch (kernel) {
+    case EngineKernel::kOneShot:
+      return "custom one-shot";
+    case EngineKernel::kTwoShot:
+      return "custom two-shot";
+    case EngineKernel::kSymmMemMultimem:
+      return "symm-mem multimem";
+    case EngineKernel::kSymmMemTwoShot:
+      return "symm-mem two-shot";
+  }
+  return "?";
+}
 
-const CustomAllReduceLimit* CustomAllReduce::LimitFor(const std::vector<int>& gpus, double bytes) const {
-  if (!spec_.available) return nullptr;
-  for (const CustomAllReduceLimit& l : spec_.limits) {
-    if (l.world_size == static_cast<int>(gpus.size())) return bytes < l.max_bytes ? &l : nullptr;
+Result<EngineKernel> ParseEngineKernel(std::string_view name) {
+  if (name == "one-shot") return EngineKernel::kOneShot;
+  if (name == "two-shot") return EngineKernel::kTwoShot;
+  if (name == "multimem") return EngineKernel::kSymmMemMultimem;
+  if (name == "symm-two-shot") return EngineKernel::kSymmMemTwoShot;
+  return InvalidArgument("unknown engine kernel '" + std::string(name) +
+                         "': expected one-shot, two-shot (the custom kernel), multimem or symm-two-shot (symmetric "
+                         "memory)");
+}
+
+EngineAllReduce::EngineAllReduce(const EngineProfile& profile, const Topology& topo, std::vector<GpuSpec> specs)
+    : custom_(profile.custom_all_reduce), symm_mem_(profile.symm_mem), topo_(topo), specs_(std::move(specs)) {}
+
+const CustomAllReduceLimit* EngineAllReduce::CustomLimitFor(const std::vector<int>& gpus) const {
+  if (!custom_.available) return nullptr;
+  for (const CustomAllReduceLimit& l : custom_.limits) {
+    if (l.world_size == static_cast<int>(gpus.size())) return &l;
   }
   return nullptr;
 }
 
-double CustomAllReduce::GroupBandwidth(const std::vector<int>& gpus) const {
+int EngineAllReduce::Capability(const std::vector<int>& gpus) const {
+  int cap = std::numeric_limits<int>::max();
+  for (int g : gpus) {
+    const std::string& model = topo_.node(topo_.gpu(g)).spec.model;
+    std::string m;
+    for (char c : model) m.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    // vLLM keys B300 and GB300 as "10.3" (all_reduce_utils.py); the NCCL model treats them as sm100.
+    const bool sm103 = m.find("b300") != std::string::npos;
+    cap = std::min(cap, sm103 ? 103 : GpuArchFromModel(model).sm);
+  }
+  return cap;
+}
+
+const SymmMemLimit* EngineAllReduce::SymmMemLimitFor(const std::vector<int>& gpus) const {
+  if (!symm_mem_.available) return nullptr;
+  const int cap = Capability(gpus);
+  for (const SymmMemLimit& l : symm_mem_.limits) {
+    if (l.capability == cap && l.world_size == static_cast<int>(gpus.size())) return &l;
+  }
+  return nullptr;
+}
+
+double EngineAllReduce::GroupBandwidth(const std::vector<int>& gpus) const {
   std::vector<NodeId> nodes;
   for (int g : gpus) {
     if (g < 0 || g >= topo_.gpu_count()) return 0;
@@ -286,7 +369,7 @@ double CustomAllReduce::GroupBandwidth(const std::vector<int>& gpus) const {
       one_domain = one_domain && topo_.SameNvlinkDomain(a, b);
     }
   }
-  const bool pcie_pair = !one_domain && nodes.size() == 2 && spec_.pcie_pairs;
+  const bool pcie_pair = !one_domain && nodes.size() == 2 && custom_.pcie_pairs;
   if (!one_domain && !pcie_pair) return 0;
   auto in_group = [&](NodeId n) { return std::find(nodes.begin(), nodes.end(), n) != nodes.end(); };
   double slowest = std::numeric_limits<double>::infinity();
@@ -305,22 +388,78 @@ double CustomAllReduce::GroupBandwidth(const std::vector<int>& gpus) const {
   return slowest > 0 && slowest < std::numeric_limits<double>::infinity() ? slowest * 1e9 : 0;
 }
 
-std::optional<bool> CustomAllReduce::OneShot(const std::vector<int>& gpus, double bytes) const {
-  const CustomAllReduceLimit* limit = LimitFor(gpus, bytes);
-  if (limit == nullptr || GroupBandwidth(gpus) <= 0) return std::nullopt;
-  return bytes < limit->one_shot_below;
+bool EngineAllReduce::BehindNvSwitch(const std::vector<int>& gpus) const {
+  for (int g : gpus) {
+    bool switched = false;
+    for (LinkId id : topo_.out_links(topo_.gpu(g))) {
+      const Link& l = topo_.link(id);
+      switched = switched || (l.kind == LinkKind::kNvLink && topo_.node(l.to).spec.kind == NodeKind::kNvSwitch);
+    }
+    if (!switched) return false;
+  }
+  return true;
 }
 
-std::optional<Time> CustomAllReduce::Duration(const std::vector<int>& gpus, double bytes) const {
-  const std::optional<bool> one_shot = OneShot(gpus, bytes);
-  if (!one_shot) return std::nullopt;
-  const double bw = spec_.link_efficiency * GroupBandwidth(gpus);
+double EngineAllReduce::MemoryBandwidth(const std::vector<int>& gpus) const {
+  double slowest = std::numeric_limits<double>::infinity();
+  for (int g : gpus) {
+    const GpuSpec* spec = static_cast<size_t>(g) < specs_.size() ? &specs_[static_cast<size_t>(g)]
+                                                                 : FindGpuSpec(topo_.node(topo_.gpu(g)).spec.model);
+    if (spec == nullptr) spec = FindGpuSpec("h100");
+    slowest = std::min(slowest, spec->memory_bandwidth);
+  }
+  return slowest;
+}
+
+std::optional<EngineKernel> EngineAllReduce::KernelFor(const std::vector<int>& gpus, double bytes) const {
+  if (GroupBandwidth(gpus) <= 0) return std::nullopt;
+  const SymmMemLimit* symm = BehindNvSwitch(gpus) ? SymmMemLimitFor(gpus) : nullptr;
+  if (const CustomAllReduceLimit* l = CustomLimitFor(gpus)) {
+    const double max_bytes = symm != nullptr ? std::min(l->max_bytes, symm->custom_max_bytes) : l->max_bytes;
+    if (bytes < max_bytes) return bytes < l->one_shot_below ? EngineKernel::kOneShot : EngineKernel::kTwoShot;
+  }
+  if (symm != nullptr && bytes <= symm->max_bytes) {
+    return symm->multimem ? EngineKernel::kSymmMemMultimem : EngineKernel::kSymmMemTwoShot;
+  }
+  return std::nullopt;
+}
+
+std::optional<Time> EngineAllReduce::KernelDuration(EngineKernel kernel, const std::vector<int>& gpus,
+                                                    double bytes) const {
+  const double link = GroupBandwidth(gpus);
+  if (link <= 0) return std::nullopt;
   const double n = static_cast<double>(gpus.size());
-  if (*one_shot) return spec_.phase_latency + Time::FromSecondsCeil(bytes * (n - 1) / bw);
-  return spec_.phase_latency + spec_.phase_latency + Time::FromSecondsCeil(2 * bytes * (n - 1) / n / bw);
+  switch (kernel) {
+    case EngineKernel::kOneShot:
+      return custom_.one_shot.latency +
+             Time::FromSecondsCeil(bytes * (n - 1) / (custom_.one_shot.link_efficiency * link));
+    case EngineKernel::kTwoShot:
+      return custom_.two_shot.latency + custom_.two_shot.latency +
+             Time::FromSecondsCeil(2 * bytes * (n - 1) / n / (custom_.two_shot.link_efficiency * link));
+    case EngineKernel::kSymmMemMultimem:
+    case EngineKernel::kSymmMemTwoShot: {
+      if (!BehindNvSwitch(gpus)) return std::nullopt;
+      // In and out of the symmetric buffer: each copy reads and writes the bytes.
+      const double copies = 2 * (2 * bytes) / (kCopyEfficiency * MemoryBandwidth(gpus));
+      const bool multimem = kernel == EngineKernel::kSymmMemMultimem;
+      const EngineKernelCost& c = multimem ? symm_mem_.multimem : symm_mem_.two_shot;
+      // multimem: each GPU's memory serves every rank's reduced load of its 1/n slice (bytes) and it stores its own
+      // slice once for the switch to multicast (bytes / n); two-shot: peer loads of the slice (n - 1) / n, then
+      // stores of the result to every peer (n - 1) / n. Each figure is per direction.
+      const double traffic = multimem ? bytes * (n + 1) / n : 2 * bytes * (n - 1) / n;
+      return c.latency + Time::FromSecondsCeil(copies + traffic / (c.link_efficiency * link));
+    }
+  }
+  return std::nullopt;
 }
 
-std::optional<Time> CustomAllReduce::Duration(const CollectiveCall& call, const PreparedCollective& prepared) const {
+std::optional<Time> EngineAllReduce::Duration(const std::vector<int>& gpus, double bytes) const {
+  const std::optional<EngineKernel> kernel = KernelFor(gpus, bytes);
+  if (!kernel) return std::nullopt;
+  return KernelDuration(*kernel, gpus, bytes);
+}
+
+std::optional<Time> EngineAllReduce::Duration(const CollectiveCall& call, const PreparedCollective& prepared) const {
   (void)prepared;  // the call names the group; the topology gives its links
   if (call.op != CollectiveOp::kAllReduce) return std::nullopt;
   return Duration(call.gpus, call.bytes);

@@ -5,7 +5,7 @@
 //
 //   WIRESIM_ASSIGN_OR_RETURN(Engine e, ParseEngine("vllm"));
 //   EngineProfile profile = ProfileOf(e);
-//   CustomAllReduce car(profile, topo);
+//   EngineAllReduce car(profile, topo);
 //   closed.SetOverride(&car);                        // small TP all-reduces inside one NVLink box skip NCCL
 //   BatchShape padded = PadForCudaGraph(step.Shape(), profile);   // decode=5x.. runs as 8 rows (3 padding)
 #pragma once
@@ -42,15 +42,48 @@ struct CustomAllReduceLimit {
   double one_shot_below = 0;
 };
 
+// What one of the engine's all-reduce kernels costs: a fixed latency (the kernel's launch inside a CUDA graph and
+// its cross-GPU barriers) and the fraction of a GPU's NVLink (or PCIe) rate its peer traffic reaches.
+struct EngineKernelCost {
+  Time latency;
+  double link_efficiency = 1.0;
+};
+
 struct CustomAllReduceSpec {
   bool available = false;
   std::vector<CustomAllReduceLimit> limits;  // one per supported world size; other sizes go to NCCL
   // A 2-GPU group may run it over PCIe peer access (vLLM and SGLang); larger groups need every GPU in one NVLink
   // domain. Every GPU of the group must be on one host in all engines.
   bool pcie_pairs = false;
-  Time phase_latency;            // launch plus one cross-GPU barrier: one-shot pays it once, two-shot twice
-  double link_efficiency = 1.0;  // fraction of a GPU's NVLink (or PCIe) bandwidth its peer reads reach
+  EngineKernelCost one_shot;  // t = latency + bytes (n - 1) / B
+  EngineKernelCost two_shot;  // t = 2 latency + 2 bytes (n - 1) / n / B (a barrier between the two halves)
 };
+
+// vLLM's PyTorch symmetric-memory all-reduce for one GPU generation and group size
+// (vllm/distributed/device_communicators/all_reduce_utils.py and symm_mem.py).
+struct SymmMemLimit {
+  int capability = 0;  // compute capability x 10: 90 (Hopper), 100 (B200, GB200), 103 (B300, GB300)
+  int world_size = 0;
+  double max_bytes = 0;         // SYMM_MEM_ALL_REDUCE_MAX_SIZES: it takes bytes <= max_bytes
+  double custom_max_bytes = 0;  // CUSTOM_ALL_REDUCE_MAX_SIZES: the custom kernel's own limit drops to this
+  bool multimem = false;        // _WORLD_SIZES_MULTIMEM: multimem_all_reduce_, else two_shot_all_reduce_
+};
+
+struct SymmMemSpec {
+  bool available = false;
+  std::vector<SymmMemLimit> limits;
+  // Both copy the input into the symmetric buffer and the result back out (two device copies, each reading and
+  // writing the bytes at the GPU's streaming memory rate) around the kernel.
+  EngineKernelCost multimem;  // t = latency + copies + bytes (n + 1) / n / B: NVSwitch reduces and multicasts
+  EngineKernelCost two_shot;  // t = latency + copies + 2 bytes (n - 1) / n / B: peer loads, then peer stores
+};
+
+// The kernel an engine runs an all-reduce with instead of NCCL.
+enum class EngineKernel { kOneShot, kTwoShot, kSymmMemMultimem, kSymmMemTwoShot };
+// "custom one-shot", "custom two-shot", "symm-mem multimem", "symm-mem two-shot".
+std::string_view ToString(EngineKernel kernel);
+// The names --engine-kernel takes: one-shot, two-shot, multimem, symm-two-shot.
+Result<EngineKernel> ParseEngineKernel(std::string_view name);
 
 // What CUDA graphs a replica replays, and so how its batches are padded.
 struct CudaGraphSpec {
@@ -65,6 +98,11 @@ struct EngineProfile {
   Engine engine = Engine::kVllm;
   KvBudget kv_budget = KvBudget::kVllm;  // how it sizes its KV cache (sim/parallel/memory.h)
   CustomAllReduceSpec custom_all_reduce;
+  // vLLM's symmetric-memory all-reduce (VLLM_ALLREDUCE_USE_SYMM_MEM, on by default), tried after the custom kernel.
+  SymmMemSpec symm_mem;
+  // NCCL may run NVLink SHARP (NVLS, NVLSTree) for the engine's collectives. SGLang sets NCCL_NVLS_ENABLE to its
+  // --enable-nccl-nvls (off by default) before NCCL starts, so its NCCL never runs NVLS unless asked.
+  bool nccl_nvls = true;
   CudaGraphSpec cuda_graphs;
   Time host_overhead_per_step;  // CPU time to form and launch a step
   // The host forms step n+1 while the GPU runs step n (vLLM's async scheduling, SGLang's and TensorRT-LLM's overlap
@@ -133,32 +171,43 @@ std::vector<int64_t> TrtllmCaptureSizes(int64_t max_batch_size);
 // tokens. Everything else is returned unchanged (it runs eagerly, or its size is captured exactly).
 BatchShape PadForCudaGraph(const BatchShape& batch, const EngineProfile& profile);
 
-// The engine's own all-reduce, timed by a closed form on the topology's links. Takes an all-reduce when the engine
-// has the kernel, the group size is one of its limits, the bytes are under that limit, every GPU of the group is
-// on one host, and every pair is in one NVLink domain (or the group is a PCIe pair the engine allows); NCCL runs
-// everything else.
-//   one-shot:  t = phase_latency + bytes * (n - 1) / B
-//   two-shot:  t = 2 * phase_latency + 2 * bytes * (n - 1) / n / B
-// where B = link_efficiency x the smallest, over the group's GPUs, of a GPU's NVLink capacity to NVSwitches and to
-// the group's other GPUs (PCIe capacity for a PCIe pair).
-class CustomAllReduce : public CollectiveOverride {
+// The engine's own all-reduce kernels, timed by closed forms on the topology's links, in the order vLLM's
+// CudaCommunicator.all_reduce tries them: the custom kernel (when the group size is one of its limits and the bytes
+// are under it, every GPU of the group on one host, and every pair in one NVLink domain or the group a PCIe pair
+// the engine allows), then the symmetric-memory kernel (vLLM only: a GPU generation and group size it has a limit
+// for, the bytes at most that limit, the group behind NVSwitches, which multicast needs); NCCL runs everything else.
+// B = link efficiency x the smallest, over the group's GPUs, of a GPU's NVLink capacity to NVSwitches and to the
+// group's other GPUs (PCIe capacity for a PCIe pair); the copies run at the slowest GPU's memory bandwidth x 0.85.
+class EngineAllReduce : public CollectiveOverride {
  public:
-  // `topo` must outlive this object.
-  CustomAllReduce(const EngineProfile& profile, const Topology& topo);
+  // `topo` must outlive this object. `specs` (by global GPU index) give the GPUs' memory bandwidth; empty: looked
+  // up from the topology's GPU models.
+  EngineAllReduce(const EngineProfile& profile, const Topology& topo, std::vector<GpuSpec> specs = {});
 
   std::optional<Time> Duration(const CollectiveCall& call, const PreparedCollective& prepared) const override;
   // The same answer for a group and size, without a prepared NCCL group.
   std::optional<Time> Duration(const std::vector<int>& gpus, double bytes) const;
-  // Whether the kernel would run `bytes` on `gpus` one-shot; nullopt when it would not run it at all.
-  std::optional<bool> OneShot(const std::vector<int>& gpus, double bytes) const;
+  // Which kernel the engine runs `bytes` on `gpus` with; nullopt when NCCL runs it.
+  std::optional<EngineKernel> KernelFor(const std::vector<int>& gpus, double bytes) const;
+  // One kernel's time whatever the engine's size limits say (as a benchmark forcing it measures); nullopt when the
+  // group cannot run it at all (the GPUs apart, no NVSwitch for symmetric memory).
+  std::optional<Time> KernelDuration(EngineKernel kernel, const std::vector<int>& gpus, double bytes) const;
 
  private:
-  const CustomAllReduceLimit* LimitFor(const std::vector<int>& gpus, double bytes) const;
-  // B before efficiency, in bytes per second; 0 when the group cannot use the kernel.
+  const CustomAllReduceLimit* CustomLimitFor(const std::vector<int>& gpus) const;
+  const SymmMemLimit* SymmMemLimitFor(const std::vector<int>& gpus) const;
+  // B before efficiency, in bytes per second; 0 when the group cannot use the custom kernel.
   double GroupBandwidth(const std::vector<int>& gpus) const;
+  // Every GPU of the group has NVLinks to NVSwitches (multicast objects need them).
+  bool BehindNvSwitch(const std::vector<int>& gpus) const;
+  // The group's smallest compute capability x 10 as vLLM keys it (B300 and GB300 are 103).
+  int Capability(const std::vector<int>& gpus) const;
+  double MemoryBandwidth(const std::vector<int>& gpus) const;
 
-  CustomAllReduceSpec spec_;
+  CustomAllReduceSpec custom_;
+  SymmMemSpec symm_mem_;
   const Topology& topo_;
+  std::vector<GpuSpec> specs_;
 };
 
 }  // namespace wiresim

@@ -39,71 +39,131 @@ TEST_CASE("ParseEngine: the three names, and an error naming them for anything e
 }
 
 TEST_CASE("vLLM custom all-reduce on a DGX H100: 8 GPUs, 64 KiB, one-shot closed form") {
-  // One-shot below 256 KiB at 8 GPUs. Per GPU: 18 NVLink4 links x 25 GB/s = 450 GB/s to the NVSwitches; at 0.30
-  // efficiency B = 135e9 B/s. t = 8.5 us + 65536 x 7 / 135e9 s = 8.5 + 3.3981 = 11.898 us (SGLang PR #2904 lists
-  // 11.8 us for vLLM's kernel at this size).
+  // One-shot below 256 KiB at 8 GPUs. Per GPU: 18 NVLink4 links x 25 GB/s = 450 GB/s to the NVSwitches; at the
+  // one-shot efficiency 0.75, B = 337.5e9 B/s. t = 5.5 us + 65536 x 7 / 337.5e9 s = 5.5 + 1.35923 = 6.8592 us.
   Topology topo = ShippedTopology("dgx-h100");
-  CustomAllReduce car(ProfileOf(Engine::kVllm), topo);
-  CHECK(car.OneShot(Range(0, 8), 64 * kKiB) == std::optional<bool>(true));
-  CHECK(Us(car.Duration(Range(0, 8), 64 * kKiB)) == Approx(8.5 + 65536.0 * 7 / 135e9 * 1e6).epsilon(1e-6));
-  CHECK(Us(car.Duration(Range(0, 8), 64 * kKiB)) == Approx(11.898).epsilon(1e-4));
+  EngineAllReduce car(ProfileOf(Engine::kVllm), topo);
+  CHECK(car.KernelFor(Range(0, 8), 64 * kKiB) == EngineKernel::kOneShot);
+  CHECK(Us(car.Duration(Range(0, 8), 64 * kKiB)) == Approx(5.5 + 65536.0 * 7 / 337.5e9 * 1e6).epsilon(1e-6));
+  CHECK(Us(car.Duration(Range(0, 8), 64 * kKiB)) == Approx(6.8592).epsilon(1e-4));
 }
 
-TEST_CASE("vLLM custom all-reduce: the one-shot/two-shot switch at 256 KiB for 8 GPUs, 512 KiB for 4") {
+TEST_CASE("vLLM on Hopper: custom kernel, then symmetric memory, then NCCL, by size and group") {
   Topology topo = ShippedTopology("dgx-h100");
-  CustomAllReduce car(ProfileOf(Engine::kVllm), topo);
-  // csrc/custom_all_reduce.cuh: one-shot when (ws <= 4 and bytes < 512 KiB) or (ws <= 8 and bytes < 256 KiB).
-  CHECK(car.OneShot(Range(0, 8), 256 * kKiB - 16) == std::optional<bool>(true));
-  CHECK(car.OneShot(Range(0, 8), 256 * kKiB) == std::optional<bool>(false));
-  CHECK(car.OneShot(Range(0, 4), 256 * kKiB) == std::optional<bool>(true));
-  CHECK(car.OneShot(Range(0, 4), 512 * kKiB) == std::optional<bool>(false));
-  CHECK(car.OneShot(Range(0, 2), 4 * kMiB) == std::optional<bool>(true));  // 2 GPUs: always one-shot
-  // Two-shot at 8 GPUs, 256 KiB: 2 x 8.5 us + 2 x 262144 x 7/8 / 135e9 s = 17 + 3.3981 = 20.398 us.
-  CHECK(Us(car.Duration(Range(0, 8), 256 * kKiB)) == Approx(20.398).epsilon(1e-4));
-  // Two-shot at 8 GPUs, 1 MiB: 17 + 2 x 1048576 x 7/8 / 135e9 s = 17 + 13.592 = 30.592 us (measured 30.4).
-  CHECK(Us(car.Duration(Range(0, 8), 1 * kMiB)) == Approx(30.592).epsilon(1e-4));
+  EngineAllReduce car(ProfileOf(Engine::kVllm), topo);
+  // 8 GPUs: the custom kernel's limit drops to CUSTOM_ALL_REDUCE_MAX_SIZES["9.0"][8] = 256 KiB (under 256 KiB it is
+  // one-shot anyway); symmetric memory multimem (8 in _WORLD_SIZES_MULTIMEM["9.0"]) to 64 MiB inclusive; NCCL after.
+  CHECK(car.KernelFor(Range(0, 8), 256 * kKiB - 16) == EngineKernel::kOneShot);
+  CHECK(car.KernelFor(Range(0, 8), 256 * kKiB) == EngineKernel::kSymmMemMultimem);
+  CHECK(car.KernelFor(Range(0, 8), 64 * kMiB) == EngineKernel::kSymmMemMultimem);
+  CHECK_FALSE(car.KernelFor(Range(0, 8), 64 * kMiB + 16).has_value());
+  // 4 GPUs: custom limit min(8 MiB, 32 MiB) = 8 MiB, one-shot under 512 KiB; multimem to 32 MiB.
+  CHECK(car.KernelFor(Range(0, 4), 512 * kKiB - 16) == EngineKernel::kOneShot);
+  CHECK(car.KernelFor(Range(0, 4), 512 * kKiB) == EngineKernel::kTwoShot);
+  CHECK(car.KernelFor(Range(0, 4), 8 * kMiB) == EngineKernel::kSymmMemMultimem);
+  CHECK(car.KernelFor(Range(0, 4), 32 * kMiB) == EngineKernel::kSymmMemMultimem);
+  CHECK_FALSE(car.KernelFor(Range(0, 4), 32 * kMiB + 16).has_value());
+  // 6 GPUs: custom limit 512 KiB, one-shot under 256 KiB, two-shot between.
+  CHECK(car.KernelFor(Range(0, 6), 256 * kKiB) == EngineKernel::kTwoShot);
+  CHECK(car.KernelFor(Range(0, 6), 512 * kKiB) == EngineKernel::kSymmMemMultimem);
+  // 2 GPUs: the custom kernel (always one-shot) under 8 MiB; then symmetric memory's two-shot (2 is not a multimem
+  // world size) to 64 MiB.
+  CHECK(car.KernelFor(Range(0, 2), 8 * kMiB - 16) == EngineKernel::kOneShot);
+  CHECK(car.KernelFor(Range(0, 2), 8 * kMiB) == EngineKernel::kSymmMemTwoShot);
+  CHECK(car.KernelFor(Range(0, 2), 64 * kMiB) == EngineKernel::kSymmMemTwoShot);
+  CHECK_FALSE(car.KernelFor(Range(0, 2), 64 * kMiB + 16).has_value());
 }
 
-TEST_CASE("vLLM custom all-reduce refuses: 8 MiB and over, two hosts, 4 PCIe GPUs, world size 3") {
+TEST_CASE("vLLM's symmetric-memory kernels: copies in and out plus the NVLink traffic") {
+  Topology topo = ShippedTopology("dgx-h100");
+  EngineAllReduce car(ProfileOf(Engine::kVllm), topo);
+  // Copies: 2 x (read + write of the bytes) at 0.85 x 3.35e12 = 2.8475e12 B/s.
+  // multimem, 8 GPUs, 1 MiB: copies 4 x 1048576 / 2.8475e12 = 1.47298 us; NVLink traffic 1048576 x 9/8 at
+  // 0.77 x 450e9 = 346.5e9: 3.40447 us; t = 8.5 + 1.47298 + 3.40447 = 13.3775 us (vLLM PR #42324 measured 14).
+  CHECK(Us(car.Duration(Range(0, 8), 1 * kMiB)) == Approx(13.3775).epsilon(1e-4));
+  // two-shot, 2 GPUs, 8 MiB: copies 4 x 8388608 / 2.8475e12 = 11.7838 us; traffic 2 x 8388608 x 1/2 at
+  // 0.71 x 450e9 = 319.5e9: 26.2554 us; t = 8.25 + 11.7838 + 26.2554 = 46.289 us.
+  CHECK(Us(car.Duration(Range(0, 2), 8 * kMiB)) == Approx(46.289).epsilon(1e-4));
+  // The custom two-shot forced at 8 GPUs, 1 MiB: 2 x 4.75 + 2 x 1048576 x 7/8 / (0.47 x 450e9) s = 9.5 + 8.6762 =
+  // 18.176 us.
+  CHECK(Us(car.KernelDuration(EngineKernel::kTwoShot, Range(0, 8), 1 * kMiB)) == Approx(18.176).epsilon(1e-4));
+}
+
+TEST_CASE("vLLM with symmetric memory off: the custom kernel keeps 8 MiB, NCCL takes the rest") {
+  Topology topo = ShippedTopology("dgx-h100");
+  EngineProfile profile = ProfileOf(Engine::kVllm);
+  profile.symm_mem.available = false;
+  EngineAllReduce car(profile, topo);
+  CHECK(car.KernelFor(Range(0, 8), 256 * kKiB) == EngineKernel::kTwoShot);
+  CHECK(car.KernelFor(Range(0, 8), 8 * kMiB - 16) == EngineKernel::kTwoShot);
+  CHECK_FALSE(car.KernelFor(Range(0, 8), 8 * kMiB).has_value());  // should_custom_ar: inp_size < max_size
+  CHECK(Us(car.Duration(Range(0, 8), 1 * kMiB)) == Approx(18.176).epsilon(1e-4));
+}
+
+TEST_CASE("vLLM on B200: the sm100 limits, multimem only at 6 and 8 GPUs") {
+  Topology topo = ShippedTopology("dgx-b200");
+  EngineAllReduce car(ProfileOf(Engine::kVllm), topo);
+  // CUSTOM_ALL_REDUCE_MAX_SIZES["10.0"][8] = 1 MiB; SYMM_MEM_ALL_REDUCE_MAX_SIZES["10.0"][8] = 128 MiB.
+  CHECK(car.KernelFor(Range(0, 8), 512 * kKiB) == EngineKernel::kTwoShot);
+  CHECK(car.KernelFor(Range(0, 8), 1 * kMiB) == EngineKernel::kSymmMemMultimem);
+  CHECK(car.KernelFor(Range(0, 8), 128 * kMiB) == EngineKernel::kSymmMemMultimem);
+  CHECK_FALSE(car.KernelFor(Range(0, 8), 128 * kMiB + 16).has_value());
+  // 4 GPUs: custom limit 2 MiB, then two-shot (4 is not a multimem world size on "10.0") to 32 MiB.
+  CHECK(car.KernelFor(Range(0, 4), 2 * kMiB - 16) == EngineKernel::kTwoShot);
+  CHECK(car.KernelFor(Range(0, 4), 2 * kMiB) == EngineKernel::kSymmMemTwoShot);
+}
+
+TEST_CASE("Engine all-reduce refuses: two hosts, 4 PCIe GPUs, world size 3, no symmetric memory without NVSwitch") {
   Topology dgx = ShippedTopology("dgx-h100");
-  CustomAllReduce car(ProfileOf(Engine::kVllm), dgx);
-  CHECK(car.Duration(Range(0, 8), 8 * kMiB - 16).has_value());
-  CHECK_FALSE(car.Duration(Range(0, 8), 8 * kMiB).has_value());  // should_custom_ar: inp_size < max_size
-  CHECK_FALSE(car.Duration(Range(0, 8), 16 * kMiB).has_value());
+  EngineAllReduce car(ProfileOf(Engine::kVllm), dgx);
   CHECK_FALSE(car.Duration(Range(0, 3), 64 * kKiB).has_value());  // not in [2, 4, 6, 8]
   CHECK_FALSE(car.Duration({0, 1, 2, 3, 4}, 64 * kKiB).has_value());
   CHECK(car.Duration(Range(0, 6), 64 * kKiB).has_value());
 
   Topology two = ShippedTopology("dgx-h100-2node");
-  CustomAllReduce car2(ProfileOf(Engine::kVllm), two);
+  EngineAllReduce car2(ProfileOf(Engine::kVllm), two);
   CHECK(car2.Duration(Range(8, 16), 64 * kKiB).has_value());  // the second box alone
   CHECK_FALSE(car2.Duration({0, 1, 2, 3, 8, 9, 10, 11}, 64 * kKiB).has_value());
   CHECK_FALSE(car2.Duration({0, 8}, 64 * kKiB).has_value());
+  CHECK_FALSE(car2.Duration({0, 1, 2, 3, 8, 9, 10, 11}, 4 * kMiB).has_value());  // symmetric memory: one host too
 
   Topology pcie = ShippedTopology("pcie-8x-l40s");
-  CustomAllReduce car3(ProfileOf(Engine::kVllm), pcie);
+  EngineAllReduce car3(ProfileOf(Engine::kVllm), pcie);
   CHECK_FALSE(car3.Duration(Range(0, 4), 64 * kKiB).has_value());
   CHECK_FALSE(car3.Duration(Range(0, 8), 64 * kKiB).has_value());
-  // A PCIe pair is allowed (world_size == 2). Each L40S has one Gen4 x16 link, 32 GB/s: B = 0.30 x 32e9 = 9.6e9;
-  // t = 8.5 us + 65536 / 9.6e9 s = 8.5 + 6.8267 = 15.327 us.
-  CHECK(Us(car3.Duration({0, 1}, 64 * kKiB)) == Approx(15.327).epsilon(1e-4));
+  // A PCIe pair is allowed (world_size == 2). Each L40S has one Gen4 x16 link, 32 GB/s: B = 0.75 x 32e9 = 24e9;
+  // t = 5.5 us + 65536 / 24e9 s = 5.5 + 2.7307 = 8.2307 us.
+  CHECK(Us(car3.Duration({0, 1}, 64 * kKiB)) == Approx(8.2307).epsilon(1e-4));
+  // Over 8 MiB no symmetric memory (an sm89 GPU has no limit, and no NVSwitch to multicast through): NCCL.
+  CHECK_FALSE(car3.Duration({0, 1}, 8 * kMiB).has_value());
+  CHECK_FALSE(car3.KernelDuration(EngineKernel::kSymmMemMultimem, {0, 1}, 1 * kMiB).has_value());
 }
 
 TEST_CASE("TRT-LLM's AUTO table: NCCL from 8 MiB at TP 8, two-shot from 512 KiB, no PCIe pairs, no TP 6") {
   Topology dgx = ShippedTopology("dgx-h100");
-  CustomAllReduce car(ProfileOf(Engine::kTrtllm), dgx);
-  CHECK(car.OneShot(Range(0, 8), 256 * kKiB) == std::optional<bool>(true));
-  CHECK(car.OneShot(Range(0, 8), 512 * kKiB) == std::optional<bool>(false));
-  CHECK(car.OneShot(Range(0, 8), 4 * kMiB) == std::optional<bool>(false));
-  CHECK_FALSE(car.OneShot(Range(0, 8), 8 * kMiB).has_value());
-  CHECK(car.OneShot(Range(0, 2), 8 * kMiB) == std::optional<bool>(true));
-  CHECK_FALSE(car.OneShot(Range(0, 6), 64 * kKiB).has_value());
+  EngineAllReduce car(ProfileOf(Engine::kTrtllm), dgx);
+  CHECK(car.KernelFor(Range(0, 8), 256 * kKiB) == EngineKernel::kOneShot);
+  CHECK(car.KernelFor(Range(0, 8), 512 * kKiB) == EngineKernel::kTwoShot);
+  CHECK(car.KernelFor(Range(0, 8), 4 * kMiB) == EngineKernel::kTwoShot);
+  CHECK_FALSE(car.KernelFor(Range(0, 8), 8 * kMiB).has_value());
+  CHECK(car.KernelFor(Range(0, 2), 8 * kMiB) == EngineKernel::kOneShot);
+  CHECK_FALSE(car.KernelFor(Range(0, 6), 64 * kKiB).has_value());
   Topology pcie = ShippedTopology("pcie-8x-l40s");
-  CustomAllReduce car_pcie(ProfileOf(Engine::kTrtllm), pcie);
+  EngineAllReduce car_pcie(ProfileOf(Engine::kTrtllm), pcie);
   CHECK_FALSE(car_pcie.Duration({0, 1}, 64 * kKiB).has_value());
 }
 
-TEST_CASE("CustomAllReduce as a CollectiveOverride: all-reduces only") {
+TEST_CASE("SGLang: vLLM's custom kernel and rule, no symmetric memory, NCCL without NVLS") {
+  Topology topo = ShippedTopology("dgx-h100");
+  const EngineProfile sglang = ProfileOf(Engine::kSglang);
+  CHECK_FALSE(sglang.nccl_nvls);  // NCCL_NVLS_ENABLE = enable_nccl_nvls (False)
+  CHECK(ProfileOf(Engine::kVllm).nccl_nvls);
+  EngineAllReduce car(sglang, topo);
+  CHECK(car.KernelFor(Range(0, 8), 1 * kMiB) == EngineKernel::kTwoShot);
+  CHECK_FALSE(car.KernelFor(Range(0, 8), 8 * kMiB).has_value());
+}
+
+TEST_CASE("EngineAllReduce as a CollectiveOverride: all-reduces only") {
   Topology topo = ShippedTopology("dgx-h100");
   CollectiveModel model(topo);
   CollectiveCall ar;
@@ -111,12 +171,22 @@ TEST_CASE("CustomAllReduce as a CollectiveOverride: all-reduces only") {
   ar.bytes = 64 * kKiB;
   auto prepared = model.Prepare(ar, {});
   REQUIRE(prepared.ok());
-  CustomAllReduce car(ProfileOf(Engine::kSglang), topo);
+  EngineAllReduce car(ProfileOf(Engine::kSglang), topo);
   const CollectiveOverride& engine = car;
-  CHECK(Us(engine.Duration(ar, **prepared)) == Approx(11.898).epsilon(1e-4));  // SGLang: vLLM's kernel and rule
+  CHECK(Us(engine.Duration(ar, **prepared)) == Approx(6.8592).epsilon(1e-4));  // SGLang: vLLM's kernel and rule
   CollectiveCall ag = ar;
   ag.op = CollectiveOp::kAllGather;
   CHECK_FALSE(engine.Duration(ag, **prepared).has_value());
+}
+
+TEST_CASE("ParseEngineKernel: the four names, and an error naming them") {
+  CHECK(ParseEngineKernel("one-shot").value() == EngineKernel::kOneShot);
+  CHECK(ParseEngineKernel("two-shot").value() == EngineKernel::kTwoShot);
+  CHECK(ParseEngineKernel("multimem").value() == EngineKernel::kSymmMemMultimem);
+  CHECK(ParseEngineKernel("symm-two-shot").value() == EngineKernel::kSymmMemTwoShot);
+  Result<EngineKernel> bad = ParseEngineKernel("oneshot");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("one-shot, two-shot") != std::string::npos);
 }
 
 TEST_CASE("Capture sizes: vLLM's, SGLang's and TRT-LLM's default lists") {
