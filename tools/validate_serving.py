@@ -269,8 +269,8 @@ def diagnose(rows):
         "assumptions of this report (not restated by the source).")
     s8 = find(rows, "2", "8B Instruct BF16, 1x A100 80G, SGLang, RPS 8", "median TPOT")
     d["2"] = (
-        "The closest section: median E2E within 0-20%, TTFT/TPOT/ITL 11-32% low, offline throughput 9-20% high. "
-        "Every latency is predicted a little faster than measured and the error grows with load (8B SGLang TPOT "
+        "Median E2E within 1-27%, TTFT/TPOT/ITL 11-38% low, offline throughput 13-22% high. "
+        "Every latency is predicted faster than measured and the error grows with load (8B SGLang TPOT "
         f"{pct(error(s8))} at RPS 8): per-step costs the model leaves out (sampling, SGLang 0.3.0's scheduler, "
         "which predates its overlap scheduler, so its host overhead is not the profile's 0) weigh more as batches "
         "grow. vLLM here is 0.6.0 with ten scheduler steps, which hides most host time; its TPOT and E2E are as "
@@ -372,9 +372,11 @@ def diagnose(rows):
         "is the step time's.")
     g8 = find(rows, "gf", "llama-2-70b, int8, TP8", "TPOT")
     g4 = find(rows, "gf", "llama-2-70b, int4 g32, TP1", "TPOT")
+    bf16 = [abs(error(r)) for r in rows if r.section == "gf" and "base bf16" in r.setup]
     d["gf"] = (
-        "The bf16 rows are within about 6% at every TP, all predicted slightly fast (the 330 W power cap and the "
-        "hybrid-cube-mesh all-reduce are not modelled). int8 is predicted faster than measured "
+        f"The bf16 rows are within {100 * min(bf16):.0f}-{100 * max(bf16):.0f}%, all predicted fast and the more so "
+        "the wider the TP (the 330 W power cap is not modelled, nor the hybrid cube mesh, on which each GPU reaches "
+        "only some of its peers directly where `dgx-a100`'s NVSwitches reach them all). int8 is predicted faster than measured "
         f"({pct(error(g8))} at 70B TP8): wiresim's int8 is W8A8 and streams its weights as efficiently as bf16, while gpt-fast's int8 is "
         "weight-only and reached a lower bandwidth (its own figure, 752 GB/s at 70B TP8 against 1135 for bf16). "
         f"int4 at 70B TP1 is predicted slow ({pct(error(g4))}): `wiresim compute gemm` gives an int4 "

@@ -25,7 +25,7 @@ struct Scenario {
   std::string engine = "vllm", network = "analytical", calibration, iterations = "compiled";
   std::string nccl_version;  // empty: the calibration profile's, else the newest (docs/collectives.md section 6)
   double expert_imbalance = 1.0;
-  // false: the engine's own all-reduce kernel is off and NCCL runs every all-reduce (vLLM's
+  // false: the engine's custom all-reduce kernel is off (vLLM's
   // --disable-custom-all-reduce; docs/engines.md).
   bool custom_all_reduce = true;
   // Whether NCCL may run NVLink SHARP (NVLS, NVLSTree); unset: the engine's default (off for SGLang, which sets

@@ -1,5 +1,6 @@
 // What differs between serving engines (vLLM, SGLang, TensorRT-LLM) where it changes the simulated answer: the
-// engine's own all-reduce kernel (which groups and sizes it takes from NCCL, one-shot or two-shot), the batch sizes
+// engine's own all-reduce kernels (which groups and sizes they take from NCCL: custom one-shot or two-shot, vLLM's
+// symmetric memory) and what it leaves NCCL (NVLS or not), the batch sizes
 // it captures CUDA graphs for (and so pads decode batches to), the host time a step exposes, and the scheduler
 // defaults that differ. Every value is cited, file and constant, in engine.cc and docs/engines.md.
 //
