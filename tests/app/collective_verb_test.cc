@@ -322,5 +322,47 @@ TEST_CASE("bad input exits with 2 and says what is wrong") {
   CHECK(size.err.find("lots") != std::string::npos);
 }
 
+TEST_CASE("collective with an engine: its own kernel per size, NCCL as the engine leaves it for the rest") {
+  const Run r = Wiresim({"collective", "--topology", "dgx-h100", "-g", "0-7", "-d", "bfloat16", "-b", "64K", "-e",
+                         "128M", "-f", "2048", "--engine", "vllm", "--json"});
+  REQUIRE(r.code == 0);
+  const auto rows = nlohmann::json::parse(r.out)["rows"];
+  REQUIRE(rows.size() == 2);  // 64 KiB, 128 MiB
+  // 64 KiB: the custom one-shot kernel, 5.5 us + 65536 x 7 / (0.75 x 450e9) s = 6.859 us (docs/engines.md).
+  CHECK(rows[0]["algorithm"] == "custom one-shot");
+  CHECK(rows[0]["time_us"].get<double>() == Approx(6.859).epsilon(1e-3));
+  // 128 MiB: past symmetric memory's 64 MiB at TP 8 on Hopper, so NCCL (NVLS for vLLM).
+  CHECK(rows[1]["algorithm"] == "NVLS");
+  // SGLang leaves NCCL without NVLS, and has no symmetric memory: 64 MiB is NCCL's ring.
+  const Run s = Wiresim({"collective", "--topology", "dgx-h100", "-g", "0-7", "-d", "bfloat16", "-b", "64M", "-e",
+                         "64M", "--engine", "sglang", "--json"});
+  REQUIRE(s.code == 0);
+  CHECK(nlohmann::json::parse(s.out)["rows"][0]["algorithm"] == "Ring");
+  // --engine-kernel forces one: multimem at 1 MiB on 8 GPUs is 8.5 + 4 x 1048576 / 2.8475e12 s + 1048576 x 9/8 /
+  // 346.5e9 s = 8.5 + 1.473 + 3.404 = 13.377 us.
+  const Run f = Wiresim({"collective", "--topology", "dgx-h100", "-g", "0-7", "-d", "bfloat16", "-b", "1M", "-e", "1M",
+                         "--engine", "vllm", "--engine-kernel", "multimem", "--json"});
+  REQUIRE(f.code == 0);
+  CHECK(nlohmann::json::parse(f.out)["rows"][0]["time_us"].get<double>() == Approx(13.377).epsilon(1e-3));
+}
+
+TEST_CASE(
+    "collective with an engine, errors: a kernel without an engine, an unknown kernel, symmetric memory without "
+    "NVSwitch") {
+  const Run no_engine = Wiresim({"collective", "--engine-kernel", "multimem"});
+  CHECK(no_engine.code == 2);
+  CHECK(no_engine.err.find("--engine-kernel needs --engine") != std::string::npos);
+  const Run unknown = Wiresim({"collective", "--engine", "vllm", "--engine-kernel", "oneshot"});
+  CHECK(unknown.code == 2);
+  CHECK(unknown.err.find("one-shot, two-shot") != std::string::npos);
+  const Run bad_engine = Wiresim({"collective", "--engine", "tgi"});
+  CHECK(bad_engine.code == 2);
+  CHECK(bad_engine.err.find("vllm, sglang or trtllm") != std::string::npos);
+  const Run pcie = Wiresim({"collective", "--topology", "pcie-8x-l40s", "-g", "0,1", "-b", "1M", "-e", "1M", "--engine",
+                            "vllm", "--engine-kernel", "multimem"});
+  CHECK(pcie.code == 2);
+  CHECK(pcie.err.find("cannot run it") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace wiresim::app

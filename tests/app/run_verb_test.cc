@@ -527,7 +527,7 @@ TEST_CASE("The engine's all-reduce kernel off: NCCL runs every all-reduce, and t
   const auto nccl_only = RunJson(With(tp8, {"--disable-custom-all-reduce"}));
   CHECK(nccl_only["wiresim"]["custom_all_reduce"] == false);
   // A decode step of Llama-3.2-1B moves a few KiB per all-reduce (hidden 2048 x 2 bytes x the batch). vLLM's kernel
-  // takes it one-shot: 8.5 us + bytes x 7 / 135 GB/s, about 9 us (docs/engines.md). NCCL's ring over 8 GPUs
+  // takes it one-shot: 5.5 us + bytes x 7 / 337.5 GB/s, about 6 us (docs/engines.md). NCCL's ring over 8 GPUs
   // crosses 14 steps of about 0.6 us each behind its base latency, and NVLS pays its own fixed cost: more than the
   // kernel's, so without it every token takes longer.
   CHECK(nccl_only["mean_tpot_ms"].get<double>() > with_kernel["mean_tpot_ms"].get<double>());
@@ -545,6 +545,50 @@ TEST_CASE("The engine's all-reduce kernel off: NCCL runs every all-reduce, and t
   Run bad = Wiresim({"run", "--scenario", (dir / "bad.toml").string()});
   CHECK(bad.code == kExitBadInput);
   CHECK_THAT(bad.err, Contains("bad.toml:4") && Contains("custom_all_reduce"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("vLLM's symmetric-memory all-reduce and NCCL's NVLS: defaults per engine, flags, scenario keys") {
+  // Prompts of 2048 tokens of Llama-3.2-1B (hidden 2048) all-reduce 2048 x 2048 x 2 = 8 MiB per layer half at TP 8:
+  // vLLM on Hopper runs that with PyTorch's multimem kernel, 8.5 + 4 x 8 MiB / 2.8475 TB/s + 8 MiB x 9/8 /
+  // 346.5 GB/s = 8.5 + 11.8 + 27.2 = 47.5 us; without it NCCL's NVLS takes about twice that (docs/engines.md), so
+  // every prompt's first token comes later.
+  const std::vector<std::string> tp8 = {
+      "--topology", "dgx-h100",   "--model", "llama-3.2-1b", "--plan", "tp=8",         "--engine",
+      "vllm",       "--requests", "4",       "--input-len",  "2048",   "--output-len", "4"};
+  const auto symm = RunJson(tp8);
+  CHECK(symm["wiresim"]["symm_mem_all_reduce"] == true);
+  CHECK(symm["wiresim"]["nccl_nvls"] == true);
+  const auto nccl = RunJson(With(tp8, {"--disable-symm-mem-all-reduce"}));
+  CHECK(nccl["wiresim"]["symm_mem_all_reduce"] == false);
+  CHECK(nccl["mean_ttft_ms"].get<double>() > symm["mean_ttft_ms"].get<double>());
+
+  // SGLang sets NCCL_NVLS_ENABLE=0 unless --enable-nccl-nvls (docs/engines.md); the flags set it for any engine.
+  const std::vector<std::string> sglang = {"--topology", "dgx-h100", "--model", "llama-3.2-1b", "--plan",
+                                           "tp=8",       "--engine", "sglang",  "--requests",   "4"};
+  CHECK(RunJson(sglang)["wiresim"]["nccl_nvls"] == false);
+  CHECK(RunJson(sglang)["wiresim"]["symm_mem_all_reduce"] == false);
+  CHECK(RunJson(With(sglang, {"--enable-nccl-nvls"}))["wiresim"]["nccl_nvls"] == true);
+  CHECK(RunJson(With(tp8, {"--disable-nccl-nvls"}))["wiresim"]["nccl_nvls"] == false);
+  std::vector<std::string> both_flags = {"run"};
+  for (const std::string& a : With(tp8, {"--enable-nccl-nvls", "--disable-nccl-nvls"})) both_flags.push_back(a);
+  Run both = Wiresim(both_flags);
+  CHECK(both.code == kExitBadInput);
+  CHECK_THAT(both.err, Contains("--enable-nccl-nvls and --disable-nccl-nvls"));
+
+  const auto dir = TempDir("symm-mem");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "s.toml") << "[deployment]\ntopology = \"dgx-h100\"\nmodel = \"llama-3.2-1b\"\nplan = \"tp=8\"\n"
+                                   "symm_mem_all_reduce = false\nnccl_nvls = false\n[workload]\nrequests = 4\n"
+                                   "input_len = \"2048\"\noutput_len = \"4\"\n";
+  const auto key = RunJson({"--scenario", (dir / "s.toml").string()});
+  CHECK(key["wiresim"]["symm_mem_all_reduce"] == false);
+  CHECK(key["wiresim"]["nccl_nvls"] == false);
+  std::ofstream(dir / "bad.toml") << "[deployment]\ntopology = \"dgx-h100\"\nmodel = \"llama-3.2-1b\"\n"
+                                     "nccl_nvls = 1\n";
+  Run bad = Wiresim({"run", "--scenario", (dir / "bad.toml").string()});
+  CHECK(bad.code == kExitBadInput);
+  CHECK_THAT(bad.err, Contains("bad.toml:4") && Contains("nccl_nvls"));
   std::filesystem::remove_all(dir);
 }
 
