@@ -21,12 +21,15 @@ constexpr double kMiB = 1024.0 * 1024.0;
 // vllm-project/vllm PR #24111 lists it: TP 2, 4 and 6, 0.5 to 4 MiB, ca_1stage and ca_2stage columns), and checked on
 // PR #24532's TP 4 table (another run, not fitted). One-shot: 5.5 us and 0.75 of the NVLink rate; two-shot 4.75 us
 // per half and 0.47 (its two barriers and the reduce-scatter's and all-gather's peer reads).
-constexpr EngineKernelCost kCustomOneShot{Time::Nanoseconds(5500), 0.75};
-constexpr EngineKernelCost kCustomTwoShot{Time::Nanoseconds(4750), 0.47};
+// On Blackwell the same kernels' fixed costs are larger: fitted on the three smallest rows (16-64 KiB, where the
+// traffic is under a microsecond whatever the world size) of PR #37756's SM 10.3 (B300) table, and checked on PR
+// #42324's B200 TP 2 rows; the efficiencies stay Hopper's.
+constexpr EngineKernelCost kCustomOneShot{Time::Nanoseconds(5500), Time::Nanoseconds(7250), 0.75};
+constexpr EngineKernelCost kCustomTwoShot{Time::Nanoseconds(4750), Time::Nanoseconds(9750), 0.47};
 // PyTorch's symmetric-memory kernels as vLLM calls them, fitted to PR #42324's SM 9.0 table (8 GPUs, 0.5 to 128 MiB,
 // symm_mem_multimem and symm_mem_two_shot columns) and checked on PR #24111's TP 2/4/6 and PR #24532's TP 4 columns.
-constexpr EngineKernelCost kSymmMemMultimem{Time::Nanoseconds(8500), 0.77};
-constexpr EngineKernelCost kSymmMemTwoShot{Time::Nanoseconds(8250), 0.71};
+constexpr EngineKernelCost kSymmMemMultimem{Time::Nanoseconds(8500), Time::Nanoseconds(12750), 0.77};
+constexpr EngineKernelCost kSymmMemTwoShot{Time::Nanoseconds(8250), Time::Nanoseconds(18750), 0.71};
 // The copies in and out of the symmetric buffer stream at this fraction of the memory bandwidth (the roofline's
 // memory_efficiency default, sim/compute/roofline.h).
 constexpr double kCopyEfficiency = 0.85;
@@ -429,12 +432,15 @@ std::optional<Time> EngineAllReduce::KernelDuration(EngineKernel kernel, const s
   const double link = GroupBandwidth(gpus);
   if (link <= 0) return std::nullopt;
   const double n = static_cast<double>(gpus.size());
+  const int cap = Capability(gpus);
+  const bool blackwell = cap >= 100 && cap < 110;  // B200, GB200, B300, GB300 (10.x); not the sm120 PCIe cards
+  auto latency = [&](const EngineKernelCost& c) { return blackwell ? c.latency_blackwell : c.latency; };
   switch (kernel) {
     case EngineKernel::kOneShot:
-      return custom_.one_shot.latency +
+      return latency(custom_.one_shot) +
              Time::FromSecondsCeil(bytes * (n - 1) / (custom_.one_shot.link_efficiency * link));
     case EngineKernel::kTwoShot:
-      return custom_.two_shot.latency + custom_.two_shot.latency +
+      return latency(custom_.two_shot) + latency(custom_.two_shot) +
              Time::FromSecondsCeil(2 * bytes * (n - 1) / n / (custom_.two_shot.link_efficiency * link));
     case EngineKernel::kSymmMemMultimem:
     case EngineKernel::kSymmMemTwoShot: {
@@ -447,7 +453,7 @@ std::optional<Time> EngineAllReduce::KernelDuration(EngineKernel kernel, const s
       // slice once for the switch to multicast (bytes / n); two-shot: peer loads of the slice (n - 1) / n, then
       // stores of the result to every peer (n - 1) / n. Each figure is per direction.
       const double traffic = multimem ? bytes * (n + 1) / n : 2 * bytes * (n - 1) / n;
-      return c.latency + Time::FromSecondsCeil(copies + traffic / (c.link_efficiency * link));
+      return latency(c) + Time::FromSecondsCeil(copies + traffic / (c.link_efficiency * link));
     }
   }
   return std::nullopt;

@@ -44,9 +44,11 @@ struct CustomAllReduceLimit {
 };
 
 // What one of the engine's all-reduce kernels costs: a fixed latency (the kernel's launch inside a CUDA graph and
-// its cross-GPU barriers) and the fraction of a GPU's NVLink (or PCIe) rate its peer traffic reaches.
+// its cross-GPU barriers), on Hopper and earlier (and sm120 cards) and on Blackwell (compute capability 10.x), and
+// the fraction of a GPU's NVLink (or PCIe) rate its peer traffic reaches.
 struct EngineKernelCost {
   Time latency;
+  Time latency_blackwell;
   double link_efficiency = 1.0;
 };
 

@@ -111,6 +111,11 @@ TEST_CASE("vLLM on B200: the sm100 limits, multimem only at 6 and 8 GPUs") {
   // 4 GPUs: custom limit 2 MiB, then two-shot (4 is not a multimem world size on "10.0") to 32 MiB.
   CHECK(car.KernelFor(Range(0, 4), 2 * kMiB - 16) == EngineKernel::kTwoShot);
   CHECK(car.KernelFor(Range(0, 4), 2 * kMiB) == EngineKernel::kSymmMemTwoShot);
+  // Blackwell's larger fixed costs (docs/engines.md): multimem, 8 GPUs, 1 MiB: 12.75 us + copies 4 x 1048576 /
+  // (0.85 x 7.7e12) s = 0.64084 us + 1048576 x 9/8 / (0.77 x 900e9) s = 1.70223 us: 15.0931 us.
+  CHECK(Us(car.Duration(Range(0, 8), 1 * kMiB)) == Approx(15.0931).epsilon(1e-4));
+  // Custom two-shot, 8 GPUs, 512 KiB: 2 x 9.75 us + 2 x 524288 x 7/8 / (0.47 x 900e9) s = 19.5 + 2.16927 = 21.669 us.
+  CHECK(Us(car.Duration(Range(0, 8), 512 * kKiB)) == Approx(21.669).epsilon(1e-4));
 }
 
 TEST_CASE("Engine all-reduce refuses: two hosts, 4 PCIe GPUs, world size 3, no symmetric memory without NVSwitch") {
