@@ -101,6 +101,18 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
     *target = vm[flag].as<int64_t>();
     s.where[field] = std::string("--") + flag;
   };
+  // A pair of flags that turn one setting on and off: at most one of them.
+  auto on_off = [&](const char* on, const char* off, const char* field, std::optional<bool>* target) -> Status {
+    if (vm.count(on) && vm.count(off)) {
+      return InvalidArgument(std::string("--") + on + " and --" + off + ": give one of them");
+    }
+    for (const char* flag : {on, off}) {
+      if (!vm.count(flag)) continue;
+      *target = flag == on;
+      s.where[field] = std::string("--") + flag;
+    }
+    return Status();
+  };
   str("topology", "deployment.topology", &s.topology);
   str("model", "deployment.model", &s.model);
   str("plan", "deployment.plan", &s.plan);
@@ -125,14 +137,7 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
     s.symm_mem_all_reduce = false;
     s.where["deployment.symm_mem_all_reduce"] = "--disable-symm-mem-all-reduce";
   }
-  if (vm.count("enable-nccl-nvls") && vm.count("disable-nccl-nvls")) {
-    return InvalidArgument("--enable-nccl-nvls and --disable-nccl-nvls: give one of them");
-  }
-  for (const char* flag : {"enable-nccl-nvls", "disable-nccl-nvls"}) {
-    if (!vm.count(flag)) continue;
-    s.nccl_nvls = std::string(flag) == "enable-nccl-nvls";
-    s.where["deployment.nccl_nvls"] = std::string("--") + flag;
-  }
+  WIRESIM_RETURN_IF_ERROR(on_off("enable-nccl-nvls", "disable-nccl-nvls", "deployment.nccl_nvls", &s.nccl_nvls));
   whole("max-num-seqs", "scheduler.max_num_seqs", &s.max_num_seqs);
   whole("max-num-batched-tokens", "scheduler.max_num_batched_tokens", &s.max_num_batched_tokens);
   whole("block-size", "scheduler.block_size", &s.block_size);
@@ -149,14 +154,8 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
     s.host_overhead_ms = vm["host-overhead-ms"].as<double>();
     s.where["scheduler.host_overhead_ms"] = "--host-overhead-ms";
   }
-  if (vm.count("async-scheduling") && vm.count("no-async-scheduling")) {
-    return InvalidArgument("--async-scheduling and --no-async-scheduling: give one of them");
-  }
-  for (const char* flag : {"async-scheduling", "no-async-scheduling"}) {
-    if (!vm.count(flag)) continue;
-    s.async_scheduling = std::string(flag) == "async-scheduling";
-    s.where["scheduler.async_scheduling"] = std::string("--") + flag;
-  }
+  WIRESIM_RETURN_IF_ERROR(
+      on_off("async-scheduling", "no-async-scheduling", "scheduler.async_scheduling", &s.async_scheduling));
   if (vm.count("prefix-caching")) {
     s.enable_prefix_caching = true;
     s.where["scheduler.enable_prefix_caching"] = "--prefix-caching";
