@@ -153,7 +153,14 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
         : o.collapsed ? "collapsed between collectives"
                       : "op by op")
     << "\n";
-  t << "  collectives: " << d.nccl.note << "\n";
+  t << "  collectives: " << d.nccl.note << (d.profile.nccl_nvls ? "" : ", without NVLS");
+  if (!d.disaggregation && d.plan.tp > 1 && d.engine_collectives) {
+    // The first TP group's all-reduces, by size (every TP group of a packed deployment is alike).
+    std::vector<int> tp_group;
+    for (int i = 0; i < d.plan.tp; ++i) tp_group.push_back(d.placement.GpuOf(RankOf(d.plan, RankCoord{i, 0, 0, 0})));
+    t << "; TP all-reduce: " << d.engine_collectives->Describe(tp_group);
+  }
+  t << "\n";
   if (o.shared_groups.empty()) {
     t << "  links: every collective group's links are its own (closed forms exact";
     t << (s.network == "flow" ? ", so no transfer needed the flow network)\n" : ")\n");

@@ -59,7 +59,7 @@ struct ServingSetup {
   std::unique_ptr<CollectiveModel> collectives;
   std::unique_ptr<FittedCollectiveCalibration> collective_calibration;
   std::unique_ptr<ClosedFormCollectives> closed;
-  std::unique_ptr<CollectiveOverride> engine_collectives;
+  std::unique_ptr<EngineAllReduce> engine_collectives;
   std::string engine;
   EngineProfile profile;
   Time host_overhead;

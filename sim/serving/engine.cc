@@ -459,6 +459,32 @@ std::optional<Time> EngineAllReduce::KernelDuration(EngineKernel kernel, const s
   return std::nullopt;
 }
 
+std::string EngineAllReduce::Describe(const std::vector<int>& gpus) const {
+  auto size = [](double bytes) {
+    return bytes >= kMiB ? std::to_string(static_cast<int64_t>(bytes / kMiB)) + " MiB"
+                         : std::to_string(static_cast<int64_t>(bytes / kKiB)) + " KiB";
+  };
+  if (gpus.size() < 2 || GroupBandwidth(gpus) <= 0) return "NCCL";
+  const SymmMemLimit* symm = BehindNvSwitch(gpus) ? SymmMemLimitFor(gpus) : nullptr;
+  std::vector<std::string> parts;
+  if (const CustomAllReduceLimit* l = CustomLimitFor(gpus)) {
+    const double max_bytes = symm != nullptr ? std::min(l->max_bytes, symm->custom_max_bytes) : l->max_bytes;
+    if (l->one_shot_below >= max_bytes) {
+      parts.push_back("custom one-shot below " + size(max_bytes));
+    } else {
+      parts.push_back("custom one-shot below " + size(l->one_shot_below) + ", two-shot below " + size(max_bytes));
+    }
+  }
+  if (symm != nullptr) {
+    parts.push_back(std::string("symm-mem ") + (symm->multimem ? "multimem" : "two-shot") + " to " +
+                    size(symm->max_bytes));
+  }
+  if (parts.empty()) return "NCCL";
+  std::string out;
+  for (const std::string& p : parts) out += p + ", ";
+  return out + "NCCL above";
+}
+
 std::optional<Time> EngineAllReduce::Duration(const std::vector<int>& gpus, double bytes) const {
   const std::optional<EngineKernel> kernel = KernelFor(gpus, bytes);
   if (!kernel) return std::nullopt;

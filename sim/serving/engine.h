@@ -195,6 +195,9 @@ class EngineAllReduce : public CollectiveOverride {
   // One kernel's time whatever the engine's size limits say (as a benchmark forcing it measures); nullopt when the
   // group cannot run it at all (the GPUs apart, no NVSwitch for symmetric memory).
   std::optional<Time> KernelDuration(EngineKernel kernel, const std::vector<int>& gpus, double bytes) const;
+  // Which kernel takes which sizes on `gpus`, for a report: "custom one-shot below 256 KiB, symm-mem multimem to
+  // 64 MiB, NCCL above"; "NCCL" when the engine runs none of its own.
+  std::string Describe(const std::vector<int>& gpus) const;
 
  private:
   const CustomAllReduceLimit* CustomLimitFor(const std::vector<int>& gpus) const;
