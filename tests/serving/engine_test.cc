@@ -184,6 +184,19 @@ TEST_CASE("EngineAllReduce as a CollectiveOverride: all-reduces only") {
   CHECK_FALSE(engine.Duration(ag, **prepared).has_value());
 }
 
+TEST_CASE("EngineAllReduce::Describe: which kernel takes which sizes, as the run's header prints it") {
+  Topology h100 = ShippedTopology("dgx-h100");
+  // vLLM at TP 8 on Hopper: the custom limit 256 KiB (one-shot throughout), multimem to 64 MiB (the table above).
+  CHECK(EngineAllReduce(ProfileOf(Engine::kVllm), h100).Describe(Range(0, 8)) ==
+        "custom one-shot below 256 KiB, symm-mem multimem to 64 MiB, NCCL above");
+  // SGLang at TP 4: one-shot below 512 KiB, two-shot below 8 MiB, no symmetric memory.
+  CHECK(EngineAllReduce(ProfileOf(Engine::kSglang), h100).Describe(Range(0, 4)) ==
+        "custom one-shot below 512 KiB, two-shot below 8 MiB, NCCL above");
+  CHECK(EngineAllReduce(ProfileOf(Engine::kVllm), h100).Describe(Range(0, 3)) == "NCCL");  // no limit for 3
+  Topology two = ShippedTopology("dgx-h100-2node");
+  CHECK(EngineAllReduce(ProfileOf(Engine::kVllm), two).Describe({0, 8}) == "NCCL");  // across hosts
+}
+
 TEST_CASE("ParseEngineKernel: the four names, and an error naming them") {
   CHECK(ParseEngineKernel("one-shot").value() == EngineKernel::kOneShot);
   CHECK(ParseEngineKernel("two-shot").value() == EngineKernel::kTwoShot);
