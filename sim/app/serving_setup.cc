@@ -282,7 +282,8 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   // Engine: its own all-reduce kernels, CUDA-graph padding and host overhead (docs/engines.md).
   {
     if (d->profile.engine == Engine::kVllm) {
-      d->profile.cuda_graphs.capture_sizes = VllmCaptureSizes(s.max_num_seqs, s.max_num_batched_tokens);
+      d->profile.cuda_graphs.capture_sizes =
+          VllmCaptureSizes(s.max_num_seqs, s.max_num_batched_tokens, 1 + s.num_speculative_tokens);
     }
   }
   d->engine = s.engine;

@@ -124,14 +124,28 @@ Result<Engine> ParseEngine(std::string_view name) {
   return InvalidArgument("unknown engine '" + std::string(name) + "': expected vllm, sglang or trtllm");
 }
 
-std::vector<int64_t> VllmCaptureSizes(int64_t max_num_seqs, int64_t max_num_batched_tokens) {
-  // vllm/config/vllm.py, VllmConfig._set_cudagraph_sizes.
-  const int64_t largest = std::min<int64_t>(max_num_seqs * 2, 512);
+std::vector<int64_t> VllmCaptureSizes(int64_t max_num_seqs, int64_t max_num_batched_tokens, int64_t decode_query_len) {
+  // vllm/config/vllm.py, VllmConfig._set_cudagraph_sizes: the largest size is min(max_num_seqs x decode_query_len
+  // x 2, 512, max_num_batched_tokens), decode_query_len = 1 + num_speculative_tokens.
+  const int64_t q = std::max<int64_t>(decode_query_len, 1);
+  const int64_t largest = std::min<int64_t>({max_num_seqs * q * 2, 512, max_num_batched_tokens});
   std::vector<int64_t> sizes = {1, 2, 4};
   for (int64_t s = 8; s < 256; s += 8) sizes.push_back(s);
   for (int64_t s = 256; s <= largest; s += 16) sizes.push_back(s);
-  std::erase_if(sizes, [&](int64_t s) { return s > largest || s > max_num_batched_tokens; });
-  return sizes;
+  std::erase_if(sizes, [&](int64_t s) { return s > largest; });
+  if (q == 1 || sizes.empty()) return sizes;
+  // vllm/config/compilation.py, CompilationConfig.adjust_cudagraph_sizes_for_spec_decode: a uniform decode step has
+  // 1 + K rows per request, so every size is rounded up to a multiple of it; those over the largest are dropped,
+  // and q alone stands in when none is left.
+  std::vector<int64_t> rounded;
+  for (int64_t s : sizes) {
+    const int64_t up = (s + q - 1) / q * q;
+    if (up <= largest) rounded.push_back(up);
+  }
+  std::sort(rounded.begin(), rounded.end());
+  rounded.erase(std::unique(rounded.begin(), rounded.end()), rounded.end());
+  if (rounded.empty() && q <= largest) rounded.push_back(q);
+  return rounded;
 }
 
 std::vector<int64_t> SglangCaptureSizes(int64_t cuda_graph_max_bs) {

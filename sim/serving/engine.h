@@ -159,8 +159,11 @@ struct SchedulerDefaults {
 SchedulerDefaults VllmSchedulerDefaults(const GpuSpec& gpu);
 
 // vLLM's default capture sizes: 1, 2, 4, multiples of 8 below 256, multiples of 16 from 256, up to
-// min(2 * max_num_seqs, 512), dropping sizes over max_num_batched_tokens.
-std::vector<int64_t> VllmCaptureSizes(int64_t max_num_seqs, int64_t max_num_batched_tokens);
+// min(2 * max_num_seqs * decode_query_len, 512), dropping sizes over max_num_batched_tokens. With speculative
+// decoding (decode_query_len = 1 + K > 1) each is rounded up to a multiple of decode_query_len, and those that end
+// over the largest are dropped.
+std::vector<int64_t> VllmCaptureSizes(int64_t max_num_seqs, int64_t max_num_batched_tokens,
+                                      int64_t decode_query_len = 1);
 // SGLang's: 1, 2, 4, 8, 12, multiples of 8 to 256, of 16 from 272 below 512, of 32 from 512, up to cuda_graph_max_bs.
 std::vector<int64_t> SglangCaptureSizes(int64_t cuda_graph_max_bs);
 // TRT-LLM's (PyTorch flow, padding off): 1..31, 32, 64, 128, powers of two from 256 below max_batch_size, and

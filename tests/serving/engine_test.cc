@@ -214,6 +214,14 @@ TEST_CASE("Capture sizes: vLLM's, SGLang's and TRT-LLM's default lists") {
   CHECK(v.back() == 512);
   CHECK(VllmCaptureSizes(16, 8192) == std::vector<int64_t>{1, 2, 4, 8, 16, 24, 32});  // min(2 x 16, 512) = 32
   CHECK(VllmCaptureSizes(256, 100).back() == 96);  // sizes over max_num_batched_tokens dropped
+  // Speculative decoding, one draft: the largest is min(16 x 2 x 2, 512) = 64, and 1 rounds up to 2.
+  CHECK(VllmCaptureSizes(16, 8192, 2) == std::vector<int64_t>{2, 4, 8, 16, 24, 32, 40, 48, 56, 64});
+  // Two drafts: multiples of 3 up to 96; 1, 2 -> 3, 4 -> 6, 8 -> 9, 16 -> 18, 24 stays, 32 -> 33, 40 -> 42, ...
+  const std::vector<int64_t> k2 = VllmCaptureSizes(16, 8192, 3);
+  CHECK(std::vector<int64_t>(k2.begin(), k2.begin() + 8) == std::vector<int64_t>{3, 6, 9, 18, 24, 33, 42, 48});
+  CHECK(k2.back() == 96);
+  // Three drafts and one sequence: the largest is 8; 1, 2, 4 -> 4, 8 stays.
+  CHECK(VllmCaptureSizes(1, 8192, 4) == std::vector<int64_t>{4, 8});
   // SGLang at 256: 1, 2, 4, 8, 12 (5) + 16..256 step 8 (31) = 36.
   CHECK(SglangCaptureSizes(256).size() == 36);
   CHECK(SglangCaptureSizes(256).back() == 256);
