@@ -70,10 +70,9 @@ struct Setup {
   uint64_t events = 0;                                                  // the events the last simulated size ran
   std::optional<LoadedCalibration> calibration;                         // --calibration
   std::unique_ptr<FittedCollectiveCalibration> collective_calibration;  // its corrections, as the interface
-  std::unique_ptr<EngineAllReduce> engine;                              // --engine: its all-reduce kernels
+  std::optional<EngineProfile> engine_profile;                          // --engine
+  std::unique_ptr<EngineAllReduce> engine;                              // ... its all-reduce kernels
   std::optional<EngineKernel> engine_kernel;                            // --engine-kernel: that one at every size
-  std::string engine_name;
-  bool nccl_nvls = true;
 };
 
 std::string FormatMicroseconds(Time t) {
@@ -240,11 +239,11 @@ std::string Describe(const Setup& s, DataType dtype) {
       << s.prepared->channels(Algorithm::kNvls) << (g.nvls_capable() ? "" : " (no NVLS here)") << "\n";
   if (s.calibration) out << "# calibration: " << s.calibration->note << "; " << s.calibration->nccl->note << "\n";
   if (s.engine) {
-    out << "# engine: " << s.engine_name << "'s own all-reduce kernels "
+    out << "# engine: " << ToString(s.engine_profile->engine) << "'s own all-reduce kernels "
         << (s.engine_kernel ? "(" + std::string(ToString(*s.engine_kernel)) + " at every size)"
                             : "where it takes the size")
-        << ", timed as under CUDA graphs (no launch); NCCL for the rest" << (s.nccl_nvls ? "" : ", without NVLS")
-        << "\n";
+        << ", timed as under CUDA graphs (no launch); NCCL for the rest"
+        << (s.engine_profile->nccl_nvls ? "" : ", without NVLS") << "\n";
   }
   return out.str();
 }
@@ -511,13 +510,9 @@ int Collective(const Args& args, AppContext& ctx) {
       s.engine_kernel = *kernel;
     }
     // NCCL as the engine leaves it: SGLang sets NCCL_NVLS_ENABLE=0 unless asked (docs/engines.md).
-    if (!profile.nccl_nvls) {
-      s.filter.algorithms &=
-          ~((1u << static_cast<int>(Algorithm::kNvls)) | (1u << static_cast<int>(Algorithm::kNvlsTree)));
-    }
+    s.filter = NcclFilter(profile, s.filter);
     s.engine = std::make_unique<EngineAllReduce>(profile, *s.topo);
-    s.engine_name = std::string(ToString(*engine));
-    s.nccl_nvls = profile.nccl_nvls;
+    s.engine_profile = profile;
   }
   GroupOptions group_options;
   if (vm.count("nics")) {

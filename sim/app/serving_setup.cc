@@ -270,11 +270,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   d->collectives = std::make_unique<CollectiveModel>(topo, CollectiveParams::ForNcclVersion(d->nccl.version));
   // NCCL's algorithms as the engine leaves them: SGLang turns NVLS off unless asked (docs/engines.md).
   d->profile.nccl_nvls = s.nccl_nvls.value_or(d->profile.nccl_nvls);
-  AlgorithmFilter nccl_filter;
-  if (!d->profile.nccl_nvls) {
-    nccl_filter.algorithms &=
-        ~((1u << static_cast<int>(Algorithm::kNvls)) | (1u << static_cast<int>(Algorithm::kNvlsTree)));
-  }
+  const AlgorithmFilter nccl_filter = NcclFilter(d->profile);
   if (cal != nullptr && cal->fitted) {
     d->collective_calibration = std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, nccl_filter);
   }

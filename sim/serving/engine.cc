@@ -340,63 +340,36 @@ Result<EngineKernel> ParseEngineKernel(std::string_view name) {
                          "memory)");
 }
 
-EngineAllReduce::EngineAllReduce(const EngineProfile& profile, const Topology& topo, std::vector<GpuSpec> specs)
-    : custom_(profile.custom_all_reduce), symm_mem_(profile.symm_mem), topo_(topo), specs_(std::move(specs)) {}
-
-const CustomAllReduceLimit* EngineAllReduce::CustomLimitFor(const std::vector<int>& gpus) const {
-  if (!custom_.available) return nullptr;
-  for (const CustomAllReduceLimit& l : custom_.limits) {
-    if (l.world_size == static_cast<int>(gpus.size())) return &l;
+AlgorithmFilter NcclFilter(const EngineProfile& profile, AlgorithmFilter base) {
+  if (!profile.nccl_nvls) {
+    base.algorithms &= ~((1u << static_cast<int>(Algorithm::kNvls)) | (1u << static_cast<int>(Algorithm::kNvlsTree)));
   }
-  return nullptr;
+  return base;
 }
 
-int EngineAllReduce::Capability(const std::vector<int>& gpus) const {
-  int cap = std::numeric_limits<int>::max();
-  for (int g : gpus) {
-    const std::string& model = topo_.node(topo_.gpu(g)).spec.model;
-    std::string m;
-    for (char c : model) m.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    // vLLM keys B300 and GB300 as "10.3" (all_reduce_utils.py); the NCCL model treats them as sm100.
-    const bool sm103 = m.find("b300") != std::string::npos;
-    cap = std::min(cap, sm103 ? 103 : GpuArchFromModel(model).sm);
-  }
-  return cap;
-}
+namespace {
 
-const SymmMemLimit* EngineAllReduce::SymmMemLimitFor(const std::vector<int>& gpus) const {
-  if (!symm_mem_.available) return nullptr;
-  const int cap = Capability(gpus);
-  for (const SymmMemLimit& l : symm_mem_.limits) {
-    if (l.capability == cap && l.world_size == static_cast<int>(gpus.size())) return &l;
-  }
-  return nullptr;
-}
-
-double EngineAllReduce::GroupBandwidth(const std::vector<int>& gpus) const {
-  std::vector<NodeId> nodes;
-  for (int g : gpus) {
-    if (g < 0 || g >= topo_.gpu_count()) return 0;
-    nodes.push_back(topo_.gpu(g));
-  }
+// The GPUs' slowest NVLink capacity to NVSwitches and to each other (PCIe capacity for a PCIe pair the engine
+// allows), bytes per second; 0 when the group spans hosts or NVLink domains (a PCIe pair aside).
+double GroupLinkCapacity(const Topology& topo, const std::vector<NodeId>& nodes, bool pcie_pairs) {
   bool one_domain = true;
   for (NodeId a : nodes) {
     for (NodeId b : nodes) {
-      if (!topo_.SameHost(a, b)) return 0;  // the engines refuse groups that span hosts, MNNVL included
-      one_domain = one_domain && topo_.SameNvlinkDomain(a, b);
+      if (!topo.SameHost(a, b)) return 0;  // the engines refuse groups that span hosts, MNNVL included
+      one_domain = one_domain && topo.SameNvlinkDomain(a, b);
     }
   }
-  const bool pcie_pair = !one_domain && nodes.size() == 2 && custom_.pcie_pairs;
+  const bool pcie_pair = !one_domain && nodes.size() == 2 && pcie_pairs;
   if (!one_domain && !pcie_pair) return 0;
   auto in_group = [&](NodeId n) { return std::find(nodes.begin(), nodes.end(), n) != nodes.end(); };
   double slowest = std::numeric_limits<double>::infinity();
   for (NodeId a : nodes) {
     double gbps = 0;
-    for (LinkId id : topo_.out_links(a)) {
-      const Link& l = topo_.link(id);
+    for (LinkId id : topo.out_links(a)) {
+      const Link& l = topo.link(id);
       if (pcie_pair) {
         if (l.kind == LinkKind::kPcie) gbps += l.capacity_GBps;
-      } else if (l.kind == LinkKind::kNvLink && (topo_.node(l.to).spec.kind == NodeKind::kNvSwitch || in_group(l.to))) {
+      } else if (l.kind == LinkKind::kNvLink && (topo.node(l.to).spec.kind == NodeKind::kNvSwitch || in_group(l.to))) {
         gbps += l.capacity_GBps;
       }
     }
@@ -405,72 +378,116 @@ double EngineAllReduce::GroupBandwidth(const std::vector<int>& gpus) const {
   return slowest > 0 && slowest < std::numeric_limits<double>::infinity() ? slowest * 1e9 : 0;
 }
 
-bool EngineAllReduce::BehindNvSwitch(const std::vector<int>& gpus) const {
-  for (int g : gpus) {
+// Every GPU has NVLinks to NVSwitches (multicast objects need them).
+bool BehindNvSwitch(const Topology& topo, const std::vector<NodeId>& nodes) {
+  for (NodeId g : nodes) {
     bool switched = false;
-    for (LinkId id : topo_.out_links(topo_.gpu(g))) {
-      const Link& l = topo_.link(id);
-      switched = switched || (l.kind == LinkKind::kNvLink && topo_.node(l.to).spec.kind == NodeKind::kNvSwitch);
+    for (LinkId id : topo.out_links(g)) {
+      const Link& l = topo.link(id);
+      switched = switched || (l.kind == LinkKind::kNvLink && topo.node(l.to).spec.kind == NodeKind::kNvSwitch);
     }
     if (!switched) return false;
   }
   return true;
 }
 
-double EngineAllReduce::MemoryBandwidth(const std::vector<int>& gpus) const {
-  double slowest = std::numeric_limits<double>::infinity();
-  for (int g : gpus) {
-    const GpuSpec* spec = static_cast<size_t>(g) < specs_.size() ? &specs_[static_cast<size_t>(g)]
-                                                                 : FindGpuSpec(topo_.node(topo_.gpu(g)).spec.model);
-    if (spec == nullptr) spec = FindGpuSpec("h100");
-    slowest = std::min(slowest, spec->memory_bandwidth);
-  }
-  return slowest;
+// The compute capability x 10 as vLLM keys it: B300 and GB300 are "10.3" (all_reduce_utils.py), where the NCCL
+// model's table has them as sm100.
+int VllmCapability(const std::string& model) {
+  std::string m;
+  for (char c : model) m.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return m.find("b300") != std::string::npos ? 103 : GpuArchFromModel(model).sm;
 }
 
-std::optional<EngineKernel> EngineAllReduce::KernelFor(const std::vector<int>& gpus, double bytes) const {
-  if (GroupBandwidth(gpus) <= 0) return std::nullopt;
-  const SymmMemLimit* symm = BehindNvSwitch(gpus) ? SymmMemLimitFor(gpus) : nullptr;
-  if (const CustomAllReduceLimit* l = CustomLimitFor(gpus)) {
-    const double max_bytes = symm != nullptr ? std::min(l->max_bytes, symm->custom_max_bytes) : l->max_bytes;
-    if (bytes < max_bytes) return bytes < l->one_shot_below ? EngineKernel::kOneShot : EngineKernel::kTwoShot;
+}  // namespace
+
+EngineAllReduce::EngineAllReduce(const EngineProfile& profile, const Topology& topo, std::vector<GpuSpec> specs)
+    : custom_(profile.custom_all_reduce), symm_mem_(profile.symm_mem), topo_(topo), specs_(std::move(specs)) {}
+
+EngineAllReduce::Group EngineAllReduce::Inspect(const std::vector<int>& gpus) const {
+  Group g;
+  g.n = static_cast<int>(gpus.size());
+  std::vector<NodeId> nodes;
+  for (int i : gpus) {
+    if (i < 0 || i >= topo_.gpu_count()) return g;
+    nodes.push_back(topo_.gpu(i));
   }
-  if (symm != nullptr && bytes <= symm->max_bytes) {
-    return symm->multimem ? EngineKernel::kSymmMemMultimem : EngineKernel::kSymmMemTwoShot;
+  g.link = GroupLinkCapacity(topo_, nodes, custom_.pcie_pairs);
+  if (g.link <= 0) return g;
+  g.switched = BehindNvSwitch(topo_, nodes);
+  int cap = std::numeric_limits<int>::max();
+  g.memory_bandwidth = std::numeric_limits<double>::infinity();
+  for (size_t k = 0; k < gpus.size(); ++k) {
+    const std::string& model = topo_.node(nodes[k]).spec.model;
+    cap = std::min(cap, VllmCapability(model));
+    const size_t i = static_cast<size_t>(gpus[k]);
+    const GpuSpec* spec = i < specs_.size() ? &specs_[i] : FindGpuSpec(model);
+    if (spec == nullptr) spec = FindGpuSpec("h100");
+    g.memory_bandwidth = std::min(g.memory_bandwidth, spec->memory_bandwidth);
   }
+  g.blackwell = cap >= 100 && cap < 110;  // B200, GB200, B300, GB300 (10.x); not the sm120 PCIe cards
+  const SymmMemLimit* symm = nullptr;
+  if (symm_mem_.available && g.switched) {
+    for (const SymmMemLimit& l : symm_mem_.limits) {
+      if (l.capability == cap && l.world_size == g.n) symm = &l;
+    }
+  }
+  if (symm != nullptr) {
+    g.symm_up_to = symm->max_bytes;
+    g.multimem = symm->multimem;
+  }
+  if (custom_.available) {
+    for (const CustomAllReduceLimit& l : custom_.limits) {
+      if (l.world_size != g.n) continue;
+      g.custom_below = symm != nullptr ? std::min(l.max_bytes, symm->custom_max_bytes) : l.max_bytes;
+      g.one_shot_below = l.one_shot_below;
+    }
+  }
+  return g;
+}
+
+std::optional<EngineKernel> EngineAllReduce::KernelOf(const Group& g, double bytes) const {
+  if (g.link <= 0) return std::nullopt;
+  if (bytes < g.custom_below) return bytes < g.one_shot_below ? EngineKernel::kOneShot : EngineKernel::kTwoShot;
+  if (bytes <= g.symm_up_to) return g.multimem ? EngineKernel::kSymmMemMultimem : EngineKernel::kSymmMemTwoShot;
   return std::nullopt;
 }
 
-std::optional<Time> EngineAllReduce::KernelDuration(EngineKernel kernel, const std::vector<int>& gpus,
-                                                    double bytes) const {
-  const double link = GroupBandwidth(gpus);
-  if (link <= 0) return std::nullopt;
-  const double n = static_cast<double>(gpus.size());
-  const int cap = Capability(gpus);
-  const bool blackwell = cap >= 100 && cap < 110;  // B200, GB200, B300, GB300 (10.x); not the sm120 PCIe cards
-  auto latency = [&](const EngineKernelCost& c) { return blackwell ? c.latency_blackwell : c.latency; };
+std::optional<EngineKernel> EngineAllReduce::KernelFor(const std::vector<int>& gpus, double bytes) const {
+  return KernelOf(Inspect(gpus), bytes);
+}
+
+std::optional<Time> EngineAllReduce::TimeOf(EngineKernel kernel, const Group& g, double bytes) const {
+  if (g.link <= 0) return std::nullopt;
+  const double n = static_cast<double>(g.n);
+  auto latency = [&](const EngineKernelCost& c) { return g.blackwell ? c.latency_blackwell : c.latency; };
   switch (kernel) {
     case EngineKernel::kOneShot:
       return latency(custom_.one_shot) +
-             Time::FromSecondsCeil(bytes * (n - 1) / (custom_.one_shot.link_efficiency * link));
+             Time::FromSecondsCeil(bytes * (n - 1) / (custom_.one_shot.link_efficiency * g.link));
     case EngineKernel::kTwoShot:
       return latency(custom_.two_shot) + latency(custom_.two_shot) +
-             Time::FromSecondsCeil(2 * bytes * (n - 1) / n / (custom_.two_shot.link_efficiency * link));
+             Time::FromSecondsCeil(2 * bytes * (n - 1) / n / (custom_.two_shot.link_efficiency * g.link));
     case EngineKernel::kSymmMemMultimem:
     case EngineKernel::kSymmMemTwoShot: {
-      if (!BehindNvSwitch(gpus)) return std::nullopt;
+      if (!g.switched) return std::nullopt;
       // In and out of the symmetric buffer: each copy reads and writes the bytes.
-      const double copies = 2 * (2 * bytes) / (kCopyEfficiency * MemoryBandwidth(gpus));
+      const double copies = 2 * (2 * bytes) / (kCopyEfficiency * g.memory_bandwidth);
       const bool multimem = kernel == EngineKernel::kSymmMemMultimem;
       const EngineKernelCost& c = multimem ? symm_mem_.multimem : symm_mem_.two_shot;
       // multimem: each GPU's memory serves every rank's reduced load of its 1/n slice (bytes) and it stores its own
       // slice once for the switch to multicast (bytes / n); two-shot: peer loads of the slice (n - 1) / n, then
       // stores of the result to every peer (n - 1) / n. Each figure is per direction.
       const double traffic = multimem ? bytes * (n + 1) / n : 2 * bytes * (n - 1) / n;
-      return latency(c) + Time::FromSecondsCeil(copies + traffic / (c.link_efficiency * link));
+      return latency(c) + Time::FromSecondsCeil(copies + traffic / (c.link_efficiency * g.link));
     }
   }
   return std::nullopt;
+}
+
+std::optional<Time> EngineAllReduce::KernelDuration(EngineKernel kernel, const std::vector<int>& gpus,
+                                                    double bytes) const {
+  return TimeOf(kernel, Inspect(gpus), bytes);
 }
 
 std::string EngineAllReduce::Describe(const std::vector<int>& gpus) const {
@@ -478,31 +495,25 @@ std::string EngineAllReduce::Describe(const std::vector<int>& gpus) const {
     return bytes >= kMiB ? std::to_string(static_cast<int64_t>(bytes / kMiB)) + " MiB"
                          : std::to_string(static_cast<int64_t>(bytes / kKiB)) + " KiB";
   };
-  if (gpus.size() < 2 || GroupBandwidth(gpus) <= 0) return "NCCL";
-  const SymmMemLimit* symm = BehindNvSwitch(gpus) ? SymmMemLimitFor(gpus) : nullptr;
-  std::vector<std::string> parts;
-  if (const CustomAllReduceLimit* l = CustomLimitFor(gpus)) {
-    const double max_bytes = symm != nullptr ? std::min(l->max_bytes, symm->custom_max_bytes) : l->max_bytes;
-    if (l->one_shot_below >= max_bytes) {
-      parts.push_back("custom one-shot below " + size(max_bytes));
-    } else {
-      parts.push_back("custom one-shot below " + size(l->one_shot_below) + ", two-shot below " + size(max_bytes));
-    }
-  }
-  if (symm != nullptr) {
-    parts.push_back(std::string("symm-mem ") + (symm->multimem ? "multimem" : "two-shot") + " to " +
-                    size(symm->max_bytes));
-  }
-  if (parts.empty()) return "NCCL";
+  const Group g = Inspect(gpus);
+  if (g.n < 2 || g.link <= 0) return "NCCL";
   std::string out;
-  for (const std::string& p : parts) out += p + ", ";
-  return out + "NCCL above";
+  if (g.custom_below > 0) {
+    out += g.one_shot_below >= g.custom_below
+               ? "custom one-shot below " + size(g.custom_below) + ", "
+               : "custom one-shot below " + size(g.one_shot_below) + ", two-shot below " + size(g.custom_below) + ", ";
+  }
+  if (g.symm_up_to >= 0) {
+    out += std::string("symm-mem ") + (g.multimem ? "multimem" : "two-shot") + " to " + size(g.symm_up_to) + ", ";
+  }
+  return out.empty() ? "NCCL" : out + "NCCL above";
 }
 
 std::optional<Time> EngineAllReduce::Duration(const std::vector<int>& gpus, double bytes) const {
-  const std::optional<EngineKernel> kernel = KernelFor(gpus, bytes);
+  const Group g = Inspect(gpus);
+  const std::optional<EngineKernel> kernel = KernelOf(g, bytes);
   if (!kernel) return std::nullopt;
-  return KernelDuration(*kernel, gpus, bytes);
+  return TimeOf(*kernel, g, bytes);
 }
 
 std::optional<Time> EngineAllReduce::Duration(const CollectiveCall& call, const PreparedCollective& prepared) const {

@@ -13,9 +13,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "sim/collective/algorithm.h"
 #include "sim/collective/collective_timing.h"
 #include "sim/compute/gpu_spec.h"
 #include "sim/core/status.h"
@@ -184,6 +186,9 @@ BatchShape PadForCudaGraph(const BatchShape& batch, const EngineProfile& profile
 // for, the bytes at most that limit, the group behind NVSwitches, which multicast needs); NCCL runs everything else.
 // B = link efficiency x the smallest, over the group's GPUs, of a GPU's NVLink capacity to NVSwitches and to the
 // group's other GPUs (PCIe capacity for a PCIe pair); the copies run at the slowest GPU's memory bandwidth x 0.85.
+// NCCL's algorithms as the engine leaves them: `base` without NVLS and NVLSTree where the engine turns them off.
+AlgorithmFilter NcclFilter(const EngineProfile& profile, AlgorithmFilter base = {});
+
 class EngineAllReduce : public CollectiveOverride {
  public:
   // `topo` must outlive this object. `specs` (by global GPU index) give the GPUs' memory bandwidth; empty: looked
@@ -203,15 +208,21 @@ class EngineAllReduce : public CollectiveOverride {
   std::string Describe(const std::vector<int>& gpus) const;
 
  private:
-  const CustomAllReduceLimit* CustomLimitFor(const std::vector<int>& gpus) const;
-  const SymmMemLimit* SymmMemLimitFor(const std::vector<int>& gpus) const;
-  // B before efficiency, in bytes per second; 0 when the group cannot use the custom kernel.
-  double GroupBandwidth(const std::vector<int>& gpus) const;
-  // Every GPU of the group has NVLinks to NVSwitches (multicast objects need them).
-  bool BehindNvSwitch(const std::vector<int>& gpus) const;
-  // The group's smallest compute capability x 10 as vLLM keys it (B300 and GB300 are 103).
-  int Capability(const std::vector<int>& gpus) const;
-  double MemoryBandwidth(const std::vector<int>& gpus) const;
+  // What the engine's kernels can do on one group, worked out once per call.
+  struct Group {
+    int n = 0;
+    double link = 0;          // B before efficiency, bytes per second; 0: no engine kernel can run on the group
+    bool switched = false;    // every GPU has NVLinks to NVSwitches (symmetric memory's multicast needs them)
+    bool blackwell = false;   // compute capability 10.x: Blackwell's latencies
+    double memory_bandwidth = 0;  // the slowest GPU's, bytes per second
+    double custom_below = 0;      // the custom kernel takes bytes < this (0: never)
+    double one_shot_below = 0;    // ... one-shot below this, else two-shot
+    double symm_up_to = -1;       // symmetric memory takes bytes <= this (negative: never)
+    bool multimem = false;        // ... with multimem_all_reduce_, else two_shot_all_reduce_
+  };
+  Group Inspect(const std::vector<int>& gpus) const;
+  std::optional<EngineKernel> KernelOf(const Group& group, double bytes) const;
+  std::optional<Time> TimeOf(EngineKernel kernel, const Group& group, double bytes) const;
 
   CustomAllReduceSpec custom_;
   SymmMemSpec symm_mem_;
