@@ -237,23 +237,68 @@ def polaris_system(w):
                             ["--nccl-version", "2.28.3", "--proto", "simple"])
 
 
+# The NVLS pipeline constants fitted on the ml-engineering 8x H200 curve (docs/collectives.md section 3), and the
+# grid they were picked from: the least mean |error| over the curve's NVLS rows.
+NVLS_FIT = ("nvls_fill_steps", "nvls_step_sync_us")
+NVLS_GRID = [(f / 10, s / 4) for f in range(0, 31) for s in range(0, 17)]
+NVLS_DEFAULT = (1.1, 1.75)
+
+
+def nvls_setting(values):
+    out = []
+    for name, v in zip(NVLS_FIT, values):
+        out += ["--model-constant", "%s=%g" % (name, v)]
+    return out
+
+
+def h200_curve(w):
+    """The all_reduce_bench.py curve: (title, rows, gap). Each call is timed alone (a barrier, a CUDA event, the
+    all-reduce, an event, a synchronize), so the GPU is idle when the first event is recorded and every row carries
+    the host's time from that event to the kernel's start: a launch overhead, read from the rows up to 64 KiB as
+    their measured time less the kernel's (Ring/LL there, about 20 us)."""
+    rows = read_csv("stas00_h200_allreduce_curve.csv")
+    data = [(int(r["payload_bytes"]), int(r["payload_bytes"]) * 1.75 / float(r["busbw_GBps"]) / 1e3) for r in rows]
+    version = ["--nccl-version", "2.27.7"]
+    gap = statistics.median([t - w.predict("dgx-h100", "0-7", "all_reduce", size, version + ["--launch-us", "0"])
+                             ["time_us"] for size, t in data if size <= 65536])
+    result = compare_rows(w.compare("dgx-h100", "0-7", "all_reduce", "float", data,
+                                    version + ["--launch-us", "%.1f" % gap]))
+    return ("all_reduce curve, 8 GPUs (all_reduce_bench.py, NCCL's choice, launch overhead %.1f us)" % gap,
+            result, gap)
+
+
+def nvls_curve_fit(binary):
+    """The grid's best (fill steps, step synchronisation) on the curve's NVLS rows, and its mean |error|."""
+    fits = []
+    for values in NVLS_GRID:
+        _, rows, _ = h200_curve(Wiresim(binary, nvls_setting(values)))
+        errors = [abs(r["error"]) for r in rows if r["algo"].startswith("NVLS/")]
+        fits.append((statistics.mean(errors), values))
+    return min(fits)
+
+
 def h200_system(w):
+    title, curve, gap = h200_curve(w)
     s = System("8x H200 SXM, NVSwitch (ml-engineering)",
                "stas00_h200_nccltests_8gpu.csv, stas00_h200_allreduce_curve.csv",
                "`--topology dgx-h100` (the same NVLink4 NVSwitch board; NCCL's tables do not tell H200 from H100), "
                "`--gpus 0-(n-1)`; NCCL_NVLS_ENABLE=0 as `--algo ^nvls,nvlstree`; `--nccl-version 2.27.7`",
                "At 4 GPUs NCCL picked Ring; NCCL's tuning as modelled picks NVLS, whose predicted busbw is "
-               "the same as the ring's within 4% there. Ring rows include the ring's local copy (half a step). The "
+               "the same as the ring's within 4%% there. Ring rows include the ring's local copy (half a step). The "
                "curve (torch's all_reduce_bench, NCCL's own choice) is the NVLS ramp: NCCL's chunk per step "
                "shrinks to 32 KiB below 64 MiB and 16 KiB below 8 MiB, so small all-reduces take few, short "
-               "steps, each with its synchronisation, behind a pipeline fill of two steps' data. The curve was "
-               "measured by a Python loop calling torch.distributed: up to 1 MiB every call takes 38-46 us, the "
-               "host's pace rather than the collective's (Ring/LL needs 25-33 us), so, as for Vidur's profiles "
-               "below, the host's time per call is read from its rows up to 64 KiB and given as "
-               "`--call-interval-us`.",
-               fitted="NVLS step synchronisation 2 us (the curve)", loo=["--model-constant", "nvls_step_sync_us=0"],
-               loo_note="without the curve nothing sets the NVLS step synchronisation: 0 (the chunks and the fill "
-                        "stay: they are NCCL's)")
+               "steps, each with its synchronisation, behind the pipeline's fill. Measurement model: "
+               "all_reduce_bench.py times each call alone (a barrier, a CUDA event, the all-reduce, an event, a "
+               "synchronize), so the GPU is idle when the first event is recorded and every row carries the host's "
+               "time from that event to the kernel's start: up to 512 KiB every row takes 38-40 us where the "
+               "kernel (Ring/LL) takes about 20. That time is read from the rows up to 64 KiB (measured less the "
+               "kernel), %.1f us, and given as the launch overhead. Fitted: the NVLS fill (%g steps) and step "
+               "synchronisation (%g us) on the curve's NVLS rows (2 MiB to 16 GiB), the least mean |error| over a "
+               "grid of 0 to 3 steps and 0 to 4 us." % ((gap,) + NVLS_DEFAULT),
+               fitted="NVLS fill %g steps and step synchronisation %g us (the curve)" % NVLS_DEFAULT,
+               refit=(NVLS_FIT, NVLS_GRID, [VLLM_HOPPER]),
+               loo_note="refitted on vLLM's H100-class tables of NCCL kernel times (the same grid, the least 1-256 MiB "
+                        "median)")
     table = []
     for r in read_csv("stas00_h200_nccltests_8gpu.csv"):
         n, size = int(r["gpus"]), int(r["size_bytes"])
@@ -264,19 +309,49 @@ def h200_system(w):
                       "error": p["busbw_GBps"] / measured - 1, "algo": "%s/%s" % (p["algorithm"], p["protocol"]),
                       "label": "%s, %d GPUs, NVLS %s" % (r["op"], n, "on" if r["nvls_enabled"] == "1" else "off")})
     s.tables.append(("single sizes (8 and 16 GiB)", table))
-    rows = read_csv("stas00_h200_allreduce_curve.csv")
-    data = [(int(r["payload_bytes"]), int(r["payload_bytes"]) * 1.75 / float(r["busbw_GBps"]) / 1e3) for r in rows]
-    # A Python loop calling torch.distributed: the host's time per call, read from the rows below 64 KiB as for
-    # Vidur's profiles.
-    interval = statistics.median([t for size, t in data if size <= 65536])
-    s.tables.append(("all_reduce curve, 8 GPUs (all_reduce_bench.py, NCCL's choice, `--call-interval-us %.1f`)" %
-                     interval, compare_rows(w.compare("dgx-h100", "0-7", "all_reduce", "float", data,
-                                                      ["--nccl-version", "2.27.7", "--call-interval-us",
-                                                       "%.1f" % interval]))))
+    s.tables.append((title, curve))
     return s
 
 
-NCCLTESTS = [gcp_system, oci_system, oci_a100_2node_system, a100_system, oci_a100_1node_system, polaris_system, h200_system]
+VLLM_HOPPER = "vLLM's kernel benchmark, NCCL under CUDA graphs, H100-class"
+VLLM_BLACKWELL = "vLLM's kernel benchmark, NCCL under CUDA graphs, B200 and B300"
+VLLM_SETUP = ("`--topology %s --gpus 0-(n-1)`, bfloat16, launch overhead 0 (kernel times: ten calls captured in a "
+              "CUDA graph and replayed back to back), NCCL's own choice; NCCL version not stated (the newest "
+              "modelled)")
+VLLM_NOTES = ("vLLM's `benchmarks/kernels/benchmark_device_communicators.py` as its pull requests list it "
+              "(`docs/validation/data/vllm_allreduce_kernels.csv` names them and says which rows survive; "
+              "`docs/validation/engine_collectives.md` sets the engine kernels of the same tables beside NCCL): one "
+              "all-reduce of tokens x 8192 bf16 values, timed to a microsecond.")
+
+
+def vllm_nccl_system(blackwell):
+    def build(w):
+        name = VLLM_BLACKWELL if blackwell else VLLM_HOPPER
+        topology = "dgx-b200" if blackwell else "dgx-h100"
+        notes = VLLM_NOTES + (
+            " Held out: nothing was set from these tables; the B300 (SM 10.3) is modelled as a B200 "
+            "(`dgx-b200`), and the B300 table's world size (6 or 8) is not in the part read: run as 8."
+            if blackwell else
+            " Held out: nothing was set from these tables; they check the NVLS fill and step synchronisation "
+            "fitted on the ml-engineering H200 curve, timed here without a launch. Whether the SM 9.0 GPUs of "
+            "PR #42324 are H100 or H200 is not stated in the part read.")
+        s = System(name, "vllm_allreduce_kernels.csv (kernel pynccl)", VLLM_SETUP % topology, notes)
+        tables = {}
+        for r in read_csv("vllm_allreduce_kernels.csv"):
+            if r["kernel"] != "pynccl" or r["gpu"].startswith("B") != blackwell:
+                continue
+            tables.setdefault((int(r["pr"]), r["gpu"], int(r["world_size"])), []).append(
+                (int(r["size_bytes"]), float(r["time_ms"]) * 1000))
+        for (pr, gpu, n), data in sorted(tables.items()):
+            result = w.compare(topology, "0-%d" % (n - 1), "all_reduce", "bfloat16", sorted(data),
+                               ["--launch-us", "0"])
+            s.tables.append(("PR #%d, %s, %d GPUs" % (pr, gpu, n), compare_rows(result)))
+        return s
+    return build
+
+
+NCCLTESTS = [gcp_system, oci_system, oci_a100_2node_system, a100_system, oci_a100_1node_system, polaris_system, h200_system,
+             vllm_nccl_system(False), vllm_nccl_system(True)]
 
 
 HOST = ("Measurement model: Vidur times rank 0's NCCL kernel while every rank's Python loop issues the calls back to "
@@ -494,18 +569,30 @@ def report(systems, command):
 
 
 def refit(s, build, builders, binary):
-    """Leave s out: fit its constant on the other systems s.refit names (`builders`: each system's builder by name),
-    then predict s with that value."""
-    constant, values, others = s.refit
+    """Leave s out: fit its constants on the other systems s.refit names (`builders`: each system's builder by
+    name), then predict s with those values."""
+    constants, values, others = s.refit
+    if isinstance(constants, str):
+        constants, values = (constants,), [(v,) for v in values]
+
+    def setting(vs):
+        out = []
+        for name, v in zip(constants, vs):
+            out += ["--model-constant", "%s=%g" % (name, v)]
+        return out
+
     fits = []
-    for v in values:
-        setting = ["--model-constant", "%s=%g" % (constant, v)]
-        medians = [median(builders[name](Wiresim(binary, setting)).met()[0][0]) for name in others]
-        fits.append((statistics.mean(medians), v))
-    best, value = min(fits)  # ties: the smaller value
-    s.left_out = build(Wiresim(binary, ["--model-constant", "%s=%g" % (constant, value)]))
-    s.loo_note += ": %s = %g (their 1-256 MiB medians %s on average; tried %g to %g)" % (
-        constant, value, pct(best), values[0], values[-1])
+    for vs in values:
+        medians = [median(builders[name](Wiresim(binary, setting(vs))).met()[0][0]) for name in others]
+        fits.append((statistics.mean(medians), vs))
+    best, vs = min(fits)  # ties: the smaller values
+    s.left_out = build(Wiresim(binary, setting(vs)))
+    tried = ", ".join("%s %g to %g" % (name, min(v[k] for v in values), max(v[k] for v in values))
+                      for k, name in enumerate(constants))
+    s.loo_note += ": %s (%s 1-256 MiB median %s; tried %s)" % (
+        ", ".join("%s = %g" % (name, v) for name, v in zip(constants, vs)),
+        "their" if len(others) > 1 else "its", pct(best) if len(others) == 1 else pct(best) + " on average",
+        tried)
 
 
 def main():
@@ -524,6 +611,10 @@ def main():
         elif s.refit is not None:
             refit(s, build, builders, args.wiresim)
     systems = [s for _, s in built]
+    best, values = nvls_curve_fit(args.wiresim)
+    if values != NVLS_DEFAULT:
+        print("warning: the grid's best NVLS fill and step synchronisation on the H200 curve are %g steps and %g us "
+              "(mean |error| %s), not the model's %g and %g" % (values + (pct(best),) + NVLS_DEFAULT), file=sys.stderr)
     text = report(systems, "python3 tools/validate_collectives.py")
     with open(args.out + ".tmp", "w") as f:
         f.write(text)

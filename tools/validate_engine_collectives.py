@@ -239,8 +239,9 @@ def main():
     w("- PR #42324 does not say, in the part read, whether its SM 9.0 GPUs are H100 or H200 (the copies in and out of"
       " the symmetric buffer would run 30% faster on an H200), or which world size its last SM 9.0 table has (8, from"
       " the section's order).")
-    w("- NCCL's rows are NCCL's tuning model as wiresim has it (the newest release; the tables do not name theirs),"
-      " nothing fitted here.")
+    w("- NCCL's rows are wiresim's model of NCCL (the newest release; the tables do not name theirs), nothing fitted"
+      " here: its NVLS fill and step synchronisation come from the ml-engineering H200 curve, and"
+      " [collectives.md](collectives.md) checks these rows as a system of its own, with the refit the other way.")
     w("- Blackwell: the kernels' fixed costs are larger than Hopper's, and PR #37756's B300 table (16 KiB-128 MiB)"
       " sets them from its three smallest rows, where the traffic is under a microsecond whatever the world size;"
       " its larger rows read slower than Hopper's link efficiencies predict on 900 GB/s of NVLink5, so on Blackwell"

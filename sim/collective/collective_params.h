@@ -63,11 +63,15 @@ struct CollectiveParams {
   // it starts at 64 KiB when 4 or more nodes take part (NCCL_NVLSTREE_MAX_CHUNKSIZE's default).
   bool nvls_tree_chunk_from_buffer = false;
   bool nvls_tree_small_chunk_from_4_nodes = true;
-  // What each step of an NVLS pipeline costs besides its bytes: the ranks' flags that hand a step's buffer from
-  // one stage to the next. Fitted: 2 us on the 8x H200 NVLS curve of ml-engineering (NCCL 2.27.7, 2 MiB to 16 GiB;
-  // ../shared/refdata/stas00_mlengineering_collective_and_matmul_measurements.md, section 2) together with the
-  // pipeline's fill, which is not fitted (docs/collectives.md section 3).
-  Time nvls_step_sync = Time::Microseconds(2);
+  // What each step of an NVLS pipeline costs besides its bytes (the ranks' flags that hand a step's buffer from one
+  // stage to the next), and how long the pipeline takes to fill, in steps of its data at the switch flows' pace (the
+  // first step's copy into the NVLS buffer and through the switch before the rest follow, and the last step's copy
+  // out after; src/device/all_reduce.h). Fitted together: 1.75 us and 1.1 steps on the 8x H200 NVLS curve of
+  // ml-engineering (NCCL 2.27.7, 2 MiB to 16 GiB, each call timed alone with the host's 19.4 us before the kernel;
+  // ../shared/refdata/stas00_mlengineering_collective_and_matmul_measurements.md, section 2), held out on vLLM's
+  // CUDA-graph timings of NCCL (docs/validation/collectives.md, docs/collectives.md section 3).
+  Time nvls_step_sync = Time::FromMicroseconds(1.75);
+  double nvls_fill_steps = 1.1;
 
   // Small messages run on fewer channels and threads (NCCL's ncclTuningGetChannels): while the bytes are fewer than
   // channels x threads x a per-thread threshold, NCCL drops a channel, then halves the threads. By protocol (LL,

@@ -166,7 +166,7 @@ AlgorithmCost NvlsCost(const AlgorithmContext& ctx, Algorithm a) {
   // busiest NIC's pace), then the switch multicast.
   const double sw = switch_loads.Seconds();
   if (!tree) {
-    cost.nvls_fill_seconds_per_byte = 2 * sw;
+    cost.nvls_fill_seconds_per_byte = params.nvls_fill_steps * sw;
   } else {
     const double net = tree_loads.Seconds();
     int depth = 0;

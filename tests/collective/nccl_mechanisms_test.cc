@@ -160,11 +160,12 @@ TEST_CASE("an NVLS all-reduce pays a synchronisation per step and a pipeline fil
   // Per byte of S: S(n+1)/n = 9/8 S each way over 450 GB/s x 0.824 x 0.85.
   const double spb = 9.0 / 8.0 / (450e9 * 0.824 * 0.85);
   const double MiB = 1 << 20;
-  // T = launch 5 + NVLS 25 us + S x spb + steps x 2 us + 2 steps' data (the first step crosses three stages).
+  // T = launch 5 + NVLS 25 us + S x spb + steps x 1.75 us + 1.1 steps' data (the fill: the first step's copy in and
+  // through the switch before the rest follow, the last step's copy out after).
   // 16 MiB: 32 KiB chunks, 128 x 32 KiB = 4 MiB a step, 4 steps.
   const auto expected = [&](double S, double step_bytes) {
     const double steps = std::ceil(S / step_bytes);
-    return Time::FromMicroseconds(30) + Time::FromSecondsCeil(S * spb + steps * 2e-6 + 2 * step_bytes * spb);
+    return Time::FromMicroseconds(30) + Time::FromSecondsCeil(S * spb + steps * 1.75e-6 + 1.1 * step_bytes * spb);
   };
   CHECK(std::llabs(ar->Cost(nvls, 16 * MiB).picoseconds() - expected(16 * MiB, 4 * MiB).picoseconds()) <= 2);
   // 2 MiB: 16 KiB chunks, 2 MiB a step, one step.
@@ -173,14 +174,25 @@ TEST_CASE("an NVLS all-reduce pays a synchronisation per step and a pipeline fil
   CHECK(std::llabs(ar->Cost(nvls, 256 * MiB).picoseconds() - expected(256 * MiB, 8 * MiB).picoseconds()) <= 2);
   // The ramp against the 8x H200 curve of ml-engineering (NCCL 2.27.7, section 2 of
   // ../shared/refdata/stas00_mlengineering_collective_and_matmul_measurements.md): busbw 64.53 / 219.89 / 436.15
-  // GB/s at 2 / 16 / 256 MiB. The 2 us step sync was fitted on this curve; the chunk sizes and the fill were not.
-  // Without them the model gave 98 / 327 / 475 GB/s (+52%, +49%, +9%).
+  // GB/s at 2 / 16 / 256 MiB. all_reduce_bench.py times each call alone (barrier, event, all-reduce, event,
+  // synchronize), so each row carries the host's 19.4 us before the kernel (its rows up to 64 KiB less the Ring/LL
+  // kernel) in place of the model's 5 us launch. The step synchronisation and the fill were fitted on this curve;
+  // with the fill of three whole stages (2 steps) and 2 us a step the kernel read 21% too slow at 2 MiB.
+  const Time host = Time::FromMicroseconds(19.4 - 5);
   const double measured[][2] = {{2, 64.53}, {16, 219.89}, {256, 436.15}};
   for (const auto& m : measured) {
     const double S = m[0] * MiB;
-    const double busbw = S / ar->Cost(nvls, S).ToSeconds() / 1e9 * 1.75;
+    const double busbw = S / (ar->Cost(nvls, S) + host).ToSeconds() / 1e9 * 1.75;
     INFO(m[0] << " MiB: " << busbw);
-    CHECK(std::abs(busbw / m[1] - 1) < 0.12);
+    CHECK(std::abs(busbw / m[1] - 1) < 0.1);
+  }
+  // Held out: vLLM's kernel benchmark times NCCL under CUDA graphs (no launch) on 8 SM 9.0 GPUs (vLLM PR #42324,
+  // docs/validation/data/vllm_allreduce_kernels.csv): 37 / 121 / 561 us at 2 / 16 / 128 MiB.
+  const double graph[][2] = {{2, 37}, {16, 121}, {128, 561}};
+  for (const auto& m : graph) {
+    const double kernel = (ar->Cost(nvls, m[0] * MiB) - Time::FromMicroseconds(5)).ToMicroseconds();
+    INFO(m[0] << " MiB: " << kernel << " us");
+    CHECK(std::abs(m[1] / kernel - 1) < 0.15);
   }
   // The transfers carry the same steps and fill: the flow network gives the closed form's time.
   Simulator sim;
