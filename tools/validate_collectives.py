@@ -283,8 +283,8 @@ def h200_system(w):
                "stas00_h200_nccltests_8gpu.csv, stas00_h200_allreduce_curve.csv",
                "`--topology dgx-h100` (the same NVLink4 NVSwitch board; NCCL's tables do not tell H200 from H100), "
                "`--gpus 0-(n-1)`; NCCL_NVLS_ENABLE=0 as `--algo ^nvls,nvlstree`; `--nccl-version 2.27.7`",
-               "At 4 GPUs NCCL picked Ring; NCCL's tuning as modelled picks NVLS, whose predicted busbw is "
-               "the same as the ring's within 4%% there. Ring rows include the ring's local copy (half a step). The "
+               "At 4 GPUs NCCL picked Ring, and so does its tuning as modelled (NCCL's NVLS graph: one channel per "
+               "GPU at 60 GB/s, rated 200 GB/s against the ring's 240); from 5 GPUs NVLS. Ring rows include the ring's local copy (half a step). The "
                "curve (torch's all_reduce_bench, NCCL's own choice) is the NVLS ramp: NCCL's chunk per step "
                "shrinks to 32 KiB below 64 MiB and 16 KiB below 8 MiB, so small all-reduces take few, short "
                "steps, each with its synchronisation, behind the pipeline's fill. Measurement model: "

@@ -54,6 +54,24 @@ NcclGraph SearchGraph(double total, int sm, bool inter, int max_channels) {
   return g;
 }
 
+// NCCL's NVLS graph on one node (search.cc, ncclTopoSearchTryNvls and ncclTopoCompute, 2.18 to 2.30): one channel
+// per GPU (its head, minChannels = maxChannels = the GPUs), each channel's speed taken on the path from the NVSwitch
+// to every GPU and back, twice on its head's own: a GPU's NVLinks carry (n + 1) x the speed. bwIntra is the fastest
+// speed of the intra-node array that fits; the second pass then raises bwInter alone, one speed at a time, while it
+// is under twice bwIntra (nothing on one node carries it), up to the array's top. None fits: no NVLS graph.
+NcclGraph NvlsGraph(double per_gpu, int gpus, int sm) {
+  NcclGraph g;
+  const std::vector<double>& speeds = SpeedArray(sm, false);
+  for (size_t i = 0; i < speeds.size(); ++i) {
+    if ((gpus + 1) * speeds[i] > per_gpu + 1e-9) continue;
+    g.channels = gpus;
+    g.bw_intra_GBps = g.bw_inter_GBps = speeds[i];
+    while (i > 0 && g.bw_inter_GBps < 2 * g.bw_intra_GBps) g.bw_inter_GBps = speeds[--i];
+    break;
+  }
+  return g;
+}
+
 }  // namespace
 
 CollectiveModel::CollectiveModel(const Topology& topo, CollectiveParams params)
@@ -170,10 +188,14 @@ void PreparedCollective::Build() {
   in.graphs[kNcclTree] = ring;
   in.graphs[kNcclPat] = ring;
   NcclGraph nvls;
-  nvls.channels = params_.NvlsChannels(g.arch().generation, multi);
-  nvls.bw_intra_GBps = intra / nvls.channels;
-  // On one node NCCL's search reports the same speed for both (nothing crosses a NIC).
-  nvls.bw_inter_GBps = multi ? inter / nvls.channels : nvls.bw_intra_GBps;
+  if (multi) {
+    // Across nodes NCCL pairs heads with NICs; a stand-in: the NVLS channels sharing the GPU's NVLinks and the NICs.
+    nvls.channels = params_.NvlsChannels(g.arch().generation, multi);
+    nvls.bw_intra_GBps = intra / nvls.channels;
+    nvls.bw_inter_GBps = inter / nvls.channels;
+  } else {
+    nvls = NvlsGraph(intra, g.ranks(), in.sm);
+  }
   nvls.nvlink_intra = true;
   in.graphs[kNcclNvls] = nvls;
   in.graphs[kNcclNvlsTree] = nvls;
@@ -243,6 +265,10 @@ void PreparedCollective::Build() {
 int PreparedCollective::channels(Algorithm a) const {
   const int index = NcclAlgoIndex(a);
   if (index < 0) return std::max(1, params_.p2p_peers_in_flight);
+  // NVLS runs nvlsChannels CTAs (NVLS_NCHANNELS), not its graph's channels (one per head).
+  if (a == Algorithm::kNvls || a == Algorithm::kNvlsTree) {
+    return params_.NvlsChannels(group_->arch().generation, group_->nodes() > 1);
+  }
   return tuning_->input().graphs[static_cast<size_t>(index)].channels;
 }
 

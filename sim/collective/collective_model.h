@@ -61,6 +61,7 @@ class PreparedCollective {
   const CollectiveGroup& group() const { return *group_; }
   const NcclTuningModel& tuning() const { return *tuning_; }
   const CollectiveParams& params() const { return params_; }
+  // The channels (CTAs) the algorithm runs with: its graph's, NVLS's nvlsChannels.
   int channels(Algorithm a) const;
 
  private:
