@@ -73,6 +73,7 @@ struct Setup {
   std::optional<EngineProfile> engine_profile;                          // --engine
   std::unique_ptr<EngineAllReduce> engine;                              // ... its all-reduce kernels
   std::optional<EngineKernel> engine_kernel;                            // --engine-kernel: that one at every size
+  std::string measured_note;  // --compare: what the log says of its NCCL release and launches, as modelled
 };
 
 std::string FormatMicroseconds(Time t) {
@@ -536,6 +537,31 @@ int Collective(const Args& args, AppContext& ctx) {
           std::make_unique<FittedCollectiveCalibration>(s.calibration->fitted->collective, s.filter);
     }
   }
+  if (log) {
+    // How the log was measured, where no flag says otherwise: its NCCL release, and what a call's launch costs.
+    if (!vm.count("nccl-version") && !vm.count("calibration") && !log->nccl_version.empty()) {
+      const Result<NcclVersion> v = ParseNcclVersion(log->nccl_version);
+      if (v.ok()) {
+        params.SetNcclVersion(*v);
+        s.measured_note += "; NCCL " + v->ToString() + ", the log's";
+      } else {
+        s.measured_note += "; the log's NCCL " + log->nccl_version + " is not one wiresim models (2." +
+                           std::to_string(NcclVersion::kOldestMinor) + " to 2." +
+                           std::to_string(NcclVersion::kNewestMinor) + "): the newest";
+      }
+    }
+    if (!vm.count("launch-us") && log->graph_launches > 0) {
+      params.launch_overhead = Time::Zero();
+      s.measured_note +=
+          "; launched as CUDA graphs (-G " + std::to_string(log->graph_launches) + "): no launch per call";
+    } else if (!vm.count("launch-us") && log->agg_iters > 1) {
+      params.launch_overhead = params.launch_overhead / log->agg_iters;
+      s.measured_note += "; " + std::to_string(log->agg_iters) + " calls per launch (-m)";
+    }
+    if (log->blocking) {
+      s.measured_note += "; blocking (-z): each call waits for its completion and a barrier, host time not modelled";
+    }
+  }
   s.model = std::make_unique<CollectiveModel>(*s.topo, params);
   CollectiveCall call;
   call.op = s.op;
@@ -604,7 +630,8 @@ int Collective(const Args& args, AppContext& ctx) {
   const bool table = format_arg == "text";
   if (table) {
     ctx.out << Describe(s, *dtype);
-    if (log) ctx.out << "# measured: " << log->source << " (" << log->rows.size() << " rows)\n";
+    if (log)
+      ctx.out << "# measured: " << log->source << " (" << log->rows.size() << " rows)" << s.measured_note << "\n";
     PrintTableHeader(ctx.out, log.has_value());
     ctx.out << std::flush;
   }

@@ -23,6 +23,7 @@ constexpr NumericRange kRowBytes{0, false, kMaxMessageBytes, false, "a size in b
 constexpr NumericRange kRoot{-1, false, static_cast<double>(kMaxRanks), true, "a root rank (-1: none)", "2^20"};
 constexpr NumericRange kRank = WholeUpTo(kMaxRanks, "2^20");
 constexpr NumericRange kWrong{0, false, 9e18, false, "a count of wrong elements or N/A", "9e18"};
+constexpr NumericRange kIssueCount = WholeUpTo(1000000, "10^6");  // graph launches (-G), aggregated iterations (-m)
 
 Status CheckBandwidth(const SourceLocation& where, const std::string& field, double v) {
   if (std::isnan(v)) return Status::Ok();
@@ -213,6 +214,20 @@ class TextParser {
     if (line.find("Collective test starting:") != std::string::npos && tok.size() >= 4) {
       log_.op = OpFromBinary(tok.back());
       if (log_.op.empty()) log_.op = tok.back();
+    } else if (tok[0] == "nThread") {
+      // "nThread 1 nGpus 1 ... warmup iters: 5 iters: 20 agg iters: 1 validation: 1 graph: 0 unalign: 0"
+      for (size_t i = 0; i + 1 < tok.size(); ++i) {
+        const SourceLocation at{file_.name, line_no_, 0};
+        if (tok[i] == "graph:") {
+          WIRESIM_ASSIGN_OR_RETURN(const int64_t n, ParseIntegerField(at, "graph", tok[i + 1], kIssueCount));
+          log_.graph_launches = static_cast<int>(n);
+        } else if (tok[i] == "iters:" && i > 0 && tok[i - 1] == "agg") {
+          WIRESIM_ASSIGN_OR_RETURN(const int64_t n, ParseIntegerField(at, "agg iters", tok[i + 1], kIssueCount));
+          log_.agg_iters = static_cast<int>(std::max<int64_t>(1, n));
+        }
+      }
+    } else if (line.find("Blocking Enabled") != std::string::npos) {
+      log_.blocking = true;
     } else if (tok.size() >= 3 && tok[0] == "nccl-tests" && tok[1] == "version") {
       log_.tests_version = tok[2];
     } else if (tok[0] == "Rank" && tok.size() >= 2 && IsInteger(tok[1])) {
@@ -387,6 +402,33 @@ Result<NcclTestsLog> ParseJson(const SourceFile& file) {
   }
   if (doc.contains("nccl_version") && doc["nccl_version"].is_number_integer()) {
     log.nccl_version = VersionFromCode(doc["nccl_version"].get<int64_t>());
+  }
+  if (doc.contains("config") && doc["config"].is_object()) {
+    const Json& config = doc["config"];
+    const SourceLocation at{file.name, 0, 0};
+    const auto count = [&](const char* key, int* out, int floor) -> Status {
+      if (!config.contains(key)) return Status::Ok();
+      const std::optional<int64_t> n = JsonWholeNumber(config[key]);
+      if (!n) return InvalidInput(at, std::string("config.") + key, "expected a whole number");
+      WIRESIM_RETURN_IF_ERROR(CheckInteger(at, std::string("config.") + key, *n, kIssueCount));
+      *out = static_cast<int>(std::max<int64_t>(floor, *n));
+      return Status::Ok();
+    };
+    WIRESIM_RETURN_IF_ERROR(count("graph", &log.graph_launches, 0));
+    WIRESIM_RETURN_IF_ERROR(count("aggregated_iterations", &log.agg_iters, 1));
+    // nccl-tests writes its flags as the strings "true" and "false".
+    if (config.contains("blocking_collectives")) {
+      const Json& b = config["blocking_collectives"];
+      if (b.is_boolean()) {
+        log.blocking = b.get<bool>();
+      } else if (b.is_string() && (b == "true" || b == "false")) {
+        log.blocking = b == "true";
+      } else if (const std::optional<int64_t> n = JsonWholeNumber(b)) {
+        log.blocking = *n != 0;
+      } else {
+        return InvalidInput(at, "config.blocking_collectives", "expected \"true\" or \"false\"");
+      }
+    }
   }
   // nccl-tests writes the device list inside "config"; accept it at the top level too.
   const Json* devices = nullptr;

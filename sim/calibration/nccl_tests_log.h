@@ -53,6 +53,12 @@ struct NcclTestsLog {
   std::string nccl_version;          // "2.19.3" when known
   std::string tests_version;         // "2.19.6" when known
   bool cpu_time = false;             // times are CPU times (-C 1)
+  // How the calls were issued (the `nThread` header line, or -J's "config"): the iterations captured in a CUDA graph
+  // launched this many times (-G; 0: launched one by one), calls per launch group (-m), and whether each call waited
+  // for its completion and a barrier before the next (-z, "Blocking Enabled").
+  int graph_launches = 0;
+  int agg_iters = 1;
+  bool blocking = false;
   std::optional<double> average_busbw_GBps;  // the log's own "Avg bus bandwidth"
   // NCCL_ALGO / NCCL_PROTO as the run set them, when the log says: NCCL's own "NCCL_ALGO set by environment to X"
   // INFO line, a `NCCL_ALGO=X` word (an echoed environment, `mpirun -x NCCL_ALGO=X`), or the -J `env` list. Empty

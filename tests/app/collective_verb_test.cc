@@ -2,6 +2,7 @@
 // across nodes, --json, --compare against a log, and errors that exit with code 2.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <catch2/catch.hpp>
@@ -101,6 +102,63 @@ TEST_CASE("comparing with a log puts measured next to predicted") {
   const Run text = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", kLog});
   REQUIRE(text.code == 0);
   CHECK(text.out.find("median |error|") != std::string::npos);
+}
+
+TEST_CASE("comparing models the log's NCCL release and how its calls were launched, unless flags say otherwise") {
+  // One 8 MiB all-reduce on one DGX H100, as nccl-tests prints it with -G 1 (the iterations captured in a CUDA graph:
+  // no launch per call, src/common.cu) and NCCL's own version line.
+  const auto write = [](const std::string& name, const std::string& nthread, const std::string& version) {
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("wiresim-" + std::to_string(::getpid()) + "-" + name)).string();
+    std::ofstream out(path);
+    out << "# Collective test starting: all_reduce_perf\n"
+        << nthread << "\n"
+        << version << "#  Rank  0 Group  0 Pid 1 on h device  0 [0000:00:00] NVIDIA H100 80GB HBM3\n";
+    for (int r = 1; r < 8; ++r)
+      out << "#  Rank  " << r << " Group  0 Pid 1 on h device  " << r << " [0000:00:00] NVIDIA H100 80GB HBM3\n";
+    out << "     8388608       2097152     float     sum      -1   90.00   93.21  163.11      0   90.00   93.21  "
+           "163.11      0\n";
+    return path;
+  };
+  const auto time_of = [](const std::vector<std::string>& args) {
+    const Run r = Wiresim(args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    return std::make_pair(j["rows"][0]["time_us"].get<double>(), j);
+  };
+  const std::string graphed = write("g.txt",
+                                    "# nThread 1 nGpus 1 minBytes 8388608 maxBytes 8388608 step: 2(factor) "
+                                    "warmup iters: 5 iters: 20 agg iters: 1 validation: 1 graph: 1",
+                                    "NCCL version 2.19.3+cuda12.2\n");
+  const auto [t, j] = time_of({"collective", "--topology", "dgx-h100", "--compare", graphed, "--json"});
+  CHECK(j["nccl_version"] == "2.19.3");
+  CHECK(j["launch_overhead_us"] == 0.0);
+  // The same as a prediction told so.
+  const auto [plain, pj] = time_of({"collective", "--topology", "dgx-h100", "-b", "8M", "-e", "8M", "--nccl-version",
+                                    "2.19.3", "--launch-us", "0", "--json"});
+  CHECK(t == Approx(plain));
+  const Run text = Wiresim({"collective", "--topology", "dgx-h100", "--compare", graphed});
+  CHECK(text.out.find("(1 rows); NCCL 2.19.3, the log's; launched as CUDA graphs (-G 1): no launch per call") !=
+        std::string::npos);
+  // Flags win: a given release and launch overhead are kept (5 us more than with none).
+  const auto [given, gj] = time_of({"collective", "--topology", "dgx-h100", "--compare", graphed, "--nccl-version",
+                                    "2.19.3", "--launch-us", "5", "--json"});
+  CHECK(gj["launch_overhead_us"] == 5.0);
+  CHECK(given - t == Approx(5).margin(1e-6));
+  // -m 4: four calls in one group, one launch: 5 / 4 us each. A release wiresim does not model: the newest, said.
+  const std::string grouped = write("m.txt",
+                                    "# nThread 1 nGpus 1 minBytes 8388608 maxBytes 8388608 step: 2(factor) "
+                                    "warmup iters: 5 iters: 20 agg iters: 4 validation: 1 graph: 0",
+                                    "NCCL version 2.14.3+cuda11.8\n");
+  const Run m = Wiresim({"collective", "--topology", "dgx-h100", "--compare", grouped, "--json"});
+  REQUIRE(m.code == 0);
+  CHECK(nlohmann::json::parse(m.out)["launch_overhead_us"] == 1.25);
+  const Run mt = Wiresim({"collective", "--topology", "dgx-h100", "--compare", grouped});
+  CHECK(mt.out.find("the log's NCCL 2.14.3 is not one wiresim models (2.18 to 2.30): the newest; 4 calls per launch") !=
+        std::string::npos);
+  std::filesystem::remove(graphed);
+  std::filesystem::remove(grouped);
 }
 
 TEST_CASE("comparing reads the JSON nccl-tests -J writes, GPUs taken from its device list") {

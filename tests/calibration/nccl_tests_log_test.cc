@@ -111,6 +111,8 @@ TEST_CASE("the -J JSON form") {
   CHECK(log.json);
   CHECK(log.op == "reduce_scatter");
   CHECK(log.nccl_version == "2.27.3");
+  CHECK(log.graph_launches == 0);
+  CHECK_FALSE(log.blocking);  // "blocking_collectives": "false"
   CHECK(log.ranks == 2);
   CHECK(log.hosts[1] == "h0");
   REQUIRE(log.rows.size() == 2);
@@ -154,6 +156,50 @@ TEST_CASE("bad input names the file, the line and the field") {
   const auto json = ParseNcclTestsLog(SourceFile{"x.json", "{\"results\": [{\"size\": 8}]}"});
   REQUIRE_FALSE(json.ok());
   CHECK(json.status().message().find("results[0]") != std::string::npos);
+}
+
+TEST_CASE("how the calls were issued: CUDA-graph launches, aggregated iterations, blocking") {
+  // The nThread line as nccl-tests prints it (src/util.cu): "graph: N" is -G N, "agg iters: M" is -m M; -z prints a
+  // "Blocking Enabled" line.
+  const std::string row =
+      "     1048576        262144     float     sum      -1   30.00   34.95   61.17      0   30.00   34.95   61.17     "
+      " 0\n";
+  const SourceFile text{
+      "g.txt",
+      "# nThread 1 nGpus 1 minBytes 1048576 maxBytes 1048576 step: 2(factor) warmup iters: 5 iters: 20 "
+      "agg iters: 4 validation: 1 graph: 3\n"
+      "# Blocking Enabled: wait for completion and barrier after each collective \n" +
+          row};
+  const auto log = ParseNcclTestsLog(text);
+  REQUIRE(log.ok());
+  CHECK(log->graph_launches == 3);
+  CHECK(log->agg_iters == 4);
+  CHECK(log->blocking);
+  // A log without the line: launched one by one, one call per launch, not blocking.
+  const auto plain = ParseNcclTestsLog(SourceFile{"p.txt", row});
+  REQUIRE(plain.ok());
+  CHECK(plain->graph_launches == 0);
+  CHECK(plain->agg_iters == 1);
+  CHECK_FALSE(plain->blocking);
+  // -J: the same in "config".
+  const auto json = ParseNcclTestsLog(SourceFile{
+      "g.json",
+      "{\"config\": {\"graph\": 2, \"aggregated_iterations\": 1, \"blocking_collectives\": \"true\"},"
+      " \"results\": [{\"size\": 1024, \"count\": 256, \"type\": \"float\", \"redop\": \"sum\", \"root\": -1,"
+      " \"out_of_place\": {\"time\": 10.0, \"alg_bw\": 0.1, \"bus_bw\": 0.2, \"nwrong\": 0}, \"in_place\": null}]}"});
+  INFO(json.status().ToString());
+  REQUIRE(json.ok());
+  CHECK(json->graph_launches == 2);
+  CHECK(json->blocking);
+  // A count that is not one: the file, the line and the field.
+  const auto bad = ParseNcclTestsLog(SourceFile{"b.txt", "# nThread 1 nGpus 1 graph: many\n" + row});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("b.txt:1") != std::string::npos);
+  CHECK(bad.status().message().find("graph") != std::string::npos);
+  const auto bad_json = ParseNcclTestsLog(
+      SourceFile{"b.json", "{\"config\": {\"graph\": -1}, \"results\": [{\"size\": 8, \"count\": 2}]}"});
+  REQUIRE_FALSE(bad_json.ok());
+  CHECK(bad_json.status().message().find("config.graph") != std::string::npos);
 }
 
 }  // namespace
