@@ -530,7 +530,8 @@ def report(systems, command):
       "systems' tables where those measure it (fit on all but one, predict it), and otherwise set to what the model\n"
       "has without them; every other constant is NCCL's, a datasheet's, or fitted on another system, and stays. A\n"
       "system with nothing fitted on it is its own leave-one-out prediction. The host interval of Vidur's machines\n"
-      "is a property of each measurement (read from its own small rows), not of the model, and stays.\n\n")
+      "and the host time before each call of the ml-engineering H200 curve are properties of each measurement (read\n"
+      "from its own small rows), not of the model, and stay.\n\n")
     w("| system | fitted here | left out | rows 1-256 MiB | median abs. error | rows 8 KiB-1 MiB | median abs. error | "
       "all rows | median abs. error | targets |\n")
     w("|---|---|---|---:|---:|---:|---:|---:|---:|---|\n")
