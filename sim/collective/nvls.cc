@@ -175,7 +175,7 @@ AlgorithmCost NvlsCost(const AlgorithmContext& ctx, Algorithm a) {
       for (int at = k; DtreeParent(g.nodes(), at, 0) >= 0; at = DtreeParent(g.nodes(), at, 0)) ++d;
       depth = std::max(depth, d);
     }
-    cost.nvls_fill_seconds_per_byte = 2 * sw + 2 * depth * net - std::max(sw, net);
+    cost.nvls_fill_seconds_per_byte = (params.nvls_fill_steps + 2) * sw + 2 * depth * net - std::max(sw, net);
   }
   return cost;
 }

@@ -206,6 +206,23 @@ TEST_CASE("an NVLS all-reduce pays a synchronisation per step and a pipeline fil
   CHECK(std::llabs(done.picoseconds() - ar->Cost(nvls, 16 * MiB).picoseconds()) <= 8);
 }
 
+TEST_CASE("an NVLSTree all-reduce fills through the same copies as NVLS, then its switch and network stages") {
+  // NCCL's NVLSTree kernel (src/device/all_reduce.h) has NVLS's scatter and gather copies around its switch
+  // reduction, the trees' hops and the switch multicast, so its fill carries nvls_fill_steps x the switch stage too.
+  // Two DGX H100s, 1 MiB (below one step: the fill covers all of S): each GPU moves S(1 + 1/8) each way through the
+  // switches at 450 GB/s x 0.824 x 0.85, so the copies add 1.1 x 1.125 x S / 315.18 GB/s = 4.117 us.
+  const Topology topo = testing::ShippedTopology("dgx-h100-2node");
+  CollectiveParams none = CollectiveParams::Defaults();
+  none.nvls_fill_steps = 0;
+  CollectiveModel with(topo), without(topo, none);
+  auto a = Prepare(with, Range(0, 16));
+  auto b = Prepare(without, Range(0, 16));
+  const CollectiveChoice nvls_tree{Algorithm::kNvlsTree, Protocol::kSimple};
+  const double S = 1 << 20;
+  const double copies_us = 1.1 * S * 1.125 / (450e9 * 0.824 * 0.85) * 1e6;
+  CHECK((a->Cost(nvls_tree, S) - b->Cost(nvls_tree, S)).ToMicroseconds() == Approx(copies_us).margin(1e-3));
+}
+
 TEST_CASE("LL128's enable rule: NICs within PXN on Hopper, and the GPU generations each release enables") {
   // ncclTopoTuneModel (src/graph/tuning.cc, 2.18 to 2.30): LL128 by default only when typeInter <= PATH_PXB, or
   // <= PATH_PXN on sm90 and later. GPUs 4-7 of two DGX H100 nodes restricted to NICs 0-3 (NCCL_IB_HCA) reach them
