@@ -55,16 +55,18 @@ NcclGraph SearchGraph(double total, int sm, bool inter, int max_channels) {
 }
 
 // NCCL's NVLS graph on one node (search.cc, ncclTopoSearchTryNvls and ncclTopoCompute, 2.18 to 2.30): one channel
-// per GPU (its head, minChannels = maxChannels = the GPUs), each channel's speed taken on the path from the NVSwitch
-// to every GPU and back, twice on its head's own: a GPU's NVLinks carry (n + 1) x the speed. bwIntra is the fastest
-// speed of the intra-node array that fits; the second pass then raises bwInter alone, one speed at a time, while it
-// is under twice bwIntra (nothing on one node carries it), up to the array's top. None fits: no NVLS graph.
-NcclGraph NvlsGraph(double per_gpu, int gpus, int sm) {
+// per head, a GPU each (minChannels = maxChannels = the GPUs, at most NCCL_MAX_NVLS_ARITY from 2.21: 32), each
+// channel's speed taken on the path from the NVSwitch to every GPU and back, twice on its head's own: a head's NVLinks
+// carry (channels + 1) x the speed. bwIntra is the fastest speed of the intra-node array that fits; the second pass
+// then raises bwInter alone, one speed at a time, while it is under twice bwIntra (nothing on one node carries it),
+// up to the array's top. None fits: no NVLS graph.
+NcclGraph NvlsGraph(double per_gpu, int gpus, int sm, int max_arity) {
   NcclGraph g;
+  const int channels = max_arity > 0 ? std::min(gpus, max_arity) : gpus;
   const std::vector<double>& speeds = SpeedArray(sm, false);
   for (size_t i = 0; i < speeds.size(); ++i) {
-    if ((gpus + 1) * speeds[i] > per_gpu + 1e-9) continue;
-    g.channels = gpus;
+    if ((channels + 1) * speeds[i] > per_gpu + 1e-9) continue;
+    g.channels = channels;
     g.bw_intra_GBps = g.bw_inter_GBps = speeds[i];
     while (i > 0 && g.bw_inter_GBps < 2 * g.bw_intra_GBps) g.bw_inter_GBps = speeds[--i];
     break;
@@ -194,7 +196,8 @@ void PreparedCollective::Build() {
     nvls.bw_intra_GBps = intra / nvls.channels;
     nvls.bw_inter_GBps = inter / nvls.channels;
   } else {
-    nvls = NvlsGraph(intra, g.ranks(), in.sm);
+    // NCCL_MAX_NVLS_ARITY: 8 up to 2.20, which did not cap the graph by it; 32 from 2.21, which does.
+    nvls = NvlsGraph(intra, g.ranks(), in.sm, params_.nccl_version.minor >= 21 ? 32 : 0);
   }
   nvls.nvlink_intra = true;
   in.graphs[kNcclNvls] = nvls;

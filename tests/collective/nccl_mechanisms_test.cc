@@ -390,6 +390,20 @@ TEST_CASE("NCCL versions: the constants and algorithms each release's tuning.cc 
     INFO(n << " GPUs");
     CHECK(c->algorithm == (n == 4 ? Algorithm::kRing : Algorithm::kNvls));
   }
+  // From 2.21 the graph has at most NCCL_MAX_NVLS_ARITY (32) heads. On all 72 GPUs of a GB200 NVL72 (18 NVLink5 links
+  // of 50 GB/s x 0.824 = 741.6 GB/s a GPU) a head carries 33 x the speed: 20 GB/s (33 x 24 > 741.6), bwInter raised
+  // to 40. 2.30: 32 x min(20 x 0.74 x 31/32 x 2, 40) x 72 / 142 = 465.3 GB/s, above the ring's 16 x 45 x 72 / 142 =
+  // 365.1: NVLS. Without the cap (72 heads, 73 x 18 > 741.6) no speed fits and NVLS would never run there.
+  {
+    const Topology nvl72 = testing::ShippedTopology("gb200-nvl72");
+    CollectiveModel m72(nvl72);
+    auto all = Prepare(m72, Range(0, 72));
+    CHECK(all->tuning().BandwidthGBps(AR, Algorithm::kNvls, Protocol::kSimple) ==
+          Approx(32 * (20 * 0.74 * 31 / 32 * 2) * 72 / 142));
+    auto c = all->Choose(1 << 30, {});
+    REQUIRE(c.ok());
+    CHECK(c->algorithm == Algorithm::kNvls);
+  }
   // Tree Simple per-hop latency: 28 us on every link class from 2.19 to 2.22, 4 us over NVLink otherwise.
   CHECK(NcclTunerConstants::ForVersion(*ParseNcclVersion("2.21")).hw_latency_us[kNcclHwNvlink][kNcclTree][2] == 28);
   CHECK(NcclTunerConstants::ForVersion(*ParseNcclVersion("2.23")).hw_latency_us[kNcclHwNvlink][kNcclTree][2] == 4);
