@@ -105,8 +105,8 @@ class System:
         self.fitted = fitted  # the model's constants fitted on this system's tables
         self.loo = loo  # wiresim arguments that undo them (None: nothing to undo, or not undoable from the CLI)
         self.loo_note = loo_note
-        # (constant, values, names of other systems): refit the constant on those systems' tables instead (the value
-        # of `values` with the least mean of their 1-256 MiB medians) and predict this one with it.
+        # (constant names, value tuples, names of other systems): refit the constants on those systems' tables
+        # instead (the values with the least mean of their 1-256 MiB medians) and predict this one with them.
         self.refit = refit
         self.left_out = None  # the same system predicted with `loo`
         self.tables = []  # (title, rows): rows of dicts with size, measured, predicted, error, algo
@@ -244,34 +244,48 @@ NVLS_GRID = [(f / 10, s / 4) for f in range(0, 31) for s in range(0, 17)]
 NVLS_DEFAULT = (1.1, 1.75)
 
 
-def nvls_setting(values):
+def constant_setting(names, values):
+    """wiresim arguments setting each of the model's fitted constants `names` to its value."""
     out = []
-    for name, v in zip(NVLS_FIT, values):
+    for name, v in zip(names, values):
         out += ["--model-constant", "%s=%g" % (name, v)]
     return out
 
 
-def h200_curve(w):
-    """The all_reduce_bench.py curve: (title, rows, gap). Each call is timed alone (a barrier, a CUDA event, the
-    all-reduce, an event, a synchronize), so the GPU is idle when the first event is recorded and every row carries
-    the host's time from that event to the kernel's start: a launch overhead, read from the rows up to 64 KiB as
-    their measured time less the kernel's (Ring/LL there, about 20 us)."""
+H200_VERSION = ["--nccl-version", "2.27.7"]
+
+
+def h200_curve_data():
     rows = read_csv("stas00_h200_allreduce_curve.csv")
-    data = [(int(r["payload_bytes"]), int(r["payload_bytes"]) * 1.75 / float(r["busbw_GBps"]) / 1e3) for r in rows]
-    version = ["--nccl-version", "2.27.7"]
-    gap = statistics.median([t - w.predict("dgx-h100", "0-7", "all_reduce", size, version + ["--launch-us", "0"])
-                             ["time_us"] for size, t in data if size <= 65536])
+    return [(int(r["payload_bytes"]), int(r["payload_bytes"]) * 1.75 / float(r["busbw_GBps"]) / 1e3) for r in rows]
+
+
+def h200_host_time(w, data):
+    """Each call of all_reduce_bench.py is timed alone (a barrier, a CUDA event, the all-reduce, an event, a
+    synchronize), so the GPU is idle when the first event is recorded and every row carries the host's time from
+    that event to the kernel's start: a launch overhead, read from the rows up to 64 KiB as their measured time less
+    the kernel's (Ring/LL there, about 20 us; NVLS's constants do not touch it)."""
+    return statistics.median([t - w.predict("dgx-h100", "0-7", "all_reduce", size, H200_VERSION + ["--launch-us", "0"])
+                              ["time_us"] for size, t in data if size <= 65536])
+
+
+def h200_curve(w, gap=None):
+    """The all_reduce_bench.py curve: (title, rows, gap); the host time `gap` read from the curve when not given."""
+    data = h200_curve_data()
+    if gap is None:
+        gap = h200_host_time(w, data)
     result = compare_rows(w.compare("dgx-h100", "0-7", "all_reduce", "float", data,
-                                    version + ["--launch-us", "%.1f" % gap]))
+                                    H200_VERSION + ["--launch-us", "%.1f" % gap]))
     return ("all_reduce curve, 8 GPUs (all_reduce_bench.py, NCCL's choice, launch overhead %.1f us)" % gap,
             result, gap)
 
 
 def nvls_curve_fit(binary):
     """The grid's best (fill steps, step synchronisation) on the curve's NVLS rows, and its mean |error|."""
+    gap = h200_host_time(Wiresim(binary), h200_curve_data())
     fits = []
     for values in NVLS_GRID:
-        _, rows, _ = h200_curve(Wiresim(binary, nvls_setting(values)))
+        _, rows, _ = h200_curve(Wiresim(binary, constant_setting(NVLS_FIT, values)), gap)
         errors = [abs(r["error"]) for r in rows if r["algo"].startswith("NVLS/")]
         fits.append((statistics.mean(errors), values))
     return min(fits)
@@ -377,7 +391,7 @@ VIDUR = [
      "refitted on the other machines' A100 NVLink tables (8x A100 SXM, NVSwitch; the two OCI BM.GPU4.8 tables; "
      "ALCF Polaris; "
      "Vidur 4x A100 PCIe, NVLink pairs; Vidur's two-node tables are this machine's)",
-     ("sm80_nvlink_step_factor", [1 + 0.5 * k for k in range(11)],
+     (("sm80_nvlink_step_factor",), [(1 + 0.5 * k,) for k in range(11)],
       ["8x A100 SXM, NVSwitch", "OCI 2x8 A100 SXM4 40GB (BM.GPU4.8), RoCE",
        "OCI 8x A100 SXM4 40GB (BM.GPU4.8), one node, -g 8", "ALCF Polaris, 4x A100 SXM4 40GB, NVLink mesh",
        "Vidur 4x A100 PCIe, NVLink pairs (Azure NC96ads A100 v4)"])),
@@ -573,27 +587,18 @@ def refit(s, build, builders, binary):
     """Leave s out: fit its constants on the other systems s.refit names (`builders`: each system's builder by
     name), then predict s with those values."""
     constants, values, others = s.refit
-    if isinstance(constants, str):
-        constants, values = (constants,), [(v,) for v in values]
-
-    def setting(vs):
-        out = []
-        for name, v in zip(constants, vs):
-            out += ["--model-constant", "%s=%g" % (name, v)]
-        return out
-
     fits = []
     for vs in values:
-        medians = [median(builders[name](Wiresim(binary, setting(vs))).met()[0][0]) for name in others]
+        setting = constant_setting(constants, vs)
+        medians = [median(builders[name](Wiresim(binary, setting)).met()[0][0]) for name in others]
         fits.append((statistics.mean(medians), vs))
     best, vs = min(fits)  # ties: the smaller values
-    s.left_out = build(Wiresim(binary, setting(vs)))
+    s.left_out = build(Wiresim(binary, constant_setting(constants, vs)))
     tried = ", ".join("%s %g to %g" % (name, min(v[k] for v in values), max(v[k] for v in values))
                       for k, name in enumerate(constants))
-    s.loo_note += ": %s (%s 1-256 MiB median %s; tried %s)" % (
-        ", ".join("%s = %g" % (name, v) for name, v in zip(constants, vs)),
-        "their" if len(others) > 1 else "its", pct(best) if len(others) == 1 else pct(best) + " on average",
-        tried)
+    whose, averaged = ("their", " on average") if len(others) > 1 else ("its", "")
+    s.loo_note += ": %s (%s 1-256 MiB median %s%s; tried %s)" % (
+        ", ".join("%s = %g" % (name, v) for name, v in zip(constants, vs)), whose, pct(best), averaged, tried)
 
 
 def main():

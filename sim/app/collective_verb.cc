@@ -17,6 +17,7 @@
 #include "sim/app/collective_options.h"
 #include "sim/app/collective_progress.h"
 #include "sim/app/gpu_selection.h"
+#include "sim/app/measured_log.h"
 #include "sim/app/number_format.h"
 #include "sim/app/options.h"
 #include "sim/app/topology_input.h"
@@ -99,50 +100,6 @@ bool Reduces(CollectiveOp op) {
 bool SizeIsTotal(CollectiveOp op) {
   return op == CollectiveOp::kAllGather || op == CollectiveOp::kReduceScatter || op == CollectiveOp::kAllToAll ||
          op == CollectiveOp::kAllToAllV;
-}
-
-// The GPUs a log was measured on, when the command line does not say: as many hosts as the log lists, with as
-// many GPUs each, from the start of the topology.
-Result<std::vector<int>> GpusForLog(const NcclTestsLog& log, const Topology& topo) {
-  if (!log.hosts.empty()) {
-    std::vector<std::pair<std::string, int>> per_host;
-    for (const std::string& h : log.hosts) {
-      if (per_host.empty() || per_host.back().first != h) {
-        bool known = false;
-        for (auto& [name, count] : per_host)
-          if (name == h) {
-            ++count;
-            known = true;
-          }
-        if (!known) per_host.emplace_back(h, 1);
-      } else {
-        ++per_host.back().second;
-      }
-    }
-    if (per_host.size() > topo.hosts().size()) {
-      return InvalidArgument("the log ran on " + std::to_string(per_host.size()) + " hosts but " + topo.name() +
-                             " has " + std::to_string(topo.hosts().size()) + "; give --gpus");
-    }
-    std::vector<int> gpus;
-    for (size_t h = 0; h < per_host.size(); ++h) {
-      const Host& host = topo.hosts()[h];
-      if (per_host[h].second > static_cast<int>(host.gpus.size())) {
-        return InvalidArgument("the log ran " + std::to_string(per_host[h].second) + " ranks on host '" +
-                               per_host[h].first + "' but " + host.name + " has " + std::to_string(host.gpus.size()) +
-                               " GPUs; give --gpus");
-      }
-      for (int i = 0; i < per_host[h].second; ++i)
-        gpus.push_back(topo.node(host.gpus[static_cast<size_t>(i)]).gpu_index);
-    }
-    return gpus;
-  }
-  if (log.ranks) {
-    if (*log.ranks > topo.gpu_count()) return InvalidArgument("the log has more ranks than " + topo.name() + " GPUs");
-    std::vector<int> gpus;
-    for (int i = 0; i < *log.ranks; ++i) gpus.push_back(i);
-    return gpus;
-  }
-  return InvalidArgument("the log does not list its ranks; give --gpus or --nodes");
 }
 
 // Simulates the choice's transfers on a network model and returns the time.
@@ -538,29 +495,8 @@ int Collective(const Args& args, AppContext& ctx) {
     }
   }
   if (log) {
-    // How the log was measured, where no flag says otherwise: its NCCL release, and what a call's launch costs.
-    if (!vm.count("nccl-version") && !vm.count("calibration") && !log->nccl_version.empty()) {
-      const Result<NcclVersion> v = ParseNcclVersion(log->nccl_version);
-      if (v.ok()) {
-        params.SetNcclVersion(*v);
-        s.measured_note += "; NCCL " + v->ToString() + ", the log's";
-      } else {
-        s.measured_note += "; the log's NCCL " + log->nccl_version + " is not one wiresim models (2." +
-                           std::to_string(NcclVersion::kOldestMinor) + " to 2." +
-                           std::to_string(NcclVersion::kNewestMinor) + "): the newest";
-      }
-    }
-    if (!vm.count("launch-us") && log->graph_launches > 0) {
-      params.launch_overhead = Time::Zero();
-      s.measured_note +=
-          "; launched as CUDA graphs (-G " + std::to_string(log->graph_launches) + "): no launch per call";
-    } else if (!vm.count("launch-us") && log->agg_iters > 1) {
-      params.launch_overhead = params.launch_overhead / log->agg_iters;
-      s.measured_note += "; " + std::to_string(log->agg_iters) + " calls per launch (-m)";
-    }
-    if (log->blocking) {
-      s.measured_note += "; blocking (-z): each call waits for its completion and a barrier, host time not modelled";
-    }
+    s.measured_note =
+        ModelAsMeasured(*log, vm.count("nccl-version") || vm.count("calibration"), vm.count("launch-us") > 0, &params);
   }
   s.model = std::make_unique<CollectiveModel>(*s.topo, params);
   CollectiveCall call;

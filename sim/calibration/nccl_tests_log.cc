@@ -403,8 +403,9 @@ Result<NcclTestsLog> ParseJson(const SourceFile& file) {
   if (doc.contains("nccl_version") && doc["nccl_version"].is_number_integer()) {
     log.nccl_version = VersionFromCode(doc["nccl_version"].get<int64_t>());
   }
-  if (doc.contains("config") && doc["config"].is_object()) {
-    const Json& config = doc["config"];
+  const Json* config_object = doc.contains("config") && doc["config"].is_object() ? &doc["config"] : nullptr;
+  if (config_object != nullptr) {
+    const Json& config = *config_object;
     const SourceLocation at{file.name, 0, 0};
     const auto count = [&](const char* key, int* out, int floor) -> Status {
       if (!config.contains(key)) return Status::Ok();
@@ -432,8 +433,8 @@ Result<NcclTestsLog> ParseJson(const SourceFile& file) {
   }
   // nccl-tests writes the device list inside "config"; accept it at the top level too.
   const Json* devices = nullptr;
-  if (doc.contains("config") && doc["config"].is_object() && doc["config"].contains("devices")) {
-    devices = &doc["config"]["devices"];
+  if (config_object != nullptr && config_object->contains("devices")) {
+    devices = &(*config_object)["devices"];
   } else if (doc.contains("devices")) {
     devices = &doc["devices"];
   }

@@ -55,7 +55,7 @@ NcclGraph SearchGraph(double total, int sm, bool inter, int max_channels) {
 }
 
 // NCCL's NVLS graph on one node (search.cc, ncclTopoSearchTryNvls and ncclTopoCompute, 2.18 to 2.30): one channel
-// per head, a GPU each (minChannels = maxChannels = the GPUs, at most NCCL_MAX_NVLS_ARITY from 2.21: 32), each
+// per head, a GPU each (minChannels = maxChannels = the GPUs, at most `max_arity` when above 0), each
 // channel's speed taken on the path from the NVSwitch to every GPU and back, twice on its head's own: a head's NVLinks
 // carry (channels + 1) x the speed. bwIntra is the fastest speed of the intra-node array that fits; the second pass
 // then raises bwInter alone, one speed at a time, while it is under twice bwIntra (nothing on one node carries it),
@@ -196,8 +196,7 @@ void PreparedCollective::Build() {
     nvls.bw_intra_GBps = intra / nvls.channels;
     nvls.bw_inter_GBps = inter / nvls.channels;
   } else {
-    // NCCL_MAX_NVLS_ARITY: 8 up to 2.20, which did not cap the graph by it; 32 from 2.21, which does.
-    nvls = NvlsGraph(intra, g.ranks(), in.sm, params_.nccl_version.minor >= 21 ? 32 : 0);
+    nvls = NvlsGraph(intra, g.ranks(), in.sm, params_.nvls_max_arity);
   }
   nvls.nvlink_intra = true;
   in.graphs[kNcclNvls] = nvls;

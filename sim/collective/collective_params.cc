@@ -31,6 +31,7 @@ void CollectiveParams::SetNcclVersion(NcclVersion v) {
   if (v.minor == 26) nvls_channels_sm100 = nvls_channels_sm100_multi_node = 32;
   nvls_tree_chunk_from_buffer = v.minor <= 20;
   nvls_tree_small_chunk_from_4_nodes = v.minor >= 20;
+  nvls_max_arity = v.minor >= 21 ? 32 : 0;
 }
 
 int CollectiveParams::NvlsChannels(GpuGeneration gen, bool multi_node) const {

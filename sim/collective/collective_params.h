@@ -55,6 +55,9 @@ struct CollectiveParams {
   int nvls_channels = 16;
   int nvls_channels_sm100 = 24;
   int nvls_channels_sm100_multi_node = 32;
+  // The most heads an NVLS graph has (NCCL_MAX_NVLS_ARITY, src/graph/search.cc): 32 from 2.21; up to 2.20 (8) it
+  // did not cap the graph, whose heads were every GPU (0: no cap).
+  int nvls_max_arity = 32;
   int max_channels = 32;
   // The chunk an NVLS operation moves per step before NCCL's size-based reductions (NvlsChunkBytes):
   // NCCL_NVLS_CHUNKSIZE, 128 KiB (src/transport/nvls.cc 2.21+; the literal 131072 in enqueue.cc before).

@@ -160,10 +160,11 @@ AlgorithmCost NvlsCost(const AlgorithmContext& ctx, Algorithm a) {
     }
   }
   cost.step_sync_seconds = params.nvls_step_sync.ToSeconds();
-  // Fill: a step's data crosses every stage before the rest follow at the slowest stage's pace. NVLS: three stages
-  // (the GPUs load their chunks into the switch's buffers, the switch reduces and multicasts, the GPUs copy out),
-  // each at the switch flows' pace. NVLSTree: the switch reduction, then the trees' hops up and down (each at the
-  // busiest NIC's pace), then the switch multicast.
+  // Fill: a step's data crosses every stage before the rest follow at the slowest stage's pace. NVLS: the scatter
+  // copy into the GPU's NVLS buffer and the gather copy out of it frame the switch stage (the pace); together they
+  // take nvls_fill_steps of a step's time at the switch flows' pace (fitted, docs/collectives.md section 3).
+  // NVLSTree: the same copies, then the switch reduction, the trees' hops up and down (each at the busiest NIC's
+  // pace) and the switch multicast, less the slowest of those stages.
   const double sw = switch_loads.Seconds();
   if (!tree) {
     cost.nvls_fill_seconds_per_byte = params.nvls_fill_steps * sw;

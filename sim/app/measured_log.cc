@@ -1,0 +1,75 @@
+#include "sim/app/measured_log.h"
+
+#include <utility>
+
+#include "sim/collective/nccl_tuning.h"
+
+namespace wiresim::app {
+
+Result<std::vector<int>> GpusForLog(const NcclTestsLog& log, const Topology& topo) {
+  if (!log.hosts.empty()) {
+    std::vector<std::pair<std::string, int>> per_host;
+    for (const std::string& h : log.hosts) {
+      if (per_host.empty() || per_host.back().first != h) {
+        bool known = false;
+        for (auto& [name, count] : per_host)
+          if (name == h) {
+            ++count;
+            known = true;
+          }
+        if (!known) per_host.emplace_back(h, 1);
+      } else {
+        ++per_host.back().second;
+      }
+    }
+    if (per_host.size() > topo.hosts().size()) {
+      return InvalidArgument("the log ran on " + std::to_string(per_host.size()) + " hosts but " + topo.name() +
+                             " has " + std::to_string(topo.hosts().size()) + "; give --gpus");
+    }
+    std::vector<int> gpus;
+    for (size_t h = 0; h < per_host.size(); ++h) {
+      const Host& host = topo.hosts()[h];
+      if (per_host[h].second > static_cast<int>(host.gpus.size())) {
+        return InvalidArgument("the log ran " + std::to_string(per_host[h].second) + " ranks on host '" +
+                               per_host[h].first + "' but " + host.name + " has " + std::to_string(host.gpus.size()) +
+                               " GPUs; give --gpus");
+      }
+      for (int i = 0; i < per_host[h].second; ++i)
+        gpus.push_back(topo.node(host.gpus[static_cast<size_t>(i)]).gpu_index);
+    }
+    return gpus;
+  }
+  if (log.ranks) {
+    if (*log.ranks > topo.gpu_count()) return InvalidArgument("the log has more ranks than " + topo.name() + " GPUs");
+    std::vector<int> gpus;
+    for (int i = 0; i < *log.ranks; ++i) gpus.push_back(i);
+    return gpus;
+  }
+  return InvalidArgument("the log does not list its ranks; give --gpus or --nodes");
+}
+
+std::string ModelAsMeasured(const NcclTestsLog& log, bool release_given, bool launch_given, CollectiveParams* params) {
+  std::string note;
+  if (!release_given && !log.nccl_version.empty()) {
+    const Result<NcclVersion> v = ParseNcclVersion(log.nccl_version);
+    if (v.ok()) {
+      params->SetNcclVersion(*v);
+      note += "; NCCL " + v->ToString() + ", the log's";
+    } else {
+      note += "; the log's NCCL " + log.nccl_version + " is not one wiresim models (2." +
+              std::to_string(NcclVersion::kOldestMinor) + " to 2." + std::to_string(NcclVersion::kNewestMinor) +
+              "): the newest";
+    }
+  }
+  if (!launch_given && log.graph_launches > 0) {
+    params->launch_overhead = Time::Zero();
+    note += "; launched as CUDA graphs (-G " + std::to_string(log.graph_launches) + "): no launch per call";
+  } else if (!launch_given && log.agg_iters > 1) {
+    params->launch_overhead = params->launch_overhead / log.agg_iters;
+    note += "; " + std::to_string(log.agg_iters) + " calls per launch (-m)";
+  }
+  if (log.blocking) note += "; blocking (-z): each call waits for its completion and a barrier, host time not modelled";
+  return note;
+}
+
+}  // namespace wiresim::app
