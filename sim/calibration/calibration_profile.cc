@@ -24,6 +24,8 @@ constexpr NumericRange kProvenanceCount = WholeUpTo(kMaxRanks, "2^20");
 // A copy moves at least a byte.
 constexpr NumericRange kCopyBytes{1, false, kMaxMessageBytes, true, "a size in bytes", "2^40, 1 TiB"};
 constexpr NumericRange kCollectiveBytes{1, false, kMaxMessageBytes, true, "a size in bytes", "2^40, 1 TiB"};
+// nccl-tests -m: calls grouped into one launch.
+constexpr NumericRange kCallsPerLaunch{1, false, 1e6, true, "a whole number", "10^6"};
 
 // nccl-tests' type names (nccl-tests src/common.cu, test_typenames) that DataType does not model; a measurement of one
 // is kept, but no other name is.
@@ -208,6 +210,8 @@ Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
     e.nccl_algo = f.Get<std::string>(c, at, "nccl_algo", "");
     e.nccl_proto = f.Get<std::string>(c, at, "nccl_proto", "");
     e.in_place = f.Get<bool>(c, at, "in_place", false);
+    e.cuda_graph = f.Get<bool>(c, at, "cuda_graph", false);
+    e.calls_per_launch = static_cast<int>(f.Integer(c, at, "calls_per_launch", 1, kCallsPerLaunch));
     e.source = f.Get<std::string>(c, at, "source", "");
     if (e.op.empty()) f.Fail(at + "op", "is required");
     if (!e.dtype.empty() && !ParseDataType(e.dtype) &&
@@ -293,6 +297,8 @@ std::string WriteCalibrationProfile(const CalibrationProfile& p) {
     if (!e.nccl_algo.empty()) j["nccl_algo"] = e.nccl_algo;
     if (!e.nccl_proto.empty()) j["nccl_proto"] = e.nccl_proto;
     j["in_place"] = e.in_place;
+    if (e.cuda_graph) j["cuda_graph"] = true;
+    if (e.calls_per_launch != 1) j["calls_per_launch"] = e.calls_per_launch;
     j["source"] = e.source;
     collectives.push_back(std::move(j));
   }

@@ -68,6 +68,10 @@ struct MeasuredCollective {
   std::string nccl_algo;
   std::string nccl_proto;
   bool in_place = false;
+  // How the measurement launched its calls (nccl-tests -G and -m): in CUDA graphs (no host launch per call), or
+  // calls_per_launch calls grouped into one launch (one launch's cost shared by them). Default: one launch per call.
+  bool cuda_graph = false;
+  int calls_per_launch = 1;
   std::string source;
 };
 

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "sim/calibration/robust_fit.h"
 
@@ -66,7 +68,8 @@ std::string SweepFit::ToString() const {
   std::string out =
       source + ": " + std::string(wiresim::ToString(op)) + " over " + std::to_string(ranks) + " ranks on " +
       std::to_string(nodes) + " node" + (nodes == 1 ? "" : "s") + " (" + std::string(wiresim::ToString(link)) + "), " +
-      std::to_string(points) + " sizes" + (in_place ? ", in place (the log has no out-of-place results)" : "") + ", " +
+      std::to_string(points) + " sizes" + (in_place ? ", in place (the log has no out-of-place results)" : "") +
+      (launch_note.empty() ? "" : ", " + launch_note) + ", " +
       (filter_note.empty() ? "NCCL choosing freely" : "under " + filter_note + ": " + Allowed(filter)) + " ->";
   for (const auto& [choice, n] : choices) out += " " + choice + " x" + std::to_string(n);
   if (recorded > 0) out += " (" + std::to_string(recorded) + " as recorded)";
@@ -266,6 +269,14 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
     fit.link = link;
     fit.in_place = sweep.in_place;
     fit.filter = chooser;
+    // The measured times as the model launches calls (one launch each): a measurement in CUDA graphs, or of several
+    // calls per launch, left out some of the launch; the model's own launch makes up the difference.
+    const double launch_added = default_launch * (1 - std::clamp(sweep.launches_per_call, 0.0, 1.0));
+    if (!sweep.launch_note.empty()) {
+      std::ostringstream note;
+      note << sweep.launch_note << ", " << std::setprecision(3) << launch_added << " us of launch added to each";
+      fit.launch_note = note.str();
+    }
     const AlgorithmFilter all;
     if (sweep.filter) {
       fit.filter_note = sweep.filter_note;
@@ -274,7 +285,8 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
     }
     for (const MeasuredSweep::Point& point : sweep.points) {
       if (!(point.time_us > 0) || !(point.bytes > 0)) continue;
-      shapes[shape][point.bytes].push_back(point.time_us);
+      const double time_us = point.time_us + launch_added;
+      shapes[shape][point.bytes].push_back(time_us);
       CollectiveChoice choice;
       if (point.choice && p.Usable(*point.choice)) {
         choice = *point.choice;
@@ -284,7 +296,7 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
         if (!chosen.ok()) return chosen.status().WithContext(sweep.source);
         choice = *chosen;
       }
-      const FitPoint fp{point.bytes, point.time_us, PartsOf(p, choice, point.bytes), sweep.source};
+      const FitPoint fp{point.bytes, time_us, PartsOf(p, choice, point.bytes), sweep.source};
       const int a = static_cast<int>(choice.algorithm), pr = static_cast<int>(choice.protocol);
       groups[{static_cast<int>(sweep.op), static_cast<int>(link), a, pr}].push_back(fp);
       groups[{-1, static_cast<int>(link), a, pr}].push_back(fp);

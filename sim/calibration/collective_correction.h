@@ -106,6 +106,11 @@ struct MeasuredSweep {
   std::optional<AlgorithmFilter> filter;
   std::string filter_note;  // where `filter` came from, for the report: "NCCL_ALGO=ring in the log"
   bool in_place = false;    // the sweep is nccl-tests' in-place columns (the log has no out-of-place ones)
+  // How many of the model's launches each measured call carries: 1 launched one by one, 1/M for M calls per launch
+  // (nccl-tests -m M), 0 in CUDA graphs (-G). The fit adds the rest of the model's launch back to each time, so that
+  // the profile describes calls launched as the simulator launches them.
+  double launches_per_call = 1;
+  std::string launch_note;  // how the measurement launched, for the report: "in CUDA graphs (the log's -G)"
 };
 
 // What one sweep was fitted as: its shape, the filter its points were chosen under, and how many points went to each
@@ -119,6 +124,7 @@ struct SweepFit {
   bool in_place = false;
   AlgorithmFilter filter;
   std::string filter_note;  // empty: NCCL chose freely
+  std::string launch_note;  // empty: one launch per call; else how it launched and the launch time added back
   int recorded = 0;         // points whose choice the measurement recorded (NCCL's TUNING lines)
   std::vector<std::pair<std::string, int>> choices;  // "Ring/LL128" -> points, in order of first use
 

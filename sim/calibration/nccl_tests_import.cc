@@ -347,6 +347,8 @@ Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& 
         m.nccl_algo = log.nccl_algo;
         m.nccl_proto = log.nccl_proto;
         m.in_place = in_place;
+        m.cuda_graph = log.graph_launches > 0;
+        m.calls_per_launch = std::max(1, log.agg_iters);
         m.source = log.source + (row.line > 0 ? ":" + std::to_string(row.line) : "");
         p.collectives.push_back(std::move(m));
       }

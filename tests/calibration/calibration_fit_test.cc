@@ -611,6 +611,113 @@ TEST_CASE("A log with in-place results only is fitted from them, and says so") {
   CHECK_FALSE(both->sweeps[0].in_place);
 }
 
+// A machine that is the model itself, measured as nccl-tests -G (CUDA graphs) or -m M (M calls per launch) measures
+// it: each call carries none, or 1/M, of the model's launch (CollectiveParams::launch_overhead, 5 us).
+CalibrationProfile ModelMeasuredAs(bool cuda_graph, int calls_per_launch) {
+  Topology topo = Dgx();
+  CollectiveModel model(topo);
+  CollectiveCall call;
+  call.op = CollectiveOp::kAllReduce;
+  call.gpus = {0, 1, 2, 3, 4, 5, 6, 7};
+  auto prepared = model.Prepare(call, {});
+  REQUIRE(prepared.ok());
+  const double launch = model.params().launch_overhead.ToMicroseconds();
+  const double carried = cuda_graph ? 0.0 : launch / calls_per_launch;
+  CalibrationProfile p;
+  p.source = "p.json";
+  for (double bytes = 8192; bytes <= (1 << 30); bytes *= 4) {
+    MeasuredCollective m;
+    m.op = "all_reduce";
+    m.dtype = "float";
+    m.ranks = 8;
+    m.size = static_cast<int64_t>(bytes);
+    m.time_us = (*prepared)->Predict(bytes, {})->time.ToMicroseconds() - launch + carried;
+    m.cuda_graph = cuda_graph;
+    m.calls_per_launch = calls_per_launch;
+    m.source = "ar.txt:" + std::to_string(static_cast<int>(std::log2(bytes)));
+    p.collectives.push_back(m);
+  }
+  return p;
+}
+
+TEST_CASE("A log measured in CUDA graphs or several calls per launch is fitted as calls launched one by one") {
+  Topology topo = Dgx();
+  CollectiveModel model(topo);
+  CollectiveCall call;
+  call.op = CollectiveOp::kAllReduce;
+  call.gpus = {0, 1, 2, 3, 4, 5, 6, 7};
+  auto prepared = model.Prepare(call, {});
+  REQUIRE(prepared.ok());
+  struct Case {
+    bool graph;
+    int m;
+    const char* note;
+  };
+  for (const Case& c : {Case{true, 1, "launched in CUDA graphs (-G), 5 us of launch added to each"},
+                        Case{false, 4, "launched 4 calls at a time (-m 4), 3.75 us of launch added to each"},
+                        Case{false, 1, nullptr}}) {
+    CAPTURE(c.graph, c.m);
+    auto fitted = FitCalibration(ModelMeasuredAs(c.graph, c.m), topo, {}, "test");
+    REQUIRE(fitted.ok());
+    REQUIRE(fitted->sweeps.size() == 1);
+    if (c.note != nullptr) {
+      CHECK_THAT(fitted->sweeps[0].ToString(), Contains(c.note));
+    } else {
+      CHECK_THAT(fitted->sweeps[0].ToString(), !Contains("launch"));
+    }
+    // The machine is the model: calibrated, a call launched as the simulator launches it (one launch each) takes
+    // the model's own time, launch included: the measured curve at its sizes (8 KiB x 4^k), and the fitted corrections.
+    for (double bytes : {32768.0, 2097152.0, 134217728.0}) {
+      CAPTURE(bytes);
+      const CollectiveChoice choice = *(*prepared)->Choose(bytes, {});
+      CalibrationSource source;
+      auto t = fitted->collective.Calibrated(**prepared, choice, bytes, {}, &source);
+      REQUIRE(t.has_value());
+      CHECK(source == CalibrationSource::kMeasuredCurve);
+      const double model_us = (*prepared)->Predict(bytes, {})->time.ToMicroseconds();
+      CHECK(t->ToMicroseconds() == Approx(model_us).epsilon(0.02));
+      // The fitted corrections too (for groups no curve measured): launch and scales back at the model's.
+      auto corrected = fitted->collective.Apply(**prepared, choice, bytes);
+      REQUIRE(corrected.has_value());
+      CHECK(corrected->ToMicroseconds() == Approx(model_us).epsilon(0.02));
+    }
+  }
+  // Through the file: the launch mode stays with each measurement.
+  CalibrationProfile graph = ModelMeasuredAs(false, 4);
+  graph.collectives[0].cuda_graph = true;
+  auto back = ParseCalibrationProfile(SourceFile{"p.json", WriteCalibrationProfile(graph)});
+  REQUIRE(back.ok());
+  CHECK(back->collectives[0].cuda_graph);
+  CHECK(back->collectives[0].calls_per_launch == 4);
+  CHECK_FALSE(back->collectives[1].cuda_graph);
+  // A count of calls per launch below one is refused, naming the field.
+  std::string text = WriteCalibrationProfile(graph);
+  const size_t at = text.find("\"calls_per_launch\": 4");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, std::string("\"calls_per_launch\": 4").size(), "\"calls_per_launch\": 0");
+  auto bad = ParseCalibrationProfile(SourceFile{"p.json", text});
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Contains("collectives[0].calls_per_launch"));
+}
+
+TEST_CASE("Import records a log's CUDA-graph launches and calls per launch") {
+  std::string text = kLog;
+  const std::string flags = "agg iters: 1 validation: 1 graph: 0";
+  for (const auto& [agg, graph] : {std::pair{1, 1}, std::pair{8, 0}}) {
+    std::string t = text;
+    t.replace(t.find(flags), flags.size(),
+              "agg iters: " + std::to_string(agg) + " validation: 1 graph: " + std::to_string(graph));
+    auto log = ParseNcclTestsLog(SourceFile{"ar.txt", t});
+    REQUIRE(log.ok());
+    auto profile = ImportNcclTestsLogs({*log}, {});
+    REQUIRE(profile.ok());
+    for (const MeasuredCollective& m : profile->collectives) {
+      CHECK(m.cuda_graph == (graph > 0));
+      CHECK(m.calls_per_launch == agg);
+    }
+  }
+}
+
 TEST_CASE("A profile of another GPU model is refused unless allowed") {
   CalibrationProfile p = AllReduceProfile("");
   p.provenance.gpu_names.assign(8, "NVIDIA H200");
