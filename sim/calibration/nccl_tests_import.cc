@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sim/collective/collective_op.h"
+#include "sim/compute/gpu_spec.h"
 #include "sim/core/numeric_field.h"
 #include "sim/core/text.h"
 
@@ -300,6 +301,39 @@ std::optional<std::string> ApplyNcclEnvironment(CollectiveOp op, std::string_vie
   return std::nullopt;
 }
 
+namespace {
+
+// The GPU models a log ran on: wiresim's name where it knows the device ("h100-sxm"), else the driver's.
+std::set<std::string> GpuModelsOf(const NcclTestsLog& log) {
+  std::set<std::string> models;
+  for (const std::string& d : log.devices) {
+    const GpuSpec* spec = FindGpuSpecByDeviceName(d);
+    models.insert(spec != nullptr ? std::string(spec->name) : d);
+  }
+  return models;
+}
+
+// "NVIDIA H100 80GB HBM3 (h100-sxm)": a log's device names, with the model wiresim reads each as.
+std::string DescribeGpus(const NcclTestsLog& log) {
+  std::set<std::string> names;
+  for (const std::string& d : log.devices) {
+    const GpuSpec* spec = FindGpuSpecByDeviceName(d);
+    names.insert(spec != nullptr ? d + " (" + std::string(spec->name) + ")" : d);
+  }
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// "2.19" of "2.19.3": the release whose tuning constants wiresim models.
+std::string Release(const std::string& version) {
+  const size_t first = version.find('.');
+  const size_t second = first == std::string::npos ? std::string::npos : version.find('.', first + 1);
+  return version.substr(0, second);
+}
+
+}  // namespace
+
 Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& logs,
                                                const NcclTestsImportOptions& options, std::vector<std::string>* notes) {
   // 0 means "not given"; anything else is a rank or node count.
@@ -308,6 +342,8 @@ Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& 
   WIRESIM_RETURN_IF_ERROR(CheckInteger({}, "--nodes", options.nodes, count_or_unset));
   CalibrationProfile p;
   p.provenance.tool = "wiresim calibrate import";
+  const NcclTestsLog* gpu_log = nullptr;      // the first log that lists its devices
+  const NcclTestsLog* version_log = nullptr;  // the first log that names its NCCL version
   for (const NcclTestsLog& log : logs) {
     const int ranks = log.ranks ? *log.ranks : options.ranks;
     if (ranks < 1) return InvalidArgument(log.source + ": the log does not list its ranks: give --ranks");
@@ -322,8 +358,28 @@ Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& 
       return InvalidArgument(log.source + ": " + std::to_string(ranks) + " ranks do not split evenly over " +
                              std::to_string(nodes) + " nodes");
     }
+    // A profile describes one machine under one NCCL release: its provenance names one GPU model (checked against
+    // the topology a fit places it on) and one release (whose tuning constants the fit models).
+    if (!log.devices.empty()) {
+      if (gpu_log == nullptr) {
+        gpu_log = &log;
+      } else if (GpuModelsOf(log) != GpuModelsOf(*gpu_log)) {
+        return InvalidArgument(log.source + " ran on " + DescribeGpus(log) + " but " + gpu_log->source + " on " +
+                               DescribeGpus(*gpu_log) +
+                               ": a profile describes one machine; import each machine's logs into its own profile");
+      }
+    }
+    if (!log.nccl_version.empty()) {
+      if (version_log == nullptr) {
+        version_log = &log;
+      } else if (Release(log.nccl_version) != Release(version_log->nccl_version)) {
+        return InvalidArgument(log.source + " measured NCCL " + log.nccl_version + " but " + version_log->source +
+                               " NCCL " + version_log->nccl_version +
+                               ": their tuning differs; import each release's logs into its own profile");
+      }
+    }
     p.provenance.sources.push_back(log.source);
-    if (!log.nccl_version.empty()) p.provenance.nccl_version = log.nccl_version;
+    if (!log.nccl_version.empty() && p.provenance.nccl_version.empty()) p.provenance.nccl_version = log.nccl_version;
     if (p.provenance.gpu_names.empty()) p.provenance.gpu_names = log.devices;
     if (p.provenance.hosts.empty()) p.provenance.hosts.assign(hosts.begin(), hosts.end());
     p.provenance.ranks = std::max(p.provenance.ranks, ranks);

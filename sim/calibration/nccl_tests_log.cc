@@ -23,6 +23,7 @@ constexpr NumericRange kRowBytes{0, false, kMaxMessageBytes, false, "a size in b
 constexpr NumericRange kRoot{-1, false, static_cast<double>(kMaxRanks), true, "a root rank (-1: none)", "2^20"};
 constexpr NumericRange kRank = WholeUpTo(kMaxRanks, "2^20");
 constexpr NumericRange kWrong{0, false, 9e18, false, "a count of wrong elements or N/A", "9e18"};
+constexpr NumericRange kVersionCode = WholeUpTo(999999, "999999");  // NCCL_VERSION_CODE: 22907 is 2.29.7
 constexpr NumericRange kIssueCount = WholeUpTo(1000000, "10^6");  // graph launches (-G), aggregated iterations (-m)
 
 Status CheckBandwidth(const SourceLocation& where, const std::string& field, double v) {
@@ -230,6 +231,13 @@ class TextParser {
       log_.blocking = true;
     } else if (tok.size() >= 3 && tok[0] == "nccl-tests" && tok[1] == "version") {
       log_.tests_version = tok[2];
+      // Since nccl-tests 2.17.4: "nccl-headers=22907 nccl-library=22907", the NCCL it ran (ncclGetVersion's code).
+      for (size_t i = 3; i < tok.size(); ++i) {
+        if (tok[i].rfind("nccl-library=", 0) != 0) continue;
+        WIRESIM_ASSIGN_OR_RETURN(const int64_t code, ParseIntegerField({file_.name, line_no_, 0}, "nccl-library",
+                                                                       tok[i].substr(13), kVersionCode));
+        if (log_.nccl_version.empty()) log_.nccl_version = VersionFromCode(code);
+      }
     } else if (tok[0] == "Rank" && tok.size() >= 2 && IsInteger(tok[1])) {
       WIRESIM_ASSIGN_OR_RETURN(const int64_t rank, ParseIntegerField({file_.name, line_no_, 0}, "Rank", tok[1], kRank));
       if (ranks_.insert(static_cast<int>(rank)).second) {

@@ -718,6 +718,37 @@ TEST_CASE("Import records a log's CUDA-graph launches and calls per launch") {
   }
 }
 
+TEST_CASE("Import refuses logs of two GPU models or two NCCL releases in one profile") {
+  // kLog: 2 H100s, nccl-tests built against NCCL 2.29.7 (nccl-library=22907). The same log on L40S GPUs, or under
+  // NCCL 2.19.3, describes another machine or another tuning: one profile cannot hold both (its provenance names one
+  // GPU model, checked against the topology, and one release, whose constants the fit models).
+  auto h100 = ParseNcclTestsLog(SourceFile{"h100.txt", kLog});
+  REQUIRE(h100.ok());
+  auto replace_all = [](std::string text, const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+    return text;
+  };
+  auto l40s = ParseNcclTestsLog(SourceFile{"l40s.txt", replace_all(kLog, "NVIDIA H100 80GB HBM3", "NVIDIA L40S")});
+  REQUIRE(l40s.ok());
+  auto mixed = ImportNcclTestsLogs({*h100, *l40s}, {});
+  REQUIRE_FALSE(mixed.ok());
+  CHECK_THAT(mixed.status().message(), Contains("l40s.txt ran on NVIDIA L40S (l40s) but h100.txt on NVIDIA H100 80GB "
+                                                "HBM3 (h100-sxm)"));
+  auto older = ParseNcclTestsLog(SourceFile{"old.txt", replace_all(kLog, "22907", "21903")});
+  REQUIRE(older.ok());
+  REQUIRE(older->nccl_version == "2.19.3");
+  auto releases = ImportNcclTestsLogs({*h100, *older}, {});
+  REQUIRE_FALSE(releases.ok());
+  CHECK_THAT(releases.status().message(), Contains("old.txt measured NCCL 2.19.3 but h100.txt NCCL 2.29.7"));
+  // The same machine and release twice is one profile; a patch release apart too (2.29.7 and 2.29.2).
+  auto patch = ParseNcclTestsLog(SourceFile{"patch.txt", replace_all(kLog, "22907", "22902")});
+  REQUIRE(patch.ok());
+  auto same = ImportNcclTestsLogs({*h100, *patch}, {});
+  REQUIRE(same.ok());
+  CHECK(same->provenance.nccl_version == "2.29.7");
+}
+
 TEST_CASE("A profile of another GPU model is refused unless allowed") {
   CalibrationProfile p = AllReduceProfile("");
   p.provenance.gpu_names.assign(8, "NVIDIA H200");

@@ -202,5 +202,30 @@ TEST_CASE("how the calls were issued: CUDA-graph launches, aggregated iterations
   CHECK(bad_json.status().message().find("config.graph") != std::string::npos);
 }
 
+TEST_CASE("the NCCL a log ran: the nccl-tests header's library code, or NCCL's own version line") {
+  // nccl-tests 2.17.4 and later print NCCL_VERSION_CODE of the headers and of the library (ncclGetVersion):
+  // 22703 is 2.27.3 (major x 10000 + minor x 100 + patch).
+  const std::string row =
+      "     1048576        262144     float     sum      -1   30.00   34.95   61.17      0   30.00   34.95   61.17     "
+      " 0\n";
+  const auto header = ParseNcclTestsLog(
+      SourceFile{"h.txt", "# nccl-tests version 2.17.6 nccl-headers=22800 nccl-library=22703\n" + row});
+  REQUIRE(header.ok());
+  CHECK(header->nccl_version == "2.27.3");
+  // NCCL's own line (NCCL_DEBUG=VERSION or INFO) names the same library.
+  const auto line = ParseNcclTestsLog(SourceFile{"n.txt", "NCCL version 2.19.3+cuda12.2\n" + row});
+  REQUIRE(line.ok());
+  CHECK(line->nccl_version == "2.19.3");
+  // Older headers name no library: no version.
+  const auto old = ParseNcclTestsLog(SourceFile{"o.txt", "# nccl-tests version 2.13.9\n" + row});
+  REQUIRE(old.ok());
+  CHECK(old->nccl_version.empty());
+  const auto bad =
+      ParseNcclTestsLog(SourceFile{"b.txt", "# nccl-tests version 2.17.6 nccl-headers=1 nccl-library=x2\n" + row});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("b.txt:1") != std::string::npos);
+  CHECK(bad.status().message().find("nccl-library") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace wiresim
