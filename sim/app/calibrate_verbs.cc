@@ -117,6 +117,11 @@ int CalibrateFit(const Args& args, AppContext& ctx) {
   auto params = model_options.Params(vm);
   if (!params.ok()) return ReportError(ctx, verb, params.status());
   fit_options.params = *params;
+  // The release the corrections are made against, as every run chooses it: --nccl-version, else the profile's.
+  auto release = ChooseNcclVersion(vm.count("nccl-version") ? vm["nccl-version"].as<std::string>() : "",
+                                   "--nccl-version", &*profile);
+  if (!release.ok()) return ReportError(ctx, verb, release.status());
+  fit_options.params.SetNcclVersion(release->version);
   fit_options.allow_other_gpu = vm.count("allow-other-gpu") > 0;
   auto fitted = FitCalibration(*profile, *topo, fit_options, WIRESIM_VERSION);
   if (!fitted.ok()) return ReportError(ctx, verb, fitted.status());
@@ -136,7 +141,7 @@ int CalibrateFit(const Args& args, AppContext& ctx) {
   } else {
     std::ostream& out = ctx.out;
     out << "# calibration fit of " << file->name << " on " << topo->name() << ": " << fitted->collective_measurements
-        << " collective measurements, " << fitted->gemm_measurements << " GEMMs\n";
+        << " collective measurements, " << fitted->gemm_measurements << " GEMMs; " << release->note << "\n";
     if (fitted->other_gpu) {
       out << "# --allow-other-gpu: " << file->name << " measured " << profile->provenance.gpu_names.front()
           << ", fitted on " << topo->name() << "'s GPUs anyway\n";

@@ -165,6 +165,7 @@ Result<FittedCalibration> FitCalibration(const CalibrationProfile& profile, cons
   FittedCalibration f;
   f.wiresim_version = version;
   f.topology = topo.name();
+  f.nccl_version = options.params.nccl_version.ToString();
   if (!options.allow_other_gpu) WIRESIM_RETURN_IF_ERROR(CheckCalibrationGpu(profile, topo));
   f.other_gpu = options.allow_other_gpu && !CheckCalibrationGpu(profile, topo).ok();
   f.hbm_GBps = MeasuredHbmBandwidth(profile);
@@ -182,6 +183,7 @@ std::string ToJson(const FittedCalibration& f) {
   ojson doc;
   doc["wiresim_version"] = f.wiresim_version;
   doc["topology"] = f.topology;
+  if (!f.nccl_version.empty()) doc["nccl_version"] = f.nccl_version;
   if (f.other_gpu) doc["other_gpu"] = true;
   ojson entries = ojson::array();
   for (const CorrectionEntry& e : f.collective.entries) {
@@ -240,6 +242,11 @@ Result<FittedCalibration> FittedFromJson(const std::string& json, const std::str
   try {
     f.wiresim_version = doc.value("wiresim_version", "");
     f.topology = doc.value("topology", "");
+    f.nccl_version = doc.value("nccl_version", "");
+    if (!f.nccl_version.empty()) {
+      Result<NcclVersion> v = ParseNcclVersion(f.nccl_version);
+      if (!v.ok()) return bad("nccl_version", v.status().message());
+    }
     f.other_gpu = doc.value("other_gpu", false);
     if (doc.contains("memory") && doc["memory"].contains("hbm_GBps")) {
       f.hbm_GBps = doc["memory"]["hbm_GBps"];

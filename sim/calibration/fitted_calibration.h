@@ -22,6 +22,9 @@ namespace wiresim {
 struct FittedCalibration {
   std::string wiresim_version;
   std::string topology;  // the topology the collective corrections were fitted on
+  // The NCCL release of the model the corrections are relative to ("2.19.3"): its choices and its latency and bytes
+  // terms. Empty in fits written before it was recorded.
+  std::string nccl_version;
   CollectiveCorrection collective;
   std::optional<double> hbm_GBps;  // measured HBM bandwidth (read + write) of the largest copies
   int gemm_measurements = 0;

@@ -129,6 +129,35 @@ TEST_CASE("collective --calibration models the profile's NCCL release unless --n
                  Contains("NCCL 2.30 (--nccl-version); the calibration profile was measured with NCCL 2.20.5"));
 }
 
+TEST_CASE("calibrate fit fits against the profile's NCCL release, and a run on another release fits again") {
+  TempDir dir;
+  std::ofstream(dir / "ar.txt") << "NCCL version 2.20.5+cuda12.3\n" << Log();
+  REQUIRE(Wiresim({"calibrate", "import", dir / "ar.txt", "-o", dir / "p.json"}).code == kExitOk);
+  // The corrections are relative to a release's model (its choices, latencies and bytes terms), so fit uses the
+  // release a run with this profile models: the profile's, 2.20.5, not the newest.
+  Run fit = Wiresim({"calibrate", "fit", dir / "p.json", "--topology", "dgx-h100", "-o", dir / "f.json"});
+  REQUIRE(fit.code == kExitOk);
+  CHECK_THAT(fit.out, Contains("GEMMs; NCCL 2.20.5 (the calibration profile's)"));
+  std::ifstream in(dir / "f.json");
+  const auto written = nlohmann::json::parse(in);
+  CHECK(written["fitted"]["nccl_version"] == "2.20.5");
+  // A run of the same release takes the stored fit; a run told to model 2.27 fits again against 2.27.
+  Run same =
+      Wiresim({"collective", "--topology", "dgx-h100", "-b", "64M", "-e", "64M", "--calibration", dir / "f.json"});
+  REQUIRE(same.code == kExitOk);
+  CHECK_THAT(same.out, Contains("f.json: fitted on dgx-h100,"));
+  Run other = Wiresim({"collective", "--topology", "dgx-h100", "-b", "64M", "-e", "64M", "--calibration",
+                       dir / "f.json", "--nccl-version", "2.27"});
+  REQUIRE(other.code == kExitOk);
+  CHECK_THAT(other.out, Contains("fitted now on dgx-h100") &&
+                            Contains("its stored fit was made against NCCL 2.20.5, this run models 2.27"));
+  // --nccl-version given to the fit wins, and is recorded.
+  Run given = Wiresim({"calibrate", "fit", dir / "p.json", "--topology", "dgx-h100", "--nccl-version", "2.27.3"});
+  REQUIRE(given.code == kExitOk);
+  CHECK_THAT(given.out,
+             Contains("NCCL 2.27.3 (--nccl-version); the calibration profile was measured with NCCL 2.20.5"));
+}
+
 TEST_CASE("Measured GEMMs time the shapes they measured") {
   TempDir dir;
   // One shape measured at three token counts on an H100.

@@ -240,9 +240,14 @@ TEST_CASE("Fitted corrections survive the file") {
   REQUIRE(back->collective.entries.size() == fitted->collective.entries.size());
   CHECK(back->collective.entries[0].bandwidth_scale == fitted->collective.entries[0].bandwidth_scale);
   CHECK(back->topology == "dgx-h100");
+  // The release the corrections are relative to: the model's (FitOptions::params, the newest by default).
+  CHECK(back->nccl_version == NcclVersion::Newest().ToString());
   auto bad = FittedFromJson(R"({"collective": {"entries": [{"link": "carrier-pigeon"}]}})", "x.json");
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.status().message(), Contains("fitted.collective.entries[0].link"));
+  auto bad_release = FittedFromJson(R"({"nccl_version": "two point nineteen"})", "x.json");
+  REQUIRE_FALSE(bad_release.ok());
+  CHECK_THAT(bad_release.status().message(), Contains("fitted.nccl_version"));
 }
 
 TEST_CASE("Measured curves: exact at measured sizes, log-log between, nothing outside") {
