@@ -40,6 +40,16 @@ TEST_CASE("The solver refuses an underdetermined system and obeys priors") {
 
 Topology Dgx() { return testing::ShippedTopology("dgx-h100"); }
 
+// The model's all-reduce over the 8 GPUs of `model`'s topology (a DGX H100 here).
+std::unique_ptr<PreparedCollective> EightGpuAllReduce(CollectiveModel& model) {
+  CollectiveCall call;
+  call.op = CollectiveOp::kAllReduce;
+  call.gpus = {0, 1, 2, 3, 4, 5, 6, 7};
+  auto prepared = model.Prepare(call, {});
+  REQUIRE(prepared.ok());
+  return std::move(prepared).value();
+}
+
 TEST_CASE("A collective correction recovers the parameters that made a sweep") {
   // A synthetic machine: every ring/Simple all-reduce on the DGX H100 costs 12 us of launch, twice the model's step
   // latency, and moves its bytes 1.5x slower than the model says: t = 12 + 2 L + 1.5 B. The fit must find those.
@@ -531,21 +541,27 @@ TEST_CASE("The NCCL release a run models: the given one, else the profile's, els
 }
 
 // An 8-GPU all-reduce profile at 1 MiB .. 1 GiB, t = 20 us + S / 100 GB/s, measured under `nccl_algo`.
+// One measured 8-rank float all-reduce of `bytes`, from line log2(bytes) of ar.txt.
+MeasuredCollective AllReduceRow(double bytes, double time_us) {
+  MeasuredCollective m;
+  m.op = "all_reduce";
+  m.dtype = "float";
+  m.ranks = 8;
+  m.size = static_cast<int64_t>(bytes);
+  m.time_us = time_us;
+  m.source = "ar.txt:" + std::to_string(static_cast<int>(std::log2(bytes)));
+  return m;
+}
+
 CalibrationProfile AllReduceProfile(const std::string& nccl_algo, bool in_place_only = false) {
   CalibrationProfile p;
   p.source = "p.json";
   for (double bytes = 1 << 20; bytes <= (1 << 30); bytes *= 4) {
     for (bool in_place : {false, true}) {
       if (in_place_only && !in_place) continue;
-      MeasuredCollective m;
-      m.op = "all_reduce";
-      m.dtype = "float";
-      m.ranks = 8;
-      m.size = static_cast<int64_t>(bytes);
-      m.time_us = (in_place ? 21 : 20) + bytes / 100e3;
+      MeasuredCollective m = AllReduceRow(bytes, (in_place ? 21 : 20) + bytes / 100e3);
       m.in_place = in_place;
       m.nccl_algo = nccl_algo;
-      m.source = "ar.txt:" + std::to_string(static_cast<int>(std::log2(bytes)));
       p.collectives.push_back(m);
     }
   }
@@ -569,19 +585,15 @@ TEST_CASE("A log measured under NCCL_ALGO=Ring is fitted as Ring, and its curve 
   // (20 + 67108864 / 100e3 = 691.09 us); a run with NCCL free to choose does not.
   REQUIRE(fitted->collective.curves.size() == 1);
   CollectiveModel model(topo);
-  CollectiveCall call;
-  call.op = CollectiveOp::kAllReduce;
-  call.gpus = {0, 1, 2, 3, 4, 5, 6, 7};
-  auto prepared = model.Prepare(call, {});
-  REQUIRE(prepared.ok());
+  const std::unique_ptr<PreparedCollective> prepared = EightGpuAllReduce(model);
   AlgorithmFilter ring;
   REQUIRE_FALSE(ParseAlgorithmList("ring", &ring));
   CalibrationSource source;
-  auto t = fitted->collective.Calibrated(**prepared, *(*prepared)->Choose(64 << 20, ring), 64 << 20, ring, &source);
+  auto t = fitted->collective.Calibrated(*prepared, *prepared->Choose(64 << 20, ring), 64 << 20, ring, &source);
   REQUIRE(t.has_value());
   CHECK(source == CalibrationSource::kMeasuredCurve);
   CHECK(t->ToMicroseconds() == Approx(20 + 67108864 / 100e3));
-  fitted->collective.Calibrated(**prepared, *(*prepared)->Choose(64 << 20, {}), 64 << 20, {}, &source);
+  fitted->collective.Calibrated(*prepared, *prepared->Choose(64 << 20, {}), 64 << 20, {}, &source);
   CHECK(source != CalibrationSource::kMeasuredCurve);
   // Through the file: the curve keeps its filter.
   auto back = FittedFromJson(ToJson(*fitted), "p.json");
@@ -618,28 +630,15 @@ TEST_CASE("A log with in-place results only is fitted from them, and says so") {
 
 // A machine that is the model itself, measured as nccl-tests -G (CUDA graphs) or -m M (M calls per launch) measures
 // it: each call carries none, or 1/M, of the model's launch (CollectiveParams::launch_overhead, 5 us).
-CalibrationProfile ModelMeasuredAs(bool cuda_graph, int calls_per_launch) {
-  Topology topo = Dgx();
-  CollectiveModel model(topo);
-  CollectiveCall call;
-  call.op = CollectiveOp::kAllReduce;
-  call.gpus = {0, 1, 2, 3, 4, 5, 6, 7};
-  auto prepared = model.Prepare(call, {});
-  REQUIRE(prepared.ok());
-  const double launch = model.params().launch_overhead.ToMicroseconds();
+CalibrationProfile ModelMeasuredAs(const PreparedCollective& prepared, bool cuda_graph, int calls_per_launch) {
+  const double launch = prepared.params().launch_overhead.ToMicroseconds();
   const double carried = cuda_graph ? 0.0 : launch / calls_per_launch;
   CalibrationProfile p;
   p.source = "p.json";
   for (double bytes = 8192; bytes <= (1 << 30); bytes *= 4) {
-    MeasuredCollective m;
-    m.op = "all_reduce";
-    m.dtype = "float";
-    m.ranks = 8;
-    m.size = static_cast<int64_t>(bytes);
-    m.time_us = (*prepared)->Predict(bytes, {})->time.ToMicroseconds() - launch + carried;
+    MeasuredCollective m = AllReduceRow(bytes, prepared.Predict(bytes, {})->time.ToMicroseconds() - launch + carried);
     m.cuda_graph = cuda_graph;
     m.calls_per_launch = calls_per_launch;
-    m.source = "ar.txt:" + std::to_string(static_cast<int>(std::log2(bytes)));
     p.collectives.push_back(m);
   }
   return p;
@@ -648,11 +647,7 @@ CalibrationProfile ModelMeasuredAs(bool cuda_graph, int calls_per_launch) {
 TEST_CASE("A log measured in CUDA graphs or several calls per launch is fitted as calls launched one by one") {
   Topology topo = Dgx();
   CollectiveModel model(topo);
-  CollectiveCall call;
-  call.op = CollectiveOp::kAllReduce;
-  call.gpus = {0, 1, 2, 3, 4, 5, 6, 7};
-  auto prepared = model.Prepare(call, {});
-  REQUIRE(prepared.ok());
+  const std::unique_ptr<PreparedCollective> prepared = EightGpuAllReduce(model);
   struct Case {
     bool graph;
     int m;
@@ -662,7 +657,7 @@ TEST_CASE("A log measured in CUDA graphs or several calls per launch is fitted a
                         Case{false, 4, "launched 4 calls at a time (-m 4), 3.75 us of launch added to each"},
                         Case{false, 1, nullptr}}) {
     CAPTURE(c.graph, c.m);
-    auto fitted = FitCalibration(ModelMeasuredAs(c.graph, c.m), topo, {}, "test");
+    auto fitted = FitCalibration(ModelMeasuredAs(*prepared, c.graph, c.m), topo, {}, "test");
     REQUIRE(fitted.ok());
     REQUIRE(fitted->sweeps.size() == 1);
     if (c.note != nullptr) {
@@ -674,21 +669,21 @@ TEST_CASE("A log measured in CUDA graphs or several calls per launch is fitted a
     // the model's own time, launch included: the measured curve at its sizes (8 KiB x 4^k), and the fitted corrections.
     for (double bytes : {32768.0, 2097152.0, 134217728.0}) {
       CAPTURE(bytes);
-      const CollectiveChoice choice = *(*prepared)->Choose(bytes, {});
+      const CollectiveChoice choice = *prepared->Choose(bytes, {});
       CalibrationSource source;
-      auto t = fitted->collective.Calibrated(**prepared, choice, bytes, {}, &source);
+      auto t = fitted->collective.Calibrated(*prepared, choice, bytes, {}, &source);
       REQUIRE(t.has_value());
       CHECK(source == CalibrationSource::kMeasuredCurve);
-      const double model_us = (*prepared)->Predict(bytes, {})->time.ToMicroseconds();
+      const double model_us = prepared->Predict(bytes, {})->time.ToMicroseconds();
       CHECK(t->ToMicroseconds() == Approx(model_us).epsilon(0.02));
       // The fitted corrections too (for groups no curve measured): launch and scales back at the model's.
-      auto corrected = fitted->collective.Apply(**prepared, choice, bytes);
+      auto corrected = fitted->collective.Apply(*prepared, choice, bytes);
       REQUIRE(corrected.has_value());
       CHECK(corrected->ToMicroseconds() == Approx(model_us).epsilon(0.02));
     }
   }
   // Through the file: the launch mode stays with each measurement.
-  CalibrationProfile graph = ModelMeasuredAs(false, 4);
+  CalibrationProfile graph = ModelMeasuredAs(*prepared, false, 4);
   graph.collectives[0].cuda_graph = true;
   auto back = ParseCalibrationProfile(SourceFile{"p.json", WriteCalibrationProfile(graph)});
   REQUIRE(back.ok());
