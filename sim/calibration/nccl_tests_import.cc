@@ -347,6 +347,11 @@ Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& 
   for (const NcclTestsLog& log : logs) {
     const int ranks = log.ranks ? *log.ranks : options.ranks;
     if (ranks < 1) return InvalidArgument(log.source + ": the log does not list its ranks: give --ranks");
+    if (log.ranks && options.ranks > 0 && *log.ranks != options.ranks) {
+      return InvalidArgument(log.source + ": the log lists " + std::to_string(*log.ranks) +
+                             " ranks, but --ranks says " + std::to_string(options.ranks) +
+                             " (--ranks is for logs that list no devices; drop it, or check the log is the run's)");
+    }
     WIRESIM_ASSIGN_OR_RETURN(const CollectiveOp op, OperationOf(log, options, ranks, notes));
     AlgorithmFilter env;
     if (auto err = ApplyNcclEnvironment(op, log.nccl_algo, log.nccl_proto, &env)) {

@@ -185,6 +185,13 @@ TEST_CASE("Imports and profiles say what is wrong with them") {
   NcclTestsImportOptions with_op;
   with_op.op = "all_reduce";
   CHECK(ImportNcclTestsLogs({*log}, with_op).ok());
+  // --ranks is for logs that list no devices: one that contradicts the log's 2 listed ranks is refused, not ignored.
+  NcclTestsImportOptions eight_ranks;
+  eight_ranks.ranks = 8;
+  auto contradicted = ImportNcclTestsLogs({*log}, eight_ranks);
+  REQUIRE_FALSE(contradicted.ok());
+  CHECK_THAT(contradicted.status().message(), Contains("old.txt: the log lists 2 ranks, but --ranks says 8"));
+  CHECK(ImportNcclTestsLogs({*log}, two_ranks).ok());
 
   auto bad_version =
       ParseCalibrationProfile(SourceFile{"v2.json", R"({"format": "wiresim-calibration-profile", "version": 2})"});
