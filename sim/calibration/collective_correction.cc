@@ -123,13 +123,17 @@ const MeasuredCurve* CollectiveCorrection::FindCurve(const PreparedCollective& p
   return nullptr;
 }
 
+double CollectiveCorrection::LaunchShiftUs(const PreparedCollective& prepared) const {
+  return prepared.params().launch_overhead.ToMicroseconds() - launch_reference_us;
+}
+
 std::optional<Time> CollectiveCorrection::Calibrated(const PreparedCollective& prepared, CollectiveChoice choice,
                                                      double bytes, const AlgorithmFilter& filter,
                                                      CalibrationSource* source) const {
   *source = CalibrationSource::kNone;
   if (const MeasuredCurve* c = FindCurve(prepared, bytes, filter)) {
     *source = CalibrationSource::kMeasuredCurve;
-    return Time::FromMicroseconds(*c->Microseconds(bytes));
+    return Time::FromMicroseconds(std::max(0.0, *c->Microseconds(bytes) + LaunchShiftUs(prepared)));
   }
   if (auto t = Apply(prepared, choice, bytes)) {
     *source = CalibrationSource::kFittedCorrection;
@@ -234,7 +238,7 @@ std::optional<Time> CollectiveCorrection::Apply(const PreparedCollective& prepar
   if (e == nullptr) return std::nullopt;
   if (prepared.group().ranks() == 1) return prepared.Cost(choice, bytes);
   const Parts parts = PartsOf(prepared, choice, bytes);
-  const double us = e->Microseconds(parts.latency_us, parts.bytes_us, bytes);
+  const double us = e->Microseconds(parts.latency_us, parts.bytes_us, bytes) + LaunchShiftUs(prepared);
   return Time::FromMicroseconds(std::max(us, 0.0));
 }
 
@@ -313,6 +317,7 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
   }
   CollectiveCorrection out;
   out.measured_filter = filter;
+  out.launch_reference_us = default_launch;
   for (const auto& [key, points] : groups) {
     if (points.size() < kMinPointsPerEntry) continue;
     auto entry = FitEntry(points, default_launch);

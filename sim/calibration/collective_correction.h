@@ -77,6 +77,10 @@ struct CollectiveCorrection {
   std::vector<MeasuredCurve> curves;
   // The algorithms and protocols the measured machine let NCCL choose from: curves record what NCCL chose under it.
   AlgorithmFilter measured_filter;
+  // The launch per call every measured time was brought to before the fit (the fit's model's launch overhead, 5 us
+  // by default): curves and corrections time calls launched so. A call whose model launches otherwise (--launch-us,
+  // --compare of a CUDA-graph log) gets the difference.
+  double launch_reference_us = 5;
 
   // The most specific entry for this operation, link class and choice: same operation first, then pooled.
   const CorrectionEntry* Find(CollectiveOp op, LinkClass link, CollectiveChoice choice) const;
@@ -88,6 +92,8 @@ struct CollectiveCorrection {
   // measured: a curve records what NCCL chose there), else a fitted correction, else nothing. `source` says which.
   std::optional<Time> Calibrated(const PreparedCollective& prepared, CollectiveChoice choice, double bytes,
                                  const AlgorithmFilter& filter, CalibrationSource* source) const;
+  // What `prepared`'s model launches a call with, less launch_reference_us.
+  double LaunchShiftUs(const PreparedCollective& prepared) const;
 };
 
 // One measured sweep: an operation over a group of GPUs of the topology at several sizes.

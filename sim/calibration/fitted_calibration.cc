@@ -214,6 +214,7 @@ std::string ToJson(const FittedCalibration& f) {
   doc["collective"] = ojson{{"measurements", f.collective_measurements},
                             {"algorithms_mask", f.collective.measured_filter.algorithms},
                             {"protocols_mask", f.collective.measured_filter.protocols},
+                            {"launch_reference_us", f.collective.launch_reference_us},
                             {"curves", curves},
                             {"entries", entries}};
   doc["gemm"] = ojson{{"measurements", f.gemm_measurements}};
@@ -232,6 +233,8 @@ Result<FittedCalibration> FittedFromJson(const std::string& json, const std::str
   auto check = [&](const std::string& field, double v, const NumericRange& range) {
     return CheckNumber(SourceLocation{file, 0, 0}, "fitted." + field, v, range);
   };
+  // A launch per call: from none up to a second.
+  constexpr NumericRange kLaunchReference{0, false, 1e6, false, "microseconds", "10^6"};
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(json);
@@ -259,6 +262,10 @@ Result<FittedCalibration> FittedFromJson(const std::string& json, const std::str
           doc["collective"].value("algorithms_mask", f.collective.measured_filter.algorithms);
       f.collective.measured_filter.protocols =
           doc["collective"].value("protocols_mask", f.collective.measured_filter.protocols);
+      f.collective.launch_reference_us =
+          doc["collective"].value("launch_reference_us", f.collective.launch_reference_us);
+      WIRESIM_RETURN_IF_ERROR(
+          check("collective.launch_reference_us", f.collective.launch_reference_us, kLaunchReference));
       int i = 0;
       for (const auto& j : doc["collective"].value("entries", nlohmann::json::array())) {
         const std::string at = "collective.entries[" + std::to_string(i++) + "].";

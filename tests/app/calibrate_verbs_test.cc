@@ -87,6 +87,34 @@ TEST_CASE("calibrate import and fit, then --calibration gives the measured times
   CHECK_THAT(other.out, Contains("fitted now on dgx-h100-2node"));
 }
 
+TEST_CASE("A CUDA-graph log calibrates eager calls, and --compare against it gives its own times back") {
+  // The same rows, measured as nccl-tests -G 1 measures them (no host launch per call).
+  TempDir dir;
+  std::ofstream(dir / "g.txt") << "# nThread 1 nGpus 1 minBytes 1048576 maxBytes 17179869184 step: 4(factor) warmup "
+                                  "iters: 5 iters: 20 agg iters: 1 validation: 1 graph: 1\n"
+                               << Log();
+  REQUIRE(Wiresim({"calibrate", "import", dir / "g.txt", "-o", dir / "g.json"}).code == kExitOk);
+  Run fit = Wiresim({"calibrate", "fit", dir / "g.json", "--topology", "dgx-h100", "-o", dir / "gf.json"});
+  REQUIRE(fit.code == kExitOk);
+  CHECK_THAT(fit.out, Contains("launched in CUDA graphs (-G), 5 us of launch added to each"));
+  // --compare models the log as run (no launch), and the profile brought every time to one 5 us launch per call:
+  // the difference comes off again, so each measured size reads its own time (30 + size / 250e3 us).
+  Run cmp = Wiresim(
+      {"collective", "--topology", "dgx-h100", "--compare", dir / "g.txt", "--calibration", dir / "gf.json", "--json"});
+  REQUIRE(cmp.code == kExitOk);
+  const auto j = nlohmann::json::parse(cmp.out);
+  for (const auto& row : j["rows"]) {
+    CHECK(row["timed_by"] == "measured");
+    CHECK(std::fabs(row["error"].get<double>()) < 1e-3);
+  }
+  // An eager call (the default 5 us launch) on the same machine: the measured kernel time plus the launch.
+  Run eager = Wiresim(
+      {"collective", "--topology", "dgx-h100", "-b", "1M", "-e", "1M", "--calibration", dir / "gf.json", "--json"});
+  REQUIRE(eager.code == kExitOk);
+  CHECK(nlohmann::json::parse(eager.out)["rows"][0]["time_us"].get<double>() ==
+        Approx(30 + 1048576 / 250e3 + 5).margin(0.01));  // the log prints two decimals
+}
+
 TEST_CASE("Calibration verbs refuse bad input with exit code 2") {
   TempDir dir;
   std::string headless = Log();

@@ -689,6 +689,30 @@ TEST_CASE("A log measured in CUDA graphs or several calls per launch is fitted a
       CHECK(corrected->ToMicroseconds() == Approx(model_us).epsilon(0.02));
     }
   }
+  // A call the run launches otherwise (here with no launch: --launch-us 0, or a CUDA-graph log under --compare) gets
+  // the difference from the 5 us every measured time was brought to: the model's own kernel time.
+  auto eager_fit = FitCalibration(ModelMeasuredAs(*prepared, false, 1), topo, {}, "test");
+  REQUIRE(eager_fit.ok());
+  CHECK(eager_fit->collective.launch_reference_us == 5.0);
+  CollectiveParams no_launch = CollectiveParams::Defaults();
+  no_launch.launch_overhead = Time::Zero();
+  CollectiveModel kernel_model(topo, no_launch);
+  const std::unique_ptr<PreparedCollective> kernel = EightGpuAllReduce(kernel_model);
+  for (double bytes : {32768.0, 134217728.0}) {
+    CalibrationSource source;
+    auto t = eager_fit->collective.Calibrated(*kernel, *kernel->Choose(bytes, {}), bytes, {}, &source);
+    REQUIRE(t.has_value());
+    CHECK(t->ToMicroseconds() == Approx(kernel->Predict(bytes, {})->time.ToMicroseconds()).epsilon(0.02));
+  }
+  // The reference is the fit's model's launch, and it stays with the fit.
+  FitOptions short_launch;
+  short_launch.params.launch_overhead = Time::FromMicroseconds(2.5);
+  auto short_fit = FitCalibration(ModelMeasuredAs(*prepared, false, 1), topo, short_launch, "test");
+  REQUIRE(short_fit.ok());
+  auto reread = FittedFromJson(ToJson(*short_fit), "p.json");
+  REQUIRE(reread.ok());
+  CHECK(reread->collective.launch_reference_us == 2.5);
+
   // Through the file: the launch mode stays with each measurement.
   CalibrationProfile graph = ModelMeasuredAs(*prepared, false, 4);
   graph.collectives[0].cuda_graph = true;
