@@ -410,7 +410,8 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   std::optional<CollectiveTimes> collective_times;
   StepGraphTiming timing;
   if (hw.topo != nullptr) {
-    collective_model = std::make_unique<CollectiveModel>(*hw.topo, CollectiveParams::Defaults());
+    collective_model =
+        std::make_unique<CollectiveModel>(*hw.topo, CollectiveParams::InServingStep(NcclVersion::Newest()));
     if (cal != nullptr && cal->fitted) {
       collective_calibration =
           std::make_unique<FittedCollectiveCalibration>(cal->fitted->collective, AlgorithmFilter{});

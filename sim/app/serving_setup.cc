@@ -267,7 +267,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     d->kernel_of_gpu[static_cast<size_t>(g)] = m.get();
   }
   WIRESIM_RETURN_IF_ERROR(ApplyStragglers(s, *d));
-  d->collectives = std::make_unique<CollectiveModel>(topo, CollectiveParams::ForNcclVersion(d->nccl.version));
+  d->collectives = std::make_unique<CollectiveModel>(topo, CollectiveParams::InServingStep(d->nccl.version));
   // NCCL's algorithms as the engine leaves them: SGLang turns NVLS off unless asked (docs/engines.md).
   d->profile.nccl_nvls = s.nccl_nvls.value_or(d->profile.nccl_nvls);
   const AlgorithmFilter nccl_filter = NcclFilter(d->profile);

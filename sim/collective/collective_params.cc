@@ -20,6 +20,12 @@ CollectiveParams CollectiveParams::ForNcclVersion(NcclVersion v) {
   return p;
 }
 
+CollectiveParams CollectiveParams::InServingStep(NcclVersion v) {
+  CollectiveParams p = ForNcclVersion(v);
+  p.launch_overhead = Time::Zero();
+  return p;
+}
+
 void CollectiveParams::SetNcclVersion(NcclVersion v) {
   const CollectiveParams newest;
   nccl_version = v;

@@ -109,6 +109,11 @@ struct CollectiveParams {
   // NVLSTree's chunk starts (the Simple buffer's slot up to 2.20, NCCL_NVLS_CHUNKSIZE after; 64 KiB from 4 nodes
   // since 2.20), PAT's derating (0.85 in 2.23). docs/collectives.md section 6 has the table.
   static CollectiveParams ForNcclVersion(NcclVersion v);
+  // ForNcclVersion(v) for collectives inside a serving step (`wiresim run`, `model show`): the kernel alone, no host
+  // launch. A step replayed from a CUDA graph launches nothing from the host, and an eager step's host launches run
+  // ahead of the GPU; what the host costs a step is the engine's host_overhead (docs/serving.md). The engine's own
+  // all-reduce kernels are timed the same way (docs/engines.md).
+  static CollectiveParams InServingStep(NcclVersion v);
   // The same release-dependent figures set on these parameters, keeping everything else (constants a user or a
   // calibration set): ForNcclVersion(v) is Defaults() with SetNcclVersion(v).
   void SetNcclVersion(NcclVersion v);

@@ -108,11 +108,12 @@ TEST_CASE("compute gemm --csv times each row as the library's roofline does") {
   CHECK(bad.code == kExitBadInput);
 }
 
-// The `collective` verb's closed-form time, in us, for one size of `op` over GPUs 0-7 of a DGX H100.
+// The `collective` verb's closed-form kernel time (no host launch, as inside a serving step:
+// CollectiveParams::InServingStep), in us, for one size of `op` over GPUs 0-7 of a DGX H100.
 double CollectiveVerbMicroseconds(const std::string& op, double bytes) {
   const std::string size = std::to_string(static_cast<int64_t>(bytes));
-  const Run r =
-      Wiresim({"collective", "--topology", "dgx-h100", "--gpus", "0-7", "--op", op, "-b", size, "-e", size, "--json"});
+  const Run r = Wiresim({"collective", "--topology", "dgx-h100", "--gpus", "0-7", "--op", op, "-b", size, "-e", size,
+                         "--launch-us", "0", "--json"});
   REQUIRE(r.code == kExitOk);
   const nlohmann::json j = nlohmann::json::parse(r.out);
   REQUIRE(j["rows"].size() == 1);
