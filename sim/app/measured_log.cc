@@ -69,6 +69,12 @@ std::string ModelAsMeasured(const NcclTestsLog& log, bool release_given, bool la
     note += "; " + std::to_string(log.agg_iters) + " calls per launch (-m)";
   }
   if (log.blocking) note += "; blocking (-z): each call waits for its completion and a barrier, host time not modelled";
+  if (log.gpus_per_thread > 1) {
+    const std::string n = std::to_string(log.gpus_per_thread);
+    note += "; one thread drove " + n + " GPUs (-g " + n + "): it launches " + n +
+            " kernels per call, host time not modelled (a small call reads the slower of the collective and those " +
+            "launches)";
+  }
   return note;
 }
 

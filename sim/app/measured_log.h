@@ -20,7 +20,7 @@ Result<std::vector<int>> GpusForLog(const NcclTestsLog& log, const Topology& top
 // Sets `params` as the log was run: its NCCL release unless `release_given` (--nccl-version, or a calibration
 // profile's), and unless `launch_given` (--launch-us) no launch overhead for CUDA-graph launches (-G) and 1/M of it
 // for M calls per launch (-m). Returns what it took, for the `# measured:` line ("; NCCL 2.19.3, the log's; ..."),
-// including a blocking run (-z), which is stated, not modelled.
+// including a blocking run (-z) and one thread driving several GPUs (-g N), which are stated, not modelled.
 std::string ModelAsMeasured(const NcclTestsLog& log, bool release_given, bool launch_given, CollectiveParams* params);
 
 }  // namespace wiresim::app

@@ -225,6 +225,9 @@ class TextParser {
         } else if (tok[i] == "iters:" && i > 0 && tok[i - 1] == "agg") {
           WIRESIM_ASSIGN_OR_RETURN(const int64_t n, ParseIntegerField(at, "agg iters", tok[i + 1], kIssueCount));
           log_.agg_iters = static_cast<int>(std::max<int64_t>(1, n));
+        } else if (tok[i] == "nGpus") {
+          WIRESIM_ASSIGN_OR_RETURN(const int64_t n, ParseIntegerField(at, "nGpus", tok[i + 1], kIssueCount));
+          log_.gpus_per_thread = static_cast<int>(std::max<int64_t>(1, n));
         }
       }
     } else if (line.find("Blocking Enabled") != std::string::npos) {

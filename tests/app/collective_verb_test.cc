@@ -157,8 +157,20 @@ TEST_CASE("comparing models the log's NCCL release and how its calls were launch
   const Run mt = Wiresim({"collective", "--topology", "dgx-h100", "--compare", grouped});
   CHECK(mt.out.find("the log's NCCL 2.14.3 is not one wiresim models (2.18 to 2.30): the newest; 4 calls per launch") !=
         std::string::npos);
+  // -g 8: one thread drove the 8 GPUs, launching 8 kernels per call: stated, not modelled (the time is unchanged).
+  const std::string one_thread = write("t.txt",
+                                       "# nThread 1 nGpus 8 minBytes 8388608 maxBytes 8388608 step: 2(factor) "
+                                       "warmup iters: 5 iters: 20 agg iters: 1 validation: 1 graph: 0",
+                                       "NCCL version 2.19.3+cuda12.2\n");
+  const Run tt = Wiresim({"collective", "--topology", "dgx-h100", "--compare", one_thread});
+  CHECK(tt.out.find("; one thread drove 8 GPUs (-g 8): it launches 8 kernels per call, host time not modelled") !=
+        std::string::npos);
+  const auto [driven, dj] = time_of({"collective", "--topology", "dgx-h100", "--compare", one_thread, "--json"});
+  CHECK(dj["launch_overhead_us"] == 5.0);
+  CHECK(driven - t == Approx(5).margin(1e-6));
   std::filesystem::remove(graphed);
   std::filesystem::remove(grouped);
+  std::filesystem::remove(one_thread);
 }
 
 TEST_CASE("comparing reads the JSON nccl-tests -J writes, GPUs taken from its device list") {

@@ -175,6 +175,10 @@ TEST_CASE("how the calls were issued: CUDA-graph launches, aggregated iterations
   CHECK(log->graph_launches == 3);
   CHECK(log->agg_iters == 4);
   CHECK(log->blocking);
+  CHECK(log->gpus_per_thread == 1);  // "nGpus 1"
+  const auto driven = ParseNcclTestsLog(SourceFile{"d.txt", "# nThread 1 nGpus 8 minBytes 8 maxBytes 8\n" + row});
+  REQUIRE(driven.ok());
+  CHECK(driven->gpus_per_thread == 8);  // -g 8: one thread drives 8 GPUs
   // A log without the line: launched one by one, one call per launch, not blocking.
   const auto plain = ParseNcclTestsLog(SourceFile{"p.txt", row});
   REQUIRE(plain.ok());
