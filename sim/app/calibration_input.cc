@@ -21,23 +21,20 @@ Result<LoadedCalibration> LoadCalibration(AppContext& ctx, const std::string& pa
   std::string refit_why;
   if (!out.profile.fitted_json.empty()) {
     WIRESIM_ASSIGN_OR_RETURN(FittedCalibration stored, FittedFromJson(out.profile.fitted_json, file.name));
-    // Corrections are relative to one release's model (its choices, latency and bytes terms): a fit against
-    // another release than the run models, or one that does not say, is made again for this run.
-    const Result<NcclVersion> fitted_release = stored.nccl_version.empty()
-                                                   ? Result<NcclVersion>(InvalidArgument("unstated"))
-                                                   : ParseNcclVersion(stored.nccl_version);
-    const bool same_release = fitted_release.ok() && fitted_release->minor == fit_params.nccl_version.minor;
-    if (stored.topology == topo->name() && !same_release) {
+    if (stored.topology == topo->name()) {
+      // Corrections are relative to one release's model (its choices, latency and bytes terms): a fit against
+      // another release than the run models, or one that does not say (it reads as no release), is made again.
+      const Result<NcclVersion> release = ParseNcclVersion(stored.nccl_version);
+      if (release.ok() && release->minor == fit_params.nccl_version.minor) {
+        if (!stored.other_gpu) WIRESIM_RETURN_IF_ERROR(CheckCalibrationGpu(out.profile, *topo));
+        out.note = file.name + ": fitted on " + stored.topology + ", " +
+                   std::to_string(stored.collective.entries.size()) + " collective corrections";
+        out.fitted = std::move(stored);
+        return out;
+      }
       refit_why = stored.nccl_version.empty() ? "; its stored fit does not say which NCCL release it was made against"
                                               : "; its stored fit was made against NCCL " + stored.nccl_version +
                                                     ", this run models " + fit_params.nccl_version.ToString();
-    }
-    if (stored.topology == topo->name() && same_release) {
-      if (!stored.other_gpu) WIRESIM_RETURN_IF_ERROR(CheckCalibrationGpu(out.profile, *topo));
-      out.note = file.name + ": fitted on " + stored.topology + ", " +
-                 std::to_string(stored.collective.entries.size()) + " collective corrections";
-      out.fitted = std::move(stored);
-      return out;
     }
   }
   FitOptions options;
