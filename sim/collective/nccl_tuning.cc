@@ -155,6 +155,11 @@ bool NcclLl128ArchEnabled(int sm, NcclVersion v) {
   return v.minor >= 25 && (sm == 100 || sm == 120);
 }
 
+int NcclNvlsMinGpusPerNode(NcclVersion v) {
+  const bool allows_two = v.minor > 28 || (v.minor == 28 && (v.patch < 0 || v.patch >= 7));
+  return allows_two ? 2 : 3;
+}
+
 int NcclAlgoIndex(Algorithm a) {
   switch (a) {
     case Algorithm::kTree:

@@ -128,6 +128,12 @@ class NcclTuningModel {
 // group's.)
 bool NcclLl128ArchEnabled(int sm, NcclVersion v);
 
+// ncclNvlsInit's GPU count rule (src/transport/nvls.cc): NVLS stays off when the communicator has `gpuCount <= 2`
+// GPUs on the node (2.18 to 2.28.3; a multi-node NVLink clique of 2 likewise from 2.21) and `gpuCount < 2` from
+// 2.28.7. So before 2.28.7 two GPUs of an NVSwitch node never run NVLS, not even when NCCL_ALGO asks for it. A
+// release named without its patch ("2.28") is its newest patch.
+int NcclNvlsMinGpusPerNode(NcclVersion v);
+
 // Maps wiresim's algorithms onto NCCL's table index (-1 for Direct, which NCCL does not tune).
 int NcclAlgoIndex(Algorithm a);
 

@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "sim/collective/algorithms.h"
+#include "sim/collective/nccl_tuning.h"
 
 namespace wiresim::internal {
 namespace {
@@ -36,6 +37,12 @@ struct NvlsFlow {
 std::string Unsupported(const AlgorithmContext& ctx, Algorithm a) {
   const CollectiveGroup& g = ctx.group;
   if (!g.nvls_capable()) return "NVLS needs Hopper or later GPUs whose node-mates share NVSwitches";
+  const int min_gpus = NcclNvlsMinGpusPerNode(ctx.params.nccl_version);
+  if (g.min_ranks_per_node() < min_gpus) {
+    return "NCCL " + ctx.params.nccl_version.ToString() + " turns NVLS off with fewer than " +
+           std::to_string(min_gpus) + " of the communicator's GPUs on a node" +
+           (min_gpus > 2 ? " (2 are enough from 2.28.7)" : "");
+  }
   if (a == Algorithm::kNvls) {
     if (g.nodes() > 1) return "NVLS spans one NVLink domain (across nodes NCCL runs NVLSTree)";
     if (ctx.op != CollectiveOp::kAllReduce && ctx.op != CollectiveOp::kAllGather &&

@@ -425,5 +425,44 @@ TEST_CASE("NCCL versions: the constants and algorithms each release's tuning.cc 
   }
 }
 
+TEST_CASE("NVLS needs 3 GPUs of the communicator on a node before NCCL 2.28.7, 2 from then on") {
+  // ncclNvlsInit (src/transport/nvls.cc) leaves nvlsSupport 0 when the node has `gpuCount <= 2` of the
+  // communicator's GPUs in 2.18 to 2.28.3 and `gpuCount < 2` from 2.28.7. So NVLS and NVLSTree never run with one
+  // GPU per node, and with two only from 2.28.7; "2.28" alone is its newest patch, 2.28.9.
+  CHECK(NcclNvlsMinGpusPerNode(*ParseNcclVersion("2.18")) == 3);
+  CHECK(NcclNvlsMinGpusPerNode(*ParseNcclVersion("2.28.3")) == 3);
+  CHECK(NcclNvlsMinGpusPerNode(*ParseNcclVersion("2.28.7")) == 2);
+  CHECK(NcclNvlsMinGpusPerNode(*ParseNcclVersion("2.28")) == 2);
+  CHECK(NcclNvlsMinGpusPerNode(*ParseNcclVersion("2.30.7")) == 2);
+
+  const CollectiveChoice nvls{Algorithm::kNvls, Protocol::kSimple};
+  const CollectiveChoice nvls_tree{Algorithm::kNvlsTree, Protocol::kSimple};
+  const auto prepared = [](const Topology& topo, const char* release, std::vector<int> gpus) {
+    auto model = std::make_unique<CollectiveModel>(topo, CollectiveParams::ForNcclVersion(*ParseNcclVersion(release)));
+    auto p = Prepare(*model, std::move(gpus));
+    return std::make_pair(std::move(model), std::move(p));
+  };
+  // Two GPUs of one DGX H100: forced NVLS is refused before 2.28.7 (the reason names the release), allowed after.
+  const Topology one = testing::ShippedTopology("dgx-h100");
+  {
+    const auto [m, p] = prepared(one, "2.27.5", {0, 1});
+    CHECK_FALSE(p->Usable(nvls));
+    CHECK(p->WhyNot(nvls).find("NCCL 2.27.5") != std::string::npos);
+    CHECK(p->WhyNot(nvls).find("2.28.7") != std::string::npos);
+  }
+  CHECK(prepared(one, "2.28.7", {0, 1}).second->Usable(nvls));
+  CHECK(prepared(one, "2.27.5", {0, 1, 2}).second->Usable(nvls));
+  // Two DGX H100s: one GPU per node never runs NVLSTree; two per node only from 2.28.7, and there NCCL's own choice
+  // for 64 MiB is NVLSTree (as on 8 per node), where 2.27 runs a ring.
+  const Topology two = testing::ShippedTopology("dgx-h100-2node");
+  for (const char* release : {"2.27.5", "2.30.7"})
+    CHECK_FALSE(prepared(two, release, {0, 8}).second->Usable(nvls_tree));
+  CHECK_FALSE(prepared(two, "2.28.3", {0, 1, 8, 9}).second->Usable(nvls_tree));
+  const auto [m30, p30] = prepared(two, "2.30.7", {0, 1, 8, 9});
+  REQUIRE(p30->Usable(nvls_tree));
+  CHECK(p30->Choose(64.0 * (1 << 20), {})->algorithm == Algorithm::kNvlsTree);
+  CHECK(prepared(two, "2.27.5", {0, 1, 8, 9}).second->Choose(64.0 * (1 << 20), {})->algorithm == Algorithm::kRing);
+}
+
 }  // namespace
 }  // namespace wiresim
