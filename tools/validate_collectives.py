@@ -408,12 +408,15 @@ VIDUR = [
      "network cost the model does not have. The 4-per-node table is bimodal from 16 to 32 MiB (6 or 12 GB/s).",
      "the topology's 50 Gb/s per GPU, 200 Gb/s per node and 15 us per route between the nodes", None,
      "Vidur does not describe this network, so no other table could set it: not rerun"),
-    ("h100_dgx", "Vidur H100 DGX", "dgx-h100", ["--algo", "^nvls,nvlstree"],
-     "Run without NVLS: the profile never exceeds the ring's ceiling (364 GB/s at 64 MiB on 8 GPUs, where NVLS "
-     "would give 440), so NVLS was not in use on that machine (it needs multicast support from the driver and "
-     "fabric manager). Fitted: the ring's local copy (half a step, `docs/collectives.md` section 5) on the 2-GPU "
-     "table.", "ring local copy 0.5 of a step (the 2-GPU table)", ["--model-constant", "ring_local_copy=0"],
-     "without this table rings have no local copy (0)"),
+    ("h100_dgx", "Vidur H100 DGX", "dgx-h100", [],
+     "Run as NCCL chooses, NVLS included: from 16 to 64 MiB the 8-GPU table's time grows by {slope:.2f} us per MiB "
+     "(least squares over its {rows} rows there), a busbw of {busbw:.0f} GB/s at the margin, more than the 367 GB/s "
+     "a ring reaches at 16 GiB on the same NVLink board (the ml-engineering 8x H200 node with NVLS off, above), and "
+     "its times agree with vLLM's NVLS table of 8 SM 9.0 GPUs (PR #42324) within a median {agree} (section *One "
+     "configuration measured twice*). Fitted: the ring's local copy (half a step, `docs/collectives.md` section 5) "
+     "on the 2-GPU table; its 8-GPU table checks the NVLS fill and step synchronisation fitted on the "
+     "ml-engineering H200 curve.", "ring local copy 0.5 of a step (the 2-GPU table)",
+     ["--model-constant", "ring_local_copy=0"], "without this table rings have no local copy (0)"),
     ("a100_pairwise_nvlink", "Vidur 4x A100 PCIe, NVLink pairs (Azure NC96ads A100 v4)", "azure-nc96ads-a100-v4",
      [], "Predictions throughout: over the NVLink bridge the ring's local copy takes the 2-GPU busbw to 0.8 of the "
      "links' 240 GB/s (measured 195 at 512 MiB); across pairs the ring is PCIe-bound.", "none", None, ""),
@@ -449,6 +452,28 @@ def vidur_configs():
     return configs
 
 
+def marginal_rate(rows, n, lo, hi):
+    """Least squares of time on size over the rows from lo to hi: (us per MiB, busbw at the margin in GB/s, rows)."""
+    pts = [(size, t) for size, t in rows if lo <= size <= hi]
+    mx = statistics.mean(size for size, _ in pts)
+    my = statistics.mean(t for _, t in pts)
+    slope = sum((size - mx) * (t - my) for size, t in pts) / sum((size - mx) ** 2 for size, _ in pts)  # us per byte
+    return slope * MIB, BUSBW["all_reduce"](n) / (slope * 1e3), len(pts)
+
+
+def vidur_figures(configs, device):
+    """The figures a machine's notes quote (Vidur's H100 DGX: its 8-GPU table's margin from 16 to 64 MiB and its
+    agreement with vLLM's 8-GPU table)."""
+    if device != "h100_dgx":
+        return {}
+    slope, busbw, rows = marginal_rate(sorted(configs[(device, 8, 8)]), 8, 16 * MIB, 64 * MIB)
+    vidur = dict(configs[(device, 8, 8)])
+    vllm = {int(r["size_bytes"]): float(r["time_ms"]) * 1000 for r in read_csv("vllm_allreduce_kernels.csv")
+            if r["pr"] == "42324" and r["world_size"] == "8" and r["kernel"] == "pynccl" and r["gpu"] != "B200"}
+    d = [abs(vidur[x] - vllm[x]) / (vidur[x] + vllm[x]) for x in vllm if x in vidur and MIB <= x <= 256 * MIB]
+    return {"slope": slope, "busbw": busbw, "rows": rows, "agree": pct(median(d))}
+
+
 def vidur_builder(entry):
     device, label, topology, extra, notes, fitted, loo, loo_note = entry[:8]
     refit = entry[8] if len(entry) > 8 else None
@@ -459,7 +484,8 @@ def vidur_builder(entry):
         args = extra + ["--call-interval-us", "%.1f" % interval]
         s = System(label, "vidur_allreduce.csv (network_device %s)" % device,
                    "`--topology %s`, `%s`; launch overhead 0 (Vidur records kernel times)" %
-                   (topology, " ".join(args)), HOST % (interval, table) + " " + notes,
+                   (topology, " ".join(args)), HOST % (interval, table) + " " +
+                   notes.format(**vidur_figures(configs, device)),
                    multi_node="two nodes" in label, fitted=fitted, loo=loo, loo_note=loo_note, refit=refit)
         for n, per_node, gpus, data in vidur_tables(configs, device, label):
             result = w.compare(topology, gpus, "all_reduce", "half", data, ["--launch-us", "0"] + args)
@@ -519,6 +545,46 @@ def band_cells(s):
     return " | ".join(cells)
 
 
+# Pairs of tables that measure one configuration (all-reduce, the same GPUs and rank count): (what, table A, table
+# B), each table as (short name, system name, table title).
+VLLM_H100 = "vLLM's kernel benchmark, NCCL under CUDA graphs, H100-class"
+AGREEMENT = [
+    ("8 A100s on NVSwitch, `-g 8` on two machines and NCCL releases",
+     ("ml-engineering", "8x A100 SXM, NVSwitch", "all_reduce, float (ml-engineering, -g 8)"),
+     ("OCI one node", "OCI 8x A100 SXM4 40GB (BM.GPU4.8), one node, -g 8", "all_reduce, float (ocitutorials, -g 8)")),
+    ("8 A100s on NVSwitch, nccl-tests `-g 8` and Vidur's kernel times",
+     ("ml-engineering", "8x A100 SXM, NVSwitch", "all_reduce, float (ml-engineering, -g 8)"),
+     ("Vidur A100 DGX", "Vidur A100 DGX, one node", "8 GPUs (8 per node)")),
+    ("4 Hopper GPUs on NVSwitch, vLLM's CUDA-graph times on two machines",
+     ("vLLM PR #24111", VLLM_H100, "PR #24111, H100, 4 GPUs"),
+     ("vLLM PR #24532", VLLM_H100, "PR #24532, unstated, 4 GPUs")),
+    ("4 H100s on NVSwitch, vLLM's CUDA-graph times and Vidur's kernel times",
+     ("vLLM PR #24111", VLLM_H100, "PR #24111, H100, 4 GPUs"),
+     ("Vidur H100 DGX", "Vidur H100 DGX", "4 GPUs (4 per node)")),
+    ("8 Hopper GPUs on NVSwitch, vLLM's CUDA-graph times and Vidur's kernel times",
+     ("vLLM PR #42324", VLLM_H100, "PR #42324, SM 9.0 (H100 or H200, unstated), 8 GPUs"),
+     ("Vidur H100 DGX", "Vidur H100 DGX", "8 GPUs (8 per node)")),
+]
+
+
+def agreement_rows(systems):
+    """Per pair and band: the sizes both tables measured, the median over them of the least error one prediction can
+    have on both (|tA - tB| / (tA + tB)), and the model's median |error| on each table over the same sizes."""
+    tables = {(s.name, title): rows for s in systems for title, rows in s.tables}
+    out = []
+    for what, a, b in AGREEMENT:
+        ra = {r["size"]: r for r in tables[a[1:]]}
+        rb = {r["size"]: r for r in tables[b[1:]]}
+        cells = []
+        for _, lo, hi, _, _ in BANDS:
+            common = sorted(size for size in ra if size in rb and lo <= size <= hi)
+            floor = [abs(ra[x]["mtime"] - rb[x]["mtime"]) / (ra[x]["mtime"] + rb[x]["mtime"]) for x in common]
+            cells.append((len(common), median(floor), median([abs(ra[x]["error"]) for x in common]),
+                          median([abs(rb[x]["error"]) for x in common])))
+        out.append((what, a, b, cells))
+    return out
+
+
 def report(systems, command):
     out = io.StringIO()
     w = out.write
@@ -557,6 +623,20 @@ def report(systems, command):
         else:
             how, src = s.loo_note, s.left_out
         w("| %s | %s | %s | %s |\n" % (s.name, s.fitted, how, band_cells(src)))
+    w("\n## One configuration measured twice\n\n")
+    w("Where two tables measure the same all-reduce on the same GPUs and rank count, their disagreement bounds what\n"
+      "any model can reach on both. At a size measured as tA and tB, one prediction is within d = |tA - tB| / (tA +\n"
+      "tB) of both (the mean of the two) and no closer: where d is above a target, no prediction meets it on both\n"
+      "tables at that size. *Floor* is the median of d over the sizes both tables have in the band; *model A* and\n"
+      "*model B* are the model's median |error| on each table over those sizes, each table predicted with its own\n"
+      "setup (its section below).\n\n")
+    w("| configuration | table A | table B | band | sizes in both | floor | model A | model B |\n")
+    w("|---|---|---|---|---:|---:|---:|---:|\n")
+    for what, a, b, cells in agreement_rows(systems):
+        for (label, _, _, _, _), (n, floor, ea, eb) in zip(BANDS, cells):
+            if n:
+                w("| %s | %s | %s | %s | %d | %s | %s | %s |\n" % (what, a[0], b[0], label, n, pct(floor), pct(ea),
+                                                                  pct(eb)))
     for s in systems:
         w("\n## %s\n\n" % s.name)
         w("Measured: `docs/validation/data/%s`. Setup: %s.\n" % (s.source, s.setup))
