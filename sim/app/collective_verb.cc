@@ -194,7 +194,8 @@ std::string Describe(const Setup& s, DataType dtype) {
               ? "; no call under " + FormatMicroseconds(s.model->params().call_interval) + " us"
               : "")
       << "; channels: ring " << s.prepared->channels(Algorithm::kRing) << ", NVLS "
-      << s.prepared->channels(Algorithm::kNvls) << (g.nvls_capable() ? "" : " (no NVLS here)") << "\n";
+      << s.prepared->channels(Algorithm::kNvls)
+      << (s.prepared->tuning().input().nvls_supported ? "" : " (no NVLS here)") << "\n";
   if (s.calibration) out << "# calibration: " << s.calibration->note << "; " << s.calibration->nccl->note << "\n";
   if (s.engine) {
     out << "# engine: " << ToString(s.engine_profile->engine) << "'s own all-reduce kernels "

@@ -354,6 +354,12 @@ TEST_CASE("the NCCL release (--nccl-version) sets its constants, and the header 
   CHECK(time_us("2.21.5") - time_us("2.20") == Approx(2).margin(0.01));
   const Run text = Wiresim({"collective", "--topology", "dgx-h100", "-b", "1M", "-e", "1M"});
   CHECK(text.out.find("; NCCL 2.30.7;") != std::string::npos);
+  // The header says when the release runs no NVLS for the group (ncclNvlsInit: 2 GPUs of a node only from 2.28.7).
+  const auto two_gpus = [](const char* release) {
+    return Wiresim({"collective", "--gpus", "0-1", "--nccl-version", release, "-b", "1M", "-e", "1M"}).out;
+  };
+  CHECK(two_gpus("2.27.5").find("NVLS 16 (no NVLS here)") != std::string::npos);
+  CHECK(two_gpus("2.28.7").find("(no NVLS here)") == std::string::npos);
   // Bad releases and constants name the flag and what was expected.
   const Run old = Wiresim({"collective", "--nccl-version", "2.17", "-b", "1M", "-e", "1M"});
   CHECK(old.code == 2);
