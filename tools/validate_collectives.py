@@ -681,13 +681,55 @@ def refit(s, build, builders, binary):
         ", ".join("%s = %g" % (name, v) for name, v in zip(constants, vs)), whose, pct(best), averaged, tried)
 
 
+def nvls_joint_fit(binary):
+    """The NVLS fill and step synchronisation fitted on all three tables of NVLS on 8 Hopper GPUs (the ml-engineering
+    H200 curve, vLLM PR #42324's 8-GPU table, Vidur's H100 DGX 8-GPU table), each weighed by its mean |error| over
+    its NVLS rows, on the curve's grid widened to 8 us a step. Printed, not shipped (docs/collectives.md section 8):
+    the values, each table's NVLS errors with them and with the shipped ones."""
+    data = h200_curve_data()
+    gap = h200_host_time(Wiresim(binary), data)
+    configs = vidur_configs()
+    interval, _ = host_interval(configs, "h100_dgx")
+    vllm8 = sorted((int(r["size_bytes"]), float(r["time_ms"]) * 1000) for r in read_csv("vllm_allreduce_kernels.csv")
+                   if r["pr"] == "42324" and r["world_size"] == "8" and r["kernel"] == "pynccl" and r["gpu"] != "B200")
+
+    def tables(values):
+        w = Wiresim(binary, constant_setting(NVLS_FIT, values))
+        return [("ml-engineering H200 curve", h200_curve(w, gap)[1]),
+                ("vLLM PR #42324, 8 GPUs", compare_rows(w.compare("dgx-h100", "0-7", "all_reduce", "bfloat16", vllm8,
+                                                                   ["--launch-us", "0"]))),
+                ("Vidur H100 DGX, 8 GPUs", compare_rows(w.compare(
+                    "dgx-h100", "0-7", "all_reduce", "half", sorted(configs[("h100_dgx", 8, 8)]),
+                    ["--launch-us", "0", "--call-interval-us", "%.1f" % interval])))]
+
+    def score(values):
+        return statistics.mean(statistics.mean(abs(r["error"]) for r in rows if r["algo"].startswith("NVLS/"))
+                               for _, rows in tables(values))
+
+    best = min((score(v), v) for v in [(f / 10, s / 4) for f in range(0, 31) for s in range(0, 33)])
+    for label, values in (("joint fit", best[1]), ("shipped", NVLS_DEFAULT)):
+        print("%s: nvls_fill_steps = %g, nvls_step_sync_us = %g (mean over the tables %s)" %
+              ((label,) + values + (pct(score(values)),)))
+        for name, rows in tables(values):
+            # Vidur's ~1000 sizes as band medians, the other tables row by row; from 1 MiB.
+            shown = [(b["band"], b["error"]) for b in octave_rows(rows)] if len(rows) > 40 else \
+                [(r["size"], r["error"]) for r in rows]
+            print("  %-28s %s" % (name, " ".join("%s %+.1f%%" % (fmt_size(size), 100 * e)
+                                                 for size, e in shown if size >= MIB)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wiresim", default=os.path.join(ROOT, "build", "sim", "app", "wiresim"))
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "validation", "collectives.md"))
+    parser.add_argument("--nvls-joint-fit", action="store_true",
+                        help="print the NVLS constants fitted on the three 8-GPU Hopper NVLS tables, and stop")
     args = parser.parse_args()
     if not os.access(args.wiresim, os.X_OK):
         sys.exit("no wiresim binary at %s (build it, or pass --wiresim)" % args.wiresim)
+    if args.nvls_joint_fit:
+        nvls_joint_fit(args.wiresim)
+        return
     w = Wiresim(args.wiresim)
     built = [(build, build(w)) for build in BUILDERS]
     builders = {s.name: build for build, s in built}
