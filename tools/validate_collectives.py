@@ -461,6 +461,12 @@ def marginal_rate(rows, n, lo, hi):
     return slope * MIB, BUSBW["all_reduce"](n) / (slope * 1e3), len(pts)
 
 
+def vllm_hopper_8gpu():
+    """vLLM PR #42324's NCCL table of 8 SM 9.0 GPUs: {size: us}."""
+    return {int(r["size_bytes"]): float(r["time_ms"]) * 1000 for r in read_csv("vllm_allreduce_kernels.csv")
+            if r["pr"] == "42324" and r["world_size"] == "8" and r["kernel"] == "pynccl" and r["gpu"] != "B200"}
+
+
 def vidur_figures(configs, device):
     """The figures a machine's notes quote (Vidur's H100 DGX: its 8-GPU table's margin from 16 to 64 MiB and its
     agreement with vLLM's 8-GPU table)."""
@@ -468,8 +474,7 @@ def vidur_figures(configs, device):
         return {}
     slope, busbw, rows = marginal_rate(sorted(configs[(device, 8, 8)]), 8, 16 * MIB, 64 * MIB)
     vidur = dict(configs[(device, 8, 8)])
-    vllm = {int(r["size_bytes"]): float(r["time_ms"]) * 1000 for r in read_csv("vllm_allreduce_kernels.csv")
-            if r["pr"] == "42324" and r["world_size"] == "8" and r["kernel"] == "pynccl" and r["gpu"] != "B200"}
+    vllm = vllm_hopper_8gpu()
     d = [abs(vidur[x] - vllm[x]) / (vidur[x] + vllm[x]) for x in vllm if x in vidur and MIB <= x <= 256 * MIB]
     return {"slope": slope, "busbw": busbw, "rows": rows, "agree": pct(median(d))}
 
@@ -690,8 +695,7 @@ def nvls_joint_fit(binary):
     gap = h200_host_time(Wiresim(binary), data)
     configs = vidur_configs()
     interval, _ = host_interval(configs, "h100_dgx")
-    vllm8 = sorted((int(r["size_bytes"]), float(r["time_ms"]) * 1000) for r in read_csv("vllm_allreduce_kernels.csv")
-                   if r["pr"] == "42324" and r["world_size"] == "8" and r["kernel"] == "pynccl" and r["gpu"] != "B200")
+    vllm8 = sorted(vllm_hopper_8gpu().items())
 
     def tables(values):
         w = Wiresim(binary, constant_setting(NVLS_FIT, values))
@@ -702,15 +706,16 @@ def nvls_joint_fit(binary):
                     "dgx-h100", "0-7", "all_reduce", "half", sorted(configs[("h100_dgx", 8, 8)]),
                     ["--launch-us", "0", "--call-interval-us", "%.1f" % interval])))]
 
-    def score(values):
+    def score(named):
         return statistics.mean(statistics.mean(abs(r["error"]) for r in rows if r["algo"].startswith("NVLS/"))
-                               for _, rows in tables(values))
+                               for _, rows in named)
 
-    best = min((score(v), v) for v in [(f / 10, s / 4) for f in range(0, 31) for s in range(0, 33)])
+    best = min((score(tables(v)), v) for v in [(f / 10, s / 4) for f in range(0, 31) for s in range(0, 33)])
     for label, values in (("joint fit", best[1]), ("shipped", NVLS_DEFAULT)):
+        named = tables(values)
         print("%s: nvls_fill_steps = %g, nvls_step_sync_us = %g (mean over the tables %s)" %
-              ((label,) + values + (pct(score(values)),)))
-        for name, rows in tables(values):
+              ((label,) + values + (pct(score(named)),)))
+        for name, rows in named:
             # Vidur's ~1000 sizes as band medians, the other tables row by row; from 1 MiB.
             shown = [(b["band"], b["error"]) for b in octave_rows(rows)] if len(rows) > 40 else \
                 [(r["size"], r["error"]) for r in rows]

@@ -144,6 +144,10 @@ void ChainExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collecti
 AlgorithmCost TreeCost(const AlgorithmContext& ctx, Protocol p);
 void TreeExpand(const AlgorithmContext& ctx, Protocol p, double bytes, CollectiveSchedule* out);
 
+// Whether NCCL sets NVLS up for the group at all: Hopper or later GPUs behind NVSwitches (the group's
+// nvls_capable), with as many of the communicator's GPUs on every node as the release's ncclNvlsInit asks
+// (NcclNvlsMinGpusPerNode). NCCL's tuning, the NVLS costs and the NVLSTree routes all ask this.
+bool NvlsSupported(const AlgorithmContext& ctx);
 AlgorithmCost NvlsCost(const AlgorithmContext& ctx, Algorithm a);  // kNvls or kNvlsTree; Simple only
 void NvlsExpand(const AlgorithmContext& ctx, Algorithm a, double bytes, CollectiveSchedule* out);
 

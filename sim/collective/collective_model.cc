@@ -201,7 +201,7 @@ void PreparedCollective::Build() {
   nvls.nvlink_intra = true;
   in.graphs[kNcclNvls] = nvls;
   in.graphs[kNcclNvlsTree] = nvls;
-  in.nvls_supported = g.nvls_capable() && g.min_ranks_per_node() >= NcclNvlsMinGpusPerNode(params_.nccl_version);
+  in.nvls_supported = internal::NvlsSupported(ctx_);
   in.pat_enabled = multi && g.max_ranks_per_node() == 1 && params_.tuner.pat_available;
   // LL128 by default only over NVLink inside nodes and NICs close to the GPUs across them (PIX/PXB; PXN too from
   // Hopper on, in every release from 2.18: ncclTopoTuneModel), on the GPU generations the release enables it for.

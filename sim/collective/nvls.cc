@@ -37,8 +37,8 @@ struct NvlsFlow {
 std::string Unsupported(const AlgorithmContext& ctx, Algorithm a) {
   const CollectiveGroup& g = ctx.group;
   if (!g.nvls_capable()) return "NVLS needs Hopper or later GPUs whose node-mates share NVSwitches";
-  const int min_gpus = NcclNvlsMinGpusPerNode(ctx.params.nccl_version);
-  if (g.min_ranks_per_node() < min_gpus) {
+  if (!NvlsSupported(ctx)) {
+    const int min_gpus = NcclNvlsMinGpusPerNode(ctx.params.nccl_version);
     return "NCCL " + ctx.params.nccl_version.ToString() + " turns NVLS off with fewer than " +
            std::to_string(min_gpus) + " of the communicator's GPUs on a node" +
            (min_gpus > 2 ? " (2 are enough from 2.28.7)" : "");
@@ -116,10 +116,15 @@ Time NvlsLatency(const AlgorithmContext& ctx, Algorithm a) {
 
 }  // namespace
 
+bool NvlsSupported(const AlgorithmContext& ctx) {
+  const CollectiveGroup& g = ctx.group;
+  return g.nvls_capable() && g.min_ranks_per_node() >= NcclNvlsMinGpusPerNode(ctx.params.nccl_version);
+}
+
 EdgeList NvlsTreeEdgeList(const AlgorithmContext& ctx) {
   EdgeList out;
   CollectiveGroup& g = ctx.group;
-  if (ctx.op != CollectiveOp::kAllReduce || g.nodes() < 2 || !g.nvls_capable()) return out;
+  if (ctx.op != CollectiveOp::kAllReduce || g.nodes() < 2 || !NvlsSupported(ctx)) return out;
   const int nodes = g.nodes();
   for (int j = 0; j < g.max_ranks_per_node(); ++j) {
     const auto owner = [&](int k) {
