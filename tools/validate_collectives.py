@@ -39,10 +39,13 @@ def read_csv(name):
         return list(csv.DictReader(line for line in f if not line.startswith("#")))
 
 
-def nccl_log(op, dtype, ranks, rows):
-    """An nccl-tests text log (current layout) of (size, time_us) rows: out-of-place and in-place alike."""
+def nccl_log(op, dtype, ranks, rows, gpus_per_thread=1):
+    """An nccl-tests text log (current layout) of (size, time_us) rows: out-of-place and in-place alike.
+    `gpus_per_thread`: -g, the ranks one process drove (its nThread line says so, and --compare models it)."""
     out = io.StringIO()
-    out.write("# Collective test starting: %s_perf\n#\n" % op)
+    out.write("# Collective test starting: %s_perf\n" % op)
+    out.write("# nThread 1 nGpus %d minBytes %d maxBytes %d step: 2(factor) warmup iters: 5 iters: 20 agg iters: 1 "
+              "validation: 0 graph: 0\n#\n" % (gpus_per_thread, min(r[0] for r in rows), max(r[0] for r in rows)))
     out.write("#       size         count      type   redop    root     time   algbw   busbw  #wrong     time"
               "   algbw   busbw  #wrong\n")
     per = TYPE_BYTES[dtype] * (ranks if op in ("all_gather", "reduce_scatter") else 1)
@@ -67,9 +70,9 @@ class Wiresim:
             sys.exit("wiresim collective %s failed: %s" % (" ".join(args), proc.stderr.strip()))
         return json.loads(proc.stdout)
 
-    def compare(self, topology, gpus, op, dtype, rows, extra=()):
+    def compare(self, topology, gpus, op, dtype, rows, extra=(), gpus_per_thread=1):
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-            f.write(nccl_log(op, dtype, len(gpus_list(topology, gpus)), rows))
+            f.write(nccl_log(op, dtype, len(gpus_list(topology, gpus)), rows, gpus_per_thread))
             path = f.name
         try:
             result = self.run(["--topology", topology, "--gpus", gpus, "--op", op, "--compare", path] + list(extra))
@@ -93,6 +96,7 @@ def gpus_list(topology, gpus):
 
 
 KIB = 1024
+GIB = 1024 ** 3
 # Size bands of the targets: (label, lowest, highest, target for one node, target across nodes).
 BANDS = [("1-256 MiB", MIB, 256 * MIB, 0.10, 0.15), ("8 KiB-1 MiB", 8 * KIB, MIB - 1, 0.20, 0.20)]
 
@@ -130,10 +134,11 @@ def compare_rows(result):
              "mtime": r["measured_time_us"], "ptime": r["time_us"]} for r in result]
 
 
-def all_reduce_table(w, s, csv_name, topology, gpus, title, extra=()):
+def all_reduce_table(w, s, csv_name, topology, gpus, title, extra=(), gpus_per_thread=1):
     """Adds to system `s` the comparison of one nccl-tests all_reduce table (float, out-of-place times)."""
     data = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in read_csv(csv_name)]
-    s.tables.append((title, compare_rows(w.compare(topology, gpus, "all_reduce", "float", data, list(extra)))))
+    s.tables.append((title, compare_rows(w.compare(topology, gpus, "all_reduce", "float", data, list(extra),
+                                                   gpus_per_thread))))
     return s
 
 
@@ -174,13 +179,15 @@ def oci_system(w):
 
 def a100_system(w):
     s = System("8x A100 SXM, NVSwitch", "nccltests_a100_nvswitch_sendrecv.csv, stas00_a100_nvswitch_allreduce.csv",
-               "`--topology hgx-a100 --gpus 0-7`; launch overhead 5 us",
+               "`--topology hgx-a100 --gpus 0-7`; launch overhead 5 us; the all-reduce `--ranks-per-process 8` "
+               "(the log's `-g 8`)",
                "Not independent: the point-to-point efficiency (0.81) is 195 / 240 from the sendrecv table. The "
                "all-reduce table is a prediction: the A100's NVLink step factor was fitted on Vidur's 8x A100 table "
                "(a different machine, NCCL version and process layout), and from 16 MiB to 1 GiB it gives the "
                "ramp this table shows (the A100's Simple ring carries about 150 us of step latency). The table was run "
                "as one process driving 8 GPUs (`-g 8`): its 256 KiB to 1 MiB rows are slower than any NCCL protocol "
-               "here would make them.", fitted="point-to-point efficiency 0.81 (the sendrecv plateau)",
+               "here would make them, and its Simple rings write into each other's buffers (no copy at the end of "
+               "a loop, `docs/collectives.md` section 5), which takes the model's plateau from 231 to 240 GB/s.", fitted="point-to-point efficiency 0.81 (the sendrecv plateau)",
                loo=["--model-constant", "p2p_efficiency=1"],
                loo_note="without the sendrecv table nothing sets the point-to-point efficiency: 1")
     rows = read_csv("nccltests_a100_nvswitch_sendrecv.csv")
@@ -190,7 +197,7 @@ def a100_system(w):
     rows = read_csv("stas00_a100_nvswitch_allreduce.csv")
     data = [(int(r["size_bytes"]), float(r["time_us"])) for r in rows]
     s.tables.append(("all_reduce, float (ml-engineering, -g 8)", compare_rows(
-        w.compare("hgx-a100", "0-7", "all_reduce", "float", data))))
+        w.compare("hgx-a100", "0-7", "all_reduce", "float", data, gpus_per_thread=8))))
     return s
 
 
@@ -210,14 +217,14 @@ def oci_a100_2node_system(w):
 
 def oci_a100_1node_system(w):
     s = System("OCI 8x A100 SXM4 40GB (BM.GPU4.8), one node, -g 8", "oci_bmgpu48_a100_1node_allreduce.csv",
-               "`--topology oci-bm-gpu4-2node --gpus node0:0-7`; launch overhead 5 us; NCCL version not printed "
-               "(the newest modelled)",
+               "`--topology oci-bm-gpu4-2node --gpus node0:0-7`; launch overhead 5 us; `--ranks-per-process 8` "
+               "(the log's `-t 1 -g 8`); NCCL version not printed (the newest modelled)",
                "Held out: nothing was set from this table. Like the ml-engineering A100 table it was run as one "
                "process driving 8 GPUs (`-g 8`), on another machine and NCCL: their times agree within 0.4% from 512 MiB "
                "up, but differ by 6% to 37% at every size from 32 KiB to 256 MiB (that table is slower below 2 MiB and "
                "from 16 MiB, faster from 2 to 8 MiB), which bounds what any one model of an 8x A100 node can match.")
     return all_reduce_table(w, s, "oci_bmgpu48_a100_1node_allreduce.csv", "oci-bm-gpu4-2node", "node0:0-7",
-                            "all_reduce, float (ocitutorials, -g 8)")
+                            "all_reduce, float (ocitutorials, -g 8)", gpus_per_thread=8)
 
 
 def polaris_system(w):
@@ -298,7 +305,14 @@ def h200_system(w):
                "`--topology dgx-h100` (the same NVLink4 NVSwitch board; NCCL's tables do not tell H200 from H100), "
                "`--gpus 0-(n-1)`; NCCL_NVLS_ENABLE=0 as `--algo ^nvls,nvlstree`; `--nccl-version 2.27.7`",
                "At 4 GPUs NCCL picked Ring, and so does its tuning as modelled (NCCL's NVLS graph: one channel per "
-               "GPU at 60 GB/s, rated 200 GB/s against the ring's 240); from 5 GPUs NVLS. Ring rows include the ring's local copy (half a step). The "
+               "GPU at 60 GB/s, rated 200 GB/s against the ring's 240); from 5 GPUs NVLS. Section 4 of the source (the 16 "
+               "GiB rows) ran `-g 8`, one process: its ring all-reduce and all-gather write into each other's buffers "
+               "and skip the copy a loop ends with (`docs/collectives.md` section 5), `--ranks-per-process 8`; "
+               "reduce-scatter's ring is not direct in NCCL and keeps its last reduction, which reads 4.7%% slower "
+               "than measured. Section 3 (the 8 GiB rows) does not state its command and is run one process per GPU "
+               "(half a step of copy per loop): its ring rows read 2-6%% low and fall with the GPU count where the "
+               "measured ones stay at 363-366 GB/s, as one process would give them (the same author's other "
+               "nccl-tests runs use `-g`). The "
                "curve (torch's all_reduce_bench, NCCL's own choice) is the NVLS ramp: NCCL's chunk per step "
                "shrinks to 32 KiB below 64 MiB and 16 KiB below 8 MiB, so small all-reduces take few, short "
                "steps, each with its synchronisation, behind the pipeline's fill. Measurement model: "
@@ -317,6 +331,9 @@ def h200_system(w):
     for r in read_csv("stas00_h200_nccltests_8gpu.csv"):
         n, size = int(r["gpus"]), int(r["size_bytes"])
         extra = [] if r["nvls_enabled"] == "1" else ["--algo", "^nvls,nvlstree"]
+        # Section 4 (the 16 GiB rows) ran `-g 8`: one process; section 3 does not state its command.
+        if size == 16 * GIB:
+            extra += ["--ranks-per-process", str(n)]
         p = w.predict("dgx-h100", "0-%d" % (n - 1), r["op"], size, extra + ["--nccl-version", "2.27.7"])
         measured = float(r["busbw_GBps"])
         table.append({"size": size, "measured": measured, "predicted": p["busbw_GBps"],
@@ -324,6 +341,81 @@ def h200_system(w):
                       "label": "%s, %d GPUs, NVLS %s" % (r["op"], n, "on" if r["nvls_enabled"] == "1" else "off")})
     s.tables.append(("single sizes (8 and 16 GiB)", table))
     s.tables.append((title, curve))
+    return s
+
+
+def single_size_row(w, topology, n, op, size, extra, measured, label):
+    p = w.predict(topology, "0-%d" % (n - 1), op, size, extra)
+    return {"size": size, "measured": measured, "predicted": p["busbw_GBps"], "error": p["busbw_GBps"] / measured - 1,
+            "algo": "%s/%s" % (p["algorithm"], p["protocol"]), "label": label}
+
+
+def issue1455_system(w):
+    s = System("8x H100 SXM, NVSwitch (NCCL issue 1455)", "nccl_issue1455_h100_nvls_vs_gpus.csv",
+               "`--topology dgx-h100 --gpus 0-(n-1)`, 4 GiB, `--algo ring` or `--algo nvls` as the run's NCCL_ALGO, "
+               "`--ranks-per-process n` (`-g n`: one process); NCCL version not stated (the newest modelled)",
+               "Held out: nothing was set from this table. The measured figures are the digest's ranges and "
+               "approximations (a range's midpoint); the run swept 2 to 4 GiB and the prediction is at 4 GiB. One "
+               "process drove the GPUs, so NCCL's rings wrote into each other's buffers and the loop's final copy "
+               "was not made (`docs/collectives.md` section 5): the ring's busbw is flat from 2 to 8 GPUs, as "
+               "measured; with one process per GPU the model would read it 20% lower at 2 GPUs and 4% at 8. NVLS "
+               "grows with the GPU count as 2(n-1)/(n+1) (section 4).")
+    table = []
+    for r in read_csv("nccl_issue1455_h100_nvls_vs_gpus.csv"):
+        n = int(r["gpus"])
+        table.append(single_size_row(w, "dgx-h100", n, "all_reduce", 4 * GIB,
+                                     ["--algo", r["algo"].lower(), "--ranks-per-process", str(n)],
+                                     float(r["busbw_GBps"]), "NCCL_ALGO=%s, %d GPUs" % (r["algo"], n)))
+    s.tables.append(("single size (4 GiB, all_reduce, float)", table))
+    return s
+
+
+B200_VERSION = ["--nccl-version", "2.27.7"]
+
+
+def b200_curve_data():
+    rows = read_csv("stas00_b200_allreduce_curve.csv")
+    return [(int(r["payload_bytes"]), int(r["payload_bytes"]) * 1.75 / float(r["busbw_1node_GBps"]) / 1e3)
+            for r in rows]
+
+
+def b200_system(w):
+    data = b200_curve_data()
+    # The host's time before each call, read from the small rows as on the H200 curve.
+    gap = statistics.median([t - w.predict("dgx-b200", "0-7", "all_reduce", size, B200_VERSION + ["--launch-us", "0"])
+                             ["time_us"] for size, t in data if size <= 65536])
+    s = System("8x B200, NVSwitch (ml-engineering, AWS p6-b200)",
+               "stas00_b200_nccltests_8gpu.csv, stas00_b200_allreduce_curve.csv",
+               "`--topology dgx-b200 --gpus 0-(n-1)`; NCCL_NVLS_ENABLE=0 as `--algo ^nvls,nvlstree`; "
+               "`--nccl-version 2.27.7`; the curve with launch overhead %.1f us" % gap,
+               "Held out: nothing in the model was set from these tables (every Blackwell figure is NCCL's or the "
+               "datasheet's; the NVLS fill and step synchronisation are the H200 curve's). The single sizes are "
+               "nccl-tests at 8 GiB on 4-8 GPUs of AWS's p6-b200 with AWS's tuner plugin (NCCL_TUNER_PLUGIN=ofi), "
+               "whose command line is not stated: run one process per GPU. Its rings read 674-682 GB/s, flat from 4 to 8 "
+               "GPUs, as one process (`-g`) would give them; but one process gives 720 (NCCL's SM100_NVLINK_BW, 40.1 "
+               "of 50 GB/s per link, is 6%% above what these rings reach), while one per GPU gives the level (665 to "
+               "695) and not the flatness. The curve is torch's "
+               "all_reduce_bench.py, one process per GPU, each call timed alone: every row carries the host's time "
+               "before the kernel, read from the rows up to 64 KiB as on the H200 curve (%.1f us). No B200 "
+               "measurement of NCCL's kernels alone is among the tables (vLLM's B300 table runs under CUDA graphs); "
+               "the curve's medium sizes, where NVLS's pipeline fills, are the check on the NVLS constants carried "
+               "over from Hopper: the median holds, but at 4-8 MiB and 32-64 MiB the measured ramp is 18-33%% slower "
+               "than the model's, a larger form of the Hopper tables' 16-48 MiB hump (`docs/collectives.md` section "
+               "8), and from 8 GiB NVLS runs 5%% above it (NCCL's Blackwell nvlsEfficiency, 0.74, is what the model "
+               "takes)." % gap)
+    table = []
+    for r in read_csv("stas00_b200_nccltests_8gpu.csv"):
+        n, size = int(r["gpus"]), int(r["size_bytes"])
+        extra = [] if r["nvls_enabled"] == "1" else ["--algo", "^nvls,nvlstree"]
+        table.append(single_size_row(w, "dgx-b200", n, r["op"], size, extra + B200_VERSION, float(r["busbw_GBps"]),
+                                     "%s, %d GPUs, NVLS %s (NCCL picked %s)" % (
+                                         r["op"], n, "on" if r["nvls_enabled"] == "1" else "off",
+                                         r["algo_nccl_picks"])))
+    s.tables.append(("single sizes (8 GiB, nccl-tests)", table))
+    result = compare_rows(w.compare("dgx-b200", "0-7", "all_reduce", "float", data,
+                                    B200_VERSION + ["--launch-us", "%.1f" % gap]))
+    s.tables.append(("all_reduce curve, 8 GPUs (all_reduce_bench.py, NCCL's choice, launch overhead %.1f us)" % gap,
+                     result))
     return s
 
 
@@ -365,7 +457,7 @@ def vllm_nccl_system(blackwell):
 
 
 NCCLTESTS = [gcp_system, oci_system, oci_a100_2node_system, a100_system, oci_a100_1node_system, polaris_system, h200_system,
-             vllm_nccl_system(False), vllm_nccl_system(True)]
+             issue1455_system, b200_system, vllm_nccl_system(False), vllm_nccl_system(True)]
 
 
 HOST = ("Measurement model: Vidur times rank 0's NCCL kernel while every rank's Python loop issues the calls back to "

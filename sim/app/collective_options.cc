@@ -16,6 +16,9 @@ void CollectiveModelOptions::Add(po::options_description& options) {
       "call-interval-us", po::value(&interval_us_),
       "a host-bound benchmark's time per call in microseconds: no call reads less (default 0: off)")(
       "buffsize", po::value(&buffsize_), "NCCL_BUFFSIZE: the Simple protocol's buffer per channel (default 4M)")(
+      "ranks-per-process", po::value(&ranks_per_process_),
+      "ranks each process drives, consecutive ranks together (nccl-tests -g N -t T: N x T; default 1, as MPI, "
+      "torchrun and serving engines run NCCL)")(
       "nccl-version", po::value(&nccl_version_),
       "the NCCL release to model, 2.18 to 2.30 (its tuning constants and algorithms; default the newest, 2.30.7)")(
       "model-constant", po::value(&constants_)->composing(),
@@ -85,6 +88,12 @@ Result<CollectiveParams> CollectiveModelOptions::Params(const po::variables_map&
   if (vm.count("call-interval-us")) {
     if (!(interval_us_ >= 0) || interval_us_ > 1e6) return InvalidArgument("--call-interval-us must be in [0, 1e6]");
     params.call_interval = Time::FromMicroseconds(interval_us_);
+  }
+  if (vm.count("ranks-per-process")) {
+    if (ranks_per_process_ < 1 || ranks_per_process_ > (1 << 20)) {
+      return InvalidArgument("--ranks-per-process must be a whole number from 1 to 2^20");
+    }
+    params.ranks_per_process = ranks_per_process_;
   }
   if (vm.count("buffsize")) {
     auto buffsize = ParseByteSize(buffsize_);

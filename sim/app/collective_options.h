@@ -17,7 +17,8 @@ namespace wiresim::app {
 
 class CollectiveModelOptions {
  public:
-  // --launch-us, --call-interval-us, --buffsize, --algo, --proto, --nccl-version, --model-constant.
+  // --launch-us, --call-interval-us, --buffsize, --ranks-per-process, --algo, --proto, --nccl-version,
+  // --model-constant.
   void Add(boost::program_options::options_description& options);
   // The parameters and the algorithm filter the options give; errors name the option.
   Result<CollectiveParams> Params(const boost::program_options::variables_map& vm) const;
@@ -27,6 +28,7 @@ class CollectiveModelOptions {
   double launch_us_ = -1;
   double interval_us_ = 0;
   std::string buffsize_;
+  int ranks_per_process_ = 1;
   std::string algo_;
   std::string proto_;
   std::string nccl_version_;

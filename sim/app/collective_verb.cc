@@ -193,6 +193,9 @@ std::string Describe(const Setup& s, DataType dtype) {
       << (s.model->params().call_interval > Time::Zero()
               ? "; no call under " + FormatMicroseconds(s.model->params().call_interval) + " us"
               : "")
+      << (s.model->params().ranks_per_process > 1
+              ? "; " + std::to_string(s.model->params().ranks_per_process) + " ranks per process"
+              : "")
       << "; channels: ring " << s.prepared->channels(Algorithm::kRing) << ", NVLS "
       << s.prepared->channels(Algorithm::kNvls)
       << (s.prepared->tuning().input().nvls_supported ? "" : " (no NVLS here)") << "\n";
@@ -496,8 +499,10 @@ int Collective(const Args& args, AppContext& ctx) {
     }
   }
   if (log) {
-    s.measured_note =
-        ModelAsMeasured(*log, vm.count("nccl-version") || vm.count("calibration"), vm.count("launch-us") > 0, &params);
+    s.measured_note = ModelAsMeasured(*log,
+                                      {vm.count("nccl-version") > 0 || vm.count("calibration") > 0,
+                                       vm.count("launch-us") > 0, vm.count("ranks-per-process") > 0},
+                                      &params);
   }
   s.model = std::make_unique<CollectiveModel>(*s.topo, params);
   CollectiveCall call;
@@ -627,6 +632,7 @@ int Collective(const Args& args, AppContext& ctx) {
     j["nccl_version"] = params.nccl_version.ToString();
     j["launch_overhead_us"] = params.launch_overhead.ToMicroseconds();
     if (params.call_interval > Time::Zero()) j["call_interval_us"] = params.call_interval.ToMicroseconds();
+    j["ranks_per_process"] = params.ranks_per_process;
     j["calibration"] = s.calibration ? nlohmann::ordered_json(s.calibration->note) : nlohmann::ordered_json();
     auto& out_rows = j["rows"] = nlohmann::ordered_json::array();
     for (const Row& r : rows) out_rows.push_back(RowJson(r, log.has_value()));

@@ -1,5 +1,7 @@
 #include "sim/app/measured_log.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "sim/collective/nccl_tuning.h"
@@ -48,9 +50,9 @@ Result<std::vector<int>> GpusForLog(const NcclTestsLog& log, const Topology& top
   return InvalidArgument("the log does not list its ranks; give --gpus or --nodes");
 }
 
-std::string ModelAsMeasured(const NcclTestsLog& log, bool release_given, bool launch_given, CollectiveParams* params) {
+std::string ModelAsMeasured(const NcclTestsLog& log, const GivenOptions& given, CollectiveParams* params) {
   std::string note;
-  if (!release_given && !log.nccl_version.empty()) {
+  if (!given.release && !log.nccl_version.empty()) {
     const Result<NcclVersion> v = ParseNcclVersion(log.nccl_version);
     if (v.ok()) {
       params->SetNcclVersion(*v);
@@ -61,12 +63,19 @@ std::string ModelAsMeasured(const NcclTestsLog& log, bool release_given, bool la
               "): the newest";
     }
   }
-  if (!launch_given && log.graph_launches > 0) {
+  if (!given.launch && log.graph_launches > 0) {
     params->launch_overhead = Time::Zero();
     note += "; launched as CUDA graphs (-G " + std::to_string(log.graph_launches) + "): no launch per call";
-  } else if (!launch_given && log.agg_iters > 1) {
+  } else if (!given.launch && log.agg_iters > 1) {
     params->launch_overhead = params->launch_overhead / log.agg_iters;
     note += "; " + std::to_string(log.agg_iters) + " calls per launch (-m)";
+  }
+  const int64_t per_process = static_cast<int64_t>(log.threads_per_process) * log.gpus_per_thread;
+  if (!given.layout && per_process > 1) {
+    params->ranks_per_process = static_cast<int>(std::min<int64_t>(per_process, 1 << 20));
+    note += "; " + std::to_string(per_process) + " ranks per process (nThread " +
+            std::to_string(log.threads_per_process) + " x nGpus " + std::to_string(log.gpus_per_thread) +
+            "): P2P direct pointers, Simple rings copy nothing at the end of a loop";
   }
   if (log.blocking) note += "; blocking (-z): each call waits for its completion and a barrier, host time not modelled";
   if (log.gpus_per_thread > 1) {

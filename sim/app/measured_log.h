@@ -17,10 +17,17 @@ namespace wiresim::app {
 // ranks' count of GPUs from the first. Errors say why and to give --gpus.
 Result<std::vector<int>> GpusForLog(const NcclTestsLog& log, const Topology& topo);
 
-// Sets `params` as the log was run: its NCCL release unless `release_given` (--nccl-version, or a calibration
-// profile's), and unless `launch_given` (--launch-us) no launch overhead for CUDA-graph launches (-G) and 1/M of it
-// for M calls per launch (-m). Returns what it took, for the `# measured:` line ("; NCCL 2.19.3, the log's; ..."),
-// including a blocking run (-z) and one thread driving several GPUs (-g N), which are stated, not modelled.
-std::string ModelAsMeasured(const NcclTestsLog& log, bool release_given, bool launch_given, CollectiveParams* params);
+// What the command line already set, which the log does not override.
+struct GivenOptions {
+  bool release = false;  // --nccl-version, or a calibration profile's release
+  bool launch = false;   // --launch-us
+  bool layout = false;   // --ranks-per-process
+};
+
+// Sets `params` as the log was run: its NCCL release, no launch overhead for CUDA-graph launches (-G) and 1/M of it
+// for M calls per launch (-m), and its ranks per process (nThread x nGpus), each unless `given`. Returns what it
+// took, for the `# measured:` line ("; NCCL 2.19.3, the log's; ..."), including a blocking run (-z) and one thread
+// driving several GPUs (-g N), whose host time is stated, not modelled.
+std::string ModelAsMeasured(const NcclTestsLog& log, const GivenOptions& given, CollectiveParams* params);
 
 }  // namespace wiresim::app

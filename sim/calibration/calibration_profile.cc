@@ -26,6 +26,7 @@ constexpr NumericRange kCopyBytes{1, false, kMaxMessageBytes, true, "a size in b
 constexpr NumericRange kCollectiveBytes{1, false, kMaxMessageBytes, true, "a size in bytes", "2^40, 1 TiB"};
 // nccl-tests -m: calls grouped into one launch.
 constexpr NumericRange kCallsPerLaunch{1, false, 1e6, true, "a whole number", "10^6"};
+constexpr NumericRange kRanksPerProcess{1, false, 1 << 20, true, "a whole number", "2^20"};
 
 // nccl-tests' type names (nccl-tests src/common.cu, test_typenames) that DataType does not model; a measurement of one
 // is kept, but no other name is.
@@ -212,6 +213,7 @@ Result<CalibrationProfile> ParseCalibrationProfile(const SourceFile& file) {
     e.in_place = f.Get<bool>(c, at, "in_place", false);
     e.cuda_graph = f.Get<bool>(c, at, "cuda_graph", false);
     e.calls_per_launch = static_cast<int>(f.Integer(c, at, "calls_per_launch", 1, kCallsPerLaunch));
+    e.ranks_per_process = static_cast<int>(f.Integer(c, at, "ranks_per_process", 1, kRanksPerProcess));
     e.source = f.Get<std::string>(c, at, "source", "");
     if (e.op.empty()) f.Fail(at + "op", "is required");
     if (!e.dtype.empty() && !ParseDataType(e.dtype) &&
@@ -299,6 +301,7 @@ std::string WriteCalibrationProfile(const CalibrationProfile& p) {
     j["in_place"] = e.in_place;
     if (e.cuda_graph) j["cuda_graph"] = true;
     if (e.calls_per_launch != 1) j["calls_per_launch"] = e.calls_per_launch;
+    if (e.ranks_per_process != 1) j["ranks_per_process"] = e.ranks_per_process;
     j["source"] = e.source;
     collectives.push_back(std::move(j));
   }

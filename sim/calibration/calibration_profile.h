@@ -72,6 +72,9 @@ struct MeasuredCollective {
   // calls_per_launch calls grouped into one launch (one launch's cost shared by them). Default: one launch per call.
   bool cuda_graph = false;
   int calls_per_launch = 1;
+  // How many ranks each process of the measurement drove (nccl-tests nThread x nGpus; 1: one process per GPU). Ranks
+  // of one process write into each other's buffers (CollectiveParams::ranks_per_process), which the fit takes out.
+  int ranks_per_process = 1;
   std::string source;
 };
 

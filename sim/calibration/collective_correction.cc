@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iomanip>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -69,7 +70,7 @@ std::string SweepFit::ToString() const {
       source + ": " + std::string(wiresim::ToString(op)) + " over " + std::to_string(ranks) + " ranks on " +
       std::to_string(nodes) + " node" + (nodes == 1 ? "" : "s") + " (" + std::string(wiresim::ToString(link)) + "), " +
       std::to_string(points) + " sizes" + (in_place ? ", in place (the log has no out-of-place results)" : "") +
-      (launch_note.empty() ? "" : ", " + launch_note) + ", " +
+      (launch_note.empty() ? "" : ", " + launch_note) + (process_note.empty() ? "" : ", " + process_note) + ", " +
       (filter_note.empty() ? "NCCL choosing freely" : "under " + filter_note + ": " + Allowed(filter)) + " ->";
   for (const auto& [choice, n] : choices) out += " " + choice + " x" + std::to_string(n);
   if (recorded > 0) out += " (" + std::to_string(recorded) + " as recorded)";
@@ -127,13 +128,30 @@ double CollectiveCorrection::LaunchShiftUs(const PreparedCollective& prepared) c
   return prepared.params().launch_overhead.ToMicroseconds() - launch_reference_us;
 }
 
+double CollectiveCorrection::ProcessShiftUs(const PreparedCollective& prepared, CollectiveChoice choice,
+                                            double bytes) const {
+  // Only ranks of one node share a process (and only their rings write directly); the fit described one process per
+  // GPU.
+  if (prepared.params().ranks_per_process <= 1 || prepared.group().nodes() > 1) return 0;
+  CollectiveParams apart = prepared.params();
+  apart.ranks_per_process = 1;
+  CollectiveModel model(prepared.group().topology(), apart);
+  CollectiveCall call;
+  call.op = prepared.op();
+  call.gpus = prepared.group().gpus();
+  auto reference = model.Prepare(call, {});
+  if (!reference.ok() || !(*reference)->Usable(choice)) return 0;
+  return (prepared.Cost(choice, bytes) - (*reference)->Cost(choice, bytes)).ToMicroseconds();
+}
+
 std::optional<Time> CollectiveCorrection::Calibrated(const PreparedCollective& prepared, CollectiveChoice choice,
                                                      double bytes, const AlgorithmFilter& filter,
                                                      CalibrationSource* source) const {
   *source = CalibrationSource::kNone;
   if (const MeasuredCurve* c = FindCurve(prepared, bytes, filter)) {
     *source = CalibrationSource::kMeasuredCurve;
-    return Time::FromMicroseconds(std::max(0.0, *c->Microseconds(bytes) + LaunchShiftUs(prepared)));
+    return Time::FromMicroseconds(
+        std::max(0.0, *c->Microseconds(bytes) + LaunchShiftUs(prepared) + ProcessShiftUs(prepared, choice, bytes)));
   }
   if (auto t = Apply(prepared, choice, bytes)) {
     *source = CalibrationSource::kFittedCorrection;
@@ -281,6 +299,19 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
       note << sweep.launch_note << ", " << std::setprecision(3) << launch_added << " us of launch added to each";
       fit.launch_note = note.str();
     }
+    // Ranks that shared a process wrote into each other's buffers; the model of ranks apart (one process per GPU, as
+    // the simulator runs them) says how much longer each point would have taken.
+    std::unique_ptr<CollectiveModel> shared_model;
+    std::unique_ptr<PreparedCollective> shared;
+    if (sweep.ranks_per_process > 1 && model.params().ranks_per_process != sweep.ranks_per_process) {
+      CollectiveParams params = model.params();
+      params.ranks_per_process = sweep.ranks_per_process;
+      shared_model = std::make_unique<CollectiveModel>(model.topology(), params);
+      auto prepared_shared = shared_model->Prepare(call, {});
+      if (!prepared_shared.ok()) return prepared_shared.status().WithContext(sweep.source);
+      shared = std::move(prepared_shared).value();
+    }
+    double process_added_max = 0;
     const AlgorithmFilter all;
     if (sweep.filter) {
       fit.filter_note = sweep.filter_note;
@@ -289,7 +320,7 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
     }
     for (const MeasuredSweep::Point& point : sweep.points) {
       if (!(point.time_us > 0) || !(point.bytes > 0)) continue;
-      const double time_us = point.time_us + launch_added;
+      double time_us = point.time_us + launch_added;
       shapes[shape][point.bytes].push_back(time_us);
       CollectiveChoice choice;
       if (point.choice && p.Usable(*point.choice)) {
@@ -299,6 +330,12 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
         auto chosen = p.Choose(point.bytes, chooser);
         if (!chosen.ok()) return chosen.status().WithContext(sweep.source);
         choice = *chosen;
+      }
+      if (shared != nullptr) {
+        const double added = (p.Cost(choice, point.bytes) - shared->Cost(choice, point.bytes)).ToMicroseconds();
+        time_us += added;
+        process_added_max = std::max(process_added_max, added);
+        shapes[shape][point.bytes].back() = time_us;
       }
       const FitPoint fp{point.bytes, time_us, PartsOf(p, choice, point.bytes), sweep.source};
       const int a = static_cast<int>(choice.algorithm), pr = static_cast<int>(choice.protocol);
@@ -312,6 +349,15 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
       } else {
         ++it->second;
       }
+    }
+    if (shared != nullptr) {
+      std::ostringstream note;
+      note << sweep.ranks_per_process << " ranks per process (their rings wrote into each other's buffers), up to "
+           << std::setprecision(3) << process_added_max << " us added to each as with "
+           << (model.params().ranks_per_process == 1
+                   ? std::string("one process per GPU")
+                   : std::to_string(model.params().ranks_per_process) + " ranks per process");
+      fit.process_note = note.str();
     }
     if (report != nullptr) report->push_back(std::move(fit));
   }

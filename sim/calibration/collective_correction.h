@@ -94,6 +94,9 @@ struct CollectiveCorrection {
                                  const AlgorithmFilter& filter, CalibrationSource* source) const;
   // What `prepared`'s model launches a call with, less launch_reference_us.
   double LaunchShiftUs(const PreparedCollective& prepared) const;
+  // What `prepared`'s ranks per process save on `choice` against one process per GPU, as the model has it (a
+  // negative shift; 0 when they do not share processes): measured curves describe ranks apart.
+  double ProcessShiftUs(const PreparedCollective& prepared, CollectiveChoice choice, double bytes) const;
 };
 
 // One measured sweep: an operation over a group of GPUs of the topology at several sizes.
@@ -117,6 +120,10 @@ struct MeasuredSweep {
   // the profile describes calls launched as the simulator launches them.
   double launches_per_call = 1;
   std::string launch_note;  // how the measurement launched, for the report: "in CUDA graphs (the log's -G)"
+  // How many ranks each measured process drove (nccl-tests nThread x nGpus). Where several ranks shared a process,
+  // NCCL's rings wrote straight into each other's buffers (CollectiveParams::ranks_per_process); the fit adds what
+  // the model says one process per GPU costs more, so that the profile describes ranks apart, as serving runs them.
+  int ranks_per_process = 1;
 };
 
 // What one sweep was fitted as: its shape, the filter its points were chosen under, and how many points went to each
@@ -131,6 +138,7 @@ struct SweepFit {
   AlgorithmFilter filter;
   std::string filter_note;  // empty: NCCL chose freely
   std::string launch_note;  // empty: one launch per call; else how it launched and the launch time added back
+  std::string process_note;  // empty: one process per GPU; else the shared process and the time added back
   int recorded = 0;         // points whose choice the measurement recorded (NCCL's TUNING lines)
   std::vector<std::pair<std::string, int>> choices;  // "Ring/LL128" -> points, in order of first use
 

@@ -52,14 +52,23 @@ Result<std::vector<MeasuredSweep>> SweepsOf(const CalibrationProfile& profile, c
   // Group by (op, dtype, gpus or rank shape, source file, NCCL_ALGO, NCCL_PROTO): one sweep each, sizes in the
   // profile's order.
   using Key = std::tuple<std::string, std::string, std::vector<int>, int, int, std::string, std::string, std::string,
-                         bool, int>;
+                         bool, int, int>;
   auto file_of = [](const std::string& source) {
     const size_t colon = source.rfind(':');
     return source.substr(0, colon == std::string::npos ? source.size() : colon);
   };
   auto key_of = [&](const MeasuredCollective& m) {
-    return Key{m.op,        m.dtype,      m.gpus,       m.ranks,           m.nodes, file_of(m.source),
-               m.nccl_algo, m.nccl_proto, m.cuda_graph, m.calls_per_launch};
+    return Key{m.op,
+               m.dtype,
+               m.gpus,
+               m.ranks,
+               m.nodes,
+               file_of(m.source),
+               m.nccl_algo,
+               m.nccl_proto,
+               m.cuda_graph,
+               m.calls_per_launch,
+               m.ranks_per_process};
   };
   // Groups with out-of-place rows use those; the others their in-place rows.
   std::set<Key> out_of_place;
@@ -80,6 +89,7 @@ Result<std::vector<MeasuredSweep>> SweepsOf(const CalibrationProfile& profile, c
       s.op = *op;
       s.source = file.empty() ? profile.source : file;
       s.in_place = m.in_place;
+      s.ranks_per_process = m.ranks_per_process;
       if (m.cuda_graph) {
         s.launches_per_call = 0;
         s.launch_note = "launched in CUDA graphs (-G)";

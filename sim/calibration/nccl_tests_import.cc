@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <set>
 #include <sstream>
 
@@ -410,6 +411,8 @@ Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& 
         m.in_place = in_place;
         m.cuda_graph = log.graph_launches > 0;
         m.calls_per_launch = std::max(1, log.agg_iters);
+        m.ranks_per_process = static_cast<int>(std::clamp<int64_t>(
+            static_cast<int64_t>(log.threads_per_process) * log.gpus_per_thread, 1, std::max(1, ranks)));
         m.source = log.source + (row.line > 0 ? ":" + std::to_string(row.line) : "");
         p.collectives.push_back(std::move(m));
       }

@@ -228,6 +228,9 @@ class TextParser {
         } else if (tok[i] == "nGpus") {
           WIRESIM_ASSIGN_OR_RETURN(const int64_t n, ParseIntegerField(at, "nGpus", tok[i + 1], kIssueCount));
           log_.gpus_per_thread = static_cast<int>(std::max<int64_t>(1, n));
+        } else if (tok[i] == "nThread") {
+          WIRESIM_ASSIGN_OR_RETURN(const int64_t n, ParseIntegerField(at, "nThread", tok[i + 1], kIssueCount));
+          log_.threads_per_process = static_cast<int>(std::max<int64_t>(1, n));
         }
       }
     } else if (line.find("Blocking Enabled") != std::string::npos) {
@@ -428,6 +431,8 @@ Result<NcclTestsLog> ParseJson(const SourceFile& file) {
     };
     WIRESIM_RETURN_IF_ERROR(count("graph", &log.graph_launches, 0));
     WIRESIM_RETURN_IF_ERROR(count("aggregated_iterations", &log.agg_iters, 1));
+    WIRESIM_RETURN_IF_ERROR(count("ngpus", &log.gpus_per_thread, 1));
+    WIRESIM_RETURN_IF_ERROR(count("nthreads", &log.threads_per_process, 1));
     // nccl-tests writes its flags as the strings "true" and "false".
     if (config.contains("blocking_collectives")) {
       const Json& b = config["blocking_collectives"];

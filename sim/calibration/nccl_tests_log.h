@@ -60,6 +60,7 @@ struct NcclTestsLog {
   int agg_iters = 1;
   bool blocking = false;
   int gpus_per_thread = 1;                   // -g: GPUs each thread drives ("nGpus" on the nThread line)
+  int threads_per_process = 1;               // -t: threads each process runs ("nThread"); ranks per process: t x g
   std::optional<double> average_busbw_GBps;  // the log's own "Avg bus bandwidth"
   // NCCL_ALGO / NCCL_PROTO as the run set them, when the log says: NCCL's own "NCCL_ALGO set by environment to X"
   // INFO line, a `NCCL_ALGO=X` word (an echoed environment, `mpirun -x NCCL_ALGO=X`), or the -J `env` list. Empty

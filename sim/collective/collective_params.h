@@ -90,6 +90,15 @@ struct CollectiveParams {
   // channel for this fraction of one step's time. Fitted: 0.5 on the 2-GPU rows of Vidur's H100 DGX profile, where
   // a ring has 3 operations per loop of which 2 send (docs/collectives.md section 5).
   double ring_local_copy = 0.5;
+  // How many of the communicator's ranks each process drives, consecutive ranks together (nccl-tests runs nThread x
+  // nGpus per process: `-g 8` puts a node's 8 ranks in one; MPI, torchrun and the serving engines run one per GPU).
+  // Two ranks of one process connect by P2P/direct pointer (src/transport/p2p.cc, P2P_SAME_PID, every release):
+  // NCCL_DIRECT_WRITE lets the ring's all-gather steps write straight into the next rank's output buffer, so the
+  // loop's last receive finds its chunk in place and copies nothing (src/device/all_reduce.h and all_gather.h,
+  // directRecv; prims_simple.h skips the copy when source and destination coincide). Simple protocol only: LL and
+  // LL128 always go through their own buffers; reduce-scatter's ring is not direct (Direct = 0) and keeps its last
+  // reduction. A ring pays the copy unless every one of its edges joins two ranks of one process.
+  int ranks_per_process = 1;
 
   // Per-step latency of NVLink steps between Ampere sm80 GPUs (A100, A800, A30), as a multiple of NCCL's
   // hwLatencies, by protocol. NCCL reads its peers' buffers over NVLink there (P2P read, enabled for sm80 only) and

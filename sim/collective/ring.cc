@@ -107,9 +107,27 @@ double StepSecondsPerByte(const AlgorithmContext& ctx, Protocol p, bool intra_on
   return any ? loads.Seconds() : 0.0;
 }
 
+// Whether NCCL's Simple rings write the all-gather steps straight into the next rank's output buffer: every edge
+// of every ring joins two ranks of one process (P2P/direct pointer; CollectiveParams::ranks_per_process). An edge
+// between nodes never does (its receiver copies out of the network buffer).
+bool RingWritesDirect(const AlgorithmContext& ctx, Protocol p) {
+  const int k = ctx.params.ranks_per_process;
+  if (p != Protocol::kSimple || k <= 1) return false;
+  if (ctx.op != CollectiveOp::kAllReduce && ctx.op != CollectiveOp::kAllGather) return false;
+  for (const RingOrder& ring : ctx.group.rings()) {
+    const size_t n = ring.order.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (ring.inter_node[i] || ring.order[i] / k != ring.order[(i + 1) % n] / k) return false;
+    }
+  }
+  return true;
+}
+
 // The loop's last operation copies the last chunk received out of the receive buffer (or reduces it into the
 // output): it sends nothing and holds the channel ring_local_copy of a step at the pace of the kernel-driven edges.
+// With direct writes the chunk is already in place and the operation copies nothing.
 double LocalCopySecondsPerByte(const AlgorithmContext& ctx, Protocol p) {
+  if (RingWritesDirect(ctx, p)) return 0;
   return ctx.params.ring_local_copy * StepSecondsPerByte(ctx, p, /*intra_only=*/true);
 }
 

@@ -115,6 +115,45 @@ TEST_CASE("A CUDA-graph log calibrates eager calls, and --compare against it giv
         Approx(30 + 1048576 / 250e3 + 5).margin(0.01));  // the log prints two decimals
 }
 
+TEST_CASE("A log of ranks sharing a process calibrates ranks apart, and --compare against it gives its times back") {
+  // The same rows measured as nccl-tests -g 8 runs them: one process, so NCCL's rings wrote into each other's
+  // buffers and skipped the copy each loop ends with (docs/collectives.md section 5). Rings only (NCCL_ALGO=Ring).
+  TempDir dir;
+  std::ofstream(dir / "g8.txt") << "# nThread 1 nGpus 8 minBytes 1048576 maxBytes 17179869184 step: 4(factor) warmup "
+                                   "iters: 5 iters: 20 agg iters: 1 validation: 1 graph: 0\n"
+                                   "box:100:100 [0] NCCL INFO NCCL_ALGO set by environment to Ring\n"
+                                << Log();
+  Run imported = Wiresim({"calibrate", "import", dir / "g8.txt", "-o", dir / "g8.json"});
+  REQUIRE(imported.code == kExitOk);
+  const auto profile = nlohmann::json::parse(std::ifstream(dir / "g8.json"));
+  CHECK(profile["collectives"][0]["ranks_per_process"] == 8);
+  Run fit = Wiresim({"calibrate", "fit", dir / "g8.json", "--topology", "dgx-h100", "-o", dir / "g8f.json"});
+  INFO(fit.err);
+  REQUIRE(fit.code == kExitOk);
+  CHECK_THAT(fit.out, Contains("8 ranks per process (their rings wrote into each other's buffers)"));
+  // One process per GPU (every serving engine): the 16 GiB ring takes the measured time plus the copy, half a step
+  // of 16 GiB / 8 over a GPU's 18 NVLinks at NCCL's 20.6 GB/s each (370.8 GB/s): 2895.7 us. Measured: 30 + 16 GiB /
+  // 250e3 us.
+  Run apart = Wiresim({"collective", "--topology", "dgx-h100", "--algo", "ring", "-b", "16G", "-e", "16G",
+                       "--calibration", dir / "g8f.json", "--json"});
+  INFO(apart.err);
+  REQUIRE(apart.code == kExitOk);
+  const auto aj = nlohmann::json::parse(apart.out);
+  CHECK(aj["rows"][0]["timed_by"] == "measured");
+  const double measured = 30 + 17179869184.0 / 250e3;
+  CHECK(aj["rows"][0]["time_us"].get<double>() ==
+        Approx(measured + 17179869184.0 / 8 / 370.8e9 / 2 * 1e6).epsilon(0.001));
+  // The log compared as it ran (8 ranks per process): its own times again.
+  Run cmp = Wiresim({"collective", "--topology", "dgx-h100", "--algo", "ring", "--compare", dir / "g8.txt",
+                     "--calibration", dir / "g8f.json", "--json"});
+  REQUIRE(cmp.code == kExitOk);
+  const auto j = nlohmann::json::parse(cmp.out);
+  for (const auto& row : j["rows"]) {
+    CHECK(row["timed_by"] == "measured");
+    CHECK(std::fabs(row["error"].get<double>()) < 1e-3);
+  }
+}
+
 TEST_CASE("Calibration verbs refuse bad input with exit code 2") {
   TempDir dir;
   std::string headless = Log();

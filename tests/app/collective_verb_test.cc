@@ -173,6 +173,50 @@ TEST_CASE("comparing models the log's NCCL release and how its calls were launch
   std::filesystem::remove(one_thread);
 }
 
+TEST_CASE("comparing a log whose ranks shared a process models NCCL's direct pointers between them") {
+  // nccl-tests -g 8: one process drives the node's 8 GPUs, NCCL connects them by P2P/direct pointer, and a Simple
+  // ring all-reduce's loop ends without its copy out of the receive buffer (docs/collectives.md section 5). On 8
+  // H100s a ring step of 1 GiB is S/8 over a GPU's 18 NVLinks at NCCL's 20.6 GB/s each, 370.8 GB/s: 362 us; the copy
+  // is half a step, 181 us.
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("wiresim-" + std::to_string(::getpid()) + "-g8.txt")).string();
+  {
+    std::ofstream out(path);
+    out << "# Collective test starting: all_reduce_perf\n"
+        << "# nThread 1 nGpus 8 minBytes 1073741824 maxBytes 1073741824 step: 2(factor) warmup iters: 5 iters: 20 "
+           "agg iters: 1 validation: 1 graph: 0\n";
+    for (int r = 0; r < 8; ++r)
+      out << "#  Rank  " << r << " Group  0 Pid 7 on h device  " << r << " [0000:00:00] NVIDIA H100 80GB HBM3\n";
+    out << "  1073741824     268435456     float     sum      -1   5100.0  210.54  368.44      0   5100.0  210.54  "
+           "368.44      0\n";
+  }
+  const auto time_of = [](const std::vector<std::string>& args) {
+    const Run r = Wiresim(args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    return std::make_pair(j["rows"][0]["time_us"].get<double>(), j);
+  };
+  const auto [shared, sj] =
+      time_of({"collective", "--topology", "dgx-h100", "--algo", "ring", "--compare", path, "--json"});
+  CHECK(sj["ranks_per_process"] == 8);
+  // The same as a prediction told so, and 181 us faster than one process per GPU.
+  const auto [told, tj] = time_of({"collective", "--topology", "dgx-h100", "--algo", "ring", "-b", "1G", "-e", "1G",
+                                   "--ranks-per-process", "8", "--json"});
+  CHECK(shared == Approx(told));
+  const auto [apart, aj] = time_of({"collective", "--topology", "dgx-h100", "--algo", "ring", "--compare", path,
+                                    "--ranks-per-process", "1", "--json"});
+  CHECK(aj["ranks_per_process"] == 1);
+  CHECK(apart - shared == Approx(1073741824.0 / 8 / 370.8e9 / 2 * 1e6).epsilon(0.005));
+  const Run text = Wiresim({"collective", "--topology", "dgx-h100", "--algo", "ring", "--compare", path});
+  CHECK(text.out.find("; 8 ranks per process (nThread 1 x nGpus 8): P2P direct pointers") != std::string::npos);
+  CHECK(text.out.find("; 8 ranks per process; channels") != std::string::npos);
+  const Run bad = Wiresim({"collective", "--ranks-per-process", "0", "-b", "1M", "-e", "1M"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("--ranks-per-process must be a whole number from 1") != std::string::npos);
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("comparing reads the JSON nccl-tests -J writes, GPUs taken from its device list") {
   const std::string json =
       std::string(WIRESIM_SOURCE_DIR) + "/tests/data/nccl-tests/two_hosts_2x2_all_reduce_perf.json";

@@ -179,6 +179,11 @@ TEST_CASE("how the calls were issued: CUDA-graph launches, aggregated iterations
   const auto driven = ParseNcclTestsLog(SourceFile{"d.txt", "# nThread 1 nGpus 8 minBytes 8 maxBytes 8\n" + row});
   REQUIRE(driven.ok());
   CHECK(driven->gpus_per_thread == 8);  // -g 8: one thread drives 8 GPUs
+  CHECK(driven->threads_per_process == 1);
+  const auto threads = ParseNcclTestsLog(SourceFile{"t.txt", "# nThread 2 nGpus 4 minBytes 8 maxBytes 8\n" + row});
+  REQUIRE(threads.ok());
+  CHECK(threads->threads_per_process == 2);  // -t 2 -g 4: 8 ranks in one process
+  CHECK(threads->gpus_per_thread == 4);
   // A log without the line: launched one by one, one call per launch, not blocking.
   const auto plain = ParseNcclTestsLog(SourceFile{"p.txt", row});
   REQUIRE(plain.ok());
@@ -188,13 +193,16 @@ TEST_CASE("how the calls were issued: CUDA-graph launches, aggregated iterations
   // -J: the same in "config".
   const auto json = ParseNcclTestsLog(SourceFile{
       "g.json",
-      "{\"config\": {\"graph\": 2, \"aggregated_iterations\": 1, \"blocking_collectives\": \"true\"},"
+      "{\"config\": {\"graph\": 2, \"aggregated_iterations\": 1, \"blocking_collectives\": \"true\", "
+      "\"nthreads\": 2, \"ngpus\": 4},"
       " \"results\": [{\"size\": 1024, \"count\": 256, \"type\": \"float\", \"redop\": \"sum\", \"root\": -1,"
       " \"out_of_place\": {\"time\": 10.0, \"alg_bw\": 0.1, \"bus_bw\": 0.2, \"nwrong\": 0}, \"in_place\": null}]}"});
   INFO(json.status().ToString());
   REQUIRE(json.ok());
   CHECK(json->graph_launches == 2);
   CHECK(json->blocking);
+  CHECK(json->threads_per_process == 2);
+  CHECK(json->gpus_per_thread == 4);
   // A count that is not one: the file, the line and the field.
   const auto bad = ParseNcclTestsLog(SourceFile{"b.txt", "# nThread 1 nGpus 1 graph: many\n" + row});
   REQUIRE_FALSE(bad.ok());

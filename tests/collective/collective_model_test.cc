@@ -456,6 +456,47 @@ TEST_CASE("each ring loop ends with a local copy that holds the channel half a s
   CHECK(std::llabs(ag->Cost(kRingSimple, S).picoseconds() - ag_expected.picoseconds()) <= 2);
 }
 
+TEST_CASE("ranks of one process write into each other's buffers: a Simple ring copies nothing at the end") {
+  // P2P/direct pointer between ranks of one process (NCCL's p2p.cc, P2P_SAME_PID): the all-gather steps write into
+  // the next rank's output buffer, so the loop's last receive finds its chunk in place. The same 4 A100s as above
+  // then take the 6 sending steps alone (all-reduce) and 3 (all-gather).
+  const Topology topo = testing::TopologyFromText(kUniform4);
+  CollectiveParams params = TextbookParams();
+  params.ring_local_copy = 0.5;
+  params.ranks_per_process = 4;  // nccl-tests -g 4
+  CollectiveModel model(topo, params);
+  const double S = 240e6;
+  auto ar = Prepare(model, CollectiveOp::kAllReduce, Range(0, 3));
+  const Time ar_expected = Time::FromMicroseconds(5 + 8.4 + 6 * 3.4) + Time::FromSecondsCeil(6.0 / 4 * S / 240e9);
+  CHECK(std::llabs(ar->Cost(kRingSimple, S).picoseconds() - ar_expected.picoseconds()) <= 2);
+  const Time t = Simulate(topo, {{ar.get(), kRingSimple, S}}, Net::kFlow)[0];
+  CHECK(std::llabs(t.picoseconds() - ar_expected.picoseconds()) <= 16);
+  auto ag = Prepare(model, CollectiveOp::kAllGather, Range(0, 3));
+  const Time ag_expected = Time::FromMicroseconds(5 + 8.4 + 3 * 3.4) + Time::FromSecondsCeil(3.0 / 4 * S / 240e9);
+  CHECK(std::llabs(ag->Cost(kRingSimple, S).picoseconds() - ag_expected.picoseconds()) <= 2);
+  // Reduce-scatter's ring is not direct (its kernel's Direct = 0): its last operation still reduces the chunk it
+  // received into the output, 3.5 steps as with one rank per process.
+  auto rs = Prepare(model, CollectiveOp::kReduceScatter, Range(0, 3));
+  const Time rs_expected = Time::FromMicroseconds(5 + 8.4 + 3 * 3.4) + Time::FromSecondsCeil(3.5 / 4 * S / 240e9);
+  CHECK(std::llabs(rs->Cost(kRingSimple, S).picoseconds() - rs_expected.picoseconds()) <= 2);
+  // LL and LL128 move data through their own buffers in every layout: LL's pace as in the small-message test
+  // (min(240 x 0.5, 87.7 GB/s)), 6.5 steps of S/4 with the copy, the same with or without the shared process.
+  const CollectiveChoice ll{Algorithm::kRing, Protocol::kLL};
+  CollectiveParams apart = params;
+  apart.ranks_per_process = 1;
+  CollectiveModel apart_model(topo, apart);
+  auto ar_apart = Prepare(apart_model, CollectiveOp::kAllReduce, Range(0, 3));
+  CHECK(ar->Cost(ll, S) == ar_apart->Cost(ll, S));
+  // Two processes of two ranks: the ring's edges 1 -> 2 and 3 -> 0 cross processes, those receivers copy, and the
+  // ring goes at its slowest rank's pace: the copy stays (6.5 steps).
+  CollectiveParams pairs = params;
+  pairs.ranks_per_process = 2;
+  CollectiveModel pairs_model(topo, pairs);
+  auto ar_pairs = Prepare(pairs_model, CollectiveOp::kAllReduce, Range(0, 3));
+  const Time pairs_expected = Time::FromMicroseconds(5 + 8.4 + 6 * 3.4) + Time::FromSecondsCeil(6.5 / 4 * S / 240e9);
+  CHECK(std::llabs(ar_pairs->Cost(kRingSimple, S).picoseconds() - pairs_expected.picoseconds()) <= 2);
+}
+
 TEST_CASE("an A100's NVLink steps take three times NCCL's per-step latency, a Hopper's NCCL's own") {
   const Topology a100 = testing::TopologyFromText(kUniform4);
   CollectiveModel model(a100);
