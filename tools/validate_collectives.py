@@ -177,6 +177,31 @@ def oci_system(w):
                             "all_reduce, float", ["--nccl-version", "2.27.5"])
 
 
+def issues_two_node_system(w):
+    s = System("NCCL issues, two nodes (H100 and H20)",
+               "nccltests_issue232_h100_2x1_roce_tree.csv, nccl_issue1244_h20_2x8_nvlstree_small.csv",
+               "`--topology dgx-h100-2node`, the run's NCCL_ALGO as `--algo`; launch overhead 5 us",
+               "Held out: nothing was set from these tables. nccl-tests issue 232: one H100 on each of two nodes with "
+               "400 Gb/s RoCE NICs, NCCL_ALGO=Tree, NCCL version not stated: `--gpus node0:0,node1:0 --algo tree` "
+               "(each GPU's own NIC; the user found one GPU drives one of its node's four). NCCL issue 1244: 2x8 H20 "
+               "(NVLink4 NVSwitch like the H100's; its CX7 NICs do not enter a small message's latency), "
+               "NCCL_ALGO=NVLSTree, NCCL 2.21.5, messages of 4 to 512 bytes: `--nodes 2 --algo nvlstree "
+               "--nccl-version 2.21.5`. The modelled NVLSTree floor, 59.8 us, is 25-29% longer than the measured 46-48 us: "
+               "a forced NVLSTree on tiny messages, which NCCL's own choice never runs there (it takes a tree or ring "
+               "with LL), is charged NCCL's NVLS and NVLSTree per-step latencies in full.",
+               multi_node=True)
+    rows = read_csv("nccltests_issue232_h100_2x1_roce_tree.csv")
+    data = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in rows]
+    s.tables.append(("all_reduce, float, 1 GPU per node, NCCL_ALGO=Tree (nccl-tests issue 232)", compare_rows(
+        w.compare("dgx-h100-2node", "node0:0,node1:0", "all_reduce", "float", data, ["--algo", "tree"]))))
+    rows = read_csv("nccl_issue1244_h20_2x8_nvlstree_small.csv")
+    data = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in rows]
+    s.tables.append(("all_reduce, float, 8 GPUs per node, NCCL_ALGO=NVLSTree, NCCL 2.21.5 (NCCL issue 1244)",
+                     compare_rows(w.compare("dgx-h100-2node", "node0:0-7,node1:0-7", "all_reduce", "float", data,
+                                            ["--algo", "nvlstree", "--nccl-version", "2.21.5"]))))
+    return s
+
+
 def a100_system(w):
     s = System("8x A100 SXM, NVSwitch", "nccltests_a100_nvswitch_sendrecv.csv, stas00_a100_nvswitch_allreduce.csv",
                "`--topology hgx-a100 --gpus 0-7`; launch overhead 5 us; the all-reduce `--ranks-per-process 8` "
@@ -457,7 +482,7 @@ def vllm_nccl_system(blackwell):
 
 
 NCCLTESTS = [gcp_system, oci_system, oci_a100_2node_system, a100_system, oci_a100_1node_system, polaris_system, h200_system,
-             issue1455_system, b200_system, vllm_nccl_system(False), vllm_nccl_system(True)]
+             issue1455_system, issues_two_node_system, b200_system, vllm_nccl_system(False), vllm_nccl_system(True)]
 
 
 HOST = ("Measurement model: Vidur times rank 0's NCCL kernel while every rank's Python loop issues the calls back to "
