@@ -31,6 +31,15 @@ Run Wiresim(std::vector<std::string> args) {
   return r;
 }
 
+// A --json run's first predicted time, and its whole output; the run must succeed.
+std::pair<double, nlohmann::json> FirstRowTime(const std::vector<std::string>& args) {
+  const Run r = Wiresim(args);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  return std::make_pair(j["rows"][0]["time_us"].get<double>(), j);
+}
+
 const std::string kLog = std::string(WIRESIM_SOURCE_DIR) + "/tests/calibration/data/all_reduce_v2.19_mpi.txt";
 
 TEST_CASE("the table is an nccl-tests table: algbw = size / time, busbw = algbw x 2(n-1)/n") {
@@ -120,30 +129,23 @@ TEST_CASE("comparing models the log's NCCL release and how its calls were launch
            "163.11      0\n";
     return path;
   };
-  const auto time_of = [](const std::vector<std::string>& args) {
-    const Run r = Wiresim(args);
-    INFO(r.err);
-    REQUIRE(r.code == 0);
-    const auto j = nlohmann::json::parse(r.out);
-    return std::make_pair(j["rows"][0]["time_us"].get<double>(), j);
-  };
   const std::string graphed = write("g.txt",
                                     "# nThread 1 nGpus 1 minBytes 8388608 maxBytes 8388608 step: 2(factor) "
                                     "warmup iters: 5 iters: 20 agg iters: 1 validation: 1 graph: 1",
                                     "NCCL version 2.19.3+cuda12.2\n");
-  const auto [t, j] = time_of({"collective", "--topology", "dgx-h100", "--compare", graphed, "--json"});
+  const auto [t, j] = FirstRowTime({"collective", "--topology", "dgx-h100", "--compare", graphed, "--json"});
   CHECK(j["nccl_version"] == "2.19.3");
   CHECK(j["launch_overhead_us"] == 0.0);
   // The same as a prediction told so.
-  const auto [plain, pj] = time_of({"collective", "--topology", "dgx-h100", "-b", "8M", "-e", "8M", "--nccl-version",
-                                    "2.19.3", "--launch-us", "0", "--json"});
+  const auto [plain, pj] = FirstRowTime({"collective", "--topology", "dgx-h100", "-b", "8M", "-e", "8M",
+                                         "--nccl-version", "2.19.3", "--launch-us", "0", "--json"});
   CHECK(t == Approx(plain));
   const Run text = Wiresim({"collective", "--topology", "dgx-h100", "--compare", graphed});
   CHECK(text.out.find("(1 rows); NCCL 2.19.3, the log's; launched as CUDA graphs (-G 1): no launch per call") !=
         std::string::npos);
   // Flags win: a given release and launch overhead are kept (5 us more than with none).
-  const auto [given, gj] = time_of({"collective", "--topology", "dgx-h100", "--compare", graphed, "--nccl-version",
-                                    "2.19.3", "--launch-us", "5", "--json"});
+  const auto [given, gj] = FirstRowTime({"collective", "--topology", "dgx-h100", "--compare", graphed, "--nccl-version",
+                                         "2.19.3", "--launch-us", "5", "--json"});
   CHECK(gj["launch_overhead_us"] == 5.0);
   CHECK(given - t == Approx(5).margin(1e-6));
   // -m 4: four calls in one group, one launch: 5 / 4 us each. A release wiresim does not model: the newest, said.
@@ -165,7 +167,7 @@ TEST_CASE("comparing models the log's NCCL release and how its calls were launch
   const Run tt = Wiresim({"collective", "--topology", "dgx-h100", "--compare", one_thread});
   CHECK(tt.out.find("; one thread drove 8 GPUs (-g 8): it launches 8 kernels per call, host time not modelled") !=
         std::string::npos);
-  const auto [driven, dj] = time_of({"collective", "--topology", "dgx-h100", "--compare", one_thread, "--json"});
+  const auto [driven, dj] = FirstRowTime({"collective", "--topology", "dgx-h100", "--compare", one_thread, "--json"});
   CHECK(dj["launch_overhead_us"] == 5.0);
   CHECK(driven - t == Approx(5).margin(1e-6));
   std::filesystem::remove(graphed);
@@ -190,22 +192,15 @@ TEST_CASE("comparing a log whose ranks shared a process models NCCL's direct poi
     out << "  1073741824     268435456     float     sum      -1   5100.0  210.54  368.44      0   5100.0  210.54  "
            "368.44      0\n";
   }
-  const auto time_of = [](const std::vector<std::string>& args) {
-    const Run r = Wiresim(args);
-    INFO(r.err);
-    REQUIRE(r.code == 0);
-    const auto j = nlohmann::json::parse(r.out);
-    return std::make_pair(j["rows"][0]["time_us"].get<double>(), j);
-  };
   const auto [shared, sj] =
-      time_of({"collective", "--topology", "dgx-h100", "--algo", "ring", "--compare", path, "--json"});
+      FirstRowTime({"collective", "--topology", "dgx-h100", "--algo", "ring", "--compare", path, "--json"});
   CHECK(sj["ranks_per_process"] == 8);
   // The same as a prediction told so, and 181 us faster than one process per GPU.
-  const auto [told, tj] = time_of({"collective", "--topology", "dgx-h100", "--algo", "ring", "-b", "1G", "-e", "1G",
-                                   "--ranks-per-process", "8", "--json"});
+  const auto [told, tj] = FirstRowTime({"collective", "--topology", "dgx-h100", "--algo", "ring", "-b", "1G", "-e",
+                                        "1G", "--ranks-per-process", "8", "--json"});
   CHECK(shared == Approx(told));
-  const auto [apart, aj] = time_of({"collective", "--topology", "dgx-h100", "--algo", "ring", "--compare", path,
-                                    "--ranks-per-process", "1", "--json"});
+  const auto [apart, aj] = FirstRowTime({"collective", "--topology", "dgx-h100", "--algo", "ring", "--compare", path,
+                                         "--ranks-per-process", "1", "--json"});
   CHECK(aj["ranks_per_process"] == 1);
   CHECK(apart - shared == Approx(1073741824.0 / 8 / 370.8e9 / 2 * 1e6).epsilon(0.005));
   const Run text = Wiresim({"collective", "--topology", "dgx-h100", "--algo", "ring", "--compare", path});

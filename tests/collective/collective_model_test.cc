@@ -435,6 +435,12 @@ TEST_CASE("all-to-all over one NVSwitch: every pair at once, at the point-to-poi
   CHECK(t.ToSeconds() == Approx(expected.ToSeconds()).epsilon(1e-6));
 }
 
+// The closed form of a Simple ring on kUniform4's 4 A100s (240 GB/s per ring edge) with the textbook latencies:
+// launch 5 us, NCCL's Ring/Simple base 8.4 us, `sends` steps of 3.4 us, and `byte_steps` steps of S/4 each.
+Time Uniform4SimpleRing(int sends, double byte_steps, double S) {
+  return Time::FromMicroseconds(5 + 8.4 + sends * 3.4) + Time::FromSecondsCeil(byte_steps / 4 * S / 240e9);
+}
+
 TEST_CASE("each ring loop ends with a local copy that holds the channel half a step") {
   // NCCL's ring all-reduce runs 2(n-1) sending operations per loop and then copies the last chunk it received out of
   // the receive buffer: 2n-1 operations, of which the last sends nothing. With ring_local_copy = 0.5 it takes half
@@ -445,14 +451,14 @@ TEST_CASE("each ring loop ends with a local copy that holds the channel half a s
   CollectiveModel model(topo, params);
   auto ar = Prepare(model, CollectiveOp::kAllReduce, Range(0, 3));
   const double S = 240e6;
-  const Time expected = Time::FromMicroseconds(5 + 8.4 + 6 * 3.4) + Time::FromSecondsCeil(6.5 / 4 * S / 240e9);
+  const Time expected = Uniform4SimpleRing(6, 6.5, S);
   CHECK(std::llabs(ar->Cost(kRingSimple, S).picoseconds() - expected.picoseconds()) <= 2);
   // The expansion copies on no link after each rank's last step: the same time.
   const Time t = Simulate(topo, {{ar.get(), kRingSimple, S}}, Net::kFlow)[0];
   CHECK(std::llabs(t.picoseconds() - expected.picoseconds()) <= 16);
   // All-gather: n-1 = 3 sending steps and the copy, 3.5 steps of S/4.
   auto ag = Prepare(model, CollectiveOp::kAllGather, Range(0, 3));
-  const Time ag_expected = Time::FromMicroseconds(5 + 8.4 + 3 * 3.4) + Time::FromSecondsCeil(3.5 / 4 * S / 240e9);
+  const Time ag_expected = Uniform4SimpleRing(3, 3.5, S);
   CHECK(std::llabs(ag->Cost(kRingSimple, S).picoseconds() - ag_expected.picoseconds()) <= 2);
 }
 
@@ -467,17 +473,17 @@ TEST_CASE("ranks of one process write into each other's buffers: a Simple ring c
   CollectiveModel model(topo, params);
   const double S = 240e6;
   auto ar = Prepare(model, CollectiveOp::kAllReduce, Range(0, 3));
-  const Time ar_expected = Time::FromMicroseconds(5 + 8.4 + 6 * 3.4) + Time::FromSecondsCeil(6.0 / 4 * S / 240e9);
+  const Time ar_expected = Uniform4SimpleRing(6, 6.0, S);
   CHECK(std::llabs(ar->Cost(kRingSimple, S).picoseconds() - ar_expected.picoseconds()) <= 2);
   const Time t = Simulate(topo, {{ar.get(), kRingSimple, S}}, Net::kFlow)[0];
   CHECK(std::llabs(t.picoseconds() - ar_expected.picoseconds()) <= 16);
   auto ag = Prepare(model, CollectiveOp::kAllGather, Range(0, 3));
-  const Time ag_expected = Time::FromMicroseconds(5 + 8.4 + 3 * 3.4) + Time::FromSecondsCeil(3.0 / 4 * S / 240e9);
+  const Time ag_expected = Uniform4SimpleRing(3, 3.0, S);
   CHECK(std::llabs(ag->Cost(kRingSimple, S).picoseconds() - ag_expected.picoseconds()) <= 2);
   // Reduce-scatter's ring is not direct (its kernel's Direct = 0): its last operation still reduces the chunk it
   // received into the output, 3.5 steps as with one rank per process.
   auto rs = Prepare(model, CollectiveOp::kReduceScatter, Range(0, 3));
-  const Time rs_expected = Time::FromMicroseconds(5 + 8.4 + 3 * 3.4) + Time::FromSecondsCeil(3.5 / 4 * S / 240e9);
+  const Time rs_expected = Uniform4SimpleRing(3, 3.5, S);
   CHECK(std::llabs(rs->Cost(kRingSimple, S).picoseconds() - rs_expected.picoseconds()) <= 2);
   // LL and LL128 move data through their own buffers in every layout: LL's pace as in the small-message test
   // (min(240 x 0.5, 87.7 GB/s)), 6.5 steps of S/4 with the copy, the same with or without the shared process.
@@ -493,7 +499,7 @@ TEST_CASE("ranks of one process write into each other's buffers: a Simple ring c
   pairs.ranks_per_process = 2;
   CollectiveModel pairs_model(topo, pairs);
   auto ar_pairs = Prepare(pairs_model, CollectiveOp::kAllReduce, Range(0, 3));
-  const Time pairs_expected = Time::FromMicroseconds(5 + 8.4 + 6 * 3.4) + Time::FromSecondsCeil(6.5 / 4 * S / 240e9);
+  const Time pairs_expected = Uniform4SimpleRing(6, 6.5, S);
   CHECK(std::llabs(ar_pairs->Cost(kRingSimple, S).picoseconds() - pairs_expected.picoseconds()) <= 2);
 }
 
