@@ -116,6 +116,13 @@ int CalibrateFit(const Args& args, AppContext& ctx) {
   fit_options.filter = *filter;
   auto params = model_options.Params(vm);
   if (!params.ok()) return ReportError(ctx, verb, params.status());
+  if (params->ranks_per_process != 1) {
+    // Each measurement carries its own layout (the log's nThread x nGpus); the profile describes ranks apart.
+    return ReportError(ctx, verb,
+                       InvalidArgument("--ranks-per-process: a fitted profile describes one process per GPU, as "
+                                       "serving runs NCCL; each measurement's own layout comes from its log "
+                                       "(ranks_per_process in the profile)"));
+  }
   fit_options.params = *params;
   // The release the corrections are made against, as every run chooses it: --nccl-version, else the profile's.
   auto release = ChooseNcclVersion(vm.count("nccl-version") ? vm["nccl-version"].as<std::string>() : "",

@@ -303,7 +303,7 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
     // the simulator runs them) says how much longer each point would have taken.
     std::unique_ptr<CollectiveModel> shared_model;
     std::unique_ptr<PreparedCollective> shared;
-    if (sweep.ranks_per_process > 1 && model.params().ranks_per_process != sweep.ranks_per_process) {
+    if (sweep.ranks_per_process != model.params().ranks_per_process) {
       CollectiveParams params = model.params();
       params.ranks_per_process = sweep.ranks_per_process;
       shared_model = std::make_unique<CollectiveModel>(model.topology(), params);
@@ -353,10 +353,7 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
     if (shared != nullptr) {
       std::ostringstream note;
       note << sweep.ranks_per_process << " ranks per process (their rings wrote into each other's buffers), up to "
-           << std::setprecision(3) << process_added_max << " us added to each as with "
-           << (model.params().ranks_per_process == 1
-                   ? std::string("one process per GPU")
-                   : std::to_string(model.params().ranks_per_process) + " ranks per process");
+           << std::setprecision(3) << process_added_max << " us added to each as with one process per GPU";
       fit.process_note = note.str();
     }
     if (report != nullptr) report->push_back(std::move(fit));

@@ -143,6 +143,10 @@ TEST_CASE("A log of ranks sharing a process calibrates ranks apart, and --compar
   const double measured = 30 + 17179869184.0 / 250e3;
   CHECK(aj["rows"][0]["time_us"].get<double>() ==
         Approx(measured + 17179869184.0 / 8 / 370.8e9 / 2 * 1e6).epsilon(0.001));
+  // The profile describes ranks apart: fitting it for another layout is refused.
+  Run shared_fit = Wiresim({"calibrate", "fit", dir / "g8.json", "--topology", "dgx-h100", "--ranks-per-process", "8"});
+  CHECK(shared_fit.code == kExitBadInput);
+  CHECK_THAT(shared_fit.err, Contains("a fitted profile describes one process per GPU"));
   // The log compared as it ran (8 ranks per process): its own times again.
   Run cmp = Wiresim({"collective", "--topology", "dgx-h100", "--algo", "ring", "--compare", dir / "g8.txt",
                      "--calibration", dir / "g8f.json", "--json"});
