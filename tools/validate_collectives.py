@@ -323,6 +323,12 @@ def nvls_curve_fit(binary):
     return min(fits)
 
 
+def single_size_row(w, topology, n, op, size, extra, measured, label):
+    p = w.predict(topology, "0-%d" % (n - 1), op, size, extra)
+    return {"size": size, "measured": measured, "predicted": p["busbw_GBps"], "error": p["busbw_GBps"] / measured - 1,
+            "algo": "%s/%s" % (p["algorithm"], p["protocol"]), "label": label}
+
+
 def h200_system(w):
     title, curve, gap = h200_curve(w)
     s = System("8x H200 SXM, NVSwitch (ml-engineering)",
@@ -359,20 +365,12 @@ def h200_system(w):
         # Section 4 (the 16 GiB rows) ran `-g 8`: one process; section 3 does not state its command.
         if size == 16 * GIB:
             extra += ["--ranks-per-process", str(n)]
-        p = w.predict("dgx-h100", "0-%d" % (n - 1), r["op"], size, extra + ["--nccl-version", "2.27.7"])
-        measured = float(r["busbw_GBps"])
-        table.append({"size": size, "measured": measured, "predicted": p["busbw_GBps"],
-                      "error": p["busbw_GBps"] / measured - 1, "algo": "%s/%s" % (p["algorithm"], p["protocol"]),
-                      "label": "%s, %d GPUs, NVLS %s" % (r["op"], n, "on" if r["nvls_enabled"] == "1" else "off")})
+        table.append(single_size_row(w, "dgx-h100", n, r["op"], size, extra + H200_VERSION, float(r["busbw_GBps"]),
+                                     "%s, %d GPUs, NVLS %s" % (r["op"], n,
+                                                               "on" if r["nvls_enabled"] == "1" else "off")))
     s.tables.append(("single sizes (8 and 16 GiB)", table))
     s.tables.append((title, curve))
     return s
-
-
-def single_size_row(w, topology, n, op, size, extra, measured, label):
-    p = w.predict(topology, "0-%d" % (n - 1), op, size, extra)
-    return {"size": size, "measured": measured, "predicted": p["busbw_GBps"], "error": p["busbw_GBps"] / measured - 1,
-            "algo": "%s/%s" % (p["algorithm"], p["protocol"]), "label": label}
 
 
 def issue1455_system(w):

@@ -130,18 +130,8 @@ double CollectiveCorrection::LaunchShiftUs(const PreparedCollective& prepared) c
 
 double CollectiveCorrection::ProcessShiftUs(const PreparedCollective& prepared, CollectiveChoice choice,
                                             double bytes) const {
-  // Only ranks of one node share a process (and only their rings write directly); the fit described one process per
-  // GPU.
-  if (prepared.params().ranks_per_process <= 1 || prepared.group().nodes() > 1) return 0;
-  CollectiveParams apart = prepared.params();
-  apart.ranks_per_process = 1;
-  CollectiveModel model(prepared.group().topology(), apart);
-  CollectiveCall call;
-  call.op = prepared.op();
-  call.gpus = prepared.group().gpus();
-  auto reference = model.Prepare(call, {});
-  if (!reference.ok() || !(*reference)->Usable(choice)) return 0;
-  return (prepared.Cost(choice, bytes) - (*reference)->Cost(choice, bytes)).ToMicroseconds();
+  // The fit described one process per GPU.
+  return (prepared.Cost(choice, bytes) - prepared.CostRanksApart(choice, bytes)).ToMicroseconds();
 }
 
 std::optional<Time> CollectiveCorrection::Calibrated(const PreparedCollective& prepared, CollectiveChoice choice,
@@ -321,7 +311,6 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
     for (const MeasuredSweep::Point& point : sweep.points) {
       if (!(point.time_us > 0) || !(point.bytes > 0)) continue;
       double time_us = point.time_us + launch_added;
-      shapes[shape][point.bytes].push_back(time_us);
       CollectiveChoice choice;
       if (point.choice && p.Usable(*point.choice)) {
         choice = *point.choice;
@@ -335,8 +324,8 @@ Result<CollectiveCorrection> FitCollectiveCorrection(CollectiveModel& model, con
         const double added = (p.Cost(choice, point.bytes) - shared->Cost(choice, point.bytes)).ToMicroseconds();
         time_us += added;
         process_added_max = std::max(process_added_max, added);
-        shapes[shape][point.bytes].back() = time_us;
       }
+      shapes[shape][point.bytes].push_back(time_us);
       const FitPoint fp{point.bytes, time_us, PartsOf(p, choice, point.bytes), sweep.source};
       const int a = static_cast<int>(choice.algorithm), pr = static_cast<int>(choice.protocol);
       groups[{static_cast<int>(sweep.op), static_cast<int>(link), a, pr}].push_back(fp);

@@ -57,6 +57,9 @@ struct AlgorithmCost {
   double nvls_first_chunk = 0;  // the chunk NCCL starts from before its size-based reductions
   double step_sync_seconds = 0;
   double nvls_fill_seconds_per_byte = 0;
+  // Rings whose ranks share processes: the loop's final copy their direct writes skip (seconds per byte of S), which
+  // the same ring over ranks apart would add to seconds_per_byte (CollectiveParams::ranks_per_process).
+  double skipped_copy_seconds_per_byte = 0;
 
   Time Of(double bytes) const;
   // How many times slower than at full width the data of a `bytes` message moves: full_speed_lanes over the

@@ -284,6 +284,15 @@ Time PreparedCollective::Cost(CollectiveChoice c, double bytes) const {
   return std::max(alone, params_.call_interval);
 }
 
+Time PreparedCollective::CostRanksApart(CollectiveChoice c, double bytes) const {
+  const internal::AlgorithmCost& shared = CostOf(c);
+  if (shared.skipped_copy_seconds_per_byte == 0) return Cost(c, bytes);
+  internal::AlgorithmCost apart = shared;
+  apart.seconds_per_byte += apart.skipped_copy_seconds_per_byte;
+  apart.skipped_copy_seconds_per_byte = 0;
+  return std::max(params_.launch_overhead + apart.Of(bytes), params_.call_interval);
+}
+
 Result<CollectiveChoice> PreparedCollective::Choose(double bytes, const AlgorithmFilter& filter) const {
   if (IsP2p()) {
     // NCCL sends a peer's bytes with LL up to NCCL_P2P_LL_THRESHOLD (16 KiB), Simple above.

@@ -53,6 +53,9 @@ class PreparedCollective {
   // Closed-form time of a usable choice, launch overhead included, and at least params().call_interval (what a
   // host-bound benchmark measures; 0 by default).
   Time Cost(CollectiveChoice c, double bytes) const;
+  // Cost() as ranks in separate processes would take it: the same when params().ranks_per_process is 1 or the
+  // choice writes nothing directly; else with the copies the shared processes' direct writes skip.
+  Time CostRanksApart(CollectiveChoice c, double bytes) const;
   // The choice's transfers; errors when it is unusable or would store more than `max_transfers` (a ring stores one
   // transfer per edge, whatever its steps: RingSchedule).
   Result<CollectiveSchedule> Expand(CollectiveChoice c, double bytes, size_t max_transfers = 20'000'000);

@@ -125,10 +125,13 @@ bool RingWritesDirect(const AlgorithmContext& ctx, Protocol p) {
 
 // The loop's last operation copies the last chunk received out of the receive buffer (or reduces it into the
 // output): it sends nothing and holds the channel ring_local_copy of a step at the pace of the kernel-driven edges.
-// With direct writes the chunk is already in place and the operation copies nothing.
-double LocalCopySecondsPerByte(const AlgorithmContext& ctx, Protocol p) {
-  if (RingWritesDirect(ctx, p)) return 0;
+double CopySecondsPerByte(const AlgorithmContext& ctx, Protocol p) {
   return ctx.params.ring_local_copy * StepSecondsPerByte(ctx, p, /*intra_only=*/true);
+}
+
+// The copy as this ring pays it: with direct writes the chunk is already in place and the operation copies nothing.
+double LocalCopySecondsPerByte(const AlgorithmContext& ctx, Protocol p) {
+  return RingWritesDirect(ctx, p) ? 0 : CopySecondsPerByte(ctx, p);
 }
 
 }  // namespace
@@ -146,6 +149,7 @@ AlgorithmCost RingCost(const AlgorithmContext& ctx, Protocol p) {
   if (n == 1) return cost;
   const int steps = RingSteps(ctx.op, n);
   cost.seconds_per_byte = steps * StepSecondsPerByte(ctx, p) + LocalCopySecondsPerByte(ctx, p);
+  if (RingWritesDirect(ctx, p)) cost.skipped_copy_seconds_per_byte = CopySecondsPerByte(ctx, p);
   SetLanes(ctx, Algorithm::kRing, p, &cost);
   const int inter_steps =
       g.nodes() == 1 ? 0 : std::min(steps, ctx.op == CollectiveOp::kAllReduce ? 2 * (g.nodes() - 1) : g.nodes() - 1);
