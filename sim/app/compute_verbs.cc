@@ -1,6 +1,7 @@
 // `wiresim compute gemm` (one GEMM, or a CSV of them, timed by the kernel-time model) and `wiresim compute gpus`
 // (the GPU catalog). tools/validate_compute.py drives the CSV mode to compare predictions with measurements.
 #include <cstdio>
+#include <iomanip>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -45,6 +46,24 @@ Result<DataType> Dtype(const std::string& text, const std::string& where) {
 // (docs/formats/numbers.md), so that m x n x k and the kernel's tile counts stay within int64 and Time.
 Result<int64_t> Dimension(const SourceLocation& where, std::string_view field, const std::string& text) {
   return ParseIntegerField(where, field, text, kModelDimension);
+}
+
+// The time of `shape`, or an error (prefixed with `where` unless empty) when it lies past what a Time holds
+// (about 9.2e6 s): compute gemm's dimensions are bounded one by one, not in their product, so 2^24 of each of m, n, k
+// and batch reach 2^97 FLOPs.
+Result<Time> TimeOfGemm(const KernelTimeModel& model, const KernelShape& shape, const std::string& where,
+                        std::string_view gpu) {
+  const double seconds = model.KernelSeconds(shape);
+  if (!Time::FitsSeconds(seconds)) {
+    std::ostringstream text;
+    if (!where.empty()) text << where << ": ";
+    text << "the GEMM " << shape.m << "x" << shape.n << "x" << shape.k;
+    if (shape.batch > 1) text << " (batch " << shape.batch << ")";
+    text << " would take " << std::setprecision(3) << seconds << " s on " << gpu
+         << ", past the longest time a simulation represents (9.2e6 s, about 106 days)";
+    return InvalidArgument(text.str());
+  }
+  return model.KernelTime(shape);
 }
 
 // Times every row of a CSV with columns gpu, m, n, k (and optionally batch, dtype, weight_dtype); the output is
@@ -101,7 +120,7 @@ Result<std::string> TimeCsv(const SourceFile& file, const RooflineParams& params
     WIRESIM_ASSIGN_OR_RETURN(DataType dtype, Dtype(cell("dtype").value_or("bf16"), where + ": dtype"));
     WIRESIM_ASSIGN_OR_RETURN(
         DataType weight, Dtype(cell("weight_dtype").value_or(std::string(ToString(dtype))), where + ": weight_dtype"));
-    const Time t = model->KernelTime(GemmKernel(m, n, k, dtype, weight, batch));
+    WIRESIM_ASSIGN_OR_RETURN(const Time t, TimeOfGemm(*model, GemmKernel(m, n, k, dtype, weight, batch), where, gpu));
     out << line << "," << Fixed(t.ToMicroseconds(), 3) << "\n";
     rows->push_back({{"line", line_number},
                      {"gpu", gpu},
@@ -166,6 +185,9 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
   if (m < 1 || n < 1 || k < 1 || batch < 1) {
     return ReportError(ctx, "compute gemm", InvalidArgument("-m, -n and -k are required and must be >= 1"));
   }
+  for (const auto& [flag, value] : {std::pair{"-m", m}, {"-n", n}, {"-k", k}, {"--batch", batch}}) {
+    if (Status s = CheckInteger({}, flag, value, kModelDimension); !s.ok()) return ReportError(ctx, "compute gemm", s);
+  }
   const GpuSpec* spec = FindGpuSpec(gpu);
   if (spec == nullptr) {
     return ReportError(ctx, "compute gemm",
@@ -178,7 +200,9 @@ int ComputeGemm(const Args& args, AppContext& ctx) {
   std::string model_note;
   const std::unique_ptr<KernelTimeModel> model = KernelModelFor(*spec, *params, cal, &model_note);
   const KernelShape shape = GemmKernel(m, n, k, *dtype, *weight, batch);
-  const Time t = model->KernelTime(shape);
+  auto timed = TimeOfGemm(*model, shape, "", spec->name);
+  if (!timed.ok()) return ReportError(ctx, "compute gemm", timed.status());
+  const Time t = *timed;
   const double seconds = t.ToSeconds();
   const double tflops = shape.flops / seconds / 1e12;
   const double gbps = shape.bytes / seconds / 1e9;

@@ -66,12 +66,18 @@ double GemmTable::Interpolate(const Series& s, double log_m) {
   return s.log_seconds[j - 1] + f * (s.log_seconds[j] - s.log_seconds[j - 1]);
 }
 
-std::optional<Time> GemmTable::Lookup(int64_t m, int64_t n, int64_t k, DataType dtype) const {
+std::optional<double> GemmTable::LookupSeconds(int64_t m, int64_t n, int64_t k, DataType dtype) const {
   const Series* s = Find(n, k, dtype);
   if (s == nullptr || m < 1) return std::nullopt;
   const double lm = Log(m);
   if (lm < s->log_m.front() - 1e-12 || lm > s->log_m.back() + 1e-12) return std::nullopt;
-  return Time::FromSecondsCeil(std::exp(Interpolate(*s, lm)));
+  return std::exp(Interpolate(*s, lm));
+}
+
+std::optional<Time> GemmTable::Lookup(int64_t m, int64_t n, int64_t k, DataType dtype) const {
+  const std::optional<double> seconds = LookupSeconds(m, n, k, dtype);
+  if (!seconds) return std::nullopt;
+  return Time::FromSecondsCeil(*seconds);
 }
 
 std::optional<GemmTable::Nearest> GemmTable::NearestMeasured(int64_t m, int64_t n, int64_t k, DataType dtype) const {
@@ -106,19 +112,26 @@ TableKernelTimeModel::TableKernelTimeModel(GemmTable table, std::unique_ptr<Kern
 double TableKernelTimeModel::Correction(int64_t m, int64_t n, int64_t k, DataType dtype, DataType weight_dtype) const {
   const std::optional<GemmTable::Nearest> near = table_.NearestMeasured(m, n, k, dtype);
   if (!near) return 1.0;
-  const Time modelled = fallback_->KernelTime(GemmKernel(near->m, near->n, near->k, dtype, weight_dtype));
-  return near->time.ToSeconds() / modelled.ToSeconds();
+  // In seconds, unrounded: a measured shape's roofline time need not fit a Time (a profile's dimensions reach 2^24).
+  const double modelled = fallback_->KernelSeconds(GemmKernel(near->m, near->n, near->k, dtype, weight_dtype));
+  return near->time.ToSeconds() / modelled;
+}
+
+double TableKernelTimeModel::KernelSeconds(const KernelShape& s) const {
+  if ((s.kind != KernelKind::kGemm && s.kind != KernelKind::kGroupedGemm) || s.m == 0) {
+    return fallback_->KernelSeconds(s);
+  }
+  if (s.batch == 1) {
+    if (std::optional<double> measured = table_.LookupSeconds(s.m, s.n, s.k, s.dtype)) return *measured;
+  }
+  return fallback_->KernelSeconds(s) * Correction(s.m, s.n, s.k, s.dtype, s.weight_dtype);
 }
 
 Time TableKernelTimeModel::KernelTime(const KernelShape& s) const {
   if ((s.kind != KernelKind::kGemm && s.kind != KernelKind::kGroupedGemm) || s.m == 0) {
     return fallback_->KernelTime(s);
   }
-  if (s.batch == 1) {
-    if (std::optional<Time> measured = table_.Lookup(s.m, s.n, s.k, s.dtype)) return *measured;
-  }
-  const double seconds = fallback_->KernelTime(s).ToSeconds() * Correction(s.m, s.n, s.k, s.dtype, s.weight_dtype);
-  return Time::FromSecondsCeil(seconds);
+  return Time::FromSecondsCeil(KernelSeconds(s));
 }
 
 Time TableKernelTimeModel::GroupedGemmTime(std::span<const int64_t> tokens_per_expert, int64_t n, int64_t k,

@@ -39,6 +39,8 @@ class GemmTable {
   // The measured time at (m, n, k, dtype): exact at a measured m, log-log interpolated between two. nullopt when
   // that (n, k, dtype) was not measured or m lies outside its measured range.
   std::optional<Time> Lookup(int64_t m, int64_t n, int64_t k, DataType dtype) const;
+  // The same in seconds, unrounded.
+  std::optional<double> LookupSeconds(int64_t m, int64_t n, int64_t k, DataType dtype) const;
 
   // The measured shape nearest to (n, k) for `dtype` (log distance), and m clamped into its measured range; the
   // interpolated time there. nullopt when nothing of that dtype was measured.
@@ -74,6 +76,7 @@ class TableKernelTimeModel : public KernelTimeModel {
   TableKernelTimeModel(GemmTable table, std::unique_ptr<KernelTimeModel> fallback);
 
   Time KernelTime(const KernelShape& kernel) const override;
+  double KernelSeconds(const KernelShape& kernel) const override;
   Time GroupedGemmTime(std::span<const int64_t> tokens_per_expert, int64_t n, int64_t k, DataType dtype,
                        DataType weight_dtype) const override;
   std::string_view name() const override { return "table"; }

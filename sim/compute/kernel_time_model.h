@@ -20,8 +20,15 @@ class KernelTimeModel {
  public:
   virtual ~KernelTimeModel() = default;
 
-  // The time of one kernel, launch overheads included. REQUIRES: `kernel` built by the constructors of kernel.h.
+  // The time of one kernel, launch overheads included. REQUIRES: `kernel` built by the constructors of kernel.h,
+  // and Time::FitsSeconds(KernelSeconds(kernel)): the serving simulation's shapes are bounded by memory fit.
   virtual Time KernelTime(const KernelShape& kernel) const = 0;
+
+  // The same time in seconds, before rounding to a Time and unbounded (infinite or past Time's range for a shape
+  // no GPU holds). For a caller whose shapes come straight from the user (`compute gemm`) to refuse a time that
+  // no simulation represents before asking KernelTime. Equals KernelTime(kernel).ToSeconds() within a picosecond
+  // per rounding the model does.
+  virtual double KernelSeconds(const KernelShape& kernel) const = 0;
 
   // One grouped GEMM over experts with uneven token counts (MoE routing as it happened): y_e[t_e, n] =
   // x_e[t_e, k] W_e[k, n] for each expert e with t_e = tokens_per_expert[e].

@@ -1,6 +1,7 @@
 #include "sim/compute/roofline.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -14,10 +15,12 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // The fraction of SM slots busy over all waves when `tiles` output tiles run on `sms` SMs. Fewer tiles than SMs
 // is not penalised: libraries split K (or use stream-K) to fill the machine.
-double WaveEfficiency(int64_t tiles, int sms) {
+// `tiles` is a double: a GEMM from `compute gemm` may have more tiles than an int64 counts (2^24 each of batch, m
+// and n, over tiles of one row); below 2^53 the quotient and its ceiling are exact.
+double WaveEfficiency(double tiles, int sms) {
   if (tiles < sms) return 1.0;
-  const int64_t waves = CeilDiv(tiles, sms);
-  return static_cast<double>(tiles) / static_cast<double>(waves * sms);
+  const double waves = std::ceil(tiles / sms);
+  return tiles / (waves * sms);
 }
 
 }  // namespace
@@ -58,10 +61,17 @@ Result<RooflineParams> ParseRooflineParams(std::string_view text, RooflineParams
     const std::string value(item.substr(eq + 1));
     char* end = nullptr;
     const double v = std::strtod(value.c_str(), &end);
+    // Integers (tiles, granularity) are whole numbers from 1 to 2^16, so a cast and the tile counts stay exact;
+    // an efficiency is above 0; every value is finite. A time these make too long for a simulation to hold is
+    // refused where it is formed (compute gemm).
     const bool positive_only = field->integer != nullptr || key.find("efficiency") != std::string_view::npos;
-    if (value.empty() || end != value.c_str() + value.size() || v < 0 || (positive_only && v <= 0) ||
-        (field->integer != nullptr && v != static_cast<double>(static_cast<int64_t>(v)))) {
-      return InvalidArgument("roofline parameter '" + std::string(item) + "': bad value");
+    if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(v) || v < 0 ||
+        (positive_only && v <= 0) || (field->integer != nullptr && (v > 65536 || v != std::floor(v)))) {
+      return InvalidArgument("roofline parameter '" + std::string(item) + "': bad value (expected a finite number" +
+                             (field->integer != nullptr ? std::string(", whole, from 1 to 65536")
+                              : positive_only           ? std::string(" above 0")
+                                                        : std::string(" from 0")) +
+                             ")");
     }
     if (field->number != nullptr) *field->number = v;
     if (field->integer != nullptr) *field->integer = static_cast<int64_t>(v);
@@ -76,7 +86,8 @@ RooflineModel::RooflineModel(const GpuSpec& gpu, RooflineParams params)
 
 double RooflineModel::GemmSeconds(int64_t m, int64_t n, int64_t k, int64_t batch, DataType dtype, double bytes) const {
   const RooflineParams& p = params_;
-  const int64_t tiles = batch * CeilDiv(m, p.tile_m) * CeilDiv(n, p.tile_n);
+  const double tiles = static_cast<double>(batch) * static_cast<double>(CeilDiv(m, p.tile_m)) *
+                       static_cast<double>(CeilDiv(n, p.tile_n));
   const int64_t padded_m = CeilDiv(m, p.m_granularity) * p.m_granularity;
   const double k_efficiency = static_cast<double>(k) / (static_cast<double>(k) + p.gemm_k_half);
   const double rate =
@@ -87,35 +98,36 @@ double RooflineModel::GemmSeconds(int64_t m, int64_t n, int64_t k, int64_t batch
   return std::max(compute, memory);
 }
 
-Time RooflineModel::KernelTime(const KernelShape& s) const {
+double RooflineModel::KernelSeconds(const KernelShape& s) const {
   const RooflineParams& p = params_;
   switch (s.kind) {
     case KernelKind::kGemm:
     case KernelKind::kGroupedGemm: {
-      if (s.m == 0) return Time::Zero();
+      if (s.m == 0) return 0;
       const double seconds = p.gemm_overhead_us * 1e-6 + p.gemm_k_step_ns * 1e-9 * static_cast<double>(s.k) +
                              GemmSeconds(s.m, s.n, s.k, s.batch, s.dtype, s.bytes);
-      return Time::FromSecondsCeil(seconds);
+      return seconds;
     }
     case KernelKind::kAttentionPrefill:
     case KernelKind::kAttentionDecode: {
-      if (s.flops == 0 && s.bytes == 0) return Time::Zero();
+      if (s.flops == 0 && s.bytes == 0) return 0;
       // A prefill kernel carries its mean keys per query in k (PrefillAttentionKernel); decode attention is
       // bandwidth-bound, its compute at the full rate.
       const double keys = static_cast<double>(s.k);
       const double length = s.k > 0 ? keys / (keys + p.attention_keys_half) : 1.0;
       const double compute = s.flops / (PeakFlops(gpu_, s.dtype) * tensor_scale_ * p.attention_efficiency * length);
       const double memory = s.bytes / (gpu_.memory_bandwidth * p.attention_memory_efficiency);
-      return Time::FromSecondsCeil(p.attention_overhead_us * 1e-6 + std::max(compute, memory));
+      return p.attention_overhead_us * 1e-6 + std::max(compute, memory);
     }
     case KernelKind::kMemoryBound: {
-      if (s.bytes == 0) return Time::Zero();
-      return Time::FromSecondsCeil(p.memory_bound_overhead_us * 1e-6 +
-                                   s.bytes / (gpu_.memory_bandwidth * p.memory_efficiency));
+      if (s.bytes == 0) return 0;
+      return p.memory_bound_overhead_us * 1e-6 + s.bytes / (gpu_.memory_bandwidth * p.memory_efficiency);
     }
   }
-  return Time::Zero();
+  return 0;
 }
+
+Time RooflineModel::KernelTime(const KernelShape& s) const { return Time::FromSecondsCeil(KernelSeconds(s)); }
 
 Time RooflineModel::GroupedGemmTime(std::span<const int64_t> tokens_per_expert, int64_t n, int64_t k, DataType dtype,
                                     DataType weight_dtype) const {
@@ -131,8 +143,8 @@ Time RooflineModel::GroupedGemmTime(std::span<const int64_t> tokens_per_expert, 
   }
   if (tiles == 0) return Time::Zero();
   const double k_efficiency = static_cast<double>(k) / (static_cast<double>(k) + p.gemm_k_half);
-  const double rate =
-      PeakFlops(gpu_, dtype) * tensor_scale_ * p.gemm_efficiency * k_efficiency * WaveEfficiency(tiles, gpu_.sm_count);
+  const double rate = PeakFlops(gpu_, dtype) * tensor_scale_ * p.gemm_efficiency * k_efficiency *
+                      WaveEfficiency(static_cast<double>(tiles), gpu_.sm_count);
   const double compute = 2.0 * padded_rows * static_cast<double>(n) * static_cast<double>(k) / rate;
   const double memory = bytes / (gpu_.memory_bandwidth * p.memory_efficiency);
   return Time::FromSecondsCeil(p.gemm_overhead_us * 1e-6 + p.gemm_k_step_ns * 1e-9 * static_cast<double>(k) +

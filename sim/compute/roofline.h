@@ -51,6 +51,7 @@ class RooflineModel : public KernelTimeModel {
   explicit RooflineModel(const GpuSpec& gpu, RooflineParams params = {});
 
   Time KernelTime(const KernelShape& kernel) const override;
+  double KernelSeconds(const KernelShape& kernel) const override;
   Time GroupedGemmTime(std::span<const int64_t> tokens_per_expert, int64_t n, int64_t k, DataType dtype,
                        DataType weight_dtype) const override;
   std::string_view name() const override { return "roofline"; }

@@ -17,6 +17,10 @@ Time StragglerKernelTimeModel::Slow(Time t) const {
 
 Time StragglerKernelTimeModel::KernelTime(const KernelShape& kernel) const { return Slow(healthy_.KernelTime(kernel)); }
 
+double StragglerKernelTimeModel::KernelSeconds(const KernelShape& kernel) const {
+  return healthy_.KernelSeconds(kernel) * factor_;
+}
+
 Time StragglerKernelTimeModel::GroupedGemmTime(std::span<const int64_t> tokens_per_expert, int64_t n, int64_t k,
                                                DataType dtype, DataType weight_dtype) const {
   return Slow(healthy_.GroupedGemmTime(tokens_per_expert, n, k, dtype, weight_dtype));

@@ -15,6 +15,7 @@ class StragglerKernelTimeModel : public KernelTimeModel {
   StragglerKernelTimeModel(const KernelTimeModel& healthy, double factor);
 
   Time KernelTime(const KernelShape& kernel) const override;
+  double KernelSeconds(const KernelShape& kernel) const override;
   Time GroupedGemmTime(std::span<const int64_t> tokens_per_expert, int64_t n, int64_t k, DataType dtype,
                        DataType weight_dtype) const override;
   std::string_view name() const override { return healthy_.name(); }

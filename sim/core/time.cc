@@ -15,11 +15,14 @@ void Time::OverflowFailure(const char* what) {
   __builtin_unreachable();
 }
 
+bool Time::FitsSeconds(double seconds) {
+  return std::isfinite(seconds) && seconds >= 0 && std::ceil(seconds * 1e12) < 9.2e18;
+}
+
 Time Time::FromSecondsCeil(double seconds) {
   WIRESIM_CHECK(std::isfinite(seconds) && seconds >= 0) << "duration " << seconds << " s";
-  const double ps = std::ceil(seconds * 1e12);
-  WIRESIM_CHECK(ps < 9.2e18) << "duration " << seconds << " s overflows Time";
-  return Time(static_cast<int64_t>(ps));
+  WIRESIM_CHECK(FitsSeconds(seconds)) << "duration " << seconds << " s overflows Time";
+  return Time(static_cast<int64_t>(std::ceil(seconds * 1e12)));
 }
 
 Time Time::FromMicroseconds(double us) {

@@ -30,8 +30,11 @@ class Time {
   // "Never": later than any reachable time.
   static constexpr Time Max() { return Time(std::numeric_limits<int64_t>::max()); }
 
-  // From a duration in seconds, rounded up to the next picosecond. REQUIRES: 0 <= seconds < ~9.2e6 (finite).
+  // From a duration in seconds, rounded up to the next picosecond. REQUIRES: FitsSeconds(seconds).
   static Time FromSecondsCeil(double seconds);
+  // Whether FromSecondsCeil takes `seconds`: finite, >= 0 and, rounded up to picoseconds, below 9.2e18 ps (about
+  // 9.2e6 s, 106 days). For callers that derive a time from unbounded inputs and must refuse, not abort.
+  static bool FitsSeconds(double seconds);
   // From floating microseconds / nanoseconds, rounded to the nearest picosecond (for inputs and tests).
   static Time FromMicroseconds(double us);
   static Time FromNanoseconds(double ns);

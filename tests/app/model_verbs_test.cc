@@ -108,6 +108,32 @@ TEST_CASE("compute gemm --csv times each row as the library's roofline does") {
   CHECK(bad.code == kExitBadInput);
 }
 
+TEST_CASE("compute gemm refuses a GEMM whose time no simulation holds, naming the row") {
+  // Each dimension within its bound of 2^24, their product not: 2 x 2^96 FLOPs take ~2e14 s on an H100, past the
+  // 9.2e6 s (int64 picoseconds) of a simulated time. Exit 2 and the file and line, never an abort.
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "wiresim-compute-gemm-huge";
+  std::filesystem::create_directories(dir);
+  const std::string in = (dir / "huge.csv").string();
+  {
+    std::ofstream f(in);
+    f << "gpu,m,n,k,batch\nh100,64,8192,8192,1\nh100,16777216,16777216,16777216,16777216\n";
+  }
+  const Run csv = Wiresim({"compute", "gemm", "--csv", in});
+  CHECK(csv.code == kExitBadInput);
+  CHECK_THAT(csv.err, Contains(in + ":3: the GEMM 16777216x16777216x16777216 (batch 16777216) would take"));
+  CHECK_THAT(csv.err, Contains("past the longest time a simulation represents"));
+  std::filesystem::remove_all(dir);
+
+  const std::string d = "16777216";
+  const Run one = Wiresim({"compute", "gemm", "--gpu", "h100", "-m", d, "-n", d, "-k", d, "--batch", d});
+  CHECK(one.code == kExitBadInput);
+  CHECK_THAT(one.err, Contains("would take"));
+  // A dimension past 2^24 is refused by its flag, as the CSV refuses it by its column.
+  const Run wide = Wiresim({"compute", "gemm", "--gpu", "h100", "-m", "9223372036854775807", "-n", "1", "-k", "1"});
+  CHECK(wide.code == kExitBadInput);
+  CHECK_THAT(wide.err, Contains("-m: expected a whole number from 1 to 16777216"));
+}
+
 // The `collective` verb's closed-form kernel time (no host launch, as inside a serving step:
 // CollectiveParams::InServingStep), in us, for one size of `op` over GPUs 0-7 of a DGX H100.
 double CollectiveVerbMicroseconds(const std::string& op, double bytes) {

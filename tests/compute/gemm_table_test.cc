@@ -63,5 +63,26 @@ TEST_CASE("TableKernelTimeModel: the table where measured, the corrected fallbac
   CHECK(model.KernelTime(norm) == roofline.KernelTime(norm));
 }
 
+TEST_CASE("TableKernelTimeModel: a measured shape whose roofline time no Time holds still corrects the others") {
+  // A profile's GEMM dimensions reach 2^24 each: the roofline's time for 2^24 x 2^24 x 2^24 on an H100 is about
+  // 2 x 2^72 FLOPs / ~700 TFLOP/s = 1.3e7 s, past Time's 9.2e6 s. Its correction (measured / roofline) is taken in
+  // seconds; only the answer must fit.
+  const GpuSpec& h100 = *FindGpuSpec("h100");
+  const RooflineModel roofline(h100);
+  const int64_t d = int64_t{1} << 24;
+  const KernelShape measured = GemmKernel(d, d, d, kBf16, kBf16);
+  REQUIRE_FALSE(Time::FitsSeconds(roofline.KernelSeconds(measured)));
+  auto table = GemmTable::Build({{d, d, d, kBf16, Time::Seconds(1000)}});
+  REQUIRE(table.ok());
+  const TableKernelTimeModel model(std::move(table).value(), std::make_unique<RooflineModel>(h100));
+  // At the measured point: the table's own 1000 s.
+  CHECK(model.KernelTime(measured).ToSeconds() == Approx(1000));
+  // Another shape: its roofline time scaled by 1000 s / the roofline's time at the measured point.
+  const KernelShape other = GemmKernel(4096, 8192, 8192, kBf16, kBf16);
+  const double expected = roofline.KernelSeconds(other) * 1000 / roofline.KernelSeconds(measured);
+  CHECK(model.KernelSeconds(other) == Approx(expected).epsilon(1e-9));
+  CHECK(model.KernelTime(other).ToSeconds() == Approx(expected).margin(1e-12));  // ~61 ns, rounded up to a ps
+}
+
 }  // namespace
 }  // namespace wiresim

@@ -189,6 +189,21 @@ TEST_CASE("Attention's rate grows with the keys each query sees, as FlashAttenti
   CHECK(Us(model.KernelTime(chunk)) == Approx(Us(chunk.flops / (100e12 * 0.637 * 501 / (501 + 238)))));
 }
 
+TEST_CASE("KernelSeconds is KernelTime before rounding, and stays finite past Time's range") {
+  const RooflineModel model(RoundGpu(), Ideal());
+  // 1000^3 GEMM: 2e9 FLOPs / 100e12 = 20 us, rounding to a picosecond loses nothing.
+  const KernelShape big = GemmKernel(1000, 1000, 1000, kBf16, kBf16);
+  CHECK(model.KernelSeconds(big) == Approx(20e-6));
+  CHECK(model.KernelTime(big).ToSeconds() == Approx(model.KernelSeconds(big)).margin(1e-12));
+  // 2^24 of each of m, n, k and batch over 1 x 1 tiles: 2^72 tiles on 10 SMs, more than an int64 counts. The
+  // waves are counted in doubles, so the answer is the ideal 2 x 2^96 FLOPs / 100e12 (the last partial wave of
+  // 2^72 / 10 is lost in rounding), about 1.58e15 s: no Time holds it.
+  const double d = 16777216.0;
+  const KernelShape huge = GemmKernel(1 << 24, 1 << 24, 1 << 24, kBf16, kBf16, 1 << 24);
+  CHECK(model.KernelSeconds(huge) == Approx(2 * d * d * d * d / 100e12).epsilon(1e-9));
+  CHECK_FALSE(Time::FitsSeconds(model.KernelSeconds(huge)));
+}
+
 TEST_CASE("Roofline parameters can be overridden by name, and bad names or values are errors") {
   Result<RooflineParams> p = ParseRooflineParams("gemm_efficiency=0.5,tile_n=128");
   REQUIRE(p.ok());
@@ -198,6 +213,12 @@ TEST_CASE("Roofline parameters can be overridden by name, and bad names or value
   CHECK_FALSE(ParseRooflineParams("gemm_eficiency=0.5").ok());
   CHECK_FALSE(ParseRooflineParams("tile_n=12.5").ok());
   CHECK_FALSE(ParseRooflineParams("memory_efficiency=0").ok());
+  // Non-finite values, and integers past 2^16 (1e300 would not even cast to an int64), are refused.
+  CHECK_FALSE(ParseRooflineParams("gemm_efficiency=nan").ok());
+  CHECK_FALSE(ParseRooflineParams("gemm_overhead_us=inf").ok());
+  CHECK_FALSE(ParseRooflineParams("tile_m=1e300").ok());
+  CHECK_FALSE(ParseRooflineParams("tile_m=65537").ok());
+  CHECK(ParseRooflineParams("tile_m=65536").ok());
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "sim/core/time.h"
 
+#include <limits>
+
 #include <catch2/catch.hpp>
 
 namespace wiresim {
@@ -26,6 +28,18 @@ TEST_CASE("Durations from rates round up to the next picosecond") {
   CHECK(Time::FromMicroseconds(1.5) == Time::Nanoseconds(1500));
   CHECK(Time::FromNanoseconds(0.4) == Time::Picoseconds(400));
   CHECK(Time::FromNanoseconds(0.0004) == Time::Zero());  // 0.4 ps rounds to the nearest picosecond
+}
+
+TEST_CASE("FitsSeconds says which durations a Time holds: below 9.2e18 ps, finite, not negative") {
+  // 9.2e6 s = 9.2e18 ps, the bound FromSecondsCeil checks (int64 holds up to 9.22e18).
+  CHECK(Time::FitsSeconds(0.0));
+  CHECK(Time::FitsSeconds(9.1e6));
+  CHECK(Time::FromSecondsCeil(9.1e6) == Time::Seconds(9'100'000));
+  CHECK_FALSE(Time::FitsSeconds(9.2e6));
+  CHECK_FALSE(Time::FitsSeconds(2.16e14));  // a 2^24-cubed GEMM batch of 2^24 on an H100
+  CHECK_FALSE(Time::FitsSeconds(-1e-12));
+  CHECK_FALSE(Time::FitsSeconds(std::numeric_limits<double>::infinity()));
+  CHECK_FALSE(Time::FitsSeconds(std::numeric_limits<double>::quiet_NaN()));
 }
 
 TEST_CASE("Time orders like its picosecond count") {
