@@ -54,7 +54,6 @@ IterationModel::IterationModel(const ModelSpec& model, const ParallelPlan& plan,
     : model_(model),
       plan_(plan),
       placement_(placement),
-      replica_(replica),
       kernel_models_(std::move(kernel_models)),
       closed_(closed),
       attention_(model, plan) {

@@ -124,7 +124,6 @@ class IterationModel {
   const ModelSpec& model_;
   ParallelPlan plan_;
   Placement placement_;
-  int replica_;
   StepGraphOptions graph_options_;
   std::vector<const KernelTimeModel*> kernel_models_;
   ClosedFormCollectives& closed_;
