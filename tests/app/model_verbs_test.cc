@@ -80,15 +80,22 @@ TEST_CASE("model show rejects plans and options with a message") {
   CHECK_THAT(gpu.err, Contains("no such GPU"));
 }
 
-TEST_CASE("compute gemm --csv times each row as the library's roofline does") {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "wiresim-compute-gemm-test";
-  std::filesystem::create_directories(dir);
-  const std::string in = (dir / "q.csv").string();
-  {
-    std::ofstream f(in);
-    f << "# a comment\nlabel,gpu,m,n,k,dtype\nx,h100,1,8192,8192,bf16\ny,a100,4096,4096,4096,bf16\n";
+// A CSV of GEMMs written to its own temporary directory, removed with it.
+struct GemmCsv {
+  GemmCsv(const std::string& dir_name, const std::string& text)
+      : dir(std::filesystem::temp_directory_path() / dir_name), path((dir / "gemms.csv").string()) {
+    std::filesystem::create_directories(dir);
+    std::ofstream(path) << text;
   }
-  const Run r = Wiresim({"compute", "gemm", "--csv", in});
+  ~GemmCsv() { std::filesystem::remove_all(dir); }
+  std::filesystem::path dir;
+  std::string path;
+};
+
+TEST_CASE("compute gemm --csv times each row as the library's roofline does") {
+  const GemmCsv in("wiresim-compute-gemm-test",
+                   "# a comment\nlabel,gpu,m,n,k,dtype\nx,h100,1,8192,8192,bf16\ny,a100,4096,4096,4096,bf16\n");
+  const Run r = Wiresim({"compute", "gemm", "--csv", in.path});
   REQUIRE(r.code == kExitOk);
   std::istringstream lines(r.out);
   std::string comment, header, x, y;
@@ -102,7 +109,6 @@ TEST_CASE("compute gemm --csv times each row as the library's roofline does") {
                           .ToMicroseconds();
   CHECK(std::stod(x.substr(x.rfind(',') + 1)) == Approx(x_us).epsilon(1e-4));
   CHECK(y.rfind("y,a100,4096,4096,4096,bf16,", 0) == 0);
-  std::filesystem::remove_all(dir);
 
   const Run bad = Wiresim({"compute", "gemm", "--gpu", "h100", "-m", "0", "-n", "1", "-k", "1"});
   CHECK(bad.code == kExitBadInput);
@@ -111,18 +117,12 @@ TEST_CASE("compute gemm --csv times each row as the library's roofline does") {
 TEST_CASE("compute gemm refuses a GEMM whose time no simulation holds, naming the row") {
   // Each dimension within its bound of 2^24, their product not: 2 x 2^96 FLOPs take ~2e14 s on an H100, past the
   // 9.2e6 s (int64 picoseconds) of a simulated time. Exit 2 and the file and line, never an abort.
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "wiresim-compute-gemm-huge";
-  std::filesystem::create_directories(dir);
-  const std::string in = (dir / "huge.csv").string();
-  {
-    std::ofstream f(in);
-    f << "gpu,m,n,k,batch\nh100,64,8192,8192,1\nh100,16777216,16777216,16777216,16777216\n";
-  }
-  const Run csv = Wiresim({"compute", "gemm", "--csv", in});
+  const GemmCsv in("wiresim-compute-gemm-huge",
+                   "gpu,m,n,k,batch\nh100,64,8192,8192,1\nh100,16777216,16777216,16777216,16777216\n");
+  const Run csv = Wiresim({"compute", "gemm", "--csv", in.path});
   CHECK(csv.code == kExitBadInput);
-  CHECK_THAT(csv.err, Contains(in + ":3: the GEMM 16777216x16777216x16777216 (batch 16777216) would take"));
+  CHECK_THAT(csv.err, Contains(in.path + ":3: the GEMM 16777216x16777216x16777216 (batch 16777216) would take"));
   CHECK_THAT(csv.err, Contains("past the longest time a simulation represents"));
-  std::filesystem::remove_all(dir);
 
   const std::string d = "16777216";
   const Run one = Wiresim({"compute", "gemm", "--gpu", "h100", "-m", d, "-n", d, "-k", d, "--batch", d});
