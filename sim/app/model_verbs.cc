@@ -3,6 +3,8 @@
 // too, each collective's closed-form time and the iteration's time with communication.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <iomanip>
 #include <map>
 #include <memory>
 #include <optional>
@@ -306,6 +308,28 @@ Status CheckBatchFitsContext(const std::string& text, const ModelSpec& m) {
   return Status::Ok();
 }
 
+// Every GPU's kernels of one iteration, summed, in half the time a simulation represents (the other half leaves room
+// for its collectives): a model file's sizes are bounded one by one, so a batch of a large enough made-up model could
+// otherwise pass Time's range. Checked in seconds, before any Time is formed.
+Status CheckKernelTimesFit(const StepGraph& graph, const std::function<const KernelTimeModel&(int)>& timer_of,
+                           const std::string& batch) {
+  for (const GpuProgram& program : graph.programs) {
+    const KernelTimeModel& timer = timer_of(program.gpu);
+    double seconds = 0;
+    for (const StepOp& op : program.ops) {
+      if (op.kind == StepOp::Kind::kKernel) seconds += timer.KernelSeconds(op.kernel);
+    }
+    if (!Time::FitsSeconds(2 * seconds)) {
+      std::ostringstream text;
+      text << "--batch " << batch << ": GPU " << program.gpu << "'s kernels would take " << std::setprecision(3)
+           << seconds << " s in one iteration, past the longest time a simulation represents (9.2e6 s, about 106 "
+           << "days, half of it for kernels)";
+      return InvalidArgument(text.str());
+    }
+  }
+  return Status::Ok();
+}
+
 // `model show --json` for a plan that does not fit: the reason, and per GPU what it needs against what it may use.
 // The weights, activations and reserve do not depend on the memory budget, so they are PlanMemory's own figures
 // under vLLM's budget lifted (a fraction of capacity far above 1); what the engine's budget needs of them, and
@@ -401,6 +425,8 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     if (slot == nullptr) slot = KernelModelFor(spec, {}, cal, nullptr);
     return *slot;
   };
+
+  WIRESIM_RETURN_IF_ERROR(CheckKernelTimesFit(graph, timer_of, o.batch));
 
   // Collectives, with a topology: the closed form on it (the fitted corrections of a calibration where they apply),
   // and the iteration as the longest path through kernels and collectives.

@@ -66,13 +66,15 @@ std::string BatchShape::ToString() const {
 
 Result<BatchShape> ParseBatch(std::string_view text) {
   BatchShape b;
+  int64_t rows = 0, context_tokens = 0;  // over the items so far: tokens computed, tokens of context
   const std::string expected =
       "expected prefill=NxTOKENS[@CACHED] or decode=NxCONTEXT[+DRAFTS], e.g. prefill=1x2048,decode=64x1024";
   for (std::string_view item : Split(text, ',')) {
     if (item.empty()) continue;
     if (item.substr(0, 4) == "pad=") {
-      if (!ParseWholeNumber(item.substr(4), &b.padding) || b.padding < 0) {
-        return InvalidArgument("batch: '" + std::string(item) + "': expected pad=N (padding rows, N >= 0)");
+      if (!ParseWholeNumber(item.substr(4), &b.padding) || b.padding < 0 || b.padding > kMaxBatchSequences) {
+        return InvalidArgument("batch: '" + std::string(item) + "': expected pad=N (padding rows, N from 0 to " +
+                               std::to_string(kMaxBatchSequences) + ")");
       }
       continue;
     }
@@ -97,6 +99,24 @@ Result<BatchShape> ParseBatch(std::string_view text) {
                     ParseWholeNumber(rest.substr(0, at), &size) &&
                     (at == std::string_view::npos || ParseWholeNumber(rest.substr(at + 1), &cached));
     if (!ok || n < 1 || size < 1) return InvalidArgument("batch: '" + std::string(item) + "': " + expected);
+    // Bounded item by item before anything is stored, then over the batch: N sequences of SIZE (+ CACHED) tokens.
+    const int64_t sequences = static_cast<int64_t>(b.prefills.size() + b.decode_contexts.size());
+    if (n > kMaxBatchSequences - sequences) {
+      return InvalidArgument("batch: '" + std::string(item) + "': more than " + std::to_string(kMaxBatchSequences) +
+                             " (2^20) sequences in one batch");
+    }
+    if (size > kMaxBatchContext || cached > kMaxBatchContext || size + cached > kMaxBatchContext / n ||
+        context_tokens + n * (size + cached) > kMaxBatchContext) {
+      return InvalidArgument("batch: '" + std::string(item) + "': more than " + std::to_string(kMaxBatchContext) +
+                             " (2^31) tokens of context over the batch");
+    }
+    context_tokens += n * (size + cached);
+    const int64_t item_rows = kind == "prefill" ? n * size : n * (1 + drafts);
+    if (item_rows > kMaxBatchRows - rows) {
+      return InvalidArgument("batch: '" + std::string(item) + "': more than " + std::to_string(kMaxBatchRows) +
+                             " (2^24) tokens computed in one batch");
+    }
+    rows += item_rows;
     if (kind == "prefill" && plus == std::string_view::npos) {
       for (int64_t i = 0; i < n; ++i) b.prefills.push_back({size, cached, true});
     } else if (kind == "decode" && at == std::string_view::npos) {

@@ -20,6 +20,14 @@ namespace wiresim {
 // a run accepts, above any method's useful range (acceptance falls with each position).
 inline constexpr int64_t kMaxDraftTokens = 32;
 
+// Bounds on one iteration's batch (ParseBatch), far above what any scheduler forms (vLLM's max_num_seqs is 256 to
+// 1,024, its max_num_batched_tokens 8K to 64K), and low enough that every kernel time of the step fits a Time: at
+// most 2^20 sequences and padding rows, 2^24 rows (tokens) through each GEMM, and 2^31 tokens of context (new and
+// cached) over the batch, the KV cache its attention reads.
+inline constexpr int64_t kMaxBatchSequences = int64_t{1} << 20;
+inline constexpr int64_t kMaxBatchRows = int64_t{1} << 24;
+inline constexpr int64_t kMaxBatchContext = int64_t{1} << 31;
+
 // Which part of serving an op belongs to: a batch of only prefill chunks, of only decodes, or both.
 enum class Phase { kPrefill, kDecode, kMixed };
 std::string_view ToString(Phase phase);
@@ -53,7 +61,8 @@ struct BatchShape {
 
 // Items joined by commas: "prefill=NxT" (N chunks of T new tokens), "prefill=NxT@C" (after C cached tokens),
 // "decode=NxC" (N sequences with C tokens of context each), "decode=NxC+D" (each verifying D draft tokens: 1 + D
-// queries, the context counting them), "pad=N" (N padding rows). Errors say what an item should look like.
+// queries, the context counting them), "pad=N" (N padding rows). Errors say what an item should look like, and
+// name the bound a batch passes (kMaxBatchSequences, kMaxBatchRows, kMaxBatchContext).
 Result<BatchShape> ParseBatch(std::string_view text);
 
 }  // namespace wiresim

@@ -80,21 +80,21 @@ TEST_CASE("model show rejects plans and options with a message") {
   CHECK_THAT(gpu.err, Contains("no such GPU"));
 }
 
-// A CSV of GEMMs written to its own temporary directory, removed with it.
-struct GemmCsv {
-  GemmCsv(const std::string& dir_name, const std::string& text)
-      : dir(std::filesystem::temp_directory_path() / dir_name), path((dir / "gemms.csv").string()) {
+// A file written to its own temporary directory, removed with it.
+struct TempFile {
+  TempFile(const std::string& dir_name, const std::string& file_name, const std::string& text)
+      : dir(std::filesystem::temp_directory_path() / dir_name), path((dir / file_name).string()) {
     std::filesystem::create_directories(dir);
     std::ofstream(path) << text;
   }
-  ~GemmCsv() { std::filesystem::remove_all(dir); }
+  ~TempFile() { std::filesystem::remove_all(dir); }
   std::filesystem::path dir;
   std::string path;
 };
 
 TEST_CASE("compute gemm --csv times each row as the library's roofline does") {
-  const GemmCsv in("wiresim-compute-gemm-test",
-                   "# a comment\nlabel,gpu,m,n,k,dtype\nx,h100,1,8192,8192,bf16\ny,a100,4096,4096,4096,bf16\n");
+  const TempFile in("wiresim-compute-gemm-test", "q.csv",
+                    "# a comment\nlabel,gpu,m,n,k,dtype\nx,h100,1,8192,8192,bf16\ny,a100,4096,4096,4096,bf16\n");
   const Run r = Wiresim({"compute", "gemm", "--csv", in.path});
   REQUIRE(r.code == kExitOk);
   std::istringstream lines(r.out);
@@ -117,8 +117,8 @@ TEST_CASE("compute gemm --csv times each row as the library's roofline does") {
 TEST_CASE("compute gemm refuses a GEMM whose time no simulation holds, naming the row") {
   // Each dimension within its bound of 2^24, their product not: 2 x 2^96 FLOPs take ~2e14 s on an H100, past the
   // 9.2e6 s (int64 picoseconds) of a simulated time. Exit 2 and the file and line, never an abort.
-  const GemmCsv in("wiresim-compute-gemm-huge",
-                   "gpu,m,n,k,batch\nh100,64,8192,8192,1\nh100,16777216,16777216,16777216,16777216\n");
+  const TempFile in("wiresim-compute-gemm-huge", "huge.csv",
+                    "gpu,m,n,k,batch\nh100,64,8192,8192,1\nh100,16777216,16777216,16777216,16777216\n");
   const Run csv = Wiresim({"compute", "gemm", "--csv", in.path});
   CHECK(csv.code == kExitBadInput);
   CHECK_THAT(csv.err, Contains(in.path + ":3: the GEMM 16777216x16777216x16777216 (batch 16777216) would take"));
@@ -132,6 +132,26 @@ TEST_CASE("compute gemm refuses a GEMM whose time no simulation holds, naming th
   const Run wide = Wiresim({"compute", "gemm", "--gpu", "h100", "-m", "9223372036854775807", "-n", "1", "-k", "1"});
   CHECK(wide.code == kExitBadInput);
   CHECK_THAT(wide.err, Contains("-m: expected a whole number from 1 to 16777216"));
+}
+
+TEST_CASE("model show refuses a batch whose kernels no simulation can time, naming the batch") {
+  // A made-up model whose sizes are each within bounds: one KV head of 2^19 dimensions over 32 layers (8.6 GB of
+  // weights: it fits an H100). Its causal prefill of one 2^24-token prompt attends over L(L+1)/2 = 1.4e14 pairs, at
+  // 2 x heads x (qk + v dims) = 2 x 2^20 FLOPs a pair: 2.95e20 FLOPs a layer, 9.4e21 over 32. At the roofline's
+  // attention rate on an H100 (989 TFLOP/s x 0.637 at long contexts) that is 1.5e7 s, past Time's 9.2e6 s (and
+  // past the half of it an iteration's kernels may take). Exit 2, not an overflow abort.
+  const TempFile model("wiresim-model-show-huge", "huge.toml",
+                       "name = \"huge-attn\"\nmodel_type = \"llama\"\nhidden_size = 64\nnum_hidden_layers = 32\n"
+                       "num_attention_heads = 1\nnum_key_value_heads = 1\nhead_dim = 524288\n"
+                       "intermediate_size = 64\nvocab_size = 64\nmax_position_embeddings = 16777216\n");
+  const Run r =
+      Wiresim({"model", "show", model.path, "--plan", "tp=1", "--gpu", "h100", "--batch", "prefill=1x16777216"});
+  CHECK(r.code == kExitBadInput);
+  CHECK_THAT(r.err, Contains("--batch prefill=1x16777216: GPU 0's kernels would take"));
+  CHECK_THAT(r.err, Contains("past the longest time a simulation represents"));
+  // A short prompt of the same model times as usual.
+  CHECK(Wiresim({"model", "show", model.path, "--plan", "tp=1", "--gpu", "h100", "--batch", "prefill=1x2048"}).code ==
+        kExitOk);
 }
 
 // The `collective` verb's closed-form kernel time (no host launch, as inside a serving step:

@@ -46,5 +46,35 @@ TEST_CASE("ParseBatch errors say what an item looks like") {
   CHECK_FALSE(ParseBatch("").ok());
 }
 
+TEST_CASE("ParseBatch bounds a batch: 2^20 sequences, 2^24 tokens computed, 2^31 tokens of context") {
+  // At each bound: 2^20 decodes of one token; one chunk of 2^24 tokens; 2^20 sequences of 2^11 = 2^31 context.
+  CHECK(ParseBatch("decode=1048576x1").ok());
+  CHECK(ParseBatch("prefill=1x16777216").ok());
+  CHECK(ParseBatch("decode=1048576x2048").ok());
+  CHECK(ParseBatch("pad=1048576,decode=1x1").ok());
+  // One past each, alone or summed over items (2^19 + 2^19 + 1 sequences; 2^23 + 2^23 + 1 rows; 2^30 + 2^30 + 1
+  // tokens of context), refused before anything is stored (2^31 sequences would take gigabytes).
+  const struct {
+    const char* text;
+    const char* says;
+  } refused[] = {
+      {"decode=1048577x1", "more than 1048576 (2^20) sequences"},
+      {"decode=524288x1,prefill=524288x1,decode=1x1", "more than 1048576 (2^20) sequences"},
+      {"decode=2147483648x1024", "more than 1048576 (2^20) sequences"},
+      {"prefill=1x16777217", "more than 16777216 (2^24) tokens computed"},
+      {"prefill=1x8388608,prefill=1x8388608,decode=1x1", "more than 16777216 (2^24) tokens computed"},
+      {"decode=1x2147483649", "more than 2147483648 (2^31) tokens of context"},
+      {"prefill=1x1@2147483648", "more than 2147483648 (2^31) tokens of context"},
+      {"decode=1x1073741824,decode=1x1073741824,decode=1x1", "more than 2147483648 (2^31) tokens of context"},
+      {"pad=1048577", "padding rows, N from 0 to 1048576"},
+  };
+  for (const auto& r : refused) {
+    INFO(r.text);
+    const Result<BatchShape> b = ParseBatch(r.text);
+    REQUIRE_FALSE(b.ok());
+    CHECK_THAT(b.status().message(), Contains(r.says));
+  }
+}
+
 }  // namespace
 }  // namespace wiresim
