@@ -33,9 +33,10 @@ Status CheckDegradeFactor(double factor, const std::string& where, const std::st
 }
 
 Status CheckStragglerFactor(double factor, const std::string& where, const std::string& gpu) {
-  if (std::isfinite(factor) && factor >= 1) return Status::Ok();
+  if (std::isfinite(factor) && factor >= 1 && factor <= kMaxStragglerFactor) return Status::Ok();
   return InvalidArgument(where + " " + gpu + "=" + Number(factor) +
-                         ": expected how many times as long the GPU's kernels take, a finite number >= 1");
+                         ": expected how many times as long the GPU's kernels take, from 1 to " +
+                         Number(kMaxStragglerFactor));
 }
 
 }  // namespace

@@ -28,9 +28,14 @@ struct WhatIfFailure {
   std::string where;
 };
 
+// The most times as long a straggler's kernels may take (the product, for a GPU named more than once): a GPU a
+// thousand times slower than its peers is one to take out of the plan, and the bound keeps the run's times within
+// what a simulation represents.
+inline constexpr double kMaxStragglerFactor = 1000;
+
 struct WhatIfStraggler {
   std::string gpu;    // "node0/gpu3", or a global GPU index ("3")
-  double factor = 1;  // >= 1, finite: its kernels take this many times as long
+  double factor = 1;  // 1 to kMaxStragglerFactor: its kernels take this many times as long
   std::string where;
 };
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -159,11 +160,24 @@ Status CheckWhatIfReach(const Scenario& s, const ServingSetup& d) {
 }
 
 Status ApplyStragglers(const Scenario& s, ServingSetup& d) {
+  // A GPU named more than once runs its factors' product, as one wrapper around its healthy model (wrapping the
+  // previous wrapper in the same slot would free the model the new one times through).
+  std::map<int, double> factor;  // GPU -> the product of its factors
   for (const WhatIfStraggler& w : s.what_if.straggler) {
     WIRESIM_ASSIGN_OR_RETURN(int gpu, ResolveGpu(*d.topo, w));
+    double& product = factor[gpu];
+    product = (product == 0 ? 1.0 : product) * w.factor;
+    if (product > kMaxStragglerFactor) {
+      std::ostringstream text;
+      text << w.where << " " << w.gpu << ": GPU " << gpu << "'s kernels would take " << product
+           << " times as long, more than " << kMaxStragglerFactor << " (its straggler factors multiply)";
+      return InvalidArgument(text.str());
+    }
+  }
+  for (const auto& [gpu, f] : factor) {
     const KernelTimeModel* healthy = d.kernel_of_gpu[static_cast<size_t>(gpu)];
     std::unique_ptr<KernelTimeModel>& slow = d.kernel_models["straggler GPU " + std::to_string(gpu)];
-    slow = std::make_unique<StragglerKernelTimeModel>(*healthy, w.factor);  // a repeated GPU: the factors multiply
+    slow = std::make_unique<StragglerKernelTimeModel>(*healthy, f);
     d.kernel_of_gpu[static_cast<size_t>(gpu)] = slow.get();
   }
   return Status::Ok();

@@ -113,6 +113,18 @@ TEST_CASE("A straggler at 2.0 doubles a one-GPU replica's iterations, the health
   CHECK(j["healthy"]["output_throughput"] == plain["output_throughput"]);
 }
 
+TEST_CASE("A GPU named twice as a straggler runs its factors' product") {
+  Result<ModelSpec> m = LoadModel(testing::ReadSourceFile("workloads/models/llama-3.2-1b.toml"));
+  REQUIRE(m.ok());
+  // 2 x 1.5 = 3: at tp=1 TTFT = host + 3 * prefill, as the test above derives for one factor.
+  const nlohmann::json j = RunJson(With(kOneGpu, {"--requests", "1", "--input-len", "100", "--output-len", "3",
+                                                  "--straggler", "0=2", "--straggler", "0=1.5"}));
+  const double host = 0.5;
+  CHECK(j["mean_ttft_ms"].get<double>() ==
+        Approx(host + 3 * Iteration(*m, "prefill=1x100").ToMilliseconds()).epsilon(1e-9));
+  CHECK(j["what_if"]["straggler"].size() == 2);
+}
+
 TEST_CASE("A straggler in a tp=2 replica runs it op by op and says so") {
   const testing::CliRun r = RunWiresim({"run", "--topology", "dgx-h100", "--model", "llama-3.2-1b", "--plan", "tp=2",
                                         "--requests", "4", "--straggler", "node/gpu1=1.5", "--quiet"});
@@ -170,7 +182,10 @@ TEST_CASE("What-ifs with bad names or factors are refused with exit 2, naming th
       {{"--degrade", "node/nic3"}, "ELEMENT=FACTOR"},
       {{"--degrade", "node/gpu1-node/gpu2=0.5"}, "no link between them"},
       {{"--fail", "node/nic9"}, "--fail node/nic9"},
-      {{"--straggler", "node/gpu0=0.5"}, ">= 1"},
+      {{"--straggler", "node/gpu0=0.5"}, "from 1 to 1000"},
+      {{"--straggler", "node/gpu0=1001"}, "from 1 to 1000"},
+      // The factors of a GPU named twice multiply: 40 x 30 = 1200, past 1000.
+      {{"--straggler", "node/gpu0=40", "--straggler", "0=30"}, "1200 times as long, more than 1000"},
       {{"--straggler", "node/gpu0=inf"}, "GPU=FACTOR"},
       {{"--straggler", "8=1.5"}, "GPUs 0 to 7"},
       {{"--straggler", "node/nic0=1.5"}, "not a GPU"},
