@@ -64,9 +64,22 @@ Result<ParallelPlan> ParsePlan(std::string_view text) {
     if (slot == nullptr) return InvalidArgument("plan: unknown item '" + std::string(key) + "': " + expected);
     int v = 0;
     if (!ParseWholeNumber(value, &v) || v < 1 || v > 65536) {
-      return InvalidArgument("plan: '" + std::string(item) + "': " + std::string(key) + " must be a whole number >= 1");
+      return InvalidArgument("plan: '" + std::string(item) + "': " + std::string(key) +
+                             " must be a whole number from 1 to 65536");
     }
     *slot = v;
+  }
+  const int64_t gpus = int64_t{plan.tp} * plan.pp * plan.cp * plan.dp;  // each below 2^17: no overflow
+  if (gpus > kMaxPlanGpus) {
+    return InvalidArgument("plan '" + std::string(text) + "': tp x pp x cp x dp = " + std::to_string(gpus) +
+                           " GPUs, more than " + std::to_string(kMaxPlanGpus) + " (2^20)");
+  }
+  if (plan.cp > kMaxContextParallel || (plan.cp > 1 && plan.tp * plan.cp > kMaxContextParallelGpus)) {
+    return InvalidArgument("plan '" + std::string(text) + "': cp=" + std::to_string(plan.cp) +
+                           " with tp=" + std::to_string(plan.tp) + ": context parallelism takes cp up to " +
+                           std::to_string(kMaxContextParallel) + " and tp x cp up to " +
+                           std::to_string(kMaxContextParallelGpus) +
+                           " (each GPU's cp - 1 ring-attention passes per layer are simulated one by one)");
   }
   return plan;
 }

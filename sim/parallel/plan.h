@@ -38,8 +38,16 @@ struct ParallelPlan {
   std::string ToString() const;
 };
 
+// Bounds ParsePlan applies: every degree from 1 to 65536, the GPUs of the whole plan (tp x pp x cp x dp) at most
+// kMaxPlanGpus, as any topology's; and with context parallelism cp at most 64 and tp x cp at most 512: each of a
+// replica's tp x cp GPUs runs cp - 1 ring-attention passes per layer, and the step graph holds every one (tp=8 with
+// cp=64 takes 2.4 GB for Llama-3.1-70B's 80 layers).
+inline constexpr int64_t kMaxPlanGpus = int64_t{1} << 20;
+inline constexpr int kMaxContextParallel = 64;
+inline constexpr int kMaxContextParallelGpus = 512;
+
 // Parses "tp=8,pp=2,cp=1,dp=1,ep=8,sp=on,cp_attention=allgather" (any subset, any order; "sp" also takes
-// true/false/1/0). Errors name the offending item and what is accepted.
+// true/false/1/0). Errors name the offending item and what is accepted, or the bound above the plan passes.
 Result<ParallelPlan> ParsePlan(std::string_view text);
 
 // Checks the plan against the model and the GPUs at hand, with a message saying what to change: heads and KV

@@ -26,9 +26,24 @@ TEST_CASE("ParsePlan reads any subset of the degrees, sequence parallelism and t
   CHECK(p.WorldSize() == 16);
   CHECK(p.ToString() == "tp=8,pp=2,sp=on");
   CHECK(Plan("cp=4,cp_attention=allgather").cp_attention == CpAttention::kAllGather);
-  CHECK_THAT(ParsePlan("tp=0").status().message(), Contains("tp must be a whole number >= 1"));
+  CHECK_THAT(ParsePlan("tp=0").status().message(), Contains("tp must be a whole number from 1 to 65536"));
+  CHECK_THAT(ParsePlan("dp=65537").status().message(), Contains("dp must be a whole number from 1 to 65536"));
   CHECK_THAT(ParsePlan("xp=2").status().message(), Contains("unknown item 'xp'"));
   CHECK_THAT(ParsePlan("tp8").status().message(), Contains("expected items like"));
+}
+
+TEST_CASE("ParsePlan bounds the plan's GPUs, and context parallelism's degree and GPUs") {
+  // 8 x 65536 x 2 = 2^20 GPUs is the bound; 8 x 65536 x 65536 x 80 = 2.7e12 overflowed an int before.
+  CHECK(ParsePlan("tp=8,dp=65536,pp=2").ok());
+  CHECK_THAT(ParsePlan("tp=8,dp=65536,pp=3").status().message(),
+             Contains("tp x pp x cp x dp = 1572864 GPUs, more than 1048576 (2^20)"));
+  CHECK_THAT(ParsePlan("tp=8,dp=65536,cp=65536,pp=80").status().message(), Contains("= 2748779069440 GPUs"));
+  // cp up to 64, tp x cp up to 512 (tp alone is not bounded by it).
+  CHECK(ParsePlan("tp=8,cp=64").ok());
+  CHECK(ParsePlan("tp=64,cp=8").ok());
+  CHECK(ParsePlan("tp=1024").ok());
+  CHECK_THAT(ParsePlan("cp=65").status().message(), Contains("cp up to 64 and tp x cp up to 512"));
+  CHECK_THAT(ParsePlan("tp=16,cp=64").status().message(), Contains("cp up to 64 and tp x cp up to 512"));
 }
 
 TEST_CASE("Heads and KV heads vs tp") {
