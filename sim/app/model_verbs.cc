@@ -23,6 +23,7 @@
 #include "sim/app/verbs.h"
 #include "sim/collective/collective_timing.h"
 #include "sim/compute/roofline.h"
+#include "sim/core/numeric_field.h"
 #include "sim/core/text.h"
 #include "sim/model/model_file.h"
 #include "sim/model/parameters.h"
@@ -685,6 +686,9 @@ int ModelShow(const Args& args, AppContext& ctx) {
     return ReportError(ctx, "model show",
                        InvalidArgument("--gpu-memory-utilization " + given.str() +
                                        ": expected a fraction of the GPU's memory, greater than 0 and at most 1"));
+  }
+  if (Status s = CheckNumber({}, "--expert-imbalance", o.imbalance, kExpertImbalance); !s.ok()) {
+    return ReportError(ctx, "model show", s);
   }
   auto file = ReadInput(ctx, o.model, InputKind::kModel);
   if (!file.ok()) return ReportError(ctx, "model show", file.status());

@@ -74,8 +74,6 @@ Status ReadDisaggregation(TableReader& top, Scenario& s) {
 // range is refused as every reader refuses one: "s.toml:12: workload.rate: expected ..., got ...".
 constexpr NumericRange kRequestCount{0, false, 1099511627776.0, true, "a whole number", "2^40"};
 constexpr NumericRange kSeed{0, false, 9223372036854775807.0, true, "a whole number", ""};
-constexpr NumericRange kImbalance{1,    false, 1e6, false, "a factor (the busiest EP rank's tokens over the average)",
-                                  "1e6"};
 constexpr NumericRange kRoutingSkew{1e-6, false, 100, false, "a Zipf exponent", ""};
 constexpr NumericRange kMaxNumSeqs{1, false, 1 << 20, true, "a whole number", "2^20"};
 constexpr NumericRange kBatchedTokens{1, false, 1 << 24, true, "a whole number", "2^24"};
@@ -133,7 +131,7 @@ Status ValidateScenario(const Scenario& s) {
   auto number = [&](const char* field, double v, const NumericRange& range) {
     return CheckNumber(LocationOf(s, field), FieldOf(s, field), v, range);
   };
-  WIRESIM_RETURN_IF_ERROR(number("deployment.expert_imbalance", s.expert_imbalance, kImbalance));
+  WIRESIM_RETURN_IF_ERROR(number("deployment.expert_imbalance", s.expert_imbalance, kExpertImbalance));
   WIRESIM_RETURN_IF_ERROR(number("deployment.routing_skew", s.routing_skew, kRoutingSkew));
   if (s.expert_routing != "uniform" && s.expert_routing != "skewed") {
     return InvalidArgument(s.At("deployment.expert_routing") + ": expected uniform or skewed, got '" +

@@ -64,6 +64,9 @@ inline constexpr NumericRange kElementCount{0, false, kMaxMessageBytes, true, "a
 inline constexpr NumericRange kMeasuredMicroseconds{
     0, true, kMaxMeasuredMicroseconds, false, "a time in microseconds", "one day"};
 inline constexpr NumericRange kRankCount{1, false, static_cast<double>(kMaxRanks), true, "a whole number", "2^20"};
+// The busiest EP rank's routed tokens over the average (a run's and model show's --expert-imbalance).
+inline constexpr NumericRange kExpertImbalance{
+    1, false, 1e6, false, "a factor (the busiest EP rank's tokens over the average)", "1e6"};
 inline constexpr NumericRange kModelDimension{
     1, false, static_cast<double>(kMaxModelDimension), true, "a whole number", "2^24"};
 inline constexpr NumericRange kModelLayers{1,     false, static_cast<double>(kMaxModelLayers), true, "a whole number",

@@ -154,6 +154,15 @@ TEST_CASE("model show refuses a batch whose kernels no simulation can time, nami
         kExitOk);
 }
 
+TEST_CASE("model show bounds --expert-imbalance as run does: 1 to 1e6") {
+  for (const char* bad : {"0.5", "1e300", "nan"}) {
+    const Run r =
+        Wiresim({"model", "show", "deepseek-v3", "--plan", "dp=8,ep=8", "--gpu", "h200", "--expert-imbalance", bad});
+    CHECK(r.code == kExitBadInput);
+    CHECK_THAT(r.err, Contains("--expert-imbalance: expected a factor"));
+  }
+}
+
 // The `collective` verb's closed-form kernel time (no host launch, as inside a serving step:
 // CollectiveParams::InServingStep), in us, for one size of `op` over GPUs 0-7 of a DGX H100.
 double CollectiveVerbMicroseconds(const std::string& op, double bytes) {
