@@ -386,6 +386,21 @@ int TopoImport(const Args& args, AppContext& ctx) {
     }
     layout->bandwidth_GBps = imported->nic_speed_Gbps / 8;
   }
+  // The cluster's size, before it is written: the machine's nodes and GPUs times --nodes, within what a topology
+  // may hold (a fabric's switches come on top; the load below checks them).
+  const size_t machine_gpus =
+      static_cast<size_t>(std::count_if(imported->spec.nodes.begin(), imported->spec.nodes.end(),
+                                        [](const NodeSpec& n) { return n.kind == NodeKind::kGpu; }));
+  const size_t hosts = static_cast<size_t>(layout->hosts);
+  if (hosts * imported->spec.nodes.size() > kMaxTopologyNodes ||
+      hosts * machine_gpus > static_cast<size_t>(kMaxRanks)) {
+    return ReportError(
+        ctx, "topo import",
+        InvalidArgument("--nodes " + std::to_string(hosts) + ": " + std::to_string(hosts) + " x " +
+                        std::to_string(imported->spec.nodes.size()) + " nodes (" + std::to_string(machine_gpus) +
+                        " GPUs) per machine, more than a topology " + "holds (" + std::to_string(kMaxTopologyNodes) +
+                        " nodes, " + std::to_string(kMaxRanks) + " GPUs)"));
+  }
   if (layout->fabric) {
     imported->notes.push_back(ClusterNote(*layout, fabric));
     imported->spec.description += "; " + std::to_string(layout->hosts) + " host" + (layout->hosts == 1 ? "" : "s") +

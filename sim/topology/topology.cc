@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <queue>
 #include <unordered_map>
 
@@ -139,7 +140,7 @@ int LabelNvlinkDomains(const std::vector<LinkSpec>& links, std::vector<Node>& no
 // network once. So a reaches b either inside the machine (over non-network links, through no GPU), or by leaving
 // through some NIC into a network component (nodes joined by network links) that b also reaches from inside its
 // machine. Reachability is not transitive under these rules (h1 -> h0 -> h2 may exist while h1 -> h2 does not), so
-// every pair is checked, which is cheap: each GPU's inside reach is small and it touches few network components.
+// every GPU's count of GPUs it reaches is checked against all the others.
 Status CheckGpusReachEachOther(const Topology& topo) {
   const size_t n = static_cast<size_t>(topo.node_count());
   // Network components: union-find over network links.
@@ -188,23 +189,55 @@ Status CheckGpusReachEachOther(const Topology& topo) {
     std::sort(networks[g].begin(), networks[g].end());
     networks[g].erase(std::unique(networks[g].begin(), networks[g].end()), networks[g].end());
   }
+  // a reaches b when b is inside a's reach or they share a network component. Checked by counting, not pair by
+  // pair (a cluster of 131,072 GPUs has 8.6e9 pairs): the GPUs a reaches through the network are those of the
+  // components it enters, a union shared by every GPU entering the same components (one, in a cluster on one
+  // fabric), counted once per such set; a's inside reach adds the GPUs of it that share no component with a.
+  auto share_network = [&](size_t a, size_t b) {
+    for (size_t i = 0, j = 0; i < networks[a].size() && j < networks[b].size();) {
+      if (networks[a][i] == networks[b][j]) return true;
+      if (networks[a][i] < networks[b][j]) {
+        ++i;
+      } else {
+        ++j;
+      }
+    }
+    return false;
+  };
+  auto reaches = [&](size_t a, size_t b) {
+    return std::binary_search(inside[a].begin(), inside[a].end(), static_cast<int>(b)) || share_network(a, b);
+  };
+  std::unordered_map<size_t, std::vector<size_t>> members;  // network component -> the GPUs that enter it
+  for (size_t g = 0; g < gpus.size(); ++g) {
+    for (size_t k : networks[g]) members[k].push_back(g);
+  }
+  std::map<std::vector<size_t>, size_t> through_network;  // a GPU's components -> how many GPUs they reach
+  std::vector<uint32_t> counted(gpus.size(), 0);
+  uint32_t stamp = 0;
   for (size_t a = 0; a < gpus.size(); ++a) {
-    for (size_t b = a + 1; b < gpus.size(); ++b) {
-      if (std::binary_search(inside[a].begin(), inside[a].end(), static_cast<int>(b))) continue;
-      bool shared = false;
-      for (size_t i = 0, j = 0; i < networks[a].size() && j < networks[b].size() && !shared;) {
-        if (networks[a][i] == networks[b][j]) {
-          shared = true;
-        } else if (networks[a][i] < networks[b][j]) {
-          ++i;
-        } else {
-          ++j;
+    auto [it, added] = through_network.try_emplace(networks[a], 0);
+    if (added) {
+      ++stamp;
+      for (size_t k : networks[a]) {
+        for (size_t g : members[k]) {
+          if (counted[g] != stamp) {
+            counted[g] = stamp;
+            ++it->second;
+          }
         }
       }
-      if (shared) continue;
-      const NodeSpec& spec = topo.node(gpus[b]).spec;
+    }
+    size_t reached = it->second - (networks[a].empty() ? 0 : 1);  // a itself is among its components' GPUs
+    for (int b : inside[a]) reached += share_network(a, static_cast<size_t>(b)) ? 0 : 1;
+    if (reached + 1 == gpus.size()) continue;
+    // a misses some GPU: name the first, the later of the two as the error's node (links run both ways, so this is
+    // the pair an ordered pairwise check finds first).
+    for (size_t b = 0; b < gpus.size(); ++b) {
+      if (b == a || reaches(a, b)) continue;
+      const size_t first = std::min(a, b), later = std::max(a, b);
+      const NodeSpec& spec = topo.node(gpus[later]).spec;
       return InvalidInput(spec.origin, "node '" + spec.name + "'",
-                          "GPU cannot reach GPU '" + topo.node(gpus[a]).spec.name +
+                          "GPU cannot reach GPU '" + topo.node(gpus[first]).spec.name +
                               "': no route joins them (a GPU with no links, a part of the machine left unconnected, "
                               "or machines whose only path runs through another machine?)");
     }
@@ -239,6 +272,10 @@ Result<Topology> Topology::Build(TopologySpec spec, GpuReach reach) {
       node.host_index = h->second;
     }
     const NodeId id = static_cast<NodeId>(i);
+    if (ns.kind == NodeKind::kGpu && impl->gpus.size() == static_cast<size_t>(kMaxRanks)) {
+      return InvalidInput(ns.origin, "node '" + ns.name + "'",
+                          "the topology has more than " + std::to_string(kMaxRanks) + " (2^20) GPUs");
+    }
     if (ns.kind == NodeKind::kGpu) {
       node.gpu_index = static_cast<int>(impl->gpus.size());
       impl->gpus.push_back(id);

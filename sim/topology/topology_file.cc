@@ -1,5 +1,6 @@
 #include "sim/topology/topology_file.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -33,8 +34,13 @@ struct Template {
 
 bool ValidName(const std::string& name) { return IsValidTopologyName(name); }
 
+Status TooLarge(TableReader& t, const char* key, const char* what, size_t total, size_t max) {
+  return t.Error(key, "the topology would have " + std::to_string(total) + " " + what + ", more than " +
+                          std::to_string(max) + " (2^" + std::to_string(std::bit_width(max) - 1) + ")");
+}
+
 // Reads a [[node]] table into one or more NodeSpecs (several when `count` is given: name0, name1, ...).
-Status ReadNodes(TableReader& t, const std::string& host, std::vector<NodeSpec>* out) {
+Status ReadNodes(TableReader& t, const std::string& host, std::vector<NodeSpec>* out, size_t already = 0) {
   WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"name", "kind", "count", "model", "rail", "numa", "host"}));
   if (t.Has("host") && !t.path().empty() && t.path() != "node") return t.Error("host", "unknown key");
   WIRESIM_ASSIGN_OR_RETURN(std::string name, t.String("name"));
@@ -57,6 +63,8 @@ Status ReadNodes(TableReader& t, const std::string& host, std::vector<NodeSpec>*
     return t.Error(rail ? "rail" : "numa", "cannot be set on a node with a count; declare the nodes one by one");
   }
   const int n = count ? static_cast<int>(*count) : 1;
+  const size_t total = already + out->size() + static_cast<size_t>(n);
+  if (total > kMaxTopologyNodes) return TooLarge(t, "count", "nodes", total, kMaxTopologyNodes);
   for (int i = 0; i < n; ++i) {
     NodeSpec node;
     node.name = count ? name + std::to_string(i) : name;
@@ -143,6 +151,9 @@ Result<std::vector<std::pair<int, int>>> MapEndpoints(TableReader& t, const std:
   WIRESIM_ASSIGN_OR_RETURN(std::string map, t.StringOr("map", "all"));
   std::vector<std::pair<int, int>> pairs;
   if (map == "all") {
+    if (a.size() * b.size() > kMaxTopologyLinks) {
+      return TooLarge(t, "map", "links from this declaration", a.size() * b.size(), kMaxTopologyLinks);
+    }
     for (int x : a)
       for (int y : b) pairs.emplace_back(x, y);
   } else if (map == "zip") {
@@ -184,6 +195,9 @@ Status ReadLinks(TableReader& t, const std::vector<std::string>& names, const st
   WIRESIM_ASSIGN_OR_RETURN(LinkProps props, ReadLinkProps(t, "kind", std::nullopt));
   WIRESIM_ASSIGN_OR_RETURN(int64_t count, t.IntOr("count", 1, 1, 1 << 16));
   WIRESIM_ASSIGN_OR_RETURN(auto pairs, MapEndpoints(t, from, to));
+  if (out->size() + pairs.size() > kMaxTopologyLinks) {
+    return TooLarge(t, "from", "links", out->size() + pairs.size(), kMaxTopologyLinks);
+  }
   for (const auto& [x, y] : pairs) {
     if (x == y) return t.Error("to", "links node '" + names[static_cast<size_t>(x)] + "' to itself");
     LinkSpec link;
@@ -247,7 +261,7 @@ class Loader {
     for (TableReader& n : nodes) {
       WIRESIM_ASSIGN_OR_RETURN(std::string host, n.StringOr("host", ""));
       std::vector<NodeSpec> added;
-      WIRESIM_RETURN_IF_ERROR(ReadNodes(n, host, &added));
+      WIRESIM_RETURN_IF_ERROR(ReadNodes(n, host, &added, spec.nodes.size()));
       for (NodeSpec& node : added) {
         if (!host.empty()) node.name = host + "/" + node.name;
         spec.nodes.push_back(std::move(node));
@@ -318,6 +332,10 @@ class Loader {
       WIRESIM_ASSIGN_OR_RETURN(auto gpu_model, h.OptionalString("gpu_model"));
       WIRESIM_RETURN_IF_ERROR(h.CheckNoUnknownKeys());
       const int n = count ? static_cast<int>(*count) : 1;
+      const size_t nodes = spec->nodes.size() + static_cast<size_t>(n) * tpl.nodes.size();
+      if (nodes > kMaxTopologyNodes) return TooLarge(h, "count", "nodes", nodes, kMaxTopologyNodes);
+      const size_t links = spec->links.size() + static_cast<size_t>(n) * tpl.links.size();
+      if (links > kMaxTopologyLinks) return TooLarge(h, "count", "links", links, kMaxTopologyLinks);
       for (int i = 0; i < n; ++i) {
         const std::string host = count ? base + std::to_string(i) : base;
         if (!host_names.insert(host).second) return h.Error("name", "host '" + host + "' is declared twice");

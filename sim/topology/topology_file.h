@@ -21,6 +21,7 @@
 //   WIRESIM_ASSIGN_OR_RETURN(Topology topo, Topology::Build(std::move(spec)));
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,12 @@
 #include "sim/topology/topology.h"
 
 namespace wiresim {
+
+// The most nodes and link declarations a topology expands to (templates, [[host]] counts, `map = "all"`), checked
+// before they are built; the loader refuses more, naming the table. 2^20 GPUs of 8-GPU machines with their
+// switches, NICs and CPUs are about 4 million nodes.
+inline constexpr size_t kMaxTopologyNodes = size_t{1} << 22;
+inline constexpr size_t kMaxTopologyLinks = size_t{1} << 23;
 
 // Parses a topology file, reading its includes through `reader`. Every error names the file, line and field.
 Result<TopologySpec> ParseTopologyFile(const SourceFile& file, SourceReader& reader);

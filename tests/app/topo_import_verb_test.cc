@@ -181,5 +181,15 @@ TEST_CASE("topo import: a cluster without a fabric, an unknown fabric or a prese
   CHECK_FALSE(std::filesystem::exists(dir / "x.toml"));
 }
 
+TEST_CASE("topo import: more machines than a topology holds exit with 2 before anything is built") {
+  // 131,073 DGX H100s are 1,048,584 GPUs, past 2^20 (and their nodes past 2^22).
+  TempDir dir;
+  const Run r = Wiresim({"topo", "import", kDgxH100, "--nodes", "131073", "--fabric", "rail", "-o", dir / "x.toml"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--nodes 131073: 131073 x"));
+  CHECK_THAT(r.err, Catch::Contains("more than a topology holds (4194304 nodes, 1048576 GPUs)"));
+  CHECK_FALSE(std::filesystem::exists(dir / "x.toml"));
+}
+
 }  // namespace
 }  // namespace wiresim::app

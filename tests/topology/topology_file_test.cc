@@ -104,6 +104,100 @@ TEST_CASE("Bad input: GPUs that cannot reach each other") {
   CHECK_THAT(s.message(), Contains("bad.toml:13: node 'lost': GPU cannot reach GPU 'gpu0'"));
 }
 
+// Two machines "a" and "b", each GPU with its own NIC on its own network (rail 0 and rail 1, no spine), the GPUs
+// of a machine joined by NVLink; `joined` adds a CPU between the two PCIe switches of a machine.
+std::string TwoRails(bool joined) {
+  std::string t = R"([[template]]
+name = "m"
+  [[template.node]]
+  name = "gpu"
+  kind = "gpu"
+  count = 2
+  [[template.node]]
+  name = "sw"
+  kind = "pcie_switch"
+  count = 2
+  [[template.node]]
+  name = "nic"
+  kind = "nic"
+  count = 2
+  [[template.node]]
+  name = "cpu"
+  kind = "cpu"
+  [[template.link]]
+  from = "gpu0"
+  to = "gpu1"
+  preset = "nvlink4"
+  [[template.link]]
+  from = "gpu[*]"
+  to = "sw[*]"
+  map = "zip"
+  preset = "pcie5x16"
+  [[template.link]]
+  from = "nic[*]"
+  to = "sw[*]"
+  map = "zip"
+  preset = "pcie5x16"
+)";
+  if (joined) t += "  [[template.link]]\n  from = \"sw[*]\"\n  to = \"cpu\"\n  preset = \"pcie5x16\"\n";
+  t += R"([[host]]
+template = "m"
+name = "a"
+[[host]]
+template = "m"
+name = "b"
+[[node]]
+name = "rail"
+kind = "switch"
+count = 2
+[[link]]
+from = "a/nic0"
+to = "rail0"
+preset = "ndr"
+[[link]]
+from = "b/nic0"
+to = "rail0"
+preset = "ndr"
+[[link]]
+from = "a/nic1"
+to = "rail1"
+preset = "ndr"
+[[link]]
+from = "b/nic1"
+to = "rail1"
+preset = "ndr"
+)";
+  return t;
+}
+
+TEST_CASE("GPUs on separate rails reach each other only through a machine's own links") {
+  // Without the CPU, a/gpu0 leaves its machine only on rail 0: it reaches a/gpu1 over NVLink and b/gpu0 over rail
+  // 0, but not b/gpu1 (on rail 1 only; a route may not pass through a/gpu1 or b/gpu0). The first such pair in GPU
+  // order (a/gpu0 = 0, a/gpu1 = 1, b/gpu0 = 2, b/gpu1 = 3) is (0, 3).
+  testing::MemoryReader reader;
+  const auto split = LoadTopology(SourceFile{"rails.toml", TwoRails(false)}, reader);
+  REQUIRE_FALSE(split.ok());
+  CHECK_THAT(split.status().message(), Contains("node 'b/gpu1': GPU cannot reach GPU 'a/gpu0'"));
+  // With the CPU each GPU reaches both NICs of its machine, so both rails: every pair joins.
+  const auto joined = LoadTopology(SourceFile{"rails.toml", TwoRails(true)}, reader);
+  INFO((joined.ok() ? std::string() : joined.status().message()));
+  CHECK(joined.ok());
+}
+
+TEST_CASE("Bad input: a topology too large to build is refused before it is built") {
+  // 2^20 hosts of 8 nodes = 2^23 nodes, past 2^22; refused at the [[host]] count, without allocating them.
+  CHECK_THAT(LoadError("[[template]]\nname = \"t\"\n  [[template.node]]\n  name = \"gpu\"\n  kind = \"gpu\"\n"
+                       "  count = 8\n[[host]]\ntemplate = \"t\"\ncount = 1048576\n")
+                 .message(),
+             Contains("bad.toml:9: host.count: the topology would have 8388608 nodes, more than 4194304 (2^22)"));
+  // Every one of 4096 GPUs with every one of 4096 switches: 2^24 links, past 2^23.
+  CHECK_THAT(
+      LoadError("[[node]]\nname = \"gpu\"\nkind = \"gpu\"\ncount = 4096\n[[node]]\nname = \"sw\"\n"
+                "kind = \"switch\"\ncount = 4096\n[[link]]\nfrom = \"gpu[*]\"\nto = \"sw[*]\"\npreset = \"ndr\"\n")
+          .message(),
+      Contains("the topology would have 16777216 links from this declaration, more than 8388608 (2^23)"));
+}
+
 TEST_CASE("Bad input: unknown kind, preset and map, wrong types") {
   std::string toml = kGood;
   toml.replace(toml.find("kind = \"pcie\""), 13, "kind = \"pcix\"");
