@@ -4,6 +4,7 @@
 #include "sim/topology/path_matrix.h"
 #include "sim/topology/topology_file.h"
 #include "tests/testing/memory_reader.h"
+#include "tests/testing/topology.h"
 
 namespace wiresim {
 namespace {
@@ -11,38 +12,7 @@ namespace {
 // Hosts with 2 GPUs and 2 NICs (GPU i behind NIC i) on a fabric given by `fabric`.
 Topology Cluster(int hosts, const std::string& fabric) {
   testing::MemoryReader reader;
-  const std::string toml = R"(
-[[template]]
-name = "box"
-  [[template.node]]
-  name = "gpu"
-  kind = "gpu"
-  count = 2
-  [[template.node]]
-  name = "nic"
-  kind = "nic"
-  count = 2
-  [[template.node]]
-  name = "sw"
-  kind = "pcie_switch"
-  count = 2
-  [[template.node]]
-  name = "cpu"
-  kind = "cpu"
-  [[template.link]]
-  from = "gpu[*]"
-  to = "sw[*]"
-  map = "zip"
-  preset = "pcie5x16"
-  [[template.link]]
-  from = "nic[*]"
-  to = "sw[*]"
-  map = "zip"
-  preset = "pcie5x16"
-  [[template.link]]
-  from = "sw[*]"
-  to = "cpu"
-  preset = "pcie5x16"
+  const std::string toml = testing::TwoGpuBoxTemplate(true, false) + R"(
 [[host]]
 template = "box"
 name = "h"

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/testing/memory_reader.h"
+#include "tests/testing/topology.h"
 
 namespace wiresim {
 namespace {
@@ -104,47 +105,15 @@ TEST_CASE("Bad input: GPUs that cannot reach each other") {
   CHECK_THAT(s.message(), Contains("bad.toml:13: node 'lost': GPU cannot reach GPU 'gpu0'"));
 }
 
-// Two machines "a" and "b", each GPU with its own NIC on its own network (rail 0 and rail 1, no spine), the GPUs
-// of a machine joined by NVLink; `joined` adds a CPU between the two PCIe switches of a machine.
+// Two machines "a" and "b" (testing::TwoGpuBoxTemplate), each GPU with its own NIC on its own network (rail 0 and
+// rail 1, no spine), the GPUs of a machine joined by NVLink; `joined` puts a machine's two PCIe switches under its CPU.
 std::string TwoRails(bool joined) {
-  std::string t = R"([[template]]
-name = "m"
-  [[template.node]]
-  name = "gpu"
-  kind = "gpu"
-  count = 2
-  [[template.node]]
-  name = "sw"
-  kind = "pcie_switch"
-  count = 2
-  [[template.node]]
-  name = "nic"
-  kind = "nic"
-  count = 2
-  [[template.node]]
-  name = "cpu"
-  kind = "cpu"
-  [[template.link]]
-  from = "gpu0"
-  to = "gpu1"
-  preset = "nvlink4"
-  [[template.link]]
-  from = "gpu[*]"
-  to = "sw[*]"
-  map = "zip"
-  preset = "pcie5x16"
-  [[template.link]]
-  from = "nic[*]"
-  to = "sw[*]"
-  map = "zip"
-  preset = "pcie5x16"
-)";
-  if (joined) t += "  [[template.link]]\n  from = \"sw[*]\"\n  to = \"cpu\"\n  preset = \"pcie5x16\"\n";
+  std::string t = testing::TwoGpuBoxTemplate(joined, true);
   t += R"([[host]]
-template = "m"
+template = "box"
 name = "a"
 [[host]]
-template = "m"
+template = "box"
 name = "b"
 [[node]]
 name = "rail"
