@@ -559,9 +559,10 @@ def vidur_tables(configs, device, label):
         yield n, per_node, gpus, sorted(data)
 
 
-def vidur_configs():
+def vidur_configs(name="vidur_allreduce.csv"):
+    """A Vidur table's rows by (network_device, num_workers, devices_per_node): [(size, median us)]."""
     configs = {}
-    for r in read_csv("vidur_allreduce.csv"):
+    for r in read_csv(name):
         key = (r["network_device"], int(r["num_workers"]), int(r["devices_per_node"]))
         configs.setdefault(key, []).append((int(r["size_bytes"]), float(r["median_ms"]) * 1000))
     return configs
@@ -630,10 +631,7 @@ SENDRECV_COMMON = (
 
 def vidur_sendrecv_system(two_nodes):
     def build(w):
-        data = {}
-        for r in read_csv("vidur_sendrecv.csv"):
-            data.setdefault((r["network_device"], int(r["devices_per_node"])), []).append(
-                (int(r["size_bytes"]), float(r["median_ms"]) * 1000))
+        data = vidur_configs("vidur_sendrecv.csv")
         setups = [x for x in SENDRECV_SETUPS if (x[1] == 1) == two_nodes]
         if two_nodes:
             name, notes, fitted = (
@@ -671,7 +669,7 @@ def vidur_sendrecv_system(two_nodes):
             "%s: `--topology %s --gpus %s`" % (m, t, g) for _, _, m, t, g in setups) +
             "; launch overhead 0 (Vidur records kernel times)", notes, multi_node=two_nodes, fitted=fitted)
         for device, per_node, machine, topology, gpus in setups:
-            result = w.compare(topology, gpus, "sendrecv", "half", sorted(data[(device, per_node)]),
+            result = w.compare(topology, gpus, "sendrecv", "half", sorted(data[(device, 2, per_node)]),
                                ["--launch-us", "0"])
             s.tables.append(("%s, 2 GPUs (%d per node)" % (machine, per_node), compare_rows(result)))
         return s

@@ -165,8 +165,8 @@ Status ApplyStragglers(const Scenario& s, ServingSetup& d) {
   std::map<int, double> factor;  // GPU -> the product of its factors
   for (const WhatIfStraggler& w : s.what_if.straggler) {
     WIRESIM_ASSIGN_OR_RETURN(int gpu, ResolveGpu(*d.topo, w));
-    double& product = factor[gpu];
-    product = (product == 0 ? 1.0 : product) * w.factor;
+    double& product = factor.try_emplace(gpu, 1.0).first->second;
+    product *= w.factor;
     if (product > kMaxStragglerFactor) {
       std::ostringstream text;
       text << w.where << " " << w.gpu << ": GPU " << gpu << "'s kernels would take " << product
