@@ -84,8 +84,8 @@ constexpr NumericRange kReserveGib{0, false, 1e6, false, "GiB", "1e6"};
 constexpr NumericRange kHostOverheadMs{0, false, 1e5, false, "milliseconds per step", "100 s"};
 constexpr NumericRange kReplicas{1, false, 4096, true, "a whole number", ""};
 constexpr NumericRange kHashBlockTokens{1, false, 1 << 24, true, "a whole number of tokens", "2^24"};
-// 10^6 s (11.6 days): Time holds 9.2e6 s (int64 ps), and the run goes on past the last arrival until every request
-// in flight finishes. (10^7 s, the bound before, passed this check and then failed Time's own.)
+// 10^6 s (11.6 days): a run holds 4.6e6 s (Simulator::kHorizon), and it goes on past the last arrival until every
+// request in flight finishes. (10^7 s, the bound before, passed this check and then failed Time's own.)
 constexpr NumericRange kDurationS{0, false, 1e6, false, "seconds (0: no limit)", "11.6 days"};
 constexpr NumericRange kRate{1e-9, false, 1e9, false, "requests per second (or \"inf\")", "1e9"};
 constexpr NumericRange kBurstiness{1e-6, false, 1e6, false, "a Gamma shape (1: Poisson)", "1e6"};

@@ -1,5 +1,6 @@
 #include "sim/serving/serving_run.h"
 
+#include <string>
 #include <utility>
 
 namespace wiresim {
@@ -43,6 +44,13 @@ Status ServingRun::Run() {
   }
   WIRESIM_RETURN_IF_ERROR(error_);
   for (Replica* r : replicas_) WIRESIM_RETURN_IF_ERROR(r->error());
+  if (sim_.passed_horizon()) {
+    // The message's figure is kHorizon's: 2^62 ps.
+    return InvalidArgument("the run passed the longest simulated time it holds, 4.6e6 s (about 53 days), with " +
+                           std::to_string(stats_.finished) + " of the " + std::to_string(stats_.sent) +
+                           " requests sent finished; simulate fewer requests or a shorter trace, or check the "
+                           "straggler factors and the model's size");
+  }
   if (!stats_.stopped) {
     for (Replica* r : replicas_) WIRESIM_RETURN_IF_ERROR(r->CheckSettled());
   }

@@ -125,6 +125,35 @@ TEST_CASE("A GPU named twice as a straggler runs its factors' product") {
   CHECK(j["what_if"]["straggler"].size() == 2);
 }
 
+TEST_CASE("A run that passes the simulation's horizon ends with exit 2 and writes nothing") {
+  // One GPU, one sequence at a time (--max-num-seqs 1), every request a 100,000-token prompt and one output token:
+  // the requests run one after another, so n of them take n x d, d the time of one (its 13 prefill chunks at 1000
+  // times their time). The horizon is 2^62 ps = 4,611,686.018 s (Simulator::kHorizon): floor(4611686.018 / d)
+  // requests finish inside it, one more passes it.
+  const std::vector<std::string> base = {"--topology",  "dgx-h100", "--model",        "llama-3.1-8b",
+                                         "--plan",      "tp=1",     "--rate",         "inf",
+                                         "--input-len", "100000",   "--output-len",   "1",
+                                         "--straggler", "0=1000",   "--max-num-seqs", "1"};
+  const double d = RunJson(With(base, {"--requests", "1"}))["duration"].get<double>();
+  const double horizon_s = static_cast<double>(int64_t{1} << 62) * 1e-12;
+  const int fit = static_cast<int>(horizon_s / d);
+  REQUIRE(fit > 100);  // d is about 6,400 s: some 720 requests fit
+  const nlohmann::json inside = RunJson(With(base, {"--requests", std::to_string(fit)}));
+  CHECK(inside["completed"] == fit);
+  CHECK(inside["duration"].get<double>() == Approx(fit * d).epsilon(1e-4));
+
+  testing::ScratchDir dir("wiresim-horizon");
+  std::vector<std::string> args = With(
+      base, {"--requests", std::to_string(fit + 1), "--out", dir / "out", "--timeline", dir / "t.json", "--quiet"});
+  args.insert(args.begin(), "run");
+  const testing::CliRun r = RunWiresim(args);
+  CHECK(r.code == kExitBadInput);
+  CHECK_THAT(r.err, Contains("passed the longest simulated time it holds, 4.6e6 s (about 53 days)") &&
+                        Contains("with " + std::to_string(fit) + " of the " + std::to_string(fit + 1) + " requests"));
+  CHECK_FALSE(std::filesystem::exists(dir / "out"));
+  CHECK_FALSE(std::filesystem::exists(dir / "t.json"));
+}
+
 TEST_CASE("A straggler in a tp=2 replica runs it op by op and says so") {
   const testing::CliRun r = RunWiresim({"run", "--topology", "dgx-h100", "--model", "llama-3.2-1b", "--plan", "tp=2",
                                         "--requests", "4", "--straggler", "node/gpu1=1.5", "--quiet"});

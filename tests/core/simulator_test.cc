@@ -1,5 +1,6 @@
 #include "sim/core/simulator.h"
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,41 @@ TEST_CASE("RunUntil stops at the horizon and resumes later") {
   CHECK(sim.Now() == Time::Microseconds(7));  // the clock moves to the horizon even without events
   sim.Run();
   CHECK(order == "abc");
+}
+
+TEST_CASE("An event after the run's horizon is dropped and stops the run") {
+  Simulator sim;
+  std::string order;
+  const Time h = Simulator::kHorizon;
+  CHECK(h.picoseconds() == int64_t{1} << 62);  // half of int64's range: h + any span shorter than h fits
+  sim.Schedule(h, [&] { order += "a"; });      // exactly at the horizon: kept
+  sim.Schedule(Time::Microseconds(1), [&] {
+    order += "b";
+    // Now() + (h - 1 ps + 2 ps) is past the horizon by 1 ps: dropped, and nothing after this handler runs.
+    const EventId late = sim.ScheduleAfter(h - Time::Microseconds(1) + Time::Picoseconds(1), [&] { order += "x"; });
+    CHECK_FALSE(late.valid());
+    CHECK_FALSE(sim.Cancel(late));
+  });
+  CHECK_FALSE(sim.passed_horizon());
+  sim.Run();
+  CHECK(order == "b");
+  CHECK(sim.passed_horizon());
+  CHECK(sim.Now() == Time::Microseconds(1));
+  sim.Run();  // a run that passed its horizon stays stopped
+  CHECK(order == "b");
+}
+
+TEST_CASE("A delay that would overflow Time passes the horizon instead of aborting") {
+  Simulator sim;
+  bool ran = false;
+  sim.Schedule(Simulator::kHorizon, [&] {
+    // Now() + Time::Max() - 1 ps is past int64: compared, never added.
+    sim.ScheduleAfter(Time::Picoseconds(std::numeric_limits<int64_t>::max() - 1), [&] { ran = true; });
+  });
+  sim.Run();
+  CHECK(sim.passed_horizon());
+  CHECK_FALSE(ran);
+  CHECK(sim.Now() == Simulator::kHorizon);
 }
 
 TEST_CASE("Stop returns after the current handler") {
