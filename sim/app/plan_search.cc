@@ -104,7 +104,7 @@ Status PlanSearch::Enumerate() {
   ModelSpec model;
   if (Status st = ResolveModel(ctx_, base_, &model); !st.ok()) return st;
   const int pool = static_cast<int>(options_.gpu_pool.size());
-  if (pool < 1) return InvalidArgument("wiresim plan: no GPUs to place the model on");
+  if (pool < 1) return InvalidArgument("no GPUs to place the model on");
   const PlanSpace& sp = options_.space;
   const std::vector<int> tps = sp.tp.empty() ? PowersOfTwoUpTo(pool) : sp.tp;
   const std::vector<int> pps = sp.pp.empty() ? PowersOfTwoUpTo(std::min<int64_t>(pool, model.num_layers)) : sp.pp;
@@ -213,8 +213,8 @@ Status PlanSearch::Enumerate() {
     }
   }
   if (candidates_.empty()) {
-    return InvalidArgument("wiresim plan: no plan to try with " + std::to_string(pool) + " GPUs (tp " + Join(tps) +
-                           ", pp " + Join(pps) + ", cp " + Join(cps) + ")");
+    return InvalidArgument("no plan to try with " + std::to_string(pool) + " GPUs (tp " + Join(tps) + ", pp " +
+                           Join(pps) + ", cp " + Join(cps) + ")");
   }
   return Status::Ok();
 }

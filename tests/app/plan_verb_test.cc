@@ -18,6 +18,7 @@ namespace wiresim::app {
 namespace {
 
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 using Json = nlohmann::json;
 
 testing::CliRun Plan(std::vector<std::string> args) {
@@ -261,6 +262,10 @@ TEST_CASE("plan refuses bad search flags with exit 2, naming the flag") {
   bad({"--attainment", "1.5"}, "--attainment");
   bad({"--gpus", "9"}, "--gpus 9");
   bad({"--placement", "diagonal"}, "--placement diagonal");
+  // pp=16 needs 16 GPUs; the box has 8: nothing to try, said once (the verb's name is not repeated).
+  const testing::CliRun none = Plan({"--topology", "dgx-h100", "--model", "llama-3.1-8b", "--pp", "16"});
+  CHECK(none.code == kExitBadInput);
+  CHECK_THAT(none.err, StartsWith("wiresim plan: no plan to try with 8 GPUs (tp 1,2,4,8, pp 16, cp 1)"));
 }
 
 TEST_CASE("plan stops a simulation once the SLO is out of reach, and never one that would meet it") {
