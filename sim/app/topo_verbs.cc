@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <iomanip>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
@@ -135,38 +136,54 @@ void PrintRouteMatrix(std::ostream& out, const Topology& topo, const PathMatrix&
   }
 }
 
-// For clusters too large for a matrix: GPU pairs grouped by class.
-void PrintClassSummary(std::ostream& out, const PathMatrix& m, size_t gpus) {
-  struct Stats {
-    size_t pairs = 0;
-    double bw_min = 1e300, bw_max = 0;
-    double lat_min = 1e300, lat_max = 0;
-  };
-  std::map<std::string, Stats> by_class;
-  for (size_t i = 0; i < gpus; ++i) {
-    for (size_t j = 0; j < gpus; ++j) {
-      if (i == j || !m.at(i, j).reachable) continue;
-      const PairPath& c = m.at(i, j);
-      Stats& s = by_class[c.info.ToString()];
-      ++s.pairs;
-      s.bw_min = std::min(s.bw_min, c.bandwidth_GBps);
-      s.bw_max = std::max(s.bw_max, c.bandwidth_GBps);
-      s.lat_min = std::min(s.lat_min, c.latency.ToMicroseconds());
-      s.lat_max = std::max(s.lat_max, c.latency.ToMicroseconds());
-    }
+// A matrix prints every pair of its devices: n^2 cells (2048 devices: 4.2 million, some 170 MB of routes and as
+// much JSON). Past this, --full is refused and --json gives the summary by class.
+constexpr size_t kMaxMatrixDevices = 2048;
+// A summary by class routes from every GPU up to this many (one shortest-path search each: about 5 s at 2048 on
+// 256 8-GPU hosts); past it, from the first host's GPUs to all of them.
+constexpr int kMaxSummarySources = 2048;
+
+// For clusters too large for a matrix: GPU pairs grouped by class, from `sources` to every GPU.
+struct ClassSummary {
+  std::vector<NodeId> sources;
+  std::string from;  // "" when the sources are every GPU, else the host they are on
+  std::map<std::string, PathClassStats> by_class;
+};
+
+ClassSummary SummarizeGpuPairs(const Topology& topo) {
+  ClassSummary s;
+  const std::vector<NodeId> gpus(topo.gpus().begin(), topo.gpus().end());
+  if (topo.gpu_count() <= kMaxSummarySources || topo.hosts().empty()) {
+    s.sources = gpus;
+  } else {
+    s.sources = topo.hosts().front().gpus;
+    s.from = topo.hosts().front().name;
   }
-  out << "\nGPU pairs by class (the full matrix: --full):\n\n"
-      << std::left << std::setw(8) << "class" << std::setw(12) << "pairs" << std::setw(24) << "bandwidth GB/s"
+  s.by_class = SummarizePathClasses(topo, s.sources, gpus);
+  return s;
+}
+
+void PrintClassSummary(std::ostream& out, const Topology& topo, const ClassSummary& s) {
+  if (s.from.empty()) {
+    out << "\nGPU pairs by class (the full matrix: --full):\n\n";
+  } else {
+    out << "\nGPU pairs by class, from the " << s.sources.size() << " GPUs of host " << s.from << " to all "
+        << topo.gpu_count() << " (routing every pair of more than " << kMaxSummarySources
+        << " GPUs would take minutes):\n\n";
+  }
+  out << std::left << std::setw(8) << "class" << std::setw(12) << "pairs" << std::setw(24) << "bandwidth GB/s"
       << "latency us\n";
-  for (const auto& [cls, s] : by_class) {
-    const std::string bw = s.bw_min == s.bw_max ? Fixed(s.bw_min, 1) : Fixed(s.bw_min, 1) + " - " + Fixed(s.bw_max, 1);
-    const std::string lat =
-        s.lat_min == s.lat_max ? Fixed(s.lat_min, 2) : Fixed(s.lat_min, 2) + " - " + Fixed(s.lat_max, 2);
-    out << std::setw(8) << cls << std::setw(12) << s.pairs << std::setw(24) << bw << lat << "\n";
+  for (const auto& [cls, c] : s.by_class) {
+    const std::string bw = c.bandwidth_min_GBps == c.bandwidth_max_GBps
+                               ? Fixed(c.bandwidth_min_GBps, 1)
+                               : Fixed(c.bandwidth_min_GBps, 1) + " - " + Fixed(c.bandwidth_max_GBps, 1);
+    const double lo = c.latency_min.ToMicroseconds(), hi = c.latency_max.ToMicroseconds();
+    const std::string lat = lo == hi ? Fixed(lo, 2) : Fixed(lo, 2) + " - " + Fixed(hi, 2);
+    out << std::setw(8) << cls << std::setw(12) << c.pairs << std::setw(24) << bw << lat << "\n";
   }
 }
 
-nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
+nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix* m, const ClassSummary* summary) {
   nlohmann::ordered_json j;
   j["topology"] = topo.name();
   j["description"] = topo.description();
@@ -195,14 +212,26 @@ nlohmann::ordered_json TopologyJson(const Topology& topo, const PathMatrix& m) {
     gpus.push_back(std::move(gpu));
   }
   j["gpus"] = std::move(gpus);
+  if (summary != nullptr) {
+    nlohmann::ordered_json classes = nlohmann::ordered_json::array();
+    for (const auto& [cls, c] : summary->by_class) {
+      classes.push_back({{"class", cls},
+                         {"pairs", c.pairs},
+                         {"bandwidth_GBps", {c.bandwidth_min_GBps, c.bandwidth_max_GBps}},
+                         {"latency_us", {c.latency_min.ToMicroseconds(), c.latency_max.ToMicroseconds()}}});
+    }
+    j["pairs_from"] = summary->from.empty() ? nlohmann::ordered_json("all") : nlohmann::ordered_json(summary->from);
+    j["pairs_by_class"] = std::move(classes);
+    return j;
+  }
   // ordered_json keeps keys in a vector: fill local arrays, then insert them (no references across insertions).
   nlohmann::ordered_json devices = nlohmann::ordered_json::array();
-  for (NodeId d : m.devices) devices.push_back(DeviceLabel(topo, d));
+  for (NodeId d : m->devices) devices.push_back(DeviceLabel(topo, d));
   nlohmann::ordered_json cls = nlohmann::ordered_json::array(), bw = cls, lat = cls;
-  for (size_t r = 0; r < m.size(); ++r) {
+  for (size_t r = 0; r < m->size(); ++r) {
     nlohmann::ordered_json c = nlohmann::ordered_json::array(), b = c, l = c;
-    for (size_t col = 0; col < m.size(); ++col) {
-      const PairPath& p = m.at(r, col);
+    for (size_t col = 0; col < m->size(); ++col) {
+      const PairPath& p = m->at(r, col);
       c.push_back(r == col ? "X" : p.reachable ? p.info.ToString() : "-");
       b.push_back(p.bandwidth_GBps);
       l.push_back(p.latency.ToMicroseconds());
@@ -291,21 +320,35 @@ int TopoShow(const Args& args, AppContext& ctx) {
   const bool small = topo->gpu_count() <= 32 || vm.count("full");
   std::vector<NodeId> devices(topo->gpus().begin(), topo->gpus().end());
   if (small) devices.insert(devices.end(), topo->nics().begin(), topo->nics().end());
-  const PathMatrix m = ComputePathMatrix(*topo, devices);
+  if (vm.count("full") && devices.size() > kMaxMatrixDevices) {
+    return ReportError(
+        ctx, "topo show",
+        InvalidArgument("--full: " + topo->name() + " has " + std::to_string(devices.size()) +
+                        " GPUs and NICs, and a matrix prints at most " + std::to_string(kMaxMatrixDevices) +
+                        " (one cell per pair); leave out --full for GPU pairs by class"));
+  }
+  const bool matrix = small || (vm.count("json") && devices.size() <= kMaxMatrixDevices);
   const size_t gpus = static_cast<size_t>(topo->gpu_count());
+  std::optional<PathMatrix> m;
+  std::optional<ClassSummary> summary;
+  if (matrix) {
+    m = ComputePathMatrix(*topo, devices);
+  } else {
+    summary = SummarizeGpuPairs(*topo);
+  }
 
   if (vm.count("json")) {
-    ctx.out << TopologyJson(*topo, m).dump(1) << "\n";
+    ctx.out << TopologyJson(*topo, m ? &*m : nullptr, summary ? &*summary : nullptr).dump(1) << "\n";
     return kExitOk;
   }
   ctx.out << topo->name() << ": " << Summary(*topo) << "\n";
   if (!topo->description().empty()) ctx.out << topo->description() << "\n";
   ctx.out << "\n";
   if (small) {
-    PrintClassMatrix(ctx.out, *topo, m);
-    PrintRouteMatrix(ctx.out, *topo, m, gpus);
+    PrintClassMatrix(ctx.out, *topo, *m);
+    PrintRouteMatrix(ctx.out, *topo, *m, gpus);
   } else {
-    PrintClassSummary(ctx.out, m, gpus);
+    PrintClassSummary(ctx.out, *topo, *summary);
   }
   return kExitOk;
 }

@@ -1,5 +1,7 @@
 #include "sim/topology/path_matrix.h"
 
+#include <algorithm>
+
 namespace wiresim {
 
 std::vector<NodeId> DefaultDevices(const Topology& topo) {
@@ -29,6 +31,29 @@ PathMatrix ComputePathMatrix(const Topology& topo, const std::vector<NodeId>& de
     });
   }
   return m;
+}
+
+std::map<std::string, PathClassStats> SummarizePathClasses(const Topology& topo, const std::vector<NodeId>& sources,
+                                                           const std::vector<NodeId>& targets) {
+  std::map<std::string, PathClassStats> by_class;
+  Router router(topo);
+  for (NodeId src : sources) {
+    router.ForEachRouteFrom(src, targets, [&](NodeId dst, const Route* route) {
+      if (route == nullptr || dst == src) return;
+      PathClassStats& s = by_class[router.Classify(*route).ToString()];
+      if (s.pairs == 0) {
+        s.bandwidth_min_GBps = s.bandwidth_max_GBps = route->bandwidth_GBps;
+        s.latency_min = s.latency_max = route->latency;
+      } else {
+        s.bandwidth_min_GBps = std::min(s.bandwidth_min_GBps, route->bandwidth_GBps);
+        s.bandwidth_max_GBps = std::max(s.bandwidth_max_GBps, route->bandwidth_GBps);
+        s.latency_min = std::min(s.latency_min, route->latency);
+        s.latency_max = std::max(s.latency_max, route->latency);
+      }
+      ++s.pairs;
+    });
+  }
+  return by_class;
 }
 
 }  // namespace wiresim

@@ -79,6 +79,32 @@ TEST_CASE("an imported node with --nodes 16 --fabric rail is a 128-GPU rail-opti
   CHECK(text.find("bandwidth_GBps = 50\n") != std::string::npos);
 }
 
+TEST_CASE("topo show of a cluster past 2048 GPUs summarises the first host's pairs and refuses --full") {
+  // 257 DGX H100 = 2056 GPUs: one more host than a summary routes from every GPU. From node0's 8 GPUs: 8 x 7 NV18
+  // pairs and 8 x (2056 - 8) = 16384 NET pairs. Before, the verb built the 2056^2 matrix first (32,768 GPUs: out of
+  // memory, an abort).
+  TempDir dir;
+  REQUIRE(Wiresim({"topo", "import", kDgxH100, "--nodes", "257", "--fabric", "rail", "-o", dir / "c.toml"}).code == 0);
+  const Run text = Wiresim({"topo", "show", dir / "c.toml"});
+  INFO(text.err);
+  REQUIRE(text.code == 0);
+  CHECK_THAT(text.out, Catch::Contains("GPU pairs by class, from the 8 GPUs of host node0 to all 2056"));
+  CHECK_THAT(text.out, Catch::Contains("NV18    56 "));
+  CHECK_THAT(text.out, Catch::Contains("NET     16384 "));
+  const Run json = Wiresim({"topo", "show", dir / "c.toml", "--json"});
+  REQUIRE(json.code == 0);
+  const auto j = nlohmann::json::parse(json.out);
+  CHECK(j["pairs_from"] == "node0");
+  CHECK_FALSE(j.contains("class"));
+  REQUIRE(j["pairs_by_class"].size() == 2);
+  CHECK(j["pairs_by_class"][0]["class"] == "NET");
+  CHECK(j["pairs_by_class"][0]["pairs"] == 16384);
+  CHECK(j["pairs_by_class"][1]["bandwidth_GBps"][0] == 450.0);  // 18 NVLink4 links x 25 GB/s
+  const Run full = Wiresim({"topo", "show", dir / "c.toml", "--full"});
+  CHECK(full.code == kExitBadInput);
+  CHECK_THAT(full.err, Catch::Contains("--full: node has 4112 GPUs and NICs, and a matrix prints at most 2048"));
+}
+
 TEST_CASE("the imported cluster predicts the shipped dgx-h100-16node's all-reduce: both at datasheet rates") {
   TempDir dir;
   REQUIRE(Wiresim({"topo", "import", kDgxH100, "--nodes", "16", "--fabric", "rail", "-o", dir / "c.toml"}).code == 0);

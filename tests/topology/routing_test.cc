@@ -192,6 +192,33 @@ TEST_CASE("Two devices of one host talk inside it even when the network is quick
   CHECK(route->latency == Time::Nanoseconds(1000));
 }
 
+TEST_CASE("GPU pairs by class count every ordered pair from the sources, with their range of routes") {
+  // Two DGX H100 on NDR rails: inside a node every pair is NV18 (18 NVLink4 links x 25 GB/s = 450 GB/s), across the
+  // two it is NET at one 400 Gb/s port (50 GB/s). Ordered pairs: 2 nodes x 8 x 7 = 112 NV18 and 16 x 8 = 128 NET.
+  const Topology t = testing::ShippedTopology("dgx-h100-2node");
+  const std::vector<NodeId> gpus(t.gpus().begin(), t.gpus().end());
+  const auto all = SummarizePathClasses(t, gpus, gpus);
+  REQUIRE(all.size() == 2);
+  CHECK(all.at("NV18").pairs == 112);
+  CHECK(all.at("NV18").bandwidth_min_GBps == Approx(450));
+  CHECK(all.at("NV18").bandwidth_max_GBps == Approx(450));
+  CHECK(all.at("NET").pairs == 128);
+  CHECK(all.at("NET").bandwidth_max_GBps == Approx(50));
+  // GPU i reaches GPU i of the other node through its rail's leaf, GPU j != i also over a spine: two latencies.
+  CHECK(all.at("NET").latency_min < all.at("NET").latency_max);
+  // The same as a matrix gives, pair by pair.
+  const PathMatrix m = ComputePathMatrix(t, gpus);
+  size_t net = 0;
+  for (size_t i = 0; i < gpus.size(); ++i)
+    for (size_t j = 0; j < gpus.size(); ++j) net += i != j && m.at(i, j).info.ToString() == "NET";
+  CHECK(net == 128);
+  // From the first node's 8 GPUs only: 8 x 7 NV18 and 8 x 8 NET.
+  const std::vector<NodeId> first(gpus.begin(), gpus.begin() + 8);
+  const auto some = SummarizePathClasses(t, first, gpus);
+  CHECK(some.at("NV18").pairs == 56);
+  CHECK(some.at("NET").pairs == 64);
+}
+
 // Three such hosts and two switches; h0 and h1 hang off leaf0 by their nic0. Each test adds the rest of the cabling.
 const std::string kThreeBoxesTwoLeaves = kGpuTwoNicBox + R"(
 [[host]]
