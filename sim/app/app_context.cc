@@ -22,6 +22,14 @@ constexpr std::string_view kBuiltinPrefix = "builtin:";
 
 std::string Normalize(const std::filesystem::path& p) { return p.lexically_normal().generic_string(); }
 
+// "1 GiB", "64 KiB", or bytes: a power-of-two size as a reader would write it.
+std::string ByteSize(size_t bytes) {
+  if (bytes >= (size_t{1} << 30) && bytes % (size_t{1} << 30) == 0) return std::to_string(bytes >> 30) + " GiB";
+  if (bytes >= (size_t{1} << 20) && bytes % (size_t{1} << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= (size_t{1} << 10) && bytes % (size_t{1} << 10) == 0) return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
+}
+
 }  // namespace
 
 const EmbeddedFile* FindEmbeddedFile(std::string_view path) {
@@ -42,12 +50,23 @@ Result<SourceFile> FileSystemReader::Read(const std::string& path, const std::st
     builtin_path = Normalize(dir / path);
   }
   if (!from_builtin && path.rfind(kBuiltinPrefix, 0) != 0) {
+    std::error_code ec;
+    if (fs::is_directory(disk_path, ec)) return InvalidArgument(disk_path + ": a directory, expected a file");
     std::ifstream in(disk_path, std::ios::binary);
     if (in) {
-      std::ostringstream text;
-      text << in.rdbuf();
+      std::string text;
+      std::vector<char> chunk(size_t{1} << 16);
+      while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+        const size_t got = static_cast<size_t>(in.gcount());
+        if (text.size() + got > max_bytes_) {
+          return InvalidArgument(disk_path + ": longer than " + ByteSize(max_bytes_) +
+                                 ", more than any input wiresim reads whole (a stream that never ends, or not the "
+                                 "file meant?)");
+        }
+        text.append(chunk.data(), got);
+      }
       if (in.bad()) return Internal(disk_path + ": read error");
-      return SourceFile{disk_path, text.str()};
+      return SourceFile{disk_path, std::move(text)};
     }
     if (fs::exists(disk_path)) return Internal(disk_path + ": cannot be opened");
   }

@@ -6,6 +6,7 @@
 //   WIRESIM_ASSIGN_OR_RETURN(SourceFile f, ReadInput(ctx, "dgx-h100", InputKind::kTopology));
 #pragma once
 
+#include <cstddef>
 #include <iosfwd>
 #include <string>
 #include <string_view>
@@ -20,7 +21,16 @@ namespace wiresim::app {
 // in the source tree, or relative to the built-in file that refers to them).
 class FileSystemReader : public SourceReader {
  public:
+  // An input read whole is at most 1 GiB: far above any topology, model, profile, log or result file (a trace is
+  // streamed line by line instead, sim/serving/trace.cc), and a bound for a file that never ends (/dev/zero, a
+  // stream) or a wrong one, which would otherwise fill memory. Past it: an error naming the file, exit 2.
+  static constexpr size_t kMaxInputBytes = size_t{1} << 30;
+
+  explicit FileSystemReader(size_t max_bytes = kMaxInputBytes) : max_bytes_(max_bytes) {}
   Result<SourceFile> Read(const std::string& path, const std::string& relative_to) override;
+
+ private:
+  size_t max_bytes_;
 };
 
 struct AppContext {

@@ -358,8 +358,12 @@ Result<std::unique_ptr<RequestSource>> OpenRequests(AppContext& ctx, const Servi
   if (!d.from_trace) return MakeSyntheticSource(d.synthetic, sim.Random("arrivals"), sim.Random("lengths"));
   std::unique_ptr<std::istream> in;
   std::string name = s.trace;
-  if (std::filesystem::is_regular_file(s.trace)) {
-    auto f = std::make_unique<std::ifstream>(s.trace);
+  // Any file on disk streams, a pipe or a FIFO too (--trace <(zcat trace.jsonl.gz)): a trace has no bound on its
+  // length, only on its lines. Shipped traces come from the reader.
+  std::error_code ec;
+  const auto kind = std::filesystem::status(s.trace, ec).type();
+  if (!ec && kind != std::filesystem::file_type::not_found && kind != std::filesystem::file_type::directory) {
+    auto f = std::make_unique<std::ifstream>(s.trace, std::ios::binary);
     if (!*f) return InvalidArgument(s.At("workload.trace") + ": cannot open " + s.trace);
     in = std::move(f);
   } else {

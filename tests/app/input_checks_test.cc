@@ -55,6 +55,34 @@ std::string Workstation(const std::string& model) {
          "name = \"ws\"\n";
 }
 
+TEST_CASE("An input read whole is bounded, and a directory is not a file") {
+  TempDir dir;
+  const std::string path = dir / "sixteen.txt";
+  std::ofstream(path) << "0123456789abcdef";  // 16 bytes
+  FileSystemReader sixteen(16);
+  auto exact = sixteen.Read(path, "");
+  REQUIRE(exact.ok());
+  CHECK(exact->text == "0123456789abcdef");
+  FileSystemReader fifteen(15);
+  auto over = fifteen.Read(path, "");
+  REQUIRE_FALSE(over.ok());
+  CHECK(over.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(over.status().message(), Contains(path + ": longer than 15 bytes"));
+  // A file that never ends stops at the bound (here 1 MiB; wiresim's own is 1 GiB) instead of filling memory.
+  FileSystemReader mebibyte(size_t{1} << 20);
+  auto endless = mebibyte.Read("/dev/zero", "");
+  REQUIRE_FALSE(endless.ok());
+  CHECK_THAT(endless.status().message(), Contains("/dev/zero: longer than 1 MiB"));
+  auto folder = sixteen.Read(dir / "", "");
+  REQUIRE_FALSE(folder.ok());
+  CHECK(folder.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(folder.status().message(), Contains("a directory, expected a file"));
+  // On the command line: exit 2 with the message, where before a directory read as an internal error (exit 1).
+  const Run r = Wiresim({"topo", "show", dir / ""});
+  CHECK(r.code == kExitBadInput);
+  CHECK_THAT(r.err, Contains("a directory, expected a file"));
+}
+
 TEST_CASE("A GPU model wiresim has no spec for is refused where a topology is loaded") {
   TempDir dir;
   std::ofstream(dir / "typo.toml") << Workstation("h100-sxn");
