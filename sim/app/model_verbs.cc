@@ -679,6 +679,11 @@ int ModelShow(const Args& args, AppContext& ctx) {
                        InvalidArgument("--gpu " + o.gpu + " with --topology " + o.topology +
                                        ": the topology names its GPUs' models; give one or the other"));
   }
+  if (o.topology.empty() && FindGpuSpec(o.gpu) == nullptr) {  // checked here too: without --plan it is not used
+    return ReportError(
+        ctx, "model show",
+        InvalidArgument("--gpu " + o.gpu + ": no such GPU (known: " + std::string(KnownGpuNames()) + ")"));
+  }
   const double utilization = o.memory.gpu_memory_utilization;
   if (!(utilization > 0 && utilization <= 1)) {
     std::ostringstream given;

@@ -78,6 +78,11 @@ TEST_CASE("model show rejects plans and options with a message") {
   const Run gpu = Wiresim({"model", "show", "llama-3.1-70b", "--plan", "tp=8", "--gpu", "mi300x"});
   CHECK(gpu.code == kExitBadInput);
   CHECK_THAT(gpu.err, Contains("no such GPU"));
+  // Without --plan the GPU is not used, and was not checked: an unknown one is refused all the same, before any output.
+  const Run unused = Wiresim({"model", "show", "llama-3.1-70b", "--gpu", "mi300x"});
+  CHECK(unused.code == kExitBadInput);
+  CHECK_THAT(unused.err, Contains("--gpu mi300x: no such GPU"));
+  CHECK(unused.out.empty());
 }
 
 // A file written to its own temporary directory, removed with it.
