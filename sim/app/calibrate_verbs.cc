@@ -2,6 +2,7 @@
 // corrections that make the models match a profile, for one topology).
 #include <cmath>
 #include <iomanip>
+#include <map>
 #include <ostream>
 
 #include <nlohmann/json.hpp>
@@ -55,9 +56,16 @@ int CalibrateImport(const Args& args, AppContext& ctx) {
   }
   if (logs.empty()) return ReportError(ctx, verb, InvalidArgument("give at least one nccl-tests log"));
   std::vector<NcclTestsLog> parsed;
+  std::map<std::string, std::string> first_with_text;  // a log's text -> the first path that had it
   for (const std::string& path : logs) {
     auto file = ReadInput(ctx, path, InputKind::kOther);
     if (!file.ok()) return ReportError(ctx, verb, file.status());
+    // The same log given twice would count every measurement twice in the fit: read once, and say so.
+    if (auto [it, fresh] = first_with_text.try_emplace(file->text, file->name); !fresh) {
+      ctx.err << "wiresim " << verb << ": " << file->name << " is the same log as " << it->second
+              << " (identical text): read once\n";
+      continue;
+    }
     auto log = ParseNcclTestsLog(*file);
     if (!log.ok()) return ReportError(ctx, verb, log.status());
     parsed.push_back(std::move(log).value());

@@ -87,6 +87,17 @@ TEST_CASE("calibrate import and fit, then --calibration gives the measured times
   CHECK_THAT(other.out, Contains("fitted now on dgx-h100-2node"));
 }
 
+TEST_CASE("calibrate import reads a log given twice once, and says so") {
+  TempDir dir;
+  std::ofstream(dir / "ar.txt") << Log();
+  std::ofstream(dir / "copy.txt") << Log();
+  // 8 sizes, out of place and in place: 16 measurements, not 32 (each would count twice in the fit).
+  Run imported = Wiresim({"calibrate", "import", dir / "ar.txt", dir / "copy.txt", "-o", dir / "p.json"});
+  REQUIRE(imported.code == kExitOk);
+  CHECK_THAT(imported.err, Contains(dir / "copy.txt" + " is the same log as " + dir / "ar.txt"));
+  CHECK_THAT(imported.err, Contains("16 measurements from 1 log"));
+}
+
 TEST_CASE("A CUDA-graph log calibrates eager calls, and --compare against it gives its own times back") {
   // The same rows, measured as nccl-tests -G 1 measures them (no host launch per call).
   TempDir dir;
