@@ -191,6 +191,12 @@ Result<std::map<std::string, double>> ReadVllmResult(const std::string& text, co
       return InvalidArgument(name + ": field '" + key + "': expected a number, got " + value.type_name());
     }
   }
+  // Another JSON file (a calibration profile, a summary of something else) has none of the metrics to compare.
+  if (std::none_of(metrics.begin(), metrics.end(), [](const auto& m) { return IsSharedMetricKey(m.first); })) {
+    return InvalidArgument(name +
+                           ": none of the metrics `vllm bench serve --save-result` writes (mean_ttft_ms, "
+                           "output_throughput, ...): is this its result file?");
+  }
   return metrics;
 }
 

@@ -391,6 +391,10 @@ TEST_CASE("ReadVllmResult reads the numbers of a --save-result file and names wh
   CHECK(error(R"({"p99.9_itl_ms": true})") == "vllm.json: field 'p99.9_itl_ms': expected a number, got boolean");
   CHECK(error(R"({"completed": null})") == "vllm.json: field 'completed': expected a number, got null");
   CHECK(error("[1, 2]") == "vllm.json: expected a JSON object, got array");
+  // A JSON object without one of its metrics (here a calibration profile's head) is not a result to compare.
+  CHECK(error(R"({"format": "wiresim-calibration", "version": 1})") ==
+        "vllm.json: none of the metrics `vllm bench serve --save-result` writes (mean_ttft_ms, output_throughput, "
+        "...): is this its result file?");
   // 1e400 is above a double's 1.8e308: refused with its line (the second).
   CHECK(error("{\n\"duration\": 1e400}") == "vllm.json:2: the number 1e400 is out of range (no double holds it)");
   CHECK(error(R"({"duration": NaN})").rfind("vllm.json: not valid JSON: ", 0) == 0);  // Python writes NaN
