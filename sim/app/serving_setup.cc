@@ -138,10 +138,18 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     d->placement = *where;
     d->placement_score = std::move(why);
   } else {
-    Result<Placement> where = ParsePlacement(s.placement, d->plan, static_cast<int>(gpus.size()));
+    // A list of GPUs indexes `gpus`; without them, the topology's GPUs, as auto chooses among (packed and strided
+    // take the first ones either way).
+    const bool listed = s.placement != "packed" && s.placement != "strided" && !s.placement.empty();
+    std::vector<int> among = gpus;
+    if (listed && s.gpus.empty()) {
+      among.clear();
+      for (int i = 0; i < topo.gpu_count(); ++i) among.push_back(i);
+    }
+    Result<Placement> where = ParsePlacement(s.placement, d->plan, static_cast<int>(among.size()));
     if (!where.ok()) return At(s, "deployment.placement", where.status());
     d->placement = *where;
-    for (int& g : d->placement.gpu_of_rank) g = gpus[static_cast<size_t>(g)];
+    for (int& g : d->placement.gpu_of_rank) g = among[static_cast<size_t>(g)];
   }
   WIRESIM_RETURN_IF_ERROR(CheckWhatIfReach(s, *d));
   // GPU specs.
@@ -157,7 +165,9 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   // The engine: its scheduler defaults, which vLLM picks by the GPU (the first of the deployment's GPUs), apply where
   // the scenario sets none (docs/engines.md).
   {
-    const GpuSpec& first = d->specs[static_cast<size_t>(gpus.front())];
+    // Rank 0's GPU where the placement is known (auto or a list may leave the first GPUs unused).
+    const int first_gpu = d->placement.gpu_of_rank.empty() ? gpus.front() : d->placement.gpu_of_rank.front();
+    const GpuSpec& first = d->specs[static_cast<size_t>(first_gpu)];
     d->profile = ProfileOf(*engine, &first, SglangTpSize(d->plan));
     Scenario& w = d->scenario;
     std::string by_engine = "the " + scenario.engine + " engine's default";

@@ -83,6 +83,26 @@ TEST_CASE("An input read whole is bounded, and a directory is not a file") {
   CHECK_THAT(r.err, Contains("a directory, expected a file"));
 }
 
+TEST_CASE("A placement listing GPUs names the topology's GPUs without --gpus, positions in --gpus with it") {
+  const std::vector<std::string> base = {"run",    "--topology", "dgx-h100",   "--model", "llama-3.1-8b",
+                                         "--plan", "tp=2",       "--requests", "2",       "--quiet"};
+  auto first_line = [&](std::vector<std::string> more) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), more.begin(), more.end());
+    const Run r = Wiresim(a);
+    INFO(r.err);
+    REQUIRE(r.code == kExitOk);
+    return r.out.substr(0, r.out.find('\n'));
+  };
+  // Refused before ("GPU 5 does not exist (GPUs 0-1)": the default selection was the first tp x pp GPUs).
+  CHECK_THAT(first_line({"--placement", "0,5"}), Contains("tp=2 on GPUs 0,5,"));
+  CHECK_THAT(first_line({"--placement", "0,1", "--gpus", "4-7"}), Contains("tp=2 on GPUs 4-5,"));
+  const Run past = Wiresim(
+      {"run", "--topology", "dgx-h100", "--model", "llama-3.1-8b", "--plan", "tp=2", "--placement", "0,8", "--quiet"});
+  CHECK(past.code == kExitBadInput);
+  CHECK_THAT(past.err, Contains("GPU 8 does not exist (GPUs 0-7)"));
+}
+
 TEST_CASE("A GPU model wiresim has no spec for is refused where a topology is loaded") {
   TempDir dir;
   std::ofstream(dir / "typo.toml") << Workstation("h100-sxn");
