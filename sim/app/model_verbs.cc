@@ -498,6 +498,13 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     iteration = *std::max_element(timing.program_done.begin(), timing.program_done.end());
     exposed = timing.program_done[chosen_index] - compute;
   }
+  // The batch's KV context in whole blocks, against what one replica's cache holds: a batch past it is timed as if
+  // it fit, and said so (no scheduler would run it at once).
+  const int64_t block = std::max<int64_t>(1, mem_options.kv_block_size);
+  int64_t batch_kv_tokens = 0;
+  for (int64_t c : batch.decode_contexts) batch_kv_tokens += (c + block - 1) / block * block;
+  for (const PrefillChunk& p : batch.prefills) batch_kv_tokens += (p.context + p.tokens + block - 1) / block * block;
+  const bool batch_fits_kv = batch_kv_tokens <= mem.max_kv_tokens;
   if (j != nullptr) {
     Json& pj = (*j)["plan"];
     pj["plan"] = plan.ToString();
@@ -516,6 +523,8 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
     pj["max_kv_tokens"] = mem.max_kv_tokens;
     Json& sg = (*j)["step_graph"];
     sg["batch"] = batch.ToString();
+    sg["batch_kv_tokens"] = batch_kv_tokens;
+    sg["batch_fits_kv_cache"] = batch_fits_kv;
     sg["rank"] = program.rank;
     sg["gpu"] = program.gpu;
     sg["kernel_model"] = timer.name();
@@ -555,6 +564,11 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   if (m.max_position_embeddings > 0) {
     out << " (" << Fixed(static_cast<double>(mem.max_kv_tokens) / static_cast<double>(m.max_position_embeddings), 2)
         << " sequences of the full " << Grouped(m.max_position_embeddings) << "-token context)";
+  }
+  if (!batch_fits_kv) {
+    out << "\nThe batch " << batch.ToString() << " holds " << Grouped(batch_kv_tokens)
+        << " tokens of KV context (in blocks of " << block << "), more than the " << Grouped(mem.max_kv_tokens)
+        << " the KV cache holds: no scheduler runs it at once; its kernels are timed as if it fit";
   }
   out << "\n\nStep graph of one iteration, batch " << batch.ToString() << " (" << Grouped(batch.Tokens())
       << " tokens), rank " << program.rank << " on GPU " << program.gpu << "; kernel times from the " << timed_by

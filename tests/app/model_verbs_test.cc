@@ -159,6 +159,34 @@ TEST_CASE("model show refuses a batch whose kernels no simulation can time, nami
         kExitOk);
 }
 
+TEST_CASE("model show says when a batch's KV context is more than the KV cache holds") {
+  auto show = [](const std::string& batch) {
+    const Run r =
+        Wiresim({"model", "show", "llama-3.1-8b", "--plan", "tp=1", "--gpu", "h100", "--batch", batch, "--json"});
+    INFO(r.err);
+    REQUIRE(r.code == kExitOk);
+    return nlohmann::json::parse(r.out);
+  };
+  // Context in whole blocks of 16: a 17-token sequence holds 2 blocks, 32 tokens; a chunk of 100 tokens after 28
+  // cached ones holds 128.
+  const nlohmann::json small = show("decode=1x17,prefill=1x100@28");
+  CHECK(small["step_graph"]["batch_kv_tokens"] == 32 + 128);
+  CHECK(small["step_graph"]["batch_fits_kv_cache"] == true);
+  // Llama-3.1-8B on one H100 caches a few 131,072-token contexts (plan.max_kv_tokens): n of them fit while
+  // n x 131,072 is at most that.
+  const int64_t cache = small["plan"]["max_kv_tokens"].get<int64_t>();
+  const int64_t fit = cache / 131072;
+  REQUIRE(fit >= 1);
+  const nlohmann::json in = show("decode=" + std::to_string(fit) + "x131072");
+  CHECK(in["step_graph"]["batch_kv_tokens"] == fit * 131072);
+  CHECK(in["step_graph"]["batch_fits_kv_cache"] == true);
+  const nlohmann::json out = show("decode=" + std::to_string(fit + 1) + "x131072");
+  CHECK(out["step_graph"]["batch_fits_kv_cache"] == false);
+  const Run text = Wiresim({"model", "show", "llama-3.1-8b", "--plan", "tp=1", "--gpu", "h100", "--batch",
+                            "decode=" + std::to_string(fit + 1) + "x131072"});
+  CHECK_THAT(text.out, Contains("the KV cache holds: no scheduler runs it at once"));
+}
+
 TEST_CASE("model show bounds --expert-imbalance as run does: 1 to 1e6") {
   for (const char* bad : {"0.5", "1e300", "nan"}) {
     const Run r =
