@@ -136,9 +136,11 @@ void PrintRouteMatrix(std::ostream& out, const Topology& topo, const PathMatrix&
   }
 }
 
-// A matrix prints every pair of its devices: n^2 cells (2048 devices: 4.2 million, some 170 MB of routes and as
-// much JSON). Past this, --full is refused and --json gives the summary by class.
+// A matrix prints every pair of its devices: n^2 cells (2048 devices: 4.2 million, 170 MB of routes and 50 MB of
+// text). Past this, --full is refused. JSON holds three matrices in memory as JSON values (1.1 GB at 2048 GPUs,
+// 176 MB written): --json gives the summary by class past 1024 GPUs (280 MB, 44 MB written).
 constexpr size_t kMaxMatrixDevices = 2048;
+constexpr size_t kMaxJsonMatrixDevices = 1024;
 // A summary by class routes from every GPU up to this many (one shortest-path search each: about 5 s at 2048 on
 // 256 8-GPU hosts); past it, from the first host's GPUs to all of them.
 constexpr int kMaxSummarySources = 2048;
@@ -327,7 +329,7 @@ int TopoShow(const Args& args, AppContext& ctx) {
                         " GPUs and NICs, and a matrix prints at most " + std::to_string(kMaxMatrixDevices) +
                         " (one cell per pair); leave out --full for GPU pairs by class"));
   }
-  const bool matrix = small || (vm.count("json") && devices.size() <= kMaxMatrixDevices);
+  const bool matrix = small || (vm.count("json") && devices.size() <= kMaxJsonMatrixDevices);
   const size_t gpus = static_cast<size_t>(topo->gpu_count());
   std::optional<PathMatrix> m;
   std::optional<ClassSummary> summary;
