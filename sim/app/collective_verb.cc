@@ -22,6 +22,7 @@
 #include "sim/app/options.h"
 #include "sim/app/topology_input.h"
 #include "sim/app/verbs.h"
+#include "sim/calibration/nccl_tests_import.h"
 #include "sim/calibration/nccl_tests_log.h"
 #include "sim/collective/collective_model.h"
 #include "sim/core/statistics.h"
@@ -420,17 +421,13 @@ int Collective(const Args& args, AppContext& ctx) {
     log = std::move(parsed).value();
   }
 
-  std::string op_name = op_arg;
-  if (log && vm["op"].defaulted()) {
-    if (log->op.empty()) return fail(InvalidArgument(compare_arg + ": the log does not name its test; give --op"));
-    op_name = log->op;
-  }
-  const auto op = ParseCollectiveOp(op_name);
-  if (!op || *op == CollectiveOp::kAllToAllV) {
-    return fail(InvalidArgument("--op: unknown or unsupported operation '" + op_name +
+  // With a log to compare, the operation is the log's (below, once the rank count is known).
+  const auto op = ParseCollectiveOp(op_arg);
+  if ((!log || !vm["op"].defaulted()) && (!op || *op == CollectiveOp::kAllToAllV)) {
+    return fail(InvalidArgument("--op: unknown or unsupported operation '" + op_arg +
                                 "' (all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall, sendrecv)"));
   }
-  s.op = *op;
+  if (op) s.op = *op;
   s.root = root;
 
   Result<std::vector<int>> gpus = std::vector<int>{};
@@ -454,6 +451,17 @@ int Collective(const Args& args, AppContext& ctx) {
   if (log && log->ranks && *log->ranks != static_cast<int>(s.gpus.size())) {
     return fail(InvalidArgument(compare_arg + " was measured on " + std::to_string(*log->ranks) +
                                 " ranks but the selection has " + std::to_string(s.gpus.size()) + " GPUs"));
+  }
+  if (log) {
+    // As calibrate import reads it: the test the log names, or --op, checked against busbw / algbw; or inferred
+    // from that ratio over the ranks.
+    NcclTestsImportOptions by;
+    if (!vm["op"].defaulted()) by.op = op_arg;
+    std::vector<std::string> notes;
+    auto logged = NcclTestsLogOperation(*log, by, static_cast<int>(s.gpus.size()), &notes);
+    if (!logged.ok()) return fail(logged.status());
+    for (const std::string& note : notes) ctx.err << "wiresim collective: " << note << "\n";
+    s.op = *logged;
   }
 
   auto filter = model_options.Filter(vm);

@@ -146,56 +146,6 @@ std::string Names(const std::vector<CollectiveOp>& ops) {
   return out;
 }
 
-// The operation of one log: named by it or by --op, checked against busbw / algbw; or inferred.
-Result<CollectiveOp> OperationOf(const NcclTestsLog& log, const NcclTestsImportOptions& options, int ranks,
-                                 std::vector<std::string>* notes) {
-  std::optional<CollectiveOp> named, given;
-  if (!log.op.empty()) {
-    named = ParseCollectiveOp(log.op);
-    if (!named) return InvalidArgument(log.source + ": unknown operation '" + log.op + "'");
-  }
-  if (!options.op.empty()) {
-    given = ParseCollectiveOp(options.op);
-    if (!given) return InvalidArgument("--op: unknown operation '" + options.op + "'");
-  }
-  if (named && given && *named != *given) {
-    return InvalidArgument(log.source + ": the log is " + log.op + "_perf's, but --op says " + options.op +
-                           ": drop --op, or give the right log");
-  }
-  const std::optional<RatioRow> r = BestRatioRow(log);
-  const std::string n = std::to_string(ranks);
-  if (named || given) {
-    const CollectiveOp op = named ? *named : *given;
-    if (r && !RatioFits(op, ranks, r->ratio, r->algbw)) {
-      const std::vector<CollectiveOp> fit = OpsThatFit(log, ranks, *r, false);
-      return InvalidArgument(
-          log.source + ": busbw / algbw is " + Fixed(r->ratio, 3) + " (the row of size " +
-          std::to_string(static_cast<long long>(r->size)) + "), but " + std::string(ToString(op)) + " over " + n +
-          " ranks gives " + FactorText(op) + " = " + Fixed(BusBandwidthFactor(op, ranks), 3) + " (nccl-tests' bus " +
-          "factor): " + (fit.empty() ? "no operation fits " + n + " ranks" : "it fits " + Names(fit)) + "; check " +
-          (named ? "the rank count (--ranks)" : "--op and the rank count (--ranks)"));
-    }
-    return op;
-  }
-  if (!r) {
-    return InvalidArgument(log.source +
-                           ": the log does not name its test (all_reduce_perf, ...) and no row has an algbw to tell "
-                           "it by: give --op");
-  }
-  const std::vector<CollectiveOp> fit = OpsThatFit(log, ranks, *r, true);
-  if (fit.size() != 1) {
-    return InvalidArgument(log.source + ": the log does not name its test, and busbw / algbw = " + Fixed(r->ratio, 3) +
-                           " over " + n + " ranks " +
-                           (fit.empty() ? "fits no operation" : "fits " + Names(fit) + " alike") + ": give --op");
-  }
-  if (notes != nullptr) {
-    notes->push_back(log.source + ": operation " + std::string(ToString(fit[0])) +
-                     ", inferred from busbw / algbw = " + Fixed(r->ratio, 3) + " over " + n + " ranks (" +
-                     FactorText(fit[0]) + ") and its redop, root and size columns; give --op to say otherwise");
-  }
-  return fit[0];
-}
-
 std::string Lower(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -271,6 +221,55 @@ std::string WithoutCollNet(std::string_view list) {
 }
 
 }  // namespace
+
+Result<CollectiveOp> NcclTestsLogOperation(const NcclTestsLog& log, const NcclTestsImportOptions& options, int ranks,
+                                           std::vector<std::string>* notes) {
+  std::optional<CollectiveOp> named, given;
+  if (!log.op.empty()) {
+    named = ParseCollectiveOp(log.op);
+    if (!named) return InvalidArgument(log.source + ": unknown operation '" + log.op + "'");
+  }
+  if (!options.op.empty()) {
+    given = ParseCollectiveOp(options.op);
+    if (!given) return InvalidArgument("--op: unknown operation '" + options.op + "'");
+  }
+  if (named && given && *named != *given) {
+    return InvalidArgument(log.source + ": the log is " + log.op + "_perf's, but --op says " + options.op +
+                           ": drop --op, or give the right log");
+  }
+  const std::optional<RatioRow> r = BestRatioRow(log);
+  const std::string n = std::to_string(ranks);
+  if (named || given) {
+    const CollectiveOp op = named ? *named : *given;
+    if (r && !RatioFits(op, ranks, r->ratio, r->algbw)) {
+      const std::vector<CollectiveOp> fit = OpsThatFit(log, ranks, *r, false);
+      return InvalidArgument(
+          log.source + ": busbw / algbw is " + Fixed(r->ratio, 3) + " (the row of size " +
+          std::to_string(static_cast<long long>(r->size)) + "), but " + std::string(ToString(op)) + " over " + n +
+          " ranks gives " + FactorText(op) + " = " + Fixed(BusBandwidthFactor(op, ranks), 3) + " (nccl-tests' bus " +
+          "factor): " + (fit.empty() ? "no operation fits " + n + " ranks" : "it fits " + Names(fit)) + "; check " +
+          (named ? "the rank count (--ranks)" : "--op and the rank count (--ranks)"));
+    }
+    return op;
+  }
+  if (!r) {
+    return InvalidArgument(log.source +
+                           ": the log does not name its test (all_reduce_perf, ...) and no row has an algbw to tell "
+                           "it by: give --op");
+  }
+  const std::vector<CollectiveOp> fit = OpsThatFit(log, ranks, *r, true);
+  if (fit.size() != 1) {
+    return InvalidArgument(log.source + ": the log does not name its test, and busbw / algbw = " + Fixed(r->ratio, 3) +
+                           " over " + n + " ranks " +
+                           (fit.empty() ? "fits no operation" : "fits " + Names(fit) + " alike") + ": give --op");
+  }
+  if (notes != nullptr) {
+    notes->push_back(log.source + ": operation " + std::string(ToString(fit[0])) +
+                     ", inferred from busbw / algbw = " + Fixed(r->ratio, 3) + " over " + n + " ranks (" +
+                     FactorText(fit[0]) + ") and its redop, root and size columns; give --op to say otherwise");
+  }
+  return fit[0];
+}
 
 std::optional<double> BusToAlgRatio(const NcclTestsLog& log) {
   const auto r = BestRatioRow(log);
@@ -353,7 +352,7 @@ Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& 
                              " ranks, but --ranks says " + std::to_string(options.ranks) +
                              " (--ranks is for logs that list no devices; drop it, or check the log is the run's)");
     }
-    WIRESIM_ASSIGN_OR_RETURN(const CollectiveOp op, OperationOf(log, options, ranks, notes));
+    WIRESIM_ASSIGN_OR_RETURN(const CollectiveOp op, NcclTestsLogOperation(log, options, ranks, notes));
     AlgorithmFilter env;
     if (auto err = ApplyNcclEnvironment(op, log.nccl_algo, log.nccl_proto, &env)) {
       return InvalidArgument(log.source + ": " + *err);

@@ -34,6 +34,12 @@ Result<CalibrationProfile> ImportNcclTestsLogs(const std::vector<NcclTestsLog>& 
                                                const NcclTestsImportOptions& options,
                                                std::vector<std::string>* notes = nullptr);
 
+// The operation of one log over `ranks` ranks: the test it names, or options.op (both given must agree), checked
+// against busbw / algbw; with neither, inferred from that ratio and the redop, root and size columns (a line in
+// `notes`, may be null, says so). Errors name the log and what contradicts what.
+Result<CollectiveOp> NcclTestsLogOperation(const NcclTestsLog& log, const NcclTestsImportOptions& options, int ranks,
+                                           std::vector<std::string>* notes);
+
 // busbw / algbw of a log, from its row with the largest algbw (the most digits); nullopt when no row has an algbw of
 // at least 0.5 GB/s.
 std::optional<double> BusToAlgRatio(const NcclTestsLog& log);

@@ -11,6 +11,7 @@
 
 #include "sim/app/cli.h"
 #include "sim/calibration/nccl_tests_log.h"
+#include "tests/testing/cli.h"
 
 namespace wiresim::app {
 namespace {
@@ -111,6 +112,32 @@ TEST_CASE("comparing with a log puts measured next to predicted") {
   const Run text = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", kLog});
   REQUIRE(text.code == 0);
   CHECK(text.out.find("median |error|") != std::string::npos);
+}
+
+TEST_CASE("comparing reads the log's operation as calibrate import does: inferred, or --op checked") {
+  // The fixture without the lines that name its test (as nccl-tests before 2.16.7 print it): busbw / algbw =
+  // 26.08 / 17.39 = 1.5 over its 4 ranks is all-reduce's 2(n-1)/n, and its redop column says it reduces.
+  std::ifstream in(kLog);
+  std::ostringstream unnamed;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("Collective test") == std::string::npos) unnamed << line << "\n";
+  }
+  testing::ScratchDir dir("wiresim-compare-op");
+  std::ofstream(dir / "old.txt") << unnamed.str();
+  const Run inferred = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", dir / "old.txt", "--json"});
+  INFO(inferred.err);
+  REQUIRE(inferred.code == 0);  // was exit 2: "the log does not name its test; give --op"
+  CHECK(nlohmann::json::parse(inferred.out)["op"] == "all_reduce");
+  CHECK_THAT(inferred.err, Catch::Contains("operation all_reduce, inferred from busbw / algbw = 1.500 over 4 ranks"));
+  // A wrong --op was compared quietly as that operation: all-gather's factor over 4 ranks is (n-1)/n = 0.75.
+  const Run wrong =
+      Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", dir / "old.txt", "--op", "all_gather"});
+  CHECK(wrong.code == kExitBadInput);
+  CHECK_THAT(wrong.err, Catch::Contains("but all_gather over 4 ranks gives (n-1)/n = 0.750"));
+  // A log that names its test and a --op that names another: refused, as by calibrate import.
+  const Run other = Wiresim({"collective", "--topology", "dgx-h100-2node", "--compare", kLog, "--op", "broadcast"});
+  CHECK(other.code == kExitBadInput);
+  CHECK_THAT(other.err, Catch::Contains("the log is all_reduce_perf's, but --op says broadcast"));
 }
 
 TEST_CASE("comparing models the log's NCCL release and how its calls were launched, unless flags say otherwise") {
