@@ -338,6 +338,43 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   return report;
 }
 
+std::vector<std::string> WorkloadMismatches(const RunReport& report, const std::map<std::string, double>& measured) {
+  // What the two runs served: a difference past 1% (vllm bench serve rounds none of these) means the errors
+  // compare different workloads.
+  std::vector<std::string> out;
+  for (const char* key : {"completed", "total_input_tokens", "total_output_tokens"}) {
+    auto m = measured.find(key);
+    auto p = report.predicted.find(key);
+    if (m == measured.end() || p == report.predicted.end()) continue;
+    if (std::fabs(p->second - m->second) > 0.01 * std::max(std::fabs(m->second), 1.0)) {
+      out.push_back(std::string(key) + " is " + Fixed(m->second, 0) + " in the measured run and " +
+                    Fixed(p->second, 0) +
+                    " here: the comparison is of different workloads (replay its trace, or match --requests, "
+                    "--input-len and --output-len)");
+    }
+  }
+  return out;
+}
+
+void AddComparisonToJson(RunReport& report, const std::map<std::string, double>& measured, const std::string& name) {
+  Json j = Json::parse(report.summary_json);
+  Json metrics = Json::object();
+  for (const auto& [key, predicted] : report.predicted) {
+    auto it = measured.find(key);
+    if (it == measured.end()) continue;
+    const double m = it->second;
+    metrics[key] = {
+        {"measured", m}, {"predicted", predicted}, {"error", m != 0 ? Json((predicted - m) / m) : Json(nullptr)}};
+  }
+  Json& c = j["wiresim"]["compare"];
+  c["file"] = name;
+  c["metrics"] = std::move(metrics);
+  Json warnings = Json::array();
+  for (const std::string& w : WorkloadMismatches(report, measured)) warnings.push_back(w);
+  c["warnings"] = std::move(warnings);
+  report.summary_json = j.dump(2) + "\n";
+}
+
 void PrintComparison(std::ostream& out, const RunReport& report, const std::map<std::string, double>& measured,
                      const std::string& name) {
   out << "Measured (" << name << ") beside predicted:\n";

@@ -6,6 +6,7 @@
 #include <iosfwd>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "sim/app/scenario.h"
 #include "sim/app/serving_setup.h"
@@ -20,6 +21,15 @@ struct RunReport {
 };
 
 RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutcome& o);
+
+// Where the measured run (a --save-result file) served another workload than the prediction: completed requests,
+// prompt or output tokens more than 1% apart. One message each, naming the figures.
+std::vector<std::string> WorkloadMismatches(const RunReport& report, const std::map<std::string, double>& measured);
+
+// Adds the comparison to summary.json, under "wiresim": "compare": {"file", "metrics": {KEY: {"measured",
+// "predicted", "error"}}, "warnings": [WorkloadMismatches]}; error is predicted / measured - 1 (null where measured
+// is 0).
+void AddComparisonToJson(RunReport& report, const std::map<std::string, double>& measured, const std::string& name);
 
 // Measured (a --save-result file) beside predicted for every metric both have, with the error.
 void PrintComparison(std::ostream& out, const RunReport& report, const std::map<std::string, double>& measured,

@@ -92,6 +92,15 @@ Status WriteOutputs(const std::string& dir, const std::string& summary_json, con
 int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
   TimelineOptions timeline_options;
   if (Status st = TimelineOptionsOf(f, &timeline_options); !st.ok()) return ReportError(ctx, "run", st);
+  // The measured run to compare with, read before the simulation so that a wrong file costs no run.
+  std::map<std::string, double> measured;
+  if (!f.compare.empty()) {
+    Result<SourceFile> file = ReadInput(ctx, f.compare, InputKind::kOther);
+    if (!file.ok()) return ReportError(ctx, "run", file.status());
+    Result<std::map<std::string, double>> m = ReadVllmResult(file->text, file->name);
+    if (!m.ok()) return ReportError(ctx, "run", m.status());
+    measured = std::move(*m);
+  }
   Result<std::unique_ptr<ServingSetup>> setup = BuildServing(ctx, s);
   if (!setup.ok()) return ReportError(ctx, "run", setup.status());
   ServingSetup& d = **setup;
@@ -112,13 +121,9 @@ int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
     if (!healthy.ok()) return ReportError(ctx, "run", healthy.status());
     AddWhatIfComparison(d.scenario, d, *healthy, &report);
   }
-  std::map<std::string, double> measured;
-  if (!f.compare.empty()) {
-    Result<SourceFile> file = ReadInput(ctx, f.compare, InputKind::kOther);
-    if (!file.ok()) return ReportError(ctx, "run", file.status());
-    Result<std::map<std::string, double>> m = ReadVllmResult(file->text, file->name);
-    if (!m.ok()) return ReportError(ctx, "run", m.status());
-    measured = std::move(*m);
+  if (!measured.empty()) {
+    for (const std::string& w : WorkloadMismatches(report, measured)) ctx.err << "wiresim run: warning: " << w << "\n";
+    AddComparisonToJson(report, measured, f.compare);
   }
   if (!f.out.empty()) {
     if (Status w = WriteOutputs(f.out, report.summary_json, report.requests_csv); !w.ok()) {

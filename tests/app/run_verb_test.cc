@@ -470,6 +470,21 @@ TEST_CASE("Compare: a vllm bench serve result printed beside the prediction, wit
   const Run r = Wiresim(With(With({"run"}, kOneGpu), {"--requests", "3", "--compare", measured}));
   REQUIRE(r.code == kExitOk);
   CHECK_THAT(r.out, Contains("mean_ttft_ms") && Contains("-50.0%"));
+  CHECK(r.err.find("warning") == std::string::npos);  // the same 3 requests: nothing to warn of
+  // With --json the comparison is in summary.json: error = predicted / measured - 1 = 1/2 - 1.
+  const Run j = Wiresim(With(With({"run"}, kOneGpu), {"--requests", "3", "--compare", measured, "--json"}));
+  REQUIRE(j.code == kExitOk);
+  const nlohmann::json c = nlohmann::json::parse(j.out)["wiresim"]["compare"];
+  CHECK(c["metrics"]["mean_ttft_ms"]["error"].get<double>() == Approx(-0.5));
+  CHECK(c["metrics"]["completed"]["error"].get<double>() == 0);
+  CHECK(c["warnings"].empty());
+  // A measured run of 5 requests set beside a prediction of 3: the workloads differ, and the run says so.
+  m["completed"] = 5;
+  std::ofstream(measured) << m.dump();
+  const Run other = Wiresim(With(With({"run"}, kOneGpu), {"--requests", "3", "--compare", measured, "--json"}));
+  REQUIRE(other.code == kExitOk);
+  CHECK_THAT(other.err, Contains("warning: completed is 5 in the measured run and 3 here"));
+  CHECK(nlohmann::json::parse(other.out)["wiresim"]["compare"]["warnings"].size() == 1);
   std::filesystem::remove(measured);
 }
 
