@@ -128,7 +128,8 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   if (!s.trace.empty()) {
     t << "trace " << s.trace;
   } else {
-    t << s.requests << " requests, ";
+    if (s.requests > 0) t << s.requests << " requests, ";
+    if (s.duration_s > 0) t << (s.requests > 0 ? "for at most " : "for ") << Short(s.duration_s) << " s, ";
     if (s.rate_inf) {
       t << "all at t=0";
     } else {

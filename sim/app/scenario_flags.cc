@@ -191,6 +191,16 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
   }
   whole("requests", "workload.requests", &s.requests);
   num("duration", "workload.duration_s", &s.duration_s);
+  // --duration without --requests bounds the run by time alone, as vllm bench serve's --duration does not exist
+  // and a count the user never gave would cut it short: the count stays only where the user's scenario file set it.
+  if (vm.count("duration") && !vm.count("requests")) {
+    auto it = s.where.find("workload.requests");
+    const bool users = it != s.where.end() && it->second.rfind("builtin:", 0) != 0;
+    if (!users) {
+      s.requests = 0;
+      s.where["workload.requests"] = "--duration without --requests (no count)";
+    }
+  }
   if (vm.count("rate")) {
     const std::string r = vm["rate"].as<std::string>();
     s.where["workload.rate"] = "--rate";

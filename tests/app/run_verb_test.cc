@@ -459,6 +459,20 @@ TEST_CASE("Requests the server refuses count as failed, and the run says why on 
   CHECK(fine.err.find("warning") == std::string::npos);
 }
 
+TEST_CASE("A run given --duration without --requests sends for that long, with no request count") {
+  // Poisson arrivals at 50/s for 30 s: 1500 expected, standard deviation sqrt(1500) = 39. The count used to stay
+  // at the default 1000 requests, which arrive in 20 s.
+  const nlohmann::json timed =
+      RunJson(With(kOneGpu, {"--duration", "30", "--rate", "50", "--input-len", "64", "--output-len", "4"}));
+  const int64_t sent = timed["completed"].get<int64_t>() + timed["failed"].get<int64_t>();
+  CHECK(sent > 1500 - 5 * 39);
+  CHECK(sent < 1500 + 5 * 39);
+  // Both given: whichever ends first.
+  const nlohmann::json both = RunJson(With(
+      kOneGpu, {"--duration", "30", "--rate", "50", "--requests", "100", "--input-len", "64", "--output-len", "4"}));
+  CHECK(both["completed"] == 100);
+}
+
 TEST_CASE("Compare: a vllm bench serve result printed beside the prediction, with the error") {
   // A measured file with the run's own TTFT doubled: the error printed is -50%.
   const nlohmann::json predicted = RunJson(With(kOneGpu, {"--requests", "3"}));
