@@ -20,6 +20,7 @@
 #include "sim/app/serving_setup.h"
 #include "sim/app/topology_input.h"
 #include "sim/app/verbs.h"
+#include "sim/core/output_file.h"
 #include "sim/core/text.h"
 
 namespace wiresim::app {
@@ -201,6 +202,12 @@ int Plan(const Args& args, AppContext& ctx) {
   if (f.top < 1) return ReportError(ctx, "plan", InvalidArgument("--top: expected a positive number of rows"));
   if (vm.count("jobs") && f.jobs < 1) {
     return ReportError(ctx, "plan", InvalidArgument("--jobs: expected a positive number of threads"));
+  }
+  // A directory of outputs that could not be written is refused before the search, not after it.
+  if (!f.out.empty()) {
+    if (Status st = CheckOutputPath(f.out, /*directory=*/true); !st.ok()) {
+      return ReportError(ctx, "plan", InvalidArgument("--out " + st.message()));
+    }
   }
   int topo_gpus = 0;
   {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <ostream>
 #include <sstream>
+#include <tuple>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@
 #include "sim/app/serving_setup.h"
 #include "sim/app/verbs.h"
 #include "sim/app/what_if_run.h"
+#include "sim/core/output_file.h"
 #include "sim/core/text.h"
 #include "sim/metrics/timeline.h"
 
@@ -92,6 +94,15 @@ Status WriteOutputs(const std::string& dir, const std::string& summary_json, con
 int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
   TimelineOptions timeline_options;
   if (Status st = TimelineOptionsOf(f, &timeline_options); !st.ok()) return ReportError(ctx, "run", st);
+  // Outputs that could not be written are refused before the simulation, not after it.
+  for (const auto& [flag, path, directory] : {std::tuple<const char*, const std::string&, bool>{"--out", f.out, true},
+                                              {"--timeline", f.timeline, false},
+                                              {"--report", f.report, false}}) {
+    if (path.empty()) continue;
+    if (Status st = CheckOutputPath(path, directory); !st.ok()) {
+      return ReportError(ctx, "run", InvalidArgument(std::string(flag) + " " + st.message()));
+    }
+  }
   // The measured run to compare with, read before the simulation so that a wrong file costs no run.
   std::map<std::string, double> measured;
   if (!f.compare.empty()) {

@@ -48,6 +48,29 @@ void RemoveStaleTemporaries(const std::filesystem::path& dir, const std::string&
 
 }  // namespace
 
+Status CheckOutputPath(const std::string& path, bool directory) {
+  namespace fs = std::filesystem;
+  if (path.empty()) return InvalidArgument("output path: empty");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (directory && !S_ISDIR(st.st_mode)) return InvalidArgument(path + ": exists and is not a directory");
+    if (!directory && S_ISDIR(st.st_mode)) return InvalidArgument(path + ": is a directory, expected a file to write");
+    if (!directory && !S_ISREG(st.st_mode)) return Status::Ok();  // a pipe or a device: written in place
+  }
+  // The nearest existing ancestor must be a directory this process may write in.
+  fs::path dir = fs::path(path).parent_path();
+  if (directory) dir = fs::path(path);
+  while (!dir.empty() && ::stat(dir.c_str(), &st) != 0) dir = dir.parent_path();
+  if (dir.empty()) dir = ".";
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return InvalidArgument(path + ": " + dir.string() + " is not a directory");
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    return InvalidArgument(path + ": cannot write in " + dir.string() + ": " + Reason(errno));
+  }
+  return Status::Ok();
+}
+
 Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   namespace fs = std::filesystem;
   if (path.empty()) return InvalidArgument("output path: empty");

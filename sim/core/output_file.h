@@ -19,4 +19,10 @@ namespace wiresim {
 // reason; a directory that cannot be created or written is the user's input (kInvalidArgument: exit 2).
 Status WriteFileAtomically(const std::string& path, std::string_view contents);
 
+// What WriteFileAtomically (or, with `directory`, a directory of outputs) would refuse at the end of a long run,
+// checked before it, touching nothing: an empty path, a directory where a file goes (or a file where a directory
+// goes), a path under a file, or a nearest existing directory that cannot be written in. A path that does not
+// exist yet passes when it could be created.
+Status CheckOutputPath(const std::string& path, bool directory = false);
+
 }  // namespace wiresim

@@ -15,6 +15,7 @@
 
 #include "sim/app/app_context.h"
 #include "sim/app/cli.h"
+#include "sim/core/output_file.h"
 #include "tests/testing/cli.h"
 
 namespace wiresim::app {
@@ -105,6 +106,42 @@ TEST_CASE("An unwritable directory is exit 2 naming the target and the reason") 
   CHECK(r.code == kExitBadInput);
   CHECK_THAT(r.err, Catch::Matchers::Contains(target));
   CHECK_THAT(r.err, Catch::Matchers::Contains("Permission denied"));
+}
+
+TEST_CASE("Outputs a run could not write are refused before it runs, and nothing is created") {
+  testing::ScratchDir dir("wiresim-output-early");
+  const std::string file = dir / "file";
+  REQUIRE(WriteFileAtomically(file, "x").ok());
+  fs::create_directories(dir / "folder");
+  CHECK(CheckOutputPath(dir / "new/deeper/out.json").ok());  // would be created
+  CHECK(CheckOutputPath(dir / "new/out", /*directory=*/true).ok());
+  CHECK(CheckOutputPath("/dev/null").ok());  // a device: written in place
+  CHECK_FALSE(CheckOutputPath("").ok());
+  CHECK_THAT(CheckOutputPath(dir / "folder").message(), Catch::Matchers::Contains("is a directory"));
+  CHECK_THAT(CheckOutputPath(file, /*directory=*/true).message(),
+             Catch::Matchers::Contains("exists and is not a directory"));
+  CHECK_THAT(CheckOutputPath(file + "/sub/out.json").message(),
+             Catch::Matchers::Contains(file + " is not a directory"));
+  CHECK_FALSE(fs::exists(dir / "new"));  // checking creates nothing
+  // A run given such a path stops before it simulates: exit 2, the flag named, no other output written.
+  const std::vector<std::string> base = {"run",    "--topology", "dgx-h100",   "--model", "llama-3.2-1b",
+                                         "--plan", "tp=1",       "--requests", "2",       "--quiet"};
+  for (const auto& [flag, path] : std::vector<std::pair<std::string, std::string>>{
+           {"--out", file}, {"--timeline", dir / "folder"}, {"--report", file + "/r.html"}}) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), {"--out", dir / "result", flag, path});
+    if (flag == "--out") args.erase(args.end() - 4, args.end() - 2);
+    const testing::CliRun r = testing::RunWiresim(args);
+    INFO(flag << " " << path);
+    CHECK(r.code == kExitBadInput);
+    CHECK_THAT(r.err, Catch::Matchers::StartsWith("wiresim run: " + flag + " "));
+    CHECK(r.out.empty());
+    CHECK_FALSE(fs::exists(dir / "result"));
+  }
+  const testing::CliRun plan = testing::RunWiresim(
+      {"plan", "--topology", "dgx-h100", "--model", "llama-3.2-1b", "--requests", "2", "--out", file});
+  CHECK(plan.code == kExitBadInput);
+  CHECK_THAT(plan.err, Catch::Matchers::Contains("--out " + file + ": exists and is not a directory"));
 }
 
 TEST_CASE("A temporary left by a killed run is removed by the next write to the same target") {
