@@ -32,6 +32,8 @@ std::string ByteSize(size_t bytes) {
 
 }  // namespace
 
+bool IsShippedFile(const SourceFile& file) { return file.name.rfind(kBuiltinPrefix, 0) == 0; }
+
 const EmbeddedFile* FindEmbeddedFile(std::string_view path) {
   for (const EmbeddedFile& f : EmbeddedFiles())
     if (f.path == path) return &f;

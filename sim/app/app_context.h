@@ -43,6 +43,9 @@ struct AppContext {
 // What kind of input a name refers to; decides where a bare name ("dgx-h100") is looked up.
 enum class InputKind { kTopology, kModel, kScenario, kOther };
 
+// Whether `file` is one of the files shipped inside wiresim ("builtin:topologies/dgx-h100.toml"), not the user's.
+bool IsShippedFile(const SourceFile& file);
+
 // Reads a command-line input: a path, or the name of a shipped file ("dgx-h100" finds topologies/dgx-h100.toml).
 Result<SourceFile> ReadInput(AppContext& ctx, const std::string& arg, InputKind kind);
 

@@ -501,9 +501,7 @@ Status ShowPlan(AppContext& ctx, const Options& o, const ModelSpec& m, Json* j) 
   // The batch's KV context in whole blocks, against what one replica's cache holds: a batch past it is timed as if
   // it fit, and said so (no scheduler would run it at once).
   const int64_t block = std::max<int64_t>(1, mem_options.kv_block_size);
-  int64_t batch_kv_tokens = 0;
-  for (int64_t c : batch.decode_contexts) batch_kv_tokens += (c + block - 1) / block * block;
-  for (const PrefillChunk& p : batch.prefills) batch_kv_tokens += (p.context + p.tokens + block - 1) / block * block;
+  const int64_t batch_kv_tokens = batch.KvCacheTokens(block);
   const bool batch_fits_kv = batch_kv_tokens <= mem.max_kv_tokens;
   if (j != nullptr) {
     Json& pj = (*j)["plan"];

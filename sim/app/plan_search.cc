@@ -353,7 +353,7 @@ PlanRow PlanSearch::Simulate(const PlanCandidate& c) const {
     return row;
   }
   const RunReport report = MakeReport(s, d, *o);
-  const Json j = Json::parse(report.summary_json);
+  const auto& j = report.summary;
   auto get = [&](const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : 0.0; };
   row.ttft_p50_ms = get("median_ttft_ms");
   row.ttft_p99_ms = get("p99_ttft_ms");

@@ -332,7 +332,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   w["hottest_links"] = std::move(links);
   if (d.disaggregation) w["disaggregation"] = DisaggregationJson(d, o);
   j["wiresim"] = std::move(w);
-  report.summary_json = j.dump(2) + "\n";
+  report.summary = std::move(j);
   std::ostringstream csv;
   WriteRequestsCsv(csv, o.metrics->records());
   report.requests_csv = csv.str();
@@ -357,8 +357,10 @@ std::vector<std::string> WorkloadMismatches(const RunReport& report, const std::
   return out;
 }
 
-void AddComparisonToJson(RunReport& report, const std::map<std::string, double>& measured, const std::string& name) {
-  Json j = Json::parse(report.summary_json);
+std::string SummaryJson(const RunReport& report) { return report.summary.dump(2) + "\n"; }
+
+void AddComparisonToJson(RunReport& report, const std::map<std::string, double>& measured, const std::string& name,
+                         const std::vector<std::string>& warnings) {
   Json metrics = Json::object();
   for (const auto& [key, predicted] : report.predicted) {
     auto it = measured.find(key);
@@ -367,13 +369,10 @@ void AddComparisonToJson(RunReport& report, const std::map<std::string, double>&
     metrics[key] = {
         {"measured", m}, {"predicted", predicted}, {"error", m != 0 ? Json((predicted - m) / m) : Json(nullptr)}};
   }
-  Json& c = j["wiresim"]["compare"];
+  Json& c = report.summary["wiresim"]["compare"];
   c["file"] = name;
   c["metrics"] = std::move(metrics);
-  Json warnings = Json::array();
-  for (const std::string& w : WorkloadMismatches(report, measured)) warnings.push_back(w);
-  c["warnings"] = std::move(warnings);
-  report.summary_json = j.dump(2) + "\n";
+  c["warnings"] = warnings;
 }
 
 void PrintComparison(std::ostream& out, const RunReport& report, const std::map<std::string, double>& measured,

@@ -133,11 +133,13 @@ int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
     AddWhatIfComparison(d.scenario, d, *healthy, &report);
   }
   if (!measured.empty()) {
-    for (const std::string& w : WorkloadMismatches(report, measured)) ctx.err << "wiresim run: warning: " << w << "\n";
-    AddComparisonToJson(report, measured, f.compare);
+    const std::vector<std::string> warnings = WorkloadMismatches(report, measured);
+    for (const std::string& w : warnings) ctx.err << "wiresim run: warning: " << w << "\n";
+    AddComparisonToJson(report, measured, f.compare, warnings);
   }
+  const std::string summary_json = SummaryJson(report);
   if (!f.out.empty()) {
-    if (Status w = WriteOutputs(f.out, report.summary_json, report.requests_csv); !w.ok()) {
+    if (Status w = WriteOutputs(f.out, summary_json, report.requests_csv); !w.ok()) {
       return ReportError(ctx, "run", w);
     }
   }
@@ -181,7 +183,7 @@ int RunScenario(AppContext& ctx, Scenario& s, const Flags& f) {
             << "\n";
   }
   if (f.json) {
-    ctx.out << report.summary_json;
+    ctx.out << summary_json;
     for (const std::string& w : wrote) ctx.err << "wrote " << w << "\n";
   } else {
     ctx.out << report.text;

@@ -191,16 +191,6 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
   }
   whole("requests", "workload.requests", &s.requests);
   num("duration", "workload.duration_s", &s.duration_s);
-  // --duration without --requests bounds the run by time alone, as vllm bench serve's --duration does not exist
-  // and a count the user never gave would cut it short: the count stays only where the user's scenario file set it.
-  if (vm.count("duration") && !vm.count("requests")) {
-    auto it = s.where.find("workload.requests");
-    const bool users = it != s.where.end() && it->second.rfind("builtin:", 0) != 0;
-    if (!users) {
-      s.requests = 0;
-      s.where["workload.requests"] = "--duration without --requests (no count)";
-    }
-  }
   if (vm.count("rate")) {
     const std::string r = vm["rate"].as<std::string>();
     s.where["workload.rate"] = "--rate";
@@ -268,14 +258,22 @@ Status ApplySloFlag(const std::string& text, Scenario& s) {
 Result<Scenario> ScenarioFromCommandLine(AppContext& ctx, const po::variables_map& vm, const std::string& scenario_file,
                                          const std::string& slo, const std::set<std::string>& skip) {
   Scenario s;
+  bool users_file = false;  // the scenario came from the user, not from wiresim's shipped default
   if (!scenario_file.empty() || !(vm.count("topology") && vm.count("model"))) {
     WIRESIM_ASSIGN_OR_RETURN(SourceFile file,
                              ReadInput(ctx, scenario_file.empty() ? "default" : scenario_file, InputKind::kScenario));
+    users_file = !IsShippedFile(file);
     WIRESIM_ASSIGN_OR_RETURN(s, LoadScenario(file));
   } else {
     s.name = "command line";
   }
   WIRESIM_RETURN_IF_ERROR(ApplyScenarioFlags(vm, s, skip));
+  // --duration without --requests bounds the run by time alone: a count the user never gave (a shipped scenario's,
+  // or the built-in one) would cut it short. A count from the user's own scenario file stays.
+  if (vm.count("duration") && !vm.count("requests") && !(users_file && s.where.count("workload.requests"))) {
+    s.requests = 0;
+    s.where["workload.requests"] = "--duration without --requests (no count)";
+  }
   if (!slo.empty()) WIRESIM_RETURN_IF_ERROR(ApplySloFlag(slo, s));
   WIRESIM_RETURN_IF_ERROR(ValidateScenario(s));
   return s;

@@ -140,9 +140,8 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   } else {
     // A list of GPUs indexes `gpus`; without them, the topology's GPUs, as auto chooses among (packed and strided
     // take the first ones either way).
-    const bool listed = s.placement != "packed" && s.placement != "strided" && !s.placement.empty();
     std::vector<int> among = gpus;
-    if (listed && s.gpus.empty()) {
+    if (IsPlacementList(s.placement) && s.gpus.empty()) {
       among.clear();
       for (int i = 0; i < topo.gpu_count(); ++i) among.push_back(i);
     }

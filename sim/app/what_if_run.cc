@@ -246,8 +246,8 @@ void AddWhatIfComparison(const Scenario& s, const ServingSetup& d, const RunRepo
   t << std::string(50, '=') << "\n";
   report->text += t.str();
 
-  Json j = Json::parse(report->summary_json);
-  Json h = Json::parse(healthy.summary_json);
+  Json& j = report->summary;
+  Json h = healthy.summary;
   h.erase("wiresim");
   Json what = Json::object();
   Json degrade = Json::array(), fail = Json::array(), straggler = Json::array();
@@ -259,7 +259,6 @@ void AddWhatIfComparison(const Scenario& s, const ServingSetup& d, const RunRepo
   what["straggler"] = std::move(straggler);
   j["what_if"] = std::move(what);
   j["healthy"] = std::move(h);
-  report->summary_json = j.dump(2) + "\n";
 }
 
 }  // namespace wiresim::app

@@ -34,6 +34,14 @@ int64_t BatchShape::LogitRows() const {
   return n;
 }
 
+int64_t BatchShape::KvCacheTokens(int64_t block_size) const {
+  auto blocks = [&](int64_t tokens) { return (tokens + block_size - 1) / block_size * block_size; };
+  int64_t total = 0;
+  for (int64_t c : decode_contexts) total += blocks(c);
+  for (const PrefillChunk& p : prefills) total += blocks(p.context + p.tokens);
+  return total;
+}
+
 Phase BatchShape::phase() const {
   if (decode_contexts.empty()) return Phase::kPrefill;
   if (prefills.empty()) return Phase::kDecode;

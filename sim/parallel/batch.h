@@ -53,6 +53,9 @@ struct BatchShape {
   int64_t Queries(size_t decode) const { return decode_queries.empty() ? 1 : decode_queries[decode]; }
   // Rows whose logits the LM head computes: every decode query, and the last token of a chunk that ends its prompt.
   int64_t LogitRows() const;
+  // Tokens of KV cache the batch's sequences hold after this iteration, each sequence in whole blocks of
+  // `block_size` tokens (a paged cache: ceil(tokens / block_size) blocks each). REQUIRES: block_size >= 1.
+  int64_t KvCacheTokens(int64_t block_size) const;
   Phase phase() const;
   bool empty() const { return prefills.empty() && decode_contexts.empty(); }
   // "prefill=1x2048,decode=64x1024" (the form ParseBatch reads).

@@ -69,11 +69,14 @@ Result<Placement> StridedPlacement::Place(const ParallelPlan& plan, std::span<co
   return out;
 }
 
+bool IsPlacementList(std::string_view text) { return !text.empty() && text != "packed" && text != "strided"; }
+
 Result<Placement> ParsePlacement(std::string_view text, const ParallelPlan& plan, int gpu_count) {
   std::vector<int> all(static_cast<size_t>(gpu_count));
   for (int i = 0; i < gpu_count; ++i) all[static_cast<size_t>(i)] = i;
-  if (text == "packed" || text.empty()) return PackedPlacement().Place(plan, all);
-  if (text == "strided") return StridedPlacement().Place(plan, all);
+  if (!IsPlacementList(text)) {
+    return text == "strided" ? StridedPlacement().Place(plan, all) : PackedPlacement().Place(plan, all);
+  }
   auto listed = ParseIndexList(text);
   if (!listed.ok()) {
     return InvalidArgument("placement: " + listed.status().message() + " (expected packed, strided or a list of GPUs)");

@@ -59,6 +59,8 @@ class StridedPlacement : public PlacementPolicy {
 // "packed", "strided", or an explicit list of GPU indices in rank order ("0,2,4,6,1,3,5,7", ranges "0-7").
 // The GPUs are 0 .. gpu_count - 1. Errors name the problem: wrong length, repeats, indices out of range.
 Result<Placement> ParsePlacement(std::string_view text, const ParallelPlan& plan, int gpu_count);
+// Whether ParsePlacement reads `text` as a list of GPUs (neither "packed", "strided" nor empty).
+bool IsPlacementList(std::string_view text);
 
 struct ParallelGroups {
   // One entry per group, each the GPUs of its ranks in rank order. group_of[dim][rank] indexes into groups[dim].

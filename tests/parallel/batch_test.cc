@@ -22,6 +22,14 @@ TEST_CASE("ParseBatch: prefill chunks with and without cached context, and decod
   CHECK(ParseBatch("decode=8x64")->phase() == Phase::kDecode);
 }
 
+TEST_CASE("A batch's KV cache is its sequences' tokens, each in whole blocks") {
+  // Chunks of 512 after 1024 cached: 1536 tokens, 96 blocks of 16 each; decodes of 100: 7 blocks, 112 tokens each.
+  Result<BatchShape> b = ParseBatch("prefill=2x512@1024,decode=3x100");
+  REQUIRE(b.ok());
+  CHECK(b->KvCacheTokens(16) == 2 * 1536 + 3 * 112);
+  CHECK(b->KvCacheTokens(1) == 2 * 1536 + 3 * 100);
+}
+
 TEST_CASE("ParseBatch: decodes verifying draft tokens (speculative decoding)") {
   // 4 sequences each computing its new token and 3 drafts: 4 query rows each, every one with its logits; the
   // context (100) counts them. 2 plain decodes after them: 1 row each.
