@@ -31,6 +31,7 @@ BUSBW = {
     "all_gather": lambda n: (n - 1) / n,
     "reduce_scatter": lambda n: (n - 1) / n,
     "sendrecv": lambda n: 1.0,
+    "send": lambda n: 1.0,
 }
 
 
@@ -206,7 +207,11 @@ def a100_system(w):
     s = System("8x A100 SXM, NVSwitch", "nccltests_a100_nvswitch_sendrecv.csv, stas00_a100_nvswitch_allreduce.csv",
                "`--topology hgx-a100 --gpus 0-7`; launch overhead 5 us; the all-reduce `--ranks-per-process 8` "
                "(the log's `-g 8`)",
-               "Not independent: the point-to-point efficiency (0.81) is 195 / 240 from the sendrecv table. The "
+               "Not independent: the point-to-point efficiency (0.81) is 195 / 240 from the sendrecv table's plateau "
+               "(512 MiB and 1 GiB). Its 128 MiB row is not set by it but by NCCL's p2p channels (`docs/collectives.md`, "
+               "point-to-point channels): 8 ranks start a peer's operation on 4 of the 32 channels and double them "
+               "only past 16 MiB a channel, so 128 MiB runs on 8 at 12.5 GB/s each (a send beside a receive has half "
+               "a channel's warps): 98.9 GB/s predicted, 110.8 measured, where the links alone gave 190. The "
                "all-reduce table is a prediction: the A100's NVLink step factor was fitted on Vidur's 8x A100 table "
                "(a different machine, NCCL version and process layout), and from 16 MiB to 1 GiB it gives the "
                "ramp this table shows (the A100's Simple ring carries about 150 us of step latency). The table was run "
@@ -625,8 +630,8 @@ SENDRECV_SETUPS = [
 ]
 SENDRECV_COMMON = (
     "Predictions throughout: nothing was fitted on these tables. Vidur times one send from rank 0 to rank 1 "
-    "(torch.distributed, two processes) and records rank 0's kernel only, the sender's; nccl-tests' sendrecv "
-    "(the 8x A100 table above) has every rank send and receive at once. ")
+    "(torch.distributed, two processes) and records rank 0's kernel only, the sender's: `--op send`, a send alone in "
+    "its NCCL group, where nccl-tests' sendrecv (the 8x A100 table above) has every rank send and receive at once. ")
 
 
 def vidur_sendrecv_system(two_nodes):
@@ -661,15 +666,19 @@ def vidur_sendrecv_system(two_nodes):
                 "the channels it can use. Over the A100 PCIe cards' NVLink bridge Vidur measures 286 GB/s, 0.95 of "
                 "the bridge's 300: more than the A100's NCCL NVLink figure (20 of 25 GB/s per link) allows for "
                 "data that has arrived, so there the sender's kernel likely ends before its last steps are "
-                "received. Below 1 MiB the measured times have floors of 6 us (H100), 10 (A100 DGX) and 5 (A100 "
-                "bridge); the model charges a point-to-point its links' and NCCL's step latencies (0.7-2 us at "
-                "10 KiB with no launch) and no kernel start-up, so the 8 KiB-1 MiB band misses by that floor.",
+                "received. Below 1 MiB NCCL splits a send over one p2p channel per 64 KiB (up to 16 for two "
+                "ranks), each at the channel search's speed x 20 of 16 warps (25 GB/s on an A100, 37.5 on an "
+                "H100; `docs/collectives.md`, point-to-point channels): a send of 64 to 512 KiB takes at least 1.7 us "
+                "(H100) and 2.6 us (A100) of transfer, where the links alone gave 0.2-1.8 us. The measured times still have floors of 5-6 us (H100), 10-11 (A100 DGX) "
+                "and 7 (A100 bridge) there; the model charges a send its channels' time, its links' and NCCL's "
+                "step latencies (0.7-2 us at 10 KiB with no launch) and no kernel start-up, so the 8 KiB-1 MiB "
+                "band misses by that floor.",
                 "none")
-        s = System(name, "vidur_sendrecv.csv", "`--op sendrecv`, " + "; ".join(
+        s = System(name, "vidur_sendrecv.csv", "`--op send`, " + "; ".join(
             "%s: `--topology %s --gpus %s`" % (m, t, g) for _, _, m, t, g in setups) +
             "; launch overhead 0 (Vidur records kernel times)", notes, multi_node=two_nodes, fitted=fitted)
         for device, per_node, machine, topology, gpus in setups:
-            result = w.compare(topology, gpus, "sendrecv", "half", sorted(data[(device, 2, per_node)]),
+            result = w.compare(topology, gpus, "send", "half", sorted(data[(device, 2, per_node)]),
                                ["--launch-us", "0"])
             s.tables.append(("%s, 2 GPUs (%d per node)" % (machine, per_node), compare_rows(result)))
         return s

@@ -95,7 +95,7 @@ std::string GpuList(const std::vector<int>& gpus) {
 
 bool Reduces(CollectiveOp op) {
   return op == CollectiveOp::kAllReduce || op == CollectiveOp::kReduceScatter || op == CollectiveOp::kReduce ||
-         op == CollectiveOp::kSendRecv;
+         op == CollectiveOp::kSendRecv || op == CollectiveOp::kSend;
 }
 
 bool SizeIsTotal(CollectiveOp op) {
@@ -203,7 +203,16 @@ std::string Describe(const Setup& s, DataType dtype) {
               : "")
       << "; channels: ring " << s.prepared->channels(Algorithm::kRing) << ", NVLS "
       << s.prepared->channels(Algorithm::kNvls)
-      << (s.prepared->tuning().input().nvls_supported ? "" : " (no NVLS here)") << "\n";
+      << (s.prepared->tuning().input().nvls_supported ? "" : " (no NVLS here)");
+  if (const internal::P2pChannelPlan* p2p = s.prepared->p2p_channels()) {
+    out << ", p2p " << p2p->channels << " (one per " << Short(p2p->min_part / 1024) << " KiB of a peer's bytes up to "
+        << p2p->min_per_op;
+    if (p2p->max_per_op > p2p->min_per_op) {
+      out << ", " << p2p->max_per_op << " for parts over " << Short(p2p->max_part / (1024 * 1024)) << " MiB";
+    }
+    out << "; " << Short(p2p->channel_GBps) << " GB/s each)";
+  }
+  out << "\n";
   if (s.calibration) out << "# calibration: " << s.calibration->note << "; " << s.calibration->nccl->note << "\n";
   if (s.engine) {
     out << "# engine: " << ToString(s.engine_profile->engine) << "'s own all-reduce kernels "
@@ -349,8 +358,9 @@ int Collective(const Args& args, AppContext& ctx) {
   options.add_options()("topology,t", po::value(&topology_arg)->default_value("dgx-h100"),
                         "topology file, or the name of a shipped one")(
       "op", po::value(&op_arg)->default_value("all_reduce"),
-      "all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall, sendrecv (nccl-tests names)")(
-      "gpus,g", po::value(&gpus_arg), "GPUs: 0-7, 0,2,4, or node0:0-7,node1:0-7 (default: the first host's)")(
+      "all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall, sendrecv (nccl-tests names), or send (one "
+      "way, rank i to i+1)")("gpus,g", po::value(&gpus_arg),
+                             "GPUs: 0-7, 0,2,4, or node0:0-7,node1:0-7 (default: the first host's)")(
       "nodes", po::value(&nodes), "every GPU of the first N hosts")(
       "minbytes,b", po::value(&min_arg)->default_value("8"), "smallest size (K, M, G: powers of 1024)")(
       "maxbytes,e", po::value(&max_arg)->default_value("8G"), "largest size")(
@@ -424,8 +434,9 @@ int Collective(const Args& args, AppContext& ctx) {
   // With a log to compare, the operation is the log's (below, once the rank count is known).
   const auto op = ParseCollectiveOp(op_arg);
   if ((!log || !vm["op"].defaulted()) && (!op || *op == CollectiveOp::kAllToAllV)) {
-    return fail(InvalidArgument("--op: unknown or unsupported operation '" + op_arg +
-                                "' (all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall, sendrecv)"));
+    return fail(
+        InvalidArgument("--op: unknown or unsupported operation '" + op_arg +
+                        "' (all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall, sendrecv, send)"));
   }
   if (op) s.op = *op;
   s.root = root;

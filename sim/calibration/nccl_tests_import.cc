@@ -75,6 +75,7 @@ Signature SignatureOf(CollectiveOp op) {
     case CollectiveOp::kReduce:
       return {true, true, false};
     case CollectiveOp::kSendRecv:
+    case CollectiveOp::kSend:
       return {false, false, false};
   }
   return {};

@@ -19,10 +19,22 @@ double FullWidthSeconds(const AlgorithmCost& c, double bytes) {
     seconds += per_group / chunks * c.fill_seconds_per_byte;
   }
   if (c.nvls_ops > 0 && bytes > 0) seconds += NvlsPipelineSeconds(c, bytes);
+  if (c.p2p_channels) seconds = std::max(seconds, c.p2p_channels->Seconds(bytes));
   return seconds;
 }
 
 }  // namespace
+
+double P2pChannelCap::Seconds(double bytes) const {
+  double worst = 0;
+  std::vector<double> peer_bytes;
+  for (const std::vector<double>& row : shares) {
+    peer_bytes.clear();
+    for (double share : row) peer_bytes.push_back(share * bytes);
+    worst = std::max(worst, plan.Seconds(peer_bytes));
+  }
+  return worst;
+}
 
 double NvlsChunkBytes(double bytes, double ops, double first, bool tree) {
   double chunk = first;

@@ -7,6 +7,7 @@
 // protocol; chained pipelines (broadcast, reduce, trees) add the fill of the pipeline, chunk by chunk.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "sim/collective/collective_op.h"
 #include "sim/collective/collective_params.h"
 #include "sim/collective/nccl_tuning.h"
+#include "sim/collective/p2p_channels.h"
 #include "sim/collective/schedule.h"
 
 namespace wiresim::internal {
@@ -28,6 +30,15 @@ struct AlgorithmContext {
   int root = 0;                                 // rank, for broadcast and reduce
   const std::vector<double>* matrix = nullptr;  // all-to-all-v: bytes[i * n + j], scaled so its largest row is 1
   int ring_channels = 1;                        // NCCL's ring/tree channel count (its channel search)
+  double ring_channel_GBps = 0;                 // the search's speed per channel (its bwIntra)
+};
+
+// Point to point inside one node: the seconds the busiest rank's sends take on the p2p channels NCCL gives them
+// (p2p_channels.h), for a message of S bytes.
+struct P2pChannelCap {
+  P2pChannelPlan plan;
+  std::vector<std::vector<double>> shares;  // each distinct rank's bytes to each peer, per byte of S
+  double Seconds(double bytes) const;
 };
 
 // A closed form: T(S) = latency + (S * seconds_per_byte + chunk(S) * fill_seconds_per_byte) * lanes(S), where
@@ -60,6 +71,8 @@ struct AlgorithmCost {
   // Rings whose ranks share processes: the loop's final copy their direct writes skip (seconds per byte of S), which
   // the same ring over ranks apart would add to seconds_per_byte (CollectiveParams::ranks_per_process).
   double skipped_copy_seconds_per_byte = 0;
+  // Point to point inside one node: no faster than the channels NCCL splits each peer's bytes over (null: no cap).
+  std::shared_ptr<const P2pChannelCap> p2p_channels;
 
   Time Of(double bytes) const;
   // How many times slower than at full width the data of a `bytes` message moves: full_speed_lanes over the

@@ -125,7 +125,7 @@ PreparedCollective::PreparedCollective(std::unique_ptr<CollectiveGroup> group, c
 
 bool PreparedCollective::IsP2p() const {
   return ctx_.op == CollectiveOp::kAllToAll || ctx_.op == CollectiveOp::kAllToAllV ||
-         ctx_.op == CollectiveOp::kSendRecv;
+         ctx_.op == CollectiveOp::kSendRecv || ctx_.op == CollectiveOp::kSend;
 }
 
 void PreparedCollective::Build() {
@@ -210,6 +210,7 @@ void PreparedCollective::Build() {
                      NcclLl128ArchEnabled(in.sm, params_.nccl_version);
   tuning_ = std::make_unique<NcclTuningModel>(params_.tuner, in);
   ctx_.ring_channels = ring.channels;
+  ctx_.ring_channel_GBps = ring.bw_intra_GBps;
 
   // Every route the algorithms will ask for, computed in one pass sorted by source.
   internal::EdgeList edges = internal::TreeEdgeList(ctx_);
@@ -272,6 +273,11 @@ int PreparedCollective::channels(Algorithm a) const {
     return params_.NvlsChannels(group_->arch().generation, group_->nodes() > 1);
   }
   return tuning_->input().graphs[static_cast<size_t>(index)].channels;
+}
+
+const internal::P2pChannelPlan* PreparedCollective::p2p_channels() const {
+  const internal::AlgorithmCost& c = CostOf({Algorithm::kDirect, Protocol::kSimple});
+  return c.usable && c.p2p_channels ? &c.p2p_channels->plan : nullptr;
 }
 
 bool PreparedCollective::Usable(CollectiveChoice c) const { return CostOf(c).usable; }

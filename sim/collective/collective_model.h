@@ -66,6 +66,9 @@ class PreparedCollective {
   const CollectiveParams& params() const { return params_; }
   // The channels (CTAs) the algorithm runs with: its graph's, NVLS's nvlsChannels.
   int channels(Algorithm a) const;
+  // Point to point inside one node: NCCL's p2p channels, the fewest and most one peer's operation runs on, and what
+  // one channel moves for a send (p2p_channels.h). Null where none are modelled (collectives, across nodes).
+  const internal::P2pChannelPlan* p2p_channels() const;
 
  private:
   friend class CollectiveModel;

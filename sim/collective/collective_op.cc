@@ -18,6 +18,7 @@ constexpr OpName kOps[] = {
     {CollectiveOp::kAllToAll, "alltoall"},
     {CollectiveOp::kAllToAllV, "alltoallv"},
     {CollectiveOp::kSendRecv, "sendrecv"},
+    {CollectiveOp::kSend, "send"},
 };
 
 }  // namespace
@@ -54,6 +55,7 @@ double BusBandwidthFactor(CollectiveOp op, int ranks) {
     case CollectiveOp::kBroadcast:
     case CollectiveOp::kReduce:
     case CollectiveOp::kSendRecv:
+    case CollectiveOp::kSend:
       return 1.0;
   }
   return 1.0;

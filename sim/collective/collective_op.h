@@ -22,7 +22,9 @@ enum class CollectiveOp {
   kReduce,
   kAllToAll,   // every rank sends bytes/n to every rank
   kAllToAllV,  // uneven: per-pair byte counts (MoE dispatch/combine)
-  kSendRecv,   // point to point: group = {sender, receiver}
+  kSendRecv,   // point to point, nccl-tests' sendrecv: rank i sends bytes to i+1 and receives from i-1, together
+  kSend,       // point to point one way: rank i < n-1 sends bytes to i+1, each send alone in its NCCL group (a
+               // pipeline stage's hand-off: ncclSend, and ncclRecv on the peer); 2 ranks: one send
 };
 
 // A collective as a caller needs it done.

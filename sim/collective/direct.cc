@@ -3,9 +3,11 @@
 // topology's routes at the point-to-point efficiency; a rank keeps a few peers in flight at once (NCCL spreads its
 // peers over its p2p channels), starting the next peer when a send has left.
 //
-// Cost: the hop latency plus the bytes on the busiest link, as if every pair ran at once.
+// Cost: the hop latency plus the bytes on the busiest link, as if every pair ran at once; inside one NVLink-connected
+// node no faster than the p2p channels NCCL splits each peer's bytes over give the busiest rank (p2p_channels.h).
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 #include "sim/collective/algorithms.h"
 
@@ -24,17 +26,65 @@ double PairShare(const AlgorithmContext& ctx, int i, int j, int n) {
       return (*ctx.matrix)[static_cast<size_t>(i) * static_cast<size_t>(n) + static_cast<size_t>(j)];
     case CollectiveOp::kSendRecv:
       return j == (i + 1) % n ? 1.0 : 0.0;
+    case CollectiveOp::kSend:
+      return j == i + 1 ? 1.0 : 0.0;
     default:
       return 0;
   }
+}
+
+// The channels NCCL gives this group's point-to-point operations, inside one node; none across nodes, where the
+// proxies and NICs set the pace.
+std::shared_ptr<P2pChannelCap> ChannelCap(const AlgorithmContext& ctx) {
+  CollectiveGroup& g = ctx.group;
+  const int n = g.ranks();
+  if (g.nodes() != 1 || n < 2 || ctx.ring_channel_GBps <= 0) return nullptr;
+  // NCCL gives every peer channels by its NVLinks (ncclTopoGetNchannels) and keeps the fewest over all pairs: one
+  // shortest-path search per rank, without caching n^2 routes.
+  int fewest = std::numeric_limits<int>::max();
+  for (int i = 0; i < n && fewest > 0; ++i) {
+    std::vector<NodeId> others;
+    for (int j = 0; j < n; ++j)
+      if (g.gpu_node(j) != g.gpu_node(i)) others.push_back(g.gpu_node(j));
+    g.router().ForEachRouteFrom(g.gpu_node(i), others, [&](NodeId, const Route* r) {
+      const PathInfo info = r != nullptr ? g.router().Classify(*r) : PathInfo{};
+      fewest = std::min(fewest, info.cls == PathClass::kNvLink ? info.nvlinks : 0);
+    });
+  }
+  // Over PCIe the cap is not applied: NCCL gives a PCIe peer 2 channels, and at the rate per channel that holds over
+  // NVLink (the sendrecv table's 128 MiB row) two PCIe GPUs' all-to-all would run a third under the link, which the
+  // one measurement that touches it (an MoE model served over PCIe, docs/validation/serving.md) does not show.
+  if (fewest == std::numeric_limits<int>::max() || fewest == 0) return nullptr;
+  P2pChannelInputs in;
+  in.version = ctx.params.nccl_version;
+  in.ranks = n;
+  in.comm_channels = std::min(ctx.params.max_channels, 2 * ctx.ring_channels);
+  in.fewest_nvlinks = fewest;
+  in.simple_buffer_bytes = ctx.params.chunk_bytes[2] * 8;
+  in.search_channel_GBps = ctx.ring_channel_GBps;
+  in.paired = ctx.op != CollectiveOp::kSend;
+  auto cap = std::make_shared<P2pChannelCap>();
+  cap->plan = PlanP2pChannels(in);
+  // Sendrecv, send and all-to-all treat every sending rank alike: rank 0's row stands for all.
+  const int rows = ctx.op == CollectiveOp::kAllToAllV ? n : 1;
+  for (int i = 0; i < rows; ++i) {
+    std::vector<double> row;
+    for (int j = 0; j < n; ++j) {
+      const double share = PairShare(ctx, i, j, n);
+      if (share > 0) row.push_back(share);
+    }
+    if (!row.empty()) cap->shares.push_back(std::move(row));
+  }
+  return cap;
 }
 
 }  // namespace
 
 AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p) {
   AlgorithmCost cost;
-  if (ctx.op != CollectiveOp::kAllToAll && ctx.op != CollectiveOp::kAllToAllV && ctx.op != CollectiveOp::kSendRecv) {
-    cost.why_not = "direct transfers run all-to-all, all-to-all-v and send/recv";
+  if (ctx.op != CollectiveOp::kAllToAll && ctx.op != CollectiveOp::kAllToAllV && ctx.op != CollectiveOp::kSendRecv &&
+      ctx.op != CollectiveOp::kSend) {
+    cost.why_not = "direct transfers run all-to-all, all-to-all-v, send/recv and send";
     return cost;
   }
   cost.usable = true;
@@ -51,6 +101,8 @@ AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p) {
   };
   if (ctx.op == CollectiveOp::kSendRecv) {
     for (int i = 0; i < n && n > 1; ++i) visit(i, (i + 1) % n, g.router().Find(g.gpu_node(i), g.gpu_node((i + 1) % n)));
+  } else if (ctx.op == CollectiveOp::kSend) {
+    for (int i = 0; i + 1 < n; ++i) visit(i, i + 1, g.router().Find(g.gpu_node(i), g.gpu_node(i + 1)));
   } else {
     // One shortest-path search per sender, without caching n^2 routes.
     std::vector<int> rank_of(static_cast<size_t>(g.topology().node_count()), -1);
@@ -65,6 +117,7 @@ AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p) {
   }
   cost.latency = latency;
   cost.seconds_per_byte = loads.Seconds();
+  cost.p2p_channels = ChannelCap(ctx);
   return cost;
 }
 
@@ -73,6 +126,7 @@ void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collect
   const int n = g.ranks();
   const uint16_t eff = out->AddEfficiency(TransferEfficiency(g, ctx.params, Algorithm::kDirect, p));
   const int window = std::max(1, ctx.params.p2p_peers_in_flight);
+  const std::shared_ptr<const P2pChannelCap> channels = ChannelCap(ctx);
   // Wave w: every rank's sends w x window to (w + 1) x window - 1, which are in flight together.
   std::vector<std::vector<uint32_t>> waves;
   for (int i = 0; i < n; ++i) {
@@ -86,6 +140,7 @@ void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collect
       t.route = r;
       t.bytes = bytes * share;
       t.max_rate_GBps = kInf;
+      if (channels) t.max_rate_GBps = channels->plan.Used(t.bytes) * channels->plan.channel_GBps;
       t.extra_latency = StepLatency(g, ctx.params, *r, Algorithm::kDirect, p) - r->latency;
       t.efficiency = eff;
       std::vector<uint32_t> deps;

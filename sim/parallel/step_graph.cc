@@ -223,7 +223,7 @@ class RankProgramBuilder {
     const int self = pp[static_cast<size_t>(me)];
     // Hidden state and residual (vLLM's IntermediateTensors for Llama-style models).
     const double bytes = 2.0 * static_cast<double>(ResidualTokens() * h_) * a_;
-    Collective(receive ? "pp_recv" : "pp_send", CollectiveOp::kSendRecv, ParallelDim::kPp,
+    Collective(receive ? "pp_recv" : "pp_send", CollectiveOp::kSend, ParallelDim::kPp,
                receive ? std::vector<int>{peer, self} : std::vector<int>{self, peer}, bytes, phase_);
   }
 
@@ -750,7 +750,7 @@ Status JoinInstances(StepGraph& graph) {
     std::map<InstanceKey, int> seen;
     for (StepOp& op : graph.programs[p].ops) {
       if (op.kind != StepOp::Kind::kCollective) continue;
-      const bool p2p = op.collective.op == CollectiveOp::kSendRecv;
+      const bool p2p = op.collective.op == CollectiveOp::kSendRecv || op.collective.op == CollectiveOp::kSend;
       InstanceKey key{MatchName(op.name), MatchName(op.name) == "pp" ? 0 : op.layer, op.collective.gpus, 0};
       key.occurrence = seen[key]++;
       auto [it, fresh] = instance_of.try_emplace(key, static_cast<int>(graph.collectives.size()));

@@ -435,6 +435,51 @@ TEST_CASE("all-to-all over one NVSwitch: every pair at once, at the point-to-poi
   CHECK(t.ToSeconds() == Approx(expected.ToSeconds()).epsilon(1e-6));
 }
 
+TEST_CASE("nccl-tests' sendrecv on 8 A100s: 4 channels up to 64 MiB, 8 at 128 MiB, the links from 256 MiB") {
+  // Each rank sends S to the next and receives S from the previous. The channels (above) give 4 x 12.5 = 50 GB/s
+  // up to 64 MiB and 100 GB/s at 128 MiB, below the link's 300 x 0.8 x 0.81 = 194 GB/s: 64 and 128 MiB take the
+  // same time, and 32 MiB less by 32 MiB / 50 GB/s. li-plus measured 110.81 GB/s at 128 MiB (-g 8,
+  // ../shared/refdata/nccltests_a100_nvswitch_sendrecv.csv), where the links alone would give 194: the channels put
+  // the model 10% under it.
+  const Topology topo = testing::ShippedTopology("hgx-a100");
+  CollectiveModel model(topo);
+  auto p = Prepare(model, CollectiveOp::kSendRecv, Range(0, 7));
+  const CollectiveChoice direct{Algorithm::kDirect, Protocol::kSimple};
+  const double MiB = 1024.0 * 1024;
+  const Time t32 = p->Cost(direct, 32 * MiB), t64 = p->Cost(direct, 64 * MiB);
+  const Time t128 = p->Cost(direct, 128 * MiB), t1g = p->Cost(direct, 1024 * MiB);
+  CHECK((t64 - t32).ToSeconds() == Approx(32 * MiB / 50e9).epsilon(1e-6));
+  CHECK(std::llabs((t128 - t64).picoseconds()) <= 2);
+  const double busbw_128 = 128 * MiB / t128.ToSeconds() / 1e9;
+  CHECK(busbw_128 == Approx(110.81).epsilon(0.12));
+  // From 256 MiB the 16 and then 32 channels outrun the links: 1 GiB at 194 GB/s.
+  CHECK(1024 * MiB / t1g.ToSeconds() / 1e9 == Approx(300 * 0.8 * 0.81).epsilon(0.01));
+  // The flow simulation caps each transfer at its channels' rate the same way.
+  const Time flow = Simulate(topo, {{p.get(), direct, 64 * MiB}}, Net::kFlow)[0];
+  CHECK(flow.ToSeconds() == Approx(t64.ToSeconds()).epsilon(0.01));
+}
+
+TEST_CASE("a send alone gets all of a channel's warps, a send beside a receive half of them") {
+  // Two A100s of a DGX: nChannelsMin = 32 / 2 = 16, and 128 KiB makes 2 parts of 64 KiB, so 2 channels either way.
+  // nccl-tests' sendrecv pairs each send with a receive (10 of 20 warps: 20 GB/s x 10 / 16 = 12.5 GB/s a channel);
+  // a pipeline's send runs alone (20 warps: 25 GB/s). Both are far under the links (194 GB/s), and the latencies
+  // are the same: the two differ by 128 KiB / 25 GB/s - 128 KiB / 50 GB/s.
+  const Topology topo = testing::ShippedTopology("hgx-a100");
+  CollectiveModel model(topo);
+  auto paired = Prepare(model, CollectiveOp::kSendRecv, {0, 1});
+  auto alone = Prepare(model, CollectiveOp::kSend, {0, 1});
+  const CollectiveChoice direct{Algorithm::kDirect, Protocol::kSimple};
+  const double S = 128 * 1024;
+  CHECK((paired->Cost(direct, S) - alone->Cost(direct, S)).ToSeconds() == Approx(S / 25e9 - S / 50e9).epsilon(1e-6));
+  // From 1 MiB a send spreads over all 16 channels (400 GB/s alone): the links pace both, at the same time.
+  CHECK(std::llabs((paired->Cost(direct, 64.0 * (1 << 20)) - alone->Cost(direct, 64.0 * (1 << 20))).picoseconds()) <=
+        2);
+  // A send puts its bytes on one direction only; nccl-tests' sendrecv on both.
+  CHECK(BusBandwidthFactor(CollectiveOp::kSend, 2) == 1.0);
+  CHECK(ParseCollectiveOp("send") == CollectiveOp::kSend);
+  CHECK(ToString(CollectiveOp::kSend) == "send");
+}
+
 // The closed form of a Simple ring on kUniform4's 4 A100s (240 GB/s per ring edge) with the textbook latencies:
 // launch 5 us, NCCL's Ring/Simple base 8.4 us, `sends` steps of 3.4 us, and `byte_steps` steps of S/4 each.
 Time Uniform4SimpleRing(int sends, double byte_steps, double S) {

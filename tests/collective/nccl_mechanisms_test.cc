@@ -464,5 +464,55 @@ TEST_CASE("NVLS needs 3 GPUs of the communicator on a node before NCCL 2.28.7, 2
   CHECK(prepared(two, "2.27.5", {0, 1, 8, 9}).second->Choose(64.0 * (1 << 20), {})->algorithm == Algorithm::kRing);
 }
 
+TEST_CASE("NCCL's p2p channels: how many a send/recv gets by size, ranks and release") {
+  // A DGX A100: 12 NVLinks between any two GPUs, a ring search of 12 channels at 20 GB/s (6 at 40, duplicated), so
+  // 24 communicator channels. p2pnChannels = pow2Up(24) = 32; a peer gets 2 x 12 = 24 channels, pow2Up 32.
+  internal::P2pChannelInputs in;
+  in.version = *ParseNcclVersion("2.30.7");
+  in.ranks = 8;
+  in.comm_channels = 24;
+  in.fewest_nvlinks = 12;
+  in.search_channel_GBps = 20;
+  const internal::P2pChannelPlan eight = internal::PlanP2pChannels(in);
+  CHECK(eight.channels == 32);
+  CHECK(eight.per_peer == 32);
+  // nChannelsMin: 32 halved while x 8 ranks > 32: 4. nChannelsMax: 32 from 2.20.
+  CHECK(eight.min_per_op == 4);
+  CHECK(eight.max_per_op == 32);
+  // NVLink everywhere: p2pChunkSize 512 KiB, parts from 64 KiB to 16 MiB.
+  CHECK(eight.min_part == 64 * 1024);
+  CHECK(eight.max_part == 16 * 1024 * 1024);
+  // A send of a paired send/recv gets 10 of the 20 warps: 20 GB/s x 10 / 16.
+  CHECK(eight.channel_GBps == Approx(12.5));
+  const double MiB = 1024.0 * 1024;
+  CHECK(eight.Used(64 * 1024) == 1);
+  CHECK(eight.Used(200 * 1024) == 4);  // ceil(200 / 64) = 4 parts, at most nChannelsMin
+  CHECK(eight.Used(64 * MiB) == 4);    // 16 MiB parts: not over the most
+  CHECK(eight.Used(128 * MiB) == 8);   // 32 MiB parts over 16 MiB: doubled once
+  CHECK(eight.Used(256 * MiB) == 16);
+  CHECK(eight.Used(1024 * MiB) == 32);  // 32 MiB parts, but 32 channels is nChannelsMax
+  // Up to 2.19 one node also halves nChannelsMax while x 8 ranks > 4 x 32: 16.
+  in.version = *ParseNcclVersion("2.18.3");
+  const internal::P2pChannelPlan old = internal::PlanP2pChannels(in);
+  CHECK(old.max_per_op == 16);
+  CHECK(old.Used(1024 * MiB) == 16);
+  // Up to 2.21 the warps of a paired send are 9 of 16 (finishWorkP2p).
+  CHECK(old.channel_GBps == Approx(20.0 * 9 / 16));
+  // Two ranks: nChannelsMin 16. 1.5 MiB from 2.22 runs on min(16, ceil(1.5 MiB / 64 KiB)) = 16 channels; up to 2.21
+  // calcP2pChunkSize makes parts of max(64 KiB, 1.5 MiB / 16 = 96 KiB) rounded up to 128 KiB: 12 of them.
+  in.ranks = 2;
+  in.version = *ParseNcclVersion("2.22.3");
+  CHECK(internal::PlanP2pChannels(in).Used(1.5 * MiB) == 16);
+  in.version = *ParseNcclVersion("2.21.5");
+  CHECK(internal::PlanP2pChannels(in).Used(1.5 * MiB) == 12);
+  // A PCIe peer gets 2 channels, and the chunk is NCCL_P2P_PCI_CHUNKSIZE (128 KiB): parts from 16 KiB.
+  in.fewest_nvlinks = 0;
+  const internal::P2pChannelPlan pcie = internal::PlanP2pChannels(in);
+  CHECK(pcie.per_peer == 2);
+  CHECK(pcie.min_part == 16 * 1024);
+  // The seconds a rank's sends take: 7 peers of 64 KiB on one channel each, 7 channels at 12.5 GB/s.
+  CHECK(eight.Seconds(std::vector<double>(7, 65536.0)) == Approx(7 * 65536.0 / (7 * 12.5e9)));
+}
+
 }  // namespace
 }  // namespace wiresim

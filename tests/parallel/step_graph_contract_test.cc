@@ -51,13 +51,14 @@ TEST_CASE("Every plan's step graph is well formed and runs to its end") {
 
 TEST_CASE("A pipeline send and its receive are one instance, a CP ring hop pairs each send with a receive") {
   const ModelSpec m = ShippedModel("llama-3.1-70b");
-  SECTION("pp=2, tp=2: two send/recv instances, stage 0 rank i to stage 1 rank i") {
+  SECTION("pp=2, tp=2: two one-way sends, stage 0 rank i to stage 1 rank i") {
     const StepGraph g = Build(m, "tp=2,pp=2", "decode=4x100");
     int pp = 0;
     for (const CollectiveInstance& inst : g.collectives) {
       if (inst.dim != ParallelDim::kPp) continue;
       ++pp;
-      REQUIRE(inst.call.op == CollectiveOp::kSendRecv);
+      // One way: the stage hands its activations on in a group of its own (ncclSend; ncclRecv on the peer).
+      REQUIRE(inst.call.op == CollectiveOp::kSend);
       REQUIRE(inst.name == "pp_send");
       // Ranks are tp innermost, pp outermost: GPU i of stage 0 sends to GPU i + 2 of stage 1.
       REQUIRE(inst.call.gpus[1] == inst.call.gpus[0] + 2);

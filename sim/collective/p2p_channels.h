@@ -1,0 +1,69 @@
+// NCCL's split of a point-to-point operation over its p2p channels, and the rate the channels it gets can give it.
+//
+// NCCL runs send/recv (and the all-to-alls made of them) on its p2p channels, one CTA each, and gives one peer's
+// operation a number of them that grows with its size: a small message runs on one channel, a large one on many.
+// Inside one node a channel's copy is done by its warps, so an operation on few channels moves its bytes slower
+// than the links allow. The figures, every one from NCCL's source (tags v2.18.3-1 to v2.30.7-1):
+//
+//   p2pnChannels         the communicator's channels (its collective channel count, twice the search's after
+//                        ncclTopoPostset) rounded up to a power of 2 (ncclTopoComputeP2pChannels, src/graph/paths.cc)
+//   p2pnChannelsPerPeer  the fewest channels any peer is given, rounded up to a power of 2: 2 per NVLink of an
+//                        NVLink peer, 2 for a PCIe one (ncclTopoGetNchannels); at most p2pnChannels
+//   nChannelsMin         p2pnChannelsPerPeer halved while nChannelsMin x ranks > p2pnChannels (every release);
+//   nChannelsMax         p2pnChannelsPerPeer, halved on one node while nChannelsMax x ranks > 4 x p2pnChannels up
+//                        to 2.19 (scheduleP2pTasksToPlan, src/enqueue.cc)
+//   part sizes           from p2pChunkSize (NCCL_P2P_NVL_CHUNKSIZE 512 KiB when every GPU pair is NVLink, else
+//                        NCCL_P2P_PCI_CHUNKSIZE 128 KiB; at most the Simple buffer / NCCL_STEPS): on one node at
+//                        least chunk / 8 and at most chunk x 32 bytes per channel
+//   channels used        min(nChannelsMin, ceil(bytes / min part)), doubled while a part is over the most and
+//                        doubling stays within nChannelsMax (addP2pToPlan, 2.22 on); up to 2.21 the same through
+//                        calcP2pChunkSize, whose parts are rounded up to a multiple of the least part
+//   warps                a channel's CTA runs NCCL_MAX_NTHREADS (640) threads; an operation that sends and
+//                        receives in the same round (nccl-tests' sendrecv, every all-to-all) gives its send 10 of
+//                        the 20 warps from 2.22 (src/device/sendrecv.h) and 9 of 16 up to 2.21 (finishWorkP2p);
+//                        a send alone (CollectiveOp::kSend) gets them all (20, or 16 up to 2.21)
+//
+// The rate of one channel: NCCL's channel search gives each ring channel a speed (the graph's bwIntra, GB/s), which
+// a ring channel running the Simple protocol's 512 threads (16 warps) reaches at full size. The same assumption the
+// collectives' channel and thread reduction makes (AlgorithmCost::LaneFactor: a channel's rate is its warps' share
+// of the searched speed) gives a p2p channel speed x its send warps / 16. It is applied where every pair of the
+// group is NVLink (direct.cc): across nodes the proxies and NICs set the pace, and over PCIe the one measurement
+// that touches it does not show it.
+#pragma once
+
+#include <vector>
+
+#include "sim/collective/nccl_tuning.h"
+
+namespace wiresim::internal {
+
+struct P2pChannelPlan {
+  int channels = 0;            // p2pnChannels
+  int per_peer = 0;            // p2pnChannelsPerPeer
+  int min_per_op = 0;          // nChannelsMin
+  int max_per_op = 0;          // nChannelsMax
+  double min_part = 0;         // bytes
+  double max_part = 0;         // bytes
+  bool aligned_parts = false;  // up to 2.21: calcP2pChunkSize's parts, a multiple of min_part
+  double channel_GBps = 0;     // what one channel moves for one operation's send
+
+  // The channels an operation of `bytes` to one peer runs on (0 for no bytes).
+  int Used(double bytes) const;
+  // The seconds a rank's sends take on the channels they get: bytes to each peer, the peers' operations spread
+  // over distinct channels up to p2pnChannels. 0 when there is nothing to send.
+  double Seconds(const std::vector<double>& bytes_per_peer) const;
+};
+
+struct P2pChannelInputs {
+  NcclVersion version;
+  int ranks = 2;
+  int comm_channels = 1;   // the communicator's collective channels (twice the search's, at most MAXCHANNELS)
+  int fewest_nvlinks = 0;  // the fewest NVLinks between any two of the group's GPUs; 0: some pair is not NVLink
+  double simple_buffer_bytes = 4 << 20;  // NCCL_BUFFSIZE
+  double search_channel_GBps = 0;        // the ring search's speed per channel
+  bool paired = true;                    // the rank's sends share their round with receives (all but kSend)
+};
+
+P2pChannelPlan PlanP2pChannels(const P2pChannelInputs& in);
+
+}  // namespace wiresim::internal
