@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "sim/parallel/shard.h"
+#include "sim/parallel/step_graph_instances.h"
 
 namespace wiresim {
 namespace {
@@ -648,150 +649,6 @@ class RankProgramBuilder {
 
 }  // namespace
 
-LayerAttentionShapes::LayerAttentionShapes(const ModelSpec& m, const ParallelPlan& p) : cp_(p.cp) {
-  const LocalShapes s = LocalShapesOf(m, p);
-  const double a = BytesPerElement(m.activation_dtype);
-  prefill_heads_.q_heads = decode_heads_.q_heads = s.q_heads;
-  prefill_heads_.dtype = decode_heads_.dtype = m.activation_dtype;
-  if (m.attention == AttentionKind::kMultiLatent) {
-    // MLA as vLLM runs it: prefill attends over up-projected K and V; decode over the cached latent itself.
-    const MlaShape& l = m.mla;
-    const int64_t qk = l.qk_nope_head_dim + l.qk_rope_head_dim;
-    prefill_heads_.qk_dim = qk;
-    prefill_heads_.v_dim = l.v_head_dim;
-    prefill_heads_.kv_bytes_per_token = static_cast<double>(s.q_heads * (qk + l.v_head_dim)) * a;  // expanded K, V
-    decode_heads_.qk_dim = l.kv_lora_rank + l.qk_rope_head_dim;
-    decode_heads_.v_dim = l.kv_lora_rank;
-    decode_heads_.kv_bytes_per_token = s.kv_bytes_per_token_layer;  // the latent, shared by all heads
-  } else {
-    prefill_heads_.qk_dim = prefill_heads_.v_dim = m.head_dim;
-    decode_heads_.qk_dim = decode_heads_.v_dim = m.head_dim;
-    prefill_heads_.kv_bytes_per_token = decode_heads_.kv_bytes_per_token = s.kv_bytes_per_token_layer;
-  }
-}
-
-KernelShape LayerAttentionShapes::Prefill(const BatchShape& batch) const {
-  chunks_.clear();
-  for (const PrefillChunk& c : batch.prefills) chunks_.push_back({c.tokens, c.context});
-  KernelShape k = PrefillAttentionKernel(prefill_heads_, chunks_);
-  k.flops /= cp_;
-  k.m = CeilDiv(k.m, cp_);
-  return k;
-}
-
-KernelShape LayerAttentionShapes::Decode(const BatchShape& batch) const {
-  contexts_.clear();
-  for (int64_t c : batch.decode_contexts) contexts_.push_back(CeilDiv(c, cp_));
-  return DecodeAttentionKernel(decode_heads_, contexts_, batch.decode_queries);
-}
-
-BatchShape DraftPassBatch(const BatchShape& batch, int pass) {
-  BatchShape out;
-  out.decode_contexts.reserve(batch.decode_contexts.size() + batch.prefills.size());
-  for (int64_t c : batch.decode_contexts) out.decode_contexts.push_back(c + pass);
-  for (const PrefillChunk& c : batch.prefills) out.decode_contexts.push_back(c.context + c.tokens + pass);
-  return out;
-}
-
-std::array<BatchShape, 2> SplitInTwo(const BatchShape& b) {
-  std::array<BatchShape, 2> out;
-  int64_t left = (b.Tokens() + 1) / 2;  // rows still to give A
-  for (size_t i = 0; i < b.decode_contexts.size(); ++i) {
-    BatchShape& to = out[left > 0 ? 0 : 1];
-    to.decode_contexts.push_back(b.decode_contexts[i]);
-    if (!b.decode_queries.empty()) to.decode_queries.push_back(b.decode_queries[i]);
-    left = std::max<int64_t>(0, left - b.Queries(i));
-  }
-  for (const PrefillChunk& c : b.prefills) {
-    if (left >= c.tokens) {
-      out[0].prefills.push_back(c);
-      left -= c.tokens;
-    } else if (left > 0) {
-      out[0].prefills.push_back({left, c.context, false});
-      out[1].prefills.push_back({c.tokens - left, c.context + left, c.last});
-      left = 0;
-    } else {
-      out[1].prefills.push_back(c);
-    }
-  }
-  out[0].padding = std::min(left, b.padding);
-  out[1].padding = b.padding - out[0].padding;
-  return out;
-}
-
-namespace {
-
-// The key that makes the ops of different programs one instance: what the instance is (a send and its receive
-// share "pp" or "cp_ring"), its layer, its GPUs in call order, and how many identical ones came before it in the
-// program (sequence parallelism gathers twice per layer over the same group).
-struct InstanceKey {
-  std::string_view what;
-  int layer = 0;
-  std::vector<int> gpus;
-  int occurrence = 0;
-  auto operator<=>(const InstanceKey&) const = default;
-};
-
-std::string_view MatchName(std::string_view name) {
-  if (name == "pp_send" || name == "pp_recv") return "pp";
-  if (name == "cp_ring_kv_pass" || name == "cp_ring_kv_recv") return "cp_ring";
-  return name;
-}
-
-bool IsReceive(std::string_view name) { return name == "pp_recv" || name == "cp_ring_kv_recv"; }
-
-// Joins the collective ops of all programs into instances. Fails when an instance is not reached by exactly the
-// GPUs its call names (a builder bug, reported rather than left for an executor to hang on).
-Status JoinInstances(StepGraph& graph) {
-  std::map<int, int> program_of_gpu;
-  for (size_t p = 0; p < graph.programs.size(); ++p) program_of_gpu[graph.programs[p].gpu] = static_cast<int>(p);
-  std::map<InstanceKey, int> instance_of;
-  for (size_t p = 0; p < graph.programs.size(); ++p) {
-    std::map<InstanceKey, int> seen;
-    for (StepOp& op : graph.programs[p].ops) {
-      if (op.kind != StepOp::Kind::kCollective) continue;
-      const bool p2p = op.collective.op == CollectiveOp::kSendRecv || op.collective.op == CollectiveOp::kSend;
-      InstanceKey key{MatchName(op.name), MatchName(op.name) == "pp" ? 0 : op.layer, op.collective.gpus, 0};
-      key.occurrence = seen[key]++;
-      auto [it, fresh] = instance_of.try_emplace(key, static_cast<int>(graph.collectives.size()));
-      if (fresh) {
-        CollectiveInstance inst;
-        inst.dim = op.dim;
-        inst.phase = op.phase;
-        inst.layer = op.layer;
-        inst.call = op.collective;
-        inst.programs.assign(op.collective.gpus.size(), -1);
-        graph.collectives.push_back(std::move(inst));
-      }
-      CollectiveInstance& inst = graph.collectives[static_cast<size_t>(it->second)];
-      if (!p2p || !IsReceive(op.name)) {
-        inst.name = op.name;
-        inst.layer = op.layer;
-      }
-      op.instance = it->second;
-      const auto pos = std::find(op.collective.gpus.begin(), op.collective.gpus.end(), graph.programs[p].gpu);
-      const size_t slot = static_cast<size_t>(pos - op.collective.gpus.begin());
-      if (pos == op.collective.gpus.end() || inst.programs[slot] != -1) {
-        return Internal("step graph: " + std::string(op.name) + " of layer " + std::to_string(op.layer) +
-                        " is posted twice or by a GPU outside its group");
-      }
-      inst.programs[slot] = static_cast<int>(p);
-    }
-  }
-  for (const CollectiveInstance& inst : graph.collectives) {
-    for (size_t i = 0; i < inst.programs.size(); ++i) {
-      if (inst.programs[i] >= 0) continue;
-      const auto g = program_of_gpu.find(inst.call.gpus[i]);
-      return Internal("step graph: " + std::string(inst.name) + " of layer " + std::to_string(inst.layer) +
-                      " is never reached by GPU " + std::to_string(inst.call.gpus[i]) +
-                      (g == program_of_gpu.end() ? " (not in the replica)" : ""));
-    }
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
                                  const BatchShape& batch, const StepGraphOptions& options) {
   if (batch.empty() && options.dp_batches.empty()) return InvalidArgument("step graph: the batch is empty");
@@ -871,60 +728,8 @@ Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& pla
     graph.programs.push_back(
         RankProgramBuilder(model, plan, groups, placement, *batches[i], options, traffic, ranks[i]).Build());
   }
-  WIRESIM_RETURN_IF_ERROR(JoinInstances(graph));
+  WIRESIM_RETURN_IF_ERROR(internal::JoinInstances(graph));
   return graph;
-}
-
-Status CheckStepGraph(const StepGraph& graph) {
-  // Each instance: its participants' ops, and that each of those refers back to it.
-  std::vector<int> posted(graph.collectives.size(), 0);
-  for (size_t p = 0; p < graph.programs.size(); ++p) {
-    const std::vector<StepOp>& ops = graph.programs[p].ops;
-    for (size_t i = 0; i < ops.size(); ++i) {
-      const StepOp& op = ops[i];
-      for (int32_t d : op.deps) {
-        if (d < 0 || static_cast<size_t>(d) >= i) {
-          return Internal("step graph: op " + std::to_string(i) + " (" + std::string(op.name) + ") of program " +
-                          std::to_string(p) + " depends on op " + std::to_string(d) + ", not an earlier one");
-        }
-      }
-      if (op.kind != StepOp::Kind::kCollective) continue;
-      if (op.instance < 0 || static_cast<size_t>(op.instance) >= graph.collectives.size()) {
-        return Internal("step graph: " + std::string(op.name) + " of program " + std::to_string(p) +
-                        " names no collective instance");
-      }
-      const CollectiveInstance& inst = graph.collectives[static_cast<size_t>(op.instance)];
-      if (std::find(inst.programs.begin(), inst.programs.end(), static_cast<int>(p)) == inst.programs.end()) {
-        return Internal("step graph: program " + std::to_string(p) + " posts " + std::string(inst.name) +
-                        " but is not one of its participants");
-      }
-      ++posted[static_cast<size_t>(op.instance)];
-    }
-  }
-  for (size_t c = 0; c < graph.collectives.size(); ++c) {
-    if (posted[c] != static_cast<int>(graph.collectives[c].programs.size())) {
-      return Internal("step graph: " + std::string(graph.collectives[c].name) + " of layer " +
-                      std::to_string(graph.collectives[c].layer) + " has " +
-                      std::to_string(graph.collectives[c].programs.size()) + " participants but " +
-                      std::to_string(posted[c]) + " ops post it");
-    }
-  }
-  // Run it with every op taking no time: an op is done when its dependencies are; a collective when every
-  // participant has posted it. Every op must end up done.
-  const StepGraphTiming timing = EvaluateStepGraph(
-      graph, [](size_t, const StepOp&) { return Time::Zero(); }, [](size_t) { return Time::Zero(); }, {});
-  if (!timing.complete) {
-    return Internal("step graph: the programs deadlock: " + timing.stuck);
-  }
-  return Status::Ok();
-}
-
-Time ComputeTime(const GpuProgram& program, const KernelTimeModel& model) {
-  Time total;
-  for (const StepOp& op : program.ops) {
-    if (op.kind == StepOp::Kind::kKernel) total += model.KernelTime(op.kernel);
-  }
-  return total;
 }
 
 }  // namespace wiresim

@@ -103,4 +103,12 @@ StepGraphTiming EvaluateStepGraph(const StepGraph& graph, const KernelDuration& 
   return out;
 }
 
+Time ComputeTime(const GpuProgram& program, const KernelTimeModel& model) {
+  Time total;
+  for (const StepOp& op : program.ops) {
+    if (op.kind == StepOp::Kind::kKernel) total += model.KernelTime(op.kernel);
+  }
+  return total;
+}
+
 }  // namespace wiresim
