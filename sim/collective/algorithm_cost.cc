@@ -19,13 +19,25 @@ double FullWidthSeconds(const AlgorithmCost& c, double bytes) {
     seconds += per_group / chunks * c.fill_seconds_per_byte;
   }
   if (c.nvls_ops > 0 && bytes > 0) seconds += NvlsPipelineSeconds(c, bytes);
-  if (c.p2p_channels) seconds = std::max(seconds, c.p2p_channels->Seconds(bytes));
+  if (c.p2p_channels) seconds = std::max(seconds, c.p2p_channels->Seconds(bytes, seconds));
   return seconds;
 }
 
 }  // namespace
 
-double P2pChannelCap::Seconds(double bytes) const {
+void P2pChannelCap::Finish() {
+  bound_seconds_per_byte = 0;
+  if (plan.channel_GBps <= 0) return;
+  for (const std::vector<double>& row : shares) {
+    double total = 0;
+    for (double share : row) total += share;
+    const double channels = std::clamp(static_cast<int>(row.size()), 1, std::max(1, plan.channels));
+    bound_seconds_per_byte = std::max(bound_seconds_per_byte, total / (channels * plan.channel_GBps * 1e9));
+  }
+}
+
+double P2pChannelCap::Seconds(double bytes, double floor) const {
+  if (bytes <= 0 || bytes * bound_seconds_per_byte <= floor) return 0;
   double worst = 0;
   std::vector<double> peer_bytes;
   for (const std::vector<double>& row : shares) {

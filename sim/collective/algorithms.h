@@ -38,7 +38,13 @@ struct AlgorithmContext {
 struct P2pChannelCap {
   P2pChannelPlan plan;
   std::vector<std::vector<double>> shares;  // each distinct rank's bytes to each peer, per byte of S
-  double Seconds(double bytes) const;
+  // The most any rank's sends can take per byte of S: its bytes on one channel per peer (at most p2pnChannels),
+  // the fewest a rank's operations run on. Set by Finish().
+  double bound_seconds_per_byte = 0;
+  void Finish();
+  // The busiest rank's seconds for a message of `bytes`; 0 when even the bound stays under `floor` (the links'
+  // time, which the caller takes the larger of), so a wide all-to-all-v is not walked where it cannot matter.
+  double Seconds(double bytes, double floor = 0) const;
 };
 
 // A closed form: T(S) = latency + (S * seconds_per_byte + chunk(S) * fill_seconds_per_byte) * lanes(S), where

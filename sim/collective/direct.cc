@@ -33,24 +33,21 @@ double PairShare(const AlgorithmContext& ctx, int i, int j, int n) {
   }
 }
 
+// The NVLinks of a route for NCCL's channels per peer (ncclTopoGetNchannels): 0 unless it is NVLink only.
+int NvLinksOf(Router& router, const Route* r) {
+  if (r == nullptr) return 0;
+  const PathInfo info = router.Classify(*r);
+  return info.cls == PathClass::kNvLink ? info.nvlinks : 0;
+}
+
 // The channels NCCL gives this group's point-to-point operations, inside one node; none across nodes, where the
-// proxies and NICs set the pace.
-std::shared_ptr<P2pChannelCap> ChannelCap(const AlgorithmContext& ctx) {
+// proxies and NICs set the pace. `fewest`: the fewest NVLinks between two ranks that exchange bytes (NCCL keeps the
+// fewest over every pair of the communicator; over the pairs that carry the operation's bytes it is the same on
+// nodes whose GPUs are joined alike, and it saves a route search per rank); INT_MAX when none was seen.
+std::shared_ptr<P2pChannelCap> ChannelCap(const AlgorithmContext& ctx, int fewest) {
   CollectiveGroup& g = ctx.group;
   const int n = g.ranks();
   if (g.nodes() != 1 || n < 2 || ctx.ring_channel_GBps <= 0) return nullptr;
-  // NCCL gives every peer channels by its NVLinks (ncclTopoGetNchannels) and keeps the fewest over all pairs: one
-  // shortest-path search per rank, without caching n^2 routes.
-  int fewest = std::numeric_limits<int>::max();
-  for (int i = 0; i < n && fewest > 0; ++i) {
-    std::vector<NodeId> others;
-    for (int j = 0; j < n; ++j)
-      if (g.gpu_node(j) != g.gpu_node(i)) others.push_back(g.gpu_node(j));
-    g.router().ForEachRouteFrom(g.gpu_node(i), others, [&](NodeId, const Route* r) {
-      const PathInfo info = r != nullptr ? g.router().Classify(*r) : PathInfo{};
-      fewest = std::min(fewest, info.cls == PathClass::kNvLink ? info.nvlinks : 0);
-    });
-  }
   // Over PCIe the cap is not applied: NCCL gives a PCIe peer 2 channels, and at the rate per channel that holds over
   // NVLink (the sendrecv table's 128 MiB row) two PCIe GPUs' all-to-all would run a third under the link, which the
   // one measurement that touches it (an MoE model served over PCIe, docs/validation/serving.md) does not show.
@@ -75,6 +72,7 @@ std::shared_ptr<P2pChannelCap> ChannelCap(const AlgorithmContext& ctx) {
     }
     if (!row.empty()) cap->shares.push_back(std::move(row));
   }
+  cap->Finish();
   return cap;
 }
 
@@ -93,9 +91,12 @@ AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p) {
   const LinkEfficiency eff = TransferEfficiency(g, ctx.params, Algorithm::kDirect, p);
   LinkLoads loads(g.topology());
   Time latency;
+  int fewest_nvlinks = std::numeric_limits<int>::max();
   const auto visit = [&](int i, int j, const Route* r) {
     const double share = PairShare(ctx, i, j, n);
-    if (share <= 0 || r == nullptr) return;
+    if (share <= 0) return;
+    if (g.nodes() == 1 && fewest_nvlinks > 0) fewest_nvlinks = std::min(fewest_nvlinks, NvLinksOf(g.router(), r));
+    if (r == nullptr) return;
     loads.Add(r, share, eff, kInf);
     latency = std::max(latency, StepLatency(g, ctx.params, *r, Algorithm::kDirect, p));
   };
@@ -117,7 +118,7 @@ AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p) {
   }
   cost.latency = latency;
   cost.seconds_per_byte = loads.Seconds();
-  cost.p2p_channels = ChannelCap(ctx);
+  cost.p2p_channels = ChannelCap(ctx, fewest_nvlinks);
   return cost;
 }
 
@@ -126,7 +127,15 @@ void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, Collect
   const int n = g.ranks();
   const uint16_t eff = out->AddEfficiency(TransferEfficiency(g, ctx.params, Algorithm::kDirect, p));
   const int window = std::max(1, ctx.params.p2p_peers_in_flight);
-  const std::shared_ptr<const P2pChannelCap> channels = ChannelCap(ctx);
+  int fewest_nvlinks = std::numeric_limits<int>::max();
+  for (int i = 0; i < n && g.nodes() == 1 && fewest_nvlinks > 0; ++i) {
+    for (int d = 1; d < n; ++d) {
+      const int j = (i + d) % n;
+      if (PairShare(ctx, i, j, n) <= 0) continue;
+      fewest_nvlinks = std::min(fewest_nvlinks, NvLinksOf(g.router(), g.router().Find(g.gpu_node(i), g.gpu_node(j))));
+    }
+  }
+  const std::shared_ptr<const P2pChannelCap> channels = ChannelCap(ctx, fewest_nvlinks);
   // Wave w: every rank's sends w x window to (w + 1) x window - 1, which are in flight together.
   std::vector<std::vector<uint32_t>> waves;
   for (int i = 0; i < n; ++i) {

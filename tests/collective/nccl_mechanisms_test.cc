@@ -512,6 +512,19 @@ TEST_CASE("NCCL's p2p channels: how many a send/recv gets by size, ranks and rel
   CHECK(pcie.min_part == 16 * 1024);
   // The seconds a rank's sends take: 7 peers of 64 KiB on one channel each, 7 channels at 12.5 GB/s.
   CHECK(eight.Seconds(std::vector<double>(7, 65536.0)) == Approx(7 * 65536.0 / (7 * 12.5e9)));
+  // A rank of an 8-rank all-to-all sends S/8 to each of 7 peers. The cap never takes longer than those bytes on one
+  // channel per peer, 7/8 S / (7 x 12.5 GB/s): under a floor above that it is not walked (0), above it it is exact.
+  internal::P2pChannelCap cap;
+  cap.plan = eight;
+  cap.shares = {std::vector<double>(7, 1.0 / 8)};
+  cap.Finish();
+  CHECK(cap.bound_seconds_per_byte == Approx(7.0 / 8 / (7 * 12.5e9)));
+  const double S = 8 * 65536.0;  // 64 KiB a peer: one channel each, so the bound is the time
+  CHECK(cap.Seconds(S) == Approx(S * cap.bound_seconds_per_byte));
+  CHECK(cap.Seconds(S, 2 * S * cap.bound_seconds_per_byte) == 0);
+  // 64 MiB: 8 MiB a peer on 4 channels each, 28 channels: a quarter of the bound.
+  const double big = 64.0 * 1024 * 1024;
+  CHECK(cap.Seconds(big, 0.1 * big * cap.bound_seconds_per_byte) == Approx(big * 7 / 8 / (28 * 12.5e9)));
 }
 
 }  // namespace
