@@ -32,4 +32,19 @@ std::string Short(double v) {
   return out.str();
 }
 
+std::string Pad(const std::string& text, size_t width) {
+  return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
+}
+
+std::string Grouped(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return (v < 0 ? "-" : "") + out;
+}
+
+std::string Gib(double bytes) { return Fixed(bytes / (1024.0 * 1024 * 1024), 2); }
+
 }  // namespace wiresim::app

@@ -6,6 +6,8 @@
 //   NcclNumber(1.234, 6);     // "  1.23"
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace wiresim::app {
@@ -21,5 +23,14 @@ std::string Short(double v);
 
 // `text` right-aligned in `width` characters (never truncated).
 std::string Right(const std::string& text, int width);
+
+// `text` left-aligned in `width` characters, or followed by one space when it is that long or longer.
+std::string Pad(const std::string& text, size_t width);
+
+// Thousands separated: Grouped(1234567) is "1,234,567".
+std::string Grouped(int64_t v);
+
+// Bytes in GiB with 2 decimals: Gib(1.5 * 2^30) is "1.50".
+std::string Gib(double bytes);
 
 }  // namespace wiresim::app
