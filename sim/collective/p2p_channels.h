@@ -26,9 +26,9 @@
 // The rate of one channel: NCCL's channel search gives each ring channel a speed (the graph's bwIntra, GB/s), which
 // a ring channel running the Simple protocol's 512 threads (16 warps) reaches at full size. The same assumption the
 // collectives' channel and thread reduction makes (AlgorithmCost::LaneFactor: a channel's rate is its warps' share
-// of the searched speed) gives a p2p channel speed x its send warps / 16. It is applied where every pair of the
-// group is NVLink (direct.cc): across nodes the proxies and NICs set the pace, and over PCIe the one measurement
-// that touches it does not show it.
+// of the searched speed) gives a p2p channel speed x its send warps / 16. It is applied inside one node where every
+// pair that exchanges bytes is NVLink (direct.cc): across nodes the proxies and NICs set the pace, and over PCIe the
+// one measurement that touches it does not show it.
 #pragma once
 
 #include <vector>
