@@ -39,12 +39,7 @@ void P2pChannelCap::Finish() {
 double P2pChannelCap::Seconds(double bytes, double floor) const {
   if (bytes <= 0 || bytes * bound_seconds_per_byte <= floor) return 0;
   double worst = 0;
-  std::vector<double> peer_bytes;
-  for (const std::vector<double>& row : shares) {
-    peer_bytes.clear();
-    for (double share : row) peer_bytes.push_back(share * bytes);
-    worst = std::max(worst, plan.Seconds(peer_bytes));
-  }
+  for (const std::vector<double>& row : shares) worst = std::max(worst, plan.Seconds(row, bytes));
   return worst;
 }
 

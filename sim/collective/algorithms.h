@@ -177,6 +177,8 @@ AlgorithmCost PatCost(const AlgorithmContext& ctx);  // Simple only
 void PatExpand(const AlgorithmContext& ctx, double bytes, CollectiveSchedule* out);
 
 AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p);
-void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, CollectiveSchedule* out);
+// `channels`: the cap DirectCost found for the choice (null: none), each transfer held to its channels' rate.
+void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, const P2pChannelCap* channels,
+                  CollectiveSchedule* out);
 
 }  // namespace wiresim::internal

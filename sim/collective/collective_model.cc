@@ -410,7 +410,7 @@ Result<CollectiveSchedule> PreparedCollective::Expand(CollectiveChoice c, double
       internal::PatExpand(ctx_, bytes, &s);
       break;
     case Algorithm::kDirect:
-      internal::DirectExpand(ctx_, c.protocol, bytes, &s);
+      internal::DirectExpand(ctx_, c.protocol, bytes, CostOf(c).p2p_channels.get(), &s);
       break;
   }
   return s;

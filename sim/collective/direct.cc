@@ -122,20 +122,12 @@ AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p) {
   return cost;
 }
 
-void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, CollectiveSchedule* out) {
+void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, const P2pChannelCap* channels,
+                  CollectiveSchedule* out) {
   CollectiveGroup& g = ctx.group;
   const int n = g.ranks();
   const uint16_t eff = out->AddEfficiency(TransferEfficiency(g, ctx.params, Algorithm::kDirect, p));
   const int window = std::max(1, ctx.params.p2p_peers_in_flight);
-  int fewest_nvlinks = std::numeric_limits<int>::max();
-  for (int i = 0; i < n && g.nodes() == 1 && fewest_nvlinks > 0; ++i) {
-    for (int d = 1; d < n; ++d) {
-      const int j = (i + d) % n;
-      if (PairShare(ctx, i, j, n) <= 0) continue;
-      fewest_nvlinks = std::min(fewest_nvlinks, NvLinksOf(g.router(), g.router().Find(g.gpu_node(i), g.gpu_node(j))));
-    }
-  }
-  const std::shared_ptr<const P2pChannelCap> channels = ChannelCap(ctx, fewest_nvlinks);
   // Wave w: every rank's sends w x window to (w + 1) x window - 1, which are in flight together.
   std::vector<std::vector<uint32_t>> waves;
   for (int i = 0; i < n; ++i) {

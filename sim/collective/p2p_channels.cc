@@ -60,10 +60,11 @@ int P2pChannelPlan::Used(double bytes) const {
   return n;
 }
 
-double P2pChannelPlan::Seconds(const std::vector<double>& bytes_per_peer) const {
+double P2pChannelPlan::Seconds(const std::vector<double>& shares, double bytes) const {
   double total = 0;
   int used = 0;
-  for (double b : bytes_per_peer) {
+  for (double share : shares) {
+    const double b = share * bytes;
     if (b <= 0) continue;
     total += b;
     used += Used(b);

@@ -49,9 +49,9 @@ struct P2pChannelPlan {
 
   // The channels an operation of `bytes` to one peer runs on (0 for no bytes).
   int Used(double bytes) const;
-  // The seconds a rank's sends take on the channels they get: bytes to each peer, the peers' operations spread
-  // over distinct channels up to p2pnChannels. 0 when there is nothing to send.
-  double Seconds(const std::vector<double>& bytes_per_peer) const;
+  // The seconds a rank's sends take on the channels they get: shares[k] x bytes to peer k, the peers' operations
+  // spread over distinct channels up to p2pnChannels. 0 when there is nothing to send.
+  double Seconds(const std::vector<double>& shares, double bytes) const;
 };
 
 struct P2pChannelInputs {

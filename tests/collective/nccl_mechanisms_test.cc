@@ -511,7 +511,7 @@ TEST_CASE("NCCL's p2p channels: how many a send/recv gets by size, ranks and rel
   CHECK(pcie.per_peer == 2);
   CHECK(pcie.min_part == 16 * 1024);
   // The seconds a rank's sends take: 7 peers of 64 KiB on one channel each, 7 channels at 12.5 GB/s.
-  CHECK(eight.Seconds(std::vector<double>(7, 65536.0)) == Approx(7 * 65536.0 / (7 * 12.5e9)));
+  CHECK(eight.Seconds(std::vector<double>(7, 1.0), 65536.0) == Approx(7 * 65536.0 / (7 * 12.5e9)));
   // A rank of an 8-rank all-to-all sends S/8 to each of 7 peers. The cap never takes longer than those bytes on one
   // channel per peer, 7/8 S / (7 x 12.5 GB/s): under a floor above that it is not walked (0), above it it is exact.
   internal::P2pChannelCap cap;
