@@ -262,6 +262,10 @@ Status ShowPlan(AppContext& ctx, const ModelShowOptions& o, const ModelSpec& m, 
   WIRESIM_ASSIGN_OR_RETURN(BatchShape batch, ParseBatch(o.batch));
   StepGraphOptions graph_options;
   graph_options.expert_imbalance = o.imbalance;
+  Result<StepGraphOptions::EpExchange> exchange =
+      StepGraphOptions::ParseEpExchange(o.ep_exchange, profile.ep_all_gather);
+  if (!exchange.ok()) return InvalidArgument("--ep-exchange: " + exchange.status().message());
+  graph_options.ep_exchange = *exchange;
   WIRESIM_ASSIGN_OR_RETURN(StepGraph graph, BuildStepGraph(m, plan, placement, batch, graph_options));
   const auto chosen =
       std::find_if(graph.programs.begin(), graph.programs.end(), [&](const GpuProgram& g) { return g.rank == o.rank; });

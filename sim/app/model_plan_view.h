@@ -24,6 +24,7 @@ struct ModelShowOptions {
   // Unset: vLLM's defaults for the GPU of rank 0 (VllmSchedulerDefaults).
   std::optional<int64_t> max_num_seqs, max_num_batched_tokens;
   double imbalance = 1.0;
+  std::string ep_exchange = "auto";  // StepGraphOptions::ParseEpExchange; auto: the engine's
   int rank = 0;
   bool json = false;
   std::string calibration;  // a calibration profile: measured GEMMs and HBM bandwidth

@@ -171,8 +171,10 @@ int ModelShow(const Args& args, AppContext& ctx) {
       "an A100 or smaller)")("max-num-seqs", po::value<int64_t>(),
                              "sequences per step the sampler is sized for (default: vLLM's for the GPU, 1024 or 256)")(
       "expert-imbalance", po::value(&o.imbalance)->default_value(o.imbalance, Short(o.imbalance)),
-      "the busiest EP rank's routed tokens over the average (>= 1)")("rank", po::value(&o.rank)->default_value(0),
-                                                                     "which rank's step graph to print")(
+      "the busiest EP rank's routed tokens over the average (>= 1)")(
+      "ep-exchange", po::value(&o.ep_exchange)->default_value(o.ep_exchange),
+      "auto (the engine's), alltoall (routed copies) or allgather (vLLM's all-gather + reduce-scatter)")(
+      "rank", po::value(&o.rank)->default_value(0), "which rank's step graph to print")(
       "calibration", po::value(&o.calibration), "a calibration profile: kernel times from its measured GEMMs")(
       "engine", po::value(&o.engine)->default_value("vllm"),
       "vllm, sglang or trtllm: how the KV cache is budgeted (--gpu-memory-utilization is that engine's fraction) "
@@ -226,6 +228,9 @@ int ModelShow(const Args& args, AppContext& ctx) {
   }
   if (Status s = CheckNumber({}, "--expert-imbalance", o.imbalance, kExpertImbalance); !s.ok()) {
     return ReportError(ctx, "model show", s);
+  }
+  if (auto e = StepGraphOptions::ParseEpExchange(o.ep_exchange, false); !e.ok()) {
+    return ReportError(ctx, "model show", InvalidArgument("--ep-exchange: " + e.status().message()));
   }
   auto file = ReadInput(ctx, o.model, InputKind::kModel);
   if (!file.ok()) return ReportError(ctx, "model show", file.status());

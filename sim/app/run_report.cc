@@ -161,6 +161,11 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
     for (int i = 0; i < d.plan.tp; ++i) tp_group.push_back(d.placement.GpuOf(RankOf(d.plan, RankCoord{i, 0, 0, 0})));
     t << "; TP all-reduce: " << d.engine_collectives->Describe(tp_group);
   }
+  if (d.plan.ep > 1 && d.model.IsMoe()) {
+    t << "; EP exchange: "
+      << (EpExchangeOf(s) == StepGraphOptions::EpExchange::kAllGather ? "all-gather + reduce-scatter"
+                                                                      : "all-to-all of the routed copies");
+  }
   t << "\n";
   if (o.shared_groups.empty()) {
     t << "  links: every collective group's links are its own (closed forms exact";
@@ -273,6 +278,9 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   w["block_size"] = s.block_size;
   w["host_overhead_ms"] = d.host_overhead.ToMicroseconds() / 1000.0;
   w["async_scheduling"] = HostOverlapped(d.replica_options, d.plan);
+  if (d.plan.ep > 1 && d.model.IsMoe()) {
+    w["ep_exchange"] = EpExchangeOf(s) == StepGraphOptions::EpExchange::kAllGather ? "allgather" : "alltoall";
+  }
   w["steps"] = steps;
   w["preemptions"] = preemptions;
   w["rejected_requests"] = o.run.rejected;

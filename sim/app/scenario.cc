@@ -148,6 +148,9 @@ Status ValidateScenario(const Scenario& s) {
   if (s.ep_overlap != "none" && s.ep_overlap != "two-batch") {
     return InvalidArgument(s.At("deployment.ep_overlap") + ": expected none or two-batch, got '" + s.ep_overlap + "'");
   }
+  if (Result<StepGraphOptions::EpExchange> e = StepGraphOptions::ParseEpExchange(s.ep_exchange, false); !e.ok()) {
+    return InvalidArgument(s.At("deployment.ep_exchange") + ": " + e.status().message());
+  }
   if (s.disaggregated && !s.what_if.empty()) {
     // The what-ifs' reachability check covers one plan's groups, not the prefill and decode replicas' transfers.
     return InvalidArgument(s.At("what_if") +
@@ -212,10 +215,26 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
   if (!dep) return top.Error("deployment", "a scenario needs a [deployment] table (topology, model, plan)");
   {
     TableReader& t = *dep;
-    WIRESIM_RETURN_IF_ERROR(
-        t.CheckKeys({"topology", "model", "plan", "placement", "gpus", "weight_dtype", "kv_cache_dtype", "engine",
-                     "network", "calibration", "iterations", "nccl_version", "expert_imbalance", "expert_routing",
-                     "routing_skew", "ep_overlap", "custom_all_reduce", "nccl_nvls", "symm_mem_all_reduce"}));
+    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"topology",
+                                         "model",
+                                         "plan",
+                                         "placement",
+                                         "gpus",
+                                         "weight_dtype",
+                                         "kv_cache_dtype",
+                                         "engine",
+                                         "network",
+                                         "calibration",
+                                         "iterations",
+                                         "nccl_version",
+                                         "expert_imbalance",
+                                         "expert_routing",
+                                         "routing_skew",
+                                         "ep_overlap",
+                                         "ep_exchange",
+                                         "custom_all_reduce",
+                                         "nccl_nvls",
+                                         "symm_mem_all_reduce"}));
     const std::string d = "deployment";
     WIRESIM_ASSIGN_OR_RETURN(s.topology, t.String("topology"));
     Note(s, t, d, "topology");
@@ -235,6 +254,7 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "expert_routing", &s.expert_routing));
     WIRESIM_RETURN_IF_ERROR(ReadNumber(s, t, d, "routing_skew", &s.routing_skew));
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "ep_overlap", &s.ep_overlap));
+    WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "ep_exchange", &s.ep_exchange));
     WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "custom_all_reduce", &s.custom_all_reduce));
     WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "symm_mem_all_reduce", &s.symm_mem_all_reduce));
     if (t.Has("nccl_nvls")) {

@@ -39,6 +39,8 @@ void AddScenarioOptions(po::options_description& options, const std::set<std::st
       "expert-routing", po::value<std::string>(), "uniform or skewed (Zipf over the experts)")(
       "routing-skew", po::value<double>(), "Zipf exponent of skewed routing (default 1)")(
       "ep-overlap", po::value<std::string>(), "none or two-batch (micro-batches overlap the EP all-to-all)")(
+      "ep-exchange", po::value<std::string>(),
+      "auto (the engine's), alltoall (DeepEP-style routed copies) or allgather (vLLM's all-gather + reduce-scatter)")(
       "disable-custom-all-reduce", "the engine's custom all-reduce kernel off (vLLM's --disable-custom-all-reduce)")(
       "disable-symm-mem-all-reduce",
       "vLLM's symmetric-memory all-reduce off (VLLM_ALLREDUCE_USE_SYMM_MEM=0; vLLM before v0.10.2)")(
@@ -129,6 +131,7 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
   str("expert-routing", "deployment.expert_routing", &s.expert_routing);
   num("routing-skew", "deployment.routing_skew", &s.routing_skew);
   str("ep-overlap", "deployment.ep_overlap", &s.ep_overlap);
+  str("ep-exchange", "deployment.ep_exchange", &s.ep_exchange);
   if (vm.count("disable-custom-all-reduce")) {
     s.custom_all_reduce = false;
     s.where["deployment.custom_all_reduce"] = "--disable-custom-all-reduce";

@@ -384,6 +384,13 @@ Result<std::unique_ptr<RequestSource>> OpenRequests(AppContext& ctx, const Servi
   return OpenTrace(std::move(in), name, d.trace_options);
 }
 
+StepGraphOptions::EpExchange EpExchangeOf(const Scenario& s) {
+  Result<Engine> engine = ParseEngine(s.engine);
+  Result<StepGraphOptions::EpExchange> e =
+      StepGraphOptions::ParseEpExchange(s.ep_exchange, engine.ok() && ProfileOf(*engine).ep_all_gather);
+  return e.ok() ? *e : StepGraphOptions::EpExchange::kAllToAll;  // ValidateScenario has checked the word
+}
+
 namespace {
 
 // The scenario's MoE options and drafter for every step graph (ValidateScenario has checked the words).
@@ -395,6 +402,7 @@ StepGraphOptions MoeOptions(const Scenario& s, const DraftModel& draft) {
   o.routing.skew = s.routing_skew;
   o.routing.seed = static_cast<uint64_t>(s.seed);
   o.two_batch_overlap = s.ep_overlap == "two-batch";
+  o.ep_exchange = EpExchangeOf(s);
   return o;
 }
 

@@ -130,6 +130,10 @@ Result<std::vector<std::vector<int>>> CollectiveGroupsOf(const std::vector<std::
 // the five hottest links' utilisation over time (from what `use` counted: flows have no series).
 void FillLinkLoads(const Topology& topo, Time end, const LinkUseAccounting& use, ServingOutcome* o);
 
+// How the EP group exchanges tokens: the scenario's deployment.ep_exchange, "auto" being the engine's own
+// (EngineProfile::ep_all_gather).
+StepGraphOptions::EpExchange EpExchangeOf(const Scenario& s);
+
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario);
 // The scenario's model (a shipped name, a TOML or a config.json) with its weight and KV dtypes applied.
 Status ResolveModel(AppContext& ctx, const Scenario& s, ModelSpec* model);

@@ -27,8 +27,8 @@
 // a ring channel running the Simple protocol's 512 threads (16 warps) reaches at full size. The same assumption the
 // collectives' channel and thread reduction makes (AlgorithmCost::LaneFactor: a channel's rate is its warps' share
 // of the searched speed) gives a p2p channel speed x its send warps / 16. It is applied inside one node where every
-// pair that exchanges bytes is NVLink (direct.cc): across nodes the proxies and NICs set the pace, and over PCIe the
-// one measurement that touches it does not show it.
+// pair that exchanges bytes is NVLink (direct.cc): across nodes the proxies and NICs set the pace, and over PCIe no
+// measurement here checks the per-channel rate (docs/collectives.md).
 #pragma once
 
 #include <vector>

@@ -30,7 +30,8 @@ struct EpTraffic {
   // after the first (the index is RankProgramBuilder::mb_).
   std::vector<std::array<int64_t, 4>> tokens_of_gpu;
   std::vector<double> share;                          // by index in the EP group
-  double dispatch_bytes = 0, combine_bytes = 0;       // per routed token copy
+  double dispatch_bytes = 0, combine_bytes = 0;       // per routed token copy (all-to-all), per token (gather)
+  bool gather = false;                                // StepGraphOptions::EpExchange::kAllGather
   // Each EP group's dispatch and combine matrices per micro-batch, the same for every layer and every member:
   // computed by the first program that needs one. Key: (the group's first GPU, micro-batch, combine).
   struct Matrix {
@@ -448,6 +449,10 @@ class RankProgramBuilder {
   void EpAllToAll(std::string_view name, bool combine) {
     const std::vector<int>& ep = Group(ParallelDim::kEp);
     const size_t n = ep.size();
+    if (ep_.gather) {
+      EpGather(name, combine, ep);
+      return;
+    }
     const EpTraffic::Matrix& m = EpMatrix(ep, combine);
     if (m.even) {
       Collective(name, CollectiveOp::kAllToAll, ParallelDim::kEp, ep, n > 1 ? m.bytes[1] * static_cast<double>(n) : 0.0,
@@ -457,6 +462,18 @@ class RankProgramBuilder {
     const size_t before = ops_->size();
     Collective(name, CollectiveOp::kAllToAllV, ParallelDim::kEp, ep, m.largest, phase_);
     if (ops_->size() > before) ops_->back().collective.matrix_bytes = m.bytes;
+  }
+
+  // vLLM's exchange (StepGraphOptions::EpExchange::kAllGather): every EP rank contributes the most tokens of any
+  // (vLLM pads the DP ranks to it) to an all-gather of `n` x rows x bytes per token; the combine reduce-scatters
+  // `n` x rows x the activation's bytes per token.
+  void EpGather(std::string_view name, bool combine, const std::vector<int>& ep) {
+    int64_t rows = 0;
+    for (int gpu : ep) rows = std::max(rows, ep_.tokens_of_gpu[static_cast<size_t>(gpu)][static_cast<size_t>(mb_)]);
+    const double bytes =
+        static_cast<double>(ep.size()) * static_cast<double>(rows) * (combine ? ep_.combine_bytes : ep_.dispatch_bytes);
+    Collective(name, combine ? CollectiveOp::kReduceScatter : CollectiveOp::kAllGather, ParallelDim::kEp, ep, bytes,
+               phase_);
   }
 
   const EpTraffic::Matrix& EpMatrix(const std::vector<int>& ep, bool combine) const {
@@ -649,6 +666,13 @@ class RankProgramBuilder {
 
 }  // namespace
 
+Result<StepGraphOptions::EpExchange> StepGraphOptions::ParseEpExchange(std::string_view word, bool engine_all_gathers) {
+  if (word == "alltoall") return EpExchange::kAllToAll;
+  if (word == "allgather") return EpExchange::kAllGather;
+  if (word == "auto") return engine_all_gathers ? EpExchange::kAllGather : EpExchange::kAllToAll;
+  return InvalidArgument("expected auto, alltoall or allgather, got '" + std::string(word) + "'");
+}
+
 Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
                                  const BatchShape& batch, const StepGraphOptions& options) {
   if (batch.empty() && options.dp_batches.empty()) return InvalidArgument("step graph: the batch is empty");
@@ -723,6 +747,11 @@ Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& pla
     const bool fp8 = w == DataType::kFloat8E4M3 || w == DataType::kFloat8E5M2 || w == DataType::kInt8;
     traffic.dispatch_bytes = fp8 ? h + std::ceil(h / 128.0) * 4.0 : h * a;
     traffic.combine_bytes = h * a;
+    if (options.ep_exchange == StepGraphOptions::EpExchange::kAllGather) {
+      // Per token: the hidden state at the activation type and its top-k weights (fp32) and expert ids (int32).
+      traffic.gather = true;
+      traffic.dispatch_bytes = h * a + static_cast<double>(model.moe.experts_per_token) * 8.0;
+    }
   }
   for (size_t i = 0; i < ranks.size(); ++i) {
     graph.programs.push_back(

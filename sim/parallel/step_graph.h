@@ -95,6 +95,19 @@ struct StepGraphOptions {
   // each kernel after its own micro-batch's previous op, so A's all-to-all overlaps B's compute and B's overlaps
   // A's (B's combine the next layer's pre(A)). Dense layers, the embedding and the head run the whole batch.
   bool two_batch_overlap = false;
+  // ep > 1: how the EP group exchanges tokens (docs/serving.md, wide expert parallelism).
+  //  - kAllToAll: an all-to-all-v of each token's routed copies (DeepEP's format: fp8 with scales when the experts
+  //    are 8-bit), the combine its transpose; SGLang's and TensorRT-LLM's wide-EP deployments.
+  //  - kAllGather: vLLM's default (AgRsAll2AllManager, vllm/distributed/device_communicators/all2all.py): the
+  //    dispatch all-gathers every rank's tokens (hidden states at the activation type, top-k weights fp32 and ids
+  //    int32) over the EP group and each rank runs its experts on the rows routed to them; the combine
+  //    reduce-scatters the partial outputs back. vLLM pads every DP rank to the most tokens of any, so each rank
+  //    contributes that many rows.
+  enum class EpExchange { kAllToAll, kAllGather };
+  EpExchange ep_exchange = EpExchange::kAllToAll;
+  // "alltoall" or "allgather"; "auto" is the engine's own (`engine_all_gathers`: EngineProfile::ep_all_gather).
+  // Anything else: InvalidArgument naming the words expected.
+  static Result<EpExchange> ParseEpExchange(std::string_view word, bool engine_all_gathers);
   // Which DP rank's GPUs, when DP ranks are independent replicas. When MoE layers spread experts over the DP
   // ranks (ep > 1) the DP ranks step together and the graph holds all of them, each with `batch`.
   int replica = 0;

@@ -250,6 +250,7 @@ EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu, int tp_size) {
     case Engine::kVllm: {
       p.custom_all_reduce = VllmCustomAllReduce();
       p.symm_mem = VllmSymmMem();
+      p.ep_all_gather = true;
       // `vllm serve`'s defaults for the GPU (an H100 without one).
       const SchedulerDefaults d = VllmSchedulerDefaults(gpu != nullptr ? *gpu : *FindGpuSpec("h100"));
       p.max_num_seqs = d.max_num_seqs;

@@ -114,6 +114,12 @@ struct EngineProfile {
   // schedulers), so between back-to-back steps the GPU waits only for the host time the step before did not cover.
   // Never with pipeline parallelism (vLLM turns it off there).
   bool overlaps_host = true;
+  // With attention-DP + EP, the MoE dispatch all-gathers every rank's tokens and the combine reduce-scatters
+  // (vLLM's default VLLM_ALL2ALL_BACKEND, allgather_reducescatter: vllm/distributed/device_communicators/all2all.py,
+  // AgRsAll2AllManager; vLLM PR #33728 calls it "already the default" and folds the broadcast-based naive backend
+  // into it). False: all-to-alls of the routed copies, as SGLang's and TensorRT-LLM's wide-EP deployments run them
+  // (DeepEP's format; docs/serving.md).
+  bool ep_all_gather = false;
   // Scheduler defaults; 0 where the engine has no fixed default (SGLang derives max_running_requests from the KV
   // pool).
   int64_t max_num_seqs = 0;

@@ -241,6 +241,10 @@ TEST_CASE("run refuses unknown EP routing and overlap words, a skew <= 0, and an
   const Run overlap = run({"--ep-overlap", "three"});
   CHECK(overlap.code == kExitBadInput);
   CHECK_THAT(overlap.err, Contains("--ep-overlap (deployment.ep_overlap)") && Contains("none or two-batch"));
+  const Run exchange = run({"--ep-exchange", "deepep"});
+  CHECK(exchange.code == kExitBadInput);
+  CHECK_THAT(exchange.err, Contains("--ep-exchange (deployment.ep_exchange)") &&
+                               Contains("auto, alltoall or allgather, got 'deepep'"));
   const Run routing = run({"--expert-routing", "zipf"});
   CHECK(routing.code == kExitBadInput);
   CHECK_THAT(routing.err, Contains("--expert-routing") && Contains("uniform or skewed"));

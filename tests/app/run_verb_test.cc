@@ -621,6 +621,30 @@ TEST_CASE("vLLM's symmetric-memory all-reduce and NCCL's NVLS: defaults per engi
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("The EP exchange: vLLM all-gathers, SGLang all-to-alls, and the flag or scenario key overrides") {
+  // Mixtral-8x7B (top-2 of 8 experts, hidden 4096, bf16) at dp=8,ep=8 on one DGX H100, one decode token per rank:
+  // vLLM's all-gather moves 8 ranks' 4096 x 2 + 2 x 8 bytes per token, where the all-to-all moves each rank's 2
+  // copies x 8192 bytes; the header and summary.json say which ran.
+  const std::vector<std::string> base = {"--topology",  "dgx-h100",  "--model",      "mixtral-8x7b",
+                                         "--plan",      "dp=8,ep=8", "--requests",   "8",
+                                         "--input-len", "128",       "--output-len", "4"};
+  const auto vllm = RunJson(With(base, {"--engine", "vllm"}));
+  CHECK(vllm["wiresim"]["ep_exchange"] == "allgather");
+  CHECK(RunJson(With(base, {"--engine", "sglang"}))["wiresim"]["ep_exchange"] == "alltoall");
+  CHECK(RunJson(With(base, {"--engine", "vllm", "--ep-exchange", "alltoall"}))["wiresim"]["ep_exchange"] == "alltoall");
+  std::vector<std::string> text = {"run"};
+  for (const std::string& a : With(base, {"--engine", "sglang", "--ep-exchange", "allgather", "--quiet"})) {
+    text.push_back(a);
+  }
+  const Run r = Wiresim(text);
+  REQUIRE(r.code == kExitOk);
+  CHECK_THAT(r.out, Contains("EP exchange: all-gather + reduce-scatter"));
+  // A dense plan has no EP exchange to name.
+  CHECK_FALSE(
+      RunJson({"--topology", "dgx-h100", "--model", "llama-3.2-1b", "--plan", "tp=1", "--requests", "2"})["wiresim"]
+          .contains("ep_exchange"));
+}
+
 TEST_CASE("A GPU nothing was fitted on: vLLM 0.19 serving Llama-3.1-8B on one RTX PRO 6000, within 10%") {
   // ../shared/refdata/serving_measurements.md section 5 (LLMServingSim's run, its 300 requests replayed as
   // docs/validation/serving/ keeps them): mean TPOT 32.5 ms, output 2,969.3 tok/s over the makespan. The GPU's spec

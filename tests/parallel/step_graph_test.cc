@@ -158,6 +158,61 @@ TEST_CASE("Uniform routing with uneven DP batches: an all-to-all-v whose rows ar
   CHECK(Find(b.graph.programs[3], "experts_gate_up", 3)[0]->kernel.m == 18);
 }
 
+TEST_CASE("vLLM's EP exchange: an all-gather of every rank's tokens and a reduce-scatter of the expert outputs") {
+  const ModelSpec m =
+      ShippedModel("deepseek-v3");  // top-8, hidden 7168, layers 3-60 MoE, fp8 weights, bf16 activations
+  StepGraphOptions o;
+  o.ep_exchange = StepGraphOptions::EpExchange::kAllGather;
+  const Built b = Build(m, "dp=8,ep=8", "prefill=1x1024", o);
+  // vLLM's AgRsAll2AllManager gathers each rank's hidden states at the activation type (7168 x 2 bytes) with their
+  // top-8 weights (fp32) and ids (int32), 8 x 8 bytes: 14,400 bytes per token, 8 ranks x 1024 tokens in all. Not
+  // fp8: the gather comes before the experts quantize. The combine reduce-scatters every gathered token's partial
+  // output, 8 x 1024 x 7168 x 2 bytes.
+  const double gather = 8.0 * 1024 * (7168 * 2 + 8 * 8);
+  const double scatter = 8.0 * 1024 * 7168 * 2;
+  for (const GpuProgram& g : b.graph.programs) {
+    const auto c = LayerCollectives(g, 0, 61);
+    CHECK(c.at("ep_dispatch").first == 58);
+    CHECK(c.at("ep_dispatch").second == 58 * gather);
+    CHECK(c.at("ep_combine").second == 58 * scatter);
+  }
+  const StepOp& dispatch = *Find(b.graph.programs[2], "ep_dispatch", 3)[0];
+  const StepOp& combine = *Find(b.graph.programs[2], "ep_combine", 3)[0];
+  CHECK(dispatch.collective.op == CollectiveOp::kAllGather);
+  CHECK(combine.collective.op == CollectiveOp::kReduceScatter);
+  CHECK(dispatch.collective.gpus.size() == 8);
+  // The experts compute what an all-to-all would have sent them: 8 x 1024 x 8 / 8 = 8192 rows over 32 experts.
+  CHECK(Find(b.graph.programs[5], "experts_gate_up", 10)[0]->kernel.m == 256);
+}
+
+TEST_CASE("vLLM's EP exchange with uneven DP batches: every rank gathers as many rows as the largest batch") {
+  const ModelSpec m = ShippedModel("deepseek-v3");
+  StepGraphOptions o;
+  o.ep_exchange = StepGraphOptions::EpExchange::kAllGather;
+  for (int r = 0; r < 8; ++r) {
+    BatchShape b;
+    b.decode_contexts.assign(static_cast<size_t>(16 * (r + 1)), 500);  // DP rank r decodes 16 (r + 1) sequences
+    o.dp_batches.push_back(b);
+  }
+  const Built b = Build(m, "dp=8,ep=8", "decode=1x1", o);
+  // vLLM pads every DP rank to the most tokens of any (128 here) before the MoE collectives.
+  CHECK(Find(b.graph.programs[0], "ep_dispatch", 3)[0]->collective.bytes == 8.0 * 128 * (7168 * 2 + 8 * 8));
+  CHECK(Find(b.graph.programs[7], "ep_combine", 3)[0]->collective.bytes == 8.0 * 128 * 7168 * 2);
+  // The experts still see only the real tokens: 576 x 8 copies over 8 x 32 experts, 18 rows each.
+  CHECK(Find(b.graph.programs[3], "experts_gate_up", 3)[0]->kernel.m == 18);
+}
+
+TEST_CASE("The EP exchange's words: auto follows the engine, anything else is refused") {
+  using E = StepGraphOptions::EpExchange;
+  CHECK(*StepGraphOptions::ParseEpExchange("allgather", false) == E::kAllGather);
+  CHECK(*StepGraphOptions::ParseEpExchange("alltoall", true) == E::kAllToAll);
+  CHECK(*StepGraphOptions::ParseEpExchange("auto", true) == E::kAllGather);
+  CHECK(*StepGraphOptions::ParseEpExchange("auto", false) == E::kAllToAll);
+  const Result<E> bad = StepGraphOptions::ParseEpExchange("deepep", false);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() == "expected auto, alltoall or allgather, got 'deepep'");
+}
+
 TEST_CASE("Expert imbalance: the busiest EP rank receives f times the average") {
   const ModelSpec m = ShippedModel("deepseek-v3");
   StepGraphOptions options;
