@@ -316,9 +316,14 @@ def diagnose(rows):
         "through host memory. Neither is stated outright. As a what-if, the same run with both GPUs' PCIe links at "
         "half rate (`--degrade box/gpu0-box/cpu=0.5 --degrade box/gpu1-box/cpu=0.5`, the table's what-if rows, kept "
         f"out of the summary) gives TPOT {fmt(w2.predicted)} ms and TTFT {w2t.predicted / 1000:.1f} s against "
-        f"{fmt(w2.measured)} and {w2t.measured / 1000:.1f} measured. The DP2 x EP2 MoE run is within 10% on the medians and TPOT "
-        f"(TPOT {pct(error(e2p))}, median TTFT {pct(error(e2m))}); its mean TTFT ({pct(error(e2))}) is the queue: "
-        "with decode steps a little slow, the burst of arrivals waits longer.")
+        f"{fmt(w2.measured)} and {w2t.measured / 1000:.1f} measured. The DP2 x EP2 MoE run moves its tokens as vLLM 0.19 "
+        "does by default (an all-gather of both ranks' tokens and a reduce-scatter back, `docs/serving.md`, wide "
+        "expert parallelism): TPOT "
+        f"{pct(error(e2p))}, median TTFT {pct(error(e2m))}, mean TTFT {pct(error(e2))} (the queue: the burst of "
+        "arrivals waits on the decode steps). It errs the way the TP2 run does, fast, as the same box's slow "
+        "collectives would make it. Modelled as all-to-alls of the routed copies (`--ep-exchange alltoall`: with "
+        "top-8 routing over two ranks, four times the rows) it had come out within 10% on TPOT and the median TTFT, "
+        "an agreement that rested on moving bytes vLLM does not move.")
     short = find(rows, "12b", "prompt 128", "mean TTFT")
     mid = find(rows, "12b", "prompt 1024", "mean TTFT")
     long = find(rows, "12b", "prompt 32768", "mean TTFT")
