@@ -162,9 +162,12 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
     t << "; TP all-reduce: " << d.engine_collectives->Describe(tp_group);
   }
   if (d.plan.ep > 1 && d.model.IsMoe()) {
+    const bool gather = EpExchangeOf(s) == StepGraphOptions::EpExchange::kAllGather;
     t << "; EP exchange: "
-      << (EpExchangeOf(s) == StepGraphOptions::EpExchange::kAllGather ? "all-gather + reduce-scatter"
-                                                                      : "all-to-all of the routed copies");
+      << (!gather ? "all-to-all of the routed copies"
+          : d.plan.ep == d.plan.tp && !d.plan.sequence_parallel && d.plan.cp == 1
+              ? "none (every TP rank holds every token; the TP all-reduce sums the experts)"
+              : "all-gather + reduce-scatter");
   }
   t << "\n";
   if (o.shared_groups.empty()) {

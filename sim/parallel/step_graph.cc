@@ -17,9 +17,17 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // The tokens one rank dispatches to the EP group for a batch: its CP share, and 1/tp of that (its TP group shares
 // the tokens).
-int64_t DispatchedTokens(const BatchShape& b, const ParallelPlan& p) {
+// vLLM's layout of an MoE layer with tp > 1 inside each DP rank (StepGraphOptions::EpExchange::kAllGather, no
+// sequence or context parallelism): every TP rank keeps all of its DP rank's tokens, the dispatch all-gathers over
+// the DP group (the ranks of its TP index), and a TP all-reduce sums the experts' partial outputs after the combine.
+bool GathersOverDp(const ParallelPlan& p, const StepGraphOptions& o) {
+  return o.ep_exchange == StepGraphOptions::EpExchange::kAllGather && p.ep > 1 && p.tp > 1 && !p.sequence_parallel &&
+         p.cp == 1;
+}
+
+int64_t DispatchedTokens(const BatchShape& b, const ParallelPlan& p, const StepGraphOptions& o) {
   const int64_t tokens = CeilDiv(b.Tokens(), p.cp);
-  return p.tp > 1 ? CeilDiv(tokens, p.tp) : tokens;
+  return p.tp > 1 && !GathersOverDp(p, o) ? CeilDiv(tokens, p.tp) : tokens;
 }
 
 // What every program needs to know about the EP group's traffic: each GPU's dispatched tokens for the whole batch
@@ -187,6 +195,10 @@ class RankProgramBuilder {
   KernelShape Bytes(double elements) const { return MemoryBoundKernel(elements * a_); }
 
   bool SequenceParallel() const { return p_.sequence_parallel && p_.tp > 1; }
+  bool GathersOverDp() const { return wiresim::GathersOverDp(p_, o_); }
+  // ep > 1 with tp > 1: attention's output is reduce-scattered so each TP rank exchanges 1/tp of the tokens, and
+  // all-gathered back after the MoE; in vLLM's layout (GathersOverDp) it stays an all-reduce.
+  bool SplitsTokensOverTp() const { return p_.ep > 1 && p_.tp > 1 && !GathersOverDp(); }
   // Tokens of the residual stream on this rank: all of its share, or 1/tp of it under sequence parallelism.
   int64_t ResidualTokens() const { return SequenceParallel() ? CeilDiv(tokens_, p_.tp) : tokens_; }
 
@@ -249,8 +261,8 @@ class RankProgramBuilder {
     } else {
       MultiHeadAttention();
     }
-    TpReduce(SequenceParallel() || (ep_moe && p_.tp > 1));
-    const int64_t norm_tokens = ep_moe && p_.tp > 1 ? CeilDiv(tokens_, p_.tp) : ResidualTokens();
+    TpReduce(SequenceParallel() || (ep_moe && SplitsTokensOverTp()));
+    const int64_t norm_tokens = ep_moe && SplitsTokensOverTp() ? CeilDiv(tokens_, p_.tp) : ResidualTokens();
     Kernel("post_attention_layernorm", Bytes(4.0 * static_cast<double>(norm_tokens * h_)));
     if (!moe) {
       if (SequenceParallel()) TpGather("sp_all_gather");
@@ -262,7 +274,7 @@ class RankProgramBuilder {
       TpReduce(SequenceParallel());
     } else {
       ExpertParallelMoe();
-      if (!SequenceParallel()) TpGather("tp_all_gather");
+      AfterExpertParallelMoe();
     }
   }
 
@@ -409,7 +421,9 @@ class RankProgramBuilder {
 
   void SharedExperts(int64_t tokens) {
     if (s_.shared_width == 0) return;
-    GatedMlp("shared_gate_up", "shared_silu_and_mul", "shared_down", tokens, s_.shared_width);
+    // vLLM's layout splits the shared experts over TP like a dense MLP (their output joins the TP all-reduce).
+    const int64_t width = GathersOverDp() ? CeilDiv(s_.shared_width, p_.tp) : s_.shared_width;
+    GatedMlp("shared_gate_up", "shared_silu_and_mul", "shared_down", tokens, width);
   }
 
   // ep = 1: every GPU of the TP group holds a 1/tp slice of every expert and sees all tokens.
@@ -429,14 +443,27 @@ class RankProgramBuilder {
     SharedExperts(Dispatched());
   }
 
-  int64_t Dispatched() const { return p_.tp > 1 ? CeilDiv(tokens_, p_.tp) : tokens_; }
+  // Back to every TP rank holding the whole hidden state: the TP all-gather of the 1/tp shares, or in vLLM's layout
+  // the TP all-reduce of the experts' partial outputs (each TP rank's experts are different ones).
+  void AfterExpertParallelMoe() {
+    if (GathersOverDp()) {
+      TpReduce(false);
+    } else if (!SequenceParallel()) {
+      TpGather("tp_all_gather");
+    }
+  }
+
+  int64_t Dispatched() const { return p_.tp > 1 && !GathersOverDp() ? CeilDiv(tokens_, p_.tp) : tokens_; }
+
+  // The ranks whose tokens this rank's experts serve: the EP group, or in vLLM's layout its DP group (the TP ranks
+  // of one DP rank hold the same tokens).
+  const std::vector<int>& TokenGroup() const { return Group(GathersOverDp() ? ParallelDim::kDp : ParallelDim::kEp); }
 
   // This GPU's experts for the copies routed to them: its share of every EP rank's copies (its own included).
   void RoutedExperts() {
-    const std::vector<int>& ep = Group(ParallelDim::kEp);
     const size_t me = static_cast<size_t>(groups_.IndexIn(ParallelDim::kEp, rank_));
     int64_t all = 0;
-    for (int gpu : ep) all += ep_.tokens_of_gpu[static_cast<size_t>(gpu)][static_cast<size_t>(mb_)];
+    for (int gpu : TokenGroup()) all += ep_.tokens_of_gpu[static_cast<size_t>(gpu)][static_cast<size_t>(mb_)];
     const double rows = ep_.share[me] * static_cast<double>(all * m_.moe.experts_per_token);
     if (rows <= 0) return;
     Experts(s_.experts, rows, all);
@@ -468,11 +495,16 @@ class RankProgramBuilder {
   // (vLLM pads the DP ranks to it) to an all-gather of `n` x rows x bytes per token; the combine reduce-scatters
   // `n` x rows x the activation's bytes per token.
   void EpGather(std::string_view name, bool combine, const std::vector<int>& ep) {
+    const std::vector<int>& group = GathersOverDp() ? TokenGroup() : ep;
+    if (group.size() < 2) return;  // tp = ep: every rank already holds every token
     int64_t rows = 0;
-    for (int gpu : ep) rows = std::max(rows, ep_.tokens_of_gpu[static_cast<size_t>(gpu)][static_cast<size_t>(mb_)]);
-    const double bytes =
-        static_cast<double>(ep.size()) * static_cast<double>(rows) * (combine ? ep_.combine_bytes : ep_.dispatch_bytes);
-    Collective(name, combine ? CollectiveOp::kReduceScatter : CollectiveOp::kAllGather, ParallelDim::kEp, ep, bytes,
+    for (int gpu : group) {
+      rows = std::max(rows, ep_.tokens_of_gpu[static_cast<size_t>(gpu)][static_cast<size_t>(mb_)]);
+    }
+    const double bytes = static_cast<double>(group.size()) * static_cast<double>(rows) *
+                         (combine ? ep_.combine_bytes : ep_.dispatch_bytes);
+    // Reported as EP traffic whichever ranks it joins.
+    Collective(name, combine ? CollectiveOp::kReduceScatter : CollectiveOp::kAllGather, ParallelDim::kEp, group, bytes,
                phase_);
   }
 
@@ -544,7 +576,7 @@ class RankProgramBuilder {
       } else {
         MultiHeadAttention();
       }
-      TpReduce(p_.tp > 1);
+      TpReduce(SplitsTokensOverTp());
       Kernel("post_attention_layernorm", Bytes(4.0 * static_cast<double>(Dispatched() * h_)));
       Router(Dispatched());
     };
@@ -552,9 +584,7 @@ class RankProgramBuilder {
       SharedExperts(Dispatched());
       RoutedExperts();
     };
-    auto gather = [&] {
-      if (!SequenceParallel()) TpGather("tp_all_gather");
-    };
+    auto gather = [&] { AfterExpertParallelMoe(); };
     As(0, pre);
     As(0, [&] { EpAllToAll("ep_dispatch", false); });
     As(1, pre);
@@ -728,12 +758,12 @@ Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& pla
     traffic.tokens_of_gpu.assign(static_cast<size_t>(gpus), {0, 0, 0, 0});
     for (size_t i = 0; i < ranks.size(); ++i) {
       std::array<int64_t, 4>& t = traffic.tokens_of_gpu[static_cast<size_t>(placement.GpuOf(ranks[i]))];
-      t[0] = DispatchedTokens(*batches[i], plan);
-      if (options.draft.passes > 1) t[3] = DispatchedTokens(DraftPassBatch(*batches[i], 1), plan);
+      t[0] = DispatchedTokens(*batches[i], plan, options);
+      if (options.draft.passes > 1) t[3] = DispatchedTokens(DraftPassBatch(*batches[i], 1), plan, options);
       if (options.two_batch_overlap) {
         const std::array<BatchShape, 2> halves = SplitInTwo(*batches[i]);
-        t[1] = DispatchedTokens(halves[0], plan);
-        t[2] = DispatchedTokens(halves[1], plan);
+        t[1] = DispatchedTokens(halves[0], plan, options);
+        t[2] = DispatchedTokens(halves[1], plan, options);
       }
     }
     traffic.share = DestinationShares(options.routing, static_cast<int>(model.moe.num_experts),

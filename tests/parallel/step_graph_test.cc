@@ -202,6 +202,58 @@ TEST_CASE("vLLM's EP exchange with uneven DP batches: every rank gathers as many
   CHECK(Find(b.graph.programs[3], "experts_gate_up", 3)[0]->kernel.m == 18);
 }
 
+TEST_CASE("vLLM's EP exchange with TP inside each DP rank: a gather over the DP group, then a TP all-reduce") {
+  const ModelSpec m = ShippedModel("mixtral-8x7b");  // top-2 of 8 experts, hidden 4096, 32 MoE layers, bf16
+  StepGraphOptions o;
+  o.ep_exchange = StepGraphOptions::EpExchange::kAllGather;
+  // tp=2, dp=4, ep=8: the two TP ranks of a DP rank hold the same 64 tokens, so vLLM gathers over the DP group (the
+  // 4 ranks of one TP index): 4 x 64 x (4096 x 2 + 2 x 8) bytes; reduce-scatters 4 x 64 x 4096 x 2 back; and the TP
+  // all-reduce sums the two TP ranks' experts (64 x 4096 x 2 bytes), after attention's all-reduce of the same size.
+  const Built b = Build(m, "tp=2,dp=4,ep=8", "decode=64x1024", o);
+  const GpuProgram& rank1 = b.graph.programs[1];
+  const auto c = LayerCollectives(rank1, 0, 32);
+  CHECK(c.at("ep_dispatch").second == 32 * 4.0 * 64 * (4096 * 2 + 2 * 8));
+  CHECK(c.at("ep_combine").second == 32 * 4.0 * 64 * 4096 * 2);
+  CHECK(c.at("tp_all_reduce").first == 2 * 32);
+  CHECK(c.at("tp_all_reduce").second == 2 * 32 * 64.0 * 4096 * 2);
+  CHECK(c.count("tp_all_gather") == 0);
+  CHECK(c.count("tp_reduce_scatter") == 0);
+  const StepOp& dispatch = *Find(rank1, "ep_dispatch", 0)[0];
+  REQUIRE(dispatch.collective.gpus.size() == 4);
+  for (int gpu : dispatch.collective.gpus) CHECK(CoordOf(b.plan, gpu).tp == CoordOf(b.plan, 1).tp);
+  CHECK(dispatch.dim == ParallelDim::kEp);
+  // Every rank's one expert gets 4 x 64 tokens x 2 copies / 8 experts = 64 rows; the router sees all 64 tokens.
+  CHECK(Find(rank1, "experts_gate_up", 0)[0]->kernel.m == 64);
+  CHECK(Find(rank1, "router", 0)[0]->kernel.m == 64);
+
+  // tp = ep (one DP rank): nothing to gather; the experts run on the tokens every rank has and one TP all-reduce sums
+  // them, as vLLM runs --tensor-parallel-size 8 --enable-expert-parallel.
+  const Built tp8 = Build(m, "tp=8,ep=8", "decode=64x1024", o);
+  const auto t = LayerCollectives(tp8.graph.programs[0], 0, 32);
+  CHECK(t.count("ep_dispatch") == 0);
+  CHECK(t.count("ep_combine") == 0);
+  CHECK(t.at("tp_all_reduce").second == 2 * 32 * 64.0 * 4096 * 2);
+  CHECK(Find(tp8.graph.programs[0], "experts_gate_up", 0)[0]->kernel.m == 64 * 2 / 8);
+}
+
+TEST_CASE("vLLM's EP exchange with TP: shared experts split over TP like a dense MLP") {
+  const ModelSpec m = ShippedModel("deepseek-v3");  // one shared expert of 2048
+  StepGraphOptions o;
+  o.ep_exchange = StepGraphOptions::EpExchange::kAllGather;
+  const Built b = Build(m, "tp=8,ep=8", "decode=32x1024", o);
+  // 32 tokens through a gate-up of 2 x 2048 / 8 columns (the all-to-all layout instead runs 32 / 8 = 4 tokens
+  // through the whole 2 x 2048).
+  const KernelShape shared = Find(b.graph.programs[0], "shared_gate_up", 3)[0]->kernel;
+  CHECK((shared.m == 32 && shared.n == 2 * 2048 / 8));
+  const Built a2a = Build(m, "tp=8,ep=8", "decode=32x1024");
+  const KernelShape whole = Find(a2a.graph.programs[0], "shared_gate_up", 3)[0]->kernel;
+  CHECK((whole.m == 4 && whole.n == 2 * 2048));
+  // Without EP (tp=8, experts split over TP) the exchange changes nothing: the shared expert is split once.
+  const Built no_ep = Build(m, "tp=8", "decode=32x1024", o);
+  const KernelShape tp_shared = Find(no_ep.graph.programs[0], "shared_gate_up", 3)[0]->kernel;
+  CHECK((tp_shared.m == 32 && tp_shared.n == 2 * 2048 / 8));
+}
+
 TEST_CASE("The EP exchange's words: auto follows the engine, anything else is refused") {
   using E = StepGraphOptions::EpExchange;
   CHECK(*StepGraphOptions::ParseEpExchange("allgather", false) == E::kAllGather);
