@@ -38,6 +38,18 @@ std::map<std::string_view, std::pair<int, double>> LayerCollectives(const GpuPro
   return out;
 }
 
+// DeepSeek-V3 at tp = 1: every rank's 58 MoE layers (3-60) each dispatch and combine these many bytes, and no TP
+// all-reduce runs (attention is data-parallel).
+void CheckDeepSeekExchanges(const Built& b, double dispatch, double combine) {
+  for (const GpuProgram& g : b.graph.programs) {
+    const auto c = LayerCollectives(g, 0, 61);
+    CHECK(c.at("ep_dispatch").first == 58);
+    CHECK(c.at("ep_dispatch").second == 58 * dispatch);
+    CHECK(c.at("ep_combine").second == 58 * combine);
+    CHECK(c.count("tp_all_reduce") == 0);
+  }
+}
+
 TEST_CASE("TP all-reduce: tokens x hidden x 2 bytes, twice per layer, over the TP group") {
   const ModelSpec m = ShippedModel("llama-3.1-70b");
   const Built b = Build(m, "tp=8", "prefill=1x2048,decode=64x1024");
@@ -99,13 +111,7 @@ TEST_CASE("EP dispatch and combine: tokens x top-k copies per rank, fp8 out and 
   // same tokens and routing is uniform: a plain all-to-all of a rank's copies, its own slot included.
   const double dispatch_per_rank = 1024.0 * 8 * (7168 + 56 * 4);
   const double combine_per_rank = 1024.0 * 8 * 7168 * 2;
-  for (const GpuProgram& g : b.graph.programs) {
-    const auto c = LayerCollectives(g, 0, 61);
-    CHECK(c.at("ep_dispatch").first == 58);
-    CHECK(c.at("ep_dispatch").second == 58 * dispatch_per_rank);
-    CHECK(c.at("ep_combine").second == 58 * combine_per_rank);
-    CHECK(c.count("tp_all_reduce") == 0);  // tp = 1: attention is data-parallel
-  }
+  CheckDeepSeekExchanges(b, dispatch_per_rank, combine_per_rank);
   const std::vector<const StepOp*> dispatch = Find(b.graph.programs[0], "ep_dispatch", 3);
   REQUIRE(dispatch.size() == 1);
   CHECK(dispatch[0]->collective.op == CollectiveOp::kAllToAll);
@@ -170,12 +176,7 @@ TEST_CASE("vLLM's EP exchange: an all-gather of every rank's tokens and a reduce
   // output, 8 x 1024 x 7168 x 2 bytes.
   const double gather = 8.0 * 1024 * (7168 * 2 + 8 * 8);
   const double scatter = 8.0 * 1024 * 7168 * 2;
-  for (const GpuProgram& g : b.graph.programs) {
-    const auto c = LayerCollectives(g, 0, 61);
-    CHECK(c.at("ep_dispatch").first == 58);
-    CHECK(c.at("ep_dispatch").second == 58 * gather);
-    CHECK(c.at("ep_combine").second == 58 * scatter);
-  }
+  CheckDeepSeekExchanges(b, gather, scatter);
   const StepOp& dispatch = *Find(b.graph.programs[2], "ep_dispatch", 3)[0];
   const StepOp& combine = *Find(b.graph.programs[2], "ep_combine", 3)[0];
   CHECK(dispatch.collective.op == CollectiveOp::kAllGather);
