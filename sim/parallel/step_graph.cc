@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <optional>
 #include <string>
-#include <tuple>
 
+#include "sim/parallel/ep_traffic.h"
 #include "sim/parallel/shard.h"
 #include "sim/parallel/step_graph_instances.h"
 
@@ -14,41 +13,6 @@ namespace wiresim {
 namespace {
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-// The tokens one rank dispatches to the EP group for a batch: its CP share, and 1/tp of that (its TP group shares
-// the tokens).
-// vLLM's layout of an MoE layer with tp > 1 inside each DP rank (StepGraphOptions::EpExchange::kAllGather, no
-// sequence or context parallelism): every TP rank keeps all of its DP rank's tokens, the dispatch all-gathers over
-// the DP group (the ranks of its TP index), and a TP all-reduce sums the experts' partial outputs after the combine.
-bool GathersOverDp(const ParallelPlan& p, const StepGraphOptions& o) {
-  return o.ep_exchange == StepGraphOptions::EpExchange::kAllGather && p.ep > 1 && p.tp > 1 && !p.sequence_parallel &&
-         p.cp == 1;
-}
-
-int64_t DispatchedTokens(const BatchShape& b, const ParallelPlan& p, const StepGraphOptions& o) {
-  const int64_t tokens = CeilDiv(b.Tokens(), p.cp);
-  return p.tp > 1 && !GathersOverDp(p, o) ? CeilDiv(tokens, p.tp) : tokens;
-}
-
-// What every program needs to know about the EP group's traffic: each GPU's dispatched tokens for the whole batch
-// and its two micro-batches ([0] whole, [1] A, [2] B), the share of the routed copies each EP rank receives, and
-// the bytes of one copy each way.
-struct EpTraffic {
-  // By global GPU index: its dispatched tokens in the whole batch, micro-batches A and B, and the drafter's passes
-  // after the first (the index is RankProgramBuilder::mb_).
-  std::vector<std::array<int64_t, 4>> tokens_of_gpu;
-  std::vector<double> share;                          // by index in the EP group
-  double dispatch_bytes = 0, combine_bytes = 0;       // per routed token copy (all-to-all), per token (gather)
-  bool gather = false;                                // StepGraphOptions::EpExchange::kAllGather
-  // Each EP group's dispatch and combine matrices per micro-batch, the same for every layer and every member:
-  // computed by the first program that needs one. Key: (the group's first GPU, micro-batch, combine).
-  struct Matrix {
-    std::vector<double> bytes;  // [i * n + j]: rank i to rank j
-    bool even = true;           // every off-diagonal entry equal: a plain all-to-all
-    double largest = 0;         // the largest row or column sum
-  };
-  mutable std::map<std::tuple<int, int, bool>, Matrix> matrices;
-};
 
 void SortUnique(std::vector<int32_t>* v) {
   std::sort(v->begin(), v->end());
@@ -62,7 +26,7 @@ class RankProgramBuilder {
  public:
   RankProgramBuilder(const ModelSpec& m, const ParallelPlan& p, const ParallelGroups& groups,
                      const Placement& placement, const BatchShape& batch, const StepGraphOptions& o,
-                     const EpTraffic& ep, int rank)
+                     const internal::EpTraffic& ep, int rank)
       : m_(m),
         p_(p),
         groups_(groups),
@@ -195,7 +159,7 @@ class RankProgramBuilder {
   KernelShape Bytes(double elements) const { return MemoryBoundKernel(elements * a_); }
 
   bool SequenceParallel() const { return p_.sequence_parallel && p_.tp > 1; }
-  bool GathersOverDp() const { return wiresim::GathersOverDp(p_, o_); }
+  bool GathersOverDp() const { return internal::GathersOverDp(p_, o_); }
   // ep > 1 with tp > 1: attention's output is reduce-scattered so each TP rank exchanges 1/tp of the tokens, and
   // all-gathered back after the MoE; in vLLM's layout (GathersOverDp) it stays an all-reduce.
   bool SplitsTokensOverTp() const { return p_.ep > 1 && p_.tp > 1 && !GathersOverDp(); }
@@ -480,7 +444,7 @@ class RankProgramBuilder {
       EpGather(name, combine, ep);
       return;
     }
-    const EpTraffic::Matrix& m = EpMatrix(ep, combine);
+    const internal::EpTraffic::Matrix& m = EpMatrix(ep, combine);
     if (m.even) {
       Collective(name, CollectiveOp::kAllToAll, ParallelDim::kEp, ep, n > 1 ? m.bytes[1] * static_cast<double>(n) : 0.0,
                  phase_);
@@ -508,34 +472,8 @@ class RankProgramBuilder {
                phase_);
   }
 
-  const EpTraffic::Matrix& EpMatrix(const std::vector<int>& ep, bool combine) const {
-    const auto key = std::make_tuple(ep.front(), mb_, combine);
-    auto it = ep_.matrices.find(key);
-    if (it != ep_.matrices.end()) return it->second;
-    const size_t n = ep.size();
-    std::vector<int64_t> tokens(n);
-    for (size_t i = 0; i < n; ++i) {
-      tokens[i] = ep_.tokens_of_gpu[static_cast<size_t>(ep[i])][static_cast<size_t>(mb_)];
-    }
-    const double per_copy = combine ? ep_.combine_bytes : ep_.dispatch_bytes;
-    const std::vector<double> copies = RoutedCopies(tokens, static_cast<int>(m_.moe.experts_per_token), ep_.share);
-    EpTraffic::Matrix m;
-    m.bytes.resize(n * n);
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t j = 0; j < n; ++j) {
-        m.bytes[i * n + j] = per_copy * (combine ? copies[j * n + i] : copies[i * n + j]);
-        if (i != j && m.bytes[i * n + j] != m.bytes[n > 1 ? 1 : 0]) m.even = false;
-      }
-    }
-    for (size_t i = 0; i < n; ++i) {
-      double row = 0, col = 0;
-      for (size_t j = 0; j < n; ++j) {
-        row += m.bytes[i * n + j];
-        col += m.bytes[j * n + i];
-      }
-      m.largest = std::max({m.largest, row, col});
-    }
-    return ep_.matrices.emplace(key, std::move(m)).first->second;
+  const internal::EpTraffic::Matrix& EpMatrix(const std::vector<int>& ep, bool combine) const {
+    return ep_.MatrixOf(ep, mb_, combine, static_cast<int>(m_.moe.experts_per_token));
   }
 
   // --- two-batch overlap ------------------------------------------------------------------------------------------
@@ -666,7 +604,7 @@ class RankProgramBuilder {
   const Placement& placement_;
   const BatchShape& batch_;
   const StepGraphOptions& o_;
-  const EpTraffic& ep_;
+  const internal::EpTraffic& ep_;
   const LocalShapes s_;
   const int rank_;
   const RankCoord coord_;
@@ -695,13 +633,6 @@ class RankProgramBuilder {
 };
 
 }  // namespace
-
-Result<StepGraphOptions::EpExchange> StepGraphOptions::ParseEpExchange(std::string_view word, bool engine_all_gathers) {
-  if (word == "alltoall") return EpExchange::kAllToAll;
-  if (word == "allgather") return EpExchange::kAllGather;
-  if (word == "auto") return engine_all_gathers ? EpExchange::kAllGather : EpExchange::kAllToAll;
-  return InvalidArgument("expected auto, alltoall or allgather, got '" + std::string(word) + "'");
-}
 
 Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
                                  const BatchShape& batch, const StepGraphOptions& options) {
@@ -753,36 +684,7 @@ Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& pla
     batches.push_back(b);
     gpus = std::max(gpus, placement.GpuOf(r) + 1);
   }
-  EpTraffic traffic;
-  if (plan.ep > 1 && model.IsMoe()) {
-    traffic.tokens_of_gpu.assign(static_cast<size_t>(gpus), {0, 0, 0, 0});
-    for (size_t i = 0; i < ranks.size(); ++i) {
-      std::array<int64_t, 4>& t = traffic.tokens_of_gpu[static_cast<size_t>(placement.GpuOf(ranks[i]))];
-      t[0] = DispatchedTokens(*batches[i], plan, options);
-      if (options.draft.passes > 1) t[3] = DispatchedTokens(DraftPassBatch(*batches[i], 1), plan, options);
-      if (options.two_batch_overlap) {
-        const std::array<BatchShape, 2> halves = SplitInTwo(*batches[i]);
-        t[1] = DispatchedTokens(halves[0], plan, options);
-        t[2] = DispatchedTokens(halves[1], plan, options);
-      }
-    }
-    traffic.share = DestinationShares(options.routing, static_cast<int>(model.moe.num_experts),
-                                      static_cast<int>(model.moe.experts_per_token), plan.ep, options.expert_imbalance);
-    // Dispatch in what the expert GEMMs read: with 8-bit experts (fp8 W8A8), 1 byte per element plus one fp32
-    // scale per 128 elements (DeepEP's FP8 dispatch: per-token, per-128-channel scales; its README and
-    // refdata/deepseek_deepep_ep_alltoall_measurements.md: "FP8 dispatch, BF16 combine"); else the activation
-    // type. Combine returns the expert outputs at the activation type.
-    const DataType w = model.weight_dtype;
-    const double h = static_cast<double>(model.hidden_size), a = BytesPerElement(model.activation_dtype);
-    const bool fp8 = w == DataType::kFloat8E4M3 || w == DataType::kFloat8E5M2 || w == DataType::kInt8;
-    traffic.dispatch_bytes = fp8 ? h + std::ceil(h / 128.0) * 4.0 : h * a;
-    traffic.combine_bytes = h * a;
-    if (options.ep_exchange == StepGraphOptions::EpExchange::kAllGather) {
-      // Per token: the hidden state at the activation type and its top-k weights (fp32) and expert ids (int32).
-      traffic.gather = true;
-      traffic.dispatch_bytes = h * a + static_cast<double>(model.moe.experts_per_token) * 8.0;
-    }
-  }
+  const internal::EpTraffic traffic = internal::BuildEpTraffic(model, plan, placement, options, ranks, batches, gpus);
   for (size_t i = 0; i < ranks.size(); ++i) {
     graph.programs.push_back(
         RankProgramBuilder(model, plan, groups, placement, *batches[i], options, traffic, ranks[i]).Build());

@@ -1,0 +1,101 @@
+#include "sim/parallel/ep_traffic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "sim/parallel/expert_routing.h"
+
+namespace wiresim {
+
+Result<StepGraphOptions::EpExchange> StepGraphOptions::ParseEpExchange(std::string_view word, bool engine_all_gathers) {
+  if (word == "alltoall") return EpExchange::kAllToAll;
+  if (word == "allgather") return EpExchange::kAllGather;
+  if (word == "auto") return engine_all_gathers ? EpExchange::kAllGather : EpExchange::kAllToAll;
+  return InvalidArgument("expected auto, alltoall or allgather, got '" + std::string(word) + "'");
+}
+
+namespace internal {
+namespace {
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The tokens one rank contributes to the dispatch for a batch: its CP share, and 1/tp of that where its TP group
+// splits the tokens (all of them in vLLM's layout, GathersOverDp).
+int64_t DispatchedTokens(const BatchShape& b, const ParallelPlan& p, const StepGraphOptions& o) {
+  const int64_t tokens = CeilDiv(b.Tokens(), p.cp);
+  return p.tp > 1 && !GathersOverDp(p, o) ? CeilDiv(tokens, p.tp) : tokens;
+}
+
+}  // namespace
+
+bool GathersOverDp(const ParallelPlan& p, const StepGraphOptions& o) {
+  return o.ep_exchange == StepGraphOptions::EpExchange::kAllGather && p.ep > 1 && p.tp > 1 && !p.sequence_parallel &&
+         p.cp == 1;
+}
+
+const EpTraffic::Matrix& EpTraffic::MatrixOf(const std::vector<int>& ep, int mb, bool combine, int top_k) const {
+  const auto key = std::make_tuple(ep.front(), mb, combine);
+  auto it = matrices_.find(key);
+  if (it != matrices_.end()) return it->second;
+  const size_t n = ep.size();
+  std::vector<int64_t> tokens(n);
+  for (size_t i = 0; i < n; ++i) tokens[i] = tokens_of_gpu[static_cast<size_t>(ep[i])][static_cast<size_t>(mb)];
+  const double per_copy = combine ? combine_bytes : dispatch_bytes;
+  const std::vector<double> copies = RoutedCopies(tokens, top_k, share);
+  Matrix m;
+  m.bytes.resize(n * n);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      m.bytes[i * n + j] = per_copy * (combine ? copies[j * n + i] : copies[i * n + j]);
+      if (i != j && m.bytes[i * n + j] != m.bytes[n > 1 ? 1 : 0]) m.even = false;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    double row = 0, col = 0;
+    for (size_t j = 0; j < n; ++j) {
+      row += m.bytes[i * n + j];
+      col += m.bytes[j * n + i];
+    }
+    m.largest = std::max({m.largest, row, col});
+  }
+  return matrices_.emplace(key, std::move(m)).first->second;
+}
+
+EpTraffic BuildEpTraffic(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
+                         const StepGraphOptions& options, const std::vector<int>& ranks,
+                         const std::vector<const BatchShape*>& batches, int gpus) {
+  EpTraffic traffic;
+  if (plan.ep <= 1 || !model.IsMoe()) return traffic;
+  traffic.tokens_of_gpu.assign(static_cast<size_t>(gpus), {0, 0, 0, 0});
+  for (size_t i = 0; i < ranks.size(); ++i) {
+    std::array<int64_t, 4>& t = traffic.tokens_of_gpu[static_cast<size_t>(placement.GpuOf(ranks[i]))];
+    t[0] = DispatchedTokens(*batches[i], plan, options);
+    if (options.draft.passes > 1) t[3] = DispatchedTokens(DraftPassBatch(*batches[i], 1), plan, options);
+    if (options.two_batch_overlap) {
+      const std::array<BatchShape, 2> halves = SplitInTwo(*batches[i]);
+      t[1] = DispatchedTokens(halves[0], plan, options);
+      t[2] = DispatchedTokens(halves[1], plan, options);
+    }
+  }
+  traffic.share = DestinationShares(options.routing, static_cast<int>(model.moe.num_experts),
+                                    static_cast<int>(model.moe.experts_per_token), plan.ep, options.expert_imbalance);
+  // Dispatch in what the expert GEMMs read: with 8-bit experts (fp8 W8A8), 1 byte per element plus one fp32 scale
+  // per 128 elements (DeepEP's FP8 dispatch: per-token, per-128-channel scales; its README and
+  // refdata/deepseek_deepep_ep_alltoall_measurements.md: "FP8 dispatch, BF16 combine"); else the activation type.
+  // Combine returns the expert outputs at the activation type.
+  const DataType w = model.weight_dtype;
+  const double h = static_cast<double>(model.hidden_size), a = BytesPerElement(model.activation_dtype);
+  const bool fp8 = w == DataType::kFloat8E4M3 || w == DataType::kFloat8E5M2 || w == DataType::kInt8;
+  traffic.dispatch_bytes = fp8 ? h + std::ceil(h / 128.0) * 4.0 : h * a;
+  traffic.combine_bytes = h * a;
+  if (options.ep_exchange == StepGraphOptions::EpExchange::kAllGather) {
+    // Per token: the hidden state at the activation type and its top-k weights (fp32) and expert ids (int32).
+    traffic.gather = true;
+    traffic.dispatch_bytes = h * a + static_cast<double>(model.moe.experts_per_token) * 8.0;
+  }
+  return traffic;
+}
+
+}  // namespace internal
+}  // namespace wiresim
