@@ -101,8 +101,8 @@ struct StepGraphOptions {
   //  - kAllGather: vLLM's default (AgRsAll2AllManager, vllm/distributed/device_communicators/all2all.py): the
   //    dispatch all-gathers every rank's tokens (hidden states at the activation type, top-k weights fp32 and ids
   //    int32) over the EP group and each rank runs its experts on the rows routed to them; the combine
-  //    reduce-scatters the partial outputs back. vLLM pads every DP rank to the most tokens of any, so each rank
-  //    contributes that many rows.
+  //    reduce-scatters the partial outputs back. Under CUDA graphs vLLM pads every DP rank to the most tokens of any
+  //    (vllm/v1/worker/dp_utils.py), so each rank contributes that many rows; wiresim pads every step.
   enum class EpExchange { kAllToAll, kAllGather };
   EpExchange ep_exchange = EpExchange::kAllToAll;
   // "alltoall" or "allgather"; "auto" is the engine's own (`engine_all_gathers`: EngineProfile::ep_all_gather).
