@@ -253,6 +253,15 @@ Status ShowPlan(AppContext& ctx, const ModelShowOptions& o, const ModelSpec& m, 
   if (engine == Engine::kSglang && !o.memory_fraction_given) {
     mem_options.gpu_memory_utilization = SglangDefaultFraction(plan, rank0_gpu, mem_options.max_num_batched_tokens);
   }
+  Result<StepGraphOptions::EpExchange> parsed_exchange =
+      StepGraphOptions::ParseEpExchange(o.ep_exchange, profile.ep_all_gather);
+  if (!parsed_exchange.ok()) return InvalidArgument("--ep-exchange: " + parsed_exchange.status().message());
+  const StepGraphOptions::EpExchange exchange = *parsed_exchange;
+  {
+    StepGraphOptions layout;
+    layout.ep_exchange = exchange;
+    mem_options.shared_experts_over_tp = GathersOverDpGroup(plan, layout);
+  }
   Result<MemoryPlan> planned = PlanMemory(m, plan, placement, hw.specs, mem_options);
   if (!planned.ok()) {
     if (j != nullptr) (*j)["plan"] = DoesNotFitJson(m, plan, placement, hw, mem_options, planned.status());
@@ -262,10 +271,7 @@ Status ShowPlan(AppContext& ctx, const ModelShowOptions& o, const ModelSpec& m, 
   WIRESIM_ASSIGN_OR_RETURN(BatchShape batch, ParseBatch(o.batch));
   StepGraphOptions graph_options;
   graph_options.expert_imbalance = o.imbalance;
-  Result<StepGraphOptions::EpExchange> exchange =
-      StepGraphOptions::ParseEpExchange(o.ep_exchange, profile.ep_all_gather);
-  if (!exchange.ok()) return InvalidArgument("--ep-exchange: " + exchange.status().message());
-  graph_options.ep_exchange = *exchange;
+  graph_options.ep_exchange = exchange;
   WIRESIM_ASSIGN_OR_RETURN(StepGraph graph, BuildStepGraph(m, plan, placement, batch, graph_options));
   const auto chosen =
       std::find_if(graph.programs.begin(), graph.programs.end(), [&](const GpuProgram& g) { return g.rank == o.rank; });

@@ -223,6 +223,11 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   mem.max_num_batched_tokens = s.max_num_batched_tokens;
   mem.max_num_seqs = s.max_num_seqs;
   mem.kv_block_size = s.block_size;
+  {
+    StepGraphOptions exchange;
+    exchange.ep_exchange = EpExchangeOf(s);
+    mem.shared_experts_over_tp = GathersOverDpGroup(d->plan, exchange);
+  }
   if (s.disaggregated) {
     WIRESIM_RETURN_IF_ERROR(ResolveDisaggregation(s, mem, d.get()));
   } else {

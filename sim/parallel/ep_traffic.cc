@@ -15,24 +15,24 @@ Result<StepGraphOptions::EpExchange> StepGraphOptions::ParseEpExchange(std::stri
   return InvalidArgument("expected auto, alltoall or allgather, got '" + std::string(word) + "'");
 }
 
+bool GathersOverDpGroup(const ParallelPlan& p, const StepGraphOptions& o) {
+  return o.ep_exchange == StepGraphOptions::EpExchange::kAllGather && p.ep > 1 && p.tp > 1 && !p.sequence_parallel &&
+         p.cp == 1;
+}
+
 namespace internal {
 namespace {
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // The tokens one rank contributes to the dispatch for a batch: its CP share, and 1/tp of that where its TP group
-// splits the tokens (all of them in vLLM's layout, GathersOverDp).
+// splits the tokens (all of them in vLLM's layout, GathersOverDpGroup).
 int64_t DispatchedTokens(const BatchShape& b, const ParallelPlan& p, const StepGraphOptions& o) {
   const int64_t tokens = CeilDiv(b.Tokens(), p.cp);
-  return p.tp > 1 && !GathersOverDp(p, o) ? CeilDiv(tokens, p.tp) : tokens;
+  return p.tp > 1 && !GathersOverDpGroup(p, o) ? CeilDiv(tokens, p.tp) : tokens;
 }
 
 }  // namespace
-
-bool GathersOverDp(const ParallelPlan& p, const StepGraphOptions& o) {
-  return o.ep_exchange == StepGraphOptions::EpExchange::kAllGather && p.ep > 1 && p.tp > 1 && !p.sequence_parallel &&
-         p.cp == 1;
-}
 
 const EpTraffic::Matrix& EpTraffic::MatrixOf(const std::vector<int>& ep, int mb, bool combine, int top_k) const {
   const auto key = std::make_tuple(ep.front(), mb, combine);

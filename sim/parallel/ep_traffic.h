@@ -37,12 +37,6 @@ struct EpTraffic {
   mutable std::map<std::tuple<int, int, bool>, Matrix> matrices_;  // key: (the group's first GPU, mb, combine)
 };
 
-// vLLM's layout of an MoE layer with tp > 1 inside each DP rank (StepGraphOptions::EpExchange::kAllGather, ep > 1,
-// no sequence or context parallelism): every TP rank keeps all of its DP rank's tokens, the dispatch all-gathers
-// over the DP group (the ranks of its TP index), and a TP all-reduce sums the experts' partial outputs after the
-// combine.
-bool GathersOverDp(const ParallelPlan& plan, const StepGraphOptions& options);
-
 // The EP traffic of the ranks `ranks` (global GPU indices below `gpus`), rank i running `batches[i]`. Empty (no
 // tokens, no shares) unless ep > 1 and the model has MoE layers.
 EpTraffic BuildEpTraffic(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,

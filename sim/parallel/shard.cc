@@ -28,7 +28,7 @@ LocalShapes LocalShapesOf(const ModelSpec& m, const ParallelPlan& p) {
   return s;
 }
 
-double ShardFraction(const ModelSpec& m, const ParallelPlan& p, const WeightMatrix& w) {
+double ShardFraction(const ModelSpec& m, const ParallelPlan& p, const WeightMatrix& w, bool shared_experts_over_tp) {
   const double tp = p.tp;
   switch (w.split) {
     case TpSplit::kReplicated:
@@ -40,17 +40,19 @@ double ShardFraction(const ModelSpec& m, const ParallelPlan& p, const WeightMatr
     case TpSplit::kColumn:
     case TpSplit::kRow:
       if (w.group == WeightGroup::kRoutedExperts) return p.ep > 1 ? 1.0 / p.ep : 1.0 / tp;
-      if (w.group == WeightGroup::kSharedExperts) return p.ep > 1 ? 1.0 : 1.0 / tp;
+      if (w.group == WeightGroup::kSharedExperts) return p.ep > 1 && !shared_experts_over_tp ? 1.0 : 1.0 / tp;
       return 1.0 / tp;
   }
   return 1.0;
 }
 
 StageWeights StageWeightBytes(const ModelSpec& m, const ParallelPlan& p, const StageLayers& stage, bool first_stage,
-                              bool last_stage) {
+                              bool last_stage, bool shared_experts_over_tp) {
   StageWeights out;
   for (int64_t l = stage.first; l < stage.end; ++l) {
-    for (const WeightMatrix& w : LayerWeights(m, l)) out.layers += WeightBytes(m, w) * ShardFraction(m, p, w);
+    for (const WeightMatrix& w : LayerWeights(m, l)) {
+      out.layers += WeightBytes(m, w) * ShardFraction(m, p, w, shared_experts_over_tp);
+    }
   }
   for (const WeightMatrix& w : OuterWeights(m)) {
     const double bytes = WeightBytes(m, w) * ShardFraction(m, p, w);
@@ -65,7 +67,8 @@ StageWeights StageWeightBytes(const ModelSpec& m, const ParallelPlan& p, const S
   return out;
 }
 
-double DrafterWeightBytes(const ModelSpec& target, const ParallelPlan& p, const DraftModel& draft) {
+double DrafterWeightBytes(const ModelSpec& target, const ParallelPlan& p, const DraftModel& draft,
+                          bool shared_experts_over_tp) {
   if (draft.passes == 0) return 0;
   ModelSpec m = target;
   m.weight_dtype = draft.weight_dtype.value_or(target.weight_dtype);
@@ -75,7 +78,9 @@ double DrafterWeightBytes(const ModelSpec& target, const ParallelPlan& p, const 
     if (m.IsMoeLayer(l) == draft.moe) layer = l;
   }
   double bytes = 0;
-  for (const WeightMatrix& w : LayerWeights(m, layer)) bytes += WeightBytes(m, w) * ShardFraction(m, p, w);
+  for (const WeightMatrix& w : LayerWeights(m, layer)) {
+    bytes += WeightBytes(m, w) * ShardFraction(m, p, w, shared_experts_over_tp);
+  }
   const double h = static_cast<double>(m.hidden_size);
   return bytes + 2 * h * h * BytesPerElement(m.activation_dtype);
 }

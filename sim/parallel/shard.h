@@ -27,8 +27,10 @@ struct LocalShapes {
 };
 LocalShapes LocalShapesOf(const ModelSpec& model, const ParallelPlan& plan);
 
-// The fraction of matrix `w` one GPU holds.
-double ShardFraction(const ModelSpec& model, const ParallelPlan& plan, const WeightMatrix& w);
+// The fraction of matrix `w` one GPU holds. `shared_experts_over_tp`: with ep > 1 the shared experts are still split
+// over TP like a dense MLP (vLLM's layout, GathersOverDpGroup in step_graph.h); else every EP rank holds them whole.
+double ShardFraction(const ModelSpec& model, const ParallelPlan& plan, const WeightMatrix& w,
+                     bool shared_experts_over_tp = false);
 
 struct StageWeights {
   double layers = 0;     // the stage's decoder layers
@@ -39,11 +41,12 @@ struct StageWeights {
 };
 // Weight bytes on each GPU of a stage (all GPUs of a stage hold the same amount).
 StageWeights StageWeightBytes(const ModelSpec& model, const ParallelPlan& plan, const StageLayers& stage,
-                              bool first_stage, bool last_stage);
+                              bool first_stage, bool last_stage, bool shared_experts_over_tp = false);
 // The drafter's weights on each GPU of the last stage: one decoder layer of its kind (at its own weight type when it
 // has one), sharded as the target's, and
 // its 2h x h input projection, replicated (vLLM's MTP eh_proj is a plain nn.Linear). The embedding and the LM head
 // are the target's, shared (vLLM's EagleProposer.load_model); an EAGLE-3 head's own small LM head is not counted.
-double DrafterWeightBytes(const ModelSpec& model, const ParallelPlan& plan, const DraftModel& draft);
+double DrafterWeightBytes(const ModelSpec& model, const ParallelPlan& plan, const DraftModel& draft,
+                          bool shared_experts_over_tp = false);
 
 }  // namespace wiresim

@@ -159,7 +159,7 @@ class RankProgramBuilder {
   KernelShape Bytes(double elements) const { return MemoryBoundKernel(elements * a_); }
 
   bool SequenceParallel() const { return p_.sequence_parallel && p_.tp > 1; }
-  bool GathersOverDp() const { return internal::GathersOverDp(p_, o_); }
+  bool GathersOverDp() const { return GathersOverDpGroup(p_, o_); }
   // ep > 1 with tp > 1: attention's output is reduce-scattered so each TP rank exchanges 1/tp of the tokens, and
   // all-gathered back after the MoE; in vLLM's layout (GathersOverDp) it stays an all-reduce.
   bool SplitsTokensOverTp() const { return p_.ep > 1 && p_.tp > 1 && !GathersOverDp(); }

@@ -125,6 +125,12 @@ struct StepGraphOptions {
   std::shared_ptr<const ParallelGroups> groups;
 };
 
+// vLLM's layout of an MoE layer with tp > 1 inside each DP rank (EpExchange::kAllGather, ep > 1, no sequence or
+// context parallelism): every TP rank keeps all of its DP rank's tokens, the dispatch all-gathers over the DP group
+// (the ranks of its TP index), the shared experts split over TP like a dense MLP, and a TP all-reduce sums the
+// experts' partial outputs after the combine.
+bool GathersOverDpGroup(const ParallelPlan& plan, const StepGraphOptions& options);
+
 // The attention kernels one rank runs in every decoder layer for a batch (every rank of one DP rank runs the same
 // ones): the step graph emits exactly these, and a compiled iteration recomputes only these when the contexts
 // change. Holds scratch space: one instance per thread.

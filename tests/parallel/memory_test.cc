@@ -188,6 +188,27 @@ TEST_CASE("KV heads replicate when tp exceeds them, MLA's latent is cached whole
   CHECK(LocalShapesOf(ds, Tp(8)).kv_bytes_per_token_layer == 576 * 2);  // the whole latent, not 1/8 of it
 }
 
+TEST_CASE("Shared experts under EP: whole on every rank, or split over TP in vLLM's layout") {
+  const ModelSpec ds = ShippedModel("deepseek-v3");  // one shared expert of 2048 per MoE layer (3-60), fp8 weights
+  ParallelPlan p = Tp(8);
+  p.ep = 8;
+  MemoryOptions whole;
+  MemoryOptions split;
+  split.shared_experts_over_tp = true;
+  Result<MemoryPlan> a = PlanMemory(ds, p, Packed(p), Gpus("h200", 8), whole);
+  Result<MemoryPlan> b = PlanMemory(ds, p, Packed(p), Gpus("h200", 8), split);
+  REQUIRE((a.ok() && b.ok()));
+  // The shared expert's gate, up and down projections: 3 x 7168 x 2048 fp8 bytes in each of 58 layers; split over
+  // 8 GPUs, each keeps 1/8 of them.
+  const double shared = 58.0 * 3 * 7168 * 2048;
+  CHECK(a->gpus[0].weights.layers - b->gpus[0].weights.layers == Approx(shared * 7 / 8));
+  // Without EP the flag changes nothing: TP splits the shared experts either way.
+  Result<MemoryPlan> c = PlanMemory(ds, Tp(8), Packed(Tp(8)), Gpus("h200", 8), whole);
+  Result<MemoryPlan> d = PlanMemory(ds, Tp(8), Packed(Tp(8)), Gpus("h200", 8), split);
+  REQUIRE((c.ok() && d.ok()));
+  CHECK(c->gpus[0].weights.layers == d->gpus[0].weights.layers);
+}
+
 TEST_CASE("Pipeline stages: layers split, embedding first, LM head last, a tied head is held twice") {
   const ModelSpec small = ShippedModel("llama-3.2-1b");  // 16 layers, tied embedding 128256 x 2048
   const ParallelPlan p = Tp(1, 2);
