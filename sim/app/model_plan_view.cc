@@ -257,11 +257,7 @@ Status ShowPlan(AppContext& ctx, const ModelShowOptions& o, const ModelSpec& m, 
       StepGraphOptions::ParseEpExchange(o.ep_exchange, profile.ep_all_gather);
   if (!parsed_exchange.ok()) return InvalidArgument("--ep-exchange: " + parsed_exchange.status().message());
   const StepGraphOptions::EpExchange exchange = *parsed_exchange;
-  {
-    StepGraphOptions layout;
-    layout.ep_exchange = exchange;
-    mem_options.shared_experts_over_tp = GathersOverDpGroup(plan, layout);
-  }
+  mem_options.shared_experts_over_tp = GathersOverDpGroup(plan, exchange);
   Result<MemoryPlan> planned = PlanMemory(m, plan, placement, hw.specs, mem_options);
   if (!planned.ok()) {
     if (j != nullptr) (*j)["plan"] = DoesNotFitJson(m, plan, placement, hw, mem_options, planned.status());

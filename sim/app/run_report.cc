@@ -162,10 +162,10 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
     t << "; TP all-reduce: " << d.engine_collectives->Describe(tp_group);
   }
   if (d.plan.ep > 1 && d.model.IsMoe()) {
-    const bool gather = EpExchangeOf(s) == StepGraphOptions::EpExchange::kAllGather;
+    // vLLM's layout with one DP rank has no DP group to gather over.
     t << "; EP exchange: "
-      << (!gather ? "all-to-all of the routed copies"
-          : d.plan.ep == d.plan.tp && !d.plan.sequence_parallel && d.plan.cp == 1
+      << (d.ep_exchange == StepGraphOptions::EpExchange::kAllToAll ? "all-to-all of the routed copies"
+          : GathersOverDpGroup(d.plan, d.ep_exchange) && d.plan.dp == 1
               ? "none (every TP rank holds every token; the TP all-reduce sums the experts)"
               : "all-gather + reduce-scatter");
   }
@@ -282,7 +282,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   w["host_overhead_ms"] = d.host_overhead.ToMicroseconds() / 1000.0;
   w["async_scheduling"] = HostOverlapped(d.replica_options, d.plan);
   if (d.plan.ep > 1 && d.model.IsMoe()) {
-    w["ep_exchange"] = EpExchangeOf(s) == StepGraphOptions::EpExchange::kAllGather ? "allgather" : "alltoall";
+    w["ep_exchange"] = d.ep_exchange == StepGraphOptions::EpExchange::kAllGather ? "allgather" : "alltoall";
   }
   w["steps"] = steps;
   w["preemptions"] = preemptions;

@@ -168,6 +168,8 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     const int first_gpu = d->placement.gpu_of_rank.empty() ? gpus.front() : d->placement.gpu_of_rank.front();
     const GpuSpec& first = d->specs[static_cast<size_t>(first_gpu)];
     d->profile = ProfileOf(*engine, &first, SglangTpSize(d->plan));
+    WIRESIM_ASSIGN_OR_RETURN(d->ep_exchange,
+                             StepGraphOptions::ParseEpExchange(scenario.ep_exchange, d->profile.ep_all_gather));
     Scenario& w = d->scenario;
     std::string by_engine = "the " + scenario.engine + " engine's default";
     if (*engine != Engine::kTrtllm) by_engine += " on " + std::string(first.name);
@@ -223,11 +225,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   mem.max_num_batched_tokens = s.max_num_batched_tokens;
   mem.max_num_seqs = s.max_num_seqs;
   mem.kv_block_size = s.block_size;
-  {
-    StepGraphOptions exchange;
-    exchange.ep_exchange = EpExchangeOf(s);
-    mem.shared_experts_over_tp = GathersOverDpGroup(d->plan, exchange);
-  }
+  mem.shared_experts_over_tp = GathersOverDpGroup(d->plan, d->ep_exchange);
   if (s.disaggregated) {
     WIRESIM_RETURN_IF_ERROR(ResolveDisaggregation(s, mem, d.get()));
   } else {
@@ -389,17 +387,10 @@ Result<std::unique_ptr<RequestSource>> OpenRequests(AppContext& ctx, const Servi
   return OpenTrace(std::move(in), name, d.trace_options);
 }
 
-StepGraphOptions::EpExchange EpExchangeOf(const Scenario& s) {
-  Result<Engine> engine = ParseEngine(s.engine);
-  Result<StepGraphOptions::EpExchange> e =
-      StepGraphOptions::ParseEpExchange(s.ep_exchange, engine.ok() && ProfileOf(*engine).ep_all_gather);
-  return e.ok() ? *e : StepGraphOptions::EpExchange::kAllToAll;  // ValidateScenario has checked the word
-}
-
 namespace {
 
 // The scenario's MoE options and drafter for every step graph (ValidateScenario has checked the words).
-StepGraphOptions MoeOptions(const Scenario& s, const DraftModel& draft) {
+StepGraphOptions MoeOptions(const ServingSetup& d, const Scenario& s, const DraftModel& draft) {
   StepGraphOptions o;
   o.draft = draft;
   o.expert_imbalance = s.expert_imbalance;
@@ -407,7 +398,7 @@ StepGraphOptions MoeOptions(const Scenario& s, const DraftModel& draft) {
   o.routing.skew = s.routing_skew;
   o.routing.seed = static_cast<uint64_t>(s.seed);
   o.two_batch_overlap = s.ep_overlap == "two-batch";
-  o.ep_exchange = EpExchangeOf(s);
+  o.ep_exchange = d.ep_exchange;
   return o;
 }
 
@@ -544,7 +535,7 @@ Result<ServingOutcome> RunServing(AppContext& ctx, ServingSetup& d, bool progres
   if (watch.series) forward.series = &o.series;
   for (int r = 0; r < replicas; ++r) {
     models.push_back(std::make_unique<IterationModel>(
-        d.model, plan, d.placement, r, MoeOptions(s, d.speculative.Drafter(d.model)), d.kernel_of_gpu, *d.closed));
+        d.model, plan, d.placement, r, MoeOptions(d, s, d.speculative.Drafter(d.model)), d.kernel_of_gpu, *d.closed));
   }
   // Which collective groups can meet other traffic on a link: under --network flow they run as transfers, the others
   // by their closed form (exact where a group's links are its own); an analytical run reports them.

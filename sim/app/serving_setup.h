@@ -62,6 +62,9 @@ struct ServingSetup {
   std::unique_ptr<EngineAllReduce> engine_collectives;
   std::string engine;
   EngineProfile profile;
+  // How the EP group exchanges tokens: deployment.ep_exchange, "auto" being the engine's
+  // (EngineProfile::ep_all_gather).
+  StepGraphOptions::EpExchange ep_exchange = StepGraphOptions::EpExchange::kAllToAll;
   Time host_overhead;
   ReplicaOptions replica_options;
   SpeculativeConfig speculative;  // off unless [speculative] num_speculative_tokens > 0
@@ -129,10 +132,6 @@ Result<std::vector<std::vector<int>>> CollectiveGroupsOf(const std::vector<std::
 // The report's and the timeline's view of o->links: each loaded link's utilisation, bytes / (capacity x run), and
 // the five hottest links' utilisation over time (from what `use` counted: flows have no series).
 void FillLinkLoads(const Topology& topo, Time end, const LinkUseAccounting& use, ServingOutcome* o);
-
-// How the EP group exchanges tokens: the scenario's deployment.ep_exchange, "auto" being the engine's own
-// (EngineProfile::ep_all_gather).
-StepGraphOptions::EpExchange EpExchangeOf(const Scenario& s);
 
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario);
 // The scenario's model (a shipped name, a TOML or a config.json) with its weight and KV dtypes applied.

@@ -15,8 +15,8 @@ Result<StepGraphOptions::EpExchange> StepGraphOptions::ParseEpExchange(std::stri
   return InvalidArgument("expected auto, alltoall or allgather, got '" + std::string(word) + "'");
 }
 
-bool GathersOverDpGroup(const ParallelPlan& p, const StepGraphOptions& o) {
-  return o.ep_exchange == StepGraphOptions::EpExchange::kAllGather && p.ep > 1 && p.tp > 1 && !p.sequence_parallel &&
+bool GathersOverDpGroup(const ParallelPlan& p, StepGraphOptions::EpExchange exchange) {
+  return exchange == StepGraphOptions::EpExchange::kAllGather && p.ep > 1 && p.tp > 1 && !p.sequence_parallel &&
          p.cp == 1;
 }
 
@@ -29,7 +29,7 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // splits the tokens (all of them in vLLM's layout, GathersOverDpGroup).
 int64_t DispatchedTokens(const BatchShape& b, const ParallelPlan& p, const StepGraphOptions& o) {
   const int64_t tokens = CeilDiv(b.Tokens(), p.cp);
-  return p.tp > 1 && !GathersOverDpGroup(p, o) ? CeilDiv(tokens, p.tp) : tokens;
+  return p.tp > 1 && !GathersOverDpGroup(p, o.ep_exchange) ? CeilDiv(tokens, p.tp) : tokens;
 }
 
 }  // namespace
@@ -91,7 +91,6 @@ EpTraffic BuildEpTraffic(const ModelSpec& model, const ParallelPlan& plan, const
   traffic.combine_bytes = h * a;
   if (options.ep_exchange == StepGraphOptions::EpExchange::kAllGather) {
     // Per token: the hidden state at the activation type and its top-k weights (fp32) and expert ids (int32).
-    traffic.gather = true;
     traffic.dispatch_bytes = h * a + static_cast<double>(model.moe.experts_per_token) * 8.0;
   }
   return traffic;

@@ -21,7 +21,6 @@ struct EpTraffic {
   std::vector<std::array<int64_t, 4>> tokens_of_gpu;
   std::vector<double> share;                     // by index in the EP group
   double dispatch_bytes = 0, combine_bytes = 0;  // per routed token copy (all-to-all), per token (gather)
-  bool gather = false;                           // StepGraphOptions::EpExchange::kAllGather
 
   struct Matrix {
     std::vector<double> bytes;  // [i * n + j]: rank i to rank j

@@ -159,7 +159,8 @@ class RankProgramBuilder {
   KernelShape Bytes(double elements) const { return MemoryBoundKernel(elements * a_); }
 
   bool SequenceParallel() const { return p_.sequence_parallel && p_.tp > 1; }
-  bool GathersOverDp() const { return GathersOverDpGroup(p_, o_); }
+  bool Gathers() const { return o_.ep_exchange == StepGraphOptions::EpExchange::kAllGather; }
+  bool GathersOverDp() const { return GathersOverDpGroup(p_, o_.ep_exchange); }
   // ep > 1 with tp > 1: attention's output is reduce-scattered so each TP rank exchanges 1/tp of the tokens, and
   // all-gathered back after the MoE; in vLLM's layout (GathersOverDp) it stays an all-reduce.
   bool SplitsTokensOverTp() const { return p_.ep > 1 && p_.tp > 1 && !GathersOverDp(); }
@@ -440,8 +441,8 @@ class RankProgramBuilder {
   void EpAllToAll(std::string_view name, bool combine) {
     const std::vector<int>& ep = Group(ParallelDim::kEp);
     const size_t n = ep.size();
-    if (ep_.gather) {
-      EpGather(name, combine, ep);
+    if (Gathers()) {
+      EpGather(name, combine);
       return;
     }
     const internal::EpTraffic::Matrix& m = EpMatrix(ep, combine);
@@ -458,8 +459,8 @@ class RankProgramBuilder {
   // vLLM's exchange (StepGraphOptions::EpExchange::kAllGather): every EP rank contributes the most tokens of any
   // (vLLM pads the DP ranks to it) to an all-gather of `n` x rows x bytes per token; the combine reduce-scatters
   // `n` x rows x the activation's bytes per token.
-  void EpGather(std::string_view name, bool combine, const std::vector<int>& ep) {
-    const std::vector<int>& group = GathersOverDp() ? TokenGroup() : ep;
+  void EpGather(std::string_view name, bool combine) {
+    const std::vector<int>& group = TokenGroup();
     if (group.size() < 2) return;  // tp = ep: every rank already holds every token
     int64_t rows = 0;
     for (int gpu : group) {

@@ -129,7 +129,7 @@ struct StepGraphOptions {
 // context parallelism): every TP rank keeps all of its DP rank's tokens, the dispatch all-gathers over the DP group
 // (the ranks of its TP index), the shared experts split over TP like a dense MLP, and a TP all-reduce sums the
 // experts' partial outputs after the combine.
-bool GathersOverDpGroup(const ParallelPlan& plan, const StepGraphOptions& options);
+bool GathersOverDpGroup(const ParallelPlan& plan, StepGraphOptions::EpExchange exchange);
 
 // The attention kernels one rank runs in every decoder layer for a batch (every rank of one DP rank runs the same
 // ones): the step graph emits exactly these, and a compiled iteration recomputes only these when the contexts
