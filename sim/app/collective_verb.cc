@@ -3,9 +3,7 @@
 // nccl-tests log (--compare).
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <iomanip>
-#include <map>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -16,6 +14,7 @@
 #include "sim/app/cli.h"
 #include "sim/app/collective_options.h"
 #include "sim/app/collective_progress.h"
+#include "sim/app/collective_rows.h"
 #include "sim/app/gpu_selection.h"
 #include "sim/app/measured_log.h"
 #include "sim/app/number_format.h"
@@ -38,26 +37,6 @@ namespace po = boost::program_options;
 namespace {
 
 constexpr const char* kVerb = "collective";
-
-struct Row {
-  double size = 0;
-  int64_t count = 0;
-  std::string type;
-  std::string redop;
-  int root = -1;
-  CollectiveChoice choice;
-  int channels = 0;
-  double time_us = 0;
-  double algbw = 0;
-  double busbw = 0;
-  double nccl_model_us = 0;
-  std::string timed_by = "model";  // what timed this row: model, or with --calibration measured or fitted
-  std::string engine_kernel;       // --engine: the engine's own kernel that ran it; empty: NCCL
-  // --compare only.
-  bool measured = false;
-  double measured_time_us = 0;
-  double measured_busbw = 0;
-};
 
 struct Setup {
   std::unique_ptr<Topology> topo;
@@ -135,10 +114,10 @@ Result<Time> Simulate(Setup& s, CollectiveChoice choice, double bytes, Time expe
   return std::max(done, s.model->params().call_interval);
 }
 
-Result<Row> Predict(Setup& s, double size, DataType dtype) {
+Result<CollectiveRow> Predict(Setup& s, double size, DataType dtype) {
   const int n = static_cast<int>(s.gpus.size());
   const double type_bytes = BytesPerElement(dtype);
-  Row row;
+  CollectiveRow row;
   const double per = SizeIsTotal(s.op) ? type_bytes * n : type_bytes;
   row.count = static_cast<int64_t>(std::floor(size / per));
   row.size = static_cast<double>(row.count) * per;
@@ -222,130 +201,6 @@ std::string Describe(const Setup& s, DataType dtype) {
         << (s.engine_profile->nccl_nvls ? "" : ", without NVLS") << "\n";
   }
   return out.str();
-}
-
-void PrintTableHeader(std::ostream& out, bool compare) {
-  out << "#\n";
-  if (compare) {
-    out << "# " << Right("", 10) << "  " << Right("", 12) << "  " << Right("", 8) << "  " << Right("", 6) << "  "
-        << Right("", 6) << "         measured          predicted\n";
-    out << "# " << Right("size", 10) << "  " << Right("count", 12) << "  " << Right("type", 8) << "  "
-        << Right("redop", 6) << "  " << Right("root", 6) << "  " << Right("time", 7) << "  " << Right("busbw", 6)
-        << "  " << Right("time", 7) << "  " << Right("busbw", 6) << "  " << Right("error", 7) << "  algo      proto\n";
-    out << "# " << Right("(B)", 10) << "  " << Right("(elements)", 12) << "  " << Right("", 8) << "  " << Right("", 6)
-        << "  " << Right("", 6) << "  " << Right("(us)", 7) << "  " << Right("(GB/s)", 6) << "  " << Right("(us)", 7)
-        << "  " << Right("(GB/s)", 6) << "  " << Right("(%)", 7) << "\n";
-  } else {
-    out << "# " << Right("", 10) << "  " << Right("", 12) << "  " << Right("", 8) << "  " << Right("", 6) << "  "
-        << Right("", 6) << "           out-of-place\n";
-    out << "# " << Right("size", 10) << "  " << Right("count", 12) << "  " << Right("type", 8) << "  "
-        << Right("redop", 6) << "  " << Right("root", 6) << "  " << Right("time", 7) << "  " << Right("algbw", 6)
-        << "  " << Right("busbw", 6) << "  " << Right("#wrong", 6) << "  algo      proto\n";
-    out << "# " << Right("(B)", 10) << "  " << Right("(elements)", 12) << "  " << Right("", 8) << "  " << Right("", 6)
-        << "  " << Right("", 6) << "  " << Right("(us)", 7) << "  " << Right("(GB/s)", 6) << "  " << Right("(GB/s)", 6)
-        << "\n";
-  }
-}
-
-void PrintRow(std::ostream& out, const Row& r, bool compare) {
-  {
-    std::ostringstream size, count;
-    size << std::fixed << std::setprecision(0) << r.size;
-    count << r.count;
-    out << Right(size.str(), 12) << "  " << Right(count.str(), 12) << "  " << Right(r.type, 8) << "  "
-        << Right(r.redop, 6) << "  " << Right(std::to_string(r.root), 6);
-    if (compare) {
-      const double err = r.measured_busbw > 0 ? (r.busbw / r.measured_busbw - 1) * 100 : 0;
-      out << "  " << NcclNumber(r.measured_time_us, 7) << "  " << NcclNumber(r.measured_busbw, 6) << "  "
-          << NcclNumber(r.time_us, 7) << "  " << NcclNumber(r.busbw, 6) << "  "
-          << (r.measured_busbw > 0 ? NcclNumber(err, 7) : Right("-", 7));
-    } else {
-      out << "  " << NcclNumber(r.time_us, 7) << "  " << NcclNumber(r.algbw, 6) << "  " << NcclNumber(r.busbw, 6)
-          << "  " << Right("N/A", 6);
-    }
-    if (!r.engine_kernel.empty()) {
-      out << "  " << r.engine_kernel << "\n";
-      return;
-    }
-    std::string algo(ToString(r.choice.algorithm));
-    out << "  " << algo << std::string(algo.size() < 8 ? 8 - algo.size() : 1, ' ') << "  "
-        << ToString(r.choice.protocol) << "\n";
-  }
-}
-
-nlohmann::ordered_json RowJson(const Row& r, bool compare) {
-  nlohmann::ordered_json j{{"size", r.size},
-                           {"count", r.count},
-                           {"type", r.type},
-                           {"redop", r.redop},
-                           {"root", r.root},
-                           {"time_us", r.time_us},
-                           {"algbw_GBps", r.algbw},
-                           {"busbw_GBps", r.busbw},
-                           {"algorithm", std::string(ToString(r.choice.algorithm))},
-                           {"protocol", std::string(ToString(r.choice.protocol))},
-                           {"channels", r.channels},
-                           {"nccl_model_us", r.nccl_model_us},
-                           {"timed_by", r.timed_by}};
-  if (!r.engine_kernel.empty()) {
-    j["algorithm"] = r.engine_kernel;
-    j["protocol"] = "";
-    j["engine_kernel"] = r.engine_kernel;
-    j["timed_by"] = "engine";
-  }
-  if (compare) {
-    j["measured_time_us"] = r.measured_time_us;
-    j["measured_busbw_GBps"] = r.measured_busbw;
-    j["error"] = r.measured_busbw > 0 ? r.busbw / r.measured_busbw - 1 : 0.0;
-  }
-  return j;
-}
-
-// The prediction in the layout nccl-tests' -J writes (docs/formats/nccl-tests.md), with its keys and quirks (root as
-// the "%6i" text), so tools that read measured runs read predicted ones too. Only what a prediction has is written:
-// no times of day, environment, NCCL version, iteration counts or in-place group. `args` is wiresim's command line,
-// so the file names no nccl-tests binary. The algorithm and protocol ride along in each result as "algo" and "proto".
-nlohmann::ordered_json NcclTestsJson(const Setup& s, const std::vector<Row>& rows, const Args& args,
-                                     const nlohmann::ordered_json& config) {
-  nlohmann::ordered_json j;
-  j["version"] = 2;
-  auto& argv = j["args"] = nlohmann::ordered_json::array({"wiresim", kVerb});
-  for (const std::string& a : args) argv.push_back(a);
-  j["config"] = config;
-  // Each rank's host and its CUDA device index there (the GPU's place in the host's local order).
-  std::map<NodeId, std::pair<std::string, int>> place;
-  for (const Host& h : s.topo->hosts())
-    for (size_t i = 0; i < h.gpus.size(); ++i) place[h.gpus[i]] = {h.name, static_cast<int>(i)};
-  auto& devices = j["config"]["devices"] = nlohmann::ordered_json::array();
-  const CollectiveGroup& g = s.prepared->group();
-  for (int rank = 0; rank < g.ranks(); ++rank) {
-    const NodeId node = g.gpu_node(rank);
-    const auto it = place.find(node);
-    devices.push_back({{"rank", rank},
-                       {"hostname", it == place.end() ? s.topo->name() : it->second.first},
-                       {"device", it == place.end() ? s.topo->node(node).gpu_index : it->second.second},
-                       {"device_info", s.topo->node(node).spec.model}});
-  }
-  auto& results = j["results"] = nlohmann::ordered_json::array();
-  double sum = 0;
-  for (const Row& r : rows) {
-    char root[16];
-    std::snprintf(root, sizeof root, "%6i", r.root);
-    results.push_back(
-        {{"size", static_cast<int64_t>(r.size)},
-         {"count", r.count},
-         {"type", r.type},
-         {"redop", r.redop},
-         {"root", root},
-         {"out_of_place", {{"time", r.time_us}, {"alg_bw", r.algbw}, {"bus_bw", r.busbw}, {"nwrong", nullptr}}},
-         {"in_place", nullptr},
-         {"algo", r.engine_kernel.empty() ? std::string(ToString(r.choice.algorithm)) : r.engine_kernel},
-         {"proto", r.engine_kernel.empty() ? std::string(ToString(r.choice.protocol)) : std::string()}});
-    sum += r.busbw;
-  }
-  j["average_bus_bandwidth"] = {{"bandwidth", rows.empty() ? 0.0 : sum / static_cast<double>(rows.size())},
-                                {"okay", "unchecked"}};
-  return j;
 }
 
 }  // namespace
@@ -597,10 +452,10 @@ int Collective(const Args& args, AppContext& ctx) {
     ctx.out << Describe(s, *dtype);
     if (log)
       ctx.out << "# measured: " << log->source << " (" << log->rows.size() << " rows)" << s.measured_note << "\n";
-    PrintTableHeader(ctx.out, log.has_value());
+    PrintCollectiveTableHeader(ctx.out, log.has_value());
     ctx.out << std::flush;
   }
-  std::vector<Row> rows;
+  std::vector<CollectiveRow> rows;
   for (size_t i = 0; i < sizes.size(); ++i) {
     const Size& z = sizes[i];
     progress.StartSize(static_cast<int>(i), z.bytes);
@@ -629,19 +484,19 @@ int Collective(const Args& args, AppContext& ctx) {
     if (table) {
       // Each row as soon as it is known: a long run shows its results as it goes.
       progress.Clear();
-      PrintRow(ctx.out, rows.back(), log.has_value());
+      PrintCollectiveRow(ctx.out, rows.back(), log.has_value());
       ctx.out << std::flush;
     }
   }
   progress.Clear();
 
   std::vector<double> big, small;
-  for (const Row& r : rows) {
+  for (const CollectiveRow& r : rows) {
     if (!r.measured || r.measured_busbw <= 0) continue;
     (r.size >= 1048576 ? big : small).push_back(std::fabs(r.busbw / r.measured_busbw - 1));
   }
   if (format_arg == "nccl-json") {
-    ctx.out << NcclTestsJson(s, rows, args, config).dump() << "\n";
+    ctx.out << NcclTestsJson(*s.topo, s.prepared->group(), rows, args, config).dump() << "\n";
     return kExitOk;
   }
   if (format_arg == "json") {
@@ -658,7 +513,7 @@ int Collective(const Args& args, AppContext& ctx) {
     j["ranks_per_process"] = params.ranks_per_process;
     j["calibration"] = s.calibration ? nlohmann::ordered_json(s.calibration->note) : nlohmann::ordered_json();
     auto& out_rows = j["rows"] = nlohmann::ordered_json::array();
-    for (const Row& r : rows) out_rows.push_back(RowJson(r, log.has_value()));
+    for (const CollectiveRow& r : rows) out_rows.push_back(CollectiveRowJson(r, log.has_value()));
     if (log) {
       j["log"] = log->source;
       j["median_abs_error_1MiB_and_up"] = Median(big);
@@ -671,7 +526,7 @@ int Collective(const Args& args, AppContext& ctx) {
     // Which rows the calibration timed: a calibration that applies nowhere (another group shape, sizes outside the
     // measured ones, a filter no curve was measured under) must not pass for one that applied.
     int measured = 0, fitted = 0;
-    for (const Row& r : rows) {
+    for (const CollectiveRow& r : rows) {
       measured += r.timed_by == "measured" ? 1 : 0;
       fitted += r.timed_by == "fitted" ? 1 : 0;
     }
@@ -694,7 +549,7 @@ int Collective(const Args& args, AppContext& ctx) {
             << " rows; below 1 MiB: " << median(small) << " over " << small.size() << " rows\n";
   } else {
     double sum = 0;
-    for (const Row& r : rows) sum += r.busbw;
+    for (const CollectiveRow& r : rows) sum += r.busbw;
     ctx.out << "# Avg bus bandwidth    : " << std::fixed << std::setprecision(3)
             << (rows.empty() ? 0.0 : sum / static_cast<double>(rows.size())) << "\n";
   }
