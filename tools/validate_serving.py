@@ -360,9 +360,12 @@ def diagnose(rows):
     r9 = find(rows, "9", "DeepSeek-R1", "total output")
     d["9"] = (
         f"wiresim predicts {pct(error(r9))} on throughput for a decode-dominated, GPU-bound run: "
-        f"{gpu(r9, 'compute'):.0f}% of GPU time computing, {gpu(r9, 'exposed_collectives'):.0f}% in exposed EP all-to-alls, "
+        f"{gpu(r9, 'compute'):.0f}% of GPU time computing, {gpu(r9, 'exposed_collectives'):.0f}% in the exposed EP "
+        "exchange (TensorRT-LLM's all-gather and reduce-scatter: its all-to-all needs an EP group wider than top-k, "
+        "here 8 = 8, and multi-node NVLink, docs/engines.md), "
         f"{gpu(r9, 'bubble'):.0f}% waiting for the slowest attention-DP rank; TensorRT-LLM's overlap scheduler hides "
-        "host time and the profile charges none. Before the EP dispatch became fp8 with scales and both all-to-alls "
+        "host time and the profile charges none. Modelled as DeepEP's all-to-all, as it was before the engine's rule "
+        "was read from its code, the row read +75.8% (12% exposed). Before the EP dispatch became fp8 with scales and both all-to-alls "
         "followed the routing (docs/serving.md, wide expert parallelism), this row came out within 2.3% with 21% of "
         "GPU time waiting for the slowest rank; that agreement rested on an imbalance the routed model no longer "
         "produces, so it is not kept. What the deployment spends the rest on is not diagnosed: the measurement "

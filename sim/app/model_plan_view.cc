@@ -253,8 +253,10 @@ Status ShowPlan(AppContext& ctx, const ModelShowOptions& o, const ModelSpec& m, 
   if (engine == Engine::kSglang && !o.memory_fraction_given) {
     mem_options.gpu_memory_utilization = SglangDefaultFraction(plan, rank0_gpu, mem_options.max_num_batched_tokens);
   }
-  Result<StepGraphOptions::EpExchange> parsed_exchange =
-      StepGraphOptions::ParseEpExchange(o.ep_exchange, profile.ep_all_gather);
+  Result<StepGraphOptions::EpExchange> parsed_exchange = StepGraphOptions::ParseEpExchange(
+      o.ep_exchange,
+      EngineGathersExperts(profile, hw.topo != nullptr && hw.topo->NvlinkSpansHosts(hw.topo->gpu(placement.GpuOf(0))),
+                           plan.ep, static_cast<int>(m.moe.experts_per_token)));
   if (!parsed_exchange.ok()) return InvalidArgument("--ep-exchange: " + parsed_exchange.status().message());
   const StepGraphOptions::EpExchange exchange = *parsed_exchange;
   mem_options.shared_experts_over_tp = GathersOverDpGroup(plan, exchange);
@@ -268,6 +270,7 @@ Status ShowPlan(AppContext& ctx, const ModelShowOptions& o, const ModelSpec& m, 
   StepGraphOptions graph_options;
   graph_options.expert_imbalance = o.imbalance;
   graph_options.ep_exchange = exchange;
+  graph_options.ep_gather = profile.ep_gather;
   WIRESIM_ASSIGN_OR_RETURN(StepGraph graph, BuildStepGraph(m, plan, placement, batch, graph_options));
   const auto chosen =
       std::find_if(graph.programs.begin(), graph.programs.end(), [&](const GpuProgram& g) { return g.rank == o.rank; });

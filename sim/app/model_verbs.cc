@@ -173,8 +173,8 @@ int ModelShow(const Args& args, AppContext& ctx) {
       "expert-imbalance", po::value(&o.imbalance)->default_value(o.imbalance, Short(o.imbalance)),
       "the busiest EP rank's routed tokens over the average (>= 1)")(
       "ep-exchange", po::value(&o.ep_exchange)->default_value(o.ep_exchange),
-      "auto (the engine's), alltoall (routed copies) or allgather (vLLM's all-gather + reduce-scatter)")(
-      "rank", po::value(&o.rank)->default_value(0), "which rank's step graph to print")(
+      "auto (the engine's), alltoall (routed copies) or allgather (all-gather + reduce-scatter, as the engine forms "
+      "the rows)")("rank", po::value(&o.rank)->default_value(0), "which rank's step graph to print")(
       "calibration", po::value(&o.calibration), "a calibration profile: kernel times from its measured GEMMs")(
       "engine", po::value(&o.engine)->default_value("vllm"),
       "vllm, sglang or trtllm: how the KV cache is budgeted (--gpu-memory-utilization is that engine's fraction) "

@@ -167,7 +167,8 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
       << (d.ep_exchange == StepGraphOptions::EpExchange::kAllToAll ? "all-to-all of the routed copies"
           : GathersOverDpGroup(d.plan, d.ep_exchange) && d.plan.dp == 1
               ? "none (every TP rank holds every token; the TP all-reduce sums the experts)"
-              : "all-gather + reduce-scatter");
+          : d.profile.ep_gather.sum_len ? "all-gather + reduce-scatter (all-reduces in prefill and uneven steps)"
+                                        : "all-gather + reduce-scatter");
   }
   t << "\n";
   if (o.shared_groups.empty()) {

@@ -42,8 +42,8 @@ struct Scenario {
   // Expert parallelism: routing "uniform" or "skewed" (Zipf exponent routing_skew); ep_overlap "none" or
   // "two-batch" (two micro-batches overlap each other's dispatch/combine; docs/serving.md).
   std::string expert_routing = "uniform", ep_overlap = "none";
-  // ep_exchange "auto" (the engine's own: vLLM all-gathers, SGLang and TensorRT-LLM all-to-all), "alltoall" or
-  // "allgather" (StepGraphOptions::EpExchange).
+  // ep_exchange "auto" (the engine's own, EngineGathersExperts: all-gathers, TensorRT-LLM's all-to-all on a
+  // multi-node NVLink system), "alltoall" or "allgather" (StepGraphOptions::EpExchange).
   std::string ep_exchange = "auto";
   double routing_skew = 1.0;
   // [scheduler]

@@ -40,8 +40,9 @@ void AddScenarioOptions(po::options_description& options, const std::set<std::st
       "routing-skew", po::value<double>(), "Zipf exponent of skewed routing (default 1)")(
       "ep-overlap", po::value<std::string>(), "none or two-batch (micro-batches overlap the EP all-to-all)")(
       "ep-exchange", po::value<std::string>(),
-      "auto (the engine's), alltoall (DeepEP-style routed copies) or allgather (vLLM's all-gather + reduce-scatter)")(
-      "disable-custom-all-reduce", "the engine's custom all-reduce kernel off (vLLM's --disable-custom-all-reduce)")(
+      "auto (the engine's), alltoall (DeepEP-style routed copies) or allgather (all-gather + reduce-scatter, as the "
+      "engine forms the rows)")("disable-custom-all-reduce",
+                                "the engine's custom all-reduce kernel off (vLLM's --disable-custom-all-reduce)")(
       "disable-symm-mem-all-reduce",
       "vLLM's symmetric-memory all-reduce off (VLLM_ALLREDUCE_USE_SYMM_MEM=0; vLLM before v0.10.2)")(
       "enable-nccl-nvls", "NCCL may run NVLink SHARP (SGLang's --enable-nccl-nvls; vLLM's and TRT-LLM's default)")(

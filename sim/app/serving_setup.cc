@@ -168,8 +168,9 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     const int first_gpu = d->placement.gpu_of_rank.empty() ? gpus.front() : d->placement.gpu_of_rank.front();
     const GpuSpec& first = d->specs[static_cast<size_t>(first_gpu)];
     d->profile = ProfileOf(*engine, &first, SglangTpSize(d->plan));
-    WIRESIM_ASSIGN_OR_RETURN(d->ep_exchange,
-                             StepGraphOptions::ParseEpExchange(scenario.ep_exchange, d->profile.ep_all_gather));
+    const bool gathers = EngineGathersExperts(d->profile, topo.NvlinkSpansHosts(topo.gpu(first_gpu)), d->plan.ep,
+                                              static_cast<int>(d->model.moe.experts_per_token));
+    WIRESIM_ASSIGN_OR_RETURN(d->ep_exchange, StepGraphOptions::ParseEpExchange(scenario.ep_exchange, gathers));
     Scenario& w = d->scenario;
     std::string by_engine = "the " + scenario.engine + " engine's default";
     if (*engine != Engine::kTrtllm) by_engine += " on " + std::string(first.name);
@@ -399,6 +400,7 @@ StepGraphOptions MoeOptions(const ServingSetup& d, const Scenario& s, const Draf
   o.routing.seed = static_cast<uint64_t>(s.seed);
   o.two_batch_overlap = s.ep_overlap == "two-batch";
   o.ep_exchange = d.ep_exchange;
+  o.ep_gather = d.profile.ep_gather;
   return o;
 }
 

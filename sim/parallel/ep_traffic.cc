@@ -71,6 +71,7 @@ EpTraffic BuildEpTraffic(const ModelSpec& model, const ParallelPlan& plan, const
   for (size_t i = 0; i < ranks.size(); ++i) {
     std::array<int64_t, 4>& t = traffic.tokens_of_gpu[static_cast<size_t>(placement.GpuOf(ranks[i]))];
     t[0] = DispatchedTokens(*batches[i], plan, options);
+    if (!batches[i]->prefills.empty()) traffic.any_prefill = true;
     if (options.draft.passes > 1) t[3] = DispatchedTokens(DraftPassBatch(*batches[i], 1), plan, options);
     if (options.two_batch_overlap) {
       const std::array<BatchShape, 2> halves = SplitInTwo(*batches[i]);
@@ -90,8 +91,10 @@ EpTraffic BuildEpTraffic(const ModelSpec& model, const ParallelPlan& plan, const
   traffic.dispatch_bytes = fp8 ? h + std::ceil(h / 128.0) * 4.0 : h * a;
   traffic.combine_bytes = h * a;
   if (options.ep_exchange == StepGraphOptions::EpExchange::kAllGather) {
-    // Per token: the hidden state at the activation type and its top-k weights (fp32) and expert ids (int32).
-    traffic.dispatch_bytes = h * a + static_cast<double>(model.moe.experts_per_token) * 8.0;
+    // Per token: the hidden state at the activation type, and its top-k weights (fp32) and expert ids (int32) where
+    // the router runs before the gather.
+    traffic.dispatch_bytes = h * a;
+    if (options.ep_gather.routing) traffic.dispatch_bytes += static_cast<double>(model.moe.experts_per_token) * 8.0;
   }
   return traffic;
 }

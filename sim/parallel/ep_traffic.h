@@ -21,6 +21,7 @@ struct EpTraffic {
   std::vector<std::array<int64_t, 4>> tokens_of_gpu;
   std::vector<double> share;                     // by index in the EP group
   double dispatch_bytes = 0, combine_bytes = 0;  // per routed token copy (all-to-all), per token (gather)
+  bool any_prefill = false;                      // some rank's batch holds a prefill chunk
 
   struct Matrix {
     std::vector<double> bytes;  // [i * n + j]: rank i to rank j

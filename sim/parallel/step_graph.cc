@@ -400,9 +400,12 @@ class RankProgramBuilder {
 
   // ep > 1: this rank dispatches its 1/tp share of the tokens (top-k copies each) to the GPUs holding the chosen
   // experts, computes the tokens sent to its own experts, and sends the results back.
+  // With a gather that carries no routing (SGLang's), every rank routes the gathered rows.
   void ExpertParallelMoe() {
-    Router(Dispatched());
+    const bool routes_gathered = Gathers() && !o_.ep_gather.routing && TokenGroup().size() > 1;
+    if (!routes_gathered) Router(Dispatched());
     EpAllToAll("ep_dispatch", /*combine=*/false);
+    if (routes_gathered) Router(GroupTokens(!SumLen()));
     RoutedExperts();
     EpAllToAll("ep_combine", /*combine=*/true);
     SharedExperts(Dispatched());
@@ -456,21 +459,42 @@ class RankProgramBuilder {
     if (ops_->size() > before) ops_->back().collective.matrix_bytes = m.bytes;
   }
 
-  // vLLM's exchange (StepGraphOptions::EpExchange::kAllGather): every EP rank contributes the most tokens of any
-  // (vLLM pads the DP ranks to it) to an all-gather of `n` x rows x bytes per token; the combine reduce-scatters
-  // `n` x rows x the activation's bytes per token.
+  // The all-gather exchange (StepGraphOptions::EpExchange::kAllGather): every rank of the token group contributes
+  // the most tokens of any (the engines pad the DP ranks to it) to an all-gather of `n` x rows x bytes per token;
+  // the combine reduce-scatters `n` x rows x the activation's bytes per token. In SGLang's SUM_LEN mode
+  // (EpGatherFormat::sum_len) both are all-reduces of every rank's own rows laid end to end.
   void EpGather(std::string_view name, bool combine) {
     const std::vector<int>& group = TokenGroup();
     if (group.size() < 2) return;  // tp = ep: every rank already holds every token
-    int64_t rows = 0;
-    for (int gpu : group) {
-      rows = std::max(rows, ep_.tokens_of_gpu[static_cast<size_t>(gpu)][static_cast<size_t>(mb_)]);
-    }
-    const double bytes = static_cast<double>(group.size()) * static_cast<double>(rows) *
-                         (combine ? ep_.combine_bytes : ep_.dispatch_bytes);
+    const double per_token = combine ? ep_.combine_bytes : ep_.dispatch_bytes;
     // Reported as EP traffic whichever ranks it joins.
-    Collective(name, combine ? CollectiveOp::kReduceScatter : CollectiveOp::kAllGather, ParallelDim::kEp, group, bytes,
-               phase_);
+    if (SumLen()) {
+      Collective(name, CollectiveOp::kAllReduce, ParallelDim::kEp, group,
+                 static_cast<double>(GroupTokens(false)) * per_token, phase_);
+      return;
+    }
+    Collective(name, combine ? CollectiveOp::kReduceScatter : CollectiveOp::kAllGather, ParallelDim::kEp, group,
+               static_cast<double>(GroupTokens(true)) * per_token, phase_);
+  }
+
+  // The token group's tokens of the micro-batch being emitted: their sum, or (`padded`) the group's size x the
+  // most of any rank.
+  int64_t GroupTokens(bool padded) const {
+    int64_t sum = 0, most = 0;
+    for (int gpu : TokenGroup()) {
+      const int64_t t = ep_.tokens_of_gpu[static_cast<size_t>(gpu)][static_cast<size_t>(mb_)];
+      sum += t;
+      most = std::max(most, t);
+    }
+    return padded ? most * static_cast<int64_t>(TokenGroup().size()) : sum;
+  }
+
+  // SGLang's choice between its padding modes for this micro-batch (dp_attention.py, get_dp_padding_mode): SUM_LEN
+  // when some rank prefills (the drafter's passes after the first decode), or when 2 x the sum < the padded rows.
+  bool SumLen() const {
+    if (!Gathers() || !o_.ep_gather.sum_len) return false;
+    if (ep_.any_prefill && mb_ != kLaterDraftPasses) return true;
+    return 2 * GroupTokens(false) < GroupTokens(true);
   }
 
   const internal::EpTraffic::Matrix& EpMatrix(const std::vector<int>& ep, bool combine) const {

@@ -97,15 +97,30 @@ struct StepGraphOptions {
   bool two_batch_overlap = false;
   // ep > 1: how the EP group exchanges tokens (docs/serving.md, wide expert parallelism).
   //  - kAllToAll: an all-to-all-v of each token's routed copies (DeepEP's format: fp8 with scales when the experts
-  //    are 8-bit), the combine its transpose; SGLang's and TensorRT-LLM's wide-EP deployments.
-  //  - kAllGather: vLLM's default (AgRsAll2AllManager, vllm/distributed/device_communicators/all2all.py): the
-  //    dispatch all-gathers every rank's tokens (hidden states at the activation type, top-k weights fp32 and ids
-  //    int32) over the EP group and each rank runs its experts on the rows routed to them; the combine
-  //    reduce-scatters the partial outputs back. Under CUDA graphs vLLM pads every DP rank to the most tokens of any
-  //    (vllm/v1/worker/dp_utils.py), so each rank contributes that many rows; wiresim pads every step.
+  //    are 8-bit), the combine its transpose: SGLang with --moe-a2a-backend deepep, TensorRT-LLM's wide EP on a
+  //    multi-node NVLink system, vLLM's DeepEP and pplx backends.
+  //  - kAllGather: the dispatch all-gathers every rank's tokens over the EP group and each rank runs its experts on
+  //    the rows routed to them; the combine reduce-scatters the partial outputs back (`ep_gather` says what the
+  //    rows carry and when an engine all-reduces instead). Each rank contributes the most tokens of any: vLLM pads
+  //    every DP rank to it under CUDA graphs (vllm/v1/worker/dp_utils.py), SGLang in its MAX_LEN mode; wiresim
+  //    pads every step.
   enum class EpExchange { kAllToAll, kAllGather };
   EpExchange ep_exchange = EpExchange::kAllToAll;
-  // "alltoall" or "allgather"; "auto" is the engine's own (`engine_all_gathers`: EngineProfile::ep_all_gather).
+  // The rows of a kAllGather exchange, as each engine forms them.
+  struct EpGatherFormat {
+    // Each row carries its token's top-k weights (fp32) and expert ids (int32) beside the hidden state: the router
+    // runs before the gather (vLLM's AgRsAll2AllManager, vllm/distributed/device_communicators/all2all.py;
+    // TensorRT-LLM's MoE allgather of x, its scales, token_selected_slots and token_final_scales). False: the
+    // hidden state alone, and every rank routes the gathered rows itself (SGLang's DP-attention gather).
+    bool routing = true;
+    // SGLang's padding modes (python/sglang/srt/layers/dp_attention.py, DpPaddingMode): a step in which some DP
+    // rank prefills, or whose ranks' counts are so uneven that 2 x their sum < the largest x the ranks, lays every
+    // rank's rows end to end in a zeroed buffer and all-reduces it (SUM_LEN), and the combine all-reduces the
+    // experts' outputs; other steps all-gather rows padded to the largest (MAX_LEN) and reduce-scatter.
+    bool sum_len = false;
+  };
+  EpGatherFormat ep_gather;
+  // "alltoall" or "allgather"; "auto" is the engine's own (`engine_all_gathers`: EngineGathersExperts).
   // Anything else: InvalidArgument naming the words expected.
   static Result<EpExchange> ParseEpExchange(std::string_view word, bool engine_all_gathers);
   // Which DP rank's GPUs, when DP ranks are independent replicas. When MoE layers spread experts over the DP

@@ -274,6 +274,12 @@ EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu, int tp_size) {
       // str(int(server_args.enable_nccl_nvls)); ServerArgs.enable_nccl_nvls defaults to False. NCCL reads the
       // variable in ncclNvlsInit (src/transport/nvls.cc): 0 leaves nvlsSupport 0, so neither NVLS nor NVLSTree runs.
       p.nccl_nvls = false;
+      // ServerArgs.moe_a2a_backend defaults to "none": with DP attention the MoE runs on the DP gather's buffer
+      // (communicator.py, sparse_mlp_scatter_mode: FULL), hidden states only, routed after the gather, in the
+      // padding mode DpPaddingMode.get_dp_padding_mode picks (dp_attention.py).
+      p.ep_all_gather = true;
+      p.ep_gather.routing = false;
+      p.ep_gather.sum_len = true;
       // server_args.py, _handle_gpu_memory_settings: chunked_prefill_size and cuda_graph_max_bs by the GPU's
       // memory and the TP size (an H100 without a GPU: 8192, and 256 below TP 4). max_running_requests has no fixed
       // default: 0.
@@ -291,6 +297,11 @@ EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu, int tp_size) {
     case Engine::kTrtllm:
       p.kv_budget = KvBudget::kTrtllm;
       p.custom_all_reduce = TrtllmCustomAllReduce();
+      // tensorrt_llm/_torch/modules/fused_moe (select_alltoall_method_type): NotEnabled, so allgather +
+      // reducescatter, unless moe_ep_size > top_k on a system with multi-node NVLink (MNNVL all-to-all); DeepEP
+      // only with TRTLLM_CAN_USE_DEEP_EP set.
+      p.ep_all_gather = true;
+      p.ep_all_to_all_on_mnnvl = true;
       // Not verified in this session (docs/engines.md): max_batch_size 2048, max_num_tokens 8192.
       p.max_num_seqs = 2048;
       p.max_num_batched_tokens = 8192;
@@ -303,6 +314,11 @@ EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu, int tp_size) {
       break;
   }
   return p;
+}
+
+bool EngineGathersExperts(const EngineProfile& profile, bool multi_node_nvlink, int ep, int top_k) {
+  if (profile.ep_all_to_all_on_mnnvl && multi_node_nvlink && ep > top_k) return false;
+  return profile.ep_all_gather;
 }
 
 BatchShape PadForCudaGraph(const BatchShape& batch, const EngineProfile& profile) {

@@ -25,6 +25,7 @@
 #include "sim/parallel/batch.h"
 #include "sim/parallel/memory.h"
 #include "sim/parallel/plan.h"
+#include "sim/parallel/step_graph.h"
 #include "sim/topology/topology.h"
 
 namespace wiresim {
@@ -114,12 +115,17 @@ struct EngineProfile {
   // schedulers), so between back-to-back steps the GPU waits only for the host time the step before did not cover.
   // Never with pipeline parallelism (vLLM turns it off there).
   bool overlaps_host = true;
-  // With attention-DP + EP, the MoE dispatch all-gathers every rank's tokens and the combine reduce-scatters
-  // (vLLM's default VLLM_ALL2ALL_BACKEND, allgather_reducescatter: vllm/distributed/device_communicators/all2all.py,
-  // AgRsAll2AllManager; vLLM PR #33728 calls it "already the default" and folds the broadcast-based naive backend
-  // into it). False: all-to-alls of the routed copies, as SGLang's and TensorRT-LLM's wide-EP deployments run them
-  // (DeepEP's format; docs/serving.md).
+  // With attention-DP + EP, how the MoE layers move tokens to their experts by default (docs/engines.md): an
+  // all-gather of every rank's tokens and a reduce-scatter back (StepGraphOptions::EpExchange::kAllGather, rows as
+  // `ep_gather` says) or all-to-alls of the routed copies. All three engines gather at their defaults: vLLM's
+  // VLLM_ALL2ALL_BACKEND is allgather_reducescatter (vllm/distributed/device_communicators/all2all.py,
+  // AgRsAll2AllManager; vLLM PR #33728), SGLang's --moe-a2a-backend is none (the MoE runs on the DP-attention
+  // gather, python/sglang/srt/layers/communicator.py), TensorRT-LLM's select_alltoall_method_type returns
+  // NotEnabled unless the GPUs share a multi-node NVLink domain (MnnvlMemory.supports_mnnvl) and the EP group is
+  // wider than top-k (`ep_all_to_all_on_mnnvl`). EngineGathersExperts applies the rule.
   bool ep_all_gather = false;
+  bool ep_all_to_all_on_mnnvl = false;
+  StepGraphOptions::EpGatherFormat ep_gather;
   // Scheduler defaults; 0 where the engine has no fixed default (SGLang derives max_running_requests from the KV
   // pool).
   int64_t max_num_seqs = 0;
@@ -131,6 +137,11 @@ struct EngineProfile {
 // `tp_size` is the engine's tensor-parallel world (SGLang's tp_size: tp x dp under attention data parallelism),
 // which SGLang's CUDA-graph batch limit depends on.
 EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu = nullptr, int tp_size = 1);
+
+// Whether the engine's own EP exchange ("auto") is the all-gather for an EP group of `ep` ranks routing each token
+// to `top_k` experts; `multi_node_nvlink`: the deployment's GPUs share an NVLink domain with other hosts' GPUs
+// (Topology::NvlinkSpansHosts, a GB200 NVL72).
+bool EngineGathersExperts(const EngineProfile& profile, bool multi_node_nvlink, int ep, int top_k);
 
 // SGLang's defaults that depend on the GPU's memory (python/sglang/srt/server_args.py,
 // ServerArgs._handle_gpu_memory_settings): chunked_prefill_size and cuda_graph_max_bs by the device memory in MiB

@@ -65,6 +65,7 @@ IterationModel::IterationModel(const ModelSpec& model, const ParallelPlan& plan,
   graph_options_.routing = moe.routing;
   graph_options_.two_batch_overlap = moe.two_batch_overlap && plan.ep > 1;
   graph_options_.ep_exchange = moe.ep_exchange;
+  graph_options_.ep_gather = moe.ep_gather;
   graph_options_.draft = moe.draft;
   graph_options_.replica = replica;
   graph_options_.groups = std::make_shared<const ParallelGroups>(BuildGroups(plan, placement));

@@ -432,6 +432,13 @@ bool Topology::SameNvlinkDomain(NodeId a, NodeId b) const {
   return node(a).nvlink_domain >= 0 && node(a).nvlink_domain == node(b).nvlink_domain;
 }
 
+bool Topology::NvlinkSpansHosts(NodeId gpu) const {
+  for (NodeId other : gpus()) {
+    if (SameNvlinkDomain(gpu, other) && !SameHost(gpu, other)) return true;
+  }
+  return false;
+}
+
 bool Topology::ShareNic(NodeId a, NodeId b) const {
   auto na = nearest_nics(a);
   auto nb = nearest_nics(b);

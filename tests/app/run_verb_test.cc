@@ -621,24 +621,32 @@ TEST_CASE("vLLM's symmetric-memory all-reduce and NCCL's NVLS: defaults per engi
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("The EP exchange: vLLM all-gathers, SGLang all-to-alls, and the flag or scenario key overrides") {
-  // Mixtral-8x7B (top-2 of 8 experts, hidden 4096, bf16) at dp=8,ep=8 on one DGX H100, one decode token per rank:
-  // vLLM's all-gather moves 8 ranks' 4096 x 2 + 2 x 8 bytes per token, where the all-to-all moves each rank's 2
-  // copies x 8192 bytes; the header and summary.json say which ran.
-  const std::vector<std::string> base = {"--topology",  "dgx-h100",  "--model",      "mixtral-8x7b",
-                                         "--plan",      "dp=8,ep=8", "--requests",   "8",
-                                         "--input-len", "128",       "--output-len", "4"};
-  const auto vllm = RunJson(With(base, {"--engine", "vllm"}));
-  CHECK(vllm["wiresim"]["ep_exchange"] == "allgather");
-  CHECK(RunJson(With(base, {"--engine", "sglang"}))["wiresim"]["ep_exchange"] == "alltoall");
-  CHECK(RunJson(With(base, {"--engine", "vllm", "--ep-exchange", "alltoall"}))["wiresim"]["ep_exchange"] == "alltoall");
+TEST_CASE("The EP exchange: the engines gather, TensorRT-LLM all-to-alls over multi-node NVLink, the flag overrides") {
+  // Mixtral-8x7B (top-2 of 8 experts) at dp=8,ep=8. At their defaults vLLM (VLLM_ALL2ALL_BACKEND
+  // allgather_reducescatter), SGLang (--moe-a2a-backend none) and TensorRT-LLM on an HGX node (no MNNVL) all-gather
+  // and reduce-scatter; TensorRT-LLM on a GB200 NVL72 (its GPUs share NVLink with other trays) all-to-alls when the
+  // EP group is wider than top-k (8 > 2), and gathers at ep=2 = top-k. The header and summary.json say which ran.
+  const std::vector<std::string> base = {"--model",     "mixtral-8x7b", "--requests",   "8",
+                                         "--input-len", "128",          "--output-len", "4"};
+  const auto on = [&](const char* topology, const char* engine, const char* plan) {
+    return RunJson(With(base, {"--topology", topology, "--engine", engine, "--plan", plan}))["wiresim"]["ep_exchange"];
+  };
+  CHECK(on("dgx-h100", "vllm", "dp=8,ep=8") == "allgather");
+  CHECK(on("dgx-h100", "sglang", "dp=8,ep=8") == "allgather");
+  CHECK(on("dgx-h100", "trtllm", "dp=8,ep=8") == "allgather");
+  CHECK(on("gb200-nvl72", "trtllm", "dp=8,ep=8") == "alltoall");
+  CHECK(on("gb200-nvl72", "trtllm", "dp=2,ep=2") == "allgather");
+  CHECK(on("gb200-nvl72", "vllm", "dp=8,ep=8") == "allgather");
+  CHECK(RunJson(With(base, {"--topology", "dgx-h100", "--plan", "dp=8,ep=8", "--engine", "vllm", "--ep-exchange",
+                            "alltoall"}))["wiresim"]["ep_exchange"] == "alltoall");
   std::vector<std::string> text = {"run"};
-  for (const std::string& a : With(base, {"--engine", "sglang", "--ep-exchange", "allgather", "--quiet"})) {
+  for (const std::string& a :
+       With(base, {"--topology", "dgx-h100", "--plan", "dp=8,ep=8", "--engine", "sglang", "--quiet"})) {
     text.push_back(a);
   }
   const Run r = Wiresim(text);
   REQUIRE(r.code == kExitOk);
-  CHECK_THAT(r.out, Contains("EP exchange: all-gather + reduce-scatter"));
+  CHECK_THAT(r.out, Contains("EP exchange: all-gather + reduce-scatter (all-reduces in prefill and uneven steps)"));
   // A dense plan has no EP exchange to name.
   CHECK_FALSE(
       RunJson({"--topology", "dgx-h100", "--model", "llama-3.2-1b", "--plan", "tp=1", "--requests", "2"})["wiresim"]

@@ -203,6 +203,51 @@ TEST_CASE("vLLM's EP exchange with uneven DP batches: every rank gathers as many
   CHECK(Find(b.graph.programs[3], "experts_gate_up", 3)[0]->kernel.m == 18);
 }
 
+TEST_CASE("SGLang's EP exchange: hidden states alone, all-gathered in decode, all-reduced when a rank prefills") {
+  const ModelSpec m = ShippedModel("deepseek-v3");
+  StepGraphOptions o;
+  o.ep_exchange = StepGraphOptions::EpExchange::kAllGather;
+  o.ep_gather.routing = false;  // SGLang routes the gathered rows itself
+  o.ep_gather.sum_len = true;
+  // Decode, every DP rank 64 tokens (MAX_LEN: 2 x 512 >= 64 x 8): an all-gather of 8 x 64 rows of 7168 x 2 bytes
+  // (no top-k weights or ids) and a reduce-scatter of the same; the router runs on all 512 gathered rows.
+  const Built decode = Build(m, "dp=8,ep=8", "decode=64x1024", o);
+  CheckDeepSeekExchanges(decode, 8.0 * 64 * 7168 * 2, 8.0 * 64 * 7168 * 2);
+  const GpuProgram& rank4 = decode.graph.programs[4];
+  CHECK(Find(rank4, "ep_dispatch", 3)[0]->collective.op == CollectiveOp::kAllGather);
+  CHECK(Find(rank4, "ep_combine", 3)[0]->collective.op == CollectiveOp::kReduceScatter);
+  CHECK(Find(rank4, "router", 3)[0]->kernel.m == 512);
+  // One DP rank prefills 448 tokens, the other seven decode 8 each (SUM_LEN): every rank's rows end to end,
+  // 448 + 7 x 8 = 504 of them, all-reduced (7168 x 2 bytes each) for the dispatch and again for the combine; the
+  // router sees the 504. vLLM's padded gather would move 8 x 448 rows.
+  o.dp_batches.clear();
+  BatchShape prefill;
+  prefill.prefills.push_back({448, 0});
+  o.dp_batches.push_back(prefill);
+  for (int r = 1; r < 8; ++r) {
+    BatchShape d;
+    d.decode_contexts.assign(8, 500);
+    o.dp_batches.push_back(d);
+  }
+  const Built mixed = Build(m, "dp=8,ep=8", "decode=1x1", o);
+  CheckDeepSeekExchanges(mixed, 504.0 * 7168 * 2, 504.0 * 7168 * 2);
+  CHECK(Find(mixed.graph.programs[6], "ep_dispatch", 3)[0]->collective.op == CollectiveOp::kAllReduce);
+  CHECK(Find(mixed.graph.programs[6], "ep_combine", 3)[0]->collective.op == CollectiveOp::kAllReduce);
+  CHECK(Find(mixed.graph.programs[6], "router", 3)[0]->kernel.m == 504);
+  // Decode only but uneven, one rank 128 tokens and seven 8 (2 x 184 < 8 x 128: SUM_LEN again).
+  o.dp_batches[0] = BatchShape{};
+  o.dp_batches[0].decode_contexts.assign(128, 500);
+  const Built uneven = Build(m, "dp=8,ep=8", "decode=1x1", o);
+  CheckDeepSeekExchanges(uneven, 184.0 * 7168 * 2, 184.0 * 7168 * 2);
+  // Four ranks 64 and four 16 (2 x 320 >= 8 x 64): MAX_LEN, padded to 64.
+  for (int r = 0; r < 8; ++r) {
+    o.dp_batches[static_cast<size_t>(r)] = BatchShape{};
+    o.dp_batches[static_cast<size_t>(r)].decode_contexts.assign(r < 4 ? 64 : 16, 500);
+  }
+  const Built even = Build(m, "dp=8,ep=8", "decode=1x1", o);
+  CheckDeepSeekExchanges(even, 8.0 * 64 * 7168 * 2, 8.0 * 64 * 7168 * 2);
+}
+
 TEST_CASE("vLLM's EP exchange with TP inside each DP rank: a gather over the DP group, then a TP all-reduce") {
   const ModelSpec m = ShippedModel("mixtral-8x7b");  // top-2 of 8 experts, hidden 4096, 32 MoE layers, bf16
   StepGraphOptions o;
