@@ -259,7 +259,7 @@ Status ShowPlan(AppContext& ctx, const ModelShowOptions& o, const ModelSpec& m, 
                            plan.ep, static_cast<int>(m.moe.experts_per_token)));
   if (!parsed_exchange.ok()) return InvalidArgument("--ep-exchange: " + parsed_exchange.status().message());
   const StepGraphOptions::EpExchange exchange = *parsed_exchange;
-  mem_options.shared_experts_over_tp = GathersOverDpGroup(plan, exchange);
+  mem_options.ep_mlp_split = EpMlpSplitOf(plan, exchange, profile.ep_gather);
   Result<MemoryPlan> planned = PlanMemory(m, plan, placement, hw.specs, mem_options);
   if (!planned.ok()) {
     if (j != nullptr) (*j)["plan"] = DoesNotFitJson(m, plan, placement, hw, mem_options, planned.status());

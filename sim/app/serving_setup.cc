@@ -226,7 +226,7 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   mem.max_num_batched_tokens = s.max_num_batched_tokens;
   mem.max_num_seqs = s.max_num_seqs;
   mem.kv_block_size = s.block_size;
-  mem.shared_experts_over_tp = GathersOverDpGroup(d->plan, d->ep_exchange);
+  mem.ep_mlp_split = EpMlpSplitOf(d->plan, d->ep_exchange, d->profile.ep_gather);
   if (s.disaggregated) {
     WIRESIM_RETURN_IF_ERROR(ResolveDisaggregation(s, mem, d.get()));
   } else {

@@ -20,6 +20,14 @@ bool GathersOverDpGroup(const ParallelPlan& p, StepGraphOptions::EpExchange exch
          p.cp == 1;
 }
 
+EpMlpSplit EpMlpSplitOf(const ParallelPlan& p, StepGraphOptions::EpExchange exchange,
+                        const StepGraphOptions::EpGatherFormat& format) {
+  if (p.ep > 1 && exchange == StepGraphOptions::EpExchange::kAllGather && format.mlps_over_group) {
+    return EpMlpSplit::kEpGroup;
+  }
+  return GathersOverDpGroup(p, exchange) ? EpMlpSplit::kSharedOverTp : EpMlpSplit::kTp;
+}
+
 namespace internal {
 namespace {
 

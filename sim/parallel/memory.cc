@@ -118,9 +118,9 @@ Result<MemoryPlan> PlanMemory(const ModelSpec& m, const ParallelPlan& p, const P
     const bool first = c.pp == 0, last = c.pp == p.pp - 1;
     g.gpu_model = spec.name;
     g.capacity = spec.device_memory_bytes;
-    g.weights = StageWeightBytes(m, p, stages[static_cast<size_t>(c.pp)], first, last, o.shared_experts_over_tp);
+    g.weights = StageWeightBytes(m, p, stages[static_cast<size_t>(c.pp)], first, last, o.ep_mlp_split);
     const bool drafter = last && o.draft.passes > 0;
-    if (drafter) g.weights.drafter = DrafterWeightBytes(m, p, o.draft, o.shared_experts_over_tp);
+    if (drafter) g.weights.drafter = DrafterWeightBytes(m, p, o.draft, o.ep_mlp_split);
     g.activations = ActivationBytes(m, p, o, last);
     g.reserve = o.runtime_reserve_bytes ? *o.runtime_reserve_bytes : DefaultRuntimeReserve(p);
     const double f = o.gpu_memory_utilization;

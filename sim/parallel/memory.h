@@ -55,9 +55,8 @@ struct MemoryOptions {
   // Speculative decoding's drafter: on the last stage, its weights (DrafterWeightBytes) and its layer's KV cache
   // (one more layer per token: vLLM gives the drafter's attention layer its own KV cache beside the target's).
   DraftModel draft;
-  // The shared experts split over TP under EP (vLLM's layout: GathersOverDpGroup in step_graph.h); else whole on
-  // every EP rank.
-  bool shared_experts_over_tp = false;
+  // With ep > 1, how the dense MLPs and shared experts are split (EpMlpSplitOf in step_graph.h).
+  EpMlpSplit ep_mlp_split = EpMlpSplit::kTp;
 };
 
 struct GpuMemory {

@@ -28,7 +28,7 @@ LocalShapes LocalShapesOf(const ModelSpec& m, const ParallelPlan& p) {
   return s;
 }
 
-double ShardFraction(const ModelSpec& m, const ParallelPlan& p, const WeightMatrix& w, bool shared_experts_over_tp) {
+double ShardFraction(const ModelSpec& m, const ParallelPlan& p, const WeightMatrix& w, EpMlpSplit split) {
   const double tp = p.tp;
   switch (w.split) {
     case TpSplit::kReplicated:
@@ -40,18 +40,22 @@ double ShardFraction(const ModelSpec& m, const ParallelPlan& p, const WeightMatr
     case TpSplit::kColumn:
     case TpSplit::kRow:
       if (w.group == WeightGroup::kRoutedExperts) return p.ep > 1 ? 1.0 / p.ep : 1.0 / tp;
-      if (w.group == WeightGroup::kSharedExperts) return p.ep > 1 && !shared_experts_over_tp ? 1.0 : 1.0 / tp;
+      if (p.ep > 1 && split == EpMlpSplit::kEpGroup &&
+          (w.group == WeightGroup::kSharedExperts || w.group == WeightGroup::kDenseMlp)) {
+        return 1.0 / p.ep;
+      }
+      if (w.group == WeightGroup::kSharedExperts) return p.ep > 1 && split == EpMlpSplit::kTp ? 1.0 : 1.0 / tp;
       return 1.0 / tp;
   }
   return 1.0;
 }
 
 StageWeights StageWeightBytes(const ModelSpec& m, const ParallelPlan& p, const StageLayers& stage, bool first_stage,
-                              bool last_stage, bool shared_experts_over_tp) {
+                              bool last_stage, EpMlpSplit split) {
   StageWeights out;
   for (int64_t l = stage.first; l < stage.end; ++l) {
     for (const WeightMatrix& w : LayerWeights(m, l)) {
-      out.layers += WeightBytes(m, w) * ShardFraction(m, p, w, shared_experts_over_tp);
+      out.layers += WeightBytes(m, w) * ShardFraction(m, p, w, split);
     }
   }
   for (const WeightMatrix& w : OuterWeights(m)) {
@@ -67,8 +71,7 @@ StageWeights StageWeightBytes(const ModelSpec& m, const ParallelPlan& p, const S
   return out;
 }
 
-double DrafterWeightBytes(const ModelSpec& target, const ParallelPlan& p, const DraftModel& draft,
-                          bool shared_experts_over_tp) {
+double DrafterWeightBytes(const ModelSpec& target, const ParallelPlan& p, const DraftModel& draft, EpMlpSplit split) {
   if (draft.passes == 0) return 0;
   ModelSpec m = target;
   m.weight_dtype = draft.weight_dtype.value_or(target.weight_dtype);
@@ -79,7 +82,7 @@ double DrafterWeightBytes(const ModelSpec& target, const ParallelPlan& p, const 
   }
   double bytes = 0;
   for (const WeightMatrix& w : LayerWeights(m, layer)) {
-    bytes += WeightBytes(m, w) * ShardFraction(m, p, w, shared_experts_over_tp);
+    bytes += WeightBytes(m, w) * ShardFraction(m, p, w, split);
   }
   const double h = static_cast<double>(m.hidden_size);
   return bytes + 2 * h * h * BytesPerElement(m.activation_dtype);

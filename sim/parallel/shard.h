@@ -27,10 +27,17 @@ struct LocalShapes {
 };
 LocalShapes LocalShapesOf(const ModelSpec& model, const ParallelPlan& plan);
 
-// The fraction of matrix `w` one GPU holds. `shared_experts_over_tp`: with ep > 1 the shared experts are still split
-// over TP like a dense MLP (vLLM's layout, GathersOverDpGroup in step_graph.h); else every EP rank holds them whole.
+// With ep > 1, how the MLPs other than the routed experts are split (the layouts of step_graph.h):
+//  - kTp: dense MLPs over TP, the shared experts whole on every EP rank (the all-to-all layouts);
+//  - kSharedOverTp: the shared experts over TP too (vLLM's gather with TP inside each DP rank, GathersOverDpGroup);
+//  - kEpGroup: dense MLPs and shared experts over every rank of the EP group, run on the gathered rows (SGLang's
+//    gather: its MLPs run in the FULL scatter mode over the whole TP group, python/sglang/srt/layers/communicator.py,
+//    and models/deepseek_v2.py shards the shared experts over it unless an all-to-all backend runs).
+enum class EpMlpSplit { kTp, kSharedOverTp, kEpGroup };
+
+// The fraction of matrix `w` one GPU holds.
 double ShardFraction(const ModelSpec& model, const ParallelPlan& plan, const WeightMatrix& w,
-                     bool shared_experts_over_tp = false);
+                     EpMlpSplit split = EpMlpSplit::kTp);
 
 struct StageWeights {
   double layers = 0;     // the stage's decoder layers
@@ -41,12 +48,12 @@ struct StageWeights {
 };
 // Weight bytes on each GPU of a stage (all GPUs of a stage hold the same amount).
 StageWeights StageWeightBytes(const ModelSpec& model, const ParallelPlan& plan, const StageLayers& stage,
-                              bool first_stage, bool last_stage, bool shared_experts_over_tp = false);
+                              bool first_stage, bool last_stage, EpMlpSplit split = EpMlpSplit::kTp);
 // The drafter's weights on each GPU of the last stage: one decoder layer of its kind (at its own weight type when it
 // has one), sharded as the target's, and
 // its 2h x h input projection, replicated (vLLM's MTP eh_proj is a plain nn.Linear). The embedding and the LM head
 // are the target's, shared (vLLM's EagleProposer.load_model); an EAGLE-3 head's own small LM head is not counted.
 double DrafterWeightBytes(const ModelSpec& model, const ParallelPlan& plan, const DraftModel& draft,
-                          bool shared_experts_over_tp = false);
+                          EpMlpSplit split = EpMlpSplit::kTp);
 
 }  // namespace wiresim

@@ -161,6 +161,12 @@ class RankProgramBuilder {
   bool SequenceParallel() const { return p_.sequence_parallel && p_.tp > 1; }
   bool Gathers() const { return o_.ep_exchange == StepGraphOptions::EpExchange::kAllGather; }
   bool GathersOverDp() const { return GathersOverDpGroup(p_, o_.ep_exchange); }
+  // SGLang's FULL-mode MLPs (EpGatherFormat::mlps_over_group): with one GPU per DP rank, the shared experts and the
+  // dense layers' MLPs run split over the EP group on the gathered rows.
+  bool MlpsOverGroup() const {
+    return Gathers() && o_.ep_gather.mlps_over_group && p_.ep > 1 && p_.tp == 1 && p_.cp == 1 && m_.IsMoe() &&
+           Group(ParallelDim::kEp).size() > 1;
+  }
   // ep > 1 with tp > 1: attention's output is reduce-scattered so each TP rank exchanges 1/tp of the tokens, and
   // all-gathered back after the MoE; in vLLM's layout (GathersOverDp) it stays an all-reduce.
   bool SplitsTokensOverTp() const { return p_.ep > 1 && p_.tp > 1 && !GathersOverDp(); }
@@ -229,7 +235,13 @@ class RankProgramBuilder {
     TpReduce(SequenceParallel() || (ep_moe && SplitsTokensOverTp()));
     const int64_t norm_tokens = ep_moe && SplitsTokensOverTp() ? CeilDiv(tokens_, p_.tp) : ResidualTokens();
     Kernel("post_attention_layernorm", Bytes(4.0 * static_cast<double>(norm_tokens * h_)));
-    if (!moe) {
+    if (!moe && MlpsOverGroup()) {
+      // The dense MLP on every rank's rows: gathered, split over the group, reduce-scattered back.
+      EpGather("mlp_gather", /*combine=*/false);
+      GatedMlp("gate_up_proj", "silu_and_mul", "down_proj", GroupTokens(!SumLen()),
+               CeilDiv(m_.intermediate_size, p_.ep));
+      EpGather("mlp_reduce_scatter", /*combine=*/true);
+    } else if (!moe) {
       if (SequenceParallel()) TpGather("sp_all_gather");
       DenseMlp();
       TpReduce(SequenceParallel());
@@ -386,8 +398,11 @@ class RankProgramBuilder {
 
   void SharedExperts(int64_t tokens) {
     if (s_.shared_width == 0) return;
-    // vLLM's layout splits the shared experts over TP like a dense MLP (their output joins the TP all-reduce).
-    const int64_t width = GathersOverDp() ? CeilDiv(s_.shared_width, p_.tp) : s_.shared_width;
+    // vLLM's layout splits the shared experts over TP like a dense MLP (their output joins the TP all-reduce);
+    // SGLang's over the EP group (their output joins the combine).
+    const int64_t width = MlpsOverGroup()   ? CeilDiv(s_.shared_width, p_.ep)
+                          : GathersOverDp() ? CeilDiv(s_.shared_width, p_.tp)
+                                            : s_.shared_width;
     GatedMlp("shared_gate_up", "shared_silu_and_mul", "shared_down", tokens, width);
   }
 
@@ -407,8 +422,9 @@ class RankProgramBuilder {
     EpAllToAll("ep_dispatch", /*combine=*/false);
     if (routes_gathered) Router(GroupTokens(!SumLen()));
     RoutedExperts();
+    if (MlpsOverGroup()) SharedExperts(GroupTokens(!SumLen()));
     EpAllToAll("ep_combine", /*combine=*/true);
-    SharedExperts(Dispatched());
+    if (!MlpsOverGroup()) SharedExperts(Dispatched());
   }
 
   // Back to every TP rank holding the whole hidden state: the TP all-gather of the 1/tp shares, or in vLLM's layout
@@ -544,7 +560,7 @@ class RankProgramBuilder {
       Router(Dispatched());
     };
     auto experts = [&] {
-      SharedExperts(Dispatched());
+      SharedExperts(MlpsOverGroup() ? GroupTokens(!SumLen()) : Dispatched());
       RoutedExperts();
     };
     auto gather = [&] { AfterExpertParallelMoe(); };

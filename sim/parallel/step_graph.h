@@ -30,6 +30,7 @@
 #include "sim/parallel/draft_model.h"
 #include "sim/parallel/expert_routing.h"
 #include "sim/parallel/placement.h"
+#include "sim/parallel/shard.h"
 #include "sim/parallel/step_graph_timing.h"
 
 namespace wiresim {
@@ -118,6 +119,13 @@ struct StepGraphOptions {
     // rank's rows end to end in a zeroed buffer and all-reduces it (SUM_LEN), and the combine all-reduces the
     // experts' outputs; other steps all-gather rows padded to the largest (MAX_LEN) and reduce-scatter.
     bool sum_len = false;
+    // The shared experts and the dense layers' MLPs run split over every rank of the EP group on the gathered rows,
+    // between the gather and the reduce-scatter (a dense layer gathers and reduce-scatters for its MLP alone):
+    // SGLang's FULL scatter mode (python/sglang/srt/layers/communicator.py, LayerScatterModes; models/deepseek_v2.py
+    // shards the shared experts over the TP group unless an all-to-all backend runs). Applied with tp = 1 (one GPU
+    // per DP rank); with TP inside each DP rank the graph keeps vLLM's layout (GathersOverDpGroup) and only the memory
+    // plan splits those weights over the EP group.
+    bool mlps_over_group = false;
   };
   EpGatherFormat ep_gather;
   // "alltoall" or "allgather"; "auto" is the engine's own (`engine_all_gathers`: EngineGathersExperts).
@@ -145,6 +153,12 @@ struct StepGraphOptions {
 // (the ranks of its TP index), the shared experts split over TP like a dense MLP, and a TP all-reduce sums the
 // experts' partial outputs after the combine.
 bool GathersOverDpGroup(const ParallelPlan& plan, StepGraphOptions::EpExchange exchange);
+
+// How the weights of an EP deployment's dense MLPs and shared experts are split for its exchange (the memory plan's
+// EpMlpSplit): over the EP group for SGLang's gather (EpGatherFormat::mlps_over_group), the shared experts over TP in
+// vLLM's layout (GathersOverDpGroup), else as the all-to-all layouts hold them.
+EpMlpSplit EpMlpSplitOf(const ParallelPlan& plan, StepGraphOptions::EpExchange exchange,
+                        const StepGraphOptions::EpGatherFormat& format);
 
 // The attention kernels one rank runs in every decoder layer for a batch (every rank of one DP rank runs the same
 // ones): the step graph emits exactly these, and a compiled iteration recomputes only these when the contexts

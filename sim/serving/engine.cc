@@ -280,6 +280,7 @@ EngineProfile ProfileOf(Engine engine, const GpuSpec* gpu, int tp_size) {
       p.ep_all_gather = true;
       p.ep_gather.routing = false;
       p.ep_gather.sum_len = true;
+      p.ep_gather.mlps_over_group = true;
       // server_args.py, _handle_gpu_memory_settings: chunked_prefill_size and cuda_graph_max_bs by the GPU's
       // memory and the TP size (an H100 without a GPU: 8192, and 256 below TP 4). max_running_requests has no fixed
       // default: 0.

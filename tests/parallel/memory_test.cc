@@ -194,7 +194,7 @@ TEST_CASE("Shared experts under EP: whole on every rank, or split over TP in vLL
   p.ep = 8;
   MemoryOptions whole;
   MemoryOptions split;
-  split.shared_experts_over_tp = true;
+  split.ep_mlp_split = EpMlpSplit::kSharedOverTp;
   Result<MemoryPlan> a = PlanMemory(ds, p, Packed(p), Gpus("h200", 8), whole);
   Result<MemoryPlan> b = PlanMemory(ds, p, Packed(p), Gpus("h200", 8), split);
   REQUIRE((a.ok() && b.ok()));
@@ -207,6 +207,23 @@ TEST_CASE("Shared experts under EP: whole on every rank, or split over TP in vLL
   Result<MemoryPlan> d = PlanMemory(ds, Tp(8), Packed(Tp(8)), Gpus("h200", 8), split);
   REQUIRE((c.ok() && d.ok()));
   CHECK(c->gpus[0].weights.layers == d->gpus[0].weights.layers);
+}
+
+TEST_CASE("SGLang's gather layout: dense MLPs and shared experts split over the whole EP group") {
+  const ModelSpec ds = ShippedModel("deepseek-v3");  // 3 dense layers of 18432, one shared expert of 2048, fp8
+  ParallelPlan p = Tp(1);
+  p.dp = 8;
+  p.ep = 8;
+  MemoryOptions a2a;
+  MemoryOptions group;
+  group.ep_mlp_split = EpMlpSplit::kEpGroup;
+  Result<MemoryPlan> a = PlanMemory(ds, p, Packed(p), Gpus("h200", 8), a2a);
+  Result<MemoryPlan> b = PlanMemory(ds, p, Packed(p), Gpus("h200", 8), group);
+  REQUIRE((a.ok() && b.ok()));
+  // The all-to-all layout holds both whole on every GPU (tp = 1); SGLang's keeps 1/8: 7/8 of the dense layers' gate,
+  // up and down projections (3 x 3 x 7168 x 18432 fp8 bytes) and of the shared experts' (58 x 3 x 7168 x 2048).
+  const double dense = 3.0 * 3 * 7168 * 18432, shared = 58.0 * 3 * 7168 * 2048;
+  CHECK(a->gpus[0].weights.layers - b->gpus[0].weights.layers == Approx((dense + shared) * 7 / 8));
 }
 
 TEST_CASE("Pipeline stages: layers split, embedding first, LM head last, a tied head is held twice") {

@@ -248,6 +248,33 @@ TEST_CASE("SGLang's EP exchange: hidden states alone, all-gathered in decode, al
   CheckDeepSeekExchanges(even, 8.0 * 64 * 7168 * 2, 8.0 * 64 * 7168 * 2);
 }
 
+TEST_CASE("SGLang's gather layout: dense MLPs and shared experts run split over the EP group on the gathered rows") {
+  const ModelSpec m = ShippedModel("deepseek-v3");  // layers 0-2 dense (18432 wide), one shared expert of 2048
+  StepGraphOptions o;
+  o.ep_exchange = StepGraphOptions::EpExchange::kAllGather;
+  o.ep_gather.routing = false;
+  o.ep_gather.sum_len = true;
+  o.ep_gather.mlps_over_group = true;
+  const Built b = Build(m, "dp=8,ep=8", "decode=64x1024", o);
+  const GpuProgram& rank2 = b.graph.programs[2];
+  // A dense layer gathers the 8 ranks' 64 tokens (8 x 64 x 7168 x 2 bytes), runs its MLP on the 512 rows at
+  // 18432 / 8 = 2304 columns, and reduce-scatters the same bytes back.
+  const auto dense = LayerCollectives(rank2, 1, 2);
+  CHECK(dense.at("mlp_gather").second == 8.0 * 64 * 7168 * 2);
+  CHECK(dense.at("mlp_reduce_scatter").second == 8.0 * 64 * 7168 * 2);
+  const KernelShape up = Find(rank2, "gate_up_proj", 1)[0]->kernel;
+  CHECK((up.m == 512 && up.n == 2 * 2304));
+  // An MoE layer's shared expert: the 512 gathered rows at 2048 / 8 = 256 columns, before the combine.
+  const std::vector<const StepOp*> shared = Find(rank2, "shared_gate_up", 3);
+  REQUIRE(shared.size() == 1);
+  CHECK((shared[0]->kernel.m == 512 && shared[0]->kernel.n == 2 * 256));
+  const StepOp* combine = Find(rank2, "ep_combine", 3)[0];
+  CHECK(shared[0] < combine);
+  // With TP inside each DP rank the graph keeps vLLM's layout: no gather around the dense MLPs.
+  const Built tp2 = Build(ShippedModel("deepseek-v3"), "tp=2,dp=4,ep=8", "decode=64x1024", o);
+  CHECK(LayerCollectives(tp2.graph.programs[0], 1, 2).count("mlp_gather") == 0);
+}
+
 TEST_CASE("vLLM's EP exchange with TP inside each DP rank: a gather over the DP group, then a TP all-reduce") {
   const ModelSpec m = ShippedModel("mixtral-8x7b");  // top-2 of 8 experts, hidden 4096, 32 MoE layers, bf16
   StepGraphOptions o;
