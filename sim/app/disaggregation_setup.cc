@@ -102,7 +102,7 @@ Status ResolveDisaggregation(const Scenario& s, const MemoryOptions& mem, Servin
     });
     std::vector<int> unused = gpus;
     for (const auto& [role, i] : order) {
-      Result<Placement> where = AutoPlacement(topo, d->model, role->plan, unused);
+      Result<Placement> where = AutoPlacement(topo, d->model, role->plan, unused, nullptr, d->ep_exchange);
       if (!where.ok()) return At(s, "deployment.placement", where.status());
       role->replicas[i] = *where;
       for (int g : where->gpu_of_rank) std::erase(unused, g);

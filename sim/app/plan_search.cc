@@ -300,7 +300,8 @@ std::unique_ptr<ServingSetup> PlanSearch::Build(AppContext& local, const Scenari
   if (!d.disaggregation) {
     // The search's own score when it placed the ranks, else the placement scored here.
     PlacementScore scored =
-        d.placement_score ? *d.placement_score : ScorePlacement(*d.topo, d.model, d.plan, d.placement);
+        d.placement_score ? *d.placement_score
+                          : ScorePlacement(*d.topo, d.model, d.plan, d.placement, kPlacementScoreTokens, d.ep_exchange);
     row.placement_cost_ms = std::isfinite(scored.cost_seconds) ? 1000.0 * scored.cost_seconds : -1.0;
     if (score != nullptr) *score = std::move(scored);
   }

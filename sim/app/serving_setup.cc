@@ -121,6 +121,13 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
   if (Status st = ValidatePlan(d->plan, d->model, static_cast<int>(gpus.size())); !st.ok()) {
     return At(s, "deployment.plan", st);
   }
+  // How the EP group exchanges tokens: the engine's rule (EngineGathersExperts: the GPUs' NVLink reach, not the
+  // placement) or the scenario's word; the placement search scores that exchange.
+  {
+    const bool gathers = EngineGathersExperts(ProfileOf(*engine), topo.NvlinkSpansHosts(topo.gpu(gpus.front())),
+                                              d->plan.ep, static_cast<int>(d->model.moe.experts_per_token));
+    WIRESIM_ASSIGN_OR_RETURN(d->ep_exchange, StepGraphOptions::ParseEpExchange(scenario.ep_exchange, gathers));
+  }
   if (s.disaggregated) {
     // Each role's replicas are placed by ResolveDisaggregation (below).
   } else if (s.placement == "auto" || s.placement == "spread") {
@@ -132,8 +139,9 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
       for (int i = 0; i < topo.gpu_count(); ++i) candidates.push_back(i);
     }
     PlacementScore why;
-    Result<Placement> where = s.placement == "auto" ? AutoPlacement(topo, d->model, d->plan, candidates, &why)
-                                                    : SpreadPlacement(topo, d->model, d->plan, candidates, &why);
+    Result<Placement> where = s.placement == "auto"
+                                  ? AutoPlacement(topo, d->model, d->plan, candidates, &why, d->ep_exchange)
+                                  : SpreadPlacement(topo, d->model, d->plan, candidates, &why, d->ep_exchange);
     if (!where.ok()) return At(s, "deployment.placement", where.status());
     d->placement = *where;
     d->placement_score = std::move(why);
@@ -168,9 +176,6 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     const int first_gpu = d->placement.gpu_of_rank.empty() ? gpus.front() : d->placement.gpu_of_rank.front();
     const GpuSpec& first = d->specs[static_cast<size_t>(first_gpu)];
     d->profile = ProfileOf(*engine, &first, SglangTpSize(d->plan));
-    const bool gathers = EngineGathersExperts(d->profile, topo.NvlinkSpansHosts(topo.gpu(first_gpu)), d->plan.ep,
-                                              static_cast<int>(d->model.moe.experts_per_token));
-    WIRESIM_ASSIGN_OR_RETURN(d->ep_exchange, StepGraphOptions::ParseEpExchange(scenario.ep_exchange, gathers));
     Scenario& w = d->scenario;
     std::string by_engine = "the " + scenario.engine + " engine's default";
     if (*engine != Engine::kTrtllm) by_engine += " on " + std::string(first.name);

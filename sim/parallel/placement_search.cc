@@ -25,9 +25,6 @@ constexpr size_t kAllPairsUpTo = 32;
 constexpr int kMaxPasses = 3;
 constexpr int64_t kMaxSwapEvaluations = 20000;
 constexpr size_t kSwapAcrossHostsUpTo = 128;
-// The step AutoPlacement scores with: ScorePlacement's default, a full prefill-sized batch of the scheduler's default
-// max_num_batched_tokens (8192, the vllm profile in sim/serving/engine.cc), where communication weighs most.
-constexpr int64_t kScoreTokens = 8192;
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -175,8 +172,8 @@ struct Item {
 class Scorer {
  public:
   Scorer(const Topology& topo, const ModelSpec& model, const ParallelPlan& plan, int64_t tokens,
-         const std::vector<int>& candidates)
-      : topo_(topo), plan_(plan), demand_(DemandOf(model, plan, tokens)), costs_(topo, candidates) {
+         const std::vector<int>& candidates, StepGraphOptions::EpExchange ep_exchange)
+      : topo_(topo), plan_(plan), demand_(DemandOf(model, plan, tokens, ep_exchange)), costs_(topo, candidates) {
     const std::vector<StageLayers> stages = SplitLayers(model.num_layers, plan.pp);
     for (const StageLayers& s : stages) {
       int64_t moe = 0;
@@ -196,7 +193,9 @@ class Scorer {
     };
     add(ParallelDim::kTp, Kind::kTp);
     add(ParallelDim::kCp, Kind::kCp);
-    if (plan.ep > 1) add(ParallelDim::kEp, Kind::kEp);
+    // vLLM's gather with TP inside each DP rank exchanges over the DP groups (every TP rank holds its DP rank's
+    // tokens).
+    if (plan.ep > 1) add(GathersOverDpGroup(plan, ep_exchange) ? ParallelDim::kDp : ParallelDim::kEp, Kind::kEp);
     for (const std::vector<int>& pp : groups.groups[static_cast<size_t>(ParallelDim::kPp)]) {
       for (size_t s = 0; s + 1 < pp.size(); ++s) items_.push_back({Kind::kPp, static_cast<int>(s), {pp[s], pp[s + 1]}});
     }
@@ -572,7 +571,8 @@ Status CheckPlacementGpus(const Topology& topo, const ParallelPlan& plan, std::s
   return Status::Ok();
 }
 
-CommDemand DemandOf(const ModelSpec& model, const ParallelPlan& plan, int64_t tokens) {
+CommDemand DemandOf(const ModelSpec& model, const ParallelPlan& plan, int64_t tokens,
+                    StepGraphOptions::EpExchange ep_exchange) {
   CommDemand d;
   const double a = BytesPerElement(model.activation_dtype);
   const double h = static_cast<double>(model.hidden_size);
@@ -588,7 +588,13 @@ CommDemand DemandOf(const ModelSpec& model, const ParallelPlan& plan, int64_t to
   const double L = static_cast<double>(layers);
   if (plan.tp > 1) d.tp = 2 * L * t * h * a;
   if (plan.cp > 1) d.cp = L * static_cast<double>(tokens) * LocalShapesOf(model, plan).kv_bytes_per_token_layer;
-  if (plan.ep > 1 && model.IsMoe()) {
+  if (plan.ep > 1 && model.IsMoe() && ep_exchange == StepGraphOptions::EpExchange::kAllGather) {
+    // n ranks' D tokens each, gathered and reduce-scattered back.
+    const bool over_dp = GathersOverDpGroup(plan, ep_exchange);
+    const double n = over_dp ? plan.dp : plan.ep;
+    const double rows = static_cast<double>(over_dp ? per_rank : CeilDiv(per_rank, plan.tp));
+    d.ep = 2 * static_cast<double>(moe) * n * rows * h * a;
+  } else if (plan.ep > 1 && model.IsMoe()) {
     d.ep = 2 * static_cast<double>(moe) * static_cast<double>(CeilDiv(per_rank, plan.tp)) *
            static_cast<double>(model.moe.experts_per_token) * h * a;
   }
@@ -600,9 +606,9 @@ CommDemand DemandOf(const ModelSpec& model, const ParallelPlan& plan, int64_t to
 }
 
 PlacementScore ScorePlacement(const Topology& topo, const ModelSpec& model, const ParallelPlan& plan,
-                              const Placement& placement, int64_t tokens) {
+                              const Placement& placement, int64_t tokens, StepGraphOptions::EpExchange ep_exchange) {
   WIRESIM_CHECK_EQ(static_cast<int>(placement.gpu_of_rank.size()), plan.WorldSize());
-  Scorer scorer(topo, model, plan, tokens, placement.gpu_of_rank);
+  Scorer scorer(topo, model, plan, tokens, placement.gpu_of_rank, ep_exchange);
   scorer.Reset(placement.gpu_of_rank);
   const Scorer::Total t = scorer.Sum();
   PlacementScore out;
@@ -612,7 +618,8 @@ PlacementScore ScorePlacement(const Topology& topo, const ModelSpec& model, cons
 }
 
 Result<Placement> AutoPlacement(const Topology& topo, const ModelSpec& model, const ParallelPlan& plan,
-                                std::span<const int> gpus, PlacementScore* score) {
+                                std::span<const int> gpus, PlacementScore* score,
+                                StepGraphOptions::EpExchange ep_exchange) {
   WIRESIM_RETURN_IF_ERROR(CheckPlacementGpus(topo, plan, gpus));
   const size_t world = static_cast<size_t>(plan.WorldSize());
   // A GPU with no links (failed, degrade.h) is left out while enough others remain.
@@ -622,7 +629,7 @@ Result<Placement> AutoPlacement(const Topology& topo, const ModelSpec& model, co
   }
   if (linked.size() >= world && linked.size() < gpus.size()) gpus = linked;
   // Starting points: the grown blocks, packed and strided over the caller's order; the best one is searched from.
-  Scorer scorer(topo, model, plan, kScoreTokens, std::vector<int>(gpus.begin(), gpus.end()));
+  Scorer scorer(topo, model, plan, kPlacementScoreTokens, std::vector<int>(gpus.begin(), gpus.end()), ep_exchange);
   std::vector<std::vector<int>> starts;
   starts.push_back(GrowBlocks(topo, plan, DomainOrder(topo, gpus), scorer.costs()));
   WIRESIM_ASSIGN_OR_RETURN(Placement packed, PackedPlacement().Place(plan, gpus));

@@ -19,6 +19,7 @@
 #include "sim/model/model_spec.h"
 #include "sim/parallel/placement.h"
 #include "sim/parallel/plan.h"
+#include "sim/parallel/step_graph.h"
 #include "sim/topology/topology.h"
 
 namespace wiresim {
@@ -30,7 +31,11 @@ namespace wiresim {
 //   tp  2 L t h a: two all-reduces per layer, after attention and after the MLP (under sequence parallelism a
 //       reduce-scatter and an all-gather, which move the same bytes);
 //   cp  L tokens kv: the KV of all the step's tokens, kv = this rank's KV bytes per token per layer (LocalShapesOf);
-//   ep  2 M ceil(t / tp) k h a: dispatch and combine all-to-alls of each MoE layer, k = experts_per_token;
+//   ep  2 M ceil(t / tp) k h a: dispatch and combine all-to-alls of each MoE layer, k = experts_per_token; with the
+//       gather exchange (`ep_exchange` kAllGather) 2 M n D h a, the all-gather and reduce-scatter of n ranks' D
+//       tokens each: n = ep and D = ceil(t / tp), or in vLLM's layout with TP inside each DP rank
+//       (GathersOverDpGroup) n = dp and D = t (the routing bytes, and SGLang's all-reduces in prefill steps, left
+//       out of this ranking estimate);
 //   pp  2 t' h a: one send of the hidden state and the residual per stage boundary, t' = ceil(t / tp) under
 //       sequence parallelism, else t (vLLM's IntermediateTensors);
 //   dp  0: inference replicas do not talk.
@@ -38,7 +43,8 @@ namespace wiresim {
 struct CommDemand {
   double tp = 0, cp = 0, ep = 0, pp = 0, dp = 0;
 };
-CommDemand DemandOf(const ModelSpec& model, const ParallelPlan& plan, int64_t tokens);
+CommDemand DemandOf(const ModelSpec& model, const ParallelPlan& plan, int64_t tokens,
+                    StepGraphOptions::EpExchange ep_exchange = StepGraphOptions::EpExchange::kAllToAll);
 
 struct PlacementScore {
   // Estimated communication time of one iteration under this placement: over the stages a batch passes through, the
@@ -56,8 +62,15 @@ struct PlacementScore {
 // busiest link; links are not summed). Groups of more than 32 GPUs are costed over the pairs of consecutive members
 // in GPU-index order, a ring through them, to stay fast. A group with an unreachable pair costs +infinity.
 // REQUIRES: placement has plan.WorldSize() distinct GPUs of `topo`.
+// The step AutoPlacement scores with: a full prefill-sized batch of the scheduler's default max_num_batched_tokens
+// (8192, the vllm profile in sim/serving/engine.cc), where communication weighs most.
+inline constexpr int64_t kPlacementScoreTokens = 8192;
+
+// `ep_exchange`: how the EP group exchanges tokens (DemandOf); with vLLM's gather over the DP group
+// (GathersOverDpGroup) the groups scored for it are the DP groups.
 PlacementScore ScorePlacement(const Topology& topo, const ModelSpec& model, const ParallelPlan& plan,
-                              const Placement& placement, int64_t tokens = 8192);
+                              const Placement& placement, int64_t tokens = kPlacementScoreTokens,
+                              StepGraphOptions::EpExchange ep_exchange = StepGraphOptions::EpExchange::kAllToAll);
 
 // Maps ranks onto `gpus` (global GPU indices the run may use, in the caller's order; more than the plan needs is
 // allowed, and the search then also chooses which to use) so the heaviest communication lands on the fastest links:
@@ -67,7 +80,8 @@ PlacementScore ScorePlacement(const Topology& topo, const ModelSpec& model, cons
 // index. Never scores worse than packed and strided on the same GPUs. Errors: fewer GPUs than ranks, an index
 // outside the topology, a GPU listed twice.
 Result<Placement> AutoPlacement(const Topology& topo, const ModelSpec& model, const ParallelPlan& plan,
-                                std::span<const int> gpus, PlacementScore* score = nullptr);
+                                std::span<const int> gpus, PlacementScore* score = nullptr,
+                                StepGraphOptions::EpExchange ep_exchange = StepGraphOptions::EpExchange::kAllToAll);
 
 // Errors for a placement of `plan` on `gpus`: a GPU the topology lacks, a GPU listed twice, fewer GPUs than ranks.
 Status CheckPlacementGpus(const Topology& topo, const ParallelPlan& plan, std::span<const int> gpus);

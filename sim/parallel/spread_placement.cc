@@ -49,11 +49,12 @@ std::string ReplicaHostsLine(const Topology& topo, const ParallelPlan& plan, con
 }
 
 Result<Placement> SpreadPlacement(const Topology& topo, const ModelSpec& model, const ParallelPlan& plan,
-                                  std::span<const int> gpus, PlacementScore* score) {
+                                  std::span<const int> gpus, PlacementScore* score,
+                                  StepGraphOptions::EpExchange ep_exchange) {
   WIRESIM_RETURN_IF_ERROR(CheckPlacementGpus(topo, plan, gpus));
   const bool coupled = plan.ep > 1 && plan.dp > 1;  // EP spans the DP ranks: they step together (serving_setup.cc)
   if (plan.dp <= 1 || coupled) {
-    WIRESIM_ASSIGN_OR_RETURN(Placement p, AutoPlacement(topo, model, plan, gpus, score));
+    WIRESIM_ASSIGN_OR_RETURN(Placement p, AutoPlacement(topo, model, plan, gpus, score, ep_exchange));
     if (score != nullptr && coupled) {
       score->lines.push_back(ReplicaHostsLine(topo, plan, p) +
                              " (the DP ranks exchange tokens through expert parallelism: they fail together)");
@@ -113,7 +114,7 @@ Result<Placement> SpreadPlacement(const Topology& topo, const ModelSpec& model, 
     out.gpu_of_rank[static_cast<size_t>(r)] = replicas[static_cast<size_t>(d)].GpuOf(RankOf(one, c));
   }
   if (score != nullptr) {
-    *score = ScorePlacement(topo, model, plan, out);
+    *score = ScorePlacement(topo, model, plan, out, kPlacementScoreTokens, ep_exchange);
     score->lines.push_back(ReplicaHostsLine(topo, plan, out));
   }
   return out;

@@ -27,7 +27,8 @@ namespace wiresim {
 // places them. score->lines gains a line saying which hosts hold each replica and how many one host's loss takes.
 // Errors: as AutoPlacement.
 Result<Placement> SpreadPlacement(const Topology& topo, const ModelSpec& model, const ParallelPlan& plan,
-                                  std::span<const int> gpus, PlacementScore* score = nullptr);
+                                  std::span<const int> gpus, PlacementScore* score = nullptr,
+                                  StepGraphOptions::EpExchange ep_exchange = StepGraphOptions::EpExchange::kAllToAll);
 
 // The replicas' failure exposure under `placement`: "DP replicas (2 of 8 GPUs): hosts node0 | node1; losing one host
 // loses at most 1 of 2 replicas". Empty for dp = 1.

@@ -50,6 +50,35 @@ TEST_CASE("DemandOf: the bytes per rank of each dimension, from the model's shap
   const CommDemand ep = DemandOf(ds, Plan("dp=8,ep=8"), 1024);
   CHECK(ep.ep == Approx(13623099392.0));
   CHECK(ep.tp == 0);
+  // The gather exchange: each MoE layer all-gathers and reduce-scatters the 8 ranks' 1024 tokens of 7168 x 2 bytes,
+  // 2 x 58 x 8 x 1024 x 14336 = 13,623,099,392 (top-8 over 8 ranks moves the same buffer as the all-to-all).
+  using E = StepGraphOptions::EpExchange;
+  CHECK(DemandOf(ds, Plan("dp=8,ep=8"), 1024, E::kAllGather).ep == Approx(13623099392.0));
+  // Mixtral (top-2, hidden 4096, 32 MoE layers) at tp=2, dp=4, ep=8, 1024 tokens: the all-to-all sends 512 tokens x 2
+  // copies per rank, 2 x 32 x 1024 x 8192 = 536,870,912; vLLM's gather over the DP group of 4 moves every DP rank's
+  // 1024 tokens, 2 x 32 x 4 x 1024 x 8192 = 2,147,483,648.
+  const ModelSpec mixtral = ShippedModel("mixtral-8x7b");
+  CHECK(DemandOf(mixtral, Plan("tp=2,dp=4,ep=8"), 1024).ep == Approx(536870912.0));
+  CHECK(DemandOf(mixtral, Plan("tp=2,dp=4,ep=8"), 1024, E::kAllGather).ep == Approx(2147483648.0));
+}
+
+TEST_CASE("ScorePlacement: vLLM's gather with TP inside each DP rank is scored over the DP groups") {
+  // Mixtral at tp=2, dp=4, ep=8 on one DGX H100, ranks packed: the all-to-all layout scores one EP group of 8 GPUs,
+  // the gather layout the 2 DP groups of 4 (the ranks of one TP index).
+  const Topology topo = ShippedTopology("dgx-h100");
+  const ModelSpec m = ShippedModel("mixtral-8x7b");
+  Placement p;
+  for (int r = 0; r < 8; ++r) p.gpu_of_rank.push_back(r);
+  const PlacementScore a2a = ScorePlacement(topo, m, Plan("tp=2,dp=4,ep=8"), p, 1024);
+  const PlacementScore gather =
+      ScorePlacement(topo, m, Plan("tp=2,dp=4,ep=8"), p, 1024, StepGraphOptions::EpExchange::kAllGather);
+  const auto ep_line = [](const PlacementScore& s) {
+    for (const std::string& l : s.lines)
+      if (l.rfind("EP groups", 0) == 0) return l;
+    return std::string();
+  };
+  CHECK_THAT(ep_line(a2a), Catch::Matchers::StartsWith("EP groups (1 of 8 GPUs)"));
+  CHECK_THAT(ep_line(gather), Catch::Matchers::StartsWith("EP groups (2 of 4 GPUs)"));
 }
 
 TEST_CASE("ScorePlacement: a hand-computed cost on the two-island A100 box") {
