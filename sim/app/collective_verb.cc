@@ -203,32 +203,32 @@ std::string Describe(const Setup& s, DataType dtype) {
   return out.str();
 }
 
-}  // namespace
-
-int Collective(const Args& args, AppContext& ctx) {
-  po::options_description options("options");
-  std::string topology_arg, op_arg, gpus_arg, dtype_arg, compare_arg, network_arg, nics_arg;
-  std::string min_arg, max_arg, step_arg, calibration_arg, format_arg;
+// The verb's flags, as given.
+struct CollectiveArgs {
+  std::string topology, op, gpus, dtype, compare, network, nics, min, max, step, calibration, format;
   int nodes = 0, factor = 2, root = 0;
-  options.add_options()("topology,t", po::value(&topology_arg)->default_value("dgx-h100"),
+};
+
+void AddCollectiveOptions(po::options_description& options, CollectiveArgs& a) {
+  options.add_options()("topology,t", po::value(&a.topology)->default_value("dgx-h100"),
                         "topology file, or the name of a shipped one")(
-      "op", po::value(&op_arg)->default_value("all_reduce"),
+      "op", po::value(&a.op)->default_value("all_reduce"),
       "all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall, sendrecv (nccl-tests names), or send (one "
-      "way, rank i to i+1)")("gpus,g", po::value(&gpus_arg),
+      "way, rank i to i+1)")("gpus,g", po::value(&a.gpus),
                              "GPUs: 0-7, 0,2,4, or node0:0-7,node1:0-7 (default: the first host's)")(
-      "nodes", po::value(&nodes), "every GPU of the first N hosts")(
-      "minbytes,b", po::value(&min_arg)->default_value("8"), "smallest size (K, M, G: powers of 1024)")(
-      "maxbytes,e", po::value(&max_arg)->default_value("8G"), "largest size")(
-      "stepfactor,f", po::value(&factor)->default_value(2), "multiply the size by this between rows")(
-      "stepbytes,i", po::value(&step_arg), "add this many bytes between rows instead")(
-      "dtype,d", po::value(&dtype_arg)->default_value("float"), "element type: float, half, bfloat16, ...")(
-      "root,r", po::value(&root)->default_value(0), "root rank of broadcast and reduce")(
-      "nics", po::value(&nics_arg), "local NIC indices inter-node traffic may use, as NCCL_IB_HCA: 0,1")(
-      "network", po::value(&network_arg)->default_value("closed"),
+      "nodes", po::value(&a.nodes), "every GPU of the first N hosts")(
+      "minbytes,b", po::value(&a.min)->default_value("8"), "smallest size (K, M, G: powers of 1024)")(
+      "maxbytes,e", po::value(&a.max)->default_value("8G"), "largest size")(
+      "stepfactor,f", po::value(&a.factor)->default_value(2), "multiply the size by this between rows")(
+      "stepbytes,i", po::value(&a.step), "add this many bytes between rows instead")(
+      "dtype,d", po::value(&a.dtype)->default_value("float"), "element type: float, half, bfloat16, ...")(
+      "root,r", po::value(&a.root)->default_value(0), "root rank of broadcast and reduce")(
+      "nics", po::value(&a.nics), "local NIC indices inter-node traffic may use, as NCCL_IB_HCA: 0,1")(
+      "network", po::value(&a.network)->default_value("closed"),
       "closed (closed form), analytical or flow (the collective's transfers simulated on that network)")(
-      "compare", po::value(&compare_arg), "an nccl-tests log (text or -J JSON): measured vs predicted per size")(
-      "calibration", po::value(&calibration_arg), "a calibration profile: measured corrections where they apply")(
-      "format", po::value(&format_arg)->default_value("text"),
+      "compare", po::value(&a.compare), "an nccl-tests log (text or -J JSON): measured vs predicted per size")(
+      "calibration", po::value(&a.calibration), "a calibration profile: measured corrections where they apply")(
+      "format", po::value(&a.format)->default_value("text"),
       "text (nccl-tests' table), json, or nccl-json (nccl-tests' -J layout)")("json", "print JSON: --format json")(
       "quiet", "no progress line on a terminal")(
       "engine", po::value<std::string>(),
@@ -238,70 +238,57 @@ int Collective(const Args& args, AppContext& ctx) {
       "with --engine: this kernel at every size, as vLLM's benchmark_device_communicators.py forces it: one-shot, "
       "two-shot, multimem, symm-two-shot")("disable-symm-mem-all-reduce",
                                            "with --engine vllm: its symmetric-memory all-reduce off");
-  CollectiveModelOptions model_options;
-  model_options.Add(options);
-  po::positional_options_description positional;
-  po::variables_map vm;
-  if (auto code =
-          ParseOptions(args, ctx, kVerb, "[--topology T] [--op OP] [--gpus LIST | --nodes N] [-b MIN -e MAX -f F]",
-                       "wiresim collective --topology dgx-h100-2node --op all_reduce --nodes 2 -b 1M -e 8G", options,
-                       positional, vm)) {
-    return *code;
-  }
-  const auto fail = [&](const Status& st) { return ReportError(ctx, kVerb, st); };
+}
+
+// The flags that exclude each other or name no choice: -f with -i, --json with another --format, an unknown
+// format or network. Settles a.format (--json is --format json).
+Status CheckFlags(const po::variables_map& vm, CollectiveArgs& a) {
   if (vm.count("stepbytes") && !vm["stepfactor"].defaulted()) {
-    return fail(InvalidArgument("-f/--stepfactor and -i/--stepbytes are alternatives (as in nccl-tests): give one"));
+    return InvalidArgument("-f/--stepfactor and -i/--stepbytes are alternatives (as in nccl-tests): give one");
   }
-
   if (vm.count("json")) {
-    if (!vm["format"].defaulted() && format_arg != "json") {
-      return fail(InvalidArgument("--json is --format json; it cannot go with --format " + format_arg));
+    if (!vm["format"].defaulted() && a.format != "json") {
+      return InvalidArgument("--json is --format json; it cannot go with --format " + a.format);
     }
-    format_arg = "json";
+    a.format = "json";
   }
-  if (format_arg != "text" && format_arg != "json" && format_arg != "nccl-json") {
-    return fail(InvalidArgument("--format: expected text, json or nccl-json, got '" + format_arg + "'"));
+  if (a.format != "text" && a.format != "json" && a.format != "nccl-json") {
+    return InvalidArgument("--format: expected text, json or nccl-json, got '" + a.format + "'");
   }
-  if (format_arg == "nccl-json" && vm.count("compare")) {
-    return fail(InvalidArgument("--format nccl-json writes a prediction alone; with --compare use text or json"));
+  if (a.format == "nccl-json" && vm.count("compare")) {
+    return InvalidArgument("--format nccl-json writes a prediction alone; with --compare use text or json");
   }
+  if (a.network != "closed" && a.network != "analytical" && a.network != "flow") {
+    return InvalidArgument("--network: expected closed, analytical or flow, got '" + a.network + "'");
+  }
+  return Status::Ok();
+}
 
-  Setup s;
-  if (network_arg != "closed" && network_arg != "analytical" && network_arg != "flow") {
-    return fail(InvalidArgument("--network: expected closed, analytical or flow, got '" + network_arg + "'"));
-  }
-  s.network = network_arg;
-  auto file = ReadInput(ctx, topology_arg, InputKind::kTopology);
-  if (!file.ok()) return fail(file.status());
-  auto topo = LoadTopologyForVerb(*file, ctx.reader);
-  if (!topo.ok()) return fail(topo.status());
-  s.topo = std::make_unique<Topology>(std::move(topo).value());
-
-  std::optional<NcclTestsLog> log;
+// The topology, the log to compare (into `log`), the operation and the GPUs, into `s`.
+Status ReadTopologyAndGroup(AppContext& ctx, const po::variables_map& vm, const CollectiveArgs& a, Setup& s,
+                            std::optional<NcclTestsLog>& log) {
+  s.network = a.network;
+  WIRESIM_ASSIGN_OR_RETURN(SourceFile file, ReadInput(ctx, a.topology, InputKind::kTopology));
+  WIRESIM_ASSIGN_OR_RETURN(Topology topo, LoadTopologyForVerb(file, ctx.reader));
+  s.topo = std::make_unique<Topology>(std::move(topo));
   if (vm.count("compare")) {
-    auto log_file = ReadInput(ctx, compare_arg, InputKind::kOther);
-    if (!log_file.ok()) return fail(log_file.status());
-    auto parsed = ParseNcclTestsLog(*log_file);
-    if (!parsed.ok()) return fail(parsed.status());
-    log = std::move(parsed).value();
+    WIRESIM_ASSIGN_OR_RETURN(SourceFile log_file, ReadInput(ctx, a.compare, InputKind::kOther));
+    WIRESIM_ASSIGN_OR_RETURN(log, ParseNcclTestsLog(log_file));
   }
-
   // With a log to compare, the operation is the log's (below, once the rank count is known).
-  const auto op = ParseCollectiveOp(op_arg);
+  const auto op = ParseCollectiveOp(a.op);
   if ((!log || !vm["op"].defaulted()) && (!op || *op == CollectiveOp::kAllToAllV)) {
-    return fail(
-        InvalidArgument("--op: unknown or unsupported operation '" + op_arg +
-                        "' (all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall, sendrecv, send)"));
+    return InvalidArgument("--op: unknown or unsupported operation '" + a.op +
+                           "' (all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall, sendrecv, send)");
   }
   if (op) s.op = *op;
-  s.root = root;
-
+  s.root = a.root;
   Result<std::vector<int>> gpus = std::vector<int>{};
-  if (vm.count("gpus") && vm.count("nodes")) return fail(InvalidArgument("give --gpus or --nodes, not both"));
+  if (vm.count("gpus") && vm.count("nodes")) return InvalidArgument("give --gpus or --nodes, not both");
   if (vm.count("gpus")) {
-    gpus = ParseGpuSelection(gpus_arg, *s.topo);
+    gpus = ParseGpuSelection(a.gpus, *s.topo);
   } else if (vm.count("nodes")) {
-    gpus = FirstNodes(nodes, *s.topo);
+    gpus = FirstNodes(a.nodes, *s.topo);
   } else if (log) {
     gpus = GpusForLog(*log, *s.topo);
   } else {
@@ -312,64 +299,65 @@ int Collective(const Args& args, AppContext& ctx) {
       gpus = all;
     }
   }
-  if (!gpus.ok()) return fail(gpus.status());
+  if (!gpus.ok()) return gpus.status();
   s.gpus = *gpus;
   if (log && log->ranks && *log->ranks != static_cast<int>(s.gpus.size())) {
-    return fail(InvalidArgument(compare_arg + " was measured on " + std::to_string(*log->ranks) +
-                                " ranks but the selection has " + std::to_string(s.gpus.size()) + " GPUs"));
+    return InvalidArgument(a.compare + " was measured on " + std::to_string(*log->ranks) +
+                           " ranks but the selection has " + std::to_string(s.gpus.size()) + " GPUs");
   }
   if (log) {
     // As calibrate import reads it: the test the log names, or --op, checked against busbw / algbw; or inferred
     // from that ratio over the ranks.
     NcclTestsImportOptions by;
-    if (!vm["op"].defaulted()) by.op = op_arg;
+    if (!vm["op"].defaulted()) by.op = a.op;
     std::vector<std::string> notes;
-    auto logged = NcclTestsLogOperation(*log, by, static_cast<int>(s.gpus.size()), &notes);
-    if (!logged.ok()) return fail(logged.status());
+    WIRESIM_ASSIGN_OR_RETURN(s.op, NcclTestsLogOperation(*log, by, static_cast<int>(s.gpus.size()), &notes));
     for (const std::string& note : notes) ctx.err << "wiresim collective: " << note << "\n";
-    s.op = *logged;
   }
+  return Status::Ok();
+}
 
-  auto filter = model_options.Filter(vm);
-  if (!filter.ok()) return fail(filter.status());
-  s.filter = *filter;
+// NCCL's algorithm filter and the engine (--engine, --engine-kernel, --disable-symm-mem-all-reduce), into `s`.
+Status ConfigureEngine(const po::variables_map& vm, const CollectiveModelOptions& model_options, Setup& s) {
+  WIRESIM_ASSIGN_OR_RETURN(s.filter, model_options.Filter(vm));
   if (vm.count("engine-kernel") && !vm.count("engine")) {
-    return fail(InvalidArgument("--engine-kernel needs --engine (vllm, sglang or trtllm)"));
+    return InvalidArgument("--engine-kernel needs --engine (vllm, sglang or trtllm)");
   }
   if (vm.count("disable-symm-mem-all-reduce") && !vm.count("engine")) {
-    return fail(InvalidArgument("--disable-symm-mem-all-reduce needs --engine vllm"));
+    return InvalidArgument("--disable-symm-mem-all-reduce needs --engine vllm");
   }
-  if (vm.count("engine")) {
-    auto engine = ParseEngine(vm["engine"].as<std::string>());
-    if (!engine.ok()) return fail(Status(engine.status().code(), "--engine: " + engine.status().message()));
-    EngineProfile profile = ProfileOf(*engine);
-    if (vm.count("disable-symm-mem-all-reduce")) profile.symm_mem.available = false;
-    if (vm.count("engine-kernel")) {
-      auto kernel = ParseEngineKernel(vm["engine-kernel"].as<std::string>());
-      if (!kernel.ok()) return fail(Status(kernel.status().code(), "--engine-kernel: " + kernel.status().message()));
-      s.engine_kernel = *kernel;
-    }
-    // NCCL as the engine leaves it: SGLang sets NCCL_NVLS_ENABLE=0 unless asked (docs/engines.md).
-    s.filter = NcclFilter(profile, s.filter);
-    s.engine = std::make_unique<EngineAllReduce>(profile, *s.topo);
-    s.engine_profile = profile;
+  if (!vm.count("engine")) return Status::Ok();
+  auto engine = ParseEngine(vm["engine"].as<std::string>());
+  if (!engine.ok()) return Status(engine.status().code(), "--engine: " + engine.status().message());
+  EngineProfile profile = ProfileOf(*engine);
+  if (vm.count("disable-symm-mem-all-reduce")) profile.symm_mem.available = false;
+  if (vm.count("engine-kernel")) {
+    auto kernel = ParseEngineKernel(vm["engine-kernel"].as<std::string>());
+    if (!kernel.ok()) return Status(kernel.status().code(), "--engine-kernel: " + kernel.status().message());
+    s.engine_kernel = *kernel;
   }
+  // NCCL as the engine leaves it: SGLang sets NCCL_NVLS_ENABLE=0 unless asked (docs/engines.md).
+  s.filter = NcclFilter(profile, s.filter);
+  s.engine = std::make_unique<EngineAllReduce>(profile, *s.topo);
+  s.engine_profile = profile;
+  return Status::Ok();
+}
+
+// The model's parameters (with the calibration's NCCL release and what a compared log says of its run), the model,
+// and the collective prepared on `s`'s GPUs. Returns the parameters the model runs with.
+Result<CollectiveParams> PrepareModel(AppContext& ctx, const po::variables_map& vm, const CollectiveArgs& a,
+                                      const CollectiveModelOptions& model_options,
+                                      const std::optional<NcclTestsLog>& log, Setup& s) {
   GroupOptions group_options;
   if (vm.count("nics")) {
-    auto nics = ParseIntList(nics_arg, "--nics");
-    if (!nics.ok()) return fail(nics.status());
-    group_options.nics = *nics;
+    WIRESIM_ASSIGN_OR_RETURN(group_options.nics, ParseIntList(a.nics, "--nics"));
   }
-  auto parsed_params = model_options.Params(vm);
-  if (!parsed_params.ok()) return fail(parsed_params.status());
-  CollectiveParams params = *parsed_params;
+  WIRESIM_ASSIGN_OR_RETURN(CollectiveParams params, model_options.Params(vm));
   if (vm.count("calibration")) {
     // The NCCL release: --nccl-version, else the one the profile was measured with.
     const NcclVersionRequest nccl{vm.count("nccl-version") ? vm["nccl-version"].as<std::string>() : "",
                                   "--nccl-version"};
-    auto loaded = LoadCalibration(ctx, calibration_arg, s.topo.get(), params, s.filter, &nccl);
-    if (!loaded.ok()) return fail(loaded.status());
-    s.calibration = std::move(loaded).value();
+    WIRESIM_ASSIGN_OR_RETURN(s.calibration, LoadCalibration(ctx, a.calibration, s.topo.get(), params, s.filter, &nccl));
     params.SetNcclVersion(s.calibration->nccl->version);
     if (s.calibration->fitted) {
       s.collective_calibration =
@@ -387,74 +375,61 @@ int Collective(const Args& args, AppContext& ctx) {
   call.op = s.op;
   call.gpus = s.gpus;
   call.root = s.root;
-  auto prepared = s.model->Prepare(call, group_options);
-  if (!prepared.ok()) return fail(prepared.status());
-  s.prepared = std::move(prepared).value();
+  WIRESIM_ASSIGN_OR_RETURN(s.prepared, s.model->Prepare(call, group_options));
+  return params;
+}
 
-  const auto dtype = ParseDataType(dtype_arg);
-  if (!dtype) return fail(InvalidArgument("--dtype: unknown type '" + dtype_arg + "'"));
+// One size to predict: the log's row it is compared with, if any.
+struct Size {
+  double bytes = 0;
+  DataType type = DataType::kFloat32;
+  const NcclTestsRow* measured = nullptr;
+};
 
-  // The sizes to predict: the log's, or -b to -e.
-  struct Size {
-    double bytes = 0;
-    DataType type = DataType::kFloat32;
-    const NcclTestsRow* measured = nullptr;
-  };
+// The sizes to predict: the log's, or -b to -e by -f or -i. `config` gets what nccl-tests' -J writes of them.
+Result<std::vector<Size>> SizesToPredict(const po::variables_map& vm, const CollectiveArgs& a, DataType dtype,
+                                         const std::optional<NcclTestsLog>& log, nlohmann::ordered_json& config) {
   std::vector<Size> sizes;
-  nlohmann::ordered_json config;  // what nccl-tests' -J writes in "config" about the sizes
   if (log) {
     for (const NcclTestsRow& m : log->rows) {
       const auto type = ParseDataType(m.type);
-      if (!type) {
-        return fail(InvalidInput({log->source, m.line, 0}, "type", "unknown type '" + m.type + "'"));
-      }
+      if (!type) return InvalidInput({log->source, m.line, 0}, "type", "unknown type '" + m.type + "'");
       sizes.push_back({m.size_bytes, *type, &m});
     }
+    return sizes;
+  }
+  auto min_bytes = ParseByteSize(a.min);
+  auto max_bytes = ParseByteSize(a.max);
+  if (!min_bytes.ok()) return InvalidArgument("-b: " + min_bytes.status().message());
+  if (!max_bytes.ok()) return InvalidArgument("-e: " + max_bytes.status().message());
+  double step = 0;
+  if (vm.count("stepbytes")) {
+    auto st = ParseByteSize(a.step);
+    if (!st.ok() || *st <= 0) return InvalidArgument("-i: expected a positive size");
+    step = *st;
+  } else if (a.factor < 2) {
+    return InvalidArgument("-f must be at least 2");
+  }
+  if (*max_bytes < *min_bytes) return InvalidArgument("-e is smaller than -b");
+  config["minimum_bytes"] = static_cast<int64_t>(*min_bytes);
+  config["maximum_bytes"] = static_cast<int64_t>(*max_bytes);
+  if (step > 0) {
+    config["step_bytes"] = static_cast<int64_t>(step);
   } else {
-    auto min_bytes = ParseByteSize(min_arg);
-    auto max_bytes = ParseByteSize(max_arg);
-    if (!min_bytes.ok()) return fail(InvalidArgument("-b: " + min_bytes.status().message()));
-    if (!max_bytes.ok()) return fail(InvalidArgument("-e: " + max_bytes.status().message()));
-    double step = 0;
-    if (vm.count("stepbytes")) {
-      auto st = ParseByteSize(step_arg);
-      if (!st.ok() || *st <= 0) return fail(InvalidArgument("-i: expected a positive size"));
-      step = *st;
-    } else if (factor < 2) {
-      return fail(InvalidArgument("-f must be at least 2"));
-    }
-    if (*max_bytes < *min_bytes) return fail(InvalidArgument("-e is smaller than -b"));
-    config["minimum_bytes"] = static_cast<int64_t>(*min_bytes);
-    config["maximum_bytes"] = static_cast<int64_t>(*max_bytes);
-    if (step > 0) {
-      config["step_bytes"] = static_cast<int64_t>(step);
-    } else {
-      config["step_factor"] = factor;
-    }
-    for (double size = *min_bytes; size <= *max_bytes; size = step > 0 ? size + step : size * factor) {
-      sizes.push_back({size, *dtype, nullptr});
-      if (size == 0) break;
-      if (sizes.size() > 100000) return fail(InvalidArgument("more than 100000 sizes; use a larger -f or -i"));
-    }
+    config["step_factor"] = a.factor;
   }
+  for (double size = *min_bytes; size <= *max_bytes; size = step > 0 ? size + step : size * a.factor) {
+    sizes.push_back({size, dtype, nullptr});
+    if (size == 0) break;
+    if (sizes.size() > 100000) return InvalidArgument("more than 100000 sizes; use a larger -f or -i");
+  }
+  return sizes;
+}
 
-  // The closed form's time of each size weighs it in the estimate of the time left: a simulation's events grow with
-  // the size much as the time does.
-  std::vector<double> work;
-  for (const Size& z : sizes) {
-    auto p = s.prepared->Predict(z.bytes, s.filter);
-    work.push_back(p.ok() ? p->time.ToMicroseconds() : 0);
-  }
-  CollectiveProgress progress(ctx.err, ctx.interactive && !vm.count("quiet"), s.network != "closed", work);
-  s.progress = &progress;
-  const bool table = format_arg == "text";
-  if (table) {
-    ctx.out << Describe(s, *dtype);
-    if (log)
-      ctx.out << "# measured: " << log->source << " (" << log->rows.size() << " rows)" << s.measured_note << "\n";
-    PrintCollectiveTableHeader(ctx.out, log.has_value());
-    ctx.out << std::flush;
-  }
+// Predicts every size, with its measured figures where a log row goes with it; with `table`, prints each row as soon
+// as it is known (a long run shows its results as it goes).
+Result<std::vector<CollectiveRow>> PredictSizes(AppContext& ctx, Setup& s, const std::vector<Size>& sizes, bool table,
+                                                bool compared, CollectiveProgress& progress) {
   std::vector<CollectiveRow> rows;
   for (size_t i = 0; i < sizes.size(); ++i) {
     const Size& z = sizes[i];
@@ -463,7 +438,7 @@ int Collective(const Args& args, AppContext& ctx) {
     auto row = Predict(s, z.bytes, z.type);
     if (!row.ok()) {
       progress.Clear();
-      return fail(row.status());
+      return row.status();
     }
     progress.FinishSize(s.events);
     const std::optional<NcclTestsResult>* r =
@@ -482,46 +457,45 @@ int Collective(const Args& args, AppContext& ctx) {
     if (!z.measured && row->count <= 0) continue;
     rows.push_back(*row);
     if (table) {
-      // Each row as soon as it is known: a long run shows its results as it goes.
       progress.Clear();
-      PrintCollectiveRow(ctx.out, rows.back(), log.has_value());
+      PrintCollectiveRow(ctx.out, rows.back(), compared);
       ctx.out << std::flush;
     }
   }
   progress.Clear();
+  return rows;
+}
 
-  std::vector<double> big, small;
-  for (const CollectiveRow& r : rows) {
-    if (!r.measured || r.measured_busbw <= 0) continue;
-    (r.size >= 1048576 ? big : small).push_back(std::fabs(r.busbw / r.measured_busbw - 1));
+// --format json: the run's setup and every row, with the medians of |error| against a compared log.
+nlohmann::ordered_json RunJson(const Setup& s, const CollectiveParams& params, const std::vector<CollectiveRow>& rows,
+                               const std::optional<NcclTestsLog>& log, const std::vector<double>& big,
+                               const std::vector<double>& small) {
+  nlohmann::ordered_json j;
+  j["topology"] = s.topo->name();
+  j["op"] = std::string(ToString(s.op));
+  j["gpus"] = s.gpus;
+  j["ranks"] = s.gpus.size();
+  j["nodes"] = s.prepared->group().nodes();
+  j["model"] = s.network;
+  j["nccl_version"] = params.nccl_version.ToString();
+  j["launch_overhead_us"] = params.launch_overhead.ToMicroseconds();
+  if (params.call_interval > Time::Zero()) j["call_interval_us"] = params.call_interval.ToMicroseconds();
+  j["ranks_per_process"] = params.ranks_per_process;
+  j["calibration"] = s.calibration ? nlohmann::ordered_json(s.calibration->note) : nlohmann::ordered_json();
+  auto& out_rows = j["rows"] = nlohmann::ordered_json::array();
+  for (const CollectiveRow& r : rows) out_rows.push_back(CollectiveRowJson(r, log.has_value()));
+  if (log) {
+    j["log"] = log->source;
+    j["median_abs_error_1MiB_and_up"] = Median(big);
+    j["median_abs_error_below_1MiB"] = Median(small);
   }
-  if (format_arg == "nccl-json") {
-    ctx.out << NcclTestsJson(*s.topo, s.prepared->group(), rows, args, config).dump() << "\n";
-    return kExitOk;
-  }
-  if (format_arg == "json") {
-    nlohmann::ordered_json j;
-    j["topology"] = s.topo->name();
-    j["op"] = std::string(ToString(s.op));
-    j["gpus"] = s.gpus;
-    j["ranks"] = s.gpus.size();
-    j["nodes"] = s.prepared->group().nodes();
-    j["model"] = s.network;
-    j["nccl_version"] = params.nccl_version.ToString();
-    j["launch_overhead_us"] = params.launch_overhead.ToMicroseconds();
-    if (params.call_interval > Time::Zero()) j["call_interval_us"] = params.call_interval.ToMicroseconds();
-    j["ranks_per_process"] = params.ranks_per_process;
-    j["calibration"] = s.calibration ? nlohmann::ordered_json(s.calibration->note) : nlohmann::ordered_json();
-    auto& out_rows = j["rows"] = nlohmann::ordered_json::array();
-    for (const CollectiveRow& r : rows) out_rows.push_back(CollectiveRowJson(r, log.has_value()));
-    if (log) {
-      j["log"] = log->source;
-      j["median_abs_error_1MiB_and_up"] = Median(big);
-      j["median_abs_error_below_1MiB"] = Median(small);
-    }
-    ctx.out << j.dump(1) << "\n";
-    return kExitOk;
-  }
+  return j;
+}
+
+// The text table's closing lines: which rows a calibration timed, then the medians of |error| against a compared
+// log or nccl-tests' average bus bandwidth.
+void PrintTableFooter(std::ostream& out, const Setup& s, const std::vector<CollectiveRow>& rows, bool compared,
+                      const std::vector<double>& big, const std::vector<double>& small) {
   if (s.calibration) {
     // Which rows the calibration timed: a calibration that applies nowhere (another group shape, sizes outside the
     // measured ones, a filter no curve was measured under) must not pass for one that applied.
@@ -531,27 +505,90 @@ int Collective(const Args& args, AppContext& ctx) {
       fitted += r.timed_by == "fitted" ? 1 : 0;
     }
     if (measured + fitted == 0) {
-      ctx.out
-          << "# calibration: applied to no row (no measured curve of this group shape, sizes and --algo/--proto, no "
+      out << "# calibration: applied to no row (no measured curve of this group shape, sizes and --algo/--proto, no "
              "fitted correction for the algorithms chosen): the model timed every row\n";
     } else {
-      ctx.out << "# calibration: timed " << measured + fitted << " of " << rows.size() << " rows (" << measured
-              << " from measured curves, " << fitted << " by fitted corrections)"
-              << (measured + fitted < static_cast<int>(rows.size()) ? "; the model timed the rest" : "") << "\n";
+      out << "# calibration: timed " << measured + fitted << " of " << rows.size() << " rows (" << measured
+          << " from measured curves, " << fitted << " by fitted corrections)"
+          << (measured + fitted < static_cast<int>(rows.size()) ? "; the model timed the rest" : "") << "\n";
     }
   }
-  if (log) {
-    ctx.out << "# error = predicted busbw / measured busbw - 1\n";
+  if (compared) {
+    out << "# error = predicted busbw / measured busbw - 1\n";
     const auto median = [](const std::vector<double>& v) {
       return v.empty() ? std::string("-") : Fixed(Median(v) * 100, 1) + "%";
     };
-    ctx.out << "# median |error|, sizes >= 1 MiB: " << median(big) << " over " << big.size()
-            << " rows; below 1 MiB: " << median(small) << " over " << small.size() << " rows\n";
+    out << "# median |error|, sizes >= 1 MiB: " << median(big) << " over " << big.size()
+        << " rows; below 1 MiB: " << median(small) << " over " << small.size() << " rows\n";
   } else {
     double sum = 0;
     for (const CollectiveRow& r : rows) sum += r.busbw;
-    ctx.out << "# Avg bus bandwidth    : " << std::fixed << std::setprecision(3)
-            << (rows.empty() ? 0.0 : sum / static_cast<double>(rows.size())) << "\n";
+    out << "# Avg bus bandwidth    : " << std::fixed << std::setprecision(3)
+        << (rows.empty() ? 0.0 : sum / static_cast<double>(rows.size())) << "\n";
+  }
+}
+
+}  // namespace
+
+int Collective(const Args& args, AppContext& ctx) {
+  po::options_description options("options");
+  CollectiveArgs a;
+  AddCollectiveOptions(options, a);
+  CollectiveModelOptions model_options;
+  model_options.Add(options);
+  po::positional_options_description positional;
+  po::variables_map vm;
+  if (auto code =
+          ParseOptions(args, ctx, kVerb, "[--topology T] [--op OP] [--gpus LIST | --nodes N] [-b MIN -e MAX -f F]",
+                       "wiresim collective --topology dgx-h100-2node --op all_reduce --nodes 2 -b 1M -e 8G", options,
+                       positional, vm)) {
+    return *code;
+  }
+  const auto fail = [&](const Status& st) { return ReportError(ctx, kVerb, st); };
+  if (Status st = CheckFlags(vm, a); !st.ok()) return fail(st);
+  Setup s;
+  std::optional<NcclTestsLog> log;
+  if (Status st = ReadTopologyAndGroup(ctx, vm, a, s, log); !st.ok()) return fail(st);
+  if (Status st = ConfigureEngine(vm, model_options, s); !st.ok()) return fail(st);
+  Result<CollectiveParams> params = PrepareModel(ctx, vm, a, model_options, log, s);
+  if (!params.ok()) return fail(params.status());
+  const auto dtype = ParseDataType(a.dtype);
+  if (!dtype) return fail(InvalidArgument("--dtype: unknown type '" + a.dtype + "'"));
+  nlohmann::ordered_json config;  // what nccl-tests' -J writes in "config" about the sizes
+  Result<std::vector<Size>> sizes = SizesToPredict(vm, a, *dtype, log, config);
+  if (!sizes.ok()) return fail(sizes.status());
+
+  // The closed form's time of each size weighs it in the estimate of the time left: a simulation's events grow with
+  // the size much as the time does.
+  std::vector<double> work;
+  for (const Size& z : *sizes) {
+    auto p = s.prepared->Predict(z.bytes, s.filter);
+    work.push_back(p.ok() ? p->time.ToMicroseconds() : 0);
+  }
+  CollectiveProgress progress(ctx.err, ctx.interactive && !vm.count("quiet"), s.network != "closed", work);
+  s.progress = &progress;
+  const bool table = a.format == "text";
+  if (table) {
+    ctx.out << Describe(s, *dtype);
+    if (log)
+      ctx.out << "# measured: " << log->source << " (" << log->rows.size() << " rows)" << s.measured_note << "\n";
+    PrintCollectiveTableHeader(ctx.out, log.has_value());
+    ctx.out << std::flush;
+  }
+  Result<std::vector<CollectiveRow>> rows = PredictSizes(ctx, s, *sizes, table, log.has_value(), progress);
+  if (!rows.ok()) return fail(rows.status());
+
+  std::vector<double> big, small;
+  for (const CollectiveRow& r : *rows) {
+    if (!r.measured || r.measured_busbw <= 0) continue;
+    (r.size >= 1048576 ? big : small).push_back(std::fabs(r.busbw / r.measured_busbw - 1));
+  }
+  if (a.format == "nccl-json") {
+    ctx.out << NcclTestsJson(*s.topo, s.prepared->group(), *rows, args, config).dump() << "\n";
+  } else if (a.format == "json") {
+    ctx.out << RunJson(s, *params, *rows, log, big, small).dump(1) << "\n";
+  } else {
+    PrintTableFooter(ctx.out, s, *rows, log.has_value(), big, small);
   }
   return kExitOk;
 }
