@@ -188,25 +188,26 @@ TEST_CASE("KV heads replicate when tp exceeds them, MLA's latent is cached whole
   CHECK(LocalShapesOf(ds, Tp(8)).kv_bytes_per_token_layer == 576 * 2);  // the whole latent, not 1/8 of it
 }
 
+// One GPU's decoder-layer weight bytes of `p` on H200s, the dense MLPs and shared experts split as `split`.
+double LayerWeightBytes(const ModelSpec& m, const ParallelPlan& p, EpMlpSplit split) {
+  MemoryOptions o;
+  o.ep_mlp_split = split;
+  Result<MemoryPlan> plan = PlanMemory(m, p, Packed(p), Gpus("h200", p.WorldSize()), o);
+  REQUIRE(plan.ok());
+  return plan->gpus[0].weights.layers;
+}
+
 TEST_CASE("Shared experts under EP: whole on every rank, or split over TP in vLLM's layout") {
   const ModelSpec ds = ShippedModel("deepseek-v3");  // one shared expert of 2048 per MoE layer (3-60), fp8 weights
   ParallelPlan p = Tp(8);
   p.ep = 8;
-  MemoryOptions whole;
-  MemoryOptions split;
-  split.ep_mlp_split = EpMlpSplit::kSharedOverTp;
-  Result<MemoryPlan> a = PlanMemory(ds, p, Packed(p), Gpus("h200", 8), whole);
-  Result<MemoryPlan> b = PlanMemory(ds, p, Packed(p), Gpus("h200", 8), split);
-  REQUIRE((a.ok() && b.ok()));
   // The shared expert's gate, up and down projections: 3 x 7168 x 2048 fp8 bytes in each of 58 layers; split over
   // 8 GPUs, each keeps 1/8 of them.
   const double shared = 58.0 * 3 * 7168 * 2048;
-  CHECK(a->gpus[0].weights.layers - b->gpus[0].weights.layers == Approx(shared * 7 / 8));
-  // Without EP the flag changes nothing: TP splits the shared experts either way.
-  Result<MemoryPlan> c = PlanMemory(ds, Tp(8), Packed(Tp(8)), Gpus("h200", 8), whole);
-  Result<MemoryPlan> d = PlanMemory(ds, Tp(8), Packed(Tp(8)), Gpus("h200", 8), split);
-  REQUIRE((c.ok() && d.ok()));
-  CHECK(c->gpus[0].weights.layers == d->gpus[0].weights.layers);
+  CHECK(LayerWeightBytes(ds, p, EpMlpSplit::kTp) - LayerWeightBytes(ds, p, EpMlpSplit::kSharedOverTp) ==
+        Approx(shared * 7 / 8));
+  // Without EP the split changes nothing: TP splits the shared experts either way.
+  CHECK(LayerWeightBytes(ds, Tp(8), EpMlpSplit::kTp) == LayerWeightBytes(ds, Tp(8), EpMlpSplit::kSharedOverTp));
 }
 
 TEST_CASE("SGLang's gather layout: dense MLPs and shared experts split over the whole EP group") {
@@ -214,16 +215,11 @@ TEST_CASE("SGLang's gather layout: dense MLPs and shared experts split over the 
   ParallelPlan p = Tp(1);
   p.dp = 8;
   p.ep = 8;
-  MemoryOptions a2a;
-  MemoryOptions group;
-  group.ep_mlp_split = EpMlpSplit::kEpGroup;
-  Result<MemoryPlan> a = PlanMemory(ds, p, Packed(p), Gpus("h200", 8), a2a);
-  Result<MemoryPlan> b = PlanMemory(ds, p, Packed(p), Gpus("h200", 8), group);
-  REQUIRE((a.ok() && b.ok()));
   // The all-to-all layout holds both whole on every GPU (tp = 1); SGLang's keeps 1/8: 7/8 of the dense layers' gate,
   // up and down projections (3 x 3 x 7168 x 18432 fp8 bytes) and of the shared experts' (58 x 3 x 7168 x 2048).
   const double dense = 3.0 * 3 * 7168 * 18432, shared = 58.0 * 3 * 7168 * 2048;
-  CHECK(a->gpus[0].weights.layers - b->gpus[0].weights.layers == Approx((dense + shared) * 7 / 8));
+  CHECK(LayerWeightBytes(ds, p, EpMlpSplit::kTp) - LayerWeightBytes(ds, p, EpMlpSplit::kEpGroup) ==
+        Approx((dense + shared) * 7 / 8));
 }
 
 TEST_CASE("Pipeline stages: layers split, embedding first, LM head last, a tied head is held twice") {
