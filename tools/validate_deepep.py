@@ -6,9 +6,10 @@ docs/validation/serving.md shows. Standard library only.
     python3 tools/validate_deepep.py [--wiresim build/sim/app/wiresim] [--write]
 
 Setting: DeepSeek-V3's MoE layer (hidden 7168, top-8 of 256 experts), uniform routing, every rank the same tokens:
-the dispatch is an all-to-all of tokens x 8 copies x (7168 + 56 x 4) bytes per rank (fp8 and one fp32 scale per 128
-elements), the combine tokens x 8 x 7168 x 2 (bf16), exactly what `wiresim run` puts in the step graph
-(docs/models.md). `wiresim collective --op alltoall` times it on EP/8 nodes of an H800-like DGX: the shipped DGX H100
+the dispatch is an all-to-all of tokens x rows x (7168 + 56 x 4) bytes per rank (fp8 and one fp32 scale per 128
+elements), the combine tokens x rows x 7168 x 2 (bf16), exactly what `wiresim run` puts in the step graph
+(docs/models.md): rows = 8 copies for the low-latency (decode) kernels, and for the normal (prefill) kernels, which
+send a token once per destination rank, EP x (1 - C(256 - 256/EP, 8) / C(256, 8)). `wiresim collective --op alltoall` times it on EP/8 nodes of an H800-like DGX: the shipped DGX H100
 node with 8 NVLink4 links per GPU instead of 18 (H800 SXM: 400 GB/s NVLink bidirectional, NVIDIA's H800 datasheet;
 DeepSeek quotes ~160 GB/s achievable per direction) and the same one CX7 400 Gb/s NIC per GPU on a rail-optimised
 non-blocking fabric. Kernel times only (--launch-us 0).
@@ -28,7 +29,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "docs", "validation", "data", "deepep_ep_alltoall.csv")
-HIDDEN, TOP_K = 7168, 8
+HIDDEN, TOP_K, EXPERTS = 7168, 8, 256
 DISPATCH_COPY = HIDDEN + (HIDDEN // 128) * 4  # fp8 + fp32 scales per 128 elements
 COMBINE_COPY = HIDDEN * 2                     # bf16
 
@@ -68,7 +69,10 @@ the rows used are in `docs/validation/data/deepep_ep_alltoall.csv`).
 
 Setting: DeepSeek-V3's MoE layer (hidden 7168, top-8 of 256), uniform routing, every rank the same tokens (DeepEP's
 4096 for its normal kernels, 128 for its low-latency ones), dispatch in fp8 with one fp32 scale per 128 elements
-(7,392 bytes per token copy), combine in bf16 (14,336). That is an all-to-all of tokens x 8 copies per rank, which
+(7,392 bytes per token copy), combine in bf16 (14,336). That is an all-to-all of tokens x 8 copies per rank for the
+low-latency kernels, and for the normal ones, which send a token once to each rank holding one of its experts, of
+tokens x EP x (1 - C(256 - 256/EP, 8) / C(256, 8)) rows per rank (5.29 at EP 8, 6.52 at 16; as `wiresim run` sends
+in a step where some rank prefills), which
 `wiresim collective --op alltoall --launch-us 0` times on EP/8 nodes of an H800-like DGX: the shipped DGX H100 with
 8 NVLink4 links per GPU instead of 18 (H800 SXM: 400 GB/s NVLink bidirectional; DeepSeek quotes ~160 GB/s achievable
 per direction) and one CX7 400 Gb/s NIC per GPU on a non-blocking rail-optimised fabric, as DeepEP's testbed.
@@ -78,20 +82,32 @@ bound for other nodes) over the predicted time. Error = predicted / measured - 1
 """
 
 OUTRO = """
-**What differs.** DeepEP's kernels are not NCCL's, and wiresim models NCCL's direct all-to-all: every token copy goes
-from its GPU to the expert's GPU. DeepEP's normal kernels send a token once per destination node over RDMA and
-forward it over NVLink there, with node-limited routing keeping a token to at most 4 nodes; its bandwidth counts
-those deduplicated bytes. The bandwidths above therefore compare how well each uses its bottleneck link, not time:
-at EP 16 a token's 8 copies cross to the other node 4 times in wiresim (8 x 1/2) but about once in DeepEP (unless
-all 8 experts are local, probability 1/256), so DeepEP's normal dispatch moves about a quarter of the RDMA bytes
-and takes about 4096 x 7,392 B / 43 GB/s = 0.70 ms against wiresim's 3.2 ms for the NCCL-style all-to-all. A
-deployment that uses DeepEP's normal kernels is, for prefill-sized batches, several times faster across nodes than
-`wiresim run` predicts. The low-latency kernels send each copy point to point (over NVLink inside a node since
+**What differs.** DeepEP's kernels are not NCCL's, and wiresim models NCCL's direct all-to-all: a token goes from
+its GPU to each GPU holding one of its experts (the normal kernels' rows, once per destination rank). DeepEP's normal
+kernels send a token once per destination node over RDMA and forward it over NVLink there, with node-limited routing
+keeping a token to at most 4 nodes; its bandwidth counts those deduplicated bytes. The bandwidths above therefore
+compare how well each uses its bottleneck link, not time: at EP 16 a token reaches 6.52 ranks in wiresim, 3.26 of them
+on the other node, but crosses to it about once in DeepEP (unless all 8 experts are local, probability 1/256), so
+DeepEP's normal dispatch moves about a third of the RDMA bytes and takes about 4096 x 7,392 B / 43 GB/s = 0.70 ms
+against wiresim's 2.6 ms. A deployment that uses DeepEP's normal kernels is, for prefill-sized batches across nodes,
+several times faster than `wiresim run` predicts. The low-latency kernels send each copy point to point (over NVLink inside a node since
 DeepEP PR #173), like the all-to-all wiresim times, and their times agree within the +-31% above, growing with EP
 as wiresim's all-to-all charges each extra node's NIC share while DeepEP's latency flattens beyond 64 ranks. At
 EP 8 the H800 NVLink figure is the uncertain one (8 links at the simulator's NVLink efficiency against DeepSeek's
 ~160 GB/s).
 """
+
+
+def rows_per_token(kernels, ep):
+    """Rows a token puts in the all-to-all: a row per copy (low-latency kernels), or one per rank holding any of its
+    experts (normal kernels): EP x the chance one rank's 256 / EP experts hold one of its 8."""
+    if kernels != "normal":
+        return TOP_K
+    per_rank = EXPERTS // ep
+    miss = 1.0
+    for i in range(TOP_K):
+        miss *= (EXPERTS - per_rank - i) / (EXPERTS - i)
+    return ep * (1 - miss)
 
 
 def section(wiresim):
@@ -111,7 +127,8 @@ def section(wiresim):
                     f.write(h800_topology(nodes))
             for op, copy, measured in (("dispatch", DISPATCH_COPY, r["dispatch_value"]),
                                        ("combine", COMBINE_COPY, r["combine_value"])):
-                size = tokens * TOP_K * copy  # a rank's buffer, its own slot included (nccl-tests' size)
+                # A rank's buffer, its own slot included (nccl-tests' size).
+                size = tokens * rows_per_token(r["kernels"], ep) * copy
                 t = predict_us(wiresim, topo, nodes, size)
                 if r["unit"] == "us":
                     predicted = t

@@ -50,7 +50,14 @@ const EpTraffic::Matrix& EpTraffic::MatrixOf(const std::vector<int>& ep, int mb,
   std::vector<int64_t> tokens(n);
   for (size_t i = 0; i < n; ++i) tokens[i] = tokens_of_gpu[static_cast<size_t>(ep[i])][static_cast<size_t>(mb)];
   const double per_copy = combine ? combine_bytes : dispatch_bytes;
-  const std::vector<double> copies = RoutedCopies(tokens, top_k, share);
+  // Rows rank i sends rank j: its copies routed there, or (once per destination rank) its tokens x the chance a
+  // token has an expert there.
+  std::vector<double> copies = RoutedCopies(tokens, top_k, share);
+  if (PerDestinationRank(mb)) {
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < n; ++j) copies[i * n + j] = i == j ? 0.0 : static_cast<double>(tokens[i]) * hit[j];
+    }
+  }
   Matrix m;
   m.bytes.resize(n * n);
   for (size_t i = 0; i < n; ++i) {
@@ -89,6 +96,8 @@ EpTraffic BuildEpTraffic(const ModelSpec& model, const ParallelPlan& plan, const
   }
   traffic.share = DestinationShares(options.routing, static_cast<int>(model.moe.num_experts),
                                     static_cast<int>(model.moe.experts_per_token), plan.ep, options.expert_imbalance);
+  traffic.hit = DestinationHits(options.routing, static_cast<int>(model.moe.num_experts),
+                                static_cast<int>(model.moe.experts_per_token), plan.ep, options.expert_imbalance);
   // Dispatch in what the expert GEMMs read: with 8-bit experts (fp8 W8A8), 1 byte per element plus one fp32 scale
   // per 128 elements (DeepEP's FP8 dispatch: per-token, per-128-channel scales; its README and
   // refdata/deepseek_deepep_ep_alltoall_measurements.md: "FP8 dispatch, BF16 combine"); else the activation type.

@@ -20,6 +20,7 @@ struct EpTraffic {
   // the drafter's passes after the first (the index is the builder's micro-batch).
   std::vector<std::array<int64_t, 4>> tokens_of_gpu;
   std::vector<double> share;                     // by index in the EP group
+  std::vector<double> hit;                       // by index: the chance a token has an expert there (DestinationHits)
   double dispatch_bytes = 0, combine_bytes = 0;  // per routed token copy (all-to-all), per token (gather)
   bool any_prefill = false;                      // some rank's batch holds a prefill chunk
 
@@ -29,9 +30,14 @@ struct EpTraffic {
     double largest = 0;         // the largest row or column sum
   };
   // The dispatch (or combine, its transpose) of micro-batch `mb` over the EP group `ep` as an all-to-all-v: entry
-  // (i, j) = the copies EP rank i routes to rank j's experts x the bytes of one copy. The same for every layer and
-  // every member, so computed by the first program that asks and kept.
+  // (i, j) = the copies EP rank i routes to rank j's experts x the bytes of one copy. In a step where some rank
+  // prefills, once per token and destination rank instead (PerDestinationRank). The same for every layer and every
+  // member, so computed by the first program that asks and kept.
   const Matrix& MatrixOf(const std::vector<int>& ep, int mb, bool combine, int top_k) const;
+  // Whether micro-batch `mb`'s all-to-all sends a token once per destination rank (DeepEP's normal kernels, which
+  // SGLang's default --deepep-mode auto runs when some DP rank extends: DeepEPMode.resolve) rather than once per
+  // expert copy (its low-latency kernels, for decode steps and the drafter's later passes, mb 3).
+  bool PerDestinationRank(int mb) const { return any_prefill && mb != 3; }
 
  private:
   mutable std::map<std::tuple<int, int, bool>, Matrix> matrices_;  // key: (the group's first GPU, mb, combine)

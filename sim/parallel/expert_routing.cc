@@ -95,6 +95,35 @@ std::vector<double> DestinationShares(const ExpertRouting& r, int experts, int t
   return out;
 }
 
+std::vector<double> DestinationHits(const ExpertRouting& r, int experts, int top_k, int ep, double expert_imbalance) {
+  WIRESIM_CHECK(ep > 0 && experts % ep == 0 && top_k > 0 && top_k <= experts);
+  const int per_rank = experts / ep;
+  const size_t n = static_cast<size_t>(ep);
+  if (r.kind == RoutingKind::kUniform && (expert_imbalance == 1.0 || ep == 1)) {
+    // C(E - e, k) / C(E, k) = prod over i < k of (E - e - i) / (E - i).
+    double miss = 1.0;
+    for (int i = 0; i < top_k; ++i) miss *= std::max(0.0, static_cast<double>(experts - per_rank - i)) / (experts - i);
+    return std::vector<double>(n, 1.0 - miss);
+  }
+  std::vector<double> picked(static_cast<size_t>(experts));  // the chance each expert is among a token's k
+  if (r.kind == RoutingKind::kUniform) {
+    const std::vector<double> rank = DestinationShares(r, experts, top_k, ep, expert_imbalance);
+    for (int x = 0; x < experts; ++x)
+      picked[static_cast<size_t>(x)] = rank[static_cast<size_t>(x / per_rank)] / per_rank;
+  } else {
+    picked = ExpertShares(r, experts, top_k);
+  }
+  std::vector<double> out(n, 0.0);
+  for (size_t j = 0; j < n; ++j) {
+    double miss = 1.0;
+    for (int x = 0; x < per_rank; ++x) {
+      miss *= 1.0 - std::min(1.0, top_k * picked[j * static_cast<size_t>(per_rank) + static_cast<size_t>(x)]);
+    }
+    out[j] = 1.0 - miss;
+  }
+  return out;
+}
+
 std::vector<double> RoutedCopies(std::span<const int64_t> tokens, int top_k, std::span<const double> share) {
   const size_t n = tokens.size();
   WIRESIM_CHECK(share.size() == n);

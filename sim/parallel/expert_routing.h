@@ -6,6 +6,7 @@
 //   ExpertRouting r;                                       // uniform: every expert equally likely
 //   std::vector<double> share = DestinationShares(r, /*experts=*/256, /*top_k=*/8, /*ep=*/32);  // 1/32 each
 //   std::vector<double> copies = RoutedCopies({128, 128}, 8, {0.5, 0.5});   // [i * 2 + j], i -> j; diagonal 0
+//   std::vector<double> hits = DestinationHits(r, 256, 8, 32);   // a token reaches each rank with p = 0.227
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,15 @@ std::vector<double> ExpertShares(const ExpertRouting& routing, int experts, int 
 // receives f / ep of every rank's copies and the others share the rest evenly.
 std::vector<double> DestinationShares(const ExpertRouting& routing, int experts, int top_k, int ep,
                                       double expert_imbalance = 1.0);
+
+// The probability that one token has at least one of its k experts on EP rank j: the rows a dispatch that sends a
+// token once per destination rank (DeepEP's normal kernels: get_dispatch_layout's is_token_in_rank) sends rank j
+// per token. Uniform routing: 1 - C(E - E/ep, k) / C(E, k), the chance none of k distinct experts is one of rank
+// j's E / ep. Otherwise each expert x is taken with probability min(1, k s_x) (s_x its share of the k copies;
+// under expert imbalance the rank's share spread evenly over its experts), independently: 1 - prod (1 - k s_x).
+// Same REQUIRES as DestinationShares.
+std::vector<double> DestinationHits(const ExpertRouting& routing, int experts, int top_k, int ep,
+                                    double expert_imbalance = 1.0);
 
 // Token copies EP rank i sends to EP rank j (row-major n x n, n = tokens.size()): tokens[i] x k x share[j] for
 // i != j; 0 on the diagonal, whose copies stay on their GPU. Multiply by the bytes of one copy for the

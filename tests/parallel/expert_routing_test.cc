@@ -54,6 +54,31 @@ TEST_CASE("Skewed routing: Zipf shares sum to 1, no expert above 1/k, the same f
   CHECK(*std::max_element(ranks.begin(), ranks.end()) > 1.0 / 32);
 }
 
+TEST_CASE("Destination hits: the chance a token has at least one expert on a rank") {
+  // Mixtral (top-2 of 8) over 8 ranks of one expert each: a token picks 2 of the 8, so it reaches a rank with
+  // probability 2/8 (1 - C(7, 2) / C(8, 2) = 1 - 21/28); over 4 ranks of 2, 1 - C(6, 2) / C(8, 2) = 1 - 15/28.
+  for (double h : DestinationHits({}, 8, 2, 8)) CHECK(h == Approx(0.25));
+  for (double h : DestinationHits({}, 8, 2, 4)) CHECK(h == Approx(13.0 / 28));
+  // One rank holding every expert is always hit; a token with k = E reaches every rank.
+  CHECK(DestinationHits({}, 8, 2, 1)[0] == Approx(1.0));
+  for (double h : DestinationHits({}, 8, 8, 4)) CHECK(h == Approx(1.0));
+  // Expert imbalance 2 over 8 ranks of 32 experts, top-8: each of rank 0's experts is picked with probability
+  // 8 x (2/8) / 32 = 1/16, the others' 8 x (6/8 / 7) / 32; a rank is missed when all 32 of its experts are.
+  const std::vector<double> hot = DestinationHits({}, 256, 8, 8, 2.0);
+  CHECK(hot[0] == Approx(1 - std::pow(1 - 1.0 / 16, 32)));
+  CHECK(hot[1] == Approx(1 - std::pow(1 - 8 * (0.75 / 7) / 32, 32)));
+  // Skewed routing: a rank of hot experts is reached more often than a rank of cold ones, never more than always.
+  ExpertRouting r;
+  r.kind = RoutingKind::kSkewed;
+  r.skew = 1.0;
+  const std::vector<double> skewed = DestinationHits(r, 256, 8, 32);
+  const std::vector<double> shares = DestinationShares(r, 256, 8, 32);
+  const size_t hottest = static_cast<size_t>(std::max_element(shares.begin(), shares.end()) - shares.begin());
+  const size_t coldest = static_cast<size_t>(std::min_element(shares.begin(), shares.end()) - shares.begin());
+  CHECK(skewed[hottest] > skewed[coldest]);
+  CHECK(*std::max_element(skewed.begin(), skewed.end()) <= 1.0);
+}
+
 TEST_CASE("Routing options out of range are refused with what is expected") {
   ExpertRouting r;
   r.kind = RoutingKind::kSkewed;

@@ -44,8 +44,8 @@ void CheckDeepSeekExchanges(const Built& b, double dispatch, double combine) {
   for (const GpuProgram& g : b.graph.programs) {
     const auto c = LayerCollectives(g, 0, 61);
     CHECK(c.at("ep_dispatch").first == 58);
-    CHECK(c.at("ep_dispatch").second == 58 * dispatch);
-    CHECK(c.at("ep_combine").second == 58 * combine);
+    CHECK(c.at("ep_dispatch").second == Approx(58 * dispatch));
+    CHECK(c.at("ep_combine").second == Approx(58 * combine));
     CHECK(c.count("tp_all_reduce") == 0);
   }
 }
@@ -104,7 +104,8 @@ TEST_CASE("GEMM shapes per TP shard match Vidur's Llama-70B shards") {
 
 TEST_CASE("EP dispatch and combine: tokens x top-k copies per rank, fp8 out and bf16 back, on MoE layers only") {
   const ModelSpec m = ShippedModel("deepseek-v3");  // top-8, hidden 7168, 256 experts, layers 3-60 MoE, fp8 weights
-  const Built b = Build(m, "dp=8,ep=8", "prefill=1x1024");
+  // A decode step (DeepEP's low-latency kernels: a row per expert copy).
+  const Built b = Build(m, "dp=8,ep=8", "decode=1024x100");
   REQUIRE(b.graph.programs.size() == 8);  // the DP ranks step together
   // Dispatch at 1 byte per element plus one fp32 scale per 128 (7168 / 128 = 56 scales), combine at bf16 (DeepEP's
   // README: FP8 dispatch, BF16 combine; refdata/deepseek_deepep_ep_alltoall_measurements.md). Every rank has the
@@ -122,6 +123,23 @@ TEST_CASE("EP dispatch and combine: tokens x top-k copies per rank, fp8 out and 
   CHECK(experts.batch == 32);
   CHECK(experts.m == 256);
   CHECK(experts.n == 2 * 2048);
+}
+
+TEST_CASE("EP all-to-all in a step that prefills: a token sent once to each rank holding one of its experts") {
+  const ModelSpec m = ShippedModel("deepseek-v3");
+  const Built b = Build(m, "dp=8,ep=8", "prefill=1x1024");
+  // DeepEP's normal kernels (SGLang's auto mode when a rank extends) send a token to each rank its experts are on
+  // (is_token_in_rank). Uniform routing: a token misses one rank's 32 experts with probability C(224, 8) / C(256, 8),
+  // so each rank sends 1024 x (1 - C(224, 8) / C(256, 8)) = 1024 x 0.66183 rows to every other rank, 5.29 per token
+  // in all where the decode step above sends 8 copies.
+  double miss = 1;
+  for (int i = 0; i < 8; ++i) miss *= (224.0 - i) / (256.0 - i);
+  const double rows = 1024.0 * (1 - miss);
+  CHECK(1 - miss == Approx(0.66183).epsilon(1e-4));
+  CheckDeepSeekExchanges(b, 8 * rows * 7392, 8 * rows * 7168 * 2);
+  CHECK(Find(b.graph.programs[1], "ep_dispatch", 3)[0]->collective.op == CollectiveOp::kAllToAll);
+  // The experts still compute every copy: 256 rows per expert, as in decode.
+  CHECK(Find(b.graph.programs[5], "experts_gate_up", 10)[0]->kernel.m == 256);
 }
 
 TEST_CASE("Uniform routing with uneven DP batches: an all-to-all-v whose rows are each rank's off-rank copies") {
@@ -342,7 +360,7 @@ TEST_CASE("Expert imbalance: the busiest EP rank receives f times the average") 
   const ModelSpec m = ShippedModel("deepseek-v3");
   StepGraphOptions options;
   options.expert_imbalance = 2.0;
-  const Built b = Build(m, "dp=8,ep=8", "prefill=1x1024", options);
+  const Built b = Build(m, "dp=8,ep=8", "decode=1024x100", options);
   const double per_rank = 1024.0 * 8 * 7392;  // a rank's copies at fp8 + scales
   const StepOp& dispatch = *Find(b.graph.programs[0], "ep_dispatch", 3)[0];
   CHECK(dispatch.collective.op == CollectiveOp::kAllToAllV);
