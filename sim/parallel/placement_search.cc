@@ -11,6 +11,7 @@
 
 #include "sim/core/check.h"
 #include "sim/core/dtype.h"
+#include "sim/parallel/expert_routing.h"
 #include "sim/parallel/shard.h"
 #include "sim/topology/routing.h"
 
@@ -595,8 +596,14 @@ CommDemand DemandOf(const ModelSpec& model, const ParallelPlan& plan, int64_t to
     const double rows = static_cast<double>(over_dp ? per_rank : CeilDiv(per_rank, plan.tp));
     d.ep = 2 * static_cast<double>(moe) * n * rows * h * a;
   } else if (plan.ep > 1 && model.IsMoe()) {
-    d.ep = 2 * static_cast<double>(moe) * static_cast<double>(CeilDiv(per_rank, plan.tp)) *
-           static_cast<double>(model.moe.experts_per_token) * h * a;
+    // The scored step prefills: a token goes once to each rank holding one of its experts (the step graph's
+    // all-to-all then, EpTraffic::PerDestinationRank), ep x the chance a rank is hit under uniform routing; a copy
+    // per expert where ep does not split the experts evenly (a plan ValidatePlan refuses, scored all the same).
+    const int experts = static_cast<int>(model.moe.num_experts), k = static_cast<int>(model.moe.experts_per_token);
+    const double rows_per_token = experts % plan.ep == 0 && k <= experts
+                                      ? plan.ep * DestinationHits({}, experts, k, plan.ep)[0]
+                                      : static_cast<double>(k);
+    d.ep = 2 * static_cast<double>(moe) * static_cast<double>(CeilDiv(per_rank, plan.tp)) * rows_per_token * h * a;
   }
   if (plan.pp > 1) {
     const double residual = plan.sequence_parallel ? static_cast<double>(CeilDiv(per_rank, plan.tp)) : t;

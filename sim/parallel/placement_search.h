@@ -31,8 +31,9 @@ namespace wiresim {
 //   tp  2 L t h a: two all-reduces per layer, after attention and after the MLP (under sequence parallelism a
 //       reduce-scatter and an all-gather, which move the same bytes);
 //   cp  L tokens kv: the KV of all the step's tokens, kv = this rank's KV bytes per token per layer (LocalShapesOf);
-//   ep  2 M ceil(t / tp) k h a: dispatch and combine all-to-alls of each MoE layer, k = experts_per_token; with the
-//       gather exchange (`ep_exchange` kAllGather) 2 M n D h a, the all-gather and reduce-scatter of n ranks' D
+//   ep  2 M ceil(t / tp) r h a: dispatch and combine all-to-alls of each MoE layer, r = the rows a token sends in a
+//       step that prefills, one per rank holding one of its experts: ep x DestinationHits under uniform routing; with
+//       the gather exchange (`ep_exchange` kAllGather) 2 M n D h a, the all-gather and reduce-scatter of n ranks' D
 //       tokens each: n = ep and D = ceil(t / tp), or in vLLM's layout with TP inside each DP rank
 //       (GathersOverDpGroup) n = dp and D = t (the routing bytes, and SGLang's all-reduces in prefill steps, left
 //       out of this ranking estimate);

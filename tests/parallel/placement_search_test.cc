@@ -44,18 +44,21 @@ TEST_CASE("DemandOf: the bytes per rank of each dimension, from the model's shap
   const CommDemand cp = DemandOf(llama70b, Plan("tp=4,cp=2"), 8192);
   CHECK(cp.tp == Approx(10737418240.0));
   CHECK(cp.cp == Approx(671088640.0));
-  // DeepSeek-V3, tp=1, dp=8, ep=8: 58 MoE layers (61 - 3 dense), top-8, hidden 7168, bf16 activations: dispatch and
-  // combine of 1024 tokens x 8 copies x 7168 x 2 bytes each = 2 x 58 x 117,440,512 = 13,623,099,392.
+  // DeepSeek-V3, tp=1, dp=8, ep=8: 58 MoE layers (61 - 3 dense), top-8 of 256, hidden 7168, bf16 activations. The
+  // scored step prefills, so a token goes once to each rank holding one of its experts: 8 x (1 - C(224, 8) /
+  // C(256, 8)) = 5.29465 rows; dispatch and combine of 1024 tokens x 5.29465 rows x 7168 x 2 bytes each
+  // = 2 x 58 x 1024 x 5.29465 x 14336 = 9,016,196,306.
   const ModelSpec ds = ShippedModel("deepseek-v3");
   const CommDemand ep = DemandOf(ds, Plan("dp=8,ep=8"), 1024);
-  CHECK(ep.ep == Approx(13623099392.0));
+  CHECK(ep.ep == Approx(9016196306.0));
   CHECK(ep.tp == 0);
   // The gather exchange: each MoE layer all-gathers and reduce-scatters the 8 ranks' 1024 tokens of 7168 x 2 bytes,
-  // 2 x 58 x 8 x 1024 x 14336 = 13,623,099,392 (top-8 over 8 ranks moves the same buffer as the all-to-all).
+  // 2 x 58 x 8 x 1024 x 14336 = 13,623,099,392.
   using E = StepGraphOptions::EpExchange;
   CHECK(DemandOf(ds, Plan("dp=8,ep=8"), 1024, E::kAllGather).ep == Approx(13623099392.0));
-  // Mixtral (top-2, hidden 4096, 32 MoE layers) at tp=2, dp=4, ep=8, 1024 tokens: the all-to-all sends 512 tokens x 2
-  // copies per rank, 2 x 32 x 1024 x 8192 = 536,870,912; vLLM's gather over the DP group of 4 moves every DP rank's
+  // Mixtral (top-2 of 8, hidden 4096, 32 MoE layers) at tp=2, dp=4, ep=8, 1024 tokens: one expert per rank, so a
+  // token's 2 experts are on 2 ranks (8 x (1 - C(7, 2) / C(8, 2)) = 2 rows): the all-to-all sends 512 tokens x 2 rows
+  // per rank, 2 x 32 x 1024 x 8192 = 536,870,912; vLLM's gather over the DP group of 4 moves every DP rank's
   // 1024 tokens, 2 x 32 x 4 x 1024 x 8192 = 2,147,483,648.
   const ModelSpec mixtral = ShippedModel("mixtral-8x7b");
   CHECK(DemandOf(mixtral, Plan("tp=2,dp=4,ep=8"), 1024).ep == Approx(536870912.0));
