@@ -35,29 +35,27 @@ void PrintCollectiveTableHeader(std::ostream& out, bool compare) {
 }
 
 void PrintCollectiveRow(std::ostream& out, const CollectiveRow& r, bool compare) {
-  {
-    std::ostringstream size, count;
-    size << std::fixed << std::setprecision(0) << r.size;
-    count << r.count;
-    out << Right(size.str(), 12) << "  " << Right(count.str(), 12) << "  " << Right(r.type, 8) << "  "
-        << Right(r.redop, 6) << "  " << Right(std::to_string(r.root), 6);
-    if (compare) {
-      const double err = r.measured_busbw > 0 ? (r.busbw / r.measured_busbw - 1) * 100 : 0;
-      out << "  " << NcclNumber(r.measured_time_us, 7) << "  " << NcclNumber(r.measured_busbw, 6) << "  "
-          << NcclNumber(r.time_us, 7) << "  " << NcclNumber(r.busbw, 6) << "  "
-          << (r.measured_busbw > 0 ? NcclNumber(err, 7) : Right("-", 7));
-    } else {
-      out << "  " << NcclNumber(r.time_us, 7) << "  " << NcclNumber(r.algbw, 6) << "  " << NcclNumber(r.busbw, 6)
-          << "  " << Right("N/A", 6);
-    }
-    if (!r.engine_kernel.empty()) {
-      out << "  " << r.engine_kernel << "\n";
-      return;
-    }
-    std::string algo(ToString(r.choice.algorithm));
-    out << "  " << algo << std::string(algo.size() < 8 ? 8 - algo.size() : 1, ' ') << "  "
-        << ToString(r.choice.protocol) << "\n";
+  std::ostringstream size, count;
+  size << std::fixed << std::setprecision(0) << r.size;
+  count << r.count;
+  out << Right(size.str(), 12) << "  " << Right(count.str(), 12) << "  " << Right(r.type, 8) << "  "
+      << Right(r.redop, 6) << "  " << Right(std::to_string(r.root), 6);
+  if (compare) {
+    const double err = r.measured_busbw > 0 ? (r.busbw / r.measured_busbw - 1) * 100 : 0;
+    out << "  " << NcclNumber(r.measured_time_us, 7) << "  " << NcclNumber(r.measured_busbw, 6) << "  "
+        << NcclNumber(r.time_us, 7) << "  " << NcclNumber(r.busbw, 6) << "  "
+        << (r.measured_busbw > 0 ? NcclNumber(err, 7) : Right("-", 7));
+  } else {
+    out << "  " << NcclNumber(r.time_us, 7) << "  " << NcclNumber(r.algbw, 6) << "  " << NcclNumber(r.busbw, 6) << "  "
+        << Right("N/A", 6);
   }
+  if (!r.engine_kernel.empty()) {
+    out << "  " << r.engine_kernel << "\n";
+    return;
+  }
+  std::string algo(ToString(r.choice.algorithm));
+  out << "  " << algo << std::string(algo.size() < 8 ? 8 - algo.size() : 1, ' ') << "  " << ToString(r.choice.protocol)
+      << "\n";
 }
 
 nlohmann::ordered_json CollectiveRowJson(const CollectiveRow& r, bool compare) {

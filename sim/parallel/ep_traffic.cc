@@ -2,32 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 
 #include "sim/parallel/expert_routing.h"
 
 namespace wiresim {
-
-Result<StepGraphOptions::EpExchange> StepGraphOptions::ParseEpExchange(std::string_view word, bool engine_all_gathers) {
-  if (word == "alltoall") return EpExchange::kAllToAll;
-  if (word == "allgather") return EpExchange::kAllGather;
-  if (word == "auto") return engine_all_gathers ? EpExchange::kAllGather : EpExchange::kAllToAll;
-  return InvalidArgument("expected auto, alltoall or allgather, got '" + std::string(word) + "'");
-}
-
-bool GathersOverDpGroup(const ParallelPlan& p, StepGraphOptions::EpExchange exchange) {
-  return exchange == StepGraphOptions::EpExchange::kAllGather && p.ep > 1 && p.tp > 1 && !p.sequence_parallel &&
-         p.cp == 1;
-}
-
-EpMlpSplit EpMlpSplitOf(const ParallelPlan& p, StepGraphOptions::EpExchange exchange,
-                        const StepGraphOptions::EpGatherFormat& format) {
-  if (p.ep > 1 && exchange == StepGraphOptions::EpExchange::kAllGather && format.mlps_over_group) {
-    return EpMlpSplit::kEpGroup;
-  }
-  return GathersOverDpGroup(p, exchange) ? EpMlpSplit::kSharedOverTp : EpMlpSplit::kTp;
-}
-
 namespace internal {
 namespace {
 
@@ -53,7 +31,7 @@ const EpTraffic::Matrix& EpTraffic::MatrixOf(const std::vector<int>& ep, int mb,
   // Rows rank i sends rank j: its copies routed there, or (once per destination rank) its tokens x the chance a
   // token has an expert there.
   std::vector<double> copies = RoutedCopies(tokens, top_k, share);
-  if (PerDestinationRank(mb)) {
+  if (Extends(mb)) {
     for (size_t i = 0; i < n; ++i) {
       for (size_t j = 0; j < n; ++j) copies[i * n + j] = i == j ? 0.0 : static_cast<double>(tokens[i]) * hit[j];
     }
@@ -77,17 +55,37 @@ const EpTraffic::Matrix& EpTraffic::MatrixOf(const std::vector<int>& ep, int mb,
   return matrices_.emplace(key, std::move(m)).first->second;
 }
 
+const EpTraffic::Gathered& EpTraffic::GatheredOf(const std::vector<int>& group, int mb) const {
+  const auto key = std::make_pair(group.front(), mb);
+  auto it = gathered_.find(key);
+  if (it != gathered_.end()) return it->second;
+  int64_t sum = 0, most = 0;
+  for (int gpu : group) {
+    const int64_t t = tokens_of_gpu[static_cast<size_t>(gpu)][static_cast<size_t>(mb)];
+    sum += t;
+    most = std::max(most, t);
+  }
+  const int64_t padded = most * static_cast<int64_t>(group.size());
+  Gathered g;
+  g.sum_len = sum_len && (Extends(mb) || 2 * sum < padded);
+  g.rows = g.sum_len ? sum : padded;
+  return gathered_.emplace(key, g).first->second;
+}
+
 EpTraffic BuildEpTraffic(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
                          const StepGraphOptions& options, const std::vector<int>& ranks,
                          const std::vector<const BatchShape*>& batches, int gpus) {
   EpTraffic traffic;
   if (plan.ep <= 1 || !model.IsMoe()) return traffic;
   traffic.tokens_of_gpu.assign(static_cast<size_t>(gpus), {0, 0, 0, 0});
+  traffic.sum_len = options.ep_gather.sum_len;
   for (size_t i = 0; i < ranks.size(); ++i) {
     std::array<int64_t, 4>& t = traffic.tokens_of_gpu[static_cast<size_t>(placement.GpuOf(ranks[i]))];
     t[0] = DispatchedTokens(*batches[i], plan, options);
     if (!batches[i]->prefills.empty()) traffic.any_prefill = true;
-    if (options.draft.passes > 1) t[3] = DispatchedTokens(DraftPassBatch(*batches[i], 1), plan, options);
+    if (options.draft.passes > 1) {
+      t[EpTraffic::kLaterDraftPasses] = DispatchedTokens(DraftPassBatch(*batches[i], 1), plan, options);
+    }
     if (options.two_batch_overlap) {
       const std::array<BatchShape, 2> halves = SplitInTwo(*batches[i]);
       t[1] = DispatchedTokens(halves[0], plan, options);

@@ -16,13 +16,20 @@
 namespace wiresim::internal {
 
 struct EpTraffic {
-  // By global GPU index: the tokens it contributes to the dispatch for the whole batch, micro-batches A and B, and
-  // the drafter's passes after the first (the index is the builder's micro-batch).
+  // The micro-batch index of the drafter's passes after the first (0: the whole batch, 1 and 2: micro-batches A and
+  // B under two-batch overlap).
+  static constexpr int kLaterDraftPasses = 3;
+  // By global GPU index: the tokens it contributes to the dispatch for each micro-batch index.
   std::vector<std::array<int64_t, 4>> tokens_of_gpu;
   std::vector<double> share;                     // by index in the EP group
   std::vector<double> hit;                       // by index: the chance a token has an expert there (DestinationHits)
   double dispatch_bytes = 0, combine_bytes = 0;  // per routed token copy (all-to-all), per token (gather)
   bool any_prefill = false;                      // some rank's batch holds a prefill chunk
+  bool sum_len = false;                          // StepGraphOptions::EpGatherFormat::sum_len
+
+  // Whether some rank extends (prefills) in micro-batch `mb`, the engines' is_extend_in_batch: the drafter's later
+  // passes decode.
+  bool Extends(int mb) const { return any_prefill && mb != kLaterDraftPasses; }
 
   struct Matrix {
     std::vector<double> bytes;  // [i * n + j]: rank i to rank j
@@ -30,17 +37,25 @@ struct EpTraffic {
     double largest = 0;         // the largest row or column sum
   };
   // The dispatch (or combine, its transpose) of micro-batch `mb` over the EP group `ep` as an all-to-all-v: entry
-  // (i, j) = the copies EP rank i routes to rank j's experts x the bytes of one copy. In a step where some rank
-  // prefills, once per token and destination rank instead (PerDestinationRank). The same for every layer and every
-  // member, so computed by the first program that asks and kept.
+  // (i, j) = the copies EP rank i routes to rank j's experts x the bytes of one copy. When some rank extends, a
+  // token goes once to each destination rank instead (DeepEP's normal kernels, which SGLang's default --deepep-mode
+  // auto runs then: DeepEPMode.resolve; its low-latency kernels send a row per copy). The same for every layer and
+  // every member, so computed by the first program that asks and kept.
   const Matrix& MatrixOf(const std::vector<int>& ep, int mb, bool combine, int top_k) const;
-  // Whether micro-batch `mb`'s all-to-all sends a token once per destination rank (DeepEP's normal kernels, which
-  // SGLang's default --deepep-mode auto runs when some DP rank extends: DeepEPMode.resolve) rather than once per
-  // expert copy (its low-latency kernels, for decode steps and the drafter's later passes, mb 3).
-  bool PerDestinationRank(int mb) const { return any_prefill && mb != 3; }
+
+  // The buffer a gather exchange over `group` builds for micro-batch `mb`: its rows, and whether they are the ranks'
+  // own laid end to end (SGLang's SUM_LEN mode, gathered and combined by all-reduces: when some rank extends, or when
+  // 2 x their sum < the padded rows; dp_attention.py, get_dp_padding_mode) rather than the group's size x the most of
+  // any rank (padded: an all-gather and a reduce-scatter). Kept per group and micro-batch, as the matrices.
+  struct Gathered {
+    int64_t rows = 0;
+    bool sum_len = false;
+  };
+  const Gathered& GatheredOf(const std::vector<int>& group, int mb) const;
 
  private:
   mutable std::map<std::tuple<int, int, bool>, Matrix> matrices_;  // key: (the group's first GPU, mb, combine)
+  mutable std::map<std::pair<int, int>, Gathered> gathered_;       // key: (the group's first GPU, mb)
 };
 
 // The EP traffic of the ranks `ranks` (global GPU indices below `gpus`), rank i running `batches[i]`. Empty (no

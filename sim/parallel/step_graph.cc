@@ -8,6 +8,7 @@
 #include "sim/parallel/ep_traffic.h"
 #include "sim/parallel/shard.h"
 #include "sim/parallel/step_graph_instances.h"
+#include "sim/parallel/step_graph_options.h"
 
 namespace wiresim {
 namespace {
@@ -238,8 +239,7 @@ class RankProgramBuilder {
     if (!moe && MlpsOverGroup()) {
       // The dense MLP on every rank's rows: gathered, split over the group, reduce-scattered back.
       EpGather("mlp_gather", /*combine=*/false);
-      GatedMlp("gate_up_proj", "silu_and_mul", "down_proj", GroupTokens(!SumLen()),
-               CeilDiv(m_.intermediate_size, p_.ep));
+      GatedMlp("gate_up_proj", "silu_and_mul", "down_proj", GatheredRows(), CeilDiv(m_.intermediate_size, p_.ep));
       EpGather("mlp_reduce_scatter", /*combine=*/true);
     } else if (!moe) {
       if (SequenceParallel()) TpGather("sp_all_gather");
@@ -420,9 +420,9 @@ class RankProgramBuilder {
     const bool routes_gathered = Gathers() && !o_.ep_gather.routing && TokenGroup().size() > 1;
     if (!routes_gathered) Router(Dispatched());
     EpAllToAll("ep_dispatch", /*combine=*/false);
-    if (routes_gathered) Router(GroupTokens(!SumLen()));
+    if (routes_gathered) Router(GatheredRows());
     RoutedExperts();
-    if (MlpsOverGroup()) SharedExperts(GroupTokens(!SumLen()));
+    if (MlpsOverGroup()) SharedExperts(GatheredRows());
     EpAllToAll("ep_combine", /*combine=*/true);
     if (!MlpsOverGroup()) SharedExperts(Dispatched());
   }
@@ -477,41 +477,22 @@ class RankProgramBuilder {
 
   // The all-gather exchange (StepGraphOptions::EpExchange::kAllGather): every rank of the token group contributes
   // the most tokens of any (the engines pad the DP ranks to it) to an all-gather of `n` x rows x bytes per token;
-  // the combine reduce-scatters `n` x rows x the activation's bytes per token. In SGLang's SUM_LEN mode
-  // (EpGatherFormat::sum_len) both are all-reduces of every rank's own rows laid end to end.
+  // the combine reduce-scatters `n` x rows x the activation's bytes per token. In SGLang's SUM_LEN mode both are
+  // all-reduces of every rank's own rows laid end to end (EpTraffic::GatheredOf).
   void EpGather(std::string_view name, bool combine) {
     const std::vector<int>& group = TokenGroup();
     if (group.size() < 2) return;  // tp = ep: every rank already holds every token
-    const double per_token = combine ? ep_.combine_bytes : ep_.dispatch_bytes;
+    const internal::EpTraffic::Gathered& g = ep_.GatheredOf(group, mb_);
+    const CollectiveOp op = g.sum_len ? CollectiveOp::kAllReduce
+                            : combine ? CollectiveOp::kReduceScatter
+                                      : CollectiveOp::kAllGather;
     // Reported as EP traffic whichever ranks it joins.
-    if (SumLen()) {
-      Collective(name, CollectiveOp::kAllReduce, ParallelDim::kEp, group,
-                 static_cast<double>(GroupTokens(false)) * per_token, phase_);
-      return;
-    }
-    Collective(name, combine ? CollectiveOp::kReduceScatter : CollectiveOp::kAllGather, ParallelDim::kEp, group,
-               static_cast<double>(GroupTokens(true)) * per_token, phase_);
+    Collective(name, op, ParallelDim::kEp, group,
+               static_cast<double>(g.rows) * (combine ? ep_.combine_bytes : ep_.dispatch_bytes), phase_);
   }
 
-  // The token group's tokens of the micro-batch being emitted: their sum, or (`padded`) the group's size x the
-  // most of any rank.
-  int64_t GroupTokens(bool padded) const {
-    int64_t sum = 0, most = 0;
-    for (int gpu : TokenGroup()) {
-      const int64_t t = ep_.tokens_of_gpu[static_cast<size_t>(gpu)][static_cast<size_t>(mb_)];
-      sum += t;
-      most = std::max(most, t);
-    }
-    return padded ? most * static_cast<int64_t>(TokenGroup().size()) : sum;
-  }
-
-  // SGLang's choice between its padding modes for this micro-batch (dp_attention.py, get_dp_padding_mode): SUM_LEN
-  // when some rank prefills (the drafter's passes after the first decode), or when 2 x the sum < the padded rows.
-  bool SumLen() const {
-    if (!Gathers() || !o_.ep_gather.sum_len) return false;
-    if (ep_.any_prefill && mb_ != kLaterDraftPasses) return true;
-    return 2 * GroupTokens(false) < GroupTokens(true);
-  }
+  // The rows of the gathered buffer of the micro-batch being emitted.
+  int64_t GatheredRows() const { return ep_.GatheredOf(TokenGroup(), mb_).rows; }
 
   const internal::EpTraffic::Matrix& EpMatrix(const std::vector<int>& ep, bool combine) const {
     return ep_.MatrixOf(ep, mb_, combine, static_cast<int>(m_.moe.experts_per_token));
@@ -560,7 +541,7 @@ class RankProgramBuilder {
       Router(Dispatched());
     };
     auto experts = [&] {
-      SharedExperts(MlpsOverGroup() ? GroupTokens(!SumLen()) : Dispatched());
+      SharedExperts(MlpsOverGroup() ? GatheredRows() : Dispatched());
       RoutedExperts();
     };
     auto gather = [&] { AfterExpertParallelMoe(); };
@@ -614,7 +595,7 @@ class RankProgramBuilder {
       cur_ = &draft_;
       tokens_ = CeilDiv(draft_.Tokens(), p_.cp);
       later_draft_pass_ = pass > 0;
-      mb_ = pass > 0 ? kLaterDraftPasses : 0;
+      mb_ = pass > 0 ? internal::EpTraffic::kLaterDraftPasses : 0;
       // The drafter's input: the token's embedding and the target's hidden state, normed and projected 2h -> h
       // (MTP's enorm, hnorm and eh_proj; EAGLE's fc): a plain, replicated and unquantized nn.Linear in vLLM
       // (model_executor/models/deepseek_mtp.py), as the memory plan holds it.
@@ -661,8 +642,7 @@ class RankProgramBuilder {
   // program is split into them, each one's last op, and the last collective on the communication stream.
   const BatchShape* cur_ = nullptr;
   std::array<BatchShape, 2> halves_;
-  int mb_ = 0;  // 3 (kLaterDraftPasses): the drafter's passes after the first
-  static constexpr int kLaterDraftPasses = 3;
+  int mb_ = 0;  // the micro-batch index of internal::EpTraffic::tokens_of_gpu
   bool split_ = false;
   std::array<std::vector<int32_t>, 2> mb_after_;
   int comm_tail_ = -1;
@@ -677,31 +657,8 @@ class RankProgramBuilder {
 
 Result<StepGraph> BuildStepGraph(const ModelSpec& model, const ParallelPlan& plan, const Placement& placement,
                                  const BatchShape& batch, const StepGraphOptions& options) {
-  if (batch.empty() && options.dp_batches.empty()) return InvalidArgument("step graph: the batch is empty");
-  if (!(options.expert_imbalance >= 1.0)) {
-    return InvalidArgument("step graph: expert imbalance must be >= 1 (1 = balanced), got " +
-                           std::to_string(options.expert_imbalance));
-  }
-  if (options.draft.passes < 0 || options.draft.passes > kMaxDraftTokens) {
-    return InvalidArgument("step graph: drafter passes must be 0 to " + std::to_string(kMaxDraftTokens) + ", got " +
-                           std::to_string(options.draft.passes));
-  }
-  if (options.draft.passes > 0 && (plan.pp > 1 || plan.cp > 1)) {
-    return InvalidArgument(
-        "step graph: a drafter (speculative decoding) with pipeline or context parallelism is not "
-        "modelled (pp=" +
-        std::to_string(plan.pp) + ", cp=" + std::to_string(plan.cp) + ")");
-  }
-  if (options.replica < 0 || options.replica >= plan.dp) {
-    return InvalidArgument("step graph: replica " + std::to_string(options.replica) +
-                           " is not a DP rank (dp=" + std::to_string(plan.dp) + ")");
-  }
+  WIRESIM_RETURN_IF_ERROR(internal::CheckStepGraphInputs(plan, batch, options));
   const bool coupled = plan.ep > 1;  // experts over the DP ranks: they step together
-  if (!options.dp_batches.empty() && (!coupled || static_cast<int>(options.dp_batches.size()) != plan.dp)) {
-    return InvalidArgument(
-        "step graph: per-DP-rank batches need ep > 1 and one batch per DP rank (dp=" + std::to_string(plan.dp) + ")");
-  }
-  WIRESIM_RETURN_IF_ERROR(ValidateRouting(options.routing, options.expert_imbalance));
   std::optional<ParallelGroups> built;
   if (options.groups == nullptr) built = BuildGroups(plan, placement);
   const ParallelGroups& groups = options.groups != nullptr ? *options.groups : *built;
