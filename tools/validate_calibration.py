@@ -107,12 +107,12 @@ def collective_systems(wiresim, tmp):
     a100 = [(int(r["size_bytes"]), float(r["time_us"])) for r in vc.read_csv("stas00_a100_nvswitch_allreduce.csv")]
     add("8x A100 NVSwitch, all_reduce (-g 8)", "hgx-a100", "0-7", "all_reduce", "float", a100)
     sr = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in vc.read_csv("nccltests_a100_nvswitch_sendrecv.csv")]
-    add("8x A100 NVSwitch, sendrecv", "hgx-a100", "0-7", "sendrecv", "float", sr)
+    add("8x A100 NVSwitch, sendrecv", "hgx-a100", "0-7", "sendrecv", "float", sr, v219, v219)
 
     configs = vc.vidur_configs()
     for device, label, topology, extra, *_ in vc.VIDUR:
         interval, _ = vc.host_interval(configs, device)
-        model = ["--launch-us", "0", "--call-interval-us", "%.1f" % interval] + list(extra)
+        model = ["--launch-us", "0", "--call-interval-us", "%.1f" % interval] + list(extra) + vc.VIDUR_VERSION
         for n, per_node, gpus, data in vc.vidur_tables(configs, device, label):
             add("%s, %d GPUs (%d per node)" % (label, n, per_node), topology, gpus, "all_reduce", "half", data,
                 model, model)

@@ -207,23 +207,23 @@ def a100_system(w):
     s = System("8x A100 SXM, NVSwitch", "nccltests_a100_nvswitch_sendrecv.csv, stas00_a100_nvswitch_allreduce.csv",
                "`--topology hgx-a100 --gpus 0-7`; launch overhead 5 us; the all-reduce `--ranks-per-process 8` "
                "(the log's `-g 8`)",
-               "Not independent: the point-to-point efficiency (0.81) is 195 / 240 from the sendrecv table's plateau "
-               "(512 MiB and 1 GiB). Its 128 MiB row is not set by it but by NCCL's p2p channels (`docs/collectives.md`, "
-               "point-to-point channels): 8 ranks start a peer's operation on 4 of the 32 channels and double them "
-               "only past 16 MiB a channel, so 128 MiB runs on 8 at 12.5 GB/s each (a send beside a receive has half "
-               "a channel's warps): 98.9 GB/s predicted, 110.8 measured, where the links alone gave 190. The "
-               "all-reduce table is a prediction: the A100's NVLink step factor was fitted on Vidur's 8x A100 table "
+               "Predictions throughout. li-plus posted the sendrecv table on 2023-10-19 (li-plus/playground b85070f), "
+               "when NCCL's newest release was 2.19.3 (2023-09-26): it is run as `--nccl-version 2.19.3`. Up to 2.19 "
+               "one node halves a peer's nChannelsMax to 16 for 8 ranks, and a send beside a receive has 9 of a "
+               "channel's 16 warps (20 x 9 / 16 = 11.25 GB/s; `docs/collectives.md`, point-to-point channels): 128 MiB "
+               "runs on 8 channels (89.1 GB/s predicted, 110.8 measured) and 256 MiB to 1 GiB on 16 (178-180 "
+               "predicted, 189-195 measured), under the links' 240: NCCL's channels, not the links, set this plateau. "
+               "The all-reduce table: the A100's NVLink step factor was fitted on Vidur's 8x A100 table "
                "(a different machine, NCCL version and process layout), and from 16 MiB to 1 GiB it gives the "
                "ramp this table shows (the A100's Simple ring carries about 150 us of step latency). The table was run "
                "as one process driving 8 GPUs (`-g 8`): its 256 KiB to 1 MiB rows are slower than any NCCL protocol "
                "here would make them, and its Simple rings write into each other's buffers (no copy at the end of "
-               "a loop, `docs/collectives.md` section 5), which takes the model's plateau from 231 to 240 GB/s.", fitted="point-to-point efficiency 0.81 (the sendrecv plateau)",
-               loo=["--model-constant", "p2p_efficiency=1"],
-               loo_note="without the sendrecv table nothing sets the point-to-point efficiency: 1")
+               "a loop, `docs/collectives.md` section 5), which takes the model's plateau from 231 to 240 GB/s.",
+               fitted="none")
     rows = read_csv("nccltests_a100_nvswitch_sendrecv.csv")
     data = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in rows]
     s.tables.append(("sendrecv, float (li-plus)", compare_rows(
-        w.compare("hgx-a100", "0-7", "sendrecv", "float", data))))
+        w.compare("hgx-a100", "0-7", "sendrecv", "float", data, ["--nccl-version", "2.19.3"], gpus_per_thread=8))))
     rows = read_csv("stas00_a100_nvswitch_allreduce.csv")
     data = [(int(r["size_bytes"]), float(r["time_us"])) for r in rows]
     s.tables.append(("all_reduce, float (ml-engineering, -g 8)", compare_rows(
@@ -607,7 +607,7 @@ def vidur_builder(entry):
     def build(w):
         configs = vidur_configs()
         interval, table = host_interval(configs, device)
-        args = extra + ["--call-interval-us", "%.1f" % interval]
+        args = extra + VIDUR_VERSION + ["--call-interval-us", "%.1f" % interval]
         s = System(label, "vidur_allreduce.csv (network_device %s)" % device,
                    "`--topology %s`, `%s`; launch overhead 0 (Vidur records kernel times)" %
                    (topology, " ".join(args)), HOST % (interval, table) + " " +
@@ -619,6 +619,10 @@ def vidur_builder(entry):
         return s
     return build
 
+
+# Vidur's profiles were committed on 2024-05-14 (microsoft/vidur e26eb8f, bee57da); NCCL's newest release then was
+# 2.21.5 (2024-03-26).
+VIDUR_VERSION = ["--nccl-version", "2.21.5"]
 
 SENDRECV_SETUPS = [
     # (network_device, devices_per_node, machine, topology, --gpus)
@@ -643,27 +647,33 @@ def vidur_sendrecv_system(two_nodes):
                 "Vidur send/recv, two nodes (1 GPU each)",
                 SENDRECV_COMMON +
                 "The H100 pair (a DGX H100 with one 400 Gb/s NIC per GPU assumed; Vidur does not name the NIC) "
-                "reaches 35.9 GB/s at 64 MiB, 0.72 of the NIC's line rate, where the model gives 37.8 (50 GB/s x "
-                "0.94 x the point-to-point 0.81): within 6% from 2 MiB up. NCCL gives a network peer 2 channels "
-                "(`ncclTopoGetNchannels`, src/graph/paths.cc, NCCL_NCHANNELS_PER_NET_PEER), fewer than an "
-                "NVLink peer, so one pair does not reach the 46-48 GB/s a CX-7 gives an all-to-all of many peers "
-                "(NCCL maintainers, refdata digest A); the model's one factor for both is right for this pair and "
-                "likely low for a wide all-to-all. The A100 network is the one `vidur-a100-dgx-2node.toml` reads "
-                "from the same machine's 2-rank all-reduce rows (not these), and the send/recv runs 20-23% slower "
-                "than that network gives from 1 MiB up. Below 1 MiB the measured times have floors of 15-24 us, "
-                "which the model, charging a point-to-point its links' and NCCL's step latencies and no "
-                "kernel start-up, does not reach.",
+                "reaches 35.9 GB/s at 64 MiB, 0.72 of the NIC's line rate. NCCL keeps 2 channels x NCCL_STEPS 8 x "
+                "128 KiB = 2 MiB in flight to a network peer up to 2.28 (`ncclTopoGetNchannels`, "
+                "NCCL_P2P_NET_CHUNKSIZE), and each window after the first waits a Simple network step, NCCL's 14 us "
+                "(`docs/collectives.md`, a network peer's window): 2 MiB / (2 MiB / 47 GB/s + 14 us) = 35.8 GB/s, "
+                "with no constant fitted here; within 15% from 2 MiB up and 3% from 8 MiB. The profiles were "
+                "committed on 2024-05-14, when NCCL's newest release was 2.21.5 (`--nccl-version 2.21.5`); from 2.29 "
+                "a 400 Gb/s NIC gets 4 channels and the same pair would reach 40.6. An all-to-all keeps many "
+                "peers' windows in flight and its NICs pace it (46-49 GB/s per CX-7, NCCL maintainers, refdata "
+                "digest A). The A100 network is the one `vidur-a100-dgx-2node.toml` reads from the same machine's "
+                "2-rank all-reduce rows (not these): it gives a send two 50 Gb/s NICs and 15 us per route, and the "
+                "measured send runs 30-38% slower than that from 1 MiB up; the topology, not NCCL's window, is "
+                "what this table does not fit. Below 1 MiB the measured times have floors of 15-24 us, which the "
+                "model, charging a point-to-point its links' and NCCL's step latencies and no kernel start-up, does "
+                "not reach.",
                 "none")
         else:
             name, notes, fitted = (
                 "Vidur send/recv, pairs in one node",
                 SENDRECV_COMMON +
-                "At 64 MiB a pair moves 348 GB/s on the H100 DGX and 228 on the A100 DGX, 0.77 and 0.76 of the "
-                "NVLink line rate (450, 300 GB/s), where the model's NVLink efficiency x point-to-point 0.81 "
-                "gives 0.67 and 0.65 (296, 189 GB/s): the 0.81 comes from the 8x A100 sendrecv table, where every "
-                "GPU sends and receives at once (195 of 300), and a lone pair runs faster. NCCL gives an NVLink "
-                "peer 2 channels per link's worth of path bandwidth (`ncclTopoGetNchannels`), so a pair has all "
-                "the channels it can use. Over the A100 PCIe cards' NVLink bridge Vidur measures 286 GB/s, 0.95 of "
+                "The profiles were committed on 2024-05-14, when NCCL's newest release was 2.21.5 "
+                "(`--nccl-version 2.21.5`). At 64 MiB a pair moves 348 GB/s on the H100 DGX and 228 on the A100 "
+                "DGX, 0.77 and 0.76 of the NVLink line rate (450, 300 GB/s), where the model gives NCCL's NVLink "
+                "efficiency, 364 and 232 GB/s (+5% and +1%; nothing slows a point-to-point beyond the links and "
+                "its channels). NCCL gives an NVLink peer 2 channels per link's worth of path bandwidth "
+                "(`ncclTopoGetNchannels`), so a pair has all the channels it can use. From 2 to 8 MiB the H100 "
+                "pair ramps slower than the model (13-44% over): the few microseconds of kernel start-up the "
+                "model does not charge (below). Over the A100 PCIe cards' NVLink bridge Vidur measures 286 GB/s, 0.95 of "
                 "the bridge's 300: more than the A100's NCCL NVLink figure (20 of 25 GB/s per link) allows for "
                 "data that has arrived, so there the sender's kernel likely ends before its last steps are "
                 "received. Below 1 MiB NCCL splits a send over one p2p channel per 64 KiB (up to 16 for two "
@@ -679,7 +689,7 @@ def vidur_sendrecv_system(two_nodes):
             "; launch overhead 0 (Vidur records kernel times)", notes, multi_node=two_nodes, fitted=fitted)
         for device, per_node, machine, topology, gpus in setups:
             result = w.compare(topology, gpus, "send", "half", sorted(data[(device, 2, per_node)]),
-                               ["--launch-us", "0"])
+                               ["--launch-us", "0"] + VIDUR_VERSION)
             s.tables.append(("%s, 2 GPUs (%d per node)" % (machine, per_node), compare_rows(result)))
         return s
     return build

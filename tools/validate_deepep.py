@@ -89,12 +89,12 @@ keeping a token to at most 4 nodes; its bandwidth counts those deduplicated byte
 compare how well each uses its bottleneck link, not time: at EP 16 a token reaches 6.52 ranks in wiresim, 3.26 of them
 on the other node, but crosses to it about once in DeepEP (unless all 8 experts are local, probability 1/256), so
 DeepEP's normal dispatch moves about a third of the RDMA bytes and takes about 4096 x 7,392 B / 43 GB/s = 0.70 ms
-against wiresim's 2.6 ms. A deployment that uses DeepEP's normal kernels is, for prefill-sized batches across nodes,
-several times faster than `wiresim run` predicts. The low-latency kernels send each copy point to point (over NVLink inside a node since
-DeepEP PR #173), like the all-to-all wiresim times, and their times agree within the +-31% above, growing with EP
-as wiresim's all-to-all charges each extra node's NIC share while DeepEP's latency flattens beyond 64 ranks. At
-EP 8 the H800 NVLink figure is the uncertain one (8 links at the simulator's NVLink efficiency against DeepSeek's
-~160 GB/s).
+against wiresim's 2.1 ms. A deployment that uses DeepEP's normal kernels is, for prefill-sized batches across nodes,
+several times faster than `wiresim run` predicts. Inside one node (EP 8) the normal kernels' 153-158 GB/s is within
+4-7% of the NVLink rate wiresim gives any point-to-point (8 links x 25 GB/s x NCCL's 0.824, 164.8 GB/s; DeepSeek
+quotes ~160 achievable). The low-latency kernels send each copy point to point (over NVLink inside a node since
+DeepEP PR #173), like the all-to-all wiresim times; wiresim's times are 8-43% shorter, most at EP 8 (44 against 77
+us for the dispatch) and least at EP 64, where the NIC's share of the bytes dominates both.
 """
 
 

@@ -191,6 +191,16 @@ std::string Describe(const Setup& s, DataType dtype) {
     }
     out << "; " << Short(p2p->channel_GBps) << " GB/s each)";
   }
+  if (const internal::P2pNetWindow* w = s.prepared->p2p_net_window()) {
+    // The pairs differ only where routes do; the header names the widest window and the longest step.
+    double window = 0, step = 0;
+    for (const internal::P2pNetWindow::Pair& p : w->pairs) {
+      window = std::max(window, p.window_bytes);
+      step = std::max(step, p.step_seconds);
+    }
+    out << "; a network peer: " << Short(window / (1024 * 1024)) << " MiB in flight, " << Short(step * 1e6)
+        << " us a step per window";
+  }
   out << "\n";
   if (s.calibration) out << "# calibration: " << s.calibration->note << "; " << s.calibration->nccl->note << "\n";
   if (s.engine) {

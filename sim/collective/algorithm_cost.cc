@@ -20,10 +20,38 @@ double FullWidthSeconds(const AlgorithmCost& c, double bytes) {
   }
   if (c.nvls_ops > 0 && bytes > 0) seconds += NvlsPipelineSeconds(c, bytes);
   if (c.p2p_channels) seconds = std::max(seconds, c.p2p_channels->Seconds(bytes, seconds));
+  if (c.p2p_net_window) seconds = std::max(seconds, c.p2p_net_window->Seconds(bytes));
   return seconds;
 }
 
 }  // namespace
+
+void P2pNetWindow::Add(const Pair& pair) {
+  for (Pair& p : pairs) {
+    if (p.seconds_per_byte == pair.seconds_per_byte && p.step_seconds == pair.step_seconds &&
+        p.window_bytes == pair.window_bytes) {
+      p.share = std::max(p.share, pair.share);
+      return;
+    }
+  }
+  pairs.push_back(pair);
+}
+
+double P2pNetWindow::Seconds(double bytes) const {
+  double worst = 0;
+  for (const Pair& p : pairs) {
+    const double b = p.share * bytes;
+    if (p.window_bytes <= 0 || b <= p.window_bytes) continue;
+    worst = std::max(worst, b * p.seconds_per_byte + p.step_seconds * (b / p.window_bytes - 1));
+  }
+  return worst;
+}
+
+double P2pNetWindow::CapGBps(const Pair& pair, double bytes) {
+  if (pair.window_bytes <= 0 || bytes <= pair.window_bytes) return std::numeric_limits<double>::infinity();
+  const double seconds = bytes * pair.seconds_per_byte + pair.step_seconds * (bytes / pair.window_bytes - 1);
+  return bytes / seconds / 1e9;
+}
 
 void P2pChannelCap::Finish() {
   bound_seconds_per_byte = 0;

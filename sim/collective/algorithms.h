@@ -47,6 +47,24 @@ struct P2pChannelCap {
   double Seconds(double bytes, double floor = 0) const;
 };
 
+// Point to point across nodes: each network peer's bytes are paced by the window NCCL keeps in flight to it
+// (NetPeerWindow, p2p_channels.h). A pair's transfer of b bytes takes b / rate + step x max(0, b / window - 1) on
+// top of the one step latency every transfer pays: each window after the first waits a step for its slots.
+struct P2pNetWindow {
+  struct Pair {
+    double share = 0;             // the pair's bytes per byte of S (the largest of the pairs alike)
+    double seconds_per_byte = 0;  // 1 / its route's rate alone, at the transfer's efficiency
+    double step_seconds = 0;      // its network step's latency
+    double window_bytes = 0;
+  };
+  std::vector<Pair> pairs;  // one per distinct (rate, step, window)
+  void Add(const Pair& pair);
+  // The slowest pair's seconds for a message of `bytes` (0 when no pair's bytes exceed its window).
+  double Seconds(double bytes) const;
+  // The rate cap that gives one transfer of `bytes` that time (infinity when it fits in its window).
+  static double CapGBps(const Pair& pair, double bytes);
+};
+
 // A closed form: T(S) = latency + (S * seconds_per_byte + chunk(S) * fill_seconds_per_byte) * lanes(S), where
 // chunk(S) = S_g / ceil(S_g / chunk_bytes) and S_g = S * group_share (the bytes one pipeline carries), and lanes(S)
 // >= 1 is how much slower a small message runs on the fewer channels and threads NCCL gives it.
@@ -79,6 +97,8 @@ struct AlgorithmCost {
   double skipped_copy_seconds_per_byte = 0;
   // Point to point inside one node: no faster than the channels NCCL splits each peer's bytes over (null: no cap).
   std::shared_ptr<const P2pChannelCap> p2p_channels;
+  // Point to point across nodes: no faster than each network peer's window allows (null: no network pair).
+  std::shared_ptr<const P2pNetWindow> p2p_net_window;
 
   Time Of(double bytes) const;
   // How many times slower than at full width the data of a `bytes` message moves: full_speed_lanes over the

@@ -280,6 +280,11 @@ const internal::P2pChannelPlan* PreparedCollective::p2p_channels() const {
   return c.usable && c.p2p_channels ? &c.p2p_channels->plan : nullptr;
 }
 
+const internal::P2pNetWindow* PreparedCollective::p2p_net_window() const {
+  const internal::AlgorithmCost& c = CostOf({Algorithm::kDirect, Protocol::kSimple});
+  return c.usable && c.p2p_net_window && !c.p2p_net_window->pairs.empty() ? c.p2p_net_window.get() : nullptr;
+}
+
 bool PreparedCollective::Usable(CollectiveChoice c) const { return CostOf(c).usable; }
 
 std::string PreparedCollective::WhyNot(CollectiveChoice c) const { return CostOf(c).why_not; }

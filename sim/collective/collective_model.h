@@ -69,6 +69,9 @@ class PreparedCollective {
   // Point to point inside one node: NCCL's p2p channels, the fewest and most one peer's operation runs on, and what
   // one channel moves for a send (p2p_channels.h). Null where none are modelled (collectives, across nodes).
   const internal::P2pChannelPlan* p2p_channels() const;
+  // Point to point across nodes: the window NCCL keeps in flight to each network peer (p2p_channels.h). Null where
+  // no pair crosses the network.
+  const internal::P2pNetWindow* p2p_net_window() const;
 
  private:
   friend class CollectiveModel;

@@ -41,9 +41,11 @@ struct CollectiveParams {
   double pat = 0.75;
   // NVLink SHARP: what the switch reduction achieves of the NVLink rate (NCCL's nvlsEfficiency), by generation.
   std::array<double, 5> nvls_efficiency{0.0, 0.0, 0.0, 0.85, 0.74};
-  // Point-to-point (all-to-all, send/recv) runs on fewer channels per peer than collectives: 195 of 240 GB/s on
-  // A100 NVSwitch (../shared/refdata/nccltests_a100_nvswitch_sendrecv.csv).
-  double p2p_efficiency = 0.81;
+  // Point-to-point (all-to-all, send/recv) on top of the links' efficiencies: 1. NCCL's maintainers give the
+  // collectives other than the all-reduce NVLink's effective rate and a CX-7 all-to-all 48-49 of 50 GB/s
+  // (../shared/refdata/ github_issues_nccl_measurements_digest.md A); what slows a send is its p2p channels inside a
+  // node and its window across nodes (p2p_channels.h). A fitted constant a run may still set (--model-constant).
+  double p2p_efficiency = 1.0;
   // Peers each rank sends to at once in a direct all-to-all (NCCL spreads peers over its p2p channels).
   int p2p_peers_in_flight = 8;
   // Bytes one channel moves per pipeline step, by protocol (NCCL's buffer per channel / NCCL_STEPS = 8): the grain

@@ -1,13 +1,15 @@
 // Point to point: all-to-all (every rank sends S/n to every other), all-to-all-v (a matrix of byte counts) and
 // nccl-tests' sendrecv (every rank sends S to the next and receives S from the previous). Transfers go over the
-// topology's routes at the point-to-point efficiency; a rank keeps a few peers in flight at once (NCCL spreads its
-// peers over its p2p channels), starting the next peer when a send has left.
+// topology's routes at the links' efficiencies; a rank keeps a few peers in flight at once (NCCL spreads its peers
+// over its p2p channels), starting the next peer when a send has left.
 //
 // Cost: the hop latency plus the bytes on the busiest link, as if every pair ran at once; inside one NVLink-connected
-// node no faster than the p2p channels NCCL splits each peer's bytes over give the busiest rank (p2p_channels.h).
+// node no faster than the p2p channels NCCL splits each peer's bytes over give the busiest rank, and across nodes no
+// faster than the window NCCL keeps in flight to each network peer lets that pair go (p2p_channels.h).
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "sim/collective/algorithms.h"
 
@@ -76,6 +78,43 @@ std::shared_ptr<P2pChannelCap> ChannelCap(const AlgorithmContext& ctx, int fewes
   return cap;
 }
 
+// A network route's share of NCCL's window to one peer (P2pNetWindow); nullopt when the route stays in its node.
+std::optional<P2pNetWindow::Pair> NetWindowOf(const AlgorithmContext& ctx, const Route& r, Protocol p,
+                                              const LinkEfficiency& eff, double share) {
+  const Topology& topo = ctx.group.topology();
+  double seconds_per_byte = 0;
+  double nic_GBps = 0;
+  int nics = 0;
+  for (const RouteHop& h : r.hops) {
+    const Link& link = topo.link(h.link);
+    if (h.share <= 0 || link.capacity_GBps <= 0) continue;
+    seconds_per_byte = std::max(seconds_per_byte, h.share / (link.capacity_GBps * eff.of(link.kind) * 1e9));
+    // The source side's NICs: the network links leaving a NIC (the far side's NICs are entered, not left).
+    if (IsNetworkLink(link.kind) && topo.node(link.from).spec.kind == NodeKind::kNic) {
+      nic_GBps += link.capacity_GBps;
+      ++nics;
+    }
+  }
+  if (nics == 0) return std::nullopt;
+  NetPeerInputs in;
+  in.version = ctx.params.nccl_version;
+  in.ranks = ctx.group.ranks();
+  in.comm_channels = std::min(ctx.params.max_channels, 2 * ctx.ring_channels);
+  in.nics = nics;
+  in.nic_GBps = nic_GBps;
+  in.arm_sm100 = false;
+  if (ctx.group.arch().sm >= 100) {
+    for (LinkId l : topo.out_links(r.src)) in.arm_sm100 = in.arm_sm100 || topo.link(l).kind == LinkKind::kC2C;
+  }
+  in.simple_buffer_bytes = ctx.params.chunk_bytes[2] * 8;
+  P2pNetWindow::Pair pair;
+  pair.share = share;
+  pair.seconds_per_byte = seconds_per_byte;
+  pair.step_seconds = StepLatency(ctx.group, ctx.params, r, Algorithm::kDirect, p).ToSeconds();
+  pair.window_bytes = PlanNetPeerWindow(in).window_bytes();
+  return pair;
+}
+
 }  // namespace
 
 AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p) {
@@ -91,6 +130,7 @@ AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p) {
   const LinkEfficiency eff = TransferEfficiency(g, ctx.params, Algorithm::kDirect, p);
   LinkLoads loads(g.topology());
   Time latency;
+  std::shared_ptr<P2pNetWindow> window;
   int fewest_nvlinks = std::numeric_limits<int>::max();
   const auto visit = [&](int i, int j, const Route* r) {
     const double share = PairShare(ctx, i, j, n);
@@ -99,6 +139,12 @@ AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p) {
     if (r == nullptr) return;
     loads.Add(r, share, eff, kInf);
     latency = std::max(latency, StepLatency(g, ctx.params, *r, Algorithm::kDirect, p));
+    if (g.nodes() > 1) {
+      if (const auto pair = NetWindowOf(ctx, *r, p, eff, share)) {
+        if (!window) window = std::make_shared<P2pNetWindow>();
+        window->Add(*pair);
+      }
+    }
   };
   if (ctx.op == CollectiveOp::kSendRecv) {
     for (int i = 0; i < n && n > 1; ++i) visit(i, (i + 1) % n, g.router().Find(g.gpu_node(i), g.gpu_node((i + 1) % n)));
@@ -119,6 +165,7 @@ AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p) {
   cost.latency = latency;
   cost.seconds_per_byte = loads.Seconds();
   cost.p2p_channels = ChannelCap(ctx, fewest_nvlinks);
+  cost.p2p_net_window = std::move(window);
   return cost;
 }
 
@@ -142,6 +189,11 @@ void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, const P
       t.bytes = bytes * share;
       t.max_rate_GBps = kInf;
       if (channels) t.max_rate_GBps = channels->plan.Used(t.bytes) * channels->plan.channel_GBps;
+      if (g.nodes() > 1) {
+        if (const auto pair = NetWindowOf(ctx, *r, p, TransferEfficiency(g, ctx.params, Algorithm::kDirect, p), 1)) {
+          t.max_rate_GBps = std::min(t.max_rate_GBps, P2pNetWindow::CapGBps(*pair, t.bytes));
+        }
+      }
       t.extra_latency = StepLatency(g, ctx.params, *r, Algorithm::kDirect, p) - r->latency;
       t.efficiency = eff;
       std::vector<uint32_t> deps;

@@ -37,6 +37,24 @@ P2pChannelPlan PlanP2pChannels(const P2pChannelInputs& in) {
   return plan;
 }
 
+NetPeerWindow PlanNetPeerWindow(const NetPeerInputs& in) {
+  NetPeerWindow w;
+  const int p2p_channels = Pow2Up(std::max(1, in.comm_channels));
+  const int nics = std::max(1, in.nics);
+  int channels = 2;
+  if (in.version.minor >= 29) {
+    channels = std::max(nics, static_cast<int>(std::ceil(static_cast<int>(in.nic_GBps) / 14.0)));
+  } else if (in.version.minor >= 20) {
+    int most = 2;
+    while (most * std::max(1, in.ranks) > 4 * p2p_channels && most > 1) most /= 2;
+    channels = std::max(nics, most);
+  }
+  w.channels = std::min(p2p_channels, Pow2Up(std::max(1, channels)));
+  const double ratio = in.version.minor >= 29 && in.arm_sm100 ? 2 : 1;
+  w.chunk_bytes = std::min(ratio * 128.0 * 1024, in.simple_buffer_bytes / 8);
+  return w;
+}
+
 int P2pChannelPlan::Used(double bytes) const {
   if (bytes <= 0 || min_per_op < 1 || min_part <= 0) return 0;
   if (aligned_parts) {

@@ -66,4 +66,32 @@ struct P2pChannelInputs {
 
 P2pChannelPlan PlanP2pChannels(const P2pChannelInputs& in);
 
+// Across nodes: the bytes NCCL keeps in flight to one network peer. A peer's large operation runs on the channels
+// NCCL gives a network peer (ncclTopoGetNchannels, src/graph/paths.cc; p2pnChannelsPerPeer is the fewest over the
+// peers, and a network peer has the fewest), each channel's connection a ring of NCCL_STEPS (8, src/include/device.h)
+// slots of p2pChunkSize (NCCL_P2P_NET_CHUNKSIZE, 128 KiB across nodes; twice that on Arm hosts of sm100 GPUs from
+// 2.29; at most the Simple buffer / NCCL_STEPS, computeBuffSizes in src/init.cc). A slot is reused only once its
+// step has been received and handed back, so each window of bytes costs a network step's latency on top of its
+// wire time: a lone pair runs at W / (W / rate + step), the cap wiresim puts on each network peer's transfer.
+//   channels per network peer: 2 up to 2.19 (NCCL_NCHANNELS_PER_NET_PEER); 2.20 to 2.28, max(the local NICs it
+//   takes to match the GPU's PCIe rate, 2 halved while 2 x ranks > 4 x p2pnChannels); from 2.29, max(the local
+//   NICs, ceil(their bandwidth / NCCL_P2P_PER_CHANNEL_NET_BW 14 GB/s)), at most p2pnChannels.
+struct NetPeerInputs {
+  NcclVersion version;
+  int ranks = 2;
+  int comm_channels = 1;                 // the communicator's collective channels
+  int nics = 1;                          // the local NICs the peer's bytes leave by
+  double nic_GBps = 0;                   // their line rate together (NCCL's net bandwidth)
+  bool arm_sm100 = false;                // an Arm host of sm100+ GPUs (Grace Blackwell)
+  double simple_buffer_bytes = 4 << 20;  // NCCL_BUFFSIZE
+};
+
+struct NetPeerWindow {
+  int channels = 0;
+  double chunk_bytes = 0;
+  double window_bytes() const { return channels * 8.0 * chunk_bytes; }
+};
+
+NetPeerWindow PlanNetPeerWindow(const NetPeerInputs& in);
+
 }  // namespace wiresim::internal

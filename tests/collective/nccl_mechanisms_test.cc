@@ -527,5 +527,44 @@ TEST_CASE("NCCL's p2p channels: how many a send/recv gets by size, ranks and rel
   CHECK(cap.Seconds(big, 0.1 * big * cap.bound_seconds_per_byte) == Approx(big * 7 / 8 / (28 * 12.5e9)));
 }
 
+TEST_CASE("NCCL's window to a network peer: channels x NCCL_STEPS x the p2p net chunk, by release") {
+  // A DGX H100: one 400 Gb/s NIC per GPU (50 GB/s in NCCL's units), 24 communicator channels (p2pnChannels 32).
+  internal::NetPeerInputs in;
+  in.ranks = 2;
+  in.comm_channels = 24;
+  in.nics = 1;
+  in.nic_GBps = 50;
+  const double KiB = 1024;
+  // Up to 2.19 NCCL_NCHANNELS_PER_NET_PEER is 2: 2 x 8 slots x 128 KiB = 2 MiB in flight.
+  in.version = *ParseNcclVersion("2.19.3");
+  CHECK(internal::PlanNetPeerWindow(in).channels == 2);
+  CHECK(internal::PlanNetPeerWindow(in).window_bytes() == 2 * 8 * 128 * KiB);
+  // 2.20 to 2.28: max(the NICs, 2 halved while 2 x ranks > 4 x p2pnChannels). 2 ranks: 2; 256 ranks: 512 > 128, so
+  // 1, and the one NIC keeps it at 1.
+  in.version = *ParseNcclVersion("2.27.7");
+  CHECK(internal::PlanNetPeerWindow(in).channels == 2);
+  in.ranks = 256;
+  CHECK(internal::PlanNetPeerWindow(in).channels == 1);
+  in.nics = 2;
+  CHECK(internal::PlanNetPeerWindow(in).channels == 2);
+  in.nics = 1;
+  in.ranks = 2;
+  // From 2.29: max(the NICs, ceil(their bandwidth / 14 GB/s)): 50 GB/s takes 4 channels, 25 (HDR) 2, 100 (800G) 8.
+  in.version = *ParseNcclVersion("2.29.2");
+  CHECK(internal::PlanNetPeerWindow(in).channels == 4);
+  in.nic_GBps = 25;
+  CHECK(internal::PlanNetPeerWindow(in).channels == 2);
+  in.nic_GBps = 100;
+  CHECK(internal::PlanNetPeerWindow(in).channels == 8);
+  // Grace Blackwell (Arm, sm100) doubles the chunk from 2.29, not before.
+  in.arm_sm100 = true;
+  CHECK(internal::PlanNetPeerWindow(in).chunk_bytes == 256 * KiB);
+  in.version = *ParseNcclVersion("2.28.9");
+  CHECK(internal::PlanNetPeerWindow(in).chunk_bytes == 128 * KiB);
+  // The chunk is at most the Simple buffer / NCCL_STEPS (computeBuffSizes).
+  in.simple_buffer_bytes = 512 * KiB;
+  CHECK(internal::PlanNetPeerWindow(in).chunk_bytes == 64 * KiB);
+}
+
 }  // namespace
 }  // namespace wiresim
