@@ -53,8 +53,11 @@ std::string Describe(const ModelSpec& m) {
   }
   if (m.intermediate_size > 0 && m.MoeLayerCount() < m.num_layers) s << ", MLP " << m.intermediate_size;
   if (m.IsMoe()) {
-    s << ", " << m.moe.num_experts << " experts (top-" << m.moe.experts_per_token << ") of "
-      << m.moe.expert_intermediate_size;
+    s << ", " << m.moe.num_experts << " experts (top-" << m.moe.experts_per_token;
+    if (m.moe.expert_groups > 1 && m.moe.topk_groups < m.moe.expert_groups) {
+      s << " in " << m.moe.topk_groups << " of " << m.moe.expert_groups << " groups";
+    }
+    s << ") of " << m.moe.expert_intermediate_size;
     if (m.moe.num_shared_experts > 0) s << " + " << m.moe.num_shared_experts << " shared";
   }
   s << ", vocab " << m.vocab_size;

@@ -198,8 +198,6 @@ constexpr std::string_view kIgnoredKeys[] = {"architectures",
                                              "router_aux_loss_coef",
                                              "router_jitter_noise",
                                              "norm_topk_prob",
-                                             "n_group",
-                                             "topk_group",
                                              "topk_method",
                                              "scoring_func",
                                              "routed_scaling_factor",
@@ -361,6 +359,11 @@ Status ReadShape(Fields& f, ModelSpec& m) {
   WIRESIM_ASSIGN_OR_RETURN(int64_t layer_freq, IntOr(f, "moe_layer_freq", 1, 1));
   WIRESIM_ASSIGN_OR_RETURN(int64_t sparse_step, IntOr(f, "decoder_sparse_step", 1, 1));
   WIRESIM_ASSIGN_OR_RETURN(std::vector<int64_t> mlp_only, f.IntList("mlp_only_layers"));
+  // Group-limited routing: DeepSeek's routers pick topk_group of n_group expert groups, then the top-k experts inside
+  // them (topk_method "group_limited_greedy" in V2, "noaux_tc" in V3; "greedy" ignores the groups).
+  WIRESIM_ASSIGN_OR_RETURN(int64_t n_group, IntOr(f, "n_group", 1, 1));
+  WIRESIM_ASSIGN_OR_RETURN(int64_t topk_group, IntOr(f, "topk_group", 1, 1));
+  WIRESIM_ASSIGN_OR_RETURN(std::optional<std::string> topk_method, f.String("topk_method"));
   if (experts && *experts > 0) {
     MoeShape& moe = m.moe;
     moe.num_experts = *experts;
@@ -380,6 +383,22 @@ Status ReadShape(Fields& f, ModelSpec& m) {
     moe.moe_layer_freq = layer_freq;
     moe.decoder_sparse_step = sparse_step;
     moe.mlp_only_layers = std::move(mlp_only);
+    if (topk_method != std::optional<std::string>("greedy") && n_group > 1) {
+      if (*experts % n_group != 0) {
+        return f.Error("n_group", "must divide the " + std::to_string(*experts) + " routed experts, got " +
+                                      std::to_string(n_group));
+      }
+      if (topk_group > n_group) {
+        return f.Error("topk_group",
+                       "must be at most n_group " + std::to_string(n_group) + ", got " + std::to_string(topk_group));
+      }
+      if (topk_group * (*experts / n_group) < *top_k) {
+        return f.Error("topk_group", std::to_string(topk_group) + " groups of " + std::to_string(*experts / n_group) +
+                                         " experts hold fewer than num_experts_per_tok " + std::to_string(*top_k));
+      }
+      moe.expert_groups = n_group;
+      moe.topk_groups = topk_group;
+    }
   }
   return Status::Ok();
 }

@@ -42,6 +42,10 @@ struct MoeShape {
   int64_t moe_layer_freq = 1;
   int64_t decoder_sparse_step = 1;
   std::vector<int64_t> mlp_only_layers;
+  // Group-limited routing (DeepSeek's n_group and topk_group): the experts form expert_groups contiguous groups and a
+  // token picks its k experts inside the topk_groups groups its router ranks first. 1 and 1: no limit.
+  int64_t expert_groups = 1;
+  int64_t topk_groups = 1;
 };
 
 struct ModelSpec {

@@ -95,7 +95,8 @@ EpTraffic BuildEpTraffic(const ModelSpec& model, const ParallelPlan& plan, const
   traffic.share = DestinationShares(options.routing, static_cast<int>(model.moe.num_experts),
                                     static_cast<int>(model.moe.experts_per_token), plan.ep, options.expert_imbalance);
   traffic.hit = DestinationHits(options.routing, static_cast<int>(model.moe.num_experts),
-                                static_cast<int>(model.moe.experts_per_token), plan.ep, options.expert_imbalance);
+                                static_cast<int>(model.moe.experts_per_token), plan.ep, options.expert_imbalance,
+                                ExpertGroupsOf(model));
   // Dispatch in what the expert GEMMs read: with 8-bit experts (fp8 W8A8), 1 byte per element plus one fp32 scale
   // per 128 elements (DeepEP's FP8 dispatch: per-token, per-128-channel scales; its README and
   // refdata/deepseek_deepep_ep_alltoall_measurements.md: "FP8 dispatch, BF16 combine"); else the activation type.

@@ -95,10 +95,88 @@ std::vector<double> DestinationShares(const ExpertRouting& r, int experts, int t
   return out;
 }
 
-std::vector<double> DestinationHits(const ExpertRouting& r, int experts, int top_k, int ep, double expert_imbalance) {
+namespace {
+
+// C(n, k) as a double (0 outside 0 <= k <= n).
+double Choose(int n, int k) {
+  if (k < 0 || k > n) return 0;
+  k = std::min(k, n - k);
+  double c = 1;
+  for (int i = 0; i < k; ++i) c = c * (n - i) / (i + 1);
+  return c;
+}
+
+// C(m - h, k) / C(m, k): the chance none of k distinct picks from m items is one of h of them.
+double NoneOf(int m, double h, int k) {
+  double miss = 1.0;
+  for (int i = 0; i < k && miss > 0; ++i) miss *= std::max(0.0, m - h - i) / (m - i);
+  return miss;
+}
+
+// DestinationHits under uniform, group-limited routing for the rank holding experts [first, first + count).
+double GroupLimitedHit(int experts, int top_k, ExpertGroups g, int first, int count) {
+  const int size = experts / g.groups;
+  const int m_items = g.picked * size;
+  // The rank's experts in each group it overlaps.
+  std::vector<int> overlap;
+  for (int grp = first / size; grp * size < first + count; ++grp) {
+    overlap.push_back(std::min(first + count, (grp + 1) * size) - std::max(first, grp * size));
+  }
+  const int m = static_cast<int>(overlap.size());
+  const double all = Choose(g.groups, g.picked);
+  const bool alike = std::all_of(overlap.begin(), overlap.end(), [&](int c) { return c == overlap[0]; });
+  if (alike || static_cast<double>(m + 1) * (count + 1) > 1e7) {
+    // Every group holds the same number of the rank's experts (the rank lies in one group, or covers whole ones):
+    // C(m, t) subsets of t groups with t x that many. (Past the table's size, the mean stands for each.)
+    const double per_group = static_cast<double>(count) / m;
+    double miss = 0;
+    for (int t = 0; t <= std::min(m, g.picked); ++t) {
+      miss += Choose(m, t) * Choose(g.groups - m, g.picked - t) / all * NoneOf(m_items, t * per_group, top_k);
+    }
+    return 1.0 - miss;
+  }
+  // ways[t][h]: the subsets of the rank's groups with t groups and h of its experts.
+  std::vector<std::vector<double>> ways(static_cast<size_t>(m) + 1, std::vector<double>(count + 1, 0.0));
+  ways[0][0] = 1;
+  for (int c : overlap) {
+    for (int t = m - 1; t >= 0; --t) {
+      for (int h = count - c; h >= 0; --h) ways[t + 1][h + c] += ways[t][h];
+    }
+  }
+  double miss = 0;
+  for (int t = 0; t <= std::min(m, g.picked); ++t) {
+    const double rest = Choose(g.groups - m, g.picked - t) / all;  // the other picked groups lie elsewhere
+    if (rest <= 0) continue;
+    for (int h = 0; h <= count; ++h) {
+      if (ways[t][h] > 0) miss += ways[t][h] * rest * NoneOf(m_items, h, top_k);
+    }
+  }
+  return 1.0 - miss;
+}
+
+}  // namespace
+
+ExpertGroups ExpertGroupsOf(const ModelSpec& model) {
+  return {static_cast<int>(model.moe.expert_groups), static_cast<int>(model.moe.topk_groups)};
+}
+
+std::vector<double> DestinationHits(const ExpertRouting& r, int experts, int top_k, int ep, double expert_imbalance,
+                                    ExpertGroups groups) {
   WIRESIM_CHECK(ep > 0 && experts % ep == 0 && top_k > 0 && top_k <= experts);
   const int per_rank = experts / ep;
   const size_t n = static_cast<size_t>(ep);
+  const bool grouped = groups.groups > 1 && groups.picked < groups.groups;
+  if (grouped) {
+    WIRESIM_CHECK(groups.picked >= 1 && experts % groups.groups == 0 &&
+                  groups.picked * (experts / groups.groups) >= top_k);
+  }
+  if (r.kind == RoutingKind::kUniform && (expert_imbalance == 1.0 || ep == 1) && grouped) {
+    std::vector<double> out(n);
+    for (size_t j = 0; j < n; ++j) {
+      out[j] = GroupLimitedHit(experts, top_k, groups, static_cast<int>(j) * per_rank, per_rank);
+    }
+    return out;
+  }
   if (r.kind == RoutingKind::kUniform && (expert_imbalance == 1.0 || ep == 1)) {
     // C(E - e, k) / C(E, k) = prod over i < k of (E - e - i) / (E - i).
     double miss = 1.0;

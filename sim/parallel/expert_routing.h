@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sim/core/status.h"
+#include "sim/model/model_spec.h"
 
 namespace wiresim {
 
@@ -52,14 +53,27 @@ std::vector<double> ExpertShares(const ExpertRouting& routing, int experts, int 
 std::vector<double> DestinationShares(const ExpertRouting& routing, int experts, int top_k, int ep,
                                       double expert_imbalance = 1.0);
 
+// Group-limited routing (DeepSeek's n_group, topk_group): the experts form `groups` contiguous groups of E / groups
+// and a token's k experts lie in `picked` of them. {1, 1}: no limit.
+struct ExpertGroups {
+  int groups = 1;
+  int picked = 1;
+};
+// The model's (ModelSpec's MoeShape: expert_groups, topk_groups).
+ExpertGroups ExpertGroupsOf(const ModelSpec& model);
+
 // The probability that one token has at least one of its k experts on EP rank j: the rows a dispatch that sends a
 // token once per destination rank (DeepEP's normal kernels: get_dispatch_layout's is_token_in_rank) sends rank j
 // per token. Uniform routing: 1 - C(E - E/ep, k) / C(E, k), the chance none of k distinct experts is one of rank
-// j's E / ep. Otherwise each expert x is taken with probability min(1, k s_x) (s_x its share of the k copies;
-// under expert imbalance the rank's share spread evenly over its experts), independently: 1 - prod (1 - k s_x).
-// Same REQUIRES as DestinationShares.
+// j's E / ep. With group-limited routing the token's groups are `picked` of the G, uniformly, and its k experts
+// are k of those groups' M = picked x E / G: 1 - sum over the groups T of rank j's that are picked of
+// P(T) C(M - h(T), k) / C(M, k), h(T) the rank's experts in T and P(T) = C(G - m, picked - |T|) / C(G, picked)
+// for a rank overlapping m groups. Otherwise each expert x is taken with probability min(1, k s_x) (s_x its share
+// of the k copies; under expert imbalance the rank's share spread evenly over its experts), independently:
+// 1 - prod (1 - k s_x), the group limit left out. Same REQUIRES as DestinationShares; groups divides experts and
+// picked x E / groups >= top_k.
 std::vector<double> DestinationHits(const ExpertRouting& routing, int experts, int top_k, int ep,
-                                    double expert_imbalance = 1.0);
+                                    double expert_imbalance = 1.0, ExpertGroups groups = {});
 
 // Token copies EP rank i sends to EP rank j (row-major n x n, n = tokens.size()): tokens[i] x k x share[j] for
 // i != j; 0 on the diagonal, whose copies stay on their GPU. Multiply by the bytes of one copy for the

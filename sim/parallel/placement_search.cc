@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -597,12 +598,15 @@ CommDemand DemandOf(const ModelSpec& model, const ParallelPlan& plan, int64_t to
     d.ep = 2 * static_cast<double>(moe) * n * rows * h * a;
   } else if (plan.ep > 1 && model.IsMoe()) {
     // The scored step prefills: a token goes once to each rank holding one of its experts (the step graph's
-    // all-to-all then, EpTraffic::PerDestinationRank), ep x the chance a rank is hit under uniform routing; a copy
-    // per expert where ep does not split the experts evenly (a plan ValidatePlan refuses, scored all the same).
+    // all-to-all then, EpTraffic::PerDestinationRank), the sum over ranks of the chance a rank is hit under uniform
+    // (and, for DeepSeek, group-limited) routing; a copy per expert where ep does not split the experts evenly (a
+    // plan ValidatePlan refuses, scored all the same).
     const int experts = static_cast<int>(model.moe.num_experts), k = static_cast<int>(model.moe.experts_per_token);
-    const double rows_per_token = experts % plan.ep == 0 && k <= experts
-                                      ? plan.ep * DestinationHits({}, experts, k, plan.ep)[0]
-                                      : static_cast<double>(k);
+    double rows_per_token = static_cast<double>(k);
+    if (experts % plan.ep == 0 && k <= experts) {
+      const std::vector<double> hits = DestinationHits({}, experts, k, plan.ep, 1.0, ExpertGroupsOf(model));
+      rows_per_token = std::accumulate(hits.begin(), hits.end(), 0.0);
+    }
     d.ep = 2 * static_cast<double>(moe) * static_cast<double>(CeilDiv(per_rank, plan.tp)) * rows_per_token * h * a;
   }
   if (plan.pp > 1) {

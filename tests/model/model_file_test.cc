@@ -49,6 +49,37 @@ TEST_CASE("A DeepSeek-style config.json: MLA, routed and shared experts, dense f
   CHECK(m->kv_cache_dtype == DataType::kBFloat16);  // torch_dtype
   CHECK(m->num_nextn_predict_layers == 1);
   CHECK(CountParameters(*m).total == CountParameters(ShippedModel("deepseek-v3")).total);
+  // Group-limited routing (topk_method noaux_tc): 4 of 8 groups, as the shipped TOML says.
+  CHECK(m->moe.expert_groups == 8);
+  CHECK(m->moe.topk_groups == 4);
+  CHECK(ShippedModel("deepseek-v3").moe.expert_groups == 8);
+  CHECK(ShippedModel("deepseek-v3").moe.topk_groups == 4);
+}
+
+TEST_CASE("Expert groups: read for group-limited routers, ignored by greedy ones, refused when they cannot hold") {
+  const std::string moe = std::string(kTinyToml) + "num_experts = 64\nnum_experts_per_tok = 6\n";
+  Result<ModelSpec> grouped = FromToml(moe + "n_group = 8\ntopk_group = 3\n");
+  REQUIRE(grouped.ok());
+  CHECK(grouped->moe.expert_groups == 8);
+  CHECK(grouped->moe.topk_groups == 3);
+  // DeepSeek-V2's "greedy" router picks over every expert whatever n_group says.
+  Result<ModelSpec> greedy = FromToml(moe + "n_group = 8\ntopk_group = 3\ntopk_method = \"greedy\"\n");
+  REQUIRE(greedy.ok());
+  CHECK(greedy->moe.expert_groups == 1);
+  // 64 experts do not split into 7 groups; 9 of 8 groups is more than there are; 0 groups; 1 group of 8 experts
+  // cannot hold a top-10.
+  Result<ModelSpec> r = FromToml(moe + "n_group = 7\ntopk_group = 3\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Contains("n_group") && Contains("must divide the 64 routed experts"));
+  r = FromToml(moe + "n_group = 8\ntopk_group = 9\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Contains("topk_group") && Contains("at most n_group 8"));
+  r = FromToml(moe + "n_group = 8\ntopk_group = 0\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Contains("topk_group"));
+  r = FromToml(std::string(kTinyToml) + "num_experts = 64\nnum_experts_per_tok = 10\nn_group = 8\ntopk_group = 1\n");
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.status().message(), Contains("1 groups of 8 experts hold fewer than num_experts_per_tok 10"));
 }
 
 TEST_CASE("A Qwen3-MoE-style config.json: num_experts and an explicit head_dim") {

@@ -79,6 +79,34 @@ TEST_CASE("Destination hits: the chance a token has at least one expert on a ran
   CHECK(*std::max_element(skewed.begin(), skewed.end()) <= 1.0);
 }
 
+TEST_CASE("Destination hits under group-limited routing: DeepSeek-V3's 4 of 8 groups") {
+  // 256 experts in 8 groups of 32; a token's 8 experts come from 4 groups picked uniformly, i.e. from M = 128.
+  const ExpertGroups g{8, 4};
+  auto none = [](int m, int h) {  // C(m - h, 8) / C(m, 8)
+    double p = 1;
+    for (int i = 0; i < 8; ++i) p *= static_cast<double>(m - h - i) / (m - i);
+    return p;
+  };
+  // EP 8: a rank holds one group, picked with probability 4/8; then it is hit unless the 8 experts avoid its 32 of
+  // the 128: (1/2) (1 - C(96, 8) / C(128, 8)) = 0.45363, 3.63 rows per token where ungrouped routing sends 5.29.
+  for (double h : DestinationHits({}, 256, 8, 8, 1.0, g)) CHECK(h == Approx(0.5 * (1 - none(128, 32))));
+  CHECK(8 * DestinationHits({}, 256, 8, 8, 1.0, g)[0] == Approx(3.629).epsilon(1e-3));
+  // EP 16: half a group per rank: (1/2) (1 - C(112, 8) / C(128, 8)).
+  for (double h : DestinationHits({}, 256, 8, 16, 1.0, g)) CHECK(h == Approx(0.5 * (1 - none(128, 16))));
+  // EP 4: two groups per rank, of which 0, 1 or 2 are picked with probabilities C(6,4), 2 C(6,3), C(6,2) over
+  // C(8,4) = 15, 40, 15 of 70.
+  const double miss4 = 15.0 / 70 + 40.0 / 70 * none(128, 32) + 15.0 / 70 * none(128, 64);
+  for (double h : DestinationHits({}, 256, 8, 4, 1.0, g)) CHECK(h == Approx(1 - miss4));
+  // Groups that straddle ranks: 60 experts in 3 groups of 20, top-2 from 1 group, over 4 ranks of 15. Rank 1
+  // ([15, 30)) holds 5 of group 0 and 10 of group 1: 1/3 (1 - C(15, 2) / C(20, 2)) + 1/3 (1 - C(10, 2) / C(20, 2)).
+  const std::vector<double> odd = DestinationHits({}, 60, 2, 4, 1.0, {3, 1});
+  CHECK(odd[1] == Approx((1 - 105.0 / 190 + 1 - 45.0 / 190) / 3));
+  // Rank 0 ([0, 15)) lies in group 0: 1/3 (1 - C(5, 2) / C(20, 2)).
+  CHECK(odd[0] == Approx((1 - 10.0 / 190) / 3));
+  // Picking every group is no limit.
+  CHECK(DestinationHits({}, 256, 8, 8, 1.0, {8, 8})[0] == Approx(DestinationHits({}, 256, 8, 8)[0]));
+}
+
 TEST_CASE("Routing options out of range are refused with what is expected") {
   ExpertRouting r;
   r.kind = RoutingKind::kSkewed;

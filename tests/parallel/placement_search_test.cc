@@ -45,12 +45,16 @@ TEST_CASE("DemandOf: the bytes per rank of each dimension, from the model's shap
   CHECK(cp.tp == Approx(10737418240.0));
   CHECK(cp.cp == Approx(671088640.0));
   // DeepSeek-V3, tp=1, dp=8, ep=8: 58 MoE layers (61 - 3 dense), top-8 of 256, hidden 7168, bf16 activations. The
-  // scored step prefills, so a token goes once to each rank holding one of its experts: 8 x (1 - C(224, 8) /
-  // C(256, 8)) = 5.29465 rows; dispatch and combine of 1024 tokens x 5.29465 rows x 7168 x 2 bytes each
-  // = 2 x 58 x 1024 x 5.29465 x 14336 = 9,016,196,306.
+  // scored step prefills, so a token goes once to each rank holding one of its experts, in 4 of the 8 groups of 32
+  // (one per rank): 8 x (1/2)(1 - C(96, 8) / C(128, 8)) = 3.62901 rows; dispatch and combine of 1024 tokens x
+  // 3.62901 rows x 7168 x 2 bytes each = 2 x 58 x 1024 x 3.62901 x 14336 = 6,179,797,065.
   const ModelSpec ds = ShippedModel("deepseek-v3");
   const CommDemand ep = DemandOf(ds, Plan("dp=8,ep=8"), 1024);
-  CHECK(ep.ep == Approx(9016196306.0));
+  CHECK(ep.ep == Approx(6179797065.0));
+  // Without the group limit: 8 x (1 - C(224, 8) / C(256, 8)) = 5.29465 rows, 9,016,196,306 bytes.
+  ModelSpec ungrouped = ds;
+  ungrouped.moe.expert_groups = ungrouped.moe.topk_groups = 1;
+  CHECK(DemandOf(ungrouped, Plan("dp=8,ep=8"), 1024).ep == Approx(9016196306.0));
   CHECK(ep.tp == 0);
   // The gather exchange: each MoE layer all-gathers and reduce-scatters the 8 ranks' 1024 tokens of 7168 x 2 bytes,
   // 2 x 58 x 8 x 1024 x 14336 = 13,623,099,392.

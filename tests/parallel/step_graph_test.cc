@@ -129,14 +129,25 @@ TEST_CASE("EP all-to-all in a step that prefills: a token sent once to each rank
   const ModelSpec m = ShippedModel("deepseek-v3");
   const Built b = Build(m, "dp=8,ep=8", "prefill=1x1024");
   // DeepEP's normal kernels (SGLang's auto mode when a rank extends) send a token to each rank its experts are on
-  // (is_token_in_rank). Uniform routing: a token misses one rank's 32 experts with probability C(224, 8) / C(256, 8),
-  // so each rank sends 1024 x (1 - C(224, 8) / C(256, 8)) = 1024 x 0.66183 rows to every other rank, 5.29 per token
-  // in all where the decode step above sends 8 copies.
+  // (is_token_in_rank). DeepSeek-V3 routes a token into 4 of its 8 groups of 32 experts, and at EP 8 a rank holds
+  // one group: it is picked with probability 4/8, and then missed only if the token's 8 experts avoid its 32 of the
+  // 4 groups' 128, C(96, 8) / C(128, 8). So each rank sends 1024 x (1/2)(1 - C(96, 8) / C(128, 8)) = 1024 x 0.45363
+  // rows to every other rank, 3.63 per token in all where the decode step above sends 8 copies (5.29 without the
+  // group limit).
   double miss = 1;
-  for (int i = 0; i < 8; ++i) miss *= (224.0 - i) / (256.0 - i);
-  const double rows = 1024.0 * (1 - miss);
-  CHECK(1 - miss == Approx(0.66183).epsilon(1e-4));
+  for (int i = 0; i < 8; ++i) miss *= (96.0 - i) / (128.0 - i);
+  const double hit = 0.5 * (1 - miss);
+  const double rows = 1024.0 * hit;
+  CHECK(hit == Approx(0.45363).epsilon(1e-4));
   CheckDeepSeekExchanges(b, 8 * rows * 7392, 8 * rows * 7168 * 2);
+  // Without the group limit: 1 - C(224, 8) / C(256, 8) = 0.66183 per rank.
+  ModelSpec ungrouped = m;
+  ungrouped.moe.expert_groups = ungrouped.moe.topk_groups = 1;
+  double miss_all = 1;
+  for (int i = 0; i < 8; ++i) miss_all *= (224.0 - i) / (256.0 - i);
+  CHECK(1 - miss_all == Approx(0.66183).epsilon(1e-4));
+  const Built u = Build(ungrouped, "dp=8,ep=8", "prefill=1x1024");
+  CheckDeepSeekExchanges(u, 8 * 1024.0 * (1 - miss_all) * 7392, 8 * 1024.0 * (1 - miss_all) * 7168 * 2);
   CHECK(Find(b.graph.programs[1], "ep_dispatch", 3)[0]->collective.op == CollectiveOp::kAllToAll);
   // The experts still compute every copy: 256 rows per expert, as in decode.
   CHECK(Find(b.graph.programs[5], "experts_gate_up", 10)[0]->kernel.m == 256);
