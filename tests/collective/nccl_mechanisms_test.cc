@@ -535,27 +535,30 @@ TEST_CASE("NCCL's window to a network peer: channels x NCCL_STEPS x the p2p net 
   in.nics = 1;
   in.nic_GBps = 50;
   const double KiB = 1024;
+  // The channels a release gives one network peer among `ranks`, through `nics` NICs of `GBps` together.
+  auto channels = [&](const char* release, int ranks, int nics, double GBps) {
+    internal::NetPeerInputs x = in;
+    x.version = *ParseNcclVersion(release);
+    x.ranks = ranks;
+    x.nics = nics;
+    x.nic_GBps = GBps;
+    return internal::PlanNetPeerWindow(x).channels;
+  };
   // Up to 2.19 NCCL_NCHANNELS_PER_NET_PEER is 2: 2 x 8 slots x 128 KiB = 2 MiB in flight.
   in.version = *ParseNcclVersion("2.19.3");
-  CHECK(internal::PlanNetPeerWindow(in).channels == 2);
+  CHECK(channels("2.19.3", 2, 1, 50) == 2);
   CHECK(internal::PlanNetPeerWindow(in).window_bytes() == 2 * 8 * 128 * KiB);
   // 2.20 to 2.28: max(the NICs, 2 halved while 2 x ranks > 4 x p2pnChannels). 2 ranks: 2; 256 ranks: 512 > 128, so
-  // 1, and the one NIC keeps it at 1.
-  in.version = *ParseNcclVersion("2.27.7");
-  CHECK(internal::PlanNetPeerWindow(in).channels == 2);
-  in.ranks = 256;
-  CHECK(internal::PlanNetPeerWindow(in).channels == 1);
-  in.nics = 2;
-  CHECK(internal::PlanNetPeerWindow(in).channels == 2);
-  in.nics = 1;
-  in.ranks = 2;
+  // 1, and one NIC keeps it at 1, two at 2.
+  CHECK(channels("2.27.7", 2, 1, 50) == 2);
+  CHECK(channels("2.27.7", 256, 1, 50) == 1);
+  CHECK(channels("2.27.7", 256, 2, 50) == 2);
   // From 2.29: max(the NICs, ceil(their bandwidth / 14 GB/s)): 50 GB/s takes 4 channels, 25 (HDR) 2, 100 (800G) 8.
+  CHECK(channels("2.29.2", 2, 1, 50) == 4);
+  CHECK(channels("2.29.2", 2, 1, 25) == 2);
+  CHECK(channels("2.29.2", 2, 1, 100) == 8);
   in.version = *ParseNcclVersion("2.29.2");
-  CHECK(internal::PlanNetPeerWindow(in).channels == 4);
-  in.nic_GBps = 25;
-  CHECK(internal::PlanNetPeerWindow(in).channels == 2);
   in.nic_GBps = 100;
-  CHECK(internal::PlanNetPeerWindow(in).channels == 8);
   // Grace Blackwell (Arm, sm100) doubles the chunk from 2.29, not before.
   in.arm_sm100 = true;
   CHECK(internal::PlanNetPeerWindow(in).chunk_bytes == 256 * KiB);
