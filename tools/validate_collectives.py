@@ -656,9 +656,11 @@ def vidur_sendrecv_system(two_nodes):
                 "a 400 Gb/s NIC gets 4 channels and the same pair would reach 40.6. An all-to-all keeps many "
                 "peers' windows in flight and its NICs pace it (46-49 GB/s per CX-7, NCCL maintainers, refdata "
                 "digest A). The A100 network is the one `vidur-a100-dgx-2node.toml` reads from the same machine's "
-                "2-rank all-reduce rows (not these): it gives a send two 50 Gb/s NICs and 15 us per route, and the "
-                "measured send runs 30-38% slower than that from 1 MiB up; the topology, not NCCL's window, is "
-                "what this table does not fit. Below 1 MiB the measured times have floors of 15-24 us, which the "
+                "2-rank all-reduce rows (not these): 50 Gb/s per NIC and 15 us per route. A send leaves by its GPU's "
+                "own NIC (`ncclTopoGetLocalNet` gives each of a PCIe switch's two GPUs one of its two NICs), so the "
+                "model gives it what one NIC gave that all-reduce, less the window: 5.4 GB/s, where Vidur measured "
+                "7.5-7.8 from 2 MiB up (25-30% more); the topology, read from the all-reduce, is what this table "
+                "does not fit. Below 1 MiB the measured times have floors of 15-24 us, which the "
                 "model, charging a point-to-point its links' and NCCL's step latencies and no kernel start-up, does "
                 "not reach.",
                 "none")

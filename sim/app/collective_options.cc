@@ -16,6 +16,9 @@ void CollectiveModelOptions::Add(po::options_description& options) {
       "call-interval-us", po::value(&interval_us_),
       "a host-bound benchmark's time per call in microseconds: no call reads less (default 0: off)")(
       "buffsize", po::value(&buffsize_), "NCCL_BUFFSIZE: the Simple protocol's buffer per channel (default 4M)")(
+      "pxn-disable", po::bool_switch(&pxn_disable_),
+      "as NCCL_PXN_DISABLE=1: a send between nodes leaves through the sender's own NIC, not the one on the "
+      "receiver's rail")(
       "ranks-per-process", po::value(&ranks_per_process_),
       "ranks each process drives, consecutive ranks together (nccl-tests -g N -t T: N x T; default 1, as MPI, "
       "torchrun and serving engines run NCCL)")(
@@ -81,6 +84,7 @@ Result<CollectiveParams> CollectiveModelOptions::Params(const po::variables_map&
     params = CollectiveParams::ForNcclVersion(*version);
   }
   for (const std::string& c : constants_) WIRESIM_RETURN_IF_ERROR(SetModelConstant(c, &params));
+  if (pxn_disable_) params.p2p_pxn = false;
   if (vm.count("launch-us")) {
     if (!(launch_us_ >= 0) || launch_us_ > 1e6) return InvalidArgument("--launch-us must be in [0, 1e6]");
     params.launch_overhead = Time::FromMicroseconds(launch_us_);

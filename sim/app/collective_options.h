@@ -18,7 +18,7 @@ namespace wiresim::app {
 class CollectiveModelOptions {
  public:
   // --launch-us, --call-interval-us, --buffsize, --ranks-per-process, --algo, --proto, --nccl-version,
-  // --model-constant.
+  // --model-constant, --pxn-disable.
   void Add(boost::program_options::options_description& options);
   // The parameters and the algorithm filter the options give; errors name the option.
   Result<CollectiveParams> Params(const boost::program_options::variables_map& vm) const;
@@ -33,6 +33,7 @@ class CollectiveModelOptions {
   std::string proto_;
   std::string nccl_version_;
   std::vector<std::string> constants_;
+  bool pxn_disable_ = false;
 };
 
 }  // namespace wiresim::app

@@ -275,6 +275,41 @@ const Route* CollectiveGroup::EdgeRoute(int a, int b, int g) {
   return route;
 }
 
+const Route* CollectiveGroup::P2pRoute(int a, int b, bool pxn) {
+  const NodeId ga = gpu_node(a), gb = gpu_node(b);
+  if (node_of_rank(a) == node_of_rank(b)) return router_.Find(ga, gb);
+  const auto key = std::make_tuple(a, b, pxn);
+  auto it = p2p_cache_.find(key);
+  if (it != p2p_cache_.end()) return it->second;
+  NodeId out_nic = own_nic_[static_cast<size_t>(a)];
+  const NodeId in_nic = own_nic_[static_cast<size_t>(b)];
+  if (pxn) {
+    // The NIC of the GPU on a's node with b's local index (ncclTopoGetLocalNet of that rank), reached over NVLink
+    // through that GPU (PXN needs it NVLink-reachable and next to its NIC: PxnProxy), or a's own.
+    const int index = topo_.node(gb).local_index;
+    for (int r : node_ranks_[static_cast<size_t>(node_of_rank(a))]) {
+      if (topo_.node(gpu_node(r)).local_index != index) continue;
+      const NodeId nic = own_nic_[static_cast<size_t>(r)];
+      const auto nearest = topo_.nearest_nics(ga);
+      const bool own = std::find(nearest.begin(), nearest.end(), nic) != nearest.end();
+      if (nic != kNoNode && (own || PxnProxy(a, nic) != kNoNode)) out_nic = nic;
+      break;
+    }
+  }
+  const Route* route = nullptr;
+  if (out_nic != kNoNode && in_nic != kNoNode) {
+    const Route out = ToNic(a, out_nic);
+    const Route* across = router_.Find(out_nic, in_nic);
+    const Route in = FromNic(in_nic, b);
+    if (!out.hops.empty() && across != nullptr && !in.hops.empty()) {
+      route = Store(ComposeRoutes({&out, across, &in}, topo_));
+    }
+  }
+  if (route == nullptr) route = router_.Find(ga, gb);  // no NICs to choose between: whatever path the topology has
+  p2p_cache_[key] = route;
+  return route;
+}
+
 const Route* CollectiveGroup::SwitchRoute(int rank, bool up) {
   const auto key = std::make_pair(rank, up);
   auto it = switch_cache_.find(key);

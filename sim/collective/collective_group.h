@@ -77,6 +77,12 @@ class CollectiveGroup {
   // The route from rank a to rank b: the topology's route inside a node; across nodes, out through the NIC of
   // channel group g's rail on a's node and in through the same rail on b's node.
   const Route* EdgeRoute(int a, int b, int g);
+  // The route of a point-to-point send from rank a to rank b as NCCL's p2p transport takes it: the topology's route
+  // inside a node; across nodes, with PXN (`pxn`, NCCL's default P2P_PXN_LEVEL 2), out through the NIC of a's
+  // node's GPU that has b's local index, over NVLink to that GPU first when it is not a's own, and in through b's
+  // own NIC (ncclTopoGetNetDev, src/graph/search.cc), so that the bytes stay on b's rail; without PXN, or where that
+  // GPU is not in the group or not over NVLink, out through a's own NIC.
+  const Route* P2pRoute(int a, int b, bool pxn = true);
   // Computes the routes EdgeRoute will need for these (a, b, g) edges in an order that searches the topology once
   // per source node: on a large cluster, the difference between milliseconds and seconds.
   void PrefetchEdges(const std::vector<std::tuple<int, int, int>>& edges);
@@ -132,6 +138,7 @@ class CollectiveGroup {
   double inter_bw_ = 0;
   std::deque<Route> routes_;
   std::map<std::tuple<int, int, int>, const Route*> edge_cache_;
+  std::map<std::tuple<int, int, bool>, const Route*> p2p_cache_;
   std::map<std::pair<int, bool>, const Route*> switch_cache_;
 };
 

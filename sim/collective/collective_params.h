@@ -46,6 +46,9 @@ struct CollectiveParams {
   // (../shared/refdata/ github_issues_nccl_measurements_digest.md A); what slows a send is its p2p channels inside a
   // node and its window across nodes (p2p_channels.h). A fitted constant a run may still set (--model-constant).
   double p2p_efficiency = 1.0;
+  // PXN for point-to-point across nodes (NCCL_PXN_DISABLE=0 and P2P_PXN_LEVEL 2, NCCL's defaults since 2.12): a send
+  // leaves through the NIC on the receiver's rail, over NVLink to the GPU next to it (CollectiveGroup::P2pRoute).
+  bool p2p_pxn = true;
   // Peers each rank sends to at once in a direct all-to-all (NCCL spreads peers over its p2p channels).
   int p2p_peers_in_flight = 8;
   // Bytes one channel moves per pipeline step, by protocol (NCCL's buffer per channel / NCCL_STEPS = 8): the grain

@@ -146,18 +146,26 @@ AlgorithmCost DirectCost(const AlgorithmContext& ctx, Protocol p) {
       }
     }
   };
+  const bool pxn = ctx.params.p2p_pxn;
   if (ctx.op == CollectiveOp::kSendRecv) {
-    for (int i = 0; i < n && n > 1; ++i) visit(i, (i + 1) % n, g.router().Find(g.gpu_node(i), g.gpu_node((i + 1) % n)));
+    for (int i = 0; i < n && n > 1; ++i) visit(i, (i + 1) % n, g.P2pRoute(i, (i + 1) % n, pxn));
   } else if (ctx.op == CollectiveOp::kSend) {
-    for (int i = 0; i + 1 < n; ++i) visit(i, i + 1, g.router().Find(g.gpu_node(i), g.gpu_node(i + 1)));
+    for (int i = 0; i + 1 < n; ++i) visit(i, i + 1, g.P2pRoute(i, i + 1, pxn));
   } else {
-    // One shortest-path search per sender, without caching n^2 routes.
+    // Inside a node one shortest-path search per sender, without caching n^2 routes; across nodes the NICs NCCL's
+    // p2p transport picks (CollectiveGroup::P2pRoute).
     std::vector<int> rank_of(static_cast<size_t>(g.topology().node_count()), -1);
     for (int j = 0; j < n; ++j) rank_of[static_cast<size_t>(g.gpu_node(j))] = j;
     for (int i = 0; i < n; ++i) {
       std::vector<NodeId> others;
-      for (int j = 0; j < n; ++j)
-        if (j != i && PairShare(ctx, i, j, n) > 0) others.push_back(g.gpu_node(j));
+      for (int j = 0; j < n; ++j) {
+        if (j == i || PairShare(ctx, i, j, n) <= 0) continue;
+        if (g.node_of_rank(j) == g.node_of_rank(i)) {
+          others.push_back(g.gpu_node(j));
+        } else {
+          visit(i, j, g.P2pRoute(i, j, pxn));
+        }
+      }
       g.router().ForEachRouteFrom(g.gpu_node(i), others,
                                   [&](NodeId dst, const Route* r) { visit(i, rank_of[static_cast<size_t>(dst)], r); });
     }
@@ -183,7 +191,7 @@ void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, const P
       const int j = (i + d) % n;
       const double share = PairShare(ctx, i, j, n);
       if (share <= 0) continue;
-      const Route* r = g.router().Find(g.gpu_node(i), g.gpu_node(j));
+      const Route* r = g.P2pRoute(i, j, ctx.params.p2p_pxn);
       ScheduledTransfer t;
       t.route = r;
       t.bytes = bytes * share;

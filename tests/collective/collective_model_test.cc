@@ -541,6 +541,29 @@ TEST_CASE("an all-to-all across nodes keeps many peers' windows in flight: the N
   CHECK(half == Approx(8 * S / 2 / 16 / 47e9).epsilon(1e-6));
 }
 
+TEST_CASE("PXN keeps an all-to-all across nodes on the rails: a 2:1 spine does not bite unless PXN is off") {
+  // 4 DGX H100s on a rail-optimised fabric whose leaves have 2 uplinks for their 4 node ports (2:1). Of a GPU's S
+  // bytes, 24/32 leave the node; 21/32 go to GPUs of other rails. NCCL's p2p transport (P2P_PXN_LEVEL 2) sends
+  // them over NVLink to the GPU on the destination's rail and out through its NIC, so every byte stays on its rail:
+  // the NICs pace the all-to-all, 0.75 S at 47 GB/s, as on a non-blocking fabric. Without PXN each GPU's own NIC
+  // sends them up its leaf: a leaf's 2 uplinks carry 4 x 21/32 S = 2.625 S, 1.3125 S each, 1.75 times the NIC's.
+  const Topology topo = testing::ShippedTopology("dgx-h100-4node-oversub");
+  const CollectiveChoice direct{Algorithm::kDirect, Protocol::kSimple};
+  const double S = 256.0 * 1024 * 1024;
+  CollectiveModel with_pxn(topo);
+  auto a = Prepare(with_pxn, CollectiveOp::kAllToAll, Range(0, 31));
+  CHECK((a->Cost(direct, S) - a->Cost(direct, S / 2)).ToSeconds() == Approx(0.75 * S / 2 / 47e9).epsilon(1e-6));
+  CollectiveParams off = CollectiveParams::Defaults();
+  off.p2p_pxn = false;
+  CollectiveModel without_pxn(topo, off);
+  auto b = Prepare(without_pxn, CollectiveOp::kAllToAll, Range(0, 31));
+  CHECK((b->Cost(direct, S) - b->Cost(direct, S / 2)).ToSeconds() == Approx(1.3125 * S / 2 / 47e9).epsilon(1e-6));
+  // The flow simulation plays the same routes: the uplinks make the run without PXN about 1.75 times as long.
+  const Time flow = Simulate(topo, {{a.get(), direct, S}}, Net::kFlow)[0];
+  const Time flow_off = Simulate(topo, {{b.get(), direct, S}}, Net::kFlow)[0];
+  CHECK(flow_off.ToSeconds() / flow.ToSeconds() == Approx(1.75).epsilon(0.1));
+}
+
 // The closed form of a Simple ring on kUniform4's 4 A100s (240 GB/s per ring edge) with the textbook latencies:
 // launch 5 us, NCCL's Ring/Simple base 8.4 us, `sends` steps of 3.4 us, and `byte_steps` steps of S/4 each.
 Time Uniform4SimpleRing(int sends, double byte_steps, double S) {
