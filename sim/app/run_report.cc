@@ -154,7 +154,8 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
         : o.collapsed ? "collapsed between collectives"
                       : "op by op")
     << "\n";
-  t << "  collectives: " << d.nccl.note << (d.profile.nccl_nvls ? "" : ", without NVLS");
+  t << "  collectives: " << d.nccl.note << (d.profile.nccl_nvls ? "" : ", without NVLS")
+    << (s.nccl_pxn ? "" : ", without PXN");
   if (!d.disaggregation && d.plan.tp > 1 && d.engine_collectives) {
     // The first TP group's all-reduces, by size (every TP group of a packed deployment is alike).
     std::vector<int> tp_group;
@@ -272,6 +273,7 @@ RunReport MakeReport(const Scenario& s, const ServingSetup& d, const ServingOutc
   w["custom_all_reduce"] = d.profile.custom_all_reduce.available;
   w["symm_mem_all_reduce"] = d.profile.symm_mem.available;
   w["nccl_nvls"] = d.profile.nccl_nvls;
+  w["nccl_pxn"] = s.nccl_pxn;
   w["network"] = s.network;
   w["nccl_version"] = d.nccl.version.ToString();
   w["iterations"] = o.compiled ? "compiled" : o.collapsed ? "collapsed" : "op-by-op";

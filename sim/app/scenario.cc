@@ -215,26 +215,13 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
   if (!dep) return top.Error("deployment", "a scenario needs a [deployment] table (topology, model, plan)");
   {
     TableReader& t = *dep;
-    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"topology",
-                                         "model",
-                                         "plan",
-                                         "placement",
-                                         "gpus",
-                                         "weight_dtype",
-                                         "kv_cache_dtype",
-                                         "engine",
-                                         "network",
-                                         "calibration",
-                                         "iterations",
-                                         "nccl_version",
-                                         "expert_imbalance",
-                                         "expert_routing",
-                                         "routing_skew",
-                                         "ep_overlap",
-                                         "ep_exchange",
-                                         "custom_all_reduce",
-                                         "nccl_nvls",
-                                         "symm_mem_all_reduce"}));
+    WIRESIM_RETURN_IF_ERROR(t.CheckKeys({"topology",         "model",          "plan",
+                                         "placement",        "gpus",           "weight_dtype",
+                                         "kv_cache_dtype",   "engine",         "network",
+                                         "calibration",      "iterations",     "nccl_version",
+                                         "expert_imbalance", "expert_routing", "routing_skew",
+                                         "ep_overlap",       "ep_exchange",    "custom_all_reduce",
+                                         "nccl_nvls",        "nccl_pxn",       "symm_mem_all_reduce"}));
     const std::string d = "deployment";
     WIRESIM_ASSIGN_OR_RETURN(s.topology, t.String("topology"));
     Note(s, t, d, "topology");
@@ -257,6 +244,7 @@ Result<Scenario> LoadScenario(const SourceFile& file) {
     WIRESIM_RETURN_IF_ERROR(ReadString(s, t, d, "ep_exchange", &s.ep_exchange));
     WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "custom_all_reduce", &s.custom_all_reduce));
     WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "symm_mem_all_reduce", &s.symm_mem_all_reduce));
+    WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "nccl_pxn", &s.nccl_pxn));
     if (t.Has("nccl_nvls")) {
       bool nvls = true;
       WIRESIM_RETURN_IF_ERROR(ReadBool(s, t, d, "nccl_nvls", &nvls));

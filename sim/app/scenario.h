@@ -31,6 +31,9 @@ struct Scenario {
   // Whether NCCL may run NVLink SHARP (NVLS, NVLSTree); unset: the engine's default (off for SGLang, which sets
   // NCCL_NVLS_ENABLE from its --enable-nccl-nvls; docs/engines.md).
   std::optional<bool> nccl_nvls;
+  // false: NCCL_PXN_DISABLE=1, point-to-point sends between nodes leave through the sender's own NIC instead of the
+  // one on the receiver's rail (docs/collectives.md, point-to-point routes between nodes).
+  bool nccl_pxn = true;
   // false: vLLM's symmetric-memory all-reduce off (VLLM_ALLREDUCE_USE_SYMM_MEM=0, and vLLM before v0.10.2): the
   // custom kernel keeps its 8 MiB limit and NCCL takes the rest (docs/engines.md).
   bool symm_mem_all_reduce = true;

@@ -47,6 +47,8 @@ void AddScenarioOptions(po::options_description& options, const std::set<std::st
       "vLLM's symmetric-memory all-reduce off (VLLM_ALLREDUCE_USE_SYMM_MEM=0; vLLM before v0.10.2)")(
       "enable-nccl-nvls", "NCCL may run NVLink SHARP (SGLang's --enable-nccl-nvls; vLLM's and TRT-LLM's default)")(
       "disable-nccl-nvls", "NCCL runs no NVLink SHARP (NCCL_NVLS_ENABLE=0; SGLang's default)")(
+      "disable-nccl-pxn",
+      "NCCL_PXN_DISABLE=1: a send between nodes leaves through the sender's own NIC, not the receiver's rail's")(
       "max-num-seqs", po::value<int64_t>(), "scheduler: sequences per step")(
       "max-num-batched-tokens", po::value<int64_t>(), "scheduler: tokens per step")("block-size", po::value<int64_t>(),
                                                                                     "KV block size in tokens")(
@@ -142,6 +144,10 @@ Status ApplyScenarioFlags(const po::variables_map& raw, Scenario& s, const std::
     s.where["deployment.symm_mem_all_reduce"] = "--disable-symm-mem-all-reduce";
   }
   WIRESIM_RETURN_IF_ERROR(on_off("enable-nccl-nvls", "disable-nccl-nvls", "deployment.nccl_nvls", &s.nccl_nvls));
+  if (vm.count("disable-nccl-pxn")) {
+    s.nccl_pxn = false;
+    s.where["deployment.nccl_pxn"] = "--disable-nccl-pxn";
+  }
   whole("max-num-seqs", "scheduler.max_num_seqs", &s.max_num_seqs);
   whole("max-num-batched-tokens", "scheduler.max_num_batched_tokens", &s.max_num_batched_tokens);
   whole("block-size", "scheduler.block_size", &s.block_size);

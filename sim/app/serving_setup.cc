@@ -285,7 +285,9 @@ Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenar
     d->kernel_of_gpu[static_cast<size_t>(g)] = m.get();
   }
   WIRESIM_RETURN_IF_ERROR(ApplyStragglers(s, *d));
-  d->collectives = std::make_unique<CollectiveModel>(topo, CollectiveParams::InServingStep(d->nccl.version));
+  CollectiveParams collective_params = CollectiveParams::InServingStep(d->nccl.version);
+  collective_params.p2p_pxn = s.nccl_pxn;
+  d->collectives = std::make_unique<CollectiveModel>(topo, collective_params);
   // NCCL's algorithms as the engine leaves them: SGLang turns NVLS off unless asked (docs/engines.md).
   d->profile.nccl_nvls = s.nccl_nvls.value_or(d->profile.nccl_nvls);
   const AlgorithmFilter nccl_filter = NcclFilter(d->profile);

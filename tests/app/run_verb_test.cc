@@ -621,6 +621,64 @@ TEST_CASE("vLLM's symmetric-memory all-reduce and NCCL's NVLS: defaults per engi
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE(
+    "NCCL's PXN keeps a wide EP all-to-all off a 2:1 spine, and --disable-nccl-pxn or nccl_pxn = false puts it back") {
+  // DeepSeek-V3 at dp=32,ep=32 on 4 DGX H100s whose rail leaves have 2 uplinks for 4 node ports (example (f)). With
+  // PXN every copy stays on its rail, so the exposed EP time of the decode steps is the same as on the non-blocking
+  // fabric; without it a GPU's cross-rail copies climb the leaf, whose uplinks carry 1.3125 S each against the NIC's
+  // 0.75 S: at most 1.75 times the time (less, as each all-to-all's fixed latency does not grow).
+  auto args = [](const char* topology) {
+    return std::vector<std::string>{"--topology",
+                                    topology,
+                                    "--model",
+                                    "deepseek-v3",
+                                    "--plan",
+                                    "dp=32,ep=32",
+                                    "--engine",
+                                    "sglang",
+                                    "--ep-exchange",
+                                    "alltoall",
+                                    "--requests",
+                                    "4096",
+                                    "--rate",
+                                    "inf",
+                                    "--input-len",
+                                    "128",
+                                    "--output-len",
+                                    "32",
+                                    "--max-num-seqs",
+                                    "256",
+                                    "--weight-dtype",
+                                    "fp8",
+                                    "--gpu-memory-utilization",
+                                    "0.9"};
+  };
+  const auto blocking = RunJson(args("dgx-h100-4node"));
+  const auto oversub = RunJson(args("dgx-h100-4node-oversub"));
+  const auto no_pxn = RunJson(With(args("dgx-h100-4node-oversub"), {"--disable-nccl-pxn"}));
+  CHECK(oversub["wiresim"]["nccl_pxn"] == true);
+  CHECK(no_pxn["wiresim"]["nccl_pxn"] == false);
+  const auto decode = [](const nlohmann::json& j) {
+    return j["wiresim"]["exposed_collective_s_per_gpu_by_phase"]["decode"].get<double>();
+  };
+  CHECK(decode(oversub) == Approx(decode(blocking)).epsilon(0.01));
+  const double ratio = decode(no_pxn) / decode(oversub);
+  CHECK(ratio > 1.5);
+  CHECK(ratio <= 1.75);
+  // The scenario key does the same.
+  const auto dir = TempDir("pxn");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "s.toml") << "[deployment]\ntopology = \"dgx-h100-4node-oversub\"\nmodel = \"deepseek-v3\"\n"
+                                   "plan = \"dp=32,ep=32\"\nengine = \"sglang\"\nep_exchange = \"alltoall\"\n"
+                                   "weight_dtype = \"fp8\"\nnccl_pxn = false\n[scheduler]\nmax_num_seqs = 256\n"
+                                   "gpu_memory_utilization = 0.9\n[workload]\nrequests = 4096\n"
+                                   "rate = \"inf\"\ninput_len = \"128\"\noutput_len = \"32\"\n";
+  const auto key = RunJson({"--scenario", (dir / "s.toml").string()});
+  CHECK(key["wiresim"]["nccl_pxn"] == false);
+  CHECK(decode(key) == Approx(decode(no_pxn)).epsilon(1e-9));
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("The EP exchange: the engines gather, TensorRT-LLM all-to-alls over multi-node NVLink, the flag overrides") {
   // Mixtral-8x7B (top-2 of 8 experts) at dp=8,ep=8. At their defaults vLLM (VLLM_ALL2ALL_BACKEND
   // allgather_reducescatter), SGLang (--moe-a2a-backend none) and TensorRT-LLM on an HGX node (no MNNVL) all-gather
