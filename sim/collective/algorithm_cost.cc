@@ -37,20 +37,23 @@ void P2pNetWindow::Add(const Pair& pair) {
   pairs.push_back(pair);
 }
 
+double P2pNetWindow::Pair::Seconds(double bytes) const {
+  return bytes * seconds_per_byte + step_seconds * (bytes / window_bytes - 1);
+}
+
 double P2pNetWindow::Seconds(double bytes) const {
   double worst = 0;
   for (const Pair& p : pairs) {
     const double b = p.share * bytes;
     if (p.window_bytes <= 0 || b <= p.window_bytes) continue;
-    worst = std::max(worst, b * p.seconds_per_byte + p.step_seconds * (b / p.window_bytes - 1));
+    worst = std::max(worst, p.Seconds(b));
   }
   return worst;
 }
 
 double P2pNetWindow::CapGBps(const Pair& pair, double bytes) {
   if (pair.window_bytes <= 0 || bytes <= pair.window_bytes) return std::numeric_limits<double>::infinity();
-  const double seconds = bytes * pair.seconds_per_byte + pair.step_seconds * (bytes / pair.window_bytes - 1);
-  return bytes / seconds / 1e9;
+  return bytes / pair.Seconds(bytes) / 1e9;
 }
 
 void P2pChannelCap::Finish() {

@@ -56,6 +56,9 @@ struct P2pNetWindow {
     double seconds_per_byte = 0;  // 1 / its route's rate alone, at the transfer's efficiency
     double step_seconds = 0;      // its network step's latency
     double window_bytes = 0;
+    // The seconds a transfer of `bytes` to this peer takes beyond its first step: its wire time, and a step for
+    // each window after the first.
+    double Seconds(double bytes) const;
   };
   std::vector<Pair> pairs;  // one per distinct (rate, step, window)
   void Add(const Pair& pair);

@@ -181,7 +181,8 @@ void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, const P
                   CollectiveSchedule* out) {
   CollectiveGroup& g = ctx.group;
   const int n = g.ranks();
-  const uint16_t eff = out->AddEfficiency(TransferEfficiency(g, ctx.params, Algorithm::kDirect, p));
+  const LinkEfficiency link_eff = TransferEfficiency(g, ctx.params, Algorithm::kDirect, p);
+  const uint16_t eff = out->AddEfficiency(link_eff);
   const int window = std::max(1, ctx.params.p2p_peers_in_flight);
   // Wave w: every rank's sends w x window to (w + 1) x window - 1, which are in flight together.
   std::vector<std::vector<uint32_t>> waves;
@@ -198,7 +199,7 @@ void DirectExpand(const AlgorithmContext& ctx, Protocol p, double bytes, const P
       t.max_rate_GBps = kInf;
       if (channels) t.max_rate_GBps = channels->plan.Used(t.bytes) * channels->plan.channel_GBps;
       if (g.nodes() > 1) {
-        if (const auto pair = NetWindowOf(ctx, *r, p, TransferEfficiency(g, ctx.params, Algorithm::kDirect, p), 1)) {
+        if (const auto pair = NetWindowOf(ctx, *r, p, link_eff, 1)) {
           t.max_rate_GBps = std::min(t.max_rate_GBps, P2pNetWindow::CapGBps(*pair, t.bytes));
         }
       }

@@ -30,11 +30,14 @@ const EpTraffic::Matrix& EpTraffic::MatrixOf(const std::vector<int>& ep, int mb,
   const double per_copy = combine ? combine_bytes : dispatch_bytes;
   // Rows rank i sends rank j: its copies routed there, or (once per destination rank) its tokens x the chance a
   // token has an expert there.
-  std::vector<double> copies = RoutedCopies(tokens, top_k, share);
+  std::vector<double> copies;
   if (Extends(mb)) {
+    copies.resize(n * n);
     for (size_t i = 0; i < n; ++i) {
       for (size_t j = 0; j < n; ++j) copies[i * n + j] = i == j ? 0.0 : static_cast<double>(tokens[i]) * hit[j];
     }
+  } else {
+    copies = RoutedCopies(tokens, top_k, share);
   }
   Matrix m;
   m.bytes.resize(n * n);

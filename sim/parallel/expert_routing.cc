@@ -178,10 +178,7 @@ std::vector<double> DestinationHits(const ExpertRouting& r, int experts, int top
     return out;
   }
   if (r.kind == RoutingKind::kUniform && (expert_imbalance == 1.0 || ep == 1)) {
-    // C(E - e, k) / C(E, k) = prod over i < k of (E - e - i) / (E - i).
-    double miss = 1.0;
-    for (int i = 0; i < top_k; ++i) miss *= std::max(0.0, static_cast<double>(experts - per_rank - i)) / (experts - i);
-    return std::vector<double>(n, 1.0 - miss);
+    return std::vector<double>(n, 1.0 - NoneOf(experts, per_rank, top_k));
   }
   std::vector<double> picked(static_cast<size_t>(experts));  // the chance each expert is among a token's k
   if (r.kind == RoutingKind::kUniform) {
