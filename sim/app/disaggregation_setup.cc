@@ -167,8 +167,8 @@ Result<ServingOutcome> RunDisaggregated(AppContext& ctx, ServingSetup& d, bool p
   GpuTimeAccounting accounting(topo.gpu_count(), replica_of_gpu);
   std::vector<std::unique_ptr<IterationModel>> models;
   for (const Built& b : built) {
-    models.push_back(std::make_unique<IterationModel>(d.model, b.role->plan, *b.placement, 0, s.expert_imbalance,
-                                                      d.kernel_of_gpu, *d.closed));
+    models.push_back(std::make_unique<IterationModel>(d.model, b.role->plan, *b.placement, 0,
+                                                      MoeOptions(d, s, DraftModel{}), d.kernel_of_gpu, *d.closed));
   }
   // The KV transfers' layouts, and the GPU pairs they join.
   std::vector<std::vector<KvTransferLayout>> layouts(static_cast<size_t>(prefills));

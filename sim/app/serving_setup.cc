@@ -395,9 +395,6 @@ Result<std::unique_ptr<RequestSource>> OpenRequests(AppContext& ctx, const Servi
   return OpenTrace(std::move(in), name, d.trace_options);
 }
 
-namespace {
-
-// The scenario's MoE options and drafter for every step graph (ValidateScenario has checked the words).
 StepGraphOptions MoeOptions(const ServingSetup& d, const Scenario& s, const DraftModel& draft) {
   StepGraphOptions o;
   o.draft = draft;
@@ -410,8 +407,6 @@ StepGraphOptions MoeOptions(const ServingSetup& d, const Scenario& s, const Draf
   o.ep_gather = d.profile.ep_gather;
   return o;
 }
-
-}  // namespace
 
 RunTimers MakeRunTimers(Simulator& sim, Network* flow_net, ClosedFormCollectives& closed, LinkUseAccounting& link_use,
                         const std::vector<std::vector<int>>& shared_groups, std::set<std::vector<int>> private_groups) {

@@ -195,6 +195,19 @@ TEST_CASE("Disaggregated: compiled and op-by-op iterations give the same report"
   CHECK(a == b);
 }
 
+TEST_CASE("Disaggregated MoE replicas run the scenario's expert routing, as colocated ones do") {
+  // Mixtral-8x7B on tp = ep = 4 replicas: under skewed (Zipf) routing the rank holding the popular experts runs more
+  // rows than the 1/4 uniform routing gives each, and every layer waits for it, so the prefill (and TTFT) is
+  // longer. A replica built without the scenario's MoE options would time both alike.
+  auto ttft = [](const char* routing) {
+    const nlohmann::json j = RunJson({"--topology", "dgx-h100-2node", "--model", "mixtral-8x7b", "--prefill-plan",
+                                      "tp=4,ep=4", "--decode-plan", "tp=4,ep=4", "--engine", "sglang", "--requests",
+                                      "1", "--input-len", "2048", "--output-len", "4", "--expert-routing", routing});
+    return j["mean_ttft_ms"].get<double>();
+  };
+  CHECK(ttft("skewed") > 1.05 * ttft("uniform"));
+}
+
 TEST_CASE("Bad disaggregation specifications exit 2 naming the field") {
   struct Case {
     std::vector<std::string> args;
