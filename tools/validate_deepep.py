@@ -1,22 +1,24 @@
 #!/usr/bin/env python3
-"""The EP dispatch/combine all-to-all wiresim predicts for DeepEP's benchmark settings, next to what DeepEP's README
-reports (docs/validation/data/deepep_ep_alltoall.csv, copied from ../shared/refdata/). Prints the markdown table
-docs/validation/serving.md shows. Standard library only.
+"""The EP dispatch/combine all-to-all wiresim's step graph holds for DeepEP's benchmark settings, next to what
+DeepEP's README reports (docs/validation/data/deepep_ep_alltoall.csv, copied from ../shared/refdata/). Prints the
+markdown table docs/validation/serving.md shows. Standard library only.
 
     python3 tools/validate_deepep.py [--wiresim build/sim/app/wiresim] [--write]
 
-Setting: DeepSeek-V3's MoE layer (hidden 7168, top-8 of 256 experts), uniform routing, every rank the same tokens:
-the dispatch is an all-to-all of tokens x rows x (7168 + 56 x 4) bytes per rank (fp8 and one fp32 scale per 128
-elements), the combine tokens x rows x 7168 x 2 (bf16), exactly what `wiresim run` puts in the step graph
-(docs/models.md): rows = 8 copies for the low-latency (decode) kernels, and for the normal (prefill) kernels, which
-send a token once per destination rank, EP x (1 - C(256 - 256/EP, 8) / C(256, 8)). `wiresim collective --op alltoall` times it on EP/8 nodes of an H800-like DGX: the shipped DGX H100
-node with 8 NVLink4 links per GPU instead of 18 (H800 SXM: 400 GB/s NVLink bidirectional, NVIDIA's H800 datasheet;
-DeepSeek quotes ~160 GB/s achievable per direction) and the same one CX7 400 Gb/s NIC per GPU on a rail-optimised
-non-blocking fabric. Kernel times only (--launch-us 0).
+Each row runs `wiresim model show` on DeepSeek-V3's MoE layer as DeepEP's tests route it (tests/test_intranode.py,
+tests/test_internode.py at DeepEP de8cfca): 4096 tokens per rank for the normal kernels (a prefill batch: a token
+goes once to each rank holding one of its experts, and across nodes once to each node, forwarded over NVLink there)
+and 128 for the low-latency ones (a decode batch: a row per copy), top-8 of 256 experts, and for the internode test
+the groups are the nodes, of which a token's experts lie in min(nodes, 4). The plan is dp = ep = EP, tp = 1, on EP/8
+nodes of an H800-like DGX (the shipped DGX H100 with 8 NVLink4 links per GPU instead of 18, one CX7 400 Gb/s NIC per
+GPU on a non-blocking rail-optimised fabric), and the row is the step graph's ep_dispatch or ep_combine time.
 
-Low-latency rows compare times (us). Normal rows compare DeepEP's "bottleneck bandwidth": wiresim's is the bytes a
-GPU moves over its bottleneck link (NVLink for EP 8: 7/8 of its copies; RDMA beyond: the copies bound for other
-nodes, (EP - 8) / EP of them) over the predicted time. error = predicted / measured - 1.
+DeepEP reports a bandwidth for its normal kernels, its bytes over the kernel time; the bytes are defined in its
+tests, so the time is recovered exactly: intranode, the tokens a rank receives (from every rank, itself included) x
+the bytes of a row; internode, num_rdma_token_sent (a token's distinct nodes, its own included) x the bytes of a row.
+A row is 7168 x (1 + 4/128) bytes in fp8 with its scales (dispatch), 7168 x 2 in bf16 (combine). The expected counts
+under uniform routing are computed here in closed form. Low-latency rows are kernel times. error = wiresim time /
+DeepEP time - 1 (negative: wiresim predicts it faster).
 """
 import argparse
 import csv
@@ -26,12 +28,13 @@ import re
 import subprocess
 import sys
 import tempfile
+from math import comb
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "docs", "validation", "data", "deepep_ep_alltoall.csv")
 HIDDEN, TOP_K, EXPERTS = 7168, 8, 256
-DISPATCH_COPY = HIDDEN + (HIDDEN // 128) * 4  # fp8 + fp32 scales per 128 elements
-COMBINE_COPY = HIDDEN * 2                     # bf16
+DISPATCH_ROW = HIDDEN + (HIDDEN // 128) * 4  # fp8 + fp32 scales per 128 elements
+COMBINE_ROW = HIDDEN * 2                     # bf16
 
 
 def h800_topology(nodes):
@@ -52,12 +55,56 @@ def h800_topology(nodes):
     return text
 
 
-def predict_us(wiresim, topo_path, nodes, size):
-    out = subprocess.run([wiresim, "collective", "--topology", topo_path, "--op", "alltoall", "--nodes", str(nodes),
-                          "-b", str(size), "-e", str(size), "--launch-us", "0", "--dtype", "int8", "--json",
-                          "--quiet"], check=True, capture_output=True, text=True).stdout
-    rows = json.loads(out)["rows"]
-    return rows[0]["time_us"]
+def test_model(groups, picked):
+    """deepseek-v3.toml routed as DeepEP's test routes it (n_group, topk_group), with 4 layers, all MoE: the
+    exchange of one layer is what is compared, and the weights then fit on 8 GPUs."""
+    with open(os.path.join(ROOT, "workloads", "models", "deepseek-v3.toml")) as f:
+        text = f.read()
+    for key, value in (("name", '"deepseek-v3-deepep-test"'), ("num_hidden_layers", "4"),
+                       ("first_k_dense_replace", "0"), ("num_nextn_predict_layers", "0"), ("n_group", str(groups)),
+                       ("topk_group", str(picked))):
+        text = re.sub(r"^%s = .*$" % key, "%s = %s" % (key, value), text, count=1, flags=re.M)
+    return text
+
+
+def none_of(items, held):
+    """C(items - held, 8) / C(items, 8): the chance a token's 8 experts, drawn from `items`, avoid `held` of them."""
+    return comb(items - held, TOP_K) / comb(items, TOP_K)
+
+
+def deepep_rows(ep):
+    """DeepEP's rows per token for its normal kernels' bandwidth (module docstring): intranode, the tokens a rank
+    receives per token of a rank, EP x P(a rank is hit); internode, the nodes a token reaches. Its test routes a
+    token into min(nodes, 4) of the nodes (groups), uniformly, then to 8 of those nodes' experts."""
+    nodes = ep // 8
+    if nodes == 1:
+        return ep * (1 - none_of(EXPERTS, EXPERTS // ep))
+    picked = min(nodes, 4)
+    per_node = EXPERTS // nodes
+    return nodes * picked / nodes * (1 - none_of(picked * per_node, per_node))
+
+
+def step_times(wiresim, tmp, ep, tokens, kernels):
+    """The step graph's first MoE layer's (dispatch, combine) times in us for rank 0."""
+    nodes = max(1, ep // 8)
+    topo = os.path.join(tmp, "h800-%d.toml" % nodes)
+    if not os.path.exists(topo):
+        with open(topo, "w") as f:
+            f.write(h800_topology(nodes))
+    groups = nodes if kernels == "normal" and nodes > 1 else 1
+    model = os.path.join(tmp, "deepseek-v3-%d-%d.toml" % (groups, min(groups, 4)))
+    with open(model, "w") as f:
+        f.write(test_model(groups, min(groups, 4)))
+    batch = "prefill=1x%d" % tokens if kernels == "normal" else "decode=%dx1024" % tokens
+    out = subprocess.run([wiresim, "model", "show", model, "--topology", topo, "--plan", "dp=%d,ep=%d" % (ep, ep),
+                          "--batch", batch, "--ep-exchange", "alltoall", "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    rows = json.loads(out)["step_graph"]["rows"]
+    first = {}
+    for r in rows:
+        if r["op"] in ("ep_dispatch", "ep_combine") and r["op"] not in first:
+            first[r["op"]] = r["time_us"]
+    return first["ep_dispatch"], first["ep_combine"]
 
 
 HEADING = "## 10. DeepEP: MoE dispatch and combine all-to-all, EP 8 to 64 (H800, not NCCL's kernels)"
@@ -67,79 +114,60 @@ in the summary, which compares serving runs. The step graph's EP all-to-all (doc
 parallelism) against DeepEP's published kernel figures (`../shared/refdata/deepseek_deepep_ep_alltoall_measurements.md`;
 the rows used are in `docs/validation/data/deepep_ep_alltoall.csv`).
 
-Setting: DeepSeek-V3's MoE layer (hidden 7168, top-8 of 256), uniform routing, every rank the same tokens (DeepEP's
-4096 for its normal kernels, 128 for its low-latency ones), dispatch in fp8 with one fp32 scale per 128 elements
-(7,392 bytes per token copy), combine in bf16 (14,336). That is an all-to-all of tokens x 8 copies per rank for the
-low-latency kernels, and for the normal ones, which send a token once to each rank holding one of its experts, of
-tokens x EP x (1 - C(256 - 256/EP, 8) / C(256, 8)) rows per rank (5.29 at EP 8, 6.52 at 16; as `wiresim run` sends
-in a step where some rank prefills), which
-`wiresim collective --op alltoall --launch-us 0` times on EP/8 nodes of an H800-like DGX: the shipped DGX H100 with
-8 NVLink4 links per GPU instead of 18 (H800 SXM: 400 GB/s NVLink bidirectional; DeepSeek quotes ~160 GB/s achievable
-per direction) and one CX7 400 Gb/s NIC per GPU on a non-blocking rail-optimised fabric, as DeepEP's testbed.
-Low-latency rows compare kernel times; normal rows DeepEP's "bottleneck bandwidth", where wiresim's is the bytes a
-GPU moves over its bottleneck link (NVLink at EP 8: 7/8 of its copies; RDMA beyond: the (EP - 8)/EP of its copies
-bound for other nodes) over the predicted time. Error = predicted / measured - 1.
+Setting: each row is `wiresim model show` of DeepSeek-V3's MoE layer routed as DeepEP's own tests route it
+(`tests/test_intranode.py`, `tests/test_internode.py`: top-8 of 256 experts; across nodes the groups are the nodes
+and a token's experts lie in min(nodes, 4) of them), plan dp = ep = EP, tp = 1, every rank 4096 tokens in a prefill
+batch (the normal kernels: a token goes once to each rank holding one of its experts, and across nodes once to each
+node, forwarded over NVLink there) or 128 in a decode batch (the low-latency kernels: a row per copy), on EP/8
+nodes of an H800-like DGX: the shipped DGX H100 with 8 NVLink4 links per GPU instead of 18 (H800 SXM: 400 GB/s
+NVLink bidirectional; DeepSeek quotes ~160 GB/s achievable per direction) and one CX7 400 Gb/s NIC per GPU on a
+non-blocking rail-optimised fabric, as DeepEP's testbed. The wiresim column is the step graph's ep_dispatch or
+ep_combine time. DeepEP reports a bandwidth for its normal kernels, bytes it defines in its tests over the kernel
+time, so the time is recovered exactly: intranode, the rows a rank receives (from every rank, its own included,
+EP x 4096 x P(a rank is hit)); internode, `num_rdma_token_sent` (4096 x the nodes a token reaches, its own
+included); a row is 7,392 bytes in the dispatch (fp8 and a scale per 128 elements) and 14,336 in the combine (bf16).
+Low-latency rows are kernel times. Error = wiresim time / DeepEP time - 1 (negative: wiresim is faster).
 """
 
 OUTRO = """
-**What differs.** DeepEP's kernels are not NCCL's, and wiresim models NCCL's direct all-to-all: a token goes from
-its GPU to each GPU holding one of its experts (the normal kernels' rows, once per destination rank). DeepEP's normal
-kernels send a token once per destination node over RDMA and forward it over NVLink there, with node-limited routing
-keeping a token to at most 4 nodes; its bandwidth counts those deduplicated bytes. The bandwidths above therefore
-compare how well each uses its bottleneck link, not time: at EP 16 a token reaches 6.52 ranks in wiresim, 3.26 of them
-on the other node, but crosses to it about once in DeepEP (unless all 8 experts are local, probability 1/256), so
-DeepEP's normal dispatch moves about a third of the RDMA bytes and takes about 4096 x 7,392 B / 43 GB/s = 0.70 ms
-against wiresim's 2.1 ms. A deployment that uses DeepEP's normal kernels is, for prefill-sized batches across nodes,
-several times faster than `wiresim run` predicts. Inside one node (EP 8) the normal kernels' 153-158 GB/s is within
-4-7% of the NVLink rate wiresim gives any point-to-point (8 links x 25 GB/s x NCCL's 0.824, 164.8 GB/s; DeepSeek
-quotes ~160 achievable). The low-latency kernels send each copy point to point (over NVLink inside a node since
-DeepEP PR #173), like the all-to-all wiresim times; wiresim's times are 8-43% shorter, most at EP 8 (44 against 77
-us for the dispatch) and least at EP 64, where the NIC's share of the bytes dominates both.
+**What the rows show.** Across nodes the normal kernels send a token once per node it reaches, to the GPU of the
+sender's index there, which forwards it over NVLink (`docs/serving.md`, wide expert parallelism); the step graph
+sends the same rows. DeepEP's bandwidth counts every node a token reaches, its own included, so its 43-58 GB/s
+"RDMA" figures are not what a NIC carries: at EP 16 a token crosses to the other node 0.9965 times, 30 MB per rank
+in 1.4 ms, 22 GB/s per NIC, while each GPU's NVLink carries 14 x 0.408 forwarded or local rows per token (172 MB,
+123 GB/s): two nodes are bound by the NVLink forwarding, not by the NIC. At EP 32 and 64 a NIC carries 82 and 96 MB
+at 44-45 GB/s, 87-89% of its 50: NIC-bound, as wiresim gives it. Inside one node (EP 8) the normal kernels' 153-158
+GB/s is close to the NVLink rate wiresim gives any point-to-point (8 links x 25 GB/s x NCCL's 0.824, 164.8 GB/s;
+DeepSeek quotes ~160 achievable). The routing is taken as uniform inside the picked groups, where DeepEP's test
+picks the groups by their largest score, which makes a picked group likelier to hold one of the 8: at EP 64 wiresim
+sends a token to 3.62 nodes where no more than 4 can be reached. The low-latency kernels send each copy point to
+point (over NVLink inside a node since DeepEP PR #173), like the all-to-all wiresim times; wiresim's times are
+shorter, most at EP 8 and least at EP 64, where the NIC's share of the bytes dominates both.
 """
-
-
-def rows_per_token(kernels, ep):
-    """Rows a token puts in the all-to-all: a row per copy (low-latency kernels), or one per rank holding any of its
-    experts (normal kernels): EP x the chance one rank's 256 / EP experts hold one of its 8."""
-    if kernels != "normal":
-        return TOP_K
-    per_rank = EXPERTS // ep
-    miss = 1.0
-    for i in range(TOP_K):
-        miss *= (EXPERTS - per_rank - i) / (EXPERTS - i)
-    return ep * (1 - miss)
 
 
 def section(wiresim):
     """The report section, as markdown text."""
     with open(DATA) as f:
         rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
-    out = [HEADING, "", INTRO, "| kernels | tokens | EP | op | DeepEP | wiresim | error | wiresim time (us) |",
+    out = [HEADING, "", INTRO,
+           "| kernels | tokens | EP | op | DeepEP | DeepEP time (us) | wiresim time (us) | error |",
            "|---|--:|--:|---|--:|--:|--:|--:|"]
     errors = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in rows:
             ep, tokens = int(r["ep"]), int(r["tokens"])
-            nodes = max(1, ep // 8)
-            topo = os.path.join(tmp, "h800-%d.toml" % nodes)
-            if not os.path.exists(topo):
-                with open(topo, "w") as f:
-                    f.write(h800_topology(nodes))
-            for op, copy, measured in (("dispatch", DISPATCH_COPY, r["dispatch_value"]),
-                                       ("combine", COMBINE_COPY, r["combine_value"])):
-                # A rank's buffer, its own slot included (nccl-tests' size).
-                size = tokens * rows_per_token(r["kernels"], ep) * copy
-                t = predict_us(wiresim, topo, nodes, size)
+            times = step_times(wiresim, tmp, ep, tokens, r["kernels"])
+            for t, row_bytes, op, measured in ((times[0], DISPATCH_ROW, "dispatch", r["dispatch_value"]),
+                                               (times[1], COMBINE_ROW, "combine", r["combine_value"])):
                 if r["unit"] == "us":
-                    predicted = t
+                    deepep_us = float(measured)
                 else:
-                    off = (ep - 1) / ep if ep == 8 else (ep - 8) / ep
-                    predicted = size * off / (t * 1e3)  # GB/s
-                err = predicted / float(measured) - 1
+                    deepep_us = tokens * deepep_rows(ep) * row_bytes / (float(measured) * 1e3)
+                err = t / deepep_us - 1
                 errors.append(abs(err))
-                out.append("| %s | %d | %d | %s | %s %s | %.0f %s | %+.0f%% | %.1f |" % (
-                    r["kernels"].replace("_", "-"), tokens, ep, op, measured, r["unit"], predicted, r["unit"],
-                    100 * err, t))
+                out.append("| %s | %d | %d | %s | %s %s | %.1f | %.1f | %+.0f%% |" % (
+                    r["kernels"].replace("_", "-"), tokens, ep, op, measured, r["unit"], deepep_us, t, 100 * err))
     errors.sort()
     out.append("")
     out.append("Median |error| %.0f%% over %d rows." % (100 * errors[len(errors) // 2], len(errors)))

@@ -271,6 +271,7 @@ Status ShowPlan(AppContext& ctx, const ModelShowOptions& o, const ModelSpec& m, 
   graph_options.expert_imbalance = o.imbalance;
   graph_options.ep_exchange = exchange;
   graph_options.ep_gather = profile.ep_gather;
+  if (hw.topo != nullptr) graph_options.gpu_domain = hw.topo->GpuNvlinkDomains();
   WIRESIM_ASSIGN_OR_RETURN(StepGraph graph, BuildStepGraph(m, plan, placement, batch, graph_options));
   const auto chosen =
       std::find_if(graph.programs.begin(), graph.programs.end(), [&](const GpuProgram& g) { return g.rank == o.rank; });

@@ -405,6 +405,7 @@ StepGraphOptions MoeOptions(const ServingSetup& d, const Scenario& s, const Draf
   o.two_batch_overlap = s.ep_overlap == "two-batch";
   o.ep_exchange = d.ep_exchange;
   o.ep_gather = d.profile.ep_gather;
+  o.gpu_domain = d.topo->GpuNvlinkDomains();
   return o;
 }
 

@@ -32,9 +32,48 @@ const EpTraffic::Matrix& EpTraffic::MatrixOf(const std::vector<int>& ep, int mb,
   // token has an expert there.
   std::vector<double> copies;
   if (Extends(mb)) {
-    copies.resize(n * n);
+    // Each EP rank's domain (dense ids in order of first appearance), its index among the domain's ranks, and the
+    // ranks of each domain in EP order.
+    std::vector<int> domain(n), local(n);
+    std::vector<std::vector<size_t>> members;
+    std::map<int, int> dense;
     for (size_t i = 0; i < n; ++i) {
-      for (size_t j = 0; j < n; ++j) copies[i * n + j] = i == j ? 0.0 : static_cast<double>(tokens[i]) * hit[j];
+      const size_t gpu = static_cast<size_t>(ep[i]);
+      const int id = gpu < domain_of_gpu.size() ? domain_of_gpu[gpu] : -1;
+      int d = static_cast<int>(members.size());
+      if (id >= 0) {
+        auto [at, added] = dense.emplace(id, d);
+        d = at->second;
+        if (added) members.emplace_back();
+      } else {
+        members.emplace_back();
+      }
+      domain[i] = d;
+      local[i] = static_cast<int>(members[static_cast<size_t>(d)].size());
+      members[static_cast<size_t>(d)].push_back(i);
+    }
+    copies.assign(n * n, 0.0);
+    const bool forwards = members.size() > 1 && members.size() < n;
+    std::vector<double> domain_hit;
+    if (forwards) {
+      domain_hit = DomainHits(routing, experts, top_k, static_cast<int>(n), expert_imbalance, groups, domain);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const double t = static_cast<double>(tokens[i]);
+      for (size_t d = 0; d < members.size(); ++d) {
+        const std::vector<size_t>& m = members[d];
+        if (!forwards || static_cast<int>(d) == domain[i]) {
+          for (size_t j : m) {
+            if (j != i) copies[i * n + j] += t * hit[j];
+          }
+          continue;
+        }
+        const size_t f = m[static_cast<size_t>(local[i]) % m.size()];
+        copies[i * n + f] += t * domain_hit[d];
+        for (size_t j : m) {
+          if (j != f) copies[f * n + j] += t * hit[j];
+        }
+      }
     }
   } else {
     copies = RoutedCopies(tokens, top_k, share);
@@ -100,6 +139,11 @@ EpTraffic BuildEpTraffic(const ModelSpec& model, const ParallelPlan& plan, const
   traffic.hit = DestinationHits(options.routing, static_cast<int>(model.moe.num_experts),
                                 static_cast<int>(model.moe.experts_per_token), plan.ep, options.expert_imbalance,
                                 ExpertGroupsOf(model));
+  traffic.domain_of_gpu = options.gpu_domain;
+  traffic.routing = options.routing;
+  traffic.experts = static_cast<int>(model.moe.num_experts);
+  traffic.expert_imbalance = options.expert_imbalance;
+  traffic.groups = ExpertGroupsOf(model);
   // Dispatch in what the expert GEMMs read: with 8-bit experts (fp8 W8A8), 1 byte per element plus one fp32 scale
   // per 128 elements (DeepEP's FP8 dispatch: per-token, per-128-channel scales; its README and
   // refdata/deepseek_deepep_ep_alltoall_measurements.md: "FP8 dispatch, BF16 combine"); else the activation type.

@@ -10,6 +10,7 @@
 
 #include "sim/model/model_spec.h"
 #include "sim/parallel/batch.h"
+#include "sim/parallel/expert_routing.h"
 #include "sim/parallel/placement.h"
 #include "sim/parallel/step_graph.h"
 
@@ -25,6 +26,13 @@ struct EpTraffic {
   std::vector<double> hit;                       // by index: the chance a token has an expert there (DestinationHits)
   double dispatch_bytes = 0, combine_bytes = 0;  // per routed token copy (all-to-all), per token (gather)
   bool any_prefill = false;                      // some rank's batch holds a prefill chunk
+  // By global GPU index: its NVLink domain (StepGraphOptions::gpu_domain; -1 or absent: a domain of its own), and
+  // what DomainHits needs to say how often a token reaches a set of EP ranks.
+  std::vector<int> domain_of_gpu;
+  ExpertRouting routing;
+  int experts = 0;
+  double expert_imbalance = 1.0;
+  ExpertGroups groups;
   bool sum_len = false;                          // StepGraphOptions::EpGatherFormat::sum_len
 
   // Whether some rank extends (prefills) in micro-batch `mb`, the engines' is_extend_in_batch: the drafter's later
@@ -39,8 +47,14 @@ struct EpTraffic {
   // The dispatch (or combine, its transpose) of micro-batch `mb` over the EP group `ep` as an all-to-all-v: entry
   // (i, j) = the copies EP rank i routes to rank j's experts x the bytes of one copy. When some rank extends, a
   // token goes once to each destination rank instead (DeepEP's normal kernels, which SGLang's default --deepep-mode
-  // auto runs then: DeepEPMode.resolve; its low-latency kernels send a row per copy). The same for every layer and
-  // every member, so computed by the first program that asks and kept.
+  // auto runs then: DeepEPMode.resolve; its low-latency kernels send a row per copy). When the group spans NVLink
+  // domains (nodes), those kernels send a token once to each other domain holding one of its experts, over the
+  // network to the rank there of the sender's index in its own domain (DeepEP's internode dispatch: RDMA to the
+  // same NVL rank of the target node), which forwards it over NVLink to each rank of its domain the token reaches;
+  // tokens bound for the sender's own domain go straight over NVLink. Entry (i, f) for f the forwarder of domain D
+  // is then tokens_i x DomainHits(D), and (f, j) gains tokens_i x hit_j for each other j of D; the combine, its
+  // transpose, reduces a domain's rows at the forwarder before the one network row goes back. The same for every
+  // layer and every member, so computed by the first program that asks and kept.
   const Matrix& MatrixOf(const std::vector<int>& ep, int mb, bool combine, int top_k) const;
 
   // The buffer a gather exchange over `group` builds for micro-batch `mb`: its rows, and whether they are the ranks'

@@ -199,6 +199,49 @@ std::vector<double> DestinationHits(const ExpertRouting& r, int experts, int top
   return out;
 }
 
+std::vector<double> DomainHits(const ExpertRouting& r, int experts, int top_k, int ep, double expert_imbalance,
+                               ExpertGroups groups, std::span<const int> domain_of_rank) {
+  WIRESIM_CHECK(static_cast<int>(domain_of_rank.size()) == ep);
+  const int domains = ep == 0 ? 0 : *std::max_element(domain_of_rank.begin(), domain_of_rank.end()) + 1;
+  const std::vector<double> hit = DestinationHits(r, experts, top_k, ep, expert_imbalance, groups);
+  const int per_rank = experts / ep;
+  const bool uniform = r.kind == RoutingKind::kUniform && (expert_imbalance == 1.0 || ep == 1);
+  const bool grouped = groups.groups > 1 && groups.picked < groups.groups;
+  std::vector<double> out(static_cast<size_t>(domains), 0.0);
+  for (int d = 0; d < domains; ++d) {
+    // The set's runs of consecutive ranks: [first, first + count) each.
+    std::vector<std::pair<int, int>> runs;
+    for (int j = 0; j < ep; ++j) {
+      if (domain_of_rank[static_cast<size_t>(j)] != d) continue;
+      if (!runs.empty() && runs.back().first + runs.back().second == j) {
+        ++runs.back().second;
+      } else {
+        runs.push_back({j, 1});
+      }
+    }
+    WIRESIM_CHECK(!runs.empty());
+    double& o = out[static_cast<size_t>(d)];
+    if (uniform && !grouped) {
+      int ranks = 0;
+      for (const auto& run : runs) ranks += run.second;
+      o = 1.0 - NoneOf(experts, static_cast<double>(ranks) * per_rank, top_k);
+    } else if (uniform && runs.size() == 1) {
+      o = GroupLimitedHit(experts, top_k, groups, runs[0].first * per_rank, runs[0].second * per_rank);
+    } else {
+      double miss = 1.0;
+      for (const auto& run : runs) {
+        if (uniform) {
+          miss *= 1.0 - GroupLimitedHit(experts, top_k, groups, run.first * per_rank, run.second * per_rank);
+        } else {
+          for (int j = run.first; j < run.first + run.second; ++j) miss *= 1.0 - hit[static_cast<size_t>(j)];
+        }
+      }
+      o = 1.0 - miss;
+    }
+  }
+  return out;
+}
+
 std::vector<double> RoutedCopies(std::span<const int64_t> tokens, int top_k, std::span<const double> share) {
   const size_t n = tokens.size();
   WIRESIM_CHECK(share.size() == n);

@@ -75,6 +75,18 @@ ExpertGroups ExpertGroupsOf(const ModelSpec& model);
 std::vector<double> DestinationHits(const ExpertRouting& routing, int experts, int top_k, int ep,
                                     double expert_imbalance = 1.0, ExpertGroups groups = {});
 
+// The probability that one token has at least one of its k experts on some rank of a set of EP ranks, for each
+// set: EP rank r belongs to set domain_of_rank[r] (ids 0 .. D-1, every id used). The rows a dispatch that sends a
+// token once per destination NVLink domain sends each domain (DeepEP's internode normal kernels:
+// get_dispatch_layout's is_token_in_rdma_rank). Under uniform routing a set that is one run of consecutive ranks
+// holds the consecutive experts [first, first + e) and is hit as DestinationHits' rank of those e would be, group
+// limit included: exact; without groups any set is exact, 1 - C(E - e, k) / C(E, k). A set of several runs under
+// group-limited routing takes its runs as independent (1 - prod over runs (1 - hit of the run)); under skew or
+// imbalance a set takes its ranks' DestinationHits as independent, which is DestinationHits' own independent-expert
+// product over the set's experts. Same REQUIRES as DestinationHits; domain_of_rank.size() == ep.
+std::vector<double> DomainHits(const ExpertRouting& routing, int experts, int top_k, int ep, double expert_imbalance,
+                               ExpertGroups groups, std::span<const int> domain_of_rank);
+
 // Token copies EP rank i sends to EP rank j (row-major n x n, n = tokens.size()): tokens[i] x k x share[j] for
 // i != j; 0 on the diagonal, whose copies stay on their GPU. Multiply by the bytes of one copy for the
 // all-to-all-v's matrix.

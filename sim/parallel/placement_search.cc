@@ -598,7 +598,7 @@ CommDemand DemandOf(const ModelSpec& model, const ParallelPlan& plan, int64_t to
     d.ep = 2 * static_cast<double>(moe) * n * rows * h * a;
   } else if (plan.ep > 1 && model.IsMoe()) {
     // The scored step prefills: a token goes once to each rank holding one of its experts (the step graph's
-    // all-to-all then, EpTraffic::PerDestinationRank), the sum over ranks of the chance a rank is hit under uniform
+    // all-to-all then, EpTraffic::MatrixOf), the sum over ranks of the chance a rank is hit under uniform
     // (and, for DeepSeek, group-limited) routing; a copy per expert where ep does not split the experts evenly (a
     // plan ValidatePlan refuses, scored all the same).
     const int experts = static_cast<int>(model.moe.num_experts), k = static_cast<int>(model.moe.experts_per_token);

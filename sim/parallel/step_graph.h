@@ -87,6 +87,12 @@ struct StepGraphOptions {
   double expert_imbalance = 1.0;
   // Which experts the tokens choose (expert_routing.h): the dispatch and combine all-to-all-v matrices follow.
   ExpertRouting routing;
+  // By global GPU index: the NVLink domain each GPU is in (Topology's nvlink_domain; GpuNvlinkDomains), -1 for a
+  // GPU with no NVLink peer. Where an EP group spans domains, a kAllToAll dispatch in a step where some rank
+  // extends sends a token once per other domain and forwards it over NVLink there (DeepEP's internode normal
+  // kernels; internal::EpTraffic::MatrixOf). Empty: every GPU is taken as one domain with every other (each token
+  // goes once to each destination rank, whatever links join them).
+  std::vector<int> gpu_domain;
   // ep > 1: two-micro-batch overlap (DeepSeek's inference system, SGLang's two-batch overlap). Each DP rank's batch
   // is split into two micro-batches of half its tokens (A takes the first ceil(T/2)); every MoE layer runs
   //   compute stream:  pre(A) pre(B) experts(A) experts(B)      (pre = norms, attention, router)

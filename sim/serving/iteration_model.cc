@@ -63,6 +63,7 @@ IterationModel::IterationModel(const ModelSpec& model, const ParallelPlan& plan,
   }
   graph_options_.expert_imbalance = moe.expert_imbalance;
   graph_options_.routing = moe.routing;
+  graph_options_.gpu_domain = moe.gpu_domain;
   graph_options_.two_batch_overlap = moe.two_batch_overlap && plan.ep > 1;
   graph_options_.ep_exchange = moe.ep_exchange;
   graph_options_.ep_gather = moe.ep_gather;

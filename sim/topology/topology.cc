@@ -455,4 +455,11 @@ std::vector<std::vector<NodeId>> Topology::NvlinkDomains() const {
   return domains;
 }
 
+std::vector<int> Topology::GpuNvlinkDomains() const {
+  std::vector<int> out;
+  out.reserve(impl_->gpus.size());
+  for (NodeId g : impl_->gpus) out.push_back(node(g).nvlink_domain);
+  return out;
+}
+
 }  // namespace wiresim

@@ -144,6 +144,8 @@ class Topology {
 
   // Number of distinct NVLink domains and the GPUs of each.
   std::vector<std::vector<NodeId>> NvlinkDomains() const;
+  // By global GPU index: the GPU's nvlink_domain (StepGraphOptions::gpu_domain).
+  std::vector<int> GpuNvlinkDomains() const;
   // Whether the GPU's NVLink domain holds GPUs of other hosts: a multi-node NVLink system (GB200 NVL72).
   bool NvlinkSpansHosts(NodeId gpu) const;
 

@@ -107,6 +107,47 @@ TEST_CASE("Destination hits under group-limited routing: DeepSeek-V3's 4 of 8 gr
   CHECK(DestinationHits({}, 256, 8, 8, 1.0, {8, 8})[0] == Approx(DestinationHits({}, 256, 8, 8)[0]));
 }
 
+TEST_CASE("Domain hits: the chance a token reaches any rank of a set of EP ranks (a node)") {
+  auto none = [](int m, int h) {  // C(m - h, 8) / C(m, 8)
+    double p = 1;
+    for (int i = 0; i < 8; ++i) p *= static_cast<double>(m - h - i) / (m - i);
+    return p;
+  };
+  // 256 experts, top-8, EP 16 over two nodes of 8 ranks: a node holds 128 experts and is missed when all 8 of a
+  // token's experts lie on the other: 1 - C(128, 8) / C(256, 8) = 0.99651.
+  std::vector<int> halves(16, 0);
+  std::fill(halves.begin() + 8, halves.end(), 1);
+  for (double h : DomainHits({}, 256, 8, 16, 1.0, {}, halves)) CHECK(h == Approx(1 - none(256, 128)));
+  CHECK(1 - none(256, 128) == Approx(0.99651).epsilon(1e-4));
+  // Without groups only the set's size matters: the even ranks and the odd ranks are hit alike.
+  std::vector<int> parity(16);
+  for (int j = 0; j < 16; ++j) parity[static_cast<size_t>(j)] = j % 2;
+  for (double h : DomainHits({}, 256, 8, 16, 1.0, {}, parity)) CHECK(h == Approx(1 - none(256, 128)));
+  // DeepSeek-V3's 4 of 8 groups: a node of 8 consecutive ranks holds 4 whole groups, t of them picked with
+  // probability C(4, t) C(4, 4 - t) / C(8, 4) (1, 16, 36, 16, 1 of 70), and is then missed when the token's 8 of the
+  // picked 128 experts avoid its 32 t.
+  const ExpertGroups g{8, 4};
+  double miss = 0;
+  const double ways[5] = {1, 16, 36, 16, 1};
+  for (int t = 0; t <= 4; ++t) miss += ways[t] / 70 * none(128, 32 * t);
+  for (double h : DomainHits({}, 256, 8, 16, 1.0, g, halves)) CHECK(h == Approx(1 - miss));
+  // EP 64 over 8 nodes: a node is one group, picked with probability 1/2: as a rank of EP 8 is hit.
+  std::vector<int> nodes(64);
+  for (int j = 0; j < 64; ++j) nodes[static_cast<size_t>(j)] = j / 8;
+  for (double h : DomainHits({}, 256, 8, 64, 1.0, g, nodes)) CHECK(h == Approx(0.5 * (1 - none(128, 32))));
+  // Skewed routing: the set takes its ranks' hits as independent, 1 - prod (1 - hit).
+  ExpertRouting skewed;
+  skewed.kind = RoutingKind::kSkewed;
+  skewed.skew = 1.2;
+  skewed.seed = 3;
+  const std::vector<double> rank = DestinationHits(skewed, 256, 8, 16);
+  const std::vector<double> node = DomainHits(skewed, 256, 8, 16, 1.0, {}, halves);
+  double first = 1, second = 1;
+  for (size_t j = 0; j < 16; ++j) (j < 8 ? first : second) *= 1 - rank[j];
+  CHECK(node[0] == Approx(1 - first));
+  CHECK(node[1] == Approx(1 - second));
+}
+
 TEST_CASE("Routing options out of range are refused with what is expected") {
   ExpertRouting r;
   r.kind = RoutingKind::kSkewed;

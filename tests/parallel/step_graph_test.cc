@@ -2,6 +2,7 @@
 // measured tables use (FORMATS.md section 6; Vidur's Llama-70B shard shapes).
 #include "sim/parallel/step_graph.h"
 
+#include <algorithm>
 #include <map>
 
 #include <catch2/catch.hpp>
@@ -151,6 +152,65 @@ TEST_CASE("EP all-to-all in a step that prefills: a token sent once to each rank
   CHECK(Find(b.graph.programs[1], "ep_dispatch", 3)[0]->collective.op == CollectiveOp::kAllToAll);
   // The experts still compute every copy: 256 rows per expert, as in decode.
   CHECK(Find(b.graph.programs[5], "experts_gate_up", 10)[0]->kernel.m == 256);
+}
+
+TEST_CASE("EP all-to-all across nodes in a prefill step: once per node over the network, forwarded over NVLink") {
+  // DeepEP's internode normal kernels: a token goes once to each other node holding one of its experts, to the rank
+  // there with the sender's index in its own node, which forwards it over NVLink to each rank of that node it
+  // reaches. DeepSeek-V3 (4 of 8 groups of 32 experts) at EP 16 on two nodes of 8.
+  const ModelSpec m = ShippedModel("deepseek-v3");
+  StepGraphOptions o;
+  o.gpu_domain.assign(16, 0);
+  std::fill(o.gpu_domain.begin() + 8, o.gpu_domain.end(), 1);
+  const Built b = Build(m, "dp=16,ep=16", "prefill=1x1024", o);
+  auto none = [](int items, int h) {  // C(items - h, 8) / C(items, 8)
+    double p = 1;
+    for (int i = 0; i < 8; ++i) p *= static_cast<double>(items - h - i) / (items - i);
+    return p;
+  };
+  // A rank (16 experts, half a group) is hit when its group is picked (1/2) and the token's 8 experts do not all
+  // avoid its 16 of the picked 128. A node (4 whole groups) is missed when none of its groups is picked (1 of 70)
+  // or the 8 experts avoid its 32 t of the 128 when t are: sum over t of C(4, t) C(4, 4 - t) / 70 C(128 - 32 t, 8) /
+  // C(128, 8).
+  const double rank_hit = 0.5 * (1 - none(128, 16));
+  const double ways[5] = {1, 16, 36, 16, 1};
+  double node_miss = 0;
+  for (int t = 0; t <= 4; ++t) node_miss += ways[t] / 70 * none(128, 32 * t);
+  const double node_hit = 1 - node_miss;
+  const StepOp& dispatch = *Find(b.graph.programs[0], "ep_dispatch", 3)[0];
+  const StepOp& combine = *Find(b.graph.programs[0], "ep_combine", 3)[0];
+  REQUIRE(dispatch.collective.op == CollectiveOp::kAllToAllV);
+  const std::vector<double>& d = dispatch.collective.matrix_bytes;
+  const std::vector<double>& c = combine.collective.matrix_bytes;
+  REQUIRE(d.size() == 256);
+  const double t = 1024, copy = 7392;  // fp8 rows with a scale per 128 elements
+  for (size_t i = 0; i < 16; ++i) {
+    const size_t node = i / 8, local = i % 8;
+    for (size_t j = 0; j < 16; ++j) {
+      double expected = 0;
+      if (j / 8 == node && j != i) {
+        // Its own token to a rank of its node, and the other node's rank of its index's tokens it forwards.
+        expected = 2 * t * rank_hit;
+      } else if (j / 8 != node && j % 8 == local) {
+        expected = t * node_hit;  // one row per token over the network
+      }
+      CHECK(d[i * 16 + j] == Approx(expected * copy).margin(1e-6));
+      // The combine is the transpose at bf16: the forwarder reduces its node's rows before the one network row.
+      CHECK(c[j * 16 + i] == Approx(expected * 7168 * 2).margin(1e-6));
+    }
+  }
+  // A network row per node a token reaches rather than per rank: 0.96 rows cross where 8 x 0.33 did.
+  CHECK(node_hit == Approx(0.96292).epsilon(1e-4));
+  CHECK(8 * rank_hit == Approx(2.66968).epsilon(1e-4));
+  // A decode step sends a row per copy, as DeepEP's low-latency kernels do, whatever the nodes.
+  const Built decode = Build(m, "dp=16,ep=16", "decode=64x1000", o);
+  CHECK(Find(decode.graph.programs[0], "ep_dispatch", 3)[0]->collective.op == CollectiveOp::kAllToAll);
+  // One node: no forwarding, every rank's rows straight to it.
+  StepGraphOptions one = o;
+  one.gpu_domain.assign(16, 0);
+  const Built flat = Build(m, "dp=16,ep=16", "prefill=1x1024", one);
+  CHECK(Find(flat.graph.programs[0], "ep_dispatch", 3)[0]->collective.op == CollectiveOp::kAllToAll);
+  CHECK(Find(flat.graph.programs[0], "ep_dispatch", 3)[0]->collective.bytes == Approx(16 * t * rank_hit * copy));
 }
 
 TEST_CASE("Uniform routing with uneven DP batches: an all-to-all-v whose rows are each rank's off-rank copies") {

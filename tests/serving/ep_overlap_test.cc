@@ -148,6 +148,56 @@ TEST_CASE("One EP replica alone on its links: all-to-alls as flows against their
   CHECK(two.flow.gpu0.communication >= two.analytical.gpu0.communication);
 }
 
+TEST_CASE("A prefill's EP dispatch across four nodes: one network row per token and node, the NICs pace it") {
+  // DeepSeek-V3 at EP 32 on four DGX H100s, every rank prefilling D tokens. DeepEP's normal kernels send a token once
+  // to each other node holding one of its experts, to the GPU of the sender's index there (its own rail), which
+  // forwards it over NVLink. A node holds 2 of the 8 groups: t of them are among a token's 4 with probability 15, 40,
+  // 15 in 70 (t = 0, 1, 2), and then it is missed when the token's 8 experts avoid its 32 t of the 128, so it is hit
+  // with h = 1 - 15/70 - 40/70 C(96, 8) / C(128, 8) - 15/70 C(64, 8) / C(128, 8) = 0.73205: each GPU's NIC carries
+  // 3 h D rows of 7,392 bytes each way, to 3 peers. Its NVLinks carry its own rows to 7 node peers and the rows it
+  // forwards for 3 senders, 4 x 7 x 0.2061 D (a rank, 8 experts, is hit with (1/2)(1 - C(120, 8) / C(128, 8))):
+  // 5.8 D rows over 370 GB/s against the NIC's 2.2 D over 47, which binds. So D more tokens take D x 3 h x 7392 /
+  // 47 GB/s more; sent rank by rank (no node forwarding) the NIC of the rail carries every copy of its node's 8 GPUs
+  // bound for its 3 rail peers, 24 x 0.2061 D rows, 2.25 times as many.
+  const Topology topo = testing::ShippedTopology("dgx-h100-4node");
+  CollectiveModel model(topo);
+  ClosedFormCollectives closed(model, AlgorithmFilter{}, nullptr);
+  auto none = [](int items, int h) {
+    double p = 1;
+    for (int i = 0; i < 8; ++i) p *= static_cast<double>(items - h - i) / (items - i);
+    return p;
+  };
+  const double node_hit = 1 - 15.0 / 70 - 40.0 / 70 * none(128, 32) - 15.0 / 70 * none(128, 64);
+  const double rank_hit = 0.5 * (1 - none(128, 8));
+  CHECK(node_hit == Approx(0.73205).epsilon(1e-4));
+  auto dispatch_us = [&](const char* batch, bool forward) {
+    const ModelSpec m = testing::ShippedModel("deepseek-v3");
+    Result<ParallelPlan> plan = ParsePlan("dp=32,ep=32");
+    REQUIRE(plan.ok());
+    Result<Placement> where = ParsePlacement("packed", *plan, 32);
+    REQUIRE(where.ok());
+    Result<BatchShape> b = ParseBatch(batch);
+    REQUIRE(b.ok());
+    StepGraphOptions o;
+    if (forward) o.gpu_domain = topo.GpuNvlinkDomains();
+    Result<StepGraph> g = BuildStepGraph(m, *plan, *where, *b, o);
+    REQUIRE(g.ok());
+    for (const CollectiveInstance& c : g->collectives) {
+      if (c.name != "ep_dispatch") continue;
+      Result<Time> t = closed.Duration(c.call);
+      REQUIRE(t.ok());
+      return t->ToMicroseconds();
+    }
+    FAIL("no ep_dispatch");
+    return 0.0;
+  };
+  const double d = 2048, copy = 7392;
+  const double forwarded = dispatch_us("prefill=1x4096", true) - dispatch_us("prefill=1x2048", true);
+  CHECK(forwarded == Approx(d * 3 * node_hit * copy / 47e9 * 1e6).epsilon(1e-3));
+  const double by_rank = dispatch_us("prefill=1x4096", false) - dispatch_us("prefill=1x2048", false);
+  CHECK(by_rank == Approx(d * 24 * rank_hit * copy / 47e9 * 1e6).epsilon(1e-3));
+}
+
 TEST_CASE("EP groups that share no GPU but cross the same links run as flows, one alone stays private") {
   // Two DGX H100 nodes; a pair on different rails of different nodes routes up its leaf, through the spine and
   // down the other rail's leaf. Groups {0-3, 12-15} and {4-11} share no GPU, but GPU 0 -> GPU 12 (rail 0 to rail 4)
