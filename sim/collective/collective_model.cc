@@ -111,15 +111,29 @@ Result<std::unique_ptr<PreparedCollective>> CollectiveModel::Prepare(const Colle
       for (double& x : matrix) x /= largest;
   }
   std::unique_ptr<PreparedCollective> prepared(
-      new PreparedCollective(std::move(group), params_, call.op, call.root, std::move(matrix)));
+      new PreparedCollective(std::move(group), params_, call.op, call.root, std::move(matrix), call.own_nic));
   prepared->Build();
   return prepared;
 }
 
+namespace {
+
+std::unique_ptr<const CollectiveParams> WithoutPxn(const CollectiveParams& params, bool own_nic) {
+  if (!own_nic || !params.p2p_pxn) return nullptr;
+  auto p = std::make_unique<CollectiveParams>(params);
+  p->p2p_pxn = false;
+  return p;
+}
+
+}  // namespace
+
 PreparedCollective::PreparedCollective(std::unique_ptr<CollectiveGroup> group, const CollectiveParams& params,
-                                       CollectiveOp op, int root, std::vector<double> matrix)
-    : group_(std::move(group)), params_(params), matrix_(std::move(matrix)), ctx_{*group_, params_, op,
-                                                                                  root,    nullptr, 1} {
+                                       CollectiveOp op, int root, std::vector<double> matrix, bool own_nic)
+    : group_(std::move(group)),
+      own_params_(WithoutPxn(params, own_nic)),
+      params_(own_params_ != nullptr ? *own_params_ : params),
+      matrix_(std::move(matrix)),
+      ctx_{*group_, params_, op, root, nullptr, 1} {
   ctx_.matrix = &matrix_;
 }
 

@@ -75,8 +75,10 @@ class PreparedCollective {
 
  private:
   friend class CollectiveModel;
+  // `own_nic`: the call's point to point leaves by each sender's own NIC (CollectiveCall::own_nic): the collective
+  // keeps its own copy of `params` with PXN off.
   PreparedCollective(std::unique_ptr<CollectiveGroup> group, const CollectiveParams& params, CollectiveOp op, int root,
-                     std::vector<double> matrix);
+                     std::vector<double> matrix, bool own_nic);
   void Build();
   const internal::AlgorithmCost& CostOf(CollectiveChoice c) const {
     return costs_[static_cast<size_t>(c.algorithm)][static_cast<size_t>(c.protocol)];
@@ -84,6 +86,7 @@ class PreparedCollective {
   bool IsP2p() const;
 
   std::unique_ptr<CollectiveGroup> group_;
+  std::unique_ptr<const CollectiveParams> own_params_;  // set when the call overrides the model's params
   const CollectiveParams& params_;
   std::vector<double> matrix_;
   internal::AlgorithmContext ctx_;

@@ -39,6 +39,10 @@ struct CollectiveCall {
   // For kAllToAllV only: bytes[i * n + j] sent by rank i to rank j (the `bytes` field is then their maximum row
   // or column sum, as nccl-tests' alltoallv reports).
   std::vector<double> matrix_bytes;
+  // Point to point between nodes leaves by the sender's own NIC and arrives at the receiver's, whatever rails they
+  // are on: the engine's own kernels putting each row over NVSHMEM/IBGDA (DeepEP's low-latency kernels, pplx), which
+  // no PXN relay moves onto the receiver's rail. False: NCCL's routes (CollectiveParams::p2p_pxn).
+  bool own_nic = false;
 };
 
 // "all_reduce", "all_gather", "reduce_scatter", "broadcast", "reduce", "alltoall", "alltoallv", "sendrecv":

@@ -26,15 +26,15 @@ size_t ClosedFormCollectives::GroupKeyHash::operator()(const GroupView& k) const
   for (int g : std::get<1>(k)) h = Mix(h, std::hash<int>()(g));
   h = Mix(h, std::hash<int>()(std::get<2>(k)));
   for (double d : std::get<3>(k)) h = Mix(h, std::hash<double>()(d));
-  return h;
+  return Mix(h, std::get<4>(k) ? 1 : 0);
 }
 
 size_t ClosedFormCollectives::GroupKeyHash::operator()(const GroupKey& k) const {
-  return (*this)(GroupView{std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k)});
+  return (*this)(GroupView{std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), std::get<4>(k)});
 }
 
 bool ClosedFormCollectives::GroupKeyEqual::operator()(const GroupView& a, const GroupKey& b) const {
-  return std::get<0>(a) == std::get<0>(b) && std::get<2>(a) == std::get<2>(b) &&
+  return std::get<0>(a) == std::get<0>(b) && std::get<2>(a) == std::get<2>(b) && std::get<4>(a) == std::get<4>(b) &&
          std::ranges::equal(std::get<1>(a), std::get<1>(b)) && std::ranges::equal(std::get<3>(a), std::get<3>(b));
 }
 
@@ -45,7 +45,7 @@ size_t ClosedFormCollectives::SizeKeyHash::operator()(const SizeKey& k) const {
 Result<PreparedCollective*> ClosedFormCollectives::Prepared(const CollectiveCall& call) {
   const bool pattern_free = call.op != CollectiveOp::kAllToAllV;
   if (pattern_free && last_prepared_ != nullptr && call.op == last_op_ && call.root == last_root_ &&
-      call.gpus == last_gpus_) {
+      call.own_nic == last_own_nic_ && call.gpus == last_gpus_) {
     return last_prepared_;
   }
   // The matrix of an all-to-all-v is a pattern: normalised to its largest row or column sum (call.bytes), so
@@ -55,15 +55,17 @@ Result<PreparedCollective*> ClosedFormCollectives::Prepared(const CollectiveCall
     pattern.reserve(call.matrix_bytes.size());
     for (double b : call.matrix_bytes) pattern.push_back(b / call.bytes);
   }
-  auto it = prepared_.find(GroupView{call.op, call.gpus, call.root, pattern});
+  auto it = prepared_.find(GroupView{call.op, call.gpus, call.root, pattern, call.own_nic});
   if (it == prepared_.end()) {
     WIRESIM_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCollective> p, model_.Prepare(call, {}));
-    it = prepared_.emplace(GroupKey{call.op, call.gpus, call.root, std::move(pattern)}, std::move(p)).first;
+    it = prepared_.emplace(GroupKey{call.op, call.gpus, call.root, std::move(pattern), call.own_nic}, std::move(p))
+             .first;
   }
   if (pattern_free) {
     last_prepared_ = it->second.get();
     last_op_ = call.op;
     last_root_ = call.root;
+    last_own_nic_ = call.own_nic;
     last_gpus_ = call.gpus;
   }
   return it->second.get();

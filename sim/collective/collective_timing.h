@@ -90,9 +90,9 @@ class ClosedFormCollectives {
   const CollectiveCalibration* calibration() const { return calibration_; }
 
  private:
-  using GroupKey = std::tuple<CollectiveOp, std::vector<int>, int, std::vector<double>>;
+  using GroupKey = std::tuple<CollectiveOp, std::vector<int>, int, std::vector<double>, bool>;
   // A call's group as it stands in the call, so that a lookup copies nothing.
-  using GroupView = std::tuple<CollectiveOp, std::span<const int>, int, std::span<const double>>;
+  using GroupView = std::tuple<CollectiveOp, std::span<const int>, int, std::span<const double>, bool>;
   using SizeKey = std::pair<const PreparedCollective*, double>;
   struct GroupKeyHash {
     using is_transparent = void;
@@ -120,6 +120,7 @@ class ClosedFormCollectives {
   PreparedCollective* last_prepared_ = nullptr;
   CollectiveOp last_op_{};
   int last_root_ = 0;
+  bool last_own_nic_ = false;
   std::vector<int> last_gpus_;
   // The last duration looked up: a call is asked its time more than once as it starts.
   SizeKey last_duration_key_{nullptr, 0.0};

@@ -465,14 +465,18 @@ class RankProgramBuilder {
       return;
     }
     const internal::EpTraffic::Matrix& m = EpMatrix(ep, combine);
+    const size_t before = ops_->size();
     if (m.even) {
       Collective(name, CollectiveOp::kAllToAll, ParallelDim::kEp, ep, n > 1 ? m.bytes[1] * static_cast<double>(n) : 0.0,
                  phase_);
-      return;
+    } else {
+      Collective(name, CollectiveOp::kAllToAllV, ParallelDim::kEp, ep, m.largest, phase_);
+      if (ops_->size() > before) ops_->back().collective.matrix_bytes = m.bytes;
     }
-    const size_t before = ops_->size();
-    Collective(name, CollectiveOp::kAllToAllV, ParallelDim::kEp, ep, m.largest, phase_);
-    if (ops_->size() > before) ops_->back().collective.matrix_bytes = m.bytes;
+    // A row per copy (decode; the low-latency kernels) is put from the sender's own NIC straight to the receiving
+    // GPU's (DeepEP's internode_ll.cu: nvshmemi_ibgda_put_nbi_warp to dst_rank unless an NVLink pointer reaches it),
+    // with no PXN relay; a prefill's rows cross on the sender's rail already (EpTraffic::MatrixOf).
+    if (ops_->size() > before && !ep_.Extends(mb_)) ops_->back().collective.own_nic = true;
   }
 
   // The all-gather exchange (StepGraphOptions::EpExchange::kAllGather): every rank of the token group contributes

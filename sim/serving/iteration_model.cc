@@ -156,7 +156,8 @@ bool SameCollapsedShape(const StepGraph& a, const StepGraph& b) {
     const CollectiveInstance& y = b.collectives[c];
     if (x.name != y.name || x.dim != y.dim || x.phase != y.phase || x.layer != y.layer || x.programs != y.programs ||
         x.call.op != y.call.op || x.call.gpus != y.call.gpus || x.call.bytes != y.call.bytes ||
-        x.call.dtype != y.call.dtype || x.call.root != y.call.root || x.call.matrix_bytes != y.call.matrix_bytes) {
+        x.call.dtype != y.call.dtype || x.call.root != y.call.root || x.call.matrix_bytes != y.call.matrix_bytes ||
+        x.call.own_nic != y.call.own_nic) {
       return false;
     }
   }

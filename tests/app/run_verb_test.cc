@@ -621,12 +621,13 @@ TEST_CASE("vLLM's symmetric-memory all-reduce and NCCL's NVLS: defaults per engi
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE(
-    "NCCL's PXN keeps a wide EP all-to-all off a 2:1 spine, and --disable-nccl-pxn or nccl_pxn = false puts it back") {
-  // DeepSeek-V3 at dp=32,ep=32 on 4 DGX H100s whose rail leaves have 2 uplinks for 4 node ports (example (f)). With
-  // PXN every copy stays on its rail, so the exposed EP time of the decode steps is the same as on the non-blocking
-  // fabric; without it a GPU's cross-rail copies climb the leaf, whose uplinks carry 1.3125 S each against the NIC's
-  // 0.75 S: at most 1.75 times the time (less, as each all-to-all's fixed latency does not grow).
+TEST_CASE("DeepEP's low-latency puts cross a 2:1 spine whatever NCCL's PXN, which --disable-nccl-pxn still sets") {
+  // DeepSeek-V3 at dp=32,ep=32 on 4 DGX H100s whose rail leaves have 2 uplinks for 4 node ports (example (f)). A
+  // decode step's all-to-all (DeepEP's low-latency kernels) puts each copy from the sender's own NIC to the
+  // receiving GPU's: of a GPU's S bytes 21/32 go to other rails, up its leaf, whose uplinks then carry 4 x 21/32 S
+  // / 2 = 1.3125 S each against a NIC's 24/32 S = 0.75 S: up to 1.75 times the non-blocking fabric's time (less, as
+  // each all-to-all's fixed latency does not grow). NCCL's PXN relay does not apply to those puts, so turning it off
+  // changes nothing here; the run reports the setting.
   auto args = [](const char* topology) {
     return std::vector<std::string>{"--topology",
                                     topology,
@@ -661,10 +662,10 @@ TEST_CASE(
   const auto decode = [](const nlohmann::json& j) {
     return j["wiresim"]["exposed_collective_s_per_gpu_by_phase"]["decode"].get<double>();
   };
-  CHECK(decode(oversub) == Approx(decode(blocking)).epsilon(0.01));
-  const double ratio = decode(no_pxn) / decode(oversub);
+  const double ratio = decode(oversub) / decode(blocking);
   CHECK(ratio > 1.5);
   CHECK(ratio <= 1.75);
+  CHECK(decode(no_pxn) == Approx(decode(oversub)).epsilon(1e-9));
   // The scenario key does the same.
   const auto dir = TempDir("pxn");
   std::filesystem::create_directories(dir);

@@ -202,9 +202,13 @@ TEST_CASE("EP all-to-all across nodes in a prefill step: once per node over the 
   // A network row per node a token reaches rather than per rank: 0.96 rows cross where 8 x 0.33 did.
   CHECK(node_hit == Approx(0.96292).epsilon(1e-4));
   CHECK(8 * rank_hit == Approx(2.66968).epsilon(1e-4));
-  // A decode step sends a row per copy, as DeepEP's low-latency kernels do, whatever the nodes.
+  // A decode step sends a row per copy, as DeepEP's low-latency kernels do, whatever the nodes, each put from the
+  // sender's own NIC (no PXN relay); the prefill's network rows already leave on the sender's rail.
   const Built decode = Build(m, "dp=16,ep=16", "decode=64x1000", o);
   CHECK(Find(decode.graph.programs[0], "ep_dispatch", 3)[0]->collective.op == CollectiveOp::kAllToAll);
+  CHECK(Find(decode.graph.programs[0], "ep_dispatch", 3)[0]->collective.own_nic);
+  CHECK(Find(decode.graph.programs[0], "ep_combine", 3)[0]->collective.own_nic);
+  CHECK_FALSE(dispatch.collective.own_nic);
   // One node: no forwarding, every rank's rows straight to it.
   StepGraphOptions one = o;
   one.gpu_domain.assign(16, 0);
