@@ -81,7 +81,8 @@ def deepep_rows(ep):
         return ep * (1 - none_of(EXPERTS, EXPERTS // ep))
     picked = min(nodes, 4)
     per_node = EXPERTS // nodes
-    return nodes * picked / nodes * (1 - none_of(picked * per_node, per_node))
+    # nodes x P(a node is picked, picked / nodes) x P(one of the 8 lands on it among the picked nodes' experts)
+    return picked * (1 - none_of(picked * per_node, per_node))
 
 
 def step_times(wiresim, tmp, ep, tokens, kernels):

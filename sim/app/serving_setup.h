@@ -129,12 +129,12 @@ std::function<void(int64_t, int64_t, Time)> ProgressLine(AppContext& ctx, int64_
 // The collective groups (GPUs in call order) the replicas' iterations use, each once, in order of first use.
 Result<std::vector<std::vector<int>>> CollectiveGroupsOf(const std::vector<std::unique_ptr<IterationModel>>& models);
 
-// The report's and the timeline's view of o->links: each loaded link's utilisation, bytes / (capacity x run), and
-// the five hottest links' utilisation over time (from what `use` counted: flows have no series).
 // The scenario's MoE options and drafter for every step graph of the deployment (ValidateScenario has checked the
 // words): routing, imbalance, two-batch overlap, the EP exchange and its rows, and the GPUs' NVLink domains.
 StepGraphOptions MoeOptions(const ServingSetup& d, const Scenario& s, const DraftModel& draft);
 
+// The report's and the timeline's view of o->links: each loaded link's utilisation, bytes / (capacity x run), and
+// the five hottest links' utilisation over time (from what `use` counted: flows have no series).
 void FillLinkLoads(const Topology& topo, Time end, const LinkUseAccounting& use, ServingOutcome* o);
 
 Result<std::unique_ptr<ServingSetup>> BuildServing(AppContext& ctx, const Scenario& scenario);

@@ -203,9 +203,11 @@ std::vector<double> DomainHits(const ExpertRouting& r, int experts, int top_k, i
                                ExpertGroups groups, std::span<const int> domain_of_rank) {
   WIRESIM_CHECK(static_cast<int>(domain_of_rank.size()) == ep);
   const int domains = ep == 0 ? 0 : *std::max_element(domain_of_rank.begin(), domain_of_rank.end()) + 1;
-  const std::vector<double> hit = DestinationHits(r, experts, top_k, ep, expert_imbalance, groups);
   const int per_rank = experts / ep;
   const bool uniform = r.kind == RoutingKind::kUniform && (expert_imbalance == 1.0 || ep == 1);
+  // The ranks' own hits, which only skew or imbalance combines.
+  const std::vector<double> hit =
+      uniform ? std::vector<double>{} : DestinationHits(r, experts, top_k, ep, expert_imbalance, groups);
   const bool grouped = groups.groups > 1 && groups.picked < groups.groups;
   std::vector<double> out(static_cast<size_t>(domains), 0.0);
   for (int d = 0; d < domains; ++d) {
