@@ -92,8 +92,22 @@ double NvlsChunkBytes(double bytes, double ops, double first, bool tree) {
 double NvlsPipelineSeconds(const AlgorithmCost& c, double bytes) {
   if (c.nvls_ops <= 0 || bytes <= 0) return 0;
   const double step_bytes = c.nvls_ops * NvlsChunkBytes(bytes, c.nvls_ops, c.nvls_first_chunk, c.nvls_tree);
-  const double steps = std::ceil(bytes / step_bytes);
-  return steps * c.step_sync_seconds + std::min(bytes, step_bytes) * c.nvls_fill_seconds_per_byte;
+  if (c.nvls_tree) {
+    return std::ceil(bytes / step_bytes) * c.step_sync_seconds +
+           std::min(bytes, step_bytes) * c.nvls_fill_seconds_per_byte;
+  }
+  // A step of b bytes through the switch: its synchronisation and b at the NVLink's raw pace, or b at the switch's
+  // sustained pace, whichever is longer (the steps in flight overlap one another's synchronisation).
+  const auto step = [&](double b) {
+    return std::max(c.step_sync_seconds + b * c.nvls_step_seconds_per_byte, b * c.nvls_switch_seconds_per_byte);
+  };
+  const double full = std::floor(bytes / step_bytes);
+  const double rest = bytes - full * step_bytes;
+  const double paced = full * step(step_bytes) + (rest > 0 ? step(rest) : 0.0);
+  const double first = std::min(bytes, step_bytes);
+  const double fill = c.nvls_copy_fill_steps * step(first) + first * c.nvls_fill_seconds_per_byte;
+  // What the steps take beyond the links' time (the network's, for NVLSTree, when it is slower), and the fill.
+  return std::max(0.0, paced - bytes * c.seconds_per_byte) + fill;
 }
 
 Time AlgorithmCost::Of(double bytes) const {

@@ -86,14 +86,21 @@ struct AlgorithmCost {
   double thread_threshold = 64;  // bytes per thread before NCCL adds threads or channels
   bool reduce_threads = true;    // trees always run every thread
   // NVLS pipelines (NVLS, NVLSTree): every step, each of NCCL's channels x heads concurrent operations moves one
-  // chunk, whose size NCCL picks from the message's (NvlsChunkBytes). Each step costs a synchronisation
-  // (`step_sync_seconds`) on top of its bytes, and the first step's data crosses every stage of the pipeline before
-  // the rest follow at the slowest stage's pace: min(S, step bytes) x nvls_fill_seconds_per_byte (the stages'
-  // seconds per byte of S, summed, less the slowest). nvls_ops 0: not an NVLS pipeline.
+  // chunk, whose size NCCL picks from the message's (NvlsChunkBytes). NVLS (one node): a step of b bytes takes the
+  // longer of a synchronisation (`step_sync_seconds`) plus b at the NVLink's raw pace (`nvls_step_seconds_per_byte`:
+  // the switch flows without NCCL's nvlsEfficiency) and b at the switch's sustained pace
+  // (`nvls_switch_seconds_per_byte`, with it); the pipeline takes what its steps need beyond the links' time
+  // (seconds_per_byte), and fills in `nvls_copy_fill_steps` such steps (the copies into and out of the NVLS buffer).
+  // NVLSTree: each step adds its synchronisation to the bytes' time, and the first step's data crosses every stage
+  // first: min(S, step bytes) x nvls_fill_seconds_per_byte (the stages' seconds per byte of S, summed, less the
+  // slowest). nvls_ops 0: not an NVLS pipeline.
   double nvls_ops = 0;
   bool nvls_tree = false;
   double nvls_first_chunk = 0;  // the chunk NCCL starts from before its size-based reductions
   double step_sync_seconds = 0;
+  double nvls_step_seconds_per_byte = 0;
+  double nvls_switch_seconds_per_byte = 0;
+  double nvls_copy_fill_steps = 0;
   double nvls_fill_seconds_per_byte = 0;
   // Rings whose ranks share processes: the loop's final copy their direct writes skip (seconds per byte of S), which
   // the same ring over ranks apart would add to seconds_per_byte (CollectiveParams::ranks_per_process).

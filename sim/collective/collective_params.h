@@ -71,15 +71,29 @@ struct CollectiveParams {
   // it starts at 64 KiB when 4 or more nodes take part (NCCL_NVLSTREE_MAX_CHUNKSIZE's default).
   bool nvls_tree_chunk_from_buffer = false;
   bool nvls_tree_small_chunk_from_4_nodes = true;
-  // What each step of an NVLS pipeline costs besides its bytes (the ranks' flags that hand a step's buffer from one
-  // stage to the next), and how long the pipeline takes to fill, in steps of its data at the switch flows' pace (the
-  // first step's copy into the NVLS buffer and through the switch before the rest follow, and the last step's copy
-  // out after; src/device/all_reduce.h). Fitted together: 1.75 us and 1.1 steps on the 8x H200 NVLS curve of
-  // ml-engineering (NCCL 2.27.7, 2 MiB to 16 GiB, each call timed alone with the host's 19.4 us before the kernel;
-  // ../shared/refdata/stas00_mlengineering_collective_and_matmul_measurements.md, section 2), held out on vLLM's
-  // CUDA-graph timings of NCCL (docs/validation/collectives.md, docs/collectives.md section 3).
-  Time nvls_step_sync = Time::FromMicroseconds(1.75);
-  double nvls_fill_steps = 1.1;
+  // NVLS pipelines as NCCL's kernels run them (src/device/all_reduce.h): each of the nvlsChannels x heads
+  // operations moves its chunk per step through warp groups of its channel, a scatter copying the GPU's input into
+  // the NVLS buffer, a reduction through the switch (multimem.ld_reduce, then multimem.st to every GPU) and a gather
+  // copying the result out, each step's buffer slot handed from group to group by the ranks' flags. A step costs a
+  // synchronisation (nvls_step_sync) besides its bytes: fitted on the ml-engineering 8x H200 curve (NCCL 2.27.7,
+  // 2 MiB to 16 GiB, each call timed alone with the host's 19.4 us before the kernel;
+  // ../shared/refdata/stas00_mlengineering_collective_and_matmul_measurements.md, section 2), held out on vLLM's and
+  // Vidur's kernel times (docs/collectives.md section 3, docs/validation/collectives.md).
+  Time nvls_step_sync = Time::FromMicroseconds(6.25);
+  // The fill, in such steps: the first step's scatter copy comes before the switch stage, and the last step's
+  // gather copy after the rest (at most 2 steps were the copies as slow as the switch stage). Fitted with the
+  // synchronisation on the same curve.
+  double nvls_fill_steps = 1.5;
+  // What an NVLS kernel on one node costs before its pipeline: the fixed cost NCCL's tuning gives a Simple ring
+  // kernel (baseLatencies, 8.4 us in every release modelled). NCCL's own NVLS figure, 25 us (23 up to 2.20), lumps
+  // that cost with the pipeline's fill, which the model charges by itself; it stays in the tuning.
+  Time nvls_kernel_latency = Time::FromMicroseconds(8.4);
+  // NVLSTree (several nodes): each step adds a synchronisation to its bytes' time, and the copies fill the pipeline
+  // in this many steps of the switch stage's time: the one-node values of the form before (1.75 us and 1.1 steps,
+  // fitted on the same H200 curve when NVLS's steps were added alike). No table here measures NVLSTree between
+  // 1 MiB and 1 GiB, so nothing refits them (docs/collectives.md section 8).
+  Time nvls_tree_step_sync = Time::FromMicroseconds(1.75);
+  double nvls_tree_fill_steps = 1.1;
 
   // Small messages run on fewer channels and threads (NCCL's ncclTuningGetChannels): while the bytes are fewer than
   // channels x threads x a per-thread threshold, NCCL drops a channel, then halves the threads. By protocol (LL,

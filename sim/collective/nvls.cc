@@ -1,15 +1,16 @@
 // NVLink SHARP: the NVSwitch reduces what the GPUs load through it and multicasts what they store. Per GPU, for an
 // all-reduce of S over n GPUs: the switch reads the GPU's whole buffer (S) for everyone's reductions and returns
 // its reduced share (S/n); the GPU stores that share (S/n) and receives everyone's (S). So each GPU moves
-// S(n+1)/n each way over its NVLinks, at the kernels' NVLink efficiency times NCCL's nvlsEfficiency.
-// All-gather: S/n up, S down; reduce-scatter: S up, S/n down (S the total buffer).
+// S(n+1)/n each way over its NVLinks, at the kernels' NVLink efficiency. All-gather: S/n up, S down;
+// reduce-scatter: S up, S/n down (S the total buffer). NCCL's channels x heads operations pace the pipeline when
+// they are slower than the links (NvlsPipelineSeconds), as they are on Hopper and Blackwell.
 //
 // NVLSTree (several nodes): NVLS reduce inside each node leaves each GPU the node's sum of its S/ppn share; the
 // GPUs holding the same share on every node exchange it over two binary trees across nodes (through their own
 // NICs, rail by rail), then NVLS multicast inside each node.
 //
-// Latency is NCCL's: the NVLS figure alone (which replaces the base latency), or base + NVLS + 2 log2(nodes) x the
-// inter-node hop for NVLSTree.
+// Latency: on one node the kernel's fixed cost (the pipeline's steps and fill charged apart); NVLSTree keeps NCCL's
+// base + NVLS + 2 log2(nodes) x the inter-node hop.
 #include <algorithm>
 #include <limits>
 
@@ -95,10 +96,8 @@ std::vector<NvlsFlow> Flows(const AlgorithmContext& ctx, Algorithm a) {
 
 Time NvlsLatency(const AlgorithmContext& ctx, Algorithm a) {
   const auto& t = ctx.params.tuner;
-  // NCCL's NVLS figure (25 us from 2.21; 23 us before, which 2.18 kept as a base latency).
-  const Time intra =
-      Time::FromMicroseconds(t.base_latency_us[kNcclNvls][2] + t.hw_latency_us[kNcclHwNvlink][kNcclNvls][2]);
-  if (a == Algorithm::kNvls) return intra;
+  // One node: the kernel's fixed cost, its pipeline charged apart (CollectiveParams::nvls_kernel_latency).
+  if (a == Algorithm::kNvls) return ctx.params.nvls_kernel_latency;
   CollectiveGroup& g = ctx.group;
   Time inter;
   for (const NvlsFlow& f : Flows(ctx, a)) {
@@ -151,10 +150,12 @@ AlgorithmCost NvlsCost(const AlgorithmContext& ctx, Algorithm a) {
   CollectiveGroup& g = ctx.group;
   const CollectiveParams& params = ctx.params;
   const LinkEfficiency eff = TransferEfficiency(g, params, a, Protocol::kSimple);
-  LinkLoads loads(g.topology()), switch_loads(g.topology()), tree_loads(g.topology());
+  const LinkEfficiency raw = params.KernelEfficiency(g.arch().generation);
+  LinkLoads loads(g.topology()), switch_loads(g.topology()), tree_loads(g.topology()), raw_loads(g.topology());
   for (const NvlsFlow& f : Flows(ctx, a)) {
     loads.Add(f.route, f.share, eff, kInf);
     (f.between ? tree_loads : switch_loads).Add(f.route, f.share, eff, kInf);
+    if (!f.between) raw_loads.Add(f.route, f.share, raw, kInf);
   }
   cost.seconds_per_byte = loads.Seconds();
   cost.latency = NvlsLatency(ctx, a);
@@ -171,16 +172,19 @@ AlgorithmCost NvlsCost(const AlgorithmContext& ctx, Algorithm a) {
       cost.nvls_first_chunk = std::min(cost.nvls_first_chunk, 65536.0);
     }
   }
-  cost.step_sync_seconds = params.nvls_step_sync.ToSeconds();
   // Fill: a step's data crosses every stage before the rest follow at the slowest stage's pace. NVLS: the scatter
-  // copy into the GPU's NVLS buffer and the gather copy out of it frame the switch stage (the pace); together they
-  // take nvls_fill_steps of a step's time at the switch flows' pace (fitted, docs/collectives.md section 3).
-  // NVLSTree: the same copies, then the switch reduction, the trees' hops up and down (each at the busiest NIC's
-  // pace) and the switch multicast, less the slowest of those stages.
+  // copy into the GPU's NVLS buffer and the gather copy out of it frame the switch stage (the pace), a step each
+  // (nvls_fill_steps, fitted with the synchronisation, docs/collectives.md section 3). NVLSTree: the same copies
+  // (nvls_tree_fill_steps of the switch stage's time), then the switch reduction, the trees' hops up and down (each
+  // at the busiest NIC's pace) and the switch multicast, less the slowest of those stages.
   const double sw = switch_loads.Seconds();
   if (!tree) {
-    cost.nvls_fill_seconds_per_byte = params.nvls_fill_steps * sw;
+    cost.step_sync_seconds = params.nvls_step_sync.ToSeconds();
+    cost.nvls_step_seconds_per_byte = raw_loads.Seconds();
+    cost.nvls_switch_seconds_per_byte = sw;
+    cost.nvls_copy_fill_steps = params.nvls_fill_steps;
   } else {
+    cost.step_sync_seconds = params.nvls_tree_step_sync.ToSeconds();
     const double net = tree_loads.Seconds();
     int depth = 0;
     for (int k = 0; k < g.nodes(); ++k) {
@@ -188,7 +192,7 @@ AlgorithmCost NvlsCost(const AlgorithmContext& ctx, Algorithm a) {
       for (int at = k; DtreeParent(g.nodes(), at, 0) >= 0; at = DtreeParent(g.nodes(), at, 0)) ++d;
       depth = std::max(depth, d);
     }
-    cost.nvls_fill_seconds_per_byte = (params.nvls_fill_steps + 2) * sw + 2 * depth * net - std::max(sw, net);
+    cost.nvls_fill_seconds_per_byte = (params.nvls_tree_fill_steps + 2) * sw + 2 * depth * net - std::max(sw, net);
   }
   return cost;
 }

@@ -407,17 +407,18 @@ TEST_CASE("a host interval floors every row, and the buffer size sets the Simple
 }
 
 TEST_CASE("the NCCL release (--nccl-version) sets its constants, and the header and the JSON name it") {
-  // NVLS latency: 23 us in NCCL 2.20, 25 us from 2.21 (tuning.cc), so a forced NVLS all-reduce takes 2 us less.
+  // NVLSTree's network hop: 14 us in NCCL 2.21 to 2.28, 20.9 us from 2.29 (tuning.cc). Two nodes: one hop down
+  // and one up (2 log2(2)), so a forced 1 KiB NVLSTree all-reduce takes 2 x 6.9 us more in 2.29.
   const auto time_us = [](const std::string& version) {
-    const Run r = Wiresim({"collective", "--topology", "dgx-h100", "-b", "16M", "-e", "16M", "--algo", "nvls",
-                           "--nccl-version", version, "--json"});
+    const Run r = Wiresim({"collective", "--topology", "dgx-h100-2node", "--nodes", "2", "-b", "1K", "-e", "1K",
+                           "--algo", "nvlstree", "--nccl-version", version, "--json"});
     INFO(r.err);
     REQUIRE(r.code == 0);
     const auto j = nlohmann::json::parse(r.out);
     CHECK(j["nccl_version"] == version);
     return j["rows"][0]["time_us"].get<double>();
   };
-  CHECK(time_us("2.21.5") - time_us("2.20") == Approx(2).margin(0.01));
+  CHECK(time_us("2.29") - time_us("2.28") == Approx(13.8).margin(0.01));
   const Run text = Wiresim({"collective", "--topology", "dgx-h100", "-b", "1M", "-e", "1M"});
   CHECK(text.out.find("; NCCL 2.30.7;") != std::string::npos);
   // The header says when the release runs no NVLS for the group (ncclNvlsInit: 2 GPUs of a node only from 2.28.7).
@@ -434,8 +435,9 @@ TEST_CASE("the NCCL release (--nccl-version) sets its constants, and the header 
   CHECK(bad.code == 2);
   CHECK(bad.err.find("--model-constant ring_local_copy: expected a number") != std::string::npos);
   // Fitted constants set from the command line (docs/collectives.md section 3), on a 16 MiB NVLS all-reduce on 8
-  // GPUs (32 KiB chunks: 4 steps of 4 MiB): no step synchronisation takes the 4 steps' 1.75 us each off; no fill
-  // takes 1.1 steps' data, 1.1 x 4 MiB x 9/8 / (450 GB/s x 0.824 x 0.85) = 16.46 us.
+  // GPUs (32 KiB chunks: 4 steps of 4 MiB, each max(6.25 us + 4 MiB x 9/8 / 370.8 GB/s, 4 MiB x 9/8 / 315.18 GB/s)
+  // = 18.975 us against the bytes' 14.971 at the sustained rate). No step synchronisation leaves the sustained rate:
+  // 4 x 4.004 us off the steps and 1.5 x 4.004 off the fill. No fill takes its 1.5 x 18.975 us off.
   const auto nvls = [](std::vector<std::string> extra) {
     std::vector<std::string> args{"collective", "--topology", "dgx-h100", "-b",   "16M",
                                   "-e",         "16M",        "--algo",   "nvls", "--json"};
@@ -444,9 +446,10 @@ TEST_CASE("the NCCL release (--nccl-version) sets its constants, and the header 
     REQUIRE(r.code == 0);
     return nlohmann::json::parse(r.out)["rows"][0]["time_us"].get<double>();
   };
-  CHECK(nvls({}) - nvls({"--model-constant", "nvls_step_sync_us=0"}) == Approx(7).margin(0.01));
-  CHECK(nvls({}) - nvls({"--model-constant", "nvls_fill_steps=0"}) ==
-        Approx(1.1 * 4 * 1048576 * 9.0 / 8.0 / (450e9 * 0.824 * 0.85) * 1e6).margin(0.01));
+  const double bytes = 4 * 1048576 * 9.0 / 8.0;
+  const double step = 6.25 + bytes / 370.8e3, sustained = bytes / (370.8e3 * 0.85);
+  CHECK(nvls({}) - nvls({"--model-constant", "nvls_step_sync_us=0"}) == Approx(5.5 * (step - sustained)).margin(0.01));
+  CHECK(nvls({}) - nvls({"--model-constant", "nvls_fill_steps=0"}) == Approx(1.5 * step).margin(0.01));
 }
 
 TEST_CASE("bad input exits with 2 and says what is wrong") {
