@@ -436,7 +436,9 @@ def b200_system(w):
                "row takes as long as the 16 MiB one, 83-84 us of kernel, on this curve and on vLLM's B300 table), "
                "and from 128 MiB to 4 GiB NVLS runs 10-13%% below NCCL's Blackwell nvlsEfficiency (0.74, what the "
                "model takes) where from 8 GiB it runs 2-6%% above it (this curve and the single sizes) "
-               "(`docs/collectives.md` section 8)." % gap)
+               "(`docs/collectives.md` section 8). The single sizes ran with AWS's tuner plugin, and the curve on the "
+               "same machine type may have: a tuner plugin returns the channels a collective runs on with its "
+               "choice (getCollInfo's nChannels), which NCCL's own tuning, the model's, does not see." % gap)
     table = []
     for r in read_csv("stas00_b200_nccltests_8gpu.csv"):
         n, size = int(r["gpus"]), int(r["size_bytes"])
