@@ -25,8 +25,9 @@ void CollectiveModelOptions::Add(po::options_description& options) {
       "nccl-version", po::value(&nccl_version_),
       "the NCCL release to model, 2.18 to 2.30 (its tuning constants and algorithms; default the newest, 2.30.7)")(
       "model-constant", po::value(&constants_)->composing(),
-      "NAME=VALUE: set one of the model's fitted constants (nvls_step_sync_us, nvls_fill_steps, ring_local_copy, "
-      "sm80_nvlink_step_factor, p2p_efficiency); repeatable");
+      "NAME=VALUE: set one of the model's fitted constants (nvls_step_sync_us, nvls_fill_steps, "
+      "nvls_tree_step_sync_us, nvls_tree_fill_steps, ring_local_copy, sm80_nvlink_step_factor, p2p_efficiency); "
+      "repeatable");
 }
 
 namespace {
@@ -36,7 +37,8 @@ Status SetModelConstant(const std::string& text, CollectiveParams* params) {
   const size_t eq = text.find('=');
   const std::string name = text.substr(0, eq);
   const std::string known =
-      "nvls_step_sync_us, nvls_fill_steps, ring_local_copy, sm80_nvlink_step_factor or p2p_efficiency";
+      "nvls_step_sync_us, nvls_fill_steps, nvls_tree_step_sync_us, nvls_tree_fill_steps, ring_local_copy, "
+      "sm80_nvlink_step_factor or p2p_efficiency";
   if (eq == std::string::npos) return InvalidArgument("--model-constant: expected NAME=VALUE, got '" + text + "'");
   double value = 0;
   try {
@@ -59,6 +61,12 @@ Status SetModelConstant(const std::string& text, CollectiveParams* params) {
   } else if (name == "nvls_fill_steps") {
     WIRESIM_RETURN_IF_ERROR(in(0, 100));
     params->nvls_fill_steps = value;
+  } else if (name == "nvls_tree_step_sync_us") {
+    WIRESIM_RETURN_IF_ERROR(in(0, 1000));
+    params->nvls_tree_step_sync = Time::FromMicroseconds(value);
+  } else if (name == "nvls_tree_fill_steps") {
+    WIRESIM_RETURN_IF_ERROR(in(0, 100));
+    params->nvls_tree_fill_steps = value;
   } else if (name == "ring_local_copy") {
     WIRESIM_RETURN_IF_ERROR(in(0, 10));
     params->ring_local_copy = value;

@@ -450,6 +450,19 @@ TEST_CASE("the NCCL release (--nccl-version) sets its constants, and the header 
   const double step = 6.25 + bytes / 370.8e3, sustained = bytes / (370.8e3 * 0.85);
   CHECK(nvls({}) - nvls({"--model-constant", "nvls_step_sync_us=0"}) == Approx(5.5 * (step - sustained)).margin(0.01));
   CHECK(nvls({}) - nvls({"--model-constant", "nvls_fill_steps=0"}) == Approx(1.5 * step).margin(0.01));
+  // NVLSTree's own: on two DGX H100s, 1 GiB keeps the 128 KiB chunk (NVLSTree's smaller chunks start below
+  // 4 x 128 operations x 128 KiB = 64 MiB), so 16 MiB a step, 64 steps of 1.75 us added to the bytes' time; the
+  // one-node synchronisation does not touch it.
+  const auto tree = [](std::vector<std::string> extra) {
+    std::vector<std::string> args{"collective", "--topology", "dgx-h100-2node", "--nodes",  "2",     "-b", "1G",
+                                  "-e",         "1G",         "--algo",         "nvlstree", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Run r = Wiresim(args);
+    REQUIRE(r.code == 0);
+    return nlohmann::json::parse(r.out)["rows"][0]["time_us"].get<double>();
+  };
+  CHECK(tree({}) - tree({"--model-constant", "nvls_tree_step_sync_us=0"}) == Approx(64 * 1.75).margin(0.01));
+  CHECK(tree({}) == tree({"--model-constant", "nvls_step_sync_us=0"}));
 }
 
 TEST_CASE("bad input exits with 2 and says what is wrong") {
