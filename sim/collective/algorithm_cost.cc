@@ -104,10 +104,8 @@ double NvlsPipelineSeconds(const AlgorithmCost& c, double bytes) {
   const double full = std::floor(bytes / step_bytes);
   const double rest = bytes - full * step_bytes;
   const double paced = full * step(step_bytes) + (rest > 0 ? step(rest) : 0.0);
-  const double first = std::min(bytes, step_bytes);
-  const double fill = c.nvls_copy_fill_steps * step(first) + first * c.nvls_fill_seconds_per_byte;
-  // What the steps take beyond the links' time (the network's, for NVLSTree, when it is slower), and the fill.
-  return std::max(0.0, paced - bytes * c.seconds_per_byte) + fill;
+  // What the steps take beyond the links' time, and the fill.
+  return std::max(0.0, paced - bytes * c.seconds_per_byte) + c.nvls_copy_fill_steps * step(std::min(bytes, step_bytes));
 }
 
 Time AlgorithmCost::Of(double bytes) const {

@@ -93,7 +93,7 @@ struct AlgorithmCost {
   // (seconds_per_byte), and fills in `nvls_copy_fill_steps` such steps (the copies into and out of the NVLS buffer).
   // NVLSTree: each step adds its synchronisation to the bytes' time, and the first step's data crosses every stage
   // first: min(S, step bytes) x nvls_fill_seconds_per_byte (the stages' seconds per byte of S, summed, less the
-  // slowest). nvls_ops 0: not an NVLS pipeline.
+  // slowest); the one-node fields stay 0. nvls_ops 0: not an NVLS pipeline.
   double nvls_ops = 0;
   bool nvls_tree = false;
   double nvls_first_chunk = 0;  // the chunk NCCL starts from before its size-based reductions

@@ -150,17 +150,19 @@ AlgorithmCost NvlsCost(const AlgorithmContext& ctx, Algorithm a) {
   CollectiveGroup& g = ctx.group;
   const CollectiveParams& params = ctx.params;
   const LinkEfficiency eff = TransferEfficiency(g, params, a, Protocol::kSimple);
+  const bool tree = a == Algorithm::kNvlsTree;
+  // One node: the switch flows at the kernels' raw NVLink rate too, the pace of a step's bytes beside its
+  // synchronisation (NvlsPipelineSeconds).
   const LinkEfficiency raw = params.KernelEfficiency(g.arch().generation);
   LinkLoads loads(g.topology()), switch_loads(g.topology()), tree_loads(g.topology()), raw_loads(g.topology());
   for (const NvlsFlow& f : Flows(ctx, a)) {
     loads.Add(f.route, f.share, eff, kInf);
     (f.between ? tree_loads : switch_loads).Add(f.route, f.share, eff, kInf);
-    if (!f.between) raw_loads.Add(f.route, f.share, raw, kInf);
+    if (!tree) raw_loads.Add(f.route, f.share, raw, kInf);
   }
   cost.seconds_per_byte = loads.Seconds();
   cost.latency = NvlsLatency(ctx, a);
   // The pipeline (enqueue.cc): channels x heads operations per step, each a chunk.
-  const bool tree = a == Algorithm::kNvlsTree;
   cost.nvls_ops = static_cast<double>(params.NvlsChannels(g.arch().generation, g.nodes() > 1)) * g.max_ranks_per_node();
   cost.nvls_tree = tree;
   cost.nvls_first_chunk = params.nvls_chunk_bytes;
