@@ -26,8 +26,8 @@ void CollectiveModelOptions::Add(po::options_description& options) {
       "the NCCL release to model, 2.18 to 2.30 (its tuning constants and algorithms; default the newest, 2.30.7)")(
       "model-constant", po::value(&constants_)->composing(),
       "NAME=VALUE: set one of the model's fitted constants (nvls_step_sync_us, nvls_fill_steps, "
-      "nvls_tree_step_sync_us, nvls_tree_fill_steps, ring_local_copy, sm80_nvlink_step_factor, p2p_efficiency); "
-      "repeatable");
+      "nvls_tree_step_sync_us, nvls_tree_fill_steps, ring_local_copy, sm80_nvlink_step_factor, or per protocol "
+      "sm80_nvlink_step_factor_ll, _ll128, _simple, p2p_efficiency); repeatable");
 }
 
 namespace {
@@ -38,7 +38,8 @@ Status SetModelConstant(const std::string& text, CollectiveParams* params) {
   const std::string name = text.substr(0, eq);
   const std::string known =
       "nvls_step_sync_us, nvls_fill_steps, nvls_tree_step_sync_us, nvls_tree_fill_steps, ring_local_copy, "
-      "sm80_nvlink_step_factor or p2p_efficiency";
+      "sm80_nvlink_step_factor, sm80_nvlink_step_factor_ll, sm80_nvlink_step_factor_ll128, "
+      "sm80_nvlink_step_factor_simple or p2p_efficiency";
   if (eq == std::string::npos) return InvalidArgument("--model-constant: expected NAME=VALUE, got '" + text + "'");
   double value = 0;
   try {
@@ -73,6 +74,13 @@ Status SetModelConstant(const std::string& text, CollectiveParams* params) {
   } else if (name == "sm80_nvlink_step_factor") {
     WIRESIM_RETURN_IF_ERROR(in(0.1, 100));
     params->sm80_nvlink_step_factor = {value, value, value};
+  } else if (name.starts_with("sm80_nvlink_step_factor_")) {
+    // One protocol's steps (the array is indexed LL, LL128, Simple).
+    const std::string proto = name.substr(std::string("sm80_nvlink_step_factor_").size());
+    const int p = proto == "ll" ? 0 : proto == "ll128" ? 1 : proto == "simple" ? 2 : -1;
+    if (p < 0) return InvalidArgument("--model-constant: unknown constant '" + name + "' (expected " + known + ")");
+    WIRESIM_RETURN_IF_ERROR(in(0.1, 100));
+    params->sm80_nvlink_step_factor[static_cast<size_t>(p)] = value;
   } else if (name == "p2p_efficiency") {
     WIRESIM_RETURN_IF_ERROR(in(0.01, 1));
     params->p2p_efficiency = value;

@@ -463,6 +463,26 @@ TEST_CASE("the NCCL release (--nccl-version) sets its constants, and the header 
   };
   CHECK(tree({}) - tree({"--model-constant", "nvls_tree_step_sync_us=0"}) == Approx(64 * 1.75).margin(0.01));
   CHECK(tree({}) == tree({"--model-constant", "nvls_step_sync_us=0"}));
+  // The A100's step factor per protocol: an 8-byte ring all-reduce on 8 A100s has 14 NVLink steps of NCCL's 3.4 us
+  // (Simple) or 0.6 us (LL), each x 3 by default; a factor of 1 on one protocol takes 14 x 2 x its step off that
+  // protocol alone.
+  const auto a100 = [](const char* proto, std::vector<std::string> extra) {
+    std::vector<std::string> args{"collective", "--topology", "hgx-a100", "-b",  "8",      "-e",          "8",
+                                  "--algo",     "ring",       "--proto",  proto, "--json", "--launch-us", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Run r = Wiresim(args);
+    REQUIRE(r.code == 0);
+    return nlohmann::json::parse(r.out)["rows"][0]["time_us"].get<double>();
+  };
+  const std::vector<std::string> simple_1{"--model-constant", "sm80_nvlink_step_factor_simple=1"};
+  const std::vector<std::string> ll_1{"--model-constant", "sm80_nvlink_step_factor_ll=1"};
+  CHECK(a100("simple", {}) - a100("simple", simple_1) == Approx(14 * 2 * 3.4).margin(0.01));
+  CHECK(a100("ll", {}) == a100("ll", simple_1));
+  CHECK(a100("ll", {}) - a100("ll", ll_1) == Approx(14 * 2 * 0.6).margin(0.01));
+  CHECK(a100("simple", {}) == a100("simple", ll_1));
+  const Run proto = Wiresim({"collective", "--model-constant", "sm80_nvlink_step_factor_ll64=1", "-b", "1M"});
+  CHECK(proto.code == 2);
+  CHECK(proto.err.find("unknown constant 'sm80_nvlink_step_factor_ll64'") != std::string::npos);
 }
 
 TEST_CASE("bad input exits with 2 and says what is wrong") {
