@@ -254,19 +254,22 @@ def coreweave_nvl72_system(w):
                             ["--nccl-version", "2.26.2"])
 
 
-def coreweave_h100_system(w):
-    s = System("CoreWeave 2x8 H100, InfiniBand (a public figure outside refdata)", "coreweave_h100_2node_allreduce.csv",
-               "`--topology dgx-h100-2node --gpus node0:0-7,node1:0-7`; launch overhead 5 us; NCCL version not stated "
-               "(the newest modelled)",
-               "Held out, and not from `../shared/refdata/`: one figure from a CoreWeave pull request's test plan (8 "
-               "GiB, 16 ranks, no SHARP). NCCL's choice, as the model follows it, is NVLSTree, which the model reads 15% fast, as it "
-               "reads OCI's 2x8 H200 (RoCE) 4.5% fast at 8 GiB: the same GPUs and bytes per GPU run faster on one node "
-               "(NVLS) than NVLSTree runs them on two, which the model, bound by the same NVLink stages in both, does "
-               "not give.", multi_node=True)
-    rows = read_csv("coreweave_h100_2node_allreduce.csv")
-    data = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in rows]
-    s.tables.append(("all_reduce, float, 8 GiB", compare_rows(
-        w.compare("dgx-h100-2node", "node0:0-7,node1:0-7", "all_reduce", "float", data))))
+def coreweave_2node_system(w):
+    s = System("CoreWeave 2x8 H100 and 2x8 B200, InfiniBand (public figures outside refdata)",
+               "coreweave_2node_allreduce.csv",
+               "`--topology dgx-h100-2node` and `dgx-b200-2node`, `--gpus node0:0-7,node1:0-7`; launch overhead 5 us; "
+               "NCCL release not stated (the newest modelled)",
+               "Held out, and not from `../shared/refdata/`: one figure per GPU from a CoreWeave pull request's test "
+               "plan (8 GiB, 16 ranks, no SHARP). NCCL's choice, as the model follows it, is NVLSTree on both. On two "
+               "DGX B200s the NICs bound it, and the model is within 2%. On two H100 nodes the NVLink stages bound it, "
+               "and the model reads it 15% fast, as it reads OCI's 2x8 H200 (RoCE) 4.5% fast at 8 GiB: the same GPUs "
+               "and bytes per GPU run faster on one node (NVLS) than NVLSTree runs them on two, which the model, bound "
+               "by the same NVLink stages in both, does not give.", multi_node=True)
+    rows = read_csv("coreweave_2node_allreduce.csv")
+    for gpu, topology, label in (("h100", "dgx-h100-2node", "2x8 H100"), ("b200", "dgx-b200-2node", "2x8 B200")):
+        data = [(int(r["size_bytes"]), float(r["oop_time_us"])) for r in rows if r["gpu"] == gpu]
+        s.tables.append(("all_reduce, float, %s" % label, compare_rows(
+            w.compare(topology, "node0:0-7,node1:0-7", "all_reduce", "float", data))))
     return s
 
 
@@ -530,7 +533,7 @@ def vllm_nccl_system(blackwell):
     return build
 
 
-NCCLTESTS = [gcp_system, oci_system, coreweave_h100_system, oci_a100_2node_system, a100_system, oci_a100_1node_system, polaris_system, h200_system,
+NCCLTESTS = [gcp_system, oci_system, coreweave_2node_system, oci_a100_2node_system, a100_system, oci_a100_1node_system, polaris_system, h200_system,
              issue1455_system, issues_two_node_system, b200_system, coreweave_nvl72_system, vllm_nccl_system(False), vllm_nccl_system(True)]
 
 

@@ -196,6 +196,25 @@ TEST_CASE("DGX B200: every GPU pair is NV18 at 900 GB/s per direction over two s
   for (int g = 0; g < 8; ++g) CHECK(t.nearest_nics(t.gpu(g)).size() == 1);
 }
 
+TEST_CASE("Two DGX B200 nodes: NV18 at 900 GB/s inside, NET at 50 GB/s per NIC between") {
+  Topology t = ShippedTopology("dgx-b200-2node");
+  REQUIRE(t.gpu_count() == 16);
+  CHECK(t.node(t.gpu(9)).spec.model == "b200");
+  const PathMatrix m = GpuMatrix(t);
+  for (size_t i = 0; i < 16; ++i) {
+    for (size_t j = 0; j < 16; ++j) {
+      if (i == j) continue;
+      const bool same_node = (i < 8) == (j < 8);
+      // 18 NVLink5 links x 50 GB/s inside a node (B200 datasheet); one ConnectX-7 NDR port per GPU between nodes.
+      CHECK(m.at(i, j).info.ToString() == (same_node ? "NV18" : "NET"));
+      CHECK(m.at(i, j).bandwidth_GBps == Approx(same_node ? 900.0 : 50.0));
+    }
+  }
+  // GPU i of each node on rail i, as on the DGX H100 pair.
+  CHECK(t.SameRail(t.gpu(5), t.gpu(13)));
+  CHECK(!t.SameRail(t.gpu(5), t.gpu(12)));
+}
+
 TEST_CASE("The other shipped machines") {
   const PathMatrix a100 = GpuMatrix(ShippedTopology("dgx-a100"));
   CHECK(a100.at(0, 7).info.ToString() == "NV12");
