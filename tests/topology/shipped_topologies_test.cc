@@ -1,4 +1,6 @@
 // The shipped topologies against the figures their sources give (cited in each file).
+#include <string>
+
 #include <catch2/catch.hpp>
 
 #include "sim/topology/path_matrix.h"
@@ -12,6 +14,19 @@ using testing::ShippedTopology;
 
 PathMatrix GpuMatrix(const Topology& t) {
   return ComputePathMatrix(t, std::vector<NodeId>(t.gpus().begin(), t.gpus().end()));
+}
+
+// Two nodes of 8 GPUs: every pair inside a node is `inside` at `inside_GBps`, every pair across is NET at
+// `between_GBps` (one GPU's share of the network).
+void CheckTwoNodesOfEight(const PathMatrix& m, const std::string& inside, double inside_GBps, double between_GBps) {
+  for (size_t i = 0; i < 16; ++i) {
+    for (size_t j = 0; j < 16; ++j) {
+      if (i == j) continue;
+      const bool same_node = (i < 8) == (j < 8);
+      CHECK(m.at(i, j).info.ToString() == (same_node ? inside : "NET"));
+      CHECK(m.at(i, j).bandwidth_GBps == Approx(same_node ? inside_GBps : between_GBps));
+    }
+  }
 }
 
 TEST_CASE("DGX H100: every GPU pair is NV18 at 450 GB/s per direction") {
@@ -69,14 +84,7 @@ TEST_CASE("Two DGX H100 nodes: cross-node pairs are NET at 50 GB/s per NIC") {
   Topology t = ShippedTopology("dgx-h100-2node");
   REQUIRE(t.gpu_count() == 16);
   const PathMatrix m = GpuMatrix(t);
-  for (size_t i = 0; i < 16; ++i) {
-    for (size_t j = 0; j < 16; ++j) {
-      if (i == j) continue;
-      const bool same_node = (i < 8) == (j < 8);
-      CHECK(m.at(i, j).info.ToString() == (same_node ? "NV18" : "NET"));
-      CHECK(m.at(i, j).bandwidth_GBps == Approx(same_node ? 450.0 : 50.0));  // NDR 400 Gb/s
-    }
-  }
+  CheckTwoNodesOfEight(m, "NV18", 450.0, 50.0);  // NDR 400 Gb/s
   // Rails: GPU i of every node sits on rail i; GPU i of node0 and GPU i of node1 meet at one leaf (the shortest
   // NET route, 2.7 us: 4 PCIe hops + 2 network hops); GPU i to GPU j != i crosses a spine (2 more hops).
   CHECK(t.rail(t.gpu(3)) == 3);
@@ -92,16 +100,8 @@ TEST_CASE("Two OCI BM.GPU4.8 nodes: NV12 inside, 25 GB/s per GPU between") {
   Topology t = ShippedTopology("oci-bm-gpu4-2node");
   REQUIRE(t.gpu_count() == 16);
   CHECK(t.node(t.gpu(0)).spec.model == "a100-sxm-40gb");
-  const PathMatrix m = GpuMatrix(t);
-  for (size_t i = 0; i < 16; ++i) {
-    for (size_t j = 0; j < 16; ++j) {
-      if (i == j) continue;
-      const bool same_node = (i < 8) == (j < 8);
-      CHECK(m.at(i, j).info.ToString() == (same_node ? "NV12" : "NET"));
-      // 12 NVLink3 links x 25 GB/s; between nodes two 100 Gb/s ports per GPU (BM.GPU4.8.xml: speed="100000" x 2).
-      CHECK(m.at(i, j).bandwidth_GBps == Approx(same_node ? 300.0 : 25.0));
-    }
-  }
+  // 12 NVLink3 links x 25 GB/s; between nodes two 100 Gb/s ports per GPU (BM.GPU4.8.xml: speed="100000" x 2).
+  CheckTwoNodesOfEight(GpuMatrix(t), "NV12", 300.0, 25.0);
 }
 
 TEST_CASE("128-node cluster: 1,024 GPUs, 8 rails of 4 leaves, 16 spines") {
@@ -200,16 +200,8 @@ TEST_CASE("Two DGX B200 nodes: NV18 at 900 GB/s inside, NET at 50 GB/s per NIC b
   Topology t = ShippedTopology("dgx-b200-2node");
   REQUIRE(t.gpu_count() == 16);
   CHECK(t.node(t.gpu(9)).spec.model == "b200");
-  const PathMatrix m = GpuMatrix(t);
-  for (size_t i = 0; i < 16; ++i) {
-    for (size_t j = 0; j < 16; ++j) {
-      if (i == j) continue;
-      const bool same_node = (i < 8) == (j < 8);
-      // 18 NVLink5 links x 50 GB/s inside a node (B200 datasheet); one ConnectX-7 NDR port per GPU between nodes.
-      CHECK(m.at(i, j).info.ToString() == (same_node ? "NV18" : "NET"));
-      CHECK(m.at(i, j).bandwidth_GBps == Approx(same_node ? 900.0 : 50.0));
-    }
-  }
+  // 18 NVLink5 links x 50 GB/s inside a node (B200 datasheet); one ConnectX-7 NDR port per GPU between nodes.
+  CheckTwoNodesOfEight(GpuMatrix(t), "NV18", 900.0, 50.0);
   // GPU i of each node on rail i, as on the DGX H100 pair.
   CHECK(t.SameRail(t.gpu(5), t.gpu(13)));
   CHECK(!t.SameRail(t.gpu(5), t.gpu(12)));
