@@ -259,7 +259,7 @@ def coreweave_2node_system(w):
                "coreweave_2node_allreduce.csv",
                "`--topology dgx-h100-2node` and `dgx-b200-2node`, `--gpus node0:0-7,node1:0-7`; launch overhead 5 us; "
                "NCCL release not stated (the newest modelled)",
-               "Held out, and not from `../shared/refdata/`: one figure per GPU from a CoreWeave pull request's test "
+               "Held out, and not from `../shared/refdata/`: one figure per machine from a CoreWeave pull request's test "
                "plan (8 GiB, 16 ranks, no SHARP). NCCL's choice, as the model follows it, is NVLSTree on both. On two "
                "DGX B200s the NICs bound it, and the model is within 2%. On two H100 nodes the NVLink stages bound it, "
                "and the model reads it 15% fast, as it reads OCI's 2x8 H200 (RoCE) 4.5% fast at 8 GiB: the same GPUs "
