@@ -41,6 +41,12 @@ std::pair<double, nlohmann::json> FirstRowTime(const std::vector<std::string>& a
   return std::make_pair(j["rows"][0]["time_us"].get<double>(), j);
 }
 
+// The first predicted time of `base` run with `extra` appended.
+double FirstRowTimeWith(std::vector<std::string> base, const std::vector<std::string>& extra) {
+  base.insert(base.end(), extra.begin(), extra.end());
+  return FirstRowTime(base).first;
+}
+
 const std::string kLog = std::string(WIRESIM_SOURCE_DIR) + "/tests/calibration/data/all_reduce_v2.19_mpi.txt";
 
 TEST_CASE("the table is an nccl-tests table: algbw = size / time, busbw = algbw x 2(n-1)/n") {
@@ -410,13 +416,10 @@ TEST_CASE("the NCCL release (--nccl-version) sets its constants, and the header 
   // NVLSTree's network hop: 14 us in NCCL 2.21 to 2.28, 20.9 us from 2.29 (tuning.cc). Two nodes: one hop down
   // and one up (2 log2(2)), so a forced 1 KiB NVLSTree all-reduce takes 2 x 6.9 us more in 2.29.
   const auto time_us = [](const std::string& version) {
-    const Run r = Wiresim({"collective", "--topology", "dgx-h100-2node", "--nodes", "2", "-b", "1K", "-e", "1K",
-                           "--algo", "nvlstree", "--nccl-version", version, "--json"});
-    INFO(r.err);
-    REQUIRE(r.code == 0);
-    const auto j = nlohmann::json::parse(r.out);
+    const auto [t, j] = FirstRowTime({"collective", "--topology", "dgx-h100-2node", "--nodes", "2", "-b", "1K", "-e",
+                                      "1K", "--algo", "nvlstree", "--nccl-version", version, "--json"});
     CHECK(j["nccl_version"] == version);
-    return j["rows"][0]["time_us"].get<double>();
+    return t;
   };
   CHECK(time_us("2.29") - time_us("2.28") == Approx(13.8).margin(0.01));
   const Run text = Wiresim({"collective", "--topology", "dgx-h100", "-b", "1M", "-e", "1M"});
@@ -438,13 +441,9 @@ TEST_CASE("the NCCL release (--nccl-version) sets its constants, and the header 
   // GPUs (32 KiB chunks: 4 steps of 4 MiB, each max(6.25 us + 4 MiB x 9/8 / 370.8 GB/s, 4 MiB x 9/8 / 315.18 GB/s)
   // = 18.975 us against the bytes' 14.971 at the sustained rate). No step synchronisation leaves the sustained rate:
   // 4 x 4.004 us off the steps and 1.5 x 4.004 off the fill. No fill takes its 1.5 x 18.975 us off.
-  const auto nvls = [](std::vector<std::string> extra) {
-    std::vector<std::string> args{"collective", "--topology", "dgx-h100", "-b",   "16M",
-                                  "-e",         "16M",        "--algo",   "nvls", "--json"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const Run r = Wiresim(args);
-    REQUIRE(r.code == 0);
-    return nlohmann::json::parse(r.out)["rows"][0]["time_us"].get<double>();
+  const auto nvls = [](const std::vector<std::string>& extra) {
+    return FirstRowTimeWith({"collective", "--topology", "dgx-h100", "-b", "16M", "-e", "16M", "--algo", "nvls", "--json"},
+                            extra);
   };
   const double bytes = 4 * 1048576 * 9.0 / 8.0;
   const double step = 6.25 + bytes / 370.8e3, sustained = bytes / (370.8e3 * 0.85);
@@ -453,26 +452,20 @@ TEST_CASE("the NCCL release (--nccl-version) sets its constants, and the header 
   // NVLSTree's own: on two DGX H100s, 1 GiB keeps the 128 KiB chunk (NVLSTree's smaller chunks start below
   // 4 x 128 operations x 128 KiB = 64 MiB), so 16 MiB a step, 64 steps of 1.75 us added to the bytes' time; the
   // one-node synchronisation does not touch it.
-  const auto tree = [](std::vector<std::string> extra) {
-    std::vector<std::string> args{"collective", "--topology", "dgx-h100-2node", "--nodes",  "2",     "-b", "1G",
-                                  "-e",         "1G",         "--algo",         "nvlstree", "--json"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const Run r = Wiresim(args);
-    REQUIRE(r.code == 0);
-    return nlohmann::json::parse(r.out)["rows"][0]["time_us"].get<double>();
+  const auto tree = [](const std::vector<std::string>& extra) {
+    return FirstRowTimeWith({"collective", "--topology", "dgx-h100-2node", "--nodes", "2", "-b", "1G", "-e", "1G",
+                             "--algo", "nvlstree", "--json"},
+                            extra);
   };
   CHECK(tree({}) - tree({"--model-constant", "nvls_tree_step_sync_us=0"}) == Approx(64 * 1.75).margin(0.01));
   CHECK(tree({}) == tree({"--model-constant", "nvls_step_sync_us=0"}));
   // The A100's step factor per protocol: an 8-byte ring all-reduce on 8 A100s has 14 NVLink steps of NCCL's 3.4 us
   // (Simple) or 0.6 us (LL), each x 3 by default; a factor of 1 on one protocol takes 14 x 2 x its step off that
   // protocol alone.
-  const auto a100 = [](const char* proto, std::vector<std::string> extra) {
-    std::vector<std::string> args{"collective", "--topology", "hgx-a100", "-b",  "8",      "-e",          "8",
-                                  "--algo",     "ring",       "--proto",  proto, "--json", "--launch-us", "0"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const Run r = Wiresim(args);
-    REQUIRE(r.code == 0);
-    return nlohmann::json::parse(r.out)["rows"][0]["time_us"].get<double>();
+  const auto a100 = [](const char* proto, const std::vector<std::string>& extra) {
+    return FirstRowTimeWith({"collective", "--topology", "hgx-a100", "-b", "8", "-e", "8", "--algo", "ring", "--proto",
+                             proto, "--json", "--launch-us", "0"},
+                            extra);
   };
   const std::vector<std::string> simple_1{"--model-constant", "sm80_nvlink_step_factor_simple=1"};
   const std::vector<std::string> ll_1{"--model-constant", "sm80_nvlink_step_factor_ll=1"};
